@@ -1,0 +1,424 @@
+/**
+ * X's endpoints: their URLs, derived from one `baseURL`, and one function per call, each
+ * validating X's answer before anything uses it. Both strategies and every helper call
+ * X through this module, and so through the one HTTP client in `http.ts`.
+ *
+ * Sources: X docs "Obtaining access tokens using 3-legged OAuth flow", "OAuth 2.0
+ * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
+ */
+import { XErrorCode, XRequestError, type XRawResponse } from './errors';
+import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
+import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from './oauth1-signature';
+
+/** X's API host. Every endpoint but the OAuth 2.0 consent page hangs off it. */
+export const X_API_BASE_URL = 'https://api.x.com';
+
+/** X's OAuth 2.0 consent page. */
+export const X_OAUTH2_AUTHORIZATION_URL = 'https://x.com/i/oauth2/authorize';
+
+/** Every X URL passport-x uses. */
+export interface XEndpoints {
+  /** `POST /oauth/request_token` */
+  requestToken: string;
+  /** `GET /oauth/authenticate` ("Sign in with X") */
+  authenticate: string;
+  /** `GET /oauth/authorize` (always asks the user) */
+  authorize: string;
+  /** `POST /oauth/access_token` */
+  accessToken: string;
+  /** `GET /1.1/account/verify_credentials.json` */
+  verifyCredentials: string;
+  /** `POST /1.1/oauth/invalidate_token` */
+  invalidateAccessToken: string;
+  /** `POST /oauth2/token` (app-only bearer token) */
+  bearerToken: string;
+  /** `POST /oauth2/invalidate_token` */
+  invalidateBearerToken: string;
+  /** `POST /2/oauth2/token` */
+  oauth2Token: string;
+  /** `POST /2/oauth2/revoke` */
+  oauth2Revoke: string;
+  /** `GET /2/users/me` */
+  usersMe: string;
+}
+
+/** Checks that `baseURL` is an absolute http(s) URL and returns it without a trailing slash. */
+export function normalizeBaseURL(baseURL: unknown, name = 'baseURL'): string {
+  if (typeof baseURL !== 'string' || baseURL === '') throw new TypeError(`passport-x: \`${name}\` must be an absolute http(s) URL`);
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    throw new TypeError(`passport-x: \`${name}\` must be an absolute http(s) URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`passport-x: \`${name}\` must be an absolute http(s) URL`);
+  return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * X's endpoint URLs under `baseURL` (default `https://api.x.com`). Point `baseURL` at the
+ * emulator of `passport-x/testing` to run against a local X.
+ */
+export function xEndpoints(baseURL: string = X_API_BASE_URL): XEndpoints {
+  const base = normalizeBaseURL(baseURL);
+  return {
+    requestToken: `${base}/oauth/request_token`,
+    authenticate: `${base}/oauth/authenticate`,
+    authorize: `${base}/oauth/authorize`,
+    accessToken: `${base}/oauth/access_token`,
+    verifyCredentials: `${base}/1.1/account/verify_credentials.json`,
+    invalidateAccessToken: `${base}/1.1/oauth/invalidate_token`,
+    bearerToken: `${base}/oauth2/token`,
+    invalidateBearerToken: `${base}/oauth2/invalidate_token`,
+    oauth2Token: `${base}/2/oauth2/token`,
+    oauth2Revoke: `${base}/2/oauth2/revoke`,
+    usersMe: `${base}/2/users/me`,
+  };
+}
+
+// ---------------------------------------------------------------- OAuth 1.0a
+
+/** The app's OAuth 1.0a credentials. */
+export interface OAuth1Consumer {
+  consumerKey: string;
+  consumerSecret: string;
+}
+
+function requireFields(raw: XRawResponse, operation: string, fields: URLSearchParams | Record<string, unknown>, names: string[]): void {
+  for (const name of names) {
+    const value = fields instanceof URLSearchParams ? fields.get(name) : fields[name];
+    if (typeof value !== 'string' || value === '') throw invalidResponse(raw, operation, `an answer without \`${name}\``);
+  }
+}
+
+async function sendSigned(
+  operation: string,
+  method: 'GET' | 'POST',
+  url: string,
+  consumer: OAuth1Consumer,
+  token: { token: string; tokenSecret: string } | undefined,
+  oauthParams: OAuthParamList,
+  bodyParams: OAuthParamList,
+  http: XHttpOptions,
+  secrets: Array<string | undefined>,
+): Promise<XRawResponse> {
+  const { header } = signOAuth1Request({
+    method,
+    url,
+    params: [...oauthParams, ...bodyParams],
+    consumerKey: consumer.consumerKey,
+    consumerSecret: consumer.consumerSecret,
+    token: token?.token,
+    tokenSecret: token?.tokenSecret,
+  });
+  const request: Parameters<typeof sendToX>[0] = {
+    method,
+    url,
+    operation,
+    headers: { authorization: header },
+    secrets: [consumer.consumerSecret, token?.tokenSecret, ...secrets],
+  };
+  if (method === 'POST') request.body = formEncodeOAuth(bodyParams);
+  return sendToX(request, http);
+}
+
+/** A request token, step 1 of the three-legged flow. */
+export interface XRequestToken {
+  token: string;
+  tokenSecret: string;
+  /** Every parameter of X's answer. */
+  params: Record<string, string>;
+}
+
+/**
+ * Step 1: `POST /oauth/request_token` with `oauth_callback`. Fails unless X answers
+ * `oauth_callback_confirmed=true` (RFC 5849 section 2.1), which proves X took the callback.
+ */
+export async function fetchRequestToken(
+  url: string,
+  consumer: OAuth1Consumer,
+  callbackURL: string,
+  extra: Record<string, string>,
+  http: XHttpOptions,
+): Promise<XRequestToken> {
+  const operation = 'get a request token';
+  const body: OAuthParamList = Object.entries(extra);
+  const raw = await sendSigned(operation, 'POST', url, consumer, undefined, [['oauth_callback', callbackURL]], body, http, []);
+  const fields = new URLSearchParams(raw.body);
+  requireFields(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+  if (fields.get('oauth_callback_confirmed') !== 'true') {
+    throw new XRequestError(
+      XErrorCode.CALLBACK_NOT_CONFIRMED,
+      'X did not confirm the callback URL when issuing the request token (no oauth_callback_confirmed=true). Check that `callbackURL` is listed exactly under "Callback URI / Redirect URL" in the X developer portal, and that `baseURL` points at X.',
+      { status: raw.status, response: raw },
+    );
+  }
+  return { token: fields.get('oauth_token') as string, tokenSecret: fields.get('oauth_token_secret') as string, params: Object.fromEntries(fields) };
+}
+
+/** An OAuth 1.0a access token, step 3 of the three-legged flow. */
+export interface XAccessToken {
+  token: string;
+  tokenSecret: string;
+  /** The user's ID, as a string. */
+  userId: string | undefined;
+  /** The user's handle. */
+  screenName: string | undefined;
+  /** Every parameter of X's answer. */
+  params: Record<string, string>;
+}
+
+/** Step 3: `POST /oauth/access_token` with `oauth_verifier`, signed with the request token. */
+export async function fetchAccessToken(
+  url: string,
+  consumer: OAuth1Consumer,
+  requestToken: { token: string; tokenSecret: string },
+  verifier: string,
+  http: XHttpOptions,
+): Promise<XAccessToken> {
+  const operation = 'exchange the request token for an access token';
+  const raw = await sendSigned(operation, 'POST', url, consumer, requestToken, [['oauth_verifier', verifier]], [], http, [verifier, requestToken.token]);
+  const fields = new URLSearchParams(raw.body);
+  requireFields(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+  return {
+    token: fields.get('oauth_token') as string,
+    tokenSecret: fields.get('oauth_token_secret') as string,
+    userId: fields.get('user_id') ?? undefined,
+    screenName: fields.get('screen_name') ?? undefined,
+    params: Object.fromEntries(fields),
+  };
+}
+
+/** A JSON object from X and the answer it came in. */
+export interface XJSONAnswer {
+  json: Record<string, unknown>;
+  raw: XRawResponse;
+}
+
+/** `GET /1.1/account/verify_credentials.json`, signed with the user's access token. Checks `id_str` and `screen_name`. */
+export async function fetchVerifyCredentials(
+  url: string,
+  consumer: OAuth1Consumer,
+  accessToken: { token: string; tokenSecret: string },
+  http: XHttpOptions,
+): Promise<XJSONAnswer> {
+  const operation = 'load the user\'s profile (account/verify_credentials)';
+  const raw = await sendSigned(operation, 'GET', url, consumer, accessToken, [], [], http, [accessToken.token]);
+  const json = parseJSONObject(raw, operation);
+  requireFields(raw, operation, json, ['id_str', 'screen_name']);
+  return { json, raw };
+}
+
+/** `POST /1.1/oauth/invalidate_token`, signed with the token to revoke. */
+export async function invalidateOAuth1Token(
+  url: string,
+  consumer: OAuth1Consumer,
+  accessToken: { token: string; tokenSecret: string },
+  http: XHttpOptions,
+): Promise<void> {
+  const operation = 'invalidate the OAuth 1.0a access token';
+  const raw = await sendSigned(operation, 'POST', url, consumer, accessToken, [], [], http, [accessToken.token]);
+  const json = parseJSONObject(raw, operation);
+  requireFields(raw, operation, json, ['access_token']);
+}
+
+/** Reverse auth step 1: `POST /oauth/request_token` with `x_auth_mode=reverse_auth`; X answers the text of an `OAuth ...` header. */
+export async function fetchReverseAuthParameters(url: string, consumer: OAuth1Consumer, http: XHttpOptions): Promise<string> {
+  const operation = 'get reverse auth parameters';
+  const raw = await sendSigned(operation, 'POST', url, consumer, undefined, [], [['x_auth_mode', 'reverse_auth']], http, []);
+  const text = raw.body.trim();
+  if (!/^OAuth\s+\S/.test(text) || !/oauth_signature=/.test(text)) throw invalidResponse(raw, operation, 'a body that is not an OAuth header');
+  return text;
+}
+
+// ---------------------------------------------------------------- OAuth 2.0
+
+/** Form-encodes one value as `application/x-www-form-urlencoded` does (WHATWG URL standard). */
+export function formURLEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+/**
+ * HTTP Basic credentials for client authentication: `base64(urlencode(id) ":" urlencode(secret))`,
+ * each part form-encoded first as RFC 6749 section 2.3.1 and X's app-only docs require.
+ */
+export function basicCredentials(id: string, secret: string): string {
+  return Buffer.from(`${formURLEncode(id)}:${formURLEncode(secret)}`, 'utf8').toString('base64');
+}
+
+/** An OAuth 2.0 client: public (no secret) or confidential. */
+export interface OAuth2Client {
+  clientID: string;
+  /** Only for confidential clients. */
+  clientSecret?: string | undefined;
+}
+
+/**
+ * Client authentication as X wants it: every request carries `client_id` in the body;
+ * a confidential client adds `Authorization: Basic ...` and never sends its secret in the body.
+ */
+export function clientAuthentication(client: OAuth2Client): { headers: Record<string, string>; params: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (client.clientSecret !== undefined) headers.authorization = `Basic ${basicCredentials(client.clientID, client.clientSecret)}`;
+  return { headers, params: { client_id: client.clientID } };
+}
+
+/** The tokens X's OAuth 2.0 token endpoint issued. */
+export interface XTokenSet {
+  /** The bearer access token for the X API v2. */
+  accessToken: string;
+  /** The refresh token; only with the `offline.access` scope. X rotates it on every refresh. */
+  refreshToken: string | undefined;
+  /** Always `'bearer'`. */
+  tokenType: string;
+  /** Lifetime in seconds (X: 7200), when given. */
+  expiresIn: number | undefined;
+  /** When the access token expires, computed from `expiresIn` at receipt. */
+  expiresAt: Date | undefined;
+  /** The scopes granted. */
+  scope: string[];
+}
+
+/** X's token answer: the token set and the raw parameters (for passport's `params`). */
+export interface XTokenAnswer {
+  tokens: XTokenSet;
+  params: Record<string, unknown>;
+}
+
+function encodeForm(params: Record<string, string>): string {
+  return new URLSearchParams(params).toString();
+}
+
+/** `POST /2/oauth2/token` for any grant; validates and maps the answer. */
+export async function requestOAuth2Token(
+  url: string,
+  client: OAuth2Client,
+  grant: Record<string, string>,
+  http: XHttpOptions,
+  operation: string,
+): Promise<XTokenAnswer> {
+  const auth = clientAuthentication(client);
+  const raw = await sendToX(
+    {
+      method: 'POST',
+      url,
+      operation,
+      headers: auth.headers,
+      body: encodeForm({ ...grant, ...auth.params }),
+      secrets: [client.clientSecret, grant.code, grant.code_verifier, grant.refresh_token],
+    },
+    http,
+  );
+  const json = parseJSONObject(raw, operation);
+  requireFields(raw, operation, json, ['access_token']);
+  if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
+    throw invalidResponse(raw, operation, 'a token that is not of type bearer');
+  }
+  let expiresIn: number | undefined;
+  if (json.expires_in !== undefined) {
+    expiresIn = Number(json.expires_in);
+    if (!Number.isFinite(expiresIn) || expiresIn < 0) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
+  }
+  if (json.refresh_token !== undefined && typeof json.refresh_token !== 'string') throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+  if (json.scope !== undefined && typeof json.scope !== 'string') throw invalidResponse(raw, operation, 'an invalid `scope`');
+  const tokens: XTokenSet = {
+    accessToken: json.access_token as string,
+    refreshToken: json.refresh_token as string | undefined,
+    tokenType: 'bearer',
+    expiresIn,
+    expiresAt: expiresIn === undefined ? undefined : new Date(Date.now() + expiresIn * 1000),
+    scope: typeof json.scope === 'string' ? json.scope.split(/\s+/).filter(Boolean) : [],
+  };
+  return { tokens, params: json };
+}
+
+/** `POST /2/oauth2/revoke` (RFC 7009). */
+export async function revokeOAuth2Token(
+  url: string,
+  client: OAuth2Client,
+  token: string,
+  tokenTypeHint: 'access_token' | 'refresh_token' | undefined,
+  http: XHttpOptions,
+): Promise<void> {
+  const auth = clientAuthentication(client);
+  const params: Record<string, string> = { token };
+  if (tokenTypeHint) params.token_type_hint = tokenTypeHint;
+  const operation = 'revoke the token';
+  const raw = await sendToX(
+    { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [client.clientSecret, token] },
+    http,
+  );
+  // X answers {"revoked":true}; RFC 7009 allows an empty 200.
+  if (raw.body.trim() !== '') {
+    const json = parseJSONObject(raw, operation);
+    if (json.revoked === false) throw invalidResponse(raw, operation, '`revoked: false`');
+  }
+}
+
+/** `GET /2/users/me` with a user's bearer token; returns the `data` object, checked for `id` and `username`. */
+export async function fetchUsersMe(url: string, accessToken: string, userFields: string[], http: XHttpOptions): Promise<XJSONAnswer & { data: Record<string, unknown> }> {
+  const operation = 'load the user\'s profile (users/me)';
+  const target = new URL(url);
+  if (userFields.length > 0) target.searchParams.set('user.fields', userFields.join(','));
+  const raw = await sendToX({ method: 'GET', url: target.href, operation, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] }, http);
+  const json = parseJSONObject(raw, operation);
+  const data = json.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidResponse(raw, operation, 'an answer without a `data` object');
+  requireFields(raw, operation, data as Record<string, unknown>, ['id', 'username']);
+  return { json, raw, data: data as Record<string, unknown> };
+}
+
+// ---------------------------------------------------------------- App-only
+
+/** `POST /oauth2/token` with `grant_type=client_credentials`: the app's bearer token. */
+export async function fetchBearerToken(url: string, consumer: OAuth1Consumer, http: XHttpOptions): Promise<string> {
+  const operation = 'issue an app-only bearer token';
+  const raw = await sendToX(
+    {
+      method: 'POST',
+      url,
+      operation,
+      headers: {
+        authorization: `Basic ${basicCredentials(consumer.consumerKey, consumer.consumerSecret)}`,
+        'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+      },
+      body: 'grant_type=client_credentials',
+      secrets: [consumer.consumerSecret],
+    },
+    http,
+  );
+  const json = parseJSONObject(raw, operation);
+  requireFields(raw, operation, json, ['access_token', 'token_type']);
+  if ((json.token_type as string).toLowerCase() !== 'bearer') throw invalidResponse(raw, operation, 'a token that is not of type bearer');
+  return json.access_token as string;
+}
+
+/** `POST /oauth2/invalidate_token`: resolves when X confirms it invalidated this very token. */
+export async function invalidateBearer(url: string, consumer: OAuth1Consumer, bearerToken: string, http: XHttpOptions): Promise<void> {
+  const operation = 'invalidate the app-only bearer token';
+  const raw = await sendToX(
+    {
+      method: 'POST',
+      url,
+      operation,
+      headers: {
+        authorization: `Basic ${basicCredentials(consumer.consumerKey, consumer.consumerSecret)}`,
+        'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+      },
+      body: encodeForm({ access_token: bearerToken }),
+      secrets: [consumer.consumerSecret, bearerToken],
+    },
+    http,
+  );
+  const json = parseJSONObject(raw, operation);
+  requireFields(raw, operation, json, ['access_token']);
+  // X echoes the token; it may be URL-encoded in the answer.
+  const echoed = json.access_token as string;
+  let decoded = echoed;
+  try {
+    decoded = decodeURIComponent(echoed);
+  } catch {
+    /* not encoded */
+  }
+  if (echoed !== bearerToken && decoded !== bearerToken) throw invalidResponse(raw, operation, 'a different token than the one sent');
+}

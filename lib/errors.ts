@@ -1,0 +1,369 @@
+/**
+ * The error classes of passport-x.
+ *
+ * Every error has a stable, machine-readable `code` (a string constant), the HTTP
+ * `status` when X answered, and the underlying error as `cause`. The raw response
+ * is attached non-enumerably as `response`, so it is there for debugging but never
+ * serialised into logs. No message ever contains a secret, a token or a verifier.
+ *
+ * @packageDocumentation
+ */
+
+/** Rate-limit state read from X's `x-rate-limit-*` response headers. */
+export interface XRateLimit {
+  /** `x-rate-limit-limit`: requests allowed in the window. */
+  limit?: number;
+  /** `x-rate-limit-remaining`: requests left in the window. */
+  remaining?: number;
+  /** `x-rate-limit-reset`: when the window resets. */
+  reset?: Date;
+}
+
+/** A raw HTTP answer from X, attached non-enumerably to errors as `response`. */
+export interface XRawResponse {
+  /** HTTP status code. */
+  status: number;
+  /** Response headers. */
+  headers: Headers;
+  /** Response body as text (capped in size). */
+  body: string;
+}
+
+/** The stable codes of passport-x errors. */
+export const XErrorCode = {
+  /** X answered a v1.1, v2 or OAuth 1.0a endpoint with an error. */
+  API_ERROR: 'X_API_ERROR',
+  /** X answered 429 Too Many Requests. */
+  RATE_LIMITED: 'X_RATE_LIMITED',
+  /** An OAuth 2.0 endpoint or the authorization callback answered with an OAuth error. */
+  OAUTH_ERROR: 'X_OAUTH_ERROR',
+  /** The request to X took longer than `timeoutMs`. */
+  TIMEOUT: 'X_REQUEST_TIMEOUT',
+  /** The caller's `AbortSignal` aborted the request. */
+  ABORTED: 'X_REQUEST_ABORTED',
+  /** The request never got an answer: DNS, TCP, TLS or socket failure. */
+  NETWORK_ERROR: 'X_NETWORK_ERROR',
+  /** X answered 2xx with a body that is not what X documents. */
+  INVALID_RESPONSE: 'X_INVALID_RESPONSE',
+  /** X's answer was larger than passport-x accepts. */
+  RESPONSE_TOO_LARGE: 'X_RESPONSE_TOO_LARGE',
+  /** The request-token answer lacked `oauth_callback_confirmed=true`. */
+  CALLBACK_NOT_CONFIRMED: 'X_CALLBACK_NOT_CONFIRMED',
+  /** The strategy needs a session (or a state store) and there was none. */
+  SESSION_REQUIRED: 'X_SESSION_REQUIRED',
+} as const;
+
+/** One of the {@link XErrorCode} values. */
+export type XErrorCodeValue = (typeof XErrorCode)[keyof typeof XErrorCode];
+
+/** Options common to every passport-x error. */
+export interface XErrorOptions {
+  /** The HTTP status of X's answer, when there was one. */
+  status?: number | undefined;
+  /** The underlying error. */
+  cause?: unknown;
+  /** The raw answer, attached non-enumerably. */
+  response?: XRawResponse | undefined;
+}
+
+/**
+ * Base class of every error passport-x produces. Catch this to handle all of them.
+ *
+ * @example
+ * ```ts
+ * try { await refreshAccessToken({ clientID, refreshToken }); }
+ * catch (err) { if (err instanceof XError) console.error(err.code, err.status); }
+ * ```
+ */
+export class XError extends Error {
+  /** Stable machine-readable code; see {@link XErrorCode}. */
+  readonly code: XErrorCodeValue;
+  /** HTTP status of X's answer, when there was one. */
+  readonly status: number | undefined;
+  /** The raw answer (non-enumerable: not serialised into logs). */
+  declare readonly response: XRawResponse | undefined;
+
+  constructor(code: XErrorCodeValue, message: string, options: XErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = options.status;
+    Object.defineProperty(this, 'response', { value: options.response, enumerable: false, writable: false });
+  }
+}
+
+/** One entry of X's `{"errors":[...]}` array. */
+export interface XAPIErrorDetail {
+  /** X's numeric error code (32, 89, 88, 135, 215...), when given. */
+  code?: number;
+  /** X's message. */
+  message: string;
+}
+
+/** Options of {@link XAPIError}. */
+export interface XAPIErrorOptions extends XErrorOptions {
+  /** X's numeric error code of the first error, when given. */
+  xCode?: number | undefined;
+  /** X's message for the first error (or the problem `detail`). */
+  xMessage?: string | undefined;
+  /** Every error X listed. */
+  errors?: XAPIErrorDetail[] | undefined;
+  /** Problem JSON `title` (v2). */
+  title?: string | undefined;
+  /** Problem JSON `type` (v2). */
+  type?: string | undefined;
+  /** Rate-limit headers, when present. */
+  rateLimit?: XRateLimit | undefined;
+}
+
+/**
+ * X answered an API or OAuth 1.0a endpoint with an error: a v1.1 `errors` array, a v2
+ * problem JSON, plain text, an HTML page from a proxy, or nothing at all.
+ */
+export class XAPIError extends XError {
+  override readonly status: number;
+  /** X's numeric error code (e.g. 89 "Invalid or expired token"), when X gave one. */
+  readonly xCode: number | undefined;
+  /** X's own message, when X gave one. */
+  readonly xMessage: string | undefined;
+  /** Every error X listed (`errors` array), possibly empty. */
+  readonly errors: XAPIErrorDetail[];
+  /** v2 problem `title`, when given. */
+  readonly title: string | undefined;
+  /** v2 problem `type`, when given. */
+  readonly type: string | undefined;
+  /** Rate-limit state from the `x-rate-limit-*` headers, when present. */
+  readonly rateLimit: XRateLimit | undefined;
+
+  constructor(message: string, options: XAPIErrorOptions & { status: number }, code: XErrorCodeValue = XErrorCode.API_ERROR) {
+    super(code, message, options);
+    this.status = options.status;
+    this.xCode = options.xCode;
+    this.xMessage = options.xMessage;
+    this.errors = options.errors ?? [];
+    this.title = options.title;
+    this.type = options.type;
+    this.rateLimit = options.rateLimit;
+  }
+}
+
+/** X answered 429: the rate limit of this endpoint is used up until {@link XRateLimitError.resetAt}. */
+export class XRateLimitError extends XAPIError {
+  /** When the window resets (from `x-rate-limit-reset`), when X said. */
+  readonly resetAt: Date | undefined;
+
+  constructor(message: string, options: XAPIErrorOptions & { status: number }) {
+    super(message, options, XErrorCode.RATE_LIMITED);
+    this.resetAt = options.rateLimit?.reset;
+  }
+}
+
+/** Options of {@link XOAuthError}. */
+export interface XOAuthErrorOptions extends XErrorOptions {
+  /** The OAuth `error` value (`invalid_request`, `invalid_grant`, ...). */
+  error: string;
+  /** `error_description`, when given. */
+  description?: string | undefined;
+  /** `error_uri`, when given. */
+  uri?: string | undefined;
+}
+
+/** An OAuth 2.0 error (RFC 6749 section 5.2 / 4.1.2.1): from the token or revoke endpoint, or on the callback. */
+export class XOAuthError extends XError {
+  /** The OAuth `error` value, e.g. `invalid_grant`. */
+  readonly error: string;
+  /** `error_description`, when given. */
+  readonly description: string | undefined;
+  /** `error_uri`, when given. */
+  readonly uri: string | undefined;
+
+  constructor(message: string, options: XOAuthErrorOptions) {
+    super(XErrorCode.OAUTH_ERROR, message, options);
+    this.error = options.error;
+    this.description = options.description;
+    this.uri = options.uri;
+  }
+}
+
+/** Codes an {@link XRequestError} can have. */
+export type XRequestErrorCode =
+  | typeof XErrorCode.TIMEOUT
+  | typeof XErrorCode.ABORTED
+  | typeof XErrorCode.NETWORK_ERROR
+  | typeof XErrorCode.INVALID_RESPONSE
+  | typeof XErrorCode.RESPONSE_TOO_LARGE
+  | typeof XErrorCode.CALLBACK_NOT_CONFIRMED;
+
+/**
+ * The request to X did not produce a usable answer: time-out, abort, network failure,
+ * or a body that is not what X documents. `cause` holds the underlying error.
+ */
+export class XRequestError extends XError {
+  declare readonly code: XRequestErrorCode;
+
+  constructor(code: XRequestErrorCode, message: string, options: XErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The strategy could not keep its pending-authorization state: no session middleware
+ * ran before Passport, and no `store` was given.
+ */
+export class XSessionError extends XError {
+  constructor(message: string) {
+    super(XErrorCode.SESSION_REQUIRED, message);
+  }
+}
+
+/** Replaces each secret that occurs in `text` with `[redacted]`. Secrets shorter than 4 characters are left alone. */
+export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+/** Reads X's `x-rate-limit-*` headers; `undefined` when none is present. */
+export function parseRateLimit(headers: Headers): XRateLimit | undefined {
+  const num = (name: string): number | undefined => {
+    const value = headers.get(name);
+    if (value === null || value.trim() === '') return undefined;
+    const n = Number(value);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const limit = num('x-rate-limit-limit');
+  const remaining = num('x-rate-limit-remaining');
+  const reset = num('x-rate-limit-reset');
+  if (limit === undefined && remaining === undefined && reset === undefined) return undefined;
+  const out: XRateLimit = {};
+  if (limit !== undefined) out.limit = limit;
+  if (remaining !== undefined) out.remaining = remaining;
+  if (reset !== undefined) out.reset = new Date(reset * 1000);
+  return out;
+}
+
+// What a user can do about X's commonest sign-in error codes (X doc "Response codes").
+const X_CODE_HINTS: Record<number, string> = {
+  32: 'Check the consumer key and secret (or client ID and secret), and that this server\'s clock is right.',
+  89: 'The token is invalid, expired or revoked: sign the user in again.',
+  99: 'The app-only credentials were refused: check the consumer key and secret.',
+  135: 'This server\'s clock is too far from X\'s: synchronise it (NTP).',
+  215: 'The request was not signed as X expects: check the consumer key and secret.',
+};
+
+const MAX_TEXT_IN_MESSAGE = 200;
+
+function shortText(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > MAX_TEXT_IN_MESSAGE ? `${oneLine.slice(0, MAX_TEXT_IN_MESSAGE)}...` : oneLine;
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function tryParseJSON(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Turns a non-2xx answer from X into the right typed error: {@link XRateLimitError} for 429,
+ * {@link XOAuthError} for an OAuth 2.0 `error` body, {@link XAPIError} for everything else
+ * (`errors` arrays, v2 problem JSON, text, HTML, empty). Each message says what X answered
+ * and, where known, what to do. `secrets` are scrubbed from every text taken from the body.
+ *
+ * @param response - the raw answer
+ * @param operation - what was being done, for the message (e.g. "get an access token")
+ * @param secrets - values that must never appear in the message
+ */
+export function errorFromResponse(response: XRawResponse, operation: string, secrets: ReadonlyArray<string | undefined> = []): XError {
+  const { status, headers } = response;
+  const body = redactSecrets(response.body, secrets);
+  const rateLimit = parseRateLimit(headers);
+  const json = tryParseJSON(body);
+  const contentType = headers.get('content-type') ?? '';
+  const prefix = `X refused to ${operation} (HTTP ${status})`;
+
+  if (isRecord(json) && typeof json.error === 'string' && status !== 429) {
+    const description = asString(json.error_description);
+    const uri = asString(json.error_uri);
+    const hint =
+      json.error === 'invalid_grant'
+        ? ' The code or refresh token was already used, expired or revoked: start the sign-in again.'
+        : json.error === 'invalid_client' || json.error === 'unauthorized_client'
+          ? ' Check the client ID, client secret and the client type set in the X developer portal.'
+          : '';
+    return new XOAuthError(`${prefix}: ${json.error}${description ? ` (${shortText(description)})` : ''}.${hint}`, {
+      error: json.error,
+      description,
+      uri,
+      status,
+      response: { status, headers, body },
+    });
+  }
+
+  const errors: XAPIErrorDetail[] = [];
+  let title: string | undefined;
+  let type: string | undefined;
+  let detail: string | undefined;
+  if (isRecord(json)) {
+    if (Array.isArray(json.errors)) {
+      for (const e of json.errors) {
+        if (!isRecord(e)) continue;
+        const message = asString(e.message) ?? asString(e.detail) ?? asString(e.title) ?? 'unknown error';
+        const entry: XAPIErrorDetail = { message };
+        if (typeof e.code === 'number') entry.code = e.code;
+        errors.push(entry);
+      }
+    }
+    title = asString(json.title);
+    type = asString(json.type);
+    detail = asString(json.detail);
+  }
+  const first = errors[0];
+  const xCode = first?.code;
+  const xMessage = first?.message ?? detail ?? title;
+
+  let what: string;
+  if (xMessage !== undefined) {
+    what = `${xCode !== undefined ? `code ${xCode}: ` : ''}${shortText(xMessage)}`;
+  } else if (body.trim() === '') {
+    what = 'with an empty body';
+  } else if (/html/i.test(contentType) || /^\s*</.test(body)) {
+    what = 'with an HTML page, most likely from a proxy or load balancer between this server and X';
+  } else {
+    what = shortText(body);
+  }
+
+  let hint = xCode !== undefined ? X_CODE_HINTS[xCode] : undefined;
+  const options: XAPIErrorOptions & { status: number } = {
+    status,
+    xCode,
+    xMessage: xMessage === undefined ? undefined : shortText(xMessage),
+    errors,
+    title,
+    type,
+    rateLimit,
+    response: { status, headers, body },
+  };
+  if (status === 429 || xCode === 88) {
+    const reset = rateLimit?.reset;
+    hint = reset ? `Retry after ${reset.toISOString()}.` : 'Retry later.';
+    return new XRateLimitError(`${prefix}: rate limit exceeded (${what}). ${hint}`, { ...options, status });
+  }
+  if (hint === undefined && (status === 401 || status === 403) && xCode === undefined) {
+    hint = 'Check the app\'s keys and the token, and the permissions set for the app in the X developer portal.';
+  }
+  if (hint === undefined && status >= 500) hint = 'X or something in between is failing: retry later.';
+  return new XAPIError(`${prefix}: ${what}.${hint ? ` ${hint}` : ''}`, options);
+}

@@ -1,0 +1,165 @@
+/**
+ * The one HTTP client of passport-x: every request to X, from either strategy or any
+ * helper, goes through {@link sendToX}. It adds the time-out, honours the caller's
+ * AbortSignal, caps the answer's size, and turns failures into typed errors.
+ *
+ * Node's global `fetch` keeps connections alive, so a warm server opens no new
+ * connection to X per sign-in (the `oauth` package under passport-oauth1 would send
+ * `Connection: close` on each request).
+ */
+import { XError, XErrorCode, XRequestError, errorFromResponse, type XRawResponse } from './errors';
+
+/** Default time-out of every request to X, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Largest answer accepted from X, in bytes. X's sign-in answers are a few KiB. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** How a request to X is sent: the options every strategy and helper accepts. */
+export interface XHttpOptions {
+  /** Give up after this many milliseconds (default 10000). */
+  timeoutMs?: number | undefined;
+  /** Abort the request with this signal. */
+  signal?: AbortSignal | undefined;
+  /** A `fetch` implementation to use instead of the global one. */
+  fetch?: typeof fetch | undefined;
+}
+
+/** One request to X. */
+export interface XHttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Record<string, string>;
+  /** Form-encoded body, for POST. */
+  body?: string;
+  /** What is being done, for error messages ("get a request token"). */
+  operation: string;
+  /** Values that must never appear in an error message. */
+  secrets?: ReadonlyArray<string | undefined>;
+}
+
+/** Validates a user-supplied `timeoutMs` and returns it or the default. */
+export function resolveTimeout(timeoutMs: number | undefined, name = 'timeoutMs'): number {
+  if (timeoutMs === undefined) return DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(`passport-x: \`${name}\` must be a positive number of milliseconds`);
+  }
+  return timeoutMs;
+}
+
+async function readCapped(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw new RangeError('too large');
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      throw new RangeError('too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Sends one request to X and resolves to its 2xx answer. Rejects with
+ * {@link XRequestError} (time-out, abort, network, too large) or with the typed error
+ * {@link errorFromResponse} makes of a non-2xx answer.
+ */
+export async function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Promise<XRawResponse> {
+  const timeoutMs = resolveTimeout(options.timeoutMs);
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const timeoutSignal = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeoutSignal]) : timeoutSignal;
+  const target = new URL(request.url);
+  const where = `${target.origin}${target.pathname}`;
+
+  const init: RequestInit = { method: request.method, signal, redirect: 'manual' };
+  const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+  if (request.body !== undefined) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    init.body = request.body;
+  }
+  init.headers = headers;
+
+  const failure = (err: unknown): XRequestError => {
+    if (options.signal?.aborted) {
+      return new XRequestError(XErrorCode.ABORTED, `The request to ${where} to ${request.operation} was aborted by the caller.`, { cause: options.signal.reason });
+    }
+    if (timeoutSignal.aborted) {
+      return new XRequestError(
+        XErrorCode.TIMEOUT,
+        `X did not answer the request to ${where} to ${request.operation} within ${timeoutMs} ms. X may be slow or unreachable from this server; retry, or raise \`timeoutMs\`.`,
+        { cause: err },
+      );
+    }
+    return new XRequestError(
+      XErrorCode.NETWORK_ERROR,
+      `Could not reach X at ${where} to ${request.operation}. Check this server's network, DNS and proxy settings, and the \`baseURL\` option.`,
+      { cause: err },
+    );
+  };
+
+  let response: Response;
+  try {
+    response = await doFetch(request.url, init);
+  } catch (err) {
+    throw failure(err);
+  }
+  let body: string;
+  try {
+    body = await readCapped(response);
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new XRequestError(XErrorCode.RESPONSE_TOO_LARGE, `X's answer from ${where} was larger than ${MAX_RESPONSE_BYTES} bytes; refusing it.`, {
+        status: response.status,
+      });
+    }
+    throw failure(err);
+  }
+  const raw: XRawResponse = { status: response.status, headers: response.headers, body };
+  if (response.status < 200 || response.status > 299) {
+    throw errorFromResponse(raw, request.operation, request.secrets ?? []);
+  }
+  return raw;
+}
+
+/** Parses a 2xx JSON answer; a body that is not a JSON object is an {@link XRequestError}. */
+export function parseJSONObject(raw: XRawResponse, operation: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.body);
+  } catch (err) {
+    throw invalidResponse(raw, operation, 'a body that is not JSON', err);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidResponse(raw, operation, 'JSON that is not an object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The error for a 2xx answer whose body is not what X documents. */
+export function invalidResponse(raw: XRawResponse, operation: string, what: string, cause?: unknown): XRequestError {
+  return new XRequestError(
+    XErrorCode.INVALID_RESPONSE,
+    `X answered the request to ${operation} with ${what}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
+    { status: raw.status, response: raw, cause },
+  );
+}
+
+/** Runs a promise and hands its outcome to a Node-style callback (for passport's callback APIs). */
+export function callbackify<T>(promise: Promise<T>, callback: (err: Error | null, value?: T) => void): void {
+  promise.then(
+    (value) => callback(null, value),
+    (err: unknown) => callback(err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err))),
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * passport-x: "Sign in with X" for Passport.js.
+ *
+ * @packageDocumentation
+ */
+export { XOAuth1Strategy } from './oauth1-strategy';
+export type {
+  XOAuth1StrategyOptions,
+  XOAuth1StrategyOptionsWithRequest,
+  XOAuth1AuthenticateOptions,
+  XOAuth1TokenParams,
+  XOAuth1Verify,
+  XOAuth1VerifyWithParams,
+  XOAuth1VerifyWithRequest,
+  XOAuth1VerifyWithRequestAndParams,
+} from './oauth1-strategy';
+export type { XProfile } from './profile';
+export type { XAuthRequest } from './request';
+export type { XVerifyCallback, XAuthenticateOptions } from './passport-base';
+export { XRequestTokenSessionStore } from './state/request-token-session';
+export type { XRequestTokenStore, XRequestTokenSessionStoreOptions, RequestTokenLoaded } from './state/request-token-session';
+export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XErrorCode } from './errors';
+export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
+export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
+export type { XEndpoints, XTokenSet } from './endpoints';
+export { oauth1AuthorizationHeader } from './oauth1-signature';
+export type { OAuth1SignOptions } from './oauth1-signature';
+export { DEFAULT_TIMEOUT_MS } from './http';
+export type { XHttpOptions } from './http';

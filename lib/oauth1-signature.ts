@@ -1,0 +1,150 @@
+/**
+ * OAuth 1.0a request signing, HMAC-SHA1 (RFC 5849 section 3.4, X doc "Creating a signature").
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+
+/** A list of name/value pairs; names may repeat (RFC 5849 section 3.4.1.3). */
+export type OAuthParamList = Array<[string, string]>;
+
+/**
+ * Percent-encodes per RFC 3986 section 2.1 as RFC 5849 section 3.6 requires: everything
+ * but `A-Z a-z 0-9 - . _ ~` is encoded, in upper-case hex.
+ */
+export function percentEncode(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The base string URI (RFC 5849 section 3.4.1.2): scheme and host lower-cased, default port dropped, no query or fragment. */
+export function baseStringURI(url: string): string {
+  const u = new URL(url);
+  // WHATWG URL already lower-cases scheme and host and drops the default port.
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+/** Normalised parameters (RFC 5849 section 3.4.1.3.2): encoded, sorted by name then value, joined with `&`. */
+export function normalizeParameters(params: OAuthParamList): string {
+  return params
+    .map(([k, v]) => [percentEncode(k), percentEncode(v)] as const)
+    .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+}
+
+/**
+ * The signature base string (RFC 5849 section 3.4.1): `METHOD&enc(base URI)&enc(normalised params)`.
+ * `params` must already hold the query, the form body and the `oauth_*` parameters (not `oauth_signature`).
+ */
+export function signatureBaseString(method: string, url: string, params: OAuthParamList): string {
+  return [method.toUpperCase(), percentEncode(baseStringURI(url)), percentEncode(normalizeParameters(params))].join('&');
+}
+
+/** HMAC-SHA1 signature (RFC 5849 section 3.4.2), base64. Key: `enc(consumerSecret)&enc(tokenSecret)`. */
+export function hmacSha1Signature(baseString: string, consumerSecret: string, tokenSecret = ''): string {
+  const key = `${percentEncode(consumerSecret)}&${percentEncode(tokenSecret)}`;
+  return createHmac('sha1', key).update(baseString).digest('base64');
+}
+
+/** A fresh nonce: 32 hex characters from `crypto.randomBytes`. */
+export function createNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Input of {@link oauth1AuthorizationHeader}. */
+export interface OAuth1SignOptions {
+  /** HTTP method, e.g. `'POST'`. */
+  method: string;
+  /** The full request URL; its query parameters are signed too. */
+  url: string;
+  /** Form-body parameters (`application/x-www-form-urlencoded`) to sign, and extra `oauth_*` protocol parameters such as `oauth_callback` or `oauth_verifier`. */
+  params?: Record<string, string> | OAuthParamList;
+  /** The app's consumer key (API key). */
+  consumerKey: string;
+  /** The app's consumer secret (API key secret). */
+  consumerSecret: string;
+  /** The user's access token (or request token), when signing on a user's behalf. */
+  token?: string | undefined;
+  /** The secret of `token`. */
+  tokenSecret?: string | undefined;
+  /** Override the nonce (tests only; default: random). */
+  nonce?: string | undefined;
+  /** Override the timestamp, in seconds since the epoch (tests only; default: now). */
+  timestamp?: number | string | undefined;
+}
+
+/** The parts of a signed request, for callers that need more than the header. */
+export interface OAuth1SignedRequest {
+  /** The `Authorization` header value, `OAuth oauth_consumer_key="...", ...`. */
+  header: string;
+  /** The signature base string (RFC 5849 section 3.4.1). */
+  baseString: string;
+  /** The base64 signature. */
+  signature: string;
+}
+
+function toList(params: OAuth1SignOptions['params']): OAuthParamList {
+  if (!params) return [];
+  return Array.isArray(params) ? params.map(([k, v]) => [k, v]) : Object.entries(params);
+}
+
+function requireString(value: unknown, name: string): void {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`passport-x: \`${name}\` must be a non-empty string`);
+}
+
+/** Signs a request and returns the header, base string and signature. See {@link oauth1AuthorizationHeader}. */
+export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedRequest {
+  requireString(options.method, 'method');
+  requireString(options.url, 'url');
+  requireString(options.consumerKey, 'consumerKey');
+  if (typeof options.consumerSecret !== 'string') throw new TypeError('passport-x: `consumerSecret` must be a string');
+  if (options.token !== undefined) requireString(options.token, 'token');
+  if (options.tokenSecret !== undefined && typeof options.tokenSecret !== 'string') throw new TypeError('passport-x: `tokenSecret` must be a string');
+  let parsedURL: URL;
+  try {
+    parsedURL = new URL(options.url);
+  } catch {
+    throw new TypeError('passport-x: `url` must be an absolute URL');
+  }
+
+  const given = toList(options.params);
+  const protocol: OAuthParamList = [
+    ['oauth_consumer_key', options.consumerKey],
+    ['oauth_nonce', options.nonce ?? createNonce()],
+    ['oauth_signature_method', 'HMAC-SHA1'],
+    ['oauth_timestamp', String(options.timestamp ?? Math.floor(Date.now() / 1000))],
+    ['oauth_version', '1.0'],
+  ];
+  if (options.token !== undefined) protocol.push(['oauth_token', options.token]);
+  // Extra oauth_* parameters (oauth_callback, oauth_verifier) travel in the header; the rest are body parameters.
+  for (const [k, v] of given) if (k.startsWith('oauth_')) protocol.push([k, v]);
+  const bodyParams = given.filter(([k]) => !k.startsWith('oauth_'));
+  const queryParams: OAuthParamList = [...parsedURL.searchParams.entries()];
+
+  const baseString = signatureBaseString(options.method, options.url, [...protocol, ...queryParams, ...bodyParams]);
+  const signature = hmacSha1Signature(baseString, options.consumerSecret, options.tokenSecret ?? '');
+  const headerParams: OAuthParamList = [...protocol, ['oauth_signature', signature]];
+  headerParams.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const header = `OAuth ${headerParams.map(([k, v]) => `${percentEncode(k)}="${percentEncode(v)}"`).join(', ')}`;
+  return { header, baseString, signature };
+}
+
+/**
+ * Returns the `Authorization` header value for an OAuth 1.0a request signed with
+ * HMAC-SHA1 (RFC 5849), for calling the X API with a user's OAuth 1.0a tokens.
+ *
+ * @example
+ * ```ts
+ * const authorization = oauth1AuthorizationHeader({
+ *   method: 'POST', url: 'https://api.x.com/1.1/statuses/update.json',
+ *   params: { status: 'Hello' }, consumerKey, consumerSecret, token, tokenSecret,
+ * });
+ * await fetch(url, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: 'status=Hello' });
+ * ```
+ */
+export function oauth1AuthorizationHeader(options: OAuth1SignOptions): string {
+  return signOAuth1Request(options).header;
+}
+
+/** Form-encodes parameters for a request body the way they were signed (RFC 3986 encoding). */
+export function formEncodeOAuth(params: OAuthParamList): string {
+  return params.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+}

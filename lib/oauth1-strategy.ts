@@ -1,0 +1,272 @@
+/**
+ * `XOAuth1Strategy`: "Sign in with X" over OAuth 1.0a (X doc "Obtaining access tokens using
+ * 3-legged OAuth flow"), on passport-oauth1. passport-oauth1 runs the flow; this class
+ * overrides its named steps and sends every request to X through passport-x's own client
+ * (time-outs, keep-alive, typed errors) instead of the `oauth` package.
+ */
+import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
+import { XError } from './errors';
+import { resolveTimeout, type XHttpOptions } from './http';
+import type { OAuth1StrategyBase, OAuth1StrategyConstructor, XAuthenticateOptions, XVerifyCallback } from './passport-base';
+import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
+import { queryParam, warnOnHostMismatch, type XAuthRequest } from './request';
+import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
+
+const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
+
+/** The parameters of X's access-token answer, passed to a 5- or 6-argument verify callback. */
+export interface XOAuth1TokenParams {
+  oauth_token: string;
+  oauth_token_secret: string;
+  /** The user's ID. */
+  user_id?: string;
+  /** The user's handle. */
+  screen_name?: string;
+  [key: string]: string | undefined;
+}
+
+/** Options of {@link XOAuth1Strategy}. */
+export interface XOAuth1StrategyOptions {
+  /** The app's API key (consumer key). Required. */
+  consumerKey: string;
+  /** The app's API key secret (consumer secret). Required. */
+  consumerSecret: string;
+  /** Where X sends the user back; must be registered in the X developer portal. Required. */
+  callbackURL: string;
+  /** Strategy name for `passport.authenticate` (default `'x-oauth1'`). */
+  name?: string;
+  /** X's API host (default `https://api.x.com`); every endpoint derives from it. */
+  baseURL?: string;
+  /** Overrides `${baseURL}/oauth/request_token`. */
+  requestTokenURL?: string;
+  /** Overrides `${baseURL}/oauth/access_token`. */
+  accessTokenURL?: string;
+  /** Overrides the authorization page (`${baseURL}/oauth/authenticate` or `/oauth/authorize`). */
+  userAuthorizationURL?: string;
+  /** Overrides `${baseURL}/1.1/account/verify_credentials.json`. */
+  userProfileURL?: string;
+  /** `'authenticate'` (default: "Sign in with X", no consent screen for a returning user) or `'authorize'` (always asks). */
+  authorizeMode?: 'authenticate' | 'authorize';
+  /** Make X ask for the password even when the user is signed in to X (`force_login=true`). */
+  forceLogin?: boolean;
+  /** Pre-fill the X username field (`screen_name`). */
+  screenName?: string;
+  /** Ask X for the user's e-mail (`include_email=true`; needs "Request email from users" in the portal). Default false. */
+  includeEmail?: boolean;
+  /** Include `entities` in the profile JSON. Default false. */
+  includeEntities?: boolean;
+  /** Include the latest post (`status`) in the profile JSON. Default false. */
+  includeStatus?: boolean;
+  /** Build the profile from the access-token answer (`user_id`, `screen_name`) without calling X. Default false. */
+  skipExtendedUserProfile?: boolean;
+  /** Pass `req` as the first argument of the verify callback. */
+  passReqToCallback?: boolean;
+  /** Session key of the default request-token store (default `'oauth:x'`). */
+  sessionKey?: string;
+  /** A custom request-token store (passport-oauth1's interface). */
+  store?: XRequestTokenStore;
+  /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth1's `proxy`). */
+  proxy?: boolean;
+  /** Time-out of each request to X, ms (default 10000). */
+  timeoutMs?: number;
+  /** A `fetch` implementation to use instead of the global one. */
+  fetch?: typeof fetch;
+}
+
+/** Options with `passReqToCallback: true`. */
+export interface XOAuth1StrategyOptionsWithRequest extends XOAuth1StrategyOptions {
+  passReqToCallback: true;
+}
+
+/** `(token, tokenSecret, profile, done)` */
+export type XOAuth1Verify = (token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => void;
+/** `(token, tokenSecret, params, profile, done)` */
+export type XOAuth1VerifyWithParams = (token: string, tokenSecret: string, params: XOAuth1TokenParams, profile: XProfile, done: XVerifyCallback) => void;
+/** `(req, token, tokenSecret, profile, done)`, with `passReqToCallback: true` */
+export type XOAuth1VerifyWithRequest<Req = XAuthRequest> = (req: Req, token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => void;
+/** `(req, token, tokenSecret, params, profile, done)`, with `passReqToCallback: true` */
+export type XOAuth1VerifyWithRequestAndParams<Req = XAuthRequest> = (
+  req: Req,
+  token: string,
+  tokenSecret: string,
+  params: XOAuth1TokenParams,
+  profile: XProfile,
+  done: XVerifyCallback,
+) => void;
+
+/** Per-request options of `passport.authenticate('x-oauth1', { ... })`. */
+export interface XOAuth1AuthenticateOptions extends XAuthenticateOptions {
+  /** `force_login=true` for this sign-in. */
+  forceLogin?: boolean;
+  /** Pre-fill the username for this sign-in. */
+  screenName?: string;
+}
+
+/** The `oauth` package client methods passport-oauth1 calls; replaced per instance. */
+interface OAuthClientLike {
+  getOAuthRequestToken(params: Record<string, string>, cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void): void;
+  getOAuthAccessToken(
+    token: string,
+    tokenSecret: string,
+    verifier: string | null,
+    cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void,
+  ): void;
+}
+
+function requireOption(options: Record<string, unknown>, name: string, strategy: string): void {
+  const value = options[name];
+  if (typeof value !== 'string' || value === '') {
+    throw new TypeError(`${strategy} requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`);
+  }
+}
+
+/**
+ * "Sign in with X" over OAuth 1.0a.
+ *
+ * @example
+ * ```ts
+ * passport.use(new XOAuth1Strategy({
+ *   consumerKey: process.env.X_CONSUMER_KEY!,
+ *   consumerSecret: process.env.X_CONSUMER_SECRET!,
+ *   callbackURL: 'http://localhost:3000/auth/x/callback',
+ * }, (token, tokenSecret, profile, done) => done(null, { id: profile.id, name: profile.displayName })));
+ *
+ * app.get('/auth/x', passport.authenticate('x-oauth1'));
+ * app.get('/auth/x/callback', passport.authenticate('x-oauth1', { failureRedirect: '/' }), (req, res) => res.redirect('/'));
+ * ```
+ */
+export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase {
+  private readonly xOptions: Readonly<XOAuth1StrategyOptions>;
+  private readonly consumer: OAuth1Consumer;
+  private readonly http: XHttpOptions;
+  private readonly profileURL: string;
+  private readonly tokenStore: XRequestTokenStore;
+  private readonly hostWarning = { warned: false };
+
+  constructor(options: XOAuth1StrategyOptions, verify: XOAuth1Verify);
+  constructor(options: XOAuth1StrategyOptions, verify: XOAuth1VerifyWithParams);
+  constructor(options: XOAuth1StrategyOptionsWithRequest, verify: XOAuth1VerifyWithRequest);
+  constructor(options: XOAuth1StrategyOptionsWithRequest, verify: XOAuth1VerifyWithRequestAndParams);
+  constructor(options: XOAuth1StrategyOptions, verify: (...args: never[]) => void) {
+    if (!options || typeof options !== 'object') throw new TypeError('XOAuth1Strategy requires an options object');
+    const opts = options as unknown as Record<string, unknown>;
+    requireOption(opts, 'consumerKey', 'XOAuth1Strategy');
+    requireOption(opts, 'consumerSecret', 'XOAuth1Strategy');
+    requireOption(opts, 'callbackURL', 'XOAuth1Strategy');
+    if (typeof verify !== 'function') throw new TypeError('XOAuth1Strategy requires a verify callback');
+    if (options.authorizeMode !== undefined && options.authorizeMode !== 'authenticate' && options.authorizeMode !== 'authorize') {
+      throw new TypeError("XOAuth1Strategy: `authorizeMode` must be 'authenticate' or 'authorize'");
+    }
+    const timeoutMs = resolveTimeout(options.timeoutMs);
+    const urls = xEndpoints(options.baseURL);
+    const requestTokenURL = options.requestTokenURL ? normalizeBaseURL(options.requestTokenURL, 'requestTokenURL') : urls.requestToken;
+    const accessTokenURL = options.accessTokenURL ? normalizeBaseURL(options.accessTokenURL, 'accessTokenURL') : urls.accessToken;
+    const userAuthorizationURL = options.userAuthorizationURL
+      ? normalizeBaseURL(options.userAuthorizationURL, 'userAuthorizationURL')
+      : options.authorizeMode === 'authorize'
+        ? urls.authorize
+        : urls.authenticate;
+    const store = options.store ?? new XRequestTokenSessionStore({ key: options.sessionKey ?? 'oauth:x' });
+
+    super(
+      {
+        requestTokenURL,
+        accessTokenURL,
+        userAuthorizationURL,
+        consumerKey: options.consumerKey,
+        consumerSecret: options.consumerSecret,
+        callbackURL: options.callbackURL,
+        passReqToCallback: options.passReqToCallback,
+        sessionKey: options.sessionKey ?? 'oauth:x',
+        store,
+        proxy: options.proxy,
+      },
+      verify,
+    );
+    this.name = options.name ?? 'x-oauth1';
+    this.xOptions = { ...options };
+    this.consumer = { consumerKey: options.consumerKey, consumerSecret: options.consumerSecret };
+    this.http = { timeoutMs, fetch: options.fetch };
+    this.profileURL = options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.verifyCredentials;
+    this.tokenStore = store;
+
+    // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
+    const client = (this as unknown as { _oauth: OAuthClientLike })._oauth;
+    client.getOAuthRequestToken = (params, cb) => {
+      const { oauth_callback: callbackURL, ...extra } = params;
+      fetchRequestToken(requestTokenURL, this.consumer, callbackURL ?? 'oob', extra, this.http).then(
+        (t) => cb(null, t.token, t.tokenSecret, t.params),
+        (err: unknown) => cb(err),
+      );
+    };
+    client.getOAuthAccessToken = (token, tokenSecret, verifier, cb) => {
+      fetchAccessToken(accessTokenURL, this.consumer, { token, tokenSecret }, verifier ?? '', this.http).then(
+        (t) => cb(null, t.token, t.tokenSecret, t.params),
+        (err: unknown) => cb(err),
+      );
+    };
+  }
+
+  /**
+   * Handles `?denied=` (the user pressed Cancel on X) and malformed callbacks, then lets
+   * passport-oauth1 run the flow.
+   */
+  override authenticate(req: XAuthRequest, options: XOAuth1AuthenticateOptions = {}): void {
+    const query = req.query ?? {};
+    if (query.denied !== undefined) {
+      const denied = queryParam(req, 'denied');
+      const failDenied = (): void => this.fail({ message: 'Access denied by the user' }, 403);
+      if (denied !== undefined && this.tokenStore.drop) {
+        try {
+          this.tokenStore.drop(req, denied, (err) => (err ? this.error(err) : failDenied()));
+        } catch (err) {
+          this.error(err as Error);
+        }
+        return;
+      }
+      return failDenied();
+    }
+    if (query.oauth_token !== undefined) {
+      if (queryParam(req, 'oauth_token') === undefined || queryParam(req, 'oauth_verifier') === undefined) {
+        return this.fail({ message: 'The X sign-in callback is missing its oauth_token or oauth_verifier parameter. Sign in again.' }, 400);
+      }
+    } else {
+      warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
+    }
+    super.authenticate(req, options);
+  }
+
+  /** `force_login` and `screen_name` for the authorization page, from the request's options or the strategy's. */
+  override userAuthorizationParams(options: XOAuth1AuthenticateOptions): Record<string, string> {
+    const params: Record<string, string> = {};
+    const forceLogin = options.forceLogin ?? this.xOptions.forceLogin;
+    const screenName = options.screenName ?? this.xOptions.screenName;
+    if (forceLogin) params.force_login = 'true';
+    if (screenName) params.screen_name = screenName;
+    return params;
+  }
+
+  /** Loads the profile from `account/verify_credentials`, or from the access-token answer with `skipExtendedUserProfile`. */
+  override userProfile(token: string, tokenSecret: string, params: Record<string, string>, done: (err: Error | null, profile?: XProfile) => void): void {
+    if (this.xOptions.skipExtendedUserProfile) {
+      if (!params.user_id || !params.screen_name) {
+        return done(new TypeError('X\'s access-token answer lacks user_id or screen_name, so skipExtendedUserProfile cannot build a profile; turn it off.'));
+      }
+      return done(null, profileFromAccessTokenParams(params));
+    }
+    const url = new URL(this.profileURL);
+    url.searchParams.set('include_email', this.xOptions.includeEmail ? 'true' : 'false');
+    url.searchParams.set('skip_status', this.xOptions.includeStatus ? 'false' : 'true');
+    url.searchParams.set('include_entities', this.xOptions.includeEntities ? 'true' : 'false');
+    fetchVerifyCredentials(url.href, this.consumer, { token, tokenSecret }, this.http).then(
+      ({ json, raw }) => done(null, profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
+      (err: Error) => done(err),
+    );
+  }
+
+  /** passport-x's errors already say what happened and what to do: pass them through unwrapped. */
+  _createOAuthError(message: string, err: unknown): Error {
+    if (err instanceof XError) return err;
+    return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Typed views of passport-oauth1's and passport-oauth2's strategy classes. Declared here,
+ * not taken from `@types/*`, so the published `.d.ts` files need nothing but this package.
+ */
+import type { XAuthRequest } from './request';
+
+/** What a verify callback reports: the user, or `false` and a failure info. */
+export type XVerifyCallback = (err?: Error | null, user?: unknown, info?: unknown) => void;
+
+/** Options Passport passes to `authenticate` (a subset; any other key is kept). */
+export interface XAuthenticateOptions {
+  /** Overrides the strategy's `callbackURL` for this request. */
+  callbackURL?: string;
+  /** App state to carry through the sign-in (passed back as `info.state`). */
+  state?: unknown;
+  [key: string]: unknown;
+}
+
+/** The actions Passport adds to a strategy for the duration of one `authenticate` call. */
+export interface PassportStrategyActions {
+  /** Authenticated `user`. */
+  success(user: unknown, info?: unknown): void;
+  /** Not authenticated. */
+  fail(challenge?: unknown, status?: number): void;
+  /** Redirect the user agent. */
+  redirect(url: string, status?: number): void;
+  /** Skip this strategy. */
+  pass(): void;
+  /** Internal error. */
+  error(err: Error): void;
+}
+
+/** passport-oauth1's `OAuthStrategy` instance, as passport-x uses it. */
+export interface OAuth1StrategyBase extends PassportStrategyActions {
+  /** The strategy name for `passport.authenticate(name)`. */
+  name: string;
+  /** Runs the OAuth 1.0a flow for this request. */
+  authenticate(req: XAuthRequest, options?: XAuthenticateOptions): void;
+  /** Loads the user's profile after the access token is obtained. */
+  userProfile(token: string, tokenSecret: string, params: Record<string, string>, done: (err: Error | null, profile?: unknown) => void): void;
+  /** Extra parameters for the request-token request. */
+  requestTokenParams(options: XAuthenticateOptions): Record<string, string>;
+  /** Extra parameters for the authorization page. */
+  userAuthorizationParams(options: XAuthenticateOptions): Record<string, string>;
+}
+
+/** passport-oauth2's `OAuth2Strategy` instance, as passport-x uses it. */
+export interface OAuth2StrategyBase extends PassportStrategyActions {
+  /** The strategy name for `passport.authenticate(name)`. */
+  name: string;
+  /** Runs the OAuth 2.0 flow for this request. */
+  authenticate(req: XAuthRequest, options?: XAuthenticateOptions): void;
+  /** Loads the user's profile after the access token is obtained. */
+  userProfile(accessToken: string, done: (err: Error | null, profile?: unknown) => void): void;
+  /** Extra parameters for the authorization page. */
+  authorizationParams(options: XAuthenticateOptions): Record<string, string>;
+  /** Extra parameters for the token request. */
+  tokenParams(options: XAuthenticateOptions): Record<string, string>;
+}
+
+/** Constructor of {@link OAuth1StrategyBase}. */
+export type OAuth1StrategyConstructor = new (options: Record<string, unknown>, verify: (...args: never[]) => void) => OAuth1StrategyBase;
+
+/** Constructor of {@link OAuth2StrategyBase}. */
+export type OAuth2StrategyConstructor = new (options: Record<string, unknown>, verify: (...args: never[]) => void) => OAuth2StrategyBase;

@@ -1,0 +1,75 @@
+/**
+ * X user -> Passport profile (the "normalized profile" of passportjs.org/reference/normalized-profile),
+ * one shape for both strategies.
+ */
+
+/** The Passport profile both strategies hand to the verify callback. */
+export interface XProfile {
+  /** Always `'x'`. */
+  provider: 'x';
+  /** The user's ID, always a string (X's numeric `id` does not fit a JS number). */
+  id: string;
+  /** The handle, without `@`. */
+  username: string;
+  /** The display name. */
+  displayName: string;
+  /** `https://x.com/<username>` */
+  profileUrl: string;
+  /** The profile picture (https), when X gave one. */
+  photos?: Array<{ value: string }>;
+  /** The e-mail address, when X returned one (OAuth 1.0a `includeEmail`, OAuth 2.0 `includeEmail` + `users.email`). */
+  emails?: Array<{ value: string }>;
+  /** X's answer, as text. */
+  _raw: string;
+  /** X's user object: the v1.1 user, the v2 `data` object, or the access-token parameters. */
+  _json: Record<string, unknown>;
+  /** The app's access level for this token, from X's `x-access-level` header (`read`, `read-write`, `read-write-directmessages`), when sent. */
+  _accessLevel?: string;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function base(id: string, username: string, displayName: string | undefined, raw: string, json: Record<string, unknown>, accessLevel: string | null | undefined): XProfile {
+  const profile: XProfile = {
+    provider: 'x',
+    id,
+    username,
+    displayName: displayName ?? username,
+    profileUrl: `https://x.com/${encodeURIComponent(username)}`,
+    _raw: raw,
+    _json: json,
+  };
+  if (accessLevel) profile._accessLevel = accessLevel;
+  return profile;
+}
+
+/** Maps a v1.1 user (`account/verify_credentials`) to a profile. The caller has checked `id_str` and `screen_name`. */
+export function profileFromV1User(json: Record<string, unknown>, raw: string, accessLevel?: string | null): XProfile {
+  const profile = base(json.id_str as string, json.screen_name as string, str(json.name), raw, json, accessLevel);
+  const photo = str(json.profile_image_url_https);
+  if (photo) profile.photos = [{ value: photo }];
+  const email = str(json.email);
+  if (email) profile.emails = [{ value: email }];
+  return profile;
+}
+
+/** Maps a v2 user (`2/users/me` `data`) to a profile. The caller has checked `id` and `username`. */
+export function profileFromV2User(data: Record<string, unknown>, raw: string, accessLevel?: string | null): XProfile {
+  const profile = base(String(data.id), data.username as string, str(data.name), raw, data, accessLevel);
+  const photo = str(data.profile_image_url);
+  if (photo) profile.photos = [{ value: photo }];
+  const email = str(data.confirmed_email);
+  if (email) profile.emails = [{ value: email }];
+  return profile;
+}
+
+/** A profile from the OAuth 1.0a access-token answer alone (`user_id`, `screen_name`), for `skipExtendedUserProfile`. */
+export function profileFromAccessTokenParams(params: Record<string, string>): XProfile {
+  const username = params.screen_name ?? '';
+  const json: Record<string, unknown> = {};
+  if (params.user_id !== undefined) json.user_id = params.user_id;
+  if (params.screen_name !== undefined) json.screen_name = params.screen_name;
+  return base(params.user_id ?? '', username, undefined, new URLSearchParams(json as Record<string, string>).toString(), json, undefined);
+}

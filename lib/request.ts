@@ -1,0 +1,71 @@
+/**
+ * What passport-x reads of an incoming request, and the checks it makes on it.
+ * Express, Koa (through koa-passport) and Fastify (through @fastify/passport) all hand
+ * strategies an object of this shape.
+ */
+
+/** The parts of an HTTP request the strategies and stores read. */
+export interface XAuthRequest {
+  /** Parsed query string. */
+  query?: Record<string, unknown> | undefined;
+  /** Parsed body, for form-posted callbacks. */
+  body?: unknown;
+  /** The server session (express-session, koa-session, @fastify/secure-session...). */
+  session?: Record<string, unknown> | null | undefined;
+  /** Request headers. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Request URL (path and query). */
+  url?: string | undefined;
+  /** Any other property the framework sets. */
+  [key: string]: unknown;
+}
+
+/** A query or body parameter as a single string, or `undefined` (arrays and objects are refused). */
+export function queryParam(req: XAuthRequest, name: string): string | undefined {
+  const value = req.query?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function headerValue(req: XAuthRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The host name the browser used for this request (from the `Host` header), lower-cased, without port. */
+export function requestHostname(req: XAuthRequest): string | undefined {
+  const host = headerValue(req, 'host');
+  if (!host) return undefined;
+  try {
+    return new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Warns once (per strategy instance, through `process.emitWarning`) when the request that
+ * starts a sign-in came to another host than `callbackURL` names: the browser will not send
+ * this host's session cookie to the callback's host, and the callback will find no pending
+ * sign-in (the classic "Failed to find request token in session").
+ *
+ * @returns true when it warned
+ */
+export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strategyName: string, state: { warned: boolean }): boolean {
+  if (state.warned) return false;
+  let callbackHost: string;
+  try {
+    callbackHost = new URL(callbackURL).hostname.toLowerCase();
+  } catch {
+    return false; // relative callback URL: resolved against this very host
+  }
+  const requestHost = requestHostname(req);
+  if (!requestHost || requestHost === callbackHost) return false;
+  state.warned = true;
+  process.emitWarning(
+    `passport-x (${strategyName}): this sign-in started on host "${requestHost}" but callbackURL names host "${callbackHost}". ` +
+      'The browser will not send the session cookie of one host to the other, so the callback will not find the pending sign-in. ' +
+      `Open the app at the callbackURL's host (e.g. http://${callbackHost}...), or make callbackURL use the host users browse.`,
+    { code: 'PASSPORT_X_HOST_MISMATCH' },
+  );
+  return true;
+}

@@ -1,0 +1,123 @@
+/**
+ * Pending authorizations kept in the server session: the request tokens of OAuth 1.0a sign-ins
+ * and the state and PKCE verifier of OAuth 2.0 ones. Shared by both session stores.
+ *
+ * Unlike passport-oauth1/oauth2's stores, which keep one pending sign-in per session, this keeps
+ * a few (two tabs both succeed), expires them, finds them in constant time, and deletes each on use.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { XSessionError } from '../errors';
+import type { XAuthRequest } from '../request';
+
+/** How long a started sign-in stays valid: 10 minutes. */
+export const PENDING_TTL_MS = 10 * 60 * 1000;
+
+/** How many started sign-ins one session keeps at most; the oldest go first. */
+export const MAX_PENDING = 5;
+
+/** One pending authorization: a `handle` (request token or state) and what the callback needs. */
+export interface PendingEntry {
+  handle: string;
+  /** When it was started, ms since the epoch. */
+  createdAt: number;
+  [field: string]: unknown;
+}
+
+/** Limits of a pending list. */
+export interface PendingLimits {
+  ttlMs: number;
+  max: number;
+  now: () => number;
+}
+
+/** Default limits. */
+export const DEFAULT_PENDING_LIMITS: PendingLimits = { ttlMs: PENDING_TTL_MS, max: MAX_PENDING, now: Date.now };
+
+/** Constant-time string comparison (hashing first, so the length is not leaked either). */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+/** The session, or an {@link XSessionError} that says what to add. */
+export function requireSession(req: XAuthRequest, strategyName: string): Record<string, unknown> {
+  const session = req.session;
+  if (!session || typeof session !== 'object') {
+    throw new XSessionError(
+      `passport-x (${strategyName}) needs a session to remember the sign-in between the redirect to X and the callback, and req.session is missing. ` +
+        'Add session middleware before passport (Express: app.use(session({ secret, resave: false, saveUninitialized: false })) from express-session; ' +
+        'Koa: app.use(session(app)) from koa-session), or pass the strategy a `store` that needs no session, such as SignedCookieStateStore.',
+    );
+  }
+  return session;
+}
+
+function listOf(session: Record<string, unknown>, key: string): PendingEntry[] {
+  const slot = session[key];
+  if (!slot || typeof slot !== 'object' || !Array.isArray((slot as { pending?: unknown }).pending)) return [];
+  return ((slot as { pending: unknown[] }).pending).filter(
+    (e): e is PendingEntry => typeof e === 'object' && e !== null && typeof (e as PendingEntry).handle === 'string' && typeof (e as PendingEntry).createdAt === 'number',
+  );
+}
+
+function save(session: Record<string, unknown>, key: string, list: PendingEntry[]): void {
+  if (list.length === 0) delete session[key];
+  else session[key] = { pending: list };
+}
+
+/** Adds an entry, dropping expired ones and the oldest beyond `max`. */
+export function addPending(session: Record<string, unknown>, key: string, entry: PendingEntry, limits: PendingLimits = DEFAULT_PENDING_LIMITS): void {
+  const now = limits.now();
+  const list = listOf(session, key).filter((e) => now - e.createdAt < limits.ttlMs);
+  list.push(entry);
+  save(session, key, list.slice(-limits.max));
+}
+
+/** Why a callback matched no pending entry. */
+export type PendingMiss = 'none' | 'unknown' | 'expired';
+
+/** The outcome of {@link takePending}. */
+export type TakeResult = { entry: PendingEntry } | { miss: PendingMiss };
+
+/**
+ * Finds the entry whose handle equals `handle` (every entry compared in constant time),
+ * removes it (single use) and returns it. Expired entries are removed on the way.
+ */
+export function takePending(session: Record<string, unknown>, key: string, handle: string, limits: PendingLimits = DEFAULT_PENDING_LIMITS): TakeResult {
+  const now = limits.now();
+  const all = listOf(session, key);
+  if (all.length === 0) return { miss: 'none' };
+  let found: PendingEntry | undefined;
+  for (const e of all) if (safeEqual(e.handle, handle) && !found) found = e;
+  const live = all.filter((e) => e !== found && now - e.createdAt < limits.ttlMs);
+  save(session, key, live);
+  if (!found) return { miss: 'unknown' };
+  if (now - found.createdAt >= limits.ttlMs) return { miss: 'expired' };
+  return { entry: found };
+}
+
+/** Removes the entry with this handle, if any (e.g. when the user denied access). */
+export function dropPending(session: Record<string, unknown>, key: string, handle: string): boolean {
+  const all = listOf(session, key);
+  const rest = all.filter((e) => !safeEqual(e.handle, handle));
+  save(session, key, rest);
+  return rest.length !== all.length;
+}
+
+/** What went wrong, the likely cause and the fix: the failure message for each miss. */
+export function pendingMissMessage(miss: PendingMiss, what: string): string {
+  switch (miss) {
+    case 'none':
+      return (
+        `This X sign-in callback matches no sign-in started in this browser session (no pending ${what} in the session). ` +
+        'Likely causes: the sign-in started on another host than the callback URL (e.g. localhost and 127.0.0.1), so the browser did not send the session cookie; ' +
+        'the session was not saved before the redirect to X; several app instances without a shared session store; ' +
+        'or a Secure session cookie on plain http. Fix: browse the app on the callback URL\'s host, use a shared session store, and mark the cookie Secure only behind https. Then sign in again.'
+      );
+    case 'unknown':
+      return `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, or a sign-in started in another browser). Sign in again.`;
+    case 'expired':
+      return `This X sign-in was started more than ${Math.round(PENDING_TTL_MS / 60000)} minutes ago and has expired. Sign in again.`;
+  }
+}
