@@ -31,7 +31,7 @@ export interface PendingLimits {
 }
 
 /** Default limits. */
-export const DEFAULT_PENDING_LIMITS: PendingLimits = { ttlMs: PENDING_TTL_MS, max: MAX_PENDING, now: Date.now };
+export const DEFAULT_PENDING_LIMITS: PendingLimits = { ttlMs: PENDING_TTL_MS, max: MAX_PENDING, now: () => Date.now() };
 
 /** Constant-time string comparison (hashing first, so the length is not leaked either). */
 export function safeEqual(a: string, b: string): boolean {

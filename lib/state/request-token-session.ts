@@ -30,6 +30,8 @@ export interface XRequestTokenSessionStoreOptions {
   ttlMs?: number;
   /** How many pending sign-ins a session keeps (default 5). */
   maxPending?: number;
+  /** Clock, ms since the epoch (tests). */
+  now?: () => number;
 }
 
 /**
@@ -47,6 +49,7 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
       ...DEFAULT_PENDING_LIMITS,
       ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
       ...(options.maxPending !== undefined ? { max: options.maxPending } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
     };
   }
 

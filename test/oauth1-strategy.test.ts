@@ -1,0 +1,463 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { inspect } from 'node:util';
+import { XAPIError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
+import { XOAuth1Strategy, type XOAuth1StrategyOptions } from '../lib/oauth1-strategy';
+import type { XProfile } from '../lib/profile';
+import { PENDING_TTL_MS } from '../lib/state/pending';
+import { XRequestTokenSessionStore } from '../lib/state/request-token-session';
+import { fakeRequest, runStrategy } from './support/passport-harness';
+import { signedReply, type SignedRequestRecord } from './support/oauth1-nock';
+
+const X = 'https://api.x.com';
+const CONSUMER_KEY = 'ck-test-1234';
+const CONSUMER_SECRET = 'cs-super-secret-value';
+const REQUEST_TOKEN = 'rt-request-token-1';
+const REQUEST_SECRET = 'rs-request-secret-1';
+const VERIFIER = 'ver-oauth-verifier-1';
+const ACCESS_TOKEN = '42-access-token-value';
+const ACCESS_SECRET = 'as-access-secret-value';
+const CALLBACK = 'http://localhost:3000/auth/x/callback';
+const SECRETS = [CONSUMER_SECRET, REQUEST_SECRET, VERIFIER, ACCESS_SECRET];
+const known = { consumers: { [CONSUMER_KEY]: CONSUMER_SECRET }, tokens: { [REQUEST_TOKEN]: REQUEST_SECRET, [ACCESS_TOKEN]: ACCESS_SECRET } };
+const USER = { id: 1234567890123456789, id_str: '1234567890123456789', screen_name: 'xdev', name: 'X Dev', profile_image_url_https: 'https://pbs.twimg.com/p.jpg' };
+
+type Verify = ConstructorParameters<typeof XOAuth1Strategy>[1];
+const okVerify = ((token: string, tokenSecret: string, profile: XProfile, done: (e: null, u: unknown) => void) =>
+  done(null, { token, tokenSecret, profile })) as Verify;
+
+function strategy(options: Partial<XOAuth1StrategyOptions> = {}, verify: Verify = okVerify): XOAuth1Strategy {
+  return new XOAuth1Strategy({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: CALLBACK, ...options }, verify);
+}
+
+function requestTokenScope(log: SignedRequestRecord[] = [], answer = `oauth_token=${REQUEST_TOKEN}&oauth_token_secret=${REQUEST_SECRET}&oauth_callback_confirmed=true`, origin = X) {
+  return nock(origin).post('/oauth/request_token').reply(signedReply(origin, known, [200, answer], log));
+}
+
+/** Starts a sign-in and returns the session it left and the redirect. */
+async function start(s: XOAuth1Strategy, session: Record<string, unknown> = {}, options = {}) {
+  const scope = requestTokenScope();
+  const result = await runStrategy(s, fakeRequest({ session, headers: { host: 'localhost:3000' } }), options);
+  scope.done();
+  return { result, session };
+}
+
+function callbackRequest(session: Record<string, unknown>, query: Record<string, string> = { oauth_token: REQUEST_TOKEN, oauth_verifier: VERIFIER }) {
+  return fakeRequest({ session, query, headers: { host: 'localhost:3000' } });
+}
+
+function accessTokenScope(log: SignedRequestRecord[] = [], answer = `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=${USER.id_str}&screen_name=xdev`) {
+  return nock(X).post('/oauth/access_token').reply(signedReply(X, known, [200, answer], log));
+}
+
+function profileScope(log: SignedRequestRecord[] = [], query: Record<string, string> = { include_email: 'false', skip_status: 'true', include_entities: 'false' }) {
+  return nock(X)
+    .get('/1.1/account/verify_credentials.json')
+    .query(query)
+    .reply(signedReply(X, known, [200, JSON.stringify(USER), { 'content-type': 'application/json', 'x-access-level': 'read-write' }], log));
+}
+
+function assertNoSecret(err: unknown): void {
+  const texts = [String(err), (err as Error).message, JSON.stringify(err), inspect(err, { depth: 5 }), String((err as Error).cause ?? '')];
+  for (const secret of SECRETS) for (const text of texts) expect(text).to.not.include(secret);
+}
+
+describe('XOAuth1Strategy', () => {
+  describe('construction', () => {
+    it("is named 'x-oauth1' unless options.name says otherwise", () => {
+      expect(strategy().name).to.equal('x-oauth1');
+      expect(strategy({ name: 'twitter' }).name).to.equal('twitter');
+    });
+
+    for (const option of ['consumerKey', 'consumerSecret', 'callbackURL'] as const) {
+      it(`throws a TypeError naming ${option} when it is missing`, () => {
+        const options = { consumerKey: 'k', consumerSecret: 's', callbackURL: CALLBACK, [option]: undefined };
+        expect(() => new XOAuth1Strategy(options as unknown as XOAuth1StrategyOptions, okVerify)).to.throw(TypeError, new RegExp(`\`${option}\``));
+      });
+    }
+
+    it('throws without a verify callback, on a bad authorizeMode, a bad baseURL and a bad timeoutMs', () => {
+      expect(() => new XOAuth1Strategy({ consumerKey: 'k', consumerSecret: 's', callbackURL: CALLBACK }, undefined as unknown as Verify)).to.throw(TypeError, /verify/);
+      expect(() => strategy({ authorizeMode: 'both' as 'authorize' })).to.throw(TypeError, /authorizeMode/);
+      expect(() => strategy({ baseURL: 'ftp://x' })).to.throw(TypeError, /baseURL/);
+      expect(() => strategy({ timeoutMs: -1 })).to.throw(TypeError, /timeoutMs/);
+    });
+
+    it('does not mutate the options object', () => {
+      const options = Object.freeze({ consumerKey: 'k', consumerSecret: 's', callbackURL: CALLBACK });
+      expect(() => new XOAuth1Strategy(options, okVerify)).to.not.throw();
+    });
+  });
+
+  describe('starting a sign-in', () => {
+    it('gets a signed request token with oauth_callback and redirects to /oauth/authenticate', async () => {
+      const log: SignedRequestRecord[] = [];
+      const scope = requestTokenScope(log);
+      const session: Record<string, unknown> = {};
+      const result = await runStrategy(strategy(), fakeRequest({ session, headers: { host: 'localhost:3000' } }));
+      scope.done();
+      expect(log).to.have.length(1);
+      expect(log[0]!.verification.ok).to.equal(true);
+      expect(log[0]!.oauth.oauth_callback).to.equal(CALLBACK);
+      expect(log[0]!.oauth).to.not.have.property('oauth_token');
+      expect(result.type).to.equal('redirect');
+      expect(result.url).to.equal(`${X}/oauth/authenticate?oauth_token=${REQUEST_TOKEN}`);
+      expect(JSON.stringify(session)).to.include(REQUEST_SECRET);
+    });
+
+    it("uses /oauth/authorize with authorizeMode 'authorize'", async () => {
+      const { result } = await start(strategy({ authorizeMode: 'authorize' }));
+      expect(result.url).to.equal(`${X}/oauth/authorize?oauth_token=${REQUEST_TOKEN}`);
+    });
+
+    it('sends force_login and screen_name from the options', async () => {
+      const { result } = await start(strategy({ forceLogin: true, screenName: 'xdev' }));
+      const url = new URL(result.url!);
+      expect(url.searchParams.get('force_login')).to.equal('true');
+      expect(url.searchParams.get('screen_name')).to.equal('xdev');
+    });
+
+    it('sends force_login and screen_name given per request, over the options', async () => {
+      const { result } = await start(strategy({ screenName: 'other' }), {}, { forceLogin: true, screenName: 'xdev' });
+      const url = new URL(result.url!);
+      expect(url.searchParams.get('force_login')).to.equal('true');
+      expect(url.searchParams.get('screen_name')).to.equal('xdev');
+    });
+
+    it('derives every endpoint from baseURL', async () => {
+      const base = 'http://127.0.0.1:9999';
+      const scope = requestTokenScope([], undefined, base);
+      const result = await runStrategy(strategy({ baseURL: `${base}/` }), fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }));
+      scope.done();
+      expect(result.url).to.equal(`${base}/oauth/authenticate?oauth_token=${REQUEST_TOKEN}`);
+    });
+
+    it('lets each URL be overridden alone', async () => {
+      const scope = nock('https://rt.example').post('/rt').reply(signedReply('https://rt.example', known, [200, `oauth_token=${REQUEST_TOKEN}&oauth_token_secret=${REQUEST_SECRET}&oauth_callback_confirmed=true`]));
+      const s = strategy({ requestTokenURL: 'https://rt.example/rt', userAuthorizationURL: 'https://auth.example/go' });
+      const result = await runStrategy(s, fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }));
+      scope.done();
+      expect(result.url).to.equal(`https://auth.example/go?oauth_token=${REQUEST_TOKEN}`);
+    });
+
+    it('errors, and stores nothing, when X does not confirm the callback', async () => {
+      const scope = requestTokenScope([], `oauth_token=${REQUEST_TOKEN}&oauth_token_secret=${REQUEST_SECRET}`);
+      const session: Record<string, unknown> = {};
+      const result = await runStrategy(strategy(), fakeRequest({ session, headers: { host: 'localhost:3000' } }));
+      scope.done();
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_CALLBACK_NOT_CONFIRMED');
+      expect(result.error!.message).to.match(/Callback URI/);
+      expect(session).to.deep.equal({});
+      assertNoSecret(result.error);
+    });
+
+    it('errors with a message that says what to add when there is no session', async () => {
+      const scope = requestTokenScope();
+      const result = await runStrategy(strategy(), fakeRequest({ session: null, headers: { host: 'localhost:3000' } }));
+      scope.done();
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XSessionError);
+      expect(result.error!.message).to.match(/express-session/);
+    });
+
+    it('warns once when the sign-in starts on another host than callbackURL', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const s = strategy();
+        for (let i = 0; i < 2; i++) {
+          const scope = requestTokenScope();
+          await runStrategy(s, fakeRequest({ session: {}, headers: { host: '127.0.0.1:3000' } }));
+          scope.done();
+        }
+        await new Promise((r) => setImmediate(r));
+        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_HOST_MISMATCH');
+        expect(ours).to.have.length(1);
+        expect(ours[0]!.message).to.include('"127.0.0.1"').and.include('"localhost"');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+  });
+
+  describe('the callback', () => {
+    it('exchanges the verified request token, loads the profile and calls verify(token, tokenSecret, profile, done)', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const log: SignedRequestRecord[] = [];
+      const at = accessTokenScope(log);
+      const pr = profileScope(log);
+      const result = await runStrategy(s, callbackRequest(session));
+      at.done();
+      pr.done();
+      expect(log.map((l) => l.verification.ok)).to.deep.equal([true, true]);
+      expect(log[0]!.oauth).to.include({ oauth_token: REQUEST_TOKEN, oauth_verifier: VERIFIER });
+      expect(log[1]!.oauth).to.include({ oauth_token: ACCESS_TOKEN });
+      expect(result.type).to.equal('success');
+      const user = result.user as { token: string; tokenSecret: string; profile: XProfile };
+      expect(user.token).to.equal(ACCESS_TOKEN);
+      expect(user.tokenSecret).to.equal(ACCESS_SECRET);
+      expect(user.profile).to.include({ provider: 'x', id: '1234567890123456789', username: 'xdev', displayName: 'X Dev', profileUrl: 'https://x.com/xdev', _accessLevel: 'read-write' });
+      expect(user.profile.photos).to.deep.equal([{ value: 'https://pbs.twimg.com/p.jpg' }]);
+    });
+
+    it('calls verify(token, tokenSecret, params, profile, done) with the access-token parameters', async () => {
+      let seen: unknown[] = [];
+      const s = strategy({}, ((token: string, tokenSecret: string, params: unknown, profile: XProfile, done: (e: null, u: unknown) => void) => {
+        seen = [token, tokenSecret, params, profile.id];
+        done(null, { id: profile.id });
+      }) as Verify);
+      const { session } = await start(s);
+      const scopes = [accessTokenScope(), profileScope()];
+      const result = await runStrategy(s, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
+      expect(seen[0]).to.equal(ACCESS_TOKEN);
+      expect(seen[2]).to.deep.include({ user_id: USER.id_str, screen_name: 'xdev', oauth_token: ACCESS_TOKEN });
+      expect(seen[3]).to.equal(USER.id_str);
+    });
+
+    it('passes req first with passReqToCallback, in both arities', async () => {
+      for (const arity of [5, 6]) {
+        let seenReq: unknown;
+        const verify =
+          arity === 5
+            ? (req: unknown, _t: string, _ts: string, profile: XProfile, done: (e: null, u: unknown) => void) => {
+                seenReq = req;
+                done(null, profile.id);
+              }
+            : (req: unknown, _t: string, _ts: string, params: Record<string, string>, profile: XProfile, done: (e: null, u: unknown) => void) => {
+                seenReq = req;
+                done(null, `${params.screen_name}:${profile.id}`);
+              };
+        const s = new XOAuth1Strategy({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: CALLBACK, passReqToCallback: true }, verify as never);
+        const { session } = await start(s);
+        const scopes = [accessTokenScope(), profileScope()];
+        const req = callbackRequest(session);
+        const result = await runStrategy(s, req);
+        scopes.forEach((sc) => sc.done());
+        expect(seenReq).to.equal(req);
+        expect(result.user).to.equal(arity === 5 ? USER.id_str : `xdev:${USER.id_str}`);
+      }
+    });
+
+    it('asks verify_credentials for the e-mail, entities and status when told to', async () => {
+      const s = strategy({ includeEmail: true, includeEntities: true, includeStatus: true });
+      const { session } = await start(s);
+      const scopes = [accessTokenScope(), profileScope([], { include_email: 'true', skip_status: 'false', include_entities: 'true' })];
+      const result = await runStrategy(s, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
+    });
+
+    it('builds the profile from the access-token answer with skipExtendedUserProfile, calling no API', async () => {
+      const s = strategy({ skipExtendedUserProfile: true });
+      const { session } = await start(s);
+      const at = accessTokenScope();
+      const result = await runStrategy(s, callbackRequest(session));
+      at.done();
+      const profile = (result.user as { profile: XProfile }).profile;
+      expect(profile).to.include({ provider: 'x', id: USER.id_str, username: 'xdev' });
+    });
+
+    it('fails before calling X when the callback token was not issued to this session', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const result = await runStrategy(s, callbackRequest(session, { oauth_token: 'forged-token', oauth_verifier: VERIFIER }));
+      expect(result.type).to.equal('fail');
+      expect(result.status).to.equal(403);
+      expect((result.challenge as { message: string }).message).to.match(/not issued to this session/);
+      expect(nock.pendingMocks()).to.deep.equal([]);
+    });
+
+    it('fails with the cause and fix when the session has no pending sign-in (the classic "Failed to find request token")', async () => {
+      const result = await runStrategy(strategy(), callbackRequest({}));
+      expect(result.type).to.equal('fail');
+      const message = (result.challenge as { message: string }).message;
+      expect(message).to.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/Secure/);
+    });
+
+    it('fails a replayed callback', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const scopes = [accessTokenScope(), profileScope()];
+      expect((await runStrategy(s, callbackRequest(session))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+      const replay = await runStrategy(s, callbackRequest(session));
+      expect(replay.type).to.equal('fail');
+    });
+
+    it('lets two sign-ins started in two tabs both succeed', async () => {
+      const s = strategy();
+      const session: Record<string, unknown> = {};
+      await start(s, session);
+      const second = nock(X).post('/oauth/request_token').reply(signedReply(X, { ...known, tokens: { ...known.tokens, 'rt-2': 'rs-2' } }, [200, 'oauth_token=rt-2&oauth_token_secret=rs-2&oauth_callback_confirmed=true']));
+      await runStrategy(s, fakeRequest({ session, headers: { host: 'localhost:3000' } }));
+      second.done();
+      const tokens2 = { ...known.tokens, 'rt-2': 'rs-2' };
+      const at2 = nock(X).post('/oauth/access_token').reply(signedReply(X, { ...known, tokens: tokens2 }, [200, `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=1&screen_name=a`]));
+      const p2 = profileScope();
+      expect((await runStrategy(s, callbackRequest(session, { oauth_token: 'rt-2', oauth_verifier: 'v2' }))).type).to.equal('success');
+      const scopes = [at2, p2, accessTokenScope(), profileScope()];
+      expect((await runStrategy(s, callbackRequest(session))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+    });
+
+    it('fails a sign-in older than 10 minutes', async () => {
+      let now = Date.now();
+      const s = strategy({ store: new XRequestTokenSessionStore({ now: () => now }) });
+      const { session } = await start(s);
+      now += PENDING_TTL_MS + 1;
+      const result = await runStrategy(s, callbackRequest(session));
+      expect(result.type).to.equal('fail');
+      expect((result.challenge as { message: string }).message).to.match(/expired/);
+    });
+
+    it('fails with "Access denied by the user" on ?denied= and drops that pending token', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const result = await runStrategy(s, fakeRequest({ session, query: { denied: REQUEST_TOKEN }, headers: {} }));
+      expect(result.type).to.equal('fail');
+      expect(result.challenge).to.deep.equal({ message: 'Access denied by the user' });
+      expect(session).to.not.have.property('oauth:x');
+    });
+
+    it('fails a callback without oauth_verifier, or with array parameters, before calling X', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      for (const query of [{ oauth_token: REQUEST_TOKEN }, { oauth_token: [REQUEST_TOKEN, 'x'], oauth_verifier: VERIFIER }]) {
+        const result = await runStrategy(s, fakeRequest({ session, query: query as Record<string, unknown>, headers: {} }));
+        expect(result.type).to.equal('fail');
+        expect(result.status).to.equal(400);
+      }
+    });
+
+    it('fails when verify says no user, and errors when verify throws', async () => {
+      const none = strategy({}, ((_t: string, _s: string, _p: XProfile, done: (e: null, u: false, i: unknown) => void) => done(null, false, { message: 'not allowed' })) as Verify);
+      let { session } = await start(none);
+      let scopes = [accessTokenScope(), profileScope()];
+      const failed = await runStrategy(none, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(failed).to.include({ type: 'fail' });
+      expect(failed.challenge).to.deep.equal({ message: 'not allowed' });
+
+      const boom = strategy({}, (() => {
+        throw new Error('db down');
+      }) as unknown as Verify);
+      ({ session } = await start(boom));
+      scopes = [accessTokenScope(), profileScope()];
+      const errored = await runStrategy(boom, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(errored.type).to.equal('error');
+      expect(errored.error!.message).to.equal('db down');
+    });
+  });
+
+  describe('errors from X', () => {
+    const shapes: Array<{ name: string; status: number; body: string; headers?: Record<string, string>; check: (e: Error) => void }> = [
+      {
+        name: 'a v1.1 errors array',
+        status: 401,
+        body: '{"errors":[{"code":89,"message":"Invalid or expired token."}]}',
+        headers: { 'content-type': 'application/json' },
+        check: (e) => {
+          expect(e).to.be.instanceOf(XAPIError).and.include({ status: 401, xCode: 89, xMessage: 'Invalid or expired token.' });
+          expect(e.message).to.match(/sign the user in again/);
+        },
+      },
+      {
+        name: 'plain text',
+        status: 401,
+        body: 'Failed to validate oauth signature and token',
+        check: (e) => expect(e).to.be.instanceOf(XAPIError).and.have.property('message').that.includes('Failed to validate oauth signature'),
+      },
+      {
+        name: 'an HTML page from a proxy',
+        status: 502,
+        body: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+        headers: { 'content-type': 'text/html' },
+        check: (e) => {
+          expect(e).to.be.instanceOf(XAPIError).and.have.property('status', 502);
+          expect(e.message).to.match(/HTML page/).and.not.include('<html>');
+        },
+      },
+      {
+        name: 'an empty body',
+        status: 503,
+        body: '',
+        check: (e) => expect(e).to.be.instanceOf(XAPIError).and.have.property('message').that.match(/empty body/),
+      },
+      {
+        name: 'a 429 with rate-limit headers',
+        status: 429,
+        body: '{"errors":[{"code":88,"message":"Rate limit exceeded"}]}',
+        headers: { 'x-rate-limit-limit': '15', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '1700000000' },
+        check: (e) => {
+          expect(e).to.be.instanceOf(XRateLimitError);
+          const rl = e as XRateLimitError;
+          expect(rl.rateLimit).to.deep.equal({ limit: 15, remaining: 0, reset: new Date(1700000000 * 1000) });
+          expect(rl.resetAt?.toISOString()).to.equal('2023-11-14T22:13:20.000Z');
+          expect(e.message).to.include('2023-11-14T22:13:20.000Z');
+        },
+      },
+    ];
+
+    for (const shape of shapes) {
+      it(`turns ${shape.name} from request_token into a typed error`, async () => {
+        const scope = nock(X).post('/oauth/request_token').reply(shape.status, shape.body, shape.headers);
+        const result = await runStrategy(strategy(), fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }));
+        scope.done();
+        expect(result.type).to.equal('error');
+        shape.check(result.error!);
+        assertNoSecret(result.error);
+      });
+
+      it(`turns ${shape.name} from access_token and verify_credentials into a typed error`, async () => {
+        for (const step of ['access', 'profile'] as const) {
+          const s = strategy();
+          const { session } = await start(s);
+          const scopes =
+            step === 'access'
+              ? [nock(X).post('/oauth/access_token').reply(shape.status, shape.body, shape.headers)]
+              : [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(shape.status, shape.body, shape.headers)];
+          const result = await runStrategy(s, callbackRequest(session));
+          scopes.forEach((sc) => sc.done());
+          expect(result.type).to.equal('error');
+          shape.check(result.error!);
+          assertNoSecret(result.error);
+        }
+      });
+    }
+
+    it('does not leak secrets that X echoes back in an error body', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const scope = nock(X).post('/oauth/access_token').reply(401, `Invalid verifier ${VERIFIER} for ${REQUEST_SECRET}`);
+      const result = await runStrategy(s, callbackRequest(session));
+      scope.done();
+      expect(result.error).to.be.instanceOf(XAPIError);
+      expect(result.error!.message).to.include('[redacted]');
+      assertNoSecret(result.error);
+    });
+
+    it('rejects a 200 verify_credentials answer that is not a user', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const scopes = [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(200, '{"id":1}')];
+      const result = await runStrategy(s, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+    });
+
+    it('times out a hung X after timeoutMs', async () => {
+      const scope = nock(X).post('/oauth/request_token').delay(500).reply(200, 'oauth_token=a&oauth_token_secret=b&oauth_callback_confirmed=true');
+      const result = await runStrategy(strategy({ timeoutMs: 50 }), fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }));
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_REQUEST_TIMEOUT');
+      expect(result.error!.message).to.match(/within 50 ms/);
+      scope.done();
+    });
+  });
+});

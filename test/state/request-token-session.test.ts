@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { XSessionError } from '../../lib/errors';
+import { MAX_PENDING, PENDING_TTL_MS, safeEqual } from '../../lib/state/pending';
+import { XRequestTokenSessionStore } from '../../lib/state/request-token-session';
+import type { XAuthRequest } from '../../lib/request';
+
+function req(session: Record<string, unknown> | null = {}): XAuthRequest {
+  return { headers: {}, query: {}, session };
+}
+
+function get(store: XRequestTokenSessionStore, r: XAuthRequest, token: string): Promise<{ err: Error | null; secret: string | false | undefined; info: { message: string } | undefined }> {
+  return new Promise((resolve) => store.get(r, token, (err, secret, info) => resolve({ err, secret, info })));
+}
+
+function set(store: XRequestTokenSessionStore, r: XAuthRequest, token: string, secret: string): Promise<Error | null | undefined> {
+  return new Promise((resolve) => store.set(r, token, secret, {}, (err) => resolve(err)));
+}
+
+describe('request-token session store', () => {
+  it('returns the secret of a token issued to this session, once', async () => {
+    const store = new XRequestTokenSessionStore();
+    const r = req();
+    expect(await set(store, r, 'tok-1', 'sec-1')).to.equal(null);
+    expect((await get(store, r, 'tok-1')).secret).to.equal('sec-1');
+    const replay = await get(store, r, 'tok-1');
+    expect(replay.secret).to.equal(false);
+    expect(replay.info?.message).to.match(/no sign-in started in this browser session/);
+  });
+
+  it('keeps several pending sign-ins (two tabs) and removes the session key when empty', async () => {
+    const store = new XRequestTokenSessionStore({ key: 'k' });
+    const r = req();
+    await set(store, r, 'a', 'sa');
+    await set(store, r, 'b', 'sb');
+    expect((await get(store, r, 'b')).secret).to.equal('sb');
+    expect((await get(store, r, 'a')).secret).to.equal('sa');
+    expect(r.session).to.not.have.property('k');
+  });
+
+  it(`keeps at most ${MAX_PENDING} pending sign-ins, dropping the oldest`, async () => {
+    const store = new XRequestTokenSessionStore();
+    const r = req();
+    for (let i = 0; i <= MAX_PENDING; i++) await set(store, r, `t${i}`, `s${i}`);
+    expect((r.session!['oauth:x'] as { pending: unknown[] }).pending).to.have.length(MAX_PENDING);
+    expect((await get(store, r, 't0')).secret).to.equal(false);
+    expect((await get(store, r, `t${MAX_PENDING}`)).secret).to.equal(`s${MAX_PENDING}`);
+  });
+
+  it('fails a token that was not issued to this session, saying so', async () => {
+    const store = new XRequestTokenSessionStore();
+    const r = req();
+    await set(store, r, 'mine', 's');
+    const res = await get(store, r, 'someone-elses');
+    expect(res.secret).to.equal(false);
+    expect(res.info?.message).to.match(/not issued to this session, or was already used/);
+    expect(res.info?.message).to.not.include('someone-elses');
+    // the pending one is still usable
+    expect((await get(store, r, 'mine')).secret).to.equal('s');
+  });
+
+  it('expires pending sign-ins after 10 minutes', async () => {
+    let now = 1_000_000;
+    const store = new XRequestTokenSessionStore({ now: () => now });
+    const r = req();
+    await set(store, r, 'old', 's');
+    await set(store, r, 'young', 's2');
+    now += PENDING_TTL_MS - 1;
+    expect((await get(store, r, 'young')).secret).to.equal('s2');
+    now += 2;
+    const res = await get(store, r, 'old');
+    expect(res.secret).to.equal(false);
+    expect(res.info?.message).to.match(/expired/);
+  });
+
+  it('honours ttlMs and maxPending options', async () => {
+    const store = new XRequestTokenSessionStore({ ttlMs: 0, maxPending: 1 });
+    const r = req();
+    await set(store, r, 'a', 's');
+    expect((await get(store, r, 'a')).info?.message).to.match(/expired/);
+  });
+
+  it('explains what to add when there is no session', async () => {
+    const store = new XRequestTokenSessionStore();
+    const err = await set(store, req(null), 't', 's');
+    expect(err).to.be.instanceOf(XSessionError);
+    expect(err?.message).to.match(/express-session/).and.match(/koa-session/).and.match(/EncryptedCookieStateStore|store/);
+    const res = await get(store, req(null), 't');
+    expect(res.err).to.be.instanceOf(XSessionError);
+  });
+
+  it('drops a denied token', async () => {
+    const store = new XRequestTokenSessionStore();
+    const r = req();
+    await set(store, r, 'a', 's');
+    await new Promise<void>((resolve) => store.drop(r, 'a', () => resolve()));
+    expect((await get(store, r, 'a')).secret).to.equal(false);
+  });
+
+  it('ignores garbage left in the session slot', async () => {
+    const store = new XRequestTokenSessionStore();
+    const r = req({ 'oauth:x': { pending: [null, 3, { handle: 1 }] } });
+    expect((await get(store, r, 'x')).info?.message).to.match(/no sign-in started/);
+  });
+
+  it('compares in constant time without false matches', () => {
+    expect(safeEqual('abc', 'abc')).to.equal(true);
+    expect(safeEqual('abc', 'abd')).to.equal(false);
+    expect(safeEqual('abc', 'abcd')).to.equal(false);
+  });
+});
