@@ -118,7 +118,8 @@ async function sendSigned(
     headers: { authorization: header },
     secrets: [consumer.consumerSecret, token?.tokenSecret, ...secrets],
   };
-  if (method === 'POST') request.body = formEncodeOAuth(bodyParams);
+  // An empty body costs undici a stream per request: send none when there is nothing to send.
+  if (method === 'POST' && bodyParams.length > 0) request.body = formEncodeOAuth(bodyParams);
   return sendToX(request, http);
 }
 

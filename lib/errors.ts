@@ -216,11 +216,27 @@ export class XSessionError extends XError {
   }
 }
 
-/** Replaces each secret that occurs in `text` with `[redacted]`. Secrets shorter than 4 characters are left alone. */
+// The spellings a secret can take in an answer: as sent, percent-encoded, percent-decoded (X's
+// app-only bearer tokens carry %2B, %2F, %3D) and JSON-escaped (`\/`).
+function secretSpellings(secret: string): string[] {
+  const out = new Set([secret, encodeURIComponent(secret), secret.replace(/\//g, '\\/')]);
+  try {
+    out.add(decodeURIComponent(secret));
+  } catch {
+    /* not percent-encoded */
+  }
+  return [...out].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Replaces each secret that occurs in `text` with `[redacted]`, also when it appears
+ * percent-encoded, percent-decoded or JSON-escaped. Secrets shorter than 4 characters are left alone.
+ */
 export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+    if (!secret || secret.length < 4) continue;
+    for (const spelling of secretSpellings(secret)) out = out.split(spelling).join('[redacted]');
   }
   return out;
 }
@@ -251,6 +267,17 @@ const X_CODE_HINTS: Record<number, string> = {
   99: 'The app-only credentials were refused: check the consumer key and secret.',
   135: 'This server\'s clock is too far from X\'s: synchronise it (NTP).',
   215: 'The request was not signed as X expects: check the consumer key and secret.',
+};
+
+// What a user can do about an OAuth 2.0 error (RFC 6749 section 5.2, RFC 7009 section 2.2.1).
+const OAUTH_ERROR_HINTS: Record<string, string> = {
+  invalid_grant: 'The code or refresh token was already used, expired or revoked: start the sign-in again.',
+  // X answers invalid_request ("Value passed for the token was invalid.") for a used or revoked refresh token too.
+  invalid_request:
+    'A parameter is missing or invalid; X also answers this for a code or refresh token that was already used, expired or revoked: check the request, or start the sign-in again.',
+  invalid_client: 'Check the client ID, client secret and the client type set in the X developer portal.',
+  unauthorized_client: 'Check the client ID, client secret and the client type set in the X developer portal.',
+  unsupported_token_type: 'X does not revoke this kind of token: pass an access or refresh token X issued to this client.',
 };
 
 const MAX_TEXT_IN_MESSAGE = 200;
@@ -297,12 +324,8 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   if (isRecord(json) && typeof json.error === 'string' && status !== 429) {
     const description = asString(json.error_description);
     const uri = asString(json.error_uri);
-    const hint =
-      json.error === 'invalid_grant'
-        ? ' The code or refresh token was already used, expired or revoked: start the sign-in again.'
-        : json.error === 'invalid_client' || json.error === 'unauthorized_client'
-          ? ' Check the client ID, client secret and the client type set in the X developer portal.'
-          : '';
+    const known = Object.hasOwn(OAUTH_ERROR_HINTS, json.error) ? OAUTH_ERROR_HINTS[json.error] : undefined;
+    const hint = ` ${known ?? 'See RFC 6749 section 5.2 (RFC 7009 section 2.2.1 for revocation) for what this error means.'}`;
     return new XOAuthError(`${prefix}: ${json.error}${description ? ` (${shortText(description)})` : ''}.${hint}`, {
       error: json.error,
       description,

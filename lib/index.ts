@@ -6,6 +6,7 @@
 export { XOAuth1Strategy } from './oauth1-strategy';
 export type {
   XOAuth1StrategyOptions,
+  XOAuth1StrategyOptionsBase,
   XOAuth1StrategyOptionsWithRequest,
   XOAuth1AuthenticateOptions,
   XOAuth1TokenParams,
@@ -15,7 +16,7 @@ export type {
   XOAuth1VerifyWithRequestAndParams,
 } from './oauth1-strategy';
 export type { XProfile } from './profile';
-export type { XAuthRequest } from './request';
+export type { XAuthRequest, XIncomingRequest } from './request';
 export type { XVerifyCallback, XAuthenticateOptions } from './passport-base';
 export { XRequestTokenSessionStore } from './state/request-token-session';
 export type { XRequestTokenStore, XRequestTokenSessionStoreOptions, RequestTokenLoaded } from './state/request-token-session';
@@ -24,6 +25,19 @@ export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XReque
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
 export type { XEndpoints, XTokenSet } from './endpoints';
 export { oauth1AuthorizationHeader } from './oauth1-signature';
+export { getBearerToken, invalidateBearerToken, invalidateAccessToken, refreshAccessToken, revokeToken, getReverseAuthParameters } from './helpers';
+export type {
+  XHelperOptions,
+  XConsumerCredentials,
+  XOAuth2ClientCredentials,
+  XTokenTypeHint,
+  GetBearerTokenOptions,
+  InvalidateBearerTokenOptions,
+  InvalidateAccessTokenOptions,
+  RefreshAccessTokenOptions,
+  RevokeTokenOptions,
+  GetReverseAuthParametersOptions,
+} from './helpers';
 export type { OAuth1SignOptions } from './oauth1-signature';
 export { DEFAULT_TIMEOUT_MS } from './http';
 export type { XHttpOptions } from './http';

@@ -1,7 +1,7 @@
 /**
  * OAuth 1.0a request signing, HMAC-SHA1 (RFC 5849 section 3.4, X doc "Creating a signature").
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 
 /** A list of name/value pairs; names may repeat (RFC 5849 section 3.4.1.3). */
 export type OAuthParamList = Array<[string, string]>;
@@ -11,12 +11,16 @@ export type OAuthParamList = Array<[string, string]>;
  * but `A-Z a-z 0-9 - . _ ~` is encoded, in upper-case hex.
  */
 export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(value);
+  // encodeURIComponent leaves !'()* alone; RFC 3986 reserves them. Most values have none.
+  return RESERVED_BY_3986.test(encoded) ? encoded.replace(RESERVED_BY_3986_ALL, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : encoded;
 }
+const RESERVED_BY_3986 = /[!'()*]/;
+const RESERVED_BY_3986_ALL = /[!'()*]/g;
 
 /** The base string URI (RFC 5849 section 3.4.1.2): scheme and host lower-cased, default port dropped, no query or fragment. */
-export function baseStringURI(url: string): string {
-  const u = new URL(url);
+export function baseStringURI(url: string | URL): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
   // WHATWG URL already lower-cases scheme and host and drops the default port.
   return `${u.protocol}//${u.host}${u.pathname}`;
 }
@@ -34,7 +38,7 @@ export function normalizeParameters(params: OAuthParamList): string {
  * The signature base string (RFC 5849 section 3.4.1): `METHOD&enc(base URI)&enc(normalised params)`.
  * `params` must already hold the query, the form body and the `oauth_*` parameters (not `oauth_signature`).
  */
-export function signatureBaseString(method: string, url: string, params: OAuthParamList): string {
+export function signatureBaseString(method: string, url: string | URL, params: OAuthParamList): string {
   return [method.toUpperCase(), percentEncode(baseStringURI(url)), percentEncode(normalizeParameters(params))].join('&');
 }
 
@@ -44,9 +48,9 @@ export function hmacSha1Signature(baseString: string, consumerSecret: string, to
   return createHmac('sha1', key).update(baseString).digest('base64');
 }
 
-/** A fresh nonce: 32 hex characters from `crypto.randomBytes`. */
+/** A fresh nonce: 32 hex characters (122 random bits) from `crypto.randomUUID`, which draws from a cached CSPRNG buffer. */
 export function createNonce(): string {
-  return randomBytes(16).toString('hex');
+  return randomUUID().replace(/-/g, '');
 }
 
 /** Input of {@link oauth1AuthorizationHeader}. */
@@ -119,7 +123,7 @@ export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedReque
   const bodyParams = given.filter(([k]) => !k.startsWith('oauth_'));
   const queryParams: OAuthParamList = [...parsedURL.searchParams.entries()];
 
-  const baseString = signatureBaseString(options.method, options.url, [...protocol, ...queryParams, ...bodyParams]);
+  const baseString = signatureBaseString(options.method, parsedURL, [...protocol, ...queryParams, ...bodyParams]);
   const signature = hmacSha1Signature(baseString, options.consumerSecret, options.tokenSecret ?? '');
   const headerParams: OAuthParamList = [...protocol, ['oauth_signature', signature]];
   headerParams.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

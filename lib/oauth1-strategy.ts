@@ -9,7 +9,7 @@ import { XError } from './errors';
 import { resolveTimeout, type XHttpOptions } from './http';
 import type { OAuth1StrategyBase, OAuth1StrategyConstructor, XAuthenticateOptions, XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { queryParam, warnOnHostMismatch, type XAuthRequest } from './request';
+import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
@@ -25,8 +25,8 @@ export interface XOAuth1TokenParams {
   [key: string]: string | undefined;
 }
 
-/** Options of {@link XOAuth1Strategy}. */
-export interface XOAuth1StrategyOptions {
+/** Options of {@link XOAuth1Strategy} shared by both verify styles. */
+export interface XOAuth1StrategyOptionsBase {
   /** The app's API key (consumer key). Required. */
   consumerKey: string;
   /** The app's API key secret (consumer secret). Required. */
@@ -59,8 +59,6 @@ export interface XOAuth1StrategyOptions {
   includeStatus?: boolean;
   /** Build the profile from the access-token answer (`user_id`, `screen_name`) without calling X. Default false. */
   skipExtendedUserProfile?: boolean;
-  /** Pass `req` as the first argument of the verify callback. */
-  passReqToCallback?: boolean;
   /** Session key of the default request-token store (default `'oauth:x'`). */
   sessionKey?: string;
   /** A custom request-token store (passport-oauth1's interface). */
@@ -73,8 +71,15 @@ export interface XOAuth1StrategyOptions {
   fetch?: typeof fetch;
 }
 
-/** Options with `passReqToCallback: true`. */
-export interface XOAuth1StrategyOptionsWithRequest extends XOAuth1StrategyOptions {
+/** Options of {@link XOAuth1Strategy} whose verify callback does not take `req`. */
+export interface XOAuth1StrategyOptions extends XOAuth1StrategyOptionsBase {
+  /** Pass `req` as the first argument of the verify callback (default false). */
+  passReqToCallback?: false;
+}
+
+/** Options with `passReqToCallback: true`: `req` is the verify callback's first argument. */
+export interface XOAuth1StrategyOptionsWithRequest extends XOAuth1StrategyOptionsBase {
+  /** Pass `req` as the first argument of the verify callback. */
   passReqToCallback: true;
 }
 
@@ -82,10 +87,15 @@ export interface XOAuth1StrategyOptionsWithRequest extends XOAuth1StrategyOption
 export type XOAuth1Verify = (token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => void;
 /** `(token, tokenSecret, params, profile, done)` */
 export type XOAuth1VerifyWithParams = (token: string, tokenSecret: string, params: XOAuth1TokenParams, profile: XProfile, done: XVerifyCallback) => void;
-/** `(req, token, tokenSecret, profile, done)`, with `passReqToCallback: true` */
-export type XOAuth1VerifyWithRequest<Req = XAuthRequest> = (req: Req, token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => void;
-/** `(req, token, tokenSecret, params, profile, done)`, with `passReqToCallback: true` */
-export type XOAuth1VerifyWithRequestAndParams<Req = XAuthRequest> = (
+/**
+ * `(req, token, tokenSecret, profile, done)`, with `passReqToCallback: true`. `req` is your
+ * framework's request (Express `Request`, Koa's, Fastify's): typed `any` so you can annotate it as such.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type XOAuth1VerifyWithRequest<Req = any> = (req: Req, token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => void;
+/** `(req, token, tokenSecret, params, profile, done)`, with `passReqToCallback: true`; `req` as in {@link XOAuth1VerifyWithRequest}. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type XOAuth1VerifyWithRequestAndParams<Req = any> = (
   req: Req,
   token: string,
   tokenSecret: string,
@@ -136,18 +146,21 @@ function requireOption(options: Record<string, unknown>, name: string, strategy:
  * ```
  */
 export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase {
-  private readonly xOptions: Readonly<XOAuth1StrategyOptions>;
+  private readonly xOptions: Readonly<XOAuth1StrategyOptionsBase>;
   private readonly consumer: OAuth1Consumer;
   private readonly http: XHttpOptions;
+  /** verify_credentials with its query, fixed at construction. */
   private readonly profileURL: string;
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning = { warned: false };
 
+  // TypeScript types an unannotated callback from the first overload only, so the common arities come
+  // first; the `params` arities need their parameters annotated (XOAuth1VerifyWithParams), as with @types/passport-oauth2.
   constructor(options: XOAuth1StrategyOptions, verify: XOAuth1Verify);
   constructor(options: XOAuth1StrategyOptions, verify: XOAuth1VerifyWithParams);
   constructor(options: XOAuth1StrategyOptionsWithRequest, verify: XOAuth1VerifyWithRequest);
   constructor(options: XOAuth1StrategyOptionsWithRequest, verify: XOAuth1VerifyWithRequestAndParams);
-  constructor(options: XOAuth1StrategyOptions, verify: (...args: never[]) => void) {
+  constructor(options: XOAuth1StrategyOptions | XOAuth1StrategyOptionsWithRequest, verify: (...args: never[]) => void) {
     if (!options || typeof options !== 'object') throw new TypeError('XOAuth1Strategy requires an options object');
     const opts = options as unknown as Record<string, unknown>;
     requireOption(opts, 'consumerKey', 'XOAuth1Strategy');
@@ -187,7 +200,11 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     this.xOptions = { ...options };
     this.consumer = { consumerKey: options.consumerKey, consumerSecret: options.consumerSecret };
     this.http = { timeoutMs, fetch: options.fetch };
-    this.profileURL = options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.verifyCredentials;
+    const profileURL = new URL(options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.verifyCredentials);
+    profileURL.searchParams.set('include_email', options.includeEmail ? 'true' : 'false');
+    profileURL.searchParams.set('skip_status', options.includeStatus ? 'false' : 'true');
+    profileURL.searchParams.set('include_entities', options.includeEntities ? 'true' : 'false');
+    this.profileURL = profileURL.href;
     this.tokenStore = store;
 
     // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
@@ -211,7 +228,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    * Handles `?denied=` (the user pressed Cancel on X) and malformed callbacks, then lets
    * passport-oauth1 run the flow.
    */
-  override authenticate(req: XAuthRequest, options: XOAuth1AuthenticateOptions = {}): void {
+  override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
+    const req = incoming as XAuthRequest;
     const query = req.query ?? {};
     if (query.denied !== undefined) {
       const denied = queryParam(req, 'denied');
@@ -254,11 +272,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       }
       return done(null, profileFromAccessTokenParams(params));
     }
-    const url = new URL(this.profileURL);
-    url.searchParams.set('include_email', this.xOptions.includeEmail ? 'true' : 'false');
-    url.searchParams.set('skip_status', this.xOptions.includeStatus ? 'false' : 'true');
-    url.searchParams.set('include_entities', this.xOptions.includeEntities ? 'true' : 'false');
-    fetchVerifyCredentials(url.href, this.consumer, { token, tokenSecret }, this.http).then(
+    fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(
       ({ json, raw }) => done(null, profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
       (err: Error) => done(err),
     );

@@ -2,7 +2,7 @@
  * Typed views of passport-oauth1's and passport-oauth2's strategy classes. Declared here,
  * not taken from `@types/*`, so the published `.d.ts` files need nothing but this package.
  */
-import type { XAuthRequest } from './request';
+import type { XIncomingRequest } from './request';
 
 /** What a verify callback reports: the user, or `false` and a failure info. */
 export type XVerifyCallback = (err?: Error | null, user?: unknown, info?: unknown) => void;
@@ -35,7 +35,7 @@ export interface OAuth1StrategyBase extends PassportStrategyActions {
   /** The strategy name for `passport.authenticate(name)`. */
   name: string;
   /** Runs the OAuth 1.0a flow for this request. */
-  authenticate(req: XAuthRequest, options?: XAuthenticateOptions): void;
+  authenticate(req: XIncomingRequest, options?: XAuthenticateOptions): void;
   /** Loads the user's profile after the access token is obtained. */
   userProfile(token: string, tokenSecret: string, params: Record<string, string>, done: (err: Error | null, profile?: unknown) => void): void;
   /** Extra parameters for the request-token request. */
@@ -49,7 +49,7 @@ export interface OAuth2StrategyBase extends PassportStrategyActions {
   /** The strategy name for `passport.authenticate(name)`. */
   name: string;
   /** Runs the OAuth 2.0 flow for this request. */
-  authenticate(req: XAuthRequest, options?: XAuthenticateOptions): void;
+  authenticate(req: XIncomingRequest, options?: XAuthenticateOptions): void;
   /** Loads the user's profile after the access token is obtained. */
   userProfile(accessToken: string, done: (err: Error | null, profile?: unknown) => void): void;
   /** Extra parameters for the authorization page. */

@@ -4,7 +4,25 @@
  * strategies an object of this shape.
  */
 
-/** The parts of an HTTP request the strategies and stores read. */
+/**
+ * What `authenticate(req)` accepts: any framework's request (Express, Koa through
+ * koa-passport, Fastify through @fastify/passport). Deliberately loose, so that
+ * `passport.use(new XOAuth1Strategy(...))` type-checks with each framework's own types.
+ */
+export interface XIncomingRequest {
+  /** Parsed query string. */
+  query?: object | undefined;
+  /** Parsed body. */
+  body?: unknown;
+  /** The server session, if any. */
+  session?: object | null | undefined;
+  /** Request headers. */
+  headers: object;
+  /** Request URL (path and query). */
+  url?: string | undefined;
+}
+
+/** The parts of an HTTP request the strategies and state stores read. */
 export interface XAuthRequest {
   /** Parsed query string. */
   query?: Record<string, unknown> | undefined;
@@ -16,7 +34,7 @@ export interface XAuthRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Request URL (path and query). */
   url?: string | undefined;
-  /** Any other property the framework sets. */
+  /** Any other property the framework sets (`res`, `ctx`, `secure`...). */
   [key: string]: unknown;
 }
 
@@ -35,11 +53,24 @@ function headerValue(req: XAuthRequest, name: string): string | undefined {
 export function requestHostname(req: XAuthRequest): string | undefined {
   const host = headerValue(req, 'host');
   if (!host) return undefined;
-  try {
-    return new URL(`http://${host}`).hostname.toLowerCase();
-  } catch {
-    return undefined;
+  // "[::1]:3000" -> "[::1]", "localhost:3000" -> "localhost"; cheaper than a URL parse on every sign-in.
+  const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.lastIndexOf(':');
+  return (end > 0 ? host.slice(0, end) : host).toLowerCase();
+}
+
+const callbackHosts = new Map<string, string | null>();
+
+function callbackHostname(callbackURL: string): string | null {
+  let host = callbackHosts.get(callbackURL);
+  if (host === undefined) {
+    try {
+      host = new URL(callbackURL).hostname.toLowerCase();
+    } catch {
+      host = null; // relative callback URL: resolved against this very host
+    }
+    if (callbackHosts.size < 100) callbackHosts.set(callbackURL, host);
   }
+  return host;
 }
 
 /**
@@ -52,12 +83,8 @@ export function requestHostname(req: XAuthRequest): string | undefined {
  */
 export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strategyName: string, state: { warned: boolean }): boolean {
   if (state.warned) return false;
-  let callbackHost: string;
-  try {
-    callbackHost = new URL(callbackURL).hostname.toLowerCase();
-  } catch {
-    return false; // relative callback URL: resolved against this very host
-  }
+  const callbackHost = callbackHostname(callbackURL);
+  if (callbackHost === null) return false;
   const requestHost = requestHostname(req);
   if (!requestHost || requestHost === callbackHost) return false;
   state.warned = true;

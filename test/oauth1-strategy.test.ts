@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
-import { XOAuth1Strategy, type XOAuth1StrategyOptions } from '../lib/oauth1-strategy';
+import { XOAuth1Strategy, type XOAuth1StrategyOptions, type XOAuth1StrategyOptionsBase } from '../lib/oauth1-strategy';
 import type { XProfile } from '../lib/profile';
 import { PENDING_TTL_MS } from '../lib/state/pending';
 import { XRequestTokenSessionStore } from '../lib/state/request-token-session';
@@ -20,14 +20,18 @@ const ACCESS_SECRET = 'as-access-secret-value';
 const CALLBACK = 'http://localhost:3000/auth/x/callback';
 const SECRETS = [CONSUMER_SECRET, REQUEST_SECRET, VERIFIER, ACCESS_SECRET];
 const known = { consumers: { [CONSUMER_KEY]: CONSUMER_SECRET }, tokens: { [REQUEST_TOKEN]: REQUEST_SECRET, [ACCESS_TOKEN]: ACCESS_SECRET } };
-const USER = { id: 1234567890123456789, id_str: '1234567890123456789', screen_name: 'xdev', name: 'X Dev', profile_image_url_https: 'https://pbs.twimg.com/p.jpg' };
+// X sends id as a JSON number too big for JS (it arrives rounded); id_str is exact.
+const USER_JSON = '{"id":1234567890123456789,"id_str":"1234567890123456789","screen_name":"xdev","name":"X Dev","profile_image_url_https":"https://pbs.twimg.com/p.jpg"}';
+const USER = JSON.parse(USER_JSON) as { id: number; id_str: string; screen_name: string };
 
-type Verify = ConstructorParameters<typeof XOAuth1Strategy>[1];
+// The tests build strategies with every verify arity; the typed overloads are checked in test/types.test.ts.
+type Verify = (...args: never[]) => void;
+const Strategy = XOAuth1Strategy as unknown as new (options: XOAuth1StrategyOptionsBase & { passReqToCallback?: boolean }, verify: Verify) => XOAuth1Strategy;
 const okVerify = ((token: string, tokenSecret: string, profile: XProfile, done: (e: null, u: unknown) => void) =>
   done(null, { token, tokenSecret, profile })) as Verify;
 
 function strategy(options: Partial<XOAuth1StrategyOptions> = {}, verify: Verify = okVerify): XOAuth1Strategy {
-  return new XOAuth1Strategy({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: CALLBACK, ...options }, verify);
+  return new Strategy({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: CALLBACK, ...options }, verify);
 }
 
 function requestTokenScope(log: SignedRequestRecord[] = [], answer = `oauth_token=${REQUEST_TOKEN}&oauth_token_secret=${REQUEST_SECRET}&oauth_callback_confirmed=true`, origin = X) {
@@ -54,7 +58,7 @@ function profileScope(log: SignedRequestRecord[] = [], query: Record<string, str
   return nock(X)
     .get('/1.1/account/verify_credentials.json')
     .query(query)
-    .reply(signedReply(X, known, [200, JSON.stringify(USER), { 'content-type': 'application/json', 'x-access-level': 'read-write' }], log));
+    .reply(signedReply(X, known, [200, USER_JSON, { 'content-type': 'application/json', 'x-access-level': 'read-write' }], log));
 }
 
 function assertNoSecret(err: unknown): void {
@@ -72,12 +76,12 @@ describe('XOAuth1Strategy', () => {
     for (const option of ['consumerKey', 'consumerSecret', 'callbackURL'] as const) {
       it(`throws a TypeError naming ${option} when it is missing`, () => {
         const options = { consumerKey: 'k', consumerSecret: 's', callbackURL: CALLBACK, [option]: undefined };
-        expect(() => new XOAuth1Strategy(options as unknown as XOAuth1StrategyOptions, okVerify)).to.throw(TypeError, new RegExp(`\`${option}\``));
+        expect(() => new Strategy(options as unknown as XOAuth1StrategyOptions, okVerify)).to.throw(TypeError, new RegExp(`\`${option}\``));
       });
     }
 
     it('throws without a verify callback, on a bad authorizeMode, a bad baseURL and a bad timeoutMs', () => {
-      expect(() => new XOAuth1Strategy({ consumerKey: 'k', consumerSecret: 's', callbackURL: CALLBACK }, undefined as unknown as Verify)).to.throw(TypeError, /verify/);
+      expect(() => new Strategy({ consumerKey: 'k', consumerSecret: 's', callbackURL: CALLBACK }, undefined as unknown as Verify)).to.throw(TypeError, /verify/);
       expect(() => strategy({ authorizeMode: 'both' as 'authorize' })).to.throw(TypeError, /authorizeMode/);
       expect(() => strategy({ baseURL: 'ftp://x' })).to.throw(TypeError, /baseURL/);
       expect(() => strategy({ timeoutMs: -1 })).to.throw(TypeError, /timeoutMs/);
@@ -85,7 +89,7 @@ describe('XOAuth1Strategy', () => {
 
     it('does not mutate the options object', () => {
       const options = Object.freeze({ consumerKey: 'k', consumerSecret: 's', callbackURL: CALLBACK });
-      expect(() => new XOAuth1Strategy(options, okVerify)).to.not.throw();
+      expect(() => new Strategy(options, okVerify)).to.not.throw();
     });
   });
 
@@ -232,7 +236,7 @@ describe('XOAuth1Strategy', () => {
                 seenReq = req;
                 done(null, `${params.screen_name}:${profile.id}`);
               };
-        const s = new XOAuth1Strategy({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: CALLBACK, passReqToCallback: true }, verify as never);
+        const s = new Strategy({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: CALLBACK, passReqToCallback: true }, verify as Verify);
         const { session } = await start(s);
         const scopes = [accessTokenScope(), profileScope()];
         const req = callbackRequest(session);

@@ -5,7 +5,7 @@
  * Unlike passport-oauth1/oauth2's stores, which keep one pending sign-in per session, this keeps
  * a few (two tabs both succeed), expires them, finds them in constant time, and deletes each on use.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { XSessionError } from '../errors';
 import type { XAuthRequest } from '../request';
 
@@ -33,11 +33,14 @@ export interface PendingLimits {
 /** Default limits. */
 export const DEFAULT_PENDING_LIMITS: PendingLimits = { ttlMs: PENDING_TTL_MS, max: MAX_PENDING, now: () => Date.now() };
 
-/** Constant-time string comparison (hashing first, so the length is not leaked either). */
+/**
+ * Constant-time string comparison. Only the length may leak, and X's tokens and our
+ * states have a fixed, public length.
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
+  const ba = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
 /** The session, or an {@link XSessionError} that says what to add. */

@@ -1,0 +1,260 @@
+import { expect } from 'chai';
+import { inspect } from 'node:util';
+import {
+  XAPIError,
+  XError,
+  XErrorCode,
+  XOAuthError,
+  XRateLimitError,
+  XRequestError,
+  XSessionError,
+  errorFromResponse,
+  parseRateLimit,
+  redactSecrets,
+  type XRawResponse,
+} from '../lib/errors';
+
+function answer(status: number, body: string, headers: Record<string, string> = {}): XRawResponse {
+  return { status, headers: new Headers(headers), body };
+}
+
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
+describe('errors', () => {
+  describe('errorFromResponse: an OAuth 2.0 error body (RFC 6749 section 5.2)', () => {
+    it('becomes an XOAuthError with error, description and uri', () => {
+      const body = JSON.stringify({ error: 'invalid_request', error_description: 'Value passed for the token was invalid.', error_uri: 'https://docs.x.com/e' });
+      const err = errorFromResponse(answer(400, body, JSON_TYPE), 'refresh the access token');
+      expect(err).to.be.instanceOf(XOAuthError).and.instanceOf(XError);
+      expect(err).to.include({ code: XErrorCode.OAUTH_ERROR, status: 400, error: 'invalid_request', description: 'Value passed for the token was invalid.', uri: 'https://docs.x.com/e' });
+      expect(err.message).to.equal(
+        'X refused to refresh the access token (HTTP 400): invalid_request (Value passed for the token was invalid.). ' +
+          'A parameter is missing or invalid; X also answers this for a code or refresh token that was already used, expired or revoked: check the request, or start the sign-in again.',
+      );
+    });
+
+    const hints: Array<[string, RegExp]> = [
+      ['invalid_grant', /already used, expired or revoked: start the sign-in again/],
+      ['invalid_client', /Check the client ID, client secret and the client type/],
+      ['unauthorized_client', /Check the client ID, client secret and the client type/],
+      ['unsupported_token_type', /does not revoke this kind of token/],
+      ['temporarily_unavailable', /See RFC 6749 section 5\.2/],
+      // Names of Object.prototype members must not be taken for hints.
+      ['constructor', /See RFC 6749 section 5\.2/],
+      ['__proto__', /See RFC 6749 section 5\.2/],
+    ];
+    for (const [error, hint] of hints) {
+      it(`says what to do about ${error}`, () => {
+        const err = errorFromResponse(answer(400, JSON.stringify({ error }), JSON_TYPE), 'get a token');
+        expect(err).to.be.instanceOf(XOAuthError).and.include({ error });
+        expect(err.message).to.match(new RegExp(`^X refused to get a token \\(HTTP 400\\): ${error}\\. `)).and.match(hint);
+        expect(err.message).to.not.match(/function|native code/);
+      });
+    }
+  });
+
+  describe('errorFromResponse: a v1.1 errors array', () => {
+    const table: Array<[number, number, string, RegExp]> = [
+      [401, 32, 'Could not authenticate you.', /consumer key and secret/],
+      [401, 89, 'Invalid or expired token.', /sign the user in again/],
+      [403, 99, 'Unable to verify your credentials', /app-only credentials were refused/],
+      [401, 135, 'Timestamp out of bounds.', /clock/],
+      [400, 215, 'Bad Authentication data.', /not signed as X expects/],
+    ];
+    for (const [status, code, message, hint] of table) {
+      it(`maps code ${code} to an XAPIError with xCode, xMessage, errors and a hint`, () => {
+        const err = errorFromResponse(answer(status, JSON.stringify({ errors: [{ code, message }] }), JSON_TYPE), 'get a request token');
+        expect(err).to.be.instanceOf(XAPIError).and.not.instanceOf(XRateLimitError);
+        const e = err as XAPIError;
+        expect(e).to.include({ code: XErrorCode.API_ERROR, status, xCode: code, xMessage: message });
+        expect(e.errors).to.deep.equal([{ code, message }]);
+        expect(e.message).to.match(new RegExp(`^X refused to get a request token \\(HTTP ${status}\\): code ${code}: `)).and.match(hint);
+      });
+    }
+
+    it('keeps every error X listed, skipping entries that are not objects', () => {
+      const body = JSON.stringify({ errors: [{ code: 32, message: 'first' }, 'junk', { message: 'second' }] });
+      const e = errorFromResponse(answer(401, body, JSON_TYPE), 'x') as XAPIError;
+      expect(e.errors).to.deep.equal([{ code: 32, message: 'first' }, { message: 'second' }]);
+    });
+
+    it('treats code 88 as a rate limit even without HTTP 429', () => {
+      const err = errorFromResponse(answer(420, JSON.stringify({ errors: [{ code: 88, message: 'Rate limit exceeded' }] }), JSON_TYPE), 'x');
+      expect(err).to.be.instanceOf(XRateLimitError).and.include({ code: XErrorCode.RATE_LIMITED, status: 420, xCode: 88 });
+    });
+  });
+
+  describe('errorFromResponse: a v2 problem JSON', () => {
+    it('keeps title, type and detail', () => {
+      const body = JSON.stringify({ title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' });
+      const e = errorFromResponse(answer(401, body, { 'content-type': 'application/problem+json' }), 'load the user\'s profile (users/me)') as XAPIError;
+      expect(e).to.be.instanceOf(XAPIError);
+      expect(e).to.include({ status: 401, title: 'Unauthorized', type: 'about:blank', xMessage: 'Unauthorized', xCode: undefined });
+      expect(e.errors).to.deep.equal([]);
+      expect(e.message).to.equal('X refused to load the user\'s profile (users/me) (HTTP 401): Unauthorized. Check the app\'s keys and the token, and the permissions set for the app in the X developer portal.');
+    });
+
+    it('takes the first of v2 errors before the problem detail', () => {
+      const body = JSON.stringify({
+        errors: [{ parameters: { 'user.fields': ['nope'] }, message: 'The `user.fields` query parameter value [nope] is not one of [id,name]' }],
+        title: 'Invalid Request',
+        detail: 'One or more parameters to your request was invalid.',
+        type: 'https://api.twitter.com/2/problems/invalid-request',
+      });
+      const e = errorFromResponse(answer(400, body, JSON_TYPE), 'x') as XAPIError;
+      expect(e.xMessage).to.match(/^The `user\.fields` query parameter/);
+      expect(e).to.include({ title: 'Invalid Request', type: 'https://api.twitter.com/2/problems/invalid-request' });
+    });
+  });
+
+  describe('errorFromResponse: bodies that are not JSON', () => {
+    it('says an HTML page most likely came from a proxy, without quoting it', () => {
+      const e = errorFromResponse(answer(502, '<!DOCTYPE html><html><body><h1>Bad Gateway</h1></body></html>', { 'content-type': 'text/html' }), 'x');
+      expect(e).to.be.instanceOf(XAPIError).and.include({ status: 502 });
+      expect(e.message).to.equal('X refused to x (HTTP 502): with an HTML page, most likely from a proxy or load balancer between this server and X. X or something in between is failing: retry later.');
+    });
+
+    it('recognises HTML by its first character when the content type is missing', () => {
+      const e = errorFromResponse(answer(403, '  <html>Forbidden</html>'), 'x');
+      expect(e.message).to.match(/HTML page/).and.not.include('Forbidden');
+    });
+
+    it('quotes plain text on one line', () => {
+      const e = errorFromResponse(answer(401, 'Failed to validate\n  oauth signature and token', { 'content-type': 'text/plain' }), 'x');
+      expect(e).to.be.instanceOf(XAPIError).and.include({ status: 401, xMessage: undefined });
+      expect(e.message).to.match(/^X refused to x \(HTTP 401\): Failed to validate oauth signature and token\. Check the app's keys/);
+    });
+
+    it('cuts long text to 200 characters', () => {
+      const e = errorFromResponse(answer(400, 'x'.repeat(5000), { 'content-type': 'text/plain' }), 'op');
+      expect(e.message).to.include(`${'x'.repeat(200)}...`).and.not.include('x'.repeat(201));
+    });
+
+    it('says so when the body is empty', () => {
+      const e = errorFromResponse(answer(503, ''), 'x');
+      expect(e).to.be.instanceOf(XAPIError).and.include({ status: 503 });
+      expect(e.message).to.equal('X refused to x (HTTP 503): with an empty body. X or something in between is failing: retry later.');
+    });
+
+    it('quotes JSON that is neither an OAuth error nor an API error', () => {
+      const e = errorFromResponse(answer(400, '["odd"]', JSON_TYPE), 'x');
+      expect(e).to.be.instanceOf(XAPIError);
+      expect(e.message).to.include('["odd"]');
+    });
+  });
+
+  describe('errorFromResponse: 429', () => {
+    it('becomes an XRateLimitError with rateLimit and resetAt from the x-rate-limit-* headers', () => {
+      const reset = 1_700_000_900;
+      const e = errorFromResponse(
+        answer(429, JSON.stringify({ title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 }), {
+          'x-rate-limit-limit': '300',
+          'x-rate-limit-remaining': '0',
+          'x-rate-limit-reset': String(reset),
+        }),
+        'refresh the access token',
+      ) as XRateLimitError;
+      expect(e).to.be.instanceOf(XRateLimitError).and.instanceOf(XAPIError);
+      expect(e.code).to.equal(XErrorCode.RATE_LIMITED);
+      expect(e.rateLimit).to.deep.equal({ limit: 300, remaining: 0, reset: new Date(reset * 1000) });
+      expect(e.resetAt).to.deep.equal(new Date(reset * 1000));
+      expect(e.message).to.equal(
+        `X refused to refresh the access token (HTTP 429): rate limit exceeded (Too Many Requests). Retry after ${new Date(reset * 1000).toISOString()}.`,
+      );
+    });
+
+    it('says "retry later" when X gave no reset time', () => {
+      const e = errorFromResponse(answer(429, ''), 'x') as XRateLimitError;
+      expect(e).to.be.instanceOf(XRateLimitError);
+      expect(e.rateLimit).to.equal(undefined);
+      expect(e.resetAt).to.equal(undefined);
+      expect(e.message).to.match(/rate limit exceeded \(with an empty body\)\. Retry later\.$/);
+    });
+
+    it('is a rate limit even when the body is an OAuth error', () => {
+      const e = errorFromResponse(answer(429, JSON.stringify({ error: 'rate_limited' }), JSON_TYPE), 'x');
+      expect(e).to.be.instanceOf(XRateLimitError);
+    });
+
+    it('keeps rate-limit headers on other errors too', () => {
+      const e = errorFromResponse(answer(401, '', { 'x-rate-limit-remaining': '14' }), 'x') as XAPIError;
+      expect(e.rateLimit).to.deep.equal({ remaining: 14 });
+    });
+  });
+
+  describe('secret redaction', () => {
+    const SECRET = 'consumer-secret-9f8e';
+    const TOKEN = 'AAAAbearer%2Btoken%3D77';
+
+    const bodies: Array<[string, number, string]> = [
+      ['an OAuth error description', 400, JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${SECRET}` })],
+      ['a v1.1 error message', 401, JSON.stringify({ errors: [{ code: 89, message: `token ${TOKEN} expired` }] })],
+      ['a v2 problem detail', 401, JSON.stringify({ title: 'Unauthorized', detail: `no ${SECRET}` })],
+      ['plain text', 500, `echo: ${SECRET} ${TOKEN}`],
+      ['the percent-decoded token', 400, `echo: ${decodeURIComponent(TOKEN)}`],
+      ['the percent-encoded secret', 400, `echo: ${encodeURIComponent(`${SECRET}/x`)}`],
+      ['a JSON-escaped secret', 400, JSON.stringify({ errors: [{ message: `echo ${SECRET}/x` }] }).replace(/\//g, '\\/')],
+    ];
+    for (const [where, status, body] of bodies) {
+      it(`keeps secrets out of the message, String(), JSON and inspect when X echoes them in ${where}`, () => {
+        const e = errorFromResponse(answer(status, body, JSON_TYPE), 'x', [SECRET, TOKEN, `${SECRET}/x`]);
+        const views = [e.message, String(e), JSON.stringify(e), inspect(e, { depth: 10 }), e.response?.body ?? ''];
+        for (const view of views) {
+          for (const secret of [SECRET, TOKEN, decodeURIComponent(TOKEN), encodeURIComponent(`${SECRET}/x`)]) expect(view).to.not.include(secret);
+        }
+        expect(e.message).to.include('[redacted]');
+      });
+    }
+
+    it('leaves secrets shorter than 4 characters alone (they would mangle any text)', () => {
+      expect(redactSecrets('a b abcd', ['abcd', 'a'])).to.equal('a b [redacted]');
+    });
+
+    it('redacts every occurrence and ignores undefined secrets', () => {
+      expect(redactSecrets('s3cret and s3cret', [undefined, 's3cret'])).to.equal('[redacted] and [redacted]');
+    });
+  });
+
+  describe('the raw answer', () => {
+    it('is attached non-enumerably: there for debugging, never serialised', () => {
+      const e = errorFromResponse(answer(500, 'oops', { 'x-test': '1' }), 'x');
+      expect(e.response?.status).to.equal(500);
+      expect(e.response?.body).to.equal('oops');
+      expect(Object.keys(e)).to.not.include('response');
+      expect(JSON.stringify(e)).to.not.include('oops');
+      expect(inspect(e)).to.not.include('x-test');
+    });
+  });
+
+  describe('error classes', () => {
+    it('carry name, code, status and cause', () => {
+      const cause = new Error('low level');
+      const e = new XRequestError(XErrorCode.NETWORK_ERROR, 'Could not reach X.', { cause, status: undefined });
+      expect(e).to.be.instanceOf(XError).and.instanceOf(Error);
+      expect(e).to.include({ name: 'XRequestError', code: 'X_NETWORK_ERROR', status: undefined });
+      expect(e.cause).to.equal(cause);
+      expect(new XSessionError('no session')).to.include({ name: 'XSessionError', code: XErrorCode.SESSION_REQUIRED });
+      expect(new XRateLimitError('slow down', { status: 429 })).to.include({ name: 'XRateLimitError', code: XErrorCode.RATE_LIMITED });
+    });
+
+    it('have no cause property when none was given', () => {
+      expect(Object.hasOwn(new XError(XErrorCode.API_ERROR, 'm'), 'cause')).to.equal(false);
+    });
+  });
+
+  describe('parseRateLimit', () => {
+    it('reads the three headers, reset in epoch seconds', () => {
+      expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': '75', 'x-rate-limit-remaining': '3', 'x-rate-limit-reset': '1700000000' }))).to.deep.equal({
+        limit: 75,
+        remaining: 3,
+        reset: new Date(1_700_000_000_000),
+      });
+    });
+
+    it('skips missing, blank and non-numeric values, and gives undefined when nothing is left', () => {
+      expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': 'many', 'x-rate-limit-remaining': ' ', 'x-rate-limit-reset': '60' }))).to.deep.equal({ reset: new Date(60_000) });
+      expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': 'many' }))).to.equal(undefined);
+      expect(parseRateLimit(new Headers())).to.equal(undefined);
+    });
+  });
+});

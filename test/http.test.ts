@@ -1,0 +1,364 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import { XAPIError, XErrorCode, XOAuthError, XRequestError, type XRawResponse } from '../lib/errors';
+import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, callbackify, invalidResponse, parseJSONObject, resolveTimeout, sendToX, type XHttpRequest } from '../lib/http';
+
+const BASE = 'https://api.x.com';
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(Error);
+    return err as Error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
+
+function post(path: string, extra: Partial<XHttpRequest> = {}): XHttpRequest {
+  return { method: 'POST', url: `${BASE}${path}`, body: 'a=1', operation: 'do a test call', ...extra };
+}
+
+/** Starts a server on 127.0.0.1, port 0; the caller closes it. */
+async function listen(handler: (res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => handler(res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+describe('http: sendToX', () => {
+  describe('the request', () => {
+    it('sends method, URL, body, the caller\'s headers, accept JSON and a form content type; resolves to the 2xx answer', async () => {
+      let seen: { method: string; path: string; headers: Record<string, string>; body: unknown } | undefined;
+      const scope = nock(BASE)
+        .post('/oauth2/token')
+        .reply(function (uri, body) {
+          seen = { method: this.req.method, path: uri, headers: { ...this.req.headers }, body };
+          return [200, '{"ok":true}', { 'x-rate-limit-remaining': '9' }];
+        });
+      const raw = await sendToX(post('/oauth2/token', { headers: { authorization: 'Basic abc' } }));
+      scope.done();
+      expect(seen).to.deep.include({ method: 'POST', path: '/oauth2/token', body: 'a=1' });
+      expect(seen!.headers).to.include({ accept: 'application/json', authorization: 'Basic abc', 'content-type': 'application/x-www-form-urlencoded' });
+      expect(raw.status).to.equal(200);
+      expect(raw.body).to.equal('{"ok":true}');
+      expect(raw.headers.get('x-rate-limit-remaining')).to.equal('9');
+    });
+
+    it('keeps a content type the caller set', async () => {
+      let contentType: string | undefined;
+      const scope = nock(BASE)
+        .post('/oauth2/token')
+        .reply(function () {
+          contentType = this.req.headers['content-type'];
+          return [200, '{}'];
+        });
+      await sendToX(post('/oauth2/token', { headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' } }));
+      scope.done();
+      expect(contentType).to.equal('application/x-www-form-urlencoded;charset=UTF-8');
+    });
+
+    it('sends a GET without body or content type', async () => {
+      let headers: Record<string, string> = {};
+      const scope = nock(BASE)
+        .get('/2/users/me')
+        .query({ 'user.fields': 'id' })
+        .reply(function () {
+          headers = { ...this.req.headers };
+          return [200, '{}'];
+        });
+      await sendToX({ method: 'GET', url: `${BASE}/2/users/me?user.fields=id`, operation: 'x' });
+      scope.done();
+      expect(headers).to.not.have.property('content-type');
+    });
+
+    it('resolves on any 2xx, an empty 204 included', async () => {
+      const scope = nock(BASE).post('/2/oauth2/revoke').reply(204);
+      const raw = await sendToX(post('/2/oauth2/revoke'));
+      scope.done();
+      expect(raw).to.include({ status: 204, body: '' });
+    });
+
+    it('uses the fetch implementation it is given', async () => {
+      const calls: Array<[string, RequestInit | undefined]> = [];
+      const fakeFetch: typeof fetch = async (input, init) => {
+        calls.push([String(input), init]);
+        return new Response('{"from":"fake"}', { status: 200 });
+      };
+      const raw = await sendToX(post('/x'), { fetch: fakeFetch });
+      expect(raw.body).to.equal('{"from":"fake"}');
+      expect(calls).to.have.length(1);
+      expect(calls[0]![0]).to.equal(`${BASE}/x`);
+      expect(calls[0]![1]).to.include({ method: 'POST', body: 'a=1', redirect: 'manual' });
+      expect(calls[0]![1]!.signal).to.be.instanceOf(AbortSignal);
+    });
+  });
+
+  describe('non-2xx answers', () => {
+    it('become the typed error errorFromResponse makes, with the request\'s secrets redacted', async () => {
+      const scope = nock(BASE).post('/2/oauth2/token').reply(400, { error: 'invalid_grant', error_description: 'code abcd-secret-code is spent' });
+      const err = await rejectionOf(sendToX(post('/2/oauth2/token', { secrets: ['abcd-secret-code'] })));
+      scope.done();
+      expect(err).to.be.instanceOf(XOAuthError).and.include({ status: 400, error: 'invalid_grant' });
+      expect(err.message).to.include('do a test call').and.include('[redacted]');
+      expect(inspect(err, { depth: 10 })).to.not.include('abcd-secret-code');
+    });
+
+    it('are not followed when they redirect: a 302 is an error, its Location never requested', async () => {
+      const elsewhere = nock('https://elsewhere.example').get('/').reply(200, '{}');
+      const scope = nock(BASE).post('/oauth/request_token').reply(302, '', { location: 'https://elsewhere.example/' });
+      const err = await rejectionOf(sendToX(post('/oauth/request_token')));
+      scope.done();
+      expect(err).to.be.instanceOf(XAPIError).and.include({ status: 302 });
+      expect(elsewhere.isDone()).to.equal(false);
+    });
+  });
+
+  describe('time-out', () => {
+    it('defaults to 10 s', () => {
+      expect(DEFAULT_TIMEOUT_MS).to.equal(10_000);
+      expect(resolveTimeout(undefined)).to.equal(10_000);
+    });
+
+    it('rejects with X_REQUEST_TIMEOUT when the answer does not start in time, naming the URL without its query', async () => {
+      const scope = nock(BASE).post('/oauth/access_token').query(true).delay(2000).reply(200, 'late');
+      const started = Date.now();
+      const err = await rejectionOf(sendToX(post('/oauth/access_token?oauth_verifier=verifier-value'), { timeoutMs: 60 }));
+      expect(Date.now() - started).to.be.within(50, 1500);
+      expect(scope.isDone()).to.equal(true);
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.TIMEOUT, status: undefined });
+      expect(err.message).to.equal(
+        'X did not answer the request to https://api.x.com/oauth/access_token to do a test call within 60 ms. X may be slow or unreachable from this server; retry, or raise `timeoutMs`.',
+      );
+      expect((err.cause as DOMException).name).to.equal('TimeoutError');
+    });
+
+    it('rejects with X_REQUEST_TIMEOUT when the body stalls', async () => {
+      const scope = nock(BASE).post('/x').delayBody(2000).reply(200, '{"late":true}');
+      const err = await rejectionOf(sendToX(post('/x'), { timeoutMs: 60 }));
+      expect(scope.isDone()).to.equal(true);
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.TIMEOUT });
+    });
+
+    it('times out against a real server that never answers', async () => {
+      const { server, url } = await listen(() => undefined);
+      try {
+        const err = await rejectionOf(sendToX({ method: 'POST', url: `${url}/oauth2/token`, body: '', operation: 'x' }, { timeoutMs: 80 }));
+        expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.TIMEOUT });
+      } finally {
+        await close(server);
+      }
+    });
+
+    const bad: unknown[] = [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '1000', null];
+    for (const timeoutMs of bad) {
+      it(`refuses timeoutMs ${String(timeoutMs)} with a TypeError before fetching`, async () => {
+        let calls = 0;
+        const fakeFetch: typeof fetch = async () => {
+          calls += 1;
+          return new Response('{}');
+        };
+        const err = await rejectionOf(sendToX(post('/x'), { timeoutMs: timeoutMs as number, fetch: fakeFetch }));
+        expect(err).to.be.instanceOf(TypeError);
+        expect(err.message).to.equal('passport-x: `timeoutMs` must be a positive number of milliseconds');
+        expect(calls).to.equal(0);
+      });
+    }
+  });
+
+  describe('abort', () => {
+    it('rejects with X_REQUEST_ABORTED, the abort reason as cause, when the caller aborts mid-request', async () => {
+      const scope = nock(BASE).post('/x').delay(2000).reply(200, '{}');
+      const controller = new AbortController();
+      const reason = new Error('client disconnected');
+      setTimeout(() => controller.abort(reason), 20);
+      const err = await rejectionOf(sendToX(post('/x'), { signal: controller.signal }));
+      expect(scope.isDone()).to.equal(true);
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.ABORTED });
+      expect(err.message).to.equal('The request to https://api.x.com/x to do a test call was aborted by the caller.');
+      expect(err.cause).to.equal(reason);
+    });
+
+    it('sends nothing when the signal is already aborted', async () => {
+      const scope = nock(BASE).post('/x').reply(200, '{}');
+      const err = await rejectionOf(sendToX(post('/x'), { signal: AbortSignal.abort() }));
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.ABORTED });
+      expect(scope.isDone()).to.equal(false);
+    });
+
+    it('calls it an abort, not a time-out, when the caller aborts after a long wait', async () => {
+      const scope = nock(BASE).post('/x').delay(2000).reply(200, '{}');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 30);
+      const err = await rejectionOf(sendToX(post('/x'), { signal: controller.signal, timeoutMs: 5000 }));
+      expect(scope.isDone()).to.equal(true);
+      expect(err).to.include({ code: XErrorCode.ABORTED });
+    });
+  });
+
+  describe('network errors', () => {
+    it('reject with X_NETWORK_ERROR, the failure as cause', async () => {
+      const scope = nock(BASE).post('/x').replyWithError({ message: 'getaddrinfo ENOTFOUND api.x.com', code: 'ENOTFOUND' });
+      const err = await rejectionOf(sendToX(post('/x')));
+      scope.done();
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR, status: undefined });
+      expect(err.message).to.equal(
+        'Could not reach X at https://api.x.com/x to do a test call. Check this server\'s network, DNS and proxy settings, and the `baseURL` option.',
+      );
+      expect(err.cause).to.include({ code: 'ENOTFOUND' });
+    });
+
+    it('reject with X_NETWORK_ERROR when the connection is refused', async () => {
+      const { server, url } = await listen(() => undefined);
+      await close(server);
+      const err = await rejectionOf(sendToX({ method: 'GET', url: `${url}/x`, operation: 'x' }));
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR });
+      expect(((err.cause as Error).cause as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
+    });
+  });
+
+  describe('size cap', () => {
+    it(`accepts an answer of exactly ${MAX_RESPONSE_BYTES} bytes`, async () => {
+      const scope = nock(BASE).post('/x').reply(200, 'a'.repeat(MAX_RESPONSE_BYTES));
+      const raw = await sendToX(post('/x'));
+      scope.done();
+      expect(raw.body).to.have.length(MAX_RESPONSE_BYTES);
+    });
+
+    it('refuses an answer whose content-length is over the cap, without reading it', async () => {
+      let pulled = 0;
+      const fakeFetch: typeof fetch = async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              pulled += 1;
+              controller.enqueue(new Uint8Array(1024));
+            },
+          }),
+          { status: 200, headers: { 'content-length': String(MAX_RESPONSE_BYTES + 1) } },
+        );
+      const err = await rejectionOf(sendToX(post('/x'), { fetch: fakeFetch }));
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.RESPONSE_TOO_LARGE, status: 200 });
+      expect(err.message).to.equal(`X's answer from https://api.x.com/x was larger than ${MAX_RESPONSE_BYTES} bytes; refusing it.`);
+      // At most what the stream queued before it was cancelled.
+      expect(pulled).to.be.below(4);
+    });
+
+    it('stops reading a streamed answer as soon as it passes the cap', async () => {
+      let sent = 0;
+      const chunk = new Uint8Array(64 * 1024);
+      const fakeFetch: typeof fetch = async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              sent += chunk.byteLength;
+              controller.enqueue(chunk);
+            },
+          }),
+          { status: 200 },
+        );
+      const err = await rejectionOf(sendToX(post('/x'), { fetch: fakeFetch }));
+      expect(err).to.include({ code: XErrorCode.RESPONSE_TOO_LARGE });
+      expect(sent).to.be.within(MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES + 4 * chunk.byteLength);
+    });
+
+    it('applies to error answers too, and to a real server streaming without end', async () => {
+      let written = 0;
+      const { server, url } = await listen((res) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const pump = (): void => {
+          while (!res.destroyed && written < 64 * MAX_RESPONSE_BYTES) {
+            written += chunk.length;
+            if (!res.write(chunk)) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+        };
+        pump();
+      });
+      try {
+        const err = await rejectionOf(sendToX({ method: 'GET', url: `${url}/x`, operation: 'x' }));
+        expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.RESPONSE_TOO_LARGE, status: 500 });
+        expect(written).to.be.below(64 * MAX_RESPONSE_BYTES);
+      } finally {
+        await close(server);
+      }
+    });
+  });
+});
+
+describe('http: parseJSONObject and invalidResponse', () => {
+  const raw = (body: string): XRawResponse => ({ status: 200, headers: new Headers(), body });
+
+  it('returns a JSON object', () => {
+    expect(parseJSONObject(raw('{"a":1}'), 'x')).to.deep.equal({ a: 1 });
+  });
+
+  const invalid: Array<[string, string, string]> = [
+    ['not JSON', 'oauth_token=secret-token-value', 'a body that is not JSON'],
+    ['a JSON array', '[1]', 'JSON that is not an object'],
+    ['JSON null', 'null', 'JSON that is not an object'],
+    ['a JSON string', '"s"', 'JSON that is not an object'],
+  ];
+  for (const [what, body, says] of invalid) {
+    it(`throws X_INVALID_RESPONSE for ${what}`, () => {
+      let thrown: unknown;
+      try {
+        parseJSONObject(raw(body), 'get a token');
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE, status: 200 });
+      expect((thrown as Error).message).to.equal(
+        `X answered the request to get a token with ${says}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
+      );
+      expect((thrown as XRequestError).response?.body).to.equal(body);
+    });
+  }
+
+  it('keeps a SyntaxError as cause that does not quote the body (it may hold a token)', () => {
+    let thrown: XRequestError | undefined;
+    try {
+      parseJSONObject(raw('{"access_token":"secret-token-value" oops}'), 'x');
+    } catch (err) {
+      thrown = err as XRequestError;
+    }
+    expect(thrown!.cause).to.be.instanceOf(SyntaxError);
+    expect((thrown!.cause as Error).message).to.match(/^The body is not valid JSON/);
+    expect(inspect(thrown, { depth: 10 })).to.not.match(/secret|token-val/);
+  });
+
+  it('invalidResponse attaches the answer and the cause', () => {
+    const cause = new Error('why');
+    const e = invalidResponse(raw('x'), 'op', 'something odd', cause);
+    expect(e).to.include({ code: XErrorCode.INVALID_RESPONSE, status: 200 });
+    expect(e.cause).to.equal(cause);
+    expect(e.response?.body).to.equal('x');
+  });
+});
+
+describe('http: callbackify', () => {
+  it('hands a value to the callback', async () => {
+    const result = await new Promise<[Error | null, unknown]>((resolve) => callbackify(Promise.resolve(7), (err, value) => resolve([err, value])));
+    expect(result).to.deep.equal([null, 7]);
+  });
+
+  it('hands an Error through unchanged, and wraps anything else in an XError', async () => {
+    const boom = new XRequestError(XErrorCode.TIMEOUT, 'late');
+    const [err1] = await new Promise<[Error | null]>((resolve) => callbackify(Promise.reject(boom), (err) => resolve([err])));
+    expect(err1).to.equal(boom);
+    const [err2] = await new Promise<[Error | null]>((resolve) => callbackify(Promise.reject('text'), (err) => resolve([err])));
+    expect(err2).to.be.instanceOf(Error).and.include({ message: 'text' });
+  });
+});

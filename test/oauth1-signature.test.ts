@@ -1,0 +1,324 @@
+import { expect } from 'chai';
+import {
+  baseStringURI,
+  createNonce,
+  formEncodeOAuth,
+  hmacSha1Signature,
+  normalizeParameters,
+  oauth1AuthorizationHeader,
+  percentEncode,
+  signatureBaseString,
+  signOAuth1Request,
+  type OAuthParamList,
+} from '../lib/oauth1-signature';
+import { parseOAuthHeader, rebuildBaseString, verifyOAuth1Request } from '../lib/testing/oauth1-verifier';
+
+// ---------------------------------------------------------------- published vectors (test data)
+
+/**
+ * X doc "Creating a signature" (docs.x.com/fundamentals/authentication/oauth-1-0a/creating-a-signature,
+ * formerly developer.twitter.com/en/docs/authentication/oauth-1-0a/creating-a-signature): the request,
+ * credentials, nonce and timestamp of the page, the base string and signing key it prints, and its
+ * signature. The page now writes the host as api.x.com, but its base string and signature were
+ * computed for https://api.twitter.com, which is what is signed here.
+ */
+const X_CREATING_A_SIGNATURE = {
+  method: 'POST',
+  url: 'https://api.twitter.com/1.1/statuses/update.json?include_entities=true',
+  status: 'Hello Ladies + Gentlemen, a signed OAuth request!',
+  consumerKey: 'xvz1evFS4wEEPTGEFPHBog',
+  consumerSecret: 'kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw',
+  token: '370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb',
+  tokenSecret: 'LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE',
+  nonce: 'kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg',
+  timestamp: 1318622958,
+  /** "Creating the signature base string": the output. */
+  baseString:
+    'POST&https%3A%2F%2Fapi.twitter.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26oauth_consumer_key%3Dxvz1evFS4wEEPTGEFPHBog' +
+    '%26oauth_nonce%3DkYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1318622958' +
+    '%26oauth_token%3D370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb%26oauth_version%3D1.0' +
+    '%26status%3DHello%2520Ladies%2520%252B%2520Gentlemen%252C%2520a%2520signed%2520OAuth%2520request%2521',
+  /** "Calculating the signature": the output. */
+  signature: 'hCtSmYh+iHYCEqBWrE7C7hYmtUk=',
+};
+
+/**
+ * X doc "Authorizing a request" (docs.x.com/fundamentals/authentication/oauth-1-0a/authorizing-a-request):
+ * the header string the page builds ("Building the header string"), from the same credentials,
+ * nonce and timestamp. Its signature, tnnArxj06cWHq44gCs1OSKk/jLY=, is the one of the page's original
+ * request to the v1 path https://api.twitter.com/1/statuses/update.json (the page's text has since
+ * moved to /1.1/, its signature was not recomputed); it is signed here at that path.
+ */
+const X_AUTHORIZING_A_REQUEST = {
+  url: 'https://api.twitter.com/1/statuses/update.json?include_entities=true',
+  header:
+    'OAuth oauth_consumer_key="xvz1evFS4wEEPTGEFPHBog", oauth_nonce="kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", ' +
+    'oauth_signature="tnnArxj06cWHq44gCs1OSKk%2FjLY%3D", oauth_signature_method="HMAC-SHA1", oauth_timestamp="1318622958", ' +
+    'oauth_token="370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb", oauth_version="1.0"',
+};
+
+/**
+ * RFC 5849 section 3.4.1.1 (the example request), 3.4.1.3.1 (its parameter table), 3.4.1.3.2
+ * (the normalized parameters) and the base string printed at the end of 3.4.1.1. The `realm`
+ * of the example's header is not a signed parameter (section 3.4.1.3.1).
+ */
+const RFC5849_EXAMPLE = {
+  method: 'POST',
+  url: 'http://example.com/request?b5=%3D%253D&a3=a&c%40=&a2=r%20b',
+  body: 'c2&a3=2+q',
+  authorization:
+    'OAuth realm="Example", oauth_consumer_key="9djdj82h48djs9d2", oauth_token="kkk9d7dh3k39sjv7", oauth_signature_method="HMAC-SHA1", ' +
+    'oauth_timestamp="137131201", oauth_nonce="7d8f3e4a", oauth_signature="bYT5CMsGcbgUdFHObYMEfcx6bsw%3D"',
+  /** Section 3.4.1.3.1: the decoded parameters. */
+  params: [
+    ['b5', '=%3D'],
+    ['a3', 'a'],
+    ['c@', ''],
+    ['a2', 'r b'],
+    ['oauth_consumer_key', '9djdj82h48djs9d2'],
+    ['oauth_token', 'kkk9d7dh3k39sjv7'],
+    ['oauth_signature_method', 'HMAC-SHA1'],
+    ['oauth_timestamp', '137131201'],
+    ['oauth_nonce', '7d8f3e4a'],
+    ['c2', ''],
+    ['a3', '2 q'],
+  ] as OAuthParamList,
+  normalized:
+    'a2=r%20b&a3=2%20q&a3=a&b5=%3D%253D&c%40=&c2=&oauth_consumer_key=9djdj82h48djs9d2&oauth_nonce=7d8f3e4a' +
+    '&oauth_signature_method=HMAC-SHA1&oauth_timestamp=137131201&oauth_token=kkk9d7dh3k39sjv7',
+  baseString:
+    'POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D' +
+    '%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1' +
+    '%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7',
+};
+
+describe('OAuth 1.0a signing', () => {
+  describe('X "Creating a signature"', () => {
+    const v = X_CREATING_A_SIGNATURE;
+    const common = { method: v.method, consumerKey: v.consumerKey, consumerSecret: v.consumerSecret, token: v.token, tokenSecret: v.tokenSecret, nonce: v.nonce, timestamp: v.timestamp };
+
+    it('builds the page\'s signature base string and signature', () => {
+      const signed = signOAuth1Request({ ...common, url: v.url, params: { status: v.status } });
+      expect(signed.baseString).to.equal(v.baseString);
+      expect(signed.signature).to.equal(v.signature);
+    });
+
+    it('signs the page\'s base string with the page\'s signing key to the page\'s signature', () => {
+      expect(hmacSha1Signature(v.baseString, v.consumerSecret, v.tokenSecret)).to.equal(v.signature);
+    });
+
+    it('puts the signature, percent-encoded, into the header oauth1AuthorizationHeader returns', () => {
+      const header = oauth1AuthorizationHeader({ ...common, url: v.url, params: { status: v.status } });
+      expect(header).to.include('oauth_signature="hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D"');
+    });
+
+    it('signs a query parameter and the same parameter in the body alike', () => {
+      const inBody = signOAuth1Request({ ...common, url: v.url.replace(/\?.*$/, ''), params: { include_entities: 'true', status: v.status } });
+      expect(inBody.signature).to.equal(v.signature);
+    });
+  });
+
+  describe('X "Authorizing a request"', () => {
+    it('produces the page\'s header string exactly', () => {
+      const v = X_CREATING_A_SIGNATURE;
+      const header = oauth1AuthorizationHeader({
+        method: 'POST',
+        url: X_AUTHORIZING_A_REQUEST.url,
+        params: { status: v.status },
+        consumerKey: v.consumerKey,
+        consumerSecret: v.consumerSecret,
+        token: v.token,
+        tokenSecret: v.tokenSecret,
+        nonce: v.nonce,
+        timestamp: v.timestamp,
+      });
+      expect(header).to.equal(X_AUTHORIZING_A_REQUEST.header);
+    });
+  });
+
+  describe('RFC 5849 section 3.4.1 example', () => {
+    const v = RFC5849_EXAMPLE;
+
+    it('collects the parameters of section 3.4.1.3.1 from the query and the form body', () => {
+      const collected: OAuthParamList = [...new URL(v.url).searchParams, ...new URLSearchParams(v.body)];
+      const expected = v.params.filter(([k]) => !k.startsWith('oauth_'));
+      expect(collected).to.have.deep.members(expected);
+    });
+
+    it('normalizes them as section 3.4.1.3.2 prints', () => {
+      expect(normalizeParameters(v.params)).to.equal(v.normalized);
+    });
+
+    it('builds the base string section 3.4.1.1 prints', () => {
+      expect(signatureBaseString(v.method, v.url, v.params)).to.equal(v.baseString);
+    });
+
+    it('agrees with the independent verifier, which leaves out realm', () => {
+      const oauth = parseOAuthHeader(v.authorization)!;
+      expect(oauth).to.not.have.property('realm');
+      const params: OAuthParamList = [
+        ...Object.entries(oauth).filter(([k]) => k !== 'oauth_signature'),
+        ...new URL(v.url).searchParams,
+        ...new URLSearchParams(v.body),
+      ];
+      expect(rebuildBaseString(v.method, v.url, params)).to.equal(v.baseString);
+    });
+
+    it('signs the example request with the RFC\'s base string plus the oauth_version=1.0 X documents', () => {
+      // The RFC's example sends no oauth_version (optional, section 3.1); X's requests carry it, so the signer
+      // always adds it, and "oauth_version" sorts after "oauth_token": the base string gains exactly this tail.
+      const body = [...new URLSearchParams(v.body)];
+      const signed = signOAuth1Request({
+        method: v.method,
+        url: v.url,
+        params: body,
+        consumerKey: '9djdj82h48djs9d2',
+        consumerSecret: 'j49sk3j29djd',
+        token: 'kkk9d7dh3k39sjv7',
+        tokenSecret: 'dh893hdasih9',
+        nonce: '7d8f3e4a',
+        timestamp: 137131201,
+      });
+      expect(signed.baseString).to.equal(`${v.baseString}%26oauth_version%3D1.0`);
+    });
+
+    it('builds the base string URIs of section 3.4.1.2', () => {
+      expect(baseStringURI('HTTP://EXAMPLE.COM:80/r%20v/X?id=123')).to.equal('http://example.com/r%20v/X');
+      expect(baseStringURI('https://www.example.net:8080/?q=1')).to.equal('https://www.example.net:8080/');
+    });
+  });
+
+  describe('percent-encoding (RFC 5849 section 3.6)', () => {
+    const table: Array<[string, string]> = [
+      ['AZaz09-._~', 'AZaz09-._~'],
+      [' ', '%20'],
+      ['+', '%2B'],
+      ["!*'()", '%21%2A%27%28%29'],
+      [':/?#[]@$&,;=', '%3A%2F%3F%23%5B%5D%40%24%26%2C%3B%3D'],
+      ['%', '%25'],
+      ['é', '%C3%A9'],
+      ['☃', '%E2%98%83'],
+      ['😀', '%F0%9F%98%80'],
+    ];
+    for (const [input, encoded] of table) {
+      it(`encodes ${JSON.stringify(input)} as ${encoded}`, () => {
+        expect(percentEncode(input)).to.equal(encoded);
+      });
+    }
+  });
+
+  describe('header and nonce', () => {
+    it('lists oauth_* parameters sorted, quoted and encoded, with a fresh nonce and the current time', () => {
+      const before = Math.floor(Date.now() / 1000);
+      const a = oauth1AuthorizationHeader({ method: 'POST', url: 'https://api.x.com/oauth/request_token', params: { oauth_callback: 'https://app.example/cb?a=1' }, consumerKey: 'k', consumerSecret: 's' });
+      const b = oauth1AuthorizationHeader({ method: 'POST', url: 'https://api.x.com/oauth/request_token', consumerKey: 'k', consumerSecret: 's' });
+      const after = Math.floor(Date.now() / 1000);
+      const names = [...a.matchAll(/(\w+)="[^"]*"/g)].map((m) => m[1]);
+      expect(names).to.deep.equal(['oauth_callback', 'oauth_consumer_key', 'oauth_nonce', 'oauth_signature', 'oauth_signature_method', 'oauth_timestamp', 'oauth_version']);
+      expect(a).to.include('oauth_callback="https%3A%2F%2Fapp.example%2Fcb%3Fa%3D1"');
+      const pa = parseOAuthHeader(a)!;
+      const pb = parseOAuthHeader(b)!;
+      expect(pa.oauth_nonce).to.match(/^[0-9a-f]{32}$/).and.not.equal(pb.oauth_nonce);
+      expect(Number(pa.oauth_timestamp)).to.be.within(before, after);
+    });
+
+    it('makes 32-hex-character nonces that do not repeat', () => {
+      const nonces = new Set(Array.from({ length: 1000 }, () => createNonce()));
+      expect(nonces.size).to.equal(1000);
+      for (const n of nonces) expect(n).to.match(/^[0-9a-f]{32}$/);
+    });
+
+    it('form-encodes a body the way it was signed', () => {
+      expect(formEncodeOAuth([['status', 'a b+c'], ['x', '~*']])).to.equal('status=a%20b%2Bc&x=~%2A');
+    });
+  });
+
+  describe('bad arguments', () => {
+    const ok = { method: 'POST', url: 'https://api.x.com/x', consumerKey: 'key', consumerSecret: 'consumer-secret-value', token: 'token-value', tokenSecret: 'token-secret-value' };
+    const bad: Array<[string, Record<string, unknown>, string]> = [
+      ['an empty method', { method: '' }, 'method'],
+      ['a relative url', { url: '/oauth/request_token' }, 'url'],
+      ['no consumerKey', { consumerKey: undefined }, 'consumerKey'],
+      ['a consumerSecret that is not a string', { consumerSecret: 1 }, 'consumerSecret'],
+      ['an empty token', { token: '' }, 'token'],
+      ['a tokenSecret that is not a string', { tokenSecret: null }, 'tokenSecret'],
+    ];
+    for (const [what, change, name] of bad) {
+      it(`throws a TypeError naming ${name} for ${what}, quoting no secret`, () => {
+        let thrown: unknown;
+        try {
+          oauth1AuthorizationHeader({ ...ok, ...change } as typeof ok);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).to.be.instanceOf(TypeError);
+        const message = (thrown as TypeError).message;
+        expect(message).to.include(`\`${name}\``);
+        for (const secret of ['consumer-secret-value', 'token-value', 'token-secret-value']) expect(message).to.not.include(secret);
+      });
+    }
+  });
+
+  describe('cross-check against the independent verifier (lib/testing/oauth1-verifier.ts)', () => {
+    // A small seeded generator (mulberry32), so that a failure can be replayed.
+    function rng(seed: number): () => number {
+      let a = seed >>> 0;
+      return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+    }
+    // Unreserved, reserved and sub-delimiter characters, '%', '+', space, and multi-byte characters (2, 3 and 4 bytes in UTF-8).
+    const ALPHABET = [...'aZ09-._~!*\'()[]:/?#@$&,;=%+ "<>\\^`{|}', 'é', 'ß', '€', '☃', '中', '😀', '𝄞'];
+
+    function text(random: () => number, min: number, max: number): string {
+      const length = min + Math.floor(random() * (max - min + 1));
+      let out = '';
+      for (let i = 0; i < length; i++) out += ALPHABET[Math.floor(random() * ALPHABET.length)];
+      return out;
+    }
+
+    const CASES = 300;
+    it(`agrees on the base string and accepts every signature, over ${CASES} random requests`, () => {
+      const random = rng(0x5849);
+      for (let i = 0; i < CASES; i++) {
+        const method = random() < 0.5 ? 'GET' : 'POST';
+        const url = new URL(`https://api.x.com/${encodeURIComponent(text(random, 1, 8))}/${i}`);
+        const query: OAuthParamList = Array.from({ length: Math.floor(random() * 4) }, () => [`q${text(random, 0, 4)}`, text(random, 0, 10)]);
+        for (const [k, v] of query) url.searchParams.append(k, v);
+        const body: OAuthParamList = method === 'POST' ? Array.from({ length: Math.floor(random() * 4) }, () => [`b${text(random, 0, 4)}`, text(random, 0, 10)]) : [];
+        const consumerKey = `ck${text(random, 1, 8)}`;
+        const consumerSecret = text(random, 0, 16);
+        const withToken = random() < 0.7;
+        const token = withToken ? `tk${text(random, 1, 8)}` : undefined;
+        const tokenSecret = withToken ? text(random, 0, 16) : undefined;
+        const context = JSON.stringify({ i, method, url: url.href, body, consumerSecret, tokenSecret });
+
+        const signed = signOAuth1Request({ method, url: url.href, params: body, consumerKey, consumerSecret, token, tokenSecret });
+        const verification = verifyOAuth1Request(
+          { method, url: url.href, authorization: signed.header, body: formEncodeOAuth(body), contentType: 'application/x-www-form-urlencoded' },
+          { consumerSecret: (k) => (k === consumerKey ? consumerSecret : undefined), tokenSecret: (t) => (t === token ? tokenSecret : undefined) },
+        );
+        expect(verification.ok, context).to.equal(true);
+        if (!verification.ok) continue;
+        expect(rebuildBaseString(method, url.href, verification.params), context).to.equal(signed.baseString);
+      }
+    });
+
+    it('is not vacuous: the verifier refuses a changed body, secret or method', () => {
+      const url = 'https://api.x.com/1.1/statuses/update.json';
+      const args = { method: 'POST', url, params: { status: 'héllo wörld ☃' }, consumerKey: 'ck', consumerSecret: 'cs', token: 'tk', tokenSecret: 'ts' };
+      const header = oauth1AuthorizationHeader(args);
+      const secrets = (cs: string, ts: string) => ({ consumerSecret: () => cs, tokenSecret: () => ts });
+      const form = 'application/x-www-form-urlencoded';
+      const good = formEncodeOAuth([['status', 'héllo wörld ☃']]);
+      expect(verifyOAuth1Request({ method: 'POST', url, authorization: header, body: good, contentType: form }, secrets('cs', 'ts')).ok).to.equal(true);
+      expect(verifyOAuth1Request({ method: 'POST', url, authorization: header, body: `${good}!`, contentType: form }, secrets('cs', 'ts')).ok).to.equal(false);
+      expect(verifyOAuth1Request({ method: 'POST', url, authorization: header, body: good, contentType: form }, secrets('cs', 'other')).ok).to.equal(false);
+      expect(verifyOAuth1Request({ method: 'GET', url, authorization: header, body: good, contentType: form }, secrets('cs', 'ts')).ok).to.equal(false);
+    });
+  });
+});
