@@ -15,6 +15,23 @@ export type {
   XOAuth1VerifyWithRequest,
   XOAuth1VerifyWithRequestAndParams,
 } from './oauth1-strategy';
+export { XOAuth2PkceStrategy, X_OAUTH2_DEFAULT_SCOPES, X_OAUTH2_DEFAULT_USER_FIELDS } from './oauth2-strategy';
+export type {
+  XOAuth2StrategyOptions,
+  XOAuth2StrategyOptionsBase,
+  XOAuth2StrategyOptionsWithRequest,
+  XOAuth2AuthenticateOptions,
+  XOAuth2ClientType,
+  XOAuth2TokenParams,
+  XOAuth2Verify,
+  XOAuth2VerifyWithParams,
+  XOAuth2VerifyWithRequest,
+  XOAuth2VerifyWithRequestAndParams,
+  XSkipUserProfile,
+} from './oauth2-strategy';
+export { XPkceSessionStore } from './state/pkce-session';
+export type { XPkceStateStore, XPkceStateStoreWithMeta, XPkceStateMeta, XPkceSessionStoreOptions, PkceStateStored, PkceStateVerified } from './state/pkce-session';
+export { createCodeVerifier, codeChallengeS256, createState, CODE_CHALLENGE_METHOD } from './pkce';
 export type { XProfile } from './profile';
 export type { XAuthRequest, XIncomingRequest } from './request';
 export type { XVerifyCallback, XAuthenticateOptions } from './passport-base';

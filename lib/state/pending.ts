@@ -50,7 +50,7 @@ export function requireSession(req: XAuthRequest, strategyName: string): Record<
     throw new XSessionError(
       `passport-x (${strategyName}) needs a session to remember the sign-in between the redirect to X and the callback, and req.session is missing. ` +
         'Add session middleware before passport (Express: app.use(session({ secret, resave: false, saveUninitialized: false })) from express-session; ' +
-        'Koa: app.use(session(app)) from koa-session), or pass the strategy a `store` that needs no session, such as SignedCookieStateStore.',
+        'Koa: app.use(session(app)) from koa-session), or pass the strategy a `store` that needs no session, such as EncryptedCookieStateStore.',
     );
   }
   return session;

@@ -120,18 +120,28 @@ export interface FakeRequestInit {
   secure?: boolean;
 }
 
+/** What {@link fakeRequest} returns: an {@link XAuthRequest} with the Node request fields passport-oauth1/oauth2 read. */
+export type FakeRequest = XAuthRequest & {
+  method: string;
+  url: string;
+  /** `req.connection.encrypted` (passport-oauth2's originalURL) */
+  connection: { encrypted: boolean };
+  /** The same object as `connection`, as on Node's IncomingMessage. */
+  socket: { encrypted: boolean };
+};
+
 /**
  * A request object with what Passport strategies read of an Express/Node request:
  * `query`, `body`, `session`, `headers`, `method`, `url`, `connection.encrypted`.
  * Pass the same `session` object to the sign-in start and to its callback, as the browser's cookie would.
  */
-export function fakeRequest(init: FakeRequestInit = {}): XAuthRequest & { method: string; url: string } {
+export function fakeRequest(init: FakeRequestInit = {}): FakeRequest {
   const query = init.query ?? {};
   const headers: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
   const search = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string')).toString();
   const socket = { encrypted: init.secure ?? false };
-  const req: XAuthRequest & { method: string; url: string } = {
+  const req: FakeRequest = {
     method: init.method ?? 'GET',
     url: init.url ?? `/${search ? `?${search}` : ''}`,
     query,

@@ -1,0 +1,492 @@
+/**
+ * `XOAuth2PkceStrategy`: "Sign in with X" over the OAuth 2.0 Authorization Code Flow with
+ * PKCE (X doc "OAuth 2.0 Authorization Code Flow with PKCE", RFC 6749, RFC 7636), on
+ * passport-oauth2. passport-oauth2 runs the callback leg; this class starts the sign-in
+ * itself (passport-oauth2 draws its PKCE verifier from the deprecated
+ * `crypto.pseudoRandomBytes`), overrides the named steps, and sends every request to X
+ * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
+ */
+import { parse as parseURL, resolve as resolveURL } from 'node:url';
+import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
+import { XError, XOAuthError } from './errors';
+import { resolveTimeout, type XHttpOptions } from './http';
+import type { OAuth2StrategyBase, OAuth2StrategyConstructor, XAuthenticateOptions, XVerifyCallback } from './passport-base';
+import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
+import { profileFromV2User, type XProfile } from './profile';
+import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { XPkceSessionStore, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
+
+const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
+// passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
+const { originalURL } = require('passport-oauth2/lib/utils') as { originalURL(req: XAuthRequest, options: { proxy?: boolean | undefined }): string };
+
+/** The scopes asked for when the `scope` option is not given. */
+export const X_OAUTH2_DEFAULT_SCOPES: readonly string[] = Object.freeze(['tweet.read', 'users.read']);
+
+/** `GET /2/users/me` needs both (X doc "GET /2/users/me", "Authentication mapping"). */
+const PROFILE_SCOPES = ['tweet.read', 'users.read'];
+
+/** The `user.fields` asked of `users/me` when the `userFields` option is not given. */
+export const X_OAUTH2_DEFAULT_USER_FIELDS: readonly string[] = Object.freeze([
+  'id',
+  'name',
+  'username',
+  'profile_image_url',
+  'url',
+  'description',
+  'verified',
+  'created_at',
+  'protected',
+]);
+
+/** The authorization request parameters the strategy owns; `authorizationParams()` cannot override them. */
+const RESERVED_AUTHORIZATION_PARAMS = new Set(['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method']);
+
+/**
+ * How the app authenticates to X's token endpoint (RFC 6749 section 2.1). X's developer portal
+ * makes "Web App" and "Automated App or Bot" confidential clients (they get a Client Secret),
+ * "Native App" and "Single page App" public clients.
+ */
+export type XOAuth2ClientType = 'public' | 'confidential';
+
+/**
+ * X's token answer (RFC 6749 section 5.1), passed as `params` to a 5- or 6-argument verify
+ * callback: X's JSON as it came, plus the validated {@link XTokenSet} as the non-enumerable
+ * `tokenSet` (so serialising `params` gives exactly X's answer).
+ */
+export interface XOAuth2TokenParams {
+  /** `'bearer'`. */
+  token_type: string;
+  /** The access token. */
+  access_token: string;
+  /** Lifetime of the access token in seconds (X: 7200). Expiry: `Date.now() + params.expires_in * 1000`, or `params.tokenSet.expiresAt`. */
+  expires_in?: number;
+  /** The scopes granted, space-separated. */
+  scope?: string;
+  /** Only with the `offline.access` scope. */
+  refresh_token?: string;
+  /** The same answer, validated and typed, with `expiresAt` computed at receipt (non-enumerable). */
+  readonly tokenSet: XTokenSet;
+  [key: string]: unknown;
+}
+
+/** `skipUserProfile`: a boolean, or a function as passport-oauth2 accepts (sync, or async with `(accessToken, done)`). */
+export type XSkipUserProfile = boolean | (() => boolean) | ((accessToken: string, done: (err: Error | null, skip?: boolean) => void) => void);
+
+/** Options of {@link XOAuth2PkceStrategy} common to both verify-callback forms. */
+export interface XOAuth2StrategyOptionsBase {
+  /** The app's OAuth 2.0 Client ID (X developer portal, "Keys and tokens"). Required. */
+  clientID: string;
+  /** The OAuth 2.0 Client Secret; only confidential clients (Web App, Automated App or Bot) have one. `undefined` counts as not given. */
+  clientSecret?: string | undefined;
+  /** `'confidential'` (default when `clientSecret` is given): HTTP Basic client authentication. `'public'` (default otherwise): `client_id` only. */
+  clientType?: XOAuth2ClientType;
+  /** Where X sends the user back; must be registered exactly as a Callback URI in the X developer portal. Required. */
+  callbackURL: string;
+  /** Strategy name for `passport.authenticate` (default `'x-oauth2'`). */
+  name?: string;
+  /** X's API host (default `https://api.x.com`); `tokenURL` and `userProfileURL` derive from it. */
+  baseURL?: string;
+  /** Overrides the consent page (default `https://x.com/i/oauth2/authorize`). */
+  authorizationURL?: string;
+  /** Overrides `${baseURL}/2/oauth2/token`. */
+  tokenURL?: string;
+  /** Overrides `${baseURL}/2/users/me`. */
+  userProfileURL?: string;
+  /**
+   * Scopes to ask for (string or array; space-joined on the wire). Default `['tweet.read', 'users.read']`.
+   * `tweet.read` and `users.read` are added when the profile is loaded, `users.email` with `includeEmail`.
+   * Add `offline.access` to get a refresh token.
+   */
+  scope?: string | readonly string[];
+  /** Ask X for the user's confirmed e-mail: adds the `users.email` scope and the `confirmed_email` user field. Default false. */
+  includeEmail?: boolean;
+  /** `user.fields` of the `users/me` request (array or comma-separated string). Default {@link X_OAUTH2_DEFAULT_USER_FIELDS}. */
+  userFields?: string | readonly string[];
+  /** Skip `users/me`; the verify callback then gets `undefined` as the profile. Default false. */
+  skipUserProfile?: XSkipUserProfile;
+  /** Session key of the default state store (default `'oauth2:x'`). */
+  sessionKey?: string;
+  /** A custom state store (passport-oauth2's PKCE store interface). */
+  store?: XPkceStateStore | XPkceStateStoreWithMeta;
+  /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth2's `proxy`). */
+  proxy?: boolean;
+  /** Time-out of each request to X, ms (default 10000). */
+  timeoutMs?: number;
+  /** A `fetch` implementation to use instead of the global one. */
+  fetch?: typeof fetch;
+}
+
+/** Options of {@link XOAuth2PkceStrategy} with a verify callback that does not take `req`. */
+export interface XOAuth2StrategyOptions extends XOAuth2StrategyOptionsBase {
+  /** Pass `req` as the first argument of the verify callback. */
+  passReqToCallback?: false;
+}
+
+/** Options with `passReqToCallback: true`. */
+export interface XOAuth2StrategyOptionsWithRequest extends XOAuth2StrategyOptionsBase {
+  /** Pass `req` as the first argument of the verify callback. */
+  passReqToCallback: true;
+}
+
+/** `(accessToken, refreshToken, profile, done)`; `refreshToken` is `undefined` without `offline.access`. */
+export type XOAuth2Verify = (accessToken: string, refreshToken: string | undefined, profile: XProfile, done: XVerifyCallback) => void;
+/** `(accessToken, refreshToken, params, profile, done)` */
+export type XOAuth2VerifyWithParams = (
+  accessToken: string,
+  refreshToken: string | undefined,
+  params: XOAuth2TokenParams,
+  profile: XProfile,
+  done: XVerifyCallback,
+) => void;
+/**
+ * `(req, accessToken, refreshToken, profile, done)`, with `passReqToCallback: true`. `req` is your
+ * framework's request (Express `Request`, Koa's, Fastify's): typed `any` so you can annotate it as such.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type XOAuth2VerifyWithRequest<Req = any> = (
+  req: Req,
+  accessToken: string,
+  refreshToken: string | undefined,
+  profile: XProfile,
+  done: XVerifyCallback,
+) => void;
+/** `(req, accessToken, refreshToken, params, profile, done)`, with `passReqToCallback: true`; `req` as in {@link XOAuth2VerifyWithRequest}. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type XOAuth2VerifyWithRequestAndParams<Req = any> = (
+  req: Req,
+  accessToken: string,
+  refreshToken: string | undefined,
+  params: XOAuth2TokenParams,
+  profile: XProfile,
+  done: XVerifyCallback,
+) => void;
+
+/** Per-request options of `passport.authenticate('x-oauth2', { ... })`. */
+export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
+  /** Scopes for this sign-in, instead of the strategy's (the required ones are still added). */
+  scope?: string | readonly string[];
+}
+
+/** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
+interface OAuth2ClientLike {
+  getOAuthAccessToken(
+    code: string,
+    params: Record<string, string>,
+    cb: (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void,
+  ): void;
+}
+
+function requireOption(options: Record<string, unknown>, name: string): void {
+  const value = options[name];
+  if (typeof value !== 'string' || value === '') {
+    throw new TypeError(
+      `XOAuth2PkceStrategy requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`,
+    );
+  }
+}
+
+/** A list option (`scope`, `userFields`) as given: a string split on `separator`, or an array of strings. */
+function listOption(value: unknown, name: string, separator: RegExp): string[] {
+  const parts = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : undefined;
+  if (!parts || parts.some((p) => typeof p !== 'string')) throw new TypeError(`XOAuth2PkceStrategy: \`${name}\` must be a string or an array of strings`);
+  return unique((parts as string[]).flatMap((p) => p.split(separator)).filter((p) => p !== ''));
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** A callback parameter as a single string, from the query or a form-posted body (as passport-oauth2 reads `code` and `state`). */
+function callbackParam(req: XAuthRequest, name: string): string | undefined {
+  if (req.query?.[name] !== undefined) return queryParam(req, name);
+  const body = req.body;
+  if (body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined) {
+    const value = (body as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
+function hasCallbackParam(req: XAuthRequest, name: string): boolean {
+  const body = req.body;
+  return req.query?.[name] !== undefined || (!!body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined);
+}
+
+/** What to do about each error X can put on the callback (RFC 6749 section 4.1.2.1). */
+const CALLBACK_ERROR_HINTS: Record<string, string> = {
+  invalid_request:
+    'Check that `callbackURL` is listed exactly (scheme, host, port and path) as a Callback URI in the app\'s User authentication settings, and that `clientID` is the OAuth 2.0 Client ID, not the API key.',
+  unauthorized_client: 'Turn on OAuth 2.0 in the app\'s User authentication settings in the X developer portal, and check `clientID`.',
+  invalid_scope: 'Check the `scope` option: each scope must be one X offers (tweet.read, users.read, offline.access, users.email, ...).',
+  unsupported_response_type: 'Check the `authorizationURL` option: it must be X\'s OAuth 2.0 consent page.',
+  server_error: 'X failed to handle the sign-in: let the user try again later.',
+  temporarily_unavailable: 'X is temporarily unavailable: let the user try again later.',
+};
+
+/** Text from the query string, made safe for a log line: one line, bounded. */
+function callbackText(text: string): string {
+  const oneLine = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}...` : oneLine;
+}
+
+/**
+ * "Sign in with X" over OAuth 2.0 with PKCE.
+ *
+ * @example
+ * ```ts
+ * passport.use(new XOAuth2PkceStrategy({
+ *   clientID: process.env.X_CLIENT_ID!,
+ *   clientSecret: process.env.X_CLIENT_SECRET!,
+ *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback',
+ *   scope: ['tweet.read', 'users.read', 'offline.access'],
+ * }, (accessToken, refreshToken, profile, done) => done(null, { id: profile.id, name: profile.displayName })));
+ *
+ * app.get('/auth/x', passport.authenticate('x-oauth2'));
+ * app.get('/auth/x/callback', passport.authenticate('x-oauth2', { failureRedirect: '/' }), (req, res) => res.redirect('/'));
+ * ```
+ */
+export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2StrategyBase {
+  /** How this app authenticates to X's token endpoint. */
+  readonly clientType: XOAuth2ClientType;
+  private readonly callbackURL: string;
+  private readonly trustProxy: boolean | undefined;
+  // Non-enumerable (set in the constructor): the client secret stays out of util.inspect(strategy) and JSON.
+  declare private readonly client: OAuth2Client;
+  private readonly http: XHttpOptions;
+  private readonly authorizationEndpoint: string;
+  private readonly tokenEndpoint: string;
+  private readonly profileEndpoint: string;
+  private readonly scopes: readonly string[];
+  private readonly requiredScopes: readonly string[];
+  private readonly userFields: readonly string[];
+  private readonly stateStore: XPkceStateStore | XPkceStateStoreWithMeta;
+  private readonly hostWarning = { warned: false };
+
+  constructor(options: XOAuth2StrategyOptions, verify: XOAuth2Verify);
+  constructor(options: XOAuth2StrategyOptions, verify: XOAuth2VerifyWithParams);
+  constructor(options: XOAuth2StrategyOptionsWithRequest, verify: XOAuth2VerifyWithRequest);
+  constructor(options: XOAuth2StrategyOptionsWithRequest, verify: XOAuth2VerifyWithRequestAndParams);
+  constructor(options: XOAuth2StrategyOptions | XOAuth2StrategyOptionsWithRequest, verify: (...args: never[]) => void) {
+    if (!options || typeof options !== 'object') throw new TypeError('XOAuth2PkceStrategy requires an options object');
+    const opts = options as unknown as Record<string, unknown>;
+    requireOption(opts, 'clientID');
+    requireOption(opts, 'callbackURL');
+    if (typeof verify !== 'function') throw new TypeError('XOAuth2PkceStrategy requires a verify callback');
+
+    const secret = options.clientSecret;
+    if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
+      throw new TypeError('XOAuth2PkceStrategy: `clientSecret` must be a non-empty string; leave it out for a public client (Native App or Single page App).');
+    }
+    const clientType = options.clientType ?? (secret !== undefined ? 'confidential' : 'public');
+    if (clientType !== 'public' && clientType !== 'confidential') throw new TypeError("XOAuth2PkceStrategy: `clientType` must be 'public' or 'confidential'");
+    if (clientType === 'confidential' && secret === undefined) {
+      throw new TypeError(
+        "XOAuth2PkceStrategy: clientType 'confidential' requires the `clientSecret` option (the OAuth 2.0 Client Secret under \"Keys and tokens\" in the X developer portal). " +
+          "A Native App or Single page App has no secret: use clientType 'public'.",
+      );
+    }
+    if (options.skipUserProfile !== undefined && typeof options.skipUserProfile !== 'boolean' && typeof options.skipUserProfile !== 'function') {
+      throw new TypeError('XOAuth2PkceStrategy: `skipUserProfile` must be a boolean or a function');
+    }
+
+    const timeoutMs = resolveTimeout(options.timeoutMs);
+    const urls = xEndpoints(options.baseURL);
+    const authorizationURL = options.authorizationURL ? normalizeBaseURL(options.authorizationURL, 'authorizationURL') : X_OAUTH2_AUTHORIZATION_URL;
+    const tokenURL = options.tokenURL ? normalizeBaseURL(options.tokenURL, 'tokenURL') : urls.oauth2Token;
+    const profileURL = options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.usersMe;
+
+    const scopes = options.scope === undefined ? [...X_OAUTH2_DEFAULT_SCOPES] : listOption(options.scope, 'scope', /\s+/);
+    // X answers users/me only to a token with tweet.read and users.read; confirmed_email needs users.email.
+    const requiredScopes = [...(options.skipUserProfile === true ? [] : PROFILE_SCOPES), ...(options.includeEmail ? ['users.email'] : [])];
+    if (unique([...scopes, ...requiredScopes]).length === 0) throw new TypeError('XOAuth2PkceStrategy: `scope` is empty; X requires at least one scope.');
+    const fields = options.userFields === undefined ? [...X_OAUTH2_DEFAULT_USER_FIELDS] : listOption(options.userFields, 'userFields', /\s*,\s*/);
+    const userFields = unique([...fields, ...(options.includeEmail ? ['confirmed_email'] : [])]);
+
+    const store = options.store ?? new XPkceSessionStore({ key: options.sessionKey ?? 'oauth2:x' });
+    if (typeof store !== 'object' || store === null || typeof store.store !== 'function' || typeof store.verify !== 'function') {
+      throw new TypeError('XOAuth2PkceStrategy: `store` must be an object with store(req, verifier, state, meta, cb) and verify(req, state, cb) methods');
+    }
+
+    // No `pkce` and no `state` option: the start leg is ours (see authenticate), and passport-oauth2
+    // only ever calls the store's verify(). The client secret stays out of the `oauth` client.
+    super(
+      {
+        authorizationURL,
+        tokenURL,
+        clientID: options.clientID,
+        callbackURL: options.callbackURL,
+        passReqToCallback: options.passReqToCallback,
+        skipUserProfile: options.skipUserProfile,
+        sessionKey: options.sessionKey ?? 'oauth2:x',
+        store,
+        proxy: options.proxy,
+      },
+      verify,
+    );
+    this.name = options.name ?? 'x-oauth2';
+    this.clientType = clientType;
+    this.callbackURL = options.callbackURL;
+    this.trustProxy = options.proxy;
+    const client: OAuth2Client = { clientID: options.clientID, clientSecret: clientType === 'confidential' ? secret : undefined };
+    Object.defineProperty(this, 'client', { value: client, enumerable: false });
+    this.http = { timeoutMs, fetch: options.fetch };
+    this.authorizationEndpoint = authorizationURL;
+    this.tokenEndpoint = tokenURL;
+    this.profileEndpoint = profileURL;
+    this.scopes = scopes;
+    this.requiredScopes = requiredScopes;
+    this.userFields = userFields;
+    this.stateStore = store;
+
+    // passport-oauth2 calls this method of its `oauth` client with the code; route it through passport-x's client.
+    const oauth2 = (this as unknown as { _oauth2: OAuth2ClientLike })._oauth2;
+    oauth2.getOAuthAccessToken = (code, params, cb) => {
+      // client_id comes from clientAuthentication(); a client secret never goes in the body.
+      const { grant_type: _grantType, code: _code, redirect_uri: redirectURI, code_verifier: codeVerifier, client_id: _id, client_secret: _secret, ...extra } = params;
+      if (typeof codeVerifier !== 'string' || codeVerifier === '') {
+        return cb(
+          new TypeError(
+            'The state store accepted the callback\'s state but returned no PKCE code verifier, and X requires one (RFC 7636 section 4.5). A custom `store` must answer verify() with the verifier it was given in store().',
+          ),
+        );
+      }
+      const grant: Record<string, string> = { grant_type: 'authorization_code', code };
+      if (redirectURI !== undefined) grant.redirect_uri = redirectURI;
+      grant.code_verifier = codeVerifier;
+      requestOAuth2Token(this.tokenEndpoint, this.client, { ...grant, ...extra }, this.http, 'exchange the authorization code for an access token').then(
+        ({ tokens, params: answer }) => {
+          Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
+          cb(null, tokens.accessToken, tokens.refreshToken, answer);
+        },
+        (err: unknown) => cb(err),
+      );
+    };
+  }
+
+  /**
+   * Starts the sign-in (no `code` and no `error` on the request): a fresh PKCE verifier and
+   * S256 challenge, a `state` from the store, and a redirect to X's consent page. On the
+   * callback, handles `?error=` itself and refuses malformed callbacks, then lets
+   * passport-oauth2 verify the state, exchange the code, load the profile and call verify.
+   */
+  override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
+    const req = incoming as XAuthRequest;
+    if (req.query?.error !== undefined) return this.authorizationError(req);
+    if (hasCallbackParam(req, 'code')) {
+      const code = callbackParam(req, 'code');
+      const state = callbackParam(req, 'state');
+      if (!code || !state) {
+        return this.fail(
+          {
+            message:
+              'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string. Sign in again.',
+          },
+          400,
+        );
+      }
+      return super.authenticate(req, options);
+    }
+    this.startAuthorization(req, options);
+  }
+
+  /** Loads the profile from `GET /2/users/me` with the `user.fields` of the options. */
+  override userProfile(accessToken: string, done: (err: Error | null, profile?: XProfile) => void): void {
+    fetchUsersMe(this.profileEndpoint, accessToken, [...this.userFields], this.http).then(
+      ({ data, raw }) => done(null, profileFromV2User(data, raw.body, raw.headers.get('x-access-level'))),
+      (err: Error) => done(err),
+    );
+  }
+
+  /** passport-x's errors already say what happened and what to do: pass them through unwrapped. */
+  _createOAuthError(message: string, err: unknown): Error {
+    if (err instanceof XError) return err;
+    return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+  }
+
+  /** The scopes of one sign-in: the request's or the strategy's, plus the ones the strategy needs. */
+  private scopesFor(requested: unknown): string[] {
+    const scopes = requested === undefined ? [...this.scopes] : listOption(requested, 'scope', /\s+/);
+    const all = unique([...scopes, ...this.requiredScopes]);
+    if (all.length === 0) throw new TypeError('XOAuth2PkceStrategy: the `scope` of this request is empty; X requires at least one scope.');
+    return all;
+  }
+
+  private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
+    let callbackURL = options.callbackURL ?? this.callbackURL;
+    warnOnHostMismatch(req, callbackURL, this.name, this.hostWarning);
+    if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+
+    let scope: string[];
+    let extra: Record<string, string>;
+    try {
+      scope = this.scopesFor(options.scope);
+      extra = this.authorizationParams(options);
+    } catch (err) {
+      return this.error(err as Error);
+    }
+    // RFC 7636 section 4.1-4.2: a fresh verifier per sign-in, only its S256 hash goes to X.
+    const codeVerifier = createCodeVerifier();
+    const codeChallenge = codeChallengeS256(codeVerifier);
+    const meta: XPkceStateMeta = {
+      authorizationURL: this.authorizationEndpoint,
+      tokenURL: this.tokenEndpoint,
+      clientID: this.client.clientID,
+      callbackURL,
+    };
+
+    const stored = (err: Error | null, handle?: string): void => {
+      if (err) return this.error(err);
+      if (typeof handle !== 'string' || handle === '') {
+        return this.error(new TypeError('The state store answered no `state` value for the X sign-in. A custom `store` must call back (null, state) from store().'));
+      }
+      const url = new URL(this.authorizationEndpoint);
+      const pairs: Array<[string, string]> = [
+        ['response_type', 'code'],
+        ['client_id', this.client.clientID],
+        ['redirect_uri', callbackURL],
+        ['scope', scope.join(' ')],
+        ['state', handle],
+        ['code_challenge', codeChallenge],
+        ['code_challenge_method', CODE_CHALLENGE_METHOD],
+      ];
+      for (const [key, value] of [...url.searchParams, ...Object.entries(extra)]) {
+        if (!RESERVED_AUTHORIZATION_PARAMS.has(key)) pairs.push([key, String(value)]);
+      }
+      // encodeURIComponent, so scopes are joined by %20 as X's docs show, not by '+'.
+      url.search = pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&');
+      this.redirect(url.href);
+    };
+
+    try {
+      this.stateStore.store(req, codeVerifier, options.state, meta, stored);
+    } catch (err) {
+      this.error(err as Error);
+    }
+  }
+
+  /** `?error=` on the callback: the user pressed Cancel (`access_denied`), or X refused the request. */
+  private authorizationError(req: XAuthRequest): void {
+    const error = queryParam(req, 'error');
+    if (error === undefined || error === '') {
+      return this.fail({ message: 'The X sign-in callback carries a malformed `error` parameter. Sign in again.' }, 400);
+    }
+    const finish = (): void => {
+      if (error === 'access_denied') return this.fail({ message: 'Access denied by the user' }, 403);
+      const description = queryParam(req, 'error_description');
+      const uri = queryParam(req, 'error_uri');
+      const said = `${callbackText(error)}${description ? ` (${callbackText(description)})` : ''}`;
+      const hint = CALLBACK_ERROR_HINTS[error] ?? 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
+      this.error(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error, description, uri }));
+    };
+    // The sign-in is over either way: forget its verifier now rather than at expiry.
+    const state = queryParam(req, 'state');
+    const store = this.stateStore;
+    if (state === undefined || !store.drop) return finish();
+    try {
+      store.drop(req, state, (err) => (err ? this.error(err) : finish()));
+    } catch (err) {
+      this.error(err as Error);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * PKCE (RFC 7636) and `state` values for the OAuth 2.0 Authorization Code Flow with PKCE
+ * (X doc "OAuth 2.0 Authorization Code Flow with PKCE"). Small pure functions, each drawing
+ * its randomness from `crypto.randomBytes` (a CSPRNG), never from the deprecated `pseudoRandomBytes`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+/** The only code challenge method passport-x sends: `plain` gives no protection against a leaked authorization request (RFC 7636 section 7.2). */
+export const CODE_CHALLENGE_METHOD = 'S256';
+
+// RFC 7636 section 4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~".
+const CODE_VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/**
+ * A new PKCE code verifier: 32 random bytes, base64url-encoded without padding, so 43
+ * characters carrying 256 bits of entropy (RFC 7636 section 4.1 recommends exactly this).
+ *
+ * @example
+ * ```ts
+ * const verifier = createCodeVerifier(); // 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'-like
+ * ```
+ */
+export function createCodeVerifier(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The S256 code challenge of `codeVerifier`: `BASE64URL(SHA256(ASCII(code_verifier)))`
+ * (RFC 7636 section 4.2).
+ *
+ * @throws TypeError when `codeVerifier` is not 43 to 128 unreserved characters (RFC 7636 section 4.1);
+ *   the message does not repeat the verifier.
+ *
+ * @example
+ * ```ts
+ * codeChallengeS256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'); // 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
+ * ```
+ */
+export function codeChallengeS256(codeVerifier: string): string {
+  if (typeof codeVerifier !== 'string' || !CODE_VERIFIER_PATTERN.test(codeVerifier)) {
+    throw new TypeError(
+      'passport-x: a PKCE code verifier must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_" and "~" (RFC 7636 section 4.1); use createCodeVerifier().',
+    );
+  }
+  return createHash('sha256').update(codeVerifier, 'ascii').digest('base64url');
+}
+
+/**
+ * A new OAuth 2.0 `state` value: 32 random bytes (256 bits, well above the 128 bits
+ * RFC 6749 section 10.10 asks for), base64url-encoded, so it is safe in a URL as it is.
+ */
+export function createState(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -1,0 +1,118 @@
+/**
+ * The default OAuth 2.0 state store: pending `state` values and their PKCE code verifiers in
+ * the server session, behind passport-oauth2's PKCE store interface.
+ */
+import { createState } from '../pkce';
+import type { XAuthRequest } from '../request';
+import { DEFAULT_PENDING_LIMITS, addPending, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
+
+/** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
+export interface XPkceStateMeta {
+  /** The authorization page. */
+  authorizationURL: string;
+  /** The token endpoint. */
+  tokenURL: string;
+  /** The app's OAuth 2.0 client ID. */
+  clientID: string;
+  /** The `redirect_uri` of this sign-in. */
+  callbackURL?: string | undefined;
+}
+
+/** Callback of {@link XPkceStateStore.store}: the `state` value to send to X. */
+export type PkceStateStored = (err: Error | null, handle?: string) => void;
+
+/**
+ * Callback of {@link XPkceStateStore.verify}: the code verifier and the app state given to
+ * `passport.authenticate(name, { state })` (passport-oauth2 hands it on as `info.state`), or
+ * `false` and `{ message }` saying why the callback is refused.
+ */
+export type PkceStateVerified = (err: Error | null, codeVerifier?: string | false, info?: unknown) => void;
+
+/**
+ * A PKCE state store: passport-oauth2's interface (`store(req, verifier, state, meta, cb)`,
+ * `verify(req, state, cb)`), plus an optional `drop` called when the user denies access.
+ */
+export interface XPkceStateStore {
+  /** Remembers `codeVerifier` (and the app `state`, if any) and answers the `state` value to send to X. */
+  store(req: XAuthRequest, codeVerifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void;
+  /** Looks up, and consumes, the verifier of the `state` X sent back. */
+  verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void;
+  /** Forgets a `state` the user refused on X, or that X answered with an error. */
+  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null) => void): void;
+}
+
+/** A {@link XPkceStateStore} whose `verify` also takes passport-oauth2's `meta` (arity 4). */
+export interface XPkceStateStoreWithMeta {
+  /** Remembers `codeVerifier` (and the app `state`, if any) and answers the `state` value to send to X. */
+  store(req: XAuthRequest, codeVerifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void;
+  /** Looks up, and consumes, the verifier of the `state` X sent back. */
+  verify(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void;
+  /** Forgets a `state` the user refused on X, or that X answered with an error. */
+  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null) => void): void;
+}
+
+/** Options of {@link XPkceSessionStore}. */
+export interface XPkceSessionStoreOptions {
+  /** Session key (default `'oauth2:x'`). */
+  key?: string;
+  /** How long a pending sign-in lives, in ms (default 10 minutes). */
+  ttlMs?: number;
+  /** How many pending sign-ins a session keeps (default 5). */
+  maxPending?: number;
+  /** Clock, ms since the epoch (tests). */
+  now?: () => number;
+}
+
+/**
+ * Keeps pending sign-ins in `req.session[key]`: a fresh 256-bit `state` per sign-in with its
+ * code verifier, several at once (two tabs both work), each for 10 minutes, found by
+ * constant-time comparison and removed on first use, so a replayed callback fails. A wrong
+ * `state` removes nothing but expired entries, so a forged callback cannot cancel a real sign-in.
+ */
+export class XPkceSessionStore implements XPkceStateStore {
+  private readonly key: string;
+  private readonly limits: PendingLimits;
+
+  constructor(options: XPkceSessionStoreOptions = {}) {
+    this.key = options.key ?? 'oauth2:x';
+    this.limits = {
+      ...DEFAULT_PENDING_LIMITS,
+      ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+      ...(options.maxPending !== undefined ? { max: options.maxPending } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
+    };
+  }
+
+  store(req: XAuthRequest, codeVerifier: string, state: unknown, _meta: XPkceStateMeta, callback: PkceStateStored): void {
+    const handle = createState();
+    try {
+      const session = requireSession(req, 'x-oauth2');
+      // The app state must survive the session store's serialisation, as passport-oauth2's own store requires.
+      addPending(session, this.key, { handle, codeVerifier, createdAt: this.limits.now(), ...(state !== undefined ? { state } : {}) }, this.limits);
+    } catch (err) {
+      return callback(err as Error);
+    }
+    callback(null, handle);
+  }
+
+  verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void {
+    let session: Record<string, unknown>;
+    try {
+      session = requireSession(req, 'x-oauth2');
+    } catch (err) {
+      return callback(err as Error);
+    }
+    // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
+    const result = takePending(session, this.key, typeof providedState === 'string' ? providedState : '', this.limits);
+    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'state') });
+    const codeVerifier = result.entry.codeVerifier;
+    if (typeof codeVerifier !== 'string') return callback(null, false, { message: pendingMissMessage('unknown', 'state') });
+    callback(null, codeVerifier, result.entry.state);
+  }
+
+  drop(req: XAuthRequest, providedState: string, callback: (err?: Error | null) => void): void {
+    // No session is nothing to drop, not an error: the user only pressed Cancel.
+    if (req.session && typeof req.session === 'object') dropPending(req.session as Record<string, unknown>, this.key, providedState);
+    callback(null);
+  }
+}

@@ -1,0 +1,891 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { inspect } from 'node:util';
+import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
+import {
+  X_OAUTH2_DEFAULT_USER_FIELDS,
+  XOAuth2PkceStrategy,
+  type XOAuth2StrategyOptions,
+  type XOAuth2TokenParams,
+  type XOAuth2Verify,
+} from '../lib/oauth2-strategy';
+import { codeChallengeS256 } from '../lib/pkce';
+import type { XProfile } from '../lib/profile';
+import type { XAuthRequest } from '../lib/request';
+import { PENDING_TTL_MS } from '../lib/state/pending';
+import { XPkceSessionStore, type PkceStateStored, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore } from '../lib/state/pkce-session';
+import { fakeRequest, runStrategy, type StrategyOutcome } from './support/passport-harness';
+
+const X = 'https://api.x.com';
+const AUTHORIZE = 'https://x.com/i/oauth2/authorize';
+// Characters that form-encoding changes, so the Basic credentials prove RFC 6749 section 2.3.1 encoding.
+const CLIENT_ID = 'cid-ABC:123';
+const CLIENT_SECRET = 'cs sec/ret+=~!*-client-secret';
+// base64('cid-ABC%3A123' ':' 'cs+sec%2Fret%2B%3D%7E%21*-client-secret'), worked out by hand.
+const BASIC = `Basic ${Buffer.from('cid-ABC%3A123:cs+sec%2Fret%2B%3D%7E%21*-client-secret').toString('base64')}`;
+const CALLBACK = 'http://127.0.0.1:3000/auth/x/callback';
+const CALLBACK_ENCODED = 'http%3A%2F%2F127.0.0.1%3A3000%2Fauth%2Fx%2Fcallback';
+const HOST = { host: '127.0.0.1:3000' };
+const CODE = 'auth-code-VALUE-1234567890';
+const ACCESS_TOKEN = 'at-ACCESS-token-value-0001';
+const REFRESH_TOKEN = 'rt-REFRESH-token-value-0001';
+const TOKEN_ANSWER = { token_type: 'bearer', expires_in: 7200, access_token: ACCESS_TOKEN, scope: 'tweet.read users.read offline.access', refresh_token: REFRESH_TOKEN };
+const USER = { id: '2244994945', name: 'X Dev', username: 'XDevelopers', profile_image_url: 'https://pbs.twimg.com/profile_images/p_normal.jpg', verified: false };
+const DEFAULT_FIELDS = 'id,name,username,profile_image_url,url,description,verified,created_at,protected';
+
+type Outcome = StrategyOutcome;
+type Done = (err: Error | null, user?: unknown, info?: unknown) => void;
+
+const okVerify: XOAuth2Verify = (accessToken, refreshToken, profile, done) => done(null, { accessToken, refreshToken, profile });
+
+function strategy(options: Partial<XOAuth2StrategyOptions> = {}, verify: XOAuth2Verify = okVerify): XOAuth2PkceStrategy {
+  return new XOAuth2PkceStrategy({ clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackURL: CALLBACK, ...options }, verify);
+}
+
+/** Gives an inline store literal passport-oauth2's 3-argument store type (a union option type cannot type it contextually). */
+function pkceStore(store: XPkceStateStore): XPkceStateStore {
+  return store;
+}
+
+/** A session store that records each verifier the strategy hands it, so tests can check what X receives against it. */
+class RecordingStore extends XPkceSessionStore {
+  readonly verifiers: string[] = [];
+  readonly metas: XPkceStateMeta[] = [];
+  override store(req: XAuthRequest, codeVerifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void {
+    this.verifiers.push(codeVerifier);
+    this.metas.push(meta);
+    super.store(req, codeVerifier, state, meta, callback);
+  }
+}
+
+/** A `fetch` that records every URL it is asked for and passes on to the global one (nock). */
+function countingFetch(): { fetch: typeof fetch; urls: string[] } {
+  const urls: string[] = [];
+  return {
+    urls,
+    fetch: (input, init) => {
+      urls.push(String(input));
+      return globalThis.fetch(input, init);
+    },
+  };
+}
+
+interface Started {
+  result: Outcome;
+  url: URL;
+  state: string;
+  challenge: string;
+  session: Record<string, unknown>;
+}
+
+/** Starts a sign-in and returns the redirect, its state and challenge, and the session it left. */
+async function start(s: XOAuth2PkceStrategy, session: Record<string, unknown> = {}, options: Record<string, unknown> = {}, headers: Record<string, string> = HOST): Promise<Started> {
+  const result = await runStrategy(s, fakeRequest({ session, headers }), options);
+  expect(result.type, result.error?.message).to.equal('redirect');
+  const url = new URL(result.url!);
+  return { result, url, state: url.searchParams.get('state')!, challenge: url.searchParams.get('code_challenge')!, session };
+}
+
+function callback(session: Record<string, unknown> | null, query: Record<string, unknown>): XAuthRequest {
+  return fakeRequest({ session, query, headers: HOST });
+}
+
+interface TokenRequest {
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+function tokenScope(log: TokenRequest[] = [], status = 200, answer: unknown = TOKEN_ANSWER, origin = X, path = '/2/oauth2/token') {
+  return nock(origin)
+    .post(path)
+    .reply(function (_uri, body) {
+      log.push({ body: typeof body === 'string' ? body : JSON.stringify(body), headers: { ...this.req.headers } });
+      return [status, typeof answer === 'string' ? answer : JSON.stringify(answer), { 'content-type': 'application/json' }];
+    });
+}
+
+function usersMeScope(fields = DEFAULT_FIELDS, data: Record<string, unknown> = USER, headers: Record<string, string> = {}, origin = X, path = '/2/users/me') {
+  return nock(origin, { reqheaders: { authorization: `Bearer ${ACCESS_TOKEN}` } })
+    .get(path)
+    .query({ 'user.fields': fields })
+    .reply(200, JSON.stringify({ data }), { 'content-type': 'application/json', ...headers });
+}
+
+const SECRETS = [CLIENT_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
+
+function assertNoSecret(err: unknown, extra: string[] = []): void {
+  const texts = [
+    String(err),
+    (err as Error).message,
+    JSON.stringify(err),
+    inspect(err, { depth: 10 }),
+    // showHidden also prints the non-enumerable `response` (X's answer, already redacted).
+    inspect(err, { depth: 10, showHidden: true }),
+    String((err as Error).cause ?? ''),
+  ];
+  for (const secret of [...SECRETS, ...extra]) for (const text of texts) expect(text).to.not.include(secret);
+}
+
+describe('XOAuth2PkceStrategy', () => {
+  describe('construction', () => {
+    it("is named 'x-oauth2' unless options.name says otherwise", () => {
+      expect(strategy().name).to.equal('x-oauth2');
+      expect(strategy({ name: 'x' }).name).to.equal('x');
+    });
+
+    for (const option of ['clientID', 'callbackURL'] as const) {
+      it(`throws a TypeError naming ${option} when it is missing or empty`, () => {
+        for (const value of [undefined, '']) {
+          const options = { clientID: CLIENT_ID, callbackURL: CALLBACK, [option]: value };
+          expect(() => new XOAuth2PkceStrategy(options as unknown as XOAuth2StrategyOptions, okVerify)).to.throw(TypeError, new RegExp(`\`${option}\``));
+        }
+      });
+    }
+
+    it("is a confidential client when given a secret and a public one otherwise, or as clientType says", () => {
+      expect(strategy().clientType).to.equal('confidential');
+      expect(strategy({ clientSecret: undefined }).clientType).to.equal('public');
+      expect(strategy({ clientType: 'public' }).clientType).to.equal('public');
+    });
+
+    it("throws for clientType 'confidential' without a secret, naming clientSecret and the public alternative", () => {
+      expect(() => strategy({ clientSecret: undefined, clientType: 'confidential' })).to.throw(TypeError, /`clientSecret`.*clientType 'public'/s);
+    });
+
+    it('throws on a bad clientType, clientSecret, scope, userFields, skipUserProfile, store, baseURL, URL override or timeoutMs, and without verify', () => {
+      expect(() => new XOAuth2PkceStrategy({ clientID: CLIENT_ID, callbackURL: CALLBACK }, undefined as unknown as XOAuth2Verify)).to.throw(TypeError, /verify/);
+      expect(() => new XOAuth2PkceStrategy(undefined as unknown as XOAuth2StrategyOptions, okVerify)).to.throw(TypeError, /options/);
+      expect(() => strategy({ clientType: 'secret' as 'public' })).to.throw(TypeError, /clientType/);
+      expect(() => strategy({ clientSecret: '' })).to.throw(TypeError, /clientSecret/);
+      expect(() => strategy({ scope: 42 as unknown as string })).to.throw(TypeError, /`scope`/);
+      expect(() => strategy({ scope: ['ok', 1 as unknown as string] })).to.throw(TypeError, /`scope`/);
+      expect(() => strategy({ scope: [], skipUserProfile: true })).to.throw(TypeError, /at least one scope/);
+      expect(() => strategy({ userFields: {} as unknown as string })).to.throw(TypeError, /userFields/);
+      expect(() => strategy({ skipUserProfile: 'yes' as unknown as boolean })).to.throw(TypeError, /skipUserProfile/);
+      expect(() => strategy({ store: {} as unknown as XPkceSessionStore })).to.throw(TypeError, /store/);
+      expect(() => strategy({ baseURL: 'ftp://x' })).to.throw(TypeError, /baseURL/);
+      expect(() => strategy({ tokenURL: 'not a url' })).to.throw(TypeError, /tokenURL/);
+      expect(() => strategy({ authorizationURL: 'x.com/auth' })).to.throw(TypeError, /authorizationURL/);
+      expect(() => strategy({ userProfileURL: 'nope' })).to.throw(TypeError, /userProfileURL/);
+      expect(() => strategy({ timeoutMs: 0 })).to.throw(TypeError, /timeoutMs/);
+    });
+
+    it('keeps the client secret out of util.inspect and JSON of the strategy', () => {
+      const s = strategy();
+      expect(inspect(s, { depth: 10 })).to.not.include(CLIENT_SECRET);
+      expect(JSON.stringify(s)).to.not.include(CLIENT_SECRET);
+    });
+
+    it('does not mutate the options object', () => {
+      const options = Object.freeze({ clientID: CLIENT_ID, callbackURL: CALLBACK, scope: Object.freeze(['offline.access']), includeEmail: true, userFields: Object.freeze(['id']) });
+      const before = JSON.stringify(options);
+      expect(() => new XOAuth2PkceStrategy(options, okVerify)).to.not.throw();
+      expect(JSON.stringify(options)).to.equal(before);
+    });
+  });
+
+  describe('starting a sign-in', () => {
+    it('redirects to X with exactly response_type, client_id, redirect_uri, scope, state, code_challenge and code_challenge_method=S256', async () => {
+      const store = new RecordingStore();
+      const session: Record<string, unknown> = {};
+      const { result, url, state, challenge } = await start(strategy({ store }), session);
+      expect(`${url.origin}${url.pathname}`).to.equal(AUTHORIZE);
+      expect([...url.searchParams.keys()]).to.deep.equal(['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method']);
+      expect(Object.fromEntries(url.searchParams)).to.deep.include({
+        response_type: 'code',
+        client_id: CLIENT_ID,
+        redirect_uri: CALLBACK,
+        scope: 'tweet.read users.read',
+        code_challenge_method: 'S256',
+      });
+      // Space-joined scopes go out as %20, as X's docs show.
+      expect(result.url).to.include('&scope=tweet.read%20users.read&');
+      // The challenge is the S256 hash of the verifier that was stored, which never leaves the server.
+      expect(store.verifiers).to.have.length(1);
+      expect(store.verifiers[0]).to.match(/^[A-Za-z0-9_-]{43,}$/);
+      expect(challenge).to.equal(codeChallengeS256(store.verifiers[0]!));
+      expect(result.url).to.not.include(store.verifiers[0]);
+      expect(Buffer.from(state, 'base64url').length * 8).to.be.at.least(128);
+      expect(JSON.stringify(session['oauth2:x'])).to.include(state);
+      expect(store.metas[0]).to.deep.equal({ authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK });
+    });
+
+    it('uses a fresh verifier, challenge and state for every sign-in', async () => {
+      const s = strategy();
+      const session: Record<string, unknown> = {};
+      const a = await start(s, session);
+      const b = await start(s, session);
+      expect(a.state).to.not.equal(b.state);
+      expect(a.challenge).to.not.equal(b.challenge);
+    });
+
+    it('asks for the configured scopes plus tweet.read and users.read, space-joined, from a string or an array', async () => {
+      const fromArray = await start(strategy({ scope: ['offline.access', 'tweet.write'] }));
+      expect(fromArray.url.searchParams.get('scope')).to.equal('offline.access tweet.write tweet.read users.read');
+      const fromString = await start(strategy({ scope: 'users.read  offline.access' }));
+      expect(fromString.url.searchParams.get('scope')).to.equal('users.read offline.access tweet.read');
+    });
+
+    it('lets passport.authenticate(name, { scope }) override the scopes, still adding the required ones', async () => {
+      const s = strategy({ scope: ['like.read'] });
+      expect((await start(s, {}, { scope: 'offline.access' })).url.searchParams.get('scope')).to.equal('offline.access tweet.read users.read');
+      expect((await start(s, {}, { scope: ['follows.read', 'users.read'] })).url.searchParams.get('scope')).to.equal('follows.read users.read tweet.read');
+      expect((await start(s)).url.searchParams.get('scope')).to.equal('like.read tweet.read users.read');
+    });
+
+    it('adds no scope when skipUserProfile is true, and users.email with includeEmail', async () => {
+      expect((await start(strategy({ scope: ['offline.access'], skipUserProfile: true }))).url.searchParams.get('scope')).to.equal('offline.access');
+      expect((await start(strategy({ includeEmail: true }))).url.searchParams.get('scope')).to.equal('tweet.read users.read users.email');
+      // A skipUserProfile function may load the profile, so the required scopes stay.
+      expect((await start(strategy({ scope: 'offline.access', skipUserProfile: () => false }))).url.searchParams.get('scope')).to.equal('offline.access tweet.read users.read');
+    });
+
+    it('errors on a malformed per-request scope', async () => {
+      const result = await runStrategy(strategy(), fakeRequest({ headers: HOST }), { scope: 7 });
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(TypeError);
+    });
+
+    it('adds authorizationParams() of a subclass, which cannot override the PKCE parameters', async () => {
+      class Custom extends XOAuth2PkceStrategy {
+        override authorizationParams(): Record<string, string> {
+          return { prompt: 'login', state: 'attacker', code_challenge_method: 'plain' };
+        }
+      }
+      const s = new Custom({ clientID: CLIENT_ID, callbackURL: CALLBACK }, okVerify);
+      const { url } = await start(s);
+      expect(url.searchParams.get('prompt')).to.equal('login');
+      expect(url.searchParams.getAll('state')).to.have.length(1).and.not.include('attacker');
+      expect(url.searchParams.getAll('code_challenge_method')).to.deep.equal(['S256']);
+    });
+
+    it('takes the authorization page from authorizationURL and keeps its own query', async () => {
+      const { url } = await start(strategy({ authorizationURL: 'https://auth.example/oauth2/authorize?tenant=7' }));
+      expect(`${url.origin}${url.pathname}`).to.equal('https://auth.example/oauth2/authorize');
+      expect(url.searchParams.get('tenant')).to.equal('7');
+      expect(url.searchParams.get('response_type')).to.equal('code');
+    });
+
+    it('resolves a relative callbackURL against the request, as passport-oauth2 does on the callback', async () => {
+      const s = strategy({ callbackURL: '/auth/x/callback', proxy: true });
+      const { url } = await start(s, {}, {}, { host: 'app.example', 'x-forwarded-proto': 'https' });
+      expect(url.searchParams.get('redirect_uri')).to.equal('https://app.example/auth/x/callback');
+      const { url: perRequest } = await start(strategy(), {}, { callbackURL: 'http://127.0.0.1:3000/other' });
+      expect(perRequest.searchParams.get('redirect_uri')).to.equal('http://127.0.0.1:3000/other');
+    });
+
+    it('errors with a message that says what to add when there is no session', async () => {
+      const result = await runStrategy(strategy(), fakeRequest({ session: null, headers: HOST }));
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XSessionError).and.have.property('code', 'X_SESSION_REQUIRED');
+      expect(result.error!.message).to.match(/express-session/).and.match(/x-oauth2/);
+    });
+
+    it('warns once when the sign-in starts on another host than callbackURL', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const s = strategy();
+        for (let i = 0; i < 3; i++) await start(s, {}, {}, { host: 'localhost:3000' });
+        await start(s); // same host: no warning anyway
+        await new Promise((r) => setImmediate(r));
+        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_HOST_MISMATCH');
+        expect(ours).to.have.length(1);
+        expect(ours[0]!.message).to.include('"localhost"').and.include('"127.0.0.1"').and.include('x-oauth2');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('errors when the state store fails or answers no state', async () => {
+      const failing = strategy({
+        store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(new Error('redis down')), verify: (_r, _s, cb) => cb(null, false) }),
+      });
+      const failed = await runStrategy(failing, fakeRequest({ headers: HOST }));
+      expect(failed).to.include({ type: 'error' });
+      expect(failed.error!.message).to.equal('redis down');
+      const empty = strategy({ store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(null, ''), verify: (_r, _s, cb) => cb(null, false) }) });
+      const none = await runStrategy(empty, fakeRequest({ headers: HOST }));
+      expect(none.type).to.equal('error');
+      expect(none.error!.message).to.match(/no `state` value/);
+      const throwing = strategy({
+        store: pkceStore({
+          store: () => {
+            throw new Error('sync failure');
+          },
+          verify: (_r, _s, cb) => cb(null, false),
+        }),
+      });
+      expect((await runStrategy(throwing, fakeRequest({ headers: HOST }))).error!.message).to.equal('sync failure');
+    });
+  });
+
+  describe('the callback', () => {
+    it('confidential client: sends the token request byte for byte, with Basic credentials and no secret in the body', async () => {
+      const store = new RecordingStore();
+      const s = strategy({ store });
+      const { session, state, challenge } = await start(s);
+      const log: TokenRequest[] = [];
+      const scopes = [tokenScope(log), usersMeScope()];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type, result.error?.message).to.equal('success');
+      expect(log).to.have.length(1);
+      const verifier = store.verifiers[0]!;
+      expect(log[0]!.body).to.equal(`grant_type=authorization_code&code=${CODE}&redirect_uri=${CALLBACK_ENCODED}&code_verifier=${verifier}&client_id=cid-ABC%3A123`);
+      expect(log[0]!.headers.authorization).to.equal(BASIC);
+      expect(log[0]!.headers['content-type']).to.equal('application/x-www-form-urlencoded');
+      expect(log[0]!.body).to.not.include('client_secret');
+      expect(log[0]!.body).to.not.include('sec%2Fret');
+      // The verifier X receives hashes to the challenge sent to the consent page.
+      const sent = new URLSearchParams(log[0]!.body).get('code_verifier')!;
+      expect(codeChallengeS256(sent)).to.equal(challenge);
+    });
+
+    it('public client: client_id in the body and no Authorization header', async () => {
+      const store = new RecordingStore();
+      const s = strategy({ clientSecret: undefined, store });
+      const { session, state } = await start(s);
+      const log: TokenRequest[] = [];
+      const scopes = [tokenScope(log), usersMeScope()];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
+      expect(log[0]!.body).to.equal(`grant_type=authorization_code&code=${CODE}&redirect_uri=${CALLBACK_ENCODED}&code_verifier=${store.verifiers[0]}&client_id=cid-ABC%3A123`);
+      expect(log[0]!.headers).to.not.have.property('authorization');
+      expect(log[0]!.headers['content-type']).to.equal('application/x-www-form-urlencoded');
+    });
+
+    it("clientType 'public' with a clientSecret given sends the secret nowhere", async () => {
+      const s = strategy({ clientType: 'public' });
+      const { session, state } = await start(s);
+      const log: TokenRequest[] = [];
+      const scopes = [tokenScope(log), usersMeScope()];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
+      expect(log[0]!.headers).to.not.have.property('authorization');
+      expect(JSON.stringify(log[0])).to.not.include('secret');
+    });
+
+    it('calls verify(accessToken, refreshToken, profile, done) with the profile from users/me', async () => {
+      const s = strategy();
+      const { session, state } = await start(s);
+      const scopes = [tokenScope(), usersMeScope(DEFAULT_FIELDS, { ...USER, url: 'https://t.co/x' }, { 'x-access-level': 'read-write' })];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      const user = result.user as { accessToken: string; refreshToken: string; profile: XProfile };
+      expect(user.accessToken).to.equal(ACCESS_TOKEN);
+      expect(user.refreshToken).to.equal(REFRESH_TOKEN);
+      expect(user.profile).to.include({
+        provider: 'x',
+        id: USER.id,
+        username: 'XDevelopers',
+        displayName: 'X Dev',
+        profileUrl: 'https://x.com/XDevelopers',
+        _accessLevel: 'read-write',
+      });
+      expect(user.profile.photos).to.deep.equal([{ value: USER.profile_image_url }]);
+      expect(user.profile).to.not.have.property('emails');
+      expect(user.profile._json).to.deep.equal({ ...USER, url: 'https://t.co/x' });
+      expect(JSON.parse(user.profile._raw)).to.deep.equal({ data: { ...USER, url: 'https://t.co/x' } });
+      expect(X_OAUTH2_DEFAULT_USER_FIELDS.join(',')).to.equal(DEFAULT_FIELDS);
+    });
+
+    it('passes an undefined refresh token when X issues none (no offline.access)', async () => {
+      const s = strategy();
+      const { session, state } = await start(s);
+      const { refresh_token: _none, ...answer } = TOKEN_ANSWER;
+      const scopes = [tokenScope([], 200, { ...answer, scope: 'tweet.read users.read' }), usersMeScope()];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
+      expect((result.user as { refreshToken: unknown }).refreshToken).to.equal(undefined);
+    });
+
+    it('calls verify(accessToken, refreshToken, params, profile, done) with X\'s token answer as params, and its token set', async () => {
+      let seen: { params?: XOAuth2TokenParams; profile?: XProfile } = {};
+      const s = new XOAuth2PkceStrategy({ clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackURL: CALLBACK }, (accessToken: string, refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: Done) => {
+        seen = { params, profile };
+        done(null, { accessToken, refreshToken });
+      });
+      const { session, state } = await start(s);
+      const scopes = [tokenScope(), usersMeScope()];
+      const before = Date.now();
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
+      const params = seen.params!;
+      expect(params).to.include({ expires_in: 7200, scope: 'tweet.read users.read offline.access', token_type: 'bearer' });
+      expect(JSON.parse(JSON.stringify(params))).to.deep.equal(TOKEN_ANSWER);
+      expect(Object.keys(params)).to.not.include('tokenSet');
+      expect(params.tokenSet).to.include({ accessToken: ACCESS_TOKEN, refreshToken: REFRESH_TOKEN, tokenType: 'bearer', expiresIn: 7200 });
+      expect(params.tokenSet.scope).to.deep.equal(['tweet.read', 'users.read', 'offline.access']);
+      expect(params.tokenSet.expiresAt!.getTime()).to.be.within(before + 7200_000, Date.now() + 7200_000);
+      expect(seen.profile!.id).to.equal(USER.id);
+    });
+
+    it('passes req first with passReqToCallback, in both arities', async () => {
+      let seenReq: unknown;
+      const five = new XOAuth2PkceStrategy({ clientID: CLIENT_ID, callbackURL: CALLBACK, passReqToCallback: true }, (req, accessToken, _refreshToken, profile, done) => {
+        seenReq = req;
+        done(null, `${accessToken}:${profile.id}`);
+      });
+      const six = new XOAuth2PkceStrategy({ clientID: CLIENT_ID, callbackURL: CALLBACK, passReqToCallback: true }, (req: XAuthRequest, _accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: Done) => {
+        seenReq = req;
+        done(null, `${params.token_type}:${profile.username}`);
+      });
+      for (const [s, expected] of [
+        [five, `${ACCESS_TOKEN}:${USER.id}`],
+        [six, 'bearer:XDevelopers'],
+      ] as const) {
+        const { session, state } = await start(s);
+        const scopes = [tokenScope(), usersMeScope()];
+        const req = callback(session, { code: CODE, state });
+        const result = await runStrategy(s, req);
+        scopes.forEach((sc) => sc.done());
+        expect(seenReq).to.equal(req);
+        expect(result.user).to.equal(expected);
+      }
+    });
+
+    it('with includeEmail, asks users/me for confirmed_email and maps it to profile.emails', async () => {
+      const s = strategy({ includeEmail: true });
+      const { session, state, url } = await start(s);
+      expect(url.searchParams.get('scope')).to.include('users.email');
+      const scopes = [tokenScope(), usersMeScope(`${DEFAULT_FIELDS},confirmed_email`, { ...USER, confirmed_email: 'dev@example.com' })];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect((result.user as { profile: XProfile }).profile.emails).to.deep.equal([{ value: 'dev@example.com' }]);
+    });
+
+    it('asks users/me for the userFields option (array or comma-separated)', async () => {
+      for (const userFields of [['id', 'username', 'public_metrics'], 'id, username,public_metrics']) {
+        const s = strategy({ userFields });
+        const { session, state } = await start(s);
+        const scopes = [tokenScope(), usersMeScope('id,username,public_metrics')];
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        scopes.forEach((sc) => sc.done());
+        expect(result.type).to.equal('success');
+      }
+    });
+
+    it('with skipUserProfile, calls no users/me and passes an undefined profile', async () => {
+      let profiles: unknown[] = [];
+      const verify: XOAuth2Verify = (_a, _r, profile, done) => {
+        profiles.push(profile);
+        done(null, { ok: true });
+      };
+      const asyncSkip = (_token: string, done: (err: Error | null, skip?: boolean) => void): void => done(null, true);
+      for (const skipUserProfile of [true, () => true, asyncSkip]) {
+        profiles = [];
+        const s = strategy({ skipUserProfile }, verify);
+        const { session, state } = await start(s);
+        const token = tokenScope();
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        token.done();
+        expect(result.type).to.equal('success');
+        expect(profiles).to.deep.equal([undefined]);
+        expect(nock.pendingMocks()).to.deep.equal([]);
+      }
+    });
+
+    it('derives the token and users/me URLs from baseURL, and lets each be overridden', async () => {
+      const base = 'http://127.0.0.1:9';
+      let s = strategy({ baseURL: `${base}/` });
+      let started = await start(s);
+      let scopes = [tokenScope([], 200, TOKEN_ANSWER, base), usersMeScope(DEFAULT_FIELDS, USER, {}, base)];
+      expect((await runStrategy(s, callback(started.session, { code: CODE, state: started.state }))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+      expect(`${started.url.origin}${started.url.pathname}`).to.equal(AUTHORIZE);
+
+      s = strategy({ tokenURL: 'https://token.example/t', userProfileURL: 'https://me.example/me' });
+      started = await start(s);
+      scopes = [tokenScope([], 200, TOKEN_ANSWER, 'https://token.example', '/t'), usersMeScope(DEFAULT_FIELDS, USER, {}, 'https://me.example', '/me')];
+      expect((await runStrategy(s, callback(started.session, { code: CODE, state: started.state }))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+    });
+
+    it('sends every request through the `fetch` option', async () => {
+      const counting = countingFetch();
+      const s = strategy({ fetch: counting.fetch });
+      const { session, state } = await start(s);
+      expect(counting.urls).to.deep.equal([]);
+      const scopes = [tokenScope(), usersMeScope()];
+      expect((await runStrategy(s, callback(session, { code: CODE, state }))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+      expect(counting.urls).to.deep.equal([`${X}/2/oauth2/token`, `${X}/2/users/me?user.fields=${encodeURIComponent(DEFAULT_FIELDS)}`]);
+    });
+
+    it('sends the same redirect_uri as on the consent page when callbackURL is relative', async () => {
+      const store = new RecordingStore();
+      const s = strategy({ callbackURL: '/auth/x/callback', store });
+      const { session, state, url } = await start(s);
+      expect(url.searchParams.get('redirect_uri')).to.equal(CALLBACK);
+      const log: TokenRequest[] = [];
+      const scopes = [tokenScope(log), usersMeScope()];
+      expect((await runStrategy(s, fakeRequest({ session, query: { code: CODE, state }, headers: HOST, url: '/auth/x/callback' }))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+      expect(new URLSearchParams(log[0]!.body).get('redirect_uri')).to.equal(CALLBACK);
+    });
+
+    it('hands back app state given at the start as info.state', async () => {
+      const s = strategy();
+      const { session, state } = await start(s, {}, { state: { returnTo: '/settings' } });
+      const scopes = [tokenScope(), usersMeScope()];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.info).to.deep.equal({ state: { returnTo: '/settings' } });
+    });
+
+    describe('refused before any request to X', () => {
+      // No interceptor is set up and the network is disabled (test/support/setup.ts); the counting
+      // fetch proves nothing was even attempted.
+      async function refused(s: XOAuth2PkceStrategy, counting: { urls: string[] }, req: XAuthRequest): Promise<Outcome> {
+        const result = await runStrategy(s, req);
+        expect(counting.urls).to.deep.equal([]);
+        expect(nock.pendingMocks()).to.deep.equal([]);
+        return result;
+      }
+
+      it('fails a state that was not issued to this session, keeping the real one', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session, state } = await start(s);
+        // Same length, last character changed: only the constant-time comparison can tell them apart.
+        const forged = `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`;
+        const result = await refused(s, counting, callback(session, { code: CODE, state: forged }));
+        expect(result).to.include({ type: 'fail', status: 403 });
+        expect((result.challenge as { message: string }).message).to.match(/state that was not issued to this session/);
+        expect(JSON.stringify(session)).to.include(state);
+      });
+
+      it('fails when the session has no pending sign-in, with the cause and the fix', async () => {
+        const counting = countingFetch();
+        const result = await refused(strategy({ fetch: counting.fetch }), counting, callback({}, { code: CODE, state: 'some-state' }));
+        expect(result).to.include({ type: 'fail', status: 403 });
+        const message = (result.challenge as { message: string }).message;
+        expect(message).to.match(/no pending state/).and.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/sign in again/i);
+      });
+
+      it('fails a callback without state, with an empty state, or with repeated parameters (400)', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session } = await start(s);
+        for (const query of [{ code: CODE }, { code: CODE, state: '' }, { code: [CODE, 'x'], state: 'a' }, { code: CODE, state: ['a', 'b'] }, { code: '', state: 'a' }]) {
+          const result = await refused(s, counting, callback(session, query));
+          expect(result).to.include({ type: 'fail', status: 400 });
+          expect((result.challenge as { message: string }).message).to.match(/missing its code or state/);
+        }
+      });
+
+      it('fails a replayed callback', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session, state } = await start(s);
+        const scopes = [tokenScope(), usersMeScope()];
+        expect((await runStrategy(s, callback(session, { code: CODE, state }))).type).to.equal('success');
+        scopes.forEach((sc) => sc.done());
+        counting.urls.length = 0;
+        const replay = await refused(s, counting, callback(session, { code: CODE, state }));
+        expect(replay).to.include({ type: 'fail', status: 403 });
+      });
+
+      it('fails a sign-in older than 10 minutes', async () => {
+        let now = Date.now();
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch, store: new XPkceSessionStore({ now: () => now }) });
+        const { session, state } = await start(s);
+        now += PENDING_TTL_MS;
+        const result = await refused(s, counting, callback(session, { code: CODE, state }));
+        expect(result).to.include({ type: 'fail', status: 403 });
+        expect((result.challenge as { message: string }).message).to.match(/more than 10 minutes ago and has expired/);
+      });
+
+      it('errors with what to add when the callback has no session', async () => {
+        const counting = countingFetch();
+        const result = await refused(strategy({ fetch: counting.fetch }), counting, callback(null, { code: CODE, state: 'some-state' }));
+        expect(result.type).to.equal('error');
+        expect(result.error).to.be.instanceOf(XSessionError);
+        expect(result.error!.message).to.match(/express-session/);
+      });
+
+      it('fails with "Access denied by the user" on ?error=access_denied and drops that pending state only', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const session: Record<string, unknown> = {};
+        const denied = await start(s, session);
+        const other = await start(s, session);
+        const result = await refused(s, counting, callback(session, { error: 'access_denied', state: denied.state }));
+        expect(result).to.deep.equal({ type: 'fail', challenge: { message: 'Access denied by the user' }, status: 403 });
+        expect(JSON.stringify(session)).to.not.include(denied.state);
+        expect(JSON.stringify(session)).to.include(other.state);
+      });
+
+      it('turns any other ?error= into an XOAuthError saying what X said and what to do, and drops the state', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session, state } = await start(s);
+        const result = await refused(
+          s,
+          counting,
+          callback(session, { error: 'invalid_scope', error_description: 'Scope\nnot allowed', error_uri: 'https://docs.x.com/scopes', state }),
+        );
+        expect(result.type).to.equal('error');
+        const err = result.error as XOAuthError;
+        expect(err).to.be.instanceOf(XOAuthError);
+        expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope\nnot allowed', uri: 'https://docs.x.com/scopes' });
+        expect(err.message).to.include('invalid_scope (Scope not allowed)').and.match(/Check the `scope` option/);
+        expect(session).to.not.have.property('oauth2:x');
+        const unknown = await refused(s, counting, callback({}, { error: 'weird_error' }));
+        expect(unknown.error).to.be.instanceOf(XOAuthError);
+        expect(unknown.error!.message).to.match(/weird_error.*User authentication settings/);
+      });
+
+      it('fails a malformed error parameter (400)', async () => {
+        const counting = countingFetch();
+        const result = await refused(strategy({ fetch: counting.fetch }), counting, callback({}, { error: ['access_denied', 'x'] }));
+        expect(result).to.include({ type: 'fail', status: 400 });
+      });
+    });
+
+    it('fails when verify says no user, and errors when verify throws', async () => {
+      const none = strategy({}, (_a, _r, _p, done: Done) => done(null, false, { message: 'not allowed' }));
+      let started = await start(none);
+      let scopes = [tokenScope(), usersMeScope()];
+      const failed = await runStrategy(none, callback(started.session, { code: CODE, state: started.state }));
+      scopes.forEach((sc) => sc.done());
+      expect(failed).to.deep.equal({ type: 'fail', challenge: { message: 'not allowed' } });
+
+      const boom = strategy({}, () => {
+        throw new Error('db down');
+      });
+      started = await start(boom);
+      scopes = [tokenScope(), usersMeScope()];
+      const errored = await runStrategy(boom, callback(started.session, { code: CODE, state: started.state }));
+      scopes.forEach((sc) => sc.done());
+      expect(errored.type).to.equal('error');
+      expect(errored.error!.message).to.equal('db down');
+    });
+  });
+
+  describe('a custom state store', () => {
+    /** An in-memory store with passport-oauth2's PKCE interface and a 4-argument verify. */
+    function memoryStore() {
+      const pending = new Map<string, { verifier: string; state: unknown }>();
+      const calls: Array<{ method: string; args: unknown[] }> = [];
+      let n = 0;
+      return {
+        pending,
+        calls,
+        store(req: XAuthRequest, verifier: string, state: unknown, meta: XPkceStateMeta, cb: PkceStateStored): void {
+          calls.push({ method: 'store', args: [req, verifier, state, meta] });
+          const handle = `custom-handle-${++n}`;
+          pending.set(handle, { verifier, state });
+          cb(null, handle);
+        },
+        verify(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, cb: PkceStateVerified): void {
+          calls.push({ method: 'verify', args: [req, providedState, meta] });
+          const entry = pending.get(providedState);
+          pending.delete(providedState);
+          if (!entry) return cb(null, false, { message: 'unknown state' });
+          cb(null, entry.verifier, entry.state);
+        },
+        drop(_req: XAuthRequest, providedState: string, cb: (err?: Error | null) => void): void {
+          calls.push({ method: 'drop', args: [providedState] });
+          pending.delete(providedState);
+          cb(null);
+        },
+      };
+    }
+
+    it('is used for both legs, with meta, and needs no session', async () => {
+      const store = memoryStore();
+      const s = strategy({ store });
+      const startReq = fakeRequest({ session: null, headers: HOST });
+      const result = await runStrategy(s, startReq, { state: 'app-state' });
+      expect(result.type).to.equal('redirect');
+      const url = new URL(result.url!);
+      expect(url.searchParams.get('state')).to.equal('custom-handle-1');
+      const [stored] = store.calls;
+      expect(stored!.args[0]).to.equal(startReq);
+      expect(url.searchParams.get('code_challenge')).to.equal(codeChallengeS256(stored!.args[1] as string));
+      expect(stored!.args[2]).to.equal('app-state');
+      const meta = { authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK };
+      expect(stored!.args[3]).to.deep.equal(meta);
+
+      const log: TokenRequest[] = [];
+      const scopes = [tokenScope(log), usersMeScope()];
+      const done = await runStrategy(s, callback(null, { code: CODE, state: 'custom-handle-1' }));
+      scopes.forEach((sc) => sc.done());
+      expect(done.type).to.equal('success');
+      expect(done.info).to.deep.equal({ state: 'app-state' });
+      expect(store.calls[1]!.args[2]).to.deep.equal(meta);
+      expect(new URLSearchParams(log[0]!.body).get('code_verifier')).to.equal(stored!.args[1]);
+    });
+
+    it('fails with its message when it refuses the state, and is asked to drop a denied one', async () => {
+      const store = memoryStore();
+      const s = strategy({ store });
+      const refused = await runStrategy(s, callback(null, { code: CODE, state: 'nope' }));
+      expect(refused).to.deep.equal({ type: 'fail', challenge: { message: 'unknown state' }, status: 403 });
+      await runStrategy(s, fakeRequest({ session: null, headers: HOST }));
+      const denied = await runStrategy(s, callback(null, { error: 'access_denied', state: 'custom-handle-1' }));
+      expect(denied.type).to.equal('fail');
+      expect(store.calls.at(-1)).to.deep.equal({ method: 'drop', args: ['custom-handle-1'] });
+      expect(store.pending.size).to.equal(0);
+    });
+
+    it('works without drop, and with a 3-argument verify', async () => {
+      const pending = new Map<string, string>();
+      const s = strategy({
+        store: pkceStore({
+          store: (_req, verifier, _state, _meta, cb) => {
+            pending.set('h', verifier);
+            cb(null, 'h');
+          },
+          verify: (_req, state, cb) => cb(null, pending.get(state) ?? false, { message: 'no' }),
+        }),
+      });
+      await runStrategy(s, fakeRequest({ session: null, headers: HOST }));
+      expect((await runStrategy(s, callback(null, { error: 'access_denied', state: 'h' }))).type).to.equal('fail');
+      const scopes = [tokenScope(), usersMeScope()];
+      expect((await runStrategy(s, callback(null, { code: CODE, state: 'h' }))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+    });
+
+    it('errors, sending nothing, when it accepts the state but returns no verifier', async () => {
+      const counting = countingFetch();
+      const s = strategy({ fetch: counting.fetch, store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(null, 'h'), verify: (_r, _s, cb) => (cb as (e: null, ok: boolean) => void)(null, true) }) });
+      const result = await runStrategy(s, callback(null, { code: CODE, state: 'h' }));
+      expect(result.type).to.equal('error');
+      expect(result.error!.message).to.match(/no PKCE code verifier/);
+      expect(counting.urls).to.deep.equal([]);
+    });
+  });
+
+  describe('errors from X', () => {
+    async function exchange(s: XOAuth2PkceStrategy, scopes: () => nock.Scope[]): Promise<Outcome> {
+      const { session, state } = await start(s);
+      const set = scopes();
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      set.forEach((sc) => sc.done());
+      expect(result.type).to.equal('error');
+      return result;
+    }
+
+    it('turns a token endpoint OAuth error into an XOAuthError with status, error and description', async () => {
+      const result = await exchange(strategy(), () => [
+        tokenScope([], 400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }),
+      ]);
+      const err = result.error as XOAuthError;
+      expect(err).to.be.instanceOf(XOAuthError);
+      expect(err).to.include({ status: 400, error: 'invalid_request', description: 'Value passed for the token was invalid.', code: 'X_OAUTH_ERROR' });
+      expect(err.message).to.match(/exchange the authorization code/).and.include('Value passed for the token was invalid.');
+      assertNoSecret(err);
+    });
+
+    it('says what to do on invalid_grant and invalid_client', async () => {
+      const grant = await exchange(strategy(), () => [tokenScope([], 400, { error: 'invalid_grant', error_description: 'bad code' })]);
+      expect(grant.error!.message).to.match(/start the sign-in again/);
+      const client = await exchange(strategy(), () => [tokenScope([], 401, { error: 'invalid_client', error_description: 'Missing valid authorization header' })]);
+      expect(client.error).to.be.instanceOf(XOAuthError).and.have.property('status', 401);
+      expect(client.error!.message).to.match(/client ID, client secret and the client type/);
+    });
+
+    it('turns a users/me problem JSON into an XAPIError', async () => {
+      const result = await exchange(strategy(), () => [
+        tokenScope(),
+        nock(X)
+          .get('/2/users/me')
+          .query(true)
+          .reply(401, { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' }, { 'content-type': 'application/problem+json' }),
+      ]);
+      const err = result.error as XAPIError;
+      expect(err).to.be.instanceOf(XAPIError).and.not.be.instanceOf(XRateLimitError);
+      expect(err).to.include({ status: 401, title: 'Unauthorized', type: 'about:blank', xMessage: 'Unauthorized', code: 'X_API_ERROR' });
+      expect(err.message).to.match(/users\/me/);
+      assertNoSecret(err);
+    });
+
+    it('turns a users/me errors array into an XAPIError', async () => {
+      const body = { errors: [{ message: 'The `user.fields` query parameter value [nope] is not one of [id,name]', title: 'Invalid Request' }], title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request' };
+      const result = await exchange(strategy({ userFields: ['nope'] }), () => [tokenScope(), nock(X).get('/2/users/me').query({ 'user.fields': 'nope' }).reply(400, body)]);
+      const err = result.error as XAPIError;
+      expect(err).to.be.instanceOf(XAPIError).and.include({ status: 400, title: 'Invalid Request', type: 'https://api.twitter.com/2/problems/invalid-request' });
+      expect(err.errors).to.have.length(1);
+      expect(err.xMessage).to.include('user.fields');
+    });
+
+    it('turns a 429 from users/me into an XRateLimitError with the reset time', async () => {
+      const result = await exchange(strategy(), () => [
+        tokenScope(),
+        nock(X)
+          .get('/2/users/me')
+          .query(true)
+          .reply(429, { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 }, { 'x-rate-limit-limit': '75', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '1700000000' }),
+      ]);
+      const err = result.error as XRateLimitError;
+      expect(err).to.be.instanceOf(XRateLimitError).and.include({ status: 429, code: 'X_RATE_LIMITED' });
+      expect(err.resetAt?.toISOString()).to.equal('2023-11-14T22:13:20.000Z');
+      expect(err.rateLimit).to.deep.equal({ limit: 75, remaining: 0, reset: new Date(1700000000 * 1000) });
+    });
+
+    it('refuses a 200 token answer that is not a bearer token, and a users/me answer without data', async () => {
+      const notBearer = await exchange(strategy(), () => [tokenScope([], 200, { ...TOKEN_ANSWER, token_type: 'mac' })]);
+      expect(notBearer.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      const noToken = await exchange(strategy(), () => [tokenScope([], 200, { token_type: 'bearer' })]);
+      expect(noToken.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      const html = await exchange(strategy(), () => [tokenScope([], 200, '<html>proxy</html>')]);
+      expect(html.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      const noData = await exchange(strategy(), () => [tokenScope(), nock(X).get('/2/users/me').query(true).reply(200, { errors: [] })]);
+      expect(noData.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      assertNoSecret(noData.error);
+    });
+
+    it('leaks no client secret, code, verifier or token, even when X echoes them back', async () => {
+      const store = new RecordingStore();
+      const s = strategy({ store });
+      const { session, state } = await start(s);
+      const verifier = store.verifiers[0]!;
+      const echo = nock(X)
+        .post('/2/oauth2/token')
+        .reply(400, { error: 'invalid_request', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} rejected` });
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      echo.done();
+      expect(result.error).to.be.instanceOf(XOAuthError);
+      expect(result.error!.message).to.include('[redacted]');
+      assertNoSecret(result.error, [verifier]);
+
+      const again = await start(s);
+      const scopes = [tokenScope(), nock(X).get('/2/users/me').query(true).reply(401, { title: 'Unauthorized', detail: `token ${ACCESS_TOKEN} is invalid`, type: 'about:blank', status: 401 })];
+      const meFailed = await runStrategy(s, callback(again.session, { code: CODE, state: again.state }));
+      scopes.forEach((sc) => sc.done());
+      expect(meFailed.error).to.be.instanceOf(XAPIError);
+      expect(meFailed.error!.message).to.include('[redacted]');
+      assertNoSecret(meFailed.error, [store.verifiers[1]!]);
+    });
+
+    it('times out a hung token endpoint after timeoutMs', async () => {
+      const s = strategy({ timeoutMs: 50 });
+      const { session, state } = await start(s);
+      const scope = nock(X).post('/2/oauth2/token').delay(500).reply(200, TOKEN_ANSWER);
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_REQUEST_TIMEOUT');
+      expect(result.error!.message).to.match(/within 50 ms/);
+      assertNoSecret(result.error);
+      scope.done();
+    });
+
+    it('times out a hung users/me after timeoutMs', async () => {
+      const s = strategy({ timeoutMs: 50 });
+      const { session, state } = await start(s);
+      const scopes = [tokenScope(), nock(X).get('/2/users/me').query(true).delay(500).reply(200, { data: USER })];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_REQUEST_TIMEOUT');
+      scopes.forEach((sc) => sc.done());
+    });
+  });
+});
