@@ -4,6 +4,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { XAPIError, XErrorCode, XOAuthError, XRequestError, type XRawResponse } from '../lib/errors';
+import { withoutNock } from './support/setup';
 import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, callbackify, invalidResponse, parseJSONObject, resolveTimeout, sendToX, type XHttpRequest } from '../lib/http';
 
 const BASE = 'https://api.x.com';
@@ -207,7 +208,8 @@ describe('http: sendToX', () => {
 
   describe('network errors', () => {
     it('reject with X_NETWORK_ERROR, the failure as cause', async () => {
-      const scope = nock(BASE).post('/x').replyWithError({ message: 'getaddrinfo ENOTFOUND api.x.com', code: 'ENOTFOUND' });
+      // An Error instance: nock 14 emits a plain object only to fetch, not to node:http requests.
+      const scope = nock(BASE).post('/x').replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND api.x.com'), { code: 'ENOTFOUND' }));
       const err = await rejectionOf(sendToX(post('/x')));
       scope.done();
       expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR, status: undefined });
@@ -222,7 +224,8 @@ describe('http: sendToX', () => {
       await close(server);
       const err = await rejectionOf(sendToX({ method: 'GET', url: `${url}/x`, operation: 'x' }));
       expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR });
-      expect(((err.cause as Error).cause as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
+      // node:http rejects with the socket error itself.
+      expect((err.cause as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
     });
   });
 
@@ -295,6 +298,55 @@ describe('http: sendToX', () => {
         await close(server);
       }
     });
+  });
+});
+
+describe('http: connections to X', () => {
+  withoutNock();
+
+  it('reuses one kept-alive connection for successive requests', async () => {
+    let connections = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    server.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    try {
+      for (let i = 0; i < 5; i++) await sendToX({ method: i % 2 ? 'GET' : 'POST', url, operation: 'x', ...(i % 2 ? {} : { body: 'a=1' }) });
+      expect(connections).to.equal(1);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('retries once, on a fresh connection, when a kept-alive connection is closed as it is reused', async () => {
+    let connections = 0;
+    let served = 0;
+    const server = createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      // The second request on a connection finds it closed, as when X drops an idle connection.
+      if (socket.served > 1) return void socket.destroy();
+      served += 1;
+      req.resume();
+      req.on('end', () => res.end(`{"n":${served}}`));
+    });
+    server.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    try {
+      expect((await sendToX({ method: 'GET', url, operation: 'x' })).body).to.equal('{"n":1}');
+      expect((await sendToX({ method: 'GET', url, operation: 'x' })).body).to.equal('{"n":2}');
+      expect(connections).to.equal(2);
+    } finally {
+      await close(server);
+    }
   });
 });
 
