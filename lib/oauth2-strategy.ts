@@ -113,7 +113,7 @@ export interface XOAuth2StrategyOptionsBase {
   proxy?: boolean;
   /** Time-out of each request to X, ms (default 10000). */
   timeoutMs?: number;
-  /** A `fetch` implementation to use instead of the global one. */
+  /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
   fetch?: typeof fetch;
 }
 

@@ -2,7 +2,9 @@
 // check that each construction below really builds a strategy. Unannotated verify callbacks
 // must get their parameter types from the constructor overloads, as passport users write them.
 import { expect } from 'chai';
-import { XOAuth1Strategy, type XOAuth1TokenParams, type XProfile, type XAuthRequest, type XVerifyCallback } from '../lib/index';
+import express from 'express';
+import passport from 'passport';
+import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth1TokenParams, type XOAuth2TokenParams, type XProfile, type XAuthRequest, type XVerifyCallback } from '../lib/index';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const assertType = <T extends true>(): T => true as T;
@@ -31,5 +33,32 @@ describe('public types', () => {
       }),
     ];
     expect(built.map((s) => s.name)).to.deep.equal(['x-oauth1', 'x-oauth1', 'x-oauth1', 'x-oauth1']);
+  });
+
+  it('type the four XOAuth2PkceStrategy verify arities from the overloads', () => {
+    const o2 = { clientID: 'id', callbackURL: 'http://localhost:3000/cb' };
+    const built = [
+      new XOAuth2PkceStrategy(o2, (accessToken, refreshToken, profile, done) => {
+        assertType<Equals<typeof accessToken, string>>();
+        done(null, { id: profile.id, refreshToken });
+      }),
+      new XOAuth2PkceStrategy(o2, (accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) => {
+        done(null, { accessToken, expiresIn: params.expires_in, id: profile.id });
+      }),
+      new XOAuth2PkceStrategy({ ...o2, passReqToCallback: true }, (req: express.Request, accessToken: string, _refreshToken: string | undefined, profile: XProfile, done: XVerifyCallback) => {
+        done(null, { ip: req.ip, accessToken, id: profile.id });
+      }),
+    ];
+    expect(built.map((s) => s.name)).to.deep.equal(['x-oauth2', 'x-oauth2', 'x-oauth2']);
+  });
+
+  it('are accepted by passport.use and by Express route handlers', () => {
+    const authenticator = new passport.Passport();
+    authenticator.use(new XOAuth1Strategy(base, (_t, _s, profile, done) => done(null, profile)));
+    authenticator.use(new XOAuth2PkceStrategy({ clientID: 'id', callbackURL: 'http://localhost:3000/cb' }, (_a, _r, profile, done) => done(null, profile)));
+    const app = express();
+    app.get('/auth/x', authenticator.authenticate('x-oauth1'));
+    app.get('/auth/x2', authenticator.authenticate('x-oauth2', { scope: ['tweet.read'] }));
+    expect(app).to.be.a('function');
   });
 });
