@@ -1,0 +1,67 @@
+// The example app's start-up decisions (example-app/config.ts): emulator mode with no X
+// credentials, real-X mode with them, and a clear error for each bad setting.
+import { expect } from 'chai';
+import { ExampleConfigError, MIN_SESSION_SECRET_LENGTH, callbackURLs, normalizePublicURL, readEnvironment } from '../example-app/config';
+
+const SECRET = 's'.repeat(MIN_SESSION_SECRET_LENGTH);
+
+function errorOf(env: NodeJS.ProcessEnv): ExampleConfigError {
+  try {
+    readEnvironment(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ExampleConfigError);
+    return err as ExampleConfigError;
+  }
+  throw new Error('expected readEnvironment to throw');
+}
+
+describe('example app configuration', () => {
+  it('runs on the emulator, on 127.0.0.1:3000 with a random session secret, when no X credential is set', () => {
+    const a = readEnvironment({});
+    const b = readEnvironment({});
+    expect(a).to.include({ mode: 'emulator', port: 3000, host: '127.0.0.1' });
+    if (a.mode !== 'emulator' || b.mode !== 'emulator') throw new Error('unreachable');
+    expect(a.sessionSecret).to.have.length.of.at.least(32).and.not.equal(b.sessionSecret);
+    expect(readEnvironment({ PUBLIC_URL: 'https://app.example.com' })).to.deep.include({ ignored: ['PUBLIC_URL'] });
+  });
+
+  it('talks to the real X when X credentials are set, with the callback URLs under PUBLIC_URL', () => {
+    const plan = readEnvironment({ X_CLIENT_ID: 'cid', X_CLIENT_SECRET: 'csec', X_CONSUMER_KEY: 'ck', X_CONSUMER_SECRET: 'cs', SESSION_SECRET: SECRET, PUBLIC_URL: 'https://app.example.com/', PORT: '8080' });
+    if (plan.mode !== 'x') throw new Error(`expected real-X mode, got ${plan.mode}`);
+    expect(plan.port).to.equal(8080);
+    expect(plan.config).to.deep.include({ publicURL: 'https://app.example.com', sessionSecret: SECRET, trustProxy: true });
+    expect(plan.config.x).to.deep.equal({ oauth2: { clientID: 'cid', clientSecret: 'csec' }, oauth1: { consumerKey: 'ck', consumerSecret: 'cs' } });
+    expect(callbackURLs(plan.config.publicURL).oauth2).to.match(/^https:\/\/app\.example\.com\//);
+  });
+
+  it('offers only the sign-ins it has credentials for', () => {
+    const plan = readEnvironment({ X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET });
+    if (plan.mode !== 'x') throw new Error('expected real-X mode');
+    expect(plan.config.x.oauth1).to.equal(undefined);
+    expect(plan.config.x.oauth2).to.deep.equal({ clientID: 'cid', clientSecret: undefined });
+    expect(plan.config.publicURL).to.equal('http://localhost:3000');
+  });
+
+  const bad: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
+    ['no SESSION_SECRET in real-X mode', { X_CLIENT_ID: 'cid' }, /SESSION_SECRET is not set/],
+    ['a short SESSION_SECRET', { X_CLIENT_ID: 'cid', SESSION_SECRET: 'short' }, /shorter than 32/],
+    ['a client secret without a client ID', { X_CLIENT_SECRET: 'csec-value', SESSION_SECRET: SECRET }, /X_CLIENT_ID is not/],
+    ['half of the consumer key pair', { X_CONSUMER_KEY: 'ck', SESSION_SECRET: SECRET }, /X_CONSUMER_KEY and X_CONSUMER_SECRET/],
+    ['PORT=0 without PUBLIC_URL', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, PORT: '0' }, /PUBLIC_URL/],
+    ['a PORT that is not a number', { PORT: 'abc' }, /PORT must be a port number/],
+    ['a PUBLIC_URL with a path', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, PUBLIC_URL: 'https://a.example/app' }, /origin with no path/],
+  ];
+  for (const [what, env, message] of bad) {
+    it(`refuses ${what}, saying what to set`, () => {
+      const err = errorOf(env);
+      expect(err.message).to.match(message);
+      for (const value of Object.values(env)) if (value && value.length >= 8) expect(err.message).to.not.include(value);
+    });
+  }
+
+  it('normalises PUBLIC_URL to an origin and refuses what is not an http(s) URL', () => {
+    expect(normalizePublicURL('http://localhost:3000/')).to.equal('http://localhost:3000');
+    expect(() => normalizePublicURL('ftp://x')).to.throw(ExampleConfigError);
+    expect(() => normalizePublicURL('not a url')).to.throw(ExampleConfigError, /not a URL/);
+  });
+});
