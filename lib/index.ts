@@ -37,6 +37,8 @@ export type { XAuthRequest, XIncomingRequest } from './request';
 export type { XVerifyCallback, XAuthenticateOptions } from './passport-base';
 export { XRequestTokenSessionStore } from './state/request-token-session';
 export type { XRequestTokenStore, XRequestTokenSessionStoreOptions, RequestTokenLoaded } from './state/request-token-session';
+export { EncryptedCookieStateStore, DEFAULT_COOKIE_STATE_PREFIX, DEFAULT_COOKIE_STATE_MAX_AGE_MS, MIN_COOKIE_SECRET_LENGTH } from './state/encrypted-cookie';
+export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie';
 export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XErrorCode } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
