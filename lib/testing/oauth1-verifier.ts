@@ -10,6 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What the verifier needs of a request. */
 export interface OAuth1RequestToVerify {
+  /** The HTTP method, e.g. `'POST'`. */
   method: string;
   /** Absolute URL, with its query string. */
   url: string;
@@ -17,6 +18,7 @@ export interface OAuth1RequestToVerify {
   authorization: string | undefined;
   /** The raw body; used only when `contentType` is form-encoded. */
   body?: string | undefined;
+  /** The `Content-Type` header value. */
   contentType?: string | undefined;
 }
 
@@ -43,7 +45,11 @@ function rfc3986(value: string): string {
   return out;
 }
 
-/** Parses `OAuth k="v", ...` into its (decoded) parameters; `undefined` when it is not an OAuth header. */
+/**
+ * Parses `OAuth k="v", ...` into its (decoded) parameters; `undefined` when it is not a well-formed
+ * OAuth header: not `OAuth ...`, a malformed percent-encoding, or a parameter given twice (RFC 5849
+ * section 3.1: "Each parameter MUST NOT appear more than once per request").
+ */
 export function parseOAuthHeader(header: string | undefined): Record<string, string> | undefined {
   if (!header) return undefined;
   const match = /^\s*OAuth\s+(.*)$/i.exec(header);
@@ -52,9 +58,17 @@ export function parseOAuthHeader(header: string | undefined): Record<string, str
   const re = /([A-Za-z0-9_\-.~%]+)\s*=\s*"([^"]*)"/g;
   let found = false;
   for (let m = re.exec(match[1]); m; m = re.exec(match[1])) {
-    const key = decodeURIComponent(m[1] as string);
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(m[1] as string);
+      value = decodeURIComponent(m[2] as string);
+    } catch {
+      return undefined;
+    }
     if (key === 'realm') continue;
-    out[key] = decodeURIComponent(m[2] as string);
+    if (Object.hasOwn(out, key)) return undefined;
+    out[key] = value;
     found = true;
   }
   return found ? out : undefined;
@@ -82,6 +96,8 @@ export function verifyOAuth1Request(request: OAuth1RequestToVerify, secrets: OAu
   if (!oauth || !oauth.oauth_signature || !oauth.oauth_consumer_key || !oauth.oauth_nonce || !oauth.oauth_timestamp) {
     return { ok: false, reason: 'bad_header', oauth: oauth ?? {} };
   }
+  // RFC 5849 section 3.1: oauth_version is optional, and "MUST be set to 1.0" when present.
+  if (oauth.oauth_version !== undefined && oauth.oauth_version !== '1.0') return { ok: false, reason: 'bad_header', oauth };
   if (oauth.oauth_signature_method !== 'HMAC-SHA1') return { ok: false, reason: 'unsupported_method', oauth };
   const consumerSecret = secrets.consumerSecret(oauth.oauth_consumer_key);
   if (consumerSecret === undefined) return { ok: false, reason: 'unknown_consumer', oauth };
@@ -99,8 +115,10 @@ export function verifyOAuth1Request(request: OAuth1RequestToVerify, secrets: OAu
     for (const [k, v] of new URLSearchParams(request.body)) params.push([k, v]);
   }
   const base = rebuildBaseString(request.method, request.url, params);
-  const expected = createHmac('sha1', `${rfc3986(consumerSecret)}&${rfc3986(tokenSecret)}`).update(base).digest();
-  const given = Buffer.from(oauth.oauth_signature, 'base64');
+  // Compare the base64 text itself: Buffer.from(x, 'base64') is lenient (it skips spaces, accepts the
+  // URL-safe alphabet and trailing garbage), so decoding first would accept signatures X refuses.
+  const expected = Buffer.from(createHmac('sha1', `${rfc3986(consumerSecret)}&${rfc3986(tokenSecret)}`).update(base).digest('base64'), 'utf8');
+  const given = Buffer.from(oauth.oauth_signature, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature', oauth };
   return { ok: true, oauth, params };
 }

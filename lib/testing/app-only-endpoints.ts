@@ -1,0 +1,41 @@
+/**
+ * App-only authentication (X doc "Application-only authentication"): the app trades its
+ * consumer key and secret, in HTTP Basic, for a bearer token (one per app), and can invalidate it.
+ */
+import { json, xError, X_ERRORS, type Answer } from './answers';
+import { basicCredentials, formParams, type EmulatorContext, type EmulatorRequest } from './context';
+import type { XEmulatorOAuth1App } from './fixtures';
+import { safeEqual } from './secrets';
+
+/** The app whose consumer key and secret the request's Basic credentials carry, or X's 403 code 99. */
+function authenticateApp(request: EmulatorRequest, context: EmulatorContext): Readonly<XEmulatorOAuth1App> | Answer {
+  const app = context.fixtures.apps.oauth1;
+  const basic = basicCredentials(request);
+  if (!basic) return xError(X_ERRORS.unableToVerify, basic === null ? 'malformed Basic credentials' : 'no Basic credentials');
+  if (basic.id !== app.consumerKey || !safeEqual(basic.secret, app.consumerSecret)) {
+    return xError(X_ERRORS.unableToVerify, basic.id === app.consumerKey ? 'wrong consumer secret' : 'unknown consumer key');
+  }
+  return app;
+}
+
+function isApp(value: Readonly<XEmulatorOAuth1App> | Answer): value is Readonly<XEmulatorOAuth1App> {
+  return 'consumerKey' in value;
+}
+
+/** `POST /oauth2/token` with `grant_type=client_credentials`: the app's bearer token, the same one each time until invalidated. */
+export function bearerToken(request: EmulatorRequest, context: EmulatorContext): Answer {
+  const app = authenticateApp(request, context);
+  if (!isApp(app)) return app;
+  if (formParams(request).get('grant_type') !== 'client_credentials') return xError(X_ERRORS.missingGrantType, 'grant_type is not client_credentials');
+  return json(200, { token_type: 'bearer', access_token: context.store.bearerToken(app.consumerKey) });
+}
+
+/** `POST /oauth2/invalidate_token` with `access_token=<bearer>`: invalidates the app's bearer token. */
+export function invalidateBearerToken(request: EmulatorRequest, context: EmulatorContext): Answer {
+  const app = authenticateApp(request, context);
+  if (!isApp(app)) return app;
+  const token = formParams(request).get('access_token') ?? '';
+  if (context.store.bearerTokenApp(token) !== app.consumerKey) return xError(X_ERRORS.notPermittedToInvalidate, 'not a valid bearer token of this app');
+  context.store.invalidateBearerToken(token);
+  return json(200, { access_token: token });
+}

@@ -1,0 +1,384 @@
+/**
+ * A local X for tests: an HTTP server (plain `node:http`) that serves, at X's paths, every
+ * endpoint passport-x uses, checks requests as X does, and answers in X's formats. Point both
+ * strategies and the helpers at it with `baseURL` (and `authorizationURL` for OAuth 2.0).
+ */
+import { createServer, validateHeaderName, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bearerToken, invalidateBearerToken } from './app-only-endpoints';
+import { text, xError, X_ERRORS, type Answer } from './answers';
+import type { EmulatorContext, EmulatorRequest, Handler } from './context';
+import { resolveFixtures, type EmulatorFixtures, type XEmulatorApps, type XEmulatorAppsOption, type XEmulatorUser, type XEmulatorUsers } from './fixtures';
+import { accessToken, decideOAuth1Consent, invalidateAccessToken, requestToken, showOAuth1Consent, verifyCredentials } from './oauth1-endpoints';
+import { decideOAuth2Consent, oauth2Token, revokeOAuth2Token, showOAuth2Consent, usersMe } from './oauth2-endpoints';
+import { TokenStore } from './token-store';
+import { avatarSVG } from './user-views';
+
+/** Options of {@link startXEmulator}. */
+export interface XEmulatorOptions {
+  /** The port to listen on (default 0: any free port; read it from `url`). */
+  port?: number | undefined;
+  /** The address to listen on (default `'127.0.0.1'`). The emulator's keys are public: keep it on loopback. */
+  host?: string | undefined;
+  /** The users who can sign in (default: Ada Lovelace `@ada`, with an e-mail address, and Grace Hopper `@grace`, without). The first is preselected on the consent pages. */
+  users?: readonly XEmulatorUser[] | undefined;
+  /** Apps replacing the default ones, by kind. */
+  apps?: XEmulatorAppsOption | undefined;
+  /**
+   * The emulator's clock, in milliseconds since the epoch (default `Date.now`). Move it to
+   * expire codes (30 s) and access tokens (2 h); OAuth 1.0a timestamps are checked against it too.
+   */
+  now?: (() => number) | undefined;
+}
+
+/**
+ * A fault for {@link XEmulator.failNext}: the answer to give instead of the normal one, or
+ * only a delay before the normal answer.
+ */
+export interface XEmulatorFault {
+  /** The status to answer. Leave it out to answer normally, only after `delayMs`. */
+  status?: number | undefined;
+  /** The body: a string as is, anything else as JSON (default: empty). */
+  body?: unknown;
+  /** Headers to send, e.g. `x-rate-limit-reset`. A JSON body gets `content-type: application/json` unless given. */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /** Wait this long before answering, in milliseconds: a client with a shorter time-out sees a time-out. */
+  delayMs?: number | undefined;
+}
+
+/** One request the emulator answered, as `x.requests` lists it. Holds no secret: no query, no body, no header. */
+export interface XEmulatorRequestRecord {
+  /** The HTTP method. */
+  method: string;
+  /** The path, without the query string. */
+  path: string;
+  /** The status answered. */
+  status: number;
+  /** Why the emulator refused the request, or that the answer was injected by `failNext`; absent on success. */
+  reason?: string;
+}
+
+/**
+ * A running emulator, from {@link startXEmulator}.
+ *
+ * @example
+ * ```ts
+ * const x = await startXEmulator();
+ * passport.use(new XOAuth2PkceStrategy({
+ *   clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret,
+ *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback',
+ *   baseURL: x.baseURL, authorizationURL: x.authorizationURL,
+ * }, verify));
+ * // ... drive the sign-in ...
+ * await x.close();
+ * ```
+ */
+export interface XEmulator {
+  /** Where the emulator listens, e.g. `http://127.0.0.1:53211`. */
+  readonly url: string;
+  /** X's API host, emulated: pass it as `baseURL` to both strategies and the helpers. Equal to `url`. */
+  readonly baseURL: string;
+  /** The OAuth 2.0 consent page, `${url}/i/oauth2/authorize`: pass it as `authorizationURL` to `XOAuth2PkceStrategy`. */
+  readonly authorizationURL: string;
+  /** The apps the emulator knows, keys and secrets included. */
+  readonly apps: XEmulatorApps;
+  /** The users who can sign in; the first is preselected on the consent pages. */
+  readonly users: XEmulatorUsers;
+  /** Every request answered so far, oldest first (a copy). */
+  readonly requests: readonly XEmulatorRequestRecord[];
+  /**
+   * Makes the next request to `path` (any method, query ignored) answer with `fault`. Faults
+   * queued for one path are used in order, one per request.
+   *
+   * @example
+   * ```ts
+   * x.failNext('/2/oauth2/token', { status: 503 });
+   * x.failNext('/2/users/me', { status: 429, headers: { 'x-rate-limit-reset': '1700000000' }, body: { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 } });
+   * x.failNext('/oauth/request_token', { delayMs: 2000 }); // the normal answer, 2 s late
+   * ```
+   */
+  failNext(path: string, fault: XEmulatorFault): void;
+  /** Whether an access token (OAuth 1.0a, OAuth 2.0 or app-only bearer) would be accepted now: issued, and not expired, revoked or invalidated. */
+  isAccessTokenValid(token: string): boolean;
+  /** Whether an OAuth 2.0 refresh token would be accepted now: issued, and not used or revoked. */
+  isRefreshTokenValid(token: string): boolean;
+  /** Stops the emulator: closes every connection, keep-alive ones included, and drops delayed answers. */
+  close(): Promise<void>;
+}
+
+/** One row of the router. */
+interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handle: Handler;
+}
+
+const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/oauth/request_token', handle: requestToken },
+  { method: 'GET', path: '/oauth/authenticate', handle: showOAuth1Consent },
+  { method: 'GET', path: '/oauth/authorize', handle: showOAuth1Consent },
+  { method: 'POST', path: '/oauth/authorize', handle: decideOAuth1Consent },
+  { method: 'POST', path: '/oauth/access_token', handle: accessToken },
+  { method: 'GET', path: '/1.1/account/verify_credentials.json', handle: verifyCredentials },
+  { method: 'POST', path: '/1.1/oauth/invalidate_token', handle: invalidateAccessToken },
+  { method: 'POST', path: '/oauth2/token', handle: bearerToken },
+  { method: 'POST', path: '/oauth2/invalidate_token', handle: invalidateBearerToken },
+  { method: 'GET', path: '/i/oauth2/authorize', handle: showOAuth2Consent },
+  { method: 'POST', path: '/i/oauth2/authorize', handle: decideOAuth2Consent },
+  { method: 'POST', path: '/2/oauth2/token', handle: oauth2Token },
+  { method: 'POST', path: '/2/oauth2/revoke', handle: revokeOAuth2Token },
+  { method: 'GET', path: '/2/users/me', handle: usersMe },
+];
+
+/** The default profile pictures, `/profile_images/<user id>.svg`. */
+const AVATAR_PATH = /^\/profile_images\/(\d+)\.svg$/;
+
+/** Largest request body read, in bytes; X's sign-in requests are a few hundred. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+function route(request: EmulatorRequest, context: EmulatorContext): Answer {
+  const path = request.url.pathname;
+  const found = ROUTES.find((r) => r.path === path && r.method === request.method);
+  if (found) return found.handle(request, context);
+  const avatar = request.method === 'GET' ? AVATAR_PATH.exec(path) : null;
+  const user = avatar ? context.fixtures.users.find((u) => u.id === avatar[1]) : undefined;
+  if (user) return { status: 200, headers: { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=3600' }, body: avatarSVG(user) };
+  const other = ROUTES.some((r) => r.path === path);
+  return xError(X_ERRORS.notFound, other ? `${request.method} is not served at this path` : 'no such endpoint');
+}
+
+function faultAnswer(fault: XEmulatorFault & { status: number }): Answer {
+  const headers: Record<string, string> = {};
+  let body = '';
+  if (typeof fault.body === 'string') body = fault.body;
+  else if (fault.body !== undefined) {
+    body = JSON.stringify(fault.body);
+    headers['content-type'] = 'application/json; charset=utf-8';
+  }
+  for (const [name, value] of Object.entries(fault.headers ?? {})) headers[name.toLowerCase()] = value;
+  return { status: fault.status, headers, body, reason: 'injected by failNext' };
+}
+
+function checkFault(path: unknown, fault: unknown): XEmulatorFault {
+  const fail = (what: string): never => {
+    throw new TypeError(`passport-x/testing: failNext ${what}`);
+  };
+  if (typeof path !== 'string' || !path.startsWith('/') || /[?#]/.test(path)) fail('needs a path such as "/2/oauth2/token" (no origin, no query).');
+  if (typeof fault !== 'object' || fault === null) fail('needs a fault object: { status?, body?, headers?, delayMs? }.');
+  const f = fault as XEmulatorFault;
+  if (f.status !== undefined && (!Number.isInteger(f.status) || f.status < 200 || f.status > 599)) fail('`status` must be an HTTP status from 200 to 599.');
+  // setTimeout takes at most 2^31 - 1 ms, and fires at once beyond.
+  if (f.delayMs !== undefined && (typeof f.delayMs !== 'number' || !Number.isFinite(f.delayMs) || f.delayMs < 0 || f.delayMs > 2_147_483_647)) {
+    fail('`delayMs` must be a number of milliseconds from 0 to 2147483647.');
+  }
+  if (f.status === undefined && f.delayMs === undefined) fail('needs a `status`, a `delayMs`, or both.');
+  if (f.headers !== undefined) {
+    if (typeof f.headers !== 'object' || f.headers === null) fail('`headers` must be an object of strings.');
+    for (const [name, value] of Object.entries(f.headers)) {
+      if (typeof value !== 'string') fail(`header \`${name}\` must be a string.`);
+      try {
+        validateHeaderName(name);
+        validateHeaderValue(name, value);
+      } catch {
+        fail(`header \`${name}\` is not a valid HTTP header.`);
+      }
+    }
+  }
+  return { ...f, headers: f.headers ? { ...f.headers } : undefined };
+}
+
+class TooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new TooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+  });
+}
+
+/** The running emulator behind the {@link XEmulator} interface. */
+class EmulatorServer implements XEmulator {
+  readonly url: string;
+  readonly baseURL: string;
+  readonly authorizationURL: string;
+  readonly apps: XEmulatorApps;
+  readonly users: XEmulatorUsers;
+  private readonly context: EmulatorContext;
+  private readonly log: XEmulatorRequestRecord[] = [];
+  private readonly faults = new Map<string, XEmulatorFault[]>();
+  private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly server: Server,
+    url: string,
+    fixtures: EmulatorFixtures,
+    now: () => number,
+  ) {
+    this.url = url;
+    this.baseURL = url;
+    this.authorizationURL = `${url}/i/oauth2/authorize`;
+    this.apps = fixtures.apps;
+    this.users = fixtures.users;
+    this.context = { fixtures, store: new TokenStore(now), now };
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void this.serve(req, res);
+    });
+  }
+
+  get requests(): readonly XEmulatorRequestRecord[] {
+    return this.log.map((record) => ({ ...record }));
+  }
+
+  failNext(path: string, fault: XEmulatorFault): void {
+    const checked = checkFault(path, fault);
+    const queue = this.faults.get(path) ?? [];
+    queue.push(checked);
+    this.faults.set(path, queue);
+  }
+
+  isAccessTokenValid(token: string): boolean {
+    return typeof token === 'string' && this.context.store.isAccessTokenValid(token);
+  }
+
+  isRefreshTokenValid(token: string): boolean {
+    return typeof token === 'string' && this.context.store.isRefreshTokenValid(token);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const delay of this.delays) {
+        clearTimeout(delay.timer);
+        delay.resolve();
+      }
+      this.delays.clear();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closing;
+  }
+
+  /** Waits `ms` (unref'd, so it never keeps the process alive); `close()` ends the wait early. */
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.delays.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      entry.timer.unref();
+      this.delays.add(entry);
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    let path = '/';
+    let answer: Answer;
+    try {
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? new URL(this.url).host}`);
+      path = url.pathname;
+      let body = '';
+      try {
+        body = await readBody(req);
+      } catch (err) {
+        if (!(err instanceof TooLarge)) throw err;
+        return this.send(res, method, path, { ...text(413, 'Request body too large'), reason: `body larger than ${MAX_BODY_BYTES} bytes` });
+      }
+      const fault = this.faults.get(path)?.shift();
+      if (fault?.delayMs) await this.delay(fault.delayMs);
+      if (this.closing) return;
+      answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }) : route({ method, url, headers: req.headers, body }, this.context);
+    } catch (err) {
+      // A handler's bug answers 500 in X's format; the emulator keeps serving.
+      answer = xError(X_ERRORS.internal, `the emulator failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.send(res, method, path, answer);
+  }
+
+  private send(res: ServerResponse, method: string, path: string, answer: Answer): void {
+    const record: XEmulatorRequestRecord = { method, path, status: answer.status };
+    if (answer.reason !== undefined) record.reason = answer.reason;
+    this.log.push(record);
+    if (res.destroyed || res.headersSent) return;
+    try {
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    } catch {
+      // Headers checked by failNext cannot fail here; should anything else, drop the connection rather than crash.
+      res.destroy();
+    }
+  }
+}
+
+function checkOptions(options: unknown): { port: number; host: string; now: () => number } {
+  if (typeof options !== 'object' || options === null) throw new TypeError('passport-x/testing: startXEmulator takes an options object (or nothing).');
+  const o = options as XEmulatorOptions;
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
+    throw new TypeError('passport-x/testing: `port` must be an integer from 0 to 65535 (0: any free port).');
+  }
+  if (o.host !== undefined && (typeof o.host !== 'string' || o.host === '')) throw new TypeError("passport-x/testing: `host` must be an address such as '127.0.0.1'.");
+  if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('passport-x/testing: `now` must be a function returning milliseconds since the epoch, like Date.now.');
+  const clock = o.now ?? Date.now;
+  const now = (): number => {
+    const value = clock();
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('the `now` option returned something other than a number of milliseconds');
+    return value;
+  };
+  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now };
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Starts a local X. Resolves once it listens; `close()` it when done.
+ *
+ * It serves `POST /oauth/request_token` (reverse auth too), `GET /oauth/authenticate` and
+ * `/oauth/authorize` (consent page), `POST /oauth/access_token`,
+ * `GET /1.1/account/verify_credentials.json`, `POST /1.1/oauth/invalidate_token`,
+ * `POST /oauth2/token`, `POST /oauth2/invalidate_token`, `GET /i/oauth2/authorize` (consent page),
+ * `POST /2/oauth2/token`, `POST /2/oauth2/revoke` and `GET /2/users/me`, with X's checks and
+ * X's error formats.
+ *
+ * @example
+ * ```ts
+ * import { startXEmulator } from 'passport-x/testing';
+ *
+ * const x = await startXEmulator();
+ * const strategy = new XOAuth1Strategy({
+ *   consumerKey: x.apps.oauth1.consumerKey, consumerSecret: x.apps.oauth1.consumerSecret,
+ *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback', baseURL: x.baseURL,
+ * }, verify);
+ * ```
+ */
+export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XEmulator> {
+  const { port, host, now } = checkOptions(options);
+  const server = createServer();
+  const address = await listen(server, port, host);
+  const hostname = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  const url = `http://${hostname}:${address.port}`;
+  let fixtures: EmulatorFixtures;
+  try {
+    fixtures = resolveFixtures(options.users, options.apps, (user) => `${url}/profile_images/${user.id}.svg`);
+  } catch (err) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
+  return new EmulatorServer(server, url, fixtures, now);
+}

@@ -1,0 +1,28 @@
+/**
+ * passport-x/testing: a local X for your tests, and an independent OAuth 1.0a signature checker.
+ *
+ * @example
+ * ```ts
+ * import { startXEmulator } from 'passport-x/testing';
+ *
+ * const x = await startXEmulator();
+ * // new XOAuth1Strategy({ ..., baseURL: x.baseURL }, verify)
+ * // new XOAuth2PkceStrategy({ ..., baseURL: x.baseURL, authorizationURL: x.authorizationURL }, verify)
+ * await x.close();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { startXEmulator } from './emulator';
+export type { XEmulator, XEmulatorOptions, XEmulatorFault, XEmulatorRequestRecord } from './emulator';
+export type {
+  XEmulatorUser,
+  XEmulatorUsers,
+  XEmulatorOAuth1App,
+  XEmulatorOAuth2Client,
+  XEmulatorApps,
+  XEmulatorAppsOption,
+  XEmulatorAccessLevel,
+} from './fixtures';
+export { verifyOAuth1Request, parseOAuthHeader, rebuildBaseString } from './oauth1-verifier';
+export type { OAuth1RequestToVerify, OAuth1Secrets, OAuth1Verification } from './oauth1-verifier';

@@ -1,0 +1,281 @@
+/**
+ * Everything the emulator has issued and still remembers: request tokens, OAuth 1.0a access
+ * tokens, app-only bearer tokens, pending OAuth 2.0 consents, authorization codes, OAuth 2.0
+ * access and refresh tokens, and the OAuth 1.0a nonces seen. Expiry is computed from the
+ * injectable clock at each look-up, so no timer runs; expired entries are swept as new ones come.
+ */
+import { randomToken } from './secrets';
+
+/** How long things live in the emulator. */
+export const LIFETIMES = {
+  /** OAuth 1.0a request tokens (X does not document it; long enough for a person on the consent page). */
+  requestTokenMs: 15 * 60_000,
+  /** A consent page shown but not yet answered. */
+  pendingAuthorizationMs: 10 * 60_000,
+  /** OAuth 2.0 authorization codes: 30 s, single use (X doc "OAuth 2.0 Authorization Code Flow with PKCE"). */
+  authorizationCodeMs: 30_000,
+  /** OAuth 2.0 access tokens: two hours (`expires_in: 7200`). */
+  oauth2AccessTokenS: 7200,
+  /** OAuth 1.0a `oauth_timestamp` must be within this many seconds of the clock. */
+  timestampWindowS: 300,
+} as const;
+
+/** An OAuth 1.0a request token (step 1); authorized once `verifier` and `userId` are set. */
+export interface RequestTokenRecord {
+  readonly token: string;
+  readonly secret: string;
+  readonly consumerKey: string;
+  /** The `oauth_callback` given in step 1, or `'oob'`. */
+  readonly callback: string;
+  readonly expiresAt: number;
+  verifier?: string;
+  userId?: string;
+}
+
+/** An OAuth 1.0a access token: valid until invalidated (X's do not expire). */
+export interface OAuth1AccessTokenRecord {
+  readonly token: string;
+  readonly secret: string;
+  readonly consumerKey: string;
+  readonly userId: string;
+}
+
+/** A consent page shown for an OAuth 2.0 authorization request, waiting for the user's answer. */
+export interface PendingAuthorization {
+  readonly id: string;
+  readonly clientID: string;
+  readonly redirectURI: string;
+  readonly scopes: readonly string[];
+  readonly state: string;
+  readonly codeChallenge: string;
+  readonly expiresAt: number;
+}
+
+/** What an OAuth 2.0 grant is about: who, for which client, with which scopes. `grantId` ties together the tokens it produced. */
+export interface OAuth2Grant {
+  readonly clientID: string;
+  readonly userId: string;
+  readonly scopes: readonly string[];
+  readonly grantId: string;
+}
+
+/** An authorization code; `usedAt` is set when it was exchanged. */
+export interface AuthorizationCodeRecord extends OAuth2Grant {
+  readonly code: string;
+  readonly redirectURI: string;
+  readonly codeChallenge: string;
+  readonly expiresAt: number;
+  usedAt?: number;
+}
+
+/** An OAuth 2.0 user access token. */
+export interface OAuth2AccessTokenRecord extends OAuth2Grant {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+/** An OAuth 2.0 refresh token; it works once (X rotates them). */
+export interface RefreshTokenRecord extends OAuth2Grant {
+  readonly token: string;
+}
+
+/** The emulator's memory of what it issued. */
+export class TokenStore {
+  private readonly requestTokens = new Map<string, RequestTokenRecord>();
+  private readonly oauth1AccessTokens = new Map<string, OAuth1AccessTokenRecord>();
+  /** consumer key -> its one bearer token, and back. */
+  private readonly bearerByApp = new Map<string, string>();
+  private readonly appByBearer = new Map<string, string>();
+  private readonly pending = new Map<string, PendingAuthorization>();
+  private readonly codes = new Map<string, AuthorizationCodeRecord>();
+  private readonly oauth2AccessTokens = new Map<string, OAuth2AccessTokenRecord>();
+  private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** nonce key -> when it was seen (ms). */
+  private readonly nonces = new Map<string, number>();
+
+  constructor(private readonly now: () => number) {}
+
+  // ------------------------------------------------------------ OAuth 1.0a
+
+  /** Issues a request token for `callback` (step 1). */
+  issueRequestToken(consumerKey: string, callback: string): RequestTokenRecord {
+    this.sweep();
+    const record: RequestTokenRecord = {
+      token: randomToken(),
+      secret: randomToken(),
+      consumerKey,
+      callback,
+      expiresAt: this.now() + LIFETIMES.requestTokenMs,
+    };
+    this.requestTokens.set(record.token, record);
+    return record;
+  }
+
+  /** The request token, unless unknown, used or expired. */
+  requestToken(token: string): RequestTokenRecord | undefined {
+    const record = this.requestTokens.get(token);
+    return record && this.now() < record.expiresAt ? record : undefined;
+  }
+
+  /** Forgets a request token: it was exchanged, or the user cancelled. */
+  dropRequestToken(token: string): void {
+    this.requestTokens.delete(token);
+  }
+
+  /** Issues an OAuth 1.0a access token, `<user id>-<random>` as X's are. */
+  issueOAuth1AccessToken(consumerKey: string, userId: string): OAuth1AccessTokenRecord {
+    const record: OAuth1AccessTokenRecord = { token: `${userId}-${randomToken()}`, secret: randomToken(), consumerKey, userId };
+    this.oauth1AccessTokens.set(record.token, record);
+    return record;
+  }
+
+  /** The OAuth 1.0a access token, unless unknown or invalidated. */
+  oauth1AccessToken(token: string): OAuth1AccessTokenRecord | undefined {
+    return this.oauth1AccessTokens.get(token);
+  }
+
+  /** Invalidates an OAuth 1.0a access token (`POST /1.1/oauth/invalidate_token`). */
+  invalidateOAuth1AccessToken(token: string): void {
+    this.oauth1AccessTokens.delete(token);
+  }
+
+  /**
+   * Records a nonce; false when it was seen already. RFC 5849 section 3.3: a nonce is unique for
+   * its timestamp, consumer and token. One seen at `t` is kept until `t + 2 * window`: a replay
+   * after that fails the timestamp check anyway.
+   */
+  rememberNonce(key: string): boolean {
+    this.sweep();
+    if (this.nonces.has(key)) return false;
+    this.nonces.set(key, this.now());
+    return true;
+  }
+
+  // ------------------------------------------------------------ App-only
+
+  /** The app's bearer token: the same one every time until it is invalidated (X doc "Application-only authentication"). */
+  bearerToken(consumerKey: string): string {
+    let token = this.bearerByApp.get(consumerKey);
+    if (token === undefined) {
+      token = randomToken(32);
+      this.bearerByApp.set(consumerKey, token);
+      this.appByBearer.set(token, consumerKey);
+    }
+    return token;
+  }
+
+  /** The consumer key a bearer token belongs to, unless unknown or invalidated. */
+  bearerTokenApp(token: string): string | undefined {
+    return this.appByBearer.get(token);
+  }
+
+  /** Invalidates a bearer token; the app's next request gets a new one. */
+  invalidateBearerToken(token: string): void {
+    const app = this.appByBearer.get(token);
+    if (app === undefined) return;
+    this.appByBearer.delete(token);
+    this.bearerByApp.delete(app);
+  }
+
+  // ------------------------------------------------------------ OAuth 2.0
+
+  /** Remembers an authorization request whose consent page is shown; its id goes in the page's form. */
+  startAuthorization(request: Omit<PendingAuthorization, 'id' | 'expiresAt'>): PendingAuthorization {
+    this.sweep();
+    const record: PendingAuthorization = { ...request, id: randomToken(16), expiresAt: this.now() + LIFETIMES.pendingAuthorizationMs };
+    this.pending.set(record.id, record);
+    return record;
+  }
+
+  /** Takes a pending authorization (single use), unless unknown or expired. */
+  takeAuthorization(id: string): PendingAuthorization | undefined {
+    const record = this.pending.get(id);
+    this.pending.delete(id);
+    return record && this.now() < record.expiresAt ? record : undefined;
+  }
+
+  /** Issues an authorization code for a consent the user gave. */
+  issueCode(authorization: PendingAuthorization, userId: string): AuthorizationCodeRecord {
+    const record: AuthorizationCodeRecord = {
+      code: randomToken(),
+      clientID: authorization.clientID,
+      userId,
+      scopes: authorization.scopes,
+      grantId: randomToken(12),
+      redirectURI: authorization.redirectURI,
+      codeChallenge: authorization.codeChallenge,
+      expiresAt: this.now() + LIFETIMES.authorizationCodeMs,
+    };
+    this.codes.set(record.code, record);
+    return record;
+  }
+
+  /** The authorization code, used or not, unless unknown or expired. */
+  code(code: string): AuthorizationCodeRecord | undefined {
+    const record = this.codes.get(code);
+    return record && this.now() < record.expiresAt ? record : undefined;
+  }
+
+  /** Issues an access token, and a refresh token when the grant has `offline.access`. */
+  issueOAuth2Tokens(grant: OAuth2Grant): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
+    const base: OAuth2Grant = { clientID: grant.clientID, userId: grant.userId, scopes: grant.scopes, grantId: grant.grantId };
+    const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + LIFETIMES.oauth2AccessTokenS * 1000 };
+    this.oauth2AccessTokens.set(access.token, access);
+    let refresh: RefreshTokenRecord | undefined;
+    if (grant.scopes.includes('offline.access')) {
+      refresh = { ...base, token: randomToken() };
+      this.refreshTokens.set(refresh.token, refresh);
+    }
+    return { access, refresh };
+  }
+
+  /** The OAuth 2.0 access token, unless unknown, revoked or expired. */
+  oauth2AccessToken(token: string): OAuth2AccessTokenRecord | undefined {
+    const record = this.oauth2AccessTokens.get(token);
+    return record && this.now() < record.expiresAt ? record : undefined;
+  }
+
+  /** The refresh token, unless unknown, used or revoked. */
+  refreshToken(token: string): RefreshTokenRecord | undefined {
+    return this.refreshTokens.get(token);
+  }
+
+  /** Revokes one OAuth 2.0 access token. */
+  revokeOAuth2AccessToken(token: string): void {
+    this.oauth2AccessTokens.delete(token);
+  }
+
+  /** Retires one refresh token (used or revoked). */
+  dropRefreshToken(token: string): void {
+    this.refreshTokens.delete(token);
+  }
+
+  /** Revokes every token a grant produced (RFC 6749 section 4.1.2 on a reused code; RFC 7009 section 2.1 on a revoked refresh token). */
+  revokeGrant(grantId: string): void {
+    for (const [token, record] of this.oauth2AccessTokens) if (record.grantId === grantId) this.oauth2AccessTokens.delete(token);
+    for (const [token, record] of this.refreshTokens) if (record.grantId === grantId) this.refreshTokens.delete(token);
+  }
+
+  // ------------------------------------------------------------ Inspection
+
+  /** Whether an access token of any kind (OAuth 1.0a, OAuth 2.0 user, app-only bearer) would be accepted now. */
+  isAccessTokenValid(token: string): boolean {
+    return this.oauth1AccessTokens.has(token) || this.oauth2AccessToken(token) !== undefined || this.appByBearer.has(token);
+  }
+
+  /** Whether an OAuth 2.0 refresh token would be accepted now. */
+  isRefreshTokenValid(token: string): boolean {
+    return this.refreshTokens.has(token);
+  }
+
+  /** Forgets what expired, so a long test run does not grow the emulator's memory. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, record] of this.requestTokens) if (now >= record.expiresAt) this.requestTokens.delete(key);
+    for (const [key, record] of this.pending) if (now >= record.expiresAt) this.pending.delete(key);
+    for (const [key, record] of this.codes) if (now >= record.expiresAt) this.codes.delete(key);
+    for (const [key, record] of this.oauth2AccessTokens) if (now >= record.expiresAt) this.oauth2AccessTokens.delete(key);
+    const nonceHorizon = now - 2 * LIFETIMES.timestampWindowS * 1000;
+    for (const [key, seenAt] of this.nonces) if (seenAt < nonceHorizon) this.nonces.delete(key);
+  }
+}

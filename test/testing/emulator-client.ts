@@ -1,0 +1,157 @@
+// What the emulator's tests use to drive it over real HTTP: OAuth 1.0a requests signed with
+// passport-x's signer, the consent form read and posted as a browser would, and PKCE values.
+import { expect } from 'chai';
+import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from '../../lib/oauth1-signature';
+import type { XEmulator } from '../../lib/testing';
+
+/** RFC 7636 Appendix B: this verifier's S256 challenge is `E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM`. */
+export const RFC7636_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+export const RFC7636_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+/** A loopback callback: accepted by the default fixtures whatever the port. */
+export const CALLBACK = 'http://127.0.0.1:3000/auth/x/callback';
+
+/** One OAuth 1.0a request to sign and send. */
+export interface SignedRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string>;
+  /** Form-body parameters (POST). */
+  form?: Record<string, string>;
+  /** Extra protocol parameters for the header: `oauth_callback`, `oauth_verifier`. */
+  oauth?: Record<string, string>;
+  consumerKey?: string;
+  consumerSecret?: string;
+  token?: string;
+  tokenSecret?: string;
+  /** Seconds since the epoch (default: now). */
+  timestamp?: number;
+  nonce?: string;
+  /** Rewrites the signed header before sending, to break it. */
+  tamperHeader?: (header: string) => string;
+  /** Rewrites the body after signing. */
+  tamperBody?: (body: string) => string;
+}
+
+/** Signs a request with passport-x's signer (lib/oauth1-signature.ts) and sends it with global fetch. */
+export async function signedFetch(x: XEmulator, request: SignedRequest): Promise<Response> {
+  const url = new URL(request.path, x.url);
+  for (const [k, v] of Object.entries(request.query ?? {})) url.searchParams.set(k, v);
+  const form: OAuthParamList = Object.entries(request.form ?? {});
+  const signed = signOAuth1Request({
+    method: request.method,
+    url: url.href,
+    params: [...Object.entries(request.oauth ?? {}), ...form],
+    consumerKey: request.consumerKey ?? x.apps.oauth1.consumerKey,
+    consumerSecret: request.consumerSecret ?? x.apps.oauth1.consumerSecret,
+    token: request.token,
+    tokenSecret: request.tokenSecret,
+    timestamp: request.timestamp,
+    nonce: request.nonce,
+  });
+  const headers: Record<string, string> = { authorization: request.tamperHeader ? request.tamperHeader(signed.header) : signed.header };
+  const init: RequestInit = { method: request.method, headers };
+  if (request.method === 'POST') {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    const body = formEncodeOAuth(form);
+    init.body = request.tamperBody ? request.tamperBody(body) : body;
+  }
+  return fetch(url, init);
+}
+
+/** A v1.1 error body, checked: `{"errors":[{"code":...,"message":...}]}`. */
+export async function expectXError(response: Response, status: number, code: number): Promise<void> {
+  expect(response.status).to.equal(status);
+  const body = (await response.json()) as { errors: Array<{ code: number; message: string }> };
+  expect(body.errors).to.have.length(1);
+  expect(body.errors[0]!.code).to.equal(code);
+  expect(body.errors[0]!.message).to.be.a('string').and.not.equal('');
+}
+
+/** An OAuth 2.0 error body, checked: `{"error":...,"error_description":...}`. */
+export async function expectOAuth2Error(response: Response, status: number, error: string): Promise<string> {
+  expect(response.status).to.equal(status);
+  const body = (await response.json()) as { error: string; error_description: string };
+  expect(body.error).to.equal(error);
+  expect(body.error_description).to.be.a('string').and.not.equal('');
+  return body.error_description;
+}
+
+function decodeEntities(value: string): string {
+  return value.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] as string);
+}
+
+/** The consent page's form, read from its HTML as a browser would. */
+export interface ConsentForm {
+  action: string;
+  hidden: Record<string, string>;
+  users: Array<{ id: string; checked: boolean }>;
+}
+
+/** Reads the consent form of a page. */
+export function readConsentForm(html: string): ConsentForm {
+  const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+  expect(action, 'the page has a POST form').to.be.a('string');
+  const hidden: Record<string, string> = {};
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) hidden[decodeEntities(m[1]!)] = decodeEntities(m[2]!);
+  const users = [...html.matchAll(/<input type="radio" name="user_id" value="([^"]+)"( checked)?>/g)].map((m) => ({ id: decodeEntities(m[1]!), checked: m[2] !== undefined }));
+  return { action: decodeEntities(action!), hidden, users };
+}
+
+/** Loads a consent page (expects 200) and reads its form. */
+export async function loadConsentForm(pageURL: string): Promise<ConsentForm> {
+  const response = await fetch(pageURL);
+  expect(response.status, 'the consent page loads').to.equal(200);
+  expect(response.headers.get('content-type')).to.match(/^text\/html/);
+  return readConsentForm(await response.text());
+}
+
+/** Posts a consent form as the browser does on a click, and returns the answer unfollowed. */
+export async function submitConsentForm(pageURL: string, form: ConsentForm, action: 'authorize' | 'cancel', userId?: string): Promise<Response> {
+  const fields = new URLSearchParams({ ...form.hidden, action });
+  const selected = userId ?? form.users.find((u) => u.checked)?.id;
+  if (selected !== undefined) fields.set('user_id', selected);
+  return fetch(new URL(form.action, pageURL), { method: 'POST', body: fields, redirect: 'manual' });
+}
+
+/** Loads the consent page, clicks a button, and returns the `Location` it redirects to (expects 302). */
+export async function consent(pageURL: string, action: 'authorize' | 'cancel' = 'authorize', userId?: string): Promise<URL> {
+  const form = await loadConsentForm(pageURL);
+  const response = await submitConsentForm(pageURL, form, action, userId);
+  expect(response.status, 'the consent form redirects').to.equal(302);
+  const location = response.headers.get('location');
+  expect(location).to.be.a('string');
+  return new URL(location!);
+}
+
+/** The OAuth 2.0 consent page URL for a client. */
+export function authorizeURL(x: XEmulator, params: Record<string, string | undefined>): string {
+  const url = new URL(x.authorizationURL);
+  const defaults: Record<string, string> = {
+    response_type: 'code',
+    client_id: x.apps.confidential.clientID,
+    redirect_uri: CALLBACK,
+    scope: 'tweet.read users.read offline.access',
+    state: 'state-123',
+    code_challenge: RFC7636_CHALLENGE,
+    code_challenge_method: 'S256',
+  };
+  for (const [k, v] of Object.entries({ ...defaults, ...params })) if (v !== undefined) url.searchParams.set(k, v);
+  return url.href;
+}
+
+/** Sends a form POST with optional Basic credentials. */
+export function postForm(url: string, form: Record<string, string>, basic?: { id: string; secret: string }): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (basic) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`).toString('base64')}`;
+  return fetch(url, { method: 'POST', headers, body: new URLSearchParams(form) });
+}
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  ms = Date.now();
+  readonly now = (): number => this.ms;
+  advance(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+}

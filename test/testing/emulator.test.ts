@@ -1,0 +1,298 @@
+// The emulator as a whole: starting and stopping, fixtures and options, the router, fault
+// injection, the request log, and what happens when something goes wrong inside it.
+import { expect } from 'chai';
+import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
+import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
+import { startXEmulator, type XEmulator, type XEmulatorOptions } from '../../lib/testing';
+import { authorizeURL, CALLBACK, consent, expectXError, RFC7636_VERIFIER, signedFetch } from './emulator-client';
+
+describe('emulator', () => {
+  let x: XEmulator;
+
+  beforeEach(async () => {
+    x = await startXEmulator();
+  });
+  afterEach(() => x.close());
+
+  /** A user access token, through the consent page. */
+  async function userAccessToken(emulator: XEmulator = x): Promise<string> {
+    const location = await consent(authorizeURL(emulator, {}));
+    const client = { clientID: emulator.apps.confidential.clientID, clientSecret: emulator.apps.confidential.clientSecret };
+    const grant = { grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
+    return (await requestOAuth2Token(xEndpoints(emulator.baseURL).oauth2Token, client, grant, {}, 'exchange the code')).tokens.accessToken;
+  }
+
+  describe('startXEmulator', () => {
+    it('listens on 127.0.0.1 on a free port, and gives the URLs to hand to the strategies', () => {
+      expect(x.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(x.baseURL).to.equal(x.url);
+      expect(x.authorizationURL).to.equal(`${x.url}/i/oauth2/authorize`);
+    });
+
+    it('has readable default fixtures: one OAuth 1.0a app, a confidential and a public OAuth 2.0 client, two users', () => {
+      expect(x.apps.oauth1).to.include({ consumerKey: 'emulator-consumer-key', consumerSecret: 'emulator-consumer-secret', accessLevel: 'read-write', requestEmail: true });
+      expect(x.apps.oauth1.callbackURLs, 'any loopback callback').to.equal(undefined);
+      expect(x.apps.confidential).to.include({ clientID: 'emulator-confidential-client-id', clientSecret: 'emulator-confidential-client-secret' });
+      expect(x.apps.public).to.include({ clientID: 'emulator-public-client-id' });
+      expect(x.apps.public.clientSecret).to.equal(undefined);
+      expect(x.users.map((u) => u.username)).to.deep.equal(['ada', 'grace']);
+      expect(x.users[0].email).to.equal('ada@example.com');
+      expect(x.users[1]!.email).to.equal(undefined);
+      expect(x.users[0].profileImageURL).to.equal(`${x.url}/profile_images/${x.users[0].id}.svg`);
+    });
+
+    it('exposes frozen fixtures, so a test cannot change the emulator behind its back', () => {
+      expect(Object.isFrozen(x.apps)).to.equal(true);
+      expect(Object.isFrozen(x.apps.oauth1)).to.equal(true);
+      expect(Object.isFrozen(x.users)).to.equal(true);
+      expect(Object.isFrozen(x.users[0])).to.equal(true);
+    });
+
+    it('replaces fixtures with the users and apps options, without changing the objects given', async () => {
+      const users = [Object.freeze({ id: '42', username: 'marvin', name: 'Marvin', email: 'marvin@example.com' })];
+      const options: XEmulatorOptions = Object.freeze({
+        users,
+        apps: Object.freeze({ public: Object.freeze({ name: 'My SPA', clientID: 'my-spa', callbackURLs: Object.freeze([CALLBACK]) }) }),
+      });
+      const custom = await startXEmulator(options);
+      try {
+        expect(custom.users.map((u) => u.id)).to.deep.equal(['42']);
+        expect(custom.apps.public).to.include({ name: 'My SPA', clientID: 'my-spa' });
+        expect(custom.apps.confidential.clientID, 'the other apps keep their defaults').to.equal('emulator-confidential-client-id');
+        expect(users[0]).to.not.have.property('profileImageURL');
+        const page = await (await fetch(authorizeURL(custom, { client_id: 'my-spa' }))).text();
+        expect(page).to.include('Authorize My SPA to access your account?');
+        expect(page).to.include('Marvin');
+        expect(page).to.not.include('Ada Lovelace');
+      } finally {
+        await custom.close();
+      }
+    });
+
+    it('refuses bad options with a TypeError that says what to fix', async () => {
+      const cases: Array<[unknown, RegExp]> = [
+        [{ port: -1 }, /`port`/],
+        [{ port: 1.5 }, /`port`/],
+        [{ host: '' }, /`host`/],
+        [{ now: 1 }, /`now`/],
+        [{ users: [] }, /`users`/],
+        [{ users: [{ id: 'abc', username: 'a', name: 'A' }] }, /users\[0\]\.id/],
+        [{ users: [{ id: '1', username: 'not a handle', name: 'A' }] }, /users\[0\]\.username/],
+        [{ users: [{ id: '1', username: 'a', name: 'A' }, { id: '1', username: 'b', name: 'B' }] }, /two users have the id/],
+        [{ apps: { public: { name: 'P', clientID: 'p', clientSecret: 's' } } }, /apps\.public\.clientSecret/],
+        [{ apps: { confidential: { name: 'C', clientID: 'c' } } }, /apps\.confidential\.clientSecret/],
+        [{ apps: { confidential: { name: 'C', clientID: 'same', clientSecret: 's' }, public: { name: 'P', clientID: 'same' } } }, /must differ/],
+        [{ apps: { oauth1: { name: 'A', consumerKey: 'k', consumerSecret: 's', callbackURLs: ['/relative'] } } }, /callbackURLs\[0\]/],
+        [{ apps: { oauth1: { name: 'A', consumerKey: 'k', consumerSecret: 's', accessLevel: 'admin' } } }, /accessLevel/],
+      ];
+      for (const [options, message] of cases) {
+        const err = await startXEmulator(options as XEmulatorOptions).then(
+          async (started) => {
+            await started.close();
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
+        expect(err, JSON.stringify(options)).to.be.instanceOf(TypeError);
+        expect((err as TypeError).message, JSON.stringify(options)).to.match(message);
+      }
+    });
+
+    it('rejects when the port is taken', async () => {
+      const port = Number(new URL(x.url).port);
+      const err = await startXEmulator({ port }).then(
+        async (started) => {
+          await started.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect((err as NodeJS.ErrnoException).code).to.equal('EADDRINUSE');
+    });
+  });
+
+  describe('the router', () => {
+    it('answers 404 code 34 to an unknown path or a method an endpoint does not take', async () => {
+      await expectXError(await fetch(`${x.url}/1.1/statuses/update.json`, { method: 'POST' }), 404, 34);
+      await expectXError(await fetch(`${x.url}/oauth/request_token`), 404, 34);
+      await expectXError(await fetch(`${x.url}/2/users/me`, { method: 'POST' }), 404, 34);
+    });
+
+    it('serves the default profile pictures, escaped', async () => {
+      const custom = await startXEmulator({ users: [{ id: '7', username: 'amp', name: 'Tom & <Jerry>' }] });
+      try {
+        const response = await fetch(custom.users[0].profileImageURL!);
+        expect(response.status).to.equal(200);
+        expect(response.headers.get('content-type')).to.equal('image/svg+xml');
+        const svg = await response.text();
+        expect(svg).to.include('<title>Tom &#38; &#60;Jerry&#62;</title>');
+        expect(svg).to.not.include('<Jerry>');
+        await expectXError(await fetch(`${custom.url}/profile_images/8.svg`), 404, 34);
+      } finally {
+        await custom.close();
+      }
+    });
+
+    it('answers 413 to a body over 64 KiB', async () => {
+      const response = await fetch(`${x.url}/2/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `a=${'x'.repeat(70_000)}` });
+      expect(response.status).to.equal(413);
+    });
+  });
+
+  describe('failNext', () => {
+    it('answers the next request to the path with the fault, then serves normally', async () => {
+      const token = await userAccessToken();
+      const reset = Math.floor(Date.now() / 1000) + 900;
+      x.failNext('/2/users/me', {
+        status: 429,
+        headers: { 'x-rate-limit-limit': '75', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
+        body: { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 },
+      });
+      const err = await fetchUsersMe(xEndpoints(x.baseURL).usersMe, token, [], {}).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(XRateLimitError);
+      expect((err as XRateLimitError).rateLimit).to.deep.equal({ limit: 75, remaining: 0, reset: new Date(reset * 1000) });
+      expect((await fetchUsersMe(xEndpoints(x.baseURL).usersMe, token, [], {})).data.id).to.equal(x.users[0].id);
+    });
+
+    it('uses faults queued for one path in order, and leaves other paths alone', async () => {
+      x.failNext('/oauth2/token', { status: 503, body: 'Service Unavailable', headers: { 'content-type': 'text/plain' } });
+      x.failNext('/oauth2/token', { status: 500 });
+      expect((await fetch(`${x.url}/2/oauth2/token`, { method: 'POST' })).status, 'another path').to.equal(400);
+      const first = await fetch(`${x.url}/oauth2/token?any=query`, { method: 'POST' });
+      expect(first.status).to.equal(503);
+      expect(first.headers.get('content-type')).to.equal('text/plain');
+      expect(await first.text()).to.equal('Service Unavailable');
+      const second = await fetch(`${x.url}/oauth2/token`, { method: 'GET' });
+      expect(second.status).to.equal(500);
+      expect(await second.text()).to.equal('');
+      await expectXError(await fetch(`${x.url}/oauth2/token`, { method: 'POST' }), 403, 99);
+    });
+
+    it('delays the answer by delayMs: a client with a shorter time-out sees a time-out', async () => {
+      const token = await userAccessToken();
+      x.failNext('/2/users/me', { delayMs: 400 });
+      const started = Date.now();
+      const err = await fetchUsersMe(xEndpoints(x.baseURL).usersMe, token, [], { timeoutMs: 100 }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(XRequestError);
+      expect((err as XRequestError).code).to.equal(XErrorCode.TIMEOUT);
+      expect(Date.now() - started).to.be.below(400);
+    });
+
+    it('without a status, answers normally after the delay', async () => {
+      const token = await userAccessToken();
+      x.failNext('/2/users/me', { delayMs: 150 });
+      const started = Date.now();
+      const me = await fetchUsersMe(xEndpoints(x.baseURL).usersMe, token, [], {});
+      expect(Date.now() - started).to.be.at.least(140);
+      expect(me.data.id).to.equal(x.users[0].id);
+    });
+
+    it('with a status and a delay, answers the fault after the delay', async () => {
+      x.failNext('/2/users/me', { status: 503, delayMs: 120 });
+      const started = Date.now();
+      expect((await fetch(`${x.url}/2/users/me`)).status).to.equal(503);
+      expect(Date.now() - started).to.be.at.least(110);
+    });
+
+    it('refuses a fault it cannot answer', () => {
+      const bad: Array<[unknown, unknown]> = [
+        ['2/users/me', { status: 500 }],
+        ['https://api.x.com/2/users/me', { status: 500 }],
+        ['/2/users/me?user.fields=id', { status: 500 }],
+        ['/2/users/me', { status: 99 }],
+        ['/2/users/me', { status: 700 }],
+        ['/2/users/me', { delayMs: -1 }],
+        ['/2/users/me', { delayMs: 2 ** 31 }],
+        ['/2/users/me', {}],
+        ['/2/users/me', { status: 500, headers: { 'bad header': 'x' } }],
+        ['/2/users/me', { status: 500, headers: { 'x-ok': 'line\nbreak' } }],
+        ['/2/users/me', null],
+      ];
+      for (const [path, fault] of bad) {
+        expect(() => x.failNext(path as string, fault as { status: number }), JSON.stringify([path, fault])).to.throw(TypeError, /failNext/);
+      }
+    });
+  });
+
+  describe('the request log', () => {
+    it('lists method, path and status of each request, and why a refusal happened', async () => {
+      await fetch(`${x.url}/2/users/me?user.fields=id`, { headers: { authorization: 'Bearer nope' } });
+      x.failNext('/oauth2/token', { status: 503 });
+      await fetch(`${x.url}/oauth2/token`, { method: 'POST' });
+      await fetch(authorizeURL(x, {}));
+      expect(x.requests).to.deep.equal([
+        { method: 'GET', path: '/2/users/me', status: 401, reason: 'unknown, expired or revoked access token' },
+        { method: 'POST', path: '/oauth2/token', status: 503, reason: 'injected by failNext' },
+        { method: 'GET', path: '/i/oauth2/authorize', status: 200 },
+      ]);
+    });
+
+    it('holds no secret: no query, body, token, verifier or code', async () => {
+      const token = await userAccessToken();
+      const requestToken = new URLSearchParams(await (await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK } })).text());
+      const location = await consent(`${x.url}/oauth/authenticate?oauth_token=${requestToken.get('oauth_token')}`);
+      const log = JSON.stringify(x.requests);
+      const secrets = [
+        token,
+        requestToken.get('oauth_token')!,
+        requestToken.get('oauth_token_secret')!,
+        location.searchParams.get('oauth_verifier')!,
+        x.apps.oauth1.consumerKey,
+        x.apps.oauth1.consumerSecret,
+        x.apps.confidential.clientSecret,
+        RFC7636_VERIFIER,
+      ];
+      for (const secret of secrets) expect(log).to.not.include(secret);
+      for (const record of x.requests) expect(Object.keys(record)).to.satisfy((keys: string[]) => keys.every((k) => ['method', 'path', 'status', 'reason'].includes(k)));
+    });
+
+    it('is a copy: changing it changes nothing', async () => {
+      await fetch(`${x.url}/nowhere`);
+      const log = x.requests as unknown as Array<{ status: number }>;
+      log[0]!.status = 200;
+      log.pop();
+      expect(x.requests).to.deep.equal([{ method: 'GET', path: '/nowhere', status: 404, reason: 'no such endpoint' }]);
+    });
+  });
+
+  describe('failures inside the emulator', () => {
+    it('answers 500 in X\'s format when a handler fails, and keeps serving', async () => {
+      let broken = false;
+      const fragile = await startXEmulator({ now: () => (broken ? Number.NaN : Date.now()) });
+      try {
+        broken = true;
+        await expectXError(await fetch(authorizeURL(fragile, {})), 500, 131);
+        expect(fragile.requests[0]!.reason).to.match(/the emulator failed: .*`now`/);
+        broken = false;
+        expect((await fetch(authorizeURL(fragile, {}))).status).to.equal(200);
+      } finally {
+        await fragile.close();
+      }
+    });
+  });
+
+  describe('close', () => {
+    it('ends promptly with a request in flight, and the client sees the connection end', async () => {
+      const other = await startXEmulator();
+      other.failNext('/2/users/me', { status: 200, delayMs: 60_000 });
+      const pending = fetch(`${other.url}/2/users/me`).then(
+        () => 'answered',
+        () => 'failed',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const started = Date.now();
+      await other.close();
+      expect(Date.now() - started).to.be.below(1000);
+      expect(await pending).to.equal('failed');
+      expect(await fetch(`${other.url}/2/users/me`).then(() => 'answered', () => 'failed')).to.equal('failed');
+    });
+
+    it('ends promptly after keep-alive requests, and can be called twice', async () => {
+      const other = await startXEmulator();
+      for (let i = 0; i < 3; i++) await (await fetch(`${other.url}/nowhere`)).text();
+      const started = Date.now();
+      await Promise.all([other.close(), other.close()]);
+      expect(Date.now() - started).to.be.below(1000);
+    });
+  });
+});

@@ -1,0 +1,415 @@
+// The emulator's OAuth 1.0a endpoints, over real HTTP: each check refuses the wrong request in
+// X's format and accepts the right one. Driven with passport-x's own endpoint functions where
+// they are the natural client, and with fetch (signed by lib/oauth1-signature.ts) to send what
+// they never would.
+import { expect } from 'chai';
+import {
+  fetchAccessToken,
+  fetchRequestToken,
+  fetchReverseAuthParameters,
+  fetchVerifyCredentials,
+  invalidateOAuth1Token,
+  xEndpoints,
+  type OAuth1Consumer,
+} from '../../lib/endpoints';
+import { XAPIError } from '../../lib/errors';
+import { startXEmulator, type XEmulator } from '../../lib/testing';
+import { parseOAuthHeader } from '../../lib/testing/oauth1-verifier';
+import { CALLBACK, consent, expectXError, loadConsentForm, signedFetch, submitConsentForm, TestClock } from './emulator-client';
+
+describe('emulator: OAuth 1.0a', () => {
+  let x: XEmulator;
+  let urls: ReturnType<typeof xEndpoints>;
+  let consumer: OAuth1Consumer;
+
+  beforeEach(async () => {
+    x = await startXEmulator();
+    urls = xEndpoints(x.baseURL);
+    consumer = { consumerKey: x.apps.oauth1.consumerKey, consumerSecret: x.apps.oauth1.consumerSecret };
+  });
+  afterEach(() => x.close());
+
+  /** Steps 1 and 2: a request token authorized on the consent page. */
+  async function authorizedRequestToken(userId?: string, mode: 'authenticate' | 'authorize' = 'authenticate') {
+    const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+    const location = await consent(`${urls[mode]}?oauth_token=${encodeURIComponent(requestToken.token)}`, 'authorize', userId);
+    return { requestToken, location, verifier: location.searchParams.get('oauth_verifier')! };
+  }
+
+  /** Steps 1 to 3: an access token for a user. */
+  async function signIn(userId?: string) {
+    const { requestToken, verifier } = await authorizedRequestToken(userId);
+    return fetchAccessToken(urls.accessToken, consumer, requestToken, verifier, {});
+  }
+
+  describe('the three-legged flow', () => {
+    it('signs a user in end to end: request token, consent form, access token, profile, invalidation', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+      expect(requestToken.params.oauth_callback_confirmed).to.equal('true');
+
+      const pageURL = `${urls.authenticate}?oauth_token=${encodeURIComponent(requestToken.token)}`;
+      const form = await loadConsentForm(pageURL);
+      expect(form.hidden).to.deep.equal({ oauth_token: requestToken.token });
+      expect(form.users.map((u) => u.id)).to.deep.equal(x.users.map((u) => u.id));
+      expect(form.users[0]!.checked, 'the first user is preselected').to.equal(true);
+      const answer = await submitConsentForm(pageURL, form, 'authorize', x.users[1]!.id);
+      expect(answer.status).to.equal(302);
+      const location = new URL(answer.headers.get('location')!);
+      expect(`${location.origin}${location.pathname}`).to.equal(CALLBACK);
+      expect(location.searchParams.get('oauth_token')).to.equal(requestToken.token);
+      const verifier = location.searchParams.get('oauth_verifier')!;
+      expect(verifier).to.be.a('string').and.not.equal('');
+
+      const access = await fetchAccessToken(urls.accessToken, consumer, requestToken, verifier, {});
+      expect(access.userId).to.equal(x.users[1]!.id);
+      expect(access.screenName).to.equal(x.users[1]!.username);
+      expect(access.token.startsWith(`${x.users[1]!.id}-`), 'X access tokens start with the user ID').to.equal(true);
+      expect(x.isAccessTokenValid(access.token)).to.equal(true);
+
+      const { json } = await fetchVerifyCredentials(urls.verifyCredentials, consumer, access, {});
+      expect(json.id_str).to.equal(x.users[1]!.id);
+      expect(json.screen_name).to.equal('grace');
+
+      await invalidateOAuth1Token(urls.invalidateAccessToken, consumer, access, {});
+      expect(x.isAccessTokenValid(access.token)).to.equal(false);
+      const after = await fetchVerifyCredentials(urls.verifyCredentials, consumer, access, {}).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(after).to.be.instanceOf(XAPIError);
+      expect((after as XAPIError).status).to.equal(401);
+      expect((after as XAPIError).xCode).to.equal(89);
+    });
+
+    it('serves the same consent at /oauth/authorize', async () => {
+      const { requestToken, location } = await authorizedRequestToken(undefined, 'authorize');
+      expect(location.searchParams.get('oauth_token')).to.equal(requestToken.token);
+    });
+
+    it('keeps the query string of the callback and adds its parameters', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, `${CALLBACK}?next=%2Fhome`, {}, {});
+      const location = await consent(`${urls.authenticate}?oauth_token=${requestToken.token}`);
+      expect(location.searchParams.get('next')).to.equal('/home');
+      expect(location.searchParams.get('oauth_token')).to.equal(requestToken.token);
+    });
+
+    it('redirects with denied=<request token> on Cancel, and the request token is then dead', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+      const pageURL = `${urls.authenticate}?oauth_token=${requestToken.token}`;
+      const location = await consent(pageURL, 'cancel');
+      expect(`${location.origin}${location.pathname}`).to.equal(CALLBACK);
+      expect([...location.searchParams.keys()]).to.deep.equal(['denied']);
+      expect(location.searchParams.get('denied')).to.equal(requestToken.token);
+      expect((await fetch(pageURL)).status).to.equal(400);
+    });
+
+    it('shows a PIN for an out-of-band (oob) sign-in, which then works as the verifier', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, 'oob', {}, {});
+      const pageURL = `${urls.authorize}?oauth_token=${requestToken.token}`;
+      const answer = await submitConsentForm(pageURL, await loadConsentForm(pageURL), 'authorize');
+      expect(answer.status).to.equal(200);
+      const pin = /<strong>(\d{7})<\/strong>/.exec(await answer.text())?.[1];
+      expect(pin).to.be.a('string');
+      const access = await fetchAccessToken(urls.accessToken, consumer, requestToken, pin!, {});
+      expect(access.userId).to.equal(x.users[0].id);
+    });
+  });
+
+  describe('POST /oauth/request_token', () => {
+    it('accepts a correctly signed request', async () => {
+      const response = await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK } });
+      expect(response.status).to.equal(200);
+      const fields = new URLSearchParams(await response.text());
+      expect(fields.get('oauth_token')).to.be.a('string');
+      expect(fields.get('oauth_token_secret')).to.be.a('string');
+      expect(fields.get('oauth_callback_confirmed')).to.equal('true');
+    });
+
+    it('answers 400 code 215 without an OAuth Authorization header', async () => {
+      await expectXError(await fetch(urls.requestToken, { method: 'POST' }), 400, 215);
+      await expectXError(await fetch(urls.requestToken, { method: 'POST', headers: { authorization: 'Bearer abc' } }), 400, 215);
+    });
+
+    it('answers 400 code 215 to a malformed header (a parameter twice, a broken percent-encoding, oauth_version 2.0)', async () => {
+      const path = '/oauth/request_token';
+      const oauth = { oauth_callback: CALLBACK };
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, tamperHeader: (h) => `${h}, oauth_nonce="again"` }), 400, 215);
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, tamperHeader: (h) => h.replace(/oauth_nonce="[^"]*"/, 'oauth_nonce="%zz"') }), 400, 215);
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, tamperHeader: (h) => h.replace('oauth_version="1.0"', 'oauth_version="2.0"') }), 400, 215);
+    });
+
+    it('answers 401 code 32 to an unknown consumer key, a wrong secret, a changed body or another signature method', async () => {
+      const path = '/oauth/request_token';
+      const oauth = { oauth_callback: CALLBACK };
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, consumerKey: 'someone-else' }), 401, 32);
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, consumerSecret: 'wrong-secret' }), 401, 32);
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, form: { a: '1' }, tamperBody: () => 'a=2' }), 401, 32);
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, tamperHeader: (h) => h.replace('HMAC-SHA1', 'PLAINTEXT') }), 401, 32);
+    });
+
+    it('refuses a signature written differently from the one computed (no lenient base64)', async () => {
+      const response = await signedFetch(x, {
+        method: 'POST',
+        path: '/oauth/request_token',
+        oauth: { oauth_callback: CALLBACK },
+        tamperHeader: (h) => h.replace(/oauth_signature="([^"]*)"/, (_, s: string) => `oauth_signature="${s.replace(/%3D/g, '')}"`),
+      });
+      await expectXError(response, 401, 32);
+    });
+
+    it('answers 401 code 135 to a timestamp more than 300 s from its clock, and accepts one within', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const path = '/oauth/request_token';
+      const oauth = { oauth_callback: CALLBACK };
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, timestamp: now - 320 }), 401, 135);
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, timestamp: now + 320 }), 401, 135);
+      expect((await signedFetch(x, { method: 'POST', path, oauth, timestamp: now - 280 })).status).to.equal(200);
+      expect((await signedFetch(x, { method: 'POST', path, oauth, timestamp: now + 280 })).status).to.equal(200);
+    });
+
+    it('checks timestamps against the injected clock', async () => {
+      const clock = new TestClock();
+      const moved = await startXEmulator({ now: clock.now });
+      try {
+        clock.advance(3600);
+        const path = '/oauth/request_token';
+        const oauth = { oauth_callback: CALLBACK };
+        await expectXError(await signedFetch(moved, { method: 'POST', path, oauth }), 401, 135);
+        expect((await signedFetch(moved, { method: 'POST', path, oauth, timestamp: Math.floor(clock.ms / 1000) })).status).to.equal(200);
+      } finally {
+        await moved.close();
+      }
+    });
+
+    it('answers 401 code 32 to a nonce used twice', async () => {
+      const request = { method: 'POST' as const, path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK }, nonce: 'nonce-once', timestamp: Math.floor(Date.now() / 1000) };
+      expect((await signedFetch(x, request)).status).to.equal(200);
+      await expectXError(await signedFetch(x, request), 401, 32);
+      expect((await signedFetch(x, { ...request, nonce: 'nonce-twice' })).status).to.equal(200);
+    });
+
+    it('answers 400 code 215 without oauth_callback, and accepts oob', async () => {
+      await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token' }), 400, 215);
+      expect((await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: 'oob' } })).status).to.equal(200);
+    });
+
+    it('accepts any loopback callback by default, and refuses others with 403 code 415', async () => {
+      for (const callback of ['http://127.0.0.1:1/cb', 'http://localhost:65535/auth/x/callback', 'http://[::1]:8080/cb']) {
+        expect((await fetchRequestToken(urls.requestToken, consumer, callback, {}, {})).token, callback).to.be.a('string');
+      }
+      for (const callback of ['https://example.com/cb', 'http://192.168.1.10:3000/cb', 'myapp://callback']) {
+        await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: callback } }), 403, 415);
+      }
+    });
+
+    it('accepts only the registered callback URLs when the app lists them, with any query string', async () => {
+      const strict = await startXEmulator({ apps: { oauth1: { ...x.apps.oauth1, callbackURLs: ['https://app.example/auth/x/callback'] } } });
+      try {
+        const strictConsumer = { consumerKey: strict.apps.oauth1.consumerKey, consumerSecret: strict.apps.oauth1.consumerSecret };
+        const url = xEndpoints(strict.baseURL).requestToken;
+        expect((await fetchRequestToken(url, strictConsumer, 'https://app.example/auth/x/callback', {}, {})).token).to.be.a('string');
+        expect((await fetchRequestToken(url, strictConsumer, 'https://app.example/auth/x/callback?from=menu', {}, {})).token).to.be.a('string');
+        for (const callback of [CALLBACK, 'https://app.example/auth/x/callback/', 'https://app.example/other']) {
+          await expectXError(await signedFetch(strict, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: callback } }), 403, 415);
+        }
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('answers reverse auth (x_auth_mode=reverse_auth) with the text of an OAuth header', async () => {
+      const text = await fetchReverseAuthParameters(urls.requestToken, consumer, {});
+      expect(text).to.match(
+        /^OAuth oauth_consumer_key="[^"]+", oauth_nonce="[^"]+", oauth_signature="[^"]+", oauth_signature_method="HMAC-SHA1", oauth_timestamp="\d+", oauth_token="[^"]+", oauth_version="1\.0"$/,
+      );
+      const params = parseOAuthHeader(text)!;
+      expect(params.oauth_consumer_key).to.equal(consumer.consumerKey);
+      expect(Math.abs(Number(params.oauth_timestamp) - Date.now() / 1000)).to.be.below(5);
+      expect(Buffer.from(params.oauth_signature!, 'base64')).to.have.length(20);
+    });
+
+    it('checks the signature of a reverse auth request too', async () => {
+      const response = await signedFetch(x, { method: 'POST', path: '/oauth/request_token', form: { x_auth_mode: 'reverse_auth' }, consumerSecret: 'wrong' });
+      await expectXError(response, 401, 32);
+    });
+  });
+
+  describe('the consent page', () => {
+    it('refuses an unknown request token with a 400 page', async () => {
+      const response = await fetch(`${urls.authenticate}?oauth_token=not-issued`);
+      expect(response.status).to.equal(400);
+      expect(await response.text()).to.include('This page is no longer valid');
+      expect((await fetch(urls.authenticate)).status).to.equal(400);
+    });
+
+    it('preselects the user named by screen_name', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+      const form = await loadConsentForm(`${urls.authenticate}?oauth_token=${requestToken.token}&screen_name=GRACE&force_login=true`);
+      expect(form.users.find((u) => u.checked)?.id).to.equal(x.users[1]!.id);
+    });
+
+    it('refuses a form without a known user and leaves the request token usable', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+      const pageURL = `${urls.authenticate}?oauth_token=${requestToken.token}`;
+      const form = await loadConsentForm(pageURL);
+      expect((await submitConsentForm(pageURL, form, 'authorize', '999')).status).to.equal(400);
+      const response = await fetch(new URL(form.action, pageURL), { method: 'POST', body: new URLSearchParams({ ...form.hidden, action: 'maybe' }) });
+      expect(response.status).to.equal(400);
+      expect((await submitConsentForm(pageURL, form, 'authorize')).status).to.equal(302);
+    });
+
+    it('cannot be answered twice for one request token', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+      const pageURL = `${urls.authenticate}?oauth_token=${requestToken.token}`;
+      const form = await loadConsentForm(pageURL);
+      expect((await submitConsentForm(pageURL, form, 'authorize')).status).to.equal(302);
+      expect((await submitConsentForm(pageURL, form, 'authorize')).status).to.equal(400);
+    });
+  });
+
+  describe('POST /oauth/access_token', () => {
+    async function exchangeError(promise: Promise<unknown>): Promise<XAPIError> {
+      const err = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(XAPIError);
+      return err as XAPIError;
+    }
+
+    it('refuses a wrong verifier in plain text, as X does, and then accepts the right one', async () => {
+      const { requestToken, verifier } = await authorizedRequestToken();
+      const err = await exchangeError(fetchAccessToken(urls.accessToken, consumer, requestToken, `${verifier}x`, {}));
+      expect(err.status).to.equal(401);
+      expect(err.message).to.include('Invalid oauth_verifier parameter');
+      expect((await fetchAccessToken(urls.accessToken, consumer, requestToken, verifier, {})).token).to.be.a('string');
+    });
+
+    it('refuses a request token the user has not authorized yet', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+      const err = await exchangeError(fetchAccessToken(urls.accessToken, consumer, requestToken, 'guess', {}));
+      expect(err.status).to.equal(401);
+    });
+
+    it('refuses a request token used twice with 401 code 89', async () => {
+      const { requestToken, verifier } = await authorizedRequestToken();
+      await fetchAccessToken(urls.accessToken, consumer, requestToken, verifier, {});
+      const err = await exchangeError(fetchAccessToken(urls.accessToken, consumer, requestToken, verifier, {}));
+      expect(err.status).to.equal(401);
+      expect(err.xCode).to.equal(89);
+    });
+
+    it('refuses a request signed with the wrong token secret (401 code 32) or no token (401 code 89)', async () => {
+      const { requestToken, verifier } = await authorizedRequestToken();
+      const wrongSecret = await signedFetch(x, { method: 'POST', path: '/oauth/access_token', token: requestToken.token, tokenSecret: 'wrong', oauth: { oauth_verifier: verifier } });
+      await expectXError(wrongSecret, 401, 32);
+      await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/access_token', oauth: { oauth_verifier: verifier } }), 401, 89);
+      const right = await signedFetch(x, { method: 'POST', path: '/oauth/access_token', token: requestToken.token, tokenSecret: requestToken.tokenSecret, oauth: { oauth_verifier: verifier } });
+      expect(right.status).to.equal(200);
+    });
+
+    it('refuses an expired request token with 401 code 89', async () => {
+      const clock = new TestClock();
+      const timed = await startXEmulator({ now: clock.now });
+      try {
+        const timedConsumer = { consumerKey: timed.apps.oauth1.consumerKey, consumerSecret: timed.apps.oauth1.consumerSecret };
+        const requestToken = await fetchRequestToken(xEndpoints(timed.baseURL).requestToken, timedConsumer, CALLBACK, {}, {});
+        const location = await consent(`${timed.baseURL}/oauth/authenticate?oauth_token=${requestToken.token}`);
+        clock.advance(16 * 60);
+        const response = await signedFetch(timed, {
+          method: 'POST',
+          path: '/oauth/access_token',
+          token: requestToken.token,
+          tokenSecret: requestToken.tokenSecret,
+          oauth: { oauth_verifier: location.searchParams.get('oauth_verifier')! },
+          timestamp: Math.floor(clock.ms / 1000),
+        });
+        await expectXError(response, 401, 89);
+      } finally {
+        await timed.close();
+      }
+    });
+  });
+
+  describe('GET /1.1/account/verify_credentials.json', () => {
+    it('answers the user of the access token, with X\'s id as a bare number and the x-access-level header', async () => {
+      const access = await signIn();
+      const response = await signedFetch(x, { method: 'GET', path: '/1.1/account/verify_credentials.json', token: access.token, tokenSecret: access.tokenSecret });
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('x-access-level')).to.equal('read-write');
+      const text = await response.text();
+      expect(text).to.match(new RegExp(`^\\{"id":${x.users[0].id},"id_str":"${x.users[0].id}"`));
+      const json = JSON.parse(text) as Record<string, unknown>;
+      expect(json).to.include({ id_str: x.users[0].id, screen_name: 'ada', name: 'Ada Lovelace', profile_image_url_https: x.users[0].profileImageURL });
+      expect(json.created_at).to.equal('Wed Jan 15 09:30:00 +0000 2020');
+    });
+
+    it('includes the e-mail only with include_email=true, for a user who has one', async () => {
+      const ada = await signIn(x.users[0].id);
+      const load = async (token: { token: string; tokenSecret: string }, includeEmail: string) => {
+        const { json } = await fetchVerifyCredentials(`${urls.verifyCredentials}?include_email=${includeEmail}`, consumer, token, {});
+        return json;
+      };
+      expect((await load(ada, 'true')).email).to.equal('ada@example.com');
+      expect(await load(ada, 'false')).to.not.have.property('email');
+      const grace = await signIn(x.users[1]!.id);
+      expect(await load(grace, 'true')).to.not.have.property('email');
+    });
+
+    it('never includes the e-mail when the app does not request it', async () => {
+      const noEmail = await startXEmulator({ apps: { oauth1: { ...x.apps.oauth1, requestEmail: false, accessLevel: 'read' } } });
+      try {
+        const endpoints = xEndpoints(noEmail.baseURL);
+        const requestToken = await fetchRequestToken(endpoints.requestToken, consumer, CALLBACK, {}, {});
+        const location = await consent(`${endpoints.authenticate}?oauth_token=${requestToken.token}`);
+        const access = await fetchAccessToken(endpoints.accessToken, consumer, requestToken, location.searchParams.get('oauth_verifier')!, {});
+        const { json, raw } = await fetchVerifyCredentials(`${endpoints.verifyCredentials}?include_email=true`, consumer, access, {});
+        expect(json).to.not.have.property('email');
+        expect(raw.headers.get('x-access-level')).to.equal('read');
+      } finally {
+        await noEmail.close();
+      }
+    });
+
+    it('honours skip_status and include_entities', async () => {
+      const access = await signIn();
+      const load = async (query: string) => (await fetchVerifyCredentials(`${urls.verifyCredentials}?${query}`, consumer, access, {})).json;
+      const full = await load('include_email=false');
+      expect(full).to.have.property('status');
+      expect(full).to.have.property('entities');
+      expect((full.status as Record<string, unknown>).entities).to.be.an('object');
+      const lean = await load('skip_status=true&include_entities=false');
+      expect(lean).to.not.have.property('status');
+      expect(lean).to.not.have.property('entities');
+    });
+
+    it('refuses a request token, an unknown token or a bad signature', async () => {
+      const access = await signIn();
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {});
+      const path = '/1.1/account/verify_credentials.json';
+      await expectXError(await signedFetch(x, { method: 'GET', path, token: requestToken.token, tokenSecret: requestToken.tokenSecret }), 401, 89);
+      await expectXError(await signedFetch(x, { method: 'GET', path, token: 'unknown-token', tokenSecret: 'x' }), 401, 89);
+      await expectXError(await signedFetch(x, { method: 'GET', path, token: access.token, tokenSecret: 'wrong' }), 401, 32);
+      const right = await signedFetch(x, { method: 'GET', path, query: { include_email: 'true' }, token: access.token, tokenSecret: access.tokenSecret });
+      expect(right.status, 'signed query parameters are checked and accepted').to.equal(200);
+      expect(((await right.json()) as Record<string, unknown>).email).to.equal('ada@example.com');
+    });
+  });
+
+  describe('POST /1.1/oauth/invalidate_token', () => {
+    it('invalidates only the token it is signed with, and answers it', async () => {
+      const first = await signIn();
+      const second = await signIn();
+      const response = await signedFetch(x, { method: 'POST', path: '/1.1/oauth/invalidate_token', token: first.token, tokenSecret: first.tokenSecret });
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.deep.equal({ access_token: first.token });
+      expect(x.isAccessTokenValid(first.token)).to.equal(false);
+      expect(x.isAccessTokenValid(second.token)).to.equal(true);
+      await expectXError(await signedFetch(x, { method: 'POST', path: '/1.1/oauth/invalidate_token', token: first.token, tokenSecret: first.tokenSecret }), 401, 89);
+    });
+
+    it('refuses an unsigned request', async () => {
+      await expectXError(await fetch(urls.invalidateAccessToken, { method: 'POST' }), 400, 215);
+    });
+  });
+});

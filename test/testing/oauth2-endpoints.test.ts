@@ -1,0 +1,468 @@
+// The emulator's OAuth 2.0 endpoints and GET /2/users/me, over real HTTP: each check refuses the
+// wrong request in X's format and accepts the right one. Driven with passport-x's own endpoint
+// functions where they are the natural client, and with fetch for what they never send.
+import { expect } from 'chai';
+import { fetchUsersMe, requestOAuth2Token, revokeOAuth2Token, xEndpoints, type OAuth2Client, type XTokenAnswer } from '../../lib/endpoints';
+import { XAPIError, XOAuthError } from '../../lib/errors';
+import { signOAuth1Request } from '../../lib/oauth1-signature';
+import { startXEmulator, type XEmulator } from '../../lib/testing';
+import {
+  authorizeURL,
+  CALLBACK,
+  consent,
+  expectOAuth2Error,
+  loadConsentForm,
+  postForm,
+  RFC7636_CHALLENGE,
+  RFC7636_VERIFIER,
+  signedFetch,
+  submitConsentForm,
+  TestClock,
+} from './emulator-client';
+
+describe('emulator: OAuth 2.0', () => {
+  let clock: TestClock;
+  let x: XEmulator;
+  let urls: ReturnType<typeof xEndpoints>;
+  let confidential: OAuth2Client;
+  let publicClient: OAuth2Client;
+
+  beforeEach(async () => {
+    clock = new TestClock();
+    x = await startXEmulator({ now: clock.now });
+    urls = xEndpoints(x.baseURL);
+    confidential = { clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret };
+    publicClient = { clientID: x.apps.public.clientID };
+  });
+  afterEach(() => x.close());
+
+  /** Consent for a client; returns the code. */
+  async function authorize(params: Record<string, string | undefined> = {}, userId?: string): Promise<string> {
+    const location = await consent(authorizeURL(x, params), 'authorize', userId);
+    expect(location.searchParams.get('state')).to.equal(params.state ?? 'state-123');
+    return location.searchParams.get('code')!;
+  }
+
+  function exchange(client: OAuth2Client, code: string, extra: Record<string, string> = {}): Promise<XTokenAnswer> {
+    const grant = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER, ...extra };
+    return requestOAuth2Token(urls.oauth2Token, client, grant, {}, 'exchange the code');
+  }
+
+  function refresh(client: OAuth2Client, refreshToken: string, extra: Record<string, string> = {}): Promise<XTokenAnswer> {
+    return requestOAuth2Token(urls.oauth2Token, client, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, {}, 'refresh the token');
+  }
+
+  async function rejection(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(
+      () => expect.fail('expected a rejection'),
+      (err: unknown) => err,
+    );
+  }
+
+  async function oauthError(promise: Promise<unknown>, status: number, error: string): Promise<XOAuthError> {
+    const err = await rejection(promise);
+    expect(err).to.be.instanceOf(XOAuthError);
+    expect((err as XOAuthError).status).to.equal(status);
+    expect((err as XOAuthError).error).to.equal(error);
+    return err as XOAuthError;
+  }
+
+  function usersMe(token: string, fields: string[] = []) {
+    return fetchUsersMe(urls.usersMe, token, fields, {});
+  }
+
+  describe('the authorization code flow with PKCE', () => {
+    it('signs a user in end to end with the confidential client: consent form, code, tokens, profile, refresh, revoke', async () => {
+      const pageURL = authorizeURL(x, { scope: 'tweet.read users.read users.email offline.access', state: 'xyz' });
+      const form = await loadConsentForm(pageURL);
+      expect(Object.keys(form.hidden)).to.deep.equal(['request_id']);
+      const answer = await submitConsentForm(pageURL, form, 'authorize', x.users[0].id);
+      expect(answer.status).to.equal(302);
+      const location = new URL(answer.headers.get('location')!);
+      expect(`${location.origin}${location.pathname}`).to.equal(CALLBACK);
+      expect(location.searchParams.get('state')).to.equal('xyz');
+      const code = location.searchParams.get('code')!;
+
+      const { tokens, params } = await exchange(confidential, code);
+      expect(params).to.include({ token_type: 'bearer', expires_in: 7200, scope: 'tweet.read users.read users.email offline.access' });
+      expect(tokens.refreshToken).to.be.a('string');
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+
+      const me = await usersMe(tokens.accessToken, ['confirmed_email', 'profile_image_url', 'created_at']);
+      expect(me.data).to.deep.equal({
+        id: x.users[0].id,
+        name: 'Ada Lovelace',
+        username: 'ada',
+        confirmed_email: 'ada@example.com',
+        profile_image_url: x.users[0].profileImageURL,
+        created_at: '2020-01-15T09:30:00.000Z',
+      });
+
+      const refreshed = await refresh(confidential, tokens.refreshToken!);
+      expect(refreshed.tokens.refreshToken).to.be.a('string').and.not.equal(tokens.refreshToken);
+      expect(x.isRefreshTokenValid(tokens.refreshToken!), 'the used refresh token stops working').to.equal(false);
+      expect((await usersMe(refreshed.tokens.accessToken)).data.id).to.equal(x.users[0].id);
+
+      await revokeOAuth2Token(urls.oauth2Revoke, confidential, refreshed.tokens.accessToken, 'access_token', {});
+      expect(x.isAccessTokenValid(refreshed.tokens.accessToken)).to.equal(false);
+      const err = await rejection(usersMe(refreshed.tokens.accessToken));
+      expect(err).to.be.instanceOf(XAPIError);
+      expect((err as XAPIError).status).to.equal(401);
+    });
+
+    it('signs a user in with the public client, which sends client_id alone', async () => {
+      const code = await authorize({ client_id: publicClient.clientID, scope: 'tweet.read users.read' }, x.users[1]!.id);
+      const { tokens } = await exchange(publicClient, code);
+      expect(tokens.refreshToken, 'no refresh token without offline.access').to.equal(undefined);
+      expect((await usersMe(tokens.accessToken)).data.username).to.equal('grace');
+    });
+
+    it('redirects with error=access_denied and the state on Cancel', async () => {
+      const location = await consent(authorizeURL(x, { state: 'cancel-state' }), 'cancel');
+      expect(`${location.origin}${location.pathname}`).to.equal(CALLBACK);
+      expect(Object.fromEntries(location.searchParams)).to.deep.equal({ error: 'access_denied', state: 'cancel-state' });
+    });
+
+    it('takes one answer per consent page', async () => {
+      const pageURL = authorizeURL(x, {});
+      const form = await loadConsentForm(pageURL);
+      expect((await submitConsentForm(pageURL, form, 'authorize')).status).to.equal(302);
+      const again = await submitConsentForm(pageURL, form, 'authorize');
+      expect(again.status).to.equal(400);
+      expect(await again.text()).to.include('This page is no longer valid');
+    });
+
+    it('refuses a consent form without a known user, and keeps the request answerable', async () => {
+      const pageURL = authorizeURL(x, {});
+      const form = await loadConsentForm(pageURL);
+      expect((await submitConsentForm(pageURL, form, 'authorize', 'nobody')).status).to.equal(400);
+      expect((await submitConsentForm(pageURL, form, 'authorize')).status).to.equal(302);
+    });
+  });
+
+  describe('GET /i/oauth2/authorize', () => {
+    async function redirectedError(params: Record<string, string | undefined>, query?: string): Promise<URLSearchParams> {
+      const url = query === undefined ? authorizeURL(x, params) : `${x.authorizationURL}?${query}`;
+      const response = await fetch(url, { redirect: 'manual' });
+      expect(response.status, url).to.equal(302);
+      const location = new URL(response.headers.get('location')!);
+      expect(`${location.origin}${location.pathname}`).to.equal(CALLBACK);
+      expect(location.searchParams.get('error_description')).to.be.a('string').and.not.equal('');
+      return location.searchParams;
+    }
+
+    async function errorPage(params: Record<string, string | undefined>): Promise<string> {
+      const response = await fetch(authorizeURL(x, params), { redirect: 'manual' });
+      expect(response.status).to.equal(400);
+      expect(response.headers.get('location')).to.equal(null);
+      expect(response.headers.get('content-type')).to.match(/^text\/html/);
+      return response.text();
+    }
+
+    it('shows an error page, never a redirect, for an unknown client or an unregistered redirect_uri', async () => {
+      expect(await errorPage({ client_id: 'unknown-client' })).to.include('client_id');
+      expect(await errorPage({ client_id: undefined })).to.include('client_id');
+      expect(await errorPage({ redirect_uri: undefined })).to.include('redirect_uri');
+      expect(await errorPage({ redirect_uri: 'https://evil.example/cb' })).to.include('not registered');
+      expect(await errorPage({ redirect_uri: `${CALLBACK}#fragment` })).to.include('not registered');
+    });
+
+    it('accepts only the registered redirect URIs, exactly, when the client lists them', async () => {
+      const strict = await startXEmulator({ apps: { public: { ...x.apps.public, callbackURLs: ['https://app.example/cb'] } } });
+      try {
+        const pageURL = (redirectURI: string) => authorizeURL(strict, { client_id: strict.apps.public.clientID, redirect_uri: redirectURI });
+        expect((await fetch(pageURL('https://app.example/cb'))).status).to.equal(200);
+        for (const other of ['https://app.example/cb/', 'https://app.example/cb?x=1', CALLBACK]) expect((await fetch(pageURL(other))).status, other).to.equal(400);
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('redirects other errors to redirect_uri with the state (RFC 6749 section 4.1.2.1)', async () => {
+      expect(Object.fromEntries(await redirectedError({ response_type: 'token', state: 's1' }))).to.include({ error: 'unsupported_response_type', state: 's1' });
+      expect((await redirectedError({ response_type: undefined })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ scope: undefined })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ scope: 'tweet.read teleport.write' })).get('error')).to.equal('invalid_scope');
+      expect((await redirectedError({ code_challenge: undefined })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ code_challenge_method: 'plain' })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ code_challenge_method: undefined })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ code_challenge: 'too-short' })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ state: 'x'.repeat(501) })).get('error')).to.equal('invalid_request');
+      const noState = await redirectedError({ state: undefined });
+      expect(noState.get('error')).to.equal('invalid_request');
+      expect(noState.has('state')).to.equal(false);
+    });
+
+    it('refuses a parameter given twice', async () => {
+      const url = new URL(authorizeURL(x, {}));
+      url.searchParams.append('scope', 'tweet.write');
+      const response = await fetch(url, { redirect: 'manual' });
+      expect(new URL(response.headers.get('location')!).searchParams.get('error')).to.equal('invalid_request');
+      const twiceClient = new URL(authorizeURL(x, {}));
+      twiceClient.searchParams.append('client_id', x.apps.public.clientID);
+      expect((await fetch(twiceClient, { redirect: 'manual' })).status).to.equal(400);
+    });
+
+    it('shows the app and the scopes asked for', async () => {
+      const response = await fetch(authorizeURL(x, { scope: 'tweet.read users.read like.write' }));
+      const html = await response.text();
+      expect(html).to.include('<h1>Authorize Emulator Web App to access your account?</h1>');
+      for (const scope of ['tweet.read', 'users.read', 'like.write']) expect(html).to.include(`<code>${scope}</code>`);
+      expect(html).to.not.include('<code>offline.access</code>');
+    });
+  });
+
+  describe('POST /2/oauth2/token', () => {
+    it('answers X\'s token set, not cached', async () => {
+      const code = await authorize();
+      const response = await postForm(urls.oauth2Token, { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER, client_id: confidential.clientID }, {
+        id: confidential.clientID,
+        secret: confidential.clientSecret!,
+      });
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('cache-control')).to.equal('no-store');
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort()).to.deep.equal(['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+      expect(body).to.include({ token_type: 'bearer', expires_in: 7200, scope: 'tweet.read users.read offline.access' });
+    });
+
+    it('answers 401 invalid_client to a confidential client without Basic credentials or with a wrong secret', async () => {
+      const code = await authorize();
+      const grant = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
+      const noBasic = await postForm(urls.oauth2Token, { ...grant, client_id: confidential.clientID });
+      await expectOAuth2Error(noBasic, 401, 'invalid_client');
+      expect(noBasic.headers.get('www-authenticate')).to.match(/^Basic/);
+      await oauthError(exchange({ ...confidential, clientSecret: 'wrong' }, code), 401, 'invalid_client');
+      await oauthError(exchange({ clientID: 'unknown', clientSecret: 'x' }, code), 401, 'invalid_client');
+      await expectOAuth2Error(await postForm(urls.oauth2Token, grant), 401, 'invalid_client');
+      await expectOAuth2Error(await fetch(urls.oauth2Token, { method: 'POST', headers: { authorization: 'Basic !!!', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(grant) }), 401, 'invalid_client');
+      expect((await exchange(confidential, code)).tokens.accessToken, 'the code still works with the right credentials').to.be.a('string');
+    });
+
+    it('refuses a client secret in the body, a public client sending Basic, and a client_id differing from Basic', async () => {
+      const code = await authorize({ client_id: publicClient.clientID });
+      const grant = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
+      await expectOAuth2Error(await postForm(urls.oauth2Token, { ...grant, client_id: confidential.clientID, client_secret: confidential.clientSecret! }), 400, 'invalid_request');
+      await expectOAuth2Error(await postForm(urls.oauth2Token, { ...grant, client_id: publicClient.clientID }, { id: publicClient.clientID, secret: '' }), 401, 'invalid_client');
+      await expectOAuth2Error(
+        await postForm(urls.oauth2Token, { ...grant, client_id: publicClient.clientID }, { id: confidential.clientID, secret: confidential.clientSecret! }),
+        400,
+        'invalid_request',
+      );
+      expect((await exchange(publicClient, code)).tokens.accessToken).to.be.a('string');
+    });
+
+    it('refuses a code issued to another client', async () => {
+      const code = await authorize({ client_id: publicClient.clientID });
+      await oauthError(exchange(confidential, code), 400, 'invalid_request');
+      expect((await exchange(publicClient, code)).tokens.accessToken).to.be.a('string');
+    });
+
+    it('refuses a redirect_uri other than the one authorized', async () => {
+      const code = await authorize();
+      const err = await oauthError(exchange(confidential, code, { redirect_uri: 'http://127.0.0.1:3000/other' }), 400, 'invalid_request');
+      expect(err.description).to.include('redirect uri');
+      expect((await exchange(confidential, code)).tokens.accessToken).to.be.a('string');
+    });
+
+    it('checks the PKCE verifier against the S256 challenge (RFC 7636 Appendix B vector)', async () => {
+      const code = await authorize({ code_challenge: RFC7636_CHALLENGE });
+      await oauthError(exchange(confidential, code, { code_verifier: `${RFC7636_VERIFIER.slice(0, -1)}A` }), 400, 'invalid_request');
+      await oauthError(exchange(confidential, code, { code_verifier: 'short' }), 400, 'invalid_request');
+      await oauthError(exchange(confidential, code, { code_verifier: RFC7636_CHALLENGE }), 400, 'invalid_request');
+      expect((await exchange(confidential, code, { code_verifier: RFC7636_VERIFIER })).tokens.accessToken).to.be.a('string');
+    });
+
+    it('takes a code once, and revokes what it gave when it comes back (RFC 6749 section 4.1.2)', async () => {
+      const code = await authorize();
+      const { tokens } = await exchange(confidential, code);
+      const err = await oauthError(exchange(confidential, code), 400, 'invalid_request');
+      expect(err.description).to.include('authorization code');
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+      expect(x.isRefreshTokenValid(tokens.refreshToken!)).to.equal(false);
+    });
+
+    it('lets a code expire after 30 s', async () => {
+      const fresh = await authorize();
+      clock.advance(29);
+      expect((await exchange(confidential, fresh)).tokens.accessToken).to.be.a('string');
+      const stale = await authorize();
+      clock.advance(31);
+      await oauthError(exchange(confidential, stale), 400, 'invalid_request');
+    });
+
+    it('refuses missing parameters, an unknown grant type and a body that is not a form', async () => {
+      const code = await authorize();
+      const basic = { id: confidential.clientID, secret: confidential.clientSecret! };
+      for (const missing of ['code', 'redirect_uri', 'code_verifier']) {
+        const grant: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
+        delete grant[missing];
+        expect(await expectOAuth2Error(await postForm(urls.oauth2Token, grant, basic), 400, 'invalid_request')).to.include(missing);
+      }
+      await expectOAuth2Error(await postForm(urls.oauth2Token, { code }, basic), 400, 'invalid_request');
+      await expectOAuth2Error(await postForm(urls.oauth2Token, { grant_type: 'password' }, basic), 400, 'unsupported_grant_type');
+      const json = await fetch(urls.oauth2Token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'authorization_code', code }) });
+      await expectOAuth2Error(json, 400, 'invalid_request');
+    });
+
+    it('lets access tokens expire after 7200 s', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      clock.advance(7199);
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+      expect((await usersMe(tokens.accessToken)).data.id).to.equal(x.users[0].id);
+      clock.advance(2);
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+      expect(((await rejection(usersMe(tokens.accessToken))) as XAPIError).status).to.equal(401);
+      const refreshed = await refresh(confidential, tokens.refreshToken!);
+      expect((await usersMe(refreshed.tokens.accessToken)).data.id, 'the refresh token outlives the access token').to.equal(x.users[0].id);
+    });
+
+    describe('the refresh_token grant', () => {
+      it('rotates the refresh token: the old one is refused once used', async () => {
+        const { tokens } = await exchange(confidential, await authorize());
+        const first = await refresh(confidential, tokens.refreshToken!);
+        const err = await oauthError(refresh(confidential, tokens.refreshToken!), 400, 'invalid_request');
+        expect(err.description).to.equal('Value passed for the token was invalid.');
+        const second = await refresh(confidential, first.tokens.refreshToken!);
+        expect(second.tokens.refreshToken).to.not.equal(first.tokens.refreshToken);
+      });
+
+      it('refuses a refresh token of another client, or without client authentication', async () => {
+        const { tokens } = await exchange(confidential, await authorize());
+        await oauthError(refresh(publicClient, tokens.refreshToken!), 400, 'invalid_request');
+        await expectOAuth2Error(await postForm(urls.oauth2Token, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken!, client_id: confidential.clientID }), 401, 'invalid_client');
+        expect((await refresh(confidential, tokens.refreshToken!)).tokens.accessToken).to.be.a('string');
+      });
+
+      it('may narrow the scopes, never widen them', async () => {
+        const { tokens } = await exchange(confidential, await authorize({ scope: 'tweet.read users.read offline.access like.read' }));
+        await oauthError(refresh(confidential, tokens.refreshToken!, { scope: 'tweet.read users.read offline.access dm.read' }), 400, 'invalid_scope');
+        const narrowed = await refresh(confidential, tokens.refreshToken!, { scope: 'tweet.read users.read offline.access' });
+        expect(narrowed.tokens.scope).to.deep.equal(['tweet.read', 'users.read', 'offline.access']);
+      });
+
+      it('issues no new refresh token when the narrowed scopes lack offline.access', async () => {
+        const { tokens } = await exchange(confidential, await authorize());
+        const narrowed = await refresh(confidential, tokens.refreshToken!, { scope: 'tweet.read users.read' });
+        expect(narrowed.tokens.refreshToken).to.equal(undefined);
+      });
+    });
+  });
+
+  describe('POST /2/oauth2/revoke', () => {
+    it('revokes an access token, and the refresh token still works', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      await revokeOAuth2Token(urls.oauth2Revoke, confidential, tokens.accessToken, 'access_token', {});
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+      expect(x.isRefreshTokenValid(tokens.refreshToken!)).to.equal(true);
+    });
+
+    it('revokes a refresh token with the access tokens of its grant (RFC 7009 section 2.1), whatever the hint', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      await revokeOAuth2Token(urls.oauth2Revoke, confidential, tokens.refreshToken!, 'access_token', {});
+      expect(x.isRefreshTokenValid(tokens.refreshToken!)).to.equal(false);
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+      await oauthError(refresh(confidential, tokens.refreshToken!), 400, 'invalid_request');
+    });
+
+    it('answers {"revoked":true} for an unknown token (RFC 7009 section 2.2)', async () => {
+      const response = await postForm(urls.oauth2Revoke, { token: 'never-issued', client_id: publicClient.clientID });
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.deep.equal({ revoked: true });
+    });
+
+    it('authenticates the client, and refuses another client\'s token', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      await expectOAuth2Error(await postForm(urls.oauth2Revoke, { token: tokens.accessToken, client_id: confidential.clientID }), 401, 'invalid_client');
+      await oauthError(revokeOAuth2Token(urls.oauth2Revoke, publicClient, tokens.accessToken, undefined, {}), 400, 'unauthorized_client');
+      await expectOAuth2Error(await postForm(urls.oauth2Revoke, { client_id: publicClient.clientID }), 400, 'invalid_request');
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+    });
+  });
+
+  describe('GET /2/users/me', () => {
+    it('answers X\'s problem JSON without a valid bearer token', async () => {
+      for (const authorization of [undefined, 'Bearer never-issued', 'Basic abc']) {
+        const response = await fetch(urls.usersMe, { headers: authorization ? { authorization } : {} });
+        expect(response.status).to.equal(401);
+        expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+        expect(await response.json()).to.deep.equal({ title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' });
+      }
+    });
+
+    it('needs both tweet.read and users.read (403 problem otherwise)', async () => {
+      for (const scope of ['users.read', 'tweet.read']) {
+        const code = await authorize({ scope });
+        const { tokens } = await exchange(confidential, code);
+        const response = await fetch(urls.usersMe, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+        expect(response.status, scope).to.equal(403);
+        expect(await response.json()).to.include({ title: 'Forbidden', status: 403 });
+      }
+    });
+
+    it('shows confirmed_email only with the users.email scope', async () => {
+      const without = await exchange(confidential, await authorize({ scope: 'tweet.read users.read' }));
+      expect((await usersMe(without.tokens.accessToken, ['confirmed_email'])).data).to.not.have.property('confirmed_email');
+      const withEmail = await exchange(confidential, await authorize({ scope: 'tweet.read users.read users.email' }));
+      expect((await usersMe(withEmail.tokens.accessToken, ['confirmed_email'])).data.confirmed_email).to.equal('ada@example.com');
+      expect((await usersMe(withEmail.tokens.accessToken)).data, 'only when asked for').to.not.have.property('confirmed_email');
+      const grace = await exchange(confidential, await authorize({ scope: 'tweet.read users.read users.email' }, x.users[1]!.id));
+      expect((await usersMe(grace.tokens.accessToken, ['confirmed_email'])).data, 'a user without e-mail').to.not.have.property('confirmed_email');
+    });
+
+    it('honours user.fields, and refuses an unknown one with a 400 problem', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      expect((await usersMe(tokens.accessToken)).data).to.deep.equal({ id: x.users[0].id, name: 'Ada Lovelace', username: 'ada' });
+      const rich = (await usersMe(tokens.accessToken, ['description', 'location', 'protected', 'verified', 'public_metrics'])).data;
+      expect(rich).to.include({ description: x.users[0].description, location: 'London', protected: false, verified: false });
+      expect(rich.public_metrics).to.be.an('object');
+      const response = await fetch(`${urls.usersMe}?user.fields=description,shoe_size`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+      expect(response.status).to.equal(400);
+      const body = (await response.json()) as { title: string; errors: Array<{ parameters: Record<string, string[]> }> };
+      expect(body.title).to.equal('Invalid Request');
+      expect(body.errors[0]!.parameters).to.deep.equal({ 'user.fields': ['shoe_size'] });
+    });
+
+    it('refuses an app-only bearer token with 403 Unsupported Authentication', async () => {
+      const basic = { id: x.apps.oauth1.consumerKey, secret: x.apps.oauth1.consumerSecret };
+      const { access_token: bearer } = (await (await postForm(`${x.baseURL}/oauth2/token`, { grant_type: 'client_credentials' }, basic)).json()) as { access_token: string };
+      const response = await fetch(urls.usersMe, { headers: { authorization: `Bearer ${bearer}` } });
+      expect(response.status).to.equal(403);
+      expect(await response.json()).to.include({ title: 'Unsupported Authentication', status: 403 });
+    });
+
+    it('takes OAuth 1.0a user context too, as X API v2 does', async () => {
+      const requestToken = new URLSearchParams(
+        await (await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK }, timestamp: Math.floor(clock.ms / 1000) })).text(),
+      );
+      const location = await consent(`${x.baseURL}/oauth/authenticate?oauth_token=${requestToken.get('oauth_token')}`);
+      const access = new URLSearchParams(
+        await (
+          await signedFetch(x, {
+            method: 'POST',
+            path: '/oauth/access_token',
+            token: requestToken.get('oauth_token')!,
+            tokenSecret: requestToken.get('oauth_token_secret')!,
+            oauth: { oauth_verifier: location.searchParams.get('oauth_verifier')! },
+            timestamp: Math.floor(clock.ms / 1000),
+          })
+        ).text(),
+      );
+      const url = `${urls.usersMe}?user.fields=confirmed_email`;
+      const authorization = signOAuth1Request({
+        method: 'GET',
+        url,
+        consumerKey: x.apps.oauth1.consumerKey,
+        consumerSecret: x.apps.oauth1.consumerSecret,
+        token: access.get('oauth_token')!,
+        tokenSecret: access.get('oauth_token_secret')!,
+        timestamp: Math.floor(clock.ms / 1000),
+      }).header;
+      const response = await fetch(url, { headers: { authorization } });
+      expect(response.status).to.equal(200);
+      expect(((await response.json()) as { data: Record<string, unknown> }).data).to.include({ id: x.users[0].id, confirmed_email: 'ada@example.com' });
+      const bad = await fetch(url, { headers: { authorization: authorization.replace(/oauth_signature="[^"]+"/, 'oauth_signature="AAAA"') } });
+      expect(bad.status).to.equal(401);
+    });
+  });
+});
