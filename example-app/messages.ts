@@ -1,0 +1,50 @@
+/**
+ * The texts the example app shows after an action: sign-in failures, refresh, sign-out.
+ * Framework-neutral, shared by the Express app and the Koa variant.
+ */
+import { XError } from '../lib/errors';
+import type { PageMessage } from './views';
+
+/**
+ * Messages the home page shows for `?notice=<code>`: fixed texts, so nobody can put words of
+ * their own on the page through a link. Used after sign-out, when the session is gone.
+ */
+export const NOTICES: Readonly<Record<string, PageMessage>> = Object.freeze({
+  'signed-out': { kind: 'info', text: 'You are signed out, and X has revoked the token.' },
+  'signed-out-revoke-failed': {
+    kind: 'error',
+    text: 'You are signed out of this app, but X could not revoke the token (the server log says why). You can remove the app\'s access in your X settings under "Connected apps".',
+  },
+  'sign-in-first': { kind: 'info', text: 'Sign in first to see your profile.' },
+});
+
+/** The notice for the home page's `notice` query parameter, if it names one. */
+export function noticeFromQuery(value: unknown): PageMessage | undefined {
+  return typeof value === 'string' && Object.hasOwn(NOTICES, value) ? NOTICES[value] : undefined;
+}
+
+/**
+ * The message for a sign-in that failed without an error: the strategy's `fail()` challenge,
+ * e.g. "Access denied by the user" when the user pressed Cancel on X's consent page.
+ */
+export function signInFailureMessage(info: unknown): PageMessage {
+  const message = typeof info === 'object' && info !== null ? (info as { message?: unknown }).message : undefined;
+  const text = typeof message === 'string' && message !== '' ? message : 'The sign-in with X did not complete. Try again.';
+  return { kind: 'error', text };
+}
+
+/**
+ * The message for an error: passport-x's errors say what happened and what to do, and never
+ * contain a secret, so they are shown as they are; any other error is shown as a generic text
+ * (its message could be anything) and goes to the log only.
+ */
+export function errorMessage(action: string, err: unknown): PageMessage {
+  if (err instanceof XError || err instanceof TypeError) return { kind: 'error', text: `${action} failed: ${err.message}` };
+  return { kind: 'error', text: `${action} failed because of an unexpected error on the server; the server log has the details.` };
+}
+
+/** A log line for an error: passport-x's messages are free of secrets; other errors keep their stack for debugging. */
+export function logLine(action: string, err: unknown): string {
+  if (err instanceof XError) return `[passport-x example] ${action} failed: ${err.name} (${err.code}${err.status !== undefined ? `, HTTP ${err.status}` : ''}): ${err.message}`;
+  return `[passport-x example] ${action} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}

@@ -1,0 +1,98 @@
+/**
+ * `npm start`: runs the example app.
+ *
+ * With no X credentials in the environment, starts the X emulator of passport-x/testing in
+ * this process and signs in there: nothing to register, no internet needed. With X
+ * credentials (see example-app/.env.example), signs in with the real X.
+ * Settings come from the environment, and from a `.env` file in the current directory when
+ * there is one (variables already set win).
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startXEmulator, type XEmulator } from '../lib/testing';
+import { createExampleApp } from './app';
+import { ExampleConfigError, callbackURLs, emulatorConfig, emulatorUserList, readEnvironment, type ExampleConfig } from './config';
+
+function listen(server: Server, port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function fail(message: string): never {
+  console.error(`\npassport-x example: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) {
+    process.loadEnvFile('.env');
+    console.log('passport-x example: read settings from .env');
+  }
+  let plan: ReturnType<typeof readEnvironment>;
+  try {
+    plan = readEnvironment(process.env);
+  } catch (err) {
+    if (err instanceof ExampleConfigError) fail(err.message);
+    throw err;
+  }
+
+  const emulator = plan.mode === 'emulator' ? await startXEmulator({ port: 0, host: '127.0.0.1' }) : undefined;
+
+  const server = createServer();
+  let port: number;
+  try {
+    port = await listen(server, plan.port, plan.host);
+  } catch (err) {
+    await emulator?.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${plan.port} is already in use. Stop what uses it, or pick another port: PORT=3001 npm start`);
+    if (code === 'EACCES') fail(`not allowed to listen on port ${plan.port}. Pick a port above 1023: PORT=3000 npm start`);
+    throw err;
+  }
+
+  // The callback URLs must name the host users browse, or the browser will not send the session cookie back.
+  const config: ExampleConfig = plan.mode === 'x' ? plan.config : emulatorConfig(emulator as XEmulator, `http://localhost:${port}`, plan.sessionSecret);
+  server.on('request', createExampleApp(config));
+
+  const lines = ['', 'passport-x example app', `  Open        ${config.publicURL}`];
+  if (emulator) {
+    lines.push(
+      `  Sign in as  ${emulatorUserList(emulator)}, on the X emulator's consent page`,
+      `  X emulator  ${emulator.url} (in this process: no X account or internet needed)`,
+      '  Real X      set X_CLIENT_ID, X_CONSUMER_KEY, ... as example-app/.env.example shows',
+    );
+    if (plan.mode === 'emulator' && plan.ignored.length > 0) lines.push(`  Ignored     ${plan.ignored.join(', ')} (emulator mode always uses http://localhost:<PORT>)`);
+  } else {
+    const callbacks = callbackURLs(config.publicURL);
+    lines.push(
+      `  X           the real X (${[config.x.oauth2 ? 'OAuth 2.0' : '', config.x.oauth1 ? 'OAuth 1.0a' : ''].filter(Boolean).join(' and ')})`,
+      '  Callback URLs to register in the X developer portal (User authentication settings):',
+      ...(config.x.oauth2 ? [`    ${callbacks.oauth2}`] : []),
+      ...(config.x.oauth1 ? [`    ${callbacks.oauth1}`] : []),
+    );
+    if (new URL(config.publicURL).port !== String(port) && config.publicURL.startsWith('http://localhost')) {
+      lines.push(`  Note        listening on port ${port}, but PUBLIC_URL names another: sign-in only works at the PUBLIC_URL address.`);
+    }
+  }
+  lines.push('', 'Press Ctrl+C to stop.', '');
+  console.log(lines.join('\n'));
+
+  const stop = (): void => {
+    server.close();
+    server.closeAllConnections();
+    void (emulator?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error('passport-x example: failed to start:', err);
+  process.exit(1);
+});

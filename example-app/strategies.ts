@@ -1,0 +1,60 @@
+/**
+ * The example app's two strategies, built from an {@link ExampleConfig}. Framework-neutral:
+ * the Express app registers them on its own Passport instance, the Koa variant on koa-passport's.
+ */
+import { XOAuth1Strategy } from '../lib/oauth1-strategy';
+import { XOAuth2PkceStrategy, type XOAuth2TokenParams } from '../lib/oauth2-strategy';
+import type { XVerifyCallback } from '../lib/passport-base';
+import type { XProfile } from '../lib/profile';
+import { OAUTH2_SCOPES, callbackURLs, type ExampleConfig } from './config';
+import { userFromOAuth1, userFromOAuth2 } from './users';
+
+/** The names the strategies are registered under. */
+export const STRATEGY_NAMES = Object.freeze({ oauth2: 'x-oauth2', oauth1: 'x-oauth1' } as const);
+
+/** The strategies the configuration has credentials for (one or both). */
+export interface ExampleStrategies {
+  oauth2?: XOAuth2PkceStrategy | undefined;
+  oauth1?: XOAuth1Strategy | undefined;
+}
+
+/**
+ * Builds the strategies. Each verify callback turns X's profile and tokens into the session's
+ * user (see users.ts); a real app would find or create its own user record here.
+ */
+export function createStrategies(config: ExampleConfig): ExampleStrategies {
+  const callbacks = callbackURLs(config.publicURL);
+  const { x } = config;
+  const strategies: ExampleStrategies = {};
+  if (x.oauth2) {
+    strategies.oauth2 = new XOAuth2PkceStrategy(
+      {
+        name: STRATEGY_NAMES.oauth2,
+        clientID: x.oauth2.clientID,
+        ...(x.oauth2.clientSecret !== undefined ? { clientSecret: x.oauth2.clientSecret } : {}),
+        callbackURL: callbacks.oauth2,
+        ...(x.baseURL !== undefined ? { baseURL: x.baseURL } : {}),
+        ...(x.authorizationURL !== undefined ? { authorizationURL: x.authorizationURL } : {}),
+        scope: OAUTH2_SCOPES,
+      },
+      (_accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) =>
+        done(null, userFromOAuth2(profile, params.tokenSet)),
+    );
+  }
+  if (x.oauth1) {
+    strategies.oauth1 = new XOAuth1Strategy(
+      {
+        name: STRATEGY_NAMES.oauth1,
+        consumerKey: x.oauth1.consumerKey,
+        consumerSecret: x.oauth1.consumerSecret,
+        callbackURL: callbacks.oauth1,
+        ...(x.baseURL !== undefined ? { baseURL: x.baseURL } : {}),
+      },
+      (token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => done(null, userFromOAuth1(profile, token, tokenSecret)),
+    );
+  }
+  if (!strategies.oauth2 && !strategies.oauth1) {
+    throw new TypeError('The example app needs X credentials for at least one protocol: `x.oauth2` (OAuth 2.0 client) or `x.oauth1` (consumer key and secret).');
+  }
+  return strategies;
+}
