@@ -241,6 +241,49 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<string | unde
   return out;
 }
 
+// Names of fields that carry credentials in X's answers (OAuth 1.0a forms, OAuth 2.0 JSON).
+const CREDENTIAL_FIELD = /^(?!token_type$).*(token|secret|verifier|password)|^code$/i;
+
+/**
+ * Replaces the values of credential fields (`oauth_token_secret`, `access_token`,
+ * `refresh_token`, ...) in a form-encoded or JSON body with `[redacted]`, so that a 2xx answer
+ * attached to an error (X answered, but not as documented) never carries a live credential.
+ */
+export function redactCredentials(body: string): string {
+  const trimmed = body.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const json = JSON.parse(trimmed) as unknown;
+      if (json && typeof json === 'object' && !Array.isArray(json)) {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(json)) out[k] = CREDENTIAL_FIELD.test(k) && v !== null && v !== undefined ? '[redacted]' : v;
+        return JSON.stringify(out);
+      }
+    } catch {
+      /* not JSON: fall through */
+    }
+  }
+  if (/^[^\s<{]*=/.test(trimmed)) {
+    return trimmed
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        const key = eq < 0 ? pair : pair.slice(0, eq);
+        return eq >= 0 && CREDENTIAL_FIELD.test(decodeURIComponentSafe(key)) ? `${key}=[redacted]` : pair;
+      })
+      .join('&');
+  }
+  return body;
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 /** Reads X's `x-rate-limit-*` headers; `undefined` when none is present. */
 export function parseRateLimit(headers: Headers): XRateLimit | undefined {
   const num = (name: string): number | undefined => {

@@ -13,6 +13,7 @@ import {
   redactSecrets,
   type XRawResponse,
 } from '../lib/errors';
+import { redactCredentials } from '../lib/errors';
 
 function answer(status: number, body: string, headers: Record<string, string> = {}): XRawResponse {
   return { status, headers: new Headers(headers), body };
@@ -256,5 +257,23 @@ describe('errors', () => {
       expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': 'many' }))).to.equal(undefined);
       expect(parseRateLimit(new Headers())).to.equal(undefined);
     });
+  });
+});
+
+describe('errors: redactCredentials', () => {
+  it('redacts the credential fields of a form-encoded answer and keeps the rest', () => {
+    expect(redactCredentials('oauth_token=t1&oauth_token_secret=s1&oauth_callback_confirmed=false&user_id=42')).to.equal(
+      'oauth_token=[redacted]&oauth_token_secret=[redacted]&oauth_callback_confirmed=false&user_id=42',
+    );
+  });
+
+  it('redacts the credential fields of a JSON answer and keeps the rest', () => {
+    const out = JSON.parse(redactCredentials('{"token_type":"mac","access_token":"a1","refresh_token":"r1","expires_in":7200,"scope":"users.read"}'));
+    expect(out).to.deep.equal({ token_type: 'mac', access_token: '[redacted]', refresh_token: '[redacted]', expires_in: 7200, scope: 'users.read' });
+  });
+
+  it('leaves text and HTML alone', () => {
+    expect(redactCredentials('<html>oops</html>')).to.equal('<html>oops</html>');
+    expect(redactCredentials('Service Unavailable')).to.equal('Service Unavailable');
   });
 });

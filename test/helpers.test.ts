@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { expectNoSecrets, rejectionOf } from './support/assertions';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XErrorCode, XOAuthError, XRateLimitError, XRequestError } from '../lib/errors';
@@ -49,26 +50,7 @@ function recordAnd(seen: Seen[], status: number, body: string | Record<string, u
   };
 }
 
-/** Rejection of `promise`, failing the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
-/** Every way an error may end up in a log: none may show a secret, in any spelling X could echo it. */
-function expectNoSecrets(err: unknown, secrets: string[]): void {
-  const views = [(err as Error).message, String(err), JSON.stringify(err), inspect(err, { depth: 10 })];
-  for (const secret of secrets) {
-    for (const spelling of new Set([secret, decodeURIComponent(secret)])) {
-      for (const view of views) expect(view, `secret ${spelling} in error`).to.not.include(spelling);
-    }
-  }
-}
 
 /** A fetch that counts its calls and passes them on to the global one (and so to nock). */
 function countingFetch(): { fetch: typeof fetch; calls: () => number } {

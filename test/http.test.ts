@@ -3,21 +3,13 @@ import nock from 'nock';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { XAPIError, XErrorCode, XOAuthError, XRequestError, type XRawResponse } from '../lib/errors';
+import { XAPIError, XErrorCode, XOAuthError, XRequestError, redactCredentials, type XRawResponse } from '../lib/errors';
+import { rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
 import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, callbackify, invalidResponse, parseJSONObject, resolveTimeout, sendToX, type XHttpRequest } from '../lib/http';
 
 const BASE = 'https://api.x.com';
 
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
 function post(path: string, extra: Partial<XHttpRequest> = {}): XHttpRequest {
   return { method: 'POST', url: `${BASE}${path}`, body: 'a=1', operation: 'do a test call', ...extra };
@@ -375,7 +367,9 @@ describe('http: parseJSONObject and invalidResponse', () => {
       expect((thrown as Error).message).to.equal(
         `X answered the request to get a token with ${says}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
       );
-      expect((thrown as XRequestError).response?.body).to.equal(body);
+      // The answer is attached, with any credential in it redacted (X answered 2xx: it may be live).
+      expect((thrown as XRequestError).response?.body).to.equal(redactCredentials(body));
+      expect((thrown as XRequestError).response?.body).to.not.include('secret-token-value');
     });
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import { expectNoSecrets } from './support/assertions';
 import nock from 'nock';
-import { inspect } from 'node:util';
 import { XAPIError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
 import { XOAuth1Strategy, type XOAuth1StrategyOptions, type XOAuth1StrategyOptionsBase } from '../lib/oauth1-strategy';
 import type { XProfile } from '../lib/profile';
@@ -19,6 +19,7 @@ const ACCESS_TOKEN = '42-access-token-value';
 const ACCESS_SECRET = 'as-access-secret-value';
 const CALLBACK = 'http://localhost:3000/auth/x/callback';
 const SECRETS = [CONSUMER_SECRET, REQUEST_SECRET, VERIFIER, ACCESS_SECRET];
+const assertNoSecret = (err: unknown): void => expectNoSecrets(err, SECRETS);
 const known = { consumers: { [CONSUMER_KEY]: CONSUMER_SECRET }, tokens: { [REQUEST_TOKEN]: REQUEST_SECRET, [ACCESS_TOKEN]: ACCESS_SECRET } };
 // X sends id as a JSON number too big for JS (it arrives rounded); id_str is exact.
 const USER_JSON = '{"id":1234567890123456789,"id_str":"1234567890123456789","screen_name":"xdev","name":"X Dev","profile_image_url_https":"https://pbs.twimg.com/p.jpg"}';
@@ -61,10 +62,6 @@ function profileScope(log: SignedRequestRecord[] = [], query: Record<string, str
     .reply(signedReply(X, known, [200, USER_JSON, { 'content-type': 'application/json', 'x-access-level': 'read-write' }], log));
 }
 
-function assertNoSecret(err: unknown): void {
-  const texts = [String(err), (err as Error).message, JSON.stringify(err), inspect(err, { depth: 5 }), String((err as Error).cause ?? '')];
-  for (const secret of SECRETS) for (const text of texts) expect(text).to.not.include(secret);
-}
 
 describe('XOAuth1Strategy', () => {
   describe('construction', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { expectNoSecrets } from './support/assertions';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
@@ -112,19 +113,8 @@ function usersMeScope(fields = DEFAULT_FIELDS, data: Record<string, unknown> = U
 }
 
 const SECRETS = [CLIENT_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
+const assertNoSecret = (err: unknown, extra: string[] = []): void => expectNoSecrets(err, [...SECRETS, ...extra]);
 
-function assertNoSecret(err: unknown, extra: string[] = []): void {
-  const texts = [
-    String(err),
-    (err as Error).message,
-    JSON.stringify(err),
-    inspect(err, { depth: 10 }),
-    // showHidden also prints the non-enumerable `response` (X's answer, already redacted).
-    inspect(err, { depth: 10, showHidden: true }),
-    String((err as Error).cause ?? ''),
-  ];
-  for (const secret of [...SECRETS, ...extra]) for (const text of texts) expect(text).to.not.include(secret);
-}
 
 describe('XOAuth2PkceStrategy', () => {
   describe('construction', () => {

@@ -65,8 +65,13 @@ function listOf(session: Record<string, unknown>, key: string): PendingEntry[] {
 }
 
 function save(session: Record<string, unknown>, key: string, list: PendingEntry[]): void {
-  if (list.length === 0) delete session[key];
-  else session[key] = { pending: list };
+  if (list.length === 0) {
+    // Assign before deleting: @fastify/secure-session's session is a Proxy whose `delete` does nothing.
+    session[key] = undefined;
+    delete session[key];
+  } else {
+    session[key] = { pending: list };
+  }
 }
 
 /** Adds an entry, dropping expired ones and the oldest beyond `max`. */
@@ -114,7 +119,7 @@ export function pendingMissMessage(miss: PendingMiss, what: string): string {
     case 'none':
       return (
         `This X sign-in callback matches no sign-in started in this browser session (no pending ${what} in the session). ` +
-        'Likely causes: the sign-in started on another host than the callback URL (e.g. localhost and 127.0.0.1), so the browser did not send the session cookie; ' +
+        'If this callback was already used (a reload or the back button), simply sign in again. Otherwise, likely causes: the sign-in started on another host than the callback URL (e.g. localhost and 127.0.0.1), so the browser did not send the session cookie; ' +
         'the session was not saved before the redirect to X; several app instances without a shared session store; ' +
         'or a Secure session cookie on plain http. Fix: browse the app on the callback URL\'s host, use a shared session store, and mark the cookie Secure only behind https. Then sign in again.'
       );

@@ -1,0 +1,366 @@
+/**
+ * The example app on Koa 2: koa-session, @koa/router and koa-passport, with both passport-x
+ * strategies, unchanged. The same pages, routes and texts as the Express app (app.ts); it reuses
+ * its configuration, strategies, users, messages and views.
+ *
+ * `createKoaExampleApp(config)` builds the app and nothing else: it does not listen and reads no
+ * environment variable, and it registers the strategies on its own `KoaPassport` instance, so
+ * several apps can live in one process (e.g. in tests). Serve it with
+ * `http.createServer(app.callback()).listen(port)`.
+ *
+ * Run directly (`npx tsx example-app/koa.ts`), it starts as `npm start` does the Express app:
+ * with the environment of example-app/config.ts, and the X emulator when no X credentials are set.
+ *
+ * In your own app, import from `passport-x` instead of `../lib/...`.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
+import session from 'koa-session';
+import { startXEmulator } from '../lib/testing';
+import { ExampleConfigError, emulatorConfig, normalizePublicURL, readEnvironment, type ExampleConfig } from './config';
+import { errorMessage, logLine, noticeFromQuery, signInFailureMessage } from './messages';
+import { STRATEGY_NAMES, createStrategies } from './strategies';
+import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
+import { CONTENT_SECURITY_POLICY, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
+
+/** The parts of koa-passport's `KoaPassport` (passport's Authenticator with Koa middleware) this app uses; koa-passport ships no types. */
+interface KoaPassportInstance {
+  use(strategy: { name?: string | undefined; authenticate(req: never, options?: never): void }): this;
+  serializeUser(fn: (user: unknown, done: (err: unknown, stored?: unknown) => void) => void): void;
+  deserializeUser(fn: (stored: unknown, done: (err: unknown, user?: unknown) => void) => void): void;
+  initialize(): Koa.Middleware;
+  session(): Koa.Middleware;
+  authenticate(name: string, callback?: (err: unknown, user: unknown, info: unknown) => unknown): Koa.Middleware;
+}
+
+// `new KoaPassport()` is passport's Authenticator bound to Koa: one per app, no process-wide singleton.
+const { KoaPassport } = require('koa-passport') as { KoaPassport: new () => KoaPassportInstance };
+
+/** What koa-passport adds to Koa's context. */
+interface PassportContext {
+  login(user: unknown, options?: { keepSessionInfo?: boolean }): Promise<void>;
+  logout(): Promise<void>;
+}
+
+/** Koa's context with koa-passport's additions (set by `passport.initialize()`). */
+function withPassport(ctx: Koa.Context): PassportContext {
+  return ctx as unknown as PassportContext;
+}
+
+/** A koa-session external store (koa-session calls these; each must return a promise). */
+export interface KoaSessionStore {
+  get(key: string, maxAge: number, options: { rolling: boolean; ctx?: unknown }): Promise<unknown>;
+  set(key: string, session: unknown, maxAge: number, options: { rolling: boolean; changed: boolean; ctx?: unknown }): Promise<void>;
+  destroy(key: string, options: { ctx?: unknown }): Promise<void>;
+}
+
+/** The Koa app's configuration: the Express app's, with a koa-session store instead of an express-session one. */
+export interface KoaExampleConfig extends Omit<ExampleConfig, 'sessionStore'> {
+  /**
+   * Where sessions live (default: this process's memory, see {@link createMemorySessionStore}).
+   * The cookie holds only the session's ID: the session keeps the user's tokens, which must not
+   * travel to the browser. Several instances need a shared store (e.g. Redis).
+   */
+  sessionStore?: KoaSessionStore | undefined;
+}
+
+/** The session cookie's name (the same as the Express app's; signed, with a `.sig` companion cookie). */
+export const KOA_SESSION_COOKIE_NAME = 'passport-x-example.sid';
+
+/** How long a session lives: one day, as koa-session's default. */
+const SESSION_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** The largest form body accepted (the profile page's forms carry one token). */
+const FORM_LIMIT_BYTES = 4 * 1024;
+
+/**
+ * An in-memory koa-session store for one process: sessions expire after their `maxAge`.
+ * Closures, not `this`: koa-session calls the methods detached from the store object.
+ */
+export function createMemorySessionStore(now: () => number = Date.now): KoaSessionStore {
+  const sessions = new Map<string, { data: string; expiresAt: number }>();
+  return {
+    async get(key) {
+      const entry = sessions.get(key);
+      if (!entry) return undefined;
+      if (entry.expiresAt <= now()) {
+        sessions.delete(key);
+        return undefined;
+      }
+      // Stored as JSON, as a shared store would: nothing but data survives between requests.
+      return JSON.parse(entry.data) as unknown;
+    },
+    async set(key, value, maxAge) {
+      const time = now();
+      for (const [id, entry] of sessions) if (entry.expiresAt <= time) sessions.delete(id);
+      sessions.set(key, { data: JSON.stringify(value), expiresAt: time + maxAge });
+    },
+    async destroy(key) {
+      sessions.delete(key);
+    },
+  };
+}
+
+/** What the app keeps in the session besides Passport's user (as in app.ts). */
+interface ExampleSessionFields {
+  flash?: PageMessage[];
+  csrfToken?: string;
+}
+
+function sessionFields(ctx: Koa.Context): ExampleSessionFields {
+  return (ctx.session ?? {}) as ExampleSessionFields;
+}
+
+function addFlash(ctx: Koa.Context, message: PageMessage): void {
+  const fields = sessionFields(ctx);
+  fields.flash = [...(fields.flash ?? []), message];
+}
+
+function takeFlash(ctx: Koa.Context): PageMessage[] {
+  const fields = sessionFields(ctx);
+  const messages = fields.flash ?? [];
+  if (fields.flash) delete fields.flash;
+  return messages;
+}
+
+function currentUser(ctx: Koa.Context): ExampleUser | undefined {
+  const user: unknown = ctx.state.user;
+  return isExampleUser(user) ? user : undefined;
+}
+
+function csrfToken(ctx: Koa.Context): string {
+  const fields = sessionFields(ctx);
+  fields.csrfToken ??= randomBytes(24).toString('base64url');
+  return fields.csrfToken;
+}
+
+function validCsrfToken(ctx: Koa.Context, form: URLSearchParams): boolean {
+  const expected = sessionFields(ctx).csrfToken;
+  const given = form.get('_csrf');
+  if (typeof expected !== 'string' || given === null) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function sendPage(ctx: Koa.Context, html: string, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = html;
+}
+
+/** A 303 redirect: after a form post, the browser GETs the next page. */
+function seeOther(ctx: Koa.Context, location: string): void {
+  ctx.status = 303;
+  ctx.redirect(location);
+}
+
+/** Reads an `application/x-www-form-urlencoded` body of at most {@link FORM_LIMIT_BYTES} (Koa parses no body itself). */
+async function readForm(ctx: Koa.Context): Promise<URLSearchParams> {
+  if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > FORM_LIMIT_BYTES) ctx.throw(413, 'The form is larger than this app accepts.');
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/**
+ * Builds the Koa example app from `config`.
+ *
+ * @example
+ * ```ts
+ * const app = createKoaExampleApp({
+ *   publicURL: 'http://localhost:3000',
+ *   sessionSecret: process.env.SESSION_SECRET!,
+ *   x: { oauth2: { clientID: process.env.X_CLIENT_ID! } },
+ * });
+ * http.createServer(app.callback()).listen(3000);
+ * ```
+ */
+export function createKoaExampleApp(config: KoaExampleConfig): Koa {
+  const publicURL = normalizePublicURL(config.publicURL);
+  const log = config.log ?? ((line: string) => console.error(line));
+  const { x } = config;
+  const strategies = createStrategies({ ...config, sessionStore: undefined, publicURL });
+
+  const passport = new KoaPassport();
+  if (strategies.oauth2) passport.use(strategies.oauth2);
+  if (strategies.oauth1) passport.use(strategies.oauth1);
+  // As in app.ts: the whole user lives in the server-side session.
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((stored, done) => done(null, isExampleUser(stored) ? stored : false));
+
+  const app = new Koa({ keys: [config.sessionSecret], proxy: config.trustProxy === true });
+  const secure = publicURL.startsWith('https:');
+
+  // Errors first, so it catches what everything after it throws.
+  app.use(async (ctx, next) => {
+    ctx.set({
+      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+    });
+    try {
+      await next();
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      if (status === 413) return sendPage(ctx, errorPage(413, 'The form is larger than this app accepts.'), 413);
+      log(logLine('Handling a request', err));
+      sendPage(ctx, errorPage(500, 'The server failed to handle this request; its log has the details.'), 500);
+    }
+  });
+  app.use(
+    session(
+      {
+        key: KOA_SESSION_COOKIE_NAME,
+        maxAge: SESSION_MAX_AGE_MS,
+        httpOnly: true,
+        signed: true,
+        // Lax, not Strict: the callback from X is a cross-site top-level navigation that must carry the cookie.
+        sameSite: 'lax',
+        secure,
+        store: config.sessionStore ?? createMemorySessionStore(),
+      },
+      app,
+    ),
+  );
+  app.use(passport.initialize());
+  app.use(passport.session());
+
+  const router = new Router();
+
+  router.get(ROUTES.home, (ctx) => {
+    const user = currentUser(ctx);
+    const notice = noticeFromQuery(ctx.query.notice);
+    sendPage(
+      ctx,
+      homePage({
+        messages: [...(notice ? [notice] : []), ...takeFlash(ctx)],
+        methods: { oauth2: !!strategies.oauth2, oauth1: !!strategies.oauth1 },
+        signedInAs: user ? { name: user.name, username: user.username } : undefined,
+        notice: config.notice,
+      }),
+    );
+  });
+
+  /** The callback leg: sign the user in, or back to the home page with a message saying why not. */
+  const callback =
+    (name: string): Koa.Middleware =>
+    (ctx, next) =>
+      passport.authenticate(name, async (err, user, info) => {
+        if (err) {
+          log(logLine(`Sign-in with ${name}`, err));
+          addFlash(ctx, errorMessage('Sign-in with X', err));
+          return ctx.redirect(ROUTES.home);
+        }
+        if (!user) {
+          addFlash(ctx, signInFailureMessage(info));
+          return ctx.redirect(ROUTES.home);
+        }
+        await withPassport(ctx).login(user);
+        ctx.redirect(ROUTES.profile);
+      })(ctx, next);
+
+  if (strategies.oauth2) {
+    router.get(ROUTES.oauth2Start, passport.authenticate(STRATEGY_NAMES.oauth2));
+    router.get(ROUTES.oauth2Callback, callback(STRATEGY_NAMES.oauth2));
+  }
+  if (strategies.oauth1) {
+    router.get(ROUTES.oauth1Start, passport.authenticate(STRATEGY_NAMES.oauth1));
+    router.get(ROUTES.oauth1Callback, callback(STRATEGY_NAMES.oauth1));
+  }
+
+  router.get(ROUTES.profile, (ctx) => {
+    const user = currentUser(ctx);
+    if (!user) return ctx.redirect(`${ROUTES.home}?notice=sign-in-first`);
+    sendPage(ctx, profilePage({ user: profileSummary(user), messages: takeFlash(ctx), csrfToken: csrfToken(ctx), now: new Date() }));
+  });
+
+  /** The profile page's forms: a signed-in user and this session's form token, else 403. */
+  const signedInForm: Koa.Middleware = async (ctx, next) => {
+    if (!currentUser(ctx)) return seeOther(ctx, `${ROUTES.home}?notice=sign-in-first`);
+    if (!validCsrfToken(ctx, await readForm(ctx))) {
+      return sendPage(ctx, errorPage(403, 'This form has expired or did not come from this app. Go back to your profile and try again.'), 403);
+    }
+    await next();
+  };
+
+  router.post(ROUTES.refresh, signedInForm, async (ctx) => {
+    const user = currentUser(ctx)!;
+    let refreshed: ExampleUser;
+    try {
+      refreshed = await refreshUserTokens(x, user);
+    } catch (err) {
+      log(logLine('Refreshing the access token', err));
+      addFlash(ctx, errorMessage('Refreshing the access token', err));
+      return seeOther(ctx, ROUTES.profile);
+    }
+    await withPassport(ctx).login(refreshed, { keepSessionInfo: true });
+    addFlash(ctx, { kind: 'info', text: 'X issued a new access token (and a new refresh token).' });
+    seeOther(ctx, ROUTES.profile);
+  });
+
+  router.post(ROUTES.logout, signedInForm, async (ctx) => {
+    const user = currentUser(ctx)!;
+    let notice = 'signed-out';
+    try {
+      await revokeUserTokens(x, user);
+    } catch (err) {
+      log(logLine('Revoking the token on sign-out', err));
+      notice = 'signed-out-revoke-failed';
+    }
+    await withPassport(ctx).logout();
+    // Drops the session from the store and expires the cookie.
+    ctx.session = null;
+    seeOther(ctx, `${ROUTES.home}?notice=${notice}`);
+  });
+
+  app.use(router.routes());
+  app.use((ctx) => sendPage(ctx, errorPage(404, 'There is no page at this address.'), 404));
+  return app;
+}
+
+/** `npx tsx example-app/koa.ts`: reads the environment as server.ts does, and listens. */
+async function main(): Promise<void> {
+  let plan: ReturnType<typeof readEnvironment>;
+  try {
+    plan = readEnvironment(process.env);
+  } catch (err) {
+    if (!(err instanceof ExampleConfigError)) throw err;
+    console.error(`\npassport-x Koa example: ${err.message}\n`);
+    process.exit(1);
+  }
+  const emulator = plan.mode === 'emulator' ? await startXEmulator({ port: 0, host: '127.0.0.1' }) : undefined;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(plan.port, plan.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  // The emulator mode's callback URLs name localhost: browse the app there, or the session cookie does not come back.
+  const config = plan.mode === 'x' ? plan.config : emulatorConfig(emulator!, `http://localhost:${port}`, plan.sessionSecret);
+  server.on('request', createKoaExampleApp({ ...config, sessionStore: undefined }).callback());
+  console.log(`\npassport-x example app (Koa)\n  Open        ${config.publicURL}\n${emulator ? `  X emulator  ${emulator.url}\n` : ''}\nPress Ctrl+C to stop.\n`);
+  const stop = (): void => {
+    server.close();
+    server.closeAllConnections();
+    void (emulator?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error('passport-x Koa example: failed to start:', err);
+    process.exit(1);
+  });
+}
