@@ -1,4 +1,4 @@
-// A minimal stand-in for X's OAuth 1.0a endpoints, for the benchmark only: it answers at once,
+// A minimal stand-in for X's sign-in endpoints (OAuth 1.0a and 2.0), for the benchmark only: it answers at once,
 // checks nothing, and counts the TCP connections clients open. Run in its own process so its
 // CPU is not counted against the client being measured. Prints its port, then serves until killed.
 import { createServer } from 'node:http';
@@ -20,6 +20,14 @@ const server = createServer((req, res) => {
     if (path === '/oauth/access_token') {
       res.setHeader('content-type', 'application/x-www-form-urlencoded');
       return res.end('oauth_token=1-at&oauth_token_secret=as&user_id=1&screen_name=bench');
+    }
+    if (path === '/2/oauth2/token') {
+      res.setHeader('content-type', 'application/json');
+      return res.end('{"token_type":"bearer","expires_in":7200,"access_token":"bench-access","scope":"tweet.read users.read","refresh_token":"bench-refresh"}');
+    }
+    if (path === '/2/users/me') {
+      res.setHeader('content-type', 'application/json');
+      return res.end('{"data":{"id":"1","name":"Bench","username":"bench","profile_image_url":"https://pbs.twimg.com/b.jpg"}}');
     }
     if (path === '/1.1/account/verify_credentials.json') {
       res.setHeader('content-type', 'application/json');

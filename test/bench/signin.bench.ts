@@ -1,8 +1,10 @@
-// `npm run bench`: what a sign-in through XOAuth1Strategy costs next to a bare client making
-// the same three requests to X (request token, access token, verify_credentials), and how
-// many connections each opens once warm. X is a minimal local stand-in in its own process,
-// so only the client's CPU is measured. The bar: at most 10% more CPU than the bare client,
-// and no new connection to X once warm. Exits non-zero when either is missed.
+// `npm run bench`: what a sign-in through each strategy costs next to a bare client making the
+// same requests to X with fetch, and how many connections each opens once warm.
+//   OAuth 1.0a: request token, access token, verify_credentials (three signed requests).
+//   OAuth 2.0:  token exchange, users/me (the redirect leg makes no request).
+// X is a minimal local stand-in in its own process, so only the client's CPU is measured.
+// The bar: at most 10% more CPU than the bare client, and no new connection to X once warm.
+// Exits non-zero when either is missed.
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -11,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fakeRequest, runStrategy } from '../support/passport-harness';
 
 // The shipped build, as users run it.
-const { XOAuth1Strategy } = require(resolve(__dirname, '../../dist/index.js')) as typeof import('../../lib/index');
+const { XOAuth1Strategy, XOAuth2PkceStrategy } = require(resolve(__dirname, '../../dist/index.js')) as typeof import('../../lib/index');
 const StockOAuthStrategy = require('passport-oauth1').Strategy;
 
 const SIGN_INS = Number(process.env.BENCH_SIGN_INS ?? 300);
@@ -20,7 +22,7 @@ const KEY = 'bench-consumer-key';
 const SECRET = 'bench-consumer-secret';
 const CALLBACK = 'http://localhost:3000/auth/x/callback';
 
-// ------------------------------------------------------------ the bare client
+// ------------------------------------------------------------ the bare clients
 const enc = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 function authorization(method: string, url: string, extra: Record<string, string>, tokenSecret = ''): string {
   const u = new URL(url);
@@ -38,7 +40,7 @@ function authorization(method: string, url: string, extra: Record<string, string
   return `OAuth ${Object.entries(oauth).map(([k, v]) => `${enc(k)}="${enc(v)}"`).join(', ')}`;
 }
 
-async function bareSignIn(base: string): Promise<void> {
+async function bareOAuth1SignIn(base: string): Promise<void> {
   const rtURL = `${base}/oauth/request_token`;
   const rt = new URLSearchParams(await (await fetch(rtURL, { method: 'POST', headers: { authorization: authorization('POST', rtURL, { oauth_callback: CALLBACK }) } })).text());
   const atURL = `${base}/oauth/access_token`;
@@ -50,14 +52,29 @@ async function bareSignIn(base: string): Promise<void> {
   if (!user.id_str) throw new Error('bare client: no user');
 }
 
+async function bareOAuth2SignIn(base: string): Promise<void> {
+  const body = new URLSearchParams({ grant_type: 'authorization_code', code: 'c', redirect_uri: CALLBACK, code_verifier: 'v'.repeat(43), client_id: KEY }).toString();
+  const tokens = JSON.parse(
+    await (
+      await fetch(`${base}/2/oauth2/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      })
+    ).text(),
+  );
+  const me = JSON.parse(await (await fetch(`${base}/2/users/me?user.fields=id,name,username,profile_image_url`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).text());
+  if (!me.data?.id) throw new Error('bare client: no user');
+}
+
 // ------------------------------------------------------------ passport-x
-function strategySignIn(strategy: { authenticate: unknown; name: string }) {
+type Runnable = Parameters<typeof runStrategy>[0];
+function strategySignIn(strategy: Runnable, callbackQuery: (redirect: URL) => Record<string, string>) {
   return async (): Promise<void> => {
     const session: Record<string, unknown> = {};
-    const started = await runStrategy(strategy as never, fakeRequest({ session, headers: { host: 'localhost:3000' } }));
+    const started = await runStrategy(strategy, fakeRequest({ session, headers: { host: 'localhost:3000' } }));
     if (started.type !== 'redirect') throw new Error(`sign-in start: ${started.type} ${started.error?.message ?? ''}`);
-    const token = new URL(started.url!).searchParams.get('oauth_token')!;
-    const done = await runStrategy(strategy as never, fakeRequest({ session, query: { oauth_token: token, oauth_verifier: 'v' }, headers: { host: 'localhost:3000' } }));
+    const done = await runStrategy(strategy, fakeRequest({ session, query: callbackQuery(new URL(started.url!)), headers: { host: 'localhost:3000' } }));
     if (done.type !== 'success') throw new Error(`sign-in callback: ${done.type} ${done.error?.message ?? ''}`);
   };
 }
@@ -70,6 +87,7 @@ async function cpuOf(n: number, signIn: () => Promise<void>): Promise<number> {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (us: number): string => `${(us / 1000).toFixed(3)} ms`;
 
 async function main(): Promise<void> {
   const server = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'fake-x-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -78,26 +96,52 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${portLine.trim()}`;
     const connections = async (): Promise<number> => (JSON.parse(await (await fetch(`${base}/stats`)).text()) as { connections: number }).connections;
 
-    const strategy = new XOAuth1Strategy({ consumerKey: KEY, consumerSecret: SECRET, callbackURL: CALLBACK, baseURL: base }, (_t, _s, profile, done) => done(null, profile));
-    const passportX = strategySignIn(strategy);
-    const bare = (): Promise<void> => bareSignIn(base);
+    const oauth1 = new XOAuth1Strategy({ consumerKey: KEY, consumerSecret: SECRET, callbackURL: CALLBACK, baseURL: base }, (_t, _s, profile, done) => done(null, profile));
+    const oauth2 = new XOAuth2PkceStrategy(
+      { clientID: KEY, clientSecret: SECRET, callbackURL: CALLBACK, baseURL: base, authorizationURL: `${base}/i/oauth2/authorize`, userFields: ['id', 'name', 'username', 'profile_image_url'] },
+      (_a, _r, profile, done) => done(null, profile),
+    );
+    const scenarios = [
+      {
+        name: 'OAuth 1.0a',
+        passportX: strategySignIn(oauth1, (u) => ({ oauth_token: u.searchParams.get('oauth_token')!, oauth_verifier: 'v' })),
+        bare: (): Promise<void> => bareOAuth1SignIn(base),
+      },
+      {
+        name: 'OAuth 2.0',
+        passportX: strategySignIn(oauth2, (u) => ({ code: 'c', state: u.searchParams.get('state')! })),
+        bare: (): Promise<void> => bareOAuth2SignIn(base),
+      },
+    ];
 
-    // Warm up both (JIT, connection pool), then alternate rounds so drift hits both alike.
-    await cpuOf(100, passportX);
-    await cpuOf(100, bare);
-    const connectionsWarm = await connections();
-    const ratios: number[] = [];
-    const xs: number[] = [];
-    const bs: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const b = await cpuOf(SIGN_INS, bare);
-      const x = await cpuOf(SIGN_INS, passportX);
-      bs.push(b);
-      xs.push(x);
-      ratios.push(x / b);
+    let ok = true;
+    const rows: Array<[string, string]> = [];
+    for (const scenario of scenarios) {
+      // Warm up both (JIT, connection pools), then alternate rounds so drift hits both alike.
+      await cpuOf(100, scenario.passportX);
+      await cpuOf(100, scenario.bare);
+      const warm = await connections();
+      const xs: number[] = [];
+      const bs: number[] = [];
+      const ratios: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const b = await cpuOf(SIGN_INS, scenario.bare);
+        const x = await cpuOf(SIGN_INS, scenario.passportX);
+        bs.push(b);
+        xs.push(x);
+        ratios.push(x / b);
+      }
+      // /stats itself opens no connection: fetch reuses its pooled one.
+      const opened = (await connections()) - warm;
+      const ratio = median(ratios);
+      ok &&= ratio <= 1.1 && opened === 0;
+      rows.push(
+        [`${scenario.name}: bare fetch client, CPU per sign-in`, ms(median(bs))],
+        [`${scenario.name}: passport-x, CPU per sign-in`, ms(median(xs))],
+        [`${scenario.name}: passport-x / bare (median of ${ROUNDS} rounds)`, `${ratio.toFixed(3)} (bar: <= 1.100)`],
+        [`${scenario.name}: new connections over ${ROUNDS * SIGN_INS * 2} warm sign-ins`, `${opened} (bar: 0)`],
+      );
     }
-    // /stats itself opens no connection: fetch reuses the pooled one.
-    const newConnections = (await connections()) - connectionsWarm;
 
     // For comparison: stock passport-oauth1 (the `oauth` package sends Connection: close).
     const stock = new StockOAuthStrategy(
@@ -105,19 +149,10 @@ async function main(): Promise<void> {
       (_t: string, _s: string, profile: unknown, done: (e: null, u: unknown) => void) => done(null, profile ?? {}),
     );
     const stockBefore = await connections();
-    await cpuOf(20, strategySignIn(stock));
-    const stockPerSignIn = ((await connections()) - stockBefore) / 20;
+    await cpuOf(20, strategySignIn(stock, (u) => ({ oauth_token: u.searchParams.get('oauth_token')!, oauth_verifier: 'v' })));
+    rows.push(['stock passport-oauth1: new connections per sign-in (2 requests)', String(((await connections()) - stockBefore) / 20)]);
 
-    const ratio = median(ratios);
-    const rows: Array<[string, string]> = [
-      ['bare client (fetch + HMAC-SHA1), CPU per sign-in', `${(median(bs) / 1000).toFixed(3)} ms`],
-      ['passport-x XOAuth1Strategy, CPU per sign-in', `${(median(xs) / 1000).toFixed(3)} ms`],
-      ['passport-x / bare (median of rounds)', `${ratio.toFixed(3)} (bar: <= 1.100)`],
-      [`new connections to X over ${ROUNDS * SIGN_INS * 2} warm sign-ins`, `${newConnections} (bar: 0)`],
-      ['stock passport-oauth1: connections per sign-in (2 requests)', `${stockPerSignIn}`],
-    ];
-    for (const [k, v] of rows) console.log(`${k.padEnd(62)} ${v}`);
-    const ok = ratio <= 1.1 && newConnections === 0;
+    for (const [k, v] of rows) console.log(`${k.padEnd(66)} ${v}`);
     console.log(ok ? 'bench: PASS' : 'bench: FAIL');
     process.exitCode = ok ? 0 : 1;
   } finally {
