@@ -54,12 +54,10 @@ export function resolveTimeout(timeoutMs: number | undefined, name = 'timeoutMs'
 }
 
 async function readCapped(response: Response): Promise<string> {
+  // content-length counts the bytes on the wire; fetch may decompress them, so it only rules
+  // out an answer early, and the decoded body is counted as it is read.
   const declared = response.headers.get('content-length');
-  if (declared !== null && Number(declared) <= MAX_RESPONSE_BYTES) {
-    // A declared length is enforced by the HTTP parser: the body cannot outgrow it.
-    return response.text();
-  }
-  if (declared !== null) {
+  if (declared !== null && Number(declared) > MAX_RESPONSE_BYTES) {
     await response.body?.cancel();
     throw new RangeError('too large');
   }
@@ -130,8 +128,9 @@ function exchange(url: URL, method: string, headers: Record<string, string>, bod
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       // X (or a proxy) may close an idle kept-alive connection just as it is reused: retry once on a
-      // fresh one, as Node's docs advise. Only when nothing was answered, so X saw nothing.
-      if (mayRetry && !answered && req.reusedSocket && err.code === 'ECONNRESET' && !signal.aborted) {
+      // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
+      // reached X before the reset, and sending it twice could burn a single-use code or token.
+      if (mayRetry && method === 'GET' && !answered && req.reusedSocket && err.code === 'ECONNRESET' && !signal.aborted) {
         exchange(url, method, headers, body, signal, false).then(resolve, reject);
         return;
       }
@@ -253,6 +252,18 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
     `X answered the request to ${operation} with ${what}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
     // X answered 2xx, so the body may hold live credentials: attach it with them redacted.
     { status: raw.status, response: { ...raw, body: redactCredentials(raw.body) }, cause },
+  );
+}
+
+/**
+ * Hands a promise's outcome to passport's callback-style code, outside the promise chain: a throw
+ * in the callback then surfaces as an ordinary exception instead of an unhandled rejection that
+ * would leave the request hanging.
+ */
+export function settle<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (err: Error) => void): void {
+  promise.then(
+    (value) => process.nextTick(onValue, value),
+    (err: unknown) => process.nextTick(onError, err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err))),
   );
 }
 

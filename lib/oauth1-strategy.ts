@@ -6,7 +6,7 @@
  */
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { XError } from './errors';
-import { resolveTimeout, type XHttpOptions } from './http';
+import { resolveTimeout, settle, type XHttpOptions } from './http';
 import type { OAuth1StrategyBase, OAuth1StrategyConstructor, XAuthenticateOptions, XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
@@ -16,7 +16,9 @@ const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Stra
 
 /** The parameters of X's access-token answer, passed to a 5- or 6-argument verify callback. */
 export interface XOAuth1TokenParams {
+  /** The access token (also the verify callback's `token`). */
   oauth_token: string;
+  /** The access token's secret (also the verify callback's `tokenSecret`). */
   oauth_token_secret: string;
   /** The user's ID. */
   user_id?: string;
@@ -146,8 +148,8 @@ function requireOption(options: Record<string, unknown>, name: string, strategy:
  * ```
  */
 export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase {
-  private readonly xOptions: Readonly<XOAuth1StrategyOptionsBase>;
-  private readonly consumer: OAuth1Consumer;
+  private readonly xOptions: Readonly<Omit<XOAuth1StrategyOptionsBase, 'consumerSecret'>>;
+  declare private readonly consumer: OAuth1Consumer;
   private readonly http: XHttpOptions;
   /** verify_credentials with its query, fixed at construction. */
   private readonly profileURL: string;
@@ -197,8 +199,11 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       verify,
     );
     this.name = options.name ?? 'x-oauth1';
-    this.xOptions = { ...options };
-    this.consumer = { consumerKey: options.consumerKey, consumerSecret: options.consumerSecret };
+    // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy):
+    // non-enumerable here, and not copied into xOptions.
+    const { consumerSecret: _secret, ...rest } = options;
+    this.xOptions = rest;
+    Object.defineProperty(this, 'consumer', { value: { consumerKey: options.consumerKey, consumerSecret: options.consumerSecret }, enumerable: false });
     this.http = { timeoutMs, fetch: options.fetch };
     const profileURL = new URL(options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.verifyCredentials);
     profileURL.searchParams.set('include_email', options.includeEmail ? 'true' : 'false');
@@ -209,17 +214,21 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
 
     // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
     const client = (this as unknown as { _oauth: OAuthClientLike })._oauth;
+    // The `oauth` client keeps its own copy of the secret: hide it too (it never signs anything now).
+    Object.defineProperty(client, '_consumerSecret', { enumerable: false });
     client.getOAuthRequestToken = (params, cb) => {
       const { oauth_callback: callbackURL, ...extra } = params;
-      fetchRequestToken(requestTokenURL, this.consumer, callbackURL ?? 'oob', extra, this.http).then(
+      settle(
+        fetchRequestToken(requestTokenURL, this.consumer, callbackURL ?? 'oob', extra, this.http),
         (t) => cb(null, t.token, t.tokenSecret, t.params),
-        (err: unknown) => cb(err),
+        (err) => cb(err),
       );
     };
     client.getOAuthAccessToken = (token, tokenSecret, verifier, cb) => {
-      fetchAccessToken(accessTokenURL, this.consumer, { token, tokenSecret }, verifier ?? '', this.http).then(
+      settle(
+        fetchAccessToken(accessTokenURL, this.consumer, { token, tokenSecret }, verifier ?? '', this.http),
         (t) => cb(null, t.token, t.tokenSecret, t.params),
-        (err: unknown) => cb(err),
+        (err) => cb(err),
       );
     };
   }
@@ -245,7 +254,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       return failDenied();
     }
     if (query.oauth_token !== undefined) {
-      if (queryParam(req, 'oauth_token') === undefined || queryParam(req, 'oauth_verifier') === undefined) {
+      // Empty counts as missing: passport-oauth1 would take an empty oauth_token for a new sign-in.
+      if (!queryParam(req, 'oauth_token') || !queryParam(req, 'oauth_verifier')) {
         return this.fail({ message: 'The X sign-in callback is missing its oauth_token or oauth_verifier parameter. Sign in again.' }, 400);
       }
     } else {
@@ -272,9 +282,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       }
       return done(null, profileFromAccessTokenParams(params));
     }
-    fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(
+    settle(
+      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http),
       ({ json, raw }) => done(null, profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
-      (err: Error) => done(err),
+      (err) => done(err),
     );
   }
 

@@ -9,12 +9,13 @@
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XError, XOAuthError } from './errors';
-import { resolveTimeout, type XHttpOptions } from './http';
+import { resolveTimeout, settle, type XHttpOptions } from './http';
 import type { OAuth2StrategyBase, OAuth2StrategyConstructor, XAuthenticateOptions, XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
+import { pendingMissMessage } from './state/pending';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -225,6 +226,16 @@ const CALLBACK_ERROR_HINTS: Record<string, string> = {
 };
 
 /** Text from the query string, made safe for a log line: one line, bounded. */
+/** `value` when it is an https URL (X's `error_uri`), else undefined: a link from the query string is not trusted otherwise. */
+function httpsURL(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return new URL(value).protocol === 'https:' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function callbackText(text: string): string {
   const oneLine = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}...` : oneLine;
@@ -354,12 +365,13 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       const grant: Record<string, string> = { grant_type: 'authorization_code', code };
       if (redirectURI !== undefined) grant.redirect_uri = redirectURI;
       grant.code_verifier = codeVerifier;
-      requestOAuth2Token(this.tokenEndpoint, this.client, { ...grant, ...extra }, this.http, 'exchange the authorization code for an access token').then(
+      settle(
+        requestOAuth2Token(this.tokenEndpoint, this.client, { ...grant, ...extra }, this.http, 'exchange the authorization code for an access token'),
         ({ tokens, params: answer }) => {
           Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
           cb(null, tokens.accessToken, tokens.refreshToken, answer);
         },
-        (err: unknown) => cb(err),
+        (err) => cb(err),
       );
     };
   }
@@ -392,9 +404,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   /** Loads the profile from `GET /2/users/me` with the `user.fields` of the options. */
   override userProfile(accessToken: string, done: (err: Error | null, profile?: XProfile) => void): void {
-    fetchUsersMe(this.profileEndpoint, accessToken, [...this.userFields], this.http).then(
+    settle(
+      fetchUsersMe(this.profileEndpoint, accessToken, [...this.userFields], this.http),
       ({ data, raw }) => done(null, profileFromV2User(data, raw.body, raw.headers.get('x-access-level'))),
-      (err: Error) => done(err),
+      (err) => done(err),
     );
   }
 
@@ -465,7 +478,11 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     }
   }
 
-  /** `?error=` on the callback: the user pressed Cancel (`access_denied`), or X refused the request. */
+  /**
+   * `?error=` on the callback: the user pressed Cancel (`access_denied`), or X refused the request.
+   * X's error is only believed for a `state` this session issued: anyone can link to the callback
+   * with `?error=...`, and it must not become a server error or put a stranger's text in front of users.
+   */
   private authorizationError(req: XAuthRequest): void {
     const error = queryParam(req, 'error');
     if (error === undefined || error === '') {
@@ -474,17 +491,28 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const finish = (): void => {
       if (error === 'access_denied') return this.fail({ message: 'Access denied by the user' }, 403);
       const description = queryParam(req, 'error_description');
-      const uri = queryParam(req, 'error_uri');
+      const uri = httpsURL(queryParam(req, 'error_uri'));
       const said = `${callbackText(error)}${description ? ` (${callbackText(description)})` : ''}`;
-      const hint = CALLBACK_ERROR_HINTS[error] ?? 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
+      const hint = Object.hasOwn(CALLBACK_ERROR_HINTS, error)
+        ? CALLBACK_ERROR_HINTS[error]
+        : 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
       this.error(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error, description, uri }));
     };
-    // The sign-in is over either way: forget its verifier now rather than at expiry.
     const state = queryParam(req, 'state');
     const store = this.stateStore;
-    if (state === undefined || !store.drop) return finish();
+    if (!state) {
+      if (error === 'access_denied') return finish();
+      return this.fail({ message: 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session. Sign in again.' }, 400);
+    }
+    if (!store.drop) return finish();
     try {
-      store.drop(req, state, (err) => (err ? this.error(err) : finish()));
+      // The sign-in is over either way: forget its verifier now rather than at expiry.
+      store.drop(req, state, (err, found) => {
+        if (err) return this.error(err);
+        // A custom store that does not say (found undefined) is taken at its word.
+        if (found === false) return this.fail({ message: pendingMissMessage('unknown', 'state') }, 403);
+        finish();
+      });
     } catch (err) {
       this.error(err as Error);
     }

@@ -315,6 +315,28 @@ describe('http: connections to X', () => {
     }
   });
 
+  it('does not resend a POST whose kept-alive connection was reset: X may have seen it', async () => {
+    let posts = 0;
+    const server = createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) return void socket.destroy();
+      if (req.method === 'POST') posts += 1;
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    try {
+      await sendToX({ method: 'GET', url, operation: 'x' });
+      const err = await rejectionOf(sendToX({ method: 'POST', url, operation: 'exchange a code', body: 'code=c' }));
+      expect(err).to.include({ code: XErrorCode.NETWORK_ERROR });
+      expect(posts).to.equal(0);
+    } finally {
+      await close(server);
+    }
+  });
+
   it('retries once, on a fresh connection, when a kept-alive connection is closed as it is reused', async () => {
     let connections = 0;
     let served = 0;

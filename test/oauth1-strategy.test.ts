@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { inspect } from 'node:util';
 import { expectNoSecrets } from './support/assertions';
+import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import nock from 'nock';
 import { XAPIError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
 import { XOAuth1Strategy, type XOAuth1StrategyOptions, type XOAuth1StrategyOptionsBase } from '../lib/oauth1-strategy';
@@ -82,6 +86,17 @@ describe('XOAuth1Strategy', () => {
       expect(() => strategy({ authorizeMode: 'both' as 'authorize' })).to.throw(TypeError, /authorizeMode/);
       expect(() => strategy({ baseURL: 'ftp://x' })).to.throw(TypeError, /baseURL/);
       expect(() => strategy({ timeoutMs: -1 })).to.throw(TypeError, /timeoutMs/);
+    });
+
+    it('keeps the consumer secret and a cookie store\'s keys out of util.inspect and JSON of the strategy', () => {
+      const cookieSecret = 'a-cookie-secret-of-at-least-32-characters!';
+      const s = strategy({ store: new EncryptedCookieStateStore({ secret: cookieSecret }) });
+      for (const text of [JSON.stringify(s), inspect(s, { depth: 6 })]) {
+        expect(text).to.not.include(CONSUMER_SECRET);
+        expect(text).to.not.include(cookieSecret);
+      }
+      // ...and the strategy still signs with it.
+      expect((s as unknown as { consumer: { consumerSecret: string } }).consumer.consumerSecret).to.equal(CONSUMER_SECRET);
     });
 
     it('does not mutate the options object', () => {
@@ -261,6 +276,28 @@ describe('XOAuth1Strategy', () => {
       at.done();
       const profile = (result.user as { profile: XProfile }).profile;
       expect(profile).to.include({ provider: 'x', id: USER.id_str, username: 'xdev' });
+    });
+
+    it('hands back app state given at the start as info.state, with the session store and the cookie store', async () => {
+      for (const store of [undefined, new EncryptedCookieStateStore({ secret: 'a-cookie-secret-of-at-least-32-characters!' })]) {
+        const s = strategy(store ? { store } : {});
+        const session: Record<string, unknown> = {};
+        const startRes = new ServerResponse(new IncomingMessage(new Socket()));
+        const startReq = Object.assign(fakeRequest({ session, headers: { host: 'localhost:3000' } }), { res: startRes });
+        const scope = requestTokenScope();
+        expect((await runStrategy(s, startReq, { state: { returnTo: '/settings' } })).type).to.equal('redirect');
+        scope.done();
+        // The browser sends back what the start set (the cookie store's cookie; nothing for the session store).
+        const cookie = ([startRes.getHeader('set-cookie') ?? []].flat() as string[]).map((c) => c.split(';')[0]).join('; ');
+        const cbReq = Object.assign(fakeRequest({ session, query: { oauth_token: REQUEST_TOKEN, oauth_verifier: VERIFIER }, headers: { host: 'localhost:3000', cookie } }), {
+          res: new ServerResponse(new IncomingMessage(new Socket())),
+        });
+        const scopes = [accessTokenScope(), profileScope()];
+        const result = await runStrategy(s, cbReq);
+        scopes.forEach((sc) => sc.done());
+        expect(result.type).to.equal('success');
+        expect(result.info).to.deep.equal({ state: { returnTo: '/settings' } });
+      }
     });
 
     it('fails before calling X when the callback token was not issued to this session', async () => {

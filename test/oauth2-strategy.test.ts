@@ -628,9 +628,27 @@ describe('XOAuth2PkceStrategy', () => {
         expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope\nnot allowed', uri: 'https://docs.x.com/scopes' });
         expect(err.message).to.include('invalid_scope (Scope not allowed)').and.match(/Check the `scope` option/);
         expect(session).to.not.have.property('oauth2:x');
-        const unknown = await refused(s, counting, callback({}, { error: 'weird_error' }));
+        const second = await start(s);
+        const unknown = await refused(s, counting, callback(second.session, { error: 'weird_error', error_uri: 'javascript:alert(1)', state: second.state }));
         expect(unknown.error).to.be.instanceOf(XOAuthError);
         expect(unknown.error!.message).to.match(/weird_error.*User authentication settings/);
+        expect((unknown.error as XOAuthError).uri).to.equal(undefined);
+        const third = await start(s);
+        const proto = await refused(s, counting, callback(third.session, { error: 'constructor', state: third.state }));
+        expect(proto.error!.message).to.match(/User authentication settings/).and.not.match(/native code/);
+      });
+
+      it('does not believe an ?error= whose state this session did not issue, nor one without a state', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session, state } = await start(s);
+        const forged = await refused(s, counting, callback(session, { error: 'server_error', error_description: 'Call 555-0100 for help', state: 'not-issued' }));
+        expect(forged).to.include({ type: 'fail', status: 403 });
+        expect(JSON.stringify(forged.challenge)).to.not.include('555-0100');
+        const stateless = await refused(s, counting, callback(session, { error: 'server_error' }));
+        expect(stateless).to.include({ type: 'fail', status: 400 });
+        // The real pending sign-in is untouched by either.
+        expect(JSON.stringify(session)).to.include(state.slice(0, 8));
       });
 
       it('fails a malformed error parameter (400)', async () => {

@@ -32,6 +32,8 @@ const MAX_SET_COOKIE_BYTES = 4096;
 // How many of our prefixed cookies one callback tries to open when diagnosing a miss.
 const MAX_COOKIES_EXAMINED = 20;
 
+/** How many pending sign-ins (cookies) one browser keeps at most, as the session stores do. */
+export const MAX_PENDING_COOKIES = 5;
 const FORMAT_VERSION = 1;
 const IV_BYTES = 12; // NIST SP 800-38D section 8.2: 96-bit IVs for GCM
 const TAG_BYTES = 16;
@@ -263,7 +265,7 @@ function missMessage(miss: Miss, what: string, prefix: string, maxAgeMs: number)
  * ```
  */
 export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceStateStore {
-  private readonly keys: readonly CookieKeys[];
+  declare private readonly keys: readonly CookieKeys[];
   private readonly prefix: string;
   private readonly maxAgeMs: number;
   private readonly secure: boolean | undefined;
@@ -308,7 +310,8 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     }
     if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('EncryptedCookieStateStore: `now` must be a function returning ms since the epoch.');
 
-    this.keys = secrets.map(deriveKeys);
+    // Non-enumerable: the keys stay out of util.inspect and JSON of the store and of any strategy holding it.
+    Object.defineProperty(this, 'keys', { value: secrets.map(deriveKeys), enumerable: false });
     this.prefix = prefix;
     this.maxAgeMs = maxAgeMs;
     this.secure = prefix.startsWith('__Host-') || prefix.startsWith('__Secure-') ? true : options.secure;
@@ -327,16 +330,16 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       if (!data) return callback(null, false, info);
       const secret = data.tokenSecret;
       if (typeof secret !== 'string') return callback(null, false, { message: missMessage('tampered', 'request token', this.prefix, this.maxAgeMs) });
-      callback(null, secret);
+      callback(null, secret, data.state);
     });
   }
 
   /** Seals the request token's secret into a cookie named after the token. */
-  set(req: XAuthRequest, token: string, tokenSecret: string, _meta: object, callback: (err?: Error | null) => void): void {
+  set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, _meta: object, callback: (err?: Error | null) => void): void {
     if (typeof token !== 'string' || token === '' || typeof tokenSecret !== 'string') {
       return callback(new TypeError('EncryptedCookieStateStore.set needs the request token and its secret as strings.'));
     }
-    this.seal(req, token, 'oauth1', { tokenSecret }, callback);
+    this.seal(req, token, 'oauth1', state === undefined ? { tokenSecret } : { tokenSecret, state }, callback);
   }
 
   /** Nothing to do: `get` already cleared the cookie. */
@@ -345,17 +348,19 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
   }
 
   /** Clears the cookie of a sign-in the user cancelled on X (`?denied=` or `?error=access_denied&state=`). */
-  drop(req: XAuthRequest, handle: string, callback: (err?: Error | null) => void): void {
+  drop(req: XAuthRequest, handle: string, callback: (err?: Error | null, found?: boolean) => void): void {
+    let found: boolean;
     try {
       const names = this.namesPresent(req, handle);
-      if (names.length > 0) {
+      found = names.length > 0;
+      if (found) {
         const sink = cookieSink(req);
         for (const name of names) sink.append(this.clearingCookie(name, req));
       }
     } catch (err) {
       return callback(err as Error);
     }
-    callback(null);
+    callback(null, found);
   }
 
   // --- passport-oauth2's PKCE state store ----------------------------------------------
@@ -440,11 +445,36 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       return callback(err as Error);
     }
     try {
+      for (const stale of this.oldestBeyondLimit(req)) sink.append(this.clearingCookie(stale, req));
       sink.append(setCookie);
     } catch (err) {
       return callback(err as Error);
     }
     callback(null);
+  }
+
+  /**
+   * The names of this store's cookies to clear so that, with the one being set, at most
+   * MAX_PENDING_COOKIES remain: unreadable ones first, then the oldest. Without a bound, a page
+   * that opens the sign-in URL again and again would grow the Cookie header until the site
+   * answers every request with 431.
+   */
+  private oldestBeyondLimit(req: XAuthRequest): string[] {
+    const jar = prefixedCookies(req, this.prefix);
+    if (jar.size < MAX_PENDING_COOKIES) return [];
+    const aged = [...jar].map(([name, value]) => {
+      let exp = -Infinity;
+      for (const keys of this.keys) {
+        const payload = this.open(keys, name, value);
+        if (payload) {
+          exp = payload.exp;
+          break;
+        }
+      }
+      return { name, exp };
+    });
+    aged.sort((a, b) => a.exp - b.exp);
+    return aged.slice(0, jar.size - MAX_PENDING_COOKIES + 1).map((c) => c.name);
   }
 
   private open(keys: CookieKeys, name: string, value: string): CookiePayload | undefined {

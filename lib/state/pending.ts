@@ -74,6 +74,22 @@ function save(session: Record<string, unknown>, key: string, list: PendingEntry[
   }
 }
 
+/**
+ * The limits a store was given, checked: `ttlMs` a positive number of ms, `maxPending` a
+ * positive whole number, `now` a function. Throws a TypeError naming the bad option.
+ */
+export function pendingLimits(options: { ttlMs?: number | undefined; maxPending?: number | undefined; now?: (() => number) | undefined }, store: string): PendingLimits {
+  const { ttlMs, maxPending, now } = options;
+  if (ttlMs !== undefined && !(typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs > 0)) {
+    throw new TypeError(`${store}: \`ttlMs\` must be a positive number of milliseconds`);
+  }
+  if (maxPending !== undefined && !(Number.isInteger(maxPending) && maxPending > 0)) {
+    throw new TypeError(`${store}: \`maxPending\` must be a positive whole number`);
+  }
+  if (now !== undefined && typeof now !== 'function') throw new TypeError(`${store}: \`now\` must be a function`);
+  return { ttlMs: ttlMs ?? DEFAULT_PENDING_LIMITS.ttlMs, max: maxPending ?? DEFAULT_PENDING_LIMITS.max, now: now ?? DEFAULT_PENDING_LIMITS.now };
+}
+
 /** Adds an entry, dropping expired ones and the oldest beyond `max`. */
 export function addPending(session: Record<string, unknown>, key: string, entry: PendingEntry, limits: PendingLimits = DEFAULT_PENDING_LIMITS): void {
   const now = limits.now();
@@ -114,7 +130,7 @@ export function dropPending(session: Record<string, unknown>, key: string, handl
 }
 
 /** What went wrong, the likely cause and the fix: the failure message for each miss. */
-export function pendingMissMessage(miss: PendingMiss, what: string): string {
+export function pendingMissMessage(miss: PendingMiss, what: string, ttlMs: number = PENDING_TTL_MS): string {
   switch (miss) {
     case 'none':
       return (
@@ -126,6 +142,11 @@ export function pendingMissMessage(miss: PendingMiss, what: string): string {
     case 'unknown':
       return `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, or a sign-in started in another browser). Sign in again.`;
     case 'expired':
-      return `This X sign-in was started more than ${Math.round(PENDING_TTL_MS / 60000)} minutes ago and has expired. Sign in again.`;
+      return `This X sign-in was started more than ${describeDuration(ttlMs)} ago and has expired. Sign in again.`;
   }
+}
+
+function describeDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
+  return `${Math.round(ms / 1000)} seconds`;
 }

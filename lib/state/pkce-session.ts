@@ -4,7 +4,7 @@
  */
 import { createState } from '../pkce';
 import type { XAuthRequest } from '../request';
-import { DEFAULT_PENDING_LIMITS, addPending, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, pendingLimits, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
 
 /** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
 export interface XPkceStateMeta {
@@ -37,8 +37,11 @@ export interface XPkceStateStore {
   store(req: XAuthRequest, codeVerifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void;
   /** Looks up, and consumes, the verifier of the `state` X sent back. */
   verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void;
-  /** Forgets a `state` the user refused on X, or that X answered with an error. */
-  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null) => void): void;
+  /**
+   * Forgets a `state` the user refused on X, or that X answered with an error, and says whether
+   * it was pending (`found`): an error callback with a state this session never issued is not trusted.
+   */
+  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
 }
 
 /** A {@link XPkceStateStore} whose `verify` also takes passport-oauth2's `meta` (arity 4). */
@@ -47,8 +50,11 @@ export interface XPkceStateStoreWithMeta {
   store(req: XAuthRequest, codeVerifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void;
   /** Looks up, and consumes, the verifier of the `state` X sent back. */
   verify(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void;
-  /** Forgets a `state` the user refused on X, or that X answered with an error. */
-  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null) => void): void;
+  /**
+   * Forgets a `state` the user refused on X, or that X answered with an error, and says whether
+   * it was pending (`found`): an error callback with a state this session never issued is not trusted.
+   */
+  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
 }
 
 /** Options of {@link XPkceSessionStore}. */
@@ -75,12 +81,7 @@ export class XPkceSessionStore implements XPkceStateStore {
 
   constructor(options: XPkceSessionStoreOptions = {}) {
     this.key = options.key ?? 'oauth2:x';
-    this.limits = {
-      ...DEFAULT_PENDING_LIMITS,
-      ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
-      ...(options.maxPending !== undefined ? { max: options.maxPending } : {}),
-      ...(options.now !== undefined ? { now: options.now } : {}),
-    };
+    this.limits = pendingLimits(options, 'XPkceSessionStore');
   }
 
   store(req: XAuthRequest, codeVerifier: string, state: unknown, _meta: XPkceStateMeta, callback: PkceStateStored): void {
@@ -104,15 +105,15 @@ export class XPkceSessionStore implements XPkceStateStore {
     }
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
     const result = takePending(session, this.key, typeof providedState === 'string' ? providedState : '', this.limits);
-    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'state') });
+    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'state', this.limits.ttlMs) });
     const codeVerifier = result.entry.codeVerifier;
     if (typeof codeVerifier !== 'string') return callback(null, false, { message: pendingMissMessage('unknown', 'state') });
     callback(null, codeVerifier, result.entry.state);
   }
 
-  drop(req: XAuthRequest, providedState: string, callback: (err?: Error | null) => void): void {
+  drop(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void {
     // No session is nothing to drop, not an error: the user only pressed Cancel.
-    if (req.session && typeof req.session === 'object') dropPending(req.session as Record<string, unknown>, this.key, providedState);
-    callback(null);
+    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session as Record<string, unknown>, this.key, providedState);
+    callback(null, found);
   }
 }

@@ -2,10 +2,13 @@
  * The default OAuth 1.0a request-token store: pending request tokens in the server session.
  */
 import type { XAuthRequest } from '../request';
-import { DEFAULT_PENDING_LIMITS, addPending, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, pendingLimits, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
 
-/** Callback of {@link XRequestTokenStore.get}: the token secret, or `false` and a failure message. */
-export type RequestTokenLoaded = (err: Error | null, tokenSecret?: string | false, info?: { message: string }) => void;
+/**
+ * Callback of {@link XRequestTokenStore.get}: the token secret and the app state given when the
+ * sign-in started (if any), or `false` and a failure message.
+ */
+export type RequestTokenLoaded = (err: Error | null, tokenSecret?: string | false, infoOrState?: unknown) => void;
 
 /**
  * A request-token store: passport-oauth1's interface (`get`, `set`, `destroy`), plus an
@@ -14,12 +17,15 @@ export type RequestTokenLoaded = (err: Error | null, tokenSecret?: string | fals
 export interface XRequestTokenStore {
   /** Looks up the secret of `token` issued to this request's user agent. */
   get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void;
-  /** Remembers a request token and its secret until the callback. */
-  set(req: XAuthRequest, token: string, tokenSecret: string, meta: object, callback: (err?: Error | null) => void): void;
+  /**
+   * Remembers a request token, its secret and the app `state` of `passport.authenticate(name, { state })`
+   * until the callback (passport-oauth1's six-argument form).
+   */
+  set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, callback: (err?: Error | null) => void): void;
   /** Forgets a request token once used. */
   destroy(req: XAuthRequest, token: string, callback: (err?: Error | null) => void): void;
-  /** Forgets a request token the user refused on X. */
-  drop?(req: XAuthRequest, token: string, callback: (err?: Error | null) => void): void;
+  /** Forgets a request token the user refused on X, and says whether it was pending (`found`). */
+  drop?(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void;
 }
 
 /** Options of {@link XRequestTokenSessionStore}. */
@@ -45,12 +51,7 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
 
   constructor(options: XRequestTokenSessionStoreOptions = {}) {
     this.key = options.key ?? 'oauth:x';
-    this.limits = {
-      ...DEFAULT_PENDING_LIMITS,
-      ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
-      ...(options.maxPending !== undefined ? { max: options.maxPending } : {}),
-      ...(options.now !== undefined ? { now: options.now } : {}),
-    };
+    this.limits = pendingLimits(options, 'XRequestTokenSessionStore');
   }
 
   get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void {
@@ -62,16 +63,16 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
     }
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
     const result = takePending(session, this.key, token, this.limits);
-    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'request token') });
+    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'request token', this.limits.ttlMs) });
     const secret = result.entry.tokenSecret;
     if (typeof secret !== 'string') return callback(null, false, { message: pendingMissMessage('unknown', 'request token') });
-    callback(null, secret);
+    callback(null, secret, result.entry.state);
   }
 
-  set(req: XAuthRequest, token: string, tokenSecret: string, _meta: object, callback: (err?: Error | null) => void): void {
+  set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, _meta: object, callback: (err?: Error | null) => void): void {
     try {
       const session = requireSession(req, 'x-oauth1');
-      addPending(session, this.key, { handle: token, tokenSecret, createdAt: this.limits.now() }, this.limits);
+      addPending(session, this.key, { handle: token, tokenSecret, createdAt: this.limits.now(), ...(state !== undefined ? { state } : {}) }, this.limits);
     } catch (err) {
       return callback(err as Error);
     }
@@ -83,8 +84,8 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
     callback(null);
   }
 
-  drop(req: XAuthRequest, token: string, callback: (err?: Error | null) => void): void {
-    if (req.session && typeof req.session === 'object') dropPending(req.session, this.key, token);
-    callback(null);
+  drop(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void {
+    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session, this.key, token);
+    callback(null, found);
   }
 }

@@ -84,7 +84,7 @@ export interface XEmulator {
   readonly apps: XEmulatorApps;
   /** The users who can sign in; the first is preselected on the consent pages. */
   readonly users: XEmulatorUsers;
-  /** Every request answered so far, oldest first (a copy). */
+  /** The requests answered so far (the last 10,000), oldest first (a copy). */
   readonly requests: readonly XEmulatorRequestRecord[];
   /**
    * Makes the next request to `path` (any method, query ignored) answer with `fault`. Faults
@@ -132,6 +132,9 @@ const ROUTES: readonly Route[] = [
 
 /** The default profile pictures, `/profile_images/<user id>.svg`. */
 const AVATAR_PATH = /^\/profile_images\/(\d+)\.svg$/;
+
+/** How many request records `requests` keeps. */
+const MAX_LOGGED_REQUESTS = 10_000;
 
 /** Largest request body read, in bytes; X's sign-in requests are a few hundred. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -308,6 +311,8 @@ class EmulatorServer implements XEmulator {
     const record: XEmulatorRequestRecord = { method, path, status: answer.status };
     if (answer.reason !== undefined) record.reason = answer.reason;
     this.log.push(record);
+    // A long-running emulator (npm start) keeps the most recent requests only.
+    if (this.log.length > MAX_LOGGED_REQUESTS) this.log.splice(0, this.log.length - MAX_LOGGED_REQUESTS);
     if (res.destroyed || res.headersSent) return;
     try {
       res.writeHead(answer.status, answer.headers);

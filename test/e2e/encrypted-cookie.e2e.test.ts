@@ -313,9 +313,9 @@ function flipMiddle(value: string): string {
   return raw.toString('base64url');
 }
 
-/** Both protocols: where the sign-in starts, X's consent page, the token endpoint, and the handle the store keys on. */
+/** Both protocols: where the sign-in starts, X's consent page, the token endpoint, the handle the store keys on, and whether app state comes back (both carry it). */
 const PROTOCOLS = [
-  { title: 'OAuth 1.0a', path: '/auth/x1', consentPath: '/oauth/authenticate', tokenPath: '/oauth/access_token', what: 'request token', sendsState: false },
+  { title: 'OAuth 1.0a', path: '/auth/x1', consentPath: '/oauth/authenticate', tokenPath: '/oauth/access_token', what: 'request token', sendsState: true },
   { title: 'OAuth 2.0 with PKCE', path: '/auth/x2', consentPath: '/i/oauth2/authorize', tokenPath: '/2/oauth2/token', what: 'state', sendsState: true },
 ] as const;
 
@@ -495,7 +495,7 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
         const two = await throughConsent(browser, app, '/auth/x2');
         expect(stateCookies(browser)).to.have.length(2);
         expect(await json((await browser.navigate(two)).response)).to.deep.equal({ status: 200, body: signedIn(true) });
-        expect(await json((await browser.navigate(one)).response)).to.deep.equal({ status: 200, body: signedIn(false) });
+        expect(await json((await browser.navigate(one)).response)).to.deep.equal({ status: 200, body: signedIn(true) });
         expect(stateCookies(browser)).to.have.length(0);
       });
     });

@@ -4,7 +4,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { XSessionError } from '../../lib/errors';
 import type { XAuthRequest } from '../../lib/request';
-import { DEFAULT_COOKIE_STATE_MAX_AGE_MS, EncryptedCookieStateStore, type EncryptedCookieStateStoreOptions } from '../../lib/state/encrypted-cookie';
+import { DEFAULT_COOKIE_STATE_MAX_AGE_MS, EncryptedCookieStateStore, MAX_PENDING_COOKIES, type EncryptedCookieStateStoreOptions } from '../../lib/state/encrypted-cookie';
 
 const SECRET = 'a-32-character-secret-for-tests!!';
 const OLD_SECRET = 'the-previous-secret-of-at-least-32-chars';
@@ -68,7 +68,7 @@ function request(jar: Jar | string | undefined, extra: Partial<XAuthRequest> = {
 type Loaded = { err: Error | null; value: string | false | undefined; info: unknown };
 
 function set(store: EncryptedCookieStateStore, req: XAuthRequest, token: string, tokenSecret = TOKEN_SECRET): Promise<Error | null | undefined> {
-  return new Promise((resolve) => store.set(req, token, tokenSecret, {}, (err) => resolve(err)));
+  return new Promise((resolve) => store.set(req, token, tokenSecret, undefined, {}, (err) => resolve(err)));
 }
 
 function get(store: EncryptedCookieStateStore, req: XAuthRequest, token: string): Promise<Loaded> {
@@ -263,8 +263,27 @@ describe('encrypted cookie state store', () => {
 
   it('has the arities passport-oauth1 and passport-oauth2 dispatch on', () => {
     const store = new EncryptedCookieStateStore({ secret: SECRET });
-    // passport-oauth1: get/3, set/5, destroy/3; passport-oauth2: store/5 (with PKCE verifier), verify/3.
-    expect([store.get.length, store.set.length, store.destroy.length, store.store.length, store.verify.length, store.drop.length]).to.deep.equal([3, 5, 3, 5, 3, 3]);
+    // passport-oauth1: get/3, set/6 (with app state), destroy/3; passport-oauth2: store/5 (with PKCE verifier), verify/3.
+    expect([store.get.length, store.set.length, store.destroy.length, store.store.length, store.verify.length, store.drop.length]).to.deep.equal([3, 6, 3, 5, 3, 3]);
+  });
+
+  it(`keeps at most ${MAX_PENDING_COOKIES} pending sign-ins in one browser, clearing the oldest first`, async () => {
+    let now = 1_000_000;
+    const store = new EncryptedCookieStateStore({ secret: SECRET, now: () => now });
+    const jar = new Jar();
+    const tokens = Array.from({ length: MAX_PENDING_COOKIES + 2 }, (_, i) => `token-${i}`);
+    for (const token of tokens) {
+      now += 1000;
+      const req = request(jar);
+      expect(await set(store, req, token)).to.equal(null);
+      jar.take(req.res);
+      expect(jar.cookies.size).to.be.at.most(MAX_PENDING_COOKIES);
+    }
+    // The two oldest are gone; the newest five still work.
+    for (const [i, token] of tokens.entries()) {
+      const loaded = await get(store, request(jar), token);
+      expect(loaded.value, token).to.equal(i < 2 ? false : TOKEN_SECRET);
+    }
   });
 
   it('keeps two sign-ins started in two tabs apart, for both protocols', async () => {

@@ -115,10 +115,15 @@ describe('PKCE session store', () => {
   });
 
   it('honours the ttlMs, maxPending and key options', async () => {
-    const s = new XPkceSessionStore({ ttlMs: 0, maxPending: 1, key: 'mine' });
+    let now = 0;
+    const s = new XPkceSessionStore({ ttlMs: 1000, maxPending: 1, key: 'mine', now: () => now });
     const r = req();
+    const first = await store(s, r, VERIFIER_A);
     const { handle } = await store(s, r, VERIFIER_A);
     expect(r.session).to.have.property('mine');
+    // maxPending 1: the first sign-in was dropped when the second started.
+    expect((await verify(s, r, first.handle!)).verifier).to.equal(false);
+    now = 1000;
     expect(message((await verify(s, r, handle!)).info)).to.match(/expired/);
   });
 

@@ -9,11 +9,11 @@ function req(session: Record<string, unknown> | null = {}): XAuthRequest {
 }
 
 function get(store: XRequestTokenSessionStore, r: XAuthRequest, token: string): Promise<{ err: Error | null; secret: string | false | undefined; info: { message: string } | undefined }> {
-  return new Promise((resolve) => store.get(r, token, (err, secret, info) => resolve({ err, secret, info })));
+  return new Promise((resolve) => store.get(r, token, (err, secret, info) => resolve({ err, secret, info: info as { message: string } | undefined })));
 }
 
 function set(store: XRequestTokenSessionStore, r: XAuthRequest, token: string, secret: string): Promise<Error | null | undefined> {
-  return new Promise((resolve) => store.set(r, token, secret, {}, (err) => resolve(err)));
+  return new Promise((resolve) => store.set(r, token, secret, undefined, {}, (err) => resolve(err)));
 }
 
 describe('request-token session store', () => {
@@ -73,10 +73,15 @@ describe('request-token session store', () => {
   });
 
   it('honours ttlMs and maxPending options', async () => {
-    const store = new XRequestTokenSessionStore({ ttlMs: 0, maxPending: 1 });
+    let now = 0;
+    const store = new XRequestTokenSessionStore({ ttlMs: 1000, maxPending: 1, now: () => now });
     const r = req();
     await set(store, r, 'a', 's');
-    expect((await get(store, r, 'a')).info?.message).to.match(/expired/);
+    await set(store, r, 'b', 's2');
+    expect((await get(store, r, 'a')).secret).to.equal(false);
+    await set(store, r, 'c', 's3');
+    now = 1000;
+    expect((await get(store, r, 'c')).info?.message).to.match(/expired/);
   });
 
   it('explains what to add when there is no session', async () => {
@@ -106,5 +111,21 @@ describe('request-token session store', () => {
     expect(safeEqual('abc', 'abc')).to.equal(true);
     expect(safeEqual('abc', 'abd')).to.equal(false);
     expect(safeEqual('abc', 'abcd')).to.equal(false);
+  });
+
+  it('refuses bad limits with a TypeError naming the option', () => {
+    expect(() => new XRequestTokenSessionStore({ maxPending: 0 })).to.throw(TypeError, /maxPending/);
+    expect(() => new XRequestTokenSessionStore({ maxPending: 2.5 })).to.throw(TypeError, /maxPending/);
+    expect(() => new XRequestTokenSessionStore({ ttlMs: Number.NaN })).to.throw(TypeError, /ttlMs/);
+    expect(() => new XRequestTokenSessionStore({ ttlMs: -1 })).to.throw(TypeError, /ttlMs/);
+  });
+
+  it('says how old an expired sign-in is with the ttlMs it was given', async () => {
+    let now = 0;
+    const store = new XRequestTokenSessionStore({ ttlMs: 120_000, now: () => now });
+    const r = req();
+    await set(store, r, 't', 's');
+    now = 120_001;
+    expect((await get(store, r, 't')).info?.message).to.match(/more than 2 minutes ago/);
   });
 });
