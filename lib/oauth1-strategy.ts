@@ -5,9 +5,8 @@
  * (time-outs, keep-alive, typed errors) instead of the `oauth` package.
  */
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
-import { XError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import type { OAuth1StrategyBase, OAuth1StrategyConstructor, XAuthenticateOptions, XVerifyCallback } from './passport-base';
+import { oauthErrorOf, requireStringOption, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
@@ -125,13 +124,6 @@ interface OAuthClientLike {
   ): void;
 }
 
-function requireOption(options: Record<string, unknown>, name: string, strategy: string): void {
-  const value = options[name];
-  if (typeof value !== 'string' || value === '') {
-    throw new TypeError(`${strategy} requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`);
-  }
-}
-
 /**
  * "Sign in with X" over OAuth 1.0a.
  *
@@ -165,9 +157,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   constructor(options: XOAuth1StrategyOptions | XOAuth1StrategyOptionsWithRequest, verify: (...args: never[]) => void) {
     if (!options || typeof options !== 'object') throw new TypeError('XOAuth1Strategy requires an options object');
     const opts = options as unknown as Record<string, unknown>;
-    requireOption(opts, 'consumerKey', 'XOAuth1Strategy');
-    requireOption(opts, 'consumerSecret', 'XOAuth1Strategy');
-    requireOption(opts, 'callbackURL', 'XOAuth1Strategy');
+    requireStringOption(opts, 'consumerKey', 'XOAuth1Strategy');
+    requireStringOption(opts, 'consumerSecret', 'XOAuth1Strategy');
+    requireStringOption(opts, 'callbackURL', 'XOAuth1Strategy');
     if (typeof verify !== 'function') throw new TypeError('XOAuth1Strategy requires a verify callback');
     if (options.authorizeMode !== undefined && options.authorizeMode !== 'authenticate' && options.authorizeMode !== 'authorize') {
       throw new TypeError("XOAuth1Strategy: `authorizeMode` must be 'authenticate' or 'authorize'");
@@ -291,7 +283,6 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
 
   /** passport-x's errors already say what happened and what to do: pass them through unwrapped. */
   _createOAuthError(message: string, err: unknown): Error {
-    if (err instanceof XError) return err;
-    return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+    return oauthErrorOf(message, err);
   }
 }

@@ -8,9 +8,9 @@
  */
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
-import { XError, XOAuthError } from './errors';
+import { XOAuthError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import type { OAuth2StrategyBase, OAuth2StrategyConstructor, XAuthenticateOptions, XVerifyCallback } from './passport-base';
+import { oauthErrorOf, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
@@ -178,15 +178,6 @@ interface OAuth2ClientLike {
   ): void;
 }
 
-function requireOption(options: Record<string, unknown>, name: string): void {
-  const value = options[name];
-  if (typeof value !== 'string' || value === '') {
-    throw new TypeError(
-      `XOAuth2PkceStrategy requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`,
-    );
-  }
-}
-
 /** A list option (`scope`, `userFields`) as given: a string split on `separator`, or an array of strings. */
 function listOption(value: unknown, name: string, separator: RegExp): string[] {
   const parts = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : undefined;
@@ -281,8 +272,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   constructor(options: XOAuth2StrategyOptions | XOAuth2StrategyOptionsWithRequest, verify: (...args: never[]) => void) {
     if (!options || typeof options !== 'object') throw new TypeError('XOAuth2PkceStrategy requires an options object');
     const opts = options as unknown as Record<string, unknown>;
-    requireOption(opts, 'clientID');
-    requireOption(opts, 'callbackURL');
+    requireStringOption(opts, 'clientID', 'XOAuth2PkceStrategy');
+    requireStringOption(opts, 'callbackURL', 'XOAuth2PkceStrategy');
     if (typeof verify !== 'function') throw new TypeError('XOAuth2PkceStrategy requires a verify callback');
 
     const secret = options.clientSecret;
@@ -413,8 +404,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   /** passport-x's errors already say what happened and what to do: pass them through unwrapped. */
   _createOAuthError(message: string, err: unknown): Error {
-    if (err instanceof XError) return err;
-    return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+    return oauthErrorOf(message, err);
   }
 
   /** The scopes of one sign-in: the request's or the strategy's, plus the ones the strategy needs. */

@@ -1,7 +1,9 @@
 /**
- * Typed views of passport-oauth1's and passport-oauth2's strategy classes. Declared here,
- * not taken from `@types/*`, so the published `.d.ts` files need nothing but this package.
+ * Typed views of passport-oauth1's and passport-oauth2's strategy classes, and the glue both
+ * X strategies share on top of them. Declared here, not taken from `@types/*`, so the published
+ * `.d.ts` files need nothing but this package.
  */
+import { XError } from './errors';
 import type { XIncomingRequest } from './request';
 
 /** What a verify callback reports: the user, or `false` and a failure info. */
@@ -63,3 +65,23 @@ export type OAuth1StrategyConstructor = new (options: Record<string, unknown>, v
 
 /** Constructor of {@link OAuth2StrategyBase}. */
 export type OAuth2StrategyConstructor = new (options: Record<string, unknown>, verify: (...args: never[]) => void) => OAuth2StrategyBase;
+
+/**
+ * Checks that a required string option is there, throwing a TypeError that names it and where
+ * to find it. Shared by both strategies' constructors.
+ */
+export function requireStringOption(options: Record<string, unknown>, name: string, strategy: string): void {
+  const value = options[name];
+  if (typeof value !== 'string' || value === '') {
+    throw new TypeError(`${strategy} requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`);
+  }
+}
+
+/**
+ * Both strategies' `_createOAuthError`: passport-x's errors already say what happened and what to
+ * do, so they pass through unwrapped; anything else is wrapped with passport's message.
+ */
+export function oauthErrorOf(message: string, err: unknown): Error {
+  if (err instanceof XError) return err;
+  return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+}
