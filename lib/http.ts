@@ -266,11 +266,3 @@ export function settle<T>(promise: Promise<T>, onValue: (value: T) => void, onEr
     (err: unknown) => process.nextTick(onError, err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err))),
   );
 }
-
-/** Runs a promise and hands its outcome to a Node-style callback (for passport's callback APIs). */
-export function callbackify<T>(promise: Promise<T>, callback: (err: Error | null, value?: T) => void): void {
-  promise.then(
-    (value) => callback(null, value),
-    (err: unknown) => callback(err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err))),
-  );
-}

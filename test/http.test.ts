@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { XAPIError, XErrorCode, XOAuthError, XRequestError, redactCredentials, type XRawResponse } from '../lib/errors';
 import { rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
-import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, callbackify, invalidResponse, parseJSONObject, resolveTimeout, sendToX, type XHttpRequest } from '../lib/http';
+import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, sendToX, settle, type XHttpRequest } from '../lib/http';
 
 const BASE = 'https://api.x.com';
 
@@ -416,17 +416,32 @@ describe('http: parseJSONObject and invalidResponse', () => {
   });
 });
 
-describe('http: callbackify', () => {
+describe('http: settle', () => {
   it('hands a value to the callback', async () => {
-    const result = await new Promise<[Error | null, unknown]>((resolve) => callbackify(Promise.resolve(7), (err, value) => resolve([err, value])));
-    expect(result).to.deep.equal([null, 7]);
+    const value = await new Promise<unknown>((resolve, reject) => settle(Promise.resolve(7), resolve, reject));
+    expect(value).to.equal(7);
   });
 
   it('hands an Error through unchanged, and wraps anything else in an XError', async () => {
     const boom = new XRequestError(XErrorCode.TIMEOUT, 'late');
-    const [err1] = await new Promise<[Error | null]>((resolve) => callbackify(Promise.reject(boom), (err) => resolve([err])));
+    const err1 = await new Promise<Error>((resolve) => settle(Promise.reject(boom), () => undefined, resolve));
     expect(err1).to.equal(boom);
-    const [err2] = await new Promise<[Error | null]>((resolve) => callbackify(Promise.reject('text'), (err) => resolve([err])));
+    const err2 = await new Promise<Error>((resolve) => settle(Promise.reject('text'), () => undefined, resolve));
     expect(err2).to.be.instanceOf(Error).and.include({ message: 'text' });
+  });
+
+  it('lets a throw in the callback surface as an exception, not an unhandled rejection', async () => {
+    const thrown = await new Promise<unknown>((resolve) => {
+      const listeners = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      process.once('uncaughtException', (err) => {
+        for (const l of listeners) process.on('uncaughtException', l);
+        resolve(err);
+      });
+      settle(Promise.resolve(1), () => {
+        throw new Error('from the callback');
+      }, () => undefined);
+    });
+    expect(thrown).to.be.instanceOf(Error).and.include({ message: 'from the callback' });
   });
 });
