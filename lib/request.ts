@@ -58,21 +58,6 @@ export function requestHostname(req: XAuthRequest): string | undefined {
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();
 }
 
-const callbackHosts = new Map<string, string | null>();
-
-function callbackHostname(callbackURL: string): string | null {
-  let host = callbackHosts.get(callbackURL);
-  if (host === undefined) {
-    try {
-      host = new URL(callbackURL).hostname.toLowerCase();
-    } catch {
-      host = null; // relative callback URL: resolved against this very host
-    }
-    if (callbackHosts.size < 100) callbackHosts.set(callbackURL, host);
-  }
-  return host;
-}
-
 /**
  * Warns once (per strategy instance, through `process.emitWarning`) when the request that
  * starts a sign-in came to another host than `callbackURL` names: the browser will not send
@@ -83,8 +68,12 @@ function callbackHostname(callbackURL: string): string | null {
  */
 export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strategyName: string, state: { warned: boolean }): boolean {
   if (state.warned) return false;
-  const callbackHost = callbackHostname(callbackURL);
-  if (callbackHost === null) return false;
+  let callbackHost: string;
+  try {
+    callbackHost = new URL(callbackURL).hostname.toLowerCase();
+  } catch {
+    return false; // relative callback URL: resolved against this very host
+  }
   const requestHost = requestHostname(req);
   if (!requestHost || requestHost === callbackHost) return false;
   state.warned = true;
