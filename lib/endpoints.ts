@@ -6,7 +6,7 @@
  * Sources: X docs "Obtaining access tokens using 3-legged OAuth flow", "OAuth 2.0
  * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
  */
-import { XErrorCode, XRequestError, redactCredentials, type XRawResponse } from './errors';
+import { XErrorCode, XRequestError, redactedAnswer, type XRawResponse } from './errors';
 import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
 import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from './oauth1-signature';
 
@@ -151,7 +151,7 @@ export async function fetchRequestToken(
     throw new XRequestError(
       XErrorCode.CALLBACK_NOT_CONFIRMED,
       'X did not confirm the callback URL when issuing the request token (no oauth_callback_confirmed=true). Check that `callbackURL` is listed exactly under "Callback URI / Redirect URL" in the X developer portal, and that `baseURL` points at X.',
-      { status: raw.status, response: { ...raw, body: redactCredentials(raw.body) } },
+      { status: raw.status, response: redactedAnswer(raw) },
     );
   }
   return { token: fields.get('oauth_token') as string, tokenSecret: fields.get('oauth_token_secret') as string, params: Object.fromEntries(fields) };

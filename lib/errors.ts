@@ -276,6 +276,11 @@ export function redactCredentials(body: string): string {
   return body;
 }
 
+/** `raw` with {@link redactCredentials} applied to its body: how a 2xx answer is attached to an error. */
+export function redactedAnswer(raw: XRawResponse): XRawResponse {
+  return { ...raw, body: redactCredentials(raw.body) };
+}
+
 function decodeURIComponentSafe(value: string): string {
   try {
     return decodeURIComponent(value);

@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { XError, XErrorCode, XRequestError, errorFromResponse, redactCredentials, type XRawResponse } from './errors';
+import { XError, XErrorCode, XRequestError, errorFromResponse, redactedAnswer, type XRawResponse } from './errors';
 
 /** Default time-out of every request to X, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -251,7 +251,7 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
     XErrorCode.INVALID_RESPONSE,
     `X answered the request to ${operation} with ${what}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
     // X answered 2xx, so the body may hold live credentials: attach it with them redacted.
-    { status: raw.status, response: { ...raw, body: redactCredentials(raw.body) }, cause },
+    { status: raw.status, response: redactedAnswer(raw), cause },
   );
 }
 
