@@ -60,3 +60,5 @@ export type {
 export type { OAuth1SignOptions } from './oauth1-signature';
 export { DEFAULT_TIMEOUT_MS } from './http';
 export type { XHttpOptions } from './http';
+export { XFailureCode } from './failure';
+export type { XFailureInfo, XFailureCodeValue } from './failure';

@@ -1,0 +1,74 @@
+/**
+ * How a strategy reports a refused sign-in. Two audiences read it: the person signing in gets
+ * `message` (one short sentence they can act on: what passport's `failureMessage` shows), the
+ * developer gets `hint` (what happened, the likely causes and the fix, never a secret) on the
+ * failure's info and in a log line printed once per strategy instance and code.
+ */
+
+/** The stable codes of a strategy's `fail()`: what refused the sign-in. */
+export const XFailureCode = {
+  /** The user pressed Cancel on X's consent page. */
+  ACCESS_DENIED: 'X_ACCESS_DENIED',
+  /** The callback's query is malformed: a parameter missing, empty, repeated or not a string. */
+  CALLBACK_MALFORMED: 'X_CALLBACK_MALFORMED',
+  /** The session holds no pending sign-in at all (the classic "Failed to find request token in session"). */
+  NO_PENDING_SIGN_IN: 'X_NO_PENDING_SIGN_IN',
+  /** The callback's state or request token was not issued to this session, or was already used. */
+  CALLBACK_UNKNOWN: 'X_CALLBACK_UNKNOWN',
+  /** The pending sign-in expired before the callback came. */
+  SIGN_IN_EXPIRED: 'X_SIGN_IN_EXPIRED',
+  /** Another request with the same callback is already completing this sign-in (a double click, a reload). */
+  SIGN_IN_IN_PROGRESS: 'X_SIGN_IN_IN_PROGRESS',
+  /** X refused the code or verifier: it expired (X's codes live 30 s) or was already used. */
+  GRANT_REFUSED: 'X_GRANT_REFUSED',
+  /** X sent the user back with an OAuth error other than Cancel. */
+  AUTHORIZATION_REFUSED: 'X_AUTHORIZATION_REFUSED',
+} as const;
+
+/** One of the {@link XFailureCode} values. */
+export type XFailureCodeValue = (typeof XFailureCode)[keyof typeof XFailureCode];
+
+/**
+ * The info of a strategy's `fail()`, as passport hands it to `failureMessage`, `failWithError`
+ * and a custom callback `(err, user, info, status)`.
+ *
+ * @example
+ * ```ts
+ * app.get('/auth/x/callback', (req, res, next) =>
+ *   passport.authenticate('x-oauth2', (err: unknown, user: unknown, info?: XFailureInfo) => {
+ *     if (err) return next(err);
+ *     if (!user) return res.status(401).send(info?.message ?? 'Sign in again.'); // info.hint is for your logs
+ *     req.logIn(user, (e) => (e ? next(e) : res.redirect('/')));
+ *   })(req, res, next));
+ * ```
+ */
+export interface XFailureInfo {
+  /** A short sentence for the person signing in, e.g. "Sign in again." */
+  message: string;
+  /** For the developer: what happened, the likely causes and the fix. Never holds a secret. */
+  hint: string;
+  /** Stable machine-readable code. */
+  code: XFailureCodeValue;
+  /** App state given to `passport.authenticate(name, { state })`, when the sign-in got that far. */
+  state?: unknown;
+}
+
+/** Builds an {@link XFailureInfo}. */
+export function failureInfo(code: XFailureCodeValue, message: string, hint: string): XFailureInfo {
+  return { message, hint, code };
+}
+
+/** Which codes a strategy instance has logged already. */
+export type LoggedFailures = Set<string>;
+
+/**
+ * Prints the developer's diagnosis of a failure once per strategy instance and code, as a
+ * process warning (`PASSPORT_X_<code>`), so a misconfiguration shows in the logs without
+ * flooding them. Returns true when it printed.
+ */
+export function logFailureOnce(logged: LoggedFailures, strategyName: string, info: XFailureInfo): boolean {
+  if (logged.has(info.code)) return false;
+  logged.add(info.code);
+  process.emitWarning(`passport-x (${strategyName}): ${info.hint}`, { code: `PASSPORT_${info.code}` });
+  return true;
+}
