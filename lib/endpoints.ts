@@ -234,9 +234,23 @@ export async function fetchReverseAuthParameters(url: string, consumer: OAuth1Co
 
 // ---------------------------------------------------------------- OAuth 2.0
 
-/** Form-encodes one value as `application/x-www-form-urlencoded` does (WHATWG URL standard). */
+// What the application/x-www-form-urlencoded serializer leaves as it is (WHATWG URL standard section 5.2).
+const FORM_SAFE = /^[A-Za-z0-9*\-._]*$/;
+// What encodeURIComponent leaves alone but the form serializer encodes, and the space it writes as '+'.
+const FORM_DIFFERENT = /[!'()~]|%20/g;
+const FORM_DIFFERENT_ANY = /[!'()~]|%20/;
+const formDifference = (match: string): string => (match === '%20' ? '+' : `%${match.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * Form-encodes one value as `application/x-www-form-urlencoded` does (WHATWG URL standard), byte
+ * for byte as URLSearchParams would, without building one: space as '+', everything but
+ * `A-Z a-z 0-9 * - . _` percent-encoded as UTF-8, a lone surrogate as U+FFFD.
+ */
 export function formURLEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
+  if (FORM_SAFE.test(value)) return value;
+  // toWellFormed (Node 20+): URLSearchParams takes USVStrings, where a lone surrogate becomes U+FFFD.
+  const encoded = encodeURIComponent((value as unknown as { toWellFormed(): string }).toWellFormed());
+  return FORM_DIFFERENT_ANY.test(encoded) ? encoded.replace(FORM_DIFFERENT, formDifference) : encoded;
 }
 
 /**
@@ -286,8 +300,13 @@ export interface XTokenAnswer {
   params: Record<string, unknown>;
 }
 
-function encodeForm(params: Record<string, string>): string {
-  return new URLSearchParams(params).toString();
+/** `params` as an `application/x-www-form-urlencoded` body, as `new URLSearchParams(params).toString()` writes it. */
+export function encodeForm(params: Record<string, string>): string {
+  let body = '';
+  for (const key in params) {
+    if (Object.hasOwn(params, key)) body += `${body === '' ? '' : '&'}${formURLEncode(key)}=${formURLEncode(String(params[key]))}`;
+  }
+  return body;
 }
 
 /** `POST /2/oauth2/token` for any grant; validates and maps the answer. */
@@ -356,12 +375,21 @@ export async function revokeOAuth2Token(
   }
 }
 
-/** `GET /2/users/me` with a user's bearer token; returns the `data` object, checked for `id` and `username`. */
-export async function fetchUsersMe(url: string, accessToken: string, userFields: string[], http: XHttpOptions): Promise<XJSONAnswer & { data: Record<string, unknown> }> {
-  const operation = 'load the user\'s profile (users/me)';
+/** `url` (`GET /2/users/me`) with `user.fields` set to `userFields`, when there are any. */
+export function usersMeURL(url: string, userFields: readonly string[]): string {
   const target = new URL(url);
   if (userFields.length > 0) target.searchParams.set('user.fields', userFields.join(','));
-  const raw = await sendToX({ method: 'GET', url: target.href, operation, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] }, http);
+  return target.href;
+}
+
+/**
+ * `GET /2/users/me` with a user's bearer token; returns the `data` object, checked for `id` and
+ * `username`. `userFields` undefined: `url` already carries them (see {@link usersMeURL}).
+ */
+export async function fetchUsersMe(url: string, accessToken: string, userFields: string[] | undefined, http: XHttpOptions): Promise<XJSONAnswer & { data: Record<string, unknown> }> {
+  const operation = 'load the user\'s profile (users/me)';
+  const target = userFields === undefined ? url : usersMeURL(url, userFields);
+  const raw = await sendToX({ method: 'GET', url: target, operation, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] }, http);
   const json = parseJSONObject(raw, operation);
   const data = json.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidResponse(raw, operation, 'an answer without a `data` object');
