@@ -5,10 +5,10 @@
  * (time-outs, keep-alive, typed errors) instead of the `oauth` package.
  */
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
-import { resolveTimeout, settle, type XHttpOptions } from './http';
+import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
 import { oauthErrorOf, requireStringOption, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
@@ -231,9 +231,11 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
+    // Read once: Express 5 parses the query string again on every read of req.query.
     const query = req.query ?? {};
+    const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
     if (query.denied !== undefined) {
-      const denied = queryParam(req, 'denied');
+      const denied = param('denied');
       const failDenied = (): void => this.fail({ message: 'Access denied by the user' }, 403);
       if (denied !== undefined && this.tokenStore.drop) {
         try {
@@ -247,7 +249,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     }
     if (query.oauth_token !== undefined) {
       // Empty counts as missing: passport-oauth1 would take an empty oauth_token for a new sign-in.
-      if (!queryParam(req, 'oauth_token') || !queryParam(req, 'oauth_verifier')) {
+      if (!param('oauth_token') || !param('oauth_verifier')) {
         return this.fail({ message: 'The X sign-in callback is missing its oauth_token or oauth_verifier parameter. Sign in again.' }, 400);
       }
     } else {
@@ -276,7 +278,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     }
     settle(
       fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http),
-      ({ json, raw }) => done(null, profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
+      ({ json, raw }) => done(null, profileFromV1User(json, raw.body, responseHeader(raw, 'x-access-level'))),
       (err) => done(err),
     );
   }
