@@ -166,7 +166,7 @@ export type XOAuth2VerifyWithRequestAndParams<Req = any> = (
 /** Per-request options of `passport.authenticate('x-oauth2', { ... })`. */
 export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
   /** Scopes for this sign-in, instead of the strategy's (the required ones are still added). */
-  scope?: string | readonly string[];
+  scope?: string | readonly string[] | undefined;
 }
 
 /** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
