@@ -9,8 +9,17 @@ import { bearerToken, invalidateBearerToken } from './app-only-endpoints';
 import { text, xError, X_ERRORS, type Answer } from './answers';
 import type { EmulatorContext, EmulatorRequest, Handler } from './context';
 import { resolveFixtures, type EmulatorFixtures, type XEmulatorApps, type XEmulatorAppsOption, type XEmulatorUser, type XEmulatorUsers } from './fixtures';
+import { answerConsent, signInThroughApp, type XEmulatorConsentOptions, type XEmulatorSignInOptions, type XEmulatorSignInResult } from './consent-client';
 import { accessToken, decideOAuth1Consent, invalidateAccessToken, requestToken, showOAuth1Consent, verifyCredentials } from './oauth1-endpoints';
 import { decideOAuth2Consent, oauth2Token, revokeOAuth2Token, showOAuth2Consent, usersMe } from './oauth2-endpoints';
+import {
+  oauth1StrategyOptions,
+  oauth2StrategyOptions,
+  type XEmulatorConfidentialStrategyOptions,
+  type XEmulatorOAuth1StrategyOptions,
+  type XEmulatorPublicStrategyOptions,
+  type XEmulatorStrategyOptionsInput,
+} from './strategy-options';
 import { TokenStore } from './token-store';
 import { avatarSVG } from './user-views';
 
@@ -98,6 +107,60 @@ export interface XEmulator {
    * ```
    */
   failNext(path: string, fault: XEmulatorFault): void;
+  /**
+   * Options for `new XOAuth2PkceStrategy(...)` that sign in here: the client's ID (and secret),
+   * `clientType`, `baseURL`, `authorizationURL` and your `callbackURL`. Spread them and add your own.
+   * Throws a TypeError when the client does not accept `callbackURL` (by default: any loopback URL).
+   *
+   * @example
+   * ```ts
+   * passport.use(new XOAuth2PkceStrategy({
+   *   ...x.oauth2StrategyOptions('confidential', { callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }),
+   *   scope: ['tweet.read', 'users.read', 'offline.access'],
+   * }, verify));
+   * ```
+   */
+  oauth2StrategyOptions(client: 'confidential', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions;
+  oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
+  /**
+   * Options for `new XOAuth1Strategy(...)` that sign in here: the app's keys, `baseURL` and your
+   * `callbackURL`. Throws a TypeError when the app does not accept `callbackURL`.
+   *
+   * @example
+   * ```ts
+   * passport.use(new XOAuth1Strategy(x.oauth1StrategyOptions({ callbackURL: 'http://127.0.0.1:3000/auth/x/oauth1/callback' }), verify));
+   * ```
+   */
+  oauth1StrategyOptions(options: XEmulatorStrategyOptionsInput): XEmulatorOAuth1StrategyOptions;
+  /**
+   * Answers the consent page as a person would: loads `consentPageURL` (the `location` of your
+   * app's redirect to X), picks the user, presses "Authorize app" (or "Cancel"), and resolves with
+   * the URL the browser goes to next: your app's callback, with its `code` and `state` (OAuth 2.0),
+   * `oauth_token` and `oauth_verifier` (OAuth 1.0a), or the refusal. Request it with the session
+   * cookie of the start. Rejects with a TypeError when the URL is not this emulator's (the strategy
+   * is not pointed here), and with an Error when the emulator shows an error page instead.
+   *
+   * @example
+   * ```ts
+   * const start = await fetch(`${appURL}/auth/x`, { redirect: 'manual' });
+   * const callbackURL = await x.consent(start.headers.get('location')!, { user: 'grace' });
+   * ```
+   */
+  consent(consentPageURL: string | URL, options?: XEmulatorConsentOptions): Promise<string>;
+  /**
+   * A whole sign-in through your app, as a browser makes it, cookies included: requests
+   * `startURL` (your app's sign-in route), answers the consent page with {@link XEmulator.consent},
+   * and requests the callback. Resolves with the app's answer to the callback (not followed) and
+   * the `cookie` header to send with the next requests, as the signed-in browser.
+   *
+   * @example
+   * ```ts
+   * const { response, cookie } = await x.signIn(`${appURL}/auth/x`, { user: 'ada' });
+   * assert.equal(response.headers.get('location'), '/profile');
+   * const profile = await fetch(`${appURL}/profile`, { headers: { cookie } });
+   * ```
+   */
+  signIn(startURL: string | URL, options?: XEmulatorSignInOptions): Promise<XEmulatorSignInResult>;
   /** Whether an access token (OAuth 1.0a, OAuth 2.0 or app-only bearer) would be accepted now: issued, and not expired, revoked or invalidated. */
   isAccessTokenValid(token: string): boolean;
   /** Whether an OAuth 2.0 refresh token would be accepted now: issued, and not used or revoked. */
@@ -244,6 +307,24 @@ class EmulatorServer implements XEmulator {
     const queue = this.faults.get(path) ?? [];
     queue.push(checked);
     this.faults.set(path, queue);
+  }
+
+  oauth2StrategyOptions(client: 'confidential', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions;
+  oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
+  oauth2StrategyOptions(client: 'confidential' | 'public', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions | XEmulatorPublicStrategyOptions {
+    return oauth2StrategyOptions(this.apps, this, client, options);
+  }
+
+  oauth1StrategyOptions(options: XEmulatorStrategyOptionsInput): XEmulatorOAuth1StrategyOptions {
+    return oauth1StrategyOptions(this.apps, this, options);
+  }
+
+  consent(consentPageURL: string | URL, options?: XEmulatorConsentOptions): Promise<string> {
+    return answerConsent(this.url, this.users, consentPageURL, options);
+  }
+
+  signIn(startURL: string | URL, options?: XEmulatorSignInOptions): Promise<XEmulatorSignInResult> {
+    return signInThroughApp(this.url, this.users, startURL, options);
   }
 
   isAccessTokenValid(token: string): boolean {
