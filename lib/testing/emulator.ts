@@ -12,6 +12,7 @@ import { resolveFixtures, type EmulatorFixtures, type XEmulatorApps, type XEmula
 import { answerConsent, signInThroughApp, type XEmulatorConsentOptions, type XEmulatorSignInOptions, type XEmulatorSignInResult } from './consent-client';
 import { accessToken, decideOAuth1Consent, invalidateAccessToken, requestToken, showOAuth1Consent, verifyCredentials } from './oauth1-endpoints';
 import { decideOAuth2Consent, oauth2Token, revokeOAuth2Token, showOAuth2Consent, usersMe } from './oauth2-endpoints';
+import { favicon, homePage, profilePage, WAY_BACK_PATH, WayBack } from './site-pages';
 import {
   oauth1StrategyOptions,
   oauth2StrategyOptions,
@@ -209,6 +210,8 @@ function route(request: EmulatorRequest, context: EmulatorContext): Answer {
   const avatar = request.method === 'GET' ? AVATAR_PATH.exec(path) : null;
   const user = avatar ? context.fixtures.users.find((u) => u.id === avatar[1]) : undefined;
   if (user) return { status: 200, headers: { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=3600' }, body: avatarSVG(user) };
+  const profile = request.method === 'GET' ? profilePage(request, context) : undefined;
+  if (profile) return profile;
   const other = ROUTES.some((r) => r.path === path);
   return xError(X_ERRORS.notFound, other ? `${request.method} is not served at this path` : 'no such endpoint');
 }
@@ -279,6 +282,7 @@ class EmulatorServer implements XEmulator {
   private readonly log: XEmulatorRequestRecord[] = [];
   private readonly faults = new Map<string, XEmulatorFault[]>();
   private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private readonly wayBack: WayBack;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -293,6 +297,7 @@ class EmulatorServer implements XEmulator {
     this.apps = fixtures.apps;
     this.users = fixtures.users;
     this.context = { fixtures, store: new TokenStore(now), now };
+    this.wayBack = new WayBack(new URL(url).origin);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.serve(req, res);
     });
@@ -380,12 +385,25 @@ class EmulatorServer implements XEmulator {
       const fault = this.faults.get(path)?.shift();
       if (fault?.delayMs) await this.delay(fault.delayMs);
       if (this.closing) return;
-      answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }) : route({ method, url, headers: req.headers, body }, this.context);
+      const request: EmulatorRequest = { method, url, headers: req.headers, body };
+      answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }) : this.answer(request);
+      this.wayBack.note(request, answer, this.context);
     } catch (err) {
       // A handler's bug answers 500 in X's format; the emulator keeps serving.
       answer = xError(X_ERRORS.internal, `the emulator failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.send(res, method, path, answer);
+  }
+
+  /** The pages around X's endpoints that need the server's memory (the way back), then the endpoints. */
+  private answer(request: EmulatorRequest): Answer {
+    if (request.method === 'GET') {
+      const path = request.url.pathname;
+      if (path === WAY_BACK_PATH) return this.wayBack.answer();
+      if (path === '/') return homePage(this.context, this.wayBack.origin);
+      if (path === '/favicon.ico') return favicon();
+    }
+    return route(request, this.context);
   }
 
   private send(res: ServerResponse, method: string, path: string, answer: Answer): void {
@@ -440,7 +458,9 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
  * `GET /1.1/account/verify_credentials.json`, `POST /1.1/oauth/invalidate_token`,
  * `POST /oauth2/token`, `POST /oauth2/invalidate_token`, `GET /i/oauth2/authorize` (consent page),
  * `POST /2/oauth2/token`, `POST /2/oauth2/revoke` and `GET /2/users/me`, with X's checks and
- * X's error formats.
+ * X's error formats. For a person clicking through an app, it also serves each user's profile at
+ * `/<username>` (where x.com has it), a home page at `/`, `/favicon.ico`, and `/i/back`, which
+ * every page but the consent page links to: a redirect to the app that sent the person here last.
  *
  * @example
  * ```ts
