@@ -74,12 +74,9 @@ export interface XEmulatorRequestRecord {
  * @example
  * ```ts
  * const x = await startXEmulator();
- * passport.use(new XOAuth2PkceStrategy({
- *   clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret,
- *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback',
- *   baseURL: x.baseURL, authorizationURL: x.authorizationURL,
- * }, verify));
- * // ... drive the sign-in ...
+ * passport.use(new XOAuth2PkceStrategy(x.oauth2StrategyOptions('confidential', { callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }), verify));
+ * // ... start your app on 127.0.0.1:3000, then:
+ * const { response, cookie } = await x.signIn('http://127.0.0.1:3000/auth/x', { user: 'grace' });
  * await x.close();
  * ```
  */
@@ -88,7 +85,7 @@ export interface XEmulator {
   readonly url: string;
   /** X's API host, emulated: pass it as `baseURL` to both strategies and the helpers. Equal to `url`. */
   readonly baseURL: string;
-  /** The OAuth 2.0 consent page, `${url}/i/oauth2/authorize`: pass it as `authorizationURL` to `XOAuth2PkceStrategy`. */
+  /** The OAuth 2.0 consent page, `${url}/i/oauth2/authorize` (`XOAuth2PkceStrategy` derives it from `baseURL`; {@link XEmulator.oauth2StrategyOptions} sets both). */
   readonly authorizationURL: string;
   /** The apps the emulator knows, keys and secrets included. */
   readonly apps: XEmulatorApps;
@@ -467,10 +464,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
  * import { startXEmulator } from 'passport-x/testing';
  *
  * const x = await startXEmulator();
- * const strategy = new XOAuth1Strategy({
- *   consumerKey: x.apps.oauth1.consumerKey, consumerSecret: x.apps.oauth1.consumerSecret,
- *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback', baseURL: x.baseURL,
- * }, verify);
+ * const strategy = new XOAuth1Strategy(x.oauth1StrategyOptions({ callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }), verify);
  * ```
  */
 export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XEmulator> {
