@@ -6,17 +6,17 @@
  * `Passport` instance, so several apps can live in one process (e.g. two instances behind one
  * shared session store, in tests).
  *
- * In your own app, import from `passport-x` instead of `../lib/...`.
+ * It imports `passport-x` by the package's name, as your app does (npm start builds dist/ first).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { normalizePublicURL, type ExampleConfig } from './config';
-import { errorMessage, logLine, noticeFromQuery, signInFailureMessage } from './messages';
+import { normalizePublicURL, publicURLRedirect, type ExampleConfig } from './config';
+import { errorMessage, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
-import { CONTENT_SECURITY_POLICY, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
+import { CONTENT_SECURITY_POLICY, FAVICON_SVG, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
 
 /** The session cookie's name (the same in every instance, so instances sharing a store share sessions). */
 export const SESSION_COOKIE_NAME = 'passport-x-example.sid';
@@ -75,7 +75,7 @@ function sendPage(res: Response, html: string, status = 200): void {
  * @example
  * ```ts
  * const app = createExampleApp({
- *   publicURL: 'http://localhost:3000',
+ *   publicURL: 'http://127.0.0.1:3000',
  *   sessionSecret: process.env.SESSION_SECRET!,
  *   x: { oauth2: { clientID: process.env.X_CLIENT_ID! } },
  * });
@@ -125,6 +125,17 @@ export function createExampleApp(config: ExampleConfig): express.Application {
   app.use(passport.session());
   const form = express.urlencoded({ extended: false, limit: '4kb' });
 
+  app.get([ROUTES.favicon, '/favicon.ico'], (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(FAVICON_SVG);
+  });
+
+  /** A sign-in starts at publicURL's host only: the callback comes back there, with that host's session cookie. */
+  const atPublicHost: RequestHandler = (req, res, next) => {
+    const location = publicURLRedirect(publicURL, req.get('host'), req.originalUrl);
+    if (location) return res.redirect(location);
+    next();
+  };
+
   app.get(ROUTES.home, (req, res) => {
     const user = currentUser(req);
     const notice = noticeFromQuery(req.query.notice);
@@ -153,6 +164,9 @@ export function createExampleApp(config: ExampleConfig): express.Application {
           return res.redirect(ROUTES.home);
         }
         if (!user) {
+          // The person gets the failure's short message; the developer's hint goes to the log.
+          const line = signInFailureLogLine(name, info);
+          if (line) log(line);
           addFlash(req, signInFailureMessage(info));
           return res.redirect(ROUTES.home);
         }
@@ -161,18 +175,18 @@ export function createExampleApp(config: ExampleConfig): express.Application {
     };
 
   if (strategies.oauth2) {
-    app.get(ROUTES.oauth2Start, signIn(STRATEGY_NAMES.oauth2));
+    app.get(ROUTES.oauth2Start, atPublicHost, signIn(STRATEGY_NAMES.oauth2));
     app.get(ROUTES.oauth2Callback, signIn(STRATEGY_NAMES.oauth2));
   }
   if (strategies.oauth1) {
-    app.get(ROUTES.oauth1Start, signIn(STRATEGY_NAMES.oauth1));
+    app.get(ROUTES.oauth1Start, atPublicHost, signIn(STRATEGY_NAMES.oauth1));
     app.get(ROUTES.oauth1Callback, signIn(STRATEGY_NAMES.oauth1));
   }
 
   app.get(ROUTES.profile, (req, res) => {
     const user = currentUser(req);
     if (!user) return res.redirect(`${ROUTES.home}?notice=sign-in-first`);
-    sendPage(res, profilePage({ user: profileSummary(user), messages: takeFlash(req), csrfToken: csrfToken(req), now: new Date() }));
+    sendPage(res, profilePage({ user: profileSummary(user), profilesURL: x.profilesURL, messages: takeFlash(req), csrfToken: csrfToken(req), now: new Date() }));
   });
 
   /** The profile page's forms: a signed-in user and this session's form token, else 403. */

@@ -10,9 +10,9 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startXEmulator, type XEmulator } from '../lib/testing';
+import { startXEmulator, type XEmulator } from 'passport-x/testing';
 import { createExampleApp } from './app';
-import { ExampleConfigError, callbackURLs, emulatorConfig, emulatorUserList, readEnvironment, type ExampleConfig } from './config';
+import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, callbackURLs, emulatorConfig, emulatorUserList, readEnvironment, type ExampleConfig } from './config';
 
 function listen(server: Server, port: number, host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const emulator = plan.mode === 'emulator' ? await startXEmulator({ port: 0, host: '127.0.0.1' }) : undefined;
+  const emulator = plan.mode === 'emulator' ? await startXEmulator({ ...EXAMPLE_EMULATOR_OPTIONS, port: 0, host: '127.0.0.1' }) : undefined;
 
   const server = createServer();
   let port: number;
@@ -56,8 +56,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  // The callback URLs must name the host users browse, or the browser will not send the session cookie back.
-  const config: ExampleConfig = plan.mode === 'x' ? plan.config : emulatorConfig(emulator as XEmulator, `http://localhost:${port}`, plan.sessionSecret);
+  // The callback URLs must name the host users browse, or the browser will not send the session cookie back:
+  // 127.0.0.1, as X recommends; the app redirects a sign-in started at another host (localhost) there first.
+  const config: ExampleConfig = plan.mode === 'x' ? plan.config : emulatorConfig(emulator as XEmulator, `http://127.0.0.1:${port}`, plan.sessionSecret);
   server.on('request', createExampleApp(config));
 
   const lines = ['', 'passport-x example app', `  Open        ${config.publicURL}`];
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
       `  X emulator  ${emulator.url} (in this process: no X account or internet needed)`,
       '  Real X      set X_CLIENT_ID, X_CONSUMER_KEY, ... as example-app/.env.example shows',
     );
-    if (plan.mode === 'emulator' && plan.ignored.length > 0) lines.push(`  Ignored     ${plan.ignored.join(', ')} (emulator mode always uses http://localhost:<PORT>)`);
+    if (plan.mode === 'emulator' && plan.ignored.length > 0) lines.push(`  Ignored     ${plan.ignored.join(', ')} (emulator mode always uses http://127.0.0.1:<PORT>)`);
   } else {
     const callbacks = callbackURLs(config.publicURL);
     lines.push(
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
       ...(config.x.oauth2 ? [`    ${callbacks.oauth2}`] : []),
       ...(config.x.oauth1 ? [`    ${callbacks.oauth1}`] : []),
     );
-    if (new URL(config.publicURL).port !== String(port) && config.publicURL.startsWith('http://localhost')) {
+    if (new URL(config.publicURL).port !== String(port) && /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(config.publicURL)) {
       lines.push(`  Note        listening on port ${port}, but PUBLIC_URL names another: sign-in only works at the PUBLIC_URL address.`);
     }
   }

@@ -2,10 +2,7 @@
  * The example app's two strategies, built from an {@link ExampleConfig}. Framework-neutral:
  * the Express app registers them on its own Passport instance, the Koa variant on koa-passport's.
  */
-import { XOAuth1Strategy } from '../lib/oauth1-strategy';
-import { XOAuth2PkceStrategy, type XOAuth2TokenParams } from '../lib/oauth2-strategy';
-import type { XVerifyCallback } from '../lib/passport-base';
-import type { XProfile } from '../lib/profile';
+import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth2TokenParams, type XProfile, type XVerifyCallback } from 'passport-x';
 import { OAUTH2_SCOPES, callbackURLs, type ExampleConfig } from './config';
 import { userFromOAuth1, userFromOAuth2 } from './users';
 

@@ -6,9 +6,7 @@
  * The tokens stay in the session, server-side: pages are rendered from
  * {@link profileSummary}, which leaves them out.
  */
-import { invalidateAccessToken, refreshAccessToken, revokeToken } from '../lib/helpers';
-import type { XTokenSet } from '../lib/endpoints';
-import type { XProfile } from '../lib/profile';
+import { invalidateAccessToken, refreshAccessToken, revokeToken, type XProfile, type XTokenSet } from 'passport-x';
 import type { ExampleXSettings } from './config';
 import type { ProfileSummary } from './views';
 

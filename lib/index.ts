@@ -34,7 +34,9 @@ export type { XPkceStateStore, XPkceStateStoreWithMeta, XPkceStateMeta, XPkceSes
 export { createCodeVerifier, codeChallengeS256, createState, CODE_CHALLENGE_METHOD } from './pkce';
 export type { XProfile } from './profile';
 export type { XAuthRequest, XIncomingRequest } from './request';
-export type { XVerifyCallback, XAuthenticateOptions } from './passport-base';
+export type { XVerifyCallback, XAuthenticateOptions, XPassportOptions } from './passport-base';
+// Also augments @types/passport, so `passport.authenticate('x-oauth2', { state: {...} })` compiles.
+export type { XStrategyAuthenticateOptions } from './passport-augmentation';
 export { XRequestTokenSessionStore } from './state/request-token-session';
 export type { XRequestTokenStore, XRequestTokenSessionStoreOptions, RequestTokenLoaded } from './state/request-token-session';
 export { EncryptedCookieStateStore, DEFAULT_COOKIE_STATE_PREFIX, DEFAULT_COOKIE_STATE_MAX_AGE_MS, MIN_COOKIE_SECRET_LENGTH } from './state/encrypted-cookie';

@@ -107,10 +107,10 @@ export type XOAuth1VerifyWithRequestAndParams<Req = any> = (
 
 /** Per-request options of `passport.authenticate('x-oauth1', { ... })`. */
 export interface XOAuth1AuthenticateOptions extends XAuthenticateOptions {
-  /** `force_login=true` for this sign-in. */
-  forceLogin?: boolean;
-  /** Pre-fill the username for this sign-in. */
-  screenName?: string;
+  /** `force_login=true` for this sign-in: X asks for the password even when the user is signed in to X. */
+  forceLogin?: boolean | undefined;
+  /** Pre-fill the X username field for this sign-in (`screen_name`). */
+  screenName?: string | undefined;
 }
 
 /** The `oauth` package client methods passport-oauth1 calls; replaced per instance. */

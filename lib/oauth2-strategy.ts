@@ -7,7 +7,7 @@
  * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
  */
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
-import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
+import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { oauthErrorOf, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
@@ -86,9 +86,17 @@ export interface XOAuth2StrategyOptionsBase {
   callbackURL: string;
   /** Strategy name for `passport.authenticate` (default `'x-oauth2'`). */
   name?: string;
-  /** X's API host (default `https://api.x.com`); `tokenURL` and `userProfileURL` derive from it. */
+  /**
+   * X's API host (default `https://api.x.com`); `tokenURL`, `userProfileURL` and, for any host but
+   * X's, `authorizationURL` derive from it. Point it at the emulator of `passport-x/testing`
+   * (`x.baseURL`) and the whole sign-in stays there.
+   */
   baseURL?: string;
-  /** Overrides the consent page (default `https://x.com/i/oauth2/authorize`). */
+  /**
+   * Overrides the consent page. Default: X's, `https://x.com/i/oauth2/authorize`, when `baseURL` is
+   * X's API host (or left out); `${baseURL}/i/oauth2/authorize` for any other `baseURL` (the
+   * emulator's path), so a local or test X never sends the browser to the real x.com.
+   */
   authorizationURL?: string;
   /** Overrides `${baseURL}/2/oauth2/token`. */
   tokenURL?: string;
@@ -166,7 +174,7 @@ export type XOAuth2VerifyWithRequestAndParams<Req = any> = (
 /** Per-request options of `passport.authenticate('x-oauth2', { ... })`. */
 export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
   /** Scopes for this sign-in, instead of the strategy's (the required ones are still added). */
-  scope?: string | readonly string[];
+  scope?: string | readonly string[] | undefined;
 }
 
 /** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
@@ -176,6 +184,20 @@ interface OAuth2ClientLike {
     params: Record<string, string>,
     cb: (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void,
   ): void;
+}
+
+/** X's API hosts, whose consent page is X's own (x.com), not one under the API host. */
+const X_API_HOSTS = new Set([X_API_BASE_URL, 'https://api.twitter.com']);
+
+/**
+ * The consent page when `authorizationURL` is not given: X's for X's API host, else the same path
+ * under `baseURL` (as the emulator serves it), so a `baseURL` pointing elsewhere never sends the
+ * browser to the real x.com while the token requests go to the other host.
+ */
+function consentPageFor(baseURL: string | undefined): string {
+  if (baseURL === undefined) return X_OAUTH2_AUTHORIZATION_URL;
+  const base = normalizeBaseURL(baseURL);
+  return X_API_HOSTS.has(base) ? X_OAUTH2_AUTHORIZATION_URL : `${base}/i/oauth2/authorize`;
 }
 
 /** A list option (`scope`, `userFields`) as given: a string split on `separator`, or an array of strings. */
@@ -294,7 +316,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
     const timeoutMs = resolveTimeout(options.timeoutMs);
     const urls = xEndpoints(options.baseURL);
-    const authorizationURL = options.authorizationURL ? normalizeBaseURL(options.authorizationURL, 'authorizationURL') : X_OAUTH2_AUTHORIZATION_URL;
+    const authorizationURL = options.authorizationURL ? normalizeBaseURL(options.authorizationURL, 'authorizationURL') : consentPageFor(options.baseURL);
     const tokenURL = options.tokenURL ? normalizeBaseURL(options.tokenURL, 'tokenURL') : urls.oauth2Token;
     const profileURL = options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.usersMe;
 

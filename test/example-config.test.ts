@@ -1,7 +1,7 @@
 // The example app's start-up decisions (example-app/config.ts): emulator mode with no X
 // credentials, real-X mode with them, and a clear error for each bad setting.
 import { expect } from 'chai';
-import { ExampleConfigError, MIN_SESSION_SECRET_LENGTH, callbackURLs, normalizePublicURL, readEnvironment } from '../example-app/config';
+import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, MIN_SESSION_SECRET_LENGTH, callbackURLs, normalizePublicURL, publicURLRedirect, readEnvironment } from '../example-app/config';
 
 const SECRET = 's'.repeat(MIN_SESSION_SECRET_LENGTH);
 
@@ -39,8 +39,25 @@ describe('example app configuration', () => {
     if (plan.mode !== 'x') throw new Error('expected real-X mode');
     expect(plan.config.x.oauth1).to.equal(undefined);
     expect(plan.config.x.oauth2).to.deep.equal({ clientID: 'cid', clientSecret: undefined });
-    expect(plan.config.publicURL).to.equal('http://localhost:3000');
+    // 127.0.0.1, as X recommends for local callback URLs: one host rule for the app and its callbacks.
+    expect(plan.config.publicURL).to.equal('http://127.0.0.1:3000');
+    expect(callbackURLs(plan.config.publicURL)).to.deep.equal({ oauth2: 'http://127.0.0.1:3000/auth/x/callback', oauth1: 'http://127.0.0.1:3000/auth/x/oauth1/callback' });
   });
+
+  it('redirects a request at another host to the same path at PUBLIC_URL, and leaves PUBLIC_URL\'s host alone', () => {
+    expect(publicURLRedirect('http://127.0.0.1:3000', 'localhost:3000', '/auth/x?x=1')).to.equal('http://127.0.0.1:3000/auth/x?x=1');
+    expect(publicURLRedirect('https://app.example.com', 'www.app.example.com', '/auth/x')).to.equal('https://app.example.com/auth/x');
+    expect(publicURLRedirect('http://127.0.0.1:3000', undefined, '/auth/x')).to.equal('http://127.0.0.1:3000/auth/x');
+    expect(publicURLRedirect('http://127.0.0.1:3000', '127.0.0.1:3000', '/auth/x')).to.equal(undefined);
+    expect(publicURLRedirect('https://app.example.com', 'APP.example.com', '/auth/x')).to.equal(undefined);
+    // A path that looks like another origin stays a path of PUBLIC_URL.
+    expect(new URL(publicURLRedirect('http://127.0.0.1:3000', 'evil.example', '//evil.example/x')!).origin).to.equal('http://127.0.0.1:3000');
+  });
+
+  it('starts the emulator with an OAuth 1.0a app of the permission the app uses: read only, no e-mail', () => {
+    expect(EXAMPLE_EMULATOR_OPTIONS.apps?.oauth1).to.deep.include({ accessLevel: 'read', requestEmail: false });
+  });
+
 
   const bad: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
     ['no SESSION_SECRET in real-X mode', { X_CLIENT_ID: 'cid' }, /SESSION_SECRET is not set/],
@@ -60,7 +77,7 @@ describe('example app configuration', () => {
   }
 
   it('normalises PUBLIC_URL to an origin and refuses what is not an http(s) URL', () => {
-    expect(normalizePublicURL('http://localhost:3000/')).to.equal('http://localhost:3000');
+    expect(normalizePublicURL('http://127.0.0.1:3000/')).to.equal('http://127.0.0.1:3000');
     expect(() => normalizePublicURL('ftp://x')).to.throw(ExampleConfigError);
     expect(() => normalizePublicURL('not a url')).to.throw(ExampleConfigError, /not a URL/);
   });

@@ -1,7 +1,9 @@
 // End to end, as a user sees it: the example app (example-app/app.ts) signing in through the
 // X emulator of passport-x/testing, driven in headless Chromium. Each test starts its own
 // emulator, app and browser context, and closes them after; the browser is shared.
-// The consent and profile screenshots of the README are taken here, into docs/.
+// The consent and profile screenshots of the README are taken here, into docs/, with
+// UPDATE_SCREENSHOTS=1 only (so npm test leaves the tree clean). Phone-sized runs check that no
+// page scrolls sideways.
 import { expect } from 'chai';
 import session from 'express-session';
 import { randomBytes } from 'node:crypto';
@@ -13,13 +15,19 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { oauth1AuthorizationHeader } from '../../lib/oauth1-signature';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { createExampleApp, SESSION_COOKIE_NAME } from '../../example-app/app';
-import { emulatorConfig } from '../../example-app/config';
+import { EXAMPLE_EMULATOR_OPTIONS, emulatorConfig } from '../../example-app/config';
 import { isExampleUser, type ExampleUser } from '../../example-app/users';
 import { formatUTC } from '../../example-app/views';
 import { launchChromium } from '../support/chromium';
 
 const DOCS = join(__dirname, '..', '..', 'docs');
 const VIEWPORT = { width: 1000, height: 700 };
+/** A phone: an iPhone 14's CSS viewport. */
+const PHONE = { width: 390, height: 844 };
+/** The narrowest width the pages are made for. */
+const NARROW_PHONE = { width: 360, height: 740 };
+/** Rewrite docs/*.png only when asked: `UPDATE_SCREENSHOTS=1 npx mocha test/e2e/browser.e2e.test.ts`. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 const TWO_HOURS_MS = 7200 * 1000;
 
 /** One running stack: the emulator, the app on its own server, and a fresh browser context. */
@@ -33,6 +41,14 @@ interface Stack {
   publicURL: string;
   /** What the app logged. */
   logs: string[];
+  /** Every answer of 400 or more the browser got (app and emulator, favicons included). */
+  failedRequests: string[];
+}
+
+/** Whether the page scrolls sideways: wider than the viewport. */
+async function scrollsSideways(page: Page): Promise<{ scrollWidth: number; innerWidth: number } | false> {
+  const size = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  return size.scrollWidth > size.innerWidth ? size : false;
 }
 
 async function listen(server: Server): Promise<number> {
@@ -82,11 +98,12 @@ describe('example app in Chromium, on the X emulator', function () {
   });
 
   beforeEach(async function () {
-    const emulator = await startXEmulator();
+    // As npm start runs it: a read-only OAuth 1.0a app without e-mail.
+    const emulator = await startXEmulator(EXAMPLE_EMULATOR_OPTIONS);
     const server = createServer();
     const port = await listen(server);
-    // localhost, as npm start prints: the host the browser uses must be the callback's host, or the session cookie is not sent.
-    const publicURL = `http://localhost:${port}`;
+    // 127.0.0.1, as npm start prints: the host the browser uses must be the callback's host, or the session cookie is not sent.
+    const publicURL = `http://127.0.0.1:${port}`;
     const sessions = new session.MemoryStore();
     const logs: string[] = [];
     const app = createExampleApp({
@@ -97,7 +114,11 @@ describe('example app in Chromium, on the X emulator', function () {
     server.on('request', app);
     const context = await browser!.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
-    stack = { emulator, server, sessions, context, page, publicURL, logs };
+    const failedRequests: string[] = [];
+    context.on('response', (response) => {
+      if (response.status() >= 400) failedRequests.push(`${response.status()} ${response.url()}`);
+    });
+    stack = { emulator, server, sessions, context, page, publicURL, logs, failedRequests };
   });
 
   afterEach(async function () {
@@ -146,7 +167,7 @@ describe('example app in Chromium, on the X emulator', function () {
     const permissions = await consent.getByRole('region', { name: /will be able to/ }).innerText();
     for (const scope of ['tweet.read', 'users.read', 'offline.access']) expect(permissions).to.contain(scope);
     expect(await consent.getByRole('radio', { name: new RegExp(ada.name) }).isChecked()).to.equal(true);
-    await consent.screenshot({ path: join(DOCS, 'consent-oauth2.png') });
+    if (UPDATE_SCREENSHOTS) await consent.screenshot({ path: join(DOCS, 'consent-oauth2.png') });
 
     const before = Date.now();
     await consent.getByRole('button', { name: 'Authorize app' }).click();
@@ -155,7 +176,8 @@ describe('example app in Chromium, on the X emulator', function () {
 
     const page = s.page;
     expect(await page.getByRole('heading', { level: 2 }).innerText()).to.equal(ada.name);
-    expect(await page.getByRole('link', { name: `@${ada.username}` }).getAttribute('href')).to.equal(`https://x.com/${ada.username}`);
+    // Emulator mode: the @handle opens the emulator's profile page, not the real x.com.
+    expect(await page.getByRole('link', { name: `@${ada.username}` }).getAttribute('href')).to.equal(`${s.emulator.url}/${ada.username}`);
     const picture = page.getByRole('img', { name: `Profile picture of @${ada.username}` });
     expect(await picture.getAttribute('src')).to.equal(ada.profileImageURL);
     // The picture really loaded (the emulator serves it; the page's CSP allows it).
@@ -167,7 +189,7 @@ describe('example app in Chromium, on the X emulator', function () {
     const expiry = await shownExpiry(page);
     expect(expiry.at.getTime()).to.be.within(before + TWO_HOURS_MS - 1000, after + TWO_HOURS_MS + 1000);
     expect(expiry.text).to.contain(formatUTC(expiry.at)).and.to.match(/\(in 2 hours\)$/);
-    await page.screenshot({ path: join(DOCS, 'profile.png') });
+    if (UPDATE_SCREENSHOTS) await page.screenshot({ path: join(DOCS, 'profile.png') });
 
     // The tokens stay in the server-side session: never on the page, never in a cookie.
     const user = await onlyStoredUser(s.sessions);
@@ -180,8 +202,10 @@ describe('example app in Chromium, on the X emulator', function () {
       expect(cookies).not.to.contain(token);
     }
     const cookie = (await s.context.cookies()).find((c) => c.name === SESSION_COOKIE_NAME);
-    expect(cookie).to.include({ httpOnly: true, sameSite: 'Lax', secure: false, domain: 'localhost' });
+    expect(cookie).to.include({ httpOnly: true, sameSite: 'Lax', secure: false, domain: '127.0.0.1' });
     expect(s.logs).to.deep.equal([]);
+    // Favicons included, nothing the browser asked for was missing.
+    expect(s.failedRequests).to.deep.equal([]);
   });
 
   it('signs in with OAuth 1.0a through the consent page, as the user chosen there', async function () {
@@ -189,6 +213,9 @@ describe('example app in Chromium, on the X emulator', function () {
     const grace = s.emulator.users[1]!;
     await openConsent(s, 'Sign in with X (OAuth 1.0a)');
     expect(await s.page.getByRole('heading', { level: 1 }).innerText()).to.equal(`Authorize ${s.emulator.apps.oauth1.name} to access your account?`);
+    // The permission the app has: read only, and no e-mail address.
+    const permissions = await s.page.getByRole('region', { name: /will be able to/ }).getByRole('listitem').allInnerTexts();
+    expect(permissions).to.deep.equal(['Read your posts, your profile and the accounts you follow.']);
     await s.page.getByRole('radio', { name: new RegExp(grace.name) }).check();
     await s.page.getByRole('button', { name: 'Authorize app' }).click();
     await s.page.waitForURL(`${s.publicURL}/profile`);
@@ -356,4 +383,76 @@ describe('example app in Chromium, on the X emulator', function () {
     expect(s.page.url()).to.equal(`${s.publicURL}/profile`);
     expect(await storedUsers(s.sessions)).to.have.length(1);
   });
+
+  it('sends a sign-in started at localhost to 127.0.0.1 first, so it completes', async function () {
+    const s = stack!;
+    const localhost = s.publicURL.replace('127.0.0.1', 'localhost');
+    await s.page.goto(localhost);
+    await s.page.getByRole('link', { name: 'Sign in with X', exact: true }).click();
+    await s.page.waitForURL((url) => url.href.startsWith(`${s.emulator.url}/i/oauth2/authorize?`));
+    expect(new URL(s.page.url()).searchParams.get('redirect_uri')).to.equal(`${s.publicURL}/auth/x/callback`);
+    await s.page.getByRole('button', { name: 'Authorize app' }).click();
+    await s.page.waitForURL(`${s.publicURL}/profile`);
+    expect(await s.page.getByRole('heading', { level: 2 }).innerText()).to.equal(s.emulator.users[0].name);
+  });
+
+  it('opens the emulator\'s profile from the @handle, and comes back to the app from it', async function () {
+    const s = stack!;
+    const ada = s.emulator.users[0];
+    await signInWithOAuth2(s);
+    await s.page.getByRole('link', { name: `@${ada.username}` }).click();
+    await s.page.waitForURL(`${s.emulator.url}/${ada.username}`);
+    expect(await s.page.getByRole('heading', { level: 1 }).innerText()).to.equal(ada.name);
+    await s.page.getByRole('link', { name: '← Back to the app' }).click();
+    await s.page.waitForURL(`${s.publicURL}/`);
+    expect(await s.page.getByRole('link', { name: 'Go to your profile' }).isVisible()).to.equal(true);
+    expect(s.failedRequests).to.deep.equal([]);
+  });
+
+  it('offers a way back from the emulator\'s "no longer valid" page (the consent page reopened after the sign-in)', async function () {
+    const s = stack!;
+    await openConsent(s, 'Sign in with X (OAuth 1.0a)');
+    await s.page.getByRole('button', { name: 'Authorize app' }).click();
+    await s.page.waitForURL(`${s.publicURL}/profile`);
+    // Back in history: the consent page of a request token that is used up.
+    await s.page.goBack();
+    expect(await s.page.getByRole('heading', { level: 1 }).innerText()).to.equal('This page is no longer valid');
+    await s.page.getByRole('link', { name: '← Back to the app' }).click();
+    await s.page.waitForURL(`${s.publicURL}/`);
+    expect(await s.page.getByRole('link', { name: 'Go to your profile' }).isVisible()).to.equal(true);
+  });
+
+  for (const viewport of [PHONE, NARROW_PHONE]) {
+    it(`fits a ${viewport.width} px wide phone: no page scrolls sideways, long IDs wrap`, async function () {
+      const s = stack!;
+      await s.page.setViewportSize(viewport);
+      const wide: string[] = [];
+      const check = async (what: string): Promise<void> => {
+        const overflow = await scrollsSideways(s.page);
+        if (overflow) wide.push(`${what}: ${overflow.scrollWidth} px wide in ${overflow.innerWidth} px`);
+      };
+      await s.page.goto(s.publicURL);
+      await check('home page');
+      await openConsent(s, 'Sign in with X (OAuth 1.0a)');
+      await check('OAuth 1.0a consent page');
+      await s.page.getByRole('button', { name: 'Cancel' }).click();
+      await s.page.waitForURL(`${s.publicURL}/`);
+      await check('home page with a message');
+      await openConsent(s, 'Sign in with X');
+      await check('OAuth 2.0 consent page');
+      await s.page.getByRole('button', { name: 'Authorize app' }).click();
+      await s.page.waitForURL(`${s.publicURL}/profile`);
+      await check('profile page');
+      // The 19-digit user ID wraps inside the page.
+      const id = s.page.getByText(s.emulator.users[0].id, { exact: true });
+      const box = await id.boundingBox();
+      expect(box, 'the user ID is shown').to.not.equal(null);
+      expect(box!.x + box!.width).to.be.at.most(viewport.width);
+      await s.page.goto(`${s.emulator.url}/${s.emulator.users[0].username}`);
+      await check('emulator profile page');
+      await s.page.goto(`${s.emulator.url}/oauth/authenticate?oauth_token=used-up`);
+      await check('emulator "no longer valid" page');
+      expect(wide).to.deep.equal([]);
+    });
+  }
 });
