@@ -258,10 +258,25 @@ export class XTokenManager {
    */
   async getAccessToken(userKey: string): Promise<string> {
     checkUserKey('getAccessToken', userKey);
+    return (await this.#freshTokenSet(userKey)).accessToken;
+  }
+
+  /**
+   * The whole fresh token set for `userKey` (access token, its expiry, scopes, refresh token),
+   * under the same rules and at the same cost as {@link XTokenManager.getAccessToken}: for a page
+   * that shows when the token expires, or an app that needs the granted scopes.
+   *
+   * @throws as {@link XTokenManager.getAccessToken}
+   */
+  async getTokenSet(userKey: string): Promise<XTokenSet> {
+    checkUserKey('getTokenSet', userKey);
+    return this.#freshTokenSet(userKey);
+  }
+
+  async #freshTokenSet(userKey: string): Promise<XTokenSet> {
     const stored = await this.#read(userKey);
-    if (this.#isFresh(stored)) return stored.accessToken;
-    const flight = this.#flights.get(userKey) ?? this.#startFlight(userKey, stored, false);
-    return (await flight.promise).accessToken;
+    if (this.#isFresh(stored)) return stored;
+    return (this.#flights.get(userKey) ?? this.#startFlight(userKey, stored, false)).promise;
   }
 
   /**
@@ -290,12 +305,13 @@ export class XTokenManager {
   }
 
   /**
-   * Signs `userKey` out at X: revokes the stored access and refresh tokens (`POST
-   * /2/oauth2/revoke`), then deletes them from the store. Waits for a refresh in progress, and
-   * holds the lock, so that no refresh stores a new pair behind it.
+   * Signs `userKey` out at X: revokes the stored refresh token (first, so that it can mint no
+   * more access tokens) and access token (`POST /2/oauth2/revoke`, RFC 7009), then deletes them
+   * from the store. Waits for a refresh in progress, and holds the lock, so that no refresh
+   * stores a new pair behind it. Tries both tokens even when the first revocation fails.
    *
    * @returns true when tokens were stored (and are now revoked and deleted), false when there were none
-   * @throws what `revokeToken` throws; the tokens then stay stored, so that the call can be retried
+   * @throws the first failure of `revokeToken`; the tokens then stay stored, so that the call can be retried
    */
   async revoke(userKey: string): Promise<boolean> {
     checkUserKey('revoke', userKey);
@@ -306,8 +322,21 @@ export class XTokenManager {
       if (value === undefined || value === null) return false;
       const stored = reviveTokenSet(value);
       const client = this.#clientOptions();
-      await revokeToken({ ...client, token: stored.accessToken, tokenTypeHint: 'access_token' });
-      if (stored.refreshToken !== undefined) await revokeToken({ ...client, token: stored.refreshToken, tokenTypeHint: 'refresh_token' });
+      const revocations: Array<() => Promise<void>> = [];
+      const { refreshToken, accessToken } = stored;
+      if (refreshToken !== undefined) revocations.push(() => revokeToken({ ...client, token: refreshToken, tokenTypeHint: 'refresh_token' }));
+      revocations.push(() => revokeToken({ ...client, token: accessToken, tokenTypeHint: 'access_token' }));
+      let failed = false;
+      let firstFailure: unknown;
+      for (const revocation of revocations) {
+        try {
+          await revocation();
+        } catch (err) {
+          if (!failed) firstFailure = err;
+          failed = true;
+        }
+      }
+      if (failed) throw firstFailure;
       await this.#store.delete(userKey);
       return true;
     });
@@ -367,7 +396,7 @@ export class XTokenManager {
       // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
       await this.#store.delete(userKey);
       throw new XRefreshTokenRevokedError(
-        `XTokenManager: X refused the stored refresh token (${err.error}, HTTP ${err.status ?? '?'}): it was used, revoked or has expired, so the user must sign in again. ` +
+        `XTokenManager: X refused the stored refresh token (HTTP ${err.status ?? '?'} ${err.error}${err.description ? `: ${err.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
           'The stored tokens were deleted. If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.',
         { cause: err, status: err.status },
       );

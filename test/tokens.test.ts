@@ -218,7 +218,7 @@ describe('XTokenManager', function () {
       expect(err).to.be.instanceOf(XRefreshTokenRevokedError).and.instanceOf(XError);
       expect(err.code).to.equal('X_REFRESH_TOKEN_REVOKED');
       expect(err.status).to.equal(400);
-      expect(err.message).to.match(/sign in again/);
+      expect(err.message).to.match(/sign in again/).and.to.contain('invalid_request: Value passed for the token was invalid.');
       expect(err.cause).to.be.instanceOf(XOAuthError);
       expect((err.cause as XOAuthError).error).to.equal('invalid_request');
       expect(store.data.has(USER)).to.equal(false);
@@ -354,6 +354,30 @@ describe('XTokenManager', function () {
     });
   });
 
+  describe('getTokenSet()', function () {
+    it('returns the whole fresh set, Date revived, for one store.get', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const set = await manager().getTokenSet(USER);
+      expect(set.accessToken).to.equal(signedIn.accessToken);
+      expect(set.refreshToken).to.equal(signedIn.refreshToken);
+      expect(set.expiresAt).to.be.instanceOf(Date);
+      expect(set.scope).to.deep.equal(signedIn.scope);
+      expect(store.gets).to.equal(1);
+      expect(requests()).to.equal(0);
+    });
+
+    it('returns the rotated set when the stored one is due, shared with getAccessToken callers', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const m = manager();
+      const [set, token] = await Promise.all([m.getTokenSet(USER), m.getAccessToken(USER)]);
+      expect(requests()).to.equal(1);
+      expect(set.accessToken).to.equal(token);
+      expect(set.expiresAt!.getTime()).to.be.greaterThan(Date.now() + 3600_000);
+    });
+  });
+
   describe('refresh()', function () {
     it('rotates even a fresh pair, stores it, and resolves to it', async function () {
       await storeExpiringIn(2 * 3600_000);
@@ -404,13 +428,27 @@ describe('XTokenManager', function () {
       expect(await manager().revoke(USER)).to.equal(false);
     });
 
-    it('keeps the tokens stored when X fails, so that the call can be retried', async function () {
+    it('revokes the refresh token first, so that it mints nothing more', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      // A refresh-token revocation the emulator answers without acting on it: the access token must still go.
+      x.failNext('/2/oauth2/revoke', { status: 200, body: { revoked: true } });
+      expect(await manager().revoke(USER)).to.equal(true);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!), 'the first revocation was the refresh token (answered by the fault)').to.equal(true);
+      expect(x.isAccessTokenValid(signedIn.accessToken), 'the second, the access token').to.equal(false);
+    });
+
+    it('tries both tokens when the first revocation fails, then rejects with that failure and keeps the tokens, so that the call can be retried', async function () {
       await storeExpiringIn(2 * 3600_000);
       x.failNext('/2/oauth2/revoke', { status: 503 });
+      const before = x.requests.length;
       const err = await rejection(manager().revoke(USER));
-      expect(err).to.be.instanceOf(XAPIError);
+      expect(err).to.be.instanceOf(XAPIError).with.property('status', 503);
+      expect(x.requests.slice(before).map((r) => r.status)).to.deep.equal([503, 200]);
+      expect(x.isAccessTokenValid(signedIn.accessToken)).to.equal(false);
       expect(store.data.has(USER)).to.equal(true);
       expect(await manager().revoke(USER)).to.equal(true);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(false);
+      expect(store.data.has(USER)).to.equal(false);
     });
 
     it('waits for a refresh in flight, and revokes the pair it stored', async function () {
@@ -491,7 +529,7 @@ describe('XTokenManager', function () {
 
     it('refuses a bad userKey with a TypeError, before touching the store', async function () {
       const m = manager();
-      for (const call of [m.getAccessToken.bind(m), m.refresh.bind(m), m.revoke.bind(m)]) {
+      for (const call of [m.getAccessToken.bind(m), m.getTokenSet.bind(m), m.refresh.bind(m), m.revoke.bind(m)]) {
         for (const bad of ['', undefined, 42]) {
           expect(await rejection(call(bad as string))).to.be.instanceOf(TypeError).with.property('message').that.matches(/userKey/);
         }
