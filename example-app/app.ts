@@ -15,6 +15,7 @@ import { Passport } from 'passport';
 import { normalizePublicURL, publicURLRedirect, type ExampleConfig } from './config';
 import { errorMessage, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
+import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
 import { CONTENT_SECURITY_POLICY, FAVICON_SVG, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
 
@@ -86,7 +87,9 @@ export function createExampleApp(config: ExampleConfig): express.Application {
   const publicURL = normalizePublicURL(config.publicURL);
   const log = config.log ?? ((line: string) => console.error(line));
   const { x } = config;
-  const strategies = createStrategies({ ...config, publicURL });
+  // The users' OAuth 2.0 tokens and the XTokenManager that keeps them fresh (tokens.ts).
+  const tokens = createExampleTokens(config);
+  const strategies = createStrategies({ ...config, publicURL }, tokens.store);
 
   const passport = new Passport();
   if (strategies.oauth2) passport.use(strategies.oauth2);
@@ -183,10 +186,20 @@ export function createExampleApp(config: ExampleConfig): express.Application {
     app.get(ROUTES.oauth1Callback, signIn(STRATEGY_NAMES.oauth1));
   }
 
-  app.get(ROUTES.profile, (req, res) => {
+  app.get(ROUTES.profile, async (req, res) => {
     const user = currentUser(req);
     if (!user) return res.redirect(`${ROUTES.home}?notice=sign-in-first`);
-    sendPage(res, profilePage({ user: profileSummary(user), profilesURL: x.profilesURL, messages: takeFlash(req), csrfToken: csrfToken(req), now: new Date() }));
+    const messages = takeFlash(req);
+    // A fresh token for the page (refreshed first when it expires within a minute): what a page calling X on the user's behalf does.
+    let state: ExampleTokenState | undefined;
+    if (user.signInMethod === 'oauth2') {
+      state = await tokensForProfile(tokens.manager, user.id);
+      if (state.kind === 'failed') {
+        log(logLine('Refreshing the access token', state.error));
+        messages.push(refreshFailureMessage(state.error));
+      }
+    }
+    sendPage(res, profilePage({ user: profileSummary(user, state), profilesURL: x.profilesURL, messages, csrfToken: csrfToken(req), now: new Date() }));
   });
 
   /** The profile page's forms: a signed-in user and this session's form token, else 403. */
@@ -198,29 +211,25 @@ export function createExampleApp(config: ExampleConfig): express.Application {
     next();
   };
 
-  app.post(ROUTES.refresh, form, signedInForm, async (req, res, next) => {
+  app.post(ROUTES.refresh, form, signedInForm, async (req, res) => {
     const user = currentUser(req)!;
-    let refreshed: ExampleUser;
     try {
-      refreshed = await refreshUserTokens(x, user);
+      // Stored in the token store by the manager; the session holds no token to update.
+      await refreshUserTokens(tokens.manager, user);
     } catch (err) {
       log(logLine('Refreshing the access token', err));
-      addFlash(req, errorMessage('Refreshing the access token', err));
+      addFlash(req, refreshFailureMessage(err));
       return res.redirect(303, ROUTES.profile);
     }
-    // keepSessionInfo: passport regenerates the session on login; keep the CSRF token across it.
-    req.logIn(refreshed, { session: true, keepSessionInfo: true }, (err) => {
-      if (err) return next(err);
-      addFlash(req, { kind: 'info', text: 'X issued a new access token (and a new refresh token).' });
-      res.redirect(303, ROUTES.profile);
-    });
+    addFlash(req, { kind: 'info', text: 'X issued a new access token (and a new refresh token).' });
+    res.redirect(303, ROUTES.profile);
   });
 
   app.post(ROUTES.logout, form, signedInForm, async (req, res, next) => {
     const user = currentUser(req)!;
     let notice = 'signed-out';
     try {
-      await revokeUserTokens(x, user);
+      await revokeUserTokens(x, tokens.manager, user);
     } catch (err) {
       log(logLine('Revoking the token on sign-out', err));
       notice = 'signed-out-revoke-failed';

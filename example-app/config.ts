@@ -1,12 +1,13 @@
 /**
  * The example app's configuration: the {@link ExampleConfig} an app is built from, and
  * {@link readEnvironment}, which turns the environment (`PORT`, `PUBLIC_URL`,
- * `SESSION_SECRET`, `X_*`) into a start plan: run against the real X, or against the
+ * `SESSION_SECRET`, `X_*`, `REDIS_URL`) into a start plan: run against the real X, or against the
  * emulator of `passport-x/testing` when no X credentials are set.
  * Framework-neutral: the Express app and the Koa variant read the same configuration.
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from 'express-session';
+import type { XTokenLock, XTokenStore } from 'passport-x';
 import type { XEmulator, XEmulatorOptions } from 'passport-x/testing';
 import { ROUTES } from './views';
 
@@ -36,6 +37,12 @@ export interface ExampleConfig {
   sessionSecret: string;
   /** An express-session store (default: express-session's MemoryStore, one process only). */
   sessionStore?: Store | undefined;
+  /** Where the users' OAuth 2.0 tokens live, keyed by X user ID (default: this process's memory; see tokens.ts). Several instances need a shared one. */
+  tokenStore?: XTokenStore | undefined;
+  /** What keeps instances from refreshing one user's tokens at once (default: in-process). Several instances: a `RedisTokenLock`. */
+  tokenLock?: XTokenLock | undefined;
+  /** What makes a callback reaching several instances go on to X once (default: in-process). Several instances: a `RedisReplayGuard`. */
+  replayGuard?: { claim(key: string, ttlMs: number): Promise<boolean> } | undefined;
   /** Trust `X-Forwarded-*` from one proxy in front (needed for secure cookies behind a TLS-terminating proxy). */
   trustProxy?: boolean | undefined;
   /** Where X is and the app's credentials there. */
@@ -105,6 +112,8 @@ export type StartPlan =
       sessionSecret: string;
       /** Settings given that emulator mode ignores, to mention on start. */
       ignored: string[];
+      /** `REDIS_URL`: sessions, tokens, the token lock and the replay guard in Redis (default: in memory). */
+      redisURL?: string | undefined;
     }
   | {
       /** X credentials in the environment: sign in with the real X. */
@@ -113,6 +122,8 @@ export type StartPlan =
       /** Interface to listen on (`HOST`; default: all, as Node's). */
       host: string | undefined;
       config: ExampleConfig;
+      /** `REDIS_URL`: sessions, tokens, the token lock and the replay guard in Redis (default: in memory). */
+      redisURL?: string | undefined;
     };
 
 const X_VARIABLES = ['X_CLIENT_ID', 'X_CLIENT_SECRET', 'X_CONSUMER_KEY', 'X_CONSUMER_SECRET'] as const;
@@ -143,10 +154,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv): StartPlan {
   const port = readPort(env);
   const host = nonEmpty(env, 'HOST');
   const sessionSecret = nonEmpty(env, 'SESSION_SECRET');
+  const redisURL = readRedisURL(env);
 
   if (!X_VARIABLES.some((name) => nonEmpty(env, name) !== undefined)) {
     const ignored = nonEmpty(env, 'PUBLIC_URL') !== undefined ? ['PUBLIC_URL'] : [];
-    return { mode: 'emulator', port, host: host ?? '127.0.0.1', sessionSecret: sessionSecret ?? randomSecret(), ignored };
+    return { mode: 'emulator', port, host: host ?? '127.0.0.1', sessionSecret: sessionSecret ?? randomSecret(), ignored, ...(redisURL ? { redisURL } : {}) };
   }
 
   const clientID = nonEmpty(env, 'X_CLIENT_ID');
@@ -186,7 +198,30 @@ export function readEnvironment(env: NodeJS.ProcessEnv): StartPlan {
       oauth1: consumerKey === undefined || consumerSecret === undefined ? undefined : { consumerKey, consumerSecret },
     },
   };
-  return { mode: 'x', port, host, config };
+  return { mode: 'x', port, host, config, ...(redisURL ? { redisURL } : {}) };
+}
+
+/** `REDIS_URL`, checked: a `redis://` or `rediss://` URL. Never quoted in a message: it may hold a password. */
+function readRedisURL(env: NodeJS.ProcessEnv): string | undefined {
+  const value = nonEmpty(env, 'REDIS_URL');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    throw new ExampleConfigError('REDIS_URL must be a redis:// or rediss:// URL, such as redis://localhost:6379 (or leave it out to keep sessions and tokens in memory).');
+  }
+  return value;
+}
+
+/** `REDIS_URL` without its password, for the start-up message. */
+export function redisURLForDisplay(redisURL: string): string {
+  const url = new URL(redisURL);
+  if (url.password) url.password = '***';
+  return url.href;
 }
 
 function randomSecret(): string {

@@ -23,6 +23,7 @@ import { startXEmulator } from 'passport-x/testing';
 import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, emulatorConfig, normalizePublicURL, publicURLRedirect, readEnvironment, type ExampleConfig } from './config';
 import { errorMessage, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
+import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
 import { CONTENT_SECURITY_POLICY, FAVICON_SVG, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
 
@@ -188,7 +189,9 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
   const publicURL = normalizePublicURL(config.publicURL);
   const log = config.log ?? ((line: string) => console.error(line));
   const { x } = config;
-  const strategies = createStrategies({ ...config, sessionStore: undefined, publicURL });
+  // The users' OAuth 2.0 tokens and the XTokenManager that keeps them fresh (tokens.ts).
+  const tokens = createExampleTokens(config);
+  const strategies = createStrategies({ ...config, sessionStore: undefined, publicURL }, tokens.store);
 
   const passport = new KoaPassport();
   if (strategies.oauth2) passport.use(strategies.oauth2);
@@ -295,10 +298,20 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
     router.get(ROUTES.oauth1Callback, callback(STRATEGY_NAMES.oauth1));
   }
 
-  router.get(ROUTES.profile, (ctx) => {
+  router.get(ROUTES.profile, async (ctx) => {
     const user = currentUser(ctx);
     if (!user) return ctx.redirect(`${ROUTES.home}?notice=sign-in-first`);
-    sendPage(ctx, profilePage({ user: profileSummary(user), profilesURL: x.profilesURL, messages: takeFlash(ctx), csrfToken: csrfToken(ctx), now: new Date() }));
+    const messages = takeFlash(ctx);
+    // A fresh token for the page (refreshed first when it expires within a minute), as in app.ts.
+    let state: ExampleTokenState | undefined;
+    if (user.signInMethod === 'oauth2') {
+      state = await tokensForProfile(tokens.manager, user.id);
+      if (state.kind === 'failed') {
+        log(logLine('Refreshing the access token', state.error));
+        messages.push(refreshFailureMessage(state.error));
+      }
+    }
+    sendPage(ctx, profilePage({ user: profileSummary(user, state), profilesURL: x.profilesURL, messages, csrfToken: csrfToken(ctx), now: new Date() }));
   });
 
   /** The profile page's forms: a signed-in user and this session's form token, else 403. */
@@ -312,15 +325,14 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
 
   router.post(ROUTES.refresh, signedInForm, async (ctx) => {
     const user = currentUser(ctx)!;
-    let refreshed: ExampleUser;
     try {
-      refreshed = await refreshUserTokens(x, user);
+      // Stored in the token store by the manager; the session holds no token to update.
+      await refreshUserTokens(tokens.manager, user);
     } catch (err) {
       log(logLine('Refreshing the access token', err));
-      addFlash(ctx, errorMessage('Refreshing the access token', err));
+      addFlash(ctx, refreshFailureMessage(err));
       return seeOther(ctx, ROUTES.profile);
     }
-    await withPassport(ctx).login(refreshed, { keepSessionInfo: true });
     addFlash(ctx, { kind: 'info', text: 'X issued a new access token (and a new refresh token).' });
     seeOther(ctx, ROUTES.profile);
   });
@@ -329,7 +341,7 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
     const user = currentUser(ctx)!;
     let notice = 'signed-out';
     try {
-      await revokeUserTokens(x, user);
+      await revokeUserTokens(x, tokens.manager, user);
     } catch (err) {
       log(logLine('Revoking the token on sign-out', err));
       notice = 'signed-out-revoke-failed';

@@ -32,6 +32,8 @@ export interface ProfileSummary {
   scope?: readonly string[] | undefined;
   /** Whether there is a refresh token (the `offline.access` scope was granted). */
   canRefresh: boolean;
+  /** OAuth 2.0: the tokens are gone (X refused the refresh token, or the store lost them): only a new sign-in gets new ones. */
+  tokensGone?: boolean | undefined;
 }
 
 /** The data of the home page. */
@@ -211,7 +213,9 @@ export function profilePage(view: ProfileView): string {
   if (user.signInMethod === 'oauth2') {
     const expiry = user.expiresAt
       ? `<time datetime="${escapeHTML(user.expiresAt.toISOString())}">${escapeHTML(formatUTC(user.expiresAt))}</time> (${escapeHTML(relativeTime(user.expiresAt, view.now))})`
-      : 'not given by X';
+      : user.tokensGone
+        ? 'no token: sign in again to get a new one'
+        : 'not given by X';
     rows.push(`<dt>Access token expires</dt><dd data-testid="expiry">${expiry}</dd>`);
     if (user.scope && user.scope.length > 0) rows.push(`<dt>Scopes</dt><dd>${user.scope.map((s) => `<code>${escapeHTML(s)}</code>`).join(' ')}</dd>`);
   } else {

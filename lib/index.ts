@@ -43,8 +43,8 @@ export { EncryptedCookieStateStore, DEFAULT_COOKIE_STATE_PREFIX, DEFAULT_COOKIE_
 export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie';
 export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XErrorCode } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
-export { XLockTimeoutError } from './errors';
-export type { XLockTimeoutErrorOptions } from './errors';
+export { XLockTimeoutError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
+export type { XLockTimeoutErrorOptions, XTokenNotFoundReason } from './errors';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
 export type { XEndpoints, XTokenSet } from './endpoints';
 export { oauth1AuthorizationHeader } from './oauth1-signature';
@@ -66,6 +66,8 @@ export { DEFAULT_TIMEOUT_MS } from './http';
 export type { XHttpOptions } from './http';
 export { XFailureCode } from './failure';
 export type { XFailureInfo, XFailureCodeValue } from './failure';
+export { XTokenManager, DEFAULT_REFRESH_BEFORE_MS, DEFAULT_LOCK_MARGIN_MS } from './tokens';
+export type { XTokenManagerOptions, XTokenStore, XStoredTokenSet } from './tokens';
 export { InProcessTokenLock } from './lock';
 export type { XTokenLock } from './lock';
 // The Redis adapters import no Redis library (clients typed by shape): safe in the main entry.

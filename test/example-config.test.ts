@@ -1,7 +1,7 @@
 // The example app's start-up decisions (example-app/config.ts): emulator mode with no X
 // credentials, real-X mode with them, and a clear error for each bad setting.
 import { expect } from 'chai';
-import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, MIN_SESSION_SECRET_LENGTH, callbackURLs, normalizePublicURL, publicURLRedirect, readEnvironment } from '../example-app/config';
+import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, MIN_SESSION_SECRET_LENGTH, callbackURLs, normalizePublicURL, publicURLRedirect, readEnvironment, redisURLForDisplay } from '../example-app/config';
 
 const SECRET = 's'.repeat(MIN_SESSION_SECRET_LENGTH);
 
@@ -67,6 +67,8 @@ describe('example app configuration', () => {
     ['PORT=0 without PUBLIC_URL', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, PORT: '0' }, /PUBLIC_URL/],
     ['a PORT that is not a number', { PORT: 'abc' }, /PORT must be a port number/],
     ['a PUBLIC_URL with a path', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, PUBLIC_URL: 'https://a.example/app' }, /origin with no path/],
+    ['a REDIS_URL that is not a redis:// URL', { REDIS_URL: 'http://user:hunter2-password@cache.example:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['a REDIS_URL that is not a URL', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, REDIS_URL: 'cache.example:6379' }, /REDIS_URL must be/],
   ];
   for (const [what, env, message] of bad) {
     it(`refuses ${what}, saying what to set`, () => {
@@ -75,6 +77,16 @@ describe('example app configuration', () => {
       for (const value of Object.values(env)) if (value && value.length >= 8) expect(err.message).to.not.include(value);
     });
   }
+
+  it('keeps sessions, tokens, lock and replay guard in memory without REDIS_URL, and in Redis with it, in either mode', () => {
+    expect(readEnvironment({}).redisURL).to.equal(undefined);
+    expect(readEnvironment({ REDIS_URL: 'redis://localhost:6379' }).redisURL).to.equal('redis://localhost:6379');
+    const real = readEnvironment({ X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, REDIS_URL: 'rediss://:pw-secret-123@cache.example:6380/1' });
+    expect(real).to.include({ mode: 'x', redisURL: 'rediss://:pw-secret-123@cache.example:6380/1' });
+    // The start-up message shows where Redis is, never its password.
+    expect(redisURLForDisplay('rediss://:pw-secret-123@cache.example:6380/1')).to.equal('rediss://:***@cache.example:6380/1');
+    expect(redisURLForDisplay('redis://localhost:6379')).to.equal('redis://localhost:6379');
+  });
 
   it('normalises PUBLIC_URL to an origin and refuses what is not an http(s) URL', () => {
     expect(normalizePublicURL('http://127.0.0.1:3000/')).to.equal('http://127.0.0.1:3000');

@@ -39,6 +39,12 @@ export interface XEmulatorOptions {
    * expire codes (30 s) and access tokens (2 h); OAuth 1.0a timestamps are checked against it too.
    */
   now?: (() => number) | undefined;
+  /**
+   * How long the OAuth 2.0 access tokens it issues live, in milliseconds (default 7,200,000: two
+   * hours, as X's). Shorten it to see tokens expire in a test; `expires_in` says the whole seconds
+   * of it, so a client refreshes no later than the emulator expires the token. At least 1000.
+   */
+  accessTokenTtlMs?: number | undefined;
 }
 
 /**
@@ -287,13 +293,14 @@ class EmulatorServer implements XEmulator {
     url: string,
     fixtures: EmulatorFixtures,
     now: () => number,
+    accessTokenTtlMs?: number,
   ) {
     this.url = url;
     this.baseURL = url;
     this.authorizationURL = `${url}/i/oauth2/authorize`;
     this.apps = fixtures.apps;
     this.users = fixtures.users;
-    this.context = { fixtures, store: new TokenStore(now), now };
+    this.context = { fixtures, store: new TokenStore(now, accessTokenTtlMs), now };
     this.wayBack = new WayBack(new URL(url).origin);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.serve(req, res);
@@ -420,7 +427,7 @@ class EmulatorServer implements XEmulator {
   }
 }
 
-function checkOptions(options: unknown): { port: number; host: string; now: () => number } {
+function checkOptions(options: unknown): { port: number; host: string; now: () => number; accessTokenTtlMs: number | undefined } {
   if (typeof options !== 'object' || options === null) throw new TypeError('passport-x/testing: startXEmulator takes an options object (or nothing).');
   const o = options as XEmulatorOptions;
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
@@ -428,13 +435,16 @@ function checkOptions(options: unknown): { port: number; host: string; now: () =
   }
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host === '')) throw new TypeError("passport-x/testing: `host` must be an address such as '127.0.0.1'.");
   if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('passport-x/testing: `now` must be a function returning milliseconds since the epoch, like Date.now.');
+  if (o.accessTokenTtlMs !== undefined && (!Number.isInteger(o.accessTokenTtlMs) || o.accessTokenTtlMs < 1000 || o.accessTokenTtlMs > 2_147_483_647)) {
+    throw new TypeError('passport-x/testing: `accessTokenTtlMs` must be a whole number of milliseconds from 1000 (expires_in is in whole seconds) to 2147483647.');
+  }
   const clock = o.now ?? Date.now;
   const now = (): number => {
     const value = clock();
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('the `now` option returned something other than a number of milliseconds');
     return value;
   };
-  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now };
+  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now, accessTokenTtlMs: o.accessTokenTtlMs };
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -468,7 +478,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
  * ```
  */
 export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XEmulator> {
-  const { port, host, now } = checkOptions(options);
+  const { port, host, now, accessTokenTtlMs } = checkOptions(options);
   const server = createServer();
   const address = await listen(server, port, host);
   const hostname = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
@@ -480,5 +490,5 @@ export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XE
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
   }
-  return new EmulatorServer(server, url, fixtures, now);
+  return new EmulatorServer(server, url, fixtures, now, accessTokenTtlMs);
 }

@@ -93,7 +93,11 @@ export class TokenStore {
   /** nonce key -> when it was seen (ms). */
   private readonly nonces = new Map<string, number>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    /** How long OAuth 2.0 access tokens live (the emulator's `accessTokenTtlMs`). */
+    readonly accessTokenTtlMs: number = LIFETIMES.oauth2AccessTokenS * 1000,
+  ) {}
 
   // ------------------------------------------------------------ OAuth 1.0a
 
@@ -219,7 +223,7 @@ export class TokenStore {
   /** Issues an access token, and a refresh token when the grant has `offline.access`. */
   issueOAuth2Tokens(grant: OAuth2Grant): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
     const base: OAuth2Grant = { clientID: grant.clientID, userId: grant.userId, scopes: grant.scopes, grantId: grant.grantId };
-    const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + LIFETIMES.oauth2AccessTokenS * 1000 };
+    const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + this.accessTokenTtlMs };
     this.oauth2AccessTokens.set(access.token, access);
     let refresh: RefreshTokenRecord | undefined;
     if (grant.scopes.includes('offline.access')) {

@@ -16,7 +16,10 @@ import { oauth1AuthorizationHeader } from '../../lib/oauth1-signature';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { createExampleApp, SESSION_COOKIE_NAME } from '../../example-app/app';
 import { EXAMPLE_EMULATOR_OPTIONS, emulatorConfig } from '../../example-app/config';
+import { createMemoryTokenStore } from '../../example-app/tokens';
 import { isExampleUser, type ExampleUser } from '../../example-app/users';
+import type { XTokenSet } from '../../lib/endpoints';
+import type { XTokenStore } from '../../lib/tokens';
 import { formatUTC } from '../../example-app/views';
 import { launchChromium } from '../support/chromium';
 
@@ -34,8 +37,10 @@ const TWO_HOURS_MS = 7200 * 1000;
 interface Stack {
   emulator: XEmulator;
   server: Server;
-  /** The app's session store, read to find the tokens the pages never show. */
+  /** The app's session store, read to find the signed-in user. */
   sessions: session.MemoryStore;
+  /** The app's token store, read to find the OAuth 2.0 tokens the pages never show. */
+  tokens: XTokenStore;
   context: BrowserContext;
   page: Page;
   publicURL: string;
@@ -83,6 +88,11 @@ async function onlyStoredUser(sessions: session.MemoryStore): Promise<ExampleUse
   return users[0]!;
 }
 
+/** The OAuth 2.0 tokens the app keeps for a user (in its token store, under the X user ID); undefined when none. */
+async function storedTokens(tokens: XTokenStore, userId: string): Promise<XTokenSet | undefined> {
+  return ((await tokens.get(userId)) ?? undefined) as XTokenSet | undefined;
+}
+
 describe('example app in Chromium, on the X emulator', function () {
   this.timeout(30_000);
   let browser: Browser | undefined;
@@ -105,10 +115,12 @@ describe('example app in Chromium, on the X emulator', function () {
     // 127.0.0.1, as npm start prints: the host the browser uses must be the callback's host, or the session cookie is not sent.
     const publicURL = `http://127.0.0.1:${port}`;
     const sessions = new session.MemoryStore();
+    const tokens = createMemoryTokenStore();
     const logs: string[] = [];
     const app = createExampleApp({
       ...emulatorConfig(emulator, publicURL, randomBytes(32).toString('base64url')),
       sessionStore: sessions,
+      tokenStore: tokens,
       log: (line) => logs.push(line),
     });
     server.on('request', app);
@@ -118,7 +130,7 @@ describe('example app in Chromium, on the X emulator', function () {
     context.on('response', (response) => {
       if (response.status() >= 400) failedRequests.push(`${response.status()} ${response.url()}`);
     });
-    stack = { emulator, server, sessions, context, page, publicURL, logs, failedRequests };
+    stack = { emulator, server, sessions, tokens, context, page, publicURL, logs, failedRequests };
   });
 
   afterEach(async function () {
@@ -191,13 +203,15 @@ describe('example app in Chromium, on the X emulator', function () {
     expect(expiry.text).to.contain(formatUTC(expiry.at)).and.to.match(/\(in 2 hours\)$/);
     if (UPDATE_SCREENSHOTS) await page.screenshot({ path: join(DOCS, 'profile.png') });
 
-    // The tokens stay in the server-side session: never on the page, never in a cookie.
+    // The tokens stay server-side, in the token store (not even in the session): never on the page, never in a cookie.
     const user = await onlyStoredUser(s.sessions);
     expect(user).to.include({ signInMethod: 'oauth2', id: ada.id, username: ada.username });
-    expect(s.emulator.isAccessTokenValid(user.oauth2!.accessToken)).to.equal(true);
+    const tokens = (await storedTokens(s.tokens, ada.id))!;
+    expect(s.emulator.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+    expect(JSON.stringify(user)).not.to.contain(tokens.accessToken).and.not.to.contain(tokens.refreshToken!);
     const html = await page.content();
     const cookies = JSON.stringify(await s.context.cookies());
-    for (const token of [user.oauth2!.accessToken, user.oauth2!.refreshToken!]) {
+    for (const token of [tokens.accessToken, tokens.refreshToken!]) {
       expect(html).not.to.contain(token);
       expect(cookies).not.to.contain(token);
     }
@@ -276,7 +290,7 @@ describe('example app in Chromium, on the X emulator', function () {
     const s = stack!;
     await signInWithOAuth2(s);
     const first = await shownExpiry(s.page);
-    const before = await onlyStoredUser(s.sessions);
+    const before = (await storedTokens(s.tokens, s.emulator.users[0].id))!;
     // The expiry is shown to the second: let one pass, so the new one differs on the page.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, first.at.getTime() - TWO_HOURS_MS + 1100 - Date.now())));
 
@@ -288,18 +302,20 @@ describe('example app in Chromium, on the X emulator', function () {
     expect(second.text).not.to.equal(first.text);
     expect(second.text).to.contain(formatUTC(second.at));
 
-    const after = await onlyStoredUser(s.sessions);
-    expect(after.oauth2!.accessToken).not.to.equal(before.oauth2!.accessToken);
-    expect(s.emulator.isAccessTokenValid(after.oauth2!.accessToken)).to.equal(true);
-    expect(s.emulator.isRefreshTokenValid(before.oauth2!.refreshToken!)).to.equal(false);
-    expect(s.emulator.isRefreshTokenValid(after.oauth2!.refreshToken!)).to.equal(true);
+    const after = (await storedTokens(s.tokens, s.emulator.users[0].id))!;
+    expect(after.accessToken).not.to.equal(before.accessToken);
+    expect(s.emulator.isAccessTokenValid(after.accessToken)).to.equal(true);
+    expect(s.emulator.isRefreshTokenValid(before.refreshToken!)).to.equal(false);
+    expect(s.emulator.isRefreshTokenValid(after.refreshToken!)).to.equal(true);
+    // Still signed in, with the same session user.
+    expect((await onlyStoredUser(s.sessions)).id).to.equal(s.emulator.users[0].id);
     expect(s.logs).to.deep.equal([]);
   });
 
-  it('shows X\'s refusal of a refresh on the profile page, and stays signed in', async function () {
+  it('shows X\'s refusal of a refresh on the profile page, drops the dead tokens, and stays signed in', async function () {
     const s = stack!;
     await signInWithOAuth2(s);
-    const first = await shownExpiry(s.page);
+    const ada = s.emulator.users[0];
     s.emulator.failNext('/2/oauth2/token', {
       status: 400,
       body: { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' },
@@ -307,16 +323,41 @@ describe('example app in Chromium, on the X emulator', function () {
     await s.page.getByRole('button', { name: 'Refresh token' }).click();
     await s.page.waitForURL(`${s.publicURL}/profile`);
     const alert = await s.page.getByRole('alert').innerText();
-    expect(alert).to.match(/^Refreshing the access token failed: /).and.to.contain('Value passed for the token was invalid.');
-    expect((await shownExpiry(s.page)).text).to.equal(first.text);
+    expect(alert).to.match(/^Refreshing the access token failed: /).and.to.contain('Value passed for the token was invalid.').and.to.contain('Sign in again');
+    // X refused the refresh token: XTokenManager dropped the pair (no retry with it); the person is still signed in to the app.
+    expect(await storedTokens(s.tokens, ada.id)).to.equal(undefined);
+    expect(await s.page.getByRole('heading', { level: 2 }).innerText()).to.equal(ada.name);
+    expect((await s.page.getByTestId('expiry').innerText()).trim()).to.equal('no token: sign in again to get a new one');
+    expect(await s.page.getByRole('button', { name: 'Refresh token' }).count()).to.equal(0);
     expect(s.logs).to.have.length(1);
-    expect(s.logs[0]).to.contain('Refreshing the access token failed');
+    expect(s.logs[0]).to.contain('Refreshing the access token failed').and.to.contain('X_REFRESH_TOKEN_REVOKED');
+  });
+
+  it('refreshes the token on the profile page when it is about to expire: one refresh for parallel page loads', async function () {
+    const s = stack!;
+    await signInWithOAuth2(s);
+    const ada = s.emulator.users[0];
+    const before = (await storedTokens(s.tokens, ada.id))!;
+    // The stored token now expires in 30 s: within the manager's minute, so the next page load refreshes it.
+    await s.tokens.set(ada.id, { ...before, expiresAt: new Date(Date.now() + 30_000) });
+    const from = s.emulator.requests.length;
+    const pages = await Promise.all([1, 2, 3].map(() => s.context.request.get(`${s.publicURL}/profile`)));
+    for (const page of pages) expect(page.status()).to.equal(200);
+    const refreshes = s.emulator.requests.slice(from).filter((r) => r.path === '/2/oauth2/token');
+    expect(refreshes.map((r) => r.status), 'one refresh for three page loads').to.deep.equal([200]);
+    const after = (await storedTokens(s.tokens, ada.id))!;
+    expect(after.accessToken).not.to.equal(before.accessToken);
+    expect(s.emulator.isAccessTokenValid(after.accessToken)).to.equal(true);
+    expect(s.emulator.isRefreshTokenValid(before.refreshToken!)).to.equal(false);
+    await s.page.reload();
+    expect((await shownExpiry(s.page)).text).to.match(/\(in 2 hours\)$/);
+    expect(s.logs).to.deep.equal([]);
   });
 
   it('signs out (OAuth 2.0) with a POST that revokes both tokens at X, then destroys the session', async function () {
     const s = stack!;
     await signInWithOAuth2(s);
-    const { oauth2 } = await onlyStoredUser(s.sessions);
+    const oauth2 = await storedTokens(s.tokens, s.emulator.users[0].id);
     const usersMe = (): Promise<Response> => fetch(`${s.emulator.baseURL}/2/users/me`, { headers: { authorization: `Bearer ${oauth2!.accessToken}` } });
     expect((await usersMe()).status).to.equal(200);
 
@@ -329,8 +370,9 @@ describe('example app in Chromium, on the X emulator', function () {
     expect(s.emulator.isAccessTokenValid(oauth2!.accessToken)).to.equal(false);
     expect(s.emulator.isRefreshTokenValid(oauth2!.refreshToken!)).to.equal(false);
     expect((await usersMe()).status).to.equal(401);
-    // The session is gone, server-side and in the browser.
+    // The session and the tokens are gone, server-side and in the browser.
     expect(await storedUsers(s.sessions)).to.deep.equal([]);
+    expect(await storedTokens(s.tokens, s.emulator.users[0].id)).to.equal(undefined);
     expect((await s.context.cookies()).map((c) => c.name)).not.to.include(SESSION_COOKIE_NAME);
     expect(s.logs).to.deep.equal([]);
   });

@@ -317,6 +317,32 @@ describe('emulator: OAuth 2.0', () => {
       expect((await usersMe(refreshed.tokens.accessToken)).data.id, 'the refresh token outlives the access token').to.equal(x.users[0].id);
     });
 
+    it('lets access tokens expire after accessTokenTtlMs, says so in expires_in (whole seconds, rounded down), and refreshes into tokens of that lifetime', async () => {
+      const short = await startXEmulator({ now: clock.now, accessTokenTtlMs: 90_500 });
+      try {
+        const shortURLs = xEndpoints(short.baseURL);
+        const location = await consent(authorizeURL(short, { client_id: short.apps.confidential.clientID }));
+        const grant = { grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
+        const { tokens, params } = await requestOAuth2Token(shortURLs.oauth2Token, confidential, grant, {}, 'exchange the code');
+        expect(params.expires_in).to.equal(90);
+        clock.ms += 90_499;
+        expect(short.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+        clock.ms += 1;
+        expect(short.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+        const refreshed = await requestOAuth2Token(shortURLs.oauth2Token, confidential, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken! }, {}, 'refresh');
+        expect(refreshed.params.expires_in).to.equal(90);
+        clock.ms += 90_000;
+        expect(short.isAccessTokenValid(refreshed.tokens.accessToken)).to.equal(true);
+        clock.ms += 500;
+        expect(short.isAccessTokenValid(refreshed.tokens.accessToken)).to.equal(false);
+      } finally {
+        await short.close();
+      }
+      // The default emulator keeps X's two hours.
+      const { params } = await exchange(confidential, await authorize());
+      expect(params.expires_in).to.equal(7200);
+    });
+
     describe('the refresh_token grant', () => {
       it('rotates the refresh token: the old one is refused once used', async () => {
         const { tokens } = await exchange(confidential, await authorize());
