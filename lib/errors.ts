@@ -51,6 +51,8 @@ export const XErrorCode = {
   CALLBACK_NOT_CONFIRMED: 'X_CALLBACK_NOT_CONFIRMED',
   /** The strategy needs a session (or a state store) and there was none. */
   SESSION_REQUIRED: 'X_SESSION_REQUIRED',
+  /** The replay guard (`replayGuard`) failed to claim a sign-in callback: its store is down, it hung, or it answered nonsense. */
+  REPLAY_GUARD_FAILED: 'X_REPLAY_GUARD_FAILED',
 } as const;
 
 /** One of the {@link XErrorCode} values. */
@@ -213,6 +215,17 @@ export class XRequestError extends XError {
 export class XSessionError extends XError {
   constructor(message: string) {
     super(XErrorCode.SESSION_REQUIRED, message);
+  }
+}
+
+/**
+ * The strategy's replay guard could not claim a sign-in callback (Redis down, a time-out, a
+ * custom guard's bug), so the sign-in was stopped before anything was sent to X. `cause` holds
+ * what the guard reported.
+ */
+export class XReplayGuardError extends XError {
+  constructor(message: string, cause?: unknown) {
+    super(XErrorCode.REPLAY_GUARD_FAILED, message, cause === undefined ? {} : { cause });
   }
 }
 
