@@ -51,6 +51,8 @@ export const XErrorCode = {
   CALLBACK_NOT_CONFIRMED: 'X_CALLBACK_NOT_CONFIRMED',
   /** The strategy needs a session (or a state store) and there was none. */
   SESSION_REQUIRED: 'X_SESSION_REQUIRED',
+  /** A waiter gave up on a lock (`XTokenLock.withLock`) after its bound: another holder kept it. */
+  LOCK_TIMEOUT: 'X_LOCK_TIMEOUT',
   /** The replay guard (`replayGuard`) failed to claim a sign-in callback: its store is down, it hung, or it answered nonsense. */
   REPLAY_GUARD_FAILED: 'X_REPLAY_GUARD_FAILED',
 } as const;
@@ -215,6 +217,33 @@ export class XRequestError extends XError {
 export class XSessionError extends XError {
   constructor(message: string) {
     super(XErrorCode.SESSION_REQUIRED, message);
+  }
+}
+
+/** Options of {@link XLockTimeoutError}. */
+export interface XLockTimeoutErrorOptions extends XErrorOptions {
+  /** How long the waiter waited, in milliseconds. */
+  waitedMs: number;
+  /** How many times it tried to take the lock. */
+  attempts: number;
+}
+
+/**
+ * A caller waited for a lock (`XTokenLock.withLock`) longer than the lock's bound
+ * (`acquireTimeoutMs`) while another holder kept it. Nothing was run. Retry later; if this
+ * happens often, the work under the lock is slower than the lock's TTL and bound allow.
+ */
+export class XLockTimeoutError extends XError {
+  declare readonly code: typeof XErrorCode.LOCK_TIMEOUT;
+  /** How long the waiter waited, in milliseconds. */
+  readonly waitedMs: number;
+  /** How many times it tried to take the lock. */
+  readonly attempts: number;
+
+  constructor(message: string, options: XLockTimeoutErrorOptions) {
+    super(XErrorCode.LOCK_TIMEOUT, message, options);
+    this.waitedMs = options.waitedMs;
+    this.attempts = options.attempts;
   }
 }
 

@@ -43,6 +43,8 @@ export { MemoryReplayGuard, DEFAULT_MAX_REPLAY_CLAIMS, REPLAY_GUARD_KEY_PREFIX }
 export type { XReplayGuard, MemoryReplayGuardOptions } from './state/replay-guard';
 export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XReplayGuardError, XErrorCode } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
+export { XLockTimeoutError } from './errors';
+export type { XLockTimeoutErrorOptions } from './errors';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
 export type { XEndpoints, XTokenSet } from './endpoints';
 export { oauth1AuthorizationHeader } from './oauth1-signature';
@@ -64,3 +66,8 @@ export { DEFAULT_TIMEOUT_MS } from './http';
 export type { XHttpOptions } from './http';
 export { XFailureCode } from './failure';
 export type { XFailureInfo, XFailureCodeValue } from './failure';
+export { InProcessTokenLock } from './lock';
+export type { XTokenLock } from './lock';
+// The Redis adapters import no Redis library (clients typed by shape): safe in the main entry.
+export { RedisReplayGuard, RedisTokenLock, detectRedisClient, DEFAULT_REDIS_PREFIX } from './redis';
+export type { XRedisClient, XNodeRedisClient, XIORedisClient, XRedisClientKind, XRedisAdapterOptions, RedisTokenLockOptions } from './redis';
