@@ -84,8 +84,15 @@ export class MemoryReplayGuard implements XReplayGuard {
   /** How many claims it keeps at most. */
   readonly maxEntries: number;
   private readonly now: () => number;
-  /** key -> expiry (ms since the epoch), in claim order: the oldest claim is the first entry. */
+  /** key -> expiry (ms since the epoch) of its claim. */
   private readonly claims = new Map<string, number>();
+  /**
+   * The claims in claim order, oldest at `head`. A queue of its own: V8 leaves deleted entries at
+   * the front of a Map until it rehashes, so reading a Map's oldest entry again and again is not O(1).
+   * An entry whose key was claimed again since is stale, and skipped when it reaches the head.
+   */
+  private queue: Array<ClaimEntry | undefined> = [];
+  private head = 0;
 
   constructor(options: MemoryReplayGuardOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('MemoryReplayGuard takes an options object (or nothing).');
@@ -103,28 +110,74 @@ export class MemoryReplayGuard implements XReplayGuard {
 
   /** Claims `key` for `ttlMs` ms; `true` when nobody holds it. Synchronous inside, so concurrent callers in one process cannot both win. */
   async claim(key: string, ttlMs: number): Promise<boolean> {
+    return this.claimNow(key, ttlMs);
+  }
+
+  /** {@link claim}, answered synchronously (the strategies use it to spare a promise and a timer per callback). Throws on a bad key or ttlMs. */
+  claimNow(key: string, ttlMs: number): boolean {
     checkClaim(key, ttlMs, 'MemoryReplayGuard');
     const now = this.now();
     this.prune(now);
     const expiresAt = this.claims.get(key);
     if (expiresAt !== undefined && now < expiresAt) return false;
-    // Deleted first so that a re-claimed key moves to the newest end.
-    this.claims.delete(key);
-    this.claims.set(key, now + ttlMs);
-    if (this.claims.size > this.maxEntries) this.claims.delete(this.claims.keys().next().value as string);
+    const entry: ClaimEntry = { key, expiresAt: now + ttlMs };
+    this.claims.set(key, entry.expiresAt);
+    this.queue.push(entry);
+    while (this.claims.size > this.maxEntries) this.dropOldest();
+    // Stale entries (keys claimed again) can only pile up behind a long claim at the head: bound them too.
+    if (this.queue.length - this.head > 2 * this.maxEntries) this.compact();
     return true;
   }
 
   /**
-   * Drops expired claims from the oldest end. Claims with one TTL expire in claim order; a longer
-   * one at the front only delays pruning behind it (expiry is checked on look-up anyway).
+   * Drops expired claims from the oldest end: O(1) amortized, each claim leaves once. Claims with
+   * one TTL expire in claim order; a longer one at the head only delays pruning behind it (expiry
+   * is checked on look-up anyway).
    */
   private prune(now: number): void {
-    for (const [key, expiresAt] of this.claims) {
-      if (now < expiresAt) return;
-      this.claims.delete(key);
+    for (let entry = this.queue[this.head]; entry !== undefined && now >= entry.expiresAt; entry = this.queue[this.head]) {
+      this.shift();
+      this.forget(entry);
     }
   }
+
+  /** Drops the oldest live claim, expired or not: the bound wins. */
+  private dropOldest(): void {
+    for (let entry = this.shift(); entry !== undefined; entry = this.shift()) {
+      if (this.forget(entry)) return;
+    }
+  }
+
+  /** Deletes the claim of `entry` unless its key was claimed again since; true when it did. */
+  private forget(entry: ClaimEntry): boolean {
+    if (this.claims.get(entry.key) !== entry.expiresAt) return false;
+    this.claims.delete(entry.key);
+    return true;
+  }
+
+  private shift(): ClaimEntry | undefined {
+    const entry = this.queue[this.head];
+    if (entry === undefined) return undefined;
+    this.queue[this.head++] = undefined;
+    // Reclaim the consumed front now and then: O(1) amortized.
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
+  }
+
+  /** Rebuilds the queue from the live claims, oldest expiry first. */
+  private compact(): void {
+    this.queue = [...this.claims].map(([key, expiresAt]) => ({ key, expiresAt })).sort((a, b) => a.expiresAt - b.expiresAt);
+    this.head = 0;
+  }
+}
+
+/** One claim in {@link MemoryReplayGuard}'s queue. */
+interface ClaimEntry {
+  readonly key: string;
+  readonly expiresAt: number;
 }
 
 function checkClaim(key: unknown, ttlMs: unknown, who: string): void {
@@ -181,6 +234,16 @@ export function replayGuardOption(guard: unknown, strategy: string): XReplayGuar
  * asynchronously, and out of any promise chain.
  */
 export function claimCallback(guard: XReplayGuard, key: string, ttlMs: number, timeoutMs: number, done: (err: XReplayGuardError | null, claimed?: boolean) => void): void {
+  if (guard instanceof MemoryReplayGuard && guard.claim === MemoryReplayGuard.prototype.claim) {
+    // The in-process guard answers at once and cannot hang: no promise, no timer.
+    let claimed: boolean;
+    try {
+      claimed = guard.claimNow(key, ttlMs);
+    } catch (err) {
+      return process.nextTick(done, guardFailed(err));
+    }
+    return process.nextTick(done, null, claimed);
+  }
   let settled = false;
   const finish = (err: XReplayGuardError | null, claimed?: boolean): void => {
     if (settled) return;

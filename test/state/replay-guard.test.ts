@@ -65,6 +65,13 @@ describe('MemoryReplayGuard', () => {
     expect(await guard.claim('k2', 60_000), 'another key').to.equal(true);
   });
 
+  it('answers synchronously through claimNow, sharing its claims with claim', async () => {
+    const guard = new MemoryReplayGuard();
+    expect(guard.claimNow('k', 60_000)).to.equal(true);
+    expect(await guard.claim('k', 60_000)).to.equal(false);
+    expect(() => guard.claimNow('', 60_000)).to.throw(TypeError, /`key`/);
+  });
+
   it('gives a key to exactly one of 200 concurrent claimers', async () => {
     const guard = new MemoryReplayGuard();
     const answers = await Promise.all(Array.from({ length: 200 }, () => guard.claim('contended', 60_000)));
@@ -121,6 +128,20 @@ describe('MemoryReplayGuard', () => {
     expect(await guard.claim('b', 60_000)).to.equal(false);
     expect(await guard.claim('a', 60_000), 'the oldest was dropped').to.equal(true);
     expect(guard.size).to.equal(3);
+  });
+
+  it('keeps its memory bounded when keys are claimed again behind a long claim', async () => {
+    const c = clock();
+    const guard = new MemoryReplayGuard({ now: c.now, maxEntries: 4 });
+    await guard.claim('long', 3_600_000);
+    for (let i = 0; i < 200; i++) {
+      expect(await guard.claim('again', 10), `claim ${i}`).to.equal(true);
+      c.advance(10);
+    }
+    const internals = guard as unknown as { queue: unknown[]; head: number };
+    expect(internals.queue.length - internals.head, 'queued claims').to.be.at.most(2 * 4 + 1);
+    expect(guard.size).to.be.at.most(4);
+    expect(await guard.claim('long', 3_600_000), 'the long claim still holds').to.equal(false);
   });
 
   it('rejects a bad key or ttlMs, and refuses bad options, naming them', async () => {
@@ -214,6 +235,16 @@ describe('claimCallback', () => {
     expect(hung.err).to.be.instanceOf(XReplayGuardError);
     expect(hung.err!.message).to.match(/did not answer within 50 ms/);
     expect(Date.now() - started).to.be.below(1000);
+  });
+
+  it('uses the in-process guard directly, yet honours a subclass that overrides claim()', async () => {
+    expect(await claimed(new MemoryReplayGuard())).to.deep.equal({ err: null, claimed: true, sync: false });
+    class Refusing extends MemoryReplayGuard {
+      override async claim(): Promise<boolean> {
+        return false;
+      }
+    }
+    expect(await claimed(new Refusing())).to.deep.equal({ err: null, claimed: false, sync: false });
   });
 
   it('calls back once when the guard answers after its time-out', async () => {
