@@ -130,6 +130,16 @@ describe('MemoryReplayGuard', () => {
     expect(guard.size).to.equal(3);
   });
 
+  it('stays exact over many evictions (its queue reclaims the consumed front)', async () => {
+    const guard = new MemoryReplayGuard({ maxEntries: 10 });
+    for (let i = 0; i < 3000; i++) expect(guard.claimNow(`k${i}`, 60_000)).to.equal(true);
+    const internals = guard as unknown as { queue: unknown[]; head: number };
+    expect(internals.queue.length, 'the consumed front was dropped').to.be.below(2100);
+    expect(guard.size).to.equal(10);
+    for (let i = 2990; i < 3000; i++) expect(guard.claimNow(`k${i}`, 60_000), `k${i} still held`).to.equal(false);
+    expect(guard.claimNow('k2989', 60_000), 'k2989 was evicted').to.equal(true);
+  });
+
   it('keeps its memory bounded when keys are claimed again behind a long claim', async () => {
     const c = clock();
     const guard = new MemoryReplayGuard({ now: c.now, maxEntries: 4 });
@@ -245,6 +255,12 @@ describe('claimCallback', () => {
       }
     }
     expect(await claimed(new Refusing())).to.deep.equal({ err: null, claimed: false, sync: false });
+  });
+
+  it('reports a bad key given to the in-process guard as an XReplayGuardError', async () => {
+    const result = await new Promise<{ err: XReplayGuardError | null }>((resolve) => claimCallback(new MemoryReplayGuard(), '', 1000, 1000, (err) => resolve({ err })));
+    expect(result.err).to.be.instanceOf(XReplayGuardError);
+    expect(result.err!.cause).to.be.instanceOf(TypeError);
   });
 
   it('calls back once when the guard answers after its time-out', async () => {
@@ -394,6 +410,20 @@ function expectInProgress(outcome: StrategyOutcome, what: string): void {
 }
 
 describe("the strategies' claim on a callback", () => {
+  // The strategies print each failure's hint once per instance (process.emitWarning); collect ours instead of printing them.
+  const warnings: Array<{ message: string; code: string | undefined }> = [];
+  const emitWarning = process.emitWarning;
+  before(() => {
+    process.emitWarning = ((warning: string | Error, options?: { code?: string }) => {
+      const code = typeof options === 'object' ? options.code : undefined;
+      if (code === 'PASSPORT_X_SIGN_IN_IN_PROGRESS') warnings.push({ message: String(warning), code });
+      else emitWarning.call(process, warning, options as never);
+    }) as typeof process.emitWarning;
+  });
+  after(() => {
+    process.emitWarning = emitWarning;
+  });
+
   for (const flow of FLOWS) {
     describe(flow.protocol, () => {
       it(`lets exactly one of 10 concurrent callbacks with one ${flow.what} go on to X; the others fail 409 X_SIGN_IN_IN_PROGRESS`, async () => {
@@ -513,19 +543,11 @@ describe("the strategies' claim on a callback", () => {
       });
 
       it('logs the hint of a refused callback once per strategy', async () => {
-        const warnings: Error[] = [];
-        const onWarning = (w: Error): void => void warnings.push(w);
-        process.on('warning', onWarning);
-        try {
-          const s = flow.make({ replayGuard: recordingGuard(async () => false) });
-          for (let i = 0; i < 3; i++) expectInProgress(await runStrategy(s, callbackReq(flow, flow.handle)), flow.what);
-          await new Promise((r) => setImmediate(r));
-        } finally {
-          process.off('warning', onWarning);
-        }
-        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_SIGN_IN_IN_PROGRESS');
-        expect(ours).to.have.length(1);
-        expect(ours[0]!.message).to.include(`this callback's ${flow.what}`);
+        warnings.length = 0;
+        const s = flow.make({ replayGuard: recordingGuard(async () => false) });
+        for (let i = 0; i < 3; i++) expectInProgress(await runStrategy(s, callbackReq(flow, flow.handle)), flow.what);
+        expect(warnings).to.have.length(1);
+        expect(warnings[0]!.message).to.include(`passport-x (${flow.protocol === 'OAuth 2.0' ? 'x-oauth2' : 'x-oauth1'}): Another request with this callback's ${flow.what}`);
       });
 
       it('refuses a replayGuard without a claim method, naming the option', () => {
