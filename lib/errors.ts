@@ -57,6 +57,8 @@ export const XErrorCode = {
   REFRESH_TOKEN_REVOKED: 'X_REFRESH_TOKEN_REVOKED',
   /** `XTokenManager` found no usable tokens stored for the user: the user must sign in (again). */
   TOKEN_NOT_FOUND: 'X_TOKEN_NOT_FOUND',
+  /** The replay guard (`replayGuard`) failed to claim a sign-in callback: its store is down, it hung, or it answered nonsense. */
+  REPLAY_GUARD_FAILED: 'X_REPLAY_GUARD_FAILED',
 } as const;
 
 /** One of the {@link XErrorCode} values. */
@@ -292,6 +294,17 @@ export class XTokenNotFoundError extends XError {
   constructor(message: string, reason: XTokenNotFoundReason) {
     super(XErrorCode.TOKEN_NOT_FOUND, message);
     this.reason = reason;
+  }
+}
+
+/**
+ * The strategy's replay guard could not claim a sign-in callback (Redis down, a time-out, a
+ * custom guard's bug), so the sign-in was stopped before anything was sent to X. `cause` holds
+ * what the guard reported.
+ */
+export class XReplayGuardError extends XError {
+  constructor(message: string, cause?: unknown) {
+    super(XErrorCode.REPLAY_GUARD_FAILED, message, cause === undefined ? {} : { cause });
   }
 }
 

@@ -9,6 +9,7 @@
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
+import { logFailureOnce, type LoggedFailures } from './failure';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { oauthErrorOf, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
@@ -16,6 +17,7 @@ import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { pendingMissMessage } from './state/pending';
+import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -118,9 +120,16 @@ export interface XOAuth2StrategyOptionsBase {
   sessionKey?: string;
   /** A custom state store (passport-oauth2's PKCE store interface). */
   store?: XPkceStateStore | XPkceStateStoreWithMeta;
+  /**
+   * Where callbacks are claimed, so that exactly one request per `state` goes on to X (a double
+   * click, a reload or Back send it several times, often at once); every other one fails with 409
+   * and `X_SIGN_IN_IN_PROGRESS`. Default: a `MemoryReplayGuard` of this strategy, right for
+   * one process. Several app instances: one shared guard, e.g. `new RedisReplayGuard({ client })`.
+   */
+  replayGuard?: XReplayGuard;
   /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth2's `proxy`). */
   proxy?: boolean;
-  /** Time-out of each request to X, ms (default 10000). */
+  /** Time-out of each request to X, ms (default 10000); also bounds the replay guard's claim. */
   timeoutMs?: number;
   /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
   fetch?: typeof fetch;
@@ -331,6 +340,17 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (typeof store !== 'object' || store === null || typeof store.store !== 'function' || typeof store.verify !== 'function') {
       throw new TypeError('XOAuth2PkceStrategy: `store` must be an object with store(req, verifier, state, meta, cb) and verify(req, state, cb) methods');
     }
+    const name = options.name ?? 'x-oauth2';
+    const loggedFailures: LoggedFailures = new Set();
+    // passport-oauth2 verifies the callback's state through this view of the store, which then claims it: one request per state goes on to X.
+    const claiming = claimingStore(store, 'verify', ['store'], {
+      guard: replayGuardOption(options.replayGuard, 'XOAuth2PkceStrategy'),
+      ttlMs: claimTtlOf(store),
+      timeoutMs,
+      what: 'state',
+      key: (state) => callbackClaimKey({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL, handle: state }),
+      onLost: (info) => logFailureOnce(loggedFailures, name, info),
+    });
 
     // No `pkce` and no `state` option: the start leg is ours (see authenticate), and passport-oauth2
     // only ever calls the store's verify(). The client secret stays out of the `oauth` client.
@@ -343,12 +363,12 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         passReqToCallback: options.passReqToCallback,
         skipUserProfile: options.skipUserProfile,
         sessionKey: options.sessionKey ?? 'oauth2:x',
-        store,
+        store: claiming,
         proxy: options.proxy,
       },
       verify,
     );
-    this.name = options.name ?? 'x-oauth2';
+    this.name = name;
     this.clientType = clientType;
     this.callbackURL = options.callbackURL;
     this.trustProxy = options.proxy;
@@ -410,7 +430,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           400,
         );
       }
-      return super.authenticate(req, options);
+      return super.authenticate.call(withConflictStatus(this), req, options);
     }
     this.startAuthorization(req, options);
   }
