@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from 'express-session';
-import type { XTokenLock, XTokenStore } from 'passport-x';
+import type { XReplayGuard, XTokenLock, XTokenStore } from 'passport-x';
 import type { XEmulator, XEmulatorOptions } from 'passport-x/testing';
 import { ROUTES } from './views';
 
@@ -42,7 +42,7 @@ export interface ExampleConfig {
   /** What keeps instances from refreshing one user's tokens at once (default: in-process). Several instances: a `RedisTokenLock`. */
   tokenLock?: XTokenLock | undefined;
   /** What makes a callback reaching several instances go on to X once (default: in-process). Several instances: a `RedisReplayGuard`. */
-  replayGuard?: { claim(key: string, ttlMs: number): Promise<boolean> } | undefined;
+  replayGuard?: XReplayGuard | undefined;
   /** Trust `X-Forwarded-*` from one proxy in front (needed for secure cookies behind a TLS-terminating proxy). */
   trustProxy?: boolean | undefined;
   /** Where X is and the app's credentials there. */

@@ -34,8 +34,8 @@ export function createStrategies(config: ExampleConfig, tokenStore: XTokenStore)
         ...(x.baseURL !== undefined ? { baseURL: x.baseURL } : {}),
         ...(x.authorizationURL !== undefined ? { authorizationURL: x.authorizationURL } : {}),
         scope: OAUTH2_SCOPES,
-        // TODO(lead): once the claim branch's `replayGuard` strategy option is on main, add:
-        // ...(config.replayGuard ? { replayGuard: config.replayGuard } : {}),
+        // With REDIS_URL, one claim per callback across every instance.
+        ...(config.replayGuard ? { replayGuard: config.replayGuard } : {}),
       },
       (_accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) => {
         // Stored before the user is signed in: the profile page reads the tokens from there.
@@ -54,7 +54,7 @@ export function createStrategies(config: ExampleConfig, tokenStore: XTokenStore)
         consumerSecret: x.oauth1.consumerSecret,
         callbackURL: callbacks.oauth1,
         ...(x.baseURL !== undefined ? { baseURL: x.baseURL } : {}),
-        // TODO(lead): with the claim branch merged, add: ...(config.replayGuard ? { replayGuard: config.replayGuard } : {}),
+        ...(config.replayGuard ? { replayGuard: config.replayGuard } : {}),
       },
       (token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => done(null, userFromOAuth1(profile, token, tokenSecret)),
     );
