@@ -32,6 +32,7 @@ interface BenchJSON {
   https: Section & { skipped?: string };
   memory: { scenarios: Array<Record<string, unknown> & { id: string }> };
   startup: Array<Record<string, unknown> & { id: string }>;
+  extra: Record<string, { rows: Array<[string, string]> }>;
   targets: Array<{ met: unknown }>;
   ok: unknown;
 }
@@ -81,6 +82,10 @@ describe('npm run bench (smoke run)', function () {
     for (const s of results.startup) {
       for (const field of ['requireMs', 'ownBytes', 'dependencyBytes']) expect(isNumber(s[field]), `${s.id} ${field}`).to.equal(true);
     }
+
+    // The figures of claim.bench.ts and tokens.bench.ts, run by the same command.
+    expect(results.extra).to.have.keys('claim', 'tokens');
+    for (const section of Object.values(results.extra)) expect(section.rows).to.be.an('array').that.is.not.empty;
 
     expect(results.targets).to.be.an('array').that.is.not.empty;
     for (const t of results.targets) {

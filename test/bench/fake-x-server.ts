@@ -3,7 +3,8 @@
 // (forked by signin.bench.ts) so its CPU is never counted against a candidate, and counts the TCP
 // connections and TLS handshakes clients open. Plain HTTP, or TLS when given a certificate.
 //   fork('fake-x-server.ts', ['--cert', certFile, '--key', keyFile])
-// It sends `{ port }` once listening and answers `{ cmd: 'stats' }` with `{ stats }` over IPC.
+// Forked, it sends `{ port }` once listening and answers `{ cmd: 'stats' }` with `{ stats }` over
+// IPC; spawned without an IPC channel (claim.bench.ts), it prints its port, then serves until killed.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -184,5 +185,7 @@ process.on('message', (message: { cmd?: string }) => {
 process.on('disconnect', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  if (address && typeof address === 'object') process.send?.({ port: address.port });
+  if (!address || typeof address !== 'object') return;
+  if (process.send) process.send({ port: address.port });
+  else process.stdout.write(`${address.port}\n`);
 });

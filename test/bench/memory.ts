@@ -6,9 +6,12 @@
 //                   store (Redis, a database) would hold;
 //   cookie store:   no session at all; the cookies go to the browser (each abandoned sign-in
 //                   comes from a browser without earlier sign-in cookies);
-//   peer:           superface (passport-oauth2's PKCE session store), for comparison.
+//   peer:           superface (passport-oauth2's PKCE session store), for comparison;
+//   replay guard:   the default in-process MemoryReplayGuard both strategies claim callbacks in,
+//                   given as many distinct claims (one per callback that reaches X) as sign-ins.
 // The heap is measured after a full GC before the first sign-in and after the last.
 // Sends `{ memory: MemoryResult }` over IPC and exits.
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import session from 'express-session';
 import { CLIENT_ID, CLIENT_SECRET, CONSUMER_KEY, CONSUMER_SECRET, callbackURL } from './candidates';
@@ -32,8 +35,9 @@ export interface MemoryScenarioResult {
   heapAfter: number;
   /** (heapAfter - heapBefore) / sessions. */
   heapGrowthPerSession: number;
-  /** In-process claim/replay set size, when the strategy has one. */
+  /** The replay guard: claims it holds after the run, and its bound. */
   claimSetSize?: number;
+  claimBound?: number;
   seconds: number;
 }
 
@@ -188,6 +192,32 @@ async function main(): Promise<void> {
   ];
 
   const results: MemoryScenarioResult[] = [];
+  // The replay guard: what callbacks leave behind in process, whatever the state store.
+  if (!config.scenarios || config.scenarios.includes('replay-guard')) {
+    const guard = new px.MemoryReplayGuard();
+    const key = (i: number): string => `${px.REPLAY_GUARD_KEY_PREFIX}${createHash('sha256').update(String(i)).digest('base64url')}`;
+    await guard.claim(key(-1), 600_000);
+    const heapBefore = heapAfterGC();
+    const began = process.hrtime.bigint();
+    for (let i = 0; i < signIns; i++) if (!(await guard.claim(key(i), 600_000))) throw new Error('a fresh key was refused');
+    const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+    const heapAfter = heapAfterGC();
+    results.push({
+      id: 'replay-guard',
+      label: 'passport-x default MemoryReplayGuard, one claim per callback',
+      signIns,
+      sessions: 0,
+      maxPendingPerSession: 0,
+      bytesPerSession: 0,
+      pendingBytesPerSession: 0,
+      heapBefore,
+      heapAfter,
+      heapGrowthPerSession: 0,
+      claimSetSize: guard.size,
+      claimBound: guard.maxEntries,
+      seconds,
+    });
+  }
   for (const scenario of scenarios.filter((s) => !config.scenarios || config.scenarios.includes(s.id))) {
     const strategy = scenario.strategy();
     const store = new session.MemoryStore() as Store;
