@@ -33,8 +33,8 @@ export interface MemoryScenarioResult {
   /** Heap after a full GC, bytes, before the first sign-in and after the last. */
   heapBefore: number;
   heapAfter: number;
-  /** (heapAfter - heapBefore) / sessions. */
-  heapGrowthPerSession: number;
+  /** (heapAfter - heapBefore) / signIns, bytes. */
+  heapGrowthPerSignIn: number;
   /** The replay guard: claims it holds after the run, and its bound. */
   claimSetSize?: number;
   claimBound?: number;
@@ -212,7 +212,7 @@ async function main(): Promise<void> {
       pendingBytesPerSession: 0,
       heapBefore,
       heapAfter,
-      heapGrowthPerSession: 0,
+      heapGrowthPerSignIn: Math.round((heapAfter - heapBefore) / signIns),
       claimSetSize: guard.size,
       claimBound: guard.maxEntries,
       seconds,
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
       pendingBytesPerSession: stored.length === 0 ? 0 : Math.round(bytes / stored.length - emptyBytes),
       heapBefore,
       heapAfter,
-      heapGrowthPerSession: Math.round((heapAfter - heapBefore) / sessions),
+      heapGrowthPerSignIn: Math.round((heapAfter - heapBefore) / signIns),
       seconds,
     };
     if (scenario.kind === 'cookie') result.cookieBytesPerSignIn = Math.round(cookieBytes / signIns);
