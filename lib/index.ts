@@ -40,7 +40,10 @@ export type { XRequestTokenStore, XRequestTokenSessionStoreOptions, RequestToken
 export { EncryptedCookieStateStore, DEFAULT_COOKIE_STATE_PREFIX, DEFAULT_COOKIE_STATE_MAX_AGE_MS, MIN_COOKIE_SECRET_LENGTH } from './state/encrypted-cookie';
 export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie';
 export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XErrorCode } from './errors';
+export { XCreditsDepletedError, XUsageCapError, XMissingScopesError } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
+export { X_OAUTH2_SCOPES, X_USER_FIELDS, X_USER_FIELD_SCOPES, isXKnownScope } from './scopes';
+export type { XScope, XKnownScope, XUserField, XKnownUserField } from './scopes';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
 export type { XEndpoints, XTokenSet } from './endpoints';
 export { oauth1AuthorizationHeader } from './oauth1-signature';
