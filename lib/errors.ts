@@ -627,7 +627,8 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
 
   let what: string;
   if (xMessage !== undefined) {
-    what = `${xCode !== undefined ? `code ${xCode}: ` : ''}${shortText(xMessage)}`;
+    // X's messages often end in a period, and the message adds its own.
+    what = `${xCode !== undefined ? `code ${xCode}: ` : ''}${shortText(xMessage).replace(/\.+$/, '')}`;
   } else if (body.trim() === '') {
     what = 'with an empty body';
     // X labels its OAuth 1.0a answers text/html even when they are plain text: only markup is a page.
