@@ -300,7 +300,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         if (!this.fallbackWarning.warned) {
           this.fallbackWarning.warned = true;
           process.emitWarning(
-            `passport-x (${this.name}): X refused account/verify_credentials (${err.code}), so profileFallback: 'token' signs users in with a partial profile (profile.partial === true: no name, photo or e-mail). ${err.hint}`,
+            `passport-x (${this.name}): X refused account/verify_credentials (${err.code}), so profileFallback: 'token' signs users in with a partial profile (profile.partial === true: no name, photo or e-mail). ` +
+              "Add credits, or raise the spending limit, of the app's account in the X Developer Console (console.x.com).",
             { code: 'PASSPORT_X_PROFILE_FALLBACK' },
           );
         }
