@@ -60,6 +60,8 @@ export const XErrorCode = {
   USAGE_CAP_EXCEEDED: 'X_USAGE_CAP_EXCEEDED',
   /** X answered 403: the token lacks an OAuth 2.0 scope the request needs ("Missing OAuth2 Scopes"). */
   MISSING_SCOPES: 'X_MISSING_SCOPES',
+  /** A waiter gave up on a lock (`XTokenLock.withLock`) after its bound: another holder kept it. */
+  LOCK_TIMEOUT: 'X_LOCK_TIMEOUT',
 } as const;
 
 /** One of the {@link XErrorCode} values. */
@@ -94,6 +96,7 @@ const USER_MESSAGES: Readonly<Record<string, string>> = {
   X_CREDITS_DEPLETED: 'Sign-in with X is unavailable on this site right now. Try again later.',
   X_USAGE_CAP_EXCEEDED: 'Sign-in with X is unavailable on this site right now. Try again later.',
   X_MISSING_SCOPES: 'Sign-in with X is not set up correctly on this site.',
+  X_LOCK_TIMEOUT: 'This is taking longer than usual. Try again in a moment.',
 };
 
 /** The short sentence for the person signing in of an error with this code. */
@@ -357,6 +360,33 @@ export class XRequestError extends XError {
 export class XSessionError extends XError {
   constructor(message: string) {
     super(XErrorCode.SESSION_REQUIRED, message);
+  }
+}
+
+/** Options of {@link XLockTimeoutError}. */
+export interface XLockTimeoutErrorOptions extends XErrorOptions {
+  /** How long the waiter waited, in milliseconds. */
+  waitedMs: number;
+  /** How many times it tried to take the lock. */
+  attempts: number;
+}
+
+/**
+ * A caller waited for a lock (`XTokenLock.withLock`) longer than the lock's bound
+ * (`acquireTimeoutMs`) while another holder kept it. Nothing was run. Retry later; if this
+ * happens often, the work under the lock is slower than the lock's TTL and bound allow.
+ */
+export class XLockTimeoutError extends XError {
+  declare readonly code: typeof XErrorCode.LOCK_TIMEOUT;
+  /** How long the waiter waited, in milliseconds. */
+  readonly waitedMs: number;
+  /** How many times it tried to take the lock. */
+  readonly attempts: number;
+
+  constructor(message: string, options: XLockTimeoutErrorOptions) {
+    super(XErrorCode.LOCK_TIMEOUT, message, options);
+    this.waitedMs = options.waitedMs;
+    this.attempts = options.attempts;
   }
 }
 

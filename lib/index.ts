@@ -42,6 +42,8 @@ export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie'
 export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XErrorCode } from './errors';
 export { XCreditsDepletedError, XUsageCapError, XMissingScopesError } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
+export { XLockTimeoutError } from './errors';
+export type { XLockTimeoutErrorOptions } from './errors';
 export { X_OAUTH2_SCOPES, X_USER_FIELDS, X_USER_FIELD_SCOPES, isXKnownScope } from './scopes';
 export type { XScope, XKnownScope, XUserField, XKnownUserField } from './scopes';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
@@ -65,3 +67,8 @@ export { DEFAULT_TIMEOUT_MS } from './http';
 export type { XHttpOptions } from './http';
 export { XFailureCode } from './failure';
 export type { XFailureInfo, XFailureCodeValue } from './failure';
+export { InProcessTokenLock } from './lock';
+export type { XTokenLock } from './lock';
+// The Redis adapters import no Redis library (clients typed by shape): safe in the main entry.
+export { RedisReplayGuard, RedisTokenLock, detectRedisClient, DEFAULT_REDIS_PREFIX } from './redis';
+export type { XRedisClient, XNodeRedisClient, XIORedisClient, XRedisClientKind, XRedisAdapterOptions, RedisTokenLockOptions } from './redis';

@@ -144,7 +144,7 @@ interface OAuthClientLike {
  * passport.use(new XOAuth1Strategy({
  *   consumerKey: process.env.X_CONSUMER_KEY!,
  *   consumerSecret: process.env.X_CONSUMER_SECRET!,
- *   callbackURL: 'http://localhost:3000/auth/x/callback',
+ *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback',
  * }, (token, tokenSecret, profile, done) => done(null, { id: profile.id, name: profile.displayName })));
  *
  * app.get('/auth/x', passport.authenticate('x-oauth1'));
