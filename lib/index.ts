@@ -41,6 +41,7 @@ export { EncryptedCookieStateStore, DEFAULT_COOKIE_STATE_PREFIX, DEFAULT_COOKIE_
 export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie';
 export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XErrorCode } from './errors';
 export { XCreditsDepletedError, XUsageCapError, XMissingScopesError } from './errors';
+export type { XCreditsDepletedErrorOptions, XUsageCapErrorOptions, XMissingScopesErrorOptions } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
 export { XLockTimeoutError } from './errors';
 export type { XLockTimeoutErrorOptions } from './errors';

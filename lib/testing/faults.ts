@@ -22,6 +22,12 @@ export const X_EMULATOR_FAULT_PRESETS = Object.freeze(['credits-depleted', 'usag
  */
 export type XEmulatorFaultPreset = (typeof X_EMULATOR_FAULT_PRESETS)[number];
 
+/** A preset's fault: always a status, X's body and X's headers. */
+export interface XEmulatorPresetFault extends XEmulatorFault {
+  /** The status X answers: 402, 429 or 503. */
+  status: number;
+}
+
 /** The emulator's enrolled account, as X names it in billing answers (X writes the number bare). */
 const ACCOUNT_ID = '1500000000000000999';
 
@@ -38,7 +44,7 @@ function sparedRateLimit(now: number): Record<string, string> {
  * @param path - the path it answers (v1.1 and v2 paths get X's format for each)
  * @param now - the clock for the `x-rate-limit-reset` header, in milliseconds (default `Date.now()`)
  */
-export function presetFault(preset: XEmulatorFaultPreset, path: string, now: number = Date.now()): XEmulatorFault & { status: number } {
+export function presetFault(preset: XEmulatorFaultPreset, path: string, now: number = Date.now()): XEmulatorPresetFault {
   const json = { 'content-type': 'application/json; charset=utf-8' };
   switch (preset) {
     case 'credits-depleted':

@@ -16,7 +16,7 @@
 export { startXEmulator } from './emulator';
 export type { XEmulator, XEmulatorOptions, XEmulatorFault, XEmulatorRequestRecord } from './emulator';
 export { presetFault, X_EMULATOR_FAULT_PRESETS } from './faults';
-export type { XEmulatorFaultPreset } from './faults';
+export type { XEmulatorFaultPreset, XEmulatorPresetFault } from './faults';
 export { DEFAULT_CALLBACK_URLS } from './fixtures';
 export { MAX_CALLBACK_URLS } from './callback-urls';
 export type { XEmulatorAppKind } from './callback-urls';
