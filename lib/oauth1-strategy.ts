@@ -6,10 +6,12 @@
  */
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { XCreditsDepletedError, XUsageCapError } from './errors';
+import { logFailureOnce, type LoggedFailures } from './failure';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { oauthErrorOf, requireStringOption, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
@@ -76,9 +78,16 @@ export interface XOAuth1StrategyOptionsBase {
   sessionKey?: string;
   /** A custom request-token store (passport-oauth1's interface). */
   store?: XRequestTokenStore;
+  /**
+   * Where callbacks are claimed, so that exactly one request per request token goes on to X (a
+   * double click, a reload or Back send it several times, often at once); every other one fails
+   * with 409 and `X_SIGN_IN_IN_PROGRESS`. Default: a `MemoryReplayGuard` of this strategy, right
+   * for one process. Several app instances: one shared guard, e.g. `new RedisReplayGuard({ client })`.
+   */
+  replayGuard?: XReplayGuard;
   /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth1's `proxy`). */
   proxy?: boolean;
-  /** Time-out of each request to X, ms (default 10000). */
+  /** Time-out of each request to X, ms (default 10000); also bounds the replay guard's claim. */
   timeoutMs?: number;
   /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
   fetch?: typeof fetch;
@@ -119,10 +128,10 @@ export type XOAuth1VerifyWithRequestAndParams<Req = any> = (
 
 /** Per-request options of `passport.authenticate('x-oauth1', { ... })`. */
 export interface XOAuth1AuthenticateOptions extends XAuthenticateOptions {
-  /** `force_login=true` for this sign-in. */
-  forceLogin?: boolean;
-  /** Pre-fill the username for this sign-in. */
-  screenName?: string;
+  /** `force_login=true` for this sign-in: X asks for the password even when the user is signed in to X. */
+  forceLogin?: boolean | undefined;
+  /** Pre-fill the X username field for this sign-in (`screen_name`). */
+  screenName?: string | undefined;
 }
 
 /** The `oauth` package client methods passport-oauth1 calls; replaced per instance. */
@@ -190,6 +199,17 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         ? urls.authorize
         : urls.authenticate;
     const store = options.store ?? new XRequestTokenSessionStore({ key: options.sessionKey ?? 'oauth:x' });
+    const name = options.name ?? 'x-oauth1';
+    const loggedFailures: LoggedFailures = new Set();
+    // passport-oauth1 reads the callback's request token through this view of the store, which then claims it: one request per token goes on to X.
+    const claiming = claimingStore(store, 'get', ['set', 'destroy'], {
+      guard: replayGuardOption(options.replayGuard, 'XOAuth1Strategy'),
+      ttlMs: claimTtlOf(store),
+      timeoutMs,
+      what: 'request token',
+      key: (token) => callbackClaimKey({ protocol: 'oauth1', strategy: name, client: options.consumerKey, handle: token }),
+      onLost: (info) => logFailureOnce(loggedFailures, name, info),
+    });
 
     super(
       {
@@ -201,12 +221,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         callbackURL: options.callbackURL,
         passReqToCallback: options.passReqToCallback,
         sessionKey: options.sessionKey ?? 'oauth:x',
-        store,
+        store: claiming,
         proxy: options.proxy,
       },
       verify,
     );
-    this.name = options.name ?? 'x-oauth1';
+    this.name = name;
     // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy):
     // non-enumerable here, and not copied into xOptions.
     const { consumerSecret: _secret, ...rest } = options;
@@ -269,7 +289,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     } else {
       warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
     }
-    super.authenticate(req, options);
+    super.authenticate.call(withConflictStatus(this), req, options);
   }
 
   /** `force_login` and `screen_name` for the authorization page, from the request's options or the strategy's. */

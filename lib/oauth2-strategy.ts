@@ -7,8 +7,9 @@
  * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
  */
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
-import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
+import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
+import { logFailureOnce, type LoggedFailures } from './failure';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { oauthErrorOf, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
@@ -17,6 +18,7 @@ import type { XScope, XUserField } from './scopes';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { pendingMissMessage } from './state/pending';
+import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -87,9 +89,17 @@ export interface XOAuth2StrategyOptionsBase {
   callbackURL: string;
   /** Strategy name for `passport.authenticate` (default `'x-oauth2'`). */
   name?: string;
-  /** X's API host (default `https://api.x.com`); `tokenURL` and `userProfileURL` derive from it. */
+  /**
+   * X's API host (default `https://api.x.com`); `tokenURL`, `userProfileURL` and, for any host but
+   * X's, `authorizationURL` derive from it. Point it at the emulator of `passport-x/testing`
+   * (`x.baseURL`) and the whole sign-in stays there.
+   */
   baseURL?: string;
-  /** Overrides the consent page (default `https://x.com/i/oauth2/authorize`). */
+  /**
+   * Overrides the consent page. Default: X's, `https://x.com/i/oauth2/authorize`, when `baseURL` is
+   * X's API host (or left out); `${baseURL}/i/oauth2/authorize` for any other `baseURL` (the
+   * emulator's path), so a local or test X never sends the browser to the real x.com.
+   */
   authorizationURL?: string;
   /** Overrides `${baseURL}/2/oauth2/token`. */
   tokenURL?: string;
@@ -115,9 +125,16 @@ export interface XOAuth2StrategyOptionsBase {
   sessionKey?: string;
   /** A custom state store (passport-oauth2's PKCE store interface). */
   store?: XPkceStateStore | XPkceStateStoreWithMeta;
+  /**
+   * Where callbacks are claimed, so that exactly one request per `state` goes on to X (a double
+   * click, a reload or Back send it several times, often at once); every other one fails with 409
+   * and `X_SIGN_IN_IN_PROGRESS`. Default: a `MemoryReplayGuard` of this strategy, right for
+   * one process. Several app instances: one shared guard, e.g. `new RedisReplayGuard({ client })`.
+   */
+  replayGuard?: XReplayGuard;
   /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth2's `proxy`). */
   proxy?: boolean;
-  /** Time-out of each request to X, ms (default 10000). */
+  /** Time-out of each request to X, ms (default 10000); also bounds the replay guard's claim. */
   timeoutMs?: number;
   /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
   fetch?: typeof fetch;
@@ -171,7 +188,7 @@ export type XOAuth2VerifyWithRequestAndParams<Req = any> = (
 /** Per-request options of `passport.authenticate('x-oauth2', { ... })`. */
 export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
   /** Scopes for this sign-in, instead of the strategy's (the required ones are still added); see {@link XScope}. */
-  scope?: XScope | readonly XScope[];
+  scope?: XScope | readonly XScope[] | undefined;
 }
 
 /** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
@@ -181,6 +198,20 @@ interface OAuth2ClientLike {
     params: Record<string, string>,
     cb: (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void,
   ): void;
+}
+
+/** X's API hosts, whose consent page is X's own (x.com), not one under the API host. */
+const X_API_HOSTS = new Set([X_API_BASE_URL, 'https://api.twitter.com']);
+
+/**
+ * The consent page when `authorizationURL` is not given: X's for X's API host, else the same path
+ * under `baseURL` (as the emulator serves it), so a `baseURL` pointing elsewhere never sends the
+ * browser to the real x.com while the token requests go to the other host.
+ */
+function consentPageFor(baseURL: string | undefined): string {
+  if (baseURL === undefined) return X_OAUTH2_AUTHORIZATION_URL;
+  const base = normalizeBaseURL(baseURL);
+  return X_API_HOSTS.has(base) ? X_OAUTH2_AUTHORIZATION_URL : `${base}/i/oauth2/authorize`;
 }
 
 /** A list option (`scope`, `userFields`) as given: a string split on `separator`, or an array of strings. */
@@ -299,7 +330,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
     const timeoutMs = resolveTimeout(options.timeoutMs);
     const urls = xEndpoints(options.baseURL);
-    const authorizationURL = options.authorizationURL ? normalizeBaseURL(options.authorizationURL, 'authorizationURL') : X_OAUTH2_AUTHORIZATION_URL;
+    const authorizationURL = options.authorizationURL ? normalizeBaseURL(options.authorizationURL, 'authorizationURL') : consentPageFor(options.baseURL);
     const tokenURL = options.tokenURL ? normalizeBaseURL(options.tokenURL, 'tokenURL') : urls.oauth2Token;
     const profileURL = options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.usersMe;
 
@@ -314,6 +345,17 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (typeof store !== 'object' || store === null || typeof store.store !== 'function' || typeof store.verify !== 'function') {
       throw new TypeError('XOAuth2PkceStrategy: `store` must be an object with store(req, verifier, state, meta, cb) and verify(req, state, cb) methods');
     }
+    const name = options.name ?? 'x-oauth2';
+    const loggedFailures: LoggedFailures = new Set();
+    // passport-oauth2 verifies the callback's state through this view of the store, which then claims it: one request per state goes on to X.
+    const claiming = claimingStore(store, 'verify', ['store'], {
+      guard: replayGuardOption(options.replayGuard, 'XOAuth2PkceStrategy'),
+      ttlMs: claimTtlOf(store),
+      timeoutMs,
+      what: 'state',
+      key: (state) => callbackClaimKey({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL, handle: state }),
+      onLost: (info) => logFailureOnce(loggedFailures, name, info),
+    });
 
     // No `pkce` and no `state` option: the start leg is ours (see authenticate), and passport-oauth2
     // only ever calls the store's verify(). The client secret stays out of the `oauth` client.
@@ -326,12 +368,12 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         passReqToCallback: options.passReqToCallback,
         skipUserProfile: options.skipUserProfile,
         sessionKey: options.sessionKey ?? 'oauth2:x',
-        store,
+        store: claiming,
         proxy: options.proxy,
       },
       verify,
     );
-    this.name = options.name ?? 'x-oauth2';
+    this.name = name;
     this.clientType = clientType;
     this.callbackURL = options.callbackURL;
     this.trustProxy = options.proxy;
@@ -393,7 +435,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           400,
         );
       }
-      return super.authenticate(req, options);
+      return super.authenticate.call(withConflictStatus(this), req, options);
     }
     this.startAuthorization(req, options);
   }

@@ -6,10 +6,11 @@
 import { MAX_CALLBACK_URLS, checkCallbackURL } from './callback-urls';
 
 /**
- * The callback URL every app registers unless its fixture says otherwise: X's advice for local
- * development is `http://127.0.0.1` rather than `localhost` (X doc "Developer apps").
+ * The callback URLs every app registers unless its fixture says otherwise: the example app's two
+ * callbacks (OAuth 2.0, OAuth 1.0a) on `http://127.0.0.1:3000`, X's advice for local development
+ * being `127.0.0.1` rather than `localhost` (X doc "Developer apps").
  */
-export const DEFAULT_CALLBACK_URLS: readonly string[] = Object.freeze(['http://127.0.0.1:3000/auth/x/callback']);
+export const DEFAULT_CALLBACK_URLS: readonly string[] = Object.freeze(['http://127.0.0.1:3000/auth/x/callback', 'http://127.0.0.1:3000/auth/x/oauth1/callback']);
 
 /** An X account the consent page offers to sign in as. */
 export interface XEmulatorUser {

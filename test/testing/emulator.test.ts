@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
-import { presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
+import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
 import { authorizeURL, CALLBACK, consent, expectXError, RFC7636_VERIFIER, signedFetch } from './emulator-client';
 
 describe('emulator', () => {
@@ -31,7 +31,9 @@ describe('emulator', () => {
 
     it('has readable default fixtures: one OAuth 1.0a app, a confidential and a public OAuth 2.0 client, two users', () => {
       expect(x.apps.oauth1).to.include({ consumerKey: 'emulator-consumer-key', consumerSecret: 'emulator-consumer-secret', accessLevel: 'read-write', requestEmail: true });
-      for (const app of [x.apps.oauth1, x.apps.confidential, x.apps.public]) expect(app.callbackURLs, 'X\'s advice for local development').to.deep.equal(['http://127.0.0.1:3000/auth/x/callback']);
+      for (const app of [x.apps.oauth1, x.apps.confidential, x.apps.public]) {
+        expect(app.callbackURLs, 'X\'s advice for local development').to.deep.equal(['http://127.0.0.1:3000/auth/x/callback', 'http://127.0.0.1:3000/auth/x/oauth1/callback']);
+      }
       expect(x.apps.confidential).to.include({ clientID: 'emulator-confidential-client-id', clientSecret: 'emulator-confidential-client-secret' });
       expect(x.apps.public).to.include({ clientID: 'emulator-public-client-id' });
       expect(x.apps.public.clientSecret).to.equal(undefined);
@@ -75,6 +77,9 @@ describe('emulator', () => {
         [{ port: 1.5 }, /`port`/],
         [{ host: '' }, /`host`/],
         [{ now: 1 }, /`now`/],
+        [{ accessTokenTtlMs: 999 }, /`accessTokenTtlMs`/],
+        [{ accessTokenTtlMs: 1500.5 }, /`accessTokenTtlMs`/],
+        [{ accessTokenTtlMs: '7200000' }, /`accessTokenTtlMs`/],
         [{ users: [] }, /`users`/],
         [{ users: [{ id: 'abc', username: 'a', name: 'A' }] }, /users\[0\]\.id/],
         [{ users: [{ id: '1', username: 'not a handle', name: 'A' }] }, /users\[0\]\.username/],
@@ -362,8 +367,8 @@ describe('emulator', () => {
       const page = (redirectURI: string) => fetch(authorizeURL(x, { redirect_uri: redirectURI }));
       expect((await page(url)).status).to.equal(400);
       x.addCallbackURL(url, 'confidential');
-      expect(x.apps.confidential.callbackURLs).to.deep.equal([CALLBACK, url]);
-      expect(x.apps.public.callbackURLs).to.deep.equal([CALLBACK]);
+      expect(x.apps.confidential.callbackURLs).to.deep.equal([...DEFAULT_CALLBACK_URLS, url]);
+      expect(x.apps.public.callbackURLs).to.deep.equal(DEFAULT_CALLBACK_URLS);
       expect(Object.isFrozen(x.apps.confidential.callbackURLs)).to.equal(true);
       expect((await page(url)).status).to.equal(200);
       x.addCallbackURL(url);
@@ -377,7 +382,7 @@ describe('emulator', () => {
       expect(() => x.addCallbackURL('javascript:alert(1)')).to.throw(TypeError, /scheme/);
       expect(() => x.addCallbackURL('not a url')).to.throw(TypeError, /absolute URL/);
       expect(() => x.addCallbackURL('http://127.0.0.1/cb', 'mobile' as 'public')).to.throw(TypeError, /`apps`/);
-      for (let i = 1; i < 10; i++) x.addCallbackURL(`http://127.0.0.1:${4000 + i}/cb`, 'public');
+      for (let i = 2; i < 10; i++) x.addCallbackURL(`http://127.0.0.1:${4000 + i}/cb`, 'public');
       expect(() => x.addCallbackURL('http://127.0.0.1:5000/cb', 'public')).to.throw(RangeError, /10 callback URLs/);
       expect(x.apps.public.callbackURLs).to.have.length(10);
     });

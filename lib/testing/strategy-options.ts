@@ -1,0 +1,90 @@
+/**
+ * Ready-made strategy options for the emulator: every URL and key of one of its apps in one
+ * object, so `baseURL`, `authorizationURL` and the keys cannot be half-set (half-set, the token
+ * requests go to the emulator while the browser goes to the real x.com, or the other way round).
+ */
+import { isRegisteredOAuth1Callback, isRegisteredOAuth2RedirectURI } from './callback-urls';
+import type { XEmulatorApps } from './fixtures';
+
+/** The second argument of `x.oauth2StrategyOptions()` and the argument of `x.oauth1StrategyOptions()`. */
+export interface XEmulatorStrategyOptionsInput {
+  /**
+   * Your app's callback URL, e.g. `http://127.0.0.1:3000/auth/x/callback`: a registered one, exactly
+   * (by default only that one; register yours with `x.addCallbackURL()` or in the fixtures).
+   */
+  callbackURL: string;
+}
+
+/** Options for `new XOAuth2PkceStrategy(...)` against the emulator's confidential client (spread them, add your own). */
+export interface XEmulatorConfidentialStrategyOptions {
+  clientID: string;
+  clientSecret: string;
+  clientType: 'confidential';
+  callbackURL: string;
+  /** The emulator's URL: the token and users/me requests go there. */
+  baseURL: string;
+  /** The emulator's consent page: the browser goes there. */
+  authorizationURL: string;
+}
+
+/** Options for `new XOAuth2PkceStrategy(...)` against the emulator's public client (no secret). */
+export interface XEmulatorPublicStrategyOptions {
+  clientID: string;
+  clientType: 'public';
+  callbackURL: string;
+  /** The emulator's URL: the token and users/me requests go there. */
+  baseURL: string;
+  /** The emulator's consent page: the browser goes there. */
+  authorizationURL: string;
+}
+
+/** Options for `new XOAuth1Strategy(...)` against the emulator's OAuth 1.0a app. */
+export interface XEmulatorOAuth1StrategyOptions {
+  consumerKey: string;
+  consumerSecret: string;
+  callbackURL: string;
+  /** The emulator's URL: every OAuth 1.0a endpoint, the consent page included, derives from it. */
+  baseURL: string;
+}
+
+function checkInput(input: unknown, method: string): string {
+  if (typeof input !== 'object' || input === null) throw new TypeError(`passport-x/testing: ${method} takes { callbackURL }: your app's callback URL.`);
+  const { callbackURL } = input as Partial<XEmulatorStrategyOptionsInput>;
+  if (typeof callbackURL !== 'string' || callbackURL === '') throw new TypeError(`passport-x/testing: ${method} needs \`callbackURL\`, your app's callback URL.`);
+  return callbackURL;
+}
+
+function notRegistered(callbackURL: string, app: string, registered: readonly string[], option: string): TypeError {
+  // X matches callback URLs exactly: say which are registered, and how to register this one.
+  return new TypeError(
+    `passport-x/testing: the emulator's ${app} does not accept the callbackURL ${callbackURL}: use one of ${registered.join(', ')}, or register it first with x.addCallbackURL(url) (or list it in ${option}).`,
+  );
+}
+
+/** `x.oauth2StrategyOptions(client, { callbackURL })`. */
+export function oauth2StrategyOptions(
+  apps: XEmulatorApps,
+  emulator: { baseURL: string; authorizationURL: string },
+  client: unknown,
+  input: unknown,
+): XEmulatorConfidentialStrategyOptions | XEmulatorPublicStrategyOptions {
+  if (client !== 'confidential' && client !== 'public') {
+    throw new TypeError("passport-x/testing: oauth2StrategyOptions() takes 'confidential' (a Web App, with a client secret) or 'public' (a Native App or Single page App).");
+  }
+  const callbackURL = checkInput(input, 'oauth2StrategyOptions()');
+  const app = apps[client];
+  const registered = app.callbackURLs ?? [];
+  if (!isRegisteredOAuth2RedirectURI(registered, callbackURL)) throw notRegistered(callbackURL, `${client} client`, registered, `apps.${client}.callbackURLs`);
+  const urls = { callbackURL, baseURL: emulator.baseURL, authorizationURL: emulator.authorizationURL };
+  if (client === 'confidential') return { clientID: apps.confidential.clientID, clientSecret: apps.confidential.clientSecret, clientType: 'confidential', ...urls };
+  return { clientID: apps.public.clientID, clientType: 'public', ...urls };
+}
+
+/** `x.oauth1StrategyOptions({ callbackURL })`. */
+export function oauth1StrategyOptions(apps: XEmulatorApps, emulator: { baseURL: string }, input: unknown): XEmulatorOAuth1StrategyOptions {
+  const callbackURL = checkInput(input, 'oauth1StrategyOptions()');
+  const app = apps.oauth1;
+  const registered = app.callbackURLs ?? [];
+  if (!isRegisteredOAuth1Callback(registered, callbackURL)) throw notRegistered(callbackURL, 'OAuth 1.0a app', registered, 'apps.oauth1.callbackURLs');
+  return { consumerKey: app.consumerKey, consumerSecret: app.consumerSecret, callbackURL, baseURL: emulator.baseURL };
+}
