@@ -26,12 +26,17 @@ import { InProcessTokenLock, type XTokenLock } from './lock';
  * milliseconds since the epoch, and `undefined` fields disappeared or became `null`.
  */
 export interface XStoredTokenSet {
+  /** The access token. */
   accessToken: string;
+  /** The refresh token, when the sign-in asked for `offline.access`. */
   refreshToken?: string | null | undefined;
+  /** `'bearer'`. */
   tokenType?: string | null | undefined;
+  /** The lifetime X gave, in seconds. */
   expiresIn?: number | null | undefined;
   /** A Date, an ISO 8601 string, or milliseconds since the epoch. */
   expiresAt?: Date | string | number | null | undefined;
+  /** The scopes granted. */
   scope?: readonly string[] | null | undefined;
 }
 

@@ -155,6 +155,7 @@ export interface XEmulator {
    * ```
    */
   oauth2StrategyOptions(client: 'confidential', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions;
+  /** The same for the emulator's public client (Native App, Single page App): no `clientSecret`. */
   oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
   /**
    * Options for `new XOAuth1Strategy(...)` that sign in here: the app's keys, `baseURL` and your
@@ -389,6 +390,7 @@ class EmulatorServer implements XEmulator {
   }
 
   oauth2StrategyOptions(client: 'confidential', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions;
+  /** The same for the emulator's public client (Native App, Single page App): no `clientSecret`. */
   oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
   oauth2StrategyOptions(client: 'confidential' | 'public', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions | XEmulatorPublicStrategyOptions {
     return oauth2StrategyOptions(this.apps, this, client, options);

@@ -17,9 +17,13 @@ export interface XEmulatorStrategyOptionsInput {
 
 /** Options for `new XOAuth2PkceStrategy(...)` against the emulator's confidential client (spread them, add your own). */
 export interface XEmulatorConfidentialStrategyOptions {
+  /** The emulator's confidential client ID. */
   clientID: string;
+  /** Its client secret (public: the emulator's keys are test fixtures). */
   clientSecret: string;
+  /** Basic client authentication at the token endpoint. */
   clientType: 'confidential';
+  /** The callback URL you passed. */
   callbackURL: string;
   /** The emulator's URL: the token and users/me requests go there. */
   baseURL: string;
@@ -29,8 +33,11 @@ export interface XEmulatorConfidentialStrategyOptions {
 
 /** Options for `new XOAuth2PkceStrategy(...)` against the emulator's public client (no secret). */
 export interface XEmulatorPublicStrategyOptions {
+  /** The emulator's public client ID. */
   clientID: string;
+  /** `client_id` in the body, no secret. */
   clientType: 'public';
+  /** The callback URL you passed. */
   callbackURL: string;
   /** The emulator's URL: the token and users/me requests go there. */
   baseURL: string;
@@ -40,8 +47,11 @@ export interface XEmulatorPublicStrategyOptions {
 
 /** Options for `new XOAuth1Strategy(...)` against the emulator's OAuth 1.0a app. */
 export interface XEmulatorOAuth1StrategyOptions {
+  /** The emulator's OAuth 1.0a app key. */
   consumerKey: string;
+  /** Its secret (public: the emulator's keys are test fixtures). */
   consumerSecret: string;
+  /** The callback URL you passed. */
   callbackURL: string;
   /** The emulator's URL: every OAuth 1.0a endpoint, the consent page included, derives from it. */
   baseURL: string;
