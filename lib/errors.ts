@@ -103,6 +103,9 @@ const USER_MESSAGES: Readonly<Record<string, string>> = {
   X_USAGE_CAP_EXCEEDED: 'Sign-in with X is unavailable on this site right now. Try again later.',
   X_MISSING_SCOPES: 'Sign-in with X is not set up correctly on this site.',
   X_LOCK_TIMEOUT: 'This is taking longer than usual. Try again in a moment.',
+  X_REFRESH_TOKEN_REVOKED: 'Your authorization on X has ended. Sign in again.',
+  X_TOKEN_NOT_FOUND: 'Sign in with X again.',
+  X_REPLAY_GUARD_FAILED: 'Signing in with X did not work. Try again in a moment.',
 };
 
 /** The short sentence for the person signing in of an error with this code. */
