@@ -18,7 +18,6 @@ describe('sign-in with X', () => {
     server = createServer(); // listen first: the callback URL needs the port
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    x.addCallbackURL(`${origin}/auth/x/callback`); // as in X's developer portal: X matches it exactly
 
     const passport = new Passport();
     // The emulator's client ID and secret, baseURL and consent page, with your callback URL.

@@ -57,7 +57,6 @@ describe('Sign in with X', function () {
     server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     appURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    x.addCallbackURL(`${appURL}/auth/x/callback`); // as in X's developer portal: X matches it exactly
     server.on('request', createApp(x.oauth2StrategyOptions('confidential', { callbackURL: `${appURL}/auth/x/callback` })));
   });
 

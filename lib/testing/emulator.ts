@@ -143,8 +143,9 @@ export interface XEmulator {
   /**
    * Options for `new XOAuth2PkceStrategy(...)` that sign in here: the client's ID (and secret),
    * `clientType`, `baseURL`, `authorizationURL` and your `callbackURL`. Spread them and add your own.
-   * Throws a TypeError when the client does not accept `callbackURL`: register it first with
-   * {@link XEmulator.addCallbackURL} (X matches callback URLs exactly).
+   * Registers `callbackURL` with the client first, as you would in X's developer portal (X matches
+   * callback URLs exactly: any other URL is still refused), through {@link XEmulator.addCallbackURL}:
+   * a TypeError for a URL X would not register, a RangeError past X's 10 per app.
    *
    * @example
    * ```ts
@@ -159,7 +160,7 @@ export interface XEmulator {
   oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
   /**
    * Options for `new XOAuth1Strategy(...)` that sign in here: the app's keys, `baseURL` and your
-   * `callbackURL`. Throws a TypeError when the app does not accept `callbackURL`.
+   * `callbackURL`, registered with the app first as {@link XEmulator.oauth2StrategyOptions} does.
    *
    * @example
    * ```ts
@@ -393,11 +394,11 @@ class EmulatorServer implements XEmulator {
   /** The same for the emulator's public client (Native App, Single page App): no `clientSecret`. */
   oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
   oauth2StrategyOptions(client: 'confidential' | 'public', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions | XEmulatorPublicStrategyOptions {
-    return oauth2StrategyOptions(this.apps, this, client, options);
+    return oauth2StrategyOptions(() => this.apps, this, client, options, (url, app) => this.addCallbackURL(url, app));
   }
 
   oauth1StrategyOptions(options: XEmulatorStrategyOptionsInput): XEmulatorOAuth1StrategyOptions {
-    return oauth1StrategyOptions(this.apps, this, options);
+    return oauth1StrategyOptions(() => this.apps, this, options, (url, app) => this.addCallbackURL(url, app));
   }
 
   consent(consentPageURL: string | URL, options?: XEmulatorConsentOptions): Promise<string> {

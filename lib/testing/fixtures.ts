@@ -77,19 +77,26 @@ export interface XEmulatorOAuth2Client {
   callbackURLs?: readonly string[] | undefined;
 }
 
+/** What every app of a running emulator has: the callback URLs registered for it now. */
+export interface XEmulatorRegisteredCallbacks {
+  /** The callback URLs registered now (the fixtures', then those `x.addCallbackURL()` added). */
+  callbackURLs: readonly string[];
+}
+
 /** The apps the emulator knows: one of each kind. */
 export interface XEmulatorApps {
   /** The OAuth 1.0a app (consumer key and secret); its keys also get app-only bearer tokens. */
-  readonly oauth1: Readonly<XEmulatorOAuth1App>;
+  readonly oauth1: Readonly<XEmulatorOAuth1App & XEmulatorRegisteredCallbacks>;
   /** The confidential OAuth 2.0 client (authenticates with HTTP Basic). */
   readonly confidential: Readonly<
-    XEmulatorOAuth2Client & {
-      /** Its Client Secret. */
-      clientSecret: string;
-    }
+    XEmulatorOAuth2Client &
+      XEmulatorRegisteredCallbacks & {
+        /** Its Client Secret. */
+        clientSecret: string;
+      }
   >;
   /** The public OAuth 2.0 client (sends only `client_id`). */
-  readonly public: Readonly<XEmulatorOAuth2Client>;
+  readonly public: Readonly<XEmulatorOAuth2Client & XEmulatorRegisteredCallbacks>;
 }
 
 /** The `apps` option: each app given replaces the default one of its kind. */
@@ -244,7 +251,8 @@ export function resolveFixtures(users: unknown, apps: unknown, avatarURL: (user:
   if (confidential.clientID === publicClient.clientID) fail('`apps.confidential.clientID` and `apps.public.clientID` must differ.');
 
   // Freeze the copies made here, never the caller's objects (an option may hold anything).
-  const freezeApp = <T extends { callbackURLs?: readonly string[] | undefined }>(app: T): T => Object.freeze({ ...app, callbackURLs: Object.freeze([...(app.callbackURLs ?? [])]) });
+  const freezeApp = <T extends { callbackURLs?: readonly string[] | undefined }>(app: T): Readonly<T & XEmulatorRegisteredCallbacks> =>
+    Object.freeze({ ...app, callbackURLs: Object.freeze([...(app.callbackURLs ?? [])]) });
   return Object.freeze({
     users: Object.freeze(userList.map((user) => Object.freeze(user))) as unknown as XEmulatorUsers,
     apps: Object.freeze({ oauth1: freezeApp(oauth1), confidential: freezeApp(confidential), public: freezeApp(publicClient) }),

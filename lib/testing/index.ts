@@ -36,6 +36,7 @@ export type {
   XEmulatorApps,
   XEmulatorAppsOption,
   XEmulatorAccessLevel,
+  XEmulatorRegisteredCallbacks,
 } from './fixtures';
 export { verifyOAuth1Request, parseOAuthHeader, rebuildBaseString } from './oauth1-verifier';
 export type { OAuth1RequestToVerify, OAuth1Secrets, OAuth1Verification } from './oauth1-verifier';

@@ -140,9 +140,6 @@ describe('testing kit: x.signIn() through an Express app', () => {
   /** The app under test: both strategies, from the kit's ready-made options; success and failure visible in the answer. */
   function serve(publicOrigin: string): express.Express {
     const passport = new Passport();
-    // X matches callback URLs exactly: register the app's, as in the developer portal.
-    x.addCallbackURL(`${publicOrigin}/auth/x/callback`, 'confidential');
-    x.addCallbackURL(`${publicOrigin}/auth/x/oauth1/callback`, 'oauth1');
     const verify = (_a: string, _b: string | undefined, profile: XProfile, done: (err: null, user: unknown) => void): void => done(null, { id: profile.id, username: profile.username });
     passport.use(new XOAuth2PkceStrategy({ ...x.oauth2StrategyOptions('confidential', { callbackURL: `${publicOrigin}/auth/x/callback` }) }, verify));
     passport.use(new XOAuth1Strategy(x.oauth1StrategyOptions({ callbackURL: `${publicOrigin}/auth/x/oauth1/callback` }), (_t, _s, profile, done) => done(null, { id: profile.id, username: profile.username })));
