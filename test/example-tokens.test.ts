@@ -1,9 +1,8 @@
 // The example app's token plumbing (example-app/tokens.ts): its two token stores, the manager it
 // builds from the configuration, and the messages after a failed refresh.
 import { expect } from 'chai';
-import type { XTokenSet } from '../lib/endpoints';
-import { XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError } from '../lib/errors';
-import { InProcessTokenLock } from '../lib/lock';
+// The example app imports passport-x by its name (the build), so its error classes come from there too.
+import { InProcessTokenLock, XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError, type XTokenSet } from 'passport-x';
 import {
   REDIS_TOKEN_PREFIX,
   REDIS_TOKEN_TTL_MS,
