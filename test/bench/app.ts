@@ -38,7 +38,7 @@ app.get('/failed', (req, res) => {
 const gc = (globalThis as { gc?: () => void }).gc;
 process.on('message', (message: { cmd: string }) => {
   if (message.cmd === 'cpu') {
-    process.send?.({ cpu: process.cpuUsage() });
+    process.send?.({ cpu: process.cpuUsage(), driverConnections });
   } else if (message.cmd === 'heap') {
     // Twice: the first pass may leave objects a finaliser revives.
     gc?.();
@@ -53,3 +53,8 @@ const server = app.listen(0, '127.0.0.1', () => {
   if (address && typeof address === 'object') process.send?.({ port: address.port });
 });
 server.keepAliveTimeout = 60_000;
+// Connections the driver opened: it keeps them alive, so a candidate whose answers close them shows here.
+let driverConnections = 0;
+server.on('connection', () => {
+  driverConnections += 1;
+});
