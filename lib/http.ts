@@ -213,7 +213,7 @@ interface Target {
   hostname: string;
   port: string;
   path: string;
-  auth?: string;
+  auth: string | undefined;
 }
 
 // Each URL sendToX was given, parsed once: a process calls a handful of X's endpoints, again and
@@ -225,8 +225,7 @@ function targetOf(url: string): Target {
   let target = targets.get(url);
   if (target === undefined) {
     const parsed = urlToHttpOptions(new URL(url));
-    target = { protocol: parsed.protocol as string, hostname: parsed.hostname as string, port: String(parsed.port ?? ''), path: parsed.path as string };
-    if (parsed.auth) target.auth = parsed.auth;
+    target = { protocol: parsed.protocol as string, hostname: parsed.hostname as string, port: String(parsed.port ?? ''), path: parsed.path as string, auth: parsed.auth || undefined };
     if (targets.size >= TARGETS_KEPT) targets.clear();
     targets.set(url, target);
   }
@@ -254,7 +253,9 @@ function exchange(url: Target, method: string, headers: Record<string, string>, 
     let answered = false;
     // No `signal` option: Node ties an AbortSignal to the request with listeners that cost more than
     // the rest of sending it; sendToX's deadline timer and the caller's signal destroy the request instead.
-    const req = transport.request({ ...url, method, headers, agent }, (res) => {
+    // A literal of one shape, not a spread of `url`: V8 gave each spread copy here a new hidden class.
+    const options = { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.path, auth: url.auth, method, headers, agent };
+    const req = transport.request(options, (res) => {
       answered = true;
       const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
       if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
