@@ -23,7 +23,8 @@ passport.deserializeUser((userId: string, done) => done(null, { id: userId }));
 
 const app = express();
 app.disable('x-powered-by');
-app.use(session({ secret: 'bench-session-secret-0123456789abcdef', resave: false, saveUninitialized: false, store: new session.MemoryStore() }));
+const sessions = new session.MemoryStore() as session.MemoryStore & { sessions: Record<string, string> };
+app.use(session({ secret: 'bench-session-secret-0123456789abcdef', resave: false, saveUninitialized: false, store: sessions }));
 app.use(passport.initialize());
 app.use(passport.session());
 app.get(`/${id}/start`, passport.authenticate(strategy.name));
@@ -43,7 +44,8 @@ process.on('message', (message: { cmd: string }) => {
     // Twice: the first pass may leave objects a finaliser revives.
     gc?.();
     gc?.();
-    process.send?.({ heapUsed: process.memoryUsage().heapUsed, gc: !!gc });
+    const stored = Object.values(sessions.sessions);
+    process.send?.({ heapUsed: process.memoryUsage().heapUsed, gc: !!gc, sessions: stored.length, sessionBytes: stored.reduce((n, json) => n + json.length, 0) });
   }
 });
 process.on('disconnect', () => process.exit(0));

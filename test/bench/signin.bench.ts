@@ -15,6 +15,7 @@
 // exits non-zero when a target is missed (targets are not judged with `--smoke`).
 // Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --memory-sign-ins N
 //   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra --profile <candidate id>
+//   --profile <id,id,...> (a CPU profile of each of these candidates' app processes)
 //   --profile-interval <us> (sampling interval of --profile, default 1000)
 //   --candidates <id,id,...> (a subset, with the floor of each flow it includes; targets then judge only what ran)
 //   --smoke (tiny numbers, for `npm test`: checks the bench runs and writes well-formed JSON).
@@ -151,7 +152,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         // NODE_EXTRA_CA_CERTS, read at start-up, so each verifies the certificate as it would X's.
         if (tls) env.NODE_EXTRA_CA_CERTS = tls.cert;
         else delete env.NODE_EXTRA_CA_CERTS;
-        const execArgv = settings.profile === c.id && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
+        const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
         const app = await forkBench('app.ts', [c.id, baseURL], { env, execArgv });
         apps.set(c.id, { ...app, agent: new http.Agent({ keepAlive: true, maxSockets: settings.concurrency }) });
       }),
