@@ -4,6 +4,8 @@
  * overrides its named steps and sends every request to X through passport-x's own client
  * (time-outs, keep-alive, typed errors) instead of the `oauth` package.
  */
+import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:querystring';
+import { format as formatURL, parse as parseURL, resolve as resolveURL } from 'node:url';
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { XCreditsDepletedError, XUsageCapError } from './errors';
 import { logFailureOnce, type LoggedFailures } from './failure';
@@ -15,6 +17,31 @@ import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withCon
 import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
+// passport-oauth1 resolves a relative callbackURL with this; the start leg below must resolve it identically.
+const { originalURL } = require('passport-oauth1/lib/utils') as { originalURL(req: XAuthRequest, options: { proxy?: boolean | undefined }): string };
+
+/** What passport-oauth1's start leg reads of its strategy, which the start leg below reads the same way. */
+interface PassportOAuth1Internals {
+  _oauth: OAuthClientLike & { _requestUrl: string; _accessUrl: string; _consumerKey: string };
+  _requestTokenStore: { set: (...args: unknown[]) => void };
+  _callbackURL?: string;
+  _trustProxy?: boolean;
+  _userAuthorizationURL: string;
+}
+
+/**
+ * The authorization page split as passport-oauth1's url.parse(page, true) / url.format() see it: the
+ * URL before its query, its own query parameters, its fragment. Built once per strategy.
+ */
+function splitAuthorizationPage(page: string): { prefix: string; query: ParsedUrlQueryInput; hash: string } {
+  const parsed = parseURL(page, true);
+  const query = { ...parsed.query };
+  const hash = parsed.hash ?? '';
+  parsed.search = null;
+  parsed.hash = null;
+  // url.format takes the query from `search`, else from `query`: with neither, the URL ends before its query.
+  return { prefix: formatURL({ ...parsed, query: null }), query, hash };
+}
 
 /** The parameters of X's access-token answer, passed to a 5- or 6-argument verify callback. */
 export interface XOAuth1TokenParams {
@@ -169,6 +196,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning = { warned: false };
   private readonly fallbackWarning = { warned: false };
+  /** The authorization page split once: what precedes its query, its own query parameters, its fragment. */
+  private readonly authorizationPage: { prefix: string; query: ParsedUrlQueryInput; hash: string };
+  /** Whether `callbackURL` is absolute; a relative one is resolved against each request. */
+  private readonly callbackURLIsAbsolute: boolean;
 
   // TypeScript types an unannotated callback from the first overload only, so the common arities come
   // first; the `params` arities need their parameters annotated (XOAuth1VerifyWithParams), as with @types/passport-oauth2.
@@ -239,6 +270,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     profileURL.searchParams.set('include_entities', options.includeEntities ? 'true' : 'false');
     this.profileURL = profileURL.href;
     this.tokenStore = store;
+    this.authorizationPage = splitAuthorizationPage(userAuthorizationURL);
+    this.callbackURLIsAbsolute = !!parseURL(options.callbackURL).protocol;
 
     // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
     const client = (this as unknown as { _oauth: OAuthClientLike })._oauth;
@@ -288,10 +321,54 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       if (!param('oauth_token') || !param('oauth_verifier')) {
         return this.fail({ message: 'The X sign-in callback is missing its oauth_token or oauth_verifier parameter. Sign in again.' }, 400);
       }
-    } else {
-      warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
+      return super.authenticate.call(withConflictStatus(this), req, options);
     }
-    super.authenticate.call(withConflictStatus(this), req, options);
+    warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
+    this.startSignIn(req, options);
+  }
+
+  /**
+   * Step 1 and the redirect to X, as passport-oauth1 runs them (same store calls, errors and
+   * redirect URL), with the authorization page's URL parsed once instead of twice per sign-in.
+   */
+  private startSignIn(req: XAuthRequest, options: XOAuth1AuthenticateOptions): void {
+    const base = this as unknown as PassportOAuth1Internals;
+    const params = this.requestTokenParams(options);
+    let callbackURL = options.callbackURL || base._callbackURL;
+    if (callbackURL) {
+      const absolute = callbackURL === base._callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
+      if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: base._trustProxy }), callbackURL);
+    }
+    params.oauth_callback = callbackURL as string;
+    const meta = {
+      requestTokenURL: base._oauth._requestUrl,
+      accessTokenURL: base._oauth._accessUrl,
+      userAuthorizationURL: base._userAuthorizationURL,
+      consumerKey: base._oauth._consumerKey,
+      callbackURL,
+    };
+    base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => {
+      if (err) return this.error(this._createOAuthError('Failed to obtain request token', err));
+      const stored = (storeErr?: Error | null): void => {
+        if (storeErr) return this.error(storeErr);
+        const page = this.authorizationPage;
+        // passport-oauth1: the page's own query, oauth_token, oauth_callback when X did not confirm it, then userAuthorizationParams().
+        const query: ParsedUrlQueryInput = { ...page.query, oauth_token: token };
+        if (!answer?.oauth_callback_confirmed && callbackURL) query.oauth_callback = callbackURL;
+        Object.assign(query, this.userAuthorizationParams(options));
+        const search = stringifyQuery(query);
+        this.redirect(`${page.prefix}${search ? `?${search}` : ''}${page.hash}`);
+      };
+      const store = base._requestTokenStore;
+      try {
+        // passport-oauth1 passes what the store's arity asks for.
+        if (store.set.length === 6) store.set(req, token, tokenSecret, options.state, meta, stored);
+        else if (store.set.length === 5) store.set(req, token, tokenSecret, meta, stored);
+        else store.set(req, token, tokenSecret, stored);
+      } catch (ex) {
+        return this.error(ex as Error);
+      }
+    });
   }
 
   /** `force_login` and `screen_name` for the authorization page, from the request's options or the strategy's. */
