@@ -6,7 +6,7 @@
  * Sources: X docs "Obtaining access tokens using 3-legged OAuth flow", "OAuth 2.0
  * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
  */
-import { XErrorCode, XRequestError, redactedAnswer, type XRawResponse } from './errors';
+import { XErrorCode, XRequestError, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
 import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from './oauth1-signature';
 
@@ -151,7 +151,7 @@ export async function fetchRequestToken(
     throw new XRequestError(
       XErrorCode.CALLBACK_NOT_CONFIRMED,
       'X did not confirm the callback URL when issuing the request token (no oauth_callback_confirmed=true). Check that `callbackURL` is listed exactly under "Callback URI / Redirect URL" in the X developer portal, and that `baseURL` points at X.',
-      { status: raw.status, response: redactedAnswer(raw) },
+      { status: raw.status, response: redactedAnswer(raw, [consumer.consumerSecret]) },
     );
   }
   return { token: fields.get('oauth_token') as string, tokenSecret: fields.get('oauth_token_secret') as string, params: Object.fromEntries(fields) };
@@ -264,6 +264,11 @@ export function clientAuthentication(client: OAuth2Client): { headers: Record<st
   return { headers, params: { client_id: client.clientID } };
 }
 
+/** What a client's authentication puts on the wire that must never show in an error: the secret, and its Basic credentials. */
+function clientSecrets(client: OAuth2Client): XRedactable[] {
+  return client.clientSecret === undefined ? [] : [client.clientSecret, { id: client.clientID, secret: client.clientSecret }];
+}
+
 /** The tokens X's OAuth 2.0 token endpoint issued. */
 export interface XTokenSet {
   /** The bearer access token for the X API v2. */
@@ -306,7 +311,7 @@ export async function requestOAuth2Token(
       operation,
       headers: auth.headers,
       body: encodeForm({ ...grant, ...auth.params }),
-      secrets: [client.clientSecret, grant.code, grant.code_verifier, grant.refresh_token],
+      secrets: [...clientSecrets(client), grant.code, grant.code_verifier, grant.refresh_token],
     },
     http,
   );
@@ -346,7 +351,7 @@ export async function revokeOAuth2Token(
   if (tokenTypeHint) params.token_type_hint = tokenTypeHint;
   const operation = 'revoke the token';
   const raw = await sendToX(
-    { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [client.clientSecret, token] },
+    { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [...clientSecrets(client), token] },
     http,
   );
   // X answers {"revoked":true}; RFC 7009 allows an empty 200.
@@ -384,7 +389,7 @@ export async function fetchBearerToken(url: string, consumer: OAuth1Consumer, ht
         'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
       },
       body: 'grant_type=client_credentials',
-      secrets: [consumer.consumerSecret],
+      secrets: [consumer.consumerSecret, { id: consumer.consumerKey, secret: consumer.consumerSecret }],
     },
     http,
   );
@@ -407,7 +412,7 @@ export async function invalidateBearer(url: string, consumer: OAuth1Consumer, be
         'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
       },
       body: encodeForm({ access_token: bearerToken }),
-      secrets: [consumer.consumerSecret, bearerToken],
+      secrets: [consumer.consumerSecret, { id: consumer.consumerKey, secret: consumer.consumerSecret }, bearerToken],
     },
     http,
   );

@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { XError, XErrorCode, XRequestError, errorFromResponse, redactedAnswer, type XRawResponse } from './errors';
+import { XError, XErrorCode, XRequestError, errorFromResponse, redactError, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 
 /** Default time-out of every request to X, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -40,9 +40,12 @@ export interface XHttpRequest {
   body?: string;
   /** What is being done, for error messages ("get a request token"). */
   operation: string;
-  /** Values that must never appear in an error message. */
-  secrets?: ReadonlyArray<string | undefined>;
+  /** Values that must never appear in an error: each secret sent, and `{ id, secret }` for HTTP Basic credentials. */
+  secrets?: ReadonlyArray<XRedactable>;
 }
+
+// What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too.
+const sentSecrets = new WeakMap<XRawResponse, ReadonlyArray<XRedactable>>();
 
 /** Validates a user-supplied `timeoutMs` and returns it or the default. */
 export function resolveTimeout(timeoutMs: number | undefined, name = 'timeoutMs'): number {
@@ -169,22 +172,24 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
   if (request.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
 
+  const secrets = request.secrets ?? [];
   const failure = (err: unknown): XRequestError => {
     if (options.signal?.aborted) {
-      return new XRequestError(XErrorCode.ABORTED, `The request to ${where()} to ${request.operation} was aborted by the caller.`, { cause: options.signal.reason });
+      return new XRequestError(XErrorCode.ABORTED, `The request to ${where()} to ${request.operation} was aborted by the caller.`, { cause: redactError(options.signal.reason, secrets) });
     }
     if (timedOut) {
       return new XRequestError(
         XErrorCode.TIMEOUT,
         `X did not answer the request to ${where()} to ${request.operation} within ${timeoutMs} ms. X may be slow or unreachable from this server; retry, or raise \`timeoutMs\`.`,
         // The time-out's own TimeoutError: what fetch rejects with on abort differs between fetch implementations.
-        { cause: signal.reason ?? err },
+        { cause: redactError(signal.reason ?? err, secrets) },
       );
     }
     return new XRequestError(
       XErrorCode.NETWORK_ERROR,
       `Could not reach X at ${where()} to ${request.operation}. Check this server's network, DNS and proxy settings, and the \`baseURL\` option.`,
-      { cause: err },
+      // A fetch implementation may quote a header value in its error (undici does for an invalid one).
+      { cause: redactError(err, secrets) },
     );
   };
 
@@ -223,8 +228,9 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
     callerSignal?.removeEventListener('abort', onCallerAbort);
   }
   if (raw.status < 200 || raw.status > 299) {
-    throw errorFromResponse(raw, request.operation, request.secrets ?? []);
+    throw errorFromResponse(raw, request.operation, secrets);
   }
+  if (secrets.length > 0) sentSecrets.set(raw, secrets);
   return raw;
 }
 
@@ -251,7 +257,7 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
     XErrorCode.INVALID_RESPONSE,
     `X answered the request to ${operation} with ${what}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
     // X answered 2xx, so the body may hold live credentials: attach it with them redacted.
-    { status: raw.status, response: redactedAnswer(raw), cause },
+    { status: raw.status, response: redactedAnswer(raw, sentSecrets.get(raw)), cause },
   );
 }
 

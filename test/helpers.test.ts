@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expectNoSecrets, rejectionOf } from './support/assertions';
+import { expectNoSecrets, rejectionOf, secretSpellings, type SecretToScan } from './support/assertions';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XErrorCode, XOAuthError, XRateLimitError, XRequestError } from '../lib/errors';
@@ -73,8 +73,8 @@ interface HelperCase {
   call: (options?: XHelperOptions) => Promise<unknown>;
   /** A 2xx answer X documents for this call. */
   ok: [number, string | Record<string, unknown>];
-  /** Every secret the helper holds. */
-  secrets: string[];
+  /** Every secret the helper holds; `{ id, secret }` for a pair it sends as HTTP Basic. */
+  secrets: SecretToScan[];
 }
 
 const helpers: HelperCase[] = [
@@ -83,14 +83,14 @@ const helpers: HelperCase[] = [
     path: '/oauth2/token',
     call: (o) => getBearerToken({ ...o, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET }),
     ok: [200, { token_type: 'bearer', access_token: BEARER }],
-    secrets: [CONSUMER_SECRET],
+    secrets: [{ id: CONSUMER_KEY, secret: CONSUMER_SECRET }],
   },
   {
     name: 'invalidateBearerToken',
     path: '/oauth2/invalidate_token',
     call: (o) => invalidateBearerToken({ ...o, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, bearerToken: BEARER }),
     ok: [200, { access_token: BEARER }],
-    secrets: [CONSUMER_SECRET, BEARER],
+    secrets: [{ id: CONSUMER_KEY, secret: CONSUMER_SECRET }, BEARER],
   },
   {
     name: 'invalidateAccessToken',
@@ -104,14 +104,14 @@ const helpers: HelperCase[] = [
     path: '/2/oauth2/token',
     call: (o) => refreshAccessToken({ ...o, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN }),
     ok: [200, { token_type: 'bearer', expires_in: 7200, access_token: ACCESS_TOKEN, scope: 'users.read', refresh_token: 'new-refresh' }],
-    secrets: [CLIENT_SECRET, REFRESH_TOKEN],
+    secrets: [{ id: CLIENT_ID, secret: CLIENT_SECRET }, REFRESH_TOKEN],
   },
   {
     name: 'revokeToken',
     path: '/2/oauth2/revoke',
     call: (o) => revokeToken({ ...o, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, token: ACCESS_TOKEN, tokenTypeHint: 'access_token' }),
     ok: [200, { revoked: true }],
-    secrets: [CLIENT_SECRET, ACCESS_TOKEN],
+    secrets: [{ id: CLIENT_ID, secret: CLIENT_SECRET }, ACCESS_TOKEN],
   },
   {
     name: 'getReverseAuthParameters',
@@ -206,8 +206,9 @@ const errorShapes: ErrorShape[] = [
 
 for (const helper of helpers) {
   describe(`${helper.name}: shared behaviour`, () => {
-    // X might echo any secret back, as sent or percent-decoded.
-    const echo = helper.secrets.flatMap((s) => [s, decodeURIComponent(s)]).join(' ');
+    // X, or a proxy in between, might echo any secret back in any spelling: as sent, encoded,
+    // decoded, or the very Authorization header (Basic, Bearer, OAuth) the helper sent.
+    const echo = helper.secrets.flatMap((s) => secretSpellings(s)).join(' ');
 
     it('resolves on the answer X documents', async () => {
       const scope = nock(BASE).post(helper.path).reply(...helper.ok);
@@ -572,6 +573,22 @@ describe('refreshAccessToken', () => {
       expectNoSecrets(err, [REFRESH_TOKEN]);
     });
   }
+
+  it('attaches a 2xx answer no parser can read without the live tokens X put in it', async () => {
+    const live = ['at-NEW-live-access-token-0000000001', 'rt-NEW-live-refresh-token-000000001'];
+    for (const body of [
+      `{"token_type":"bearer","access_token":"${live[0]}","refresh_token":"${live[1]}"`,
+      `access_token=${live[0]}&refresh_token=${live[1]}`,
+      `<html><pre>${live[0]} ${live[1]}</pre></html>`,
+    ]) {
+      const scope = nock(BASE).post('/2/oauth2/token').reply(200, body, { 'content-type': 'text/html' });
+      const err = await rejectionOf(refreshAccessToken({ clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN }));
+      scope.done();
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE, status: 200 });
+      expect((err as XRequestError).response?.body).to.include('[redacted]');
+      expectNoSecrets(err, [...live, { id: CLIENT_ID, secret: CLIENT_SECRET }, REFRESH_TOKEN]);
+    }
+  });
 
   const bad: Array<[string, Record<string, unknown>, string]> = [
     ['no clientID', { refreshToken: REFRESH_TOKEN }, 'clientID'],

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expectNoSecrets } from './support/assertions';
+import { expectNoSecrets, type SecretToScan } from './support/assertions';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
@@ -112,7 +112,7 @@ function usersMeScope(fields = DEFAULT_FIELDS, data: Record<string, unknown> = U
     .reply(200, JSON.stringify({ data }), { 'content-type': 'application/json', ...headers });
 }
 
-const SECRETS = [CLIENT_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
+const SECRETS: SecretToScan[] = [{ id: CLIENT_ID, secret: CLIENT_SECRET }, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
 const assertNoSecret = (err: unknown, extra: string[] = []): void => expectNoSecrets(err, [...SECRETS, ...extra]);
 
 
@@ -873,6 +873,24 @@ describe('XOAuth2PkceStrategy', () => {
       expect(meFailed.error).to.be.instanceOf(XAPIError);
       expect(meFailed.error!.message).to.include('[redacted]');
       assertNoSecret(meFailed.error, [store.verifiers[1]!]);
+    });
+
+    it('leaks no Basic credentials when X or a proxy echoes the Authorization header it was sent', async () => {
+      const store = new RecordingStore();
+      const s = strategy({ store });
+      const { session, state } = await start(s);
+      const echo = nock(X)
+        .post('/2/oauth2/token')
+        .reply(function () {
+          const sent = String(this.req.headers.authorization);
+          return [401, JSON.stringify({ error: 'invalid_client', error_description: `bad header ${sent} (${sent.slice(6)})`, errors: [{ message: sent }] }), { 'content-type': 'application/json', 'x-echo': sent }];
+        });
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      echo.done();
+      expect(result.error).to.be.instanceOf(XOAuthError);
+      expect(result.error!.message).to.include('bad header Basic [redacted]');
+      assertNoSecret(result.error, [store.verifiers[0]!]);
+      expect(inspect((result.error as XOAuthError).response, { depth: 5 })).to.not.include(BASIC.slice(6));
     });
 
     it('times out a hung token endpoint after timeoutMs', async () => {
