@@ -88,8 +88,14 @@ function requireFields(raw: XRawResponse, operation: string, fields: URLSearchPa
   for (const name of names) {
     const value = fields instanceof URLSearchParams ? fields.get(name) : fields[name];
     if (typeof value !== 'string' || value === '') throw invalidResponse(raw, operation, `an answer without \`${name}\``);
+    // A lone UTF-16 surrogate (JSON allows "\ud800") is no text X sends, and makes encodeURIComponent
+    // and TextEncoder-based code downstream throw or mangle it.
+    if (LONE_SURROGATE.test(value)) throw invalidResponse(raw, operation, `a \`${name}\` that is not well-formed Unicode`);
   }
 }
+
+// In a `u` regex a surrogate class matches only unpaired surrogates: pairs are one code point.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 async function sendSigned(
   operation: string,

@@ -262,13 +262,40 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
 }
 
 /**
- * Hands a promise's outcome to passport's callback-style code, outside the promise chain: a throw
- * in the callback then surfaces as an ordinary exception instead of an unhandled rejection that
- * would leave the request hanging.
+ * Hands a promise's outcome to passport's callback-style code, outside the promise chain (a throw
+ * there must not become an unhandled rejection that leaves the request hanging), and never lets a
+ * throw escape to `uncaughtException`, where it would stop the server: a throw in `onValue` (a
+ * profile mapping, passport's callback) goes to `onError`, the strategy's error path; a throw in
+ * `onError` itself, which has nowhere left to go, is reported as a process warning
+ * (`PASSPORT_X_CALLBACK_THREW`) with the error.
  */
 export function settle<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (err: Error) => void): void {
   promise.then(
-    (value) => process.nextTick(onValue, value),
-    (err: unknown) => process.nextTick(onError, err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err))),
+    (value) => process.nextTick(deliver, onValue, value, onError),
+    (err: unknown) => process.nextTick(deliver, onError, asError(err), undefined),
   );
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err));
+}
+
+function deliver<T>(callback: (value: T) => void, value: T, onThrow: ((err: Error) => void) | undefined): void {
+  let thrown: unknown;
+  try {
+    callback(value);
+    return;
+  } catch (err) {
+    thrown = err;
+  }
+  if (onThrow) {
+    try {
+      onThrow(asError(thrown));
+      return;
+    } catch (again) {
+      thrown = again;
+    }
+  }
+  const err = asError(thrown);
+  process.emitWarning(err.stack ?? err.message, { code: 'PASSPORT_X_CALLBACK_THREW', detail: 'A callback of passport-x threw after its error path had been taken; the request may not have been answered.' });
 }

@@ -430,18 +430,55 @@ describe('http: settle', () => {
     expect(err2).to.be.instanceOf(Error).and.include({ message: 'text' });
   });
 
-  it('lets a throw in the callback surface as an exception, not an unhandled rejection', async () => {
-    const thrown = await new Promise<unknown>((resolve) => {
-      const listeners = process.listeners('uncaughtException');
-      process.removeAllListeners('uncaughtException');
-      process.once('uncaughtException', (err) => {
-        for (const l of listeners) process.on('uncaughtException', l);
-        resolve(err);
-      });
-      settle(Promise.resolve(1), () => {
-        throw new Error('from the callback');
-      }, () => undefined);
-    });
-    expect(thrown).to.be.instanceOf(Error).and.include({ message: 'from the callback' });
+  /** Runs `fn` and collects what reaches uncaughtException, unhandledRejection and process warnings until the event loop settles. */
+  async function escapes(fn: () => void): Promise<{ uncaught: unknown[]; warnings: Error[] }> {
+    const uncaught: unknown[] = [];
+    const warnings: Error[] = [];
+    const saved = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const onUncaught = (err: unknown): void => void uncaught.push(err);
+    const onRejection = (err: unknown): void => void uncaught.push(err);
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onRejection);
+    process.on('warning', onWarning);
+    try {
+      fn();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onRejection);
+      process.off('warning', onWarning);
+      for (const l of saved) process.on('uncaughtException', l);
+    }
+    return { uncaught, warnings };
+  }
+
+  it('routes a throw in the value callback to the error callback, never to uncaughtException', async () => {
+    const routed: Error[] = [];
+    const { uncaught } = await escapes(() =>
+      settle(
+        Promise.resolve(1),
+        () => {
+          throw new Error('from the callback');
+        },
+        (err) => routed.push(err),
+      ),
+    );
+    expect(uncaught).to.deep.equal([]);
+    expect(routed).to.have.length(1);
+    expect(routed[0]).to.include({ message: 'from the callback' });
+  });
+
+  it('reports a throw in the error callback as a process warning, never as an uncaught exception', async () => {
+    const { uncaught, warnings } = await escapes(() =>
+      settle(Promise.reject(new Error('X down')), () => undefined, () => {
+        throw new Error('the error path threw');
+      }),
+    );
+    expect(uncaught).to.deep.equal([]);
+    const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_CALLBACK_THREW');
+    expect(ours).to.have.length(1);
+    expect(ours[0]!.message).to.include('the error path threw');
   });
 });

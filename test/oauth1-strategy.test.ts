@@ -489,6 +489,18 @@ describe('XOAuth1Strategy', () => {
       expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
     });
 
+    it('errors with X_INVALID_RESPONSE, never an uncaught exception, when screen_name holds a lone surrogate', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const body = USER_JSON.replace('"screen_name":"xdev"', '"screen_name":"x\\ud800dev"');
+      const scopes = [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(200, body, { 'content-type': 'application/json' })];
+      const result = await runStrategy(s, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`screen_name` that is not well-formed Unicode/);
+    });
+
     it('times out a hung X after timeoutMs', async () => {
       const scope = nock(X).post('/oauth/request_token').delay(500).reply(200, 'oauth_token=a&oauth_token_secret=b&oauth_callback_confirmed=true');
       const result = await runStrategy(strategy({ timeoutMs: 50 }), fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }));

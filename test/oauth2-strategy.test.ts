@@ -852,6 +852,20 @@ describe('XOAuth2PkceStrategy', () => {
       assertNoSecret(noData.error);
     });
 
+    it('errors with X_INVALID_RESPONSE, never an uncaught exception, when username holds a lone surrogate', async () => {
+      const s = strategy();
+      const { session, state } = await start(s);
+      const scopes = [
+        tokenScope(),
+        nock(X).get('/2/users/me').query(true).reply(200, `{"data":{"id":"1","name":"n","username":"a\\udc00b"}}`, { 'content-type': 'application/json' }),
+      ];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`username` that is not well-formed Unicode/);
+    });
+
     it('leaks no client secret, code, verifier or token, even when X echoes them back', async () => {
       const store = new RecordingStore();
       const s = strategy({ store });
