@@ -291,6 +291,14 @@ export interface XTokenSet {
   scope: string[];
 }
 
+/**
+ * The longest `expires_in` accepted from X's token endpoint: one year, in seconds. X's access
+ * tokens live 2 hours; a year leaves room for any lifetime X may choose while refusing values
+ * (1e308, 1e15) whose `expiresAt` would be an Invalid Date or centuries away, which would make a
+ * token look valid forever and `toISOString()` throw later in the app.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 365 * 24 * 60 * 60;
+
 /** X's token answer: the token set and the raw parameters (for passport's `params`). */
 export interface XTokenAnswer {
   tokens: XTokenSet;
@@ -328,8 +336,10 @@ export async function requestOAuth2Token(
   }
   let expiresIn: number | undefined;
   if (json.expires_in !== undefined) {
-    expiresIn = Number(json.expires_in);
-    if (!Number.isFinite(expiresIn) || expiresIn < 0) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
+    expiresIn = typeof json.expires_in === 'number' || typeof json.expires_in === 'string' ? Number(json.expires_in) : NaN;
+    // RFC 6749 section 5.1: a lifetime in seconds. A lifetime of 0 or less is no token; one beyond the
+    // bound is not one X issues (X doc: 2 hours) and would make `expiresAt` meaningless or an Invalid Date.
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
   }
   if (json.refresh_token !== undefined && typeof json.refresh_token !== 'string') throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
   if (json.scope !== undefined && typeof json.scope !== 'string') throw invalidResponse(raw, operation, 'an invalid `scope`');

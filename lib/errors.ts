@@ -407,6 +407,8 @@ function decodeURIComponentSafe(value: string): string {
   }
 }
 
+const MAX_DATE_MS = 8.64e15;
+
 /** Reads X's `x-rate-limit-*` headers; `undefined` when none is present. */
 export function parseRateLimit(headers: Headers): XRateLimit | undefined {
   const num = (name: string): number | undefined => {
@@ -422,7 +424,10 @@ export function parseRateLimit(headers: Headers): XRateLimit | undefined {
   const out: XRateLimit = {};
   if (limit !== undefined) out.limit = limit;
   if (remaining !== undefined) out.remaining = remaining;
-  if (reset !== undefined) out.reset = new Date(reset * 1000);
+  // x-rate-limit-reset is epoch seconds: a negative value or one past the last representable Date
+  // (ECMA-262 section 21.4.1.22, 8.64e15 ms) is not X's, and is dropped: an Invalid Date makes
+  // toISOString() throw later, in this module's own message or in the app.
+  if (reset !== undefined && reset >= 0 && reset * 1000 <= MAX_DATE_MS) out.reset = new Date(reset * 1000);
   return out;
 }
 

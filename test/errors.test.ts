@@ -299,6 +299,15 @@ describe('errors', () => {
       });
     });
 
+    it('drops a reset that is no valid date (negative, or past 8.64e15 ms), rather than making an Invalid Date', () => {
+      for (const reset of ['1e308', '-5', '9e12']) {
+        const parsed = parseRateLimit(new Headers({ 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset }));
+        expect(parsed, reset).to.deep.equal({ remaining: 0 });
+      }
+      const e = errorFromResponse(answer(429, '', { 'x-rate-limit-reset': '1e308' }), 'x');
+      expect(e.message).to.match(/Retry later\.$/);
+    });
+
     it('skips missing, blank and non-numeric values, and gives undefined when nothing is left', () => {
       expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': 'many', 'x-rate-limit-remaining': ' ', 'x-rate-limit-reset': '60' }))).to.deep.equal({ reset: new Date(60_000) });
       expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': 'many' }))).to.equal(undefined);

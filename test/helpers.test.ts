@@ -560,6 +560,11 @@ describe('refreshAccessToken', () => {
     ['a token that is not a bearer token', { ...ANSWER, token_type: 'mac' }, /not of type bearer/],
     ['an expires_in that is not a number', { ...ANSWER, expires_in: 'soon' }, /invalid `expires_in`/],
     ['a negative expires_in', { ...ANSWER, expires_in: -1 }, /invalid `expires_in`/],
+    ['an expires_in of 0', { ...ANSWER, expires_in: 0 }, /invalid `expires_in`/],
+    ['an expires_in of 1e308 (an Invalid Date as expiresAt)', { ...ANSWER, expires_in: 1e308 }, /invalid `expires_in`/],
+    ['an expires_in past one year', { ...ANSWER, expires_in: 365 * 24 * 3600 + 1 }, /invalid `expires_in`/],
+    ['an expires_in that is a boolean', { ...ANSWER, expires_in: true }, /invalid `expires_in`/],
+    ['an expires_in that is an array', { ...ANSWER, expires_in: [7200] }, /invalid `expires_in`/],
     ['a refresh_token that is not a string', { ...ANSWER, refresh_token: 42 }, /invalid `refresh_token`/],
     ['a scope that is not a string', { ...ANSWER, scope: ['users.read'] }, /invalid `scope`/],
   ];
@@ -573,6 +578,16 @@ describe('refreshAccessToken', () => {
       expectNoSecrets(err, [REFRESH_TOKEN]);
     });
   }
+
+  it('accepts expires_in up to one year, and as a numeric string, with a valid expiresAt', async () => {
+    for (const expiresIn of [1, 7200, '7200', 365 * 24 * 3600]) {
+      const scope = nock(BASE).post('/2/oauth2/token').reply(200, { ...ANSWER, expires_in: expiresIn });
+      const tokens = await refreshAccessToken({ clientID: CLIENT_ID, refreshToken: REFRESH_TOKEN });
+      scope.done();
+      expect(tokens.expiresIn).to.equal(Number(expiresIn));
+      expect(tokens.expiresAt!.toISOString()).to.be.a('string');
+    }
+  });
 
   it('attaches a 2xx answer no parser can read without the live tokens X put in it', async () => {
     const live = ['at-NEW-live-access-token-0000000001', 'rt-NEW-live-refresh-token-000000001'];
