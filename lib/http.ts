@@ -47,11 +47,26 @@ export interface XHttpRequest {
 // What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too.
 const sentSecrets = new WeakMap<XRawResponse, ReadonlyArray<XRedactable>>();
 
-/** Validates a user-supplied `timeoutMs` and returns it or the default. */
+/** The longest time-out Node's timers can wait: 2^31-1 ms, about 24.8 days. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Validates a user-supplied `timeoutMs` and returns it or the default: a TypeError when it is not
+ * a positive number, a RangeError with `code: 'ERR_OUT_OF_RANGE'` (as Node's own) when it is not a
+ * whole number up to {@link MAX_TIMEOUT_MS}. Node's setTimeout turns a longer delay into 1 ms
+ * (with a TimeoutOverflowWarning), so every request would time out at once.
+ */
 export function resolveTimeout(timeoutMs: number | undefined, name = 'timeoutMs'): number {
   if (timeoutMs === undefined) return DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new TypeError(`passport-x: \`${name}\` must be a positive number of milliseconds`);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS) {
+    const err = new RangeError(
+      `passport-x: \`${name}\` must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); Node's timers cannot wait longer and would fire after 1 ms.`,
+    );
+    Object.defineProperty(err, 'code', { value: 'ERR_OUT_OF_RANGE', enumerable: true });
+    throw err;
   }
   return timeoutMs;
 }

@@ -283,6 +283,16 @@ for (const helper of helpers) {
       ['signal that is not an AbortSignal', { signal: { aborted: false } }, /`signal` to be an AbortSignal/],
       ['fetch that is not a function', { fetch: 'fetch' }, /`fetch` to be a fetch function/],
     ];
+    it('rejects a timeoutMs past 2^31-1 ms with a RangeError ERR_OUT_OF_RANGE before sending anything', async () => {
+      const scope = nock(BASE).post(helper.path).reply(...helper.ok);
+      const spy = countingFetch();
+      const err = await rejectionOf(helper.call({ fetch: spy.fetch, timeoutMs: 2 ** 31 }));
+      expect(err).to.be.instanceOf(RangeError).and.include({ code: 'ERR_OUT_OF_RANGE' });
+      expect(err.message).to.match(/`timeoutMs`/);
+      expect(spy.calls()).to.equal(0);
+      expect(scope.isDone()).to.equal(false);
+    });
+
     for (const [what, options, message] of badShared) {
       it(`rejects a ${what} with a TypeError before sending anything`, async () => {
         const scope = nock(BASE).post(helper.path).reply(...helper.ok);

@@ -168,6 +168,27 @@ describe('http: sendToX', () => {
     }
   });
 
+  describe('timeoutMs out of range', () => {
+    for (const timeoutMs of [2 ** 31, 2 ** 53, 1e12, 10.5, 0.5]) {
+      it(`refuses timeoutMs ${timeoutMs} with a RangeError ERR_OUT_OF_RANGE before fetching`, async () => {
+        let calls = 0;
+        const fakeFetch: typeof fetch = async () => {
+          calls += 1;
+          return new Response('{}');
+        };
+        const err = await rejectionOf(sendToX(post('/x'), { timeoutMs, fetch: fakeFetch }));
+        expect(err).to.be.instanceOf(RangeError).and.include({ code: 'ERR_OUT_OF_RANGE' });
+        expect(err.message).to.match(/`timeoutMs` must be a whole number of milliseconds from 1 to 2147483647/);
+        expect(calls).to.equal(0);
+      });
+    }
+
+    it('accepts the largest time-out Node can wait, 2^31-1 ms', () => {
+      expect(resolveTimeout(2 ** 31 - 1)).to.equal(2147483647);
+      expect(resolveTimeout(1)).to.equal(1);
+    });
+  });
+
   describe('abort', () => {
     it('rejects with X_REQUEST_ABORTED, the abort reason as cause, when the caller aborts mid-request', async () => {
       const scope = nock(BASE).post('/x').delay(2000).reply(200, '{}');

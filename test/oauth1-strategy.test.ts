@@ -86,6 +86,9 @@ describe('XOAuth1Strategy', () => {
       expect(() => strategy({ authorizeMode: 'both' as 'authorize' })).to.throw(TypeError, /authorizeMode/);
       expect(() => strategy({ baseURL: 'ftp://x' })).to.throw(TypeError, /baseURL/);
       expect(() => strategy({ timeoutMs: -1 })).to.throw(TypeError, /timeoutMs/);
+      // Node's timers cannot wait past 2^31-1 ms: every request would time out after 1 ms.
+      expect(() => strategy({ timeoutMs: 2 ** 31 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
+      expect(() => strategy({ timeoutMs: 1.5 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
     });
 
     it('keeps the consumer secret and a cookie store\'s keys out of util.inspect and JSON of the strategy', () => {

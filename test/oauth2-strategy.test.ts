@@ -158,6 +158,9 @@ describe('XOAuth2PkceStrategy', () => {
       expect(() => strategy({ authorizationURL: 'x.com/auth' })).to.throw(TypeError, /authorizationURL/);
       expect(() => strategy({ userProfileURL: 'nope' })).to.throw(TypeError, /userProfileURL/);
       expect(() => strategy({ timeoutMs: 0 })).to.throw(TypeError, /timeoutMs/);
+      // Node's timers cannot wait past 2^31-1 ms: every request would time out after 1 ms.
+      expect(() => strategy({ timeoutMs: 2 ** 31 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
+      expect(() => strategy({ timeoutMs: 1.5 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
     });
 
     it('keeps the client secret out of util.inspect and JSON of the strategy', () => {
