@@ -632,7 +632,8 @@ describe('XOAuth2PkceStrategy', () => {
         expect(result.type).to.equal('error');
         const err = result.error as XOAuthError;
         expect(err).to.be.instanceOf(XOAuthError);
-        expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope\nnot allowed', uri: 'https://docs.x.com/scopes' });
+        // X's text arrives through the query string: kept, but with control characters (here a newline) made spaces.
+        expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope not allowed', uri: 'https://docs.x.com/scopes' });
         expect(err.message).to.include('invalid_scope (Scope not allowed)').and.match(/Check the `scope` option/);
         expect(session).to.not.have.property('oauth2:x');
         const second = await start(s);
@@ -798,6 +799,67 @@ describe('XOAuth2PkceStrategy', () => {
       const scopes = [tokenScope(), usersMeScope()];
       expect((await runStrategy(s, callback(null, { code: CODE, state: 'h' }))).type).to.equal('success');
       scopes.forEach((sc) => sc.done());
+    });
+
+    describe('and a forged ?error= callback', () => {
+      const HUGE = `Call 555-0100 for help\r\n${'x'.repeat(50_000)}`;
+
+      it('without drop(): a state this session did not issue fails with 403, asked of verify(), never a 500 with the stranger\'s text', async () => {
+        const verified: string[] = [];
+        const s = strategy({
+          store: pkceStore({
+            store: (_req, _verifier, _state, _meta, cb) => cb(null, 'h'),
+            verify: (_req, state, cb) => {
+              verified.push(state);
+              cb(null, state === 'h' ? 'v'.repeat(43) : false, { message: 'no' });
+            },
+          }),
+        });
+        for (const error of ['server_error', 'access_denied', 'invalid_request']) {
+          const forged = await runStrategy(s, callback(null, { error, error_description: HUGE, state: 'not-issued' }));
+          expect(forged, error).to.include({ type: 'fail', status: 403 });
+          expect(failureHint(forged.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+          expect(JSON.stringify(forged)).to.not.include('555-0100');
+        }
+        expect(verified).to.deep.equal(['not-issued', 'not-issued', 'not-issued']);
+      });
+
+      it('without drop(): X\'s error on a state this session issued is believed, the state consumed by verify()', async () => {
+        const pending = new Set(['h']);
+        const s = strategy({
+          store: pkceStore({
+            store: (_req, _verifier, _state, _meta, cb) => cb(null, 'h'),
+            verify: (_req, state, cb) => (pending.delete(state) ? cb(null, 'v'.repeat(43)) : cb(null, false, { message: 'no' })),
+          }),
+        });
+        const result = await runStrategy(s, callback(null, { error: 'temporarily_unavailable', state: 'h' }));
+        expect(result.error).to.be.instanceOf(XOAuthError).and.include({ error: 'temporarily_unavailable' });
+        expect(pending.size).to.equal(0);
+      });
+
+      it('with a drop() that does not say whether it found the state: refused with 403, X\'s text not trusted', async () => {
+        const store = memoryStore();
+        const s = strategy({ store });
+        await runStrategy(s, fakeRequest({ session: null, headers: HOST }));
+        const result = await runStrategy(s, callback(null, { error: 'server_error', error_description: HUGE, state: 'custom-handle-1' }));
+        expect(result).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(result.challenge, XFailureCode.AUTHORIZATION_REFUSED)).to.match(/drop\(\) did not say/);
+        expect(JSON.stringify(result)).to.not.include('555-0100');
+      });
+
+      it('caps X\'s error_description and strips its control characters, even for a state this session issued', async () => {
+        const s = strategy();
+        const { session, state } = await start(s);
+        const result = await runStrategy(s, callback(session, { error: 'server_error\u0000', error_description: HUGE, error_uri: `https://x.com/${'y'.repeat(5000)}`, state }));
+        const err = result.error as XOAuthError;
+        expect(err).to.be.instanceOf(XOAuthError);
+        expect(err.description!.length).to.be.at.most(503);
+        expect(err.description).to.match(/^Call 555-0100 for help x+\.\.\.$/);
+        expect(err.error).to.equal('server_error ');
+        expect(err.uri).to.equal(undefined);
+        expect(err.message.length).to.be.below(1000);
+        expect(JSON.stringify(err) + err.message).to.not.match(/\p{Cc}/u);
+      });
     });
 
     it('errors, sending nothing, when it accepts the state but returns no verifier', async () => {
