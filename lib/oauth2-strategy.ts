@@ -10,13 +10,13 @@ import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, failureStatus, isXFailureInfo, type LoggedFailures, type XFailureCodeValue } from './failure';
+import { XFailureCode, failureOf, failureStatus, isXFailureInfo, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -249,6 +249,32 @@ function callbackText(text: string): string {
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}...` : oneLine;
 }
 
+// The token endpoint's refusals of an authorization code, set apart from the strategy's other
+// errors on their way through passport-oauth2 (which hands every token failure to this.error).
+const refusedCodes = new WeakSet<Error>();
+
+/**
+ * X's normal refusal of a code: it lives 30 seconds and is single-use (X doc "OAuth 2.0
+ * Authorization Code Flow with PKCE"), so a slow consent or a reused callback gets `invalid_grant`
+ * (RFC 6749 section 5.2), or from X `invalid_request` ("Value passed for the token was invalid.").
+ * A 5xx or a network failure is X failing, not refusing: those stay errors.
+ */
+function isCodeRefusal(err: Error): err is XOAuthError {
+  return err instanceof XOAuthError && (err.error === 'invalid_grant' || err.error === 'invalid_request') && err.status !== undefined && err.status < 500;
+}
+
+/** The failure of a code X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */
+function codeRefusedInfo(err: Error): XFailureInfo | undefined {
+  if (!refusedCodes.has(err) || !(err instanceof XOAuthError)) return undefined;
+  const words = xWords(err.description);
+  return failureOf(
+    XFailureCode.GRANT_REFUSED,
+    `X's token endpoint refused the authorization code (HTTP ${err.status} ${xWords(err.error) ?? ''}${words ? `: "${words}"` : ''}). ` +
+      'X\'s codes live 30 seconds and work once: the user took longer than that on the consent page, or the callback was used twice (a reload, the back button, a double click). ' +
+      'If every sign-in fails this way, check that `callbackURL` is exactly the redirect_uri of the consent page and that the client ID and type match the app in the X developer portal.',
+  );
+}
+
 /**
  * "Sign in with X" over OAuth 2.0 with PKCE.
  *
@@ -382,7 +408,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
           cb(null, tokens.accessToken, tokens.refreshToken, answer);
         },
-        (err) => cb(err),
+        (err) => {
+          if (isCodeRefusal(err)) refusedCodes.add(err);
+          cb(err);
+        },
       );
     };
   }
@@ -395,7 +424,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
-    guardActions(this, this.loggedFailures);
+    guardActions(this, this.loggedFailures, codeRefusedInfo);
     if (req.query?.error !== undefined) return this.authorizationError(req, options);
     if (hasCallbackParam(req, 'code')) {
       const code = callbackParam(req, 'code');

@@ -884,21 +884,75 @@ describe('XOAuth2PkceStrategy', () => {
 
     it('turns a token endpoint OAuth error into an XOAuthError with status, error and description', async () => {
       const result = await exchange(strategy(), () => [
-        tokenScope([], 400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }),
+        tokenScope([], 400, { error: 'unsupported_grant_type', error_description: 'The grant type is not supported.' }),
       ]);
       const err = result.error as XOAuthError;
       expect(err).to.be.instanceOf(XOAuthError);
-      expect(err).to.include({ status: 400, error: 'invalid_request', description: 'Value passed for the token was invalid.', code: 'X_OAUTH_ERROR' });
-      expect(err.message).to.match(/exchange the authorization code/).and.include('Value passed for the token was invalid.');
+      expect(err).to.include({ status: 400, error: 'unsupported_grant_type', description: 'The grant type is not supported.', code: 'X_OAUTH_ERROR' });
+      expect(err.message).to.match(/exchange the authorization code/).and.include('The grant type is not supported.');
       assertNoSecret(err);
     });
 
-    it('says what to do on invalid_grant and invalid_client', async () => {
-      const grant = await exchange(strategy(), () => [tokenScope([], 400, { error: 'invalid_grant', error_description: 'bad code' })]);
-      expect(grant.error!.message).to.match(/start the sign-in again/);
+    it('says what to do on invalid_client', async () => {
       const client = await exchange(strategy(), () => [tokenScope([], 401, { error: 'invalid_client', error_description: 'Missing valid authorization header' })]);
       expect(client.error).to.be.instanceOf(XOAuthError).and.have.property('status', 401);
       expect(client.error!.message).to.match(/client ID, client secret and the client type/);
+    });
+
+    describe('a code X refuses (it lives 30 s and works once)', () => {
+      async function refusedExchange(status: number, answer: unknown): Promise<Outcome> {
+        const s = strategy();
+        const { session, state } = await start(s);
+        const scope = tokenScope([], status, answer);
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        scope.done();
+        return result;
+      }
+
+      for (const [status, answer] of [
+        [400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }],
+        [400, { error: 'invalid_grant', error_description: 'Value passed for the token was invalid.' }],
+        [401, { error: 'invalid_grant' }],
+      ] as const) {
+        it(`fails (401, X_GRANT_REFUSED) on ${status} ${answer.error}, not a server error, with X's words in the hint`, async () => {
+          const result = await refusedExchange(status, answer);
+          expect(result).to.include({ type: 'fail', status: 401 });
+          const info = result.challenge as XFailureInfo;
+          expect(info.message).to.equal('This sign-in took too long or was already used. Sign in again.');
+          const hint = failureHint(info, XFailureCode.GRANT_REFUSED);
+          expect(hint).to.include(`HTTP ${status} ${answer.error}`).and.match(/30 seconds/);
+          if ('error_description' in answer) expect(hint).to.include(answer.error_description);
+        });
+      }
+
+      it('keeps the code, verifier and client secret out of the hint even when X echoes them', async () => {
+        const store = new RecordingStore();
+        const s = strategy({ store });
+        const { session, state } = await start(s);
+        const verifier = store.verifiers[0]!;
+        const scope = tokenScope([], 400, { error: 'invalid_grant', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} ${BASIC}` });
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        scope.done();
+        const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
+        expect(hint).to.include('[redacted]');
+        expectNoSecrets(new Error(hint), [...SECRETS, verifier]);
+        expectNoSecrets(result.challenge, [...SECRETS, verifier]);
+      });
+
+      for (const [what, setup] of [
+        ['a 5xx with invalid_grant', () => tokenScope([], 503, { error: 'invalid_grant' })],
+        ['a network failure', () => nock(X).post('/2/oauth2/token').replyWithError('socket hang up')],
+        ['invalid_client', () => tokenScope([], 401, { error: 'invalid_client' })],
+      ] as const) {
+        it(`keeps ${what} an error (X failing, or the app's configuration)`, async () => {
+          const s = strategy();
+          const { session, state } = await start(s);
+          const scope = setup();
+          const result = await runStrategy(s, callback(session, { code: CODE, state }));
+          scope.done();
+          expect(result.type).to.equal('error');
+        });
+      }
     });
 
     it('turns a users/me problem JSON into an XAPIError', async () => {
@@ -1001,7 +1055,7 @@ describe('XOAuth2PkceStrategy', () => {
       const verifier = store.verifiers[0]!;
       const echo = nock(X)
         .post('/2/oauth2/token')
-        .reply(400, { error: 'invalid_request', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} rejected` });
+        .reply(401, { error: 'invalid_client', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} rejected` });
       const result = await runStrategy(s, callback(session, { code: CODE, state }));
       echo.done();
       expect(result.error).to.be.instanceOf(XOAuthError);
