@@ -9,8 +9,8 @@ import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
-import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
-import { pendingMissInfo } from './state/pending';
+import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
+import { pendingBinding, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError } from './errors';
 
@@ -127,6 +127,28 @@ interface OAuthClientLike {
   ): void;
 }
 
+/**
+ * `store` as passport-oauth1 calls it (get/4, set/6, destroy/4), each call passed on by the
+ * store's own arity, with `binding` added to the meta passport-oauth1 hands it.
+ */
+function boundTokenStore(store: XRequestTokenStore, binding: () => string): object {
+  type Callback = (err?: Error | null, ...rest: unknown[]) => void;
+  const call = (method: unknown, args: unknown[]): void => (method as (...a: unknown[]) => void).apply(store, args);
+  return {
+    get(req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded): void {
+      call(store.get, store.get.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+    },
+    set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, cb: Callback): void {
+      const bound = { ...meta, binding: binding() };
+      const arity = store.set.length;
+      call(store.set, arity >= 6 ? [req, token, tokenSecret, state, bound, cb] : arity === 5 ? [req, token, tokenSecret, bound, cb] : [req, token, tokenSecret, cb]);
+    },
+    destroy(req: XAuthRequest, token: string, meta: object, cb: Callback): void {
+      call(store.destroy, store.destroy.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+    },
+  };
+}
+
 // The access-token step's refusals of a verifier, set apart from the strategy's other errors on
 // their way through passport-oauth1 (which hands every token failure to this.error).
 const refusedVerifiers = new WeakSet<Error>();
@@ -234,6 +256,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     profileURL.searchParams.set('include_entities', options.includeEntities ? 'true' : 'false');
     this.profileURL = profileURL.href;
     this.tokenStore = store;
+    // passport-oauth1 hands the store its own meta (no callback URL on the callback leg, no strategy
+    // name): add this strategy's binding on both legs, so the store accepts only its own sign-ins.
+    (this as unknown as { _requestTokenStore: unknown })._requestTokenStore = boundTokenStore(store, () => this.binding());
 
     // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
     const client = (this as unknown as { _oauth: OAuthClientLike })._oauth;
@@ -273,12 +298,16 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s authorization page (X sent ?denied=<request token>). Nothing to fix; offer to sign in again.');
       if (denied !== undefined && this.tokenStore.drop) {
         try {
-          this.tokenStore.drop(req, denied, (err, found) => {
+          const dropped = (err?: Error | null, found?: boolean): void => {
             if (err) return this.error(err);
             // A request token this session never had: not the user's Cancel, a forged or replayed callback.
             if (found === false) return this.fail(pendingMissInfo('unknown', 'request token'), 403);
             failDenied();
-          });
+          };
+          const { drop } = this.tokenStore;
+          // A 4-argument drop() gets the meta with the binding, as get() does.
+          if (drop.length >= 4) (drop as unknown as (req: XAuthRequest, token: string, meta: object, cb: typeof dropped) => void).call(this.tokenStore, req, denied, { binding: this.binding() }, dropped);
+          else drop.call(this.tokenStore, req, denied, dropped);
         } catch (err) {
           this.error(err as Error);
         }
@@ -298,6 +327,11 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
     }
     super.authenticate(req, options);
+  }
+
+  /** What binds a pending sign-in to this strategy: its name, consumer key and configured callback URL. */
+  private binding(): string {
+    return pendingBinding('oauth1', this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
   }
 
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */

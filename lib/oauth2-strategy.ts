@@ -15,7 +15,7 @@ import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { pendingMissInfo } from './state/pending';
+import { pendingBinding, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, isXFailureInfo, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
@@ -169,6 +169,9 @@ export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
   /** Scopes for this sign-in, instead of the strategy's (the required ones are still added). */
   scope?: string | readonly string[];
 }
+
+/** A store's drop() that takes passport-oauth2's `meta` (arity 4), as {@link XPkceSessionStore}'s does. */
+type DropWithMeta = (req: XAuthRequest, state: string, meta: XPkceStateMeta, callback: (err?: Error | null, found?: boolean) => void) => void;
 
 /** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
 interface OAuth2ClientLike {
@@ -386,6 +389,12 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.requiredScopes = requiredScopes;
     this.userFields = userFields;
     this.stateStore = store;
+    // passport-oauth2 hands the store its own meta on the callback leg, without the binding: add it,
+    // so the store matches the callback against what this strategy (name, client, redirect_uri) started.
+    (this as unknown as { _stateStore: XPkceStateStoreWithMeta })._stateStore = {
+      store: (req, verifier, state, meta, cb) => store.store(req, verifier, state, meta, cb),
+      verify: (req, providedState, meta, cb) => this.verifyState(req, providedState, meta, cb),
+    };
 
     // passport-oauth2 calls this method of its `oauth` client with the code; route it through passport-x's client.
     const oauth2 = (this as unknown as { _oauth2: OAuth2ClientLike })._oauth2;
@@ -489,6 +498,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       tokenURL: this.tokenEndpoint,
       clientID: this.client.clientID,
       callbackURL,
+      binding: this.bindingFor(callbackURL),
     };
 
     const stored = (err: Error | null, handle?: string): void => {
@@ -556,7 +566,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     try {
       if (store.drop) {
         // The sign-in is over either way: forget its verifier now rather than at expiry.
-        store.drop(req, state, (err, found) => {
+        const dropped = (err?: Error | null, found?: boolean): void => {
           if (err) return this.error(err);
           if (found === true) return believed();
           if (found === false) return this.fail(pendingMissInfo('unknown', 'state'), 403);
@@ -567,7 +577,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
             'X (or someone linking to the callback) sent the user back with an OAuth error, and the state store\'s drop() did not say whether the state was one this session issued, so the error is not trusted. ' +
               'Make drop() call back (null, found) with found true or false.',
           );
-        });
+        };
+        // A 4-argument drop() gets the meta with the binding, as verify() does.
+        if (store.drop.length >= 4) (store.drop as unknown as DropWithMeta).call(store, req, state, this.callbackMeta(req, options), dropped);
+        else store.drop(req, state, dropped);
         return;
       }
       // No drop(): verify() tells whether this session issued the state, and consumes it (the sign-in is over).
@@ -576,18 +589,29 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         if (typeof verifier === 'string' && verifier !== '') return believed();
         this.fail(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'), 403);
       };
-      const meta = this.callbackMeta(req, options);
-      if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, state, meta, verified);
-      else (store as XPkceStateStore).verify(req, state, verified);
+      this.verifyState(req, state, this.callbackMeta(req, options), verified);
     } catch (err) {
       this.error(err as Error);
     }
   }
 
-  /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request. */
+  /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request, with this strategy's binding. */
   private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta {
     let callbackURL = options.callbackURL ?? this.callbackURL;
     if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
-    return { authorizationURL: this.authorizationEndpoint, tokenURL: this.tokenEndpoint, clientID: this.client.clientID, callbackURL };
+    return { authorizationURL: this.authorizationEndpoint, tokenURL: this.tokenEndpoint, clientID: this.client.clientID, callbackURL, binding: this.bindingFor(callbackURL) };
+  }
+
+  /** What binds a pending sign-in to this strategy: its name, client ID and the sign-in's redirect_uri. */
+  private bindingFor(redirectURI: string): string {
+    return pendingBinding('oauth2', this.name, this.client.clientID, redirectURI);
+  }
+
+  /** The store's verify(), by its arity as passport-oauth2 calls it, with this strategy's binding in `meta`. */
+  private verifyState(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void {
+    const store = this.stateStore;
+    const bound: XPkceStateMeta = { ...meta, binding: this.bindingFor(meta.callbackURL ?? '') };
+    if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, providedState, bound, callback);
+    else (store as XPkceStateStore).verify(req, providedState, callback);
   }
 }
