@@ -270,6 +270,22 @@ describe('XOAuth2PkceStrategy', () => {
       expect(url.searchParams.get('response_type')).to.equal('code');
     });
 
+    it('sends the browser to the consent page under a baseURL that is not X\'s, never to x.com', async () => {
+      for (const [baseURL, page] of [
+        ['http://127.0.0.1:4010', 'http://127.0.0.1:4010/i/oauth2/authorize'],
+        ['http://localhost:4010/x/', 'http://localhost:4010/x/i/oauth2/authorize'],
+        ['https://api.x.com', AUTHORIZE],
+        ['https://api.x.com/', AUTHORIZE],
+        ['https://api.twitter.com', AUTHORIZE],
+      ] as const) {
+        const { url } = await start(strategy({ baseURL }));
+        expect(`${url.origin}${url.pathname}`, baseURL).to.equal(page);
+      }
+      // An explicit authorizationURL still wins over the derived one.
+      const { url } = await start(strategy({ baseURL: 'http://127.0.0.1:4010', authorizationURL: 'https://auth.example/authorize' }));
+      expect(`${url.origin}${url.pathname}`).to.equal('https://auth.example/authorize');
+    });
+
     it('resolves a relative callbackURL against the request, as passport-oauth2 does on the callback', async () => {
       const s = strategy({ callbackURL: '/auth/x/callback', proxy: true });
       const { url } = await start(s, {}, {}, { host: 'app.example', 'x-forwarded-proto': 'https' });
@@ -502,7 +518,8 @@ describe('XOAuth2PkceStrategy', () => {
       let scopes = [tokenScope([], 200, TOKEN_ANSWER, base), usersMeScope(DEFAULT_FIELDS, USER, {}, base)];
       expect((await runStrategy(s, callback(started.session, { code: CODE, state: started.state }))).type).to.equal('success');
       scopes.forEach((sc) => sc.done());
-      expect(`${started.url.origin}${started.url.pathname}`).to.equal(AUTHORIZE);
+      // The consent page follows baseURL too: a local X never sends the browser to the real x.com.
+      expect(`${started.url.origin}${started.url.pathname}`).to.equal(`${base}/i/oauth2/authorize`);
 
       s = strategy({ tokenURL: 'https://token.example/t', userProfileURL: 'https://me.example/me' });
       started = await start(s);

@@ -356,6 +356,11 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     this.now = options.now ?? (() => Date.now());
   }
 
+  /** How long a pending sign-in (its cookie) lives, in ms: `maxAgeMs`. The strategies' replay claims last as long. */
+  get ttlMs(): number {
+    return this.maxAgeMs;
+  }
+
   // --- passport-oauth1's request-token store -------------------------------------------
 
   /**

@@ -49,6 +49,11 @@ export interface XPkceStateStore {
    * it was pending (`found`): an error callback with a state this session never issued is not trusted.
    */
   drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  /**
+   * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
+   * long (10 minutes when a store does not say), so a store whose sign-ins live longer should say.
+   */
+  readonly ttlMs?: number;
 }
 
 /** A {@link XPkceStateStore} whose `verify` also takes passport-oauth2's `meta` (arity 4). */
@@ -62,6 +67,11 @@ export interface XPkceStateStoreWithMeta {
    * it was pending (`found`): an error callback with a state this session never issued is not trusted.
    */
   drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  /**
+   * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
+   * long (10 minutes when a store does not say), so a store whose sign-ins live longer should say.
+   */
+  readonly ttlMs?: number;
 }
 
 /** Options of {@link XPkceSessionStore}. */
@@ -89,6 +99,11 @@ export class XPkceSessionStore implements XPkceStateStore {
   constructor(options: XPkceSessionStoreOptions = {}) {
     this.key = options.key ?? 'oauth2:x';
     this.limits = pendingLimits(options, 'XPkceSessionStore');
+  }
+
+  /** How long a pending sign-in lives, in ms. */
+  get ttlMs(): number {
+    return this.limits.ttlMs;
   }
 
   store(req: XAuthRequest, codeVerifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void {

@@ -26,6 +26,11 @@ export interface XRequestTokenStore {
   destroy(req: XAuthRequest, token: string, callback: (err?: Error | null) => void): void;
   /** Forgets a request token the user refused on X, and says whether it was pending (`found`). */
   drop?(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  /**
+   * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
+   * long (10 minutes when a store does not say), so a store whose sign-ins live longer should say.
+   */
+  readonly ttlMs?: number;
 }
 
 /** Options of {@link XRequestTokenSessionStore}. */
@@ -52,6 +57,11 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
   constructor(options: XRequestTokenSessionStoreOptions = {}) {
     this.key = options.key ?? 'oauth:x';
     this.limits = pendingLimits(options, 'XRequestTokenSessionStore');
+  }
+
+  /** How long a pending sign-in lives, in ms. */
+  get ttlMs(): number {
+    return this.limits.ttlMs;
   }
 
   /**

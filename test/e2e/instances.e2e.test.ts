@@ -18,7 +18,9 @@ import { createClient } from 'redis';
 import { startXEmulator, type XEmulator, type XEmulatorRequestRecord } from '../../lib/testing';
 import { SESSION_COOKIE_NAME, createExampleApp } from '../../example-app/app';
 import { emulatorConfig } from '../../example-app/config';
+import { createRedisTokenStore } from '../../example-app/tokens';
 import { ROUTES } from '../../example-app/views';
+import { RedisTokenLock } from '../../lib/redis';
 import { Browser, answerConsent, linkURL, serveOnLoopback, textOf, type LoopbackServer, type Page } from '../support/browserless';
 import { startRedisServer, type RedisServer } from '../support/redis';
 
@@ -118,9 +120,11 @@ describe('several instances of the example app sharing a Redis session store', f
       await client.connect();
     }
     const sessionStore: Store | undefined = client ? new RedisStore({ client, prefix: 'passport-x-e2e:' }) : undefined;
+    // The users' OAuth 2.0 tokens and the refresh lock are shared too, as server.ts does with REDIS_URL.
+    const shared = client ? { tokenStore: createRedisTokenStore(client), tokenLock: new RedisTokenLock({ client }) } : {};
     const served: string[] = [];
     const logged: string[] = [];
-    const app = createExampleApp({ ...emulatorConfig(x, lb.server.origin, SESSION_SECRET), sessionStore, log: (line) => logged.push(line) });
+    const app = createExampleApp({ ...emulatorConfig(x, lb.server.origin, SESSION_SECRET), sessionStore, ...shared, log: (line) => logged.push(line) });
     const server = await serveOnLoopback((req, res) => {
       served.push(new URL(req.url ?? '/', 'http://instance').pathname);
       app(req, res);
@@ -174,6 +178,8 @@ describe('several instances of the example app sharing a Redis session store', f
       const text = textOf(profile.body);
       expect(text).to.contain(`${grace.name} @${grace.username}`);
       expect(text).to.contain(`Signed in with ${flow.method}`);
+      // OAuth 2.0: A shows the token B stored (in the shared token store): its expiry, two hours away.
+      if (flow.protocol === 'OAuth 2.0') expect(text).to.match(/Access token expires .*\(in 2 hours\)/);
       // A served the start, B the callback (and only it); the profile page, back on A, reads the session B wrote.
       expect(a.served).to.deep.equal([ROUTES.home, flow.start, ROUTES.profile]);
       expect(b.served).to.deep.equal([flow.callback]);
