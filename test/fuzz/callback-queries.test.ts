@@ -15,8 +15,8 @@ import { withoutNock } from '../support/setup';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 
 /** Runs per property (FUZZ_RUNS overrides): a few seconds each on a quiet machine. */
-const HOSTILE_RUNS = 400;
-const FORGED_RUNS = 60;
+const HOSTILE_RUNS = 250;
+const FORGED_RUNS = 50;
 /** No request may take longer: a hang fails the property. */
 const REQUEST_BOUND_MS = 10_000;
 

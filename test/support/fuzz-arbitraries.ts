@@ -215,35 +215,39 @@ export function forgedCallback(protocol: Protocol): fc.Arbitrary<CallbackSpec> {
 
 // ---------------------------------------------------------------- wire encoding
 
+/** The WTF-8 bytes of one UTF-16 code unit below 0x10000, percent-encoded. */
+const percentCache = new Map<number, string>();
+function percentBytes(unit: number): string {
+  const cached = percentCache.get(unit);
+  if (cached !== undefined) return cached;
+  const bytes = unit < 0x80 ? [unit] : unit < 0x800 ? [0xc0 | (unit >> 6), 0x80 | (unit & 0x3f)] : [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)];
+  const encoded = bytes.map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  percentCache.set(unit, encoded);
+  return encoded;
+}
+
+/** Runs of UTF-16 surrogates without their other half. */
+const LONE_SURROGATES = /(?:[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff])+/g;
+
+/** RFC 3986 percent-encoding of well-formed text (encodeURIComponent leaves !'()* alone). */
+function rfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => percentBytes(c.charCodeAt(0)));
+}
+
 /**
- * Percent-encodes text byte by byte as WTF-8: a lone surrogate becomes the three bytes a broken
+ * Percent-encodes text as RFC 3986 does, and a lone surrogate as the three WTF-8 bytes a broken
  * client would send (`%ED%A0%80`), where `encodeURIComponent` would throw.
  */
-export function percentEncode(text: string, keepBrackets = false): string {
+export function percentEncode(text: string): string {
   let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    let cp = unit;
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        cp = 0x10000 + ((unit - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-      }
-    }
-    const ch = String.fromCodePoint(cp);
-    if (/^[A-Za-z0-9\-._~]$/.test(ch) || (keepBrackets && (ch === '[' || ch === ']'))) {
-      out += ch;
-      continue;
-    }
-    const bytes: number[] = [];
-    if (cp < 0x80) bytes.push(cp);
-    else if (cp < 0x800) bytes.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-    else if (cp < 0x10000) bytes.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    else bytes.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    for (const b of bytes) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  let last = 0;
+  for (const run of text.matchAll(LONE_SURROGATES)) {
+    const parts: string[] = [];
+    for (let k = 0; k < run[0].length; k++) parts.push(percentBytes(run[0].charCodeAt(k)));
+    out += rfc3986(text.slice(last, run.index)) + parts.join('');
+    last = run.index + run[0].length;
   }
-  return out;
+  return out + rfc3986(text.slice(last));
 }
 
 /** The real values of a pending sign-in that placeholders stand for. */
