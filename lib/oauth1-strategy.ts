@@ -275,8 +275,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       return done(null, profileFromAccessTokenParams(params));
     }
     settle(
-      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http),
-      ({ json, raw }) => done(null, profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
+      // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
+      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(({ json, raw }) => profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
+      (profile) => done(null, profile),
       (err) => done(err),
     );
   }

@@ -396,8 +396,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   /** Loads the profile from `GET /2/users/me` with the `user.fields` of the options. */
   override userProfile(accessToken: string, done: (err: Error | null, profile?: XProfile) => void): void {
     settle(
-      fetchUsersMe(this.profileEndpoint, accessToken, [...this.userFields], this.http),
-      ({ data, raw }) => done(null, profileFromV2User(data, raw.body, raw.headers.get('x-access-level'))),
+      // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
+      fetchUsersMe(this.profileEndpoint, accessToken, [...this.userFields], this.http).then(({ data, raw }) => profileFromV2User(data, raw.body, raw.headers.get('x-access-level'))),
+      (profile) => done(null, profile),
       (err) => done(err),
     );
   }

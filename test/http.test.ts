@@ -168,6 +168,27 @@ describe('http: sendToX', () => {
     }
   });
 
+  describe('timeoutMs out of range', () => {
+    for (const timeoutMs of [2 ** 31, 2 ** 53, 1e12, 10.5, 0.5]) {
+      it(`refuses timeoutMs ${timeoutMs} with a RangeError ERR_OUT_OF_RANGE before fetching`, async () => {
+        let calls = 0;
+        const fakeFetch: typeof fetch = async () => {
+          calls += 1;
+          return new Response('{}');
+        };
+        const err = await rejectionOf(sendToX(post('/x'), { timeoutMs, fetch: fakeFetch }));
+        expect(err).to.be.instanceOf(RangeError).and.include({ code: 'ERR_OUT_OF_RANGE' });
+        expect(err.message).to.match(/`timeoutMs` must be a whole number of milliseconds from 1 to 2147483647/);
+        expect(calls).to.equal(0);
+      });
+    }
+
+    it('accepts the largest time-out Node can wait, 2^31-1 ms', () => {
+      expect(resolveTimeout(2 ** 31 - 1)).to.equal(2147483647);
+      expect(resolveTimeout(1)).to.equal(1);
+    });
+  });
+
   describe('abort', () => {
     it('rejects with X_REQUEST_ABORTED, the abort reason as cause, when the caller aborts mid-request', async () => {
       const scope = nock(BASE).post('/x').delay(2000).reply(200, '{}');
@@ -430,18 +451,55 @@ describe('http: settle', () => {
     expect(err2).to.be.instanceOf(Error).and.include({ message: 'text' });
   });
 
-  it('lets a throw in the callback surface as an exception, not an unhandled rejection', async () => {
-    const thrown = await new Promise<unknown>((resolve) => {
-      const listeners = process.listeners('uncaughtException');
-      process.removeAllListeners('uncaughtException');
-      process.once('uncaughtException', (err) => {
-        for (const l of listeners) process.on('uncaughtException', l);
-        resolve(err);
-      });
-      settle(Promise.resolve(1), () => {
-        throw new Error('from the callback');
-      }, () => undefined);
-    });
-    expect(thrown).to.be.instanceOf(Error).and.include({ message: 'from the callback' });
+  /** Runs `fn` and collects what reaches uncaughtException, unhandledRejection and process warnings until the event loop settles. */
+  async function escapes(fn: () => void): Promise<{ uncaught: unknown[]; warnings: Error[] }> {
+    const uncaught: unknown[] = [];
+    const warnings: Error[] = [];
+    const saved = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const onUncaught = (err: unknown): void => void uncaught.push(err);
+    const onRejection = (err: unknown): void => void uncaught.push(err);
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onRejection);
+    process.on('warning', onWarning);
+    try {
+      fn();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onRejection);
+      process.off('warning', onWarning);
+      for (const l of saved) process.on('uncaughtException', l);
+    }
+    return { uncaught, warnings };
+  }
+
+  it('routes a throw in the value callback to the error callback, never to uncaughtException', async () => {
+    const routed: Error[] = [];
+    const { uncaught } = await escapes(() =>
+      settle(
+        Promise.resolve(1),
+        () => {
+          throw new Error('from the callback');
+        },
+        (err) => routed.push(err),
+      ),
+    );
+    expect(uncaught).to.deep.equal([]);
+    expect(routed).to.have.length(1);
+    expect(routed[0]).to.include({ message: 'from the callback' });
+  });
+
+  it('reports a throw in the error callback as a process warning, never as an uncaught exception', async () => {
+    const { uncaught, warnings } = await escapes(() =>
+      settle(Promise.reject(new Error('X down')), () => undefined, () => {
+        throw new Error('the error path threw');
+      }),
+    );
+    expect(uncaught).to.deep.equal([]);
+    const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_CALLBACK_THREW');
+    expect(ours).to.have.length(1);
+    expect(ours[0]!.message).to.include('the error path threw');
   });
 });

@@ -86,6 +86,9 @@ describe('XOAuth1Strategy', () => {
       expect(() => strategy({ authorizeMode: 'both' as 'authorize' })).to.throw(TypeError, /authorizeMode/);
       expect(() => strategy({ baseURL: 'ftp://x' })).to.throw(TypeError, /baseURL/);
       expect(() => strategy({ timeoutMs: -1 })).to.throw(TypeError, /timeoutMs/);
+      // Node's timers cannot wait past 2^31-1 ms: every request would time out after 1 ms.
+      expect(() => strategy({ timeoutMs: 2 ** 31 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
+      expect(() => strategy({ timeoutMs: 1.5 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
     });
 
     it('keeps the consumer secret and a cookie store\'s keys out of util.inspect and JSON of the strategy', () => {
@@ -487,6 +490,18 @@ describe('XOAuth1Strategy', () => {
       const result = await runStrategy(s, callbackRequest(session));
       scopes.forEach((sc) => sc.done());
       expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+    });
+
+    it('errors with X_INVALID_RESPONSE, never an uncaught exception, when screen_name holds a lone surrogate', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const body = USER_JSON.replace('"screen_name":"xdev"', '"screen_name":"x\\ud800dev"');
+      const scopes = [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(200, body, { 'content-type': 'application/json' })];
+      const result = await runStrategy(s, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`screen_name` that is not well-formed Unicode/);
     });
 
     it('times out a hung X after timeoutMs', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expectNoSecrets } from './support/assertions';
+import { expectNoSecrets, type SecretToScan } from './support/assertions';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
@@ -112,7 +112,7 @@ function usersMeScope(fields = DEFAULT_FIELDS, data: Record<string, unknown> = U
     .reply(200, JSON.stringify({ data }), { 'content-type': 'application/json', ...headers });
 }
 
-const SECRETS = [CLIENT_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
+const SECRETS: SecretToScan[] = [{ id: CLIENT_ID, secret: CLIENT_SECRET }, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
 const assertNoSecret = (err: unknown, extra: string[] = []): void => expectNoSecrets(err, [...SECRETS, ...extra]);
 
 
@@ -158,6 +158,9 @@ describe('XOAuth2PkceStrategy', () => {
       expect(() => strategy({ authorizationURL: 'x.com/auth' })).to.throw(TypeError, /authorizationURL/);
       expect(() => strategy({ userProfileURL: 'nope' })).to.throw(TypeError, /userProfileURL/);
       expect(() => strategy({ timeoutMs: 0 })).to.throw(TypeError, /timeoutMs/);
+      // Node's timers cannot wait past 2^31-1 ms: every request would time out after 1 ms.
+      expect(() => strategy({ timeoutMs: 2 ** 31 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
+      expect(() => strategy({ timeoutMs: 1.5 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
     });
 
     it('keeps the client secret out of util.inspect and JSON of the strategy', () => {
@@ -852,6 +855,20 @@ describe('XOAuth2PkceStrategy', () => {
       assertNoSecret(noData.error);
     });
 
+    it('errors with X_INVALID_RESPONSE, never an uncaught exception, when username holds a lone surrogate', async () => {
+      const s = strategy();
+      const { session, state } = await start(s);
+      const scopes = [
+        tokenScope(),
+        nock(X).get('/2/users/me').query(true).reply(200, `{"data":{"id":"1","name":"n","username":"a\\udc00b"}}`, { 'content-type': 'application/json' }),
+      ];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`username` that is not well-formed Unicode/);
+    });
+
     it('leaks no client secret, code, verifier or token, even when X echoes them back', async () => {
       const store = new RecordingStore();
       const s = strategy({ store });
@@ -873,6 +890,24 @@ describe('XOAuth2PkceStrategy', () => {
       expect(meFailed.error).to.be.instanceOf(XAPIError);
       expect(meFailed.error!.message).to.include('[redacted]');
       assertNoSecret(meFailed.error, [store.verifiers[1]!]);
+    });
+
+    it('leaks no Basic credentials when X or a proxy echoes the Authorization header it was sent', async () => {
+      const store = new RecordingStore();
+      const s = strategy({ store });
+      const { session, state } = await start(s);
+      const echo = nock(X)
+        .post('/2/oauth2/token')
+        .reply(function () {
+          const sent = String(this.req.headers.authorization);
+          return [401, JSON.stringify({ error: 'invalid_client', error_description: `bad header ${sent} (${sent.slice(6)})`, errors: [{ message: sent }] }), { 'content-type': 'application/json', 'x-echo': sent }];
+        });
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      echo.done();
+      expect(result.error).to.be.instanceOf(XOAuthError);
+      expect(result.error!.message).to.include('bad header Basic [redacted]');
+      assertNoSecret(result.error, [store.verifiers[0]!]);
+      expect(inspect((result.error as XOAuthError).response, { depth: 5 })).to.not.include(BASIC.slice(6));
     });
 
     it('times out a hung token endpoint after timeoutMs', async () => {
