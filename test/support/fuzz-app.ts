@@ -249,6 +249,8 @@ export async function sendCallback(
   const url = `${app.origin}${ROUTES[protocol].path}/callback${wire.query ? `?${wire.query}` : ''}`;
   const headers: Record<string, string> = { 'x-fuzz-id': id };
   if (wire.body) headers['content-type'] = wire.body.contentType;
+  // An attacker's own Cookie header; a browser with cookies of its own sends those instead.
+  if (wire.cookie !== undefined) headers.cookie = wire.cookie;
   const answer = await browser.request(url, { method: wire.method, headers, signal, ...(wire.body ? { body: wire.body.text } : {}) });
   return { ...answer, id };
 }

@@ -138,10 +138,11 @@ export interface ParamSpec {
   where: 'query' | 'body';
 }
 
-/** A callback request: its parameters, and how a body (if any) is encoded. */
+/** A callback request: its parameters, how a body (if any) is encoded, and a Cookie header an attacker wrote. */
 export interface CallbackSpec {
   params: ParamSpec[];
   body: 'form' | 'json';
+  cookie?: string | undefined;
 }
 
 /** The protocol a callback goes to. */
@@ -162,15 +163,33 @@ function fewHuge(spec: CallbackSpec): boolean {
   return spec.params.filter((p) => p.value.kind === 'huge').length <= 2;
 }
 
-/** Any callback request: every parameter optional, repeated, bracketed, huge or broken, in the query or the body. */
+// A Cookie header is visible ASCII (fetch refuses CR, LF and NUL); `;` separates the pairs.
+const cookieText = fc.string({ unit: fc.constantFrom(...'AZaz09-_+/=%"., \t:!#$&*\\'.split('')), maxLength: 40 });
+const base64url = fc.stringMatching(/^[A-Za-z0-9_-]{0,400}$/);
+const cookieName = fc.oneof(
+  fc.stringMatching(/^[0-9a-f]{16}$/).map((hex) => `__xauth_${hex}`),
+  cookieText.map((t) => `__xauth_${t.replace(/[=;\s]/g, '')}`),
+  fc.constantFrom('sid', 'connect.sid', '__xauth_', '__Host-xauth_x', '', '=', 'a'),
+);
+const cookieValue = fc.oneof(base64url, base64url.map((v) => `"${v}"`), base64url.map((v) => `AQ${v}`), cookieText.map((t) => `s:${t}`), cookieText);
+const cookiePair = fc.oneof(
+  { weight: 5, arbitrary: fc.tuple(cookieName, cookieValue).map(([n, v]) => `${n}=${v}`) },
+  { weight: 1, arbitrary: fc.constantFrom('', 'novalue', '=value', ';', '__xauth_=') },
+);
+
+/** A Cookie header from an attacker: our cookie prefix with junk, express-session's name with junk, broken pairs, duplicates. */
+export const hostileCookieHeader: fc.Arbitrary<string> = fc.array(cookiePair, { minLength: 1, maxLength: 30 }).map((pairs) => pairs.join('; '));
+
+/** Any callback request: every parameter optional, repeated, bracketed, huge or broken, in the query or the body; sometimes with hostile cookies. */
 export const hostileCallback: fc.Arbitrary<CallbackSpec> = fc
   .record({
     // Mostly with one of the keys that make a request a callback (of either protocol), so most requests reach the callback code.
     key: fc.option(paramSpec(fc.constantFrom('code', 'error', 'oauth_token', 'denied'), hostileValue), { freq: 4, nil: undefined }),
     params: fc.array(paramSpec(paramName, hostileValue), { maxLength: 6 }),
     body: fc.constantFrom('form' as const, 'json' as const),
+    cookie: fc.option(hostileCookieHeader, { freq: 3, nil: undefined }),
   })
-  .map(({ key, params, body }): CallbackSpec => ({ params: key ? [key, ...params] : params, body }))
+  .map(({ key, params, body, cookie }): CallbackSpec => ({ params: key ? [key, ...params] : params, body, cookie }))
   .filter(fewHuge)
   .map((spec) => printable(spec, describeSpec));
 
@@ -330,6 +349,7 @@ export interface WireRequest {
   method: 'GET' | 'POST';
   query: string;
   body?: { contentType: string; text: string };
+  cookie?: string;
 }
 
 /** Turns a spec into the request an attacker's client sends; `real` fills the placeholders. */
@@ -345,6 +365,7 @@ export function toWire(spec: CallbackSpec, real?: RealValues): WireRequest {
   }
   const hasBody = spec.params.some((p) => p.where === 'body');
   const wire: WireRequest = { method: hasBody ? 'POST' : 'GET', query: query.join('&') };
+  if (spec.cookie !== undefined) wire.cookie = spec.cookie;
   if (hasBody) {
     // JSON.stringify writes lone surrogates as \ud800 escapes (ES2019), which JSON.parse turns back into lone surrogates.
     wire.body = spec.body === 'form' ? { contentType: 'application/x-www-form-urlencoded', text: form.join('&') } : { contentType: 'application/json', text: JSON.stringify(json) };
@@ -360,7 +381,7 @@ export function describeSpec(spec: CallbackSpec): string {
       const detail = v.kind === 'text' ? JSON.stringify(v.text) : v.kind === 'huge' ? `${v.text.length} chars` : v.kind === 'malformed' ? v.raw : v.kind;
       return `${p.where}:${JSON.stringify(p.name)}=${detail}`;
     })
-    .join(' & ') + ` (${spec.body})`;
+    .join(' & ') + ` (${spec.body})${spec.cookie !== undefined ? ` with Cookie: ${JSON.stringify(spec.cookie.slice(0, 200))}` : ''}`;
 }
 
 // ---------------------------------------------------------------- X's answers
