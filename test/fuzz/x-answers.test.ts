@@ -6,12 +6,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { XError, XErrorCode } from '../../lib/errors';
+import { refreshAccessToken } from '../../lib/helpers';
 import { XOAuth1Strategy } from '../../lib/oauth1-strategy';
 import { XOAuth2PkceStrategy } from '../../lib/oauth2-strategy';
 import type { XProfile } from '../../lib/profile';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { expectNoSecrets } from '../support/assertions';
-import { describeBody, v1ProfileBody, v2ProfileBody, type AnswerBody, type Protocol } from '../support/fuzz-arbitraries';
+import { describeBody, tokenAnswerBody, v1ProfileBody, v2ProfileBody, type AnswerBody, type Protocol } from '../support/fuzz-arbitraries';
 import { answerJSON, Browser, startFuzzApp, type FuzzApp, type StoreKind } from '../support/fuzz-app';
 import { bounded, fuzzParameters, ProcessGuard, reportTried, runsOf } from '../support/fuzz-harness';
 import { withoutNock } from '../support/setup';
@@ -19,6 +20,7 @@ import { withoutNock } from '../support/setup';
 /** Runs per property (FUZZ_RUNS overrides). */
 const PROFILE_RUNS = 300;
 const SIGN_IN_RUNS = 60;
+const TOKEN_RUNS = 200;
 const BOUND_MS = 10_000;
 
 /** A UTF-16 surrogate without its other half: not Unicode, and `encodeURI` throws on it. */
@@ -128,6 +130,58 @@ describe("Hostile answers from X (fast-check, over HTTP from the X emulator)", f
       expect(seen.refused, 'answers refused').to.be.above(0);
     });
   }
+
+  it(`turns ${runsOf(TOKEN_RUNS)} hostile token answers into a well-formed token set or an X_INVALID_RESPONSE`, async () => {
+    const started = Date.now();
+    const guard = new ProcessGuard();
+    const refreshToken = 'fuzz-refresh-token-0123456789';
+    let tried = 0;
+    const seen = { tokens: 0, refused: 0 };
+    try {
+      await fc.assert(
+        fc.asyncProperty(tokenAnswerBody, async ({ text: body }) => {
+          tried++;
+          x.failNext('/2/oauth2/token', { status: 200, body, headers: { 'content-type': 'application/json' } });
+          const outcome = await bounded(guard, `the token answer ${describeBody(body)}`, BOUND_MS, () =>
+            refreshAccessToken({ clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret!, refreshToken, baseURL: x.baseURL }).then(
+              (tokens) => ({ tokens, err: undefined }),
+              (err: unknown) => ({ tokens: undefined, err }),
+            ),
+          );
+          guard.assertNothingEscaped(`the token answer ${describeBody(body)}`);
+          expectFaultServed(x, '/2/oauth2/token');
+          expectPrototypeUntouched();
+          const what = `the token set from ${describeBody(body)}`;
+          if (outcome.err !== undefined) {
+            expect(outcome.err, what).to.be.instanceOf(XError);
+            expect((outcome.err as XError).code, `${what}: ${(outcome.err as Error).message}`).to.equal(XErrorCode.INVALID_RESPONSE);
+            expectNoSecrets(outcome.err, [refreshToken, x.apps.confidential.clientSecret!, { id: x.apps.confidential.clientID, secret: x.apps.confidential.clientSecret! }]);
+            seen.refused++;
+            return;
+          }
+          const tokens = outcome.tokens!;
+          expect(tokens.accessToken, what).to.be.a('string').and.not.equal('');
+          expect(tokens.tokenType, what).to.equal('bearer');
+          if (tokens.refreshToken !== undefined) expect(tokens.refreshToken, what).to.be.a('string');
+          expect(tokens.scope, what).to.be.an('array');
+          for (const scope of tokens.scope) expect(scope, what).to.be.a('string');
+          if (tokens.expiresAt !== undefined) {
+            // What an app does with it next: store it, compare it with now.
+            expect(Number.isFinite(tokens.expiresAt.getTime()), `${what}: expiresAt is a valid Date`).to.equal(true);
+            expect(() => tokens.expiresAt!.toISOString(), what).to.not.throw();
+            expect(tokens.expiresAt.getTime(), `${what}: expiresAt is in the future`).to.be.above(Date.now() - 1000);
+          }
+          seen.tokens++;
+        }),
+        fuzzParameters(TOKEN_RUNS),
+      );
+    } finally {
+      guard.restore();
+    }
+    reportTried(tried, `token answers (${seen.tokens} token sets, ${seen.refused} refused)`, started);
+    expect(seen.tokens, 'answers turned into tokens').to.be.above(0);
+    expect(seen.refused, 'answers refused').to.be.above(0);
+  });
 
   describe('through a whole sign-in in Express 5', () => {
     const apps = new Map<StoreKind, FuzzApp>();

@@ -478,3 +478,21 @@ export function describeBody(body: string): string {
   const shown = JSON.stringify(body.length > 300 ? body.slice(0, 300) : body);
   return body.length > 300 ? `${shown}... (${body.length} chars)` : shown;
 }
+
+/** The body of an OAuth 2.0 token answer (`POST /2/oauth2/token`), possibly hostile, as JSON text. */
+export const tokenAnswerBody: fc.Arbitrary<AnswerBody> = fc
+  .record({
+    token_type: field(fc.constantFrom('bearer', 'Bearer', 'BEARER')),
+    access_token: field(fc.stringMatching(/^[A-Za-z0-9_-]{20,80}$/)),
+    expires_in: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(7200) },
+      { weight: 3, arbitrary: fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -1, 1e308, -1e308, 2 ** 53, 1e-300, 86_400 * 366)) },
+      { weight: 2, arbitrary: wrongType },
+      { weight: 1, arbitrary: fc.constantFrom('7200', '1e308', 'Infinity', 'NaN', '', ' ', '0x10') },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    refresh_token: field(fc.stringMatching(/^[A-Za-z0-9_-]{20,80}$/)),
+    scope: field(fc.constantFrom('tweet.read users.read', 'tweet.read users.read offline.access', '')),
+    trap: protoTrap,
+  })
+  .map(({ trap, ...fields }) => answerBody(JSON.stringify(withOwnKeys([...Object.entries(fields), ...(trap ? [trap] : [])]))));
