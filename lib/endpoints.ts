@@ -97,6 +97,18 @@ function requireFields(raw: XRawResponse, operation: string, fields: URLSearchPa
 // In a `u` regex a surrogate class matches only unpaired surrogates: pairs are one code point.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
+// RFC 6750 section 2.1 (b64token) and RFC 5849 section 3.5.1: X's tokens and secrets are printable
+// ASCII. A control character (CR/LF) would split the header the credential is sent in next.
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+function requireCredentials(raw: XRawResponse, operation: string, fields: URLSearchParams | Record<string, unknown>, names: string[]): void {
+  requireFields(raw, operation, fields, names);
+  for (const name of names) {
+    const value = (fields instanceof URLSearchParams ? fields.get(name) : fields[name]) as string;
+    if (CONTROL_CHARACTER.test(value)) throw invalidResponse(raw, operation, `a \`${name}\` with a control character in it`);
+  }
+}
+
 async function sendSigned(
   operation: string,
   method: 'GET' | 'POST',
@@ -152,7 +164,7 @@ export async function fetchRequestToken(
   const body: OAuthParamList = Object.entries(extra);
   const raw = await sendSigned(operation, 'POST', url, consumer, undefined, [['oauth_callback', callbackURL]], body, http, []);
   const fields = new URLSearchParams(raw.body);
-  requireFields(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+  requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
   if (fields.get('oauth_callback_confirmed') !== 'true') {
     throw new XRequestError(
       XErrorCode.CALLBACK_NOT_CONFIRMED,
@@ -186,7 +198,7 @@ export async function fetchAccessToken(
   const operation = 'exchange the request token for an access token';
   const raw = await sendSigned(operation, 'POST', url, consumer, requestToken, [['oauth_verifier', verifier]], [], http, [verifier, requestToken.token]);
   const fields = new URLSearchParams(raw.body);
-  requireFields(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+  requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
   return {
     token: fields.get('oauth_token') as string,
     tokenSecret: fields.get('oauth_token_secret') as string,
@@ -330,7 +342,7 @@ export async function requestOAuth2Token(
     http,
   );
   const json = parseJSONObject(raw, operation);
-  requireFields(raw, operation, json, ['access_token']);
+  requireCredentials(raw, operation, json, ['access_token']);
   if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
     throw invalidResponse(raw, operation, 'a token that is not of type bearer');
   }
@@ -341,7 +353,9 @@ export async function requestOAuth2Token(
     // bound is not one X issues (X doc: 2 hours) and would make `expiresAt` meaningless or an Invalid Date.
     if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
   }
-  if (json.refresh_token !== undefined && typeof json.refresh_token !== 'string') throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+  if (json.refresh_token !== undefined && (typeof json.refresh_token !== 'string' || CONTROL_CHARACTER.test(json.refresh_token))) {
+    throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+  }
   if (json.scope !== undefined && typeof json.scope !== 'string') throw invalidResponse(raw, operation, 'an invalid `scope`');
   const tokens: XTokenSet = {
     accessToken: json.access_token as string,
@@ -410,7 +424,7 @@ export async function fetchBearerToken(url: string, consumer: OAuth1Consumer, ht
     http,
   );
   const json = parseJSONObject(raw, operation);
-  requireFields(raw, operation, json, ['access_token', 'token_type']);
+  requireCredentials(raw, operation, json, ['access_token', 'token_type']);
   if ((json.token_type as string).toLowerCase() !== 'bearer') throw invalidResponse(raw, operation, 'a token that is not of type bearer');
   return json.access_token as string;
 }

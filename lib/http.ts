@@ -44,6 +44,9 @@ export interface XHttpRequest {
   secrets?: ReadonlyArray<XRedactable>;
 }
 
+// Every control character but horizontal tab, which RFC 9110 section 5.5 allows in a field value.
+const CONTROL_IN_FIELD_VALUE = /[^\P{Cc}\t]/u;
+
 // What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too.
 const sentSecrets = new WeakMap<XRawResponse, ReadonlyArray<XRedactable>>();
 
@@ -166,6 +169,18 @@ function exchange(url: URL, method: string, headers: Record<string, string>, bod
 export async function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Promise<XRawResponse> {
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const doFetch = options.fetch;
+  const where = (): string => {
+    const target = new URL(request.url);
+    return `${target.origin}${target.pathname}`;
+  };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
+  for (const [name, value] of Object.entries(headers)) {
+    // RFC 9110 section 5.5: no CR, LF or NUL in a field value. Refused here, naming the header and
+    // never quoting it: a fetch implementation's own error would quote it, and read like a DNS failure.
+    if (CONTROL_IN_FIELD_VALUE.test(value)) {
+      throw new TypeError(`passport-x: the \`${name}\` header of the request to ${where()} to ${request.operation} would contain a control character (a credential with CR/LF in it?); nothing was sent.`);
+    }
+  }
   // One AbortController and a timer, not AbortSignal.timeout()/any(): those cost 20-50 us
   // each on Node 20, a measurable share of a sign-in (see `npm run bench`).
   const controller = new AbortController();
@@ -179,12 +194,7 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   const signal = controller.signal;
-  const where = (): string => {
-    const target = new URL(request.url);
-    return `${target.origin}${target.pathname}`;
-  };
 
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
   if (request.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
 
   const secrets = request.secrets ?? [];

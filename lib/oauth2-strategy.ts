@@ -10,7 +10,7 @@ import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import { oauthErrorOf, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { oauthErrorOf, refuseControlCharacters, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
@@ -280,6 +280,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
       throw new TypeError('XOAuth2PkceStrategy: `clientSecret` must be a non-empty string; leave it out for a public client (Native App or Single page App).');
     }
+    if (secret !== undefined) refuseControlCharacters(secret, 'clientSecret', 'XOAuth2PkceStrategy');
     const clientType = options.clientType ?? (secret !== undefined ? 'confidential' : 'public');
     if (clientType !== 'public' && clientType !== 'confidential') throw new TypeError("XOAuth2PkceStrategy: `clientType` must be 'public' or 'confidential'");
     if (clientType === 'confidential' && secret === undefined) {

@@ -75,6 +75,17 @@ export function requireStringOption(options: Record<string, unknown>, name: stri
   if (typeof value !== 'string' || value === '') {
     throw new TypeError(`${strategy} requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`);
   }
+  refuseControlCharacters(value, name, strategy);
+}
+
+/**
+ * Throws a TypeError naming `name` (never quoting the value, which may be a secret) when `value`
+ * holds a control character: no key, secret or URL X issues has one, and CR/LF would split an HTTP header.
+ */
+export function refuseControlCharacters(value: string, name: string, where: string): void {
+  if (/\p{Cc}/u.test(value)) {
+    throw new TypeError(`${where}: the \`${name}\` option contains a control character (CR, LF, NUL, ...); copy it again from the X developer portal.`);
+  }
 }
 
 /**

@@ -309,6 +309,31 @@ for (const helper of helpers) {
   });
 }
 
+// ---------------------------------------------------------------- control characters
+
+describe('every helper, given a credential with a control character', () => {
+  // Each credential argument of each helper, with the `fetch` option (where undici's own error would quote the header).
+  const cases: Array<[string, string, string, (f: typeof fetch, bad: string) => Promise<unknown>]> = [
+    ['getBearerToken', 'consumerKey', '/oauth2/token', (f, bad) => getBearerToken({ consumerKey: bad, consumerSecret: CONSUMER_SECRET, fetch: f })],
+    ['getBearerToken', 'consumerSecret', '/oauth2/token', (f, bad) => getBearerToken({ consumerKey: CONSUMER_KEY, consumerSecret: bad, fetch: f })],
+    ['invalidateBearerToken', 'bearerToken', '/oauth2/invalidate_token', (f, bad) => invalidateBearerToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, bearerToken: bad, fetch: f })],
+    ['invalidateAccessToken', 'token', '/1.1/oauth/invalidate_token', (f, bad) => invalidateAccessToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, token: bad, tokenSecret: TOKEN_SECRET, fetch: f })],
+    ['invalidateAccessToken', 'tokenSecret', '/1.1/oauth/invalidate_token', (f, bad) => invalidateAccessToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, token: TOKEN, tokenSecret: bad, fetch: f })],
+    ['refreshAccessToken', 'clientID', '/2/oauth2/token', (f, bad) => refreshAccessToken({ clientID: bad, refreshToken: REFRESH_TOKEN, fetch: f })],
+    ['refreshAccessToken', 'clientSecret', '/2/oauth2/token', (f, bad) => refreshAccessToken({ clientID: CLIENT_ID, clientSecret: bad, refreshToken: REFRESH_TOKEN, fetch: f })],
+    ['refreshAccessToken', 'refreshToken', '/2/oauth2/token', (f, bad) => refreshAccessToken({ clientID: CLIENT_ID, refreshToken: bad, fetch: f })],
+    ['revokeToken', 'token', '/2/oauth2/revoke', (f, bad) => revokeToken({ clientID: CLIENT_ID, token: bad, fetch: f })],
+    ['getReverseAuthParameters', 'consumerSecret', '/oauth/request_token', (f, bad) => getReverseAuthParameters({ consumerKey: CONSUMER_KEY, consumerSecret: bad, fetch: f })],
+  ];
+  for (const [helper, name, path, call] of cases) {
+    for (const [what, bad] of [['CR/LF', 'value-1234\r\nx-injected: 1'], ['NUL', 'value\u00001234'], ['DEL', 'value\u007f1234']] as const) {
+      it(`${helper}() rejects a ${name} with ${what} with a TypeError naming it, sending nothing`, async () => {
+        await expectArgumentError(path, (f) => call(f, bad), name, [bad, 'value-1234']);
+      });
+    }
+  }
+});
+
 // ---------------------------------------------------------------- per helper
 
 /** Runs `call` with bad arguments and checks: a rejected promise, a TypeError naming `name`, no request. */

@@ -4,7 +4,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { XAPIError, XErrorCode, XOAuthError, XRequestError, redactCredentials, type XRawResponse } from '../lib/errors';
-import { rejectionOf } from './support/assertions';
+import { expectNoSecrets, rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
 import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, sendToX, settle, type XHttpRequest } from '../lib/http';
 
@@ -113,6 +113,47 @@ describe('http: sendToX', () => {
       scope.done();
       expect(err).to.be.instanceOf(XAPIError).and.include({ status: 302 });
       expect(elsewhere.isDone()).to.equal(false);
+    });
+  });
+
+  describe('control characters in a credential', () => {
+    const TOKEN = 'at-value-1234\r\nx-injected: yes';
+
+    it('refuses a header value with CR/LF before sending, naming the header and never quoting it, with the fetch option', async () => {
+      let calls = 0;
+      const fakeFetch: typeof fetch = async () => {
+        calls += 1;
+        return new Response('{}');
+      };
+      const err = await rejectionOf(sendToX({ method: 'GET', url: `${BASE}/2/users/me`, operation: 'load the profile', headers: { authorization: `Bearer ${TOKEN}` }, secrets: [TOKEN] }, { fetch: fakeFetch }));
+      expect(err).to.be.instanceOf(TypeError).and.not.instanceOf(XRequestError);
+      expect(err.message).to.include('`authorization` header').and.include('control character');
+      expectNoSecrets(err, [TOKEN]);
+      expect(calls).to.equal(0);
+    });
+
+    it('refuses it over node:http too, where it would otherwise read as a network failure', async () => {
+      const err = await rejectionOf(sendToX({ method: 'GET', url: `${BASE}/2/users/me`, operation: 'x', headers: { authorization: `Bearer ${TOKEN}` }, secrets: [TOKEN] }));
+      expect(err).to.be.instanceOf(TypeError);
+      expectNoSecrets(err, [TOKEN]);
+    });
+
+    it('allows a horizontal tab, which RFC 9110 section 5.5 permits in a field value', async () => {
+      const scope = nock(BASE).get('/x').reply(200, '{}');
+      await sendToX({ method: 'GET', url: `${BASE}/x`, operation: 'x', headers: { 'x-test': 'a\tb' } });
+      scope.done();
+    });
+
+    it('redacts every spelling of the secrets from the cause of a network failure', async () => {
+      const pair = { id: 'client-id', secret: 'client secret/1' };
+      const basic = Buffer.from('client-id:client+secret%2F1').toString('base64');
+      const quoting: typeof fetch = async () => {
+        throw new TypeError('fetch failed', { cause: new Error(`getaddrinfo ENOTFOUND while sending "Basic ${basic}" and Bearer ${'refresh-tok-5678'}`) });
+      };
+      const err = await rejectionOf(sendToX(post('/2/oauth2/token', { secrets: [pair, 'refresh-tok-5678'] }), { fetch: quoting }));
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR });
+      expect(((err.cause as Error).cause as Error).message).to.equal('getaddrinfo ENOTFOUND while sending "Basic [redacted]" and Bearer [redacted]');
+      expectNoSecrets(err, [pair, 'refresh-tok-5678']);
     });
   });
 

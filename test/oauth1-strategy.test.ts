@@ -492,6 +492,23 @@ describe('XOAuth1Strategy', () => {
       expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
     });
 
+    it('refuses an access token secret with a control character from X (X_INVALID_RESPONSE)', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const scope = accessTokenScope([], `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=as-1%0D%0Ax&user_id=1&screen_name=xdev`);
+      const result = await runStrategy(s, callbackRequest(session));
+      scope.done();
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`oauth_token_secret` with a control character/);
+    });
+
+    it('throws a TypeError naming consumerKey or consumerSecret when it holds a control character, never quoting it', () => {
+      for (const name of ['consumerKey', 'consumerSecret'] as const) {
+        expect(() => strategy({ [name]: 'abcd-1234\r\n' }), name).to.throw(TypeError, new RegExp(`\`${name}\`.*control character`));
+        expect(() => strategy({ [name]: 'abcd-1234\r\n' })).to.throw(TypeError).with.property('message').that.does.not.include('abcd-1234');
+      }
+    });
+
     it('errors with X_INVALID_RESPONSE, never an uncaught exception, when screen_name holds a lone surrogate', async () => {
       const s = strategy();
       const { session } = await start(s);

@@ -855,6 +855,35 @@ describe('XOAuth2PkceStrategy', () => {
       assertNoSecret(noData.error);
     });
 
+    it('refuses an access token with CR/LF from X (X_INVALID_RESPONSE) before sending it in a header, with the fetch option', async () => {
+      const counting = countingFetch();
+      const s = strategy({ fetch: counting.fetch });
+      const { session, state } = await start(s);
+      const bad = 'at-evil-0001\r\nx-injected: 1';
+      const scope = tokenScope([], 200, { ...TOKEN_ANSWER, access_token: bad });
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scope.done();
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`access_token` with a control character/);
+      expect(counting.urls).to.deep.equal([`${X}/2/oauth2/token`]);
+      assertNoSecret(result.error, [bad]);
+    });
+
+    it('throws a TypeError naming clientID, clientSecret or callbackURL when it holds a control character', () => {
+      for (const [name, options] of [
+        ['clientID', { clientID: 'cid\r\nx' }],
+        ['clientSecret', { clientSecret: 'cs-1234\n' }],
+        ['callbackURL', { callbackURL: `${CALLBACK}\r\nSet-Cookie: a=b` }],
+      ] as const) {
+        expect(() => strategy(options), name).to.throw(TypeError, new RegExp(`\`${name}\`.*control character`));
+        try {
+          strategy(options);
+        } catch (err) {
+          expect((err as Error).message).to.not.include('cs-1234').and.not.include('Set-Cookie');
+        }
+      }
+    });
+
     it('errors with X_INVALID_RESPONSE, never an uncaught exception, when username holds a lone surrogate', async () => {
       const s = strategy();
       const { session, state } = await start(s);
