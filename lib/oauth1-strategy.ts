@@ -6,10 +6,12 @@
  */
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import { oauthErrorOf, requireStringOption, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, oauthErrorOf, requireStringOption, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
+import { pendingMissInfo } from './state/pending';
+import { XFailureCode, failureOf, failureStatus, type LoggedFailures, type XFailureCodeValue } from './failure';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
 
@@ -147,6 +149,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly profileURL: string;
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning = { warned: false };
+  /** The failure codes whose hint this instance has logged (once each). */
+  private readonly loggedFailures: LoggedFailures = new Set();
 
   // TypeScript types an unannotated callback from the first overload only, so the common arities come
   // first; the `params` arities need their parameters annotated (XOAuth1VerifyWithParams), as with @types/passport-oauth2.
@@ -231,13 +235,20 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
+    guardActions(this, this.loggedFailures);
     const query = req.query ?? {};
     if (query.denied !== undefined) {
       const denied = queryParam(req, 'denied');
-      const failDenied = (): void => this.fail({ message: 'Access denied by the user' }, 403);
+      const failDenied = (): void =>
+        this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s authorization page (X sent ?denied=<request token>). Nothing to fix; offer to sign in again.');
       if (denied !== undefined && this.tokenStore.drop) {
         try {
-          this.tokenStore.drop(req, denied, (err) => (err ? this.error(err) : failDenied()));
+          this.tokenStore.drop(req, denied, (err, found) => {
+            if (err) return this.error(err);
+            // A request token this session never had: not the user's Cancel, a forged or replayed callback.
+            if (found === false) return this.fail(pendingMissInfo('unknown', 'request token'), 403);
+            failDenied();
+          });
         } catch (err) {
           this.error(err as Error);
         }
@@ -248,12 +259,20 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     if (query.oauth_token !== undefined) {
       // Empty counts as missing: passport-oauth1 would take an empty oauth_token for a new sign-in.
       if (!queryParam(req, 'oauth_token') || !queryParam(req, 'oauth_verifier')) {
-        return this.fail({ message: 'The X sign-in callback is missing its oauth_token or oauth_verifier parameter. Sign in again.' }, 400);
+        return this.failWith(
+          XFailureCode.CALLBACK_MALFORMED,
+          'The X sign-in callback is missing its oauth_token or oauth_verifier parameter, or repeats one. X always sends one of each: this request did not come from X, or something in between dropped the query string.',
+        );
       }
     } else {
       warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
     }
     super.authenticate(req, options);
+  }
+
+  /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */
+  private failWith(code: XFailureCodeValue, hint: string): void {
+    this.fail(failureOf(code, hint), failureStatus(code));
   }
 
   /** `force_login` and `screen_name` for the authorization page, from the request's options or the strategy's. */

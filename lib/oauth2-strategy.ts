@@ -10,12 +10,13 @@ import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import { oauthErrorOf, refuseControlCharacters, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { pendingMissMessage } from './state/pending';
+import { pendingMissInfo } from './state/pending';
+import { XFailureCode, failureOf, failureStatus, type LoggedFailures, type XFailureCodeValue } from './failure';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -264,6 +265,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly userFields: readonly string[];
   private readonly stateStore: XPkceStateStore | XPkceStateStoreWithMeta;
   private readonly hostWarning = { warned: false };
+  /** The failure codes whose hint this instance has logged (once each). */
+  private readonly loggedFailures: LoggedFailures = new Set();
 
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2Verify);
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2VerifyWithParams);
@@ -376,17 +379,15 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
+    guardActions(this, this.loggedFailures);
     if (req.query?.error !== undefined) return this.authorizationError(req);
     if (hasCallbackParam(req, 'code')) {
       const code = callbackParam(req, 'code');
       const state = callbackParam(req, 'state');
       if (!code || !state) {
-        return this.fail(
-          {
-            message:
-              'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string. Sign in again.',
-          },
-          400,
+        return this.failWith(
+          XFailureCode.CALLBACK_MALFORMED,
+          'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string.',
         );
       }
       return super.authenticate(req, options);
@@ -407,6 +408,11 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   /** passport-x's errors already say what happened and what to do: pass them through unwrapped. */
   _createOAuthError(message: string, err: unknown): Error {
     return oauthErrorOf(message, err);
+  }
+
+  /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */
+  private failWith(code: XFailureCodeValue, hint: string): void {
+    this.fail(failureOf(code, hint), failureStatus(code));
   }
 
   /** The scopes of one sign-in: the request's or the strategy's, plus the ones the strategy needs. */
@@ -478,10 +484,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private authorizationError(req: XAuthRequest): void {
     const error = queryParam(req, 'error');
     if (error === undefined || error === '') {
-      return this.fail({ message: 'The X sign-in callback carries a malformed `error` parameter. Sign in again.' }, 400);
+      return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries a malformed `error` parameter (empty, repeated or not a string): it did not come from X.');
     }
     const finish = (): void => {
-      if (error === 'access_denied') return this.fail({ message: 'Access denied by the user' }, 403);
+      if (error === 'access_denied') return this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s consent page (error=access_denied, RFC 6749 section 4.1.2.1). Nothing to fix; offer to sign in again.');
       const description = queryParam(req, 'error_description');
       const uri = httpsURL(queryParam(req, 'error_uri'));
       const said = `${callbackText(error)}${description ? ` (${callbackText(description)})` : ''}`;
@@ -494,7 +500,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const store = this.stateStore;
     if (!state) {
       if (error === 'access_denied') return finish();
-      return this.fail({ message: 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session. Sign in again.' }, 400);
+      return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session: X always sends the state back (RFC 6749 section 4.1.2.1).');
     }
     if (!store.drop) return finish();
     try {
@@ -502,7 +508,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       store.drop(req, state, (err, found) => {
         if (err) return this.error(err);
         // A custom store that does not say (found undefined) is taken at its word.
-        if (found === false) return this.fail({ message: pendingMissMessage('unknown', 'state') }, 403);
+        if (found === false) return this.fail(pendingMissInfo('unknown', 'state'), 403);
         finish();
       });
     } catch (err) {

@@ -4,6 +4,7 @@
  * `.d.ts` files need nothing but this package.
  */
 import { XError } from './errors';
+import { failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
 
 /** What a verify callback reports: the user, or `false` and a failure info. */
@@ -95,4 +96,34 @@ export function refuseControlCharacters(value: string, name: string, where: stri
 export function oauthErrorOf(message: string, err: unknown): Error {
   if (err instanceof XError) return err;
   return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+}
+
+// Marks a per-request strategy object whose actions are already wrapped.
+const GUARDED = Symbol('passport-x: actions guarded');
+
+/**
+ * Wraps the actions Passport put on this request's strategy object (`Object.create(strategy)`
+ * with its own `fail` and `error`): a `fail` with an {@link XFailureInfo} gets the status of its
+ * code (400 malformed, 401 expired or refused, 403 unknown, forged or denied) and its hint logged
+ * once per strategy instance and code, wherever it came from (the strategy, a state store through
+ * passport-oauth*); an `error` that `refusal` recognises as X's normal refusal of a grant becomes
+ * that `fail`. Does nothing on an object whose actions are not its own (not set up by Passport).
+ */
+export function guardActions(instance: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal?: (err: Error) => XFailureInfo | undefined): void {
+  if (!Object.hasOwn(instance, 'fail') || Object.hasOwn(instance, GUARDED)) return;
+  Object.defineProperty(instance, GUARDED, { value: true });
+  const fail = instance.fail;
+  const error = instance.error;
+  instance.fail = function guardedFail(this: unknown, challenge?: unknown, status?: number): void {
+    if (!isXFailureInfo(challenge)) return fail.call(this, challenge, status);
+    logFailureOnce(logged, instance.name, challenge);
+    fail.call(this, challenge, failureStatus(challenge.code));
+  };
+  if (refusal && typeof error === 'function') {
+    instance.error = function guardedError(this: unknown, err: Error): void {
+      const info = err instanceof Error ? refusal(err) : undefined;
+      if (info) return instance.fail(info, failureStatus(info.code));
+      error.call(this, err);
+    };
+  }
 }

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { expectNoSecrets } from './support/assertions';
+import { expectNoSecrets, failureHint } from './support/assertions';
+import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import nock from 'nock';
 import { XAPIError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
@@ -309,15 +310,15 @@ describe('XOAuth1Strategy', () => {
       const result = await runStrategy(s, callbackRequest(session, { oauth_token: 'forged-token', oauth_verifier: VERIFIER }));
       expect(result.type).to.equal('fail');
       expect(result.status).to.equal(403);
-      expect((result.challenge as { message: string }).message).to.match(/not issued to this session/);
+      expect(failureHint(result.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
       expect(nock.pendingMocks()).to.deep.equal([]);
     });
 
     it('fails with the cause and fix when the session has no pending sign-in (the classic "Failed to find request token")', async () => {
       const result = await runStrategy(strategy(), callbackRequest({}));
-      expect(result.type).to.equal('fail');
-      const message = (result.challenge as { message: string }).message;
-      expect(message).to.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/Secure/);
+      expect(result).to.include({ type: 'fail', status: 403 });
+      const hint = failureHint(result.challenge, XFailureCode.NO_PENDING_SIGN_IN);
+      expect(hint).to.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/Secure/);
     });
 
     it('fails a replayed callback', async () => {
@@ -352,17 +353,27 @@ describe('XOAuth1Strategy', () => {
       const { session } = await start(s);
       now += PENDING_TTL_MS + 1;
       const result = await runStrategy(s, callbackRequest(session));
-      expect(result.type).to.equal('fail');
-      expect((result.challenge as { message: string }).message).to.match(/expired/);
+      expect(result).to.include({ type: 'fail', status: 401 });
+      expect(failureHint(result.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/expired/);
     });
 
-    it('fails with "Access denied by the user" on ?denied= and drops that pending token', async () => {
+    it('fails with "You cancelled the sign-in with X." (403) on ?denied= and drops that pending token', async () => {
       const s = strategy();
       const { session } = await start(s);
       const result = await runStrategy(s, fakeRequest({ session, query: { denied: REQUEST_TOKEN }, headers: {} }));
-      expect(result.type).to.equal('fail');
-      expect(result.challenge).to.deep.equal({ message: 'Access denied by the user' });
+      expect(result).to.include({ type: 'fail', status: 403 });
+      expect(failureHint(result.challenge, XFailureCode.ACCESS_DENIED)).to.match(/pressed Cancel/);
+      expect((result.challenge as XFailureInfo).message).to.equal('You cancelled the sign-in with X.');
       expect(session).to.not.have.property('oauth:x');
+    });
+
+    it('fails 403 (not issued here) on a ?denied= whose request token this session does not hold, keeping the real one', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const result = await runStrategy(s, fakeRequest({ session, query: { denied: 'someone-elses-token' }, headers: {} }));
+      expect(result).to.include({ type: 'fail', status: 403 });
+      expect(failureHint(result.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+      expect(JSON.stringify(session)).to.include(REQUEST_TOKEN);
     });
 
     it('fails a callback without oauth_verifier, or with array parameters, before calling X', async () => {
@@ -372,6 +383,7 @@ describe('XOAuth1Strategy', () => {
         const result = await runStrategy(s, fakeRequest({ session, query: query as Record<string, unknown>, headers: {} }));
         expect(result.type).to.equal('fail');
         expect(result.status).to.equal(400);
+        expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/missing its oauth_token or oauth_verifier/);
       }
     });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { expectNoSecrets, type SecretToScan } from './support/assertions';
+import { expectNoSecrets, failureHint, type SecretToScan } from './support/assertions';
+import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
@@ -550,7 +551,7 @@ describe('XOAuth2PkceStrategy', () => {
         const forged = `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`;
         const result = await refused(s, counting, callback(session, { code: CODE, state: forged }));
         expect(result).to.include({ type: 'fail', status: 403 });
-        expect((result.challenge as { message: string }).message).to.match(/state that was not issued to this session/);
+        expect(failureHint(result.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/state that was not issued to this session/);
         expect(JSON.stringify(session)).to.include(state);
       });
 
@@ -558,8 +559,8 @@ describe('XOAuth2PkceStrategy', () => {
         const counting = countingFetch();
         const result = await refused(strategy({ fetch: counting.fetch }), counting, callback({}, { code: CODE, state: 'some-state' }));
         expect(result).to.include({ type: 'fail', status: 403 });
-        const message = (result.challenge as { message: string }).message;
-        expect(message).to.match(/no pending state/).and.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/sign in again/i);
+        const hint = failureHint(result.challenge, XFailureCode.NO_PENDING_SIGN_IN);
+        expect(hint).to.match(/no pending state/).and.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/sign in again/i);
       });
 
       it('fails a callback without state, with an empty state, or with repeated parameters (400)', async () => {
@@ -569,7 +570,7 @@ describe('XOAuth2PkceStrategy', () => {
         for (const query of [{ code: CODE }, { code: CODE, state: '' }, { code: [CODE, 'x'], state: 'a' }, { code: CODE, state: ['a', 'b'] }, { code: '', state: 'a' }]) {
           const result = await refused(s, counting, callback(session, query));
           expect(result).to.include({ type: 'fail', status: 400 });
-          expect((result.challenge as { message: string }).message).to.match(/missing its code or state/);
+          expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/missing its code or state/);
         }
       });
 
@@ -583,6 +584,7 @@ describe('XOAuth2PkceStrategy', () => {
         counting.urls.length = 0;
         const replay = await refused(s, counting, callback(session, { code: CODE, state }));
         expect(replay).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(replay.challenge, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/already used/);
       });
 
       it('fails a sign-in older than 10 minutes', async () => {
@@ -592,8 +594,8 @@ describe('XOAuth2PkceStrategy', () => {
         const { session, state } = await start(s);
         now += PENDING_TTL_MS;
         const result = await refused(s, counting, callback(session, { code: CODE, state }));
-        expect(result).to.include({ type: 'fail', status: 403 });
-        expect((result.challenge as { message: string }).message).to.match(/more than 10 minutes ago and has expired/);
+        expect(result).to.include({ type: 'fail', status: 401 });
+        expect(failureHint(result.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and has expired/);
       });
 
       it('errors with what to add when the callback has no session', async () => {
@@ -604,14 +606,16 @@ describe('XOAuth2PkceStrategy', () => {
         expect(result.error!.message).to.match(/express-session/);
       });
 
-      it('fails with "Access denied by the user" on ?error=access_denied and drops that pending state only', async () => {
+      it('fails with "You cancelled the sign-in with X." (403) on ?error=access_denied and drops that pending state only', async () => {
         const counting = countingFetch();
         const s = strategy({ fetch: counting.fetch });
         const session: Record<string, unknown> = {};
         const denied = await start(s, session);
         const other = await start(s, session);
         const result = await refused(s, counting, callback(session, { error: 'access_denied', state: denied.state }));
-        expect(result).to.deep.equal({ type: 'fail', challenge: { message: 'Access denied by the user' }, status: 403 });
+        expect(result).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(result.challenge, XFailureCode.ACCESS_DENIED)).to.match(/pressed Cancel/);
+        expect((result.challenge as XFailureInfo).message).to.equal('You cancelled the sign-in with X.');
         expect(JSON.stringify(session)).to.not.include(denied.state);
         expect(JSON.stringify(session)).to.include(other.state);
       });
@@ -647,17 +651,47 @@ describe('XOAuth2PkceStrategy', () => {
         const { session, state } = await start(s);
         const forged = await refused(s, counting, callback(session, { error: 'server_error', error_description: 'Call 555-0100 for help', state: 'not-issued' }));
         expect(forged).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(forged.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
         expect(JSON.stringify(forged.challenge)).to.not.include('555-0100');
         const stateless = await refused(s, counting, callback(session, { error: 'server_error' }));
         expect(stateless).to.include({ type: 'fail', status: 400 });
+        expect(failureHint(stateless.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/no state/);
         // The real pending sign-in is untouched by either.
         expect(JSON.stringify(session)).to.include(state.slice(0, 8));
+      });
+
+      it('logs the developer\'s hint once per strategy instance and code, never a secret, and tells the person only the short message', async () => {
+        const warnings: Array<Error & { code?: string }> = [];
+        const onWarning = (w: Error): void => void warnings.push(w);
+        process.on('warning', onWarning);
+        try {
+          const counting = countingFetch();
+          const a = strategy({ fetch: counting.fetch, name: 'x-a' });
+          const b = strategy({ fetch: counting.fetch, name: 'x-b' });
+          for (const s of [a, a, a, b]) {
+            const result = await refused(s, counting, callback({}, { code: CODE, state: 'never-issued' }));
+            expect((result.challenge as XFailureInfo).message).to.equal('This browser has no sign-in in progress. Sign in again.');
+          }
+          await refused(a, counting, callback({}, { code: CODE }));
+          await new Promise((resolve) => setImmediate(resolve));
+        } finally {
+          process.off('warning', onWarning);
+        }
+        const ours = warnings.filter((w) => w.code?.startsWith('PASSPORT_X_') && w.code !== 'PASSPORT_X_HOST_MISMATCH');
+        expect(ours.map((w) => `${w.code} ${w.message.slice(0, 20)}`)).to.deep.equal([
+          'PASSPORT_X_NO_PENDING_SIGN_IN passport-x (x-a): Th',
+          'PASSPORT_X_NO_PENDING_SIGN_IN passport-x (x-b): Th',
+          'PASSPORT_X_CALLBACK_MALFORMED passport-x (x-a): Th',
+        ]);
+        expect(ours[0]!.message).to.match(/no pending state/);
+        for (const w of ours) expectNoSecrets(w, [...SECRETS, 'never-issued']);
       });
 
       it('fails a malformed error parameter (400)', async () => {
         const counting = countingFetch();
         const result = await refused(strategy({ fetch: counting.fetch }), counting, callback({}, { error: ['access_denied', 'x'] }));
         expect(result).to.include({ type: 'fail', status: 400 });
+        expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/malformed `error` parameter/);
       });
     });
 

@@ -10,6 +10,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { XSessionError } from '../errors';
+import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import type { XAuthRequest } from '../request';
 import { createState } from '../pkce';
 import { safeEqual } from './pending';
@@ -231,6 +232,20 @@ function missMessage(miss: Miss, what: string, prefix: string, maxAgeMs: number)
   }
 }
 
+const MISS_CODES: Record<Miss, XFailureCodeValue> = {
+  none: XFailureCode.NO_PENDING_SIGN_IN,
+  foreign: XFailureCode.CALLBACK_UNKNOWN,
+  tampered: XFailureCode.CALLBACK_UNKNOWN,
+  expired: XFailureCode.SIGN_IN_EXPIRED,
+  mismatch: XFailureCode.CALLBACK_UNKNOWN,
+  'no-handle': XFailureCode.CALLBACK_MALFORMED,
+};
+
+/** The failure of each miss: a short message for the person, {@link missMessage}'s diagnosis as the hint. */
+function missInfo(miss: Miss, what: string, prefix: string, maxAgeMs: number): XFailureInfo {
+  return failureOf(MISS_CODES[miss], missMessage(miss, what, prefix, maxAgeMs));
+}
+
 /**
  * Keeps each pending sign-in (the OAuth 1.0a request token's secret, or the OAuth 2.0 `state`
  * and PKCE code verifier) in its own cookie, encrypted and authenticated with AES-256-GCM under
@@ -247,8 +262,9 @@ function missMessage(miss: Miss, what: string, prefix: string, maxAgeMs: number)
  * - HttpOnly, SameSite=Lax (sent on X's top-level redirect back), Secure over https.
  * - Rotation: `secret: [current, previous]` seals with the first and opens with any.
  *
- * A failed check ends the sign-in with a Passport failure (`callback(null, false, { message })`),
- * as the session stores do; the message says what happened and what to do, never a secret.
+ * A failed check ends the sign-in with a Passport failure (`callback(null, false, info)`, an
+ * `XFailureInfo`), as the session stores do: a short message for the person, and a hint saying
+ * what happened and what to do, never a secret.
  * Unlike a session store it cannot revoke a cookie a thief copied before the callback: the
  * expiry bounds that, and X accepts each request token and authorization code only once.
  *
@@ -329,7 +345,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       if (err) return callback(err);
       if (!data) return callback(null, false, info);
       const secret = data.tokenSecret;
-      if (typeof secret !== 'string') return callback(null, false, { message: missMessage('tampered', 'request token', this.prefix, this.maxAgeMs) });
+      if (typeof secret !== 'string') return callback(null, false, missInfo('tampered', 'request token', this.prefix, this.maxAgeMs));
       callback(null, secret, data.state);
     });
   }
@@ -385,7 +401,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       if (err) return callback(err);
       if (!data) return callback(null, false, info);
       const verifier = data.verifier;
-      if (typeof verifier !== 'string') return callback(null, false, { message: missMessage('tampered', 'state', this.prefix, this.maxAgeMs) });
+      if (typeof verifier !== 'string') return callback(null, false, missInfo('tampered', 'state', this.prefix, this.maxAgeMs));
       callback(null, verifier, data.state);
     });
   }
@@ -524,9 +540,9 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     handle: unknown,
     kind: Kind,
     what: string,
-    callback: (err: Error | null, data?: Record<string, unknown>, info?: { message: string }) => void,
+    callback: (err: Error | null, data?: Record<string, unknown>, info?: XFailureInfo) => void,
   ): void {
-    const fail = (miss: Miss): void => callback(null, undefined, { message: missMessage(miss, what, this.prefix, this.maxAgeMs) });
+    const fail = (miss: Miss): void => callback(null, undefined, missInfo(miss, what, this.prefix, this.maxAgeMs));
     if (typeof handle !== 'string' || handle === '') return fail('no-handle');
     const jar = prefixedCookies(req, this.prefix);
     const found: Array<{ keys: CookieKeys; name: string; value: string }> = [];

@@ -7,6 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { XSessionError } from '../errors';
+import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import type { XAuthRequest } from '../request';
 
 /** How long a started sign-in stays valid: 10 minutes. */
@@ -144,6 +145,21 @@ export function pendingMissMessage(miss: PendingMiss, what: string, ttlMs: numbe
     case 'expired':
       return `This X sign-in was started more than ${describeDuration(ttlMs)} ago and has expired. Sign in again.`;
   }
+}
+
+/** The code of each miss: no pending sign-in at all, one this session did not issue (or already used), one too old. */
+const MISS_CODES: Record<PendingMiss, XFailureCodeValue> = {
+  none: XFailureCode.NO_PENDING_SIGN_IN,
+  unknown: XFailureCode.CALLBACK_UNKNOWN,
+  expired: XFailureCode.SIGN_IN_EXPIRED,
+};
+
+/**
+ * The failure of a callback that matched no pending sign-in: a short message for the person, and
+ * {@link pendingMissMessage}'s diagnosis (what happened, the likely causes, the fix) as the hint.
+ */
+export function pendingMissInfo(miss: PendingMiss, what: string, ttlMs: number = PENDING_TTL_MS): XFailureInfo {
+  return failureOf(MISS_CODES[miss], pendingMissMessage(miss, what, ttlMs));
 }
 
 function describeDuration(ms: number): string {

@@ -4,7 +4,7 @@
  */
 import { createState } from '../pkce';
 import type { XAuthRequest } from '../request';
-import { addPending, pendingLimits, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
 
 /** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
 export interface XPkceStateMeta {
@@ -105,9 +105,9 @@ export class XPkceSessionStore implements XPkceStateStore {
     }
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
     const result = takePending(session, this.key, typeof providedState === 'string' ? providedState : '', this.limits);
-    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'state', this.limits.ttlMs) });
+    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'state', this.limits.ttlMs));
     const codeVerifier = result.entry.codeVerifier;
-    if (typeof codeVerifier !== 'string') return callback(null, false, { message: pendingMissMessage('unknown', 'state') });
+    if (typeof codeVerifier !== 'string') return callback(null, false, pendingMissInfo('unknown', 'state'));
     callback(null, codeVerifier, result.entry.state);
   }
 

@@ -2,7 +2,7 @@
  * The default OAuth 1.0a request-token store: pending request tokens in the server session.
  */
 import type { XAuthRequest } from '../request';
-import { addPending, pendingLimits, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
 
 /**
  * Callback of {@link XRequestTokenStore.get}: the token secret and the app state given when the
@@ -63,9 +63,9 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
     }
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
     const result = takePending(session, this.key, token, this.limits);
-    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'request token', this.limits.ttlMs) });
+    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'request token', this.limits.ttlMs));
     const secret = result.entry.tokenSecret;
-    if (typeof secret !== 'string') return callback(null, false, { message: pendingMissMessage('unknown', 'request token') });
+    if (typeof secret !== 'string') return callback(null, false, pendingMissInfo('unknown', 'request token'));
     callback(null, secret, result.entry.state);
   }
 

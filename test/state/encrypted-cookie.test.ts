@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { XFailureCode, X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -87,12 +88,19 @@ function drop(store: EncryptedCookieStateStore, req: XAuthRequest, handle: strin
   return new Promise((resolve) => store.drop(req, handle, (err) => resolve(err)));
 }
 
-function messageOf(result: Loaded): string {
+/**
+ * The refusal's developer hint, after checking the failure's shape: the person's short message
+ * for `code`, the code itself, and a hint (the diagnosis the tests below check).
+ */
+function hintOf(result: Loaded, code: XFailureCodeValue): string {
   expect(result.err).to.equal(null);
   expect(result.value).to.equal(false);
-  const message = (result.info as { message?: unknown } | undefined)?.message;
-  expect(message).to.be.a('string');
-  return message as string;
+  const info = result.info as XFailureInfo;
+  expect(info).to.have.all.keys('message', 'hint', 'code');
+  expect(info.code).to.equal(code);
+  expect(info.message).to.equal(X_FAILURE_MESSAGES[code]);
+  expect(info.hint).to.be.a('string');
+  return info.hint;
 }
 
 function expectNoSecrets(message: string, ...secrets: string[]): void {
@@ -159,7 +167,7 @@ describe('encrypted cookie state store', () => {
       expect((await get(store, first, 'tok')).value).to.equal(TOKEN_SECRET);
       jar.take(first.res);
       const replay = request(jar);
-      const message = messageOf(await get(store, replay, 'tok'));
+      const message = hintOf(await get(store, replay, 'tok'), XFailureCode.NO_PENDING_SIGN_IN);
       expect(message).to.match(/found no sign-in cookie \(__xauth_\.\.\.\) for its request token/);
       expect(message).to.match(/already used/);
       expect(setCookiesOf(replay.res)).to.have.length(0);
@@ -167,7 +175,7 @@ describe('encrypted cookie state store', () => {
 
     it('fails a token whose cookie the browser did not send, naming the likely causes and the fix', async () => {
       const store = new EncryptedCookieStateStore({ secret: SECRET });
-      const message = messageOf(await get(store, request(undefined), 'Z2J1Lh7-request-token'));
+      const message = hintOf(await get(store, request(undefined), 'Z2J1Lh7-request-token'), XFailureCode.NO_PENDING_SIGN_IN);
       expect(message).to.match(/blocks cookies/);
       expect(message).to.match(/another host than the callback URL/);
       expect(message).to.match(/expired cookie/);
@@ -230,7 +238,7 @@ describe('encrypted cookie state store', () => {
 
     it('fails a callback without a state parameter', async () => {
       const store = new EncryptedCookieStateStore({ secret: SECRET });
-      const message = messageOf(await verify(store, request(undefined), undefined as unknown as string));
+      const message = hintOf(await verify(store, request(undefined), undefined as unknown as string), XFailureCode.CALLBACK_MALFORMED);
       expect(message).to.match(/has no state parameter/);
     });
 
@@ -256,7 +264,7 @@ describe('encrypted cookie state store', () => {
       const start = request(jar);
       const { handle } = await storeState(store, start);
       jar.take(start.res);
-      const message = messageOf(await get(store, request(jar), handle!));
+      const message = hintOf(await get(store, request(jar), handle!), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/does not belong to this X callback's request token/);
     });
   });
@@ -323,7 +331,7 @@ describe('encrypted cookie state store', () => {
         const cookie = await started(store, jar, 'tok');
         jar.cookies.set(cookie.name, flipByte(cookie.value, index));
         const callback = request(jar);
-        const message = messageOf(await get(store, callback, 'tok'));
+        const message = hintOf(await get(store, callback, 'tok'), XFailureCode.CALLBACK_UNKNOWN);
         expect(message).to.match(/failed decryption: it was modified/);
         expectNoSecrets(message, cookie.value);
         expect(jar.take(callback.res)).to.deep.equal([{ name: cookie.name, value: '', attributes: { 'max-age': '0', path: '/', httponly: true, samesite: 'Lax' } }]);
@@ -335,7 +343,7 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, 'not*base64');
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/failed decryption/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
 
     it('fails a cookie copied under the name of another sign-in', async () => {
@@ -344,7 +352,7 @@ describe('encrypted cookie state store', () => {
       const a = await started(store, jar, 'token-a');
       const b = await started(store, jar, 'token-b');
       jar.cookies.set(b.name, a.value);
-      const message = messageOf(await get(store, request(jar), 'token-b'));
+      const message = hintOf(await get(store, request(jar), 'token-b'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/failed decryption: it was modified, copied from another sign-in/);
       // token-a's own cookie still works
       expect((await get(store, request(jar), 'token-a')).value).to.equal(TOKEN_SECRET);
@@ -355,7 +363,7 @@ describe('encrypted cookie state store', () => {
       const theirs = new EncryptedCookieStateStore({ secret: OTHER_APP_SECRET });
       const jar = new Jar();
       await started(theirs, jar, 'tok');
-      const message = messageOf(await get(ours, request(jar), 'tok'));
+      const message = hintOf(await get(ours, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/none was made with this app's secret/);
       expect(message).to.match(/secret: \[current, previous\]/);
       expectNoSecrets(message, OTHER_APP_SECRET);
@@ -366,7 +374,7 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, sealBySpec(OTHER_APP_SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'forged' } }));
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/failed decryption/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
 
     it('opens a cookie sealed exactly as documented (HKDF-SHA256, AES-256-GCM, name as AAD)', async () => {
@@ -382,7 +390,7 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'another-token', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 's' } }));
-      const message = messageOf(await get(store, request(jar), 'tok'));
+      const message = hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/does not belong to this X callback's request token/);
       expectNoSecrets(message, 'another-token');
     });
@@ -392,7 +400,7 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 42 } }));
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/failed decryption/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
   });
 
@@ -409,7 +417,7 @@ describe('encrypted cookie state store', () => {
       expect((await get(store, request(jar), 'young')).value).to.equal(TOKEN_SECRET);
       now += 1;
       const callback = request(jar);
-      const message = messageOf(await get(store, callback, 'old'));
+      const message = hintOf(await get(store, callback, 'old'), XFailureCode.SIGN_IN_EXPIRED);
       expect(message).to.equal('This X sign-in was started more than 10 minutes ago and its cookie has expired. Sign in again.');
       expect(jar.take(callback.res)[0]!.attributes['max-age']).to.equal('0');
     });
@@ -422,7 +430,7 @@ describe('encrypted cookie state store', () => {
       const { handle } = await storeState(store, start);
       expect(jar.take(start.res)[0]!.attributes['max-age']).to.equal('120');
       now += 120_000;
-      expect(messageOf(await verify(store, request(jar), handle!))).to.match(/more than 2 minutes ago/);
+      expect(hintOf(await verify(store, request(jar), handle!), XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 2 minutes ago/);
     });
   });
 
@@ -446,7 +454,7 @@ describe('encrypted cookie state store', () => {
       const after = new EncryptedCookieStateStore({ secret: [SECRET] });
       const jar = new Jar();
       await started(before, jar, 'tok');
-      const message = messageOf(await get(after, request(jar), 'tok'));
+      const message = hintOf(await get(after, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/none was made with this app's secret: the secret was changed without keeping the old one/);
       expectNoSecrets(message);
     });
@@ -455,7 +463,7 @@ describe('encrypted cookie state store', () => {
       const store = new EncryptedCookieStateStore({ secret: [SECRET, OLD_SECRET] });
       const jar = new Jar();
       await started(new EncryptedCookieStateStore({ secret: OLD_SECRET }), jar, 'other-sign-in');
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/found no sign-in cookie/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.NO_PENDING_SIGN_IN)).to.match(/found no sign-in cookie/);
     });
   });
 

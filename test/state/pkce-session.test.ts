@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { XFailureCode } from '../../lib/failure';
+import { failureHint } from '../support/assertions';
 import { XSessionError } from '../../lib/errors';
 import type { XAuthRequest } from '../../lib/request';
 import { MAX_PENDING, PENDING_TTL_MS } from '../../lib/state/pending';
@@ -24,9 +26,7 @@ function pendingOf(r: XAuthRequest, key = 'oauth2:x'): Array<Record<string, unkn
   return ((r.session as Record<string, unknown>)[key] as { pending: Array<Record<string, unknown>> }).pending;
 }
 
-function message(info: unknown): string {
-  return (info as { message: string }).message;
-}
+const { NO_PENDING_SIGN_IN, CALLBACK_UNKNOWN, SIGN_IN_EXPIRED } = XFailureCode;
 
 describe('PKCE session store', () => {
   it('issues a fresh state of at least 128 bits per sign-in and keeps its verifier in the session under oauth2:x', async () => {
@@ -51,7 +51,7 @@ describe('PKCE session store', () => {
     expect(first.info).to.deep.equal({ returnTo: '/settings' });
     const replay = await verify(s, r, handle!);
     expect(replay.verifier).to.equal(false);
-    expect(message(replay.info)).to.match(/no sign-in started in this browser session/).and.match(/no pending state/);
+    expect(failureHint(replay.info, NO_PENDING_SIGN_IN)).to.match(/no sign-in started in this browser session/).and.match(/no pending state/);
   });
 
   it('lets two tabs both complete, in any order, and removes the session key when empty', async () => {
@@ -81,8 +81,8 @@ describe('PKCE session store', () => {
     const forged = await verify(s, r, 'forged-state-value');
     expect(forged.err).to.equal(null);
     expect(forged.verifier).to.equal(false);
-    expect(message(forged.info)).to.match(/state that was not issued to this session, or was already used/);
-    expect(message(forged.info)).to.not.include('forged-state-value');
+    expect(failureHint(forged.info, CALLBACK_UNKNOWN)).to.match(/state that was not issued to this session, or was already used/);
+    expect(failureHint(forged.info, CALLBACK_UNKNOWN)).to.not.include('forged-state-value');
     expect((await verify(s, r, handle!)).verifier).to.equal(VERIFIER_A);
   });
 
@@ -92,7 +92,7 @@ describe('PKCE session store', () => {
     await store(s, r, VERIFIER_A);
     const res = await verify(s, r, undefined as unknown as string);
     expect(res.verifier).to.equal(false);
-    expect(message(res.info)).to.match(/not issued to this session/);
+    expect(failureHint(res.info, CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
   });
 
   it('expires pending sign-ins after 10 minutes (clock injected with `now`)', async () => {
@@ -108,10 +108,10 @@ describe('PKCE session store', () => {
     now += PENDING_TTL_MS;
     const expired = await verify(s, r2, again.handle!);
     expect(expired.verifier).to.equal(false);
-    expect(message(expired.info)).to.match(/expired/).and.match(/Sign in again/);
+    expect(failureHint(expired.info, SIGN_IN_EXPIRED)).to.match(/expired/).and.match(/Sign in again/);
     const stale = await verify(s, r, old.handle!);
     expect(stale.verifier).to.equal(false);
-    expect(message(stale.info)).to.match(/expired/);
+    expect(failureHint(stale.info, SIGN_IN_EXPIRED)).to.match(/expired/);
   });
 
   it('honours the ttlMs, maxPending and key options', async () => {
@@ -124,7 +124,7 @@ describe('PKCE session store', () => {
     // maxPending 1: the first sign-in was dropped when the second started.
     expect((await verify(s, r, first.handle!)).verifier).to.equal(false);
     now = 1000;
-    expect(message((await verify(s, r, handle!)).info)).to.match(/expired/);
+    expect(failureHint((await verify(s, r, handle!)).info, SIGN_IN_EXPIRED)).to.match(/expired/);
   });
 
   it('explains what to add when there is no session', async () => {
@@ -154,6 +154,6 @@ describe('PKCE session store', () => {
     const r = req({ 'oauth2:x': { pending: [null, 3, { handle: 1 }, { handle: 'h', createdAt: Date.now() }] } });
     const res = await verify(s, r, 'h');
     expect(res.verifier).to.equal(false);
-    expect(message(res.info)).to.match(/not issued to this session/);
+    expect(failureHint(res.info, CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
   });
 });

@@ -1,6 +1,7 @@
 // Assertions shared by the unit tests.
 import { expect } from 'chai';
 import { inspect } from 'node:util';
+import { X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
 
 /** The rejection of `promise`, failing the test when it resolves or rejects with a non-Error. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
@@ -150,4 +151,19 @@ export function expectNoSecrets(err: unknown, secrets: ReadonlyArray<SecretToSca
       }
     }
   });
+}
+
+/**
+ * Checks that `info` is the XFailureInfo of `code` (the person's short message for that code, the
+ * code, a developer hint, and nothing else but an optional app `state`) and returns its hint, for
+ * the caller to check the diagnosis.
+ */
+export function failureHint(info: unknown, code: XFailureCodeValue): string {
+  expect(info, 'an XFailureInfo').to.be.an('object');
+  const failure = info as XFailureInfo;
+  expect(Object.keys(failure).filter((k) => k !== 'state')).to.have.members(['message', 'hint', 'code']);
+  expect(failure.code).to.equal(code);
+  expect(failure.message).to.equal(X_FAILURE_MESSAGES[code]);
+  expect(failure.hint).to.be.a('string').and.not.equal('');
+  return failure.hint;
 }
