@@ -7,6 +7,7 @@
 // forged callback must never consume nor unlock a sign-in that is pending in the same browser.
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { XFailureCode } from '../../lib/failure';
 import { expectNoSecrets } from '../support/assertions';
 import { describeSpec, forgedCallback, hostileCallback, toWire, type CallbackSpec, type Protocol, type RealValues } from '../support/fuzz-arbitraries';
 import { answerJSON, Browser, sendCallback, startFuzzApp, type BrowserAnswer, type FuzzApp, type QueryParserKind, type StoreKind } from '../support/fuzz-app';
@@ -43,6 +44,9 @@ function expectAcceptableOutcome(answer: BrowserAnswer & { id: string }, app: Fu
   }
   if (answer.status >= 400 && answer.status <= 499) {
     expect(body?.outcome, `a 4xx that is passport's fail, not the framework's refusal: ${answer.text.slice(0, 300)}`).to.equal('fail');
+    // Every refused sign-in says why with an XFailureInfo, and no secret in it.
+    expect(Object.values(XFailureCode), `the fail's XFailureInfo code: ${JSON.stringify(body!.failureInfo).slice(0, 300)}`).to.include(body!.failureCode);
+    expectNoSecrets(body!.failureInfo, [...app.secrets, ...secrets]);
     return 'fail';
   }
   if (answer.status === 500 && (body?.outcome === 'error' || body?.outcome === 'thrown')) {

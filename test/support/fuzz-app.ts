@@ -39,6 +39,9 @@ export interface CallbackAnswer {
   user?: { id: string; username: string };
   /** fail: the status passport was given (undefined: passport's default 401) */
   status?: number;
+  /** fail: the XFailureInfo's code and whether the info holds a secret of the app (checked server-side) */
+  failureCode?: string;
+  failureInfo?: unknown;
   /** error and thrown: the error's class, `code`, and whether it is typed (an XError, or a TypeError) */
   name?: string;
   code?: string;
@@ -126,14 +129,20 @@ export async function startFuzzApp(x: XEmulator, store: StoreKind, parser: Query
     app.get(path, passport.authenticate(name, { session: false }));
     app.all(`${path}/callback`, (req, res, next) => {
       const id = req.get('x-fuzz-id') ?? '';
-      passport.authenticate(name, { session: false }, (err: unknown, user: unknown, _info: unknown, status: unknown) => {
+      passport.authenticate(name, { session: false }, (err: unknown, user: unknown, info: unknown, status: unknown) => {
         if (err) {
           errors.set(id, err);
           return res.status(500).json(errorAnswer('error', err));
         }
         if (!user) {
           const s = typeof status === 'number' ? status : undefined;
-          const answer: CallbackAnswer = { outcome: 'fail', ...(s !== undefined ? { status: s } : {}) };
+          const code = typeof info === 'object' && info !== null ? (info as { code?: unknown }).code : undefined;
+          const answer: CallbackAnswer = {
+            outcome: 'fail',
+            ...(s !== undefined ? { status: s } : {}),
+            ...(typeof code === 'string' ? { failureCode: code } : {}),
+            failureInfo: info,
+          };
           return res.status(s ?? 401).json(answer);
         }
         return res.status(200).json({ outcome: 'success', user: user as { id: string; username: string } } satisfies CallbackAnswer);
