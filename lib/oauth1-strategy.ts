@@ -6,12 +6,13 @@
  */
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import { guardActions, oauthErrorOf, requireStringOption, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
 import { pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, failureStatus, type LoggedFailures, type XFailureCodeValue } from './failure';
+import { XFailureCode, failureOf, failureStatus, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { XAPIError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
 
@@ -126,6 +127,32 @@ interface OAuthClientLike {
   ): void;
 }
 
+// The access-token step's refusals of a verifier, set apart from the strategy's other errors on
+// their way through passport-oauth1 (which hands every token failure to this.error).
+const refusedVerifiers = new WeakSet<Error>();
+
+/**
+ * X's normal refusal of the access-token step: a verifier or request token that expired or was
+ * already used. X answers 401, in plain text ("Error processing your OAuth request: Invalid
+ * oauth_verifier parameter") or code 89 "Invalid or expired token". Code 32 (bad signature) and
+ * 135 (clock) are the app's configuration, and 5xx is X failing: those stay errors.
+ */
+function isVerifierRefusal(err: Error): err is XAPIError {
+  return err instanceof XAPIError && err.status === 401 && (err.xCode === undefined || err.xCode === 89);
+}
+
+/** The failure of a verifier X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */
+function verifierRefusedInfo(err: Error): XFailureInfo | undefined {
+  if (!refusedVerifiers.has(err) || !(err instanceof XAPIError)) return undefined;
+  const words = xWords(err.xMessage ?? err.response?.body);
+  return failureOf(
+    XFailureCode.GRANT_REFUSED,
+    `X refused to exchange the request token and verifier for an access token (HTTP ${err.status}${err.xCode !== undefined ? `, code ${err.xCode}` : ''}${words ? `: "${words}"` : ''}). ` +
+      'Request tokens and verifiers work once and expire: the user took too long on X\'s authorization page, or the callback was used twice (a reload, the back button). ' +
+      'If every sign-in fails this way, check that the consumer key and secret are the app\'s and that this server\'s clock is right.',
+  );
+}
+
 /**
  * "Sign in with X" over OAuth 1.0a.
  *
@@ -224,7 +251,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       settle(
         fetchAccessToken(accessTokenURL, this.consumer, { token, tokenSecret }, verifier ?? '', this.http),
         (t) => cb(null, t.token, t.tokenSecret, t.params),
-        (err) => cb(err),
+        (err) => {
+          if (isVerifierRefusal(err)) refusedVerifiers.add(err);
+          cb(err);
+        },
       );
     };
   }
@@ -235,7 +265,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
-    guardActions(this, this.loggedFailures);
+    guardActions(this, this.loggedFailures, verifierRefusedInfo);
     const query = req.query ?? {};
     if (query.denied !== undefined) {
       const denied = queryParam(req, 'denied');

@@ -10,13 +10,13 @@ import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
-import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
-import { XPkceSessionStore, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
+import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, failureStatus, type LoggedFailures, type XFailureCodeValue } from './failure';
+import { XFailureCode, failureOf, failureStatus, isXFailureInfo, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -217,10 +217,9 @@ const CALLBACK_ERROR_HINTS: Record<string, string> = {
   temporarily_unavailable: 'X is temporarily unavailable: let the user try again later.',
 };
 
-/** Text from the query string, made safe for a log line: one line, bounded. */
 /** `value` when it is an https URL (X's `error_uri`), else undefined: a link from the query string is not trusted otherwise. */
 function httpsURL(value: string | undefined): string | undefined {
-  if (!value) return undefined;
+  if (!value || /\p{Cc}/u.test(value)) return undefined;
   try {
     return new URL(value).protocol === 'https:' ? value : undefined;
   } catch {
@@ -228,9 +227,52 @@ function httpsURL(value: string | undefined): string | undefined {
   }
 }
 
+// RFC 6749 section 4.1.2.1 error codes are short ASCII words; X's descriptions a sentence. Anyone can
+// put anything in the callback's query: these bound what is kept of it in an error.
+const MAX_ERROR_CODE_LENGTH = 64;
+const MAX_ERROR_DESCRIPTION_LENGTH = 500;
+const MAX_ERROR_URI_LENGTH = 2048;
+
+/** Text from the query string, kept: control characters become spaces, and it is cut at `max` characters. */
+function boundedText(text: string, max: number): string {
+  const clean = text.replace(/\p{Cc}+/gu, ' ');
+  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
+}
+
+function optionalBoundedText(text: string | undefined, max: number): string | undefined {
+  return text === undefined || text === '' ? undefined : boundedText(text, max);
+}
+
+/** Text from the query string, made safe for a log line: one line, bounded. */
 function callbackText(text: string): string {
   const oneLine = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}...` : oneLine;
+}
+
+// The token endpoint's refusals of an authorization code, set apart from the strategy's other
+// errors on their way through passport-oauth2 (which hands every token failure to this.error).
+const refusedCodes = new WeakSet<Error>();
+
+/**
+ * X's normal refusal of a code: it lives 30 seconds and is single-use (X doc "OAuth 2.0
+ * Authorization Code Flow with PKCE"), so a slow consent or a reused callback gets `invalid_grant`
+ * (RFC 6749 section 5.2), or from X `invalid_request` ("Value passed for the token was invalid.").
+ * A 5xx or a network failure is X failing, not refusing: those stay errors.
+ */
+function isCodeRefusal(err: Error): err is XOAuthError {
+  return err instanceof XOAuthError && (err.error === 'invalid_grant' || err.error === 'invalid_request') && err.status !== undefined && err.status < 500;
+}
+
+/** The failure of a code X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */
+function codeRefusedInfo(err: Error): XFailureInfo | undefined {
+  if (!refusedCodes.has(err) || !(err instanceof XOAuthError)) return undefined;
+  const words = xWords(err.description);
+  return failureOf(
+    XFailureCode.GRANT_REFUSED,
+    `X's token endpoint refused the authorization code (HTTP ${err.status} ${xWords(err.error) ?? ''}${words ? `: "${words}"` : ''}). ` +
+      'X\'s codes live 30 seconds and work once: the user took longer than that on the consent page, or the callback was used twice (a reload, the back button, a double click). ' +
+      'If every sign-in fails this way, check that `callbackURL` is exactly the redirect_uri of the consent page and that the client ID and type match the app in the X developer portal.',
+  );
 }
 
 /**
@@ -366,7 +408,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
           cb(null, tokens.accessToken, tokens.refreshToken, answer);
         },
-        (err) => cb(err),
+        (err) => {
+          if (isCodeRefusal(err)) refusedCodes.add(err);
+          cb(err);
+        },
       );
     };
   }
@@ -379,8 +424,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
-    guardActions(this, this.loggedFailures);
-    if (req.query?.error !== undefined) return this.authorizationError(req);
+    guardActions(this, this.loggedFailures, codeRefusedInfo);
+    if (req.query?.error !== undefined) return this.authorizationError(req, options);
     if (hasCallbackParam(req, 'code')) {
       const code = callbackParam(req, 'code');
       const state = callbackParam(req, 'state');
@@ -481,38 +526,68 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    * X's error is only believed for a `state` this session issued: anyone can link to the callback
    * with `?error=...`, and it must not become a server error or put a stranger's text in front of users.
    */
-  private authorizationError(req: XAuthRequest): void {
+  private authorizationError(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     const error = queryParam(req, 'error');
     if (error === undefined || error === '') {
       return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries a malformed `error` parameter (empty, repeated or not a string): it did not come from X.');
     }
-    const finish = (): void => {
-      if (error === 'access_denied') return this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s consent page (error=access_denied, RFC 6749 section 4.1.2.1). Nothing to fix; offer to sign in again.');
-      const description = queryParam(req, 'error_description');
-      const uri = httpsURL(queryParam(req, 'error_uri'));
-      const said = `${callbackText(error)}${description ? ` (${callbackText(description)})` : ''}`;
+    const cancelled = (): void =>
+      this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s consent page (error=access_denied, RFC 6749 section 4.1.2.1). Nothing to fix; offer to sign in again.');
+    // Only for a state this session issued: X's own error, its text capped and stripped of control characters.
+    const believed = (): void => {
+      if (error === 'access_denied') return cancelled();
+      const code = boundedText(error, MAX_ERROR_CODE_LENGTH);
+      const description = optionalBoundedText(queryParam(req, 'error_description'), MAX_ERROR_DESCRIPTION_LENGTH);
+      // A link is kept whole or not at all: a cut URL would point somewhere else.
+      const rawURI = queryParam(req, 'error_uri');
+      const uri = rawURI !== undefined && rawURI.length <= MAX_ERROR_URI_LENGTH ? httpsURL(rawURI) : undefined;
+      const said = `${callbackText(code)}${description ? ` (${callbackText(description)})` : ''}`;
       const hint = Object.hasOwn(CALLBACK_ERROR_HINTS, error)
         ? CALLBACK_ERROR_HINTS[error]
         : 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
-      this.error(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error, description, uri }));
+      this.error(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri }));
     };
     const state = queryParam(req, 'state');
     const store = this.stateStore;
     if (!state) {
-      if (error === 'access_denied') return finish();
+      if (error === 'access_denied') return cancelled();
       return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session: X always sends the state back (RFC 6749 section 4.1.2.1).');
     }
-    if (!store.drop) return finish();
     try {
-      // The sign-in is over either way: forget its verifier now rather than at expiry.
-      store.drop(req, state, (err, found) => {
+      if (store.drop) {
+        // The sign-in is over either way: forget its verifier now rather than at expiry.
+        store.drop(req, state, (err, found) => {
+          if (err) return this.error(err);
+          if (found === true) return believed();
+          if (found === false) return this.fail(pendingMissInfo('unknown', 'state'), 403);
+          // A drop() that does not say whether the state was pending cannot vouch for X's error text.
+          if (error === 'access_denied') return cancelled();
+          this.failWith(
+            XFailureCode.AUTHORIZATION_REFUSED,
+            'X (or someone linking to the callback) sent the user back with an OAuth error, and the state store\'s drop() did not say whether the state was one this session issued, so the error is not trusted. ' +
+              'Make drop() call back (null, found) with found true or false.',
+          );
+        });
+        return;
+      }
+      // No drop(): verify() tells whether this session issued the state, and consumes it (the sign-in is over).
+      const verified: PkceStateVerified = (err, verifier, info) => {
         if (err) return this.error(err);
-        // A custom store that does not say (found undefined) is taken at its word.
-        if (found === false) return this.fail(pendingMissInfo('unknown', 'state'), 403);
-        finish();
-      });
+        if (typeof verifier === 'string' && verifier !== '') return believed();
+        this.fail(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'), 403);
+      };
+      const meta = this.callbackMeta(req, options);
+      if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, state, meta, verified);
+      else (store as XPkceStateStore).verify(req, state, verified);
     } catch (err) {
       this.error(err as Error);
     }
+  }
+
+  /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request. */
+  private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta {
+    let callbackURL = options.callbackURL ?? this.callbackURL;
+    if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    return { authorizationURL: this.authorizationEndpoint, tokenURL: this.tokenEndpoint, clientID: this.client.clientID, callbackURL };
   }
 }

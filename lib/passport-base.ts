@@ -127,3 +127,11 @@ export function guardActions(instance: PassportStrategyActions & { name: string 
     };
   }
 }
+
+/** X's own words from an error answer, for a developer's hint: one line, control characters removed, at most 200 characters. */
+export function xWords(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const line = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  if (line === '') return undefined;
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}

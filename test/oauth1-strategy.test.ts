@@ -409,9 +409,11 @@ describe('XOAuth1Strategy', () => {
   });
 
   describe('errors from X', () => {
-    const shapes: Array<{ name: string; status: number; body: string; headers?: Record<string, string>; check: (e: Error) => void }> = [
+    // `refusal`: X's normal refusal of a verifier on the access-token step (a fail there, an error elsewhere).
+    const shapes: Array<{ name: string; status: number; body: string; headers?: Record<string, string>; check: (e: Error) => void; refusal?: string }> = [
       {
         name: 'a v1.1 errors array',
+        refusal: 'code 89: "Invalid or expired token."',
         status: 401,
         body: '{"errors":[{"code":89,"message":"Invalid or expired token."}]}',
         headers: { 'content-type': 'application/json' },
@@ -422,6 +424,7 @@ describe('XOAuth1Strategy', () => {
       },
       {
         name: 'plain text',
+        refusal: '"Failed to validate oauth signature and token"',
         status: 401,
         body: 'Failed to validate oauth signature and token',
         check: (e) => expect(e).to.be.instanceOf(XAPIError).and.have.property('message').that.includes('Failed to validate oauth signature'),
@@ -477,6 +480,12 @@ describe('XOAuth1Strategy', () => {
               : [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(shape.status, shape.body, shape.headers)];
           const result = await runStrategy(s, callbackRequest(session));
           scopes.forEach((sc) => sc.done());
+          if (step === 'access' && shape.refusal) {
+            expect(result).to.include({ type: 'fail', status: 401 });
+            expect(failureHint(result.challenge, XFailureCode.GRANT_REFUSED)).to.include(shape.refusal);
+            expectNoSecrets(result.challenge, SECRETS);
+            continue;
+          }
           expect(result.type).to.equal('error');
           shape.check(result.error!);
           assertNoSecret(result.error);
@@ -487,12 +496,52 @@ describe('XOAuth1Strategy', () => {
     it('does not leak secrets that X echoes back in an error body', async () => {
       const s = strategy();
       const { session } = await start(s);
-      const scope = nock(X).post('/oauth/access_token').reply(401, `Invalid verifier ${VERIFIER} for ${REQUEST_SECRET}`);
+      const scope = nock(X).post('/oauth/access_token').reply(403, `Invalid verifier ${VERIFIER} for ${REQUEST_SECRET}`);
       const result = await runStrategy(s, callbackRequest(session));
       scope.done();
       expect(result.error).to.be.instanceOf(XAPIError);
       expect(result.error!.message).to.include('[redacted]');
       assertNoSecret(result.error);
+    });
+
+    describe('a verifier X refuses (it works once, and expires)', () => {
+      it('fails (401, X_GRANT_REFUSED) on X\'s plain-text 401, with X\'s words in the hint and no secret', async () => {
+        const s = strategy();
+        const { session } = await start(s);
+        const scope = nock(X).post('/oauth/access_token').reply(401, `Error processing your OAuth request: Invalid oauth_verifier parameter ${VERIFIER}`);
+        const result = await runStrategy(s, callbackRequest(session));
+        scope.done();
+        expect(result).to.include({ type: 'fail', status: 401 });
+        expect((result.challenge as XFailureInfo).message).to.equal('This sign-in took too long or was already used. Sign in again.');
+        const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
+        expect(hint).to.include('Invalid oauth_verifier parameter [redacted]').and.match(/work once and expire/);
+        expectNoSecrets(result.challenge, SECRETS);
+      });
+
+      for (const [what, status, body] of [
+        ['code 32 (a bad signature: the app\'s keys)', 401, '{"errors":[{"code":32,"message":"Could not authenticate you."}]}'],
+        ['code 135 (this server\'s clock)', 401, '{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}'],
+        ['a 503', 503, 'Service Unavailable'],
+      ] as const) {
+        it(`keeps ${what} an error`, async () => {
+          const s = strategy();
+          const { session } = await start(s);
+          const scope = nock(X).post('/oauth/access_token').reply(status, body, { 'content-type': 'application/json' });
+          const result = await runStrategy(s, callbackRequest(session));
+          scope.done();
+          expect(result.type).to.equal('error');
+          expect(result.error).to.be.instanceOf(XAPIError);
+        });
+      }
+
+      it('keeps a 401 from verify_credentials an error: only the access-token step refuses a verifier', async () => {
+        const s = strategy();
+        const { session } = await start(s);
+        const scopes = [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(401, 'Unauthorized')];
+        const result = await runStrategy(s, callbackRequest(session));
+        scopes.forEach((sc) => sc.done());
+        expect(result.type).to.equal('error');
+      });
     });
 
     it('rejects a 200 verify_credentials answer that is not a user', async () => {

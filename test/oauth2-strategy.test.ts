@@ -632,7 +632,8 @@ describe('XOAuth2PkceStrategy', () => {
         expect(result.type).to.equal('error');
         const err = result.error as XOAuthError;
         expect(err).to.be.instanceOf(XOAuthError);
-        expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope\nnot allowed', uri: 'https://docs.x.com/scopes' });
+        // X's text arrives through the query string: kept, but with control characters (here a newline) made spaces.
+        expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope not allowed', uri: 'https://docs.x.com/scopes' });
         expect(err.message).to.include('invalid_scope (Scope not allowed)').and.match(/Check the `scope` option/);
         expect(session).to.not.have.property('oauth2:x');
         const second = await start(s);
@@ -800,6 +801,67 @@ describe('XOAuth2PkceStrategy', () => {
       scopes.forEach((sc) => sc.done());
     });
 
+    describe('and a forged ?error= callback', () => {
+      const HUGE = `Call 555-0100 for help\r\n${'x'.repeat(50_000)}`;
+
+      it('without drop(): a state this session did not issue fails with 403, asked of verify(), never a 500 with the stranger\'s text', async () => {
+        const verified: string[] = [];
+        const s = strategy({
+          store: pkceStore({
+            store: (_req, _verifier, _state, _meta, cb) => cb(null, 'h'),
+            verify: (_req, state, cb) => {
+              verified.push(state);
+              cb(null, state === 'h' ? 'v'.repeat(43) : false, { message: 'no' });
+            },
+          }),
+        });
+        for (const error of ['server_error', 'access_denied', 'invalid_request']) {
+          const forged = await runStrategy(s, callback(null, { error, error_description: HUGE, state: 'not-issued' }));
+          expect(forged, error).to.include({ type: 'fail', status: 403 });
+          expect(failureHint(forged.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+          expect(JSON.stringify(forged)).to.not.include('555-0100');
+        }
+        expect(verified).to.deep.equal(['not-issued', 'not-issued', 'not-issued']);
+      });
+
+      it('without drop(): X\'s error on a state this session issued is believed, the state consumed by verify()', async () => {
+        const pending = new Set(['h']);
+        const s = strategy({
+          store: pkceStore({
+            store: (_req, _verifier, _state, _meta, cb) => cb(null, 'h'),
+            verify: (_req, state, cb) => (pending.delete(state) ? cb(null, 'v'.repeat(43)) : cb(null, false, { message: 'no' })),
+          }),
+        });
+        const result = await runStrategy(s, callback(null, { error: 'temporarily_unavailable', state: 'h' }));
+        expect(result.error).to.be.instanceOf(XOAuthError).and.include({ error: 'temporarily_unavailable' });
+        expect(pending.size).to.equal(0);
+      });
+
+      it('with a drop() that does not say whether it found the state: refused with 403, X\'s text not trusted', async () => {
+        const store = memoryStore();
+        const s = strategy({ store });
+        await runStrategy(s, fakeRequest({ session: null, headers: HOST }));
+        const result = await runStrategy(s, callback(null, { error: 'server_error', error_description: HUGE, state: 'custom-handle-1' }));
+        expect(result).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(result.challenge, XFailureCode.AUTHORIZATION_REFUSED)).to.match(/drop\(\) did not say/);
+        expect(JSON.stringify(result)).to.not.include('555-0100');
+      });
+
+      it('caps X\'s error_description and strips its control characters, even for a state this session issued', async () => {
+        const s = strategy();
+        const { session, state } = await start(s);
+        const result = await runStrategy(s, callback(session, { error: 'server_error\u0000', error_description: HUGE, error_uri: `https://x.com/${'y'.repeat(5000)}`, state }));
+        const err = result.error as XOAuthError;
+        expect(err).to.be.instanceOf(XOAuthError);
+        expect(err.description!.length).to.be.at.most(503);
+        expect(err.description).to.match(/^Call 555-0100 for help x+\.\.\.$/);
+        expect(err.error).to.equal('server_error ');
+        expect(err.uri).to.equal(undefined);
+        expect(err.message.length).to.be.below(1000);
+        expect(JSON.stringify(err) + err.message).to.not.match(/\p{Cc}/u);
+      });
+    });
+
     it('errors, sending nothing, when it accepts the state but returns no verifier', async () => {
       const counting = countingFetch();
       const s = strategy({ fetch: counting.fetch, store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(null, 'h'), verify: (_r, _s, cb) => (cb as (e: null, ok: boolean) => void)(null, true) }) });
@@ -822,21 +884,75 @@ describe('XOAuth2PkceStrategy', () => {
 
     it('turns a token endpoint OAuth error into an XOAuthError with status, error and description', async () => {
       const result = await exchange(strategy(), () => [
-        tokenScope([], 400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }),
+        tokenScope([], 400, { error: 'unsupported_grant_type', error_description: 'The grant type is not supported.' }),
       ]);
       const err = result.error as XOAuthError;
       expect(err).to.be.instanceOf(XOAuthError);
-      expect(err).to.include({ status: 400, error: 'invalid_request', description: 'Value passed for the token was invalid.', code: 'X_OAUTH_ERROR' });
-      expect(err.message).to.match(/exchange the authorization code/).and.include('Value passed for the token was invalid.');
+      expect(err).to.include({ status: 400, error: 'unsupported_grant_type', description: 'The grant type is not supported.', code: 'X_OAUTH_ERROR' });
+      expect(err.message).to.match(/exchange the authorization code/).and.include('The grant type is not supported.');
       assertNoSecret(err);
     });
 
-    it('says what to do on invalid_grant and invalid_client', async () => {
-      const grant = await exchange(strategy(), () => [tokenScope([], 400, { error: 'invalid_grant', error_description: 'bad code' })]);
-      expect(grant.error!.message).to.match(/start the sign-in again/);
+    it('says what to do on invalid_client', async () => {
       const client = await exchange(strategy(), () => [tokenScope([], 401, { error: 'invalid_client', error_description: 'Missing valid authorization header' })]);
       expect(client.error).to.be.instanceOf(XOAuthError).and.have.property('status', 401);
       expect(client.error!.message).to.match(/client ID, client secret and the client type/);
+    });
+
+    describe('a code X refuses (it lives 30 s and works once)', () => {
+      async function refusedExchange(status: number, answer: unknown): Promise<Outcome> {
+        const s = strategy();
+        const { session, state } = await start(s);
+        const scope = tokenScope([], status, answer);
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        scope.done();
+        return result;
+      }
+
+      for (const [status, answer] of [
+        [400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }],
+        [400, { error: 'invalid_grant', error_description: 'Value passed for the token was invalid.' }],
+        [401, { error: 'invalid_grant' }],
+      ] as const) {
+        it(`fails (401, X_GRANT_REFUSED) on ${status} ${answer.error}, not a server error, with X's words in the hint`, async () => {
+          const result = await refusedExchange(status, answer);
+          expect(result).to.include({ type: 'fail', status: 401 });
+          const info = result.challenge as XFailureInfo;
+          expect(info.message).to.equal('This sign-in took too long or was already used. Sign in again.');
+          const hint = failureHint(info, XFailureCode.GRANT_REFUSED);
+          expect(hint).to.include(`HTTP ${status} ${answer.error}`).and.match(/30 seconds/);
+          if ('error_description' in answer) expect(hint).to.include(answer.error_description);
+        });
+      }
+
+      it('keeps the code, verifier and client secret out of the hint even when X echoes them', async () => {
+        const store = new RecordingStore();
+        const s = strategy({ store });
+        const { session, state } = await start(s);
+        const verifier = store.verifiers[0]!;
+        const scope = tokenScope([], 400, { error: 'invalid_grant', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} ${BASIC}` });
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        scope.done();
+        const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
+        expect(hint).to.include('[redacted]');
+        expectNoSecrets(new Error(hint), [...SECRETS, verifier]);
+        expectNoSecrets(result.challenge, [...SECRETS, verifier]);
+      });
+
+      for (const [what, setup] of [
+        ['a 5xx with invalid_grant', () => tokenScope([], 503, { error: 'invalid_grant' })],
+        ['a network failure', () => nock(X).post('/2/oauth2/token').replyWithError('socket hang up')],
+        ['invalid_client', () => tokenScope([], 401, { error: 'invalid_client' })],
+      ] as const) {
+        it(`keeps ${what} an error (X failing, or the app's configuration)`, async () => {
+          const s = strategy();
+          const { session, state } = await start(s);
+          const scope = setup();
+          const result = await runStrategy(s, callback(session, { code: CODE, state }));
+          scope.done();
+          expect(result.type).to.equal('error');
+        });
+      }
     });
 
     it('turns a users/me problem JSON into an XAPIError', async () => {
@@ -939,7 +1055,7 @@ describe('XOAuth2PkceStrategy', () => {
       const verifier = store.verifiers[0]!;
       const echo = nock(X)
         .post('/2/oauth2/token')
-        .reply(400, { error: 'invalid_request', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} rejected` });
+        .reply(401, { error: 'invalid_client', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} rejected` });
       const result = await runStrategy(s, callback(session, { code: CODE, state }));
       echo.done();
       expect(result.error).to.be.instanceOf(XOAuthError);
