@@ -1,12 +1,16 @@
-// Property-based fuzzing of the token helpers' credentials: each helper called with one
+// Hostile credentials. Property-based fuzzing of the token helpers: each helper called with one
 // credential altered by hostile characters (control characters, CR/LF, lone surrogates,
 // non-Latin-1 text), through both HTTP clients, against the X emulator. A credential with a
 // control character is refused with a TypeError before anything is sent (issue 9 item 4);
 // anything else ends in a resolve, a TypeError that names the argument, or a typed error from
-// X's refusal. Never another kind of error, and never a credential in the error.
+// X's refusal. Never another kind of error, and never a credential in the error. And the
+// strategies' credential options: text that is not well-formed Unicode (a lone surrogate, which
+// no encoder can send) is refused at construction with a TypeError naming the option.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { XError } from '../../lib/errors';
+import { XOAuth1Strategy } from '../../lib/oauth1-strategy';
+import { XOAuth2PkceStrategy } from '../../lib/oauth2-strategy';
 import { getBearerToken, getReverseAuthParameters, invalidateAccessToken, invalidateBearerToken, refreshAccessToken, revokeToken } from '../../lib/helpers';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { expectNoSecrets, type SecretToScan } from '../support/assertions';
@@ -64,7 +68,7 @@ const helperCase: fc.Arbitrary<HelperCase> = fc
   })
   .map((c) => printable(c, (v) => `${HELPERS[v.helper]!.name}(${HELPERS[v.helper]!.args[v.arg % HELPERS[v.helper]!.args.length]} with ${JSON.stringify(v.inserted)} at ${v.at}, ${v.client})`));
 
-describe("Hostile credentials passed to the token helpers (fast-check, over HTTP, against the X emulator)", function () {
+describe("Hostile credentials: the token helpers (fast-check, over HTTP, against the X emulator) and the strategies' options", function () {
   this.timeout(300_000);
   withoutNock();
 
@@ -147,5 +151,35 @@ describe("Hostile credentials passed to the token helpers (fast-check, over HTTP
     }
     reportTried(tried, `helper calls with a hostile credential (${seen.refusedBeforeSending} refused before sending, ${seen.refusedByX} refused by X, ${seen.resolved} resolved)`, started);
     expect(seen.refusedByX, 'calls that reached X').to.be.above(0);
+  });
+
+  describe('strategy options that are not well-formed Unicode', () => {
+    const verify = (): void => undefined;
+    const construct: Record<string, (options: Record<string, string>) => unknown> = {
+      XOAuth1Strategy: (o) => new XOAuth1Strategy({ consumerKey: 'ck', consumerSecret: 'cs', callbackURL: 'http://127.0.0.1:9/cb', ...o } as never, verify),
+      XOAuth2PkceStrategy: (o) => new XOAuth2PkceStrategy({ clientID: 'cid', clientSecret: 'secret', callbackURL: 'http://127.0.0.1:9/cb', ...o } as never, verify),
+    };
+    const cases: Array<[string, string]> = [
+      ['XOAuth1Strategy', 'consumerKey'],
+      ['XOAuth1Strategy', 'consumerSecret'],
+      ['XOAuth2PkceStrategy', 'clientID'],
+      ['XOAuth2PkceStrategy', 'clientSecret'],
+    ];
+    for (const [strategy, option] of cases) {
+      it(`${strategy} refuses a \`${option}\` holding a lone surrogate with a TypeError naming it`, () => {
+        for (const lone of ['\ud800', '\udfff']) {
+          const value = `credential-${lone}-0123456789`;
+          let thrown: unknown;
+          try {
+            construct[strategy]!({ [option]: value });
+          } catch (err) {
+            thrown = err;
+          }
+          expect(thrown, `new ${strategy}({ ${option}: <${JSON.stringify(lone)} inside> })`).to.be.instanceOf(TypeError);
+          expect((thrown as Error).message).to.include(option);
+          expectNoSecrets(thrown, [value]);
+        }
+      });
+    }
   });
 });
