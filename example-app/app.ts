@@ -6,17 +6,18 @@
  * `Passport` instance, so several apps can live in one process (e.g. two instances behind one
  * shared session store, in tests).
  *
- * In your own app, import from `passport-x` instead of `../lib/...`.
+ * It imports `passport-x` by the package's name, as your app does (npm start builds dist/ first).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { normalizePublicURL, type ExampleConfig } from './config';
-import { errorMessage, logLine, noticeFromQuery, signInFailureMessage } from './messages';
+import { normalizePublicURL, publicURLRedirect, type ExampleConfig } from './config';
+import { errorMessage, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
+import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
-import { CONTENT_SECURITY_POLICY, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
+import { CONTENT_SECURITY_POLICY, FAVICON_SVG, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
 
 /** The session cookie's name (the same in every instance, so instances sharing a store share sessions). */
 export const SESSION_COOKIE_NAME = 'passport-x-example.sid';
@@ -75,7 +76,7 @@ function sendPage(res: Response, html: string, status = 200): void {
  * @example
  * ```ts
  * const app = createExampleApp({
- *   publicURL: 'http://localhost:3000',
+ *   publicURL: 'http://127.0.0.1:3000',
  *   sessionSecret: process.env.SESSION_SECRET!,
  *   x: { oauth2: { clientID: process.env.X_CLIENT_ID! } },
  * });
@@ -86,7 +87,9 @@ export function createExampleApp(config: ExampleConfig): express.Application {
   const publicURL = normalizePublicURL(config.publicURL);
   const log = config.log ?? ((line: string) => console.error(line));
   const { x } = config;
-  const strategies = createStrategies({ ...config, publicURL });
+  // The users' OAuth 2.0 tokens and the XTokenManager that keeps them fresh (tokens.ts).
+  const tokens = createExampleTokens(config);
+  const strategies = createStrategies({ ...config, publicURL }, tokens.store);
 
   const passport = new Passport();
   if (strategies.oauth2) passport.use(strategies.oauth2);
@@ -125,6 +128,17 @@ export function createExampleApp(config: ExampleConfig): express.Application {
   app.use(passport.session());
   const form = express.urlencoded({ extended: false, limit: '4kb' });
 
+  app.get([ROUTES.favicon, '/favicon.ico'], (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(FAVICON_SVG);
+  });
+
+  /** A sign-in starts at publicURL's host only: the callback comes back there, with that host's session cookie. */
+  const atPublicHost: RequestHandler = (req, res, next) => {
+    const location = publicURLRedirect(publicURL, req.get('host'), req.originalUrl);
+    if (location) return res.redirect(location);
+    next();
+  };
+
   app.get(ROUTES.home, (req, res) => {
     const user = currentUser(req);
     const notice = noticeFromQuery(req.query.notice);
@@ -153,6 +167,9 @@ export function createExampleApp(config: ExampleConfig): express.Application {
           return res.redirect(ROUTES.home);
         }
         if (!user) {
+          // The person gets the failure's short message; the developer's hint goes to the log.
+          const line = signInFailureLogLine(name, info);
+          if (line) log(line);
           addFlash(req, signInFailureMessage(info));
           return res.redirect(ROUTES.home);
         }
@@ -161,18 +178,28 @@ export function createExampleApp(config: ExampleConfig): express.Application {
     };
 
   if (strategies.oauth2) {
-    app.get(ROUTES.oauth2Start, signIn(STRATEGY_NAMES.oauth2));
+    app.get(ROUTES.oauth2Start, atPublicHost, signIn(STRATEGY_NAMES.oauth2));
     app.get(ROUTES.oauth2Callback, signIn(STRATEGY_NAMES.oauth2));
   }
   if (strategies.oauth1) {
-    app.get(ROUTES.oauth1Start, signIn(STRATEGY_NAMES.oauth1));
+    app.get(ROUTES.oauth1Start, atPublicHost, signIn(STRATEGY_NAMES.oauth1));
     app.get(ROUTES.oauth1Callback, signIn(STRATEGY_NAMES.oauth1));
   }
 
-  app.get(ROUTES.profile, (req, res) => {
+  app.get(ROUTES.profile, async (req, res) => {
     const user = currentUser(req);
     if (!user) return res.redirect(`${ROUTES.home}?notice=sign-in-first`);
-    sendPage(res, profilePage({ user: profileSummary(user), messages: takeFlash(req), csrfToken: csrfToken(req), now: new Date() }));
+    const messages = takeFlash(req);
+    // A fresh token for the page (refreshed first when it expires within a minute): what a page calling X on the user's behalf does.
+    let state: ExampleTokenState | undefined;
+    if (user.signInMethod === 'oauth2') {
+      state = await tokensForProfile(tokens.manager, user.id);
+      if (state.kind === 'failed') {
+        log(logLine('Refreshing the access token', state.error));
+        messages.push(refreshFailureMessage(state.error));
+      }
+    }
+    sendPage(res, profilePage({ user: profileSummary(user, state), profilesURL: x.profilesURL, messages, csrfToken: csrfToken(req), now: new Date() }));
   });
 
   /** The profile page's forms: a signed-in user and this session's form token, else 403. */
@@ -184,29 +211,25 @@ export function createExampleApp(config: ExampleConfig): express.Application {
     next();
   };
 
-  app.post(ROUTES.refresh, form, signedInForm, async (req, res, next) => {
+  app.post(ROUTES.refresh, form, signedInForm, async (req, res) => {
     const user = currentUser(req)!;
-    let refreshed: ExampleUser;
     try {
-      refreshed = await refreshUserTokens(x, user);
+      // Stored in the token store by the manager; the session holds no token to update.
+      await refreshUserTokens(tokens.manager, user);
     } catch (err) {
       log(logLine('Refreshing the access token', err));
-      addFlash(req, errorMessage('Refreshing the access token', err));
+      addFlash(req, refreshFailureMessage(err));
       return res.redirect(303, ROUTES.profile);
     }
-    // keepSessionInfo: passport regenerates the session on login; keep the CSRF token across it.
-    req.logIn(refreshed, { session: true, keepSessionInfo: true }, (err) => {
-      if (err) return next(err);
-      addFlash(req, { kind: 'info', text: 'X issued a new access token (and a new refresh token).' });
-      res.redirect(303, ROUTES.profile);
-    });
+    addFlash(req, { kind: 'info', text: 'X issued a new access token (and a new refresh token).' });
+    res.redirect(303, ROUTES.profile);
   });
 
   app.post(ROUTES.logout, form, signedInForm, async (req, res, next) => {
     const user = currentUser(req)!;
     let notice = 'signed-out';
     try {
-      await revokeUserTokens(x, user);
+      await revokeUserTokens(x, tokens.manager, user);
     } catch (err) {
       log(logLine('Revoking the token on sign-out', err));
       notice = 'signed-out-revoke-failed';

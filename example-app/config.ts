@@ -1,13 +1,14 @@
 /**
  * The example app's configuration: the {@link ExampleConfig} an app is built from, and
  * {@link readEnvironment}, which turns the environment (`PORT`, `PUBLIC_URL`,
- * `SESSION_SECRET`, `X_*`) into a start plan: run against the real X, or against the
+ * `SESSION_SECRET`, `X_*`, `REDIS_URL`) into a start plan: run against the real X, or against the
  * emulator of `passport-x/testing` when no X credentials are set.
  * Framework-neutral: the Express app and the Koa variant read the same configuration.
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from 'express-session';
-import type { XEmulator } from '../lib/testing';
+import type { XReplayGuard, XTokenLock, XTokenStore } from 'passport-x';
+import type { XEmulator, XEmulatorOptions } from 'passport-x/testing';
 import { ROUTES } from './views';
 
 /** Where X is and the app's credentials there. */
@@ -20,16 +21,28 @@ export interface ExampleXSettings {
   oauth2?: { clientID: string; clientSecret?: string | undefined } | undefined;
   /** OAuth 1.0a app credentials ("API Key and Secret"); no "Sign in with X (OAuth 1.0a)" button without them. */
   oauth1?: { consumerKey: string; consumerSecret: string } | undefined;
+  /** Where the profile page's @handle links, `${profilesURL}/<username>` (default: X's profile URL, https://x.com/<username>); the emulator in emulator mode. */
+  profilesURL?: string | undefined;
 }
 
 /** Everything {@link createExampleApp} needs; it reads no environment variable itself. */
 export interface ExampleConfig {
-  /** The origin users browse, e.g. `http://localhost:3000`; the callback URLs are built on it. */
+  /**
+   * The origin users browse, e.g. `http://127.0.0.1:3000`; the callback URLs are built on it, and
+   * a sign-in started at any other host is first redirected here (the session cookie of one host
+   * never reaches another, so the callback would not find the sign-in).
+   */
   publicURL: string;
   /** Signs the session cookie. */
   sessionSecret: string;
   /** An express-session store (default: express-session's MemoryStore, one process only). */
   sessionStore?: Store | undefined;
+  /** Where the users' OAuth 2.0 tokens live, keyed by X user ID (default: this process's memory; see tokens.ts). Several instances need a shared one. */
+  tokenStore?: XTokenStore | undefined;
+  /** What keeps instances from refreshing one user's tokens at once (default: in-process). Several instances: a `RedisTokenLock`. */
+  tokenLock?: XTokenLock | undefined;
+  /** What makes a callback reaching several instances go on to X once (default: in-process). Several instances: a `RedisReplayGuard`. */
+  replayGuard?: XReplayGuard | undefined;
   /** Trust `X-Forwarded-*` from one proxy in front (needed for secure cookies behind a TLS-terminating proxy). */
   trustProxy?: boolean | undefined;
   /** Where X is and the app's credentials there. */
@@ -55,7 +68,7 @@ export class ExampleConfigError extends Error {
 }
 
 /**
- * `publicURL` as an origin without a trailing slash, e.g. `http://localhost:3000`. Throws
+ * `publicURL` as an origin without a trailing slash, e.g. `http://127.0.0.1:3000`. Throws
  * {@link ExampleConfigError} for anything but an http(s) origin: the app's routes live at the
  * root, and X compares callback URLs exactly.
  */
@@ -64,14 +77,27 @@ export function normalizePublicURL(publicURL: string, variable = 'publicURL'): s
   try {
     url = new URL(publicURL);
   } catch {
-    throw new ExampleConfigError(`${variable} is not a URL. Set it to the address users open, such as http://localhost:3000.`);
+    throw new ExampleConfigError(`${variable} is not a URL. Set it to the address users open, such as http://127.0.0.1:3000.`);
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     throw new ExampleConfigError(
-      `${variable} must be an http(s) origin with no path, query or credentials (such as http://localhost:3000 or https://app.example.com): the app's routes live at the root and X compares callback URLs exactly.`,
+      `${variable} must be an http(s) origin with no path, query or credentials (such as http://127.0.0.1:3000 or https://app.example.com): the app's routes live at the root and X compares callback URLs exactly.`,
     );
   }
   return url.origin;
+}
+
+/**
+ * Where to send a request that arrived at another host than `publicURL`'s (`localhost` for
+ * `127.0.0.1`, a second domain name): the same path at `publicURL`. Undefined when the host is
+ * `publicURL`'s. X's docs recommend `127.0.0.1` over `localhost` for local callback URLs.
+ */
+export function publicURLRedirect(publicURL: string, requestHost: string | undefined, pathAndQuery: string): string | undefined {
+  const expected = new URL(publicURL).host;
+  if (requestHost !== undefined && requestHost.toLowerCase() === expected) return undefined;
+  // Only a path goes after the origin, so the redirect cannot leave publicURL's origin.
+  const path = pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`;
+  return `${publicURL}${path}`;
 }
 
 /** What server.ts does on start, decided from the environment. */
@@ -86,6 +112,8 @@ export type StartPlan =
       sessionSecret: string;
       /** Settings given that emulator mode ignores, to mention on start. */
       ignored: string[];
+      /** `REDIS_URL`: sessions, tokens, the token lock and the replay guard in Redis (default: in memory). */
+      redisURL?: string | undefined;
     }
   | {
       /** X credentials in the environment: sign in with the real X. */
@@ -94,6 +122,8 @@ export type StartPlan =
       /** Interface to listen on (`HOST`; default: all, as Node's). */
       host: string | undefined;
       config: ExampleConfig;
+      /** `REDIS_URL`: sessions, tokens, the token lock and the replay guard in Redis (default: in memory). */
+      redisURL?: string | undefined;
     };
 
 const X_VARIABLES = ['X_CLIENT_ID', 'X_CLIENT_SECRET', 'X_CONSUMER_KEY', 'X_CONSUMER_SECRET'] as const;
@@ -124,10 +154,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv): StartPlan {
   const port = readPort(env);
   const host = nonEmpty(env, 'HOST');
   const sessionSecret = nonEmpty(env, 'SESSION_SECRET');
+  const redisURL = readRedisURL(env);
 
   if (!X_VARIABLES.some((name) => nonEmpty(env, name) !== undefined)) {
     const ignored = nonEmpty(env, 'PUBLIC_URL') !== undefined ? ['PUBLIC_URL'] : [];
-    return { mode: 'emulator', port, host: host ?? '127.0.0.1', sessionSecret: sessionSecret ?? randomSecret(), ignored };
+    return { mode: 'emulator', port, host: host ?? '127.0.0.1', sessionSecret: sessionSecret ?? randomSecret(), ignored, ...(redisURL ? { redisURL } : {}) };
   }
 
   const clientID = nonEmpty(env, 'X_CLIENT_ID');
@@ -155,7 +186,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv): StartPlan {
   if (givenPublicURL === undefined && port === 0) {
     throw new ExampleConfigError('PORT=0 picks a random port, but X needs the callback URL in advance: set PUBLIC_URL, or a fixed PORT.');
   }
-  const publicURL = normalizePublicURL(givenPublicURL ?? `http://localhost:${port}`, 'PUBLIC_URL');
+  // 127.0.0.1, as X's docs recommend for local callback URLs (and the emulator mode uses).
+  const publicURL = normalizePublicURL(givenPublicURL ?? `http://127.0.0.1:${port}`, 'PUBLIC_URL');
   const config: ExampleConfig = {
     publicURL,
     sessionSecret,
@@ -166,12 +198,46 @@ export function readEnvironment(env: NodeJS.ProcessEnv): StartPlan {
       oauth1: consumerKey === undefined || consumerSecret === undefined ? undefined : { consumerKey, consumerSecret },
     },
   };
-  return { mode: 'x', port, host, config };
+  return { mode: 'x', port, host, config, ...(redisURL ? { redisURL } : {}) };
+}
+
+/** `REDIS_URL`, checked: a `redis://` or `rediss://` URL. Never quoted in a message: it may hold a password. */
+function readRedisURL(env: NodeJS.ProcessEnv): string | undefined {
+  const value = nonEmpty(env, 'REDIS_URL');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    throw new ExampleConfigError('REDIS_URL must be a redis:// or rediss:// URL, such as redis://localhost:6379 (or leave it out to keep sessions and tokens in memory).');
+  }
+  return value;
+}
+
+/** `REDIS_URL` without its password, for the start-up message. */
+export function redisURLForDisplay(redisURL: string): string {
+  const url = new URL(redisURL);
+  if (url.password) url.password = '***';
+  return url.href;
 }
 
 function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }
+
+/**
+ * How the app starts its emulator: with an OAuth 1.0a app of the permission the app uses, read
+ * only and no e-mail, so the consent page lists what the app really gets (the emulator's default
+ * app has read-write permission and "Request email from users").
+ */
+export const EXAMPLE_EMULATOR_OPTIONS: Readonly<XEmulatorOptions> = {
+  apps: {
+    oauth1: { name: 'passport-x example', consumerKey: 'example-consumer-key', consumerSecret: 'example-consumer-secret', accessLevel: 'read', requestEmail: false },
+  },
+};
 
 /** The parts of a running emulator (`startXEmulator` of passport-x/testing) the app is configured from. */
 export type ExampleEmulator = Pick<XEmulator, 'url' | 'baseURL' | 'authorizationURL' | 'apps' | 'users'>;
@@ -196,6 +262,8 @@ export function emulatorConfig(emulator: ExampleEmulator, publicURL: string, ses
       authorizationURL: emulator.authorizationURL,
       oauth2: { clientID: confidential.clientID, clientSecret: confidential.clientSecret },
       oauth1: { consumerKey: oauth1.consumerKey, consumerSecret: oauth1.consumerSecret },
+      // The emulator shows each user's profile at /<username>, as x.com does.
+      profilesURL: emulator.url,
     },
     notice: `This app signs in through the local X emulator (${emulator.url}), not the real X: on its consent page, sign in as ${emulatorUserList(emulator)}.`,
   };

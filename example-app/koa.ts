@@ -11,7 +11,7 @@
  * Run directly (`npx tsx example-app/koa.ts`), it starts as `npm start` does the Express app:
  * with the environment of example-app/config.ts, and the X emulator when no X credentials are set.
  *
- * In your own app, import from `passport-x` instead of `../lib/...`.
+ * It imports `passport-x` by the package's name, as your app does (npm start builds dist/ first).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -19,12 +19,13 @@ import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
 import session from 'koa-session';
-import { startXEmulator } from '../lib/testing';
-import { ExampleConfigError, emulatorConfig, normalizePublicURL, readEnvironment, type ExampleConfig } from './config';
-import { errorMessage, logLine, noticeFromQuery, signInFailureMessage } from './messages';
+import { startXEmulator } from 'passport-x/testing';
+import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, emulatorConfig, normalizePublicURL, publicURLRedirect, readEnvironment, type ExampleConfig } from './config';
+import { errorMessage, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
+import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
-import { CONTENT_SECURITY_POLICY, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
+import { CONTENT_SECURITY_POLICY, FAVICON_SVG, ROUTES, errorPage, homePage, profilePage, type PageMessage } from './views';
 
 /** The parts of koa-passport's `KoaPassport` (passport's Authenticator with Koa middleware) this app uses; koa-passport ships no types. */
 interface KoaPassportInstance {
@@ -177,7 +178,7 @@ async function readForm(ctx: Koa.Context): Promise<URLSearchParams> {
  * @example
  * ```ts
  * const app = createKoaExampleApp({
- *   publicURL: 'http://localhost:3000',
+ *   publicURL: 'http://127.0.0.1:3000',
  *   sessionSecret: process.env.SESSION_SECRET!,
  *   x: { oauth2: { clientID: process.env.X_CLIENT_ID! } },
  * });
@@ -188,7 +189,9 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
   const publicURL = normalizePublicURL(config.publicURL);
   const log = config.log ?? ((line: string) => console.error(line));
   const { x } = config;
-  const strategies = createStrategies({ ...config, sessionStore: undefined, publicURL });
+  // The users' OAuth 2.0 tokens and the XTokenManager that keeps them fresh (tokens.ts).
+  const tokens = createExampleTokens(config);
+  const strategies = createStrategies({ ...config, sessionStore: undefined, publicURL }, tokens.store);
 
   const passport = new KoaPassport();
   if (strategies.oauth2) passport.use(strategies.oauth2);
@@ -237,6 +240,21 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
 
   const router = new Router();
 
+  for (const path of [ROUTES.favicon, '/favicon.ico']) {
+    router.get(path, (ctx) => {
+      ctx.set('Cache-Control', 'public, max-age=86400');
+      ctx.type = 'image/svg+xml';
+      ctx.body = FAVICON_SVG;
+    });
+  }
+
+  /** As in app.ts: a sign-in starts at publicURL's host only. */
+  const atPublicHost: Koa.Middleware = async (ctx, next) => {
+    const location = publicURLRedirect(publicURL, ctx.host, ctx.originalUrl);
+    if (location) return ctx.redirect(location);
+    await next();
+  };
+
   router.get(ROUTES.home, (ctx) => {
     const user = currentUser(ctx);
     const notice = noticeFromQuery(ctx.query.notice);
@@ -262,6 +280,8 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
           return ctx.redirect(ROUTES.home);
         }
         if (!user) {
+          const line = signInFailureLogLine(name, info);
+          if (line) log(line);
           addFlash(ctx, signInFailureMessage(info));
           return ctx.redirect(ROUTES.home);
         }
@@ -270,18 +290,28 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
       })(ctx, next);
 
   if (strategies.oauth2) {
-    router.get(ROUTES.oauth2Start, passport.authenticate(STRATEGY_NAMES.oauth2));
+    router.get(ROUTES.oauth2Start, atPublicHost, passport.authenticate(STRATEGY_NAMES.oauth2));
     router.get(ROUTES.oauth2Callback, callback(STRATEGY_NAMES.oauth2));
   }
   if (strategies.oauth1) {
-    router.get(ROUTES.oauth1Start, passport.authenticate(STRATEGY_NAMES.oauth1));
+    router.get(ROUTES.oauth1Start, atPublicHost, passport.authenticate(STRATEGY_NAMES.oauth1));
     router.get(ROUTES.oauth1Callback, callback(STRATEGY_NAMES.oauth1));
   }
 
-  router.get(ROUTES.profile, (ctx) => {
+  router.get(ROUTES.profile, async (ctx) => {
     const user = currentUser(ctx);
     if (!user) return ctx.redirect(`${ROUTES.home}?notice=sign-in-first`);
-    sendPage(ctx, profilePage({ user: profileSummary(user), messages: takeFlash(ctx), csrfToken: csrfToken(ctx), now: new Date() }));
+    const messages = takeFlash(ctx);
+    // A fresh token for the page (refreshed first when it expires within a minute), as in app.ts.
+    let state: ExampleTokenState | undefined;
+    if (user.signInMethod === 'oauth2') {
+      state = await tokensForProfile(tokens.manager, user.id);
+      if (state.kind === 'failed') {
+        log(logLine('Refreshing the access token', state.error));
+        messages.push(refreshFailureMessage(state.error));
+      }
+    }
+    sendPage(ctx, profilePage({ user: profileSummary(user, state), profilesURL: x.profilesURL, messages, csrfToken: csrfToken(ctx), now: new Date() }));
   });
 
   /** The profile page's forms: a signed-in user and this session's form token, else 403. */
@@ -295,15 +325,14 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
 
   router.post(ROUTES.refresh, signedInForm, async (ctx) => {
     const user = currentUser(ctx)!;
-    let refreshed: ExampleUser;
     try {
-      refreshed = await refreshUserTokens(x, user);
+      // Stored in the token store by the manager; the session holds no token to update.
+      await refreshUserTokens(tokens.manager, user);
     } catch (err) {
       log(logLine('Refreshing the access token', err));
-      addFlash(ctx, errorMessage('Refreshing the access token', err));
+      addFlash(ctx, refreshFailureMessage(err));
       return seeOther(ctx, ROUTES.profile);
     }
-    await withPassport(ctx).login(refreshed, { keepSessionInfo: true });
     addFlash(ctx, { kind: 'info', text: 'X issued a new access token (and a new refresh token).' });
     seeOther(ctx, ROUTES.profile);
   });
@@ -312,7 +341,7 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
     const user = currentUser(ctx)!;
     let notice = 'signed-out';
     try {
-      await revokeUserTokens(x, user);
+      await revokeUserTokens(x, tokens.manager, user);
     } catch (err) {
       log(logLine('Revoking the token on sign-out', err));
       notice = 'signed-out-revoke-failed';
@@ -338,15 +367,15 @@ async function main(): Promise<void> {
     console.error(`\npassport-x Koa example: ${err.message}\n`);
     process.exit(1);
   }
-  const emulator = plan.mode === 'emulator' ? await startXEmulator({ port: 0, host: '127.0.0.1' }) : undefined;
+  const emulator = plan.mode === 'emulator' ? await startXEmulator({ ...EXAMPLE_EMULATOR_OPTIONS, port: 0, host: '127.0.0.1' }) : undefined;
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(plan.port, plan.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  // The emulator mode's callback URLs name localhost: browse the app there, or the session cookie does not come back.
-  const config = plan.mode === 'x' ? plan.config : emulatorConfig(emulator!, `http://localhost:${port}`, plan.sessionSecret);
+  // The emulator mode's callback URLs name 127.0.0.1, as X recommends; a sign-in started at another host is redirected there first.
+  const config = plan.mode === 'x' ? plan.config : emulatorConfig(emulator!, `http://127.0.0.1:${port}`, plan.sessionSecret);
   server.on('request', createKoaExampleApp({ ...config, sessionStore: undefined }).callback());
   console.log(`\npassport-x example app (Koa)\n  Open        ${config.publicURL}\n${emulator ? `  X emulator  ${emulator.url}\n` : ''}\nPress Ctrl+C to stop.\n`);
   const stop = (): void => {

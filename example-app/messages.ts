@@ -2,7 +2,7 @@
  * The texts the example app shows after an action: sign-in failures, refresh, sign-out.
  * Framework-neutral, shared by the Express app and the Koa variant.
  */
-import { XError } from '../lib/errors';
+import { XError } from 'passport-x';
 import type { PageMessage } from './views';
 
 /**
@@ -24,13 +24,26 @@ export function noticeFromQuery(value: unknown): PageMessage | undefined {
 }
 
 /**
- * The message for a sign-in that failed without an error: the strategy's `fail()` challenge,
- * e.g. "Access denied by the user" when the user pressed Cancel on X's consent page.
+ * The message for a sign-in that failed without an error: the short `message` of the strategy's
+ * `fail()` info (an `XFailureInfo`), e.g. "Access denied by the user" when the user pressed Cancel
+ * on X's consent page. The developer's `hint` is not for this page: see {@link signInFailureLogLine}.
  */
 export function signInFailureMessage(info: unknown): PageMessage {
   const message = typeof info === 'object' && info !== null ? (info as { message?: unknown }).message : undefined;
   const text = typeof message === 'string' && message !== '' ? message : 'The sign-in with X did not complete. Try again.';
   return { kind: 'error', text };
+}
+
+/**
+ * The log line for a sign-in that failed without an error: the developer's diagnosis (`info.hint`
+ * of an `XFailureInfo`, with its `code`), or undefined when the failure carries none. Hints never
+ * hold a secret.
+ */
+export function signInFailureLogLine(strategy: string, info: unknown): string | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const { hint, code } = info as { hint?: unknown; code?: unknown };
+  if (typeof hint !== 'string' || hint === '') return undefined;
+  return `[passport-x example] Sign-in with ${strategy} refused${typeof code === 'string' ? ` (${code})` : ''}: ${hint}`;
 }
 
 /**

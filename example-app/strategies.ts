@@ -2,10 +2,7 @@
  * The example app's two strategies, built from an {@link ExampleConfig}. Framework-neutral:
  * the Express app registers them on its own Passport instance, the Koa variant on koa-passport's.
  */
-import { XOAuth1Strategy } from '../lib/oauth1-strategy';
-import { XOAuth2PkceStrategy, type XOAuth2TokenParams } from '../lib/oauth2-strategy';
-import type { XVerifyCallback } from '../lib/passport-base';
-import type { XProfile } from '../lib/profile';
+import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth2TokenParams, type XProfile, type XTokenStore, type XVerifyCallback } from 'passport-x';
 import { OAUTH2_SCOPES, callbackURLs, type ExampleConfig } from './config';
 import { userFromOAuth1, userFromOAuth2 } from './users';
 
@@ -20,9 +17,10 @@ export interface ExampleStrategies {
 
 /**
  * Builds the strategies. Each verify callback turns X's profile and tokens into the session's
- * user (see users.ts); a real app would find or create its own user record here.
+ * user (see users.ts); a real app would find or create its own user record here. The OAuth 2.0
+ * tokens go to `tokenStore`, under the X user ID, where `XTokenManager` keeps them fresh.
  */
-export function createStrategies(config: ExampleConfig): ExampleStrategies {
+export function createStrategies(config: ExampleConfig, tokenStore: XTokenStore): ExampleStrategies {
   const callbacks = callbackURLs(config.publicURL);
   const { x } = config;
   const strategies: ExampleStrategies = {};
@@ -36,9 +34,16 @@ export function createStrategies(config: ExampleConfig): ExampleStrategies {
         ...(x.baseURL !== undefined ? { baseURL: x.baseURL } : {}),
         ...(x.authorizationURL !== undefined ? { authorizationURL: x.authorizationURL } : {}),
         scope: OAUTH2_SCOPES,
+        // With REDIS_URL, one claim per callback across every instance.
+        ...(config.replayGuard ? { replayGuard: config.replayGuard } : {}),
       },
-      (_accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) =>
-        done(null, userFromOAuth2(profile, params.tokenSet)),
+      (_accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) => {
+        // Stored before the user is signed in: the profile page reads the tokens from there.
+        tokenStore.set(profile.id, params.tokenSet).then(
+          () => done(null, userFromOAuth2(profile, params.tokenSet)),
+          (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        );
+      },
     );
   }
   if (x.oauth1) {
@@ -49,6 +54,7 @@ export function createStrategies(config: ExampleConfig): ExampleStrategies {
         consumerSecret: x.oauth1.consumerSecret,
         callbackURL: callbacks.oauth1,
         ...(x.baseURL !== undefined ? { baseURL: x.baseURL } : {}),
+        ...(config.replayGuard ? { replayGuard: config.replayGuard } : {}),
       },
       (token: string, tokenSecret: string, profile: XProfile, done: XVerifyCallback) => done(null, userFromOAuth1(profile, token, tokenSecret)),
     );

@@ -1,24 +1,21 @@
 /**
  * The signed-in user as the example app keeps it in the session, and what the app does with
- * the user's tokens: refresh (OAuth 2.0) and revoke on sign-out (both protocols).
- * Framework-neutral, so the Express app and the Koa variant share it.
+ * the user's tokens: refresh (OAuth 2.0, through `XTokenManager`) and revoke on sign-out (both
+ * protocols). Framework-neutral, so the Express app and the Koa variant share it.
  *
- * The tokens stay in the session, server-side: pages are rendered from
+ * The OAuth 2.0 tokens live in the token store (tokens.ts), keyed by X user ID, where
+ * `XTokenManager` rotates them once for every request and instance; the OAuth 1.0a token, which
+ * never changes, stays in the session. Both stay server-side: pages are rendered from
  * {@link profileSummary}, which leaves them out.
  */
-import { invalidateAccessToken, refreshAccessToken, revokeToken } from '../lib/helpers';
-import type { XTokenSet } from '../lib/endpoints';
-import type { XProfile } from '../lib/profile';
+import { invalidateAccessToken, type XProfile, type XTokenManager, type XTokenSet } from 'passport-x';
 import type { ExampleXSettings } from './config';
+import type { ExampleTokenState } from './tokens';
 import type { ProfileSummary } from './views';
 
-/** The OAuth 2.0 tokens of a user who signed in with XOAuth2PkceStrategy. */
-export interface ExampleOAuth2Tokens {
-  accessToken: string;
-  /** Only with the `offline.access` scope; X rotates it on every refresh. */
-  refreshToken?: string | undefined;
-  /** ISO 8601 (the session store keeps JSON). */
-  expiresAt?: string | undefined;
+/** What the session keeps of an OAuth 2.0 sign-in; the tokens themselves are in the token store, under the user's ID. */
+export interface ExampleOAuth2SignIn {
+  /** The scopes granted at sign-in. */
   scope: string[];
 }
 
@@ -36,22 +33,13 @@ export interface ExampleUser {
   name: string;
   profileURL: string;
   photoURL?: string | undefined;
-  oauth2?: ExampleOAuth2Tokens | undefined;
+  oauth2?: ExampleOAuth2SignIn | undefined;
   oauth1?: ExampleOAuth1Token | undefined;
 }
 
-/** The user after an OAuth 2.0 sign-in. */
+/** The user after an OAuth 2.0 sign-in (store `tokens` in the token store under `profile.id`). */
 export function userFromOAuth2(profile: XProfile, tokens: XTokenSet): ExampleUser {
-  return {
-    signInMethod: 'oauth2',
-    ...profileFields(profile),
-    oauth2: {
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      expiresAt: tokens.expiresAt?.toISOString(),
-      scope: [...tokens.scope],
-    },
-  };
+  return { signInMethod: 'oauth2', ...profileFields(profile), oauth2: { scope: [...tokens.scope] } };
 }
 
 /** The user after an OAuth 1.0a sign-in. */
@@ -69,7 +57,7 @@ export function isExampleUser(value: unknown): value is ExampleUser {
   const u = value as Record<string, unknown>;
   const text = (v: unknown): boolean => typeof v === 'string' && v !== '';
   if (!text(u.id) || !text(u.username) || typeof u.name !== 'string' || typeof u.profileURL !== 'string') return false;
-  if (u.signInMethod === 'oauth2') return typeof u.oauth2 === 'object' && u.oauth2 !== null && text((u.oauth2 as Record<string, unknown>).accessToken);
+  if (u.signInMethod === 'oauth2') return typeof u.oauth2 === 'object' && u.oauth2 !== null && Array.isArray((u.oauth2 as Record<string, unknown>).scope);
   if (u.signInMethod === 'oauth1') {
     const t = u.oauth1 as Record<string, unknown> | null | undefined;
     return typeof t === 'object' && t !== null && text(t.token) && text(t.tokenSecret);
@@ -77,9 +65,9 @@ export function isExampleUser(value: unknown): value is ExampleUser {
   return false;
 }
 
-/** What the profile page may show: everything but the tokens. */
-export function profileSummary(user: ExampleUser): ProfileSummary {
-  const expiresAt = user.oauth2?.expiresAt ? new Date(user.oauth2.expiresAt) : undefined;
+/** What the profile page may show: everything but the tokens (`tokens`: the OAuth 2.0 user's, from {@link tokensForProfile}). */
+export function profileSummary(user: ExampleUser, tokens?: ExampleTokenState): ProfileSummary {
+  const fresh = tokens?.kind === 'fresh' ? tokens.tokens : undefined;
   return {
     signInMethod: user.signInMethod,
     id: user.id,
@@ -87,63 +75,38 @@ export function profileSummary(user: ExampleUser): ProfileSummary {
     name: user.name,
     profileURL: user.profileURL,
     photoURL: user.photoURL,
-    expiresAt: expiresAt && !Number.isNaN(expiresAt.getTime()) ? expiresAt : undefined,
-    scope: user.oauth2?.scope,
-    canRefresh: user.signInMethod === 'oauth2' && !!user.oauth2?.refreshToken,
+    expiresAt: fresh?.expiresAt,
+    scope: fresh && fresh.scope.length > 0 ? fresh.scope : user.oauth2?.scope,
+    canRefresh: user.signInMethod === 'oauth2' && !!fresh?.refreshToken,
+    tokensGone: user.signInMethod === 'oauth2' && tokens?.kind === 'gone',
   };
 }
 
 /**
- * Trades the user's refresh token for new tokens (`refreshAccessToken`) and returns the user
- * with them. X rotates refresh tokens, so the returned user must replace the old one.
- * Rejects with a TypeError when the user has no refresh token, or with passport-x's typed error.
+ * Refreshes the user's OAuth 2.0 tokens now (`XTokenManager.refresh`): stored, rotated once
+ * whatever else is refreshing them. Rejects with a TypeError when the user did not sign in with
+ * OAuth 2.0, or with passport-x's typed error (`XRefreshTokenRevokedError`: sign in again).
  */
-export async function refreshUserTokens(x: ExampleXSettings, user: ExampleUser): Promise<ExampleUser> {
-  const refreshToken = user.oauth2?.refreshToken;
-  if (user.signInMethod !== 'oauth2' || !refreshToken) {
+export async function refreshUserTokens(tokens: XTokenManager | undefined, user: ExampleUser): Promise<XTokenSet> {
+  if (user.signInMethod !== 'oauth2') {
     throw new TypeError('There is no refresh token in this session: only an OAuth 2.0 sign-in with the offline.access scope gets one. Sign in again with "Sign in with X".');
   }
-  if (!x.oauth2) throw new TypeError('The app has no OAuth 2.0 client configured (X_CLIENT_ID), so it cannot refresh tokens.');
-  const tokens = await refreshAccessToken({ baseURL: x.baseURL, clientID: x.oauth2.clientID, clientSecret: x.oauth2.clientSecret, refreshToken });
-  return {
-    ...user,
-    oauth2: {
-      accessToken: tokens.accessToken,
-      // X sends a new refresh token with every refresh; keep the old one only if it did not.
-      refreshToken: tokens.refreshToken ?? refreshToken,
-      expiresAt: tokens.expiresAt?.toISOString(),
-      scope: tokens.scope.length > 0 ? [...tokens.scope] : user.oauth2?.scope ?? [],
-    },
-  };
+  if (!tokens) throw new TypeError('The app has no OAuth 2.0 client configured (X_CLIENT_ID), so it cannot refresh tokens.');
+  return tokens.refresh(user.id);
 }
 
 /**
  * Revokes the user's tokens at X, for sign-out: for OAuth 2.0 the refresh token (so it cannot
- * mint new access tokens) and the access token (`revokeToken`, RFC 7009), for OAuth 1.0a the
- * access token (`invalidateAccessToken`). Tries every token even when one fails, then rejects
- * with the first failure.
+ * mint new access tokens) and the access token, then drops them from the token store
+ * (`XTokenManager.revoke`); for OAuth 1.0a the access token (`invalidateAccessToken`).
  */
-export async function revokeUserTokens(x: ExampleXSettings, user: ExampleUser): Promise<void> {
-  const revocations: Array<() => Promise<void>> = [];
-  if (user.signInMethod === 'oauth2' && user.oauth2 && x.oauth2) {
-    const client = { baseURL: x.baseURL, clientID: x.oauth2.clientID, clientSecret: x.oauth2.clientSecret };
-    const { accessToken, refreshToken } = user.oauth2;
-    if (refreshToken) revocations.push(() => revokeToken({ ...client, token: refreshToken, tokenTypeHint: 'refresh_token' }));
-    revocations.push(() => revokeToken({ ...client, token: accessToken, tokenTypeHint: 'access_token' }));
+export async function revokeUserTokens(x: ExampleXSettings, tokens: XTokenManager | undefined, user: ExampleUser): Promise<void> {
+  if (user.signInMethod === 'oauth2' && tokens) {
+    await tokens.revoke(user.id);
   } else if (user.signInMethod === 'oauth1' && user.oauth1 && x.oauth1) {
     const { token, tokenSecret } = user.oauth1;
-    const consumer = x.oauth1;
-    revocations.push(() => invalidateAccessToken({ baseURL: x.baseURL, ...consumer, token, tokenSecret }));
+    await invalidateAccessToken({ baseURL: x.baseURL, ...x.oauth1, token, tokenSecret });
   } else {
     throw new TypeError(`The app has no ${user.signInMethod === 'oauth2' ? 'OAuth 2.0 client' : 'OAuth 1.0a consumer'} configured, so it cannot revoke this user's token.`);
   }
-  let firstFailure: unknown;
-  for (const revoke of revocations) {
-    try {
-      await revoke();
-    } catch (err) {
-      firstFailure ??= err;
-    }
-  }
-  if (firstFailure !== undefined) throw firstFailure;
 }

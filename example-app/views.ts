@@ -32,6 +32,8 @@ export interface ProfileSummary {
   scope?: readonly string[] | undefined;
   /** Whether there is a refresh token (the `offline.access` scope was granted). */
   canRefresh: boolean;
+  /** OAuth 2.0: the tokens are gone (X refused the refresh token, or the store lost them): only a new sign-in gets new ones. */
+  tokensGone?: boolean | undefined;
 }
 
 /** The data of the home page. */
@@ -48,6 +50,8 @@ export interface HomeView {
 /** The data of the profile page. */
 export interface ProfileView {
   user: ProfileSummary;
+  /** Where the @handle links, `${profilesURL}/<username>`, instead of the user's X profile (the emulator in emulator mode). */
+  profilesURL?: string | undefined;
   messages: readonly PageMessage[];
   /** The form token the Refresh and Sign out forms post back (see app.ts). */
   csrfToken: string;
@@ -65,7 +69,13 @@ export const ROUTES = Object.freeze({
   oauth1Callback: '/auth/x/oauth1/callback',
   refresh: '/refresh',
   logout: '/logout',
+  favicon: '/favicon.svg',
 });
+
+/** The app's icon, served at {@link ROUTES.favicon} and `/favicon.ico` (browsers ask for that one unprompted). */
+export const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="16" fill="#0f1419"/>' +
+  '<path d="M16 7a5 5 0 0 0-2 9.6V25h4v-2h2v-3h-2v-3.4A5 5 0 0 0 16 7zm0 3a2 2 0 1 1 0 4 2 2 0 0 1 0-4z" fill="#fff"/></svg>';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -90,7 +100,8 @@ export const STYLESHEET = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: var(--bg); }
 a { color: #1a73c4; }
-main { max-width: 40rem; margin: 3rem auto; padding: 2rem; background: #fff; border: 1px solid var(--line); border-radius: 16px; }
+main { max-width: 40rem; margin: 3rem auto; padding: 2rem; background: #fff; border: 1px solid var(--line); border-radius: 16px; overflow-wrap: anywhere; }
+@media (max-width: 40rem) { main { margin: 1rem; padding: 1.25rem; } }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 h2 { font-size: 1.25rem; margin: 0; }
 p { margin: .5rem 0 1rem; }
@@ -107,9 +118,12 @@ form { margin: 0; }
 .card { display: flex; gap: 1rem; align-items: center; margin: 1.25rem 0; }
 .card img { width: 72px; height: 72px; border-radius: 50%; border: 1px solid var(--line); background: var(--bg); }
 .handle { color: var(--muted); margin: 0; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .35rem 1rem; margin: 0; }
 dt { color: var(--muted); }
-dd { margin: 0; }
+dd { margin: 0; min-width: 0; }
+@media (max-width: 30rem) { dl { grid-template-columns: minmax(0, 1fr); gap: 0; } dd { margin-bottom: .6rem; } }
+.card > div { min-width: 0; }
+.card img { flex: none; }
 code { font-size: .9em; }
 `;
 
@@ -130,6 +144,7 @@ function layout(title: string, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHTML(title)} · passport-x example</title>
+<link rel="icon" href="${ROUTES.favicon}" type="image/svg+xml">
 <style>${STYLESHEET}</style>
 </head>
 <body>
@@ -198,7 +213,9 @@ export function profilePage(view: ProfileView): string {
   if (user.signInMethod === 'oauth2') {
     const expiry = user.expiresAt
       ? `<time datetime="${escapeHTML(user.expiresAt.toISOString())}">${escapeHTML(formatUTC(user.expiresAt))}</time> (${escapeHTML(relativeTime(user.expiresAt, view.now))})`
-      : 'not given by X';
+      : user.tokensGone
+        ? 'no token: sign in again to get a new one'
+        : 'not given by X';
     rows.push(`<dt>Access token expires</dt><dd data-testid="expiry">${expiry}</dd>`);
     if (user.scope && user.scope.length > 0) rows.push(`<dt>Scopes</dt><dd>${user.scope.map((s) => `<code>${escapeHTML(s)}</code>`).join(' ')}</dd>`);
   } else {
@@ -219,7 +236,7 @@ ${messageList(view.messages)}
 ${picture}
 <div>
 <h2>${escapeHTML(user.name)}</h2>
-<p class="handle"><a href="${safeURL(user.profileURL)}">@${escapeHTML(user.username)}</a></p>
+<p class="handle"><a href="${safeURL(view.profilesURL ? `${view.profilesURL}/${encodeURIComponent(user.username)}` : user.profileURL)}">@${escapeHTML(user.username)}</a></p>
 </div>
 </section>
 <dl>

@@ -52,6 +52,14 @@ export const XErrorCode = {
   CALLBACK_NOT_CONFIRMED: 'X_CALLBACK_NOT_CONFIRMED',
   /** The strategy needs a session (or a state store) and there was none. */
   SESSION_REQUIRED: 'X_SESSION_REQUIRED',
+  /** A waiter gave up on a lock (`XTokenLock.withLock`) after its bound: another holder kept it. */
+  LOCK_TIMEOUT: 'X_LOCK_TIMEOUT',
+  /** X refused the stored OAuth 2.0 refresh token (used, revoked or expired): the user must sign in again. */
+  REFRESH_TOKEN_REVOKED: 'X_REFRESH_TOKEN_REVOKED',
+  /** `XTokenManager` found no usable tokens stored for the user: the user must sign in (again). */
+  TOKEN_NOT_FOUND: 'X_TOKEN_NOT_FOUND',
+  /** The replay guard (`replayGuard`) failed to claim a sign-in callback: its store is down, it hung, or it answered nonsense. */
+  REPLAY_GUARD_FAILED: 'X_REPLAY_GUARD_FAILED',
 } as const;
 
 /** One of the {@link XErrorCode} values. */
@@ -214,6 +222,90 @@ export class XRequestError extends XError {
 export class XSessionError extends XError {
   constructor(message: string) {
     super(XErrorCode.SESSION_REQUIRED, message);
+  }
+}
+
+/** Options of {@link XLockTimeoutError}. */
+export interface XLockTimeoutErrorOptions extends XErrorOptions {
+  /** How long the waiter waited, in milliseconds. */
+  waitedMs: number;
+  /** How many times it tried to take the lock. */
+  attempts: number;
+}
+
+/**
+ * A caller waited for a lock (`XTokenLock.withLock`) longer than the lock's bound
+ * (`acquireTimeoutMs`) while another holder kept it. Nothing was run. Retry later; if this
+ * happens often, the work under the lock is slower than the lock's TTL and bound allow.
+ */
+export class XLockTimeoutError extends XError {
+  declare readonly code: typeof XErrorCode.LOCK_TIMEOUT;
+  /** How long the waiter waited, in milliseconds. */
+  readonly waitedMs: number;
+  /** How many times it tried to take the lock. */
+  readonly attempts: number;
+
+  constructor(message: string, options: XLockTimeoutErrorOptions) {
+    super(XErrorCode.LOCK_TIMEOUT, message, options);
+    this.waitedMs = options.waitedMs;
+    this.attempts = options.attempts;
+  }
+}
+
+/**
+ * X refused the user's stored refresh token (`XTokenManager`): it was already used, revoked
+ * (the user removed the app, or `revokeToken`), or it expired. Nothing can refresh it: sign the
+ * user in again. The manager deleted the stored tokens before throwing; `cause` holds X's answer
+ * (an {@link XOAuthError}).
+ *
+ * @example
+ * ```ts
+ * import { XRefreshTokenRevokedError, XTokenNotFoundError } from 'passport-x';
+ *
+ * export function needsSignIn(err: unknown): boolean {
+ *   return err instanceof XRefreshTokenRevokedError || err instanceof XTokenNotFoundError;
+ * }
+ * ```
+ */
+export class XRefreshTokenRevokedError extends XError {
+  declare readonly code: typeof XErrorCode.REFRESH_TOKEN_REVOKED;
+
+  constructor(message: string, options: XErrorOptions = {}) {
+    super(XErrorCode.REFRESH_TOKEN_REVOKED, message, options);
+  }
+}
+
+/** Why {@link XTokenNotFoundError} was thrown. */
+export type XTokenNotFoundReason =
+  /** The store holds nothing for the user. */
+  | 'no-entry'
+  /** The stored access token expired (or a refresh was asked) and there is no refresh token: the sign-in lacked `offline.access`. */
+  | 'no-refresh-token';
+
+/**
+ * `XTokenManager` has no usable tokens for the user: none are stored (`reason: 'no-entry'`),
+ * or the stored access token cannot be renewed because the sign-in did not ask for
+ * `offline.access` (`reason: 'no-refresh-token'`). Sign the user in (again).
+ */
+export class XTokenNotFoundError extends XError {
+  declare readonly code: typeof XErrorCode.TOKEN_NOT_FOUND;
+  /** Why there is no usable token. */
+  readonly reason: XTokenNotFoundReason;
+
+  constructor(message: string, reason: XTokenNotFoundReason) {
+    super(XErrorCode.TOKEN_NOT_FOUND, message);
+    this.reason = reason;
+  }
+}
+
+/**
+ * The strategy's replay guard could not claim a sign-in callback (Redis down, a time-out, a
+ * custom guard's bug), so the sign-in was stopped before anything was sent to X. `cause` holds
+ * what the guard reported.
+ */
+export class XReplayGuardError extends XError {
+  constructor(message: string, cause?: unknown) {
+    super(XErrorCode.REPLAY_GUARD_FAILED, message, cause === undefined ? {} : { cause });
   }
 }
 

@@ -34,13 +34,19 @@ export type { XPkceStateStore, XPkceStateStoreWithMeta, XPkceStateMeta, XPkceSes
 export { createCodeVerifier, codeChallengeS256, createState, CODE_CHALLENGE_METHOD } from './pkce';
 export type { XProfile } from './profile';
 export type { XAuthRequest, XIncomingRequest } from './request';
-export type { XVerifyCallback, XAuthenticateOptions } from './passport-base';
+export type { XVerifyCallback, XAuthenticateOptions, XPassportOptions } from './passport-base';
+// Also augments @types/passport, so `passport.authenticate('x-oauth2', { state: {...} })` compiles.
+export type { XStrategyAuthenticateOptions } from './passport-augmentation';
 export { XRequestTokenSessionStore } from './state/request-token-session';
 export type { XRequestTokenStore, XRequestTokenSessionStoreOptions, RequestTokenLoaded } from './state/request-token-session';
 export { EncryptedCookieStateStore, DEFAULT_COOKIE_STATE_PREFIX, DEFAULT_COOKIE_STATE_MAX_AGE_MS, MIN_COOKIE_SECRET_LENGTH } from './state/encrypted-cookie';
 export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie';
-export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XErrorCode } from './errors';
+export { MemoryReplayGuard, DEFAULT_MAX_REPLAY_CLAIMS, REPLAY_GUARD_KEY_PREFIX } from './state/replay-guard';
+export type { XReplayGuard, MemoryReplayGuardOptions } from './state/replay-guard';
+export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XReplayGuardError, XErrorCode } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
+export { XLockTimeoutError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
+export type { XLockTimeoutErrorOptions, XTokenNotFoundReason } from './errors';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
 export type { XEndpoints, XTokenSet } from './endpoints';
 export { oauth1AuthorizationHeader } from './oauth1-signature';
@@ -62,3 +68,10 @@ export { DEFAULT_TIMEOUT_MS } from './http';
 export type { XHttpOptions } from './http';
 export { XFailureCode } from './failure';
 export type { XFailureInfo, XFailureCodeValue } from './failure';
+export { XTokenManager, DEFAULT_REFRESH_BEFORE_MS, DEFAULT_LOCK_MARGIN_MS } from './tokens';
+export type { XTokenManagerOptions, XTokenStore, XStoredTokenSet } from './tokens';
+export { InProcessTokenLock } from './lock';
+export type { XTokenLock } from './lock';
+// The Redis adapters import no Redis library (clients typed by shape): safe in the main entry.
+export { RedisReplayGuard, RedisTokenLock, detectRedisClient, DEFAULT_REDIS_PREFIX } from './redis';
+export type { XRedisClient, XNodeRedisClient, XIORedisClient, XRedisClientKind, XRedisAdapterOptions, RedisTokenLockOptions } from './redis';

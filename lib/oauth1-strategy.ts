@@ -9,9 +9,10 @@ import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
-import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
-import { pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, failureStatus, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
+import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
+import { pendingBinding, pendingMissInfo } from './state/pending';
+import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
@@ -67,9 +68,16 @@ export interface XOAuth1StrategyOptionsBase {
   sessionKey?: string;
   /** A custom request-token store (passport-oauth1's interface). */
   store?: XRequestTokenStore;
+  /**
+   * Where callbacks are claimed, so that exactly one request per request token goes on to X (a
+   * double click, a reload or Back send it several times, often at once); every other one fails
+   * with 409 and `X_SIGN_IN_IN_PROGRESS`. Default: a `MemoryReplayGuard` of this strategy, right
+   * for one process. Several app instances: one shared guard, e.g. `new RedisReplayGuard({ client })`.
+   */
+  replayGuard?: XReplayGuard;
   /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth1's `proxy`). */
   proxy?: boolean;
-  /** Time-out of each request to X, ms (default 10000). */
+  /** Time-out of each request to X, ms (default 10000); also bounds the replay guard's claim. */
   timeoutMs?: number;
   /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
   fetch?: typeof fetch;
@@ -110,10 +118,10 @@ export type XOAuth1VerifyWithRequestAndParams<Req = any> = (
 
 /** Per-request options of `passport.authenticate('x-oauth1', { ... })`. */
 export interface XOAuth1AuthenticateOptions extends XAuthenticateOptions {
-  /** `force_login=true` for this sign-in. */
-  forceLogin?: boolean;
-  /** Pre-fill the username for this sign-in. */
-  screenName?: string;
+  /** `force_login=true` for this sign-in: X asks for the password even when the user is signed in to X. */
+  forceLogin?: boolean | undefined;
+  /** Pre-fill the X username field for this sign-in (`screen_name`). */
+  screenName?: string | undefined;
 }
 
 /** The `oauth` package client methods passport-oauth1 calls; replaced per instance. */
@@ -125,6 +133,28 @@ interface OAuthClientLike {
     verifier: string | null,
     cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void,
   ): void;
+}
+
+/**
+ * `store` as passport-oauth1 calls it (get/4, set/6, destroy/4), each call passed on by the
+ * store's own arity, with `binding` added to the meta passport-oauth1 hands it.
+ */
+function boundTokenStore(store: XRequestTokenStore, binding: () => string): object {
+  type Callback = (err?: Error | null, ...rest: unknown[]) => void;
+  const call = (method: unknown, args: unknown[]): void => (method as (...a: unknown[]) => void).apply(store, args);
+  return {
+    get(req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded): void {
+      call(store.get, store.get.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+    },
+    set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, cb: Callback): void {
+      const bound = { ...meta, binding: binding() };
+      const arity = store.set.length;
+      call(store.set, arity >= 6 ? [req, token, tokenSecret, state, bound, cb] : arity === 5 ? [req, token, tokenSecret, bound, cb] : [req, token, tokenSecret, cb]);
+    },
+    destroy(req: XAuthRequest, token: string, meta: object, cb: Callback): void {
+      call(store.destroy, store.destroy.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+    },
+  };
 }
 
 // The access-token step's refusals of a verifier, set apart from the strategy's other errors on
@@ -161,7 +191,7 @@ function verifierRefusedInfo(err: Error): XFailureInfo | undefined {
  * passport.use(new XOAuth1Strategy({
  *   consumerKey: process.env.X_CONSUMER_KEY!,
  *   consumerSecret: process.env.X_CONSUMER_SECRET!,
- *   callbackURL: 'http://localhost:3000/auth/x/callback',
+ *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback',
  * }, (token, tokenSecret, profile, done) => done(null, { id: profile.id, name: profile.displayName })));
  *
  * app.get('/auth/x', passport.authenticate('x-oauth1'));
@@ -176,8 +206,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly profileURL: string;
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning = { warned: false };
-  /** The failure codes whose hint this instance has logged (once each). */
-  private readonly loggedFailures: LoggedFailures = new Set();
+  /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
+  private readonly loggedFailures: LoggedFailures;
 
   // TypeScript types an unannotated callback from the first overload only, so the common arities come
   // first; the `params` arities need their parameters annotated (XOAuth1VerifyWithParams), as with @types/passport-oauth2.
@@ -205,6 +235,17 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         ? urls.authorize
         : urls.authenticate;
     const store = options.store ?? new XRequestTokenSessionStore({ key: options.sessionKey ?? 'oauth:x' });
+    const name = options.name ?? 'x-oauth1';
+    const loggedFailures: LoggedFailures = new Set();
+    // passport-oauth1 reads the callback's request token through this view of the store, which then claims it: one request per token goes on to X.
+    const claiming = claimingStore(store, 'get', ['set', 'destroy'], {
+      guard: replayGuardOption(options.replayGuard, 'XOAuth1Strategy'),
+      ttlMs: claimTtlOf(store),
+      timeoutMs,
+      what: 'request token',
+      key: (token) => callbackClaimKey({ protocol: 'oauth1', strategy: name, client: options.consumerKey, handle: token }),
+      onLost: (info) => logFailureOnce(loggedFailures, name, info),
+    });
 
     super(
       {
@@ -216,12 +257,13 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         callbackURL: options.callbackURL,
         passReqToCallback: options.passReqToCallback,
         sessionKey: options.sessionKey ?? 'oauth:x',
-        store,
+        store: claiming,
         proxy: options.proxy,
       },
       verify,
     );
-    this.name = options.name ?? 'x-oauth1';
+    this.name = name;
+    this.loggedFailures = loggedFailures;
     // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy):
     // non-enumerable here, and not copied into xOptions.
     const { consumerSecret: _secret, ...rest } = options;
@@ -234,6 +276,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     profileURL.searchParams.set('include_entities', options.includeEntities ? 'true' : 'false');
     this.profileURL = profileURL.href;
     this.tokenStore = store;
+    // passport-oauth1 hands the store its own meta (no callback URL on the callback leg, no strategy
+    // name): add this strategy's binding on both legs, so the store accepts only its own sign-ins;
+    // the claiming view then claims the request token the store accepted.
+    (this as unknown as { _requestTokenStore: unknown })._requestTokenStore = boundTokenStore(claiming as XRequestTokenStore, () => this.binding());
 
     // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
     const client = (this as unknown as { _oauth: OAuthClientLike })._oauth;
@@ -273,12 +319,16 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s authorization page (X sent ?denied=<request token>). Nothing to fix; offer to sign in again.');
       if (denied !== undefined && this.tokenStore.drop) {
         try {
-          this.tokenStore.drop(req, denied, (err, found) => {
+          const dropped = (err?: Error | null, found?: boolean): void => {
             if (err) return this.error(err);
             // A request token this session never had: not the user's Cancel, a forged or replayed callback.
             if (found === false) return this.fail(pendingMissInfo('unknown', 'request token'), 403);
             failDenied();
-          });
+          };
+          const { drop } = this.tokenStore;
+          // A 4-argument drop() gets the meta with the binding, as get() does.
+          if (drop.length >= 4) (drop as unknown as (req: XAuthRequest, token: string, meta: object, cb: typeof dropped) => void).call(this.tokenStore, req, denied, { binding: this.binding() }, dropped);
+          else drop.call(this.tokenStore, req, denied, dropped);
         } catch (err) {
           this.error(err as Error);
         }
@@ -297,7 +347,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     } else {
       warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
     }
-    super.authenticate(req, options);
+    super.authenticate.call(withConflictStatus(this), req, options);
+  }
+
+  /** What binds a pending sign-in to this strategy: its name, consumer key and configured callback URL. */
+  private binding(): string {
+    return pendingBinding('oauth1', this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
   }
 
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */

@@ -7,7 +7,7 @@
  * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
  */
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
-import { X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
+import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
 import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
@@ -15,8 +15,9 @@ import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './
 import { profileFromV2User, type XProfile } from './profile';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, failureStatus, isXFailureInfo, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { pendingBinding, pendingMissInfo } from './state/pending';
+import { XFailureCode, failureOf, failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -87,9 +88,17 @@ export interface XOAuth2StrategyOptionsBase {
   callbackURL: string;
   /** Strategy name for `passport.authenticate` (default `'x-oauth2'`). */
   name?: string;
-  /** X's API host (default `https://api.x.com`); `tokenURL` and `userProfileURL` derive from it. */
+  /**
+   * X's API host (default `https://api.x.com`); `tokenURL`, `userProfileURL` and, for any host but
+   * X's, `authorizationURL` derive from it. Point it at the emulator of `passport-x/testing`
+   * (`x.baseURL`) and the whole sign-in stays there.
+   */
   baseURL?: string;
-  /** Overrides the consent page (default `https://x.com/i/oauth2/authorize`). */
+  /**
+   * Overrides the consent page. Default: X's, `https://x.com/i/oauth2/authorize`, when `baseURL` is
+   * X's API host (or left out); `${baseURL}/i/oauth2/authorize` for any other `baseURL` (the
+   * emulator's path), so a local or test X never sends the browser to the real x.com.
+   */
   authorizationURL?: string;
   /** Overrides `${baseURL}/2/oauth2/token`. */
   tokenURL?: string;
@@ -111,9 +120,16 @@ export interface XOAuth2StrategyOptionsBase {
   sessionKey?: string;
   /** A custom state store (passport-oauth2's PKCE store interface). */
   store?: XPkceStateStore | XPkceStateStoreWithMeta;
+  /**
+   * Where callbacks are claimed, so that exactly one request per `state` goes on to X (a double
+   * click, a reload or Back send it several times, often at once); every other one fails with 409
+   * and `X_SIGN_IN_IN_PROGRESS`. Default: a `MemoryReplayGuard` of this strategy, right for
+   * one process. Several app instances: one shared guard, e.g. `new RedisReplayGuard({ client })`.
+   */
+  replayGuard?: XReplayGuard;
   /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth2's `proxy`). */
   proxy?: boolean;
-  /** Time-out of each request to X, ms (default 10000). */
+  /** Time-out of each request to X, ms (default 10000); also bounds the replay guard's claim. */
   timeoutMs?: number;
   /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
   fetch?: typeof fetch;
@@ -167,8 +183,11 @@ export type XOAuth2VerifyWithRequestAndParams<Req = any> = (
 /** Per-request options of `passport.authenticate('x-oauth2', { ... })`. */
 export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
   /** Scopes for this sign-in, instead of the strategy's (the required ones are still added). */
-  scope?: string | readonly string[];
+  scope?: string | readonly string[] | undefined;
 }
+
+/** A store's drop() that takes passport-oauth2's `meta` (arity 4), as {@link XPkceSessionStore}'s does. */
+type DropWithMeta = (req: XAuthRequest, state: string, meta: XPkceStateMeta, callback: (err?: Error | null, found?: boolean) => void) => void;
 
 /** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
 interface OAuth2ClientLike {
@@ -177,6 +196,20 @@ interface OAuth2ClientLike {
     params: Record<string, string>,
     cb: (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void,
   ): void;
+}
+
+/** X's API hosts, whose consent page is X's own (x.com), not one under the API host. */
+const X_API_HOSTS = new Set([X_API_BASE_URL, 'https://api.twitter.com']);
+
+/**
+ * The consent page when `authorizationURL` is not given: X's for X's API host, else the same path
+ * under `baseURL` (as the emulator serves it), so a `baseURL` pointing elsewhere never sends the
+ * browser to the real x.com while the token requests go to the other host.
+ */
+function consentPageFor(baseURL: string | undefined): string {
+  if (baseURL === undefined) return X_OAUTH2_AUTHORIZATION_URL;
+  const base = normalizeBaseURL(baseURL);
+  return X_API_HOSTS.has(base) ? X_OAUTH2_AUTHORIZATION_URL : `${base}/i/oauth2/authorize`;
 }
 
 /** A list option (`scope`, `userFields`) as given: a string split on `separator`, or an array of strings. */
@@ -307,8 +340,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly userFields: readonly string[];
   private readonly stateStore: XPkceStateStore | XPkceStateStoreWithMeta;
   private readonly hostWarning = { warned: false };
-  /** The failure codes whose hint this instance has logged (once each). */
-  private readonly loggedFailures: LoggedFailures = new Set();
+  /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
+  private readonly loggedFailures: LoggedFailures;
 
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2Verify);
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2VerifyWithParams);
@@ -340,7 +373,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
     const timeoutMs = resolveTimeout(options.timeoutMs);
     const urls = xEndpoints(options.baseURL);
-    const authorizationURL = options.authorizationURL ? normalizeBaseURL(options.authorizationURL, 'authorizationURL') : X_OAUTH2_AUTHORIZATION_URL;
+    const authorizationURL = options.authorizationURL ? normalizeBaseURL(options.authorizationURL, 'authorizationURL') : consentPageFor(options.baseURL);
     const tokenURL = options.tokenURL ? normalizeBaseURL(options.tokenURL, 'tokenURL') : urls.oauth2Token;
     const profileURL = options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.usersMe;
 
@@ -355,6 +388,17 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (typeof store !== 'object' || store === null || typeof store.store !== 'function' || typeof store.verify !== 'function') {
       throw new TypeError('XOAuth2PkceStrategy: `store` must be an object with store(req, verifier, state, meta, cb) and verify(req, state, cb) methods');
     }
+    const name = options.name ?? 'x-oauth2';
+    const loggedFailures: LoggedFailures = new Set();
+    // passport-oauth2 verifies the callback's state through this view of the store, which then claims it: one request per state goes on to X.
+    const claiming = claimingStore(store, 'verify', ['store'], {
+      guard: replayGuardOption(options.replayGuard, 'XOAuth2PkceStrategy'),
+      ttlMs: claimTtlOf(store),
+      timeoutMs,
+      what: 'state',
+      key: (state) => callbackClaimKey({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL, handle: state }),
+      onLost: (info) => logFailureOnce(loggedFailures, name, info),
+    });
 
     // No `pkce` and no `state` option: the start leg is ours (see authenticate), and passport-oauth2
     // only ever calls the store's verify(). The client secret stays out of the `oauth` client.
@@ -367,12 +411,13 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         passReqToCallback: options.passReqToCallback,
         skipUserProfile: options.skipUserProfile,
         sessionKey: options.sessionKey ?? 'oauth2:x',
-        store,
+        store: claiming,
         proxy: options.proxy,
       },
       verify,
     );
-    this.name = options.name ?? 'x-oauth2';
+    this.name = name;
+    this.loggedFailures = loggedFailures;
     this.clientType = clientType;
     this.callbackURL = options.callbackURL;
     this.trustProxy = options.proxy;
@@ -386,6 +431,18 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.requiredScopes = requiredScopes;
     this.userFields = userFields;
     this.stateStore = store;
+    // passport-oauth2 hands the store its own meta on the callback leg, without the binding: add it,
+    // so the store matches the callback against what this strategy (name, client, redirect_uri) started,
+    // then the claiming view claims the state it accepted.
+    const claimingVerify = (claiming as { verify: (...args: unknown[]) => void }).verify;
+    (this as unknown as { _stateStore: XPkceStateStoreWithMeta })._stateStore = {
+      store: (req, verifier, state, meta, cb) => store.store(req, verifier, state, meta, cb),
+      verify: (req, providedState, meta, cb) => {
+        const bound: XPkceStateMeta = { ...meta, binding: this.bindingFor(meta.callbackURL ?? '') };
+        if (claimingVerify.length >= 4) claimingVerify(req, providedState, bound, cb);
+        else claimingVerify(req, providedState, cb);
+      },
+    };
 
     // passport-oauth2 calls this method of its `oauth` client with the code; route it through passport-x's client.
     const oauth2 = (this as unknown as { _oauth2: OAuth2ClientLike })._oauth2;
@@ -435,7 +492,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string.',
         );
       }
-      return super.authenticate(req, options);
+      return super.authenticate.call(withConflictStatus(this), req, options);
     }
     this.startAuthorization(req, options);
   }
@@ -489,6 +546,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       tokenURL: this.tokenEndpoint,
       clientID: this.client.clientID,
       callbackURL,
+      binding: this.bindingFor(callbackURL),
     };
 
     const stored = (err: Error | null, handle?: string): void => {
@@ -556,7 +614,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     try {
       if (store.drop) {
         // The sign-in is over either way: forget its verifier now rather than at expiry.
-        store.drop(req, state, (err, found) => {
+        const dropped = (err?: Error | null, found?: boolean): void => {
           if (err) return this.error(err);
           if (found === true) return believed();
           if (found === false) return this.fail(pendingMissInfo('unknown', 'state'), 403);
@@ -567,7 +625,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
             'X (or someone linking to the callback) sent the user back with an OAuth error, and the state store\'s drop() did not say whether the state was one this session issued, so the error is not trusted. ' +
               'Make drop() call back (null, found) with found true or false.',
           );
-        });
+        };
+        // A 4-argument drop() gets the meta with the binding, as verify() does.
+        if (store.drop.length >= 4) (store.drop as unknown as DropWithMeta).call(store, req, state, this.callbackMeta(req, options), dropped);
+        else store.drop(req, state, dropped);
         return;
       }
       // No drop(): verify() tells whether this session issued the state, and consumes it (the sign-in is over).
@@ -576,18 +637,29 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         if (typeof verifier === 'string' && verifier !== '') return believed();
         this.fail(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'), 403);
       };
-      const meta = this.callbackMeta(req, options);
-      if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, state, meta, verified);
-      else (store as XPkceStateStore).verify(req, state, verified);
+      this.verifyState(req, state, this.callbackMeta(req, options), verified);
     } catch (err) {
       this.error(err as Error);
     }
   }
 
-  /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request. */
+  /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request, with this strategy's binding. */
   private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta {
     let callbackURL = options.callbackURL ?? this.callbackURL;
     if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
-    return { authorizationURL: this.authorizationEndpoint, tokenURL: this.tokenEndpoint, clientID: this.client.clientID, callbackURL };
+    return { authorizationURL: this.authorizationEndpoint, tokenURL: this.tokenEndpoint, clientID: this.client.clientID, callbackURL, binding: this.bindingFor(callbackURL) };
+  }
+
+  /** What binds a pending sign-in to this strategy: its name, client ID and the sign-in's redirect_uri. */
+  private bindingFor(redirectURI: string): string {
+    return pendingBinding('oauth2', this.name, this.client.clientID, redirectURI);
+  }
+
+  /** The store's verify(), by its arity as passport-oauth2 calls it, with this strategy's binding in `meta`. */
+  private verifyState(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void {
+    const store = this.stateStore;
+    const bound: XPkceStateMeta = { ...meta, binding: this.bindingFor(meta.callbackURL ?? '') };
+    if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, providedState, bound, callback);
+    else (store as XPkceStateStore).verify(req, providedState, callback);
   }
 }

@@ -10,13 +10,50 @@ import type { XIncomingRequest } from './request';
 /** What a verify callback reports: the user, or `false` and a failure info. */
 export type XVerifyCallback = (err?: Error | null, user?: unknown, info?: unknown) => void;
 
-/** Options Passport passes to `authenticate` (a subset; any other key is kept). */
-export interface XAuthenticateOptions {
-  /** Overrides the strategy's `callbackURL` for this request. */
-  callbackURL?: string;
-  /** App state to carry through the sign-in (passed back as `info.state`). */
+/**
+ * Passport's own options of `passport.authenticate(name, options)` (passport 0.6/0.7), typed as
+ * `@types/passport` types them, so one options object can hold them and a strategy's options.
+ */
+export interface XPassportOptions {
+  /** Save the login in the session (default true). */
+  session?: boolean | undefined;
+  /** Keep the session's other data when passport regenerates it on login (passport 0.6+). */
+  keepSessionInfo?: boolean | undefined;
+  /** Redirect here after a successful sign-in. */
+  successRedirect?: string | undefined;
+  /** Redirect to `req.session.returnTo` after a successful sign-in, else here. */
+  successReturnToOrRedirect?: string | undefined;
+  /** Redirect here after a refused sign-in. */
+  failureRedirect?: string | undefined;
+  /** `true`: push the strategy's success message to `req.session.messages`; a string: push that instead. */
+  successMessage?: boolean | string | undefined;
+  /** `true`: push the failure's short `message` to `req.session.messages`; a string: push that instead. */
+  failureMessage?: boolean | string | undefined;
+  /** Flash the success message (needs a flash middleware). */
+  successFlash?: string | boolean | undefined;
+  /** Flash the failure message (needs a flash middleware). */
+  failureFlash?: string | boolean | undefined;
+  /** Call `next(err)` with an `AuthenticationError` on a refused sign-in instead of answering 401. */
+  failWithError?: boolean | undefined;
+  /** Put the user on `req[assignProperty]` instead of logging in. */
+  assignProperty?: string | undefined;
+  /** Set `req.authInfo` (default true). */
+  authInfo?: boolean | undefined;
+}
+
+/**
+ * Per-request options both strategies read, with Passport's own ({@link XPassportOptions}). No
+ * index signature: a misspelt option is a type error. At run time passport hands the strategy the
+ * whole object, whatever it holds.
+ */
+export interface XAuthenticateOptions extends XPassportOptions {
+  /** Overrides the strategy's `callbackURL` for this request (absolute, or relative to the request's URL). */
+  callbackURL?: string | undefined;
+  /**
+   * App state to carry through the sign-in, any JSON-serialisable value, e.g. `{ returnTo: '/settings' }`;
+   * handed back as `info.state` on success and failure.
+   */
   state?: unknown;
-  [key: string]: unknown;
 }
 
 /** The actions Passport adds to a strategy for the duration of one `authenticate` call. */

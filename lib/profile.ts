@@ -16,9 +16,15 @@ export interface XProfile {
   /** `https://x.com/<username>` */
   profileUrl: string;
   /** The profile picture (https), when X gave one. */
-  photos?: Array<{ value: string }>;
+  photos?: Array<{
+    /** The picture's URL. */
+    value: string;
+  }>;
   /** The e-mail address, when X returned one (OAuth 1.0a `includeEmail`, OAuth 2.0 `includeEmail` + `users.email`). */
-  emails?: Array<{ value: string }>;
+  emails?: Array<{
+    /** The e-mail address. */
+    value: string;
+  }>;
   /** X's answer, as text. */
   _raw: string;
   /** X's user object: the v1.1 user, the v2 `data` object, or the access-token parameters. */

@@ -1,7 +1,7 @@
 // The example app's start-up decisions (example-app/config.ts): emulator mode with no X
 // credentials, real-X mode with them, and a clear error for each bad setting.
 import { expect } from 'chai';
-import { ExampleConfigError, MIN_SESSION_SECRET_LENGTH, callbackURLs, normalizePublicURL, readEnvironment } from '../example-app/config';
+import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, MIN_SESSION_SECRET_LENGTH, callbackURLs, normalizePublicURL, publicURLRedirect, readEnvironment, redisURLForDisplay } from '../example-app/config';
 
 const SECRET = 's'.repeat(MIN_SESSION_SECRET_LENGTH);
 
@@ -39,8 +39,25 @@ describe('example app configuration', () => {
     if (plan.mode !== 'x') throw new Error('expected real-X mode');
     expect(plan.config.x.oauth1).to.equal(undefined);
     expect(plan.config.x.oauth2).to.deep.equal({ clientID: 'cid', clientSecret: undefined });
-    expect(plan.config.publicURL).to.equal('http://localhost:3000');
+    // 127.0.0.1, as X recommends for local callback URLs: one host rule for the app and its callbacks.
+    expect(plan.config.publicURL).to.equal('http://127.0.0.1:3000');
+    expect(callbackURLs(plan.config.publicURL)).to.deep.equal({ oauth2: 'http://127.0.0.1:3000/auth/x/callback', oauth1: 'http://127.0.0.1:3000/auth/x/oauth1/callback' });
   });
+
+  it('redirects a request at another host to the same path at PUBLIC_URL, and leaves PUBLIC_URL\'s host alone', () => {
+    expect(publicURLRedirect('http://127.0.0.1:3000', 'localhost:3000', '/auth/x?x=1')).to.equal('http://127.0.0.1:3000/auth/x?x=1');
+    expect(publicURLRedirect('https://app.example.com', 'www.app.example.com', '/auth/x')).to.equal('https://app.example.com/auth/x');
+    expect(publicURLRedirect('http://127.0.0.1:3000', undefined, '/auth/x')).to.equal('http://127.0.0.1:3000/auth/x');
+    expect(publicURLRedirect('http://127.0.0.1:3000', '127.0.0.1:3000', '/auth/x')).to.equal(undefined);
+    expect(publicURLRedirect('https://app.example.com', 'APP.example.com', '/auth/x')).to.equal(undefined);
+    // A path that looks like another origin stays a path of PUBLIC_URL.
+    expect(new URL(publicURLRedirect('http://127.0.0.1:3000', 'evil.example', '//evil.example/x')!).origin).to.equal('http://127.0.0.1:3000');
+  });
+
+  it('starts the emulator with an OAuth 1.0a app of the permission the app uses: read only, no e-mail', () => {
+    expect(EXAMPLE_EMULATOR_OPTIONS.apps?.oauth1).to.deep.include({ accessLevel: 'read', requestEmail: false });
+  });
+
 
   const bad: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
     ['no SESSION_SECRET in real-X mode', { X_CLIENT_ID: 'cid' }, /SESSION_SECRET is not set/],
@@ -50,6 +67,8 @@ describe('example app configuration', () => {
     ['PORT=0 without PUBLIC_URL', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, PORT: '0' }, /PUBLIC_URL/],
     ['a PORT that is not a number', { PORT: 'abc' }, /PORT must be a port number/],
     ['a PUBLIC_URL with a path', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, PUBLIC_URL: 'https://a.example/app' }, /origin with no path/],
+    ['a REDIS_URL that is not a redis:// URL', { REDIS_URL: 'http://user:hunter2-password@cache.example:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['a REDIS_URL that is not a URL', { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, REDIS_URL: 'cache.example:6379' }, /REDIS_URL must be/],
   ];
   for (const [what, env, message] of bad) {
     it(`refuses ${what}, saying what to set`, () => {
@@ -59,8 +78,18 @@ describe('example app configuration', () => {
     });
   }
 
+  it('keeps sessions, tokens, lock and replay guard in memory without REDIS_URL, and in Redis with it, in either mode', () => {
+    expect(readEnvironment({}).redisURL).to.equal(undefined);
+    expect(readEnvironment({ REDIS_URL: 'redis://localhost:6379' }).redisURL).to.equal('redis://localhost:6379');
+    const real = readEnvironment({ X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET, REDIS_URL: 'rediss://:pw-secret-123@cache.example:6380/1' });
+    expect(real).to.include({ mode: 'x', redisURL: 'rediss://:pw-secret-123@cache.example:6380/1' });
+    // The start-up message shows where Redis is, never its password.
+    expect(redisURLForDisplay('rediss://:pw-secret-123@cache.example:6380/1')).to.equal('rediss://:***@cache.example:6380/1');
+    expect(redisURLForDisplay('redis://localhost:6379')).to.equal('redis://localhost:6379');
+  });
+
   it('normalises PUBLIC_URL to an origin and refuses what is not an http(s) URL', () => {
-    expect(normalizePublicURL('http://localhost:3000/')).to.equal('http://localhost:3000');
+    expect(normalizePublicURL('http://127.0.0.1:3000/')).to.equal('http://127.0.0.1:3000');
     expect(() => normalizePublicURL('ftp://x')).to.throw(ExampleConfigError);
     expect(() => normalizePublicURL('not a url')).to.throw(ExampleConfigError, /not a URL/);
   });

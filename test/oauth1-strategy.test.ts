@@ -9,6 +9,7 @@ import nock from 'nock';
 import { XAPIError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
 import { XOAuth1Strategy, type XOAuth1StrategyOptions, type XOAuth1StrategyOptionsBase } from '../lib/oauth1-strategy';
 import type { XProfile } from '../lib/profile';
+import type { XAuthRequest } from '../lib/request';
 import { PENDING_TTL_MS } from '../lib/state/pending';
 import { XRequestTokenSessionStore } from '../lib/state/request-token-session';
 import { fakeRequest, runStrategy } from './support/passport-harness';
@@ -302,6 +303,66 @@ describe('XOAuth1Strategy', () => {
         expect(result.type).to.equal('success');
         expect(result.info).to.deep.equal({ state: { returnTo: '/settings' } });
       }
+    });
+
+    describe('two strategies sharing a store or a session (each sign-in bound to its strategy)', () => {
+      const cookieSecret = 'a-cookie-secret-of-at-least-32-characters!';
+      const withRes = <T extends object>(req: T): T & { res: ServerResponse } => Object.assign(req, { res: new ServerResponse(new IncomingMessage(new Socket())) });
+      const setups: Array<[string, () => [XOAuth1Strategy, XOAuth1Strategy], boolean]> = [
+        ['their default session stores, in one session', () => [strategy({ name: 'x-a' }), strategy({ name: 'x-b', consumerKey: 'ck-other', callbackURL: 'http://localhost:3000/b/callback' })], true],
+        [
+          'one XRequestTokenSessionStore, same consumer key, another name',
+          () => {
+            const store = new XRequestTokenSessionStore();
+            return [strategy({ name: 'x-a', store }), strategy({ name: 'x-b', store })];
+          },
+          true,
+        ],
+        [
+          'one EncryptedCookieStateStore, another callback URL',
+          () => {
+            const store = new EncryptedCookieStateStore({ secret: cookieSecret });
+            return [strategy({ store }), strategy({ store, callbackURL: 'http://localhost:3000/b/callback' })];
+          },
+          false,
+        ],
+      ];
+      for (const [what, make, keepsTheOther] of setups) {
+        it(`refuses the other strategy's callback with 403, sending nothing to X: ${what}`, async () => {
+          const [a, b] = make();
+          const session: Record<string, unknown> = {};
+          const startReq = withRes(fakeRequest({ session, headers: { host: 'localhost:3000' } }));
+          const scope = requestTokenScope();
+          expect((await runStrategy(a, startReq)).type).to.equal('redirect');
+          scope.done();
+          const cookie = ([startReq.res.getHeader('set-cookie') ?? []].flat() as string[]).map((c) => c.split(';')[0]).join('; ');
+          const callbackOf = (): XAuthRequest =>
+            withRes(fakeRequest({ session, query: { oauth_token: REQUEST_TOKEN, oauth_verifier: VERIFIER }, headers: { host: 'localhost:3000', cookie } }));
+
+          const crossed = await runStrategy(b, callbackOf());
+          expect(crossed).to.include({ type: 'fail', status: 403 });
+          expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.be.a('string');
+          expect(nock.pendingMocks()).to.deep.equal([]);
+
+          if (keepsTheOther) {
+            const scopes = [accessTokenScope(), profileScope()];
+            const own = await runStrategy(a, callbackOf());
+            scopes.forEach((sc) => sc.done());
+            expect(own.type, own.error?.message).to.equal('success');
+          }
+        });
+      }
+
+      it('refuses the other strategy\'s ?denied= as not issued (403), leaving the pending sign-in', async () => {
+        const store = new XRequestTokenSessionStore();
+        const a = strategy({ name: 'x-a', store });
+        const b = strategy({ name: 'x-b', store });
+        const { session } = await start(a);
+        const crossed = await runStrategy(b, fakeRequest({ session, query: { denied: REQUEST_TOKEN }, headers: {} }));
+        expect(crossed).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+        expect(JSON.stringify(session)).to.include(REQUEST_TOKEN);
+      });
     });
 
     it('fails before calling X when the callback token was not issued to this session', async () => {

@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { expectNoSecrets, failureHint, type SecretToScan } from './support/assertions';
 import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import nock from 'nock';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { inspect } from 'node:util';
+import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
 import {
   X_OAUTH2_DEFAULT_USER_FIELDS,
@@ -14,7 +17,7 @@ import {
 import { codeChallengeS256 } from '../lib/pkce';
 import type { XProfile } from '../lib/profile';
 import type { XAuthRequest } from '../lib/request';
-import { PENDING_TTL_MS } from '../lib/state/pending';
+import { PENDING_TTL_MS, pendingBinding } from '../lib/state/pending';
 import { XPkceSessionStore, type PkceStateStored, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore } from '../lib/state/pkce-session';
 import { fakeRequest, runStrategy, type StrategyOutcome } from './support/passport-harness';
 
@@ -201,7 +204,14 @@ describe('XOAuth2PkceStrategy', () => {
       expect(result.url).to.not.include(store.verifiers[0]);
       expect(Buffer.from(state, 'base64url').length * 8).to.be.at.least(128);
       expect(JSON.stringify(session['oauth2:x'])).to.include(state);
-      expect(store.metas[0]).to.deep.equal({ authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK });
+      expect(store.metas[0]).to.deep.equal({
+        authorizationURL: AUTHORIZE,
+        tokenURL: `${X}/2/oauth2/token`,
+        clientID: CLIENT_ID,
+        callbackURL: CALLBACK,
+        // The sign-in is bound to this strategy: its name, client ID and redirect_uri.
+        binding: pendingBinding('oauth2', 'x-oauth2', CLIENT_ID, CALLBACK),
+      });
     });
 
     it('uses a fresh verifier, challenge and state for every sign-in', async () => {
@@ -258,6 +268,22 @@ describe('XOAuth2PkceStrategy', () => {
       expect(`${url.origin}${url.pathname}`).to.equal('https://auth.example/oauth2/authorize');
       expect(url.searchParams.get('tenant')).to.equal('7');
       expect(url.searchParams.get('response_type')).to.equal('code');
+    });
+
+    it('sends the browser to the consent page under a baseURL that is not X\'s, never to x.com', async () => {
+      for (const [baseURL, page] of [
+        ['http://127.0.0.1:4010', 'http://127.0.0.1:4010/i/oauth2/authorize'],
+        ['http://localhost:4010/x/', 'http://localhost:4010/x/i/oauth2/authorize'],
+        ['https://api.x.com', AUTHORIZE],
+        ['https://api.x.com/', AUTHORIZE],
+        ['https://api.twitter.com', AUTHORIZE],
+      ] as const) {
+        const { url } = await start(strategy({ baseURL }));
+        expect(`${url.origin}${url.pathname}`, baseURL).to.equal(page);
+      }
+      // An explicit authorizationURL still wins over the derived one.
+      const { url } = await start(strategy({ baseURL: 'http://127.0.0.1:4010', authorizationURL: 'https://auth.example/authorize' }));
+      expect(`${url.origin}${url.pathname}`).to.equal('https://auth.example/authorize');
     });
 
     it('resolves a relative callbackURL against the request, as passport-oauth2 does on the callback', async () => {
@@ -492,7 +518,8 @@ describe('XOAuth2PkceStrategy', () => {
       let scopes = [tokenScope([], 200, TOKEN_ANSWER, base), usersMeScope(DEFAULT_FIELDS, USER, {}, base)];
       expect((await runStrategy(s, callback(started.session, { code: CODE, state: started.state }))).type).to.equal('success');
       scopes.forEach((sc) => sc.done());
-      expect(`${started.url.origin}${started.url.pathname}`).to.equal(AUTHORIZE);
+      // The consent page follows baseURL too: a local X never sends the browser to the real x.com.
+      expect(`${started.url.origin}${started.url.pathname}`).to.equal(`${base}/i/oauth2/authorize`);
 
       s = strategy({ tokenURL: 'https://token.example/t', userProfileURL: 'https://me.example/me' });
       started = await start(s);
@@ -716,6 +743,104 @@ describe('XOAuth2PkceStrategy', () => {
     });
   });
 
+  describe('two strategies sharing a store or a session (each sign-in bound to its strategy)', () => {
+    const CALLBACK_B = 'http://127.0.0.1:3000/auth/x-b/callback';
+    const cookieSecret = 'a-cookie-secret-of-at-least-32-characters!';
+
+    /** A request with a Node response behind it (the cookie store sets cookies there) and the browser's cookies. */
+    function withResponse(init: Parameters<typeof fakeRequest>[0] & { cookie?: string }): XAuthRequest & { res: ServerResponse } {
+      const headers = { ...HOST, ...(init.cookie ? { cookie: init.cookie } : {}) };
+      return Object.assign(fakeRequest({ ...init, headers }), { res: new ServerResponse(new IncomingMessage(new Socket())) });
+    }
+
+    function cookiesSetBy(req: { res: ServerResponse }): string {
+      return ([req.res.getHeader('set-cookie') ?? []].flat() as string[]).map((c) => c.split(';')[0]).join('; ');
+    }
+
+    const setups: Array<[string, () => [XOAuth2PkceStrategy, XOAuth2PkceStrategy], boolean]> = [
+      ['their default session stores, in one session', () => [strategy({ name: 'x-a', clientID: 'client-a' }), strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B })], true],
+      [
+        'one XPkceSessionStore',
+        () => {
+          const store = new XPkceSessionStore();
+          return [strategy({ name: 'x-a', clientID: 'client-a', store }), strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B, store })];
+        },
+        true,
+      ],
+      [
+        'one EncryptedCookieStateStore',
+        () => {
+          const store = new EncryptedCookieStateStore({ secret: cookieSecret });
+          return [strategy({ name: 'x-a', clientID: 'client-a', store }), strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B, store })];
+        },
+        false,
+      ],
+      [
+        'one XPkceSessionStore, same client and callback, another name',
+        () => {
+          const store = new XPkceSessionStore();
+          return [strategy({ name: 'x-a', store }), strategy({ name: 'x-b', store })];
+        },
+        true,
+      ],
+      [
+        'one XPkceSessionStore, same name and client, another callback URL',
+        () => {
+          const store = new XPkceSessionStore();
+          return [strategy({ store }), strategy({ store, callbackURL: CALLBACK_B })];
+        },
+        true,
+      ],
+    ];
+    for (const [what, make, keepsTheOther] of setups) {
+      it(`refuses the other strategy's callback with 403, sending nothing to X: ${what}`, async () => {
+        const counting = countingFetch();
+        const [a, b] = make();
+        for (const sx of [a, b]) (sx as unknown as { http: { fetch: typeof fetch } }).http.fetch = counting.fetch;
+        const session: Record<string, unknown> = {};
+        const startReq = withResponse({ session });
+        const started = await runStrategy(a, startReq);
+        expect(started.type, started.error?.message).to.equal('redirect');
+        const state = new URL(started.url!).searchParams.get('state')!;
+        const cookie = cookiesSetBy(startReq);
+
+        const crossed = await runStrategy(b, withResponse({ session, query: { code: CODE, state }, cookie }));
+        expect(crossed).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.be.a('string');
+        expect(counting.urls).to.deep.equal([]);
+
+        if (keepsTheOther) {
+          // The other strategy's attempt consumed nothing: A's own callback still completes.
+          const scopes = [tokenScope(), usersMeScope()];
+          const own = await runStrategy(a, withResponse({ session, query: { code: CODE, state }, cookie }));
+          scopes.forEach((sc) => sc.done());
+          expect(own.type, own.error?.message).to.equal('success');
+        }
+      });
+    }
+
+    it('refuses the other strategy\'s ?error= callback as not issued (403), leaving the pending sign-in', async () => {
+      const store = new XPkceSessionStore();
+      const a = strategy({ name: 'x-a', clientID: 'client-a', store });
+      const b = strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B, store });
+      const { session, state } = await start(a);
+      const crossed = await runStrategy(b, callback(session, { error: 'server_error', error_description: 'not yours', state }));
+      expect(crossed).to.include({ type: 'fail', status: 403 });
+      expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+      expect(JSON.stringify(session)).to.include(state);
+    });
+
+    it('still completes a sign-in started before bindings existed (a session entry without one)', async () => {
+      const s = strategy();
+      const { session, state } = await start(s);
+      for (const entry of (session['oauth2:x'] as { pending: Array<Record<string, unknown>> }).pending) delete entry.binding;
+      const scopes = [tokenScope(), usersMeScope()];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
+    });
+  });
+
   describe('a custom state store', () => {
     /** An in-memory store with passport-oauth2's PKCE interface and a 4-argument verify. */
     function memoryStore() {
@@ -758,7 +883,7 @@ describe('XOAuth2PkceStrategy', () => {
       expect(stored!.args[0]).to.equal(startReq);
       expect(url.searchParams.get('code_challenge')).to.equal(codeChallengeS256(stored!.args[1] as string));
       expect(stored!.args[2]).to.equal('app-state');
-      const meta = { authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK };
+      const meta = { authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK, binding: pendingBinding('oauth2', 'x-oauth2', CLIENT_ID, CALLBACK) };
       expect(stored!.args[3]).to.deep.equal(meta);
 
       const log: TokenRequest[] = [];

@@ -4,7 +4,17 @@
 import { expect } from 'chai';
 import express from 'express';
 import passport from 'passport';
-import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth1TokenParams, type XOAuth2TokenParams, type XProfile, type XAuthRequest, type XVerifyCallback } from '../lib/index';
+import {
+  XOAuth1Strategy,
+  XOAuth2PkceStrategy,
+  type XOAuth1AuthenticateOptions,
+  type XOAuth1TokenParams,
+  type XOAuth2AuthenticateOptions,
+  type XOAuth2TokenParams,
+  type XProfile,
+  type XAuthRequest,
+  type XVerifyCallback,
+} from '../lib/index';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const assertType = <T extends true>(): T => true as T;
@@ -60,5 +70,40 @@ describe('public types', () => {
     app.get('/auth/x', authenticator.authenticate('x-oauth1'));
     app.get('/auth/x2', authenticator.authenticate('x-oauth2', { scope: ['tweet.read'] }));
     expect(app).to.be.a('function');
+  });
+
+  it('type the per-request options of passport.authenticate under @types/passport, and reject misspelt ones', () => {
+    const authenticator = new passport.Passport();
+    const o1: XOAuth1AuthenticateOptions = { forceLogin: true, screenName: 'ada', state: { returnTo: '/settings' }, failureRedirect: '/' };
+    const o2: XOAuth2AuthenticateOptions = { scope: ['tweet.read', 'users.read'], callbackURL: 'http://127.0.0.1:3000/cb', state: { returnTo: '/settings' } };
+    const screenName = 'ada';
+    const handlers = [
+      // The README's calls, without casts: state as an object, and each strategy option.
+      passport.authenticate('x-oauth2', { state: { returnTo: '/settings' } }),
+      passport.authenticate('x-oauth2', { state: { returnTo: '/settings' }, failureRedirect: '/', failureMessage: true }),
+      passport.authenticate('x-oauth1', { forceLogin: true }),
+      passport.authenticate('x-oauth1', { screenName }),
+      passport.authenticate('x-oauth2', { callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }),
+      passport.authenticate('x-oauth2', { scope: ['tweet.read', 'users.read', 'offline.access'] as const }),
+      passport.authenticate('x-oauth2', { scope: 'tweet.read users.read', state: 'a plain string still works' }),
+      passport.authenticate('x-oauth1', o1),
+      passport.authenticate('x-oauth2', o2),
+      passport.authenticate('x-oauth2', { ...o2, session: false, keepSessionInfo: true }),
+      passport.authenticate('x-oauth2', { state: { returnTo: '/' } }, (_err: unknown, _user: unknown) => undefined),
+      // Options @types/passport knows and passport-x does not read still compile without an object state.
+      passport.authenticate('x-oauth2', { prompt: 'consent', userProperty: 'account' }),
+      // On an Authenticator of its own too.
+      authenticator.authenticate('x-oauth2', { state: { returnTo: '/settings' }, forceLogin: false }),
+      // @ts-expect-error misspelt option (forceLogn)
+      passport.authenticate('x-oauth1', { forceLogn: true }),
+      // @ts-expect-error misspelt option next to an object state (scop)
+      passport.authenticate('x-oauth2', { state: { returnTo: '/' }, scop: 'tweet.read' }),
+      // @ts-expect-error forceLogin is a boolean
+      passport.authenticate('x-oauth1', { forceLogin: 'yes' }),
+    ];
+    // @ts-expect-error misspelt option in a typed options object (screen_name is the wire name, screenName the option)
+    const misspelt: XOAuth1AuthenticateOptions = { screen_name: 'ada' };
+    expect(misspelt).to.be.an('object');
+    for (const handler of handlers) expect(handler).to.be.a('function');
   });
 });

@@ -12,8 +12,10 @@ export function escapeHTML(value: string): string {
 
 const STYLE = `
   :root { color-scheme: light dark; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+  *, *::before, *::after { box-sizing: border-box; }
   body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: Canvas; color: CanvasText; }
-  main { width: min(28rem, 100% - 2rem); padding: 2rem; border: 1px solid #8884; border-radius: 1rem; }
+  main { width: min(28rem, 100% - 2rem); margin: 1rem 0; padding: 2rem; border: 1px solid #8884; border-radius: 1rem; overflow-wrap: anywhere; }
+  @media (max-width: 30rem) { main { padding: 1.25rem; } }
   .brand { margin: 0 0 1rem; font-weight: 700; letter-spacing: .02em; }
   h1 { font-size: 1.4rem; line-height: 1.3; margin: 0 0 1.25rem; }
   h2 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
@@ -32,16 +34,28 @@ const STYLE = `
   button:focus-visible { outline: 3px solid #1d9bf0; outline-offset: 2px; }
   .note { margin-top: 1.5rem; font-size: .85rem; opacity: .75; }
   .pin { font-size: 2rem; font-family: ui-monospace, monospace; letter-spacing: .2em; }
+  a { color: #1d9bf0; }
+  .back { margin-top: 1.5rem; }
+  .profile { display: flex; gap: 1rem; align-items: center; }
+  .profile img { width: 4.5rem; height: 4.5rem; border-radius: 50%; flex: none; }
+  .profile h1 { margin: 0; }
 `;
 
-/** A whole page around `content`; `title` is plain text. */
-function layout(title: string, content: string): string {
+/** Where every page but the consent page links back to: the emulator redirects to the app that sent the user here last. */
+export const WAY_BACK_PATH = '/i/back';
+
+/**
+ * A whole page around `content`; `title` is plain text. Every page but the consent page (whose
+ * way back is its Cancel button) links back to the app, through {@link WAY_BACK_PATH}.
+ */
+export function layout(title: string, content: string, wayBack = true): string {
   return (
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
     `<title>${escapeHTML(title)} · X emulator</title>\n<style>${STYLE}</style>\n</head>\n<body>\n<main>\n` +
     '<p class="brand">X emulator</p>\n' +
     `${content}\n` +
+    (wayBack ? `<p class="back"><a href="${WAY_BACK_PATH}">← Back to the app</a></p>\n` : '') +
     '<p class="note">This is the local X emulator of passport-x/testing; no real X account is used.</p>\n' +
     '</main>\n</body>\n</html>\n'
   );
@@ -107,7 +121,7 @@ export function renderConsentPage(options: ConsentPageOptions): string {
     '<button type="submit" name="action" value="authorize" class="primary">Authorize app</button>\n' +
     '<button type="submit" name="action" value="cancel">Cancel</button>\n' +
     '</div>\n</form>';
-  return layout(`Authorize ${options.appName}`, content);
+  return layout(`Authorize ${options.appName}`, content, false);
 }
 
 /** A page for a request the emulator cannot send back to the app: what went wrong, and what to check. */

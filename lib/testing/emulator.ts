@@ -9,8 +9,18 @@ import { bearerToken, invalidateBearerToken } from './app-only-endpoints';
 import { text, xError, X_ERRORS, type Answer } from './answers';
 import type { EmulatorContext, EmulatorRequest, Handler } from './context';
 import { resolveFixtures, type EmulatorFixtures, type XEmulatorApps, type XEmulatorAppsOption, type XEmulatorUser, type XEmulatorUsers } from './fixtures';
+import { answerConsent, signInThroughApp, type XEmulatorConsentOptions, type XEmulatorSignInOptions, type XEmulatorSignInResult } from './consent-client';
 import { accessToken, decideOAuth1Consent, invalidateAccessToken, requestToken, showOAuth1Consent, verifyCredentials } from './oauth1-endpoints';
 import { decideOAuth2Consent, oauth2Token, revokeOAuth2Token, showOAuth2Consent, usersMe } from './oauth2-endpoints';
+import { favicon, homePage, profilePage, WAY_BACK_PATH, WayBack } from './site-pages';
+import {
+  oauth1StrategyOptions,
+  oauth2StrategyOptions,
+  type XEmulatorConfidentialStrategyOptions,
+  type XEmulatorOAuth1StrategyOptions,
+  type XEmulatorPublicStrategyOptions,
+  type XEmulatorStrategyOptionsInput,
+} from './strategy-options';
 import { TokenStore } from './token-store';
 import { avatarSVG } from './user-views';
 
@@ -34,6 +44,12 @@ export interface XEmulatorOptions {
    * expire codes (30 s) and access tokens (2 h); OAuth 1.0a timestamps are checked against it too.
    */
   now?: (() => number) | undefined;
+  /**
+   * How long the OAuth 2.0 access tokens it issues live, in milliseconds (default 7,200,000: two
+   * hours, as X's). Shorten it to see tokens expire in a test; `expires_in` says the whole seconds
+   * of it, so a client refreshes no later than the emulator expires the token. At least 1000.
+   */
+  accessTokenTtlMs?: number | undefined;
 }
 
 /**
@@ -69,12 +85,9 @@ export interface XEmulatorRequestRecord {
  * @example
  * ```ts
  * const x = await startXEmulator();
- * passport.use(new XOAuth2PkceStrategy({
- *   clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret,
- *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback',
- *   baseURL: x.baseURL, authorizationURL: x.authorizationURL,
- * }, verify));
- * // ... drive the sign-in ...
+ * passport.use(new XOAuth2PkceStrategy(x.oauth2StrategyOptions('confidential', { callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }), verify));
+ * // ... start your app on 127.0.0.1:3000, then:
+ * const { response, cookie } = await x.signIn('http://127.0.0.1:3000/auth/x', { user: 'grace' });
  * await x.close();
  * ```
  */
@@ -83,7 +96,7 @@ export interface XEmulator {
   readonly url: string;
   /** X's API host, emulated: pass it as `baseURL` to both strategies and the helpers. Equal to `url`. */
   readonly baseURL: string;
-  /** The OAuth 2.0 consent page, `${url}/i/oauth2/authorize`: pass it as `authorizationURL` to `XOAuth2PkceStrategy`. */
+  /** The OAuth 2.0 consent page, `${url}/i/oauth2/authorize` (`XOAuth2PkceStrategy` derives it from `baseURL`; {@link XEmulator.oauth2StrategyOptions} sets both). */
   readonly authorizationURL: string;
   /** The apps the emulator knows, keys and secrets included. */
   readonly apps: XEmulatorApps;
@@ -103,6 +116,61 @@ export interface XEmulator {
    * ```
    */
   failNext(path: string, fault: XEmulatorFault): void;
+  /**
+   * Options for `new XOAuth2PkceStrategy(...)` that sign in here: the client's ID (and secret),
+   * `clientType`, `baseURL`, `authorizationURL` and your `callbackURL`. Spread them and add your own.
+   * Throws a TypeError when the client does not accept `callbackURL` (by default: any loopback URL).
+   *
+   * @example
+   * ```ts
+   * passport.use(new XOAuth2PkceStrategy({
+   *   ...x.oauth2StrategyOptions('confidential', { callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }),
+   *   scope: ['tweet.read', 'users.read', 'offline.access'],
+   * }, verify));
+   * ```
+   */
+  oauth2StrategyOptions(client: 'confidential', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions;
+  /** The same for the emulator's public client (Native App, Single page App): no `clientSecret`. */
+  oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
+  /**
+   * Options for `new XOAuth1Strategy(...)` that sign in here: the app's keys, `baseURL` and your
+   * `callbackURL`. Throws a TypeError when the app does not accept `callbackURL`.
+   *
+   * @example
+   * ```ts
+   * passport.use(new XOAuth1Strategy(x.oauth1StrategyOptions({ callbackURL: 'http://127.0.0.1:3000/auth/x/oauth1/callback' }), verify));
+   * ```
+   */
+  oauth1StrategyOptions(options: XEmulatorStrategyOptionsInput): XEmulatorOAuth1StrategyOptions;
+  /**
+   * Answers the consent page as a person would: loads `consentPageURL` (the `location` of your
+   * app's redirect to X), picks the user, presses "Authorize app" (or "Cancel"), and resolves with
+   * the URL the browser goes to next: your app's callback, with its `code` and `state` (OAuth 2.0),
+   * `oauth_token` and `oauth_verifier` (OAuth 1.0a), or the refusal. Request it with the session
+   * cookie of the start. Rejects with a TypeError when the URL is not this emulator's (the strategy
+   * is not pointed here), and with an Error when the emulator shows an error page instead.
+   *
+   * @example
+   * ```ts
+   * const start = await fetch(`${appURL}/auth/x`, { redirect: 'manual' });
+   * const callbackURL = await x.consent(start.headers.get('location')!, { user: 'grace' });
+   * ```
+   */
+  consent(consentPageURL: string | URL, options?: XEmulatorConsentOptions): Promise<string>;
+  /**
+   * A whole sign-in through your app, as a browser makes it, cookies included: requests
+   * `startURL` (your app's sign-in route), answers the consent page with {@link XEmulator.consent},
+   * and requests the callback. Resolves with the app's answer to the callback (not followed) and
+   * the `cookie` header to send with the next requests, as the signed-in browser.
+   *
+   * @example
+   * ```ts
+   * const { response, cookie } = await x.signIn(`${appURL}/auth/x`, { user: 'ada' });
+   * assert.equal(response.headers.get('location'), '/profile');
+   * const profile = await fetch(`${appURL}/profile`, { headers: { cookie } });
+   * ```
+   */
+  signIn(startURL: string | URL, options?: XEmulatorSignInOptions): Promise<XEmulatorSignInResult>;
   /** Whether an access token (OAuth 1.0a, OAuth 2.0 or app-only bearer) would be accepted now: issued, and not expired, revoked or invalidated. */
   isAccessTokenValid(token: string): boolean;
   /** Whether an OAuth 2.0 refresh token would be accepted now: issued, and not used or revoked. */
@@ -151,6 +219,8 @@ function route(request: EmulatorRequest, context: EmulatorContext): Answer {
   const avatar = request.method === 'GET' ? AVATAR_PATH.exec(path) : null;
   const user = avatar ? context.fixtures.users.find((u) => u.id === avatar[1]) : undefined;
   if (user) return { status: 200, headers: { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=3600' }, body: avatarSVG(user) };
+  const profile = request.method === 'GET' ? profilePage(request, context) : undefined;
+  if (profile) return profile;
   const other = ROUTES.some((r) => r.path === path);
   return xError(X_ERRORS.notFound, other ? `${request.method} is not served at this path` : 'no such endpoint');
 }
@@ -221,6 +291,7 @@ class EmulatorServer implements XEmulator {
   private readonly log: XEmulatorRequestRecord[] = [];
   private readonly faults = new Map<string, XEmulatorFault[]>();
   private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private readonly wayBack: WayBack;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -228,13 +299,15 @@ class EmulatorServer implements XEmulator {
     url: string,
     fixtures: EmulatorFixtures,
     now: () => number,
+    accessTokenTtlMs?: number,
   ) {
     this.url = url;
     this.baseURL = url;
     this.authorizationURL = `${url}/i/oauth2/authorize`;
     this.apps = fixtures.apps;
     this.users = fixtures.users;
-    this.context = { fixtures, store: new TokenStore(now), now };
+    this.context = { fixtures, store: new TokenStore(now, accessTokenTtlMs), now };
+    this.wayBack = new WayBack(new URL(url).origin);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.serve(req, res);
     });
@@ -249,6 +322,25 @@ class EmulatorServer implements XEmulator {
     const queue = this.faults.get(path) ?? [];
     queue.push(checked);
     this.faults.set(path, queue);
+  }
+
+  oauth2StrategyOptions(client: 'confidential', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions;
+  /** The same for the emulator's public client (Native App, Single page App): no `clientSecret`. */
+  oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
+  oauth2StrategyOptions(client: 'confidential' | 'public', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions | XEmulatorPublicStrategyOptions {
+    return oauth2StrategyOptions(this.apps, this, client, options);
+  }
+
+  oauth1StrategyOptions(options: XEmulatorStrategyOptionsInput): XEmulatorOAuth1StrategyOptions {
+    return oauth1StrategyOptions(this.apps, this, options);
+  }
+
+  consent(consentPageURL: string | URL, options?: XEmulatorConsentOptions): Promise<string> {
+    return answerConsent(this.url, this.users, consentPageURL, options);
+  }
+
+  signIn(startURL: string | URL, options?: XEmulatorSignInOptions): Promise<XEmulatorSignInResult> {
+    return signInThroughApp(this.url, this.users, startURL, options);
   }
 
   isAccessTokenValid(token: string): boolean {
@@ -304,12 +396,25 @@ class EmulatorServer implements XEmulator {
       const fault = this.faults.get(path)?.shift();
       if (fault?.delayMs) await this.delay(fault.delayMs);
       if (this.closing) return;
-      answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }) : route({ method, url, headers: req.headers, body }, this.context);
+      const request: EmulatorRequest = { method, url, headers: req.headers, body };
+      answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }) : this.answer(request);
+      this.wayBack.note(request, answer, this.context);
     } catch (err) {
       // A handler's bug answers 500 in X's format; the emulator keeps serving.
       answer = xError(X_ERRORS.internal, `the emulator failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.send(res, method, path, answer);
+  }
+
+  /** The pages around X's endpoints that need the server's memory (the way back), then the endpoints. */
+  private answer(request: EmulatorRequest): Answer {
+    if (request.method === 'GET') {
+      const path = request.url.pathname;
+      if (path === WAY_BACK_PATH) return this.wayBack.answer();
+      if (path === '/') return homePage(this.context, this.wayBack.origin);
+      if (path === '/favicon.ico') return favicon();
+    }
+    return route(request, this.context);
   }
 
   private send(res: ServerResponse, method: string, path: string, answer: Answer): void {
@@ -329,7 +434,7 @@ class EmulatorServer implements XEmulator {
   }
 }
 
-function checkOptions(options: unknown): { port: number; host: string; now: () => number } {
+function checkOptions(options: unknown): { port: number; host: string; now: () => number; accessTokenTtlMs: number | undefined } {
   if (typeof options !== 'object' || options === null) throw new TypeError('passport-x/testing: startXEmulator takes an options object (or nothing).');
   const o = options as XEmulatorOptions;
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
@@ -349,13 +454,16 @@ function checkOptions(options: unknown): { port: number; host: string; now: () =
     });
   }
   if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('passport-x/testing: `now` must be a function returning milliseconds since the epoch, like Date.now.');
+  if (o.accessTokenTtlMs !== undefined && (!Number.isInteger(o.accessTokenTtlMs) || o.accessTokenTtlMs < 1000 || o.accessTokenTtlMs > 2_147_483_647)) {
+    throw new TypeError('passport-x/testing: `accessTokenTtlMs` must be a whole number of milliseconds from 1000 (expires_in is in whole seconds) to 2147483647.');
+  }
   const clock = o.now ?? Date.now;
   const now = (): number => {
     const value = clock();
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('the `now` option returned something other than a number of milliseconds');
     return value;
   };
-  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now };
+  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now, accessTokenTtlMs: o.accessTokenTtlMs };
 }
 
 /** 127.0.0.0/8 (RFC 1122 section 3.2.1.3), ::1 and its IPv4-mapped forms (RFC 4291), and `localhost` (RFC 6761 section 6.3). */
@@ -384,21 +492,20 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
  * `GET /1.1/account/verify_credentials.json`, `POST /1.1/oauth/invalidate_token`,
  * `POST /oauth2/token`, `POST /oauth2/invalidate_token`, `GET /i/oauth2/authorize` (consent page),
  * `POST /2/oauth2/token`, `POST /2/oauth2/revoke` and `GET /2/users/me`, with X's checks and
- * X's error formats.
+ * X's error formats. For a person clicking through an app, it also serves each user's profile at
+ * `/<username>` (where x.com has it), a home page at `/`, `/favicon.ico`, and `/i/back`, which
+ * every page but the consent page links to: a redirect to the app that sent the person here last.
  *
  * @example
  * ```ts
  * import { startXEmulator } from 'passport-x/testing';
  *
  * const x = await startXEmulator();
- * const strategy = new XOAuth1Strategy({
- *   consumerKey: x.apps.oauth1.consumerKey, consumerSecret: x.apps.oauth1.consumerSecret,
- *   callbackURL: 'http://127.0.0.1:3000/auth/x/callback', baseURL: x.baseURL,
- * }, verify);
+ * const strategy = new XOAuth1Strategy(x.oauth1StrategyOptions({ callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }), verify);
  * ```
  */
 export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XEmulator> {
-  const { port, host, now } = checkOptions(options);
+  const { port, host, now, accessTokenTtlMs } = checkOptions(options);
   const server = createServer();
   const address = await listen(server, port, host);
   const hostname = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
@@ -410,5 +517,5 @@ export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XE
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
   }
-  return new EmulatorServer(server, url, fixtures, now);
+  return new EmulatorServer(server, url, fixtures, now, accessTokenTtlMs);
 }

@@ -73,7 +73,12 @@ export interface XEmulatorApps {
   /** The OAuth 1.0a app (consumer key and secret); its keys also get app-only bearer tokens. */
   readonly oauth1: Readonly<XEmulatorOAuth1App>;
   /** The confidential OAuth 2.0 client (authenticates with HTTP Basic). */
-  readonly confidential: Readonly<XEmulatorOAuth2Client & { clientSecret: string }>;
+  readonly confidential: Readonly<
+    XEmulatorOAuth2Client & {
+      /** Its Client Secret. */
+      clientSecret: string;
+    }
+  >;
   /** The public OAuth 2.0 client (sends only `client_id`). */
   readonly public: Readonly<XEmulatorOAuth2Client>;
 }
@@ -83,7 +88,12 @@ export interface XEmulatorAppsOption {
   /** Replaces the default OAuth 1.0a app. */
   oauth1?: XEmulatorOAuth1App | undefined;
   /** Replaces the default confidential OAuth 2.0 client; it must have a `clientSecret`. */
-  confidential?: (XEmulatorOAuth2Client & { clientSecret: string }) | undefined;
+  confidential?:
+    | (XEmulatorOAuth2Client & {
+        /** Its Client Secret. */
+        clientSecret: string;
+      })
+    | undefined;
   /** Replaces the default public OAuth 2.0 client; it must not have a `clientSecret`. */
   public?: XEmulatorOAuth2Client | undefined;
 }

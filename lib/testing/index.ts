@@ -6,8 +6,9 @@
  * import { startXEmulator } from 'passport-x/testing';
  *
  * const x = await startXEmulator();
- * // new XOAuth1Strategy({ ..., baseURL: x.baseURL }, verify)
- * // new XOAuth2PkceStrategy({ ..., baseURL: x.baseURL, authorizationURL: x.authorizationURL }, verify)
+ * // new XOAuth2PkceStrategy(x.oauth2StrategyOptions('confidential', { callbackURL: 'http://127.0.0.1:3000/auth/x/callback' }), verify)
+ * // new XOAuth1Strategy(x.oauth1StrategyOptions({ callbackURL: 'http://127.0.0.1:3000/auth/x/oauth1/callback' }), verify)
+ * const { response, cookie } = await x.signIn('http://127.0.0.1:3000/auth/x', { user: 'ada' });
  * await x.close();
  * ```
  *
@@ -15,6 +16,13 @@
  */
 export { startXEmulator } from './emulator';
 export type { XEmulator, XEmulatorOptions, XEmulatorFault, XEmulatorRequestRecord } from './emulator';
+export type { XEmulatorConsentAction, XEmulatorConsentOptions, XEmulatorSignInOptions, XEmulatorSignInResult } from './consent-client';
+export type {
+  XEmulatorStrategyOptionsInput,
+  XEmulatorConfidentialStrategyOptions,
+  XEmulatorPublicStrategyOptions,
+  XEmulatorOAuth1StrategyOptions,
+} from './strategy-options';
 export type {
   XEmulatorUser,
   XEmulatorUsers,

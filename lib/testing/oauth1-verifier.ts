@@ -32,8 +32,22 @@ export interface OAuth1Secrets {
 
 /** Result of {@link verifyOAuth1Request}. */
 export type OAuth1Verification =
-  | { ok: true; oauth: Record<string, string>; params: Array<[string, string]> }
-  | { ok: false; reason: 'missing_header' | 'bad_header' | 'unsupported_method' | 'unknown_consumer' | 'unknown_token' | 'bad_signature'; oauth: Record<string, string> };
+  | {
+      /** The signature is valid. */
+      ok: true;
+      /** The `oauth_*` parameters of the `Authorization` header. */
+      oauth: Record<string, string>;
+      /** The signed parameters: the header's `oauth_*` (without `oauth_signature`), then the query's and the form body's. */
+      params: Array<[string, string]>;
+    }
+  | {
+      /** The request is refused. */
+      ok: false;
+      /** Why the request is refused. */
+      reason: 'missing_header' | 'bad_header' | 'unsupported_method' | 'unknown_consumer' | 'unknown_token' | 'bad_signature';
+      /** The `oauth_*` parameters that could be parsed (empty when the header is missing or malformed). */
+      oauth: Record<string, string>;
+    };
 
 // RFC 3986 unreserved characters stay; everything else is %XX, upper-case.
 function rfc3986(value: string): string {

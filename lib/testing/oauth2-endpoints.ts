@@ -21,7 +21,7 @@ import type { XEmulatorOAuth2Client } from './fixtures';
 import { authenticateOAuth1 } from './oauth1-endpoints';
 import { EMAIL_SCOPE, parseScope, unknownScopes, USERS_ME_SCOPES, X_SCOPES } from './scopes';
 import { s256Challenge, safeEqual } from './secrets';
-import { LIFETIMES, type OAuth2AccessTokenRecord, type RefreshTokenRecord } from './token-store';
+import type { OAuth2AccessTokenRecord, RefreshTokenRecord } from './token-store';
 import { v2User, X_USER_FIELDS } from './user-views';
 
 // ---------------------------------------------------------------- Consent
@@ -158,10 +158,11 @@ function isClient(value: Readonly<XEmulatorOAuth2Client> | Answer): value is Rea
   return 'clientID' in value;
 }
 
-function tokenAnswer(access: OAuth2AccessTokenRecord, refresh: RefreshTokenRecord | undefined): Answer {
+function tokenAnswer(access: OAuth2AccessTokenRecord, refresh: RefreshTokenRecord | undefined, context: EmulatorContext): Answer {
   const body: Record<string, unknown> = {
     token_type: 'bearer',
-    expires_in: LIFETIMES.oauth2AccessTokenS,
+    // Whole seconds, rounded down: a client never believes a token lives longer than it does.
+    expires_in: Math.floor(context.store.accessTokenTtlMs / 1000),
     access_token: access.token,
     scope: access.scopes.join(' '),
   };
@@ -197,7 +198,7 @@ function authorizationCodeGrant(form: URLSearchParams, client: Readonly<XEmulato
   }
   record.usedAt = context.now();
   const { access, refresh } = context.store.issueOAuth2Tokens(record);
-  return tokenAnswer(access, refresh);
+  return tokenAnswer(access, refresh, context);
 }
 
 function refreshTokenGrant(form: URLSearchParams, client: Readonly<XEmulatorOAuth2Client>, context: EmulatorContext): Answer {
@@ -219,7 +220,7 @@ function refreshTokenGrant(form: URLSearchParams, client: Readonly<XEmulatorOAut
   // X rotates refresh tokens: the one just used stops working.
   context.store.dropRefreshToken(record.token);
   const { access, refresh } = context.store.issueOAuth2Tokens({ clientID: record.clientID, userId: record.userId, grantId: record.grantId, scopes });
-  return tokenAnswer(access, refresh);
+  return tokenAnswer(access, refresh, context);
 }
 
 /** `POST /2/oauth2/token`: the `authorization_code` and `refresh_token` grants. */

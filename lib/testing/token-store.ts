@@ -79,6 +79,14 @@ export interface RefreshTokenRecord extends OAuth2Grant {
   readonly token: string;
 }
 
+/** How long a used authorization code is remembered: as long as the access token it was exchanged for lives. */
+const usedCodeMemoryMs = LIFETIMES.oauth2AccessTokenS * 1000;
+
+/** When a code is forgotten: at its expiry, or, once used, when the tokens of its use have expired. */
+function codeForgottenAt(record: AuthorizationCodeRecord): number {
+  return record.usedAt === undefined ? record.expiresAt : Math.max(record.expiresAt, record.usedAt + usedCodeMemoryMs);
+}
+
 /** The emulator's memory of what it issued. */
 export class TokenStore {
   private readonly requestTokens = new Map<string, RequestTokenRecord>();
@@ -93,7 +101,11 @@ export class TokenStore {
   /** nonce key -> when it was seen (ms). */
   private readonly nonces = new Map<string, number>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    /** How long OAuth 2.0 access tokens live (the emulator's `accessTokenTtlMs`). */
+    readonly accessTokenTtlMs: number = LIFETIMES.oauth2AccessTokenS * 1000,
+  ) {}
 
   // ------------------------------------------------------------ OAuth 1.0a
 
@@ -210,16 +222,19 @@ export class TokenStore {
     return record;
   }
 
-  /** The authorization code, used or not, unless unknown or expired. */
+  /**
+   * The authorization code, unless unknown or expired; a used one until {@link usedCodeMemoryMs}
+   * after its use, so that a late second use still revokes what the first got (RFC 6749 section 4.1.2).
+   */
   code(code: string): AuthorizationCodeRecord | undefined {
     const record = this.codes.get(code);
-    return record && this.now() < record.expiresAt ? record : undefined;
+    return record && this.now() < codeForgottenAt(record) ? record : undefined;
   }
 
   /** Issues an access token, and a refresh token when the grant has `offline.access`. */
   issueOAuth2Tokens(grant: OAuth2Grant): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
     const base: OAuth2Grant = { clientID: grant.clientID, userId: grant.userId, scopes: grant.scopes, grantId: grant.grantId };
-    const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + LIFETIMES.oauth2AccessTokenS * 1000 };
+    const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + this.accessTokenTtlMs };
     this.oauth2AccessTokens.set(access.token, access);
     let refresh: RefreshTokenRecord | undefined;
     if (grant.scopes.includes('offline.access')) {
@@ -273,7 +288,7 @@ export class TokenStore {
     const now = this.now();
     for (const [key, record] of this.requestTokens) if (now >= record.expiresAt) this.requestTokens.delete(key);
     for (const [key, record] of this.pending) if (now >= record.expiresAt) this.pending.delete(key);
-    for (const [key, record] of this.codes) if (now >= record.expiresAt) this.codes.delete(key);
+    for (const [key, record] of this.codes) if (now >= codeForgottenAt(record)) this.codes.delete(key);
     for (const [key, record] of this.oauth2AccessTokens) if (now >= record.expiresAt) this.oauth2AccessTokens.delete(key);
     const nonceHorizon = now - 2 * LIFETIMES.timestampWindowS * 1000;
     for (const [key, seenAt] of this.nonces) if (seenAt < nonceHorizon) this.nonces.delete(key);

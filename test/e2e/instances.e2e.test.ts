@@ -18,7 +18,9 @@ import { createClient } from 'redis';
 import { startXEmulator, type XEmulator, type XEmulatorRequestRecord } from '../../lib/testing';
 import { SESSION_COOKIE_NAME, createExampleApp } from '../../example-app/app';
 import { emulatorConfig } from '../../example-app/config';
+import { createRedisTokenStore } from '../../example-app/tokens';
 import { ROUTES } from '../../example-app/views';
+import { RedisTokenLock } from '../../lib/redis';
 import { Browser, answerConsent, linkURL, serveOnLoopback, textOf, type LoopbackServer, type Page } from '../support/browserless';
 import { startRedisServer, type RedisServer } from '../support/redis';
 
@@ -118,9 +120,11 @@ describe('several instances of the example app sharing a Redis session store', f
       await client.connect();
     }
     const sessionStore: Store | undefined = client ? new RedisStore({ client, prefix: 'passport-x-e2e:' }) : undefined;
+    // The users' OAuth 2.0 tokens and the refresh lock are shared too, as server.ts does with REDIS_URL.
+    const shared = client ? { tokenStore: createRedisTokenStore(client), tokenLock: new RedisTokenLock({ client }) } : {};
     const served: string[] = [];
     const logged: string[] = [];
-    const app = createExampleApp({ ...emulatorConfig(x, lb.server.origin, SESSION_SECRET), sessionStore, log: (line) => logged.push(line) });
+    const app = createExampleApp({ ...emulatorConfig(x, lb.server.origin, SESSION_SECRET), sessionStore, ...shared, log: (line) => logged.push(line) });
     const server = await serveOnLoopback((req, res) => {
       served.push(new URL(req.url ?? '/', 'http://instance').pathname);
       app(req, res);
@@ -174,6 +178,8 @@ describe('several instances of the example app sharing a Redis session store', f
       const text = textOf(profile.body);
       expect(text).to.contain(`${grace.name} @${grace.username}`);
       expect(text).to.contain(`Signed in with ${flow.method}`);
+      // OAuth 2.0: A shows the token B stored (in the shared token store): its expiry, two hours away.
+      if (flow.protocol === 'OAuth 2.0') expect(text).to.match(/Access token expires .*\(in 2 hours\)/);
       // A served the start, B the callback (and only it); the profile page, back on A, reads the session B wrote.
       expect(a.served).to.deep.equal([ROUTES.home, flow.start, ROUTES.profile]);
       expect(b.served).to.deep.equal([flow.callback]);
@@ -208,20 +214,32 @@ describe('several instances of the example app sharing a Redis session store', f
   it('control: with a MemoryStore per instance, the callback on the other instance finds no pending sign-in', async function () {
     const a = await startInstance('A', { sharedStore: false });
     const b = await startInstance('B', { sharedStore: false });
-    for (const flow of FLOWS) {
-      // Sticky from the callback on: the failure message is in B's session, which only B knows.
-      let callbackSeen = false;
-      lb.route = (path) => {
-        callbackSeen ||= isCallback(path);
-        return callbackSeen ? b : a;
-      };
-      const from = x.requests.length;
-      const browser = new Browser();
-      const atCallback = await startSignIn(browser, flow.button, flow.callback, x.users[0].id);
-      const landed = await browser.open(atCallback.stoppedBefore!);
-      expect(landed.url, flow.protocol).to.equal(`${lb.server.origin}${ROUTES.home}`);
-      expect(textOf(landed.body), flow.protocol).to.contain('several app instances without a shared session store');
-      expect(requestsTo(x, flow.exchange, from), flow.protocol).to.deep.equal([]);
+    // The person reads a short message; the diagnosis goes to the developer, logged once per strategy and code.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (const flow of FLOWS) {
+        // Sticky from the callback on: the failure message is in B's session, which only B knows.
+        let callbackSeen = false;
+        lb.route = (path) => {
+          callbackSeen ||= isCallback(path);
+          return callbackSeen ? b : a;
+        };
+        const from = x.requests.length;
+        const browser = new Browser();
+        const atCallback = await startSignIn(browser, flow.button, flow.callback, x.users[0].id);
+        const landed = await browser.open(atCallback.stoppedBefore!);
+        expect(landed.url, flow.protocol).to.equal(`${lb.server.origin}${ROUTES.home}`);
+        expect(textOf(landed.body), flow.protocol).to.contain('This browser has no sign-in in progress. Sign in again.');
+        expect(requestsTo(x, flow.exchange, from), flow.protocol).to.deep.equal([]);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
     }
+    const hints = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_NO_PENDING_SIGN_IN').map((w) => w.message);
+    expect(hints).to.have.length(FLOWS.length);
+    for (const hint of hints) expect(hint).to.contain('several app instances without a shared session store');
   });
 });

@@ -2,6 +2,7 @@
 // koa-passport) signs in through both strategies, unchanged, against the X emulator; then
 // refreshes the token and signs out. The Express app has the browser (Chromium) tests.
 import { expect } from 'chai';
+import { request as httpRequest } from 'node:http';
 import { startXEmulator, type XEmulator, type XEmulatorRequestRecord } from '../../lib/testing';
 import { emulatorConfig } from '../../example-app/config';
 import { KOA_SESSION_COOKIE_NAME, createKoaExampleApp, createMemorySessionStore } from '../../example-app/koa';
@@ -196,6 +197,21 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
       expect(requestsTo(x, flow.exchange, from), flow.button).to.deep.equal([]);
       logged.length = 0;
     }
+  });
+
+  it('redirects a sign-in started at another host to its public URL, and serves a favicon', async function () {
+    const answer = await new Promise<{ status: number | undefined; location: string | undefined }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: app.port, path: `${ROUTES.oauth2Start}?from=localhost`, headers: { host: `localhost:${app.port}` } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode, location: res.headers.location });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer).to.deep.equal({ status: 302, location: `${app.origin}${ROUTES.oauth2Start}?from=localhost` });
+    const icon = await fetch(`${app.origin}/favicon.ico`);
+    expect(icon.status).to.equal(200);
+    expect(icon.headers.get('content-type')).to.match(/^image\/svg\+xml/);
   });
 
   it('keeps sessions in its memory store only until they expire', async function () {

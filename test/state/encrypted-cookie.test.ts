@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { XFailureCode, X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
+import { pendingBinding } from '../../lib/state/pending';
+import type { XPkceStateMeta } from '../../lib/state/pkce-session';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -84,6 +86,14 @@ function verify(store: EncryptedCookieStateStore, req: XAuthRequest, handle: str
   return new Promise((resolve) => store.verify(req, handle, (err, value, info) => resolve({ err, value: value as string | false | undefined, info })));
 }
 
+function getWith(store: EncryptedCookieStateStore, req: XAuthRequest, token: string, meta: object): Promise<Loaded> {
+  return new Promise((resolve) => store.get(req, token, meta, (err, value, info) => resolve({ err, value, info })));
+}
+
+function verifyWith(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string, meta: XPkceStateMeta): Promise<Loaded> {
+  return new Promise((resolve) => store.verify(req, handle, meta, (err, value, info) => resolve({ err, value: value as string | false | undefined, info })));
+}
+
 function drop(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string): Promise<Error | null | undefined> {
   return new Promise((resolve) => store.drop(req, handle, (err) => resolve(err)));
 }
@@ -118,10 +128,21 @@ async function started(store: EncryptedCookieStateStore, jar: Jar, token: string
 
 /**
  * Seals a payload the way the store documents it, independently of its code: key =
- * HKDF-SHA256(secret, salt 'passport-x', info 'cookie-state v1'), value = base64url(0x01 || iv || ciphertext || tag),
- * AES-256-GCM with the cookie name as additional authenticated data.
+ * HKDF-SHA256(secret, salt 'passport-x', info 'cookie-state v1'), value =
+ * base64url(0x02 || length of binding || binding || iv || ciphertext || tag), AES-256-GCM with
+ * `<cookie name>\n<binding>` as additional authenticated data.
  */
-function sealBySpec(secret: string, name: string, payload: unknown): string {
+function sealBySpec(secret: string, name: string, payload: unknown, binding = ''): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'passport-x', 'cookie-state v1', 32));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(`${name}\n${binding}`));
+  const ct = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final()]);
+  return Buffer.concat([Buffer.from([2, Buffer.byteLength(binding)]), Buffer.from(binding), iv, ct, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The format before bindings (version 1): base64url(0x01 || iv || ciphertext || tag), the cookie name alone as AAD. */
+function sealBySpecV1(secret: string, name: string, payload: unknown): string {
   const key = Buffer.from(hkdfSync('sha256', secret, 'passport-x', 'cookie-state v1', 32));
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -269,10 +290,54 @@ describe('encrypted cookie state store', () => {
     });
   });
 
+  describe('binding to the strategy (shared store, issue 9 item 11)', () => {
+    const A: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-a', 'client-a', 'http://127.0.0.1/a/cb') };
+    const B: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-b', 'client-b', 'http://127.0.0.1/b/cb') };
+
+    it('accepts a state only with the binding it was sealed for, and tells the other strategy it is not its own', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const startReq = request(jar);
+      const handle = await new Promise<string>((resolve, reject) => store.store(startReq, VERIFIER, undefined, A, (err, h) => (err ? reject(err) : resolve(h!))));
+      jar.take(startReq.res);
+      const other = await verifyWith(store, request(jar), handle, B);
+      expect(hintOf(other, XFailureCode.CALLBACK_UNKNOWN)).to.match(/started by another strategy sharing this store/);
+
+      const jar2 = new Jar();
+      const start2 = request(jar2);
+      const handle2 = await new Promise<string>((resolve, reject) => store.store(start2, VERIFIER, undefined, A, (err, h) => (err ? reject(err) : resolve(h!))));
+      jar2.take(start2.res);
+      expect((await verifyWith(store, request(jar2), handle2, A)).value).to.equal(VERIFIER);
+    });
+
+    it('derives the binding from passport-oauth2\'s meta (client ID and redirect_uri) when the strategy sets none', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const startReq = request(jar);
+      const handle = await new Promise<string>((resolve, reject) => store.store(startReq, VERIFIER, undefined, META, (err, h) => (err ? reject(err) : resolve(h!))));
+      jar.take(startReq.res);
+      const otherClient = await verifyWith(store, request(jar), handle, { ...META, clientID: 'another-client' });
+      expect(hintOf(otherClient, XFailureCode.CALLBACK_UNKNOWN)).to.match(/another strategy/);
+    });
+
+    it('fails a cookie whose clear-text binding was rewritten to the other strategy\'s: it is authenticated data', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const startReq = request(jar);
+      const handle = await new Promise<string>((resolve, reject) => store.store(startReq, VERIFIER, undefined, A, (err, h) => (err ? reject(err) : resolve(h!))));
+      const [cookie] = jar.take(startReq.res);
+      const raw = Buffer.from(cookie!.value, 'base64url');
+      const rewritten = Buffer.concat([raw.subarray(0, 2), Buffer.from(B.binding!), raw.subarray(2 + raw[1]!)]).toString('base64url');
+      jar.cookies.set(cookie!.name, rewritten);
+      expect(hintOf(await verifyWith(store, request(jar), handle, B), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
+    });
+  });
+
   it('has the arities passport-oauth1 and passport-oauth2 dispatch on', () => {
     const store = new EncryptedCookieStateStore({ secret: SECRET });
-    // passport-oauth1: get/3, set/6 (with app state), destroy/3; passport-oauth2: store/5 (with PKCE verifier), verify/3.
-    expect([store.get.length, store.set.length, store.destroy.length, store.store.length, store.verify.length, store.drop.length]).to.deep.equal([3, 6, 3, 5, 3, 3]);
+    // passport-oauth1: get/4 (with meta: the strategy binding), set/6 (with app state), destroy/3;
+    // passport-oauth2: store/5 (with PKCE verifier), verify/4 (with meta: the strategy binding).
+    expect([store.get.length, store.set.length, store.destroy.length, store.store.length, store.verify.length, store.drop.length]).to.deep.equal([4, 6, 3, 5, 4, 3]);
   });
 
   it(`keeps at most ${MAX_PENDING_COOKIES} pending sign-ins in one browser, clearing the oldest first`, async () => {
@@ -377,12 +442,21 @@ describe('encrypted cookie state store', () => {
       expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
 
-    it('opens a cookie sealed exactly as documented (HKDF-SHA256, AES-256-GCM, name as AAD)', async () => {
+    it('opens a cookie sealed exactly as documented (HKDF-SHA256, AES-256-GCM, name and binding as AAD)', async () => {
       const store = new EncryptedCookieStateStore({ secret: SECRET });
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
-      jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'by-spec' } }));
-      expect((await get(store, request(jar), 'tok')).value).to.equal('by-spec');
+      const binding = pendingBinding('oauth1', 'x-oauth1', 'ck', 'http://127.0.0.1/cb');
+      jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'by-spec' } }, binding));
+      expect((await getWith(store, request(jar), 'tok', { binding })).value).to.equal('by-spec');
+    });
+
+    it('still opens a cookie of the format before bindings (version 1), for the few minutes such a sign-in lives', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const cookie = await started(store, jar, 'tok');
+      jar.cookies.set(cookie.name, sealBySpecV1(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'v1' } }));
+      expect((await getWith(store, request(jar), 'tok', { binding: 'any-strategy' })).value).to.equal('v1');
     });
 
     it('fails a genuine cookie whose sealed handle is not the callback\'s', async () => {

@@ -3,7 +3,7 @@ import { XFailureCode } from '../../lib/failure';
 import { failureHint } from '../support/assertions';
 import { XSessionError } from '../../lib/errors';
 import type { XAuthRequest } from '../../lib/request';
-import { MAX_PENDING, PENDING_TTL_MS } from '../../lib/state/pending';
+import { MAX_PENDING, PENDING_TTL_MS, pendingBinding } from '../../lib/state/pending';
 import { XPkceSessionStore, type XPkceStateMeta } from '../../lib/state/pkce-session';
 
 const META: XPkceStateMeta = { authorizationURL: 'https://x.com/i/oauth2/authorize', tokenURL: 'https://api.x.com/2/oauth2/token', clientID: 'cid', callbackURL: 'http://127.0.0.1/cb' };
@@ -155,5 +155,44 @@ describe('PKCE session store', () => {
     const res = await verify(s, r, 'h');
     expect(res.verifier).to.equal(false);
     expect(failureHint(res.info, CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+  });
+
+  describe('binding to the strategy that started the sign-in', () => {
+    const A: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-a', 'client-a', 'http://127.0.0.1/a') };
+    const B: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-b', 'client-b', 'http://127.0.0.1/b') };
+    const verifyWith = (s: XPkceSessionStore, r: XAuthRequest, state: string, meta: XPkceStateMeta) =>
+      new Promise<{ verifier: string | false | undefined; info: unknown }>((resolve) => s.verify(r, state, meta, (_err, verifier, info) => resolve({ verifier, info })));
+
+    it('has the 4-argument verify and drop passport-oauth2 hands meta to', () => {
+      const s = new XPkceSessionStore();
+      expect([s.store.length, s.verify.length, s.drop.length]).to.deep.equal([5, 4, 4]);
+    });
+
+    it('returns a verifier only to the binding it was stored with, and leaves it for that one', async () => {
+      const s = new XPkceSessionStore();
+      const r = req();
+      const { handle } = await new Promise<{ handle: string | undefined }>((resolve) => s.store(r, VERIFIER_A, undefined, A, (_e, h) => resolve({ handle: h })));
+      const other = await verifyWith(s, r, handle!, B);
+      expect(other.verifier).to.equal(false);
+      expect(failureHint(other.info, CALLBACK_UNKNOWN)).to.match(/another strategy sharing this session/);
+      expect((await verifyWith(s, r, handle!, A)).verifier).to.equal(VERIFIER_A);
+    });
+
+    it('derives the binding from passport-oauth2\'s meta (client ID, redirect_uri) when none is set', async () => {
+      const s = new XPkceSessionStore();
+      const r = req();
+      const { handle } = await store(s, r, VERIFIER_A);
+      expect((await verifyWith(s, r, handle!, { ...META, callbackURL: 'http://127.0.0.1/elsewhere' })).verifier).to.equal(false);
+      expect((await verifyWith(s, r, handle!, META)).verifier).to.equal(VERIFIER_A);
+    });
+
+    it('drops only a state of the same binding', async () => {
+      const s = new XPkceSessionStore();
+      const r = req();
+      const { handle } = await new Promise<{ handle: string | undefined }>((resolve) => s.store(r, VERIFIER_A, undefined, A, (_e, h) => resolve({ handle: h })));
+      const dropped = (meta: XPkceStateMeta) => new Promise<boolean | undefined>((resolve) => s.drop(r, handle!, meta, (_e, found) => resolve(found)));
+      expect(await dropped(B)).to.equal(false);
+      expect(await dropped(A)).to.equal(true);
+    });
   });
 });

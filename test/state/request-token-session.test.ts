@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { XFailureCode } from '../../lib/failure';
 import { failureHint } from '../support/assertions';
 import { XSessionError } from '../../lib/errors';
-import { MAX_PENDING, PENDING_TTL_MS, safeEqual } from '../../lib/state/pending';
+import { MAX_PENDING, PENDING_TTL_MS, pendingBinding, safeEqual } from '../../lib/state/pending';
 import { XRequestTokenSessionStore } from '../../lib/state/request-token-session';
 import type { XAuthRequest } from '../../lib/request';
 
@@ -129,5 +129,27 @@ describe('request-token session store', () => {
     await set(store, r, 't', 's');
     now = 120_001;
     expect(failureHint((await get(store, r, 't')).info, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 2 minutes ago/);
+  });
+
+  describe('binding to the strategy that started the sign-in', () => {
+    const A = { binding: pendingBinding('oauth1', 'x-a', 'ck', 'http://127.0.0.1/a') };
+    const B = { binding: pendingBinding('oauth1', 'x-b', 'ck', 'http://127.0.0.1/a') };
+    const getWith = (store: XRequestTokenSessionStore, r: XAuthRequest, token: string, meta: object) =>
+      new Promise<{ secret: string | false | undefined; info: unknown }>((resolve) => store.get(r, token, meta, (_err, secret, info) => resolve({ secret, info })));
+
+    it('has the 4-argument get and drop passport-oauth1 hands meta to', () => {
+      const store = new XRequestTokenSessionStore();
+      expect([store.get.length, store.set.length, store.destroy.length, store.drop.length]).to.deep.equal([4, 6, 3, 4]);
+    });
+
+    it('returns a secret only to the binding it was stored with, and leaves it for that one', async () => {
+      const store = new XRequestTokenSessionStore();
+      const r = req();
+      await new Promise<void>((resolve) => store.set(r, 'tok', 'sec', undefined, A, () => resolve()));
+      const other = await getWith(store, r, 'tok', B);
+      expect(other.secret).to.equal(false);
+      expect(failureHint(other.info, XFailureCode.CALLBACK_UNKNOWN)).to.match(/another strategy sharing this session/);
+      expect((await getWith(store, r, 'tok', A)).secret).to.equal('sec');
+    });
   });
 });

@@ -299,6 +299,15 @@ describe('emulator: OAuth 1.0a', () => {
       expect(err.xCode).to.equal(89);
     });
 
+    it('answers exactly one of 5 concurrent access-token requests for one request token; the others get 401 code 89', async () => {
+      const { requestToken, verifier } = await authorizedRequestToken();
+      const from = x.requests.length;
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => fetchAccessToken(urls.accessToken, consumer, requestToken, verifier, {})));
+      expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(XAPIError).and.include({ status: 401, xCode: 89 });
+      expect(x.requests.slice(from).filter((r) => r.path === '/oauth/access_token').map((r) => r.status).sort()).to.deep.equal([200, 401, 401, 401, 401]);
+    });
+
     it('refuses a request signed with the wrong token secret (401 code 32) or no token (401 code 89)', async () => {
       const { requestToken, verifier } = await authorizedRequestToken();
       const wrongSecret = await signedFetch(x, { method: 'POST', path: '/oauth/access_token', token: requestToken.token, tokenSecret: 'wrong', oauth: { oauth_verifier: verifier } });

@@ -282,6 +282,31 @@ describe('emulator: OAuth 2.0', () => {
       expect(x.isRefreshTokenValid(tokens.refreshToken!)).to.equal(false);
     });
 
+    it('answers exactly one of 5 concurrent exchanges of one code, revokes what it gave, and logs each in x.requests', async () => {
+      const code = await authorize();
+      const from = x.requests.length;
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => exchange(confidential, code)));
+      const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(won).to.have.length(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(XOAuthError).and.include({ status: 400, error: 'invalid_request' });
+      // RFC 6749 section 4.1.2: the second use revoked the tokens the first one got.
+      expect(x.isAccessTokenValid(won[0]!.tokens.accessToken)).to.equal(false);
+      expect(x.isRefreshTokenValid(won[0]!.tokens.refreshToken!)).to.equal(false);
+      const log = x.requests.slice(from).filter((r) => r.path === '/2/oauth2/token');
+      expect(log.map((r) => r.status).sort()).to.deep.equal([200, 400, 400, 400, 400]);
+      expect(log.filter((r) => r.reason === 'authorization code already used; the tokens issued for it were revoked')).to.have.length(4);
+    });
+
+    it('still revokes on a second use that comes after the code expired', async () => {
+      const code = await authorize();
+      const { tokens } = await exchange(confidential, code);
+      clock.advance(60);
+      await oauthError(exchange(confidential, code), 400, 'invalid_request');
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+      expect(x.isRefreshTokenValid(tokens.refreshToken!)).to.equal(false);
+      expect(x.requests.at(-1)!.reason).to.equal('authorization code already used; the tokens issued for it were revoked');
+    });
+
     it('lets a code expire after 30 s', async () => {
       const fresh = await authorize();
       clock.advance(29);
@@ -315,6 +340,32 @@ describe('emulator: OAuth 2.0', () => {
       expect(((await rejection(usersMe(tokens.accessToken))) as XAPIError).status).to.equal(401);
       const refreshed = await refresh(confidential, tokens.refreshToken!);
       expect((await usersMe(refreshed.tokens.accessToken)).data.id, 'the refresh token outlives the access token').to.equal(x.users[0].id);
+    });
+
+    it('lets access tokens expire after accessTokenTtlMs, says so in expires_in (whole seconds, rounded down), and refreshes into tokens of that lifetime', async () => {
+      const short = await startXEmulator({ now: clock.now, accessTokenTtlMs: 90_500 });
+      try {
+        const shortURLs = xEndpoints(short.baseURL);
+        const location = await consent(authorizeURL(short, { client_id: short.apps.confidential.clientID }));
+        const grant = { grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
+        const { tokens, params } = await requestOAuth2Token(shortURLs.oauth2Token, confidential, grant, {}, 'exchange the code');
+        expect(params.expires_in).to.equal(90);
+        clock.ms += 90_499;
+        expect(short.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+        clock.ms += 1;
+        expect(short.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+        const refreshed = await requestOAuth2Token(shortURLs.oauth2Token, confidential, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken! }, {}, 'refresh');
+        expect(refreshed.params.expires_in).to.equal(90);
+        clock.ms += 90_000;
+        expect(short.isAccessTokenValid(refreshed.tokens.accessToken)).to.equal(true);
+        clock.ms += 500;
+        expect(short.isAccessTokenValid(refreshed.tokens.accessToken)).to.equal(false);
+      } finally {
+        await short.close();
+      }
+      // The default emulator keeps X's two hours.
+      const { params } = await exchange(confidential, await authorize());
+      expect(params.expires_in).to.equal(7200);
     });
 
     describe('the refresh_token grant', () => {

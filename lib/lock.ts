@@ -1,0 +1,96 @@
+/**
+ * Locks for work that must run once at a time per key: the {@link XTokenLock} interface that
+ * `XTokenManager` takes, and {@link InProcessTokenLock}, its default for one process.
+ * `RedisTokenLock` (in `passport-x`, from `lib/redis.ts`) is the one for several processes.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * A lock keyed by string: `withLock` runs `fn` while no other holder of the same key runs, and
+ * releases the key when `fn` settles. `ttlMs` bounds how long the key stays taken if the holder
+ * dies (a distributed lock expires after it); `fn` must finish within it.
+ *
+ * Implement it over whatever the app's instances share (Redis: `RedisTokenLock`).
+ *
+ * @example
+ * ```ts
+ * import type { XTokenLock } from 'passport-x';
+ *
+ * // One process only: a promise chain per key.
+ * const chains = new Map<string, Promise<unknown>>();
+ * export const lock: XTokenLock = {
+ *   async withLock<T>(key: string, _ttlMs: number, fn: () => Promise<T>): Promise<T> {
+ *     const before = chains.get(key) ?? Promise.resolve();
+ *     const run = before.then(fn, fn);
+ *     chains.set(key, run.catch(() => undefined));
+ *     return run;
+ *   },
+ * };
+ * ```
+ */
+export interface XTokenLock {
+  /**
+   * Runs `fn` holding the lock on `key`, and returns (or throws) what `fn` does.
+   *
+   * @param key - what to lock (e.g. the user's key in the token store)
+   * @param ttlMs - how long the lock may be held before it expires on its own
+   * @param fn - the work to run under the lock
+   */
+  withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Throws a TypeError/RangeError naming the bad argument of `withLock`. */
+export function checkWithLockArguments(owner: string, key: unknown, ttlMs: unknown, fn: unknown): void {
+  if (typeof key !== 'string' || key === '') throw new TypeError(`${owner}.withLock: key must be a non-empty string.`);
+  if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1) {
+    throw new RangeError(`${owner}.withLock: ttlMs must be a positive whole number of milliseconds (got ${String(ttlMs)}).`);
+  }
+  if (typeof fn !== 'function') throw new TypeError(`${owner}.withLock: fn must be a function returning a promise.`);
+}
+
+/**
+ * The default {@link XTokenLock}: a first-come-first-served queue per key, in this process's
+ * memory. Right for one instance; share one `InProcessTokenLock` between several
+ * `XTokenManager`s of one process if they share a store. For several instances, use
+ * `RedisTokenLock`.
+ *
+ * `ttlMs` is checked but not needed: the lock is released when `fn` settles, and a process
+ * cannot die while keeping its own lock.
+ *
+ * @example
+ * ```ts
+ * import { InProcessTokenLock } from 'passport-x';
+ *
+ * const lock = new InProcessTokenLock();
+ * const answer = await lock.withLock('user-1', 15_000, async () => 42);
+ * ```
+ */
+export class InProcessTokenLock implements XTokenLock {
+  // The tail of each key's queue; deleted when the queue empties, so the map stays as small as
+  // the number of keys in use.
+  readonly #tails = new Map<string, Promise<void>>();
+
+  /** Runs `fn` once every earlier holder of `key` in this process has finished. */
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    checkWithLockArguments('InProcessTokenLock', key, ttlMs, fn);
+    const before = this.#tails.get(key);
+    let release!: () => void;
+    const tail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#tails.set(key, tail);
+    try {
+      if (before) await before;
+      return await fn();
+    } finally {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      release();
+    }
+  }
+
+  /** How many keys are locked or waited for now (for tests and metrics). */
+  get size(): number {
+    return this.#tails.size;
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * Redis adapters for several app instances: {@link RedisReplayGuard} (a callback is claimed once,
+ * whichever instance it reaches) and {@link RedisTokenLock} (one instance refreshes a user's
+ * tokens at a time).
+ *
+ * Like connect-redis, they work over a client the app already has, so passport-x has no Redis
+ * dependency and the app keeps one connection pool. Supported: node-redis v4+ (`redis` package,
+ * `createClient()`/`createCluster()`) and ioredis (`new Redis()`/`new Redis.Cluster()`), told apart
+ * by shape (see {@link detectRedisClient}). Only atomic primitives are used: `SET key value NX PX
+ * ttl`, and one Lua `EVAL` to release a lock by compare-and-delete. Every key is namespaced
+ * (`passport-x:` by default), every key has a TTL, and what the app passes as a key is stored as
+ * its SHA-256 hash, never as given.
+ *
+ * Nothing here imports a Redis library: the clients are typed by the few methods used.
+ *
+ * @packageDocumentation
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { XLockTimeoutError } from './errors';
+import { checkWithLockArguments, type XTokenLock } from './lock';
+
+/**
+ * A node-redis v4+ client (or cluster), by the methods passport-x calls. `createClient()` from
+ * the `redis` package fits; so does `createCluster()`.
+ */
+export interface XNodeRedisClient {
+  /** `SET key value NX PX ttl`: resolves `'OK'` when set, `null` when the key existed. */
+  set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
+  /** `EVAL script numkeys keys... args...`. */
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** Present on every node-redis v4+ client; used to recognise one. */
+  sendCommand: unknown;
+}
+
+/** An ioredis client (or cluster), by the methods passport-x calls. `new Redis()` fits. */
+export interface XIORedisClient {
+  /** `SET key value PX ttl NX`: resolves `'OK'` when set, `null` when the key existed. */
+  set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<unknown>;
+  /** `EVAL script numkeys keys... args...`. */
+  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** ioredis's way to register Lua commands; used to recognise an ioredis client. */
+  defineCommand: unknown;
+}
+
+/** A Redis client the app passes in: node-redis v4+ or ioredis. */
+export type XRedisClient = XNodeRedisClient | XIORedisClient;
+
+/** Which client library {@link detectRedisClient} recognised. */
+export type XRedisClientKind = 'node-redis' | 'ioredis';
+
+/** The default key prefix of the Redis adapters. */
+export const DEFAULT_REDIS_PREFIX = 'passport-x:';
+
+/**
+ * Tells a node-redis client from an ioredis one by shape:
+ * a client with a `defineCommand` method is ioredis (node-redis has none); otherwise one with a
+ * `sendCommand` method (every node-redis v4+ client and cluster has it; node-redis v3 has
+ * `send_command` instead) is node-redis v4+. Both must also have `set` and `eval`.
+ *
+ * @throws TypeError naming `client` when it is neither.
+ */
+export function detectRedisClient(client: unknown, owner = 'detectRedisClient'): XRedisClientKind {
+  const c = client as Record<string, unknown> | null | undefined;
+  if (c === null || (typeof c !== 'object' && typeof c !== 'function')) {
+    throw new TypeError(`${owner}: client must be a connected node-redis v4+ client (createClient() from "redis") or an ioredis client (new Redis()); got ${c === null ? 'null' : typeof c}.`);
+  }
+  const hasCommands = typeof c.set === 'function' && typeof c.eval === 'function';
+  if (hasCommands && typeof c.defineCommand === 'function') return 'ioredis';
+  if (hasCommands && typeof c.sendCommand === 'function') return 'node-redis';
+  throw new TypeError(
+    `${owner}: client is neither a node-redis v4+ client (createClient() from "redis": it has set, eval and sendCommand) ` +
+      'nor an ioredis client (new Redis(): it has set, eval and defineCommand). node-redis v3 and legacyMode clients are not supported.',
+  );
+}
+
+/** The two commands the adapters need, over either client. */
+interface RedisCommands {
+  /** `SET key value NX PX ttlMs`; true when set. */
+  setNX(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** `EVAL script 1 key ...args`; the script's reply. */
+  evalOneKey(script: string, key: string, args: string[]): Promise<unknown>;
+}
+
+function commandsFor(client: XRedisClient, kind: XRedisClientKind): RedisCommands {
+  if (kind === 'ioredis') {
+    const io = client as XIORedisClient;
+    return {
+      setNX: async (key, value, ttlMs) => (await io.set(key, value, 'PX', ttlMs, 'NX')) === 'OK',
+      evalOneKey: (script, key, args) => io.eval(script, 1, key, ...args),
+    };
+  }
+  const nr = client as XNodeRedisClient;
+  return {
+    // node-redis v4 knows only the flag form; v5+ still accepts it.
+    setNX: async (key, value, ttlMs) => (await nr.set(key, value, { NX: true, PX: ttlMs })) === 'OK',
+    evalOneKey: (script, key, args) => nr.eval(script, { keys: [key], arguments: args }),
+  };
+}
+
+/** Options common to the Redis adapters. */
+export interface XRedisAdapterOptions {
+  /** A connected node-redis v4+ or ioredis client (or cluster); the app owns it (connects and quits it). */
+  client: XRedisClient;
+  /** Prepended to every key. Default `passport-x:`; give each app its own if several share a Redis. */
+  prefix?: string;
+}
+
+function readAdapterOptions(owner: string, options: unknown): { client: XRedisClient; kind: XRedisClientKind; prefix: string } {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object with a client, e.g. new ${owner}({ client }).`);
+  const { client, prefix } = options as Partial<XRedisAdapterOptions>;
+  if (client === undefined) throw new TypeError(`${owner}: options.client is required: a connected node-redis v4+ or ioredis client.`);
+  const kind = detectRedisClient(client, owner);
+  if (prefix !== undefined && (typeof prefix !== 'string' || prefix === '')) {
+    throw new TypeError(`${owner}: options.prefix must be a non-empty string when given (default "${DEFAULT_REDIS_PREFIX}").`);
+  }
+  return { client, kind, prefix: prefix ?? DEFAULT_REDIS_PREFIX };
+}
+
+/** SHA-256 of `text`, base64url: how an app's key is stored, so no secret or user id reaches Redis as given. */
+function hashKey(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64url');
+}
+
+function checkTTL(owner: string, name: string, ttlMs: unknown): asserts ttlMs is number {
+  // PX takes a positive integer (Redis "SET" doc); anything else is an error from Redis at run time.
+  if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1) {
+    throw new RangeError(`${owner}: ${name} must be a positive whole number of milliseconds (got ${String(ttlMs)}).`);
+  }
+}
+
+/**
+ * A replay guard shared by every instance: `claim(key, ttlMs)` is true for the first caller of a
+ * key and false for every other until `ttlMs` has passed (`SET <prefix>claim:<sha256(key)> 1 NX
+ * PX ttlMs`). Pass it as the strategies' `replayGuard` option so that a callback reaching two
+ * instances at once goes on to X once.
+ *
+ * A Redis error rejects `claim` with the client's error: the caller decides (the strategies
+ * refuse the callback rather than risk a second request to X).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis';
+ * import { RedisReplayGuard } from 'passport-x';
+ *
+ * const client = createClient({ url: process.env.REDIS_URL! });
+ * await client.connect();
+ * const replayGuard = new RedisReplayGuard({ client });
+ * const first = await replayGuard.claim('some-state', 600_000); // true
+ * const again = await replayGuard.claim('some-state', 600_000); // false
+ * ```
+ */
+export class RedisReplayGuard {
+  /** Which client library was recognised. */
+  readonly clientKind: XRedisClientKind;
+  readonly #commands: RedisCommands;
+  readonly #prefix: string;
+
+  constructor(options: XRedisAdapterOptions) {
+    const { client, kind, prefix } = readAdapterOptions('RedisReplayGuard', options);
+    this.clientKind = kind;
+    this.#commands = commandsFor(client, kind);
+    this.#prefix = prefix;
+  }
+
+  /**
+   * Claims `key` for `ttlMs` milliseconds.
+   *
+   * @returns true when this call took the claim, false when it was already taken
+   */
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    if (typeof key !== 'string' || key === '') throw new TypeError('RedisReplayGuard.claim: key must be a non-empty string.');
+    checkTTL('RedisReplayGuard.claim', 'ttlMs', ttlMs);
+    return this.#commands.setNX(this.redisKey(key), '1', ttlMs);
+  }
+
+  /** The Redis key a claim of `key` is stored under: `<prefix>claim:<sha256(key), base64url>`. */
+  redisKey(key: string): string {
+    return `${this.#prefix}claim:${hashKey(key)}`;
+  }
+}
+
+// Deletes the lock only if it still holds this holder's value: the holder whose lock expired
+// must not delete the next holder's (redis.io "Distributed Locks with Redis", single instance).
+const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+/** Options of {@link RedisTokenLock}. */
+export interface RedisTokenLockOptions extends XRedisAdapterOptions {
+  /**
+   * How long a waiter keeps trying before it throws {@link XLockTimeoutError}, in ms.
+   * Default: twice the `ttlMs` of the call, long enough for the holder to finish or for its lock
+   * to expire if it died.
+   */
+  acquireTimeoutMs?: number;
+  /** The first wait between two attempts, in ms (default 20). It doubles each attempt up to `maxRetryDelayMs`. */
+  retryDelayMs?: number;
+  /** The longest wait between two attempts, in ms (default 500). Each wait is jittered to 50-100 % of its value. */
+  maxRetryDelayMs?: number;
+}
+
+function readOptionalMs(owner: string, options: Record<string, unknown>, name: string, fallback: number | undefined, min: number): number | undefined {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new RangeError(`${owner}: options.${name} must be a number of milliseconds >= ${min} when given (got ${String(value)}).`);
+  }
+  return value;
+}
+
+/**
+ * An {@link XTokenLock} over Redis, for several app instances: one holder per key at a time,
+ * whichever instance it runs in.
+ *
+ * - Take: `SET <prefix>lock:<sha256(key)> <random value> NX PX ttlMs`.
+ * - Release: one Lua `EVAL` that deletes the key only if it still holds this holder's random
+ *   value, so a holder whose lock expired never deletes the next holder's.
+ * - Wait: a caller that finds the key taken retries with exponential back-off (from
+ *   `retryDelayMs`, doubling up to `maxRetryDelayMs`, each wait jittered so that waiters do not
+ *   retry in step) and gives up after `acquireTimeoutMs` with {@link XLockTimeoutError}.
+ * - A holder that dies (crash, SIGKILL, lost network) keeps the key only until `ttlMs` passes.
+ *
+ * `fn` must finish within `ttlMs`: the lock is not extended. `XTokenManager` passes a TTL that
+ * covers its request time-out.
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { RedisTokenLock } from 'passport-x';
+ *
+ * const lock = new RedisTokenLock({ client: new Redis(process.env.REDIS_URL!) });
+ * const result = await lock.withLock('user-1', 15_000, async () => 'done once at a time');
+ * ```
+ */
+export class RedisTokenLock implements XTokenLock {
+  /** Which client library was recognised. */
+  readonly clientKind: XRedisClientKind;
+  readonly #commands: RedisCommands;
+  readonly #prefix: string;
+  readonly #acquireTimeoutMs: number | undefined;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+
+  constructor(options: RedisTokenLockOptions) {
+    const owner = 'RedisTokenLock';
+    const { client, kind, prefix } = readAdapterOptions(owner, options);
+    const raw = options as unknown as Record<string, unknown>;
+    this.clientKind = kind;
+    this.#commands = commandsFor(client, kind);
+    this.#prefix = prefix;
+    this.#acquireTimeoutMs = readOptionalMs(owner, raw, 'acquireTimeoutMs', undefined, 0);
+    this.#retryDelayMs = readOptionalMs(owner, raw, 'retryDelayMs', 20, 1) as number;
+    this.#maxRetryDelayMs = readOptionalMs(owner, raw, 'maxRetryDelayMs', 500, 1) as number;
+    if (this.#maxRetryDelayMs < this.#retryDelayMs) {
+      throw new RangeError(`${owner}: options.maxRetryDelayMs (${this.#maxRetryDelayMs}) must be >= options.retryDelayMs (${this.#retryDelayMs}).`);
+    }
+  }
+
+  /** The Redis key the lock on `key` is stored under: `<prefix>lock:<sha256(key), base64url>`. */
+  redisKey(key: string): string {
+    return `${this.#prefix}lock:${hashKey(key)}`;
+  }
+
+  /**
+   * Runs `fn` holding the lock on `key` (taken for `ttlMs`), then releases it.
+   *
+   * @throws XLockTimeoutError when the lock stayed taken for `acquireTimeoutMs` (`fn` did not run)
+   * @throws whatever `fn` throws (the lock is released first), or the Redis client's error
+   */
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    checkWithLockArguments('RedisTokenLock', key, ttlMs, fn);
+    const redisKey = this.redisKey(key);
+    // The value names this holder: 128 random bits, so no other holder can release it.
+    const value = randomBytes(16).toString('base64url');
+    await this.#acquire(redisKey, value, ttlMs);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      // Release, then rethrow fn's error: it says more than a failed release would.
+      await this.#commands.evalOneKey(RELEASE_SCRIPT, redisKey, [value]).catch(() => undefined);
+      throw err;
+    }
+    // A release that finds the key gone or someone else's (fn outlived ttlMs) deletes nothing.
+    await this.#commands.evalOneKey(RELEASE_SCRIPT, redisKey, [value]);
+    return result;
+  }
+
+  async #acquire(redisKey: string, value: string, ttlMs: number): Promise<void> {
+    const started = Date.now();
+    const bound = this.#acquireTimeoutMs ?? 2 * ttlMs;
+    let delay = this.#retryDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      if (await this.#commands.setNX(redisKey, value, ttlMs)) return;
+      const waited = Date.now() - started;
+      if (waited >= bound) {
+        throw new XLockTimeoutError(
+          `RedisTokenLock: the lock stayed taken by another holder for ${waited} ms (${attempts(attempt)}); gave up after acquireTimeoutMs = ${bound} ms. ` +
+            'Retry later; if this recurs, the work under the lock takes longer than its TTL allows, or a holder keeps dying.',
+          { waitedMs: waited, attempts: attempt },
+        );
+      }
+      // Jitter to 50-100 % so waiters that collided do not collide again (AWS "Exponential backoff and jitter").
+      const jittered = delay * (0.5 + Math.random() / 2);
+      await sleep(Math.max(1, Math.min(jittered, bound - waited)));
+      delay = Math.min(delay * 2, this.#maxRetryDelayMs);
+    }
+  }
+}
+
+function attempts(n: number): string {
+  return n === 1 ? '1 attempt' : `${n} attempts`;
+}

@@ -1,0 +1,376 @@
+/**
+ * The claim that makes a sign-in callback go to X exactly once. A double click, a reload or
+ * Back on the callback page sends the same `state` (OAuth 2.0) or `oauth_token` (OAuth 1.0a)
+ * several times, often at once: express-session loads a separate copy of the session for each
+ * request, and a cookie (EncryptedCookieStateStore) cannot be consumed server-side, so the store
+ * alone cannot stop the copies. Once the store has accepted a callback, and before anything goes
+ * to X, each strategy claims it in a replay guard; only the request that gets the claim goes on.
+ *
+ * One instance is right with the default {@link MemoryReplayGuard}; several instances share a
+ * guard over Redis (`RedisReplayGuard`) or anything else with an atomic "set if absent".
+ */
+import { createHash } from 'node:crypto';
+import { XReplayGuardError } from '../errors';
+import { failureInfo, XFailureCode, type XFailureInfo } from '../failure';
+import { PENDING_TTL_MS } from './pending';
+
+/**
+ * Claims a key once: `claim` resolves `true` for the first caller of `key` within `ttlMs`, and
+ * `false` for every other caller until the key expires. It must be atomic across everything that
+ * shares it (`SET key 1 NX PX ttl` in Redis). Keys are `passport-x:claim:` and a SHA-256 hash:
+ * no secret, state or token is ever handed to a guard.
+ *
+ * @example
+ * ```ts
+ * import type { XReplayGuard } from 'passport-x';
+ *
+ * // Any store with an atomic "set if absent, with expiry" will do; here a Postgres table.
+ * declare const db: { query(sql: string, params: unknown[]): Promise<{ rowCount: number | null }> };
+ * export const postgresGuard: XReplayGuard = {
+ *   async claim(key, ttlMs) {
+ *     const result = await db.query(
+ *       `INSERT INTO sign_in_claims (key, expires_at) VALUES ($1, now() + $2 * interval '1 millisecond')
+ *        ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE sign_in_claims.expires_at < now()`,
+ *       [key, ttlMs],
+ *     );
+ *     return result.rowCount === 1;
+ *   },
+ * };
+ * ```
+ */
+export interface XReplayGuard {
+  /** Resolves `true` when this caller is the first to claim `key` in the last `ttlMs` ms, else `false`; rejects when the guard cannot tell (its store is down). */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+}
+
+/** The prefix of every key a strategy claims. */
+export const REPLAY_GUARD_KEY_PREFIX = 'passport-x:claim:';
+
+/**
+ * Default bound of a {@link MemoryReplayGuard}. A claim only has to outlive the few hundred
+ * milliseconds of one code exchange to stop a double click; 10,000 claims (about 1.5 MB) is
+ * 16 sign-ins a second for the 10 minutes a pending sign-in lives, and a flood of forged
+ * callbacks must be faster than that to push out a claim still in use.
+ */
+export const DEFAULT_MAX_REPLAY_CLAIMS = 10_000;
+
+/** Options of {@link MemoryReplayGuard}. */
+export interface MemoryReplayGuardOptions {
+  /** How many claims it keeps at most (default {@link DEFAULT_MAX_REPLAY_CLAIMS}); beyond that the oldest go first. */
+  maxEntries?: number;
+  /** Clock, ms since the epoch (tests). */
+  now?: () => number;
+}
+
+/**
+ * The in-process replay guard, and each strategy's default: claims in a `Map`, each expiring
+ * after its `ttlMs`, at most `maxEntries` of them (the oldest are dropped first). No timer runs:
+ * expired claims are pruned from the oldest end as new ones come, O(1) amortized per claim, so
+ * the guard never keeps a process alive. Right for one process; several instances need a shared
+ * guard (`RedisReplayGuard`).
+ *
+ * @example
+ * ```ts
+ * import { MemoryReplayGuard, XOAuth2PkceStrategy } from 'passport-x';
+ *
+ * // Two strategy objects for one X app in one process: give them one guard.
+ * const replayGuard = new MemoryReplayGuard();
+ * const options = { clientID: process.env.X_CLIENT_ID!, callbackURL: 'https://example.com/auth/x/callback', replayGuard };
+ * export const signIn = new XOAuth2PkceStrategy(options, (accessToken, refreshToken, profile, done) => done(null, profile));
+ * export const connect = new XOAuth2PkceStrategy(options, (accessToken, refreshToken, profile, done) => done(null, profile));
+ * ```
+ */
+export class MemoryReplayGuard implements XReplayGuard {
+  /** How many claims it keeps at most. */
+  readonly maxEntries: number;
+  private readonly now: () => number;
+  /** key -> expiry (ms since the epoch) of its claim. */
+  private readonly claims = new Map<string, number>();
+  /**
+   * The claims in claim order, oldest at `head`. A queue of its own: V8 leaves deleted entries at
+   * the front of a Map until it rehashes, so reading a Map's oldest entry again and again is not O(1).
+   * An entry whose key was claimed again since is stale, and skipped when it reaches the head.
+   */
+  private queue: Array<ClaimEntry | undefined> = [];
+  private head = 0;
+
+  constructor(options: MemoryReplayGuardOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('MemoryReplayGuard takes an options object (or nothing).');
+    const { maxEntries = DEFAULT_MAX_REPLAY_CLAIMS, now } = options;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new TypeError('MemoryReplayGuard: `maxEntries` must be a positive whole number.');
+    if (now !== undefined && typeof now !== 'function') throw new TypeError('MemoryReplayGuard: `now` must be a function returning ms since the epoch.');
+    this.maxEntries = maxEntries;
+    this.now = now ?? Date.now;
+  }
+
+  /** How many claims it holds now, expired ones not yet pruned included. */
+  get size(): number {
+    return this.claims.size;
+  }
+
+  /** Claims `key` for `ttlMs` ms; `true` when nobody holds it. Synchronous inside, so concurrent callers in one process cannot both win. */
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    return this.claimNow(key, ttlMs);
+  }
+
+  /** {@link claim}, answered synchronously (the strategies use it to spare a promise and a timer per callback). Throws on a bad key or ttlMs. */
+  claimNow(key: string, ttlMs: number): boolean {
+    checkClaim(key, ttlMs, 'MemoryReplayGuard');
+    const now = this.now();
+    this.prune(now);
+    const expiresAt = this.claims.get(key);
+    if (expiresAt !== undefined && now < expiresAt) return false;
+    const entry: ClaimEntry = { key, expiresAt: now + ttlMs };
+    this.claims.set(key, entry.expiresAt);
+    this.queue.push(entry);
+    while (this.claims.size > this.maxEntries) this.dropOldest();
+    // Stale entries (keys claimed again) can only pile up behind a long claim at the head: bound them too.
+    if (this.queue.length - this.head > 2 * this.maxEntries) this.compact();
+    return true;
+  }
+
+  /**
+   * Drops expired claims from the oldest end: O(1) amortized, each claim leaves once. Claims with
+   * one TTL expire in claim order; a longer one at the head only delays pruning behind it (expiry
+   * is checked on look-up anyway).
+   */
+  private prune(now: number): void {
+    for (let entry = this.queue[this.head]; entry !== undefined && now >= entry.expiresAt; entry = this.queue[this.head]) {
+      this.shift();
+      this.forget(entry);
+    }
+  }
+
+  /** Drops the oldest live claim, expired or not: the bound wins. */
+  private dropOldest(): void {
+    for (let entry = this.shift(); entry !== undefined; entry = this.shift()) {
+      if (this.forget(entry)) return;
+    }
+  }
+
+  /** Deletes the claim of `entry` unless its key was claimed again since; true when it did. */
+  private forget(entry: ClaimEntry): boolean {
+    if (this.claims.get(entry.key) !== entry.expiresAt) return false;
+    this.claims.delete(entry.key);
+    return true;
+  }
+
+  private shift(): ClaimEntry | undefined {
+    const entry = this.queue[this.head];
+    if (entry === undefined) return undefined;
+    this.queue[this.head++] = undefined;
+    // Reclaim the consumed front now and then: O(1) amortized.
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
+  }
+
+  /** Rebuilds the queue from the live claims, oldest expiry first. */
+  private compact(): void {
+    this.queue = [...this.claims].map(([key, expiresAt]) => ({ key, expiresAt })).sort((a, b) => a.expiresAt - b.expiresAt);
+    this.head = 0;
+  }
+}
+
+/** One claim in {@link MemoryReplayGuard}'s queue. */
+interface ClaimEntry {
+  readonly key: string;
+  readonly expiresAt: number;
+}
+
+function checkClaim(key: unknown, ttlMs: unknown, who: string): void {
+  if (typeof key !== 'string' || key === '') throw new TypeError(`${who}.claim: \`key\` must be a non-empty string.`);
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`${who}.claim: \`ttlMs\` must be a positive number of milliseconds.`);
+}
+
+/** What identifies one sign-in's callback: the strategy, the app, and the `state` or request token X sent back. */
+export interface CallbackClaim {
+  /** `'oauth1'` or `'oauth2'`. */
+  protocol: 'oauth1' | 'oauth2';
+  /** The strategy's name (`'x-oauth2'`). */
+  strategy: string;
+  /** The consumer key (OAuth 1.0a) or client ID (OAuth 2.0). */
+  client: string;
+  /** The callback URL as configured (OAuth 2.0's `redirect_uri`), not as resolved from the request, which a client can vary. */
+  redirectURI?: string | undefined;
+  /** The `state` (OAuth 2.0) or `oauth_token` (OAuth 1.0a), as the callback carries it. */
+  handle: string;
+}
+
+/**
+ * The guard key of a callback: `passport-x:claim:` and the base64url SHA-256 of its parts. A
+ * hash, so the guard (Redis) never holds a state or request token; the same for every instance
+ * of the app, so they all contend for one key.
+ */
+export function callbackClaimKey(claim: CallbackClaim): string {
+  const parts = [claim.protocol, claim.strategy, claim.client, claim.redirectURI ?? '', claim.handle];
+  return REPLAY_GUARD_KEY_PREFIX + createHash('sha256').update(JSON.stringify(parts), 'utf8').digest('base64url');
+}
+
+/**
+ * How long a claim lasts: as long as the store keeps a pending sign-in (its `ttlMs`, which every
+ * built-in store has), else 10 minutes. Never shorter, or a replayed cookie could reach X again.
+ */
+export function claimTtlOf(store: object): number {
+  const ttl = (store as { ttlMs?: unknown }).ttlMs;
+  return typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : PENDING_TTL_MS;
+}
+
+/** Checks a strategy's `replayGuard` option, or makes the default in-process guard. */
+export function replayGuardOption(guard: unknown, strategy: string): XReplayGuard {
+  if (guard === undefined) return new MemoryReplayGuard();
+  if (typeof guard !== 'object' || guard === null || typeof (guard as XReplayGuard).claim !== 'function') {
+    throw new TypeError(`${strategy}: \`replayGuard\` must be an object with a claim(key, ttlMs) method answering a Promise<boolean> (e.g. new RedisReplayGuard({ client })).`);
+  }
+  return guard as XReplayGuard;
+}
+
+/**
+ * Claims a callback through `guard` and calls back `(null, true)` for the first request,
+ * `(null, false)` for every other one, or an {@link XReplayGuardError} when the guard fails,
+ * answers something other than a boolean, or does not answer within `timeoutMs`. Always
+ * asynchronously, and out of any promise chain.
+ */
+export function claimCallback(guard: XReplayGuard, key: string, ttlMs: number, timeoutMs: number, done: (err: XReplayGuardError | null, claimed?: boolean) => void): void {
+  if (guard instanceof MemoryReplayGuard && guard.claim === MemoryReplayGuard.prototype.claim) {
+    // The in-process guard answers at once and cannot hang: no promise, no timer.
+    let claimed: boolean;
+    try {
+      claimed = guard.claimNow(key, ttlMs);
+    } catch (err) {
+      return process.nextTick(done, guardFailed(err));
+    }
+    return process.nextTick(done, null, claimed);
+  }
+  let settled = false;
+  const finish = (err: XReplayGuardError | null, claimed?: boolean): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    // Out of the promise chain: a throw in what the strategy does next must not become an unhandled rejection.
+    process.nextTick(done, err, claimed);
+  };
+  const timer = setTimeout(
+    () => finish(new XReplayGuardError(`The replay guard did not answer within ${timeoutMs} ms, so the X sign-in was stopped before anything was sent to X. ${GUARD_FIX}`)),
+    timeoutMs,
+  );
+  // A guard that hangs must not keep the process alive either.
+  timer.unref();
+  let answer: unknown;
+  try {
+    answer = guard.claim(key, ttlMs);
+  } catch (err) {
+    return finish(guardFailed(err));
+  }
+  Promise.resolve(answer).then(
+    (claimed: unknown) => {
+      if (typeof claimed !== 'boolean') {
+        return finish(
+          new XReplayGuardError(
+            `The replay guard's claim() answered ${claimed === null ? 'null' : typeof claimed} instead of true or false, so the X sign-in was stopped before anything was sent to X. ` +
+              'A custom `replayGuard` must resolve true for the first claim of a key and false for every later one.',
+          ),
+        );
+      }
+      finish(null, claimed);
+    },
+    (err: unknown) => finish(guardFailed(err)),
+  );
+}
+
+const GUARD_FIX =
+  'The guard (the strategy\'s `replayGuard` option) must answer for every callback; with RedisReplayGuard, check that Redis is reachable from this instance ' +
+  '(the error\'s cause says what the client reported). The user can sign in again once it is back.';
+
+function guardFailed(cause: unknown): XReplayGuardError {
+  // The cause's own message stays on `cause`: a custom guard's error is not ours to print.
+  return new XReplayGuardError(`The replay guard failed to claim this X sign-in callback, so the sign-in was stopped before anything was sent to X. ${GUARD_FIX}`, cause);
+}
+
+/** The failure of every callback but the first: a double click, a reload, Back, or a replay. */
+export function signInInProgress(what: 'state' | 'request token', ttlMs: number): XFailureInfo {
+  const minutes = Math.max(1, Math.round(ttlMs / 60_000));
+  const info = failureInfo(
+    XFailureCode.SIGN_IN_IN_PROGRESS,
+    'This sign-in is already being completed. If nothing happens, sign in again.',
+    `Another request with this callback's ${what} claimed the sign-in first (within the last ${minutes} minute${minutes === 1 ? '' : 's'}): ` +
+      'a double click, a reload or Back on the callback page, or a replayed callback. Only the first request goes on to X; this one was refused before anything was sent to it. ' +
+      'Nothing to fix when it is occasional. When every sign-in gets it: passport.authenticate() runs twice for the callback route (mounted twice?), ' +
+      'or a custom `replayGuard` answers false for keys it never saw.',
+  );
+  lostClaims.add(info);
+  return info;
+}
+
+/** The failure infos of callbacks that lost their claim, which the strategies answer 409. */
+const lostClaims = new WeakSet<object>();
+
+/** How a strategy claims its callbacks. */
+export interface CallbackClaimSettings {
+  guard: XReplayGuard;
+  /** How long a claim lasts: {@link claimTtlOf} the store. */
+  ttlMs: number;
+  /** Bound on the guard's answer: the strategy's `timeoutMs`. */
+  timeoutMs: number;
+  /** The guard key of the callback's `state` or request token. */
+  key(handle: string): string;
+  what: 'state' | 'request token';
+  /** Called with the failure of each callback that lost its claim (to log it). */
+  onLost(info: XFailureInfo): void;
+}
+
+type StoreCallback = (err: Error | null, found?: unknown, info?: unknown) => void;
+
+/**
+ * The store as passport-oauth1/oauth2 see it: the same store, whose look-up (`get` of a
+ * request-token store, `verify` of a PKCE state store) also claims the callback once the store
+ * has accepted it, and before passport goes on to X. After the store, not before: a callback
+ * the store refuses (forged, from another browser, a retry after X failed) keeps the store's
+ * answer and cannot burn the claim of a sign-in still under way; and a cookie, which the store
+ * can check but not consume, is covered all the same. The look-up keeps its arity (passport
+ * dispatches on it); `forward` lists the other methods passport calls, bound to the store.
+ */
+export function claimingStore(store: object, lookup: 'get' | 'verify', forward: readonly string[], settings: CallbackClaimSettings): object {
+  const methods = store as Record<string, unknown>;
+  const inner = methods[lookup] as (...args: unknown[]) => void;
+  if (typeof inner !== 'function') throw new TypeError(`The \`store\` option must be an object with a ${lookup}(req, ${settings.what === 'state' ? 'state' : 'token'}, callback) method.`);
+  const view: Record<string, unknown> = {};
+  for (const name of forward) if (typeof methods[name] === 'function') view[name] = (methods[name] as (...args: unknown[]) => void).bind(store);
+  const claimed = function (...args: unknown[]): void {
+    const handle = args[1];
+    const done = args[args.length - 1] as StoreCallback;
+    args[args.length - 1] = (err: Error | null, found?: unknown, info?: unknown): void => {
+      if (err || !found) return done(err, found, info);
+      const key = settings.key(typeof handle === 'string' ? handle : JSON.stringify(handle) ?? '');
+      claimCallback(settings.guard, key, settings.ttlMs, settings.timeoutMs, (guardErr, first) => {
+        if (guardErr) return done(guardErr);
+        if (first) return done(null, found, info);
+        const lost = signInInProgress(settings.what, settings.ttlMs);
+        settings.onLost(lost);
+        done(null, false, lost);
+      });
+    };
+    inner.apply(store, args);
+  };
+  Object.defineProperty(claimed, 'length', { value: inner.length });
+  view[lookup] = claimed;
+  return view;
+}
+
+/** The actions of one `authenticate` call, as Passport sets them on the strategy's per-request copy. */
+interface FailAction {
+  fail(challenge?: unknown, status?: number): void;
+}
+
+/**
+ * A view of a strategy's per-request copy whose `fail` answers a lost claim 409 Conflict (RFC
+ * 9110 section 15.5.10: the request conflicts with the sign-in's state, another request completing
+ * it). passport-oauth1/oauth2 answer every store refusal 403, the status of the store's own refusals.
+ */
+export function withConflictStatus<T extends FailAction>(instance: T): T {
+  const view = Object.create(instance) as T;
+  view.fail = (challenge?: unknown, status?: number): void => instance.fail(challenge, typeof challenge === 'object' && challenge !== null && lostClaims.has(challenge) ? 409 : status);
+  return view;
+}

@@ -1,0 +1,247 @@
+/**
+ * The person in front of the browser, for tests: answers the emulator's consent page as a person
+ * would (load it, read its form, pick a user, press a button) and hands back where the browser
+ * goes next; and a whole sign-in through an app, cookies included, so a test of your own app
+ * needs neither a browser nor HTML parsing.
+ */
+import type { XEmulatorUser } from './fixtures';
+
+/** Which button {@link XEmulatorConsentOptions.action} presses on the consent page. */
+export type XEmulatorConsentAction = 'authorize' | 'cancel';
+
+/** How to answer the consent page. */
+export interface XEmulatorConsentOptions {
+  /**
+   * Who signs in: an emulator user's username (`'ada'` or `'@ada'`, any case) or ID. Default: the
+   * user the page preselects (the first of `x.users`, or the `screenName` of an OAuth 1.0a sign-in).
+   */
+  user?: string | undefined;
+  /** `'authorize'` (default) presses "Authorize app"; `'cancel'` presses "Cancel". */
+  action?: XEmulatorConsentAction | undefined;
+}
+
+/** How {@link XEmulator.signIn} starts. */
+export interface XEmulatorSignInOptions extends XEmulatorConsentOptions {
+  /** A `Cookie` header for the app, sent with the first request (an existing session, e.g. to link an account). */
+  cookie?: string | undefined;
+}
+
+/** What {@link XEmulator.signIn} ends with. */
+export interface XEmulatorSignInResult {
+  /** The app's answer to the callback, not followed: its `status` and `location` header say how the sign-in ended. */
+  response: Response;
+  /** The callback URL the consent page sent the browser to (with `code` and `state`, `oauth_token` and `oauth_verifier`, or the error). */
+  callbackURL: string;
+  /**
+   * The `Cookie` header the browser now holds for the callback's host: send it with the next
+   * requests to the app to act as the signed-in user, e.g. `fetch(profileURL, { headers: { cookie } })`.
+   */
+  cookie: string;
+}
+
+/** The consent form of a page, as a browser reads it. */
+interface ConsentForm {
+  action: string;
+  hidden: Array<[string, string]>;
+  users: Array<{ id: string; checked: boolean }>;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function fail(message: string): never {
+  throw new TypeError(`passport-x/testing: ${message}`);
+}
+
+/** Decodes the character references the emulator writes (see `escapeHTML` in consent-page.ts). */
+function decodeHTML(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#39);/g, (_m, ref: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[ref] as string);
+}
+
+function attribute(tag: string, name: string): string | undefined {
+  const match = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
+  return match ? decodeHTML(match[1]!) : undefined;
+}
+
+/** Reads the consent form; undefined when the page has none (an error, PIN or cancelled page). */
+function readConsentForm(html: string): ConsentForm | undefined {
+  const formTag = /<form\b[^>]*>/.exec(html)?.[0];
+  const action = formTag && /\smethod="post"/i.test(formTag) ? attribute(formTag, 'action') : undefined;
+  if (action === undefined) return undefined;
+  const hidden: Array<[string, string]> = [];
+  const users: ConsentForm['users'] = [];
+  for (const [tag] of html.matchAll(/<input\b[^>]*>/g)) {
+    const type = attribute(tag, 'type');
+    const name = attribute(tag, 'name');
+    const value = attribute(tag, 'value') ?? '';
+    if (type === 'hidden' && name !== undefined) hidden.push([name, value]);
+    if (type === 'radio' && name === 'user_id') users.push({ id: value, checked: /\schecked\b/.test(tag) });
+  }
+  return { action, hidden, users };
+}
+
+/** The text of a page without a form (title and explanation), for an error message. */
+function pageText(html: string): string {
+  const heading = /<h1>([\s\S]*?)<\/h1>/.exec(html)?.[1];
+  const paragraph = /<\/h1>\s*<p>([\s\S]*?)<\/p>/.exec(html)?.[1];
+  const strip = (s: string): string => decodeHTML(s.replace(/<[^>]*>/g, '')).replace(/\s+/g, ' ').trim();
+  return [heading, paragraph].filter((s): s is string => s !== undefined).map(strip).join(': ') || 'a page without a consent form';
+}
+
+function findUser(users: ReadonlyArray<Readonly<XEmulatorUser>>, wanted: string): Readonly<XEmulatorUser> {
+  const name = wanted.replace(/^@/, '').toLowerCase();
+  const user = users.find((u) => u.id === wanted || u.username.toLowerCase() === name);
+  if (!user) fail(`consent(): no emulator user "${wanted}"; the users are ${users.map((u) => `${u.username} (${u.id})`).join(', ')}.`);
+  return user;
+}
+
+function checkConsentOptions(options: unknown): { user: string | undefined; action: XEmulatorConsentAction } {
+  if (typeof options !== 'object' || options === null) fail('consent() takes an options object: { user?, action? }.');
+  const { user, action } = options as XEmulatorConsentOptions;
+  if (user !== undefined && (typeof user !== 'string' || user === '')) fail('`user` must be a username or user ID of the emulator, such as "ada".');
+  if (action !== undefined && action !== 'authorize' && action !== 'cancel') fail("`action` must be 'authorize' or 'cancel'.");
+  return { user, action: action ?? 'authorize' };
+}
+
+/**
+ * Answers the consent page at `pageURL` (the `Location` an app's sign-in start redirected to):
+ * loads it, reads its form, picks `options.user`, presses the button, and returns the URL the
+ * emulator sends the browser to, i.e. the app's callback. An authorization request the emulator
+ * sends straight back (e.g. `?error=invalid_scope`) returns that callback URL, as a browser
+ * would follow it. Throws when the page is not this emulator's, or shows an error instead of a form.
+ */
+export async function answerConsent(
+  emulatorURL: string,
+  users: ReadonlyArray<Readonly<XEmulatorUser>>,
+  pageURL: string | URL,
+  options: XEmulatorConsentOptions = {},
+): Promise<string> {
+  const { user, action } = checkConsentOptions(options);
+  let page: URL;
+  try {
+    page = new URL(pageURL);
+  } catch {
+    fail('consent() needs the absolute URL of the consent page: the `location` header of the app\'s redirect to X.');
+  }
+  const origin = new URL(emulatorURL).origin;
+  if (page.origin !== origin) {
+    fail(
+      `consent() was given a page at ${page.origin}${page.pathname}, not at this emulator (${origin}). ` +
+        'Point the strategy at the emulator: spread x.oauth2StrategyOptions(...) or x.oauth1StrategyOptions(...) into its options (they set baseURL and, for OAuth 2.0, authorizationURL).',
+    );
+  }
+  const shown = await fetch(page, { redirect: 'manual' });
+  const shownLocation = shown.headers.get('location');
+  if (REDIRECTS.has(shown.status) && shownLocation) {
+    await shown.body?.cancel();
+    return new URL(shownLocation, page).href;
+  }
+  const html = await shown.text();
+  const form = shown.status === 200 ? readConsentForm(html) : undefined;
+  if (!form) throw new Error(`passport-x/testing: the emulator answered ${page.pathname} with ${shown.status} and no consent form: ${pageText(html)}`);
+
+  const fields = new URLSearchParams(form.hidden);
+  const chosen = user !== undefined ? findUser(users, user).id : form.users.find((u) => u.checked)?.id;
+  if (chosen !== undefined) fields.set('user_id', chosen);
+  fields.set('action', action);
+  const answered = await fetch(new URL(form.action, page), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: fields,
+    redirect: 'manual',
+  });
+  const location = answered.headers.get('location');
+  if (REDIRECTS.has(answered.status) && location) {
+    await answered.body?.cancel();
+    return new URL(location, page).href;
+  }
+  const after = await answered.text();
+  // An out-of-band (oauth_callback=oob) sign-in ends on a page with a PIN, not at a callback.
+  throw new Error(`passport-x/testing: the consent page did not send the browser back to the app (${answered.status}): ${pageText(after)}`);
+}
+
+/** Cookies by host name, as a browser keeps them (RFC 6265 section 8.5: not by port). */
+class CookieJar {
+  private readonly byHost = new Map<string, Map<string, string>>();
+
+  /** Reads a `Cookie` header given by the caller into the jar of `host`. */
+  addHeader(host: string, header: string): void {
+    const jar = this.jar(host);
+    for (const pair of header.split(';')) {
+      const at = pair.indexOf('=');
+      if (at > 0) jar.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+    }
+  }
+
+  /** Stores the `Set-Cookie` headers of an answer from `host`; an expired cookie is removed. */
+  store(host: string, response: Response): void {
+    const jar = this.jar(host);
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const at = pair.indexOf('=');
+      if (at <= 0) continue;
+      const name = pair.slice(0, at).trim();
+      const expired = attributes.some((a) => {
+        const [key = '', value = ''] = a.split('=').map((s) => s.trim());
+        if (key.toLowerCase() === 'max-age') return Number(value) <= 0;
+        if (key.toLowerCase() === 'expires') return Date.parse(value) <= Date.now();
+        return false;
+      });
+      if (expired) jar.delete(name);
+      else jar.set(name, pair.slice(at + 1).trim());
+    }
+  }
+
+  header(host: string): string {
+    return [...this.jar(host)].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  private jar(host: string): Map<string, string> {
+    let jar = this.byHost.get(host);
+    if (!jar) this.byHost.set(host, (jar = new Map()));
+    return jar;
+  }
+}
+
+/** One request to the app with the jar's cookies; the answer is not followed. */
+async function requestApp(jar: CookieJar, url: URL): Promise<Response> {
+  const cookie = jar.header(url.hostname);
+  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  jar.store(url.hostname, response);
+  return response;
+}
+
+/**
+ * A whole sign-in as a browser makes it: `GET startURL` at the app (keeping its cookies), its
+ * redirect to the emulator's consent page answered with {@link answerConsent}, then `GET` of the
+ * callback URL with the cookies of the callback's host. A callback on another host than the
+ * start (`localhost` against `127.0.0.1`) gets no cookie, as in a browser, and the app refuses it.
+ */
+export async function signInThroughApp(
+  emulatorURL: string,
+  users: ReadonlyArray<Readonly<XEmulatorUser>>,
+  startURL: string | URL,
+  options: XEmulatorSignInOptions = {},
+): Promise<XEmulatorSignInResult> {
+  checkConsentOptions(options);
+  let start: URL;
+  try {
+    start = new URL(startURL);
+  } catch {
+    fail('signIn() needs the absolute URL of the app\'s sign-in route, such as http://127.0.0.1:3000/auth/x.');
+  }
+  if (options.cookie !== undefined && typeof options.cookie !== 'string') fail('`cookie` must be a Cookie header string.');
+  const jar = new CookieJar();
+  if (options.cookie) jar.addHeader(start.hostname, options.cookie);
+
+  const started = await requestApp(jar, start);
+  const consentPage = started.headers.get('location');
+  if (!REDIRECTS.has(started.status) || !consentPage) {
+    const body = (await started.text()).slice(0, 300);
+    throw new Error(`passport-x/testing: ${start.pathname} answered ${started.status} instead of a redirect to X's consent page${body ? `: ${body}` : ''}`);
+  }
+  await started.body?.cancel();
+  const callbackURL = await answerConsent(emulatorURL, users, new URL(consentPage, start), options);
+  const callback = new URL(callbackURL);
+  const response = await requestApp(jar, callback);
+  return { response, callbackURL, cookie: jar.header(callback.hostname) };
+}

@@ -1,0 +1,415 @@
+/**
+ * `XTokenManager`: a valid OAuth 2.0 access token for a user whenever the app asks, with at most
+ * one refresh per rotation of X's single-use refresh tokens, however many requests, processes or
+ * instances ask at once.
+ *
+ * How it stays at one refresh:
+ * - a fresh token is read from the app's store and returned (one `store.get`, no lock, no request);
+ * - in one process, concurrent callers of a key share one refresh (one promise per key);
+ * - across processes, the caller that refreshes holds `lock` (an {@link XTokenLock};
+ *   `RedisTokenLock` for several instances) and re-reads the store once it holds it: if another
+ *   process rotated meanwhile, its pair is used and nothing is sent to X;
+ * - the rotated pair is written to the store before any caller receives the new access token.
+ *
+ * @packageDocumentation
+ */
+import type { XTokenSet } from './endpoints';
+import { xEndpoints } from './endpoints';
+import { XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
+import { refreshAccessToken, revokeToken } from './helpers';
+import { resolveTimeout } from './http';
+import { InProcessTokenLock, type XTokenLock } from './lock';
+
+/**
+ * A token set as a store may hand it back: {@link XTokenSet}, or the same after a JSON round
+ * trip, where `expiresAt` became an ISO string (`JSON.stringify` of a Date) or a number of
+ * milliseconds since the epoch, and `undefined` fields disappeared or became `null`.
+ */
+export interface XStoredTokenSet {
+  /** The access token. */
+  accessToken: string;
+  /** The refresh token, when the sign-in asked for `offline.access`. */
+  refreshToken?: string | null | undefined;
+  /** `'bearer'`. */
+  tokenType?: string | null | undefined;
+  /** The lifetime X gave, in seconds. */
+  expiresIn?: number | null | undefined;
+  /** A Date, an ISO 8601 string, or milliseconds since the epoch. */
+  expiresAt?: Date | string | number | null | undefined;
+  /** The scopes granted. */
+  scope?: readonly string[] | null | undefined;
+}
+
+/**
+ * Where the app keeps each user's tokens: its database, Redis, a session... `XTokenManager`
+ * calls `get` on every `getAccessToken`, `set` after each rotation (before any caller gets the
+ * new token) and `delete` when X refused the refresh token or on `revoke`.
+ *
+ * `set` receives an {@link XTokenSet} whose `expiresAt` is a `Date`; a store that serialises it
+ * (JSON) may give it back as a string or a number: `get` may return an {@link XStoredTokenSet}.
+ * The tokens are credentials: keep the store private (and encrypted at rest where you can).
+ *
+ * @example
+ * ```ts
+ * import type { XTokenStore } from 'passport-x';
+ *
+ * // In memory: one process only, lost on restart. Fine for a demo.
+ * const tokens = new Map<string, string>();
+ * export const memoryStore: XTokenStore = {
+ *   async get(userKey) {
+ *     const json = tokens.get(userKey);
+ *     return json === undefined ? undefined : JSON.parse(json);
+ *   },
+ *   async set(userKey, tokenSet) {
+ *     tokens.set(userKey, JSON.stringify(tokenSet));
+ *   },
+ *   async delete(userKey) {
+ *     tokens.delete(userKey);
+ *   },
+ * };
+ * ```
+ */
+export interface XTokenStore {
+  /** The user's tokens, or `undefined`/`null` when there are none. */
+  get(userKey: string): Promise<XTokenSet | XStoredTokenSet | undefined | null>;
+  /** Replaces the user's tokens. */
+  set(userKey: string, tokens: XTokenSet): Promise<unknown>;
+  /** Forgets the user's tokens. */
+  delete(userKey: string): Promise<unknown>;
+}
+
+/** Options of {@link XTokenManager}. */
+export interface XTokenManagerOptions {
+  /** The OAuth 2.0 client ID from the X developer portal (as for `refreshAccessToken`). */
+  clientID: string;
+  /** The client secret, for a confidential client; leave it out for a public client. */
+  clientSecret?: string | undefined;
+  /** X's API host (default `https://api.x.com`); the emulator's `baseURL` in tests. */
+  baseURL?: string | undefined;
+  /** Time-out of each request to X, in ms (default 10,000). */
+  timeoutMs?: number | undefined;
+  /** Where the users' tokens live. */
+  store: XTokenStore;
+  /**
+   * What keeps two refreshes of one user apart across processes. Default: an
+   * {@link InProcessTokenLock} of this manager, right for one instance. Several instances:
+   * `new RedisTokenLock({ client })`.
+   */
+  lock?: XTokenLock | undefined;
+  /** Refresh when the access token expires within this many ms (default 60,000). */
+  refreshBeforeMs?: number | undefined;
+  /**
+   * How long the lock is held at most, in ms: it must cover a request to X (`timeoutMs`) plus a
+   * store read and write. Default `timeoutMs + 5000`. A holder that dies keeps other processes
+   * waiting this long.
+   */
+  lockTtlMs?: number | undefined;
+}
+
+/** The default of {@link XTokenManagerOptions.refreshBeforeMs}. */
+export const DEFAULT_REFRESH_BEFORE_MS = 60_000;
+
+/** What {@link XTokenManagerOptions.lockTtlMs} adds to `timeoutMs` by default: the store's read and write. */
+export const DEFAULT_LOCK_MARGIN_MS = 5_000;
+
+function optionError(name: string, expected: string): TypeError {
+  return new TypeError(`passport-x: XTokenManager needs \`${name}\` to be ${expected}.`);
+}
+
+function isFunctionOf(value: unknown, ...names: string[]): boolean {
+  return typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+}
+
+function checkUserKey(method: string, userKey: unknown): asserts userKey is string {
+  if (typeof userKey !== 'string' || userKey === '') throw new TypeError(`passport-x: XTokenManager.${method}() needs userKey to be a non-empty string (the key of the user's tokens in the store).`);
+}
+
+/** Reads a stored token set back into an {@link XTokenSet}, reviving `expiresAt`; throws a TypeError naming the bad field. */
+function reviveTokenSet(value: unknown): XTokenSet {
+  // Never quote the value: it holds tokens.
+  const bad = (field: string, expected: string): TypeError =>
+    new TypeError(`passport-x: XTokenManager: store.get() returned a token set whose \`${field}\` is not ${expected}. Store what XTokenManager passes to store.set().`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('(whole value)', 'an object');
+  const v = value as Record<string, unknown>;
+  if (typeof v.accessToken !== 'string' || v.accessToken === '') throw bad('accessToken', 'a non-empty string');
+  if (v.refreshToken !== undefined && v.refreshToken !== null && (typeof v.refreshToken !== 'string' || v.refreshToken === '')) throw bad('refreshToken', 'a non-empty string when present');
+  let expiresAt: Date | undefined;
+  const at = v.expiresAt;
+  if (at instanceof Date) expiresAt = at;
+  else if (typeof at === 'string' || typeof at === 'number') expiresAt = new Date(at);
+  else if (at !== undefined && at !== null) throw bad('expiresAt', 'a Date, an ISO string or milliseconds since the epoch');
+  if (expiresAt !== undefined && Number.isNaN(expiresAt.getTime())) throw bad('expiresAt', 'a valid date');
+  const expiresIn = typeof v.expiresIn === 'number' ? v.expiresIn : undefined;
+  const scope = Array.isArray(v.scope) ? v.scope.filter((s): s is string => typeof s === 'string') : [];
+  return {
+    accessToken: v.accessToken,
+    refreshToken: typeof v.refreshToken === 'string' ? v.refreshToken : undefined,
+    tokenType: typeof v.tokenType === 'string' ? v.tokenType : 'bearer',
+    expiresIn,
+    expiresAt,
+    scope,
+  };
+}
+
+/**
+ * Whether X's refusal means the refresh token itself is dead (used, revoked, expired): X answers
+ * 400 `invalid_request` "Value passed for the token was invalid." (x-protocol.md), RFC 6749
+ * section 5.2 says `invalid_grant`. `invalid_client`/`unauthorized_client` are the app's
+ * credentials, not the user's token: those are not a reason to drop the user's tokens.
+ */
+function isRefreshTokenRefused(err: unknown): err is XOAuthError {
+  if (!(err instanceof XOAuthError)) return false;
+  if (err.error === 'invalid_grant') return true;
+  return err.error === 'invalid_request' && (err.status === 400 || err.status === 401);
+}
+
+/** One refresh in progress in this process, shared by every caller of its key. */
+interface Flight {
+  promise: Promise<XTokenSet>;
+  /** A forced refresh (`refresh()`) rotates even a fresh pair. */
+  forced: boolean;
+}
+
+/**
+ * Keeps users' OAuth 2.0 access tokens fresh: {@link XTokenManager.getAccessToken} returns a
+ * valid token, refreshing it through X (`refreshAccessToken`) when it expires within
+ * `refreshBeforeMs`, at most once per rotation whatever the concurrency (see the module notes).
+ *
+ * The user must have signed in with the `offline.access` scope, and the app must have stored the
+ * token set (`XTokenSet`, e.g. from the strategy's `params` or `refreshAccessToken`) with
+ * `store.set` under a key of its choosing (the user's id).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis';
+ * import { RedisTokenLock, XTokenManager, XRefreshTokenRevokedError, XTokenNotFoundError, type XTokenSet } from 'passport-x';
+ *
+ * const client = createClient({ url: process.env.REDIS_URL! });
+ * await client.connect();
+ * const tokens = new XTokenManager({
+ *   clientID: process.env.X_CLIENT_ID!,
+ *   clientSecret: process.env.X_CLIENT_SECRET!,
+ *   store: {
+ *     get: async (userKey) => {
+ *       const json = await client.get(`tokens:${userKey}`);
+ *       return json === null ? undefined : (JSON.parse(json) as XTokenSet);
+ *     },
+ *     set: (userKey, tokenSet) => client.set(`tokens:${userKey}`, JSON.stringify(tokenSet)),
+ *     delete: (userKey) => client.del(`tokens:${userKey}`),
+ *   },
+ *   lock: new RedisTokenLock({ client }),
+ * });
+ *
+ * try {
+ *   const accessToken = await tokens.getAccessToken('user-42');
+ *   await fetch('https://api.x.com/2/users/me', { headers: { authorization: `Bearer ${accessToken}` } });
+ * } catch (err) {
+ *   if (err instanceof XRefreshTokenRevokedError || err instanceof XTokenNotFoundError) {
+ *     // sign the user in again
+ *   } else throw err;
+ * }
+ * ```
+ */
+export class XTokenManager {
+  readonly #clientID: string;
+  readonly #clientSecret: string | undefined;
+  readonly #baseURL: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #store: XTokenStore;
+  readonly #lock: XTokenLock;
+  readonly #refreshBeforeMs: number;
+  readonly #lockTtlMs: number;
+  readonly #flights = new Map<string, Flight>();
+
+  constructor(options: XTokenManagerOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('passport-x: XTokenManager needs an options object: { clientID, clientSecret?, store, lock?, ... }.');
+    const { clientID, clientSecret, baseURL, store, lock, refreshBeforeMs, lockTtlMs } = options;
+    if (typeof clientID !== 'string' || clientID === '') throw optionError('clientID', 'a non-empty string: the OAuth 2.0 client ID from the X developer portal');
+    if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
+      throw optionError('clientSecret', 'a non-empty string when given (leave it out for a public client)');
+    }
+    if (baseURL !== undefined) {
+      if (typeof baseURL !== 'string') throw optionError('baseURL', 'a URL string');
+      xEndpoints(baseURL); // throws a TypeError naming baseURL when it is not an http(s) URL
+    }
+    this.#timeoutMs = resolveTimeout(options.timeoutMs);
+    if (!isFunctionOf(store, 'get', 'set', 'delete')) throw optionError('store', 'an object with get(userKey), set(userKey, tokenSet) and delete(userKey) methods (each returning a promise)');
+    if (lock !== undefined && !isFunctionOf(lock, 'withLock')) throw optionError('lock', 'an XTokenLock (an object with a withLock(key, ttlMs, fn) method), e.g. new RedisTokenLock({ client })');
+    if (refreshBeforeMs !== undefined && (typeof refreshBeforeMs !== 'number' || !Number.isFinite(refreshBeforeMs) || refreshBeforeMs < 0)) {
+      throw optionError('refreshBeforeMs', 'a number of milliseconds >= 0');
+    }
+    const defaultLockTtl = Math.ceil(this.#timeoutMs) + DEFAULT_LOCK_MARGIN_MS;
+    if (lockTtlMs !== undefined && (typeof lockTtlMs !== 'number' || !Number.isInteger(lockTtlMs) || lockTtlMs <= this.#timeoutMs)) {
+      throw optionError('lockTtlMs', `a whole number of milliseconds greater than timeoutMs (${this.#timeoutMs}): the lock must outlast a request to X`);
+    }
+    this.#clientID = clientID;
+    this.#clientSecret = clientSecret;
+    this.#baseURL = baseURL;
+    this.#store = store;
+    this.#lock = lock ?? new InProcessTokenLock();
+    this.#refreshBeforeMs = refreshBeforeMs ?? DEFAULT_REFRESH_BEFORE_MS;
+    this.#lockTtlMs = lockTtlMs ?? defaultLockTtl;
+  }
+
+  /**
+   * A valid access token for `userKey`. When the stored one is fresh (expires in more than
+   * `refreshBeforeMs`, or its expiry is unknown), that costs one `store.get` and nothing else;
+   * otherwise the token is refreshed once, shared by every concurrent caller.
+   *
+   * @throws XTokenNotFoundError when nothing usable is stored (sign the user in)
+   * @throws XRefreshTokenRevokedError when X refused the refresh token; the stored tokens were deleted (sign the user in again)
+   * @throws XLockTimeoutError when another process held the lock too long (retry later)
+   * @throws XOAuthError, XRequestError, ... when the refresh failed otherwise (X down, time-out, wrong client credentials)
+   */
+  async getAccessToken(userKey: string): Promise<string> {
+    checkUserKey('getAccessToken', userKey);
+    return (await this.#freshTokenSet(userKey)).accessToken;
+  }
+
+  /**
+   * The whole fresh token set for `userKey` (access token, its expiry, scopes, refresh token),
+   * under the same rules and at the same cost as {@link XTokenManager.getAccessToken}: for a page
+   * that shows when the token expires, or an app that needs the granted scopes.
+   *
+   * @throws as {@link XTokenManager.getAccessToken}
+   */
+  async getTokenSet(userKey: string): Promise<XTokenSet> {
+    checkUserKey('getTokenSet', userKey);
+    return this.#freshTokenSet(userKey);
+  }
+
+  async #freshTokenSet(userKey: string): Promise<XTokenSet> {
+    const stored = await this.#read(userKey);
+    if (this.#isFresh(stored)) return stored;
+    return (this.#flights.get(userKey) ?? this.#startFlight(userKey, stored, false)).promise;
+  }
+
+  /**
+   * Refreshes `userKey`'s tokens now, whatever their expiry (e.g. after X answered 401 to the
+   * access token), and resolves to the new set, already stored. Concurrent calls share one
+   * refresh; when another process rotated the tokens since this call read them, its pair is
+   * returned and nothing more is sent to X.
+   *
+   * @throws as {@link XTokenManager.getAccessToken}
+   */
+  async refresh(userKey: string): Promise<XTokenSet> {
+    checkUserKey('refresh', userKey);
+    for (;;) {
+      const running = this.#flights.get(userKey);
+      if (running?.forced) return running.promise;
+      // A due-token refresh may find a fresh pair and not rotate: let it finish, then rotate from what it stored.
+      if (running) {
+        await running.promise.catch(() => undefined);
+        continue;
+      }
+      const stored = await this.#read(userKey);
+      // Another caller started a refresh while this one read: join or wait for it instead.
+      if (this.#flights.has(userKey)) continue;
+      return this.#startFlight(userKey, stored, true).promise;
+    }
+  }
+
+  /**
+   * Signs `userKey` out at X: revokes the stored refresh token (first, so that it can mint no
+   * more access tokens) and access token (`POST /2/oauth2/revoke`, RFC 7009), then deletes them
+   * from the store. Waits for a refresh in progress, and holds the lock, so that no refresh
+   * stores a new pair behind it. Tries both tokens even when the first revocation fails.
+   *
+   * @returns true when tokens were stored (and are now revoked and deleted), false when there were none
+   * @throws the first failure of `revokeToken`; the tokens then stay stored, so that the call can be retried
+   */
+  async revoke(userKey: string): Promise<boolean> {
+    checkUserKey('revoke', userKey);
+    await this.#flights.get(userKey)?.promise.catch(() => undefined);
+    // Two requests to X under the lock.
+    return this.#lock.withLock(userKey, this.#lockTtlMs + Math.ceil(this.#timeoutMs), async () => {
+      const value = await this.#store.get(userKey);
+      if (value === undefined || value === null) return false;
+      const stored = reviveTokenSet(value);
+      const client = this.#clientOptions();
+      const revocations: Array<() => Promise<void>> = [];
+      const { refreshToken, accessToken } = stored;
+      if (refreshToken !== undefined) revocations.push(() => revokeToken({ ...client, token: refreshToken, tokenTypeHint: 'refresh_token' }));
+      revocations.push(() => revokeToken({ ...client, token: accessToken, tokenTypeHint: 'access_token' }));
+      let failed = false;
+      let firstFailure: unknown;
+      for (const revocation of revocations) {
+        try {
+          await revocation();
+        } catch (err) {
+          if (!failed) firstFailure = err;
+          failed = true;
+        }
+      }
+      if (failed) throw firstFailure;
+      await this.#store.delete(userKey);
+      return true;
+    });
+  }
+
+  #clientOptions(): { clientID: string; clientSecret?: string; baseURL?: string; timeoutMs: number } {
+    const options: { clientID: string; clientSecret?: string; baseURL?: string; timeoutMs: number } = { clientID: this.#clientID, timeoutMs: this.#timeoutMs };
+    if (this.#clientSecret !== undefined) options.clientSecret = this.#clientSecret;
+    if (this.#baseURL !== undefined) options.baseURL = this.#baseURL;
+    return options;
+  }
+
+  /** The stored set; XTokenNotFoundError when there is none. */
+  async #read(userKey: string): Promise<XTokenSet> {
+    const value = await this.#store.get(userKey);
+    if (value === undefined || value === null) {
+      throw new XTokenNotFoundError('XTokenManager: no tokens are stored for this user: sign the user in with OAuth 2.0 (offline.access) and store the token set first.', 'no-entry');
+    }
+    return reviveTokenSet(value);
+  }
+
+  /** Fresh: expires later than `refreshBeforeMs` from now, or X never said when. */
+  #isFresh(tokens: XTokenSet): boolean {
+    return tokens.expiresAt === undefined || tokens.expiresAt.getTime() - Date.now() > this.#refreshBeforeMs;
+  }
+
+  #startFlight(userKey: string, seen: XTokenSet, forced: boolean): Flight {
+    const flight: Flight = { forced, promise: this.#lock.withLock(userKey, this.#lockTtlMs, () => this.#rotateOnce(userKey, seen, forced)) };
+    this.#flights.set(userKey, flight);
+    const forget = (): void => {
+      if (this.#flights.get(userKey) === flight) this.#flights.delete(userKey);
+    };
+    flight.promise.then(forget, forget);
+    return flight;
+  }
+
+  /** Under the lock: re-read, and refresh only if nobody did meanwhile. */
+  async #rotateOnce(userKey: string, seen: XTokenSet, forced: boolean): Promise<XTokenSet> {
+    const current = await this.#read(userKey);
+    // Another process (or an earlier holder here) rotated while this one waited: use its pair.
+    if (current.refreshToken !== seen.refreshToken && this.#isFresh(current)) return current;
+    if (!forced && this.#isFresh(current)) return current;
+    if (current.refreshToken === undefined) {
+      const expired = current.expiresAt !== undefined && current.expiresAt.getTime() <= Date.now();
+      // Without a refresh token the access token is all there is: still good until it expires.
+      if (!forced && !expired) return current;
+      throw new XTokenNotFoundError(
+        'XTokenManager: the stored access token cannot be renewed: there is no refresh token (the sign-in did not ask for the offline.access scope). Sign the user in again, with offline.access.',
+        'no-refresh-token',
+      );
+    }
+    let next: XTokenSet;
+    try {
+      next = await refreshAccessToken({ ...this.#clientOptions(), refreshToken: current.refreshToken });
+    } catch (err) {
+      if (!isRefreshTokenRefused(err)) throw err;
+      // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
+      await this.#store.delete(userKey);
+      throw new XRefreshTokenRevokedError(
+        `XTokenManager: X refused the stored refresh token (HTTP ${err.status ?? '?'} ${err.error}${err.description ? `: ${err.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
+          'The stored tokens were deleted. If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.',
+        { cause: err, status: err.status },
+      );
+    }
+    // RFC 6749 section 6: without a new refresh token in the answer, the old one stays valid.
+    const rotated: XTokenSet = { ...next, refreshToken: next.refreshToken ?? current.refreshToken };
+    // Stored before any caller sees the new access token: a crash now loses nothing.
+    await this.#store.set(userKey, rotated);
+    return rotated;
+  }
+}

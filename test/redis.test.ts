@@ -1,0 +1,310 @@
+// The Redis adapters (lib/redis.ts) against a real redis-server this file starts, through both
+// client libraries an app may pass in: node-redis (`redis`) and ioredis. Every behaviour is
+// checked with each client, and the two are checked to agree on keys (one app may run both).
+import { expect } from 'chai';
+import { Redis as IORedis } from 'ioredis';
+import { createClient } from 'redis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash } from 'node:crypto';
+import { DEFAULT_REDIS_PREFIX, RedisReplayGuard, RedisTokenLock, detectRedisClient, type XRedisClient } from '../lib/redis';
+import { XError, XLockTimeoutError } from '../lib/errors';
+import { startRedisServer, type RedisServer } from './support/redis';
+
+type NodeRedis = ReturnType<typeof createClient>;
+
+describe('Redis adapters', function () {
+  this.timeout(20_000);
+  let redis: RedisServer;
+  let nodeRedis: NodeRedis;
+  let ioredis: IORedis;
+  /** The test's own look into Redis. */
+  let inspector: NodeRedis;
+
+  before(async function () {
+    redis = await startRedisServer();
+    nodeRedis = createClient({ url: redis.url });
+    await nodeRedis.connect();
+    inspector = createClient({ url: redis.url });
+    await inspector.connect();
+    ioredis = new IORedis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await ioredis.connect();
+  });
+
+  after(async function () {
+    if (nodeRedis?.isOpen) await nodeRedis.quit();
+    if (inspector?.isOpen) await inspector.quit();
+    if (ioredis && ioredis.status !== 'end') await ioredis.quit();
+    await redis?.stop();
+  });
+
+  beforeEach(async function () {
+    await inspector.flushAll();
+  });
+
+  const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
+
+  describe('telling the clients apart', function () {
+    it('recognises a node-redis client by its sendCommand and an ioredis client by its defineCommand', function () {
+      expect(detectRedisClient(nodeRedis)).to.equal('node-redis');
+      expect(detectRedisClient(ioredis)).to.equal('ioredis');
+      expect(new RedisReplayGuard({ client: nodeRedis }).clientKind).to.equal('node-redis');
+      expect(new RedisTokenLock({ client: ioredis }).clientKind).to.equal('ioredis');
+    });
+
+    it('recognises a node-redis cluster and an ioredis cluster without connecting', function () {
+      const { createCluster } = require('redis') as typeof import('redis');
+      const { Cluster } = require('ioredis') as typeof import('ioredis');
+      expect(detectRedisClient(createCluster({ rootNodes: [{ url: redis.url }] }))).to.equal('node-redis');
+      const cluster = new Cluster([{ host: '127.0.0.1', port: redis.port }], { lazyConnect: true });
+      expect(detectRedisClient(cluster)).to.equal('ioredis');
+      cluster.disconnect();
+    });
+
+    it('refuses something that is not a client with a TypeError naming client', function () {
+      for (const bad of [null, undefined, 42, 'redis://x', {}, { set() {}, eval() {} }, { set() {}, sendCommand() {} }, { send_command() {}, set() {} }]) {
+        expect(() => detectRedisClient(bad), String(bad)).to.throw(TypeError, /client/);
+        expect(() => new RedisReplayGuard({ client: bad as XRedisClient }), String(bad)).to.throw(TypeError, /client/);
+        expect(() => new RedisTokenLock({ client: bad as XRedisClient }), String(bad)).to.throw(TypeError, /client/);
+      }
+    });
+
+    it('refuses missing options, a missing client and a bad prefix', function () {
+      expect(() => new RedisReplayGuard(undefined as never)).to.throw(TypeError, /options must be an object/);
+      expect(() => new RedisTokenLock({} as never)).to.throw(TypeError, /options\.client is required/);
+      expect(() => new RedisReplayGuard({ client: nodeRedis, prefix: '' })).to.throw(TypeError, /options\.prefix/);
+      expect(() => new RedisTokenLock({ client: nodeRedis, prefix: 3 as never })).to.throw(TypeError, /options\.prefix/);
+    });
+  });
+
+  for (const which of ['node-redis', 'ioredis'] as const) {
+    const client = (): XRedisClient => (which === 'node-redis' ? nodeRedis : ioredis);
+
+    describe(`RedisReplayGuard over ${which}`, function () {
+      it('gives a key to the first claim only, until its TTL passes', async function () {
+        const guard = new RedisReplayGuard({ client: client() });
+        expect(await guard.claim('state-1', 300)).to.equal(true);
+        expect(await guard.claim('state-1', 300)).to.equal(false);
+        expect(await guard.claim('state-2', 300)).to.equal(true);
+        await sleep(350);
+        expect(await guard.claim('state-1', 300)).to.equal(true);
+      });
+
+      it('gives a key to exactly one of 50 parallel claims', async function () {
+        const guard = new RedisReplayGuard({ client: client() });
+        const results = await Promise.all(Array.from({ length: 50 }, () => guard.claim('raced', 10_000)));
+        expect(results.filter(Boolean)).to.have.length(1);
+      });
+
+      it('stores the SHA-256 of the key under the passport-x: namespace with a TTL, never the key itself', async function () {
+        const guard = new RedisReplayGuard({ client: client() });
+        const secretish = 'oauth-state-that-must-not-be-stored';
+        await guard.claim(secretish, 60_000);
+        const keys = await inspector.keys('*');
+        expect(keys).to.deep.equal([`passport-x:claim:${sha256(secretish)}`]);
+        expect(guard.redisKey(secretish)).to.equal(keys[0]);
+        expect(await inspector.get(keys[0]!)).to.equal('1');
+        const pttl = await inspector.pTTL(keys[0]!);
+        expect(pttl).to.be.within(1, 60_000);
+        expect(keys.join()).not.to.include(secretish);
+      });
+
+      it('uses the prefix option', async function () {
+        const guard = new RedisReplayGuard({ client: client(), prefix: 'myapp:px:' });
+        await guard.claim('k', 1000);
+        expect(await inspector.keys('*')).to.deep.equal([`myapp:px:claim:${sha256('k')}`]);
+        expect(DEFAULT_REDIS_PREFIX).to.equal('passport-x:');
+      });
+
+      it('refuses a bad key or TTL before it reaches Redis', async function () {
+        const guard = new RedisReplayGuard({ client: client() });
+        for (const bad of [0, -1, 1.5, NaN, Infinity, '100', undefined]) {
+          let caught: unknown;
+          await guard.claim('k', bad as number).catch((err: unknown) => (caught = err));
+          expect(caught, String(bad)).to.be.instanceOf(RangeError).with.property('message').that.matches(/ttlMs/);
+        }
+        for (const bad of ['', 42, undefined]) {
+          let caught: unknown;
+          await guard.claim(bad as string, 1000).catch((err: unknown) => (caught = err));
+          expect(caught, String(bad)).to.be.instanceOf(TypeError).with.property('message').that.matches(/key/);
+        }
+        expect(await inspector.keys('*')).to.deep.equal([]);
+      });
+    });
+
+    describe(`RedisTokenLock over ${which}`, function () {
+      it('runs fn holding a random-valued key with the TTL, returns its value and releases the key', async function () {
+        const lock = new RedisTokenLock({ client: client() });
+        const redisKey = lock.redisKey('user-1');
+        expect(redisKey).to.equal(`passport-x:lock:${sha256('user-1')}`);
+        let seen: { value: string | null; pttl: number } | undefined;
+        const out = await lock.withLock('user-1', 5000, async () => {
+          seen = { value: await inspector.get(redisKey), pttl: await inspector.pTTL(redisKey) };
+          return 'result';
+        });
+        expect(out).to.equal('result');
+        expect(seen!.value).to.match(/^[A-Za-z0-9_-]{22}$/);
+        expect(seen!.pttl).to.be.within(1, 5000);
+        expect(await inspector.exists(redisKey)).to.equal(0);
+      });
+
+      it('releases the key when fn throws, and rethrows fn\'s error', async function () {
+        const lock = new RedisTokenLock({ client: client() });
+        const boom = new Error('boom');
+        let caught: unknown;
+        await lock.withLock('user-1', 5000, async () => {
+          throw boom;
+        }).catch((err: unknown) => (caught = err));
+        expect(caught).to.equal(boom);
+        expect(await inspector.exists(lock.redisKey('user-1'))).to.equal(0);
+      });
+
+      it('lets one holder at a time run, across lock instances and both client libraries', async function () {
+        const locks = [new RedisTokenLock({ client: nodeRedis, retryDelayMs: 2, maxRetryDelayMs: 10 }), new RedisTokenLock({ client: ioredis, retryDelayMs: 2, maxRetryDelayMs: 10 })];
+        let inside = 0;
+        let most = 0;
+        let runs = 0;
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            locks[i % 2]!.withLock('shared', 5000, async () => {
+              inside++;
+              most = Math.max(most, inside);
+              await sleep(3);
+              runs++;
+              inside--;
+            }),
+          ),
+        );
+        expect(runs).to.equal(20);
+        expect(most).to.equal(1);
+      });
+
+      it('does not hold up other keys', async function () {
+        const lock = new RedisTokenLock({ client: client(), acquireTimeoutMs: 0 });
+        await inspector.set(lock.redisKey('busy'), 'someone-else', { PX: 5000 });
+        expect(await lock.withLock('free', 1000, async () => 'ran')).to.equal('ran');
+      });
+
+      it('gives up after acquireTimeoutMs with XLockTimeoutError, without running fn', async function () {
+        const lock = new RedisTokenLock({ client: client(), acquireTimeoutMs: 150, retryDelayMs: 10, maxRetryDelayMs: 40 });
+        await inspector.set(lock.redisKey('held'), 'another-holder', { PX: 10_000 });
+        let ran = false;
+        const started = Date.now();
+        let caught: unknown;
+        await lock.withLock('held', 1000, async () => {
+          ran = true;
+        }).catch((err: unknown) => (caught = err));
+        const took = Date.now() - started;
+        expect(ran).to.equal(false);
+        expect(caught).to.be.instanceOf(XLockTimeoutError).and.instanceOf(XError);
+        const err = caught as XLockTimeoutError;
+        expect(err.code).to.equal('X_LOCK_TIMEOUT');
+        expect(err.message).to.match(/acquireTimeoutMs = 150 ms/);
+        expect(err.waitedMs).to.be.at.least(150);
+        expect(err.attempts).to.be.within(3, 16);
+        expect(took).to.be.within(150, 1000);
+        // The other holder's key is untouched.
+        expect(await inspector.get(lock.redisKey('held'))).to.equal('another-holder');
+      });
+
+      it('waits, by default, up to twice the TTL: enough for a dead holder\'s key to expire', async function () {
+        const lock = new RedisTokenLock({ client: client(), retryDelayMs: 5, maxRetryDelayMs: 20 });
+        // A holder that died: its key stays until its TTL passes.
+        await inspector.set(lock.redisKey('orphan'), 'dead-holder', { PX: 250 });
+        const started = Date.now();
+        expect(await lock.withLock('orphan', 300, async () => 'took over')).to.equal('took over');
+        expect(Date.now() - started).to.be.within(200, 600);
+      });
+
+      it('backs off exponentially with jitter between attempts, up to maxRetryDelayMs', async function () {
+        const attemptsAt: number[] = [];
+        const counting = new Proxy(client() as object, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (prop === 'set' && typeof value === 'function') {
+              return (...args: unknown[]) => {
+                attemptsAt.push(performance.now());
+                return (value as (...a: unknown[]) => unknown).apply(target, args);
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }) as XRedisClient;
+        const lock = new RedisTokenLock({ client: counting, acquireTimeoutMs: 700, retryDelayMs: 10, maxRetryDelayMs: 80 });
+        await inspector.set(lock.redisKey('held'), 'another-holder', { PX: 10_000 });
+        await lock.withLock('held', 1000, async () => undefined).catch(() => undefined);
+        const gaps = attemptsAt.slice(1).map((t, i) => t - attemptsAt[i]!);
+        expect(gaps.length).to.be.within(6, 40);
+        // First waits grow (10 -> 20 -> 40, each 50-100 %), later ones stay under the cap (plus timer slack).
+        expect(gaps[0]).to.be.within(4, 40);
+        expect(Math.max(...gaps)).to.be.below(80 + 40);
+        expect(Math.max(...gaps.slice(3))).to.be.at.least(35);
+        // Jitter: the capped waits are not all the same length.
+        const capped = gaps.slice(4, -1).map((g) => Math.round(g));
+        expect(new Set(capped).size).to.be.greaterThan(1);
+      });
+
+      it('never releases a key that expired and was taken by the next holder', async function () {
+        const lock = new RedisTokenLock({ client: client(), retryDelayMs: 5, maxRetryDelayMs: 10 });
+        const redisKey = lock.redisKey('slow');
+        let secondValue: string | null = null;
+        await lock.withLock('slow', 100, async () => {
+          await sleep(150); // outlives its TTL
+          // The next holder takes the expired lock meanwhile.
+          await inspector.set(redisKey, 'next-holder', { PX: 5000, NX: true });
+          secondValue = await inspector.get(redisKey);
+        });
+        expect(secondValue).to.equal('next-holder');
+        expect(await inspector.get(redisKey)).to.equal('next-holder');
+      });
+
+      it('refuses bad arguments and options with errors naming them', async function () {
+        const lock = new RedisTokenLock({ client: client() });
+        const tries: Array<[unknown, unknown, unknown, RegExp, ErrorConstructor]> = [
+          ['', 1000, async () => 1, /key/, TypeError],
+          [42, 1000, async () => 1, /key/, TypeError],
+          ['k', 0, async () => 1, /ttlMs/, RangeError],
+          ['k', 10.5, async () => 1, /ttlMs/, RangeError],
+          ['k', 1000, 'not a function', /fn/, TypeError],
+        ];
+        for (const [key, ttl, fn, message, type] of tries) {
+          let caught: unknown;
+          await lock.withLock(key as string, ttl as number, fn as () => Promise<number>).catch((err: unknown) => (caught = err));
+          expect(caught, String(message)).to.be.instanceOf(type).with.property('message').that.matches(message);
+        }
+        expect(() => new RedisTokenLock({ client: client(), acquireTimeoutMs: -1 })).to.throw(RangeError, /acquireTimeoutMs/);
+        expect(() => new RedisTokenLock({ client: client(), retryDelayMs: 0 })).to.throw(RangeError, /retryDelayMs/);
+        expect(() => new RedisTokenLock({ client: client(), maxRetryDelayMs: NaN })).to.throw(RangeError, /maxRetryDelayMs/);
+        expect(() => new RedisTokenLock({ client: client(), retryDelayMs: 100, maxRetryDelayMs: 50 })).to.throw(RangeError, /maxRetryDelayMs/);
+        expect(await inspector.keys('*')).to.deep.equal([]);
+      });
+    });
+  }
+
+  describe('both client libraries on one Redis', function () {
+    it('agree on keys: a claim taken through one is refused through the other', async function () {
+      const viaNode = new RedisReplayGuard({ client: nodeRedis });
+      const viaIO = new RedisReplayGuard({ client: ioredis });
+      expect(await viaNode.claim('shared', 10_000)).to.equal(true);
+      expect(await viaIO.claim('shared', 10_000)).to.equal(false);
+      expect(viaNode.redisKey('x')).to.equal(viaIO.redisKey('x'));
+    });
+  });
+
+  describe('when Redis fails', function () {
+    it('rejects with the client\'s error: nothing swallowed', async function () {
+      const closed = createClient({ url: redis.url });
+      await closed.connect();
+      await closed.quit();
+      let caught: unknown;
+      await new RedisReplayGuard({ client: closed }).claim('k', 1000).catch((err: unknown) => (caught = err));
+      expect(caught).to.be.instanceOf(Error);
+      caught = undefined;
+      let ran = false;
+      await new RedisTokenLock({ client: closed }).withLock('k', 1000, async () => {
+        ran = true;
+      }).catch((err: unknown) => (caught = err));
+      expect(caught).to.be.instanceOf(Error);
+      expect(ran).to.equal(false);
+    });
+  });
+});

@@ -1,0 +1,243 @@
+// x.consent() and x.signIn(): the consent page answered as a person would, and a whole sign-in
+// through an Express app with cookies, over real HTTP against the emulator.
+import { expect } from 'chai';
+import express from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import { fetchAccessToken, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
+import { XOAuth1Strategy } from '../../lib/oauth1-strategy';
+import { XOAuth2PkceStrategy } from '../../lib/oauth2-strategy';
+import type { XProfile } from '../../lib/profile';
+import { startXEmulator, type XEmulator } from '../../lib/testing';
+import { serveOnLoopback, type LoopbackServer } from '../support/browserless';
+import { authorizeURL, CALLBACK, RFC7636_VERIFIER, signedFetch } from './emulator-client';
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => expect.fail('expected a rejection'),
+    (err: unknown) => err as Error,
+  );
+}
+
+/** A request token for `callback`, as step 1 of OAuth 1.0a gives it. */
+async function requestToken(x: XEmulator, callback = 'http://127.0.0.1:3000/auth/x/oauth1/callback'): Promise<{ token: string; secret: string }> {
+  const response = await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: callback } });
+  expect(response.status).to.equal(200);
+  const fields = new URLSearchParams(await response.text());
+  return { token: fields.get('oauth_token')!, secret: fields.get('oauth_token_secret')! };
+}
+
+describe('testing kit: x.consent()', () => {
+  let x: XEmulator;
+  beforeEach(async () => {
+    x = await startXEmulator();
+  });
+  afterEach(() => x.close());
+
+  it('authorizes an OAuth 2.0 request as the named user and returns the callback with code and state', async () => {
+    const grace = x.users[1]!;
+    const callbackURL = new URL(await x.consent(authorizeURL(x, { state: 'my-state' }), { user: 'grace' }));
+    expect(`${callbackURL.origin}${callbackURL.pathname}`).to.equal(CALLBACK);
+    expect(callbackURL.searchParams.get('state')).to.equal('my-state');
+    // The code is grace's: exchanged, it gives a token for her.
+    const { tokens } = await requestOAuth2Token(
+      xEndpoints(x.baseURL).oauth2Token,
+      { clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret },
+      { grant_type: 'authorization_code', code: callbackURL.searchParams.get('code')!, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER },
+      {},
+      'exchange the code',
+    );
+    const me = await fetch(`${x.baseURL}/2/users/me`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+    expect(((await me.json()) as { data: { id: string } }).data.id).to.equal(grace.id);
+  });
+
+  it('presses Cancel on the OAuth 2.0 page: access_denied and the state go back', async () => {
+    const callbackURL = new URL(await x.consent(authorizeURL(x, { state: 's1' }), { action: 'cancel' }));
+    expect(Object.fromEntries(callbackURL.searchParams)).to.deep.equal({ error: 'access_denied', state: 's1' });
+  });
+
+  it('authorizes an OAuth 1.0a request token, by @handle in any case, and returns oauth_token and oauth_verifier', async () => {
+    const { token, secret } = await requestToken(x);
+    const callbackURL = new URL(await x.consent(`${x.url}/oauth/authenticate?oauth_token=${token}`, { user: '@Grace' }));
+    expect(`${callbackURL.origin}${callbackURL.pathname}`).to.equal('http://127.0.0.1:3000/auth/x/oauth1/callback');
+    expect(callbackURL.searchParams.get('oauth_token')).to.equal(token);
+    const access = await fetchAccessToken(
+      xEndpoints(x.baseURL).accessToken,
+      { consumerKey: x.apps.oauth1.consumerKey, consumerSecret: x.apps.oauth1.consumerSecret },
+      { token, tokenSecret: secret },
+      callbackURL.searchParams.get('oauth_verifier')!,
+      {},
+    );
+    expect(access.params.screen_name).to.equal('grace');
+  });
+
+  it('presses Cancel on the OAuth 1.0a page: denied=<request token> goes back', async () => {
+    const { token } = await requestToken(x);
+    const callbackURL = new URL(await x.consent(`${x.url}/oauth/authorize?oauth_token=${token}`, { action: 'cancel', user: x.users[0].id }));
+    expect(Object.fromEntries(callbackURL.searchParams)).to.deep.equal({ denied: token });
+  });
+
+  it('signs in as the user the page preselects when no user is named (screen_name preselects on OAuth 1.0a)', async () => {
+    const { token, secret } = await requestToken(x);
+    const callbackURL = new URL(await x.consent(`${x.url}/oauth/authenticate?oauth_token=${token}&screen_name=grace`));
+    const access = await fetchAccessToken(
+      xEndpoints(x.baseURL).accessToken,
+      { consumerKey: x.apps.oauth1.consumerKey, consumerSecret: x.apps.oauth1.consumerSecret },
+      { token, tokenSecret: secret },
+      callbackURL.searchParams.get('oauth_verifier')!,
+      {},
+    );
+    expect(access.params.screen_name).to.equal('grace');
+    // And the first user otherwise.
+    const code = new URL(await x.consent(authorizeURL(x, {}))).searchParams.get('code');
+    expect(code).to.be.a('string');
+  });
+
+  it('returns the callback of a request the emulator sends straight back, as a browser follows it', async () => {
+    const callbackURL = new URL(await x.consent(authorizeURL(x, { scope: 'tweet.read not.a.scope', state: 's2' })));
+    expect(callbackURL.searchParams.get('error')).to.equal('invalid_scope');
+    expect(callbackURL.searchParams.get('state')).to.equal('s2');
+  });
+
+  it('refuses a page that is not this emulator\'s, before any request, and says how to point the strategy here', async () => {
+    const before = x.requests.length;
+    const err = await rejection(x.consent('https://x.com/i/oauth2/authorize?client_id=abc&state=s'));
+    expect(err).to.be.instanceOf(TypeError);
+    expect(err.message).to.contain('https://x.com/i/oauth2/authorize').and.to.contain('oauth2StrategyOptions').and.not.to.contain('state=s');
+    expect(x.requests.length).to.equal(before);
+    expect(await rejection(x.consent('/i/oauth2/authorize'))).to.be.instanceOf(TypeError);
+  });
+
+  it('refuses an unknown user and a bad action with a TypeError naming the choices', async () => {
+    const unknown = await rejection(x.consent(authorizeURL(x, {}), { user: 'linus' }));
+    expect(unknown).to.be.instanceOf(TypeError);
+    expect(unknown.message).to.contain('"linus"').and.to.contain('ada').and.to.contain('grace');
+    const action = await rejection(x.consent(authorizeURL(x, {}), { action: 'approve' as 'authorize' }));
+    expect(action).to.be.instanceOf(TypeError);
+    expect(action.message).to.contain("'authorize' or 'cancel'");
+  });
+
+  it('rejects with the text of an error page: a request token already used', async () => {
+    const { token } = await requestToken(x);
+    await x.consent(`${x.url}/oauth/authenticate?oauth_token=${token}`);
+    const err = await rejection(x.consent(`${x.url}/oauth/authenticate?oauth_token=${token}`));
+    expect(err).to.be.instanceOf(Error).and.not.to.be.instanceOf(TypeError);
+    expect(err.message).to.contain('400').and.to.contain('This page is no longer valid');
+  });
+
+  it('rejects when the consent ends on a PIN page (an out-of-band sign-in has no callback)', async () => {
+    const { token } = await requestToken(x, 'oob');
+    const err = await rejection(x.consent(`${x.url}/oauth/authenticate?oauth_token=${token}`));
+    expect(err.message).to.contain('did not send the browser back').and.to.contain('PIN');
+  });
+});
+
+describe('testing kit: x.signIn() through an Express app', () => {
+  let x: XEmulator;
+  let app: LoopbackServer;
+  let state: unknown[];
+
+  /** The app under test: both strategies, from the kit's ready-made options; success and failure visible in the answer. */
+  function serve(publicOrigin: string): express.Express {
+    const passport = new Passport();
+    const verify = (_a: string, _b: string | undefined, profile: XProfile, done: (err: null, user: unknown) => void): void => done(null, { id: profile.id, username: profile.username });
+    passport.use(new XOAuth2PkceStrategy({ ...x.oauth2StrategyOptions('confidential', { callbackURL: `${publicOrigin}/auth/x/callback` }) }, verify));
+    passport.use(new XOAuth1Strategy(x.oauth1StrategyOptions({ callbackURL: `${publicOrigin}/auth/x/oauth1/callback` }), (_t, _s, profile, done) => done(null, { id: profile.id, username: profile.username })));
+    passport.serializeUser((user, done) => done(null, user));
+    passport.deserializeUser((user: false, done) => done(null, user));
+    const web = express();
+    web.use(session({ secret: 'consent-client-test-session-secret-32+', resave: false, saveUninitialized: false }));
+    web.use(passport.initialize());
+    web.use(passport.session());
+    web.get('/auth/x', passport.authenticate('x-oauth2', { state: { returnTo: '/settings' } }));
+    web.get('/auth/x/oauth1', passport.authenticate('x-oauth1'));
+    const finish = (name: string): express.RequestHandler => (req, res, next) =>
+      passport.authenticate(name, (err: unknown, user: unknown, info: { state?: unknown; message?: string } | undefined) => {
+        if (err) return next(err);
+        state.push(info?.state);
+        if (!user) return res.redirect(`/failed?message=${encodeURIComponent(info?.message ?? '')}`);
+        req.logIn(user, (e) => (e ? next(e) : res.redirect('/me')));
+      })(req, res, next);
+    web.get('/auth/x/callback', finish('x-oauth2'));
+    web.get('/auth/x/oauth1/callback', finish('x-oauth1'));
+    web.get('/me', (req, res) => {
+      res.json({ user: req.user ?? null });
+    });
+    return web;
+  }
+
+  beforeEach(async () => {
+    state = [];
+    x = await startXEmulator();
+    app = await serveOnLoopback();
+  });
+  afterEach(async () => {
+    await app.close();
+    await x.close();
+  });
+
+  for (const [protocol, start] of [
+    ['OAuth 2.0', '/auth/x'],
+    ['OAuth 1.0a', '/auth/x/oauth1'],
+  ] as const) {
+    it(`signs in with ${protocol}: the callback's answer, and a cookie that is the signed-in session`, async () => {
+      app.server.on('request', serve(app.origin));
+      const grace = x.users[1]!;
+      const { response, cookie, callbackURL } = await x.signIn(`${app.origin}${start}`, { user: 'grace' });
+      expect(callbackURL.startsWith(`${app.origin}${start}/callback?`)).to.equal(true);
+      expect(response.status).to.equal(302);
+      expect(response.headers.get('location')).to.equal('/me');
+      const me = await fetch(`${app.origin}/me`, { headers: { cookie } });
+      expect(await me.json()).to.deep.equal({ user: { id: grace.id, username: grace.username } });
+      // Without the cookie, nobody is signed in.
+      expect(await (await fetch(`${app.origin}/me`)).json()).to.deep.equal({ user: null });
+    });
+  }
+
+  it('carries the state object of passport.authenticate through the sign-in', async () => {
+    app.server.on('request', serve(app.origin));
+    await x.signIn(`${app.origin}/auth/x`);
+    expect(state).to.deep.equal([{ returnTo: '/settings' }]);
+  });
+
+  it('ends at the app\'s failure when the user presses Cancel', async () => {
+    app.server.on('request', serve(app.origin));
+    const { response, callbackURL } = await x.signIn(`${app.origin}/auth/x`, { action: 'cancel' });
+    expect(new URL(callbackURL).searchParams.get('error')).to.equal('access_denied');
+    expect(response.headers.get('location')).to.match(/^\/failed\?message=./);
+  });
+
+  it('sends no cookie to a callback on another host than the start, as a browser does, so the app refuses it', async () => {
+    // The app's callbackURL names localhost; the sign-in starts at 127.0.0.1.
+    app.server.on('request', serve(app.origin.replace('127.0.0.1', 'localhost')));
+    const warnings: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const { response, callbackURL, cookie } = await x.signIn(`${app.origin}/auth/x`);
+      expect(new URL(callbackURL).hostname).to.equal('localhost');
+      expect(cookie).to.equal('');
+      expect(response.headers.get('location')).to.match(/^\/failed/);
+      await new Promise((r) => setImmediate(r));
+      // The strategy told the developer why, at the start.
+      expect(warnings.map((w) => w.code)).to.include('PASSPORT_X_HOST_MISMATCH');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('sends the given cookie with the start', async () => {
+    let seen: string | undefined;
+    app.server.on('request', (req, res) => {
+      seen = req.headers.cookie;
+      res.writeHead(500).end('no sign-in here');
+    });
+    const err = await rejection(x.signIn(`${app.origin}/auth/x`, { cookie: 'sid=abc; theme=dark' }));
+    expect(seen).to.equal('sid=abc; theme=dark');
+    expect(err.message).to.contain('/auth/x answered 500 instead of a redirect').and.to.contain('no sign-in here');
+  });
+
+  it('refuses a start URL that is not absolute', async () => {
+    expect(await rejection(x.signIn('/auth/x'))).to.be.instanceOf(TypeError);
+  });
+});

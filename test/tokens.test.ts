@@ -1,0 +1,540 @@
+// XTokenManager (lib/tokens.ts) against the emulator over real HTTP: a fresh token costs one
+// store read; a due one is refreshed once, stored before anyone gets it, shared by concurrent
+// callers; a refused refresh token is dropped with a typed error; the lock is taken only to
+// refresh, and the store is re-read under it. The several-processes proof is in
+// test/e2e/tokens.e2e.test.ts.
+import { expect } from 'chai';
+import { inspect } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fetchUsersMe, xEndpoints, type XTokenSet } from '../lib/endpoints';
+import { XAPIError, XError, XOAuthError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError } from '../lib/errors';
+import { refreshAccessToken } from '../lib/helpers';
+import { InProcessTokenLock, type XTokenLock } from '../lib/lock';
+import { startXEmulator, type XEmulator } from '../lib/testing';
+import { DEFAULT_LOCK_MARGIN_MS, XTokenManager, type XTokenManagerOptions } from '../lib/tokens';
+import { MemoryJSONStore, signInOnEmulator } from './support/token-fixtures';
+
+const USER = 'user-1';
+
+/** A lock that records each call and delegates to an in-process lock. */
+class SpyLock implements XTokenLock {
+  readonly calls: Array<{ key: string; ttlMs: number }> = [];
+  readonly inner = new InProcessTokenLock();
+  before: (() => Promise<void>) | undefined;
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    this.calls.push({ key, ttlMs });
+    return this.inner.withLock(key, ttlMs, async () => {
+      if (this.before) await this.before();
+      return fn();
+    });
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.fail('expected a rejection'),
+    (err: unknown) => err,
+  );
+}
+
+describe('XTokenManager', function () {
+  let x: XEmulator;
+  let store: MemoryJSONStore;
+  let lock: SpyLock;
+  let signedIn: XTokenSet;
+
+  before(async function () {
+    x = await startXEmulator();
+  });
+  after(() => x.close());
+
+  beforeEach(async function () {
+    store = new MemoryJSONStore();
+    lock = new SpyLock();
+    signedIn = await signInOnEmulator(x);
+  });
+
+  function manager(options: Partial<XTokenManagerOptions> = {}): XTokenManager {
+    return new XTokenManager({
+      clientID: x.apps.confidential.clientID,
+      clientSecret: x.apps.confidential.clientSecret,
+      baseURL: x.baseURL,
+      store,
+      lock,
+      ...options,
+    });
+  }
+
+  /** Stores the signed-in set with its expiry moved to `inMs` from now. */
+  async function storeExpiringIn(inMs: number | undefined, tokens: XTokenSet = signedIn): Promise<void> {
+    await store.set(USER, { ...tokens, expiresAt: inMs === undefined ? undefined : new Date(Date.now() + inMs) });
+    store.sets = 0;
+    store.gets = 0;
+    store.log.length = 0;
+  }
+
+  /** Requests to X's token endpoint from now on. */
+  function tokenRequests(): () => number {
+    const before = x.requests.length;
+    return () => x.requests.slice(before).filter((r) => r.path === '/2/oauth2/token').length;
+  }
+
+  async function isValidAtX(accessToken: string): Promise<boolean> {
+    try {
+      const me = await fetchUsersMe(xEndpoints(x.baseURL).usersMe, accessToken, [], {});
+      return me.data.id === x.users[0].id;
+    } catch {
+      return false;
+    }
+  }
+
+  describe('a fresh token', function () {
+    it('costs exactly one store.get: no lock, no request to X', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const before = x.requests.length;
+      expect(await manager().getAccessToken(USER)).to.equal(signedIn.accessToken);
+      expect(store.gets).to.equal(1);
+      expect(store.log).to.deep.equal(['get']);
+      expect(lock.calls).to.deep.equal([]);
+      expect(requests()).to.equal(0);
+      expect(x.requests.length).to.equal(before);
+    });
+
+    it('is one whose expiry X never gave (no expiresAt)', async function () {
+      await storeExpiringIn(undefined);
+      const requests = tokenRequests();
+      expect(await manager().getAccessToken(USER)).to.equal(signedIn.accessToken);
+      expect(requests()).to.equal(0);
+      expect(lock.calls).to.have.length(0);
+    });
+
+    it('is one that expires later than refreshBeforeMs (default 60 s)', async function () {
+      await storeExpiringIn(30_000);
+      const requests = tokenRequests();
+      expect(await manager({ refreshBeforeMs: 10_000 }).getAccessToken(USER)).to.equal(signedIn.accessToken);
+      expect(requests()).to.equal(0);
+      // The default 60 s: the same token is due.
+      expect(await manager().getAccessToken(USER)).not.to.equal(signedIn.accessToken);
+      expect(requests()).to.equal(1);
+    });
+  });
+
+  describe('a token that is due', function () {
+    it('is refreshed once, and the rotated pair is stored before the caller gets the new token', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const accessToken = await manager().getAccessToken(USER).then((token) => {
+        store.log.push('caller got the token');
+        return token;
+      });
+      expect(requests()).to.equal(1);
+      expect(store.log).to.deep.equal(['get', 'get', 'set', 'caller got the token']);
+      const stored = store.peek(USER)!;
+      expect(stored.accessToken).to.equal(accessToken);
+      expect(stored.refreshToken).to.be.a('string').and.not.equal(signedIn.refreshToken);
+      expect(new Date(stored.expiresAt as string).getTime()).to.be.closeTo(Date.now() + 7200_000, 5_000);
+      expect(await isValidAtX(accessToken)).to.equal(true);
+      expect(x.isRefreshTokenValid(stored.refreshToken as string)).to.equal(true);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!), 'the old refresh token is used up').to.equal(false);
+      expect(lock.calls).to.deep.equal([{ key: USER, ttlMs: 10_000 + DEFAULT_LOCK_MARGIN_MS }]);
+    });
+
+    it('is refreshed once for 50 concurrent callers, who all get the same token', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const m = manager();
+      const tokens = await Promise.all(Array.from({ length: 50 }, () => m.getAccessToken(USER)));
+      expect(requests()).to.equal(1);
+      expect(new Set(tokens).size).to.equal(1);
+      expect(tokens[0]).not.to.equal(signedIn.accessToken);
+      expect(lock.calls).to.have.length(1);
+      expect(store.sets).to.equal(1);
+      expect(await isValidAtX(tokens[0]!)).to.equal(true);
+    });
+
+    it('is refreshed when X already expired it (emulator accessTokenTtlMs), into a token X accepts', async function () {
+      const short = await startXEmulator({ accessTokenTtlMs: 1000 });
+      try {
+        const tokens = await signInOnEmulator(short);
+        await store.set(USER, tokens);
+        await sleep(1100);
+        const m = new XTokenManager({ clientID: short.apps.confidential.clientID, clientSecret: short.apps.confidential.clientSecret, baseURL: short.baseURL, store, refreshBeforeMs: 0 });
+        expect(short.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+        const fresh = await m.getAccessToken(USER);
+        expect(fresh).not.to.equal(tokens.accessToken);
+        expect(short.isAccessTokenValid(fresh)).to.equal(true);
+      } finally {
+        await short.close();
+      }
+    });
+
+    it('is refreshed once by two managers of one process sharing a store and an InProcessTokenLock', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const shared = new InProcessTokenLock();
+      const a = manager({ lock: shared });
+      const b = manager({ lock: shared });
+      const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).getAccessToken(USER)));
+      expect(requests()).to.equal(1);
+      expect(new Set(tokens).size).to.equal(1);
+    });
+
+    it('is not refreshed again when, under the lock, the store shows another process already rotated it', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      // Another process: its own manager and lock, the same store. It rotates while this one waits for the lock.
+      const other = manager({ lock: new InProcessTokenLock() });
+      let rotatedByOther: XTokenSet | undefined;
+      lock.before = async () => {
+        lock.before = undefined;
+        rotatedByOther = await other.refresh(USER);
+      };
+      const accessToken = await manager().getAccessToken(USER);
+      expect(requests(), 'only the other process refreshed').to.equal(1);
+      expect(accessToken).to.equal(rotatedByOther!.accessToken);
+      expect(store.peek(USER)!.refreshToken).to.equal(rotatedByOther!.refreshToken);
+    });
+
+    it('keeps the refresh token when X\'s answer has none (RFC 6749 section 6)', async function () {
+      await storeExpiringIn(5_000);
+      x.failNext('/2/oauth2/token', { status: 200, body: { token_type: 'bearer', access_token: 'new-access-token-without-refresh', expires_in: 7200, scope: 'tweet.read users.read offline.access' } });
+      expect(await manager().getAccessToken(USER)).to.equal('new-access-token-without-refresh');
+      expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
+    });
+  });
+
+  describe('when X refuses the refresh token', function () {
+    it('throws XRefreshTokenRevokedError to every concurrent caller, deletes the stored tokens, and asks X once', async function () {
+      await storeExpiringIn(5_000);
+      // Someone used the refresh token behind the manager's back (an instance without the shared lock).
+      await refreshAccessToken({ clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret, baseURL: x.baseURL, refreshToken: signedIn.refreshToken! });
+      const requests = tokenRequests();
+      const m = manager();
+      const errors = await Promise.all(Array.from({ length: 20 }, () => rejection(m.getAccessToken(USER))));
+      expect(requests(), 'no retry loop').to.equal(1);
+      for (const err of errors) expect(err).to.equal(errors[0]);
+      const err = errors[0] as XRefreshTokenRevokedError;
+      expect(err).to.be.instanceOf(XRefreshTokenRevokedError).and.instanceOf(XError);
+      expect(err.code).to.equal('X_REFRESH_TOKEN_REVOKED');
+      expect(err.status).to.equal(400);
+      expect(err.message).to.match(/sign in again/).and.to.contain('invalid_request: Value passed for the token was invalid.');
+      expect(err.cause).to.be.instanceOf(XOAuthError);
+      expect((err.cause as XOAuthError).error).to.equal('invalid_request');
+      expect(store.data.has(USER)).to.equal(false);
+      expect(store.deletes).to.equal(1);
+      for (const shown of [err.message, err.stack ?? '', inspect(err, { depth: 5 }), JSON.stringify(err)]) {
+        expect(shown).not.to.include(signedIn.refreshToken!);
+        expect(shown).not.to.include(signedIn.accessToken);
+        expect(shown).not.to.include(x.apps.confidential.clientSecret);
+      }
+      // The next call finds nothing stored: sign in.
+      const next = await rejection(m.getAccessToken(USER));
+      expect(next).to.be.instanceOf(XTokenNotFoundError).with.property('reason', 'no-entry');
+      expect(requests()).to.equal(1);
+    });
+
+    it('treats invalid_grant as a refused refresh token too', async function () {
+      await storeExpiringIn(5_000);
+      x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token expired.' } });
+      const err = await rejection(manager().getAccessToken(USER));
+      expect(err).to.be.instanceOf(XRefreshTokenRevokedError);
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
+    it('keeps the tokens when X refuses the app\'s client credentials (invalid_client is not the user\'s token)', async function () {
+      await storeExpiringIn(5_000);
+      const err = await rejection(manager({ clientSecret: 'wrong-secret' }).getAccessToken(USER));
+      expect(err).to.be.instanceOf(XOAuthError).and.not.instanceOf(XRefreshTokenRevokedError);
+      expect((err as XOAuthError).status).to.equal(401);
+      expect(store.data.has(USER)).to.equal(true);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
+    });
+  });
+
+  describe('when the refresh fails otherwise', function () {
+    it('rejects with X\'s error, keeps the stored tokens, and lets the next call refresh', async function () {
+      await storeExpiringIn(5_000);
+      x.failNext('/2/oauth2/token', { status: 503, body: { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 } });
+      const m = manager();
+      const err = await rejection(m.getAccessToken(USER));
+      expect(err).to.be.instanceOf(XAPIError).with.property('status', 503);
+      expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
+      const token = await m.getAccessToken(USER);
+      expect(await isValidAtX(token)).to.equal(true);
+    });
+
+    it('times out after timeoutMs, keeping the stored tokens', async function () {
+      await storeExpiringIn(5_000);
+      x.failNext('/2/oauth2/token', { delayMs: 2_000 });
+      const started = Date.now();
+      const err = await rejection(manager({ timeoutMs: 200 }).getAccessToken(USER));
+      expect(Date.now() - started).to.be.below(1500);
+      expect(err).to.be.instanceOf(XRequestError).with.property('code', 'X_REQUEST_TIMEOUT');
+      expect(store.data.has(USER)).to.equal(true);
+      expect(lock.calls[0]!.ttlMs).to.equal(200 + DEFAULT_LOCK_MARGIN_MS);
+    });
+
+    it('rejects with the store\'s error when the rotated pair cannot be stored, and gives no caller the new token', async function () {
+      await storeExpiringIn(5_000);
+      const broken = new Error('disk full');
+      const failingStore = { get: store.get.bind(store), delete: store.delete.bind(store), set: async () => Promise.reject(broken) };
+      const m = manager({ store: failingStore });
+      const results = await Promise.all(Array.from({ length: 5 }, () => rejection(m.getAccessToken(USER))));
+      for (const r of results) expect(r).to.equal(broken);
+    });
+
+    it('passes on a lock that gives up (XLockTimeoutError from RedisTokenLock, here any error)', async function () {
+      await storeExpiringIn(5_000);
+      const busy = new Error('lock busy');
+      const requests = tokenRequests();
+      const err = await rejection(manager({ lock: { withLock: async () => Promise.reject(busy) } }).getAccessToken(USER));
+      expect(err).to.equal(busy);
+      expect(requests()).to.equal(0);
+    });
+  });
+
+  describe('what the store gives back', function () {
+    it('accepts expiresAt as an ISO string, milliseconds or a Date, and null fields', async function () {
+      const later = Date.now() + 3600_000;
+      const m = manager();
+      for (const expiresAt of [new Date(later).toISOString(), later, new Date(later)]) {
+        const raw = { accessToken: 'access-x', refreshToken: null, expiresAt, scope: null, tokenType: null, expiresIn: null };
+        const custom = manager({ store: { get: async () => raw, set: async () => undefined, delete: async () => undefined } });
+        expect(await custom.getAccessToken(USER)).to.equal('access-x');
+      }
+      // A string expiry in the past is due: refreshed.
+      await store.set(USER, { ...signedIn, expiresAt: new Date(Date.now() - 1000) });
+      expect(await m.getAccessToken(USER)).not.to.equal(signedIn.accessToken);
+    });
+
+    it('refuses a stored value that is not a token set, with a TypeError naming the field and no token in it', async function () {
+      const cases: Array<[unknown, RegExp]> = [
+        ['a string', /whole value/],
+        [{ refreshToken: 'secret-refresh-value' }, /accessToken/],
+        [{ accessToken: 'secret-access-value', refreshToken: 42 }, /refreshToken/],
+        [{ accessToken: 'secret-access-value', expiresAt: 'not a date' }, /expiresAt/],
+        [{ accessToken: 'secret-access-value', expiresAt: { when: 'soon' } }, /expiresAt/],
+      ];
+      for (const [raw, message] of cases) {
+        const m = manager({ store: { get: async () => raw as XTokenSet, set: async () => undefined, delete: async () => undefined } });
+        const err = await rejection(m.getAccessToken(USER));
+        expect(err, String(message)).to.be.instanceOf(TypeError);
+        expect((err as Error).message).to.match(message).and.not.match(/secret-/);
+      }
+    });
+  });
+
+  describe('nothing usable stored', function () {
+    it('throws XTokenNotFoundError (no-entry) without asking X when the store has nothing', async function () {
+      const requests = tokenRequests();
+      for (const call of [(m: XTokenManager) => m.getAccessToken('nobody'), (m: XTokenManager) => m.refresh('nobody')]) {
+        const err = await rejection(call(manager()));
+        expect(err).to.be.instanceOf(XTokenNotFoundError).and.instanceOf(XError);
+        expect((err as XTokenNotFoundError).code).to.equal('X_TOKEN_NOT_FOUND');
+        expect((err as XTokenNotFoundError).reason).to.equal('no-entry');
+      }
+      expect(requests()).to.equal(0);
+      expect(lock.calls).to.have.length(0);
+    });
+
+    it('without a refresh token: returns the access token until it expires, then throws XTokenNotFoundError (no-refresh-token)', async function () {
+      const withoutOffline = await signInOnEmulator(x, 'tweet.read users.read');
+      expect(withoutOffline.refreshToken).to.equal(undefined);
+      const requests = tokenRequests();
+      await storeExpiringIn(5_000, withoutOffline);
+      expect(await manager().getAccessToken(USER)).to.equal(withoutOffline.accessToken);
+      const forced = await rejection(manager().refresh(USER));
+      expect(forced).to.be.instanceOf(XTokenNotFoundError).with.property('reason', 'no-refresh-token');
+      await storeExpiringIn(-1, withoutOffline);
+      const err = await rejection(manager().getAccessToken(USER));
+      expect(err).to.be.instanceOf(XTokenNotFoundError).with.property('reason', 'no-refresh-token');
+      expect((err as Error).message).to.match(/offline\.access/);
+      expect(requests()).to.equal(0);
+    });
+  });
+
+  describe('getTokenSet()', function () {
+    it('returns the whole fresh set, Date revived, for one store.get', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const set = await manager().getTokenSet(USER);
+      expect(set.accessToken).to.equal(signedIn.accessToken);
+      expect(set.refreshToken).to.equal(signedIn.refreshToken);
+      expect(set.expiresAt).to.be.instanceOf(Date);
+      expect(set.scope).to.deep.equal(signedIn.scope);
+      expect(store.gets).to.equal(1);
+      expect(requests()).to.equal(0);
+    });
+
+    it('returns the rotated set when the stored one is due, shared with getAccessToken callers', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const m = manager();
+      const [set, token] = await Promise.all([m.getTokenSet(USER), m.getAccessToken(USER)]);
+      expect(requests()).to.equal(1);
+      expect(set.accessToken).to.equal(token);
+      expect(set.expiresAt!.getTime()).to.be.greaterThan(Date.now() + 3600_000);
+    });
+  });
+
+  describe('refresh()', function () {
+    it('rotates even a fresh pair, stores it, and resolves to it', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const m = manager();
+      const rotated = await m.refresh(USER);
+      expect(requests()).to.equal(1);
+      expect(rotated.accessToken).not.to.equal(signedIn.accessToken);
+      expect(rotated.expiresAt).to.be.instanceOf(Date);
+      expect(store.peek(USER)!.refreshToken).to.equal(rotated.refreshToken);
+      expect(await m.getAccessToken(USER)).to.equal(rotated.accessToken);
+      expect(requests()).to.equal(1);
+    });
+
+    it('is shared by concurrent calls, and by getAccessToken callers arriving meanwhile', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const m = manager();
+      const results = await Promise.all([m.refresh(USER), m.refresh(USER), m.refresh(USER)]);
+      expect(requests()).to.equal(1);
+      expect(new Set(results.map((r) => r.accessToken)).size).to.equal(1);
+    });
+
+    it('after a due-token refresh in flight, rotates once more from its result (never from a used token)', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const m = manager();
+      const [viaGet, viaRefresh] = await Promise.all([m.getAccessToken(USER), m.refresh(USER)]);
+      expect(requests()).to.equal(2);
+      expect(viaRefresh.accessToken).not.to.equal(viaGet);
+      expect(await isValidAtX(viaRefresh.accessToken)).to.equal(true);
+      expect(x.isRefreshTokenValid(store.peek(USER)!.refreshToken as string)).to.equal(true);
+    });
+  });
+
+  describe('revoke()', function () {
+    it('revokes both tokens at X, then deletes them from the store; false when nothing is stored', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const before = x.requests.length;
+      expect(await manager().revoke(USER)).to.equal(true);
+      const revokes = x.requests.slice(before).filter((r) => r.path === '/2/oauth2/revoke');
+      expect(revokes.map((r) => r.status)).to.deep.equal([200, 200]);
+      expect(x.isAccessTokenValid(signedIn.accessToken)).to.equal(false);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(false);
+      expect(store.data.has(USER)).to.equal(false);
+      expect(store.log).to.deep.equal(['get', 'delete']);
+      expect(lock.calls).to.deep.equal([{ key: USER, ttlMs: 10_000 + DEFAULT_LOCK_MARGIN_MS + 10_000 }]);
+      expect(await manager().revoke(USER)).to.equal(false);
+    });
+
+    it('revokes the refresh token first, so that it mints nothing more', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      // A refresh-token revocation the emulator answers without acting on it: the access token must still go.
+      x.failNext('/2/oauth2/revoke', { status: 200, body: { revoked: true } });
+      expect(await manager().revoke(USER)).to.equal(true);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!), 'the first revocation was the refresh token (answered by the fault)').to.equal(true);
+      expect(x.isAccessTokenValid(signedIn.accessToken), 'the second, the access token').to.equal(false);
+    });
+
+    it('tries both tokens when the first revocation fails, then rejects with that failure and keeps the tokens, so that the call can be retried', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      x.failNext('/2/oauth2/revoke', { status: 503 });
+      const before = x.requests.length;
+      const err = await rejection(manager().revoke(USER));
+      expect(err).to.be.instanceOf(XAPIError).with.property('status', 503);
+      expect(x.requests.slice(before).map((r) => r.status)).to.deep.equal([503, 200]);
+      expect(x.isAccessTokenValid(signedIn.accessToken)).to.equal(false);
+      expect(store.data.has(USER)).to.equal(true);
+      expect(await manager().revoke(USER)).to.equal(true);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(false);
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
+    it('waits for a refresh in flight, and revokes the pair it stored', async function () {
+      await storeExpiringIn(5_000);
+      const m = manager();
+      const gettingToken = m.getAccessToken(USER);
+      while (lock.calls.length === 0) await sleep(1); // the refresh holds the lock
+      const [token, revoked] = await Promise.all([gettingToken, m.revoke(USER)]);
+      expect(revoked).to.equal(true);
+      expect(token).not.to.equal(signedIn.accessToken);
+      expect(x.isAccessTokenValid(token)).to.equal(false);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(false);
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
+    it('makes a refresh that waited behind it find nothing: XTokenNotFoundError, nothing sent to X', async function () {
+      await storeExpiringIn(5_000);
+      const m = manager();
+      const requests = tokenRequests();
+      const revoking = m.revoke(USER);
+      while (lock.calls.length === 0) await sleep(1); // the revocation holds the lock
+      const err = await rejection(m.getAccessToken(USER));
+      expect(await revoking).to.equal(true);
+      expect(err).to.be.instanceOf(XTokenNotFoundError);
+      expect(requests()).to.equal(0);
+    });
+  });
+
+  describe('options', function () {
+    it('uses lockTtlMs when given', async function () {
+      await storeExpiringIn(5_000);
+      await manager({ timeoutMs: 1000, lockTtlMs: 1500 }).getAccessToken(USER);
+      expect(lock.calls[0]!.ttlMs).to.equal(1500);
+    });
+
+    it('refreshes through a public client (no clientSecret) as well', async function () {
+      const publicTokens = await signInOnEmulator(x, 'tweet.read users.read offline.access', 'public');
+      await storeExpiringIn(5_000, publicTokens);
+      const requests = tokenRequests();
+      const token = await manager({ clientID: x.apps.public.clientID, clientSecret: undefined }).getAccessToken(USER);
+      expect(requests()).to.equal(1);
+      expect(await isValidAtX(token)).to.equal(true);
+      expect(x.isRefreshTokenValid(publicTokens.refreshToken!)).to.equal(false);
+    });
+
+    it('refuses a refresh token issued to another client as a dead one (X: invalid_request)', async function () {
+      await storeExpiringIn(5_000);
+      const err = await rejection(manager({ clientID: x.apps.public.clientID, clientSecret: undefined }).getAccessToken(USER));
+      expect(err).to.be.instanceOf(XRefreshTokenRevokedError);
+    });
+
+    it('refuses bad options with a TypeError naming the option', function () {
+      const good: XTokenManagerOptions = { clientID: 'id', store };
+      const cases: Array<[Record<string, unknown>, RegExp]> = [
+        [{ clientID: '' }, /clientID/],
+        [{ clientID: 42 }, /clientID/],
+        [{ clientSecret: '' }, /clientSecret/],
+        [{ baseURL: 'ftp://x' }, /baseURL/],
+        [{ baseURL: 7 }, /baseURL/],
+        [{ timeoutMs: 0 }, /timeoutMs/],
+        [{ timeoutMs: 'fast' }, /timeoutMs/],
+        [{ store: undefined }, /store/],
+        [{ store: { get: async () => undefined, set: async () => undefined } }, /store/],
+        [{ lock: {} }, /lock/],
+        [{ lock: 'redis' }, /lock/],
+        [{ refreshBeforeMs: -1 }, /refreshBeforeMs/],
+        [{ refreshBeforeMs: NaN }, /refreshBeforeMs/],
+        [{ lockTtlMs: 10_000 }, /lockTtlMs/],
+        [{ timeoutMs: 1000, lockTtlMs: 1500.5 }, /lockTtlMs/],
+      ];
+      for (const [bad, message] of cases) {
+        expect(() => new XTokenManager({ ...good, ...bad } as XTokenManagerOptions), JSON.stringify(bad)).to.throw(TypeError, message);
+      }
+      expect(() => new XTokenManager(undefined as never)).to.throw(TypeError, /options object/);
+      const frozen = Object.freeze({ ...good });
+      expect(() => new XTokenManager(frozen)).not.to.throw();
+    });
+
+    it('refuses a bad userKey with a TypeError, before touching the store', async function () {
+      const m = manager();
+      for (const call of [m.getAccessToken.bind(m), m.getTokenSet.bind(m), m.refresh.bind(m), m.revoke.bind(m)]) {
+        for (const bad of ['', undefined, 42]) {
+          expect(await rejection(call(bad as string))).to.be.instanceOf(TypeError).with.property('message').that.matches(/userKey/);
+        }
+      }
+      expect(store.gets).to.equal(0);
+    });
+  });
+});
