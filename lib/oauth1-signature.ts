@@ -62,7 +62,7 @@ export interface OAuth1SignOptions {
   /**
    * Form-body parameters (`application/x-www-form-urlencoded`) to sign, and extra `oauth_*` protocol
    * parameters such as `oauth_callback` or `oauth_verifier` (each at most once). The parameters the
-   * signer sets ({@link SIGNER_OWNED_OAUTH_PARAMS}: `oauth_consumer_key`, `oauth_nonce`,
+   * signer sets (`oauth_consumer_key`, `oauth_nonce`,
    * `oauth_signature`, `oauth_signature_method`, `oauth_timestamp`, `oauth_token`, `oauth_version`)
    * are refused with a TypeError, here and in the query of `url`.
    */
