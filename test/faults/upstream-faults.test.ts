@@ -38,7 +38,8 @@ type StoreKind = 'session' | 'cookie';
  * A plain 402 (not X's `credits-depleted` problem) is an X_API_ERROR today. This is the one place
  * to change should plain 402s get a code of their own.
  */
-const PLAIN_402_CODE: string = XErrorCode.API_ERROR;
+// X answers 402 only when the app's pay-per-use credits are used up: every 402 is XCreditsDepletedError.
+const PLAIN_402_CODE: string = XErrorCode.CREDITS_DEPLETED;
 
 /** What each fault must produce: the error code (per client where the clients differ) and the HTTP status on the error. */
 interface FaultCase {
@@ -50,7 +51,7 @@ interface FaultCase {
 const FAULTS: Record<FaultId, FaultCase> = {
   'rate-limited-with-reset': { title: '429 with x-rate-limit-reset', code: XErrorCode.RATE_LIMITED, status: 429 },
   'rate-limited-without-reset': { title: '429 without x-rate-limit-reset (v1.1 code 88)', code: XErrorCode.RATE_LIMITED, status: 429 },
-  'payment-required': { title: '402 Payment Required (plain problem, not credits-depleted)', code: PLAIN_402_CODE, status: 402 },
+  'payment-required': { title: '402 Payment Required (a plain problem, still the credits)', code: PLAIN_402_CODE, status: 402 },
   'server-error-500': { title: '500 with an errors array', code: XErrorCode.API_ERROR, status: 500 },
   'bad-gateway-502-html': { title: "502 with a load balancer's HTML page", code: XErrorCode.API_ERROR, status: 502 },
   'unavailable-503-text': { title: '503 with plain text and Retry-After', code: XErrorCode.API_ERROR, status: 503 },
