@@ -388,7 +388,8 @@ export async function revokeOAuth2Token(
   // X answers {"revoked":true}; RFC 7009 allows an empty 200.
   if (raw.body.trim() !== '') {
     const json = parseJSONObject(raw, operation);
-    if (json.revoked === false) throw invalidResponse(raw, operation, '`revoked: false`');
+    // Only X's own `{"revoked":true}` counts: `"false"`, a missing field or one hidden under `__proto__` is not a revocation.
+    if (json.revoked !== true) throw invalidResponse(raw, operation, 'a body that does not say `"revoked": true`');
   }
 }
 

@@ -471,9 +471,23 @@ export interface XBasicCredential {
 /** What {@link redactSecrets} scrubs: a secret as sent, or a pair sent as HTTP Basic (`undefined` is skipped). */
 export type XRedactable = string | XBasicCredential | undefined;
 
+// A lone UTF-16 surrogate, which encodeURIComponent throws on and UTF-8 sends as U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Whether `value` holds a lone UTF-16 surrogate (String.prototype.isWellFormed, ES2024, negated). */
+export function hasLoneSurrogate(value: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(value);
+}
+
+/** `value` with each lone surrogate replaced by U+FFFD, as UTF-8 sends it (String.prototype.toWellFormed, ES2024). */
+export function wellFormed(value: string): string {
+  return value.replace(LONE_SURROGATE, '\ufffd');
+}
+
 // RFC 3986 section 2.1, as OAuth 1.0a header values are encoded (RFC 5849 section 3.6).
 function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(wellFormed(value)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 // application/x-www-form-urlencoded (WHATWG URL standard): a space becomes '+'.
@@ -495,7 +509,7 @@ export function redactableSpellings(credential: XRedactable): string[] {
   if (credential === undefined) return [];
   const secret = typeof credential === 'string' ? credential : credential.secret;
   if (typeof secret !== 'string' || secret.length < 4) return [];
-  const out = new Set([secret, encodeURIComponent(secret), rfc3986(secret), formEncoded(secret), secret.replace(/\//g, '\\/')]);
+  const out = new Set([secret, wellFormed(secret), encodeURIComponent(wellFormed(secret)), rfc3986(secret), formEncoded(secret), secret.replace(/\//g, '\\/')]);
   for (const encoded of [...out]) out.add(encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
   const json = JSON.stringify(secret).slice(1, -1);
   out.add(json);
@@ -510,7 +524,7 @@ export function redactableSpellings(credential: XRedactable): string[] {
     for (const pair of [`${formEncoded(id)}:${formEncoded(secret)}`, `${id}:${secret}`, `${rfc3986(id)}:${rfc3986(secret)}`]) {
       const basic = base64(pair);
       out.add(basic);
-      out.add(encodeURIComponent(basic));
+      out.add(encodeURIComponent(basic)); // Base64 is ASCII: no lone surrogate here
     }
   }
   return [...out].filter((s) => s.length >= 4);

@@ -22,6 +22,7 @@ import {
   type XEndpoints,
   type XTokenSet,
 } from './endpoints';
+import { hasLoneSurrogate } from './errors';
 import { resolveTimeout, type XHttpOptions } from './http';
 
 export { oauth1AuthorizationHeader } from './oauth1-signature';
@@ -114,6 +115,7 @@ function requireText(helper: string, options: Record<string, unknown>, name: str
   const value = options[name];
   if (typeof value !== 'string' || value === '') throw argumentError(helper, name, 'a non-empty string');
   if (CONTROL_CHARACTER.test(value)) throw argumentError(helper, name, 'a string without control characters (CR, LF, NUL, ...)');
+  if (hasLoneSurrogate(value)) throw argumentError(helper, name, 'well-formed Unicode (no lone UTF-16 surrogate)');
   return value;
 }
 
@@ -122,6 +124,7 @@ function optionalText(helper: string, options: Record<string, unknown>, name: st
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw argumentError(helper, name, 'a non-empty string when given');
   if (CONTROL_CHARACTER.test(value)) throw argumentError(helper, name, 'a string without control characters (CR, LF, NUL, ...)');
+  if (hasLoneSurrogate(value)) throw argumentError(helper, name, 'well-formed Unicode (no lone UTF-16 surrogate)');
   return value;
 }
 

@@ -2,6 +2,7 @@
  * OAuth 1.0a request signing, HMAC-SHA1 (RFC 5849 section 3.4, X doc "Creating a signature").
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { hasLoneSurrogate } from './errors';
 
 /** A list of name/value pairs; names may repeat (RFC 5849 section 3.4.1.3). */
 export type OAuthParamList = Array<[string, string]>;
@@ -133,6 +134,12 @@ function toList(params: unknown): OAuthParamList {
 
 function requireString(value: unknown, name: string): void {
   if (typeof value !== 'string' || value === '') throw argumentError(name, 'a non-empty string');
+  requireWellFormed(value, name);
+}
+
+// A lone UTF-16 surrogate cannot be percent-encoded (RFC 5849 section 3.6 encodes UTF-8 octets).
+function requireWellFormed(value: string, name: string): void {
+  if (hasLoneSurrogate(value)) throw argumentError(name, 'well-formed Unicode (no lone UTF-16 surrogate)');
 }
 
 /** Refuses the signer's own protocol parameters and repeated `oauth_*` parameters among `params` (or the URL's query, named `where`). */
@@ -163,8 +170,10 @@ export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedReque
   requireString(options.url, 'url');
   requireString(options.consumerKey, 'consumerKey');
   if (typeof options.consumerSecret !== 'string') throw argumentError('consumerSecret', 'a string');
+  requireWellFormed(options.consumerSecret, 'consumerSecret');
   if (options.token !== undefined) requireString(options.token, 'token');
   if (options.tokenSecret !== undefined && typeof options.tokenSecret !== 'string') throw argumentError('tokenSecret', 'a string');
+  if (options.tokenSecret !== undefined) requireWellFormed(options.tokenSecret, 'tokenSecret');
   if (options.nonce !== undefined && (typeof options.nonce !== 'string' || options.nonce === '' || /\p{Cc}/u.test(options.nonce))) {
     throw argumentError('nonce', 'a non-empty string without control characters');
   }
@@ -181,6 +190,7 @@ export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedReque
   if (parsedURL.protocol !== 'https:' && parsedURL.protocol !== 'http:') throw argumentError('url', 'an absolute http(s) URL');
 
   const given = toList(options.params);
+  for (const [k, v] of given) if (hasLoneSurrogate(k) || hasLoneSurrogate(v)) throw argumentError('params', 'names and values in well-formed Unicode (no lone UTF-16 surrogate)');
   const queryParams: OAuthParamList = [...parsedURL.searchParams.entries()];
   checkProtocolParams(given, (i) => (Array.isArray(options.params) ? `\`params[${i}]\`` : '`params`'));
   checkProtocolParams([...queryParams, ...given.filter(([k]) => k.startsWith('oauth_'))], (i) => (i < queryParams.length ? 'the query of `url`' : '`params`'));

@@ -3,7 +3,7 @@
  * X strategies share on top of them. Declared here, not taken from `@types/*`, so the published
  * `.d.ts` files need nothing but this package.
  */
-import { XError } from './errors';
+import { hasLoneSurrogate, XError } from './errors';
 import { failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
 
@@ -123,6 +123,10 @@ export function requireStringOption(options: Record<string, unknown>, name: stri
 export function refuseControlCharacters(value: string, name: string, where: string): void {
   if (/\p{Cc}/u.test(value)) {
     throw new TypeError(`${where}: the \`${name}\` option contains a control character (CR, LF, NUL, ...); copy it again from the X developer portal.`);
+  }
+  // A lone UTF-16 surrogate cannot be percent-encoded (URIError) nor sent as UTF-8 unchanged.
+  if (hasLoneSurrogate(value)) {
+    throw new TypeError(`${where}: the \`${name}\` option is not well-formed Unicode (it holds a lone UTF-16 surrogate); copy it again from the X developer portal.`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Assertions shared by the unit tests.
 import { expect } from 'chai';
 import { inspect } from 'node:util';
+import { wellFormed } from '../../lib/errors';
 import { X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
 
 /** The rejection of `promise`, failing the test when it resolves or rejects with a non-Error. */
@@ -19,7 +20,7 @@ export type SecretToScan = string | { id: string; secret: string };
 
 // RFC 3986 section 2.1 percent-encoding, as OAuth 1.0a header values use it (RFC 5849 section 3.6).
 function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(wellFormed(value)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 // application/x-www-form-urlencoded (WHATWG URL standard): space becomes '+'.
@@ -46,7 +47,8 @@ function base64(text: string): string {
  */
 export function secretSpellings(credential: SecretToScan): string[] {
   const secret = typeof credential === 'string' ? credential : credential.secret;
-  const out = new Set<string>([secret, encodeURIComponent(secret), rfc3986(secret), formEncoded(secret)]);
+  // A lone surrogate goes out as U+FFFD (UTF-8): the scanner looks for that spelling too, and never throws on it.
+  const out = new Set<string>([secret, wellFormed(secret), encodeURIComponent(wellFormed(secret)), rfc3986(secret), formEncoded(secret)]);
   try {
     out.add(decodeURIComponent(secret));
   } catch {
