@@ -240,7 +240,7 @@ export const EXAMPLE_EMULATOR_OPTIONS: Readonly<XEmulatorOptions> = {
 };
 
 /** The parts of a running emulator (`startXEmulator` of passport-x/testing) the app is configured from. */
-export type ExampleEmulator = Pick<XEmulator, 'url' | 'baseURL' | 'authorizationURL' | 'apps' | 'users'>;
+export type ExampleEmulator = Pick<XEmulator, 'url' | 'baseURL' | 'authorizationURL' | 'apps' | 'users' | 'addCallbackURL'>;
 
 /** "Ada Lovelace (@ada) or Grace Hopper (@grace)": the emulator's users, for the start-up message and the home page. */
 export function emulatorUserList(emulator: ExampleEmulator): string {
@@ -250,9 +250,13 @@ export function emulatorUserList(emulator: ExampleEmulator): string {
 
 /**
  * The configuration for signing in through the emulator: its confidential OAuth 2.0 client (a
- * web app's, like this one) and its OAuth 1.0a app. The emulator accepts any loopback callback URL.
+ * web app's, like this one) and its OAuth 1.0a app. Registers the app's two callback URLs with
+ * the emulator, as one does in the X developer portal: X matches them exactly.
  */
 export function emulatorConfig(emulator: ExampleEmulator, publicURL: string, sessionSecret: string): ExampleConfig {
+  const callbacks = callbackURLs(publicURL);
+  emulator.addCallbackURL(callbacks.oauth2, 'confidential');
+  emulator.addCallbackURL(callbacks.oauth1, 'oauth1');
   const { confidential, oauth1 } = emulator.apps;
   return {
     publicURL,

@@ -6,9 +6,10 @@
  * Sources: X docs "Obtaining access tokens using 3-legged OAuth flow", "OAuth 2.0
  * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
  */
-import { XErrorCode, XRequestError, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
+import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, missingScopesHint, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
 import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from './oauth1-signature';
+import { X_USER_FIELD_SCOPES, type XKnownUserField } from './scopes';
 
 /** X's API host. Every endpoint but the OAuth 2.0 consent page hangs off it. */
 export const X_API_BASE_URL = 'https://api.x.com';
@@ -391,12 +392,45 @@ export async function revokeOAuth2Token(
   }
 }
 
+/**
+ * A 403 to a users request that asked for fields needing extra scopes (`confirmed_email` needs
+ * `users.email`): an {@link XMissingScopesError} that names them, when X's answer did not. X's
+ * plain `Forbidden` problem counts too: X documents no other body for a missing scope.
+ */
+function withFieldScopes(err: unknown, userFields: readonly string[]): unknown {
+  if (!(err instanceof XAPIError) || err.status !== 403) return err;
+  if (err instanceof XMissingScopesError ? err.missingScopes.length > 0 : err.title !== 'Forbidden' || (err.type !== undefined && err.type !== 'about:blank')) return err;
+  const needed = [...new Set(userFields.flatMap((f) => (Object.hasOwn(X_USER_FIELD_SCOPES, f) ? [X_USER_FIELD_SCOPES[f as XKnownUserField] as string] : [])))];
+  if (needed.length === 0) return err;
+  const hint = missingScopesHint(needed);
+  const fields = userFields.filter((f) => Object.hasOwn(X_USER_FIELD_SCOPES, f)).join(', ');
+  return new XMissingScopesError(`${err.message.replace(err.hint, '').trimEnd()} The user field ${fields} needs more than the token has. ${hint}`, {
+    status: err.status,
+    xCode: err.xCode,
+    xMessage: err.xMessage,
+    errors: err.errors,
+    title: err.title,
+    type: err.type,
+    detail: err.detail,
+    rateLimit: err.rateLimit,
+    response: err.response,
+    hint,
+    missingScopes: needed,
+    cause: err,
+  });
+}
+
 /** `GET /2/users/me` with a user's bearer token; returns the `data` object, checked for `id` and `username`. */
 export async function fetchUsersMe(url: string, accessToken: string, userFields: string[], http: XHttpOptions): Promise<XJSONAnswer & { data: Record<string, unknown> }> {
   const operation = 'load the user\'s profile (users/me)';
   const target = new URL(url);
   if (userFields.length > 0) target.searchParams.set('user.fields', userFields.join(','));
-  const raw = await sendToX({ method: 'GET', url: target.href, operation, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] }, http);
+  let raw: XRawResponse;
+  try {
+    raw = await sendToX({ method: 'GET', url: target.href, operation, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] }, http);
+  } catch (err) {
+    throw withFieldScopes(err, userFields);
+  }
   const json = parseJSONObject(raw, operation);
   const data = json.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidResponse(raw, operation, 'an answer without a `data` object');

@@ -4,10 +4,13 @@
  * Every error has a stable, machine-readable `code` (a string constant), the HTTP
  * `status` when X answered, and the underlying error as `cause`. The raw response
  * is attached non-enumerably as `response`, so it is there for debugging but never
- * serialised into logs. No message ever contains a secret, a token or a verifier.
+ * serialised into logs. No message ever contains a secret, a token or a verifier. Each error
+ * also carries `userMessage`, a short sentence an error page may show the person signing in,
+ * and `hint`, the developer's diagnosis and fix.
  *
  * @packageDocumentation
  */
+import { X_OAUTH2_SCOPES } from './scopes';
 import { inspect } from 'node:util';
 
 /** Rate-limit state read from X's `x-rate-limit-*` response headers. */
@@ -52,6 +55,12 @@ export const XErrorCode = {
   CALLBACK_NOT_CONFIRMED: 'X_CALLBACK_NOT_CONFIRMED',
   /** The strategy needs a session (or a state store) and there was none. */
   SESSION_REQUIRED: 'X_SESSION_REQUIRED',
+  /** X answered 402: the app's pay-per-use credit balance is empty. Never retried. */
+  CREDITS_DEPLETED: 'X_CREDITS_DEPLETED',
+  /** X answered that a usage cap or spending limit is reached (usually 429 `UsageCapExceeded`). Never retried. */
+  USAGE_CAP_EXCEEDED: 'X_USAGE_CAP_EXCEEDED',
+  /** X answered 403: the token lacks an OAuth 2.0 scope the request needs ("Missing OAuth2 Scopes"). */
+  MISSING_SCOPES: 'X_MISSING_SCOPES',
   /** A waiter gave up on a lock (`XTokenLock.withLock`) after its bound: another holder kept it. */
   LOCK_TIMEOUT: 'X_LOCK_TIMEOUT',
   /** X refused the stored OAuth 2.0 refresh token (used, revoked or expired): the user must sign in again. */
@@ -73,6 +82,36 @@ export interface XErrorOptions {
   cause?: unknown;
   /** The raw answer, attached non-enumerably. */
   response?: XRawResponse | undefined;
+  /** A short sentence for the person signing in (default: one per {@link XErrorCode}). */
+  userMessage?: string | undefined;
+  /** The developer's diagnosis and fix (default: the message). */
+  hint?: string | undefined;
+}
+
+// What the person signing in is told, per code: short, nothing they cannot act on, no detail of X's answer.
+const USER_MESSAGES: Readonly<Record<string, string>> = {
+  X_API_ERROR: 'Signing in with X did not work. Try again later.',
+  X_RATE_LIMITED: 'X is busy right now. Try again in a few minutes.',
+  X_OAUTH_ERROR: 'Signing in with X did not work. Sign in again.',
+  X_REQUEST_TIMEOUT: 'X did not answer in time. Try again in a moment.',
+  X_REQUEST_ABORTED: 'The sign-in was interrupted. Sign in again.',
+  X_NETWORK_ERROR: 'X could not be reached. Try again in a moment.',
+  X_INVALID_RESPONSE: 'X answered in an unexpected way. Try again later.',
+  X_RESPONSE_TOO_LARGE: 'X answered in an unexpected way. Try again later.',
+  X_CALLBACK_NOT_CONFIRMED: 'Sign-in with X is not set up correctly on this site.',
+  X_SESSION_REQUIRED: 'Sign-in with X is not set up correctly on this site.',
+  X_CREDITS_DEPLETED: 'Sign-in with X is unavailable on this site right now. Try again later.',
+  X_USAGE_CAP_EXCEEDED: 'Sign-in with X is unavailable on this site right now. Try again later.',
+  X_MISSING_SCOPES: 'Sign-in with X is not set up correctly on this site.',
+  X_LOCK_TIMEOUT: 'This is taking longer than usual. Try again in a moment.',
+  X_REFRESH_TOKEN_REVOKED: 'Your authorization on X has ended. Sign in again.',
+  X_TOKEN_NOT_FOUND: 'Sign in with X again.',
+  X_REPLAY_GUARD_FAILED: 'Signing in with X did not work. Try again in a moment.',
+};
+
+/** The short sentence for the person signing in of an error with this code. */
+function defaultUserMessage(code: string): string {
+  return Object.hasOwn(USER_MESSAGES, code) ? (USER_MESSAGES[code] as string) : 'Signing in with X did not work. Try again later.';
 }
 
 /**
@@ -89,6 +128,13 @@ export class XError extends Error {
   readonly code: XErrorCodeValue;
   /** HTTP status of X's answer, when there was one. */
   readonly status: number | undefined;
+  /**
+   * A short sentence for the person signing in ("Sign-in with X is unavailable on this site right
+   * now. Try again later."): what an error page may show. Never holds X's answer or a secret.
+   */
+  readonly userMessage: string;
+  /** For the developer: what happened and the fix (without the "X refused to ..." prefix of `message` where X answered). */
+  readonly hint: string;
   /** The raw answer (non-enumerable: not serialised into logs). */
   declare readonly response: XRawResponse | undefined;
 
@@ -97,6 +143,8 @@ export class XError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.status = options.status;
+    this.userMessage = options.userMessage ?? defaultUserMessage(code);
+    this.hint = options.hint ?? message;
     Object.defineProperty(this, 'response', { value: options.response, enumerable: false, writable: false });
   }
 }
@@ -121,13 +169,16 @@ export interface XAPIErrorOptions extends XErrorOptions {
   title?: string | undefined;
   /** Problem JSON `type` (v2). */
   type?: string | undefined;
+  /** Problem JSON `detail` (v2). */
+  detail?: string | undefined;
   /** Rate-limit headers, when present. */
   rateLimit?: XRateLimit | undefined;
 }
 
 /**
  * X answered an API or OAuth 1.0a endpoint with an error: a v1.1 `errors` array, a v2
- * problem JSON, plain text, an HTML page from a proxy, or nothing at all.
+ * problem JSON, XML (OAuth 1.0a's `<hash><error>` and `<errors><error code="...">`), plain
+ * text, an HTML page from a proxy, or nothing at all.
  */
 export class XAPIError extends XError {
   override readonly status: number;
@@ -141,6 +192,8 @@ export class XAPIError extends XError {
   readonly title: string | undefined;
   /** v2 problem `type`, when given. */
   readonly type: string | undefined;
+  /** v2 problem `detail`, when given. */
+  readonly detail: string | undefined;
   /** Rate-limit state from the `x-rate-limit-*` headers, when present. */
   readonly rateLimit: XRateLimit | undefined;
 
@@ -152,11 +205,15 @@ export class XAPIError extends XError {
     this.errors = options.errors ?? [];
     this.title = options.title;
     this.type = options.type;
+    this.detail = options.detail;
     this.rateLimit = options.rateLimit;
   }
 }
 
-/** X answered 429: the rate limit of this endpoint is used up until {@link XRateLimitError.resetAt}. */
+/**
+ * X answered 429: the rate limit of this endpoint is used up until {@link XRateLimitError.resetAt}.
+ * A usage cap is not a rate limit: it is an {@link XUsageCapError}, which is not an instance of this class.
+ */
 export class XRateLimitError extends XAPIError {
   /** When the window resets (from `x-rate-limit-reset`), when X said. */
   readonly resetAt: Date | undefined;
@@ -164,6 +221,97 @@ export class XRateLimitError extends XAPIError {
   constructor(message: string, options: XAPIErrorOptions & { status: number }) {
     super(message, options, XErrorCode.RATE_LIMITED);
     this.resetAt = options.rateLimit?.reset;
+  }
+}
+
+/** Options of {@link XCreditsDepletedError}. */
+export interface XCreditsDepletedErrorOptions extends XAPIErrorOptions {
+  /** X's `account_id` of the enrolled account, as a string (X writes it as a number too big for JS). */
+  accountId?: string | undefined;
+}
+
+/**
+ * X answered 402 Payment Required: the app's pay-per-use credit balance is empty (or below zero),
+ * and X refuses every billed request, user reads (`users/me`, `verify_credentials`) included,
+ * until someone adds credits in the Developer Console (X doc "Pricing": "API requests will be
+ * blocked until you add credits"). X's body: `{"account_id":...,"title":"CreditsDepleted","detail":
+ * "Your enrolled account [...] does not have any credits to fulfill this request.","type":
+ * "https://api.twitter.com/2/problems/credits"}`.
+ *
+ * Never retry it, and do not wait for `x-rate-limit-reset` (X sends the headers, with requests to
+ * spare): only a top-up cures it. The OAuth 1.0a strategy's `profileFallback: 'token'` signs users in
+ * anyway, with a partial profile.
+ */
+export class XCreditsDepletedError extends XAPIError {
+  declare readonly code: typeof XErrorCode.CREDITS_DEPLETED;
+  /** X's `account_id` of the enrolled account, when X said. */
+  readonly accountId: string | undefined;
+
+  constructor(message: string, options: XCreditsDepletedErrorOptions & { status: number }) {
+    super(message, options, XErrorCode.CREDITS_DEPLETED);
+    this.accountId = options.accountId;
+  }
+}
+
+/** Options of {@link XUsageCapError}. */
+export interface XUsageCapErrorOptions extends XAPIErrorOptions {
+  /** X's `period` of the cap (`Daily`, `Monthly`), when given. */
+  period?: string | undefined;
+  /** X's `scope` of the cap (`Account`, `Product`), when given. */
+  capScope?: string | undefined;
+  /** When the cap lifts (X's `reset_date`), when given. */
+  resetAt?: Date | undefined;
+}
+
+/**
+ * X refused the request because a usage cap or the spending limit of the billing cycle is reached:
+ * 429 with a problem of type `https://api.twitter.com/2/problems/usage-capped`, title
+ * `UsageCapExceeded` (`"detail":"Usage cap exceeded: Monthly product cap"`, with `period` and
+ * `scope`), or X's `SpendCapReached`.
+ *
+ * Deliberately not a subclass of {@link XRateLimitError}: code that handles rate limits with
+ * `err instanceof XRateLimitError` waits for `x-rate-limit-reset` and retries, which does not help
+ * here (X sends those headers with requests to spare). The cap lifts with the next period or
+ * billing cycle, or when the app's owner raises the spending limit in the Developer Console.
+ * Never retried.
+ */
+export class XUsageCapError extends XAPIError {
+  declare readonly code: typeof XErrorCode.USAGE_CAP_EXCEEDED;
+  /** X's `period` of the cap (`Daily`, `Monthly`), when given. */
+  readonly period: string | undefined;
+  /** X's `scope` of the cap (`Account`, `Product`), when given. */
+  readonly capScope: string | undefined;
+  /** When the cap lifts (X's `reset_date`), when X said; never taken from `x-rate-limit-reset`. */
+  readonly resetAt: Date | undefined;
+
+  constructor(message: string, options: XUsageCapErrorOptions & { status: number }) {
+    super(message, options, XErrorCode.USAGE_CAP_EXCEEDED);
+    this.period = options.period;
+    this.capScope = options.capScope;
+    this.resetAt = options.resetAt;
+  }
+}
+
+/** Options of {@link XMissingScopesError}. */
+export interface XMissingScopesErrorOptions extends XAPIErrorOptions {
+  /** The scopes the token lacks, when known. */
+  missingScopes?: readonly string[] | undefined;
+}
+
+/**
+ * X answered 403 "Missing OAuth2 Scopes": the access token lacks a scope the request needs, e.g.
+ * `users.email` for the `confirmed_email` user field. `missingScopes` names them when X's answer
+ * or the request tells (`confirmed_email` needs `users.email`, and "Request email from users" in the
+ * app's settings in the X developer portal). The user must sign in again once the app asks for them.
+ */
+export class XMissingScopesError extends XAPIError {
+  declare readonly code: typeof XErrorCode.MISSING_SCOPES;
+  /** The scopes to add to the authorization request (possibly empty when neither X nor the request said). */
+  readonly missingScopes: readonly string[];
+
+  constructor(message: string, options: XMissingScopesErrorOptions & { status: number }) {
+    super(message, options, XErrorCode.MISSING_SCOPES);
+    this.missingScopes = Object.freeze([...(options.missingScopes ?? [])]);
   }
 }
 
@@ -527,9 +675,12 @@ export function parseRateLimit(headers: Headers): XRateLimit | undefined {
 const X_CODE_HINTS: Record<number, string> = {
   32: 'Check the consumer key and secret (or client ID and secret), and that this server\'s clock is right.',
   89: 'The token is invalid, expired or revoked: sign the user in again.',
-  99: 'The app-only credentials were refused: check the consumer key and secret.',
+  99: 'The app-only credentials were refused: check the consumer key and secret (X also answers this to invalidating a bearer token that is unknown or already invalidated).',
+  130: 'X is over capacity: retry later, with a back-off.',
+  131: 'X failed internally: retry later, with a back-off.',
   135: 'This server\'s clock is too far from X\'s: synchronise it (NTP).',
   215: 'The request was not signed as X expects: check the consumer key and secret.',
+  415: 'X refused the callback URL: register `callbackURL` exactly (scheme, host, port, path and trailing slash; localhost and 127.0.0.1 are different hosts) under "Callback URI / Redirect URL" in the app\'s User authentication settings in the X developer portal.',
 };
 
 // What a user can do about an OAuth 2.0 error (RFC 6749 section 5.2, RFC 7009 section 2.2.1).
@@ -575,11 +726,82 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// OAuth 1.0a endpoints may answer XML: `<hash><error>msg</error><request>/oauth/request_token</request></hash>`,
+// or `<errors><error code="415">msg</error></errors>` (X's answers quoted in passport-twitter's tests and issue trackers).
+const XML_ERROR = /<error(?:\s+code\s*=\s*["'](\d+)["'])?\s*>([\s\S]*?)<\/error\s*>/gi;
+
+function decodeXMLText(text: string): string {
+  return text
+    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCodePoint(Math.min(Number(n), 0x10ffff)))
+    .replace(/&#x([0-9a-f]+);/gi, (_m, n: string) => String.fromCodePoint(Math.min(parseInt(n, 16), 0x10ffff)))
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The `<error>` elements of an XML answer, or undefined when the body is not such XML. */
+function xmlErrors(body: string, contentType: string): XAPIErrorDetail[] | undefined {
+  const text = body.trim();
+  if (!/xml/i.test(contentType) && !/^<\?xml\b/i.test(text) && !/^<(hash|errors)\s*>/i.test(text)) return undefined;
+  const out: XAPIErrorDetail[] = [];
+  for (const match of text.matchAll(XML_ERROR)) {
+    const message = decodeXMLText(match[2] ?? '').trim();
+    const entry: XAPIErrorDetail = { message: message === '' ? 'unknown error' : message };
+    if (match[1] !== undefined) entry.code = Number(match[1]);
+    out.push(entry);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** X's numbers too big for JS (`account_id`), read as written. */
+function bigNumberField(body: string, name: string): string | undefined {
+  return new RegExp(`"${name}"\\s*:\\s*"?(\\d{1,30})"?`).exec(body)?.[1];
+}
+
+/** The scopes a "Missing OAuth2 Scopes" answer names: in a list field, or in its text. */
+function scopesNamed(json: Record<string, unknown>, texts: Array<string | undefined>): string[] {
+  const found = new Set<string>();
+  for (const key of ['missing_scopes', 'required_scopes', 'scopes']) {
+    const value = json[key];
+    if (Array.isArray(value)) for (const v of value) if (typeof v === 'string' && v !== '') found.add(v);
+  }
+  const text = texts.filter((t) => t !== undefined).join(' ');
+  // A scope as a word of its own: "users.email." at the end of a sentence counts, "users.emails" does not.
+  for (const scope of X_OAUTH2_SCOPES) if (new RegExp(`(^|[^\\w.])${scope.replace(/\./g, '\\.')}(?![\\w-]|\\.\\w)`).test(text)) found.add(scope);
+  return [...found];
+}
+
 /**
- * Turns a non-2xx answer from X into the right typed error: {@link XRateLimitError} for 429,
- * {@link XOAuthError} for an OAuth 2.0 `error` body, {@link XAPIError} for everything else
- * (`errors` arrays, v2 problem JSON, text, HTML, empty). Each message says what X answered
- * and, where known, what to do. `secrets` are scrubbed from every text taken from the body.
+ * The developer's fix for a missing scope: which scope to add, and for `users.email` also the
+ * portal setting (X doc "OAuth 2.0 Authorization Code Flow with PKCE", "Scopes"; "Data dictionary").
+ */
+export function missingScopesHint(missingScopes: readonly string[]): string {
+  const which = missingScopes.length > 0 ? `the OAuth 2.0 scope ${missingScopes.join(' and ')}` : 'an OAuth 2.0 scope this request needs';
+  const email = missingScopes.includes('users.email')
+    ? ' For `confirmed_email` use `includeEmail: true` (it adds users.email) and turn on "Request email from users" in the app\'s User authentication settings in the X developer portal.'
+    : '';
+  return `The access token lacks ${which}: add it to the strategy's \`scope\` option, and have the user sign in again (a token keeps the scopes it was issued with).${email}`;
+}
+
+// Where X's billing layer answers: 402 and the `.../problems/credits` type (CreditsDepleted,
+// SpendCapReached), and the `.../problems/usage-capped` type (UsageCapExceeded). X doc "Response
+// codes": 429 "Rate limit or usage cap exceeded"; the bodies are X's as quoted in xdk #25 and elsewhere.
+const CREDITS_TYPE = /\/2\/problems\/credits$/;
+const USAGE_CAP_TYPE = /\/2\/problems\/usage-cap(ped|-exceeded)$/;
+const USAGE_CAP_TITLES = new Set(['UsageCapExceeded', 'UsageCapped', 'SpendCapReached']);
+const MISSING_SCOPES = /missing\b.*\bscopes?\b/i;
+
+/**
+ * Turns a non-2xx answer from X into the right typed error: {@link XCreditsDepletedError} for 402,
+ * {@link XUsageCapError} for a usage cap or spending limit, {@link XRateLimitError} for any other 429,
+ * {@link XOAuthError} for an OAuth 2.0 `error` body, {@link XMissingScopesError} for a 403 "Missing
+ * OAuth2 Scopes", {@link XAPIError} for everything else (`errors` arrays, v2 problem JSON, XML,
+ * text, HTML, empty). Each message says what X answered and, where known, what to do; each error
+ * carries a `userMessage` for the person signing in and a `hint` for the developer. `secrets` are
+ * scrubbed from every text taken from the body.
  *
  * @param response - the raw answer
  * @param operation - what was being done, for the message (e.g. "get an access token")
@@ -594,55 +816,58 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   const json = redactStrings(tryParseJSON(body), secrets);
   const contentType = headers.get('content-type') ?? '';
   const prefix = `X refused to ${operation} (HTTP ${status})`;
+  const record = isRecord(json) ? json : {};
+  const title = asString(record.title);
+  const type = asString(record.type);
+  const detail = asString(record.detail);
 
-  if (isRecord(json) && typeof json.error === 'string' && status !== 429) {
+  const billing = status === 402 || title === 'CreditsDepleted' || (type !== undefined && CREDITS_TYPE.test(type) && title !== 'SpendCapReached');
+  const capped = !billing && ((type !== undefined && USAGE_CAP_TYPE.test(type)) || (title !== undefined && USAGE_CAP_TITLES.has(title)));
+
+  if (!billing && !capped && isRecord(json) && typeof json.error === 'string' && status !== 429) {
     const description = asString(json.error_description);
     const uri = asString(json.error_uri);
     const known = Object.hasOwn(OAUTH_ERROR_HINTS, json.error) ? OAUTH_ERROR_HINTS[json.error] : undefined;
-    const hint = ` ${known ?? 'See RFC 6749 section 5.2 (RFC 7009 section 2.2.1 for revocation) for what this error means.'}`;
-    return new XOAuthError(`${prefix}: ${json.error}${description ? ` (${shortText(description)})` : ''}.${hint}`, {
+    const hint = known ?? 'See RFC 6749 section 5.2 (RFC 7009 section 2.2.1 for revocation) for what this error means.';
+    return new XOAuthError(`${prefix}: ${json.error}${description ? ` (${shortText(description)})` : ''}. ${hint}`, {
       error: json.error,
       description,
       uri,
       status,
+      hint,
       response: { status, headers, body },
     });
   }
 
   const errors: XAPIErrorDetail[] = [];
-  let title: string | undefined;
-  let type: string | undefined;
-  let detail: string | undefined;
-  if (isRecord(json)) {
-    if (Array.isArray(json.errors)) {
-      for (const e of json.errors) {
-        if (!isRecord(e)) continue;
-        const message = asString(e.message) ?? asString(e.detail) ?? asString(e.title) ?? 'unknown error';
-        const entry: XAPIErrorDetail = { message };
-        if (typeof e.code === 'number') entry.code = e.code;
-        errors.push(entry);
-      }
+  if (Array.isArray(record.errors)) {
+    for (const e of record.errors) {
+      if (!isRecord(e)) continue;
+      const message = asString(e.message) ?? asString(e.detail) ?? asString(e.title) ?? 'unknown error';
+      const entry: XAPIErrorDetail = { message };
+      if (typeof e.code === 'number') entry.code = e.code;
+      errors.push(entry);
     }
-    title = asString(json.title);
-    type = asString(json.type);
-    detail = asString(json.detail);
   }
+  const xml = json === undefined ? xmlErrors(body, contentType) : undefined;
+  if (xml) errors.push(...xml);
   const first = errors[0];
   const xCode = first?.code;
   const xMessage = first?.message ?? detail ?? title;
 
   let what: string;
   if (xMessage !== undefined) {
-    what = `${xCode !== undefined ? `code ${xCode}: ` : ''}${shortText(xMessage)}`;
+    // X's messages often end in a period, and the message adds its own.
+    what = `${xCode !== undefined ? `code ${xCode}: ` : ''}${shortText(xMessage).replace(/\.+$/, '')}`;
   } else if (body.trim() === '') {
     what = 'with an empty body';
-  } else if (/html/i.test(contentType) || /^\s*</.test(body)) {
+    // X labels its OAuth 1.0a answers text/html even when they are plain text: only markup is a page.
+  } else if (/^\s*</.test(body) || (/html/i.test(contentType) && /<[a-z!/]/i.test(body))) {
     what = 'with an HTML page, most likely from a proxy or load balancer between this server and X';
   } else {
     what = shortText(body);
   }
 
-  let hint = xCode !== undefined ? X_CODE_HINTS[xCode] : undefined;
   const options: XAPIErrorOptions & { status: number } = {
     status,
     xCode,
@@ -650,17 +875,49 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
     errors,
     title,
     type,
+    detail,
     rateLimit,
     response: { status, headers, body },
   };
+  const said = `${title !== undefined && detail !== undefined && title !== detail ? `${shortText(title)}: ` : ''}${what}`;
+
+  if (billing) {
+    const hint =
+      'The app\'s pay-per-use credit balance on X is used up, and X refuses billed requests (user reads included) until it is topped up: add credits, or turn on auto-recharge, in the X Developer Console (console.x.com). Retrying does not help before that. XOAuth1Strategy\'s `profileFallback: \'token\'` signs users in meanwhile, with a partial profile.';
+    return new XCreditsDepletedError(`${prefix}: the app's credits are depleted (${said}). ${hint}`, { ...options, hint, accountId: bigNumberField(body, 'account_id') });
+  }
+  if (capped) {
+    const period = asString(record.period);
+    const capScope = asString(record.scope);
+    const resetDate = asString(record.reset_date);
+    const resetAt = resetDate !== undefined && !Number.isNaN(Date.parse(resetDate)) ? new Date(resetDate) : undefined;
+    const which = [period, capScope].filter((v) => v !== undefined).join(' ').toLowerCase();
+    const next = period === 'Daily' ? 'day' : period === 'Monthly' ? 'month' : 'period or billing cycle';
+    const hint =
+      `A ${which ? `${which} ` : ''}usage cap or the spending limit of the app's X account is reached${resetAt ? ` until ${resetAt.toISOString()}` : ''}: raise the spending limit in the X Developer Console (console.x.com), or wait for the next ${next}. ` +
+      'This is not a rate limit: waiting for x-rate-limit-reset and retrying does not help.';
+    return new XUsageCapError(`${prefix}: a usage cap is reached (${said}). ${hint}`, { ...options, hint, period, capScope, resetAt });
+  }
   if (status === 429 || xCode === 88) {
     const reset = rateLimit?.reset;
-    hint = reset ? `Retry after ${reset.toISOString()}.` : 'Retry later.';
-    return new XRateLimitError(`${prefix}: rate limit exceeded (${what}). ${hint}`, { ...options, status });
+    const hint = reset ? `Retry after ${reset.toISOString()}.` : 'Retry later.';
+    return new XRateLimitError(`${prefix}: rate limit exceeded (${what}). ${hint}`, { ...options, hint, status });
   }
+  if (status === 403 && ((title !== undefined && MISSING_SCOPES.test(title)) || (type !== undefined && /\/missing-scopes$/.test(type)) || (detail !== undefined && MISSING_SCOPES.test(detail)))) {
+    const missingScopes = scopesNamed(record, [title, detail]);
+    const hint = missingScopesHint(missingScopes);
+    return new XMissingScopesError(`${prefix}: ${said}. ${hint}`, { ...options, hint, missingScopes });
+  }
+
+  let hint = xCode !== undefined ? X_CODE_HINTS[xCode] : undefined;
   if (hint === undefined && (status === 401 || status === 403) && xCode === undefined) {
     hint = 'Check the app\'s keys and the token, and the permissions set for the app in the X developer portal.';
   }
   if (hint === undefined && status >= 500) hint = 'X or something in between is failing: retry later.';
-  return new XAPIError(`${prefix}: ${what}.${hint ? ` ${hint}` : ''}`, options);
+  let userMessage: string | undefined;
+  if (status >= 500) userMessage = 'X is not available right now. Try again in a few minutes.';
+  else if (xCode === 89) userMessage = 'Your authorization on X has ended. Sign in again.';
+  // The hint is enumerable (JSON.stringify shows it): it never quotes the body, which the message alone carries.
+  const fallback = `X refused the request with HTTP ${status}; the error's message quotes X's answer.`;
+  return new XAPIError(`${prefix}: ${what}.${hint ? ` ${hint}` : ''}`, { ...options, hint: hint ?? fallback, userMessage });
 }

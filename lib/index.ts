@@ -44,9 +44,13 @@ export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie'
 export { MemoryReplayGuard, DEFAULT_MAX_REPLAY_CLAIMS, REPLAY_GUARD_KEY_PREFIX } from './state/replay-guard';
 export type { XReplayGuard, MemoryReplayGuardOptions } from './state/replay-guard';
 export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessionError, XReplayGuardError, XErrorCode } from './errors';
+export { XCreditsDepletedError, XUsageCapError, XMissingScopesError } from './errors';
+export type { XCreditsDepletedErrorOptions, XUsageCapErrorOptions, XMissingScopesErrorOptions } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
 export { XLockTimeoutError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
 export type { XLockTimeoutErrorOptions, XTokenNotFoundReason } from './errors';
+export { X_OAUTH2_SCOPES, X_USER_FIELDS, X_USER_FIELD_SCOPES, isXKnownScope } from './scopes';
+export type { XScope, XKnownScope, XUserField, XKnownUserField } from './scopes';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
 export type { XEndpoints, XTokenSet } from './endpoints';
 export { oauth1AuthorizationHeader } from './oauth1-signature';

@@ -13,7 +13,7 @@ import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withCon
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { pendingBinding, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
-import { XAPIError } from './errors';
+import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
 
@@ -62,8 +62,19 @@ export interface XOAuth1StrategyOptionsBase {
   includeEntities?: boolean;
   /** Include the latest post (`status`) in the profile JSON. Default false. */
   includeStatus?: boolean;
-  /** Build the profile from the access-token answer (`user_id`, `screen_name`) without calling X. Default false. */
+  /**
+   * Build the profile from the access-token answer (`user_id`, `screen_name`) without calling X. Default false.
+   * Saves the one billed user read (`account/verify_credentials`) of each sign-in on X's pay-per-use plan.
+   */
   skipExtendedUserProfile?: boolean;
+  /**
+   * What to do when X refuses the profile read for billing reasons (402 credits depleted, or a usage
+   * cap): `'token'` signs the user in anyway with a profile built from the access-token answer
+   * (`user_id`, `screen_name`), marked `profile.partial === true`, and warns once
+   * (`PASSPORT_X_PROFILE_FALLBACK`). Left out (the default), the sign-in fails with the
+   * `XCreditsDepletedError` or `XUsageCapError`. Any other failure of the read still fails the sign-in.
+   */
+  profileFallback?: 'token' | undefined;
   /** Session key of the default request-token store (default `'oauth:x'`). */
   sessionKey?: string;
   /** A custom request-token store (passport-oauth1's interface). */
@@ -206,6 +217,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly profileURL: string;
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning = { warned: false };
+  private readonly fallbackWarning = { warned: false };
   /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
   private readonly loggedFailures: LoggedFailures;
 
@@ -224,6 +236,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     if (typeof verify !== 'function') throw new TypeError('XOAuth1Strategy requires a verify callback');
     if (options.authorizeMode !== undefined && options.authorizeMode !== 'authenticate' && options.authorizeMode !== 'authorize') {
       throw new TypeError("XOAuth1Strategy: `authorizeMode` must be 'authenticate' or 'authorize'");
+    }
+    if (options.profileFallback !== undefined && options.profileFallback !== 'token') {
+      throw new TypeError("XOAuth1Strategy: `profileFallback` must be 'token' or left out");
     }
     const timeoutMs = resolveTimeout(options.timeoutMs);
     const urls = xEndpoints(options.baseURL);
@@ -382,7 +397,20 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
       fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(({ json, raw }) => profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
       (profile) => done(null, profile),
-      (err) => done(err),
+      (err) => {
+        // X's billing layer refused the read (X doc "Pricing": user reads are billed): the token answer still names the user.
+        const billing = err instanceof XCreditsDepletedError || err instanceof XUsageCapError;
+        if (!billing || this.xOptions.profileFallback !== 'token' || !params.user_id || !params.screen_name) return done(err);
+        if (!this.fallbackWarning.warned) {
+          this.fallbackWarning.warned = true;
+          process.emitWarning(
+            `passport-x (${this.name}): X refused account/verify_credentials (${err.code}), so profileFallback: 'token' signs users in with a partial profile (profile.partial === true: no name, photo or e-mail). ` +
+              "Add credits, or raise the spending limit, of the app's account in the X Developer Console (console.x.com).",
+            { code: 'PASSPORT_X_PROFILE_FALLBACK' },
+          );
+        }
+        done(null, { ...profileFromAccessTokenParams(params), partial: true });
+      },
     );
   }
 

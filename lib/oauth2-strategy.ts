@@ -13,6 +13,7 @@ import { resolveTimeout, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
+import type { XScope, XUserField } from './scopes';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { pendingBinding, pendingMissInfo } from './state/pending';
@@ -24,13 +25,13 @@ const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Str
 const { originalURL } = require('passport-oauth2/lib/utils') as { originalURL(req: XAuthRequest, options: { proxy?: boolean | undefined }): string };
 
 /** The scopes asked for when the `scope` option is not given. */
-export const X_OAUTH2_DEFAULT_SCOPES: readonly string[] = Object.freeze(['tweet.read', 'users.read']);
+export const X_OAUTH2_DEFAULT_SCOPES: readonly XScope[] = Object.freeze(['tweet.read', 'users.read']);
 
 /** `GET /2/users/me` needs both (X doc "GET /2/users/me", "Authentication mapping"). */
 const PROFILE_SCOPES = ['tweet.read', 'users.read'];
 
 /** The `user.fields` asked of `users/me` when the `userFields` option is not given. */
-export const X_OAUTH2_DEFAULT_USER_FIELDS: readonly string[] = Object.freeze([
+export const X_OAUTH2_DEFAULT_USER_FIELDS: readonly XUserField[] = Object.freeze([
   'id',
   'name',
   'username',
@@ -105,15 +106,19 @@ export interface XOAuth2StrategyOptionsBase {
   /** Overrides `${baseURL}/2/users/me`. */
   userProfileURL?: string;
   /**
-   * Scopes to ask for (string or array; space-joined on the wire). Default `['tweet.read', 'users.read']`.
+   * Scopes to ask for (space-separated string or array; space-joined on the wire). Default `['tweet.read', 'users.read']`.
    * `tweet.read` and `users.read` are added when the profile is loaded, `users.email` with `includeEmail`.
-   * Add `offline.access` to get a refresh token.
+   * Add `offline.access` to get a refresh token. Each scope is an {@link XScope}: the editor completes X's
+   * scopes, and any other string still compiles (annotate a list as `XKnownScope[]` to catch typos).
    */
-  scope?: string | readonly string[];
+  scope?: XScope | readonly XScope[];
   /** Ask X for the user's confirmed e-mail: adds the `users.email` scope and the `confirmed_email` user field. Default false. */
   includeEmail?: boolean;
-  /** `user.fields` of the `users/me` request (array or comma-separated string). Default {@link X_OAUTH2_DEFAULT_USER_FIELDS}. */
-  userFields?: string | readonly string[];
+  /**
+   * `user.fields` of the `users/me` request (array or comma-separated string), each an {@link XUserField}.
+   * Default {@link X_OAUTH2_DEFAULT_USER_FIELDS}. `confirmed_email` needs the `users.email` scope: use `includeEmail`.
+   */
+  userFields?: XUserField | readonly XUserField[];
   /** Skip `users/me`; the verify callback then gets `undefined` as the profile. Default false. */
   skipUserProfile?: XSkipUserProfile;
   /** Session key of the default state store (default `'oauth2:x'`). */
@@ -182,8 +187,8 @@ export type XOAuth2VerifyWithRequestAndParams<Req = any> = (
 
 /** Per-request options of `passport.authenticate('x-oauth2', { ... })`. */
 export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
-  /** Scopes for this sign-in, instead of the strategy's (the required ones are still added). */
-  scope?: string | readonly string[] | undefined;
+  /** Scopes for this sign-in, instead of the strategy's (the required ones are still added); see {@link XScope}. */
+  scope?: XScope | readonly XScope[] | undefined;
 }
 
 /** A store's drop() that takes passport-oauth2's `meta` (arity 4), as {@link XPkceSessionStore}'s does. */

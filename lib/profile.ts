@@ -31,6 +31,13 @@ export interface XProfile {
   _json: Record<string, unknown>;
   /** The app's access level for this token, from X's `x-access-level` header (`read`, `read-write`, `read-write-directmessages`), when sent. */
   _accessLevel?: string;
+  /**
+   * `true` when X could not be asked for the user (its answer was 402 credits depleted or a usage cap)
+   * and `XOAuth1Strategy`'s `profileFallback: 'token'` built the profile from the access-token answer:
+   * `id` and `username` are X's, `displayName` is the username, and there are no `photos` or `emails`.
+   * Absent otherwise. Refresh such a profile from X on a later sign-in.
+   */
+  partial?: boolean;
 }
 
 function str(value: unknown): string | undefined {

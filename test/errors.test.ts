@@ -2,12 +2,15 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import {
   XAPIError,
+  XCreditsDepletedError,
   XError,
   XErrorCode,
   XOAuthError,
+  XMissingScopesError,
   XRateLimitError,
   XRequestError,
   XSessionError,
+  XUsageCapError,
   errorFromResponse,
   parseRateLimit,
   redactSecrets,
@@ -364,5 +367,223 @@ describe('errors: redactCredentials', () => {
   it('leaves text and HTML alone', () => {
     expect(redactCredentials('<html>oops</html>')).to.equal('<html>oops</html>');
     expect(redactCredentials('Service Unavailable')).to.equal('Service Unavailable');
+  });
+});
+
+// X's answers as they come in 2026: the pay-per-use billing layer, scopes, XML and plain text.
+describe('errors: X\'s answers in 2026', () => {
+  // X's 402, as quoted in public trackers: account_id a bare number too big for JS, no `status` field.
+  const CREDITS_BODY =
+    '{"account_id":2036532529868496897,"title":"CreditsDepleted","detail":"Your enrolled account [2036532529868496897] does not have any credits to fulfill this request.","type":"https://api.twitter.com/2/problems/credits"}';
+  // X's 429 usage cap (xdevplatform/xdk#25), with the rate-limit headers X sends beside it.
+  const USAGE_CAP_BODY = JSON.stringify({
+    account_id: '1234',
+    product_name: 'standard-basic',
+    title: 'UsageCapExceeded',
+    period: 'Monthly',
+    scope: 'Product',
+    detail: 'Usage cap exceeded: Monthly product cap',
+    type: 'https://api.twitter.com/2/problems/usage-capped',
+  });
+  const RATE_HEADERS = { ...JSON_TYPE, 'x-rate-limit-limit': '40000', 'x-rate-limit-remaining': '39999', 'x-rate-limit-reset': '1781049099' };
+
+  describe('402 credits depleted', () => {
+    it('becomes an XCreditsDepletedError with X\'s title, detail, type and account id, not a rate limit', () => {
+      const e = errorFromResponse(answer(402, CREDITS_BODY, RATE_HEADERS), 'load the user\'s profile (users/me)');
+      expect(e).to.be.instanceOf(XCreditsDepletedError).and.instanceOf(XAPIError).and.not.instanceOf(XRateLimitError);
+      const err = e as XCreditsDepletedError;
+      expect(err).to.include({
+        code: XErrorCode.CREDITS_DEPLETED,
+        status: 402,
+        title: 'CreditsDepleted',
+        detail: 'Your enrolled account [2036532529868496897] does not have any credits to fulfill this request.',
+        type: 'https://api.twitter.com/2/problems/credits',
+        accountId: '2036532529868496897',
+      });
+      expect(err.rateLimit).to.deep.equal({ limit: 40000, remaining: 39999, reset: new Date(1781049099 * 1000) });
+      expect(err.message).to.match(/^X refused to load the user's profile \(users\/me\) \(HTTP 402\): the app's credits are depleted \(CreditsDepleted: Your enrolled account/);
+      expect(err.hint).to.match(/add credits, or turn on auto-recharge, in the X Developer Console/).and.match(/Retrying does not help/).and.match(/profileFallback/);
+      expect(err.message).to.include(err.hint);
+      expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
+    });
+
+    it('is recognised by its status alone, whatever the body', () => {
+      for (const body of ['', 'Payment Required', '<html>402</html>', JSON.stringify({ title: 'Payment Required' })]) {
+        expect(errorFromResponse(answer(402, body), 'x'), body).to.be.instanceOf(XCreditsDepletedError);
+      }
+    });
+
+    it('is recognised by X\'s title or type under another status', () => {
+      expect(errorFromResponse(answer(403, JSON.stringify({ title: 'CreditsDepleted' }), JSON_TYPE), 'x')).to.be.instanceOf(XCreditsDepletedError);
+      expect(errorFromResponse(answer(429, JSON.stringify({ title: 'Payment Required', type: 'https://api.x.com/2/problems/credits' }), JSON_TYPE), 'x')).to.be.instanceOf(
+        XCreditsDepletedError,
+      );
+      // Never an OAuth error, even with an `error` member.
+      expect(errorFromResponse(answer(402, JSON.stringify({ error: 'payment_required' }), JSON_TYPE), 'x')).to.be.instanceOf(XCreditsDepletedError);
+    });
+  });
+
+  describe('usage caps', () => {
+    it('turn X\'s 429 UsageCapExceeded into an XUsageCapError, which is not an XRateLimitError', () => {
+      const e = errorFromResponse(answer(429, USAGE_CAP_BODY, RATE_HEADERS), 'exchange the authorization code for an access token');
+      expect(e).to.be.instanceOf(XUsageCapError).and.instanceOf(XAPIError).and.not.instanceOf(XRateLimitError);
+      const err = e as XUsageCapError;
+      expect(err).to.include({
+        code: XErrorCode.USAGE_CAP_EXCEEDED,
+        status: 429,
+        title: 'UsageCapExceeded',
+        detail: 'Usage cap exceeded: Monthly product cap',
+        type: 'https://api.twitter.com/2/problems/usage-capped',
+        period: 'Monthly',
+        capScope: 'Product',
+      });
+      // x-rate-limit-reset says when the rate-limit window resets, not when the cap lifts.
+      expect(err.resetAt).to.equal(undefined);
+      expect(err.rateLimit?.remaining).to.equal(39999);
+      expect(err.message).to.include('a usage cap is reached (UsageCapExceeded: Usage cap exceeded: Monthly product cap)');
+      expect(err.hint).to.match(/monthly product usage cap/).and.match(/wait for the next month/).and.match(/not a rate limit: waiting for x-rate-limit-reset/);
+      expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
+    });
+
+    it('include the spending limit of the billing cycle (SpendCapReached), with its reset date', () => {
+      const body = JSON.stringify({
+        title: 'SpendCapReached',
+        detail: 'Your enrolled account has reached its billing cycle spend cap.',
+        reset_date: '2026-05-13',
+        type: 'https://api.twitter.com/2/problems/credits',
+      });
+      const err = errorFromResponse(answer(403, body, JSON_TYPE), 'x') as XUsageCapError;
+      expect(err).to.be.instanceOf(XUsageCapError).and.include({ status: 403, title: 'SpendCapReached' });
+      expect(err.resetAt).to.deep.equal(new Date('2026-05-13'));
+      expect(err.hint).to.include(`until ${new Date('2026-05-13').toISOString()}`);
+    });
+
+    it('leave an ordinary 429 a rate limit', () => {
+      const body = JSON.stringify({ title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 });
+      expect(errorFromResponse(answer(429, body, RATE_HEADERS), 'x')).to.be.instanceOf(XRateLimitError).and.not.instanceOf(XUsageCapError);
+    });
+  });
+
+  describe('403 Missing OAuth2 Scopes', () => {
+    it('becomes an XMissingScopesError naming the scope X named, with the portal setting for users.email', () => {
+      const body = JSON.stringify({
+        title: 'Missing OAuth2 Scopes',
+        detail: 'The access token is missing the OAuth2 scopes this request needs: users.email.',
+        type: 'https://api.twitter.com/2/problems/missing-scopes',
+        status: 403,
+      });
+      const err = errorFromResponse(answer(403, body, { 'content-type': 'application/problem+json' }), 'load the user\'s profile (users/me)') as XMissingScopesError;
+      expect(err).to.be.instanceOf(XMissingScopesError).and.instanceOf(XAPIError);
+      expect(err).to.include({ code: XErrorCode.MISSING_SCOPES, status: 403, title: 'Missing OAuth2 Scopes' });
+      expect(err.missingScopes).to.deep.equal(['users.email']);
+      expect(err.hint).to.match(/lacks the OAuth 2\.0 scope users\.email/).and.match(/includeEmail: true/).and.match(/"Request email from users"/);
+      expect(err.message).to.include(err.hint);
+      expect(err.userMessage).to.equal('Sign-in with X is not set up correctly on this site.');
+    });
+
+    it('reads a list of scopes when X gives one, and says so generically when X names none', () => {
+      const listed = errorFromResponse(answer(403, JSON.stringify({ title: 'Missing OAuth2 Scopes', required_scopes: ['like.read'] }), JSON_TYPE), 'x') as XMissingScopesError;
+      expect(listed.missingScopes).to.deep.equal(['like.read']);
+      const unnamed = errorFromResponse(answer(403, JSON.stringify({ title: 'Missing OAuth2 Scopes', detail: 'Forbidden' }), JSON_TYPE), 'x') as XMissingScopesError;
+      expect(unnamed).to.be.instanceOf(XMissingScopesError);
+      expect(unnamed.missingScopes).to.deep.equal([]);
+      expect(unnamed.hint).to.match(/lacks an OAuth 2\.0 scope this request needs/).and.not.match(/Request email/);
+    });
+
+    it('leaves X\'s plain 403 Forbidden problem an XAPIError', () => {
+      const body = JSON.stringify({ title: 'Forbidden', type: 'about:blank', status: 403, detail: 'Forbidden' });
+      expect(errorFromResponse(answer(403, body, JSON_TYPE), 'x')).to.be.instanceOf(XAPIError).and.not.instanceOf(XMissingScopesError);
+    });
+  });
+
+  describe('v2 problems on any endpoint', () => {
+    it('keep title, detail and type on an OAuth 1.0a endpoint too', () => {
+      const body = JSON.stringify({ title: 'Unsupported Authentication', detail: 'Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.', type: 'https://api.twitter.com/2/problems/unsupported-authentication', status: 403 });
+      const err = errorFromResponse(answer(403, body, JSON_TYPE), 'get a request token') as XAPIError;
+      expect(err).to.include({
+        title: 'Unsupported Authentication',
+        detail: 'Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.',
+        type: 'https://api.twitter.com/2/problems/unsupported-authentication',
+        xMessage: 'Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.',
+      });
+    });
+  });
+
+  describe('XML and plain text', () => {
+    it('keeps X\'s message from <hash><error>...</error><request>...</request></hash>', () => {
+      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<hash>\n  <error>This client application&apos;s callback url has been locked</error>\n  <request>/oauth/request_token</request>\n</hash>\n';
+      const err = errorFromResponse(answer(401, body, { 'content-type': 'application/xml; charset=utf-8' }), 'get a request token') as XAPIError;
+      expect(err).to.be.instanceOf(XAPIError).and.include({ status: 401, xMessage: "This client application's callback url has been locked", xCode: undefined });
+      expect(err.errors).to.deep.equal([{ message: "This client application's callback url has been locked" }]);
+      expect(err.message).to.equal("X refused to get a request token (HTTP 401): This client application's callback url has been locked. Check the app's keys and the token, and the permissions set for the app in the X developer portal.");
+    });
+
+    it('reads X\'s code from <errors><error code="415">, even labelled text/html, and says what to do', () => {
+      const body = '<?xml version=\'1.0\' encoding=\'UTF-8\'?><errors><error code="415">Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings</error></errors>';
+      for (const contentType of ['application/xml', 'text/html; charset=utf-8', '']) {
+        const err = errorFromResponse(answer(403, body, contentType ? { 'content-type': contentType } : {}), 'get a request token') as XAPIError;
+        expect(err, contentType).to.include({ status: 403, xCode: 415 });
+        expect(err.message).to.not.match(/HTML page|proxy/);
+        expect(err.message).to.match(/code 415: Callback URL not approved/).and.match(/register `callbackURL` exactly/).and.match(/localhost and 127\.0\.0\.1 are different hosts/);
+        expect(err.hint).to.match(/^X refused the callback URL/);
+      }
+    });
+
+    it('quotes X\'s plain-text refusal of a verifier in the message, and keeps it out of what JSON.stringify shows', () => {
+      const text = 'Error processing your OAuth request: Invalid oauth_verifier parameter';
+      const err = errorFromResponse(answer(401, text, { 'content-type': 'text/html; charset=utf-8' }), 'exchange the request token for an access token') as XAPIError;
+      expect(err.message).to.equal(`X refused to exchange the request token for an access token (HTTP 401): ${text}. Check the app's keys and the token, and the permissions set for the app in the X developer portal.`);
+      expect(JSON.stringify(err)).to.not.include('oauth_verifier');
+    });
+
+    it('still calls an HTML page a page from a proxy', () => {
+      const err = errorFromResponse(answer(403, '<html><body>Access denied</body></html>', { 'content-type': 'text/html' }), 'x') as XAPIError;
+      expect(err.xMessage).to.equal(undefined);
+      expect(err.message).to.match(/HTML page, most likely from a proxy/);
+    });
+  });
+
+  describe('503 over capacity', () => {
+    it('says to retry later, in v1.1\'s and v2\'s formats, and tells the person X is unavailable', () => {
+      const v1 = errorFromResponse(answer(503, JSON.stringify({ errors: [{ code: 130, message: 'Over capacity' }] }), JSON_TYPE), 'x') as XAPIError;
+      expect(v1).to.include({ xCode: 130, xMessage: 'Over capacity' });
+      expect(v1.hint).to.match(/over capacity: retry later/);
+      const v2 = errorFromResponse(answer(503, JSON.stringify({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }), JSON_TYPE), 'x') as XAPIError;
+      expect(v2.hint).to.match(/retry later/);
+      for (const err of [v1, v2]) expect(err.userMessage).to.equal('X is not available right now. Try again in a few minutes.');
+    });
+  });
+
+  describe('userMessage and hint', () => {
+    it('are on every error: short for the person, the diagnosis for the developer', () => {
+      const errors: XError[] = [
+        new XError(XErrorCode.NETWORK_ERROR, 'Could not reach X at https://api.x.com/x. Check DNS.'),
+        new XRequestError(XErrorCode.TIMEOUT, 'X did not answer within 10 ms.'),
+        new XSessionError('No session.'),
+        errorFromResponse(answer(400, JSON.stringify({ error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }), JSON_TYPE), 'x'),
+        errorFromResponse(answer(401, JSON.stringify({ errors: [{ code: 89, message: 'Invalid or expired token.' }] }), JSON_TYPE), 'x'),
+        errorFromResponse(answer(429, ''), 'x'),
+      ];
+      for (const err of errors) {
+        expect(err.userMessage, err.code).to.be.a('string').and.match(/^[A-Z].{10,80}\.$/);
+        expect(err.hint, err.code).to.be.a('string').and.not.equal('');
+        expect(JSON.parse(JSON.stringify(err))).to.include({ userMessage: err.userMessage, hint: err.hint });
+      }
+      expect(errors[0]!.hint).to.equal(errors[0]!.message);
+      expect(errors[3]!.hint).to.match(/^A parameter is missing or invalid/);
+      expect(errors[4]!.userMessage).to.equal('Your authorization on X has ended. Sign in again.');
+      expect(new XError(XErrorCode.API_ERROR, 'm', { userMessage: 'Custom.', hint: 'Do this.' })).to.include({ userMessage: 'Custom.', hint: 'Do this.' });
+    });
+
+    it('never carry a secret X echoed', () => {
+      const secret = 'client-secret-abcdef';
+      for (const err of [
+        errorFromResponse(answer(402, JSON.stringify({ title: 'CreditsDepleted', detail: `no credits ${secret}` }), JSON_TYPE), 'x', [secret]),
+        errorFromResponse(answer(429, JSON.stringify({ title: 'UsageCapExceeded', detail: `cap ${secret}` }), JSON_TYPE), 'x', [secret]),
+        errorFromResponse(answer(403, `<errors><error code="415">${secret}</error></errors>`), 'x', [secret]),
+      ]) {
+        expect(`${err.message} ${err.hint} ${err.userMessage} ${JSON.stringify(err)} ${inspect(err)}`).to.not.include(secret);
+      }
+    });
   });
 });

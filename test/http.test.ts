@@ -3,7 +3,7 @@ import nock from 'nock';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { XAPIError, XErrorCode, XOAuthError, XRequestError, redactCredentials, type XRawResponse } from '../lib/errors';
+import { XAPIError, XCreditsDepletedError, XErrorCode, XOAuthError, XRequestError, XUsageCapError, redactCredentials, type XRawResponse } from '../lib/errors';
 import { expectNoSecrets, rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
 import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, sendToX, settle, type XHttpRequest } from '../lib/http';
@@ -394,6 +394,34 @@ describe('http: connections to X', () => {
       const err = await rejectionOf(sendToX({ method: 'POST', url, operation: 'exchange a code', body: 'code=c' }));
       expect(err).to.include({ code: XErrorCode.NETWORK_ERROR });
       expect(posts).to.equal(0);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('never resends a request X refused for billing: a 402 or a usage cap is asked once, by both clients', async () => {
+    const answers: Record<string, [number, string]> = {
+      '/credits': [402, '{"title":"CreditsDepleted","detail":"Your enrolled account [1] does not have any credits to fulfill this request.","type":"https://api.twitter.com/2/problems/credits"}'],
+      '/cap': [429, '{"title":"UsageCapExceeded","detail":"Usage cap exceeded: Monthly product cap","type":"https://api.twitter.com/2/problems/usage-capped"}'],
+    };
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const [status, body] = answers[req.url ?? ''] ?? [404, ''];
+      req.resume();
+      req.on('end', () => res.writeHead(status, { 'content-type': 'application/json', 'x-rate-limit-remaining': '74' }).end(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const client of [{}, { fetch }]) {
+        for (const method of ['GET', 'POST'] as const) {
+          const body = method === 'POST' ? { body: 'a=1' } : {};
+          expect(await rejectionOf(sendToX({ method, url: `${origin}/credits`, operation: 'x', ...body }, client))).to.be.instanceOf(XCreditsDepletedError);
+          expect(await rejectionOf(sendToX({ method, url: `${origin}/cap`, operation: 'x', ...body }, client))).to.be.instanceOf(XUsageCapError);
+        }
+      }
+      expect(seen).to.deep.equal(Array.from({ length: 2 }, () => ['GET /credits', 'GET /cap', 'POST /credits', 'POST /cap']).flat());
     } finally {
       await close(server);
     }

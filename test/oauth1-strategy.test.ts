@@ -6,7 +6,7 @@ import { expectNoSecrets, failureHint } from './support/assertions';
 import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import nock from 'nock';
-import { XAPIError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
+import { XAPIError, XCreditsDepletedError, XRateLimitError, XRequestError, XSessionError, XUsageCapError } from '../lib/errors';
 import { XOAuth1Strategy, type XOAuth1StrategyOptions, type XOAuth1StrategyOptionsBase } from '../lib/oauth1-strategy';
 import type { XProfile } from '../lib/profile';
 import type { XAuthRequest } from '../lib/request';
@@ -651,5 +651,114 @@ describe('XOAuth1Strategy', () => {
       expect(result.error!.message).to.match(/within 50 ms/);
       scope.done();
     });
+  });
+});
+
+// X's pay-per-use billing layer answers the profile read (a billed user read) with 402 or a usage cap.
+describe('XOAuth1Strategy: profileFallback', () => {
+  const CREDITS = [
+    402,
+    '{"account_id":2036532529868496897,"title":"CreditsDepleted","detail":"Your enrolled account [2036532529868496897] does not have any credits to fulfill this request.","type":"https://api.twitter.com/2/problems/credits"}',
+    { 'content-type': 'application/json; charset=utf-8', 'x-rate-limit-limit': '75', 'x-rate-limit-remaining': '74', 'x-rate-limit-reset': '1781049099' },
+  ] as const;
+  const USAGE_CAP = [
+    429,
+    JSON.stringify({ title: 'UsageCapExceeded', detail: 'Usage cap exceeded: Monthly product cap', type: 'https://api.twitter.com/2/problems/usage-capped', period: 'Monthly', scope: 'Product' }),
+    { 'content-type': 'application/json; charset=utf-8', 'x-rate-limit-limit': '75', 'x-rate-limit-remaining': '74', 'x-rate-limit-reset': '1781049099' },
+  ] as const;
+
+  /** Runs a callback whose verify_credentials gets `reply`; returns the outcome. */
+  async function signInWithProfileAnswer(s: XOAuth1Strategy, reply: readonly [number, string, Record<string, string>], accessAnswer?: string) {
+    const { session } = await start(s);
+    const log: SignedRequestRecord[] = [];
+    const scopes = [
+      accessTokenScope([], accessAnswer),
+      nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(signedReply(X, known, [reply[0], reply[1], reply[2]], log)),
+    ];
+    const result = await runStrategy(s, callbackRequest(session));
+    scopes.forEach((sc) => sc.done());
+    expect(log.map((l) => l.verification.ok), 'verify_credentials was signed with the access token').to.deep.equal([true]);
+    return result;
+  }
+
+  async function collectWarnings<T>(run: () => Promise<T>): Promise<{ value: T; codes: string[] }> {
+    const warnings: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const value = await run();
+      await new Promise((resolve) => setImmediate(resolve));
+      return { value, codes: warnings.map((w) => w.code ?? '') };
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }
+
+  it('is off by default: a 402 from verify_credentials errors with an XCreditsDepletedError that tells the person and the developer', async () => {
+    const result = await signInWithProfileAnswer(strategy(), CREDITS);
+    expect(result.type).to.equal('error');
+    const err = result.error as XCreditsDepletedError;
+    expect(err).to.be.instanceOf(XCreditsDepletedError).and.include({ code: 'X_CREDITS_DEPLETED', status: 402, accountId: '2036532529868496897' });
+    expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
+    expect(err.hint).to.match(/Developer Console/);
+    assertNoSecret(err);
+  });
+
+  it("with 'token', signs the user in on a 402 with a partial profile from the access-token answer, and warns once", async () => {
+    // Two sign-ins with the same request token on one instance: a guard that grants every claim, so
+    // the second is not refused as a replay before it reaches verify_credentials.
+    const s = strategy({ profileFallback: 'token', replayGuard: { claim: async () => true } });
+    const { value: results, codes } = await collectWarnings(async () => [await signInWithProfileAnswer(s, CREDITS), await signInWithProfileAnswer(s, CREDITS)]);
+    for (const result of results) {
+      expect(result.type).to.equal('success');
+      const user = result.user as { token: string; profile: XProfile };
+      expect(user.token).to.equal(ACCESS_TOKEN);
+      expect(user.profile).to.deep.include({ provider: 'x', id: USER.id_str, username: 'xdev', displayName: 'xdev', profileUrl: 'https://x.com/xdev', partial: true });
+      expect(user.profile._json).to.deep.equal({ user_id: USER.id_str, screen_name: 'xdev' });
+      expect(user.profile).to.not.have.any.keys('photos', 'emails', '_accessLevel');
+    }
+    expect(codes.filter((c) => c === 'PASSPORT_X_PROFILE_FALLBACK')).to.have.length(1);
+  });
+
+  it("with 'token', signs the user in on a usage cap too", async () => {
+    const result = await signInWithProfileAnswer(strategy({ profileFallback: 'token' }), USAGE_CAP);
+    expect(result.type).to.equal('success');
+    expect((result.user as { profile: XProfile }).profile).to.include({ id: USER.id_str, partial: true });
+  });
+
+  it('without it, a usage cap errors with an XUsageCapError, which is no XRateLimitError', async () => {
+    const result = await signInWithProfileAnswer(strategy(), USAGE_CAP);
+    expect(result.error).to.be.instanceOf(XUsageCapError).and.not.instanceOf(XRateLimitError);
+  });
+
+  it("with 'token', still errors on anything but X's billing refusals: a rate limit, a revoked token, a server error", async () => {
+    const answers: Array<readonly [number, string, Record<string, string>]> = [
+      [429, '{"errors":[{"code":88,"message":"Rate limit exceeded"}]}', { 'content-type': 'application/json', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '1700000000' }],
+      [401, '{"errors":[{"code":89,"message":"Invalid or expired token."}]}', { 'content-type': 'application/json' }],
+      [503, '{"errors":[{"code":130,"message":"Over capacity"}]}', { 'content-type': 'application/json' }],
+    ];
+    for (const answer of answers) {
+      const result = await signInWithProfileAnswer(strategy({ profileFallback: 'token' }), answer);
+      expect(result.type, String(answer[0])).to.equal('error');
+      expect(result.error).to.be.instanceOf(XAPIError).and.include({ status: answer[0] });
+    }
+  });
+
+  it("with 'token', errors when the access-token answer does not name the user", async () => {
+    const result = await signInWithProfileAnswer(strategy({ profileFallback: 'token' }), CREDITS, `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}`);
+    expect(result.error).to.be.instanceOf(XCreditsDepletedError);
+  });
+
+  it('leaves a normal profile unmarked', async () => {
+    const s = strategy({ profileFallback: 'token' });
+    const { session } = await start(s);
+    const scopes = [accessTokenScope(), profileScope()];
+    const result = await runStrategy(s, callbackRequest(session));
+    scopes.forEach((sc) => sc.done());
+    expect((result.user as { profile: XProfile }).profile).to.not.have.property('partial');
+  });
+
+  it("refuses any other value than 'token' with a TypeError naming the option", () => {
+    expect(() => strategy({ profileFallback: 'always' as 'token' })).to.throw(TypeError, /`profileFallback` must be 'token'/);
   });
 });

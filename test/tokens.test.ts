@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchUsersMe, xEndpoints, type XTokenSet } from '../lib/endpoints';
-import { XAPIError, XError, XOAuthError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError } from '../lib/errors';
+import { XAPIError, XCreditsDepletedError, XError, XOAuthError, XRateLimitError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError, XUsageCapError } from '../lib/errors';
 import { refreshAccessToken } from '../lib/helpers';
 import { InProcessTokenLock, type XTokenLock } from '../lib/lock';
 import { startXEmulator, type XEmulator } from '../lib/testing';
@@ -262,6 +262,18 @@ describe('XTokenManager', function () {
       expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
       const token = await m.getAccessToken(USER);
       expect(await isValidAtX(token)).to.equal(true);
+    });
+
+    it('never retries X\'s billing refusals (402, usage cap): one request, the typed error passed on, the tokens kept', async function () {
+      for (const [preset, type] of [['credits-depleted', XCreditsDepletedError], ['usage-cap', XUsageCapError]] as const) {
+        await storeExpiringIn(5_000);
+        const requests = tokenRequests();
+        x.failNext('/2/oauth2/token', preset);
+        const err = await rejection(manager().getAccessToken(USER));
+        expect(err, preset).to.be.instanceOf(type).and.not.instanceOf(XRefreshTokenRevokedError).and.not.instanceOf(XRateLimitError);
+        expect(requests(), 'asked X once').to.equal(1);
+        expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
+      }
     });
 
     it('times out after timeoutMs, keeping the stored tokens', async function () {

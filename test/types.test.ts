@@ -7,12 +7,20 @@ import passport from 'passport';
 import {
   XOAuth1Strategy,
   XOAuth2PkceStrategy,
+  X_OAUTH2_SCOPES,
+  X_USER_FIELDS,
+  isXKnownScope,
+  type XAuthenticateOptions,
+  type XKnownScope,
+  type XKnownUserField,
   type XOAuth1AuthenticateOptions,
   type XOAuth1TokenParams,
   type XOAuth2AuthenticateOptions,
   type XOAuth2TokenParams,
   type XProfile,
   type XAuthRequest,
+  type XScope,
+  type XUserField,
   type XVerifyCallback,
 } from '../lib/index';
 
@@ -70,6 +78,41 @@ describe('public types', () => {
     app.get('/auth/x', authenticator.authenticate('x-oauth1'));
     app.get('/auth/x2', authenticator.authenticate('x-oauth2', { scope: ['tweet.read'] }));
     expect(app).to.be.a('function');
+  });
+
+  // XScope = XKnownScope | (string & Record<never, never>): the literals survive in the union, so editors
+  // offer them, and any string still compiles. Only the strict XKnownScope can show a typo failing to
+  // compile (@ts-expect-error below); on the options, where env-provided string[] must keep working, it cannot.
+  it('keep X\'s scopes and user fields as literals the editor completes, with an escape hatch for any string', () => {
+    assertType<Equals<Equals<XScope, string>, false>>();
+    assertType<Equals<Extract<XScope, 'offline.access'>, 'offline.access'>>();
+    assertType<Equals<Equals<XUserField, string>, false>>();
+    const named: XKnownScope[] = ['tweet.read', 'users.read', 'users.email', 'offline.access', 'media.write', 'dm.read', 'dm.write', 'timeline.read'];
+    // @ts-expect-error a misspelt scope is not one of X's
+    const typo: XKnownScope = 'tweet.reed';
+    const fields: XKnownUserField[] = ['confirmed_email', 'subscribes_to_you', 'profile_image_url'];
+    // @ts-expect-error a misspelt user field is not one of X's
+    const badField: XKnownUserField = 'confirmed_emial';
+    const future: XScope[] = ['tweet.read', 'grok.read'];
+    const fromEnv: string[] = 'tweet.read users.read'.split(' ');
+    const open: readonly XScope[] = fromEnv;
+
+    const o2 = { clientID: 'id', callbackURL: 'http://127.0.0.1:3000/cb' };
+    const strategies = [
+      new XOAuth2PkceStrategy({ ...o2, scope: ['tweet.read', 'users.read', 'offline.access'], userFields: ['id', 'confirmed_email'] }, (_a, _r, profile, done) => done(null, profile)),
+      new XOAuth2PkceStrategy({ ...o2, scope: 'tweet.read users.read', userFields: 'id,username' }, (_a, _r, profile, done) => done(null, profile)),
+      new XOAuth2PkceStrategy({ ...o2, scope: open, userFields: fields }, (_a, _r, profile, done) => done(null, profile)),
+    ];
+    const perRequest: XOAuth2AuthenticateOptions = { scope: ['tweet.read', 'like.read'] };
+    const asPassportOptions: XAuthenticateOptions = perRequest;
+    // @ts-expect-error scope is a string or an array of strings
+    const wrongShape: XOAuth2AuthenticateOptions = { scope: 42 };
+
+    expect(strategies).to.have.length(3);
+    expect(X_OAUTH2_SCOPES).to.include.members(named).and.include.members(['block.write', 'bookmark.write', 'tweet.moderate.write']);
+    expect(X_USER_FIELDS).to.include.members(fields);
+    expect(future.filter((scope) => !isXKnownScope(scope))).to.deep.equal(['grok.read']);
+    expect([typo, badField, wrongShape, asPassportOptions]).to.have.length(4);
   });
 
   it('type the per-request options of passport.authenticate under @types/passport, and reject misspelt ones', () => {

@@ -20,13 +20,9 @@ describe('sign-in with X', () => {
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     const passport = new Passport();
-    passport.use(new XOAuth2PkceStrategy({
-      clientID: x.apps.confidential.clientID,
-      clientSecret: x.apps.confidential.clientSecret,
-      callbackURL: `${origin}/auth/x/callback`,
-      baseURL: x.baseURL,
-      authorizationURL: x.authorizationURL,
-    }, (accessToken, refreshToken, profile, done) => done(null, { username: profile.username })));
+    // The emulator's client ID and secret, baseURL and consent page, with your callback URL.
+    const options = x.oauth2StrategyOptions('confidential', { callbackURL: `${origin}/auth/x/callback` });
+    passport.use(new XOAuth2PkceStrategy(options, (accessToken, refreshToken, profile, done) => done(null, { username: profile.username })));
     passport.serializeUser((user, done) => done(null, user));
     passport.deserializeUser((user: Express.User, done) => done(null, user));
 
@@ -45,25 +41,11 @@ describe('sign-in with X', () => {
   });
 
   it('signs Grace in through the consent page', async () => {
-    let cookie = '';
-    const get = async (url: string): Promise<Response> => {
-      const res = await fetch(url, { headers: { cookie }, redirect: 'manual' });
-      const set = res.headers.getSetCookie()[0];
-      if (set && url.startsWith(origin)) cookie = set.split(';')[0]!;
-      return res;
-    };
+    // Start at the app, answer X's consent page as Grace would, and follow the callback, keeping the cookie.
+    const { response, cookie } = await x.signIn(`${origin}/auth/x`, { user: 'grace', action: 'authorize' });
+    assert.equal(response.headers.get('location'), '/me');
 
-    const start = await get(`${origin}/auth/x`); // the redirect to X's consent page
-    const consentPage = await (await get(start.headers.get('location')!)).text();
-    const requestId = /name="request_id" value="([^"]+)"/.exec(consentPage)![1]!;
-    const decision = await fetch(new URL('/i/oauth2/authorize', x.url), {
-      method: 'POST',
-      body: new URLSearchParams({ request_id: requestId, user_id: x.users[1]!.id, action: 'authorize' }),
-      redirect: 'manual',
-    });
-    const callback = await get(decision.headers.get('location')!); // back to the app, with code and state
-    assert.equal(callback.headers.get('location'), '/me');
-
-    assert.deepEqual(await (await get(`${origin}/me`)).json(), { username: 'grace' });
+    const me = await fetch(`${origin}/me`, { headers: { cookie } });
+    assert.deepEqual(await me.json(), { username: 'grace' });
   });
 });

@@ -66,10 +66,14 @@ export const X_ERRORS = {
   couldNotAuthenticate: { status: 401, code: 32, message: 'Could not authenticate you.' },
   /** 34: no such endpoint. */
   notFound: { status: 404, code: 34, message: 'Sorry, that page does not exist.' },
+  /** 88: the rate limit of the endpoint is used up for this user. */
+  rateLimitExceeded: { status: 429, code: 88, message: 'Rate limit exceeded' },
   /** 89: unknown, expired or invalidated token. */
   invalidToken: { status: 401, code: 89, message: 'Invalid or expired token.' },
-  /** 99: app-only credentials refused. */
+  /** 99: app-only credentials refused, or a bearer token to invalidate that is unknown or already invalidated. */
   unableToVerify: { status: 403, code: 99, message: 'Unable to verify your credentials', label: 'authenticity_token_error' },
+  /** 130: X is over capacity (HTTP 503). */
+  overCapacity: { status: 503, code: 130, message: 'Over capacity' },
   /** 131: the emulator failed (X: "Internal error"). */
   internal: { status: 500, code: 131, message: 'Internal error' },
   /** 135: `oauth_timestamp` too far from the server's clock. */
@@ -78,8 +82,6 @@ export const X_ERRORS = {
   missingGrantType: { status: 403, code: 170, message: 'Missing required parameter: grant_type', label: 'forbidden_missing_parameter' },
   /** 215: no or malformed OAuth credentials. */
   badAuthenticationData: { status: 400, code: 215, message: 'Bad Authentication data.' },
-  /** 348: the bearer token to invalidate is not this app's. */
-  notPermittedToInvalidate: { status: 403, code: 348, message: 'Client application is not permitted to to invalidate this token.' },
   /** 415: `oauth_callback` is not registered for the app. */
   callbackNotApproved: {
     status: 403,
@@ -120,4 +122,31 @@ export function unauthorizedProblem(reason: string): Answer {
 /** The v2 answer to a token without the scopes an endpoint needs. */
 export function forbiddenProblem(reason: string): Answer {
   return problem(403, { title: 'Forbidden', detail: 'Forbidden' }, reason);
+}
+
+/**
+ * The v2 answer to a request for a field the token's scopes do not cover (`confirmed_email` without
+ * `users.email`). X documents neither the body nor the type; this is the emulator's reading of X's
+ * "Missing OAuth2 Scopes" title.
+ */
+export function missingScopesProblem(scopes: readonly string[], reason: string): Answer {
+  return problem(
+    403,
+    {
+      title: 'Missing OAuth2 Scopes',
+      detail: `The access token is missing the OAuth2 scopes this request needs: ${scopes.join(', ')}.`,
+      type: 'https://api.twitter.com/2/problems/missing-scopes',
+    },
+    reason,
+  );
+}
+
+/** The v2 answer to a request past the endpoint's rate limit (X doc "Rate limits"). */
+export function tooManyRequestsProblem(reason: string): Answer {
+  return problem(429, { title: 'Too Many Requests', detail: 'Too Many Requests' }, reason);
+}
+
+/** Adds headers to an answer (the rate-limit state, `x-access-level`). */
+export function withHeaders(answer: Answer, headers: Record<string, string>): Answer {
+  return { ...answer, headers: { ...answer.headers, ...headers } };
 }

@@ -30,12 +30,27 @@ export function bearerToken(request: EmulatorRequest, context: EmulatorContext):
   return json(200, { token_type: 'bearer', access_token: context.store.bearerToken(app.consumerKey) });
 }
 
-/** `POST /oauth2/invalidate_token` with `access_token=<bearer>`: invalidates the app's bearer token. */
+/**
+ * `POST /oauth2/invalidate_token` with `access_token=<bearer>`: invalidates the app's bearer token.
+ * X's tokens carry `%2F` and `%3D`: the form value is the token itself (its `%` sent as `%25`), or
+ * the token sent unencoded as in X's curl example, which decodes to `/` and `=`.
+ */
 export function invalidateBearerToken(request: EmulatorRequest, context: EmulatorContext): Answer {
   const app = authenticateApp(request, context);
   if (!isApp(app)) return app;
-  const token = formParams(request).get('access_token') ?? '';
-  if (context.store.bearerTokenApp(token) !== app.consumerKey) return xError(X_ERRORS.notPermittedToInvalidate, 'not a valid bearer token of this app');
+  const given = formParams(request).get('access_token') ?? request.url.searchParams.get('access_token') ?? '';
+  const token = context.store.currentBearerToken(app.consumerKey);
+  const matches = token !== undefined && (given === token || given === safeDecode(token));
+  // X answers an unknown or already invalidated bearer token as it answers bad credentials: 403 code 99.
+  if (!matches) return xError(X_ERRORS.unableToVerify, 'unknown or already invalidated bearer token');
   context.store.invalidateBearerToken(token);
   return json(200, { access_token: token });
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

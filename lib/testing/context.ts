@@ -5,7 +5,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Answer } from './answers';
+import type { CallbackRegistry } from './callback-urls';
 import type { EmulatorFixtures } from './fixtures';
+import type { RateLimiter } from './rate-limits';
 import type { TokenStore } from './token-store';
 
 /** One request to the emulator, body included. */
@@ -26,6 +28,12 @@ export interface EmulatorContext {
   readonly store: TokenStore;
   /** The clock, in milliseconds since the epoch. */
   readonly now: () => number;
+  /** The callback URLs registered for each app, editable while the emulator runs. */
+  readonly callbacks: CallbackRegistry;
+  /** The per-user rate-limit windows of the API endpoints. */
+  readonly rateLimits: RateLimiter;
+  /** Refuse a `client_secret` in the token request's body next to HTTP Basic (RFC 6749 section 2.3.1); X accepts it. */
+  readonly strictClientAuthentication: boolean;
 }
 
 /** An endpoint: one function per X endpoint. */

@@ -7,8 +7,11 @@ import { createServer, validateHeaderName, validateHeaderValue, type IncomingMes
 import type { AddressInfo } from 'node:net';
 import { bearerToken, invalidateBearerToken } from './app-only-endpoints';
 import { text, xError, X_ERRORS, type Answer } from './answers';
+import { CallbackRegistry, checkCallbackURL, type XEmulatorAppKind } from './callback-urls';
 import type { EmulatorContext, EmulatorRequest, Handler } from './context';
 import { resolveFixtures, type EmulatorFixtures, type XEmulatorApps, type XEmulatorAppsOption, type XEmulatorUser, type XEmulatorUsers } from './fixtures';
+import { presetFault, X_EMULATOR_FAULT_PRESETS, type XEmulatorFaultPreset } from './faults';
+import { RateLimiter } from './rate-limits';
 import { answerConsent, signInThroughApp, type XEmulatorConsentOptions, type XEmulatorSignInOptions, type XEmulatorSignInResult } from './consent-client';
 import { accessToken, decideOAuth1Consent, invalidateAccessToken, requestToken, showOAuth1Consent, verifyCredentials } from './oauth1-endpoints';
 import { decideOAuth2Consent, oauth2Token, revokeOAuth2Token, showOAuth2Consent, usersMe } from './oauth2-endpoints';
@@ -41,7 +44,8 @@ export interface XEmulatorOptions {
   apps?: XEmulatorAppsOption | undefined;
   /**
    * The emulator's clock, in milliseconds since the epoch (default `Date.now`). Move it to
-   * expire codes (30 s) and access tokens (2 h); OAuth 1.0a timestamps are checked against it too.
+   * expire codes (30 s) and access tokens (2 h); OAuth 1.0a timestamps and rate-limit windows
+   * are checked against it too.
    */
   now?: (() => number) | undefined;
   /**
@@ -50,6 +54,11 @@ export interface XEmulatorOptions {
    * of it, so a client refreshes no later than the emulator expires the token. At least 1000.
    */
   accessTokenTtlMs?: number | undefined;
+  /**
+   * Refuse a `client_secret` in the body of a token or revocation request that also sends HTTP
+   * Basic (400 `invalid_request`), as RFC 6749 section 2.3 allows. Default false: X accepts it.
+   */
+  strictClientAuthentication?: boolean | undefined;
 }
 
 /**
@@ -98,28 +107,50 @@ export interface XEmulator {
   readonly baseURL: string;
   /** The OAuth 2.0 consent page, `${url}/i/oauth2/authorize` (`XOAuth2PkceStrategy` derives it from `baseURL`; {@link XEmulator.oauth2StrategyOptions} sets both). */
   readonly authorizationURL: string;
-  /** The apps the emulator knows, keys and secrets included. */
+  /** The apps the emulator knows, keys and secrets included, with the callback URLs registered now. */
   readonly apps: XEmulatorApps;
   /** The users who can sign in; the first is preselected on the consent pages. */
   readonly users: XEmulatorUsers;
   /** The requests answered so far (the last 10,000), oldest first (a copy). */
   readonly requests: readonly XEmulatorRequestRecord[];
   /**
-   * Makes the next request to `path` (any method, query ignored) answer with `fault`. Faults
-   * queued for one path are used in order, one per request.
+   * Makes the next request to `path` (any method, query ignored) answer with `fault`: a fault of
+   * your own, or one of X's answers by name ({@link XEmulatorFaultPreset}): `'credits-depleted'`
+   * (402), `'usage-cap'` (429 `UsageCapExceeded`) or `'over-capacity'` (503), in X's exact bodies
+   * (see {@link presetFault}). Faults queued for one path are used in order, one per request.
    *
    * @example
    * ```ts
+   * x.failNext('/2/users/me', 'credits-depleted');
+   * x.failNext('/1.1/account/verify_credentials.json', 'usage-cap');
    * x.failNext('/2/oauth2/token', { status: 503 });
    * x.failNext('/2/users/me', { status: 429, headers: { 'x-rate-limit-reset': '1700000000' }, body: { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 } });
    * x.failNext('/oauth/request_token', { delayMs: 2000 }); // the normal answer, 2 s late
    * ```
    */
-  failNext(path: string, fault: XEmulatorFault): void;
+  failNext(path: string, fault: XEmulatorFault | XEmulatorFaultPreset): void;
+  /**
+   * Registers a callback URL, as a developer does in the portal's User authentication settings:
+   * for every app (default), or for the apps named. X matches callback URLs exactly, so register
+   * the one your app uses, port and trailing slash included (`localhost` is not `127.0.0.1`).
+   * Throws a TypeError for what X refuses to register (not absolute, a `#fragment`, `javascript:`
+   * and other disallowed schemes) and a RangeError past X's 10 URLs per app.
+   *
+   * @example
+   * ```ts
+   * const app = await listen(); // your app, on a port chosen by the OS
+   * x.addCallbackURL(`http://127.0.0.1:${app.port}/auth/x/callback`);
+   * ```
+   */
+  addCallbackURL(url: string, apps?: XEmulatorAppKind | readonly XEmulatorAppKind[]): void;
+  /** Unregisters a callback URL from every app (default) or from the apps named; true when it was registered. */
+  removeCallbackURL(url: string, apps?: XEmulatorAppKind | readonly XEmulatorAppKind[]): boolean;
   /**
    * Options for `new XOAuth2PkceStrategy(...)` that sign in here: the client's ID (and secret),
    * `clientType`, `baseURL`, `authorizationURL` and your `callbackURL`. Spread them and add your own.
-   * Throws a TypeError when the client does not accept `callbackURL` (by default: any loopback URL).
+   * Registers `callbackURL` with the client first, as you would in X's developer portal (X matches
+   * callback URLs exactly: any other URL is still refused), through {@link XEmulator.addCallbackURL}:
+   * a TypeError for a URL X would not register, a RangeError past X's 10 per app.
    *
    * @example
    * ```ts
@@ -134,7 +165,7 @@ export interface XEmulator {
   oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
   /**
    * Options for `new XOAuth1Strategy(...)` that sign in here: the app's keys, `baseURL` and your
-   * `callbackURL`. Throws a TypeError when the app does not accept `callbackURL`.
+   * `callbackURL`, registered with the app first as {@link XEmulator.oauth2StrategyOptions} does.
    *
    * @example
    * ```ts
@@ -225,24 +256,35 @@ function route(request: EmulatorRequest, context: EmulatorContext): Answer {
   return xError(X_ERRORS.notFound, other ? `${request.method} is not served at this path` : 'no such endpoint');
 }
 
-function faultAnswer(fault: XEmulatorFault & { status: number }): Answer {
+function faultAnswer(fault: QueuedFault & { status: number }, path: string, now: number): Answer {
+  const preset = fault.preset;
+  const used: XEmulatorFault & { status: number } = preset ? presetFault(preset, path, now) : fault;
   const headers: Record<string, string> = {};
   let body = '';
-  if (typeof fault.body === 'string') body = fault.body;
-  else if (fault.body !== undefined) {
-    body = JSON.stringify(fault.body);
+  if (typeof used.body === 'string') body = used.body;
+  else if (used.body !== undefined) {
+    body = JSON.stringify(used.body);
     headers['content-type'] = 'application/json; charset=utf-8';
   }
-  for (const [name, value] of Object.entries(fault.headers ?? {})) headers[name.toLowerCase()] = value;
-  return { status: fault.status, headers, body, reason: 'injected by failNext' };
+  for (const [name, value] of Object.entries(used.headers ?? {})) headers[name.toLowerCase()] = value;
+  return { status: used.status, headers, body, reason: `injected by failNext${preset ? ` ('${preset}')` : ''}` };
 }
 
-function checkFault(path: unknown, fault: unknown): XEmulatorFault {
+/** A fault waiting for its request; a preset is drawn when used, so its rate-limit reset counts from then. */
+interface QueuedFault extends XEmulatorFault {
+  preset?: XEmulatorFaultPreset;
+}
+
+function checkFault(path: unknown, fault: unknown): QueuedFault {
   const fail = (what: string): never => {
     throw new TypeError(`passport-x/testing: failNext ${what}`);
   };
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#]/.test(path)) fail('needs a path such as "/2/oauth2/token" (no origin, no query).');
-  if (typeof fault !== 'object' || fault === null) fail('needs a fault object: { status?, body?, headers?, delayMs? }.');
+  if (typeof fault === 'string') {
+    if (!(X_EMULATOR_FAULT_PRESETS as readonly string[]).includes(fault)) fail(`knows the presets ${X_EMULATOR_FAULT_PRESETS.map((p) => `'${p}'`).join(', ')}, not '${fault}'.`);
+    return { status: presetFault(fault as XEmulatorFaultPreset, path as string).status, preset: fault as XEmulatorFaultPreset };
+  }
+  if (typeof fault !== 'object' || fault === null) fail('needs a fault object: { status?, body?, headers?, delayMs? }, or a preset name.');
   const f = fault as XEmulatorFault;
   if (f.status !== undefined && (!Number.isInteger(f.status) || f.status < 200 || f.status > 599)) fail('`status` must be an HTTP status from 200 to 599.');
   // setTimeout takes at most 2^31 - 1 ms, and fires at once beyond.
@@ -285,11 +327,12 @@ class EmulatorServer implements XEmulator {
   readonly url: string;
   readonly baseURL: string;
   readonly authorizationURL: string;
-  readonly apps: XEmulatorApps;
   readonly users: XEmulatorUsers;
+  private readonly fixtureApps: XEmulatorApps;
+  private appsView: XEmulatorApps | undefined;
   private readonly context: EmulatorContext;
   private readonly log: XEmulatorRequestRecord[] = [];
-  private readonly faults = new Map<string, XEmulatorFault[]>();
+  private readonly faults = new Map<string, QueuedFault[]>();
   private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private readonly wayBack: WayBack;
   private closing: Promise<void> | undefined;
@@ -299,14 +342,17 @@ class EmulatorServer implements XEmulator {
     url: string,
     fixtures: EmulatorFixtures,
     now: () => number,
+    strictClientAuthentication: boolean,
     accessTokenTtlMs?: number,
   ) {
     this.url = url;
     this.baseURL = url;
     this.authorizationURL = `${url}/i/oauth2/authorize`;
-    this.apps = fixtures.apps;
+    this.fixtureApps = fixtures.apps;
     this.users = fixtures.users;
-    this.context = { fixtures, store: new TokenStore(now, accessTokenTtlMs), now };
+    const { oauth1, confidential, public: publicClient } = fixtures.apps;
+    const callbacks = new CallbackRegistry({ oauth1: oauth1.callbackURLs ?? [], confidential: confidential.callbackURLs ?? [], public: publicClient.callbackURLs ?? [] });
+    this.context = { fixtures, store: new TokenStore(now, accessTokenTtlMs), now, callbacks, rateLimits: new RateLimiter(now), strictClientAuthentication };
     this.wayBack = new WayBack(new URL(url).origin);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.serve(req, res);
@@ -317,7 +363,32 @@ class EmulatorServer implements XEmulator {
     return this.log.map((record) => ({ ...record }));
   }
 
-  failNext(path: string, fault: XEmulatorFault): void {
+  get apps(): XEmulatorApps {
+    // A frozen view with the callback URLs registered now, made again only after a change.
+    if (this.appsView === undefined) {
+      const { callbacks } = this.context;
+      const view = <T extends object>(app: T, kind: XEmulatorAppKind): T => Object.freeze({ ...app, callbackURLs: Object.freeze([...callbacks.get(kind)]) });
+      this.appsView = Object.freeze({
+        oauth1: view(this.fixtureApps.oauth1, 'oauth1'),
+        confidential: view(this.fixtureApps.confidential, 'confidential'),
+        public: view(this.fixtureApps.public, 'public'),
+      });
+    }
+    return this.appsView;
+  }
+
+  addCallbackURL(url: string, apps?: XEmulatorAppKind | readonly XEmulatorAppKind[]): void {
+    this.context.callbacks.add(checkCallbackURL(url, 'url'), appKinds(apps));
+    this.appsView = undefined;
+  }
+
+  removeCallbackURL(url: string, apps?: XEmulatorAppKind | readonly XEmulatorAppKind[]): boolean {
+    const removed = this.context.callbacks.remove(checkCallbackURL(url, 'url'), appKinds(apps));
+    this.appsView = undefined;
+    return removed;
+  }
+
+  failNext(path: string, fault: XEmulatorFault | XEmulatorFaultPreset): void {
     const checked = checkFault(path, fault);
     const queue = this.faults.get(path) ?? [];
     queue.push(checked);
@@ -328,11 +399,11 @@ class EmulatorServer implements XEmulator {
   /** The same for the emulator's public client (Native App, Single page App): no `clientSecret`. */
   oauth2StrategyOptions(client: 'public', options: XEmulatorStrategyOptionsInput): XEmulatorPublicStrategyOptions;
   oauth2StrategyOptions(client: 'confidential' | 'public', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions | XEmulatorPublicStrategyOptions {
-    return oauth2StrategyOptions(this.apps, this, client, options);
+    return oauth2StrategyOptions(() => this.apps, this, client, options, (url, app) => this.addCallbackURL(url, app));
   }
 
   oauth1StrategyOptions(options: XEmulatorStrategyOptionsInput): XEmulatorOAuth1StrategyOptions {
-    return oauth1StrategyOptions(this.apps, this, options);
+    return oauth1StrategyOptions(() => this.apps, this, options, (url, app) => this.addCallbackURL(url, app));
   }
 
   consent(consentPageURL: string | URL, options?: XEmulatorConsentOptions): Promise<string> {
@@ -397,7 +468,7 @@ class EmulatorServer implements XEmulator {
       if (fault?.delayMs) await this.delay(fault.delayMs);
       if (this.closing) return;
       const request: EmulatorRequest = { method, url, headers: req.headers, body };
-      answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }) : this.answer(request);
+      answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }, path, this.context.now()) : this.answer(request);
       this.wayBack.note(request, answer, this.context);
     } catch (err) {
       // A handler's bug answers 500 in X's format; the emulator keeps serving.
@@ -434,7 +505,19 @@ class EmulatorServer implements XEmulator {
   }
 }
 
-function checkOptions(options: unknown): { port: number; host: string; now: () => number; accessTokenTtlMs: number | undefined } {
+const APP_KINDS: readonly XEmulatorAppKind[] = ['oauth1', 'confidential', 'public'];
+
+/** The `apps` argument of addCallbackURL / removeCallbackURL, checked: every app when left out. */
+function appKinds(apps: unknown): readonly XEmulatorAppKind[] {
+  if (apps === undefined) return APP_KINDS;
+  const list = typeof apps === 'string' ? [apps] : Array.isArray(apps) ? (apps as unknown[]) : undefined;
+  if (!list || list.length === 0 || list.some((a) => typeof a !== 'string' || !(APP_KINDS as readonly string[]).includes(a))) {
+    throw new TypeError(`passport-x/testing: \`apps\` must be ${APP_KINDS.map((k) => `'${k}'`).join(', ')} or an array of them, or left out for every app.`);
+  }
+  return list as XEmulatorAppKind[];
+}
+
+function checkOptions(options: unknown): { port: number; host: string; now: () => number; strictClientAuthentication: boolean; accessTokenTtlMs: number | undefined } {
   if (typeof options !== 'object' || options === null) throw new TypeError('passport-x/testing: startXEmulator takes an options object (or nothing).');
   const o = options as XEmulatorOptions;
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
@@ -454,6 +537,9 @@ function checkOptions(options: unknown): { port: number; host: string; now: () =
     });
   }
   if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('passport-x/testing: `now` must be a function returning milliseconds since the epoch, like Date.now.');
+  if (o.strictClientAuthentication !== undefined && typeof o.strictClientAuthentication !== 'boolean') {
+    throw new TypeError('passport-x/testing: `strictClientAuthentication` must be a boolean.');
+  }
   if (o.accessTokenTtlMs !== undefined && (!Number.isInteger(o.accessTokenTtlMs) || o.accessTokenTtlMs < 1000 || o.accessTokenTtlMs > 2_147_483_647)) {
     throw new TypeError('passport-x/testing: `accessTokenTtlMs` must be a whole number of milliseconds from 1000 (expires_in is in whole seconds) to 2147483647.');
   }
@@ -463,7 +549,7 @@ function checkOptions(options: unknown): { port: number; host: string; now: () =
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('the `now` option returned something other than a number of milliseconds');
     return value;
   };
-  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now, accessTokenTtlMs: o.accessTokenTtlMs };
+  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now, strictClientAuthentication: o.strictClientAuthentication ?? false, accessTokenTtlMs: o.accessTokenTtlMs };
 }
 
 /** 127.0.0.0/8 (RFC 1122 section 3.2.1.3), ::1 and its IPv4-mapped forms (RFC 4291), and `localhost` (RFC 6761 section 6.3). */
@@ -505,7 +591,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
  * ```
  */
 export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XEmulator> {
-  const { port, host, now, accessTokenTtlMs } = checkOptions(options);
+  const { port, host, now, strictClientAuthentication, accessTokenTtlMs } = checkOptions(options);
   const server = createServer();
   const address = await listen(server, port, host);
   const hostname = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
@@ -517,5 +603,5 @@ export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XE
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
   }
-  return new EmulatorServer(server, url, fixtures, now, accessTokenTtlMs);
+  return new EmulatorServer(server, url, fixtures, now, strictClientAuthentication, accessTokenTtlMs);
 }

@@ -3,6 +3,14 @@
  * OAuth 2.0 clients) that ask them to. Readable defaults, replaceable through the
  * `users` and `apps` options of `startXEmulator`; checked once at start-up.
  */
+import { MAX_CALLBACK_URLS, checkCallbackURL } from './callback-urls';
+
+/**
+ * The callback URLs every app registers unless its fixture says otherwise: the example app's two
+ * callbacks (OAuth 2.0, OAuth 1.0a) on `http://127.0.0.1:3000`, X's advice for local development
+ * being `127.0.0.1` rather than `localhost` (X doc "Developer apps").
+ */
+export const DEFAULT_CALLBACK_URLS: readonly string[] = Object.freeze(['http://127.0.0.1:3000/auth/x/callback', 'http://127.0.0.1:3000/auth/x/oauth1/callback']);
 
 /** An X account the consent page offers to sign in as. */
 export interface XEmulatorUser {
@@ -42,9 +50,10 @@ export interface XEmulatorOAuth1App {
   /** The API key secret. */
   consumerSecret: string;
   /**
-   * The callback URLs registered for the app. `oauth_callback` must be one of them, query string
-   * aside (X lets a request add query parameters to a registered URL). Default: any loopback URL
-   * (`http://127.0.0.1:<any port>/...`, `http://localhost:<any port>/...`, `http://[::1]:...`).
+   * The callback URLs registered for the app, at most 10. `oauth_callback` must be one of them
+   * exactly, trailing slash and host included (`localhost` is not `127.0.0.1`), query string aside
+   * (X lets a request add query parameters to a registered URL). Default
+   * {@link DEFAULT_CALLBACK_URLS}; add more while the emulator runs with `x.addCallbackURL()`.
    */
   callbackURLs?: readonly string[] | undefined;
   /** The app's permission (default `'read-write'`). */
@@ -62,25 +71,32 @@ export interface XEmulatorOAuth2Client {
   /** The OAuth 2.0 Client Secret; only confidential clients (Web App, Automated App or Bot) have one. */
   clientSecret?: string | undefined;
   /**
-   * The redirect URIs registered for the client; `redirect_uri` must equal one of them exactly.
-   * Default: any loopback URL (`http://127.0.0.1:<any port>/...`, `http://localhost:<any port>/...`).
+   * The redirect URIs registered for the client, at most 10; `redirect_uri` must equal one of them
+   * exactly. Default {@link DEFAULT_CALLBACK_URLS}; add more while the emulator runs with `x.addCallbackURL()`.
    */
   callbackURLs?: readonly string[] | undefined;
+}
+
+/** What every app of a running emulator has: the callback URLs registered for it now. */
+export interface XEmulatorRegisteredCallbacks {
+  /** The callback URLs registered now (the fixtures', then those `x.addCallbackURL()` added). */
+  callbackURLs: readonly string[];
 }
 
 /** The apps the emulator knows: one of each kind. */
 export interface XEmulatorApps {
   /** The OAuth 1.0a app (consumer key and secret); its keys also get app-only bearer tokens. */
-  readonly oauth1: Readonly<XEmulatorOAuth1App>;
+  readonly oauth1: Readonly<XEmulatorOAuth1App & XEmulatorRegisteredCallbacks>;
   /** The confidential OAuth 2.0 client (authenticates with HTTP Basic). */
   readonly confidential: Readonly<
-    XEmulatorOAuth2Client & {
-      /** Its Client Secret. */
-      clientSecret: string;
-    }
+    XEmulatorOAuth2Client &
+      XEmulatorRegisteredCallbacks & {
+        /** Its Client Secret. */
+        clientSecret: string;
+      }
   >;
   /** The public OAuth 2.0 client (sends only `client_id`). */
-  readonly public: Readonly<XEmulatorOAuth2Client>;
+  readonly public: Readonly<XEmulatorOAuth2Client & XEmulatorRegisteredCallbacks>;
 }
 
 /** The `apps` option: each app given replaces the default one of its kind. */
@@ -125,7 +141,7 @@ function defaultUsers(): XEmulatorUser[] {
   ];
 }
 
-/** The default apps: readable keys, any loopback callback accepted. */
+/** The default apps: readable keys, {@link DEFAULT_CALLBACK_URLS} registered. */
 function defaultApps(): { oauth1: XEmulatorOAuth1App; confidential: XEmulatorOAuth2Client & { clientSecret: string }; public: XEmulatorOAuth2Client } {
   return {
     oauth1: {
@@ -161,20 +177,12 @@ function optionalText(value: unknown, name: string): void {
   if (value !== undefined) requireText(value, name);
 }
 
-function checkCallbackURLs(value: unknown, name: string): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) fail(`\`${name}\` must be a non-empty array of absolute URLs, or left out to accept any loopback URL.`);
-  return value.map((entry: unknown, i) => {
-    requireText(entry, `${name}[${i}]`);
-    try {
-      new URL(entry as string);
-    } catch {
-      fail(`\`${name}[${i}]\` is not an absolute URL.`);
-    }
-    // RFC 6749 section 3.1.2: a redirection endpoint MUST NOT include a fragment.
-    if ((entry as string).includes('#')) fail(`\`${name}[${i}]\` must not have a #fragment.`);
-    return entry as string;
-  });
+function checkCallbackURLs(value: unknown, name: string): readonly string[] {
+  if (value === undefined) return DEFAULT_CALLBACK_URLS;
+  if (!Array.isArray(value) || value.length === 0) fail(`\`${name}\` must be a non-empty array of absolute URLs, or left out for ${DEFAULT_CALLBACK_URLS.join(', ')}.`);
+  // X doc "Developer apps", "Callback URLs": "Maximum of 10 callback URLs per app".
+  if (value.length > MAX_CALLBACK_URLS) fail(`\`${name}\` has ${value.length} URLs; X allows at most ${MAX_CALLBACK_URLS} per app.`);
+  return [...new Set(value.map((entry: unknown, i) => checkCallbackURL(entry, `${name}[${i}]`)))];
 }
 
 function checkUser(user: unknown, i: number): XEmulatorUser {
@@ -199,10 +207,7 @@ function checkOAuth1App(app: unknown): XEmulatorOAuth1App {
   requireText(a.consumerKey, 'apps.oauth1.consumerKey');
   requireText(a.consumerSecret, 'apps.oauth1.consumerSecret');
   if (a.accessLevel !== undefined && !ACCESS_LEVELS.includes(a.accessLevel)) fail(`\`apps.oauth1.accessLevel\` must be one of ${ACCESS_LEVELS.join(', ')}.`);
-  const out: XEmulatorOAuth1App = { ...a, accessLevel: a.accessLevel ?? 'read-write', requestEmail: a.requestEmail ?? true };
-  const callbackURLs = checkCallbackURLs(a.callbackURLs, 'apps.oauth1.callbackURLs');
-  if (callbackURLs) out.callbackURLs = callbackURLs;
-  return out;
+  return { ...a, accessLevel: a.accessLevel ?? 'read-write', requestEmail: a.requestEmail ?? true, callbackURLs: checkCallbackURLs(a.callbackURLs, 'apps.oauth1.callbackURLs') };
 }
 
 function checkOAuth2Client(client: unknown, kind: 'confidential' | 'public'): XEmulatorOAuth2Client {
@@ -213,10 +218,7 @@ function checkOAuth2Client(client: unknown, kind: 'confidential' | 'public'): XE
   requireText(c.clientID, `${name}.clientID`);
   if (kind === 'confidential') requireText(c.clientSecret, `${name}.clientSecret`);
   else if (c.clientSecret !== undefined) fail('`apps.public.clientSecret` must be left out: public clients have no secret.');
-  const out: XEmulatorOAuth2Client = { ...c };
-  const callbackURLs = checkCallbackURLs(c.callbackURLs, `${name}.callbackURLs`);
-  if (callbackURLs) out.callbackURLs = callbackURLs;
-  return out;
+  return { ...c, callbackURLs: checkCallbackURLs(c.callbackURLs, `${name}.callbackURLs`) };
 }
 
 /** The fixtures an emulator runs with, checked and frozen. */
@@ -249,10 +251,8 @@ export function resolveFixtures(users: unknown, apps: unknown, avatarURL: (user:
   if (confidential.clientID === publicClient.clientID) fail('`apps.confidential.clientID` and `apps.public.clientID` must differ.');
 
   // Freeze the copies made here, never the caller's objects (an option may hold anything).
-  const freezeApp = <T extends { callbackURLs?: readonly string[] | undefined }>(app: T): T => {
-    if (app.callbackURLs) Object.freeze(app.callbackURLs);
-    return Object.freeze(app);
-  };
+  const freezeApp = <T extends { callbackURLs?: readonly string[] | undefined }>(app: T): Readonly<T & XEmulatorRegisteredCallbacks> =>
+    Object.freeze({ ...app, callbackURLs: Object.freeze([...(app.callbackURLs ?? [])]) });
   return Object.freeze({
     users: Object.freeze(userList.map((user) => Object.freeze(user))) as unknown as XEmulatorUsers,
     apps: Object.freeze({ oauth1: freezeApp(oauth1), confidential: freezeApp(confidential), public: freezeApp(publicClient) }),

@@ -16,6 +16,11 @@
  */
 export { startXEmulator } from './emulator';
 export type { XEmulator, XEmulatorOptions, XEmulatorFault, XEmulatorRequestRecord } from './emulator';
+export { presetFault, X_EMULATOR_FAULT_PRESETS } from './faults';
+export type { XEmulatorFaultPreset, XEmulatorPresetFault } from './faults';
+export { DEFAULT_CALLBACK_URLS } from './fixtures';
+export { MAX_CALLBACK_URLS } from './callback-urls';
+export type { XEmulatorAppKind } from './callback-urls';
 export type { XEmulatorConsentAction, XEmulatorConsentOptions, XEmulatorSignInOptions, XEmulatorSignInResult } from './consent-client';
 export type {
   XEmulatorStrategyOptionsInput,
@@ -31,6 +36,7 @@ export type {
   XEmulatorApps,
   XEmulatorAppsOption,
   XEmulatorAccessLevel,
+  XEmulatorRegisteredCallbacks,
 } from './fixtures';
 export { verifyOAuth1Request, parseOAuthHeader, rebuildBaseString } from './oauth1-verifier';
 export type { OAuth1RequestToVerify, OAuth1Secrets, OAuth1Verification } from './oauth1-verifier';

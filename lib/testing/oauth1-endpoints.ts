@@ -6,8 +6,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { signOAuth1Request } from '../oauth1-signature';
-import { oauth1Form, page, redirect, text, xError, X_ERRORS, type Answer } from './answers';
-import { appendQuery, isRegisteredOAuth1Callback } from './callback-urls';
+import { oauth1Form, page, redirect, text, tooManyRequestsProblem, withHeaders, xError, X_ERRORS, type Answer } from './answers';
+import { appendQuery, isRegisteredOAuth1Callback, nearMiss } from './callback-urls';
 import { renderCancelledPage, renderConsentPage, renderErrorPage, renderPinPage } from './consent-page';
 import { formParams, header, isFalse, isTrue, type EmulatorContext, type EmulatorRequest } from './context';
 import type { XEmulatorAccessLevel, XEmulatorOAuth1App } from './fixtures';
@@ -115,11 +115,16 @@ export function requestToken(request: EmulatorRequest, context: EmulatorContext)
   const mode = param(caller.params, 'x_auth_mode');
   if (mode === 'reverse_auth') return reverseAuthParameters(request, context, caller.app);
   if (mode !== undefined) return xError(X_ERRORS.couldNotAuthenticate, `x_auth_mode=${mode} is not emulated`);
-  const callback = caller.oauth.oauth_callback;
-  // RFC 5849 section 2.1: oauth_callback is required; "oob" for out-of-band.
+  // RFC 5849 section 2.1: oauth_callback is required ("oob" for out-of-band), in the header, the
+  // query or the body (section 3.5); X's own older examples put it in the query. Once only (section 3.1).
+  const callbacks = caller.params.filter(([k]) => k === 'oauth_callback').map(([, v]) => v);
+  if (callbacks.length > 1) return xError(X_ERRORS.badAuthenticationData, 'oauth_callback given more than once (header, query or body)');
+  const callback = callbacks[0];
   if (callback === undefined || callback === '') return xError(X_ERRORS.badAuthenticationData, 'no oauth_callback');
-  if (callback !== 'oob' && !isRegisteredOAuth1Callback(caller.app.callbackURLs, callback)) {
-    return xError(X_ERRORS.callbackNotApproved, 'oauth_callback is not a registered callback URL of the app');
+  const registered = context.callbacks.get('oauth1');
+  if (callback !== 'oob' && !isRegisteredOAuth1Callback(registered, callback)) {
+    const near = nearMiss(registered, callback);
+    return xError(X_ERRORS.callbackNotApproved, `oauth_callback is not a registered callback URL of the app${near ? ` (${near})` : ''}`);
   }
   const record = context.store.issueRequestToken(caller.app.consumerKey, callback);
   return oauth1Form({ oauth_token: record.token, oauth_token_secret: record.secret, oauth_callback_confirmed: 'true' });
@@ -235,6 +240,8 @@ export function verifyCredentials(request: EmulatorRequest, context: EmulatorCon
   const caller = authenticateOAuth1(request, context, 'access');
   if (!isCaller(caller)) return caller;
   const record = context.store.oauth1AccessToken(caller.token as string)!;
+  const limited = userContextHeaders(request, context, caller, record.userId);
+  if (!limited.allowed) return limited.refusal;
   const user = context.fixtures.users.find((u) => u.id === record.userId)!;
   const query = request.url.searchParams;
   const body = v1UserJSON(user, {
@@ -242,13 +249,36 @@ export function verifyCredentials(request: EmulatorRequest, context: EmulatorCon
     status: !isTrue(query.get('skip_status')),
     entities: !isFalse(query.get('include_entities')),
   });
-  return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'x-access-level': caller.app.accessLevel ?? 'read-write' }, body };
+  return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...limited.headers }, body };
 }
 
 /** `POST /1.1/oauth/invalidate_token`: invalidates the access token the request is signed with. */
 export function invalidateAccessToken(request: EmulatorRequest, context: EmulatorContext): Answer {
   const caller = authenticateOAuth1(request, context, 'access');
   if (!isCaller(caller)) return caller;
+  const limited = userContextHeaders(request, context, caller, context.store.oauth1AccessToken(caller.token as string)!.userId);
+  if (!limited.allowed) return limited.refusal;
   context.store.invalidateOAuth1AccessToken(caller.token as string);
-  return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ access_token: caller.token }) };
+  return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...limited.headers }, body: JSON.stringify({ access_token: caller.token }) };
+}
+
+/**
+ * What every answer to a request signed with a user's access token carries: the app's permission
+ * in `x-access-level`, and the endpoint's rate-limit state for this user (X doc "Rate limits").
+ * Past the limit, the refusal to send instead: 429 code 88, in v1.1's format or v2's.
+ */
+export function userContextHeaders(
+  request: EmulatorRequest,
+  context: EmulatorContext,
+  caller: OAuth1Caller,
+  userId: string,
+): { allowed: true; headers: Record<string, string> } | { allowed: false; refusal: Answer } {
+  const path = request.url.pathname;
+  const limit = context.rateLimits.take(path, caller.app.consumerKey, userId);
+  const headers = { ...limit.headers, 'x-access-level': caller.app.accessLevel ?? 'read-write' };
+  if (limit.allowed) return { allowed: true, headers };
+  const refusal = path.startsWith('/2/')
+    ? tooManyRequestsProblem(`rate limit of ${path} used up for this user`)
+    : xError(X_ERRORS.rateLimitExceeded, `rate limit of ${path} used up for this user`);
+  return { allowed: false, refusal: withHeaders(refusal, headers) };
 }

@@ -7,19 +7,23 @@
 import {
   forbiddenProblem,
   json,
+  missingScopesProblem,
   oauth2Error,
   page,
   problem,
   redirect,
+  tooManyRequestsProblem,
   unauthorizedProblem,
+  withHeaders,
   type Answer,
 } from './answers';
-import { appendQuery, isRegisteredOAuth2RedirectURI } from './callback-urls';
+import { appendQuery, isRegisteredOAuth2RedirectURI, nearMiss } from './callback-urls';
 import { renderConsentPage, renderErrorPage } from './consent-page';
 import { basicCredentials, formParams, header, isFormEncoded, singleParam, type EmulatorContext, type EmulatorRequest } from './context';
 import type { XEmulatorOAuth2Client } from './fixtures';
-import { authenticateOAuth1 } from './oauth1-endpoints';
+import { authenticateOAuth1, userContextHeaders } from './oauth1-endpoints';
 import { EMAIL_SCOPE, parseScope, unknownScopes, USERS_ME_SCOPES, X_SCOPES } from './scopes';
+import type { XKnownScope } from '../scopes';
 import { s256Challenge, safeEqual } from './secrets';
 import type { OAuth2AccessTokenRecord, RefreshTokenRecord } from './token-store';
 import { v2User, X_USER_FIELDS } from './user-views';
@@ -29,6 +33,11 @@ import { v2User, X_USER_FIELDS } from './user-views';
 function clientByID(context: EmulatorContext, clientID: string): Readonly<XEmulatorOAuth2Client> | undefined {
   const { confidential, public: publicClient } = context.fixtures.apps;
   return [confidential, publicClient].find((c) => c.clientID === clientID);
+}
+
+/** The redirect URIs registered now for a client (they may change while the emulator runs). */
+function registeredRedirectURIs(context: EmulatorContext, client: Readonly<XEmulatorOAuth2Client>): readonly string[] {
+  return context.callbacks.get(client === context.fixtures.apps.confidential ? 'confidential' : 'public');
 }
 
 function errorPage(title: string, explanation: string, reason: string): Answer {
@@ -58,9 +67,14 @@ export function showOAuth2Consent(request: EmulatorRequest, context: EmulatorCon
   const redirectURI = singleParam(query, 'redirect_uri');
   if (redirectURI === null) return errorPage('Something went wrong', 'redirect_uri was given more than once.', 'redirect_uri repeated');
   if (!redirectURI) return errorPage('Something went wrong', 'The authorization request has no redirect_uri.', 'no redirect_uri');
-  if (!isRegisteredOAuth2RedirectURI(client.callbackURLs, redirectURI)) {
-    const registered = client.callbackURLs ? `one of: ${client.callbackURLs.join(', ')}` : 'a loopback URL (http://127.0.0.1:<port>/..., http://localhost:<port>/...)';
-    return errorPage('Something went wrong', `The redirect_uri is not registered for ${client.name}. It must be exactly ${registered}.`, 'redirect_uri not registered');
+  const registered = registeredRedirectURIs(context, client);
+  if (!isRegisteredOAuth2RedirectURI(registered, redirectURI)) {
+    const near = nearMiss(registered, redirectURI);
+    return errorPage(
+      'Something went wrong',
+      `The redirect_uri is not registered for ${client.name}. It must be exactly one of: ${registered.join(', ')}${near ? ` (${near})` : ''}. Register it in the fixtures (apps.*.callbackURLs) or with x.addCallbackURL().`,
+      `redirect_uri not registered${near ? ` (${near})` : ''}`,
+    );
   }
 
   const state = singleParam(query, 'state');
@@ -81,17 +95,21 @@ export function showOAuth2Consent(request: EmulatorRequest, context: EmulatorCon
   const unknown = unknownScopes(scopes);
   if (unknown.length > 0) return back('invalid_scope', `unknown scope: ${unknown.join(' ')}`);
   // RFC 7636 section 4.4.1: a server that requires PKCE answers invalid_request, and so for a method it does not support.
+  // X documents both methods ("S256 OR plain"); passport-x itself sends S256 only.
   const codeChallenge = query.get('code_challenge');
   if (!codeChallenge) return back('invalid_request', 'code_challenge is required');
-  if (query.get('code_challenge_method') !== 'S256') return back('invalid_request', 'code_challenge_method must be S256');
-  if (!/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) return back('invalid_request', 'code_challenge is not an S256 challenge (43 base64url characters)');
+  const codeChallengeMethod = query.get('code_challenge_method');
+  if (codeChallengeMethod !== 'S256' && codeChallengeMethod !== 'plain') return back('invalid_request', 'code_challenge_method must be S256 or plain');
+  if (codeChallengeMethod === 'S256' && !/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) return back('invalid_request', 'code_challenge is not an S256 challenge (43 base64url characters)');
+  // RFC 7636 section 4.2: with plain, the challenge is the verifier itself.
+  if (codeChallengeMethod === 'plain' && !CODE_VERIFIER.test(codeChallenge)) return back('invalid_request', 'code_challenge is not a plain challenge (43 to 128 unreserved characters)');
 
-  const pending = context.store.startAuthorization({ clientID, redirectURI, scopes, state, codeChallenge });
+  const pending = context.store.startAuthorization({ clientID, redirectURI, scopes, state, codeChallenge, codeChallengeMethod });
   return page(
     200,
     renderConsentPage({
       appName: client.name,
-      permissions: scopes.map((scope) => ({ scope, description: X_SCOPES[scope] as string })),
+      permissions: scopes.map((scope) => ({ scope, description: X_SCOPES[scope as XKnownScope] })),
       users: context.fixtures.users,
       action: '/i/oauth2/authorize',
       hidden: { request_id: pending.id },
@@ -124,32 +142,37 @@ export function decideOAuth2Consent(request: EmulatorRequest, context: EmulatorC
 
 /**
  * Client authentication as X requires it: a confidential client sends HTTP Basic (RFC 6749
- * section 2.3.1) and never its secret in the body; a public client sends `client_id` alone.
+ * section 2.3.1); a public client sends `client_id` alone. X refuses a client without valid Basic
+ * credentials with 401 `unauthorized_client` "Missing valid authorization header". X accepts a
+ * `client_secret` in the body next to valid Basic credentials (widely used clients send both) and
+ * ignores it; `strictClientAuthentication` refuses it, as RFC 6749 section 2.3 allows ("MUST NOT
+ * use more than one authentication method in each request").
  */
 function authenticateClient(request: EmulatorRequest, context: EmulatorContext, form: URLSearchParams): Readonly<XEmulatorOAuth2Client> | Answer {
-  if (form.has('client_secret')) {
-    return oauth2Error(400, 'invalid_request', 'Send client credentials in the Authorization header (HTTP Basic), not in the body.', 'client_secret in the body');
+  if (context.strictClientAuthentication && form.has('client_secret')) {
+    return oauth2Error(400, 'invalid_request', 'Send client credentials in the Authorization header (HTTP Basic), not in the body.', 'client_secret in the body (strictClientAuthentication)');
   }
+  const refuse = (reason: string): Answer => oauth2Error(401, 'unauthorized_client', 'Missing valid authorization header', reason);
   const bodyClientID = singleParam(form, 'client_id');
   if (bodyClientID === null) return oauth2Error(400, 'invalid_request', 'client_id was given more than once.');
   const basic = basicCredentials(request);
-  if (basic === null) return oauth2Error(401, 'invalid_client', 'Malformed authorization header.', 'malformed Basic credentials');
+  if (basic === null) return refuse('malformed Basic credentials');
   if (basic !== undefined) {
     const client = clientByID(context, basic.id);
     if (!client || client.clientSecret === undefined || !safeEqual(basic.secret, client.clientSecret)) {
-      return oauth2Error(401, 'invalid_client', 'Missing valid authorization header', client ? 'wrong client secret, or Basic credentials from a public client' : 'unknown client_id in Basic credentials');
+      return refuse(client ? 'wrong client secret, or Basic credentials from a public client' : 'unknown client_id in Basic credentials');
     }
     if (bodyClientID !== undefined && bodyClientID !== basic.id) {
       return oauth2Error(400, 'invalid_request', 'client_id does not match the authorization header.', 'client_id in the body differs from the Basic credentials');
     }
     return client;
   }
-  if (header(request, 'authorization') !== undefined) return oauth2Error(401, 'invalid_client', 'Missing valid authorization header', 'Authorization header is not Basic');
-  if (!bodyClientID) return oauth2Error(401, 'invalid_client', 'Missing valid authorization header', 'no client authentication and no client_id');
+  if (header(request, 'authorization') !== undefined) return refuse('Authorization header is not Basic');
+  if (!bodyClientID) return refuse('no client authentication and no client_id');
   const client = clientByID(context, bodyClientID);
-  if (!client) return oauth2Error(401, 'invalid_client', 'Missing valid authorization header', 'unknown client_id');
+  if (!client) return refuse('unknown client_id');
   if (client.clientSecret !== undefined) {
-    return oauth2Error(401, 'invalid_client', 'Missing valid authorization header', 'confidential client without Basic credentials');
+    return refuse(form.has('client_secret') ? 'confidential client with its secret in the body only, without Basic credentials' : 'confidential client without Basic credentials');
   }
   return client;
 }
@@ -193,8 +216,9 @@ function authorizationCodeGrant(form: URLSearchParams, client: Readonly<XEmulato
   if (redirectURI !== record.redirectURI) {
     return oauth2Error(400, 'invalid_request', 'Value passed for the redirect uri did not match the uri of the authorization code.', 'redirect_uri differs from the authorized one');
   }
-  if (!CODE_VERIFIER.test(codeVerifier) || !safeEqual(s256Challenge(codeVerifier), record.codeChallenge)) {
-    return oauth2Error(400, 'invalid_request', 'Value passed for the code verifier did not match the code challenge.', 'code_verifier does not match the S256 code_challenge');
+  const expected = record.codeChallengeMethod === 'plain' ? codeVerifier : s256Challenge(codeVerifier);
+  if (!CODE_VERIFIER.test(codeVerifier) || !safeEqual(expected, record.codeChallenge)) {
+    return oauth2Error(400, 'invalid_request', 'Value passed for the code verifier did not match the code challenge.', `code_verifier does not match the ${record.codeChallengeMethod} code_challenge`);
   }
   record.usedAt = context.now();
   const { access, refresh } = context.store.issueOAuth2Tokens(record);
@@ -270,15 +294,26 @@ const UNSUPPORTED_APP_ONLY = {
   type: 'https://api.twitter.com/2/problems/unsupported-authentication',
 };
 
-/** Who `/2/users/me` is asked about, and whether the e-mail may be shown. */
-function usersMeCaller(request: EmulatorRequest, context: EmulatorContext): { userId: string; withEmail: boolean } | Answer {
+/** Who `/2/users/me` is asked about, whether the e-mail may be shown, and the headers every answer to this caller carries. */
+interface UsersMeCaller {
+  userId: string;
+  /** The token may see `confirmed_email`. */
+  withEmail: boolean;
+  /** OAuth 2.0 only: the scopes `confirmed_email` needs and the token lacks. */
+  missingForEmail: readonly string[];
+  headers: Record<string, string>;
+}
+
+function usersMeCaller(request: EmulatorRequest, context: EmulatorContext): UsersMeCaller | Answer {
   const authorization = header(request, 'authorization') ?? '';
   if (/^oauth\s/i.test(authorization)) {
     // X API v2 takes OAuth 1.0a user context too; there the app's "Request email from users" decides.
     const caller = authenticateOAuth1(request, context, 'access');
     if (!('oauth' in caller)) return unauthorizedProblem(caller.reason ?? 'OAuth 1.0a authentication failed');
     const record = context.store.oauth1AccessToken(caller.token as string)!;
-    return { userId: record.userId, withEmail: caller.app.requestEmail === true };
+    const limited = userContextHeaders(request, context, caller, record.userId);
+    if (!limited.allowed) return limited.refusal;
+    return { userId: record.userId, withEmail: caller.app.requestEmail === true, missingForEmail: [], headers: limited.headers };
   }
   const match = /^bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) return unauthorizedProblem('no Bearer token');
@@ -290,12 +325,17 @@ function usersMeCaller(request: EmulatorRequest, context: EmulatorContext): { us
   }
   const missing = USERS_ME_SCOPES.filter((s) => !record.scopes.includes(s));
   if (missing.length > 0) return forbiddenProblem(`the token lacks the scope ${missing.join(' and ')}`);
-  return { userId: record.userId, withEmail: record.scopes.includes(EMAIL_SCOPE) };
+  const limit = context.rateLimits.take(request.url.pathname, record.clientID, record.userId);
+  if (!limit.allowed) return withHeaders(tooManyRequestsProblem('rate limit of /2/users/me used up for this user'), limit.headers);
+  const withEmail = record.scopes.includes(EMAIL_SCOPE);
+  return { userId: record.userId, withEmail, missingForEmail: withEmail ? [] : [EMAIL_SCOPE], headers: limit.headers };
 }
 
 /**
  * `GET /2/users/me`: the token's user. `user.fields` is honoured (an unknown field is a 400, as
- * on X); `confirmed_email` appears only with the `users.email` scope.
+ * on X); `confirmed_email` needs the `users.email` scope: asked without it, a 403 "Missing OAuth2
+ * Scopes". The field is absent when the user has no confirmed address. Every answer to a known
+ * caller carries its rate-limit state (75 requests per 15 minutes per user).
  */
 export function usersMe(request: EmulatorRequest, context: EmulatorContext): Answer {
   const caller = usersMeCaller(request, context);
@@ -304,7 +344,7 @@ export function usersMe(request: EmulatorRequest, context: EmulatorContext): Ans
   const fields = given === null ? [] : given.split(',');
   const invalid = fields.filter((f) => !X_USER_FIELDS.includes(f));
   if (invalid.length > 0) {
-    return problem(
+    const refusal = problem(
       400,
       {
         title: 'Invalid Request',
@@ -314,7 +354,11 @@ export function usersMe(request: EmulatorRequest, context: EmulatorContext): Ans
       },
       'unknown user.fields value',
     );
+    return withHeaders(refusal, caller.headers);
+  }
+  if (fields.includes('confirmed_email') && caller.missingForEmail.length > 0) {
+    return withHeaders(missingScopesProblem(caller.missingForEmail, 'confirmed_email asked without the users.email scope'), caller.headers);
   }
   const user = context.fixtures.users.find((u) => u.id === caller.userId)!;
-  return json(200, { data: v2User(user, fields, caller.withEmail) });
+  return json(200, { data: v2User(user, fields, caller.withEmail) }, caller.headers);
 }

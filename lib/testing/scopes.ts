@@ -1,10 +1,12 @@
 /**
  * X's OAuth 2.0 scopes (X doc "OAuth 2.0 Authorization Code Flow with PKCE", "Scopes"), each
  * with the line the consent page shows for it, and the scopes each emulated endpoint needs.
+ * The list itself is passport-x's (`lib/scopes.ts`): a scope added there needs a line here.
  */
+import { X_OAUTH2_SCOPES, type XKnownScope } from '../scopes';
 
 /** Every scope X offers, with what it lets the app do, in the consent page's words. */
-export const X_SCOPES: Readonly<Record<string, string>> = Object.freeze({
+export const X_SCOPES: Readonly<Record<XKnownScope, string>> = Object.freeze({
   'tweet.read': 'Read the posts you can see, including posts from protected accounts.',
   'tweet.write': 'Post and repost for you.',
   'tweet.moderate.write': 'Hide and unhide replies to your posts.',
@@ -27,7 +29,10 @@ export const X_SCOPES: Readonly<Record<string, string>> = Object.freeze({
   'media.write': 'Upload media for you.',
   'dm.read': 'Read your Direct Messages.',
   'dm.write': 'Send Direct Messages for you.',
-});
+  'timeline.read': 'See your home timeline.',
+  'broadcast.read': 'See the broadcasts you can see.',
+  'broadcast.write': 'Start and manage broadcasts for you.',
+} satisfies Record<XKnownScope, string>);
 
 /** `GET /2/users/me` needs both (X API v2 reference, "GET /2/users/me": OAuth 2.0 scopes required). */
 export const USERS_ME_SCOPES: readonly string[] = ['tweet.read', 'users.read'];
@@ -42,5 +47,5 @@ export function parseScope(scope: string): string[] {
 
 /** The scopes of a list that X does not offer. */
 export function unknownScopes(scopes: readonly string[]): string[] {
-  return scopes.filter((s) => !Object.hasOwn(X_SCOPES, s));
+  return scopes.filter((s) => !(X_OAUTH2_SCOPES as readonly string[]).includes(s));
 }

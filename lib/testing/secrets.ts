@@ -9,6 +9,21 @@ export function randomToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function alphanumeric(length: number): string {
+  return [...randomBytes(length)].map((b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('');
+}
+
+/**
+ * An app-only bearer token shaped like X's (X doc "Application-only authentication":
+ * `AAAA%2FAAA%3DAAAAAAAA`): a run of `A`, letters and digits, and percent-encoded `/`, `+` and `=`
+ * as X sends them, so a client must send it back exactly, `%` and all.
+ */
+export function xBearerToken(): string {
+  return `${'A'.repeat(22)}${alphanumeric(12)}%2F${alphanumeric(20)}%2B${alphanumeric(8)}%3D${alphanumeric(50)}`;
+}
+
 /** Compares two secrets in constant time (both are hashed first, so their lengths leak nothing either). */
 export function safeEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given, 'utf8').digest();

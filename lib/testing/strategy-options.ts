@@ -3,12 +3,15 @@
  * object, so `baseURL`, `authorizationURL` and the keys cannot be half-set (half-set, the token
  * requests go to the emulator while the browser goes to the real x.com, or the other way round).
  */
-import { isRegisteredOAuth1Callback, isRegisteredOAuth2RedirectURI } from './callback-urls';
+import type { XEmulatorAppKind } from './callback-urls';
 import type { XEmulatorApps } from './fixtures';
 
 /** The second argument of `x.oauth2StrategyOptions()` and the argument of `x.oauth1StrategyOptions()`. */
 export interface XEmulatorStrategyOptionsInput {
-  /** Your app's callback URL, e.g. `http://127.0.0.1:3000/auth/x/callback`: a registered one (by default any loopback URL). */
+  /**
+   * Your app's callback URL, e.g. `http://127.0.0.1:3000/auth/x/callback`. The helper registers it
+   * with the emulator's app, exactly, as you would in X's developer portal.
+   */
   callbackURL: string;
 }
 
@@ -61,33 +64,48 @@ function checkInput(input: unknown, method: string): string {
   return callbackURL;
 }
 
-function notRegistered(callbackURL: string, app: string, registered: readonly string[] | undefined, option: string): TypeError {
-  const accepted = registered ? `one of ${registered.join(', ')}` : 'a loopback URL such as http://127.0.0.1:3000/auth/x/callback';
-  return new TypeError(`passport-x/testing: the emulator's ${app} does not accept the callbackURL ${callbackURL}: use ${accepted} (or list it in ${option}).`);
+/**
+ * Registers `callbackURL` with the app, as a developer registers it in X's developer portal (X
+ * matches callback URLs exactly, so the emulator must know yours). What X would not register (not
+ * absolute, a fragment, a disallowed scheme) is a TypeError, an 11th URL a RangeError, each saying
+ * which app refused it.
+ */
+function registerCallback(callbackURL: string, app: string, register: () => void): void {
+  try {
+    register();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/^passport-x\/testing: /, '') : String(err);
+    const message = `passport-x/testing: the emulator's ${app} does not accept the callbackURL ${callbackURL}: ${reason}`;
+    throw err instanceof RangeError ? new RangeError(message) : new TypeError(message);
+  }
 }
 
-/** `x.oauth2StrategyOptions(client, { callbackURL })`. */
+/** Registers a callback URL for one of the emulator's apps (`x.addCallbackURL(url, app)`). */
+export type RegisterCallbackURL = (url: string, app: XEmulatorAppKind) => void;
+
+/** `x.oauth2StrategyOptions(client, { callbackURL })`: registers `callbackURL` with the client, then gives its options. */
 export function oauth2StrategyOptions(
-  apps: XEmulatorApps,
+  apps: () => XEmulatorApps,
   emulator: { baseURL: string; authorizationURL: string },
   client: unknown,
   input: unknown,
+  register: RegisterCallbackURL,
 ): XEmulatorConfidentialStrategyOptions | XEmulatorPublicStrategyOptions {
   if (client !== 'confidential' && client !== 'public') {
     throw new TypeError("passport-x/testing: oauth2StrategyOptions() takes 'confidential' (a Web App, with a client secret) or 'public' (a Native App or Single page App).");
   }
   const callbackURL = checkInput(input, 'oauth2StrategyOptions()');
-  const app = apps[client];
-  if (!isRegisteredOAuth2RedirectURI(app.callbackURLs, callbackURL)) throw notRegistered(callbackURL, `${client} client`, app.callbackURLs, `apps.${client}.callbackURLs`);
+  registerCallback(callbackURL, `${client} client`, () => register(callbackURL, client));
   const urls = { callbackURL, baseURL: emulator.baseURL, authorizationURL: emulator.authorizationURL };
-  if (client === 'confidential') return { clientID: apps.confidential.clientID, clientSecret: apps.confidential.clientSecret, clientType: 'confidential', ...urls };
-  return { clientID: apps.public.clientID, clientType: 'public', ...urls };
+  const { confidential, public: publicClient } = apps();
+  if (client === 'confidential') return { clientID: confidential.clientID, clientSecret: confidential.clientSecret, clientType: 'confidential', ...urls };
+  return { clientID: publicClient.clientID, clientType: 'public', ...urls };
 }
 
-/** `x.oauth1StrategyOptions({ callbackURL })`. */
-export function oauth1StrategyOptions(apps: XEmulatorApps, emulator: { baseURL: string }, input: unknown): XEmulatorOAuth1StrategyOptions {
+/** `x.oauth1StrategyOptions({ callbackURL })`: registers `callbackURL` with the OAuth 1.0a app, then gives its options. */
+export function oauth1StrategyOptions(apps: () => XEmulatorApps, emulator: { baseURL: string }, input: unknown, register: RegisterCallbackURL): XEmulatorOAuth1StrategyOptions {
   const callbackURL = checkInput(input, 'oauth1StrategyOptions()');
-  const app = apps.oauth1;
-  if (!isRegisteredOAuth1Callback(app.callbackURLs, callbackURL)) throw notRegistered(callbackURL, 'OAuth 1.0a app', app.callbackURLs, 'apps.oauth1.callbackURLs');
+  registerCallback(callbackURL, 'OAuth 1.0a app', () => register(callbackURL, 'oauth1'));
+  const app = apps().oauth1;
   return { consumerKey: app.consumerKey, consumerSecret: app.consumerSecret, callbackURL, baseURL: emulator.baseURL };
 }

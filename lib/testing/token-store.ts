@@ -4,7 +4,7 @@
  * access and refresh tokens, and the OAuth 1.0a nonces seen. Expiry is computed from the
  * injectable clock at each look-up, so no timer runs; expired entries are swept as new ones come.
  */
-import { randomToken } from './secrets';
+import { randomToken, xBearerToken } from './secrets';
 
 /** How long things live in the emulator. */
 export const LIFETIMES = {
@@ -48,6 +48,8 @@ export interface PendingAuthorization {
   readonly scopes: readonly string[];
   readonly state: string;
   readonly codeChallenge: string;
+  /** RFC 7636 section 4.3: how the verifier became the challenge. */
+  readonly codeChallengeMethod: 'S256' | 'plain';
   readonly expiresAt: number;
 }
 
@@ -64,6 +66,7 @@ export interface AuthorizationCodeRecord extends OAuth2Grant {
   readonly code: string;
   readonly redirectURI: string;
   readonly codeChallenge: string;
+  readonly codeChallengeMethod: 'S256' | 'plain';
   readonly expiresAt: number;
   usedAt?: number;
 }
@@ -169,7 +172,7 @@ export class TokenStore {
   bearerToken(consumerKey: string): string {
     let token = this.bearerByApp.get(consumerKey);
     if (token === undefined) {
-      token = randomToken(32);
+      token = xBearerToken();
       this.bearerByApp.set(consumerKey, token);
       this.appByBearer.set(token, consumerKey);
     }
@@ -179,6 +182,11 @@ export class TokenStore {
   /** The consumer key a bearer token belongs to, unless unknown or invalidated. */
   bearerTokenApp(token: string): string | undefined {
     return this.appByBearer.get(token);
+  }
+
+  /** The app's bearer token, if it has one that is not invalidated. */
+  currentBearerToken(consumerKey: string): string | undefined {
+    return this.bearerByApp.get(consumerKey);
   }
 
   /** Invalidates a bearer token; the app's next request gets a new one. */
@@ -216,6 +224,7 @@ export class TokenStore {
       grantId: randomToken(12),
       redirectURI: authorization.redirectURI,
       codeChallenge: authorization.codeChallenge,
+      codeChallengeMethod: authorization.codeChallengeMethod,
       expiresAt: this.now() + LIFETIMES.authorizationCodeMs,
     };
     this.codes.set(record.code, record);

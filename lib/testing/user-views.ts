@@ -4,38 +4,12 @@
  * emulator serves itself.
  */
 import { createHash } from 'node:crypto';
+import { X_USER_FIELDS as USER_FIELDS } from '../scopes';
 import type { XEmulatorUser } from './fixtures';
 import { randomToken } from './secrets';
 
-/** The `user.fields` X accepts (X API v2 reference, "GET /2/users/me"); any other value is a 400. */
-export const X_USER_FIELDS: readonly string[] = [
-  'affiliation',
-  'confirmed_email',
-  'connection_status',
-  'created_at',
-  'description',
-  'entities',
-  'id',
-  'is_identity_verified',
-  'location',
-  'most_recent_tweet_id',
-  'name',
-  'parody',
-  'pinned_tweet_id',
-  'profile_banner_url',
-  'profile_image_url',
-  'protected',
-  'public_metrics',
-  'receives_your_dm',
-  'subscription',
-  'subscription_type',
-  'url',
-  'username',
-  'verified',
-  'verified_followers_count',
-  'verified_type',
-  'withheld',
-];
+/** The `user.fields` X accepts (X API v2 reference, "GET /2/users/me"); any other value is a 400. The list is passport-x's (`lib/scopes.ts`). */
+export const X_USER_FIELDS: readonly string[] = USER_FIELDS;
 
 /** The ID of the one post every emulated user has, shown as `status` in v1.1 answers. */
 const STATUS_ID = '1790000000000000001';
@@ -105,7 +79,8 @@ export function v1UserJSON(user: Readonly<XEmulatorUser>, options: V1UserOptions
     if (options.entities) status.entities = { hashtags: [], symbols: [], user_mentions: [], urls: [] };
     out.status = status;
   }
-  if (options.email && user.email !== undefined) out.email = user.email;
+  // X doc "GET account/verify_credentials": with include_email, `email` is null when the user has no verified address.
+  if (options.email) out.email = user.email ?? null;
   return jsonWithBareIds(out);
 }
 

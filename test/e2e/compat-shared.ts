@@ -41,8 +41,12 @@ export function isCompatUser(value: unknown): value is CompatUser {
   return (u.protocol === 'oauth2' || u.protocol === 'oauth1') && typeof u.id === 'string' && typeof u.username === 'string';
 }
 
-/** The OAuth 2.0 strategy's options for the emulator's confidential client, with its callback at `origin`. */
+/**
+ * The OAuth 2.0 strategy's options for the emulator's confidential client, with its callback at
+ * `origin`, which it registers with the emulator (X matches callback URLs exactly).
+ */
 export function oauth2Options(x: XEmulator, origin: string, name = 'x-oauth2') {
+  x.addCallbackURL(`${origin}${COMPAT_ROUTES.oauth2Callback}`, 'confidential');
   return {
     name,
     clientID: x.apps.confidential.clientID,
@@ -53,8 +57,9 @@ export function oauth2Options(x: XEmulator, origin: string, name = 'x-oauth2') {
   };
 }
 
-/** The OAuth 1.0a strategy's options for the emulator's app, with its callback at `origin`. */
+/** The OAuth 1.0a strategy's options for the emulator's app, with its callback at `origin`, which it registers with the emulator. */
 export function oauth1Options(x: XEmulator, origin: string, name = 'x-oauth1') {
+  x.addCallbackURL(`${origin}${COMPAT_ROUTES.oauth1Callback}`, 'oauth1');
   return {
     name,
     consumerKey: x.apps.oauth1.consumerKey,

@@ -19,7 +19,7 @@ import { XOAuth2PkceStrategy } from '../../lib/oauth2-strategy';
 import type { XVerifyCallback } from '../../lib/passport-base';
 import type { XProfile } from '../../lib/profile';
 import { EncryptedCookieStateStore, type EncryptedCookieStateStoreOptions } from '../../lib/state/encrypted-cookie';
-import { startXEmulator, type XEmulator } from '../../lib/testing';
+import { DEFAULT_CALLBACK_URLS, startXEmulator, type XEmulator } from '../../lib/testing';
 
 // koa-passport's index switches the passport singleton to Koa for the whole process; take its
 // Koa framework adapter alone (what `new KoaPassport()` installs) so other tests keep Express.
@@ -167,6 +167,9 @@ function callbackAnswer(err: Error | null, user: unknown, info: unknown): Callba
 
 function strategiesFor(x: XEmulator, config: AppConfig, origin: string): [XOAuth1Strategy, XOAuth2PkceStrategy] {
   const back = config.callbackOrigin ? config.callbackOrigin() : origin;
+  // X matches callback URLs exactly: register the ones this app sends (forgetAppCallbacks undoes it).
+  x.addCallbackURL(`${back}/auth/x1/callback`, 'oauth1');
+  x.addCallbackURL(`${back}/auth/x2/callback`, 'public');
   const toUser = (profile: XProfile) => ({ id: profile.id, username: profile.username });
   return [
     new XOAuth1Strategy(
@@ -184,6 +187,11 @@ function strategiesFor(x: XEmulator, config: AppConfig, origin: string): [XOAuth
       (_accessToken: string, _refreshToken: string | undefined, profile: XProfile, done: XVerifyCallback) => done(null, toUser(profile)),
     ),
   ];
+}
+
+/** Unregisters the callback URLs the apps registered, keeping each emulator app under X's 10 per app. */
+function forgetAppCallbacks(x: XEmulator): void {
+  for (const app of [x.apps.oauth1, x.apps.public]) for (const url of app.callbackURLs ?? []) if (!DEFAULT_CALLBACK_URLS.includes(url)) x.removeCallbackURL(url);
 }
 
 async function listen(server: Server): Promise<string> {
@@ -367,6 +375,7 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
 
       afterEach(async () => {
         await Promise.all(apps.splice(0).map((a) => a.close()));
+        forgetAppCallbacks(x);
       });
 
       for (const protocol of PROTOCOLS) {

@@ -19,7 +19,7 @@ import type { XProfile } from '../../lib/profile';
 import { RedisReplayGuard } from '../../lib/redis';
 import { EncryptedCookieStateStore } from '../../lib/state/encrypted-cookie';
 import type { XReplayGuard } from '../../lib/state/replay-guard';
-import { startXEmulator, type XEmulator, type XEmulatorRequestRecord } from '../../lib/testing';
+import { DEFAULT_CALLBACK_URLS, startXEmulator, type XEmulator, type XEmulatorRequestRecord } from '../../lib/testing';
 import { Browser, answerConsent, serveOnLoopback, type LoopbackServer } from '../support/browserless';
 import { startRedisServer, type RedisServer } from '../support/redis';
 
@@ -69,6 +69,9 @@ async function startInstance(x: XEmulator, options: InstanceOptions, server?: Lo
   const cookieStore = options.store === 'cookie' ? new EncryptedCookieStateStore({ secret: COOKIE_SECRET }) : undefined;
   const shared = { ...(cookieStore ? { store: cookieStore } : {}), ...(options.replayGuard ? { replayGuard: options.replayGuard } : {}) };
   const done = (profile: XProfile, cb: (err: null, user: string) => void): void => cb(null, profile.id);
+  // X matches callback URLs exactly: register the app's, as in the developer portal.
+  x.addCallbackURL(`${options.publicOrigin}/auth/x2/callback`, 'confidential');
+  x.addCallbackURL(`${options.publicOrigin}/auth/x1/callback`, 'oauth1');
   passport.use(
     new XOAuth2PkceStrategy(
       {
@@ -170,6 +173,8 @@ describe('exactly one exchange per sign-in, however many copies of its callback 
 
   afterEach(async function () {
     for (const instance of running.splice(0)) await instance.close();
+    // X matches callback URLs exactly and allows 10 per app: unregister this test's (startInstance registered them).
+    for (const app of [x.apps.oauth1, x.apps.confidential]) for (const url of app.callbackURLs) if (!DEFAULT_CALLBACK_URLS.includes(url)) x.removeCallbackURL(url);
   });
 
   after(async function () {

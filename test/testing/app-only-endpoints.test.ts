@@ -72,14 +72,42 @@ describe('emulator: app-only authentication', () => {
       expect(fresh).to.not.equal(token);
     });
 
-    it('refuses a token that is not the app\'s current bearer (403 code 348), and bad credentials (403 code 99)', async () => {
+    it('refuses a token that is not the app\'s current bearer with 403 code 99, as X does, and bad credentials too', async () => {
       const token = await fetchBearerToken(urls.bearerToken, consumer, {});
       const unknown = await apiError(invalidateBearer(urls.invalidateBearerToken, consumer, 'never-issued', {}));
       expect(unknown.status).to.equal(403);
-      expect(unknown.xCode).to.equal(348);
+      expect(unknown.xCode).to.equal(99);
+      expect(unknown.message).to.match(/already invalidated/);
       const wrong = await apiError(invalidateBearer(urls.invalidateBearerToken, { ...consumer, consumerSecret: 'wrong' }, token, {}));
       expect(wrong.xCode).to.equal(99);
       expect(x.isAccessTokenValid(token)).to.equal(true);
+      // Invalidated once, it is unknown: the helper sees X's 403 code 99.
+      await invalidateBearer(urls.invalidateBearerToken, consumer, token, {});
+      const again = await apiError(invalidateBearer(urls.invalidateBearerToken, consumer, token, {}));
+      expect(again).to.include({ status: 403, xCode: 99 });
+      expect(x.requests.filter((r) => r.path === '/oauth2/invalidate_token').map((r) => [r.status, r.reason])).to.deep.equal([
+        [403, 'unknown or already invalidated bearer token'],
+        [403, 'wrong consumer secret'],
+        [200, undefined],
+        [403, 'unknown or already invalidated bearer token'],
+      ]);
+    });
+
+    it('issues bearer tokens shaped like X\'s, with %2F and %3D in them, and takes them back sent exactly or as X\'s curl example sends them', async () => {
+      const token = await fetchBearerToken(urls.bearerToken, consumer, {});
+      expect(token).to.match(/^A{22}[A-Za-z0-9]+%2F[A-Za-z0-9]+%2B[A-Za-z0-9]+%3D[A-Za-z0-9]+$/);
+      // The helper form-encodes the token (its % as %25) and checks X's echo: the encoding path X's tokens need.
+      await invalidateBearer(urls.invalidateBearerToken, consumer, token, {});
+      expect(x.isAccessTokenValid(token)).to.equal(false);
+      const next = await fetchBearerToken(urls.bearerToken, consumer, {});
+      const basic = { id: consumer.consumerKey, secret: consumer.consumerSecret };
+      const raw = await fetch(urls.invalidateBearerToken, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${basic.id}:${basic.secret}`).toString('base64')}` },
+        body: `access_token=${next}`,
+      });
+      expect(raw.status).to.equal(200);
+      expect(await raw.json()).to.deep.equal({ access_token: next });
     });
   });
 });

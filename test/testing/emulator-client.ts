@@ -2,13 +2,15 @@
 // passport-x's signer, the consent form read and posted as a browser would, and PKCE values.
 import { expect } from 'chai';
 import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from '../../lib/oauth1-signature';
+import type { XAuthRequest } from '../../lib/request';
 import type { XEmulator } from '../../lib/testing';
+import { fakeRequest, runStrategy, type StrategyOutcome } from '../support/passport-harness';
 
 /** RFC 7636 Appendix B: this verifier's S256 challenge is `E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM`. */
 export const RFC7636_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 export const RFC7636_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
-/** A loopback callback: accepted by the default fixtures whatever the port. */
+/** The callback URL the default fixtures register (X's advice for local development: 127.0.0.1, not localhost). */
 export const CALLBACK = 'http://127.0.0.1:3000/auth/x/callback';
 
 /** One OAuth 1.0a request to sign and send. */
@@ -154,4 +156,24 @@ export class TestClock {
   advance(seconds: number): void {
     this.ms += seconds * 1000;
   }
+}
+
+/** A strategy as the passport harness drives it. */
+interface HarnessStrategy {
+  authenticate(req: XAuthRequest, options?: Record<string, unknown>): void;
+}
+
+/**
+ * Signs in through a strategy pointed at the emulator with `callbackURL` {@link CALLBACK}: starts
+ * the sign-in, answers the consent page as `userId` (default: the preselected user), and runs the
+ * callback X redirects to. Resolves with the callback's outcome.
+ */
+export async function signInThrough(strategy: HarnessStrategy, userId?: string): Promise<StrategyOutcome> {
+  const session: Record<string, unknown> = {};
+  const headers = { host: new URL(CALLBACK).host };
+  const started = await runStrategy(strategy, fakeRequest({ session, headers }));
+  expect(started.type, started.error?.message).to.equal('redirect');
+  const location = await consent(started.url!, 'authorize', userId);
+  expect(`${location.origin}${location.pathname}`).to.equal(CALLBACK);
+  return runStrategy(strategy, fakeRequest({ session, headers, query: Object.fromEntries(location.searchParams), url: `${location.pathname}${location.search}` }));
 }

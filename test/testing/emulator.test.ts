@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
-import { startXEmulator, type XEmulator, type XEmulatorOptions } from '../../lib/testing';
+import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
 import { authorizeURL, CALLBACK, consent, expectXError, RFC7636_VERIFIER, signedFetch } from './emulator-client';
 
 describe('emulator', () => {
@@ -31,7 +31,9 @@ describe('emulator', () => {
 
     it('has readable default fixtures: one OAuth 1.0a app, a confidential and a public OAuth 2.0 client, two users', () => {
       expect(x.apps.oauth1).to.include({ consumerKey: 'emulator-consumer-key', consumerSecret: 'emulator-consumer-secret', accessLevel: 'read-write', requestEmail: true });
-      expect(x.apps.oauth1.callbackURLs, 'any loopback callback').to.equal(undefined);
+      for (const app of [x.apps.oauth1, x.apps.confidential, x.apps.public]) {
+        expect(app.callbackURLs, 'X\'s advice for local development').to.deep.equal(['http://127.0.0.1:3000/auth/x/callback', 'http://127.0.0.1:3000/auth/x/oauth1/callback']);
+      }
       expect(x.apps.confidential).to.include({ clientID: 'emulator-confidential-client-id', clientSecret: 'emulator-confidential-client-secret' });
       expect(x.apps.public).to.include({ clientID: 'emulator-public-client-id' });
       expect(x.apps.public.clientSecret).to.equal(undefined);
@@ -337,6 +339,102 @@ describe('emulator', () => {
       const started = Date.now();
       await Promise.all([other.close(), other.close()]);
       expect(Date.now() - started).to.be.below(1000);
+    });
+  });
+
+  describe('fault presets', () => {
+    const REPLIES: Array<[XEmulatorFaultPreset, string, number, unknown]> = [
+      [
+        'credits-depleted',
+        '/2/users/me',
+        402,
+        '{"account_id":1500000000000000999,"title":"CreditsDepleted","detail":"Your enrolled account [1500000000000000999] does not have any credits to fulfill this request.","type":"https://api.twitter.com/2/problems/credits"}',
+      ],
+      [
+        'usage-cap',
+        '/1.1/account/verify_credentials.json',
+        429,
+        {
+          account_id: '1500000000000000999',
+          product_name: 'standard-basic',
+          title: 'UsageCapExceeded',
+          period: 'Monthly',
+          scope: 'Product',
+          detail: 'Usage cap exceeded: Monthly product cap',
+          type: 'https://api.twitter.com/2/problems/usage-capped',
+        },
+      ],
+      ['over-capacity', '/2/users/me', 503, { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }],
+      ['over-capacity', '/oauth/request_token', 503, { errors: [{ code: 130, message: 'Over capacity' }] }],
+    ];
+    for (const [preset, path, status, body] of REPLIES) {
+      it(`answers '${preset}' on ${path} with X's ${status} body, then serves normally`, async () => {
+        x.failNext(path, preset);
+        const method = path === '/oauth/request_token' ? 'POST' : 'GET';
+        const response = await fetch(`${x.url}${path}`, { method });
+        expect(response.status).to.equal(status);
+        const text = await response.text();
+        if (typeof body === 'string') expect(text).to.equal(body);
+        else expect(JSON.parse(text)).to.deep.equal(body);
+        if (status !== 503) {
+          // Billing refusals come with rate-limit headers that leave requests to spare: waiting does not help.
+          expect(response.headers.get('x-rate-limit-remaining')).to.equal('74');
+          expect(Number(response.headers.get('x-rate-limit-reset'))).to.be.above(Date.now() / 1000);
+        }
+        expect(x.requests.at(-1)).to.deep.equal({ method, path, status, reason: `injected by failNext ('${preset}')` });
+        expect((await fetch(`${x.url}${path}`, { method })).status, 'the next request is served').to.not.equal(status);
+      });
+    }
+
+    it('are listed, and presetFault gives the same fault to compose with a delay', async () => {
+      expect(X_EMULATOR_FAULT_PRESETS).to.deep.equal(['credits-depleted', 'usage-cap', 'over-capacity']);
+      const fault = presetFault('credits-depleted', '/2/users/me');
+      x.failNext('/2/users/me', { ...fault, delayMs: 100 });
+      const started = Date.now();
+      const response = await fetch(`${x.url}/2/users/me`);
+      expect(Date.now() - started).to.be.at.least(90);
+      expect(response.status).to.equal(402);
+      expect(((await response.json()) as { title: string }).title).to.equal('CreditsDepleted');
+    });
+
+    it('refuses a preset it does not know, naming the ones it does', () => {
+      expect(() => x.failNext('/2/users/me', 'credits-exhausted' as XEmulatorFaultPreset)).to.throw(TypeError, /'credits-depleted', 'usage-cap', 'over-capacity'/);
+    });
+  });
+
+  describe('callback URLs while running', () => {
+    it('registers a URL for every app or the apps named, shows it in x.apps, and unregisters it', async () => {
+      const url = 'http://127.0.0.1:4567/auth/x/callback';
+      const page = (redirectURI: string) => fetch(authorizeURL(x, { redirect_uri: redirectURI }));
+      expect((await page(url)).status).to.equal(400);
+      x.addCallbackURL(url, 'confidential');
+      expect(x.apps.confidential.callbackURLs).to.deep.equal([...DEFAULT_CALLBACK_URLS, url]);
+      expect(x.apps.public.callbackURLs).to.deep.equal(DEFAULT_CALLBACK_URLS);
+      expect(Object.isFrozen(x.apps.confidential.callbackURLs)).to.equal(true);
+      expect((await page(url)).status).to.equal(200);
+      x.addCallbackURL(url);
+      expect(x.apps.oauth1.callbackURLs).to.include(url);
+      expect(x.removeCallbackURL(url)).to.equal(true);
+      expect(x.removeCallbackURL(url)).to.equal(false);
+      expect((await page(url)).status).to.equal(400);
+    });
+
+    it('refuses what X\'s portal refuses: a bad URL, an 11th URL, an unknown app', () => {
+      expect(() => x.addCallbackURL('javascript:alert(1)')).to.throw(TypeError, /scheme/);
+      expect(() => x.addCallbackURL('not a url')).to.throw(TypeError, /absolute URL/);
+      expect(() => x.addCallbackURL('http://127.0.0.1/cb', 'mobile' as 'public')).to.throw(TypeError, /`apps`/);
+      for (let i = 2; i < 10; i++) x.addCallbackURL(`http://127.0.0.1:${4000 + i}/cb`, 'public');
+      expect(() => x.addCallbackURL('http://127.0.0.1:5000/cb', 'public')).to.throw(RangeError, /10 callback URLs/);
+      expect(x.apps.public.callbackURLs).to.have.length(10);
+    });
+
+    it('takes at most 10 callback URLs per app in the fixtures', async () => {
+      const urls = Array.from({ length: 11 }, (_, i) => `https://app.example/cb${i}`);
+      const err = await startXEmulator({ apps: { public: { name: 'P', clientID: 'p', callbackURLs: urls } } }).then(
+        () => expect.fail('started'),
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(TypeError).and.have.property('message').that.match(/at most 10 per app/);
     });
   });
 });

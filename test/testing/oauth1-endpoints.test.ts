@@ -12,10 +12,14 @@ import {
   xEndpoints,
   type OAuth1Consumer,
 } from '../../lib/endpoints';
-import { XAPIError } from '../../lib/errors';
+import { XAPIError, XCreditsDepletedError, XRateLimitError, XUsageCapError } from '../../lib/errors';
+import { XOAuth1Strategy, type XOAuth1StrategyOptions } from '../../lib/oauth1-strategy';
+import type { XVerifyCallback } from '../../lib/passport-base';
+import type { XProfile } from '../../lib/profile';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
+import { fakeRequest, runStrategy } from '../support/passport-harness';
 import { parseOAuthHeader } from '../../lib/testing/oauth1-verifier';
-import { CALLBACK, consent, expectXError, loadConsentForm, signedFetch, submitConsentForm, TestClock } from './emulator-client';
+import { CALLBACK, consent, expectXError, loadConsentForm, signedFetch, signInThrough, submitConsentForm, TestClock } from './emulator-client';
 
 describe('emulator: OAuth 1.0a', () => {
   let x: XEmulator;
@@ -193,13 +197,61 @@ describe('emulator: OAuth 1.0a', () => {
       expect((await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: 'oob' } })).status).to.equal(200);
     });
 
-    it('accepts any loopback callback by default, and refuses others with 403 code 415', async () => {
-      for (const callback of ['http://127.0.0.1:1/cb', 'http://localhost:65535/auth/x/callback', 'http://[::1]:8080/cb']) {
-        expect((await fetchRequestToken(urls.requestToken, consumer, callback, {}, {})).token, callback).to.be.a('string');
-      }
-      for (const callback of ['https://example.com/cb', 'http://192.168.1.10:3000/cb', 'myapp://callback']) {
+    it('accepts only the default registered callback, exactly, and refuses others with 403 code 415, saying why a near one fails', async () => {
+      expect((await fetchRequestToken(urls.requestToken, consumer, CALLBACK, {}, {})).token).to.be.a('string');
+      expect((await fetchRequestToken(urls.requestToken, consumer, `${CALLBACK}?next=%2Fhome`, {}, {})).token).to.be.a('string');
+      const refused = [
+        'http://localhost:3000/auth/x/callback',
+        `${CALLBACK}/`,
+        'http://127.0.0.1:3001/auth/x/callback',
+        'http://127.0.0.1:1/cb',
+        'http://[::1]:3000/auth/x/callback',
+        'https://example.com/cb',
+        'myapp://callback',
+      ];
+      const from = x.requests.length;
+      for (const callback of refused) {
         await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: callback } }), 403, 415);
       }
+      const reasons = x.requests.slice(from).map((r) => r.reason);
+      expect(reasons[0]).to.match(/X treats localhost and 127\.0\.0\.1 as different hosts/);
+      expect(reasons[1]).to.match(/X compares the trailing slash too/);
+      expect(reasons.slice(2).every((r) => r === 'oauth_callback is not a registered callback URL of the app')).to.equal(true);
+    });
+
+    it('refuses an unregistered callback through the strategy with X\'s 415 and the fix, and accepts it once registered', async () => {
+      const other = 'http://127.0.0.1:3999/auth/x/callback';
+      const strategy = new XOAuth1Strategy({ ...consumer, callbackURL: other, baseURL: x.baseURL }, (_t: string, _s: string, profile: XProfile, done: XVerifyCallback) => done(null, profile));
+      const start = () => runStrategy(strategy, fakeRequest({ session: {}, headers: { host: '127.0.0.1:3999' } }));
+      const refused = await start();
+      expect(refused.type).to.equal('error');
+      expect(refused.error).to.be.instanceOf(XAPIError).and.include({ status: 403, xCode: 415 });
+      expect((refused.error as XAPIError).hint).to.match(/register `callbackURL` exactly/);
+      x.addCallbackURL(other, 'oauth1');
+      try {
+        expect(x.apps.oauth1.callbackURLs).to.include(other);
+        expect((await start()).type).to.equal('redirect');
+      } finally {
+        expect(x.removeCallbackURL(other)).to.equal(true);
+      }
+      expect((await start()).type).to.equal('error');
+    });
+
+    it('accepts oauth_callback in the query or the body, as RFC 5849 section 3.5 allows, and refuses it twice', async () => {
+      const inQuery = await signedFetch(x, { method: 'POST', path: '/oauth/request_token', query: { oauth_callback: CALLBACK } });
+      expect(inQuery.status).to.equal(200);
+      expect(new URLSearchParams(await inQuery.text()).get('oauth_callback_confirmed')).to.equal('true');
+      // Signed with oauth_callback among the parameters, then moved from the header to the body: the same signature base string.
+      const inBody = await signedFetch(x, {
+        method: 'POST',
+        path: '/oauth/request_token',
+        oauth: { oauth_callback: CALLBACK },
+        tamperHeader: (header) => header.replace(/oauth_callback="[^"]*", /, ''),
+        tamperBody: () => `oauth_callback=${encodeURIComponent(CALLBACK)}`,
+      });
+      expect(inBody.status).to.equal(200);
+      await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', query: { oauth_callback: 'https://example.com/cb' } }), 403, 415);
+      await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', query: { oauth_callback: CALLBACK }, oauth: { oauth_callback: CALLBACK } }), 400, 215);
     });
 
     it('accepts only the registered callback URLs when the app lists them, with any query string', async () => {
@@ -362,7 +414,8 @@ describe('emulator: OAuth 1.0a', () => {
       expect((await load(ada, 'true')).email).to.equal('ada@example.com');
       expect(await load(ada, 'false')).to.not.have.property('email');
       const grace = await signIn(x.users[1]!.id);
-      expect(await load(grace, 'true')).to.not.have.property('email');
+      // X doc "GET account/verify_credentials": null when the user has no verified address.
+      expect(await load(grace, 'true')).to.have.property('email', null);
     });
 
     it('never includes the e-mail when the app does not request it', async () => {
@@ -419,6 +472,79 @@ describe('emulator: OAuth 1.0a', () => {
 
     it('refuses an unsigned request', async () => {
       await expectXError(await fetch(urls.invalidateAccessToken, { method: 'POST' }), 400, 215);
+    });
+
+    it('answers with x-access-level and the rate-limit state, as every answer signed with a user\'s token', async () => {
+      const ada = await signIn();
+      const response = await signedFetch(x, { method: 'POST', path: '/1.1/oauth/invalidate_token', token: ada.token, tokenSecret: ada.tokenSecret });
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('x-access-level')).to.equal('read-write');
+      expect(response.headers.get('x-rate-limit-limit')).to.equal('75');
+      expect(response.headers.get('x-rate-limit-remaining')).to.equal('74');
+    });
+  });
+
+  describe('rate limits and access level of GET /1.1/account/verify_credentials.json', () => {
+    it('counts 75 requests per 15 minutes per user, then answers 429 code 88 with x-access-level and the reset', async () => {
+      const clock = new TestClock();
+      const timed = await startXEmulator({ now: clock.now });
+      try {
+        const endpoints = xEndpoints(timed.baseURL);
+        const requestToken = await fetchRequestToken(endpoints.requestToken, consumer, CALLBACK, {}, {});
+        const location = await consent(`${endpoints.authenticate}?oauth_token=${requestToken.token}`);
+        const access = await fetchAccessToken(endpoints.accessToken, consumer, requestToken, location.searchParams.get('oauth_verifier')!, {});
+        const reset = String(Math.ceil((clock.ms + 15 * 60_000) / 1000));
+        const timestamp = () => Math.floor(clock.ms / 1000);
+        const get = () => signedFetch(timed, { method: 'GET', path: '/1.1/account/verify_credentials.json', token: access.token, tokenSecret: access.tokenSecret, timestamp: timestamp() });
+        const first = await get();
+        expect([first.headers.get('x-rate-limit-limit'), first.headers.get('x-rate-limit-remaining'), first.headers.get('x-rate-limit-reset')]).to.deep.equal(['75', '74', reset]);
+        expect(first.headers.get('x-access-level')).to.equal('read-write');
+        for (let i = 0; i < 74; i++) expect((await get()).status).to.equal(200);
+        const over = await get();
+        await expectXError(over, 429, 88);
+        expect([over.headers.get('x-rate-limit-remaining'), over.headers.get('x-rate-limit-reset'), over.headers.get('x-access-level')]).to.deep.equal(['0', reset, 'read-write']);
+        // The client sees a rate limit, with the reset.
+        const err = await fetchVerifyCredentials(endpoints.verifyCredentials, consumer, access, {}).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(XRateLimitError);
+        expect((err as XRateLimitError).resetAt).to.deep.equal(new Date(Number(reset) * 1000));
+      } finally {
+        await timed.close();
+      }
+    });
+  });
+
+  describe('XOAuth1Strategy against the emulator', () => {
+    const strategyFor = (options: Partial<XOAuth1StrategyOptions> = {}) =>
+      new XOAuth1Strategy({ ...consumer, callbackURL: CALLBACK, baseURL: x.baseURL, ...options }, (_t: string, _s: string, profile: XProfile, done: XVerifyCallback) => done(null, profile));
+
+    it('gets `email: null` for a user without a verified address, and makes a profile without e-mails', async () => {
+      const outcome = await signInThrough(strategyFor({ includeEmail: true }), x.users[1]!.id);
+      expect(outcome.type).to.equal('success');
+      const profile = outcome.user as XProfile;
+      expect(profile).to.include({ username: 'grace', _accessLevel: 'read-write' });
+      expect(profile._json).to.have.property('email', null);
+      expect(profile).to.not.have.property('emails');
+      expect(profile).to.not.have.property('partial');
+    });
+
+    for (const preset of ['credits-depleted', 'usage-cap'] as const) {
+      it(`signs in with a partial profile on '${preset}' with profileFallback: 'token', and errors without it`, async () => {
+        x.failNext('/1.1/account/verify_credentials.json', preset);
+        const fallback = await signInThrough(strategyFor({ profileFallback: 'token' }), x.users[1]!.id);
+        expect(fallback.type).to.equal('success');
+        expect(fallback.user).to.deep.include({ id: x.users[1]!.id, username: 'grace', displayName: 'grace', partial: true });
+        x.failNext('/1.1/account/verify_credentials.json', preset);
+        const refused = await signInThrough(strategyFor());
+        expect(refused.type).to.equal('error');
+        expect(refused.error).to.be.instanceOf(preset === 'credits-depleted' ? XCreditsDepletedError : XUsageCapError).and.not.instanceOf(XRateLimitError);
+        expect(x.requests.filter((r) => r.path === '/1.1/account/verify_credentials.json').map((r) => r.status)).to.deep.equal([preset === 'credits-depleted' ? 402 : 429, preset === 'credits-depleted' ? 402 : 429]);
+      });
+    }
+
+    it('still errors on \'over-capacity\' with profileFallback: \'token\': only billing refusals fall back', async () => {
+      x.failNext('/1.1/account/verify_credentials.json', 'over-capacity');
+      const outcome = await signInThrough(strategyFor({ profileFallback: 'token' }));
+      expect(outcome.error).to.be.instanceOf(XAPIError).and.include({ status: 503, xCode: 130 });
     });
   });
 });

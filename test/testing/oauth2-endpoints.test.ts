@@ -3,8 +3,11 @@
 // functions where they are the natural client, and with fetch for what they never send.
 import { expect } from 'chai';
 import { fetchUsersMe, requestOAuth2Token, revokeOAuth2Token, xEndpoints, type OAuth2Client, type XTokenAnswer } from '../../lib/endpoints';
-import { XAPIError, XOAuthError } from '../../lib/errors';
+import { XAPIError, XCreditsDepletedError, XMissingScopesError, XOAuthError, XRateLimitError, XUsageCapError } from '../../lib/errors';
 import { signOAuth1Request } from '../../lib/oauth1-signature';
+import { XOAuth2PkceStrategy, type XOAuth2StrategyOptions } from '../../lib/oauth2-strategy';
+import type { XVerifyCallback } from '../../lib/passport-base';
+import type { XProfile } from '../../lib/profile';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import {
   authorizeURL,
@@ -16,6 +19,7 @@ import {
   RFC7636_CHALLENGE,
   RFC7636_VERIFIER,
   signedFetch,
+  signInThrough,
   submitConsentForm,
   TestClock,
 } from './emulator-client';
@@ -37,8 +41,8 @@ describe('emulator: OAuth 2.0', () => {
   afterEach(() => x.close());
 
   /** Consent for a client; returns the code. */
-  async function authorize(params: Record<string, string | undefined> = {}, userId?: string): Promise<string> {
-    const location = await consent(authorizeURL(x, params), 'authorize', userId);
+  async function authorize(params: Record<string, string | undefined> = {}, userId?: string, emulator: XEmulator = x): Promise<string> {
+    const location = await consent(authorizeURL(emulator, params), 'authorize', userId);
     expect(location.searchParams.get('state')).to.equal(params.state ?? 'state-123');
     return location.searchParams.get('code')!;
   }
@@ -65,6 +69,12 @@ describe('emulator: OAuth 2.0', () => {
     expect((err as XOAuthError).status).to.equal(status);
     expect((err as XOAuthError).error).to.equal(error);
     return err as XOAuthError;
+  }
+
+  async function apiError(promise: Promise<unknown>): Promise<XAPIError> {
+    const err = await rejection(promise);
+    expect(err).to.be.instanceOf(XAPIError);
+    return err as XAPIError;
   }
 
   function usersMe(token: string, fields: string[] = []) {
@@ -184,8 +194,9 @@ describe('emulator: OAuth 2.0', () => {
       expect((await redirectedError({ scope: undefined })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ scope: 'tweet.read teleport.write' })).get('error')).to.equal('invalid_scope');
       expect((await redirectedError({ code_challenge: undefined })).get('error')).to.equal('invalid_request');
-      expect((await redirectedError({ code_challenge_method: 'plain' })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ code_challenge_method: 'S512' })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ code_challenge_method: undefined })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ code_challenge_method: 'plain', code_challenge: 'too-short' })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ code_challenge: 'too-short' })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ state: 'x'.repeat(501) })).get('error')).to.equal('invalid_request');
       const noState = await redirectedError({ state: undefined });
@@ -226,24 +237,49 @@ describe('emulator: OAuth 2.0', () => {
       expect(body).to.include({ token_type: 'bearer', expires_in: 7200, scope: 'tweet.read users.read offline.access' });
     });
 
-    it('answers 401 invalid_client to a confidential client without Basic credentials or with a wrong secret', async () => {
+    it('answers X\'s 401 unauthorized_client "Missing valid authorization header" to a confidential client without valid Basic credentials', async () => {
       const code = await authorize();
       const grant = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
       const noBasic = await postForm(urls.oauth2Token, { ...grant, client_id: confidential.clientID });
-      await expectOAuth2Error(noBasic, 401, 'invalid_client');
+      expect(await expectOAuth2Error(noBasic, 401, 'unauthorized_client')).to.equal('Missing valid authorization header');
       expect(noBasic.headers.get('www-authenticate')).to.match(/^Basic/);
-      await oauthError(exchange({ ...confidential, clientSecret: 'wrong' }, code), 401, 'invalid_client');
-      await oauthError(exchange({ clientID: 'unknown', clientSecret: 'x' }, code), 401, 'invalid_client');
-      await expectOAuth2Error(await postForm(urls.oauth2Token, grant), 401, 'invalid_client');
-      await expectOAuth2Error(await fetch(urls.oauth2Token, { method: 'POST', headers: { authorization: 'Basic !!!', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(grant) }), 401, 'invalid_client');
+      const wrong = await oauthError(exchange({ ...confidential, clientSecret: 'wrong' }, code), 401, 'unauthorized_client');
+      expect(wrong.description).to.equal('Missing valid authorization header');
+      expect(wrong.hint).to.match(/client ID, client secret and the client type/);
+      await oauthError(exchange({ clientID: 'unknown', clientSecret: 'x' }, code), 401, 'unauthorized_client');
+      await expectOAuth2Error(await postForm(urls.oauth2Token, grant), 401, 'unauthorized_client');
+      await expectOAuth2Error(await postForm(urls.oauth2Token, { ...grant, client_id: confidential.clientID, client_secret: confidential.clientSecret! }), 401, 'unauthorized_client');
+      await expectOAuth2Error(await fetch(urls.oauth2Token, { method: 'POST', headers: { authorization: 'Basic !!!', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(grant) }), 401, 'unauthorized_client');
       expect((await exchange(confidential, code)).tokens.accessToken, 'the code still works with the right credentials').to.be.a('string');
     });
 
-    it('refuses a client secret in the body, a public client sending Basic, and a client_id differing from Basic', async () => {
+    it('accepts a client_secret in the body next to Basic, as X does; strictClientAuthentication refuses it', async () => {
+      const basic = { id: confidential.clientID, secret: confidential.clientSecret! };
+      const grant = async (emulator: XEmulator) => ({
+        grant_type: 'authorization_code',
+        code: await authorize({}, undefined, emulator),
+        redirect_uri: CALLBACK,
+        code_verifier: RFC7636_VERIFIER,
+        client_id: confidential.clientID,
+        client_secret: confidential.clientSecret!,
+      });
+      const accepted = await postForm(urls.oauth2Token, await grant(x), basic);
+      expect(accepted.status).to.equal(200);
+      expect(await accepted.json()).to.have.property('access_token');
+      const strict = await startXEmulator({ strictClientAuthentication: true });
+      try {
+        const refused = await postForm(xEndpoints(strict.baseURL).oauth2Token, await grant(strict), basic);
+        expect(await expectOAuth2Error(refused, 400, 'invalid_request')).to.match(/not in the body/);
+        expect(strict.requests.at(-1)?.reason).to.equal('client_secret in the body (strictClientAuthentication)');
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('refuses a public client sending Basic, and a client_id differing from Basic', async () => {
       const code = await authorize({ client_id: publicClient.clientID });
       const grant = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
-      await expectOAuth2Error(await postForm(urls.oauth2Token, { ...grant, client_id: confidential.clientID, client_secret: confidential.clientSecret! }), 400, 'invalid_request');
-      await expectOAuth2Error(await postForm(urls.oauth2Token, { ...grant, client_id: publicClient.clientID }, { id: publicClient.clientID, secret: '' }), 401, 'invalid_client');
+      await expectOAuth2Error(await postForm(urls.oauth2Token, { ...grant, client_id: publicClient.clientID }, { id: publicClient.clientID, secret: '' }), 401, 'unauthorized_client');
       await expectOAuth2Error(
         await postForm(urls.oauth2Token, { ...grant, client_id: publicClient.clientID }, { id: confidential.clientID, secret: confidential.clientSecret! }),
         400,
@@ -381,7 +417,7 @@ describe('emulator: OAuth 2.0', () => {
       it('refuses a refresh token of another client, or without client authentication', async () => {
         const { tokens } = await exchange(confidential, await authorize());
         await oauthError(refresh(publicClient, tokens.refreshToken!), 400, 'invalid_request');
-        await expectOAuth2Error(await postForm(urls.oauth2Token, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken!, client_id: confidential.clientID }), 401, 'invalid_client');
+        await expectOAuth2Error(await postForm(urls.oauth2Token, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken!, client_id: confidential.clientID }), 401, 'unauthorized_client');
         expect((await refresh(confidential, tokens.refreshToken!)).tokens.accessToken).to.be.a('string');
       });
 
@@ -424,7 +460,7 @@ describe('emulator: OAuth 2.0', () => {
 
     it('authenticates the client, and refuses another client\'s token', async () => {
       const { tokens } = await exchange(confidential, await authorize());
-      await expectOAuth2Error(await postForm(urls.oauth2Revoke, { token: tokens.accessToken, client_id: confidential.clientID }), 401, 'invalid_client');
+      await expectOAuth2Error(await postForm(urls.oauth2Revoke, { token: tokens.accessToken, client_id: confidential.clientID }), 401, 'unauthorized_client');
       await oauthError(revokeOAuth2Token(urls.oauth2Revoke, publicClient, tokens.accessToken, undefined, {}), 400, 'unauthorized_client');
       await expectOAuth2Error(await postForm(urls.oauth2Revoke, { client_id: publicClient.clientID }), 400, 'invalid_request');
       expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(true);
@@ -451,9 +487,23 @@ describe('emulator: OAuth 2.0', () => {
       }
     });
 
-    it('shows confirmed_email only with the users.email scope', async () => {
+    it('shows confirmed_email only with the users.email scope, and answers 403 "Missing OAuth2 Scopes" without it', async () => {
       const without = await exchange(confidential, await authorize({ scope: 'tweet.read users.read' }));
-      expect((await usersMe(without.tokens.accessToken, ['confirmed_email'])).data).to.not.have.property('confirmed_email');
+      const refused = await fetch(`${urls.usersMe}?user.fields=id,confirmed_email`, { headers: { authorization: `Bearer ${without.tokens.accessToken}` } });
+      expect(refused.status).to.equal(403);
+      expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect(await refused.json()).to.deep.equal({
+        title: 'Missing OAuth2 Scopes',
+        type: 'https://api.twitter.com/2/problems/missing-scopes',
+        status: 403,
+        detail: 'The access token is missing the OAuth2 scopes this request needs: users.email.',
+      });
+      // The client names the scope to add, and the portal setting.
+      const err = await apiError(usersMe(without.tokens.accessToken, ['confirmed_email']));
+      expect(err).to.be.instanceOf(XMissingScopesError).and.include({ status: 403, title: 'Missing OAuth2 Scopes' });
+      expect((err as XMissingScopesError).missingScopes).to.deep.equal(['users.email']);
+      expect(err.hint).to.match(/users\.email/).and.match(/"Request email from users"/);
+      expect((await usersMe(without.tokens.accessToken)).data, 'without the field, no refusal').to.include({ username: 'ada' });
       const withEmail = await exchange(confidential, await authorize({ scope: 'tweet.read users.read users.email' }));
       expect((await usersMe(withEmail.tokens.accessToken, ['confirmed_email'])).data.confirmed_email).to.equal('ada@example.com');
       expect((await usersMe(withEmail.tokens.accessToken)).data, 'only when asked for').to.not.have.property('confirmed_email');
@@ -514,6 +564,107 @@ describe('emulator: OAuth 2.0', () => {
       expect(((await response.json()) as { data: Record<string, unknown> }).data).to.include({ id: x.users[0].id, confirmed_email: 'ada@example.com' });
       const bad = await fetch(url, { headers: { authorization: authorization.replace(/oauth_signature="[^"]+"/, 'oauth_signature="AAAA"') } });
       expect(bad.status).to.equal(401);
+    });
+  });
+
+  describe('PKCE plain, as X documents it', () => {
+    it('accepts code_challenge_method=plain: the verifier must equal the challenge', async () => {
+      const verifier = 'plain-verifier-0123456789-0123456789-0123456789';
+      const code = await authorize({ code_challenge_method: 'plain', code_challenge: verifier });
+      await oauthError(exchange(confidential, code, { code_verifier: `${verifier}x` }), 400, 'invalid_request');
+      expect(x.requests.at(-1)?.reason).to.equal('code_verifier does not match the plain code_challenge');
+      const again = await authorize({ code_challenge_method: 'plain', code_challenge: verifier });
+      expect((await exchange(confidential, again, { code_verifier: verifier })).tokens.accessToken).to.be.a('string');
+      // S256 still checks the hash: the plain verifier of an S256 challenge is refused.
+      const s256 = await authorize();
+      await oauthError(exchange(confidential, s256, { code_verifier: RFC7636_CHALLENGE }), 400, 'invalid_request');
+    });
+  });
+
+  describe('rate limits of GET /2/users/me', () => {
+    const limitOf = (response: Response) => ({
+      limit: response.headers.get('x-rate-limit-limit'),
+      remaining: response.headers.get('x-rate-limit-remaining'),
+      reset: response.headers.get('x-rate-limit-reset'),
+    });
+
+    it('counts 75 requests per 15 minutes per user in x-rate-limit-*, then answers 429 until the reset', async () => {
+      const ada = (await exchange(confidential, await authorize())).tokens.accessToken;
+      const grace = (await exchange(confidential, await authorize({}, x.users[1]!.id))).tokens.accessToken;
+      const get = (token: string, fields = '') => fetch(`${urls.usersMe}${fields}`, { headers: { authorization: `Bearer ${token}` } });
+      const reset = String(Math.ceil((clock.ms + 15 * 60_000) / 1000));
+      const first = await get(ada);
+      expect(limitOf(first)).to.deep.equal({ limit: '75', remaining: '74', reset });
+      // Every answer to a known caller carries them, refusals too.
+      expect(limitOf(await get(ada, '?user.fields=shoe_size'))).to.include({ remaining: '73' });
+      expect(limitOf(await get(ada, '?user.fields=confirmed_email'))).to.include({ remaining: '72' });
+      for (let i = 0; i < 72; i++) await get(ada);
+      const over = await get(ada);
+      expect(over.status).to.equal(429);
+      expect(limitOf(over)).to.deep.equal({ limit: '75', remaining: '0', reset });
+      expect(await over.json()).to.deep.equal({ title: 'Too Many Requests', type: 'about:blank', status: 429, detail: 'Too Many Requests' });
+      expect(limitOf(await get(grace)), 'another user has a window of their own').to.include({ remaining: '74' });
+
+      const err = await rejection(usersMe(ada));
+      expect(err).to.be.instanceOf(XRateLimitError).and.not.instanceOf(XUsageCapError);
+      expect((err as XRateLimitError).resetAt).to.deep.equal(new Date(Number(reset) * 1000));
+
+      clock.advance(15 * 60);
+      const after = await get(ada);
+      expect(after.status).to.equal(200);
+      expect(limitOf(after).remaining).to.equal('74');
+    });
+  });
+
+  describe('X\'s billing answers through XOAuth2PkceStrategy', () => {
+    const strategyFor = (options: Partial<XOAuth2StrategyOptions> = {}) =>
+      new XOAuth2PkceStrategy(
+        { clientID: confidential.clientID, clientSecret: confidential.clientSecret!, callbackURL: CALLBACK, baseURL: x.baseURL, authorizationURL: x.authorizationURL, ...options },
+        (_a: string, _r: string | undefined, profile: XProfile, done: XVerifyCallback) => done(null, profile),
+      );
+
+    it('signs in when X answers, with X\'s profile', async () => {
+      const outcome = await signInThrough(strategyFor());
+      expect(outcome.type).to.equal('success');
+      expect(outcome.user).to.include({ id: x.users[0].id, username: 'ada' });
+    });
+
+    it('errors with XCreditsDepletedError on \'credits-depleted\', never retried, with a message for the person', async () => {
+      x.failNext('/2/users/me', 'credits-depleted');
+      const from = x.requests.length;
+      const outcome = await signInThrough(strategyFor());
+      expect(outcome.type).to.equal('error');
+      const err = outcome.error as XCreditsDepletedError;
+      expect(err).to.be.instanceOf(XCreditsDepletedError).and.include({ status: 402, title: 'CreditsDepleted', type: 'https://api.twitter.com/2/problems/credits', accountId: '1500000000000000999' });
+      expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
+      expect(x.requests.slice(from).filter((r) => r.path === '/2/users/me').map((r) => [r.status, r.reason])).to.deep.equal([[402, "injected by failNext ('credits-depleted')"]]);
+    });
+
+    it('errors with XUsageCapError on \'usage-cap\', which a rate-limit handler does not mistake for a rate limit', async () => {
+      x.failNext('/2/users/me', 'usage-cap');
+      const outcome = await signInThrough(strategyFor());
+      expect(outcome.error).to.be.instanceOf(XUsageCapError).and.not.instanceOf(XRateLimitError);
+      expect(outcome.error).to.include({ status: 429, period: 'Monthly', capScope: 'Product' });
+      expect((outcome.error as XUsageCapError).rateLimit?.remaining).to.equal(74);
+    });
+
+    it('errors with X\'s 503 on \'over-capacity\', telling the person to try again in a few minutes', async () => {
+      x.failNext('/2/users/me', 'over-capacity');
+      const outcome = await signInThrough(strategyFor());
+      expect(outcome.error).to.be.instanceOf(XAPIError).and.include({ status: 503, title: 'Service Unavailable' });
+      expect((outcome.error as XAPIError).hint).to.match(/retry later/);
+      expect((outcome.error as XAPIError).userMessage).to.equal('X is not available right now. Try again in a few minutes.');
+    });
+
+    it('errors with XMissingScopesError naming users.email when confirmed_email is asked without includeEmail', async () => {
+      const outcome = await signInThrough(strategyFor({ userFields: ['id', 'username', 'confirmed_email'] }));
+      expect(outcome.type).to.equal('error');
+      const err = outcome.error as XMissingScopesError;
+      expect(err).to.be.instanceOf(XMissingScopesError).and.include({ status: 403 });
+      expect(err.missingScopes).to.deep.equal(['users.email']);
+      expect(err.message).to.match(/includeEmail: true/).and.match(/Request email from users/);
+      const withEmail = await signInThrough(strategyFor({ userFields: ['id', 'username', 'confirmed_email'], includeEmail: true }));
+      expect((withEmail.user as XProfile).emails).to.deep.equal([{ value: 'ada@example.com' }]);
     });
   });
 });

@@ -63,6 +63,9 @@ describe('emulator: pages around the consent page', () => {
   });
 
   it('leads back to the app whose OAuth 2.0 consent page it showed, and whose callback it redirected to', async () => {
+    // X matches callback URLs exactly: register the two apps' URLs, as in the developer portal.
+    x.addCallbackURL('http://localhost:4010/cb');
+    x.addCallbackURL('http://127.0.0.1:4020/auth/x/callback');
     const page = await html(await fetch(authorizeURL(x, { redirect_uri: 'http://localhost:4010/cb' })));
     // The consent page's way back is its Cancel button.
     expect(page).not.to.contain(BACK_LINK);
@@ -76,6 +79,7 @@ describe('emulator: pages around the consent page', () => {
   });
 
   it('leads back to the app of an OAuth 1.0a request token, and links back from the "no longer valid" page', async () => {
+    x.addCallbackURL('http://127.0.0.1:4030/auth/x/oauth1/callback', 'oauth1');
     const issued = await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: 'http://127.0.0.1:4030/auth/x/oauth1/callback' } });
     const token = new URLSearchParams(await issued.text()).get('oauth_token')!;
     expect(await html(await fetch(`${x.url}/oauth/authenticate?oauth_token=${token}`))).not.to.contain(BACK_LINK);

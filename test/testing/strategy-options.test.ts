@@ -1,10 +1,11 @@
 // x.oauth2StrategyOptions() and x.oauth1StrategyOptions(): every URL and key of one emulator app
-// in one object, checked against the app's callback URLs, and enough to sign in.
+// in one object, the callback URL registered with that app, and enough to sign in.
 import { expect } from 'chai';
 import { XOAuth1Strategy } from '../../lib/oauth1-strategy';
 import { XOAuth2PkceStrategy } from '../../lib/oauth2-strategy';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { fakeRequest, runStrategy } from '../support/passport-harness';
+import { authorizeURL } from './emulator-client';
 
 const CALLBACK = 'http://127.0.0.1:3000/auth/x/callback';
 
@@ -62,18 +63,31 @@ describe('testing kit: ready-made strategy options', () => {
     expect(x.oauth2StrategyOptions('public', { callbackURL: CALLBACK }).clientType).to.equal('public');
   });
 
-  it('refuses a callbackURL the app does not accept, naming the ones it does', async () => {
-    expect(() => x.oauth2StrategyOptions('confidential', { callbackURL: 'https://app.example/cb' })).to.throw(TypeError, /loopback URL/);
-    expect(() => x.oauth1StrategyOptions({ callbackURL: '/auth/x/callback' })).to.throw(TypeError, /does not accept the callbackURL/);
-    const custom = await startXEmulator({
-      apps: { public: { name: 'Registered', clientID: 'registered-client', callbackURLs: ['https://app.example/cb'] } },
-    });
-    try {
-      expect(custom.oauth2StrategyOptions('public', { callbackURL: 'https://app.example/cb' }).clientID).to.equal('registered-client');
-      expect(() => custom.oauth2StrategyOptions('public', { callbackURL: 'https://app.example/other' })).to.throw(TypeError, /one of https:\/\/app\.example\/cb/);
-    } finally {
-      await custom.close();
+  it('registers the callbackURL with that app only, exactly, as in the portal: any other URL is still refused', async () => {
+    const url = 'http://127.0.0.1:4321/auth/x/callback';
+    const consentStatus = (client: string, redirectURI: string) => fetch(authorizeURL(x, { client_id: client, redirect_uri: redirectURI })).then((r) => r.status);
+    expect(await consentStatus(x.apps.confidential.clientID, url)).to.equal(400);
+    expect(x.oauth2StrategyOptions('confidential', { callbackURL: url }).callbackURL).to.equal(url);
+    expect(x.apps.confidential.callbackURLs).to.include(url);
+    expect(x.apps.public.callbackURLs).to.not.include(url);
+    expect(await consentStatus(x.apps.confidential.clientID, url)).to.equal(200);
+    // X matches exactly: the other loopback name, another port or a trailing slash is another URL.
+    for (const near of ['http://localhost:4321/auth/x/callback', 'http://127.0.0.1:4322/auth/x/callback', `${url}/`]) {
+      expect(await consentStatus(x.apps.confidential.clientID, near), near).to.equal(400);
     }
+    expect(await consentStatus(x.apps.public.clientID, url), 'another app').to.equal(400);
+    x.oauth2StrategyOptions('confidential', { callbackURL: url });
+    expect(x.apps.confidential.callbackURLs.filter((u) => u === url), 'registered once').to.have.length(1);
+    x.oauth1StrategyOptions({ callbackURL: 'https://app.example/oauth1' });
+    expect(x.apps.oauth1.callbackURLs).to.include('https://app.example/oauth1');
+  });
+
+  it('refuses a callbackURL X would not register, naming the app, and an 11th URL', () => {
+    expect(() => x.oauth1StrategyOptions({ callbackURL: '/auth/x/callback' })).to.throw(TypeError, /the emulator's OAuth 1\.0a app does not accept the callbackURL \/auth\/x\/callback: .*not an absolute URL/);
+    expect(() => x.oauth2StrategyOptions('public', { callbackURL: 'javascript:alert(1)' })).to.throw(TypeError, /public client does not accept the callbackURL.*scheme/);
+    expect(() => x.oauth2StrategyOptions('public', { callbackURL: 'https://app.example/cb#top' })).to.throw(TypeError, /#fragment/);
+    for (let i = 0; i < 8; i++) x.oauth2StrategyOptions('public', { callbackURL: `https://app.example/cb${i}` });
+    expect(() => x.oauth2StrategyOptions('public', { callbackURL: 'https://app.example/cb8' })).to.throw(RangeError, /public client does not accept the callbackURL.*10 callback URLs/);
   });
 
   it('refuses a missing callbackURL and an unknown client kind', () => {
