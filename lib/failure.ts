@@ -63,7 +63,7 @@ export const X_FAILURE_MESSAGES: Readonly<Partial<Record<XFailureCodeValue, stri
   X_NO_PENDING_SIGN_IN: 'This browser has no sign-in in progress. Sign in again.',
   X_CALLBACK_UNKNOWN: 'This sign-in link does not belong to this browser, or was already used. Sign in again.',
   X_SIGN_IN_EXPIRED: 'This sign-in took too long and has expired. Sign in again.',
-  X_SIGN_IN_IN_PROGRESS: 'This sign-in is already being completed. Wait a moment, then reload.',
+  X_SIGN_IN_IN_PROGRESS: 'This sign-in is already being completed. If nothing happens, sign in again.',
   X_GRANT_REFUSED: 'This sign-in took too long or was already used. Sign in again.',
   X_AUTHORIZATION_REFUSED: 'X did not complete the sign-in. Sign in again.',
 });
