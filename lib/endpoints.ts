@@ -389,7 +389,7 @@ export async function revokeOAuth2Token(
   if (raw.body.trim() !== '') {
     const json = parseJSONObject(raw, operation);
     // Only X's own `{"revoked":true}` counts: `"false"`, a missing field or one hidden under `__proto__` is not a revocation.
-    if (json.revoked !== true) throw invalidResponse(raw, operation, 'a body that does not say `"revoked": true`');
+    if (json.revoked !== true) throw invalidResponse(raw, operation, json.revoked === false ? '`revoked: false`' : 'a body that does not say `"revoked": true`');
   }
 }
 

@@ -85,6 +85,11 @@ export async function startFuzzApp(x: XEmulator, store: StoreKind, parser: Query
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const errors = new Map<string, unknown>();
 
+  // X matches callback URLs exactly, and so does the emulator: register this app's two (removed again on close).
+  const oauth1Callback = `${origin}${ROUTES.oauth1.path}/callback`;
+  const oauth2Callback = `${origin}${ROUTES.oauth2.path}/callback`;
+  x.addCallbackURL(oauth1Callback, 'oauth1');
+  x.addCallbackURL(oauth2Callback, 'confidential');
   const cookieStore = store === 'cookie' ? new EncryptedCookieStateStore({ secret: COOKIE_STATE_SECRET }) : undefined;
   const toUser = (profile: XProfile): { id: string; username: string } => ({ id: profile.id, username: profile.username });
   const passport = new Passport();
@@ -93,7 +98,7 @@ export async function startFuzzApp(x: XEmulator, store: StoreKind, parser: Query
       {
         consumerKey: x.apps.oauth1.consumerKey,
         consumerSecret: x.apps.oauth1.consumerSecret,
-        callbackURL: `${origin}${ROUTES.oauth1.path}/callback`,
+        callbackURL: oauth1Callback,
         baseURL: x.baseURL,
         timeoutMs: 4000,
         ...(cookieStore ? { store: cookieStore } : {}),
@@ -106,7 +111,7 @@ export async function startFuzzApp(x: XEmulator, store: StoreKind, parser: Query
       {
         clientID: x.apps.confidential.clientID,
         clientSecret: x.apps.confidential.clientSecret,
-        callbackURL: `${origin}${ROUTES.oauth2.path}/callback`,
+        callbackURL: oauth2Callback,
         baseURL: x.baseURL,
         authorizationURL: x.authorizationURL,
         timeoutMs: 4000,
@@ -162,6 +167,8 @@ export async function startFuzzApp(x: XEmulator, store: StoreKind, parser: Query
     errors,
     secrets: [x.apps.oauth1.consumerSecret, x.apps.confidential.clientSecret!, COOKIE_STATE_SECRET, SESSION_SECRET],
     close: async () => {
+      x.removeCallbackURL(oauth1Callback, 'oauth1');
+      x.removeCallbackURL(oauth2Callback, 'confidential');
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
