@@ -13,6 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { XError, XErrorCode, XRequestError, errorFromResponse, redactError, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 
 /** Default time-out of every request to X, in milliseconds. */
@@ -112,27 +113,178 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
 };
 
-function headersOf(res: http.IncomingMessage): Headers {
-  const headers = new Headers();
-  const raw = res.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
-  return headers;
+/** The first value of header `name` (lower case) in Node's `rawHeaders`, as `IncomingMessage.headers` would give it. */
+function rawHeader(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i] as string;
+    if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
+}
+
+/** `Headers` that answers `first(name)` without filling itself. */
+interface AnswerHeaders extends Headers {
+  /** `get(name)` for a lower-case `name`, read from the raw list while it is unfilled. */
+  first(name: string): string | null;
+}
+
+/**
+ * X's answer headers as WHATWG `Headers`, filled from Node's raw list only when first read: a
+ * sign-in's answers are never read this way, and filling costs more than reading the rest of the
+ * answer. Every method (and iteration, and util.inspect) fills it first, so it behaves as the
+ * `Headers` it is. Defined on first use: reading the global `Headers` loads Node's undici, which
+ * would double the time `require('passport-x')` takes.
+ */
+function defineAnswerHeaders(): new (raw: readonly string[]) => AnswerHeaders {
+  const HEADERS_METHODS = Headers.prototype as unknown as Record<string | symbol, ((...args: unknown[]) => unknown) | undefined>;
+  return class extends Headers implements AnswerHeaders {
+    #raw: readonly string[] | undefined;
+
+    constructor(raw: readonly string[]) {
+      super();
+      this.#raw = raw;
+    }
+
+    #fill(): void {
+      const raw = this.#raw;
+      if (raw === undefined) return;
+      this.#raw = undefined;
+      for (let i = 0; i + 1 < raw.length; i += 2) super.append(raw[i] as string, raw[i + 1] as string);
+    }
+
+    first(name: string): string | null {
+      const raw = this.#raw;
+      if (raw === undefined) return super.get(name);
+      let value: string | null = null;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const key = raw[i] as string;
+        if (key.length === name.length && key.toLowerCase() === name) value = value === null ? (raw[i + 1] as string) : `${value}, ${raw[i + 1] as string}`;
+      }
+      return value;
+    }
+
+    override append(name: string, value: string): void {
+      this.#fill();
+      super.append(name, value);
+    }
+    override delete(name: string): void {
+      this.#fill();
+      super.delete(name);
+    }
+    override get(name: string): string | null {
+      this.#fill();
+      return super.get(name);
+    }
+    override getSetCookie(): string[] {
+      this.#fill();
+      return super.getSetCookie();
+    }
+    override has(name: string): boolean {
+      this.#fill();
+      return super.has(name);
+    }
+    override set(name: string, value: string): void {
+      this.#fill();
+      super.set(name, value);
+    }
+    override forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
+      this.#fill();
+      super.forEach(callback, thisArg);
+    }
+    // Iteration: Headers' own methods (not typed by the DOM lib without DOM.Iterable).
+    entries(): IterableIterator<[string, string]> {
+      this.#fill();
+      return HEADERS_METHODS.entries!.call(this) as IterableIterator<[string, string]>;
+    }
+    keys(): IterableIterator<string> {
+      this.#fill();
+      return HEADERS_METHODS.keys!.call(this) as IterableIterator<string>;
+    }
+    values(): IterableIterator<string> {
+      this.#fill();
+      return HEADERS_METHODS.values!.call(this) as IterableIterator<string>;
+    }
+    [Symbol.iterator](): IterableIterator<[string, string]> {
+      this.#fill();
+      return HEADERS_METHODS[Symbol.iterator]!.call(this) as IterableIterator<[string, string]>;
+    }
+    [Symbol.for('nodejs.util.inspect.custom')](...args: unknown[]): unknown {
+      this.#fill();
+      const inspect = HEADERS_METHODS[Symbol.for('nodejs.util.inspect.custom')];
+      return inspect ? inspect.apply(this, args) : this;
+    }
+  };
+}
+
+let AnswerHeadersClass: (new (raw: readonly string[]) => AnswerHeaders) | undefined;
+
+/** An answer from node:http: status, headers (filled on first read) and body. */
+function nodeAnswer(status: number, raw: readonly string[], body: string): XRawResponse {
+  return { status, headers: new (AnswerHeadersClass ??= defineAnswerHeaders())(raw), body };
+}
+
+/** Header `name` (lower case) of an answer from {@link sendToX}, as `raw.headers.get(name)` gives it, without filling `Headers`. */
+export function responseHeader(raw: XRawResponse, name: string): string | null {
+  return AnswerHeadersClass && raw.headers instanceof AnswerHeadersClass ? (raw.headers as AnswerHeaders).first(name) : raw.headers.get(name);
+}
+
+/** What node:http needs of a URL. */
+interface Target {
+  protocol: string;
+  hostname: string;
+  port: string;
+  path: string;
+  auth: string | undefined;
+}
+
+// Each URL sendToX was given, parsed once: a process calls a handful of X's endpoints, again and
+// again. Bounded all the same: emptied when it reaches TARGETS_KEPT.
+const targets = new Map<string, Target>();
+const TARGETS_KEPT = 100;
+
+function targetOf(url: string): Target {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = urlToHttpOptions(new URL(url));
+    target = { protocol: parsed.protocol as string, hostname: parsed.hostname as string, port: String(parsed.port ?? ''), path: parsed.path as string, auth: parsed.auth || undefined };
+    if (targets.size >= TARGETS_KEPT) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
+}
+
+/** The request in flight and, once the deadline passed or the caller aborted, why it was cut. */
+interface InFlight {
+  req?: http.ClientRequest;
+  cut?: unknown;
+}
+
+/** Cuts the request in flight (and any retry of it) with `reason`. */
+function cut(flight: InFlight, reason: unknown): void {
+  flight.cut ??= reason;
+  flight.req?.destroy(reason instanceof Error ? reason : new Error('aborted', { cause: reason }));
 }
 
 /** One exchange over node:http(s): resolves to status, headers and the (capped) body text. */
-function exchange(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, mayRetry: boolean): Promise<XRawResponse> {
+function exchange(url: Target, method: string, headers: Record<string, string>, body: string | undefined, flight: InFlight, mayRetry: boolean): Promise<XRawResponse> {
   return new Promise((resolve, reject) => {
-    const transport = url.protocol === 'https:' ? https : http;
-    const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
+    const secure = url.protocol === 'https:';
+    const transport = secure ? https : http;
+    const agent = secure ? agents['https:'] : agents['http:'];
     let answered = false;
-    const req = transport.request(url, { method, headers, agent, signal }, (res) => {
+    // No `signal` option: Node ties an AbortSignal to the request with listeners that cost more than
+    // the rest of sending it; sendToX's deadline timer and the caller's signal destroy the request instead.
+    // A literal of one shape, not a spread of `url`: V8 gave each spread copy here a new hidden class.
+    const options = { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.path, auth: url.auth, method, headers, agent };
+    const req = transport.request(options, (res) => {
       answered = true;
-      const declared = Number(res.headers['content-length']);
+      const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
       if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
         reject(new AnswerTooLarge(res.statusCode));
         return res.destroy();
       }
-      const chunks: Buffer[] = [];
+      let first: Buffer | undefined;
+      let chunks: Buffer[] | undefined;
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
@@ -141,18 +293,24 @@ function exchange(url: URL, method: string, headers: Record<string, string>, bod
           res.destroy();
           return;
         }
-        chunks.push(chunk);
+        // X's sign-in answers come in one chunk: keep it without an array.
+        if (first === undefined) first = chunk;
+        else (chunks ??= [first]).push(chunk);
       });
       res.on('error', reject);
       res.on('aborted', () => reject(new Error('The connection closed before the answer was complete.')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headersOf(res), body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const text = chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '';
+        resolve(nodeAnswer(res.statusCode ?? 0, res.rawHeaders, text));
+      });
     });
+    flight.req = req;
     req.on('error', (err: NodeJS.ErrnoException) => {
       // X (or a proxy) may close an idle kept-alive connection just as it is reused: retry once on a
       // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
       // reached X before the reset, and sending it twice could burn a single-use code or token.
-      if (mayRetry && method === 'GET' && !answered && req.reusedSocket && err.code === 'ECONNRESET' && !signal.aborted) {
-        exchange(url, method, headers, body, signal, false).then(resolve, reject);
+      if (mayRetry && method === 'GET' && !answered && req.reusedSocket && err.code === 'ECONNRESET' && flight.cut === undefined) {
+        exchange(url, method, headers, body, flight, false).then(resolve, reject);
         return;
       }
       reject(err);
@@ -181,19 +339,21 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
       throw new TypeError(`passport-x: the \`${name}\` header of the request to ${where()} to ${request.operation} would contain a control character (a credential with CR/LF in it?); nothing was sent.`);
     }
   }
-  // One AbortController and a timer, not AbortSignal.timeout()/any(): those cost 20-50 us
-  // each on Node 20, a measurable share of a sign-in (see `npm run bench`).
-  const controller = new AbortController();
+  // One timer for the whole exchange, not AbortSignal.timeout()/any(): those cost 20-50 us each on
+  // Node 20, a measurable share of a sign-in (see `npm run bench`). fetch needs a signal, so it gets
+  // an AbortController; node:http needs none: the timer destroys the request in flight.
+  const controller = doFetch ? new AbortController() : undefined;
+  const flight: InFlight = {};
   let timedOut = false;
+  const abort = (reason: unknown): void => (controller ? controller.abort(reason) : cut(flight, reason));
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(new DOMException(`The request took longer than ${timeoutMs} ms.`, 'TimeoutError'));
+    abort(new DOMException(`The request took longer than ${timeoutMs} ms.`, 'TimeoutError'));
   }, timeoutMs);
   const callerSignal = options.signal;
-  const onCallerAbort = (): void => controller.abort(callerSignal?.reason);
+  const onCallerAbort = (): void => abort(callerSignal?.reason);
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  const signal = controller.signal;
 
   if (request.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
 
@@ -207,7 +367,7 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
         XErrorCode.TIMEOUT,
         `X did not answer the request to ${where()} to ${request.operation} within ${timeoutMs} ms. X may be slow or unreachable from this server; retry, or raise \`timeoutMs\`.`,
         // The time-out's own TimeoutError: what fetch rejects with on abort differs between fetch implementations.
-        { cause: redactError(signal.reason ?? err, secrets) },
+        { cause: redactError((controller ? controller.signal.reason : flight.cut) ?? err, secrets) },
       );
     }
     return new XRequestError(
@@ -223,9 +383,9 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
 
   let raw: XRawResponse;
   try {
-    if (doFetch) {
+    if (doFetch && controller) {
       // redirect: 'manual': a redirect would carry the code, verifier or refresh token elsewhere.
-      const init: RequestInit = { method: request.method, signal, redirect: 'manual', headers };
+      const init: RequestInit = { method: request.method, signal: controller.signal, redirect: 'manual', headers };
       if (request.body !== undefined) init.body = request.body;
       let response: Response;
       try {
@@ -242,7 +402,9 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
     } else {
       if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
       try {
-        raw = await exchange(new URL(request.url), request.method, headers, request.body, signal, true);
+        // Already aborted: send nothing.
+        if (flight.cut !== undefined) throw flight.cut;
+        raw = await exchange(targetOf(request.url), request.method, headers, request.body, flight, true);
       } catch (err) {
         if (err instanceof AnswerTooLarge) throw tooLarge(err.status);
         throw failure(err);

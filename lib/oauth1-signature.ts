@@ -12,10 +12,13 @@ export type OAuthParamList = Array<[string, string]>;
  * but `A-Z a-z 0-9 - . _ ~` is encoded, in upper-case hex.
  */
 export function percentEncode(value: string): string {
+  // Keys, nonces, timestamps and X's tokens are unreserved characters only: nothing to encode.
+  if (UNRESERVED_ONLY.test(value)) return value;
   const encoded = encodeURIComponent(value);
   // encodeURIComponent leaves !'()* alone; RFC 3986 reserves them. Most values have none.
   return RESERVED_BY_3986.test(encoded) ? encoded.replace(RESERVED_BY_3986_ALL, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : encoded;
 }
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-._~]*$/;
 const RESERVED_BY_3986 = /[!'()*]/;
 const RESERVED_BY_3986_ALL = /[!'()*]/g;
 

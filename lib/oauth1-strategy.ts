@@ -5,10 +5,10 @@
  * (time-outs, keep-alive, typed errors) instead of the `oauth` package.
  */
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
-import { resolveTimeout, settle, type XHttpOptions } from './http';
+import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { pendingBinding, pendingMissInfo } from './state/pending';
@@ -327,9 +327,11 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
     guardActions(this, this.loggedFailures, verifierRefusedInfo);
+    // Read once: Express 5 parses the query string again on every read of req.query.
     const query = req.query ?? {};
+    const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
     if (query.denied !== undefined) {
-      const denied = queryParam(req, 'denied');
+      const denied = param('denied');
       const failDenied = (): void =>
         this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s authorization page (X sent ?denied=<request token>). Nothing to fix; offer to sign in again.');
       if (denied !== undefined && this.tokenStore.drop) {
@@ -353,7 +355,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     }
     if (query.oauth_token !== undefined) {
       // Empty counts as missing: passport-oauth1 would take an empty oauth_token for a new sign-in.
-      if (!queryParam(req, 'oauth_token') || !queryParam(req, 'oauth_verifier')) {
+      if (!param('oauth_token') || !param('oauth_verifier')) {
         return this.failWith(
           XFailureCode.CALLBACK_MALFORMED,
           'The X sign-in callback is missing its oauth_token or oauth_verifier parameter, or repeats one. X always sends one of each: this request did not come from X, or something in between dropped the query string.',
@@ -395,7 +397,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     }
     settle(
       // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
-      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(({ json, raw }) => profileFromV1User(json, raw.body, raw.headers.get('x-access-level'))),
+      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(({ json, raw }) => profileFromV1User(json, raw.body, responseHeader(raw, 'x-access-level'))),
       (profile) => done(null, profile),
       (err) => {
         // X's billing layer refused the read (X doc "Pricing": user reads are billed): the token answer still names the user.

@@ -7,9 +7,9 @@
  * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
  */
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
-import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
+import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
-import { resolveTimeout, settle, type XHttpOptions } from './http';
+import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
@@ -229,8 +229,8 @@ function unique(values: string[]): string[] {
 }
 
 /** A callback parameter as a single string, from the query or a form-posted body (as passport-oauth2 reads `code` and `state`). */
-function callbackParam(req: XAuthRequest, name: string): string | undefined {
-  if (req.query?.[name] !== undefined) return queryParam(req, name);
+function callbackParam(req: XAuthRequest, name: string, query = req.query): string | undefined {
+  if (query?.[name] !== undefined) return typeof query[name] === 'string' ? query[name] : undefined;
   const body = req.body;
   if (body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined) {
     const value = (body as Record<string, unknown>)[name];
@@ -239,9 +239,9 @@ function callbackParam(req: XAuthRequest, name: string): string | undefined {
   return undefined;
 }
 
-function hasCallbackParam(req: XAuthRequest, name: string): boolean {
+function hasCallbackParam(req: XAuthRequest, name: string, query = req.query): boolean {
   const body = req.body;
-  return req.query?.[name] !== undefined || (!!body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined);
+  return query?.[name] !== undefined || (!!body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined);
 }
 
 /** What to do about each error X can put on the callback (RFC 6749 section 4.1.2.1). */
@@ -263,6 +263,29 @@ function httpsURL(value: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A query parameter name or value as the consent page's URL carries it: encodeURIComponent (so
+ * scopes are joined by %20, as X's docs show, not by '+'), and `'` as %27, as the WHATWG URL
+ * parser encodes it in the query of an http(s) URL.
+ */
+function queryComponent(value: string): string {
+  const encoded = encodeURIComponent(value);
+  return encoded.includes("'") ? encoded.replace(/'/g, '%27') : encoded;
+}
+
+/** The consent page split around its query; its own parameters (those the strategy does not own), encoded, each after a `&`. */
+function splitConsentPage(authorizationURL: string): { prefix: string; ownParams: string; hash: string } {
+  const url = new URL(authorizationURL);
+  let ownParams = '';
+  for (const [key, value] of url.searchParams) {
+    if (!RESERVED_AUTHORIZATION_PARAMS.has(key)) ownParams += `&${queryComponent(key)}=${queryComponent(value)}`;
+  }
+  const hash = url.hash;
+  url.hash = '';
+  url.search = '';
+  return { prefix: url.href, ownParams, hash };
 }
 
 // RFC 6749 section 4.1.2.1 error codes are short ASCII words; X's descriptions a sentence. Anyone can
@@ -347,6 +370,14 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly hostWarning = { warned: false };
   /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
   private readonly loggedFailures: LoggedFailures;
+  /** Whether `callbackURL` is absolute; a relative one is resolved against each request. */
+  private readonly callbackURLIsAbsolute: boolean;
+  /** The `scope` parameter, encoded, for a request that asks for no scopes of its own. */
+  private readonly defaultScopeParam: string;
+  /** The consent page around its query (`${prefix}?${query}${hash}`), and its own query parameters, encoded: fixed, so split once. */
+  private readonly consentPage: { prefix: string; ownParams: string; hash: string };
+  /** `users/me` with its `user.fields`, fixed at construction. */
+  private readonly profileURLWithFields: string;
 
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2Verify);
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2VerifyWithParams);
@@ -434,6 +465,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.profileEndpoint = profileURL;
     this.scopes = scopes;
     this.requiredScopes = requiredScopes;
+    this.callbackURLIsAbsolute = !!parseURL(options.callbackURL).protocol;
+    this.defaultScopeParam = queryComponent(unique([...scopes, ...requiredScopes]).join(' '));
+    this.consentPage = splitConsentPage(authorizationURL);
+    this.profileURLWithFields = usersMeURL(profileURL, userFields);
     this.userFields = userFields;
     this.stateStore = store;
     // passport-oauth2 hands the store its own meta on the callback leg, without the binding: add it,
@@ -487,10 +522,12 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
     guardActions(this, this.loggedFailures, codeRefusedInfo);
-    if (req.query?.error !== undefined) return this.authorizationError(req, options);
-    if (hasCallbackParam(req, 'code')) {
-      const code = callbackParam(req, 'code');
-      const state = callbackParam(req, 'state');
+    // Read once: Express 5 parses the query string again on every read of req.query.
+    const query = req.query;
+    if (query?.error !== undefined) return this.authorizationError(req, options);
+    if (hasCallbackParam(req, 'code', query)) {
+      const code = callbackParam(req, 'code', query);
+      const state = callbackParam(req, 'state', query);
       if (!code || !state) {
         return this.failWith(
           XFailureCode.CALLBACK_MALFORMED,
@@ -506,7 +543,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   override userProfile(accessToken: string, done: (err: Error | null, profile?: XProfile) => void): void {
     settle(
       // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
-      fetchUsersMe(this.profileEndpoint, accessToken, [...this.userFields], this.http).then(({ data, raw }) => profileFromV2User(data, raw.body, raw.headers.get('x-access-level'))),
+      fetchUsersMe(this.profileEndpoint, accessToken, this.userFields, this.http, this.profileURLWithFields).then(({ data, raw }) =>
+        profileFromV2User(data, raw.body, responseHeader(raw, 'x-access-level')),
+      ),
       (profile) => done(null, profile),
       (err) => done(err),
     );
@@ -533,12 +572,13 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     let callbackURL = options.callbackURL ?? this.callbackURL;
     warnOnHostMismatch(req, callbackURL, this.name, this.hostWarning);
-    if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    const absolute = options.callbackURL === undefined ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
+    if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
 
-    let scope: string[];
+    let scopeParam: string;
     let extra: Record<string, string>;
     try {
-      scope = this.scopesFor(options.scope);
+      scopeParam = options.scope === undefined ? this.defaultScopeParam : queryComponent(this.scopesFor(options.scope).join(' '));
       extra = this.authorizationParams(options);
     } catch (err) {
       return this.error(err as Error);
@@ -559,22 +599,15 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       if (typeof handle !== 'string' || handle === '') {
         return this.error(new TypeError('The state store answered no `state` value for the X sign-in. A custom `store` must call back (null, state) from store().'));
       }
-      const url = new URL(this.authorizationEndpoint);
-      const pairs: Array<[string, string]> = [
-        ['response_type', 'code'],
-        ['client_id', this.client.clientID],
-        ['redirect_uri', callbackURL],
-        ['scope', scope.join(' ')],
-        ['state', handle],
-        ['code_challenge', codeChallenge],
-        ['code_challenge_method', CODE_CHALLENGE_METHOD],
-      ];
-      for (const [key, value] of [...url.searchParams, ...Object.entries(extra)]) {
-        if (!RESERVED_AUTHORIZATION_PARAMS.has(key)) pairs.push([key, String(value)]);
+      const page = this.consentPage;
+      // The strategy's parameters first, then the consent page's own, then authorizationParams()'s.
+      let query =
+        `response_type=code&client_id=${queryComponent(this.client.clientID)}&redirect_uri=${queryComponent(callbackURL)}&scope=${scopeParam}` +
+        `&state=${queryComponent(handle)}&code_challenge=${codeChallenge}&code_challenge_method=${CODE_CHALLENGE_METHOD}${page.ownParams}`;
+      for (const key in extra) {
+        if (Object.hasOwn(extra, key) && !RESERVED_AUTHORIZATION_PARAMS.has(key)) query += `&${queryComponent(key)}=${queryComponent(String(extra[key]))}`;
       }
-      // encodeURIComponent, so scopes are joined by %20 as X's docs show, not by '+'.
-      url.search = pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&');
-      this.redirect(url.href);
+      this.redirect(`${page.prefix}?${query}${page.hash}`);
     };
 
     try {

@@ -66,14 +66,26 @@ export function requestHostname(req: XAuthRequest): string | undefined {
  *
  * @returns true when it warned
  */
-export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strategyName: string, state: { warned: boolean }): boolean {
+export function warnOnHostMismatch(
+  req: XAuthRequest,
+  callbackURL: string,
+  strategyName: string,
+  state: { warned: boolean; callbackURL?: string; callbackHost?: string | undefined },
+): boolean {
   if (state.warned) return false;
-  let callbackHost: string;
-  try {
-    callbackHost = new URL(callbackURL).hostname.toLowerCase();
-  } catch {
-    return false; // relative callback URL: resolved against this very host
+  // The strategy's callbackURL comes every time: parse it once per strategy instance.
+  if (state.callbackURL !== callbackURL) {
+    let host: string | undefined;
+    try {
+      host = new URL(callbackURL).hostname.toLowerCase();
+    } catch {
+      host = undefined; // relative callback URL: resolved against this very host
+    }
+    state.callbackURL = callbackURL;
+    state.callbackHost = host;
   }
+  const callbackHost = state.callbackHost;
+  if (callbackHost === undefined) return false;
   const requestHost = requestHostname(req);
   if (!requestHost || requestHost === callbackHost) return false;
   state.warned = true;

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, get, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XOAuthError, XRequestError, XUsageCapError, redactCredentials, type XRawResponse } from '../lib/errors';
 import { expectNoSecrets, rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
-import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, sendToX, settle, type XHttpRequest } from '../lib/http';
+import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, responseHeader, sendToX, settle, type XHttpRequest } from '../lib/http';
 
 const BASE = 'https://api.x.com';
 
@@ -372,6 +372,70 @@ describe('http: connections to X', () => {
     try {
       for (let i = 0; i < 5; i++) await sendToX({ method: i % 2 ? 'GET' : 'POST', url, operation: 'x', ...(i % 2 ? {} : { body: 'a=1' }) });
       expect(connections).to.equal(1);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('gives each answer Headers filled on first read that behave as the Headers of its raw header list', async () => {
+    const rawHeaders = ['Content-Type', 'application/json', 'X-Access-Level', 'read', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Dup', 'one', 'x-dup', 'two'];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.sendDate = false;
+        res.writeHead(200, rawHeaders);
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const read = async (): Promise<XRawResponse> => sendToX({ method: 'GET', url, operation: 'x' });
+    const entries = (h: Headers): Array<[string, string]> => Array.from(h as unknown as Iterable<[string, string]>);
+    try {
+      // The reference: Headers filled at once from what Node received, as answers had before.
+      const reference = await new Promise<Headers>((resolve, reject) => {
+        get(url, (res) => {
+          res.resume();
+          const headers = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+          res.on('end', () => resolve(headers));
+        }).on('error', reject);
+      });
+      const first = await read();
+      expect(first.headers).to.be.instanceOf(Headers);
+      // Read through the fast path first: it must see what get() sees, before and after the fill.
+      expect(responseHeader(first, 'x-access-level')).to.equal('read');
+      expect(responseHeader(first, 'x-dup')).to.equal('one, two');
+      expect(responseHeader(first, 'absent')).to.equal(null);
+      expect(first.headers.get('x-dup')).to.equal('one, two');
+      expect(responseHeader(first, 'x-dup')).to.equal('one, two');
+      expect(first.headers.getSetCookie()).to.deep.equal(['a=1', 'b=2']);
+      expect(first.headers.has('content-type')).to.equal(true);
+      // Each way of reading fills it, on an answer nothing read before.
+      const ways: Array<[string, (h: Headers) => unknown]> = [
+        ['iteration', (h) => entries(h)],
+        ['entries', (h) => Array.from((h as unknown as { entries(): Iterable<[string, string]> }).entries())],
+        ['keys', (h) => Array.from((h as unknown as { keys(): Iterable<string> }).keys())],
+        ['values', (h) => Array.from((h as unknown as { values(): Iterable<string> }).values())],
+        ['forEach', (h) => {
+          const seen: string[] = [];
+          h.forEach((v, k) => seen.push(`${k}=${v}`));
+          return seen;
+        }],
+        ['util.inspect', (h) => inspect(h)],
+        ['new Headers(h)', (h) => entries(new Headers(h))],
+        ['get', (h) => h.get('x-access-level')],
+        ['getSetCookie', (h) => h.getSetCookie()],
+      ];
+      for (const [way, readWay] of ways) expect(readWay((await read()).headers), way).to.deep.equal(readWay(reference));
+      // Writes apply to the filled list.
+      const raw = await read();
+      raw.headers.set('x-dup', 'three');
+      raw.headers.append('x-new', 'n');
+      raw.headers.delete('content-type');
+      expect([raw.headers.get('x-dup'), raw.headers.get('x-new'), raw.headers.get('content-type'), raw.headers.get('x-access-level')]).to.deep.equal(['three', 'n', null, 'read']);
+      // A spread copy of the answer keeps its headers.
+      expect({ ...(await read()) }.headers.get('x-access-level')).to.equal('read');
     } finally {
       await close(server);
     }

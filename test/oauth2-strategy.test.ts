@@ -270,6 +270,39 @@ describe('XOAuth2PkceStrategy', () => {
       expect(url.searchParams.get('response_type')).to.equal('code');
     });
 
+    it('writes the consent page URL as the WHATWG URL parser would, whatever the characters of each part', async () => {
+      class Custom extends XOAuth2PkceStrategy {
+        override authorizationParams(): Record<string, string> {
+          return { 'lang tag': "fr'CA (été)", prompt: 'a+b&c=d#e' };
+        }
+      }
+      const s = new Custom(
+        { clientID: "c'id é", callbackURL: "http://127.0.0.1:3000/cb?x='1'", authorizationURL: "https://u:p@auth.example/o'a/authorize?tenant=7&state=own&q=%27a b#frag'" },
+        okVerify,
+      );
+      for (const options of [{}, { scope: ['tweet.read', "odd'scope"], callbackURL: "http://127.0.0.1:3000/per'request" }]) {
+        const { result, url, state, challenge } = await start(s, {}, options);
+        // The reference: the URL API, as the consent URL was built before it was written by hand.
+        const expected = new URL("https://u:p@auth.example/o'a/authorize?tenant=7&state=own&q=%27a b#frag'");
+        const pairs: Array<[string, string]> = [
+          ['response_type', 'code'],
+          ['client_id', "c'id é"],
+          ['redirect_uri', (options as { callbackURL?: string }).callbackURL ?? "http://127.0.0.1:3000/cb?x='1'"],
+          ['scope', 'scope' in options ? "tweet.read odd'scope users.read" : 'tweet.read users.read'],
+          ['state', state],
+          ['code_challenge', challenge],
+          ['code_challenge_method', 'S256'],
+          ['tenant', '7'],
+          ['q', "'a b"],
+          ['lang tag', "fr'CA (été)"],
+          ['prompt', 'a+b&c=d#e'],
+        ];
+        expected.search = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+        expect(result.url).to.equal(expected.href);
+        expect(url.searchParams.getAll('state')).to.deep.equal([state]);
+      }
+    });
+
     it('sends the browser to the consent page under a baseURL that is not X\'s, never to x.com', async () => {
       for (const [baseURL, page] of [
         ['http://127.0.0.1:4010', 'http://127.0.0.1:4010/i/oauth2/authorize'],

@@ -42,32 +42,41 @@ describe('PKCE', () => {
       expect(Buffer.from(verifier, 'base64url')).to.have.length(32);
     });
 
-    it('comes from crypto.randomBytes, not pseudoRandomBytes', () => {
-      const original = crypto.randomBytes;
+    it('comes from the CSPRNG (crypto.randomFillSync, 4 KiB at a time), not pseudoRandomBytes', () => {
+      const original = crypto.randomFillSync;
       const pseudo = (crypto as unknown as { pseudoRandomBytes?: unknown }).pseudoRandomBytes;
-      let calls = 0;
-      const fixed = Buffer.alloc(32, 7);
-      (crypto as unknown as { randomBytes: unknown }).randomBytes = (size: number) => {
-        calls++;
-        expect(size).to.equal(32);
-        return fixed;
+      const sizes: number[] = [];
+      const fixed = Buffer.alloc(32, 7).toString('base64url');
+      (crypto as unknown as { randomFillSync: unknown }).randomFillSync = (buffer: Buffer) => {
+        sizes.push(buffer.length);
+        return buffer.fill(7);
       };
       (crypto as unknown as { pseudoRandomBytes: unknown }).pseudoRandomBytes = () => {
         throw new Error('pseudoRandomBytes must not be used');
       };
       try {
-        expect(createCodeVerifier()).to.equal(fixed.toString('base64url'));
-        expect(createState()).to.equal(fixed.toString('base64url'));
-        expect(calls).to.equal(2);
+        // What is left of the pool drawn before this test comes first: at most 128 values.
+        let draws = 0;
+        while (createCodeVerifier() !== fixed) expect(++draws).to.be.below(129);
+        expect(sizes).to.deep.equal([4096]);
+        expect(createState()).to.equal(fixed);
+        expect(createCodeVerifier()).to.equal(fixed);
+        // 128 values of 32 bytes per 4 KiB: the 129th after a refill draws again.
+        for (let i = 3; i < 128; i++) createState();
+        expect(sizes).to.deep.equal([4096]);
+        createState();
+        expect(sizes).to.deep.equal([4096, 4096]);
       } finally {
-        (crypto as unknown as { randomBytes: unknown }).randomBytes = original;
+        (crypto as unknown as { randomFillSync: unknown }).randomFillSync = original;
         (crypto as unknown as { pseudoRandomBytes: unknown }).pseudoRandomBytes = pseudo;
+        // Drain what the fake filled, so no later test draws it.
+        for (let i = 0; i < 128; i++) createState();
       }
     });
 
-    it('differs every time', () => {
-      const seen = new Set(Array.from({ length: 200 }, () => createCodeVerifier()));
-      expect(seen.size).to.equal(200);
+    it('differs every time, across refills of the random pool', () => {
+      const seen = new Set(Array.from({ length: 1000 }, (_, i) => (i % 2 ? createCodeVerifier() : createState())));
+      expect(seen.size).to.equal(1000);
     });
   });
 

@@ -101,9 +101,10 @@ export function pendingLimits(options: { ttlMs?: number | undefined; maxPending?
 /** Adds an entry, dropping expired ones and the oldest beyond `max`. */
 export function addPending(session: Record<string, unknown>, key: string, entry: PendingEntry, limits: PendingLimits = DEFAULT_PENDING_LIMITS): void {
   const now = limits.now();
-  const list = listOf(session, key).filter((e) => now - e.createdAt < limits.ttlMs);
+  const list: PendingEntry[] = [];
+  for (const e of listOf(session, key)) if (now - e.createdAt < limits.ttlMs) list.push(e);
   list.push(entry);
-  save(session, key, list.slice(-limits.max));
+  save(session, key, list.length > limits.max ? list.slice(-limits.max) : list);
 }
 
 /**
@@ -157,9 +158,13 @@ export function takePending(
   const all = listOf(session, key);
   if (all.length === 0) return { miss: 'none' };
   let found: PendingEntry | undefined;
+  const live: PendingEntry[] = [];
+  // One pass: every entry is compared (constant time), the match and the expired ones left out.
   // Another strategy's entry is left alone: its own callback must still find it.
-  for (const e of all) if (safeEqual(e.handle, handle) && boundTo(e, binding) && !found) found = e;
-  const live = all.filter((e) => e !== found && now - e.createdAt < limits.ttlMs);
+  for (const e of all) {
+    if (safeEqual(e.handle, handle) && boundTo(e, binding) && !found) found = e;
+    else if (now - e.createdAt < limits.ttlMs) live.push(e);
+  }
   save(session, key, live);
   if (!found) return { miss: 'unknown' };
   if (now - found.createdAt >= limits.ttlMs) return { miss: 'expired' };

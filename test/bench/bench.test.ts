@@ -1,0 +1,107 @@
+// A smoke run of `npm run bench` with tiny numbers: it runs every section end to end and writes
+// well-formed JSON. It asserts no timing: performance claims live in `npm run bench` alone.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  // Without c8's NODE_V8_COVERAGE: the bench's processes load the build, not lib/.
+  const env = { ...process.env };
+  delete env.NODE_V8_COVERAGE;
+  return new Promise((resolveRun, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'bench:smoke', '--', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, output }));
+  });
+}
+
+const isNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
+
+/** The parts of the bench's JSON this test reads. */
+interface BenchJSON {
+  machine: object;
+  settings: { smoke: boolean; rounds: number };
+  http: Section;
+  https: Section & { skipped?: string };
+  memory: { scenarios: Array<Record<string, unknown> & { id: string }> };
+  startup: Array<Record<string, unknown> & { id: string }>;
+  extra: Record<string, { rows: Array<[string, string]> }>;
+  targets: Array<{ met: unknown }>;
+  ok: unknown;
+}
+interface Section {
+  transport: string;
+  candidates: Array<Record<string, unknown> & { id: string; rounds: unknown[]; ratioToPeer?: number }>;
+}
+
+describe('npm run bench (smoke run)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'passport-x-bench-smoke-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every section with tiny numbers and writes its results as well-formed JSON', async () => {
+    const json = join(dir, 'results.json');
+    const { code, output } = await run(['--json', json]);
+    expect(code, output).to.equal(0);
+    const results = JSON.parse(readFileSync(json, 'utf8')) as BenchJSON;
+
+    expect(results.machine).to.include.keys('cpu', 'cores', 'node');
+    expect(results.settings).to.include({ smoke: true });
+    const ids = ['floor-oauth1', 'passport-x-oauth1', 'passport-twitter', 'floor-oauth2', 'passport-x-oauth2', 'superface'];
+    const sections = [results.http, ...(results.https.skipped ? [] : [results.https])];
+    for (const section of sections) {
+      expect(section.candidates.map((c) => c.id)).to.deep.equal(ids);
+      for (const c of section.candidates) {
+        for (const field of ['signInsPerSec', 'cpuUsPerSignIn', 'ratioToFloor', 'newConnectionsPerSignIn', 'handshakesPerSignIn', 'heapAfterMB']) {
+          expect(isNumber(c[field]), `${section.transport} ${c.id} ${field}`).to.equal(true);
+        }
+        expect(c.rounds).to.have.length(results.settings.rounds);
+      }
+      expect(section.candidates.filter((c) => isNumber(c.ratioToPeer)).map((c) => c.id)).to.deep.equal([
+        'passport-x-oauth1',
+        'passport-x-oauth2',
+      ]);
+    }
+
+    expect(results.memory.scenarios.map((s) => s.id)).to.include.members(['passport-x-oauth2-session', 'passport-x-oauth1-session', 'passport-x-oauth2-cookie', 'passport-x-oauth1-cookie']);
+    for (const s of results.memory.scenarios) {
+      for (const field of ['maxPendingPerSession', 'bytesPerSession', 'heapBefore', 'heapAfter']) expect(isNumber(s[field]), `${s.id} ${field}`).to.equal(true);
+    }
+
+    expect(results.startup.map((s) => s.id)).to.deep.equal(['passport-x', 'passport-twitter', 'superface']);
+    for (const s of results.startup) {
+      for (const field of ['requireMs', 'ownBytes', 'dependencyBytes']) expect(isNumber(s[field]), `${s.id} ${field}`).to.equal(true);
+    }
+
+    // The figures of claim.bench.ts and tokens.bench.ts, run by the same command.
+    expect(results.extra).to.have.keys('claim', 'tokens');
+    for (const section of Object.values(results.extra)) expect(section.rows).to.be.an('array').that.is.not.empty;
+
+    expect(results.targets).to.be.an('array').that.is.not.empty;
+    for (const t of results.targets) {
+      expect(t).to.have.keys('name', 'value', 'bar', 'met');
+      expect(t.met).to.be.a('boolean');
+    }
+    expect(results.ok).to.be.a('boolean');
+    // The table is printed too.
+    expect(output).to.include('passport-x XOAuth2PkceStrategy').and.include('Targets');
+  });
+
+  it('refuses a bad option with a message naming it, and writes nothing', async () => {
+    const json = join(dir, 'refused.json');
+    const { code, output } = await run(['--rounds', '0', '--json', json]);
+    expect(code).to.not.equal(0);
+    expect(output).to.include('--rounds must be a positive whole number');
+    expect(existsSync(json)).to.equal(false);
+  });
+});

@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { basicCredentials, encodeForm, formURLEncode, usersMeURL } from '../lib/endpoints';
+
+// A fixed seed, printed by fast-check with any counterexample, so a failure replays exactly.
+const SEED = 20261130;
+// Any UTF-16 code unit, lone surrogates included: what a JavaScript string can hold.
+const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+
+describe('endpoints: form encoding', () => {
+  it('formURLEncode writes each value byte for byte as URLSearchParams does', () => {
+    for (const value of ['', 'abc-._*', 'a b', "!'()~", 'é/?#&=+%', '\ud800', 'x\udc00y', '😀', 'cs sec/ret+=~!*-client-secret']) {
+      expect(formURLEncode(value), value).to.equal(new URLSearchParams([['', value]]).toString().slice(1));
+    }
+    fc.assert(
+      fc.property(utf16, (value) => formURLEncode(value) === new URLSearchParams([['', value]]).toString().slice(1)),
+      { seed: SEED, numRuns: 2000 },
+    );
+  });
+
+  it('encodeForm writes a body byte for byte as URLSearchParams does, in key order', () => {
+    expect(encodeForm({})).to.equal('');
+    expect(encodeForm({ grant_type: 'authorization_code', redirect_uri: 'http://127.0.0.1:3000/cb?a=1', '': '' })).to.equal(
+      'grant_type=authorization_code&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000%2Fcb%3Fa%3D1&=',
+    );
+    fc.assert(
+      fc.property(fc.dictionary(utf16, utf16, { maxKeys: 6 }), (params) => encodeForm(params) === new URLSearchParams(params).toString()),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
+  it('basicCredentials form-encodes both parts first (RFC 6749 section 2.3.1), X\'s app-only vector included', () => {
+    // X doc "Application-only authentication".
+    expect(basicCredentials('xvz1evFS4wEEPTGEFPHBog', 'L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg')).to.equal(
+      'eHZ6MWV2RlM0d0VFUFRHRUZQSEJvZzpMOHFxOVBaeVJnNmllS0dFS2hab2xHQzB2SldMdzhpRUo4OERSZHlPZw==',
+    );
+    expect(Buffer.from(basicCredentials('cid-ABC:123', 'cs sec/ret+=~!*'), 'base64').toString()).to.equal('cid-ABC%3A123:cs+sec%2Fret%2B%3D%7E%21*');
+  });
+});
+
+describe('endpoints: usersMeURL', () => {
+  it('sets user.fields, comma-joined, replacing any in the URL, and keeps the rest of the query', () => {
+    expect(usersMeURL('https://api.x.com/2/users/me', ['id', 'name'])).to.equal('https://api.x.com/2/users/me?user.fields=id%2Cname');
+    expect(usersMeURL('https://proxy.example/2/users/me?a=1&user.fields=x', ['id'])).to.equal('https://proxy.example/2/users/me?a=1&user.fields=id');
+    expect(usersMeURL('https://api.x.com/2/users/me', [])).to.equal('https://api.x.com/2/users/me');
+  });
+});
