@@ -25,7 +25,7 @@ export function noticeFromQuery(value: unknown): PageMessage | undefined {
 
 /**
  * The message for a sign-in that failed without an error: the short `message` of the strategy's
- * `fail()` info (an `XFailureInfo`), e.g. "Access denied by the user" when the user pressed Cancel
+ * `fail()` info (an `XFailureInfo`), e.g. "You cancelled the sign-in with X." when the user pressed Cancel
  * on X's consent page. The developer's `hint` is not for this page: see {@link signInFailureLogLine}.
  */
 export function signInFailureMessage(info: unknown): PageMessage {

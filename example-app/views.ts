@@ -162,7 +162,7 @@ function messageList(messages: readonly PageMessage[]): string {
     .join('\n');
 }
 
-/** The home page: the sign-in buttons, and any message (e.g. "Access denied by the user"). */
+/** The home page: the sign-in buttons, and any message (e.g. "You cancelled the sign-in with X."). */
 export function homePage(view: HomeView): string {
   const buttons: string[] = [];
   if (view.signedInAs) {

@@ -6,7 +6,7 @@
  * Sources: X docs "Obtaining access tokens using 3-legged OAuth flow", "OAuth 2.0
  * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
  */
-import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, missingScopesHint, redactedAnswer, type XRawResponse } from './errors';
+import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, missingScopesHint, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
 import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from './oauth1-signature';
 import { X_USER_FIELD_SCOPES, type XKnownUserField } from './scopes';
@@ -89,6 +89,24 @@ function requireFields(raw: XRawResponse, operation: string, fields: URLSearchPa
   for (const name of names) {
     const value = fields instanceof URLSearchParams ? fields.get(name) : fields[name];
     if (typeof value !== 'string' || value === '') throw invalidResponse(raw, operation, `an answer without \`${name}\``);
+    // A lone UTF-16 surrogate (JSON allows "\ud800") is no text X sends, and makes encodeURIComponent
+    // and TextEncoder-based code downstream throw or mangle it.
+    if (LONE_SURROGATE.test(value)) throw invalidResponse(raw, operation, `a \`${name}\` that is not well-formed Unicode`);
+  }
+}
+
+// In a `u` regex a surrogate class matches only unpaired surrogates: pairs are one code point.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+// RFC 6750 section 2.1 (b64token) and RFC 5849 section 3.5.1: X's tokens and secrets are printable
+// ASCII. A control character (CR/LF) would split the header the credential is sent in next.
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+function requireCredentials(raw: XRawResponse, operation: string, fields: URLSearchParams | Record<string, unknown>, names: string[]): void {
+  requireFields(raw, operation, fields, names);
+  for (const name of names) {
+    const value = (fields instanceof URLSearchParams ? fields.get(name) : fields[name]) as string;
+    if (CONTROL_CHARACTER.test(value)) throw invalidResponse(raw, operation, `a \`${name}\` with a control character in it`);
   }
 }
 
@@ -147,12 +165,12 @@ export async function fetchRequestToken(
   const body: OAuthParamList = Object.entries(extra);
   const raw = await sendSigned(operation, 'POST', url, consumer, undefined, [['oauth_callback', callbackURL]], body, http, []);
   const fields = new URLSearchParams(raw.body);
-  requireFields(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+  requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
   if (fields.get('oauth_callback_confirmed') !== 'true') {
     throw new XRequestError(
       XErrorCode.CALLBACK_NOT_CONFIRMED,
       'X did not confirm the callback URL when issuing the request token (no oauth_callback_confirmed=true). Check that `callbackURL` is listed exactly under "Callback URI / Redirect URL" in the X developer portal, and that `baseURL` points at X.',
-      { status: raw.status, response: redactedAnswer(raw) },
+      { status: raw.status, response: redactedAnswer(raw, [consumer.consumerSecret]) },
     );
   }
   return { token: fields.get('oauth_token') as string, tokenSecret: fields.get('oauth_token_secret') as string, params: Object.fromEntries(fields) };
@@ -181,7 +199,7 @@ export async function fetchAccessToken(
   const operation = 'exchange the request token for an access token';
   const raw = await sendSigned(operation, 'POST', url, consumer, requestToken, [['oauth_verifier', verifier]], [], http, [verifier, requestToken.token]);
   const fields = new URLSearchParams(raw.body);
-  requireFields(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+  requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
   return {
     token: fields.get('oauth_token') as string,
     tokenSecret: fields.get('oauth_token_secret') as string,
@@ -279,6 +297,11 @@ export function clientAuthentication(client: OAuth2Client): { headers: Record<st
   return { headers, params: { client_id: client.clientID } };
 }
 
+/** What a client's authentication puts on the wire that must never show in an error: the secret, and its Basic credentials. */
+function clientSecrets(client: OAuth2Client): XRedactable[] {
+  return client.clientSecret === undefined ? [] : [client.clientSecret, { id: client.clientID, secret: client.clientSecret }];
+}
+
 /** The tokens X's OAuth 2.0 token endpoint issued. */
 export interface XTokenSet {
   /** The bearer access token for the X API v2. */
@@ -294,6 +317,14 @@ export interface XTokenSet {
   /** The scopes granted. */
   scope: string[];
 }
+
+/**
+ * The longest `expires_in` accepted from X's token endpoint: one year, in seconds. X's access
+ * tokens live 2 hours; a year leaves room for any lifetime X may choose while refusing values
+ * (1e308, 1e15) whose `expiresAt` would be an Invalid Date or centuries away, which would make a
+ * token look valid forever and `toISOString()` throw later in the app.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 365 * 24 * 60 * 60;
 
 /** X's token answer: the token set and the raw parameters (for passport's `params`). */
 export interface XTokenAnswer {
@@ -327,21 +358,25 @@ export async function requestOAuth2Token(
       headers: auth.headers,
       // client_id last, as a spread of the two would put it (a copy per request made V8 a new hidden class each time).
       body: Object.hasOwn(grant, 'client_id') ? encodeForm({ ...grant, ...auth.params }) : `${encodeForm(grant)}&${encodeForm(auth.params)}`,
-      secrets: [client.clientSecret, grant.code, grant.code_verifier, grant.refresh_token],
+      secrets: [...clientSecrets(client), grant.code, grant.code_verifier, grant.refresh_token],
     },
     http,
   );
   const json = parseJSONObject(raw, operation);
-  requireFields(raw, operation, json, ['access_token']);
+  requireCredentials(raw, operation, json, ['access_token']);
   if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
     throw invalidResponse(raw, operation, 'a token that is not of type bearer');
   }
   let expiresIn: number | undefined;
   if (json.expires_in !== undefined) {
-    expiresIn = Number(json.expires_in);
-    if (!Number.isFinite(expiresIn) || expiresIn < 0) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
+    expiresIn = typeof json.expires_in === 'number' || typeof json.expires_in === 'string' ? Number(json.expires_in) : NaN;
+    // RFC 6749 section 5.1: a lifetime in seconds. A lifetime of 0 or less is no token; one beyond the
+    // bound is not one X issues (X doc: 2 hours) and would make `expiresAt` meaningless or an Invalid Date.
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
   }
-  if (json.refresh_token !== undefined && typeof json.refresh_token !== 'string') throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+  if (json.refresh_token !== undefined && (typeof json.refresh_token !== 'string' || CONTROL_CHARACTER.test(json.refresh_token))) {
+    throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+  }
   if (json.scope !== undefined && typeof json.scope !== 'string') throw invalidResponse(raw, operation, 'an invalid `scope`');
   const tokens: XTokenSet = {
     accessToken: json.access_token as string,
@@ -367,13 +402,14 @@ export async function revokeOAuth2Token(
   if (tokenTypeHint) params.token_type_hint = tokenTypeHint;
   const operation = 'revoke the token';
   const raw = await sendToX(
-    { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [client.clientSecret, token] },
+    { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [...clientSecrets(client), token] },
     http,
   );
   // X answers {"revoked":true}; RFC 7009 allows an empty 200.
   if (raw.body.trim() !== '') {
     const json = parseJSONObject(raw, operation);
-    if (json.revoked === false) throw invalidResponse(raw, operation, '`revoked: false`');
+    // Only X's own `{"revoked":true}` counts: `"false"`, a missing field or one hidden under `__proto__` is not a revocation.
+    if (json.revoked !== true) throw invalidResponse(raw, operation, json.revoked === false ? '`revoked: false`' : 'a body that does not say `"revoked": true`');
   }
 }
 
@@ -453,12 +489,12 @@ export async function fetchBearerToken(url: string, consumer: OAuth1Consumer, ht
         'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
       },
       body: 'grant_type=client_credentials',
-      secrets: [consumer.consumerSecret],
+      secrets: [consumer.consumerSecret, { id: consumer.consumerKey, secret: consumer.consumerSecret }],
     },
     http,
   );
   const json = parseJSONObject(raw, operation);
-  requireFields(raw, operation, json, ['access_token', 'token_type']);
+  requireCredentials(raw, operation, json, ['access_token', 'token_type']);
   if ((json.token_type as string).toLowerCase() !== 'bearer') throw invalidResponse(raw, operation, 'a token that is not of type bearer');
   return json.access_token as string;
 }
@@ -476,7 +512,7 @@ export async function invalidateBearer(url: string, consumer: OAuth1Consumer, be
         'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
       },
       body: encodeForm({ access_token: bearerToken }),
-      secrets: [consumer.consumerSecret, bearerToken],
+      secrets: [consumer.consumerSecret, { id: consumer.consumerKey, secret: consumer.consumerSecret }, bearerToken],
     },
     http,
   );

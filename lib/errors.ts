@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 import { X_OAUTH2_SCOPES } from './scopes';
+import { inspect } from 'node:util';
 
 /** Rate-limit state read from X's `x-rate-limit-*` response headers. */
 export interface XRateLimit {
@@ -456,69 +457,200 @@ export class XReplayGuardError extends XError {
   }
 }
 
-// The spellings a secret can take in an answer: as sent, percent-encoded, percent-decoded (X's
-// app-only bearer tokens carry %2B, %2F, %3D) and JSON-escaped (`\/`).
-function secretSpellings(secret: string): string[] {
-  const out = new Set([secret, encodeURIComponent(secret), secret.replace(/\//g, '\\/')]);
+/**
+ * A credential sent as HTTP Basic client authentication (RFC 6749 section 2.3.1, X doc
+ * "Application-only authentication"): the client ID or consumer key, and its secret.
+ */
+export interface XBasicCredential {
+  /** The client ID or consumer key (not secret, but part of the Base64 text). */
+  id: string;
+  /** The client secret or consumer secret. */
+  secret: string;
+}
+
+/** What {@link redactSecrets} scrubs: a secret as sent, or a pair sent as HTTP Basic (`undefined` is skipped). */
+export type XRedactable = string | XBasicCredential | undefined;
+
+// A lone UTF-16 surrogate, which encodeURIComponent throws on and UTF-8 sends as U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Whether `value` holds a lone UTF-16 surrogate (String.prototype.isWellFormed, ES2024, negated). */
+export function hasLoneSurrogate(value: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(value);
+}
+
+/** `value` with each lone surrogate replaced by U+FFFD, as UTF-8 sends it (String.prototype.toWellFormed, ES2024). */
+export function wellFormed(value: string): string {
+  return value.replace(LONE_SURROGATE, '\ufffd');
+}
+
+// RFC 3986 section 2.1, as OAuth 1.0a header values are encoded (RFC 5849 section 3.6).
+function rfc3986(value: string): string {
+  return encodeURIComponent(wellFormed(value)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+// application/x-www-form-urlencoded (WHATWG URL standard): a space becomes '+'.
+function formEncoded(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+function base64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+/**
+ * The spellings a credential can take in an answer or a cause: as sent (also inside `Bearer <token>`),
+ * percent-encoded (encodeURIComponent, RFC 3986 as in `oauth_token="..."`, lower-case hex),
+ * form-encoded (`+` for a space), percent-decoded (X's app-only bearer tokens carry %2B, %2F, %3D),
+ * JSON-escaped (also `\/`), and for a Basic pair the Base64 of `enc(id):enc(secret)` and of `id:secret`.
+ */
+export function redactableSpellings(credential: XRedactable): string[] {
+  if (credential === undefined) return [];
+  const secret = typeof credential === 'string' ? credential : credential.secret;
+  if (typeof secret !== 'string' || secret.length < 4) return [];
+  const out = new Set([secret, wellFormed(secret), encodeURIComponent(wellFormed(secret)), rfc3986(secret), formEncoded(secret), secret.replace(/\//g, '\\/')]);
+  for (const encoded of [...out]) out.add(encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
+  const json = JSON.stringify(secret).slice(1, -1);
+  out.add(json);
+  out.add(json.replace(/\//g, '\\/'));
   try {
     out.add(decodeURIComponent(secret));
   } catch {
     /* not percent-encoded */
   }
-  return [...out].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  if (typeof credential !== 'string' && typeof credential.id === 'string') {
+    const { id } = credential;
+    for (const pair of [`${formEncoded(id)}:${formEncoded(secret)}`, `${id}:${secret}`, `${rfc3986(id)}:${rfc3986(secret)}`]) {
+      const basic = base64(pair);
+      out.add(basic);
+      out.add(encodeURIComponent(basic)); // Base64 is ASCII: no lone surrogate here
+    }
+  }
+  return [...out].filter((s) => s.length >= 4);
 }
 
 /**
- * Replaces each secret that occurs in `text` with `[redacted]`, also when it appears
- * percent-encoded, percent-decoded or JSON-escaped. Secrets shorter than 4 characters are left alone.
+ * Replaces each secret that occurs in `text` with `[redacted]`, in every spelling of
+ * {@link redactableSpellings}: as sent, percent-encoded, form-encoded, percent-decoded,
+ * JSON-escaped, and as HTTP Basic credentials for an `{ id, secret }` pair. Secrets shorter than
+ * 4 characters are left alone (they would mangle any text).
  */
-export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
+export function redactSecrets(text: string, secrets: ReadonlyArray<XRedactable>): string {
+  // Longest first, across all secrets, so no spelling is left half-replaced by a shorter one.
+  const spellings = [...new Set(secrets.flatMap((s) => redactableSpellings(s)))].sort((a, b) => b.length - a.length);
   let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
-    for (const spelling of secretSpellings(secret)) out = out.split(spelling).join('[redacted]');
-  }
+  for (const spelling of spellings) if (out.includes(spelling)) out = out.split(spelling).join('[redacted]');
   return out;
 }
 
 // Names of fields that carry credentials in X's answers (OAuth 1.0a forms, OAuth 2.0 JSON).
 const CREDENTIAL_FIELD = /^(?!token_type$).*(token|secret|verifier|password)|^code$/i;
 
+// `key=value`, `"key": "value"`, `key: value` in a text no parser could read: the key, then its value.
+const KEYED_VALUE_IN_TEXT = /(["']?)([A-Za-z0-9_.%-]+)\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s&,;}"'<>]+)/g;
+
+// A run of the characters X's tokens, secrets, codes and verifiers are made of, long enough to be one.
+const TOKEN_LIKE_RUN = /[A-Za-z0-9\-._~+/%]{24,}/g;
+const TOKEN_LIKE = /^[A-Za-z0-9\-._~+/%=]{24,}$/;
+
+// An own property even for the key `__proto__` (which JSON.parse makes an own key): plain assignment would set the prototype.
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function redactJSON(value: unknown, depth = 0): unknown {
+  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redactJSON(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    setOwn(out, k, CREDENTIAL_FIELD.test(k) && v !== null && v !== undefined && typeof v !== 'object' ? '[redacted]' : redactJSON(v, depth + 1));
+  }
+  return out;
+}
+
 /**
- * Replaces the values of credential fields (`oauth_token_secret`, `access_token`,
- * `refresh_token`, ...) in a form-encoded or JSON body with `[redacted]`, so that a 2xx answer
- * attached to an error (X answered, but not as documented) never carries a live credential.
+ * Makes a 2xx answer safe to attach to an error (X answered, but not as documented, so the body
+ * may hold live credentials X just issued):
+ * - JSON: the values of credential fields (`access_token`, `refresh_token`, `oauth_token_secret`,
+ *   `code`, ...) at any depth become `[redacted]`;
+ * - form-encoded: the values of credential fields, and every value of 24 or more token characters;
+ * - anything else (truncated JSON, text, HTML, bytes no parser reads): every `key=value` /
+ *   `"key": value` of a credential field, then every run of 24 or more token characters, since a
+ *   value whose key is cut off or missing cannot be told from a token.
  */
 export function redactCredentials(body: string): string {
   const trimmed = body.trim();
-  if (trimmed.startsWith('{')) {
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      const json = JSON.parse(trimmed) as unknown;
-      if (json && typeof json === 'object' && !Array.isArray(json)) {
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(json)) out[k] = CREDENTIAL_FIELD.test(k) && v !== null && v !== undefined ? '[redacted]' : v;
-        return JSON.stringify(out);
-      }
+      return JSON.stringify(redactJSON(JSON.parse(trimmed)));
     } catch {
-      /* not JSON: fall through */
+      /* not JSON: redact it as text */
     }
   }
   if (/^[^\s<{]*=/.test(trimmed)) {
+    // Form-encoded: the values of credential fields, and any value long enough to be a token.
     return trimmed
       .split('&')
       .map((pair) => {
         const eq = pair.indexOf('=');
-        const key = eq < 0 ? pair : pair.slice(0, eq);
-        return eq >= 0 && CREDENTIAL_FIELD.test(decodeURIComponentSafe(key)) ? `${key}=[redacted]` : pair;
+        if (eq < 0) return TOKEN_LIKE.test(pair) ? '[redacted]' : pair;
+        const key = pair.slice(0, eq);
+        const value = pair.slice(eq + 1);
+        return CREDENTIAL_FIELD.test(decodeURIComponentSafe(key)) || TOKEN_LIKE.test(value) ? `${key}=[redacted]` : pair;
       })
       .join('&');
   }
-  return body;
+  const keyed = body.replace(KEYED_VALUE_IN_TEXT, (whole, quote: string, key: string, separator: string, value: string) => {
+    if (!CREDENTIAL_FIELD.test(decodeURIComponentSafe(key))) return whole;
+    const quoted = value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : '';
+    return `${quote}${key}${quote}${separator}${quoted}[redacted]${quoted}`;
+  });
+  return keyed.replace(TOKEN_LIKE_RUN, '[redacted]');
 }
 
-/** `raw` with {@link redactCredentials} applied to its body: how a 2xx answer is attached to an error. */
-export function redactedAnswer(raw: XRawResponse): XRawResponse {
-  return { ...raw, body: redactCredentials(raw.body) };
+/**
+ * `raw` with {@link redactCredentials} applied to its body, and any of `secrets` (what was sent)
+ * redacted in every spelling: how a 2xx answer is attached to an error.
+ */
+export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedactable> = []): XRawResponse {
+  return { ...raw, body: redactCredentials(redactSecrets(raw.body, secrets)) };
+}
+
+// A proxy or an X error page may echo request headers back in its own: scrub those too.
+function redactedHeaders(headers: Headers, secrets: ReadonlyArray<XRedactable>): Headers {
+  if (secrets.every((s) => s === undefined)) return headers;
+  let changed = false;
+  const out = new Headers();
+  headers.forEach((value, name) => {
+    const clean = redactSecrets(value, secrets);
+    if (clean !== value) changed = true;
+    out.append(name, clean);
+  });
+  return changed ? out : headers;
+}
+
+/**
+ * `err` itself when no spelling of `secrets` shows in its message, stack or cause chain; else a
+ * copy (same class name, `code`, redacted message and stack) with its cause redacted the same
+ * way. For the causes of network failures, which a `fetch` implementation may write with a
+ * header value in them (undici quotes an invalid `authorization` header).
+ */
+export function redactError(err: unknown, secrets: ReadonlyArray<XRedactable>, depth = 0): unknown {
+  if (!(err instanceof Error) || depth > 8) return err;
+  const spellings = secrets.flatMap((s) => redactableSpellings(s));
+  if (spellings.length === 0) return err;
+  const { cause, ...own } = err as Error & { cause?: unknown };
+  const printed = `${err.message}\n${err.stack ?? ''}\n${inspect(own, { depth: 6, maxStringLength: Infinity, maxArrayLength: Infinity, breakLength: Infinity })}`;
+  const redactedCause = cause instanceof Error ? redactError(cause, secrets, depth + 1) : cause === undefined ? undefined : redactSecrets(inspect(cause), secrets);
+  const causeChanged = cause instanceof Error || cause === undefined ? redactedCause !== cause : redactedCause !== inspect(cause);
+  if (!causeChanged && !spellings.some((sp) => printed.includes(sp))) return err;
+  const copy = new Error(redactSecrets(err.message, secrets), redactedCause === undefined ? undefined : { cause: redactedCause });
+  copy.name = err.name;
+  copy.stack = redactSecrets(err.stack ?? '', secrets);
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
+  return copy;
 }
 
 function decodeURIComponentSafe(value: string): string {
@@ -528,6 +660,8 @@ function decodeURIComponentSafe(value: string): string {
     return value;
   }
 }
+
+const MAX_DATE_MS = 8.64e15;
 
 /** Reads X's `x-rate-limit-*` headers; `undefined` when none is present. */
 export function parseRateLimit(headers: Headers): XRateLimit | undefined {
@@ -544,7 +678,10 @@ export function parseRateLimit(headers: Headers): XRateLimit | undefined {
   const out: XRateLimit = {};
   if (limit !== undefined) out.limit = limit;
   if (remaining !== undefined) out.remaining = remaining;
-  if (reset !== undefined) out.reset = new Date(reset * 1000);
+  // x-rate-limit-reset is epoch seconds: a negative value or one past the last representable Date
+  // (ECMA-262 section 21.4.1.22, 8.64e15 ms) is not X's, and is dropped: an Invalid Date makes
+  // toISOString() throw later, in this module's own message or in the app.
+  if (reset !== undefined && reset >= 0 && reset * 1000 <= MAX_DATE_MS) out.reset = new Date(reset * 1000);
   return out;
 }
 
@@ -588,6 +725,15 @@ function tryParseJSON(body: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+function redactStrings(value: unknown, secrets: ReadonlyArray<XRedactable>, depth = 0): unknown {
+  if (typeof value === 'string') return redactSecrets(value, secrets);
+  if (depth > 32 || value === null || typeof value !== 'object' || secrets.length === 0) return value;
+  if (Array.isArray(value)) return value.map((v) => redactStrings(v, secrets, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, redactStrings(v, secrets, depth + 1));
+  return out;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -675,11 +821,13 @@ const MISSING_SCOPES = /missing\b.*\bscopes?\b/i;
  * @param operation - what was being done, for the message (e.g. "get an access token")
  * @param secrets - values that must never appear in the message
  */
-export function errorFromResponse(response: XRawResponse, operation: string, secrets: ReadonlyArray<string | undefined> = []): XError {
-  const { status, headers } = response;
+export function errorFromResponse(response: XRawResponse, operation: string, secrets: ReadonlyArray<XRedactable> = []): XError {
+  const { status } = response;
   const body = redactSecrets(response.body, secrets);
+  const headers = redactedHeaders(response.headers, secrets);
   const rateLimit = parseRateLimit(headers);
-  const json = tryParseJSON(body);
+  // Redacted again once parsed: JSON escapes (`\/`, `\u002b`) may have hidden a spelling from the text pass.
+  const json = redactStrings(tryParseJSON(body), secrets);
   const contentType = headers.get('content-type') ?? '';
   const prefix = `X refused to ${operation} (HTTP ${status})`;
   const record = isRecord(json) ? json : {};

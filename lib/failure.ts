@@ -53,6 +53,54 @@ export interface XFailureInfo {
   state?: unknown;
 }
 
+/**
+ * What the person signing in reads for each code: one short sentence they can act on. The
+ * developer's diagnosis goes in `hint`.
+ */
+export const X_FAILURE_MESSAGES: Readonly<Partial<Record<XFailureCodeValue, string>>> = Object.freeze({
+  X_ACCESS_DENIED: 'You cancelled the sign-in with X.',
+  X_CALLBACK_MALFORMED: 'This sign-in link is incomplete or damaged. Sign in again.',
+  X_NO_PENDING_SIGN_IN: 'This browser has no sign-in in progress. Sign in again.',
+  X_CALLBACK_UNKNOWN: 'This sign-in link does not belong to this browser, or was already used. Sign in again.',
+  X_SIGN_IN_EXPIRED: 'This sign-in took too long and has expired. Sign in again.',
+  X_SIGN_IN_IN_PROGRESS: 'This sign-in is already being completed. If nothing happens, sign in again.',
+  X_GRANT_REFUSED: 'This sign-in took too long or was already used. Sign in again.',
+  X_AUTHORIZATION_REFUSED: 'X did not complete the sign-in. Sign in again.',
+});
+
+/**
+ * The HTTP status of a failure with this code: 400 for a malformed callback, 401 for an expired
+ * sign-in or a grant X refused (RFC 6749 section 5.2 invalid_grant), 409 for a sign-in already
+ * being completed, 403 for everything unknown, forged or denied.
+ */
+export function failureStatus(code: XFailureCodeValue): number {
+  switch (code) {
+    case XFailureCode.CALLBACK_MALFORMED:
+      return 400;
+    case XFailureCode.SIGN_IN_EXPIRED:
+    case XFailureCode.GRANT_REFUSED:
+      return 401;
+    case XFailureCode.SIGN_IN_IN_PROGRESS:
+      return 409;
+    default:
+      return 403;
+  }
+}
+
+const CODES: ReadonlySet<string> = new Set(Object.values(XFailureCode));
+
+/** Whether `value` is an {@link XFailureInfo} (a `code` of {@link XFailureCode}, a `message` and a `hint`). */
+export function isXFailureInfo(value: unknown): value is XFailureInfo {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === 'string' && CODES.has(v.code) && typeof v.message === 'string' && typeof v.hint === 'string';
+}
+
+/** The {@link XFailureInfo} of `code`, with the person's message of {@link X_FAILURE_MESSAGES} and the developer's `hint`. */
+export function failureOf(code: XFailureCodeValue, hint: string): XFailureInfo {
+  return failureInfo(code, X_FAILURE_MESSAGES[code] ?? 'Sign in again.', hint);
+}
+
 /** Builds an {@link XFailureInfo}. */
 export function failureInfo(code: XFailureCodeValue, message: string, hint: string): XFailureInfo {
   return { message, hint, code };

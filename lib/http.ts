@@ -14,7 +14,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
-import { XError, XErrorCode, XRequestError, errorFromResponse, redactedAnswer, type XRawResponse } from './errors';
+import { XError, XErrorCode, XRequestError, errorFromResponse, redactError, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 
 /** Default time-out of every request to X, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -41,15 +41,36 @@ export interface XHttpRequest {
   body?: string;
   /** What is being done, for error messages ("get a request token"). */
   operation: string;
-  /** Values that must never appear in an error message. */
-  secrets?: ReadonlyArray<string | undefined>;
+  /** Values that must never appear in an error: each secret sent, and `{ id, secret }` for HTTP Basic credentials. */
+  secrets?: ReadonlyArray<XRedactable>;
 }
 
-/** Validates a user-supplied `timeoutMs` and returns it or the default. */
+// Every control character but horizontal tab, which RFC 9110 section 5.5 allows in a field value.
+const CONTROL_IN_FIELD_VALUE = /[^\P{Cc}\t]/u;
+
+// What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too.
+const sentSecrets = new WeakMap<XRawResponse, ReadonlyArray<XRedactable>>();
+
+/** The longest time-out Node's timers can wait: 2^31-1 ms, about 24.8 days. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Validates a user-supplied `timeoutMs` and returns it or the default: a TypeError when it is not
+ * a positive number, a RangeError with `code: 'ERR_OUT_OF_RANGE'` (as Node's own) when it is not a
+ * whole number up to {@link MAX_TIMEOUT_MS}. Node's setTimeout turns a longer delay into 1 ms
+ * (with a TimeoutOverflowWarning), so every request would time out at once.
+ */
 export function resolveTimeout(timeoutMs: number | undefined, name = 'timeoutMs'): number {
   if (timeoutMs === undefined) return DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new TypeError(`passport-x: \`${name}\` must be a positive number of milliseconds`);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS) {
+    const err = new RangeError(
+      `passport-x: \`${name}\` must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); Node's timers cannot wait longer and would fire after 1 ms.`,
+    );
+    Object.defineProperty(err, 'code', { value: 'ERR_OUT_OF_RANGE', enumerable: true });
+    throw err;
   }
   return timeoutMs;
 }
@@ -306,6 +327,18 @@ function exchange(url: Target, method: string, headers: Record<string, string>, 
 export async function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Promise<XRawResponse> {
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const doFetch = options.fetch;
+  const where = (): string => {
+    const target = new URL(request.url);
+    return `${target.origin}${target.pathname}`;
+  };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
+  for (const [name, value] of Object.entries(headers)) {
+    // RFC 9110 section 5.5: no CR, LF or NUL in a field value. Refused here, naming the header and
+    // never quoting it: a fetch implementation's own error would quote it, and read like a DNS failure.
+    if (CONTROL_IN_FIELD_VALUE.test(value)) {
+      throw new TypeError(`passport-x: the \`${name}\` header of the request to ${where()} to ${request.operation} would contain a control character (a credential with CR/LF in it?); nothing was sent.`);
+    }
+  }
   // One timer for the whole exchange, not AbortSignal.timeout()/any(): those cost 20-50 us each on
   // Node 20, a measurable share of a sign-in (see `npm run bench`). fetch needs a signal, so it gets
   // an AbortController; node:http needs none: the timer destroys the request in flight.
@@ -321,30 +354,27 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
   const onCallerAbort = (): void => abort(callerSignal?.reason);
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  const where = (): string => {
-    const target = new URL(request.url);
-    return `${target.origin}${target.pathname}`;
-  };
 
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
   if (request.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
 
+  const secrets = request.secrets ?? [];
   const failure = (err: unknown): XRequestError => {
     if (options.signal?.aborted) {
-      return new XRequestError(XErrorCode.ABORTED, `The request to ${where()} to ${request.operation} was aborted by the caller.`, { cause: options.signal.reason });
+      return new XRequestError(XErrorCode.ABORTED, `The request to ${where()} to ${request.operation} was aborted by the caller.`, { cause: redactError(options.signal.reason, secrets) });
     }
     if (timedOut) {
       return new XRequestError(
         XErrorCode.TIMEOUT,
         `X did not answer the request to ${where()} to ${request.operation} within ${timeoutMs} ms. X may be slow or unreachable from this server; retry, or raise \`timeoutMs\`.`,
         // The time-out's own TimeoutError: what fetch rejects with on abort differs between fetch implementations.
-        { cause: (controller ? controller.signal.reason : flight.cut) ?? err },
+        { cause: redactError((controller ? controller.signal.reason : flight.cut) ?? err, secrets) },
       );
     }
     return new XRequestError(
       XErrorCode.NETWORK_ERROR,
       `Could not reach X at ${where()} to ${request.operation}. Check this server's network, DNS and proxy settings, and the \`baseURL\` option.`,
-      { cause: err },
+      // A fetch implementation may quote a header value in its error (undici does for an invalid one).
+      { cause: redactError(err, secrets) },
     );
   };
 
@@ -385,8 +415,9 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
     callerSignal?.removeEventListener('abort', onCallerAbort);
   }
   if (raw.status < 200 || raw.status > 299) {
-    throw errorFromResponse(raw, request.operation, request.secrets ?? []);
+    throw errorFromResponse(raw, request.operation, secrets);
   }
+  if (secrets.length > 0) sentSecrets.set(raw, secrets);
   return raw;
 }
 
@@ -413,18 +444,45 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
     XErrorCode.INVALID_RESPONSE,
     `X answered the request to ${operation} with ${what}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
     // X answered 2xx, so the body may hold live credentials: attach it with them redacted.
-    { status: raw.status, response: redactedAnswer(raw), cause },
+    { status: raw.status, response: redactedAnswer(raw, sentSecrets.get(raw)), cause },
   );
 }
 
 /**
- * Hands a promise's outcome to passport's callback-style code, outside the promise chain: a throw
- * in the callback then surfaces as an ordinary exception instead of an unhandled rejection that
- * would leave the request hanging.
+ * Hands a promise's outcome to passport's callback-style code, outside the promise chain (a throw
+ * there must not become an unhandled rejection that leaves the request hanging), and never lets a
+ * throw escape to `uncaughtException`, where it would stop the server: a throw in `onValue` (a
+ * profile mapping, passport's callback) goes to `onError`, the strategy's error path; a throw in
+ * `onError` itself, which has nowhere left to go, is reported as a process warning
+ * (`PASSPORT_X_CALLBACK_THREW`) with the error.
  */
 export function settle<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (err: Error) => void): void {
   promise.then(
-    (value) => process.nextTick(onValue, value),
-    (err: unknown) => process.nextTick(onError, err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err))),
+    (value) => process.nextTick(deliver, onValue, value, onError),
+    (err: unknown) => process.nextTick(deliver, onError, asError(err), undefined),
   );
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new XError(XErrorCode.NETWORK_ERROR, String(err));
+}
+
+function deliver<T>(callback: (value: T) => void, value: T, onThrow: ((err: Error) => void) | undefined): void {
+  let thrown: unknown;
+  try {
+    callback(value);
+    return;
+  } catch (err) {
+    thrown = err;
+  }
+  if (onThrow) {
+    try {
+      onThrow(asError(thrown));
+      return;
+    } catch (again) {
+      thrown = again;
+    }
+  }
+  const err = asError(thrown);
+  process.emitWarning(err.stack ?? err.message, { code: 'PASSPORT_X_CALLBACK_THREW', detail: 'A callback of passport-x threw after its error path had been taken; the request may not have been answered.' });
 }

@@ -51,7 +51,7 @@ export { XLockTimeoutError, XRefreshTokenRevokedError, XTokenNotFoundError } fro
 export type { XLockTimeoutErrorOptions, XTokenNotFoundReason } from './errors';
 export { X_OAUTH2_SCOPES, X_USER_FIELDS, X_USER_FIELD_SCOPES, isXKnownScope } from './scopes';
 export type { XScope, XKnownScope, XUserField, XKnownUserField } from './scopes';
-export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, xEndpoints } from './endpoints';
+export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, MAX_EXPIRES_IN_SECONDS, xEndpoints } from './endpoints';
 export type { XEndpoints, XTokenSet } from './endpoints';
 export { oauth1AuthorizationHeader } from './oauth1-signature';
 export { getBearerToken, invalidateBearerToken, invalidateAccessToken, refreshAccessToken, revokeToken, getReverseAuthParameters } from './helpers';
@@ -68,9 +68,9 @@ export type {
   GetReverseAuthParametersOptions,
 } from './helpers';
 export type { OAuth1SignOptions } from './oauth1-signature';
-export { DEFAULT_TIMEOUT_MS } from './http';
+export { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from './http';
 export type { XHttpOptions } from './http';
-export { XFailureCode } from './failure';
+export { XFailureCode, X_FAILURE_MESSAGES, isXFailureInfo } from './failure';
 export type { XFailureInfo, XFailureCodeValue } from './failure';
 export { XTokenManager, DEFAULT_REFRESH_BEFORE_MS, DEFAULT_LOCK_MARGIN_MS } from './tokens';
 export type { XTokenManagerOptions, XTokenStore, XStoredTokenSet } from './tokens';

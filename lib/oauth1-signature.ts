@@ -2,6 +2,7 @@
  * OAuth 1.0a request signing, HMAC-SHA1 (RFC 5849 section 3.4, X doc "Creating a signature").
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { hasLoneSurrogate } from './errors';
 
 /** A list of name/value pairs; names may repeat (RFC 5849 section 3.4.1.3). */
 export type OAuthParamList = Array<[string, string]>;
@@ -62,7 +63,13 @@ export interface OAuth1SignOptions {
   method: string;
   /** The full request URL; its query parameters are signed too. */
   url: string;
-  /** Form-body parameters (`application/x-www-form-urlencoded`) to sign, and extra `oauth_*` protocol parameters such as `oauth_callback` or `oauth_verifier`. */
+  /**
+   * Form-body parameters (`application/x-www-form-urlencoded`) to sign, and extra `oauth_*` protocol
+   * parameters such as `oauth_callback` or `oauth_verifier` (each at most once). The parameters the
+   * signer sets (`oauth_consumer_key`, `oauth_nonce`,
+   * `oauth_signature`, `oauth_signature_method`, `oauth_timestamp`, `oauth_token`, `oauth_version`)
+   * are refused with a TypeError, here and in the query of `url`.
+   */
   params?: Record<string, string> | OAuthParamList;
   /** The app's consumer key (API key). */
   consumerKey: string;
@@ -88,43 +95,119 @@ export interface OAuth1SignedRequest {
   signature: string;
 }
 
-function toList(params: OAuth1SignOptions['params']): OAuthParamList {
-  if (!params) return [];
-  return Array.isArray(params) ? params.map(([k, v]) => [k, v]) : Object.entries(params);
+/**
+ * The protocol parameters the signer sets itself (RFC 5849 section 3.1). A caller's copy would go
+ * out as a second value of the same parameter, which X refuses, or, worse, sign a spoofed one.
+ * `oauth_callback` and `oauth_verifier` are the caller's to give (steps 1 and 3 of the flow).
+ */
+export const SIGNER_OWNED_OAUTH_PARAMS: ReadonlySet<string> = new Set([
+  'oauth_consumer_key',
+  'oauth_nonce',
+  'oauth_signature',
+  'oauth_signature_method',
+  'oauth_timestamp',
+  'oauth_token',
+  'oauth_version',
+]);
+
+function argumentError(name: string, expected: string): TypeError {
+  // Never the value: it may be a secret.
+  return new TypeError(`passport-x: oauth1AuthorizationHeader() needs \`${name}\` to be ${expected}.`);
+}
+
+function toList(params: unknown): OAuthParamList {
+  if (params === undefined || params === null) return [];
+  if (Array.isArray(params)) {
+    return params.map((pair: unknown, i) => {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+        throw argumentError(`params[${i}]`, 'a [name, value] pair of strings');
+      }
+      return [pair[0], pair[1]];
+    });
+  }
+  const proto: unknown = typeof params === 'object' ? Object.getPrototypeOf(params) : undefined;
+  if (typeof params !== 'object' || (proto !== Object.prototype && proto !== null)) {
+    throw argumentError('params', 'an object of string values or an array of [name, value] pairs');
+  }
+  return Object.entries(params as Record<string, unknown>).map(([k, v]) => {
+    if (typeof v !== 'string') throw argumentError(`params.${k}`, 'a string (numbers and booleans too must be given as the text sent)');
+    return [k, v];
+  });
 }
 
 function requireString(value: unknown, name: string): void {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`passport-x: \`${name}\` must be a non-empty string`);
+  if (typeof value !== 'string' || value === '') throw argumentError(name, 'a non-empty string');
+  requireWellFormed(value, name);
+}
+
+// A lone UTF-16 surrogate cannot be percent-encoded (RFC 5849 section 3.6 encodes UTF-8 octets).
+function requireWellFormed(value: string, name: string): void {
+  if (hasLoneSurrogate(value)) throw argumentError(name, 'well-formed Unicode (no lone UTF-16 surrogate)');
+}
+
+/** Refuses the signer's own protocol parameters and repeated `oauth_*` parameters among `params` (or the URL's query, named `where`). */
+function checkProtocolParams(params: OAuthParamList, where: (i: number) => string): void {
+  const seen = new Set<string>();
+  params.forEach(([name], i) => {
+    if (SIGNER_OWNED_OAUTH_PARAMS.has(name)) {
+      throw new TypeError(
+        `passport-x: oauth1AuthorizationHeader() sets \`${name}\` itself, so ${where(i)} may not carry it (it would be sent twice, or sign a spoofed value). ` +
+          'Pass the token as `token`; leave the other protocol parameters to the signer.',
+      );
+    }
+    if (name.startsWith('oauth_')) {
+      if (seen.has(name)) throw new TypeError(`passport-x: oauth1AuthorizationHeader() got the protocol parameter \`${name}\` twice (${where(i)}); RFC 5849 section 3.1 allows it once.`);
+      seen.add(name);
+    }
+  });
 }
 
 /** Signs a request and returns the header, base string and signature. See {@link oauth1AuthorizationHeader}. */
 export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedRequest {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('passport-x: oauth1AuthorizationHeader() needs an options object ({ method, url, consumerKey, consumerSecret, ... }).');
+  }
   requireString(options.method, 'method');
+  // RFC 9110 section 9.1: a method is a token; HMAC-SHA1 signs it upper-cased (RFC 5849 section 3.4.1.1).
+  if (!/^[A-Za-z]+$/.test(options.method)) throw argumentError('method', 'an HTTP method such as GET or POST');
   requireString(options.url, 'url');
   requireString(options.consumerKey, 'consumerKey');
-  if (typeof options.consumerSecret !== 'string') throw new TypeError('passport-x: `consumerSecret` must be a string');
+  if (typeof options.consumerSecret !== 'string') throw argumentError('consumerSecret', 'a string');
+  requireWellFormed(options.consumerSecret, 'consumerSecret');
   if (options.token !== undefined) requireString(options.token, 'token');
-  if (options.tokenSecret !== undefined && typeof options.tokenSecret !== 'string') throw new TypeError('passport-x: `tokenSecret` must be a string');
+  if (options.tokenSecret !== undefined && typeof options.tokenSecret !== 'string') throw argumentError('tokenSecret', 'a string');
+  if (options.tokenSecret !== undefined) requireWellFormed(options.tokenSecret, 'tokenSecret');
+  if (options.nonce !== undefined && (typeof options.nonce !== 'string' || options.nonce === '' || /\p{Cc}/u.test(options.nonce))) {
+    throw argumentError('nonce', 'a non-empty string without control characters');
+  }
+  const { timestamp } = options;
+  if (timestamp !== undefined && !(typeof timestamp === 'number' ? Number.isSafeInteger(timestamp) && timestamp >= 0 : typeof timestamp === 'string' && /^\d{1,15}$/.test(timestamp))) {
+    throw argumentError('timestamp', 'a whole number of seconds since the epoch (RFC 5849 section 3.3)');
+  }
   let parsedURL: URL;
   try {
     parsedURL = new URL(options.url);
   } catch {
-    throw new TypeError('passport-x: `url` must be an absolute URL');
+    throw argumentError('url', 'an absolute URL');
   }
+  if (parsedURL.protocol !== 'https:' && parsedURL.protocol !== 'http:') throw argumentError('url', 'an absolute http(s) URL');
 
   const given = toList(options.params);
+  for (const [k, v] of given) if (hasLoneSurrogate(k) || hasLoneSurrogate(v)) throw argumentError('params', 'names and values in well-formed Unicode (no lone UTF-16 surrogate)');
+  const queryParams: OAuthParamList = [...parsedURL.searchParams.entries()];
+  checkProtocolParams(given, (i) => (Array.isArray(options.params) ? `\`params[${i}]\`` : '`params`'));
+  checkProtocolParams([...queryParams, ...given.filter(([k]) => k.startsWith('oauth_'))], (i) => (i < queryParams.length ? 'the query of `url`' : '`params`'));
   const protocol: OAuthParamList = [
     ['oauth_consumer_key', options.consumerKey],
     ['oauth_nonce', options.nonce ?? createNonce()],
     ['oauth_signature_method', 'HMAC-SHA1'],
-    ['oauth_timestamp', String(options.timestamp ?? Math.floor(Date.now() / 1000))],
+    ['oauth_timestamp', String(timestamp ?? Math.floor(Date.now() / 1000))],
     ['oauth_version', '1.0'],
   ];
   if (options.token !== undefined) protocol.push(['oauth_token', options.token]);
   // Extra oauth_* parameters (oauth_callback, oauth_verifier) travel in the header; the rest are body parameters.
   for (const [k, v] of given) if (k.startsWith('oauth_')) protocol.push([k, v]);
   const bodyParams = given.filter(([k]) => !k.startsWith('oauth_'));
-  const queryParams: OAuthParamList = [...parsedURL.searchParams.entries()];
 
   const baseString = signatureBaseString(options.method, parsedURL, [...protocol, ...queryParams, ...bodyParams]);
   const signature = hmacSha1Signature(baseString, options.consumerSecret, options.tokenSecret ?? '');

@@ -7,14 +7,15 @@
 import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:querystring';
 import { format as formatURL, parse as parseURL, resolve as resolveURL } from 'node:url';
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
-import { XCreditsDepletedError, XUsageCapError } from './errors';
-import { logFailureOnce, type LoggedFailures } from './failure';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
-import { oauthErrorOf, requireStringOption, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
-import { XRequestTokenSessionStore, type XRequestTokenStore } from './state/request-token-session';
+import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
+import { pendingBinding, pendingMissInfo } from './state/pending';
+import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
 // passport-oauth1 resolves a relative callbackURL with this; the start leg below must resolve it identically.
@@ -173,6 +174,54 @@ interface OAuthClientLike {
 }
 
 /**
+ * `store` as passport-oauth1 calls it (get/4, set/6, destroy/4), each call passed on by the
+ * store's own arity, with `binding` added to the meta passport-oauth1 hands it.
+ */
+function boundTokenStore(store: XRequestTokenStore, binding: () => string): object {
+  type Callback = (err?: Error | null, ...rest: unknown[]) => void;
+  const call = (method: unknown, args: unknown[]): void => (method as (...a: unknown[]) => void).apply(store, args);
+  return {
+    get(req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded): void {
+      call(store.get, store.get.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+    },
+    set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, cb: Callback): void {
+      const bound = { ...meta, binding: binding() };
+      const arity = store.set.length;
+      call(store.set, arity >= 6 ? [req, token, tokenSecret, state, bound, cb] : arity === 5 ? [req, token, tokenSecret, bound, cb] : [req, token, tokenSecret, cb]);
+    },
+    destroy(req: XAuthRequest, token: string, meta: object, cb: Callback): void {
+      call(store.destroy, store.destroy.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+    },
+  };
+}
+
+// The access-token step's refusals of a verifier, set apart from the strategy's other errors on
+// their way through passport-oauth1 (which hands every token failure to this.error).
+const refusedVerifiers = new WeakSet<Error>();
+
+/**
+ * X's normal refusal of the access-token step: a verifier or request token that expired or was
+ * already used. X answers 401, in plain text ("Error processing your OAuth request: Invalid
+ * oauth_verifier parameter") or code 89 "Invalid or expired token". Code 32 (bad signature) and
+ * 135 (clock) are the app's configuration, and 5xx is X failing: those stay errors.
+ */
+function isVerifierRefusal(err: Error): err is XAPIError {
+  return err instanceof XAPIError && err.status === 401 && (err.xCode === undefined || err.xCode === 89);
+}
+
+/** The failure of a verifier X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */
+function verifierRefusedInfo(err: Error): XFailureInfo | undefined {
+  if (!refusedVerifiers.has(err) || !(err instanceof XAPIError)) return undefined;
+  const words = xWords(err.xMessage ?? err.response?.body);
+  return failureOf(
+    XFailureCode.GRANT_REFUSED,
+    `X refused to exchange the request token and verifier for an access token (HTTP ${err.status}${err.xCode !== undefined ? `, code ${err.xCode}` : ''}${words ? `: "${words}"` : ''}). ` +
+      'Request tokens and verifiers work once and expire: the user took too long on X\'s authorization page, or the callback was used twice (a reload, the back button). ' +
+      'If every sign-in fails this way, check that the consumer key and secret are the app\'s and that this server\'s clock is right.',
+  );
+}
+
+/**
  * "Sign in with X" over OAuth 1.0a.
  *
  * @example
@@ -200,6 +249,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly authorizationPage: { prefix: string; query: ParsedUrlQueryInput; hash: string };
   /** Whether `callbackURL` is absolute; a relative one is resolved against each request. */
   private readonly callbackURLIsAbsolute: boolean;
+  /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
+  private readonly loggedFailures: LoggedFailures;
 
   // TypeScript types an unannotated callback from the first overload only, so the common arities come
   // first; the `params` arities need their parameters annotated (XOAuth1VerifyWithParams), as with @types/passport-oauth2.
@@ -258,6 +309,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       verify,
     );
     this.name = name;
+    this.loggedFailures = loggedFailures;
     // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy):
     // non-enumerable here, and not copied into xOptions.
     const { consumerSecret: _secret, ...rest } = options;
@@ -270,6 +322,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     profileURL.searchParams.set('include_entities', options.includeEntities ? 'true' : 'false');
     this.profileURL = profileURL.href;
     this.tokenStore = store;
+    // passport-oauth1 hands the store its own meta (no callback URL on the callback leg, no strategy
+    // name): add this strategy's binding on both legs, so the store accepts only its own sign-ins;
+    // the claiming view then claims the request token the store accepted.
+    (this as unknown as { _requestTokenStore: unknown })._requestTokenStore = boundTokenStore(claiming as XRequestTokenStore, () => this.binding());
     this.authorizationPage = splitAuthorizationPage(userAuthorizationURL);
     this.callbackURLIsAbsolute = !!parseURL(options.callbackURL).protocol;
 
@@ -289,7 +345,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       settle(
         fetchAccessToken(accessTokenURL, this.consumer, { token, tokenSecret }, verifier ?? '', this.http),
         (t) => cb(null, t.token, t.tokenSecret, t.params),
-        (err) => cb(err),
+        (err) => {
+          if (isVerifierRefusal(err)) refusedVerifiers.add(err);
+          cb(err);
+        },
       );
     };
   }
@@ -300,15 +359,26 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
+    guardActions(this, this.loggedFailures, verifierRefusedInfo);
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = req.query ?? {};
     const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
     if (query.denied !== undefined) {
       const denied = param('denied');
-      const failDenied = (): void => this.fail({ message: 'Access denied by the user' }, 403);
+      const failDenied = (): void =>
+        this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s authorization page (X sent ?denied=<request token>). Nothing to fix; offer to sign in again.');
       if (denied !== undefined && this.tokenStore.drop) {
         try {
-          this.tokenStore.drop(req, denied, (err) => (err ? this.error(err) : failDenied()));
+          const dropped = (err?: Error | null, found?: boolean): void => {
+            if (err) return this.error(err);
+            // A request token this session never had: not the user's Cancel, a forged or replayed callback.
+            if (found === false) return this.fail(pendingMissInfo('unknown', 'request token'), 403);
+            failDenied();
+          };
+          const { drop } = this.tokenStore;
+          // A 4-argument drop() gets the meta with the binding, as get() does.
+          if (drop.length >= 4) (drop as unknown as (req: XAuthRequest, token: string, meta: object, cb: typeof dropped) => void).call(this.tokenStore, req, denied, { binding: this.binding() }, dropped);
+          else drop.call(this.tokenStore, req, denied, dropped);
         } catch (err) {
           this.error(err as Error);
         }
@@ -319,7 +389,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     if (query.oauth_token !== undefined) {
       // Empty counts as missing: passport-oauth1 would take an empty oauth_token for a new sign-in.
       if (!param('oauth_token') || !param('oauth_verifier')) {
-        return this.fail({ message: 'The X sign-in callback is missing its oauth_token or oauth_verifier parameter. Sign in again.' }, 400);
+        return this.failWith(
+          XFailureCode.CALLBACK_MALFORMED,
+          'The X sign-in callback is missing its oauth_token or oauth_verifier parameter, or repeats one. X always sends one of each: this request did not come from X, or something in between dropped the query string.',
+        );
       }
       return super.authenticate.call(withConflictStatus(this), req, options);
     }
@@ -371,6 +444,16 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     });
   }
 
+  /** What binds a pending sign-in to this strategy: its name, consumer key and configured callback URL. */
+  private binding(): string {
+    return pendingBinding('oauth1', this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
+  }
+
+  /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */
+  private failWith(code: XFailureCodeValue, hint: string): void {
+    this.fail(failureOf(code, hint), failureStatus(code));
+  }
+
   /** `force_login` and `screen_name` for the authorization page, from the request's options or the strategy's. */
   override userAuthorizationParams(options: XOAuth1AuthenticateOptions): Record<string, string> {
     const params: Record<string, string> = {};
@@ -390,8 +473,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       return done(null, profileFromAccessTokenParams(params));
     }
     settle(
-      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http),
-      ({ json, raw }) => done(null, profileFromV1User(json, raw.body, responseHeader(raw, 'x-access-level'))),
+      // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
+      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(({ json, raw }) => profileFromV1User(json, raw.body, responseHeader(raw, 'x-access-level'))),
+      (profile) => done(null, profile),
       (err) => {
         // X's billing layer refused the read (X doc "Pricing": user reads are billed): the token answer still names the user.
         const billing = err instanceof XCreditsDepletedError || err instanceof XUsageCapError;

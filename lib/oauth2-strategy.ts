@@ -9,15 +9,15 @@
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
-import { logFailureOnce, type LoggedFailures } from './failure';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
-import { oauthErrorOf, requireStringOption, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
-import { XPkceSessionStore, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { pendingMissMessage } from './state/pending';
+import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
+import { pendingBinding, pendingMissInfo } from './state/pending';
+import { XFailureCode, failureOf, failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
@@ -191,6 +191,9 @@ export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
   scope?: XScope | readonly XScope[] | undefined;
 }
 
+/** A store's drop() that takes passport-oauth2's `meta` (arity 4), as {@link XPkceSessionStore}'s does. */
+type DropWithMeta = (req: XAuthRequest, state: string, meta: XPkceStateMeta, callback: (err?: Error | null, found?: boolean) => void) => void;
+
 /** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
 interface OAuth2ClientLike {
   getOAuthAccessToken(
@@ -252,10 +255,9 @@ const CALLBACK_ERROR_HINTS: Record<string, string> = {
   temporarily_unavailable: 'X is temporarily unavailable: let the user try again later.',
 };
 
-/** Text from the query string, made safe for a log line: one line, bounded. */
 /** `value` when it is an https URL (X's `error_uri`), else undefined: a link from the query string is not trusted otherwise. */
 function httpsURL(value: string | undefined): string | undefined {
-  if (!value) return undefined;
+  if (!value || /\p{Cc}/u.test(value)) return undefined;
   try {
     return new URL(value).protocol === 'https:' ? value : undefined;
   } catch {
@@ -286,9 +288,52 @@ function splitConsentPage(authorizationURL: string): { prefix: string; ownParams
   return { prefix: url.href, ownParams, hash };
 }
 
+// RFC 6749 section 4.1.2.1 error codes are short ASCII words; X's descriptions a sentence. Anyone can
+// put anything in the callback's query: these bound what is kept of it in an error.
+const MAX_ERROR_CODE_LENGTH = 64;
+const MAX_ERROR_DESCRIPTION_LENGTH = 500;
+const MAX_ERROR_URI_LENGTH = 2048;
+
+/** Text from the query string, kept: control characters become spaces, and it is cut at `max` characters. */
+function boundedText(text: string, max: number): string {
+  const clean = text.replace(/\p{Cc}+/gu, ' ');
+  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
+}
+
+function optionalBoundedText(text: string | undefined, max: number): string | undefined {
+  return text === undefined || text === '' ? undefined : boundedText(text, max);
+}
+
+/** Text from the query string, made safe for a log line: one line, bounded. */
 function callbackText(text: string): string {
   const oneLine = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}...` : oneLine;
+}
+
+// The token endpoint's refusals of an authorization code, set apart from the strategy's other
+// errors on their way through passport-oauth2 (which hands every token failure to this.error).
+const refusedCodes = new WeakSet<Error>();
+
+/**
+ * X's normal refusal of a code: it lives 30 seconds and is single-use (X doc "OAuth 2.0
+ * Authorization Code Flow with PKCE"), so a slow consent or a reused callback gets `invalid_grant`
+ * (RFC 6749 section 5.2), or from X `invalid_request` ("Value passed for the token was invalid.").
+ * A 5xx or a network failure is X failing, not refusing: those stay errors.
+ */
+function isCodeRefusal(err: Error): err is XOAuthError {
+  return err instanceof XOAuthError && (err.error === 'invalid_grant' || err.error === 'invalid_request') && err.status !== undefined && err.status < 500;
+}
+
+/** The failure of a code X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */
+function codeRefusedInfo(err: Error): XFailureInfo | undefined {
+  if (!refusedCodes.has(err) || !(err instanceof XOAuthError)) return undefined;
+  const words = xWords(err.description);
+  return failureOf(
+    XFailureCode.GRANT_REFUSED,
+    `X's token endpoint refused the authorization code (HTTP ${err.status} ${xWords(err.error) ?? ''}${words ? `: "${words}"` : ''}). ` +
+      'X\'s codes live 30 seconds and work once: the user took longer than that on the consent page, or the callback was used twice (a reload, the back button, a double click). ' +
+      'If every sign-in fails this way, check that `callbackURL` is exactly the redirect_uri of the consent page and that the client ID and type match the app in the X developer portal.',
+  );
 }
 
 /**
@@ -323,6 +368,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly userFields: readonly string[];
   private readonly stateStore: XPkceStateStore | XPkceStateStoreWithMeta;
   private readonly hostWarning = { warned: false };
+  /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
+  private readonly loggedFailures: LoggedFailures;
   /** Whether `callbackURL` is absolute; a relative one is resolved against each request. */
   private readonly callbackURLIsAbsolute: boolean;
   /** The `scope` parameter, encoded, for a request that asks for no scopes of its own. */
@@ -347,6 +394,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
       throw new TypeError('XOAuth2PkceStrategy: `clientSecret` must be a non-empty string; leave it out for a public client (Native App or Single page App).');
     }
+    if (secret !== undefined) refuseControlCharacters(secret, 'clientSecret', 'XOAuth2PkceStrategy');
     const clientType = options.clientType ?? (secret !== undefined ? 'confidential' : 'public');
     if (clientType !== 'public' && clientType !== 'confidential') throw new TypeError("XOAuth2PkceStrategy: `clientType` must be 'public' or 'confidential'");
     if (clientType === 'confidential' && secret === undefined) {
@@ -405,6 +453,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       verify,
     );
     this.name = name;
+    this.loggedFailures = loggedFailures;
     this.clientType = clientType;
     this.callbackURL = options.callbackURL;
     this.trustProxy = options.proxy;
@@ -422,6 +471,18 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.profileURLWithFields = usersMeURL(profileURL, userFields);
     this.userFields = userFields;
     this.stateStore = store;
+    // passport-oauth2 hands the store its own meta on the callback leg, without the binding: add it,
+    // so the store matches the callback against what this strategy (name, client, redirect_uri) started,
+    // then the claiming view claims the state it accepted.
+    const claimingVerify = (claiming as { verify: (...args: unknown[]) => void }).verify;
+    (this as unknown as { _stateStore: XPkceStateStoreWithMeta })._stateStore = {
+      store: (req, verifier, state, meta, cb) => store.store(req, verifier, state, meta, cb),
+      verify: (req, providedState, meta, cb) => {
+        const bound: XPkceStateMeta = { ...meta, binding: this.bindingFor(meta.callbackURL ?? '') };
+        if (claimingVerify.length >= 4) claimingVerify(req, providedState, bound, cb);
+        else claimingVerify(req, providedState, cb);
+      },
+    };
 
     // passport-oauth2 calls this method of its `oauth` client with the code; route it through passport-x's client.
     const oauth2 = (this as unknown as { _oauth2: OAuth2ClientLike })._oauth2;
@@ -444,7 +505,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
           cb(null, tokens.accessToken, tokens.refreshToken, answer);
         },
-        (err) => cb(err),
+        (err) => {
+          if (isCodeRefusal(err)) refusedCodes.add(err);
+          cb(err);
+        },
       );
     };
   }
@@ -457,19 +521,17 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
+    guardActions(this, this.loggedFailures, codeRefusedInfo);
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = req.query;
-    if (query?.error !== undefined) return this.authorizationError(req);
+    if (query?.error !== undefined) return this.authorizationError(req, options);
     if (hasCallbackParam(req, 'code', query)) {
       const code = callbackParam(req, 'code', query);
       const state = callbackParam(req, 'state', query);
       if (!code || !state) {
-        return this.fail(
-          {
-            message:
-              'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string. Sign in again.',
-          },
-          400,
+        return this.failWith(
+          XFailureCode.CALLBACK_MALFORMED,
+          'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string.',
         );
       }
       return super.authenticate.call(withConflictStatus(this), req, options);
@@ -480,8 +542,11 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   /** Loads the profile from `GET /2/users/me` with the `user.fields` of the options. */
   override userProfile(accessToken: string, done: (err: Error | null, profile?: XProfile) => void): void {
     settle(
-      fetchUsersMe(this.profileEndpoint, accessToken, this.userFields, this.http, this.profileURLWithFields),
-      ({ data, raw }) => done(null, profileFromV2User(data, raw.body, responseHeader(raw, 'x-access-level'))),
+      // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
+      fetchUsersMe(this.profileEndpoint, accessToken, this.userFields, this.http, this.profileURLWithFields).then(({ data, raw }) =>
+        profileFromV2User(data, raw.body, responseHeader(raw, 'x-access-level')),
+      ),
+      (profile) => done(null, profile),
       (err) => done(err),
     );
   }
@@ -489,6 +554,11 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   /** passport-x's errors already say what happened and what to do: pass them through unwrapped. */
   _createOAuthError(message: string, err: unknown): Error {
     return oauthErrorOf(message, err);
+  }
+
+  /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */
+  private failWith(code: XFailureCodeValue, hint: string): void {
+    this.fail(failureOf(code, hint), failureStatus(code));
   }
 
   /** The scopes of one sign-in: the request's or the strategy's, plus the ones the strategy needs. */
@@ -521,6 +591,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       tokenURL: this.tokenEndpoint,
       clientID: this.client.clientID,
       callbackURL,
+      binding: this.bindingFor(callbackURL),
     };
 
     const stored = (err: Error | null, handle?: string): void => {
@@ -551,38 +622,82 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    * X's error is only believed for a `state` this session issued: anyone can link to the callback
    * with `?error=...`, and it must not become a server error or put a stranger's text in front of users.
    */
-  private authorizationError(req: XAuthRequest): void {
+  private authorizationError(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     const error = queryParam(req, 'error');
     if (error === undefined || error === '') {
-      return this.fail({ message: 'The X sign-in callback carries a malformed `error` parameter. Sign in again.' }, 400);
+      return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries a malformed `error` parameter (empty, repeated or not a string): it did not come from X.');
     }
-    const finish = (): void => {
-      if (error === 'access_denied') return this.fail({ message: 'Access denied by the user' }, 403);
-      const description = queryParam(req, 'error_description');
-      const uri = httpsURL(queryParam(req, 'error_uri'));
-      const said = `${callbackText(error)}${description ? ` (${callbackText(description)})` : ''}`;
+    const cancelled = (): void =>
+      this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s consent page (error=access_denied, RFC 6749 section 4.1.2.1). Nothing to fix; offer to sign in again.');
+    // Only for a state this session issued: X's own error, its text capped and stripped of control characters.
+    const believed = (): void => {
+      if (error === 'access_denied') return cancelled();
+      const code = boundedText(error, MAX_ERROR_CODE_LENGTH);
+      const description = optionalBoundedText(queryParam(req, 'error_description'), MAX_ERROR_DESCRIPTION_LENGTH);
+      // A link is kept whole or not at all: a cut URL would point somewhere else.
+      const rawURI = queryParam(req, 'error_uri');
+      const uri = rawURI !== undefined && rawURI.length <= MAX_ERROR_URI_LENGTH ? httpsURL(rawURI) : undefined;
+      const said = `${callbackText(code)}${description ? ` (${callbackText(description)})` : ''}`;
       const hint = Object.hasOwn(CALLBACK_ERROR_HINTS, error)
         ? CALLBACK_ERROR_HINTS[error]
         : 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
-      this.error(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error, description, uri }));
+      this.error(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri }));
     };
     const state = queryParam(req, 'state');
     const store = this.stateStore;
     if (!state) {
-      if (error === 'access_denied') return finish();
-      return this.fail({ message: 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session. Sign in again.' }, 400);
+      if (error === 'access_denied') return cancelled();
+      return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session: X always sends the state back (RFC 6749 section 4.1.2.1).');
     }
-    if (!store.drop) return finish();
     try {
-      // The sign-in is over either way: forget its verifier now rather than at expiry.
-      store.drop(req, state, (err, found) => {
+      if (store.drop) {
+        // The sign-in is over either way: forget its verifier now rather than at expiry.
+        const dropped = (err?: Error | null, found?: boolean): void => {
+          if (err) return this.error(err);
+          if (found === true) return believed();
+          if (found === false) return this.fail(pendingMissInfo('unknown', 'state'), 403);
+          // A drop() that does not say whether the state was pending cannot vouch for X's error text.
+          if (error === 'access_denied') return cancelled();
+          this.failWith(
+            XFailureCode.AUTHORIZATION_REFUSED,
+            'X (or someone linking to the callback) sent the user back with an OAuth error, and the state store\'s drop() did not say whether the state was one this session issued, so the error is not trusted. ' +
+              'Make drop() call back (null, found) with found true or false.',
+          );
+        };
+        // A 4-argument drop() gets the meta with the binding, as verify() does.
+        if (store.drop.length >= 4) (store.drop as unknown as DropWithMeta).call(store, req, state, this.callbackMeta(req, options), dropped);
+        else store.drop(req, state, dropped);
+        return;
+      }
+      // No drop(): verify() tells whether this session issued the state, and consumes it (the sign-in is over).
+      const verified: PkceStateVerified = (err, verifier, info) => {
         if (err) return this.error(err);
-        // A custom store that does not say (found undefined) is taken at its word.
-        if (found === false) return this.fail({ message: pendingMissMessage('unknown', 'state') }, 403);
-        finish();
-      });
+        if (typeof verifier === 'string' && verifier !== '') return believed();
+        this.fail(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'), 403);
+      };
+      this.verifyState(req, state, this.callbackMeta(req, options), verified);
     } catch (err) {
       this.error(err as Error);
     }
+  }
+
+  /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request, with this strategy's binding. */
+  private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta {
+    let callbackURL = options.callbackURL ?? this.callbackURL;
+    if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    return { authorizationURL: this.authorizationEndpoint, tokenURL: this.tokenEndpoint, clientID: this.client.clientID, callbackURL, binding: this.bindingFor(callbackURL) };
+  }
+
+  /** What binds a pending sign-in to this strategy: its name, client ID and the sign-in's redirect_uri. */
+  private bindingFor(redirectURI: string): string {
+    return pendingBinding('oauth2', this.name, this.client.clientID, redirectURI);
+  }
+
+  /** The store's verify(), by its arity as passport-oauth2 calls it, with this strategy's binding in `meta`. */
+  private verifyState(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void {
+    const store = this.stateStore;
+    const bound: XPkceStateMeta = { ...meta, binding: this.bindingFor(meta.callbackURL ?? '') };
+    if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, providedState, bound, callback);
+    else (store as XPkceStateStore).verify(req, providedState, callback);
   }
 }

@@ -3,7 +3,8 @@
  * X strategies share on top of them. Declared here, not taken from `@types/*`, so the published
  * `.d.ts` files need nothing but this package.
  */
-import { XError } from './errors';
+import { hasLoneSurrogate, XError } from './errors';
+import { failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
 
 /** What a verify callback reports: the user, or `false` and a failure info. */
@@ -112,6 +113,21 @@ export function requireStringOption(options: Record<string, unknown>, name: stri
   if (typeof value !== 'string' || value === '') {
     throw new TypeError(`${strategy} requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`);
   }
+  refuseControlCharacters(value, name, strategy);
+}
+
+/**
+ * Throws a TypeError naming `name` (never quoting the value, which may be a secret) when `value`
+ * holds a control character: no key, secret or URL X issues has one, and CR/LF would split an HTTP header.
+ */
+export function refuseControlCharacters(value: string, name: string, where: string): void {
+  if (/\p{Cc}/u.test(value)) {
+    throw new TypeError(`${where}: the \`${name}\` option contains a control character (CR, LF, NUL, ...); copy it again from the X developer portal.`);
+  }
+  // A lone UTF-16 surrogate cannot be percent-encoded (URIError) nor sent as UTF-8 unchanged.
+  if (hasLoneSurrogate(value)) {
+    throw new TypeError(`${where}: the \`${name}\` option is not well-formed Unicode (it holds a lone UTF-16 surrogate); copy it again from the X developer portal.`);
+  }
 }
 
 /**
@@ -121,4 +137,42 @@ export function requireStringOption(options: Record<string, unknown>, name: stri
 export function oauthErrorOf(message: string, err: unknown): Error {
   if (err instanceof XError) return err;
   return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+}
+
+// Marks a per-request strategy object whose actions are already wrapped.
+const GUARDED = Symbol('passport-x: actions guarded');
+
+/**
+ * Wraps the actions Passport put on this request's strategy object (`Object.create(strategy)`
+ * with its own `fail` and `error`): a `fail` with an {@link XFailureInfo} gets the status of its
+ * code (400 malformed, 401 expired or refused, 403 unknown, forged or denied) and its hint logged
+ * once per strategy instance and code, wherever it came from (the strategy, a state store through
+ * passport-oauth*); an `error` that `refusal` recognises as X's normal refusal of a grant becomes
+ * that `fail`. Does nothing on an object whose actions are not its own (not set up by Passport).
+ */
+export function guardActions(instance: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal?: (err: Error) => XFailureInfo | undefined): void {
+  if (!Object.hasOwn(instance, 'fail') || Object.hasOwn(instance, GUARDED)) return;
+  Object.defineProperty(instance, GUARDED, { value: true });
+  const fail = instance.fail;
+  const error = instance.error;
+  instance.fail = function guardedFail(this: unknown, challenge?: unknown, status?: number): void {
+    if (!isXFailureInfo(challenge)) return fail.call(this, challenge, status);
+    logFailureOnce(logged, instance.name, challenge);
+    fail.call(this, challenge, failureStatus(challenge.code));
+  };
+  if (refusal && typeof error === 'function') {
+    instance.error = function guardedError(this: unknown, err: Error): void {
+      const info = err instanceof Error ? refusal(err) : undefined;
+      if (info) return instance.fail(info, failureStatus(info.code));
+      error.call(this, err);
+    };
+  }
+}
+
+/** X's own words from an error answer, for a developer's hint: one line, control characters removed, at most 200 characters. */
+export function xWords(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const line = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  if (line === '') return undefined;
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }

@@ -44,13 +44,19 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+// A lone UTF-16 surrogate makes encodeURIComponent throw (URIError); X never sends one in a handle,
+// and the endpoints refuse such an answer, but mapping a profile must never throw: U+FFFD instead.
+function profileURLOf(username: string): string {
+  return `https://x.com/${encodeURIComponent(username.replace(/[\uD800-\uDFFF]/gu, '\uFFFD'))}`;
+}
+
 function base(id: string, username: string, displayName: string | undefined, raw: string, json: Record<string, unknown>, accessLevel: string | null | undefined): XProfile {
   const profile: XProfile = {
     provider: 'x',
     id,
     username,
     displayName: displayName ?? username,
-    profileUrl: `https://x.com/${encodeURIComponent(username)}`,
+    profileUrl: profileURLOf(username),
     _raw: raw,
     _json: json,
   };

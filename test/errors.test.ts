@@ -16,7 +16,8 @@ import {
   redactSecrets,
   type XRawResponse,
 } from '../lib/errors';
-import { redactCredentials } from '../lib/errors';
+import { redactCredentials, redactError, redactedAnswer } from '../lib/errors';
+import { expectNoSecrets, secretSpellings } from './support/assertions';
 
 function answer(status: number, body: string, headers: Record<string, string> = {}): XRawResponse {
   return { status, headers: new Headers(headers), body };
@@ -214,6 +215,52 @@ describe('errors', () => {
       expect(redactSecrets('a b abcd', ['abcd', 'a'])).to.equal('a b [redacted]');
     });
 
+    describe('every spelling of every credential sent', () => {
+      const ID = 'client:id 1';
+      const CLIENT_SECRET = 'cs sec/ret+=~!*-value';
+      const pair = { id: ID, secret: CLIENT_SECRET };
+      const spellings = secretSpellings(pair);
+      for (const spelling of spellings) {
+        it(`redacts the spelling ${JSON.stringify(spelling.slice(0, 12))}... wherever X's answer echoes it`, () => {
+          const body = JSON.stringify({ error: 'invalid_client', error_description: `header ${spelling} rejected`, errors: [{ message: spelling }] });
+          const e = errorFromResponse(answer(401, body, { ...JSON_TYPE, 'x-echo': spelling.replace(/[^\x20-\x7e]/g, '') }), 'get a token', [pair]);
+          expectNoSecrets(e, [pair]);
+          expect(e.message).to.include('[redacted]');
+        });
+      }
+
+      it('redacts HTTP Basic credentials both as RFC 6749 section 2.3.1 encodes them and as X\'s docs show them', () => {
+        const formEncoded = Buffer.from('client%3Aid+1:cs+sec%2Fret%2B%3D%7E%21*-value').toString('base64');
+        const plain = Buffer.from(`${ID}:${CLIENT_SECRET}`).toString('base64');
+        expect(redactSecrets(`Authorization: Basic ${formEncoded}, or ${plain}`, [pair])).to.equal('Authorization: Basic [redacted], or [redacted]');
+      });
+
+      it('redacts a form-encoded secret (space as +) and an OAuth header value (RFC 3986)', () => {
+        expect(redactSecrets('client_secret=cs+sec%2Fret%2B%3D%7E%21*-value&x=1', [CLIENT_SECRET])).to.equal('client_secret=[redacted]&x=1');
+        expect(redactSecrets('oauth_token="cs%20sec%2Fret%2B%3D~%21%2A-value"', [CLIENT_SECRET])).to.equal('oauth_token="[redacted]"');
+        expect(redactSecrets('Authorization: Bearer cs sec/ret+=~!*-value', [CLIENT_SECRET])).to.equal('Authorization: Bearer [redacted]');
+      });
+    });
+
+    describe('the cause of a failure (redactError)', () => {
+      const TOKEN_WITH_CRLF = 'token-value-1234\r\nx-injected: 1';
+      it('returns an error that shows no secret as is', () => {
+        const err = new TypeError('fetch failed', { cause: new Error('ECONNREFUSED') });
+        expect(redactError(err, ['token-value-1234'])).to.equal(err);
+      });
+
+      it('copies an error whose message, stack or causes quote a secret, keeping name and code', () => {
+        const inner = Object.assign(new TypeError(`Headers.append: "Bearer ${TOKEN_WITH_CRLF}" is an invalid header value.`), { code: 'ERR_INVALID_ARG_VALUE' });
+        const outer = new TypeError('fetch failed', { cause: inner });
+        const redacted = redactError(outer, [TOKEN_WITH_CRLF]) as Error;
+        expect(redacted).to.not.equal(outer);
+        expect(redacted).to.include({ name: 'TypeError', message: 'fetch failed' });
+        expect((redacted.cause as Error).message).to.equal('Headers.append: "Bearer [redacted]" is an invalid header value.');
+        expect(redacted.cause).to.include({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+        expectNoSecrets(redacted, [TOKEN_WITH_CRLF]);
+      });
+    });
+
     it('redacts every occurrence and ignores undefined secrets', () => {
       expect(redactSecrets('s3cret and s3cret', [undefined, 's3cret'])).to.equal('[redacted] and [redacted]');
     });
@@ -255,6 +302,15 @@ describe('errors', () => {
       });
     });
 
+    it('drops a reset that is no valid date (negative, or past 8.64e15 ms), rather than making an Invalid Date', () => {
+      for (const reset of ['1e308', '-5', '9e12']) {
+        const parsed = parseRateLimit(new Headers({ 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset }));
+        expect(parsed, reset).to.deep.equal({ remaining: 0 });
+      }
+      const e = errorFromResponse(answer(429, '', { 'x-rate-limit-reset': '1e308' }), 'x');
+      expect(e.message).to.match(/Retry later\.$/);
+    });
+
     it('skips missing, blank and non-numeric values, and gives undefined when nothing is left', () => {
       expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': 'many', 'x-rate-limit-remaining': ' ', 'x-rate-limit-reset': '60' }))).to.deep.equal({ reset: new Date(60_000) });
       expect(parseRateLimit(new Headers({ 'x-rate-limit-limit': 'many' }))).to.equal(undefined);
@@ -273,6 +329,39 @@ describe('errors: redactCredentials', () => {
   it('redacts the credential fields of a JSON answer and keeps the rest', () => {
     const out = JSON.parse(redactCredentials('{"token_type":"mac","access_token":"a1","refresh_token":"r1","expires_in":7200,"scope":"users.read"}'));
     expect(out).to.deep.equal({ token_type: 'mac', access_token: '[redacted]', refresh_token: '[redacted]', expires_in: 7200, scope: 'users.read' });
+  });
+
+  // X answered 2xx, so the body may hold tokens X just issued: none may survive, whatever the shape.
+  const LIVE = ['at-LIVE-access-token-000000000001', 'rt-LIVE-refresh-token-00000000001', 'LIVEtokenSecretKSDJF83jdfk2kdkf9'];
+  const unreadable: Array<[string, string]> = [
+    ['truncated JSON', `{"token_type":"bearer","access_token":"${LIVE[0]}","refresh_token":"${LIVE[1]}`],
+    ['JSON cut before the key', `ccess_token":"${LIVE[0]}","refresh_token":"${LIVE[1]}"}`],
+    ['nested JSON', JSON.stringify({ data: { access_token: LIVE[0], list: [{ refresh_token: LIVE[1] }] } })],
+    ['a JSON array', JSON.stringify([{ access_token: LIVE[0], refresh_token: LIVE[1] }])],
+    ['JSON with a __proto__ key', `{"__proto__":{"access_token":"${LIVE[0]}"},"refresh_token":"${LIVE[1]}"}`],
+    ['a form answer with renamed fields', `oauth_token=${LIVE[0]}&secret_of_token=${LIVE[2]}&x=${LIVE[1]}`],
+    ['text', `Your token is ${LIVE[0]} and the refresh token: ${LIVE[1]}`],
+    ['HTML', `<html><body><input name="access_token" value="${LIVE[0]}"><p>${LIVE[1]}</p></body></html>`],
+    ['bytes no parser reads', `\u0000\u00ff${LIVE[0]}\ufffd${LIVE[1]}`],
+  ];
+  for (const [shape, body] of unreadable) {
+    it(`leaves no live token in ${shape}`, () => {
+      const out = redactCredentials(body);
+      for (const token of LIVE) expect(out).to.not.include(token);
+      expect(out).to.include('[redacted]');
+    });
+  }
+
+  it('keeps what helps debugging: field names, short values, numbers', () => {
+    expect(redactCredentials('oauth_token=t1&oauth_callback_confirmed=false&user_id=2244994945&screen_name=XDevelopers')).to.equal(
+      'oauth_token=[redacted]&oauth_callback_confirmed=false&user_id=2244994945&screen_name=XDevelopers',
+    );
+    expect(JSON.parse(redactCredentials('{"data":{"id":"1","access_token":"a1","n":7}}'))).to.deep.equal({ data: { id: '1', access_token: '[redacted]', n: 7 } });
+  });
+
+  it('redactedAnswer also scrubs every spelling of what was sent', () => {
+    const raw = { status: 200, headers: new Headers(), body: `echo ${Buffer.from('id:sec ret').toString('base64')} sec+ret` };
+    expect(redactedAnswer(raw, [{ id: 'id', secret: 'sec ret' }]).body).to.equal('echo [redacted] [redacted]');
   });
 
   it('leaves text and HTML alone', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expectNoSecrets, rejectionOf } from './support/assertions';
+import { expectNoSecrets, rejectionOf, secretSpellings, type SecretToScan } from './support/assertions';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { XAPIError, XErrorCode, XOAuthError, XRateLimitError, XRequestError } from '../lib/errors';
@@ -73,8 +73,8 @@ interface HelperCase {
   call: (options?: XHelperOptions) => Promise<unknown>;
   /** A 2xx answer X documents for this call. */
   ok: [number, string | Record<string, unknown>];
-  /** Every secret the helper holds. */
-  secrets: string[];
+  /** Every secret the helper holds; `{ id, secret }` for a pair it sends as HTTP Basic. */
+  secrets: SecretToScan[];
 }
 
 const helpers: HelperCase[] = [
@@ -83,14 +83,14 @@ const helpers: HelperCase[] = [
     path: '/oauth2/token',
     call: (o) => getBearerToken({ ...o, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET }),
     ok: [200, { token_type: 'bearer', access_token: BEARER }],
-    secrets: [CONSUMER_SECRET],
+    secrets: [{ id: CONSUMER_KEY, secret: CONSUMER_SECRET }],
   },
   {
     name: 'invalidateBearerToken',
     path: '/oauth2/invalidate_token',
     call: (o) => invalidateBearerToken({ ...o, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, bearerToken: BEARER }),
     ok: [200, { access_token: BEARER }],
-    secrets: [CONSUMER_SECRET, BEARER],
+    secrets: [{ id: CONSUMER_KEY, secret: CONSUMER_SECRET }, BEARER],
   },
   {
     name: 'invalidateAccessToken',
@@ -104,14 +104,14 @@ const helpers: HelperCase[] = [
     path: '/2/oauth2/token',
     call: (o) => refreshAccessToken({ ...o, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN }),
     ok: [200, { token_type: 'bearer', expires_in: 7200, access_token: ACCESS_TOKEN, scope: 'users.read', refresh_token: 'new-refresh' }],
-    secrets: [CLIENT_SECRET, REFRESH_TOKEN],
+    secrets: [{ id: CLIENT_ID, secret: CLIENT_SECRET }, REFRESH_TOKEN],
   },
   {
     name: 'revokeToken',
     path: '/2/oauth2/revoke',
     call: (o) => revokeToken({ ...o, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, token: ACCESS_TOKEN, tokenTypeHint: 'access_token' }),
     ok: [200, { revoked: true }],
-    secrets: [CLIENT_SECRET, ACCESS_TOKEN],
+    secrets: [{ id: CLIENT_ID, secret: CLIENT_SECRET }, ACCESS_TOKEN],
   },
   {
     name: 'getReverseAuthParameters',
@@ -206,8 +206,9 @@ const errorShapes: ErrorShape[] = [
 
 for (const helper of helpers) {
   describe(`${helper.name}: shared behaviour`, () => {
-    // X might echo any secret back, as sent or percent-decoded.
-    const echo = helper.secrets.flatMap((s) => [s, decodeURIComponent(s)]).join(' ');
+    // X, or a proxy in between, might echo any secret back in any spelling: as sent, encoded,
+    // decoded, or the very Authorization header (Basic, Bearer, OAuth) the helper sent.
+    const echo = helper.secrets.flatMap((s) => secretSpellings(s)).join(' ');
 
     it('resolves on the answer X documents', async () => {
       const scope = nock(BASE).post(helper.path).reply(...helper.ok);
@@ -282,6 +283,16 @@ for (const helper of helpers) {
       ['signal that is not an AbortSignal', { signal: { aborted: false } }, /`signal` to be an AbortSignal/],
       ['fetch that is not a function', { fetch: 'fetch' }, /`fetch` to be a fetch function/],
     ];
+    it('rejects a timeoutMs past 2^31-1 ms with a RangeError ERR_OUT_OF_RANGE before sending anything', async () => {
+      const scope = nock(BASE).post(helper.path).reply(...helper.ok);
+      const spy = countingFetch();
+      const err = await rejectionOf(helper.call({ fetch: spy.fetch, timeoutMs: 2 ** 31 }));
+      expect(err).to.be.instanceOf(RangeError).and.include({ code: 'ERR_OUT_OF_RANGE' });
+      expect(err.message).to.match(/`timeoutMs`/);
+      expect(spy.calls()).to.equal(0);
+      expect(scope.isDone()).to.equal(false);
+    });
+
     for (const [what, options, message] of badShared) {
       it(`rejects a ${what} with a TypeError before sending anything`, async () => {
         const scope = nock(BASE).post(helper.path).reply(...helper.ok);
@@ -297,6 +308,31 @@ for (const helper of helpers) {
     }
   });
 }
+
+// ---------------------------------------------------------------- control characters
+
+describe('every helper, given a credential with a control character', () => {
+  // Each credential argument of each helper, with the `fetch` option (where undici's own error would quote the header).
+  const cases: Array<[string, string, string, (f: typeof fetch, bad: string) => Promise<unknown>]> = [
+    ['getBearerToken', 'consumerKey', '/oauth2/token', (f, bad) => getBearerToken({ consumerKey: bad, consumerSecret: CONSUMER_SECRET, fetch: f })],
+    ['getBearerToken', 'consumerSecret', '/oauth2/token', (f, bad) => getBearerToken({ consumerKey: CONSUMER_KEY, consumerSecret: bad, fetch: f })],
+    ['invalidateBearerToken', 'bearerToken', '/oauth2/invalidate_token', (f, bad) => invalidateBearerToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, bearerToken: bad, fetch: f })],
+    ['invalidateAccessToken', 'token', '/1.1/oauth/invalidate_token', (f, bad) => invalidateAccessToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, token: bad, tokenSecret: TOKEN_SECRET, fetch: f })],
+    ['invalidateAccessToken', 'tokenSecret', '/1.1/oauth/invalidate_token', (f, bad) => invalidateAccessToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, token: TOKEN, tokenSecret: bad, fetch: f })],
+    ['refreshAccessToken', 'clientID', '/2/oauth2/token', (f, bad) => refreshAccessToken({ clientID: bad, refreshToken: REFRESH_TOKEN, fetch: f })],
+    ['refreshAccessToken', 'clientSecret', '/2/oauth2/token', (f, bad) => refreshAccessToken({ clientID: CLIENT_ID, clientSecret: bad, refreshToken: REFRESH_TOKEN, fetch: f })],
+    ['refreshAccessToken', 'refreshToken', '/2/oauth2/token', (f, bad) => refreshAccessToken({ clientID: CLIENT_ID, refreshToken: bad, fetch: f })],
+    ['revokeToken', 'token', '/2/oauth2/revoke', (f, bad) => revokeToken({ clientID: CLIENT_ID, token: bad, fetch: f })],
+    ['getReverseAuthParameters', 'consumerSecret', '/oauth/request_token', (f, bad) => getReverseAuthParameters({ consumerKey: CONSUMER_KEY, consumerSecret: bad, fetch: f })],
+  ];
+  for (const [helper, name, path, call] of cases) {
+    for (const [what, bad] of [['CR/LF', 'value-1234\r\nx-injected: 1'], ['NUL', 'value\u00001234'], ['DEL', 'value\u007f1234']] as const) {
+      it(`${helper}() rejects a ${name} with ${what} with a TypeError naming it, sending nothing`, async () => {
+        await expectArgumentError(path, (f) => call(f, bad), name, [bad, 'value-1234']);
+      });
+    }
+  }
+});
 
 // ---------------------------------------------------------------- per helper
 
@@ -559,6 +595,11 @@ describe('refreshAccessToken', () => {
     ['a token that is not a bearer token', { ...ANSWER, token_type: 'mac' }, /not of type bearer/],
     ['an expires_in that is not a number', { ...ANSWER, expires_in: 'soon' }, /invalid `expires_in`/],
     ['a negative expires_in', { ...ANSWER, expires_in: -1 }, /invalid `expires_in`/],
+    ['an expires_in of 0', { ...ANSWER, expires_in: 0 }, /invalid `expires_in`/],
+    ['an expires_in of 1e308 (an Invalid Date as expiresAt)', { ...ANSWER, expires_in: 1e308 }, /invalid `expires_in`/],
+    ['an expires_in past one year', { ...ANSWER, expires_in: 365 * 24 * 3600 + 1 }, /invalid `expires_in`/],
+    ['an expires_in that is a boolean', { ...ANSWER, expires_in: true }, /invalid `expires_in`/],
+    ['an expires_in that is an array', { ...ANSWER, expires_in: [7200] }, /invalid `expires_in`/],
     ['a refresh_token that is not a string', { ...ANSWER, refresh_token: 42 }, /invalid `refresh_token`/],
     ['a scope that is not a string', { ...ANSWER, scope: ['users.read'] }, /invalid `scope`/],
   ];
@@ -572,6 +613,32 @@ describe('refreshAccessToken', () => {
       expectNoSecrets(err, [REFRESH_TOKEN]);
     });
   }
+
+  it('accepts expires_in up to one year, and as a numeric string, with a valid expiresAt', async () => {
+    for (const expiresIn of [1, 7200, '7200', 365 * 24 * 3600]) {
+      const scope = nock(BASE).post('/2/oauth2/token').reply(200, { ...ANSWER, expires_in: expiresIn });
+      const tokens = await refreshAccessToken({ clientID: CLIENT_ID, refreshToken: REFRESH_TOKEN });
+      scope.done();
+      expect(tokens.expiresIn).to.equal(Number(expiresIn));
+      expect(tokens.expiresAt!.toISOString()).to.be.a('string');
+    }
+  });
+
+  it('attaches a 2xx answer no parser can read without the live tokens X put in it', async () => {
+    const live = ['at-NEW-live-access-token-0000000001', 'rt-NEW-live-refresh-token-000000001'];
+    for (const body of [
+      `{"token_type":"bearer","access_token":"${live[0]}","refresh_token":"${live[1]}"`,
+      `access_token=${live[0]}&refresh_token=${live[1]}`,
+      `<html><pre>${live[0]} ${live[1]}</pre></html>`,
+    ]) {
+      const scope = nock(BASE).post('/2/oauth2/token').reply(200, body, { 'content-type': 'text/html' });
+      const err = await rejectionOf(refreshAccessToken({ clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN }));
+      scope.done();
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE, status: 200 });
+      expect((err as XRequestError).response?.body).to.include('[redacted]');
+      expectNoSecrets(err, [...live, { id: CLIENT_ID, secret: CLIENT_SECRET }, REFRESH_TOKEN]);
+    }
+  });
 
   const bad: Array<[string, Record<string, unknown>, string]> = [
     ['no clientID', { refreshToken: REFRESH_TOKEN }, 'clientID'],

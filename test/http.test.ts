@@ -4,7 +4,7 @@ import { createServer, get, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XOAuthError, XRequestError, XUsageCapError, redactCredentials, type XRawResponse } from '../lib/errors';
-import { rejectionOf } from './support/assertions';
+import { expectNoSecrets, rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
 import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, responseHeader, sendToX, settle, type XHttpRequest } from '../lib/http';
 
@@ -116,6 +116,47 @@ describe('http: sendToX', () => {
     });
   });
 
+  describe('control characters in a credential', () => {
+    const TOKEN = 'at-value-1234\r\nx-injected: yes';
+
+    it('refuses a header value with CR/LF before sending, naming the header and never quoting it, with the fetch option', async () => {
+      let calls = 0;
+      const fakeFetch: typeof fetch = async () => {
+        calls += 1;
+        return new Response('{}');
+      };
+      const err = await rejectionOf(sendToX({ method: 'GET', url: `${BASE}/2/users/me`, operation: 'load the profile', headers: { authorization: `Bearer ${TOKEN}` }, secrets: [TOKEN] }, { fetch: fakeFetch }));
+      expect(err).to.be.instanceOf(TypeError).and.not.instanceOf(XRequestError);
+      expect(err.message).to.include('`authorization` header').and.include('control character');
+      expectNoSecrets(err, [TOKEN]);
+      expect(calls).to.equal(0);
+    });
+
+    it('refuses it over node:http too, where it would otherwise read as a network failure', async () => {
+      const err = await rejectionOf(sendToX({ method: 'GET', url: `${BASE}/2/users/me`, operation: 'x', headers: { authorization: `Bearer ${TOKEN}` }, secrets: [TOKEN] }));
+      expect(err).to.be.instanceOf(TypeError);
+      expectNoSecrets(err, [TOKEN]);
+    });
+
+    it('allows a horizontal tab, which RFC 9110 section 5.5 permits in a field value', async () => {
+      const scope = nock(BASE).get('/x').reply(200, '{}');
+      await sendToX({ method: 'GET', url: `${BASE}/x`, operation: 'x', headers: { 'x-test': 'a\tb' } });
+      scope.done();
+    });
+
+    it('redacts every spelling of the secrets from the cause of a network failure', async () => {
+      const pair = { id: 'client-id', secret: 'client secret/1' };
+      const basic = Buffer.from('client-id:client+secret%2F1').toString('base64');
+      const quoting: typeof fetch = async () => {
+        throw new TypeError('fetch failed', { cause: new Error(`getaddrinfo ENOTFOUND while sending "Basic ${basic}" and Bearer ${'refresh-tok-5678'}`) });
+      };
+      const err = await rejectionOf(sendToX(post('/2/oauth2/token', { secrets: [pair, 'refresh-tok-5678'] }), { fetch: quoting }));
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR });
+      expect(((err.cause as Error).cause as Error).message).to.equal('getaddrinfo ENOTFOUND while sending "Basic [redacted]" and Bearer [redacted]');
+      expectNoSecrets(err, [pair, 'refresh-tok-5678']);
+    });
+  });
+
   describe('time-out', () => {
     it('defaults to 10 s', () => {
       expect(DEFAULT_TIMEOUT_MS).to.equal(10_000);
@@ -166,6 +207,27 @@ describe('http: sendToX', () => {
         expect(calls).to.equal(0);
       });
     }
+  });
+
+  describe('timeoutMs out of range', () => {
+    for (const timeoutMs of [2 ** 31, 2 ** 53, 1e12, 10.5, 0.5]) {
+      it(`refuses timeoutMs ${timeoutMs} with a RangeError ERR_OUT_OF_RANGE before fetching`, async () => {
+        let calls = 0;
+        const fakeFetch: typeof fetch = async () => {
+          calls += 1;
+          return new Response('{}');
+        };
+        const err = await rejectionOf(sendToX(post('/x'), { timeoutMs, fetch: fakeFetch }));
+        expect(err).to.be.instanceOf(RangeError).and.include({ code: 'ERR_OUT_OF_RANGE' });
+        expect(err.message).to.match(/`timeoutMs` must be a whole number of milliseconds from 1 to 2147483647/);
+        expect(calls).to.equal(0);
+      });
+    }
+
+    it('accepts the largest time-out Node can wait, 2^31-1 ms', () => {
+      expect(resolveTimeout(2 ** 31 - 1)).to.equal(2147483647);
+      expect(resolveTimeout(1)).to.equal(1);
+    });
   });
 
   describe('abort', () => {
@@ -522,18 +584,55 @@ describe('http: settle', () => {
     expect(err2).to.be.instanceOf(Error).and.include({ message: 'text' });
   });
 
-  it('lets a throw in the callback surface as an exception, not an unhandled rejection', async () => {
-    const thrown = await new Promise<unknown>((resolve) => {
-      const listeners = process.listeners('uncaughtException');
-      process.removeAllListeners('uncaughtException');
-      process.once('uncaughtException', (err) => {
-        for (const l of listeners) process.on('uncaughtException', l);
-        resolve(err);
-      });
-      settle(Promise.resolve(1), () => {
-        throw new Error('from the callback');
-      }, () => undefined);
-    });
-    expect(thrown).to.be.instanceOf(Error).and.include({ message: 'from the callback' });
+  /** Runs `fn` and collects what reaches uncaughtException, unhandledRejection and process warnings until the event loop settles. */
+  async function escapes(fn: () => void): Promise<{ uncaught: unknown[]; warnings: Error[] }> {
+    const uncaught: unknown[] = [];
+    const warnings: Error[] = [];
+    const saved = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const onUncaught = (err: unknown): void => void uncaught.push(err);
+    const onRejection = (err: unknown): void => void uncaught.push(err);
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onRejection);
+    process.on('warning', onWarning);
+    try {
+      fn();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onRejection);
+      process.off('warning', onWarning);
+      for (const l of saved) process.on('uncaughtException', l);
+    }
+    return { uncaught, warnings };
+  }
+
+  it('routes a throw in the value callback to the error callback, never to uncaughtException', async () => {
+    const routed: Error[] = [];
+    const { uncaught } = await escapes(() =>
+      settle(
+        Promise.resolve(1),
+        () => {
+          throw new Error('from the callback');
+        },
+        (err) => routed.push(err),
+      ),
+    );
+    expect(uncaught).to.deep.equal([]);
+    expect(routed).to.have.length(1);
+    expect(routed[0]).to.include({ message: 'from the callback' });
+  });
+
+  it('reports a throw in the error callback as a process warning, never as an uncaught exception', async () => {
+    const { uncaught, warnings } = await escapes(() =>
+      settle(Promise.reject(new Error('X down')), () => undefined, () => {
+        throw new Error('the error path threw');
+      }),
+    );
+    expect(uncaught).to.deep.equal([]);
+    const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_CALLBACK_THREW');
+    expect(ours).to.have.length(1);
+    expect(ours[0]!.message).to.include('the error path threw');
   });
 });

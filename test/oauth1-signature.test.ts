@@ -259,6 +259,67 @@ describe('OAuth 1.0a signing', () => {
     }
   });
 
+  describe('hostile arguments', () => {
+    const ok = { method: 'POST', url: 'https://api.x.com/x', consumerKey: 'key', consumerSecret: 'consumer-secret-value', token: 'token-value', tokenSecret: 'token-secret-value' };
+
+    function thrownBy(fn: () => unknown): TypeError {
+      let thrown: unknown;
+      try {
+        fn();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).to.be.instanceOf(TypeError);
+      const message = (thrown as TypeError).message;
+      for (const secret of ['consumer-secret-value', 'token-value', 'token-secret-value', 'spoofed-value']) expect(message).to.not.include(secret);
+      return thrown as TypeError;
+    }
+
+    for (const name of ['oauth_consumer_key', 'oauth_signature', 'oauth_nonce', 'oauth_timestamp', 'oauth_token', 'oauth_signature_method', 'oauth_version']) {
+      it(`refuses ${name} among params (object or list) and in the url's query: the signer sets it`, () => {
+        expect(thrownBy(() => oauth1AuthorizationHeader({ ...ok, params: { [name]: 'spoofed-value' } })).message).to.include(`\`${name}\``).and.include('sets');
+        expect(thrownBy(() => oauth1AuthorizationHeader({ ...ok, params: [['status', 'hi'], [name, 'spoofed-value']] })).message).to.include('`params[1]`');
+        expect(thrownBy(() => oauth1AuthorizationHeader({ ...ok, url: `https://api.x.com/x?${name}=spoofed-value` })).message).to.include('the query of `url`');
+      });
+    }
+
+    it('accepts oauth_callback and oauth_verifier once each, in the header, and refuses a repeated one', () => {
+      const header = oauth1AuthorizationHeader({ ...ok, params: [['oauth_verifier', 'v1'], ['oauth_callback', 'oob']] });
+      expect(header).to.include('oauth_verifier="v1"').and.include('oauth_callback="oob"');
+      expect(header.match(/oauth_signature=/g)).to.have.length(1);
+      expect(thrownBy(() => oauth1AuthorizationHeader({ ...ok, params: [['oauth_verifier', 'v1'], ['oauth_verifier', 'v2']] })).message).to.match(/`oauth_verifier` twice/);
+      expect(thrownBy(() => oauth1AuthorizationHeader({ ...ok, url: 'https://api.x.com/x?oauth_callback=a', params: { oauth_callback: 'b' } })).message).to.match(/`oauth_callback` twice/);
+    });
+
+    const bad: Array<[string, unknown, RegExp]> = [
+      ['no options at all', undefined, /needs an options object/],
+      ['null options', null, /needs an options object/],
+      ['options that are an array', [], /needs an options object/],
+      ['params: [null]', { ...ok, params: [null] }, /`params\[0\]` to be a \[name, value\] pair of strings/],
+      ['a params pair with a number', { ...ok, params: [['status', 1]] }, /`params\[0\]`/],
+      ['a params pair of three', { ...ok, params: [['a', 'b', 'c']] }, /`params\[0\]`/],
+      ['a params value that is a number', { ...ok, params: { count: 5 } }, /`params\.count` to be a string/],
+      ['a params value that is an object', { ...ok, params: { q: { nested: 'x' } } }, /`params\.q`/],
+      ['params that are a string', { ...ok, params: 'status=hi' }, /`params` to be an object/],
+      ['params that are a Map', { ...ok, params: new Map([['a', 'b']]) }, /`params` to be an object/],
+      ['a method that is not a token', { ...ok, method: 'PO ST' }, /`method`/],
+      ['a method that is a number', { ...ok, method: 1 }, /`method`/],
+      ['a url that is not http(s)', { ...ok, url: 'ftp://api.x.com/x' }, /`url`/],
+      ['a url that is not a string', { ...ok, url: new URL('https://api.x.com/x') }, /`url`/],
+      ['an empty nonce', { ...ok, nonce: '' }, /`nonce`/],
+      ['a nonce with CR/LF', { ...ok, nonce: 'a\r\nb' }, /`nonce`/],
+      ['a negative timestamp', { ...ok, timestamp: -1 }, /`timestamp`/],
+      ['a fractional timestamp', { ...ok, timestamp: 1.5 }, /`timestamp`/],
+      ['a timestamp that is not digits', { ...ok, timestamp: '12a' }, /`timestamp`/],
+      ['a timestamp that is an object', { ...ok, timestamp: {} }, /`timestamp`/],
+    ];
+    for (const [what, options, message] of bad) {
+      it(`throws a TypeError naming the argument for ${what}`, () => {
+        expect(thrownBy(() => oauth1AuthorizationHeader(options as typeof ok)).message).to.match(message).and.match(/^passport-x: oauth1AuthorizationHeader\(\)/);
+      });
+    }
+  });
+
   describe('cross-check against the independent verifier (lib/testing/oauth1-verifier.ts)', () => {
     // A small seeded generator (mulberry32), so that a failure can be replayed.
     function rng(seed: number): () => number {

@@ -2,13 +2,15 @@ import { expect } from 'chai';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { expectNoSecrets } from './support/assertions';
+import { expectNoSecrets, failureHint } from './support/assertions';
+import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import nock from 'nock';
 import { XAPIError, XCreditsDepletedError, XRateLimitError, XRequestError, XSessionError, XUsageCapError } from '../lib/errors';
 import type { XRequestTokenStore } from '../lib/state/request-token-session';
 import { XOAuth1Strategy, type XOAuth1StrategyOptions, type XOAuth1StrategyOptionsBase } from '../lib/oauth1-strategy';
 import type { XProfile } from '../lib/profile';
+import type { XAuthRequest } from '../lib/request';
 import { PENDING_TTL_MS } from '../lib/state/pending';
 import { XRequestTokenSessionStore } from '../lib/state/request-token-session';
 import { fakeRequest, runStrategy } from './support/passport-harness';
@@ -87,6 +89,9 @@ describe('XOAuth1Strategy', () => {
       expect(() => strategy({ authorizeMode: 'both' as 'authorize' })).to.throw(TypeError, /authorizeMode/);
       expect(() => strategy({ baseURL: 'ftp://x' })).to.throw(TypeError, /baseURL/);
       expect(() => strategy({ timeoutMs: -1 })).to.throw(TypeError, /timeoutMs/);
+      // Node's timers cannot wait past 2^31-1 ms: every request would time out after 1 ms.
+      expect(() => strategy({ timeoutMs: 2 ** 31 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
+      expect(() => strategy({ timeoutMs: 1.5 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
     });
 
     it('keeps the consumer secret and a cookie store\'s keys out of util.inspect and JSON of the strategy', () => {
@@ -208,8 +213,11 @@ describe('XOAuth1Strategy', () => {
         scope.done();
         expect(result.url, JSON.stringify(options)).to.equal(expected.url);
         expect(log[0]!.oauth.oauth_callback).to.equal(requestTokenParams!.oauth_callback);
-        // The same token, secret, app state and meta went to the store.
-        expect(ourCalls).to.deep.equal(stockCalls);
+        // The same token, secret, app state and meta went to the store, plus the strategy's binding.
+        const [ourCall] = ourCalls as Array<[string, string, unknown, { binding?: unknown }]>;
+        const { binding, ...meta } = ourCall![3];
+        expect(binding).to.be.a('string');
+        expect([[ourCall![0], ourCall![1], ourCall![2], meta]]).to.deep.equal(stockCalls);
       }
     });
 
@@ -357,21 +365,81 @@ describe('XOAuth1Strategy', () => {
       }
     });
 
+    describe('two strategies sharing a store or a session (each sign-in bound to its strategy)', () => {
+      const cookieSecret = 'a-cookie-secret-of-at-least-32-characters!';
+      const withRes = <T extends object>(req: T): T & { res: ServerResponse } => Object.assign(req, { res: new ServerResponse(new IncomingMessage(new Socket())) });
+      const setups: Array<[string, () => [XOAuth1Strategy, XOAuth1Strategy], boolean]> = [
+        ['their default session stores, in one session', () => [strategy({ name: 'x-a' }), strategy({ name: 'x-b', consumerKey: 'ck-other', callbackURL: 'http://localhost:3000/b/callback' })], true],
+        [
+          'one XRequestTokenSessionStore, same consumer key, another name',
+          () => {
+            const store = new XRequestTokenSessionStore();
+            return [strategy({ name: 'x-a', store }), strategy({ name: 'x-b', store })];
+          },
+          true,
+        ],
+        [
+          'one EncryptedCookieStateStore, another callback URL',
+          () => {
+            const store = new EncryptedCookieStateStore({ secret: cookieSecret });
+            return [strategy({ store }), strategy({ store, callbackURL: 'http://localhost:3000/b/callback' })];
+          },
+          false,
+        ],
+      ];
+      for (const [what, make, keepsTheOther] of setups) {
+        it(`refuses the other strategy's callback with 403, sending nothing to X: ${what}`, async () => {
+          const [a, b] = make();
+          const session: Record<string, unknown> = {};
+          const startReq = withRes(fakeRequest({ session, headers: { host: 'localhost:3000' } }));
+          const scope = requestTokenScope();
+          expect((await runStrategy(a, startReq)).type).to.equal('redirect');
+          scope.done();
+          const cookie = ([startReq.res.getHeader('set-cookie') ?? []].flat() as string[]).map((c) => c.split(';')[0]).join('; ');
+          const callbackOf = (): XAuthRequest =>
+            withRes(fakeRequest({ session, query: { oauth_token: REQUEST_TOKEN, oauth_verifier: VERIFIER }, headers: { host: 'localhost:3000', cookie } }));
+
+          const crossed = await runStrategy(b, callbackOf());
+          expect(crossed).to.include({ type: 'fail', status: 403 });
+          expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.be.a('string');
+          expect(nock.pendingMocks()).to.deep.equal([]);
+
+          if (keepsTheOther) {
+            const scopes = [accessTokenScope(), profileScope()];
+            const own = await runStrategy(a, callbackOf());
+            scopes.forEach((sc) => sc.done());
+            expect(own.type, own.error?.message).to.equal('success');
+          }
+        });
+      }
+
+      it('refuses the other strategy\'s ?denied= as not issued (403), leaving the pending sign-in', async () => {
+        const store = new XRequestTokenSessionStore();
+        const a = strategy({ name: 'x-a', store });
+        const b = strategy({ name: 'x-b', store });
+        const { session } = await start(a);
+        const crossed = await runStrategy(b, fakeRequest({ session, query: { denied: REQUEST_TOKEN }, headers: {} }));
+        expect(crossed).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+        expect(JSON.stringify(session)).to.include(REQUEST_TOKEN);
+      });
+    });
+
     it('fails before calling X when the callback token was not issued to this session', async () => {
       const s = strategy();
       const { session } = await start(s);
       const result = await runStrategy(s, callbackRequest(session, { oauth_token: 'forged-token', oauth_verifier: VERIFIER }));
       expect(result.type).to.equal('fail');
       expect(result.status).to.equal(403);
-      expect((result.challenge as { message: string }).message).to.match(/not issued to this session/);
+      expect(failureHint(result.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
       expect(nock.pendingMocks()).to.deep.equal([]);
     });
 
     it('fails with the cause and fix when the session has no pending sign-in (the classic "Failed to find request token")', async () => {
       const result = await runStrategy(strategy(), callbackRequest({}));
-      expect(result.type).to.equal('fail');
-      const message = (result.challenge as { message: string }).message;
-      expect(message).to.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/Secure/);
+      expect(result).to.include({ type: 'fail', status: 403 });
+      const hint = failureHint(result.challenge, XFailureCode.NO_PENDING_SIGN_IN);
+      expect(hint).to.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/Secure/);
     });
 
     it('fails a replayed callback', async () => {
@@ -406,17 +474,27 @@ describe('XOAuth1Strategy', () => {
       const { session } = await start(s);
       now += PENDING_TTL_MS + 1;
       const result = await runStrategy(s, callbackRequest(session));
-      expect(result.type).to.equal('fail');
-      expect((result.challenge as { message: string }).message).to.match(/expired/);
+      expect(result).to.include({ type: 'fail', status: 401 });
+      expect(failureHint(result.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/expired/);
     });
 
-    it('fails with "Access denied by the user" on ?denied= and drops that pending token', async () => {
+    it('fails with "You cancelled the sign-in with X." (403) on ?denied= and drops that pending token', async () => {
       const s = strategy();
       const { session } = await start(s);
       const result = await runStrategy(s, fakeRequest({ session, query: { denied: REQUEST_TOKEN }, headers: {} }));
-      expect(result.type).to.equal('fail');
-      expect(result.challenge).to.deep.equal({ message: 'Access denied by the user' });
+      expect(result).to.include({ type: 'fail', status: 403 });
+      expect(failureHint(result.challenge, XFailureCode.ACCESS_DENIED)).to.match(/pressed Cancel/);
+      expect((result.challenge as XFailureInfo).message).to.equal('You cancelled the sign-in with X.');
       expect(session).to.not.have.property('oauth:x');
+    });
+
+    it('fails 403 (not issued here) on a ?denied= whose request token this session does not hold, keeping the real one', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const result = await runStrategy(s, fakeRequest({ session, query: { denied: 'someone-elses-token' }, headers: {} }));
+      expect(result).to.include({ type: 'fail', status: 403 });
+      expect(failureHint(result.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+      expect(JSON.stringify(session)).to.include(REQUEST_TOKEN);
     });
 
     it('fails a callback without oauth_verifier, or with array parameters, before calling X', async () => {
@@ -426,6 +504,7 @@ describe('XOAuth1Strategy', () => {
         const result = await runStrategy(s, fakeRequest({ session, query: query as Record<string, unknown>, headers: {} }));
         expect(result.type).to.equal('fail');
         expect(result.status).to.equal(400);
+        expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/missing its oauth_token or oauth_verifier/);
       }
     });
 
@@ -451,9 +530,11 @@ describe('XOAuth1Strategy', () => {
   });
 
   describe('errors from X', () => {
-    const shapes: Array<{ name: string; status: number; body: string; headers?: Record<string, string>; check: (e: Error) => void }> = [
+    // `refusal`: X's normal refusal of a verifier on the access-token step (a fail there, an error elsewhere).
+    const shapes: Array<{ name: string; status: number; body: string; headers?: Record<string, string>; check: (e: Error) => void; refusal?: string }> = [
       {
         name: 'a v1.1 errors array',
+        refusal: 'code 89: "Invalid or expired token."',
         status: 401,
         body: '{"errors":[{"code":89,"message":"Invalid or expired token."}]}',
         headers: { 'content-type': 'application/json' },
@@ -464,6 +545,7 @@ describe('XOAuth1Strategy', () => {
       },
       {
         name: 'plain text',
+        refusal: '"Failed to validate oauth signature and token"',
         status: 401,
         body: 'Failed to validate oauth signature and token',
         check: (e) => expect(e).to.be.instanceOf(XAPIError).and.have.property('message').that.includes('Failed to validate oauth signature'),
@@ -519,6 +601,12 @@ describe('XOAuth1Strategy', () => {
               : [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(shape.status, shape.body, shape.headers)];
           const result = await runStrategy(s, callbackRequest(session));
           scopes.forEach((sc) => sc.done());
+          if (step === 'access' && shape.refusal) {
+            expect(result).to.include({ type: 'fail', status: 401 });
+            expect(failureHint(result.challenge, XFailureCode.GRANT_REFUSED)).to.include(shape.refusal);
+            expectNoSecrets(result.challenge, SECRETS);
+            continue;
+          }
           expect(result.type).to.equal('error');
           shape.check(result.error!);
           assertNoSecret(result.error);
@@ -529,12 +617,52 @@ describe('XOAuth1Strategy', () => {
     it('does not leak secrets that X echoes back in an error body', async () => {
       const s = strategy();
       const { session } = await start(s);
-      const scope = nock(X).post('/oauth/access_token').reply(401, `Invalid verifier ${VERIFIER} for ${REQUEST_SECRET}`);
+      const scope = nock(X).post('/oauth/access_token').reply(403, `Invalid verifier ${VERIFIER} for ${REQUEST_SECRET}`);
       const result = await runStrategy(s, callbackRequest(session));
       scope.done();
       expect(result.error).to.be.instanceOf(XAPIError);
       expect(result.error!.message).to.include('[redacted]');
       assertNoSecret(result.error);
+    });
+
+    describe('a verifier X refuses (it works once, and expires)', () => {
+      it('fails (401, X_GRANT_REFUSED) on X\'s plain-text 401, with X\'s words in the hint and no secret', async () => {
+        const s = strategy();
+        const { session } = await start(s);
+        const scope = nock(X).post('/oauth/access_token').reply(401, `Error processing your OAuth request: Invalid oauth_verifier parameter ${VERIFIER}`);
+        const result = await runStrategy(s, callbackRequest(session));
+        scope.done();
+        expect(result).to.include({ type: 'fail', status: 401 });
+        expect((result.challenge as XFailureInfo).message).to.equal('This sign-in took too long or was already used. Sign in again.');
+        const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
+        expect(hint).to.include('Invalid oauth_verifier parameter [redacted]').and.match(/work once and expire/);
+        expectNoSecrets(result.challenge, SECRETS);
+      });
+
+      for (const [what, status, body] of [
+        ['code 32 (a bad signature: the app\'s keys)', 401, '{"errors":[{"code":32,"message":"Could not authenticate you."}]}'],
+        ['code 135 (this server\'s clock)', 401, '{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}'],
+        ['a 503', 503, 'Service Unavailable'],
+      ] as const) {
+        it(`keeps ${what} an error`, async () => {
+          const s = strategy();
+          const { session } = await start(s);
+          const scope = nock(X).post('/oauth/access_token').reply(status, body, { 'content-type': 'application/json' });
+          const result = await runStrategy(s, callbackRequest(session));
+          scope.done();
+          expect(result.type).to.equal('error');
+          expect(result.error).to.be.instanceOf(XAPIError);
+        });
+      }
+
+      it('keeps a 401 from verify_credentials an error: only the access-token step refuses a verifier', async () => {
+        const s = strategy();
+        const { session } = await start(s);
+        const scopes = [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(401, 'Unauthorized')];
+        const result = await runStrategy(s, callbackRequest(session));
+        scopes.forEach((sc) => sc.done());
+        expect(result.type).to.equal('error');
+      });
     });
 
     it('rejects a 200 verify_credentials answer that is not a user', async () => {
@@ -544,6 +672,35 @@ describe('XOAuth1Strategy', () => {
       const result = await runStrategy(s, callbackRequest(session));
       scopes.forEach((sc) => sc.done());
       expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+    });
+
+    it('refuses an access token secret with a control character from X (X_INVALID_RESPONSE)', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const scope = accessTokenScope([], `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=as-1%0D%0Ax&user_id=1&screen_name=xdev`);
+      const result = await runStrategy(s, callbackRequest(session));
+      scope.done();
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`oauth_token_secret` with a control character/);
+    });
+
+    it('throws a TypeError naming consumerKey or consumerSecret when it holds a control character, never quoting it', () => {
+      for (const name of ['consumerKey', 'consumerSecret'] as const) {
+        expect(() => strategy({ [name]: 'abcd-1234\r\n' }), name).to.throw(TypeError, new RegExp(`\`${name}\`.*control character`));
+        expect(() => strategy({ [name]: 'abcd-1234\r\n' })).to.throw(TypeError).with.property('message').that.does.not.include('abcd-1234');
+      }
+    });
+
+    it('errors with X_INVALID_RESPONSE, never an uncaught exception, when screen_name holds a lone surrogate', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const body = USER_JSON.replace('"screen_name":"xdev"', '"screen_name":"x\\ud800dev"');
+      const scopes = [accessTokenScope(), nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(200, body, { 'content-type': 'application/json' })];
+      const result = await runStrategy(s, callbackRequest(session));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`screen_name` that is not well-formed Unicode/);
     });
 
     it('times out a hung X after timeoutMs', async () => {

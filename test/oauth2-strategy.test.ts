@@ -1,7 +1,11 @@
 import { expect } from 'chai';
-import { expectNoSecrets } from './support/assertions';
+import { expectNoSecrets, failureHint, type SecretToScan } from './support/assertions';
+import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import nock from 'nock';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { inspect } from 'node:util';
+import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
 import {
   X_OAUTH2_DEFAULT_USER_FIELDS,
@@ -13,7 +17,7 @@ import {
 import { codeChallengeS256 } from '../lib/pkce';
 import type { XProfile } from '../lib/profile';
 import type { XAuthRequest } from '../lib/request';
-import { PENDING_TTL_MS } from '../lib/state/pending';
+import { PENDING_TTL_MS, pendingBinding } from '../lib/state/pending';
 import { XPkceSessionStore, type PkceStateStored, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore } from '../lib/state/pkce-session';
 import { fakeRequest, runStrategy, type StrategyOutcome } from './support/passport-harness';
 
@@ -112,7 +116,7 @@ function usersMeScope(fields = DEFAULT_FIELDS, data: Record<string, unknown> = U
     .reply(200, JSON.stringify({ data }), { 'content-type': 'application/json', ...headers });
 }
 
-const SECRETS = [CLIENT_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
+const SECRETS: SecretToScan[] = [{ id: CLIENT_ID, secret: CLIENT_SECRET }, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
 const assertNoSecret = (err: unknown, extra: string[] = []): void => expectNoSecrets(err, [...SECRETS, ...extra]);
 
 
@@ -158,6 +162,9 @@ describe('XOAuth2PkceStrategy', () => {
       expect(() => strategy({ authorizationURL: 'x.com/auth' })).to.throw(TypeError, /authorizationURL/);
       expect(() => strategy({ userProfileURL: 'nope' })).to.throw(TypeError, /userProfileURL/);
       expect(() => strategy({ timeoutMs: 0 })).to.throw(TypeError, /timeoutMs/);
+      // Node's timers cannot wait past 2^31-1 ms: every request would time out after 1 ms.
+      expect(() => strategy({ timeoutMs: 2 ** 31 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
+      expect(() => strategy({ timeoutMs: 1.5 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
     });
 
     it('keeps the client secret out of util.inspect and JSON of the strategy', () => {
@@ -197,7 +204,14 @@ describe('XOAuth2PkceStrategy', () => {
       expect(result.url).to.not.include(store.verifiers[0]);
       expect(Buffer.from(state, 'base64url').length * 8).to.be.at.least(128);
       expect(JSON.stringify(session['oauth2:x'])).to.include(state);
-      expect(store.metas[0]).to.deep.equal({ authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK });
+      expect(store.metas[0]).to.deep.equal({
+        authorizationURL: AUTHORIZE,
+        tokenURL: `${X}/2/oauth2/token`,
+        clientID: CLIENT_ID,
+        callbackURL: CALLBACK,
+        // The sign-in is bound to this strategy: its name, client ID and redirect_uri.
+        binding: pendingBinding('oauth2', 'x-oauth2', CLIENT_ID, CALLBACK),
+      });
     });
 
     it('uses a fresh verifier, challenge and state for every sign-in', async () => {
@@ -597,7 +611,7 @@ describe('XOAuth2PkceStrategy', () => {
         const forged = `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`;
         const result = await refused(s, counting, callback(session, { code: CODE, state: forged }));
         expect(result).to.include({ type: 'fail', status: 403 });
-        expect((result.challenge as { message: string }).message).to.match(/state that was not issued to this session/);
+        expect(failureHint(result.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/state that was not issued to this session/);
         expect(JSON.stringify(session)).to.include(state);
       });
 
@@ -605,8 +619,8 @@ describe('XOAuth2PkceStrategy', () => {
         const counting = countingFetch();
         const result = await refused(strategy({ fetch: counting.fetch }), counting, callback({}, { code: CODE, state: 'some-state' }));
         expect(result).to.include({ type: 'fail', status: 403 });
-        const message = (result.challenge as { message: string }).message;
-        expect(message).to.match(/no pending state/).and.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/sign in again/i);
+        const hint = failureHint(result.challenge, XFailureCode.NO_PENDING_SIGN_IN);
+        expect(hint).to.match(/no pending state/).and.match(/localhost and 127\.0\.0\.1/).and.match(/shared session store/).and.match(/sign in again/i);
       });
 
       it('fails a callback without state, with an empty state, or with repeated parameters (400)', async () => {
@@ -616,7 +630,7 @@ describe('XOAuth2PkceStrategy', () => {
         for (const query of [{ code: CODE }, { code: CODE, state: '' }, { code: [CODE, 'x'], state: 'a' }, { code: CODE, state: ['a', 'b'] }, { code: '', state: 'a' }]) {
           const result = await refused(s, counting, callback(session, query));
           expect(result).to.include({ type: 'fail', status: 400 });
-          expect((result.challenge as { message: string }).message).to.match(/missing its code or state/);
+          expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/missing its code or state/);
         }
       });
 
@@ -630,6 +644,7 @@ describe('XOAuth2PkceStrategy', () => {
         counting.urls.length = 0;
         const replay = await refused(s, counting, callback(session, { code: CODE, state }));
         expect(replay).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(replay.challenge, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/already used/);
       });
 
       it('fails a sign-in older than 10 minutes', async () => {
@@ -639,8 +654,8 @@ describe('XOAuth2PkceStrategy', () => {
         const { session, state } = await start(s);
         now += PENDING_TTL_MS;
         const result = await refused(s, counting, callback(session, { code: CODE, state }));
-        expect(result).to.include({ type: 'fail', status: 403 });
-        expect((result.challenge as { message: string }).message).to.match(/more than 10 minutes ago and has expired/);
+        expect(result).to.include({ type: 'fail', status: 401 });
+        expect(failureHint(result.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and has expired/);
       });
 
       it('errors with what to add when the callback has no session', async () => {
@@ -651,14 +666,16 @@ describe('XOAuth2PkceStrategy', () => {
         expect(result.error!.message).to.match(/express-session/);
       });
 
-      it('fails with "Access denied by the user" on ?error=access_denied and drops that pending state only', async () => {
+      it('fails with "You cancelled the sign-in with X." (403) on ?error=access_denied and drops that pending state only', async () => {
         const counting = countingFetch();
         const s = strategy({ fetch: counting.fetch });
         const session: Record<string, unknown> = {};
         const denied = await start(s, session);
         const other = await start(s, session);
         const result = await refused(s, counting, callback(session, { error: 'access_denied', state: denied.state }));
-        expect(result).to.deep.equal({ type: 'fail', challenge: { message: 'Access denied by the user' }, status: 403 });
+        expect(result).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(result.challenge, XFailureCode.ACCESS_DENIED)).to.match(/pressed Cancel/);
+        expect((result.challenge as XFailureInfo).message).to.equal('You cancelled the sign-in with X.');
         expect(JSON.stringify(session)).to.not.include(denied.state);
         expect(JSON.stringify(session)).to.include(other.state);
       });
@@ -675,7 +692,8 @@ describe('XOAuth2PkceStrategy', () => {
         expect(result.type).to.equal('error');
         const err = result.error as XOAuthError;
         expect(err).to.be.instanceOf(XOAuthError);
-        expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope\nnot allowed', uri: 'https://docs.x.com/scopes' });
+        // X's text arrives through the query string: kept, but with control characters (here a newline) made spaces.
+        expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope not allowed', uri: 'https://docs.x.com/scopes' });
         expect(err.message).to.include('invalid_scope (Scope not allowed)').and.match(/Check the `scope` option/);
         expect(session).to.not.have.property('oauth2:x');
         const second = await start(s);
@@ -694,17 +712,47 @@ describe('XOAuth2PkceStrategy', () => {
         const { session, state } = await start(s);
         const forged = await refused(s, counting, callback(session, { error: 'server_error', error_description: 'Call 555-0100 for help', state: 'not-issued' }));
         expect(forged).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(forged.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
         expect(JSON.stringify(forged.challenge)).to.not.include('555-0100');
         const stateless = await refused(s, counting, callback(session, { error: 'server_error' }));
         expect(stateless).to.include({ type: 'fail', status: 400 });
+        expect(failureHint(stateless.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/no state/);
         // The real pending sign-in is untouched by either.
         expect(JSON.stringify(session)).to.include(state.slice(0, 8));
+      });
+
+      it('logs the developer\'s hint once per strategy instance and code, never a secret, and tells the person only the short message', async () => {
+        const warnings: Array<Error & { code?: string }> = [];
+        const onWarning = (w: Error): void => void warnings.push(w);
+        process.on('warning', onWarning);
+        try {
+          const counting = countingFetch();
+          const a = strategy({ fetch: counting.fetch, name: 'x-a' });
+          const b = strategy({ fetch: counting.fetch, name: 'x-b' });
+          for (const s of [a, a, a, b]) {
+            const result = await refused(s, counting, callback({}, { code: CODE, state: 'never-issued' }));
+            expect((result.challenge as XFailureInfo).message).to.equal('This browser has no sign-in in progress. Sign in again.');
+          }
+          await refused(a, counting, callback({}, { code: CODE }));
+          await new Promise((resolve) => setImmediate(resolve));
+        } finally {
+          process.off('warning', onWarning);
+        }
+        const ours = warnings.filter((w) => w.code?.startsWith('PASSPORT_X_') && w.code !== 'PASSPORT_X_HOST_MISMATCH');
+        expect(ours.map((w) => `${w.code} ${w.message.slice(0, 20)}`)).to.deep.equal([
+          'PASSPORT_X_NO_PENDING_SIGN_IN passport-x (x-a): Th',
+          'PASSPORT_X_NO_PENDING_SIGN_IN passport-x (x-b): Th',
+          'PASSPORT_X_CALLBACK_MALFORMED passport-x (x-a): Th',
+        ]);
+        expect(ours[0]!.message).to.match(/no pending state/);
+        for (const w of ours) expectNoSecrets(w, [...SECRETS, 'never-issued']);
       });
 
       it('fails a malformed error parameter (400)', async () => {
         const counting = countingFetch();
         const result = await refused(strategy({ fetch: counting.fetch }), counting, callback({}, { error: ['access_denied', 'x'] }));
         expect(result).to.include({ type: 'fail', status: 400 });
+        expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/malformed `error` parameter/);
       });
     });
 
@@ -725,6 +773,104 @@ describe('XOAuth2PkceStrategy', () => {
       scopes.forEach((sc) => sc.done());
       expect(errored.type).to.equal('error');
       expect(errored.error!.message).to.equal('db down');
+    });
+  });
+
+  describe('two strategies sharing a store or a session (each sign-in bound to its strategy)', () => {
+    const CALLBACK_B = 'http://127.0.0.1:3000/auth/x-b/callback';
+    const cookieSecret = 'a-cookie-secret-of-at-least-32-characters!';
+
+    /** A request with a Node response behind it (the cookie store sets cookies there) and the browser's cookies. */
+    function withResponse(init: Parameters<typeof fakeRequest>[0] & { cookie?: string }): XAuthRequest & { res: ServerResponse } {
+      const headers = { ...HOST, ...(init.cookie ? { cookie: init.cookie } : {}) };
+      return Object.assign(fakeRequest({ ...init, headers }), { res: new ServerResponse(new IncomingMessage(new Socket())) });
+    }
+
+    function cookiesSetBy(req: { res: ServerResponse }): string {
+      return ([req.res.getHeader('set-cookie') ?? []].flat() as string[]).map((c) => c.split(';')[0]).join('; ');
+    }
+
+    const setups: Array<[string, () => [XOAuth2PkceStrategy, XOAuth2PkceStrategy], boolean]> = [
+      ['their default session stores, in one session', () => [strategy({ name: 'x-a', clientID: 'client-a' }), strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B })], true],
+      [
+        'one XPkceSessionStore',
+        () => {
+          const store = new XPkceSessionStore();
+          return [strategy({ name: 'x-a', clientID: 'client-a', store }), strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B, store })];
+        },
+        true,
+      ],
+      [
+        'one EncryptedCookieStateStore',
+        () => {
+          const store = new EncryptedCookieStateStore({ secret: cookieSecret });
+          return [strategy({ name: 'x-a', clientID: 'client-a', store }), strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B, store })];
+        },
+        false,
+      ],
+      [
+        'one XPkceSessionStore, same client and callback, another name',
+        () => {
+          const store = new XPkceSessionStore();
+          return [strategy({ name: 'x-a', store }), strategy({ name: 'x-b', store })];
+        },
+        true,
+      ],
+      [
+        'one XPkceSessionStore, same name and client, another callback URL',
+        () => {
+          const store = new XPkceSessionStore();
+          return [strategy({ store }), strategy({ store, callbackURL: CALLBACK_B })];
+        },
+        true,
+      ],
+    ];
+    for (const [what, make, keepsTheOther] of setups) {
+      it(`refuses the other strategy's callback with 403, sending nothing to X: ${what}`, async () => {
+        const counting = countingFetch();
+        const [a, b] = make();
+        for (const sx of [a, b]) (sx as unknown as { http: { fetch: typeof fetch } }).http.fetch = counting.fetch;
+        const session: Record<string, unknown> = {};
+        const startReq = withResponse({ session });
+        const started = await runStrategy(a, startReq);
+        expect(started.type, started.error?.message).to.equal('redirect');
+        const state = new URL(started.url!).searchParams.get('state')!;
+        const cookie = cookiesSetBy(startReq);
+
+        const crossed = await runStrategy(b, withResponse({ session, query: { code: CODE, state }, cookie }));
+        expect(crossed).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.be.a('string');
+        expect(counting.urls).to.deep.equal([]);
+
+        if (keepsTheOther) {
+          // The other strategy's attempt consumed nothing: A's own callback still completes.
+          const scopes = [tokenScope(), usersMeScope()];
+          const own = await runStrategy(a, withResponse({ session, query: { code: CODE, state }, cookie }));
+          scopes.forEach((sc) => sc.done());
+          expect(own.type, own.error?.message).to.equal('success');
+        }
+      });
+    }
+
+    it('refuses the other strategy\'s ?error= callback as not issued (403), leaving the pending sign-in', async () => {
+      const store = new XPkceSessionStore();
+      const a = strategy({ name: 'x-a', clientID: 'client-a', store });
+      const b = strategy({ name: 'x-b', clientID: 'client-b', callbackURL: CALLBACK_B, store });
+      const { session, state } = await start(a);
+      const crossed = await runStrategy(b, callback(session, { error: 'server_error', error_description: 'not yours', state }));
+      expect(crossed).to.include({ type: 'fail', status: 403 });
+      expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+      expect(JSON.stringify(session)).to.include(state);
+    });
+
+    it('still completes a sign-in started before bindings existed (a session entry without one)', async () => {
+      const s = strategy();
+      const { session, state } = await start(s);
+      for (const entry of (session['oauth2:x'] as { pending: Array<Record<string, unknown>> }).pending) delete entry.binding;
+      const scopes = [tokenScope(), usersMeScope()];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('success');
     });
   });
 
@@ -770,7 +916,7 @@ describe('XOAuth2PkceStrategy', () => {
       expect(stored!.args[0]).to.equal(startReq);
       expect(url.searchParams.get('code_challenge')).to.equal(codeChallengeS256(stored!.args[1] as string));
       expect(stored!.args[2]).to.equal('app-state');
-      const meta = { authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK };
+      const meta = { authorizationURL: AUTHORIZE, tokenURL: `${X}/2/oauth2/token`, clientID: CLIENT_ID, callbackURL: CALLBACK, binding: pendingBinding('oauth2', 'x-oauth2', CLIENT_ID, CALLBACK) };
       expect(stored!.args[3]).to.deep.equal(meta);
 
       const log: TokenRequest[] = [];
@@ -813,6 +959,67 @@ describe('XOAuth2PkceStrategy', () => {
       scopes.forEach((sc) => sc.done());
     });
 
+    describe('and a forged ?error= callback', () => {
+      const HUGE = `Call 555-0100 for help\r\n${'x'.repeat(50_000)}`;
+
+      it('without drop(): a state this session did not issue fails with 403, asked of verify(), never a 500 with the stranger\'s text', async () => {
+        const verified: string[] = [];
+        const s = strategy({
+          store: pkceStore({
+            store: (_req, _verifier, _state, _meta, cb) => cb(null, 'h'),
+            verify: (_req, state, cb) => {
+              verified.push(state);
+              cb(null, state === 'h' ? 'v'.repeat(43) : false, { message: 'no' });
+            },
+          }),
+        });
+        for (const error of ['server_error', 'access_denied', 'invalid_request']) {
+          const forged = await runStrategy(s, callback(null, { error, error_description: HUGE, state: 'not-issued' }));
+          expect(forged, error).to.include({ type: 'fail', status: 403 });
+          expect(failureHint(forged.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+          expect(JSON.stringify(forged)).to.not.include('555-0100');
+        }
+        expect(verified).to.deep.equal(['not-issued', 'not-issued', 'not-issued']);
+      });
+
+      it('without drop(): X\'s error on a state this session issued is believed, the state consumed by verify()', async () => {
+        const pending = new Set(['h']);
+        const s = strategy({
+          store: pkceStore({
+            store: (_req, _verifier, _state, _meta, cb) => cb(null, 'h'),
+            verify: (_req, state, cb) => (pending.delete(state) ? cb(null, 'v'.repeat(43)) : cb(null, false, { message: 'no' })),
+          }),
+        });
+        const result = await runStrategy(s, callback(null, { error: 'temporarily_unavailable', state: 'h' }));
+        expect(result.error).to.be.instanceOf(XOAuthError).and.include({ error: 'temporarily_unavailable' });
+        expect(pending.size).to.equal(0);
+      });
+
+      it('with a drop() that does not say whether it found the state: refused with 403, X\'s text not trusted', async () => {
+        const store = memoryStore();
+        const s = strategy({ store });
+        await runStrategy(s, fakeRequest({ session: null, headers: HOST }));
+        const result = await runStrategy(s, callback(null, { error: 'server_error', error_description: HUGE, state: 'custom-handle-1' }));
+        expect(result).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(result.challenge, XFailureCode.AUTHORIZATION_REFUSED)).to.match(/drop\(\) did not say/);
+        expect(JSON.stringify(result)).to.not.include('555-0100');
+      });
+
+      it('caps X\'s error_description and strips its control characters, even for a state this session issued', async () => {
+        const s = strategy();
+        const { session, state } = await start(s);
+        const result = await runStrategy(s, callback(session, { error: 'server_error\u0000', error_description: HUGE, error_uri: `https://x.com/${'y'.repeat(5000)}`, state }));
+        const err = result.error as XOAuthError;
+        expect(err).to.be.instanceOf(XOAuthError);
+        expect(err.description!.length).to.be.at.most(503);
+        expect(err.description).to.match(/^Call 555-0100 for help x+\.\.\.$/);
+        expect(err.error).to.equal('server_error ');
+        expect(err.uri).to.equal(undefined);
+        expect(err.message.length).to.be.below(1000);
+        expect(JSON.stringify(err) + err.message).to.not.match(/\p{Cc}/u);
+      });
+    });
+
     it('errors, sending nothing, when it accepts the state but returns no verifier', async () => {
       const counting = countingFetch();
       const s = strategy({ fetch: counting.fetch, store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(null, 'h'), verify: (_r, _s, cb) => (cb as (e: null, ok: boolean) => void)(null, true) }) });
@@ -835,21 +1042,75 @@ describe('XOAuth2PkceStrategy', () => {
 
     it('turns a token endpoint OAuth error into an XOAuthError with status, error and description', async () => {
       const result = await exchange(strategy(), () => [
-        tokenScope([], 400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }),
+        tokenScope([], 400, { error: 'unsupported_grant_type', error_description: 'The grant type is not supported.' }),
       ]);
       const err = result.error as XOAuthError;
       expect(err).to.be.instanceOf(XOAuthError);
-      expect(err).to.include({ status: 400, error: 'invalid_request', description: 'Value passed for the token was invalid.', code: 'X_OAUTH_ERROR' });
-      expect(err.message).to.match(/exchange the authorization code/).and.include('Value passed for the token was invalid.');
+      expect(err).to.include({ status: 400, error: 'unsupported_grant_type', description: 'The grant type is not supported.', code: 'X_OAUTH_ERROR' });
+      expect(err.message).to.match(/exchange the authorization code/).and.include('The grant type is not supported.');
       assertNoSecret(err);
     });
 
-    it('says what to do on invalid_grant and invalid_client', async () => {
-      const grant = await exchange(strategy(), () => [tokenScope([], 400, { error: 'invalid_grant', error_description: 'bad code' })]);
-      expect(grant.error!.message).to.match(/start the sign-in again/);
+    it('says what to do on invalid_client', async () => {
       const client = await exchange(strategy(), () => [tokenScope([], 401, { error: 'invalid_client', error_description: 'Missing valid authorization header' })]);
       expect(client.error).to.be.instanceOf(XOAuthError).and.have.property('status', 401);
       expect(client.error!.message).to.match(/client ID, client secret and the client type/);
+    });
+
+    describe('a code X refuses (it lives 30 s and works once)', () => {
+      async function refusedExchange(status: number, answer: unknown): Promise<Outcome> {
+        const s = strategy();
+        const { session, state } = await start(s);
+        const scope = tokenScope([], status, answer);
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        scope.done();
+        return result;
+      }
+
+      for (const [status, answer] of [
+        [400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }],
+        [400, { error: 'invalid_grant', error_description: 'Value passed for the token was invalid.' }],
+        [401, { error: 'invalid_grant' }],
+      ] as const) {
+        it(`fails (401, X_GRANT_REFUSED) on ${status} ${answer.error}, not a server error, with X's words in the hint`, async () => {
+          const result = await refusedExchange(status, answer);
+          expect(result).to.include({ type: 'fail', status: 401 });
+          const info = result.challenge as XFailureInfo;
+          expect(info.message).to.equal('This sign-in took too long or was already used. Sign in again.');
+          const hint = failureHint(info, XFailureCode.GRANT_REFUSED);
+          expect(hint).to.include(`HTTP ${status} ${answer.error}`).and.match(/30 seconds/);
+          if ('error_description' in answer) expect(hint).to.include(answer.error_description);
+        });
+      }
+
+      it('keeps the code, verifier and client secret out of the hint even when X echoes them', async () => {
+        const store = new RecordingStore();
+        const s = strategy({ store });
+        const { session, state } = await start(s);
+        const verifier = store.verifiers[0]!;
+        const scope = tokenScope([], 400, { error: 'invalid_grant', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} ${BASIC}` });
+        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        scope.done();
+        const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
+        expect(hint).to.include('[redacted]');
+        expectNoSecrets(new Error(hint), [...SECRETS, verifier]);
+        expectNoSecrets(result.challenge, [...SECRETS, verifier]);
+      });
+
+      for (const [what, setup] of [
+        ['a 5xx with invalid_grant', () => tokenScope([], 503, { error: 'invalid_grant' })],
+        ['a network failure', () => nock(X).post('/2/oauth2/token').replyWithError('socket hang up')],
+        ['invalid_client', () => tokenScope([], 401, { error: 'invalid_client' })],
+      ] as const) {
+        it(`keeps ${what} an error (X failing, or the app's configuration)`, async () => {
+          const s = strategy();
+          const { session, state } = await start(s);
+          const scope = setup();
+          const result = await runStrategy(s, callback(session, { code: CODE, state }));
+          scope.done();
+          expect(result.type).to.equal('error');
+        });
+      }
     });
 
     it('turns a users/me problem JSON into an XAPIError', async () => {
@@ -902,6 +1163,49 @@ describe('XOAuth2PkceStrategy', () => {
       assertNoSecret(noData.error);
     });
 
+    it('refuses an access token with CR/LF from X (X_INVALID_RESPONSE) before sending it in a header, with the fetch option', async () => {
+      const counting = countingFetch();
+      const s = strategy({ fetch: counting.fetch });
+      const { session, state } = await start(s);
+      const bad = 'at-evil-0001\r\nx-injected: 1';
+      const scope = tokenScope([], 200, { ...TOKEN_ANSWER, access_token: bad });
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scope.done();
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`access_token` with a control character/);
+      expect(counting.urls).to.deep.equal([`${X}/2/oauth2/token`]);
+      assertNoSecret(result.error, [bad]);
+    });
+
+    it('throws a TypeError naming clientID, clientSecret or callbackURL when it holds a control character', () => {
+      for (const [name, options] of [
+        ['clientID', { clientID: 'cid\r\nx' }],
+        ['clientSecret', { clientSecret: 'cs-1234\n' }],
+        ['callbackURL', { callbackURL: `${CALLBACK}\r\nSet-Cookie: a=b` }],
+      ] as const) {
+        expect(() => strategy(options), name).to.throw(TypeError, new RegExp(`\`${name}\`.*control character`));
+        try {
+          strategy(options);
+        } catch (err) {
+          expect((err as Error).message).to.not.include('cs-1234').and.not.include('Set-Cookie');
+        }
+      }
+    });
+
+    it('errors with X_INVALID_RESPONSE, never an uncaught exception, when username holds a lone surrogate', async () => {
+      const s = strategy();
+      const { session, state } = await start(s);
+      const scopes = [
+        tokenScope(),
+        nock(X).get('/2/users/me').query(true).reply(200, `{"data":{"id":"1","name":"n","username":"a\\udc00b"}}`, { 'content-type': 'application/json' }),
+      ];
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.match(/`username` that is not well-formed Unicode/);
+    });
+
     it('leaks no client secret, code, verifier or token, even when X echoes them back', async () => {
       const store = new RecordingStore();
       const s = strategy({ store });
@@ -909,7 +1213,7 @@ describe('XOAuth2PkceStrategy', () => {
       const verifier = store.verifiers[0]!;
       const echo = nock(X)
         .post('/2/oauth2/token')
-        .reply(400, { error: 'invalid_request', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} rejected` });
+        .reply(401, { error: 'invalid_client', error_description: `code ${CODE} verifier ${verifier} secret ${CLIENT_SECRET} rejected` });
       const result = await runStrategy(s, callback(session, { code: CODE, state }));
       echo.done();
       expect(result.error).to.be.instanceOf(XOAuthError);
@@ -923,6 +1227,24 @@ describe('XOAuth2PkceStrategy', () => {
       expect(meFailed.error).to.be.instanceOf(XAPIError);
       expect(meFailed.error!.message).to.include('[redacted]');
       assertNoSecret(meFailed.error, [store.verifiers[1]!]);
+    });
+
+    it('leaks no Basic credentials when X or a proxy echoes the Authorization header it was sent', async () => {
+      const store = new RecordingStore();
+      const s = strategy({ store });
+      const { session, state } = await start(s);
+      const echo = nock(X)
+        .post('/2/oauth2/token')
+        .reply(function () {
+          const sent = String(this.req.headers.authorization);
+          return [401, JSON.stringify({ error: 'invalid_client', error_description: `bad header ${sent} (${sent.slice(6)})`, errors: [{ message: sent }] }), { 'content-type': 'application/json', 'x-echo': sent }];
+        });
+      const result = await runStrategy(s, callback(session, { code: CODE, state }));
+      echo.done();
+      expect(result.error).to.be.instanceOf(XOAuthError);
+      expect(result.error!.message).to.include('bad header Basic [redacted]');
+      assertNoSecret(result.error, [store.verifiers[0]!]);
+      expect(inspect((result.error as XOAuthError).response, { depth: 5 })).to.not.include(BASIC.slice(6));
     });
 
     it('times out a hung token endpoint after timeoutMs', async () => {

@@ -62,4 +62,17 @@ describe('profile', () => {
       expect(p._raw).to.not.include('oauth_token');
     });
   });
+
+  describe('hostile input', () => {
+    it('never throws on a handle with a lone UTF-16 surrogate (encodeURIComponent would)', () => {
+      expect(() => encodeURIComponent('x\ud800')).to.throw(URIError);
+      expect(profileFromV2User({ id: '1', username: 'x\ud800' }, '{}').profileUrl).to.equal('https://x.com/x%EF%BF%BD');
+      expect(profileFromV1User({ id_str: '1', screen_name: '\udc00' }, '{}').profileUrl).to.equal('https://x.com/%EF%BF%BD');
+      expect(profileFromAccessTokenParams({ user_id: '1', screen_name: 'a\ud800' }).profileUrl).to.equal('https://x.com/a%EF%BF%BD');
+    });
+
+    it('keeps a well-formed surrogate pair (an emoji) as it is', () => {
+      expect(profileFromV2User({ id: '1', username: 'x\u{1F600}' }, '{}').profileUrl).to.equal(`https://x.com/${encodeURIComponent('x\u{1F600}')}`);
+    });
+  });
 });

@@ -10,9 +10,10 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { XSessionError } from '../errors';
+import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import type { XAuthRequest } from '../request';
 import { createState } from '../pkce';
-import { safeEqual } from './pending';
+import { bindingOf, safeEqual } from './pending';
 import type { PkceStateStored, PkceStateVerified, XPkceStateMeta, XPkceStateStore } from './pkce-session';
 import type { RequestTokenLoaded, XRequestTokenStore } from './request-token-session';
 
@@ -34,7 +35,12 @@ const MAX_COOKIES_EXAMINED = 20;
 
 /** How many pending sign-ins (cookies) one browser keeps at most, as the session stores do. */
 export const MAX_PENDING_COOKIES = 5;
-const FORMAT_VERSION = 1;
+// Version 2: `0x02 || binding length || binding || iv || ciphertext || tag`, the binding (the
+// strategy's name, client and redirect URI, hashed: not secret) in the clear and in the AAD.
+// Version 1 (`0x01 || iv || ciphertext || tag`, AAD the name alone) is still opened, unbound.
+const FORMAT_VERSION = 2;
+const LEGACY_FORMAT_VERSION = 1;
+const MAX_BINDING_BYTES = 64;
 const IV_BYTES = 12; // NIST SP 800-38D section 8.2: 96-bit IVs for GCM
 const TAG_BYTES = 16;
 const HKDF_SALT = 'passport-x';
@@ -70,8 +76,10 @@ export interface EncryptedCookieStateStoreOptions {
 
 type Kind = 'oauth1' | 'oauth2';
 
-/** What the cookie carries (encrypted). */
+/** What the cookie carries (encrypted), and the binding it was sealed with. */
 interface CookiePayload {
+  /** The strategy binding authenticated with the cookie (version 2), `undefined` for a version 1 cookie. */
+  binding?: string | undefined;
   /** The request token (OAuth 1.0a) or the `state` value (OAuth 2.0). */
   handle: string;
   kind: Kind;
@@ -86,7 +94,7 @@ interface CookieKeys {
   cookieName: Buffer;
 }
 
-type Miss = 'none' | 'foreign' | 'tampered' | 'expired' | 'mismatch' | 'no-handle';
+type Miss = 'none' | 'foreign' | 'tampered' | 'expired' | 'mismatch' | 'other-strategy' | 'no-handle';
 
 /** Where Set-Cookie headers go: the response object a framework makes reachable from `req`. */
 interface CookieSink {
@@ -179,6 +187,11 @@ function deriveKeys(secret: string): CookieKeys {
   return { encryption: derive(HKDF_INFO_ENCRYPTION), cookieName: derive(HKDF_INFO_COOKIE_NAME) };
 }
 
+/** The AES-GCM additional data of a version 2 cookie: its name and the strategy binding. */
+function additionalData(name: string, binding: string): Buffer {
+  return Buffer.from(`${name}\n${binding}`, 'utf8');
+}
+
 function checkedSecrets(secret: unknown): string[] {
   const list = typeof secret === 'string' ? [secret] : Array.isArray(secret) ? (secret as unknown[]) : undefined;
   if (!list || list.length === 0) {
@@ -226,9 +239,29 @@ function missMessage(miss: Miss, what: string, prefix: string, maxAgeMs: number)
       return `This X sign-in was started more than ${minutes} minutes ago and its cookie has expired. Sign in again.`;
     case 'mismatch':
       return `The sign-in cookie does not belong to this X callback's ${what} (a forged or mixed-up callback). Sign in again.`;
+    case 'other-strategy':
+      return (
+        `This X sign-in callback's ${what} belongs to a sign-in started by another strategy sharing this store (another name, client or callback URL): ` +
+        'each strategy must finish its own sign-ins on its own callback route. A forged or mixed-up callback, or two routes mounted with the wrong strategy. Sign in again.'
+      );
     case 'no-handle':
       return `This X sign-in callback has no ${what} parameter, so it cannot be matched to a sign-in started in this browser. Sign in again.`;
   }
+}
+
+const MISS_CODES: Record<Miss, XFailureCodeValue> = {
+  none: XFailureCode.NO_PENDING_SIGN_IN,
+  foreign: XFailureCode.CALLBACK_UNKNOWN,
+  tampered: XFailureCode.CALLBACK_UNKNOWN,
+  expired: XFailureCode.SIGN_IN_EXPIRED,
+  mismatch: XFailureCode.CALLBACK_UNKNOWN,
+  'other-strategy': XFailureCode.CALLBACK_UNKNOWN,
+  'no-handle': XFailureCode.CALLBACK_MALFORMED,
+};
+
+/** The failure of each miss: a short message for the person, {@link missMessage}'s diagnosis as the hint. */
+function missInfo(miss: Miss, what: string, prefix: string, maxAgeMs: number): XFailureInfo {
+  return failureOf(MISS_CODES[miss], missMessage(miss, what, prefix, maxAgeMs));
 }
 
 /**
@@ -239,16 +272,18 @@ function missMessage(miss: Miss, what: string, prefix: string, maxAgeMs: number)
  *
  * - Each sign-in gets its own cookie, named `<cookieName><16 hex digits of HMAC(key, handle)>`,
  *   so two tabs signing in at once both succeed.
- * - The cookie name is the encryption's additional authenticated data, and the handle is
- *   inside: a cookie renamed, copied to another sign-in or altered fails.
+ * - The cookie name and the strategy's binding (its name, client and redirect URI, hashed) are
+ *   the encryption's additional authenticated data, and the handle is inside: a cookie renamed,
+ *   copied to another sign-in, presented to another strategy sharing the store, or altered fails.
  * - It expires after `maxAgeMs` (default 10 minutes): `Max-Age` for the browser, and an
  *   expiry inside the ciphertext the callback checks.
  * - Every callback clears the cookie (`Max-Age=0`), whatever the outcome.
  * - HttpOnly, SameSite=Lax (sent on X's top-level redirect back), Secure over https.
  * - Rotation: `secret: [current, previous]` seals with the first and opens with any.
  *
- * A failed check ends the sign-in with a Passport failure (`callback(null, false, { message })`),
- * as the session stores do; the message says what happened and what to do, never a secret.
+ * A failed check ends the sign-in with a Passport failure (`callback(null, false, info)`, an
+ * `XFailureInfo`), as the session stores do: a short message for the person, and a hint saying
+ * what happened and what to do, never a secret.
  * Unlike a session store it cannot revoke a cookie a thief copied before the callback: the
  * expiry bounds that, and X accepts each request token and authorization code only once.
  *
@@ -328,23 +363,30 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
 
   // --- passport-oauth1's request-token store -------------------------------------------
 
-  /** Returns the secret of request token `token` from its cookie, and clears the cookie. */
-  get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void {
-    this.take(req, token, 'oauth1', 'request token', (err, data, info) => {
+  /**
+   * Returns the secret of request token `token` from its cookie, and clears the cookie. With
+   * `meta` (passport-oauth1 passes it to a 4-argument get), only a cookie sealed for the same
+   * strategy (name, consumer key, callback URL) is accepted.
+   */
+  get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void;
+  get(req: XAuthRequest, token: string, meta: object, callback: RequestTokenLoaded): void;
+  get(req: XAuthRequest, token: string, metaOrCallback: object | RequestTokenLoaded, maybeCallback?: RequestTokenLoaded): void {
+    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback as RequestTokenLoaded] : [metaOrCallback, maybeCallback!];
+    this.take(req, token, 'oauth1', 'request token', bindingOf(meta, 'oauth1'), (err, data, info) => {
       if (err) return callback(err);
       if (!data) return callback(null, false, info);
       const secret = data.tokenSecret;
-      if (typeof secret !== 'string') return callback(null, false, { message: missMessage('tampered', 'request token', this.prefix, this.maxAgeMs) });
+      if (typeof secret !== 'string') return callback(null, false, missInfo('tampered', 'request token', this.prefix, this.maxAgeMs));
       callback(null, secret, data.state);
     });
   }
 
-  /** Seals the request token's secret into a cookie named after the token. */
-  set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, _meta: object, callback: (err?: Error | null) => void): void {
+  /** Seals the request token's secret into a cookie named after the token, bound to the strategy of `meta`. */
+  set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, callback: (err?: Error | null) => void): void {
     if (typeof token !== 'string' || token === '' || typeof tokenSecret !== 'string') {
       return callback(new TypeError('EncryptedCookieStateStore.set needs the request token and its secret as strings.'));
     }
-    this.seal(req, token, 'oauth1', state === undefined ? { tokenSecret } : { tokenSecret, state }, callback);
+    this.seal(req, token, 'oauth1', state === undefined ? { tokenSecret } : { tokenSecret, state }, bindingOf(meta, 'oauth1'), callback);
   }
 
   /** Nothing to do: `get` already cleared the cookie. */
@@ -374,23 +416,30 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
    * Generates the `state` (256 random bits, base64url), seals it with the PKCE `verifier` and
    * the app's state into a cookie, and returns it through `callback` for the authorization URL.
    */
-  store(req: XAuthRequest, verifier: string, state: unknown, _meta: XPkceStateMeta, callback: PkceStateStored): void {
+  store(req: XAuthRequest, verifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void {
     if (typeof verifier !== 'string' || verifier === '') {
       return callback(new TypeError('EncryptedCookieStateStore.store needs the PKCE code verifier; enable PKCE on the strategy.'));
     }
     const handle = createState();
     const data: Record<string, unknown> = { verifier };
     if (state !== undefined && state !== null) data.state = state;
-    this.seal(req, handle, 'oauth2', data, (err) => (err ? callback(err) : callback(null, handle)));
+    this.seal(req, handle, 'oauth2', data, bindingOf(meta, 'oauth2'), (err) => (err ? callback(err) : callback(null, handle)));
   }
 
-  /** Checks the callback's `state` against its cookie, clears the cookie, and returns the verifier and the app's state. */
-  verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void {
-    this.take(req, providedState, 'oauth2', 'state', (err, data, info) => {
+  /**
+   * Checks the callback's `state` against its cookie, clears the cookie, and returns the verifier
+   * and the app's state. With `meta` (passport-oauth2 passes it to a 4-argument verify), only a
+   * cookie sealed for the same strategy (name, client ID, redirect_uri) is accepted.
+   */
+  verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void;
+  verify(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void;
+  verify(req: XAuthRequest, providedState: string, metaOrCallback: XPkceStateMeta | PkceStateVerified, maybeCallback?: PkceStateVerified): void {
+    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback as PkceStateVerified];
+    this.take(req, providedState, 'oauth2', 'state', bindingOf(meta, 'oauth2'), (err, data, info) => {
       if (err) return callback(err);
       if (!data) return callback(null, false, info);
       const verifier = data.verifier;
-      if (typeof verifier !== 'string') return callback(null, false, { message: missMessage('tampered', 'state', this.prefix, this.maxAgeMs) });
+      if (typeof verifier !== 'string') return callback(null, false, missInfo('tampered', 'state', this.prefix, this.maxAgeMs));
       callback(null, verifier, data.state);
     });
   }
@@ -425,7 +474,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     return `${name}=${this.attributes(req, 0)}`;
   }
 
-  private seal(req: XAuthRequest, handle: string, kind: Kind, data: Record<string, unknown>, callback: (err?: Error | null) => void): void {
+  private seal(req: XAuthRequest, handle: string, kind: Kind, data: Record<string, unknown>, binding: string | undefined, callback: (err?: Error | null) => void): void {
     let setCookie: string;
     let sink: CookieSink;
     try {
@@ -435,10 +484,13 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       const payload: CookiePayload = { handle, kind, exp: this.now() + this.maxAgeMs, data };
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', keys.encryption, iv, { authTagLength: TAG_BYTES });
-      // The name is authenticated with the content, so a cookie copied under another name fails.
-      cipher.setAAD(Buffer.from(name, 'utf8'));
+      const bound = Buffer.from(binding ?? '', 'utf8');
+      if (bound.length > MAX_BINDING_BYTES) throw new RangeError('EncryptedCookieStateStore: the strategy binding is too long.');
+      // The name and the binding are authenticated with the content, so a cookie copied under another
+      // name, or presented to another strategy (another name, client or redirect URI), fails.
+      cipher.setAAD(additionalData(name, binding ?? ''));
       const ciphertext = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
-      const value = Buffer.concat([Buffer.from([FORMAT_VERSION]), iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
+      const value = Buffer.concat([Buffer.from([FORMAT_VERSION, bound.length]), bound, iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
       setCookie = `${name}=${value}${this.attributes(req, Math.ceil(this.maxAgeMs / 1000))}`;
       if (Buffer.byteLength(setCookie) > MAX_SET_COOKIE_BYTES) {
         throw new RangeError(
@@ -485,14 +537,25 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
   private open(keys: CookieKeys, name: string, value: string): CookiePayload | undefined {
     if (!BASE64URL.test(value)) return undefined;
     const raw = Buffer.from(value, 'base64url');
-    if (raw.length < 1 + IV_BYTES + 1 + TAG_BYTES || raw[0] !== FORMAT_VERSION) return undefined;
-    const iv = raw.subarray(1, 1 + IV_BYTES);
+    let start: number;
+    let binding: string | undefined;
+    if (raw[0] === FORMAT_VERSION && raw.length >= 2) {
+      const length = raw[1]!;
+      start = 2 + length;
+      binding = raw.subarray(2, start).toString('utf8');
+    } else if (raw[0] === LEGACY_FORMAT_VERSION) {
+      start = 1;
+    } else {
+      return undefined;
+    }
+    if (raw.length < start + IV_BYTES + 1 + TAG_BYTES) return undefined;
+    const iv = raw.subarray(start, start + IV_BYTES);
     const tag = raw.subarray(raw.length - TAG_BYTES);
-    const ciphertext = raw.subarray(1 + IV_BYTES, raw.length - TAG_BYTES);
+    const ciphertext = raw.subarray(start + IV_BYTES, raw.length - TAG_BYTES);
     let plain: string;
     try {
       const decipher = createDecipheriv('aes-256-gcm', keys.encryption, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(Buffer.from(name, 'utf8'));
+      decipher.setAAD(binding === undefined ? Buffer.from(name, 'utf8') : additionalData(name, binding));
       decipher.setAuthTag(tag);
       plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
     } catch {
@@ -513,7 +576,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     ) {
       return undefined;
     }
-    return parsed as unknown as CookiePayload;
+    return { ...(parsed as unknown as CookiePayload), binding };
   }
 
   /** Names of the cookies this request carries for `handle`, under any of the secrets. */
@@ -529,9 +592,10 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     handle: unknown,
     kind: Kind,
     what: string,
-    callback: (err: Error | null, data?: Record<string, unknown>, info?: { message: string }) => void,
+    binding: string | undefined,
+    callback: (err: Error | null, data?: Record<string, unknown>, info?: XFailureInfo) => void,
   ): void {
-    const fail = (miss: Miss): void => callback(null, undefined, { message: missMessage(miss, what, this.prefix, this.maxAgeMs) });
+    const fail = (miss: Miss): void => callback(null, undefined, missInfo(miss, what, this.prefix, this.maxAgeMs));
     if (typeof handle !== 'string' || handle === '') return fail('no-handle');
     const jar = prefixedCookies(req, this.prefix);
     const found: Array<{ keys: CookieKeys; name: string; value: string }> = [];
@@ -558,6 +622,9 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     if (!payload) return fail('tampered');
     // A genuine cookie of the other protocol, or for another handle: a forged or mixed-up callback.
     if (payload.kind !== kind || !safeEqual(payload.handle, handle)) return fail('mismatch');
+    // Sealed for another strategy (another name, client or redirect URI) sharing this store. A version 1
+    // cookie, from before bindings, is accepted for its short life; a direct call without meta checks nothing.
+    if (binding !== undefined && payload.binding !== undefined && payload.binding !== binding) return fail('other-strategy');
     if (this.now() >= payload.exp) return fail('expired');
     callback(null, payload.data);
   }

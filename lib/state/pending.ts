@@ -5,8 +5,9 @@
  * Unlike passport-oauth1/oauth2's stores, which keep one pending sign-in per session, this keeps
  * a few (two tabs both succeed), expires them, finds them in constant time, and deletes each on use.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { XSessionError } from '../errors';
+import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import type { XAuthRequest } from '../request';
 
 /** How long a started sign-in stays valid: 10 minutes. */
@@ -18,6 +19,8 @@ export const MAX_PENDING = 5;
 /** One pending authorization: a `handle` (request token or state) and what the callback needs. */
 export interface PendingEntry {
   handle: string;
+  /** The {@link pendingBinding} of the strategy that started it (absent in entries from before bindings). */
+  binding?: string;
   /** When it was started, ms since the epoch. */
   createdAt: number;
   [field: string]: unknown;
@@ -60,7 +63,12 @@ function listOf(session: Record<string, unknown>, key: string): PendingEntry[] {
   const slot = session[key];
   if (!slot || typeof slot !== 'object' || !Array.isArray((slot as { pending?: unknown }).pending)) return [];
   return ((slot as { pending: unknown[] }).pending).filter(
-    (e): e is PendingEntry => typeof e === 'object' && e !== null && typeof (e as PendingEntry).handle === 'string' && typeof (e as PendingEntry).createdAt === 'number',
+    (e): e is PendingEntry =>
+      typeof e === 'object' &&
+      e !== null &&
+      typeof (e as PendingEntry).handle === 'string' &&
+      typeof (e as PendingEntry).createdAt === 'number' &&
+      ((e as PendingEntry).binding === undefined || typeof (e as PendingEntry).binding === 'string'),
   );
 }
 
@@ -99,6 +107,36 @@ export function addPending(session: Record<string, unknown>, key: string, entry:
   save(session, key, list.length > limits.max ? list.slice(-limits.max) : list);
 }
 
+/**
+ * What binds a pending sign-in to the strategy that started it: its kind, the strategy's name, the
+ * client (OAuth 2.0 client ID or OAuth 1.0a consumer key) and the redirect URI, hashed (SHA-256,
+ * base64url, 128 bits) so that it stays short in a session or a cookie's additional data. Two
+ * strategies sharing a store or a session then never accept each other's callbacks.
+ */
+export function pendingBinding(kind: 'oauth1' | 'oauth2', strategyName: string, client: string, redirectURI: string): string {
+  return createHash('sha256').update(JSON.stringify(['passport-x pending v1', kind, strategyName, client, redirectURI])).digest('base64url').slice(0, 22);
+}
+
+/**
+ * The binding a store was handed in `meta`: `meta.binding` when the strategy set it (both of
+ * passport-x's strategies do), else one derived from what passport-oauth1/oauth2 put in `meta` on
+ * both legs (the client, and for OAuth 2.0 the redirect URI). `undefined` when there is no meta
+ * at all (a direct call with the shorter argument list): nothing to check against.
+ */
+export function bindingOf(meta: unknown, kind: 'oauth1' | 'oauth2'): string | undefined {
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const m = meta as Record<string, unknown>;
+  if (typeof m.binding === 'string') return m.binding;
+  const client = kind === 'oauth2' ? m.clientID : m.consumerKey;
+  const redirectURI = kind === 'oauth2' ? m.callbackURL : undefined;
+  return pendingBinding(kind, '', typeof client === 'string' ? client : '', typeof redirectURI === 'string' ? redirectURI : '');
+}
+
+/** Whether entry `e` may be used by a callback bound to `binding` (entries from before bindings existed may, for one TTL). */
+function boundTo(e: PendingEntry, binding: string | undefined): boolean {
+  return binding === undefined || e.binding === undefined || e.binding === binding;
+}
+
 /** Why a callback matched no pending entry. */
 export type PendingMiss = 'none' | 'unknown' | 'expired';
 
@@ -109,15 +147,22 @@ export type TakeResult = { entry: PendingEntry } | { miss: PendingMiss };
  * Finds the entry whose handle equals `handle` (every entry compared in constant time),
  * removes it (single use) and returns it. Expired entries are removed on the way.
  */
-export function takePending(session: Record<string, unknown>, key: string, handle: string, limits: PendingLimits = DEFAULT_PENDING_LIMITS): TakeResult {
+export function takePending(
+  session: Record<string, unknown>,
+  key: string,
+  handle: string,
+  limits: PendingLimits = DEFAULT_PENDING_LIMITS,
+  binding?: string,
+): TakeResult {
   const now = limits.now();
   const all = listOf(session, key);
   if (all.length === 0) return { miss: 'none' };
   let found: PendingEntry | undefined;
   const live: PendingEntry[] = [];
   // One pass: every entry is compared (constant time), the match and the expired ones left out.
+  // Another strategy's entry is left alone: its own callback must still find it.
   for (const e of all) {
-    if (safeEqual(e.handle, handle) && !found) found = e;
+    if (safeEqual(e.handle, handle) && boundTo(e, binding) && !found) found = e;
     else if (now - e.createdAt < limits.ttlMs) live.push(e);
   }
   save(session, key, live);
@@ -127,9 +172,9 @@ export function takePending(session: Record<string, unknown>, key: string, handl
 }
 
 /** Removes the entry with this handle, if any (e.g. when the user denied access). */
-export function dropPending(session: Record<string, unknown>, key: string, handle: string): boolean {
+export function dropPending(session: Record<string, unknown>, key: string, handle: string, binding?: string): boolean {
   const all = listOf(session, key);
-  const rest = all.filter((e) => !safeEqual(e.handle, handle));
+  const rest = all.filter((e) => !(safeEqual(e.handle, handle) && boundTo(e, binding)));
   save(session, key, rest);
   return rest.length !== all.length;
 }
@@ -145,10 +190,25 @@ export function pendingMissMessage(miss: PendingMiss, what: string, ttlMs: numbe
         'or a Secure session cookie on plain http. Fix: browse the app on the callback URL\'s host, use a shared session store, and mark the cookie Secure only behind https. Then sign in again.'
       );
     case 'unknown':
-      return `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, or a sign-in started in another browser). Sign in again.`;
+      return `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, a sign-in started in another browser, or one started by another strategy sharing this session: another name, client or callback URL). Sign in again.`;
     case 'expired':
       return `This X sign-in was started more than ${describeDuration(ttlMs)} ago and has expired. Sign in again.`;
   }
+}
+
+/** The code of each miss: no pending sign-in at all, one this session did not issue (or already used), one too old. */
+const MISS_CODES: Record<PendingMiss, XFailureCodeValue> = {
+  none: XFailureCode.NO_PENDING_SIGN_IN,
+  unknown: XFailureCode.CALLBACK_UNKNOWN,
+  expired: XFailureCode.SIGN_IN_EXPIRED,
+};
+
+/**
+ * The failure of a callback that matched no pending sign-in: a short message for the person, and
+ * {@link pendingMissMessage}'s diagnosis (what happened, the likely causes, the fix) as the hint.
+ */
+export function pendingMissInfo(miss: PendingMiss, what: string, ttlMs: number = PENDING_TTL_MS): XFailureInfo {
+  return failureOf(MISS_CODES[miss], pendingMissMessage(miss, what, ttlMs));
 }
 
 function describeDuration(ms: number): string {

@@ -4,7 +4,7 @@
  */
 import { createState } from '../pkce';
 import type { XAuthRequest } from '../request';
-import { addPending, pendingLimits, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
 
 /** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
 export interface XPkceStateMeta {
@@ -16,6 +16,13 @@ export interface XPkceStateMeta {
   clientID: string;
   /** The `redirect_uri` of this sign-in. */
   callbackURL?: string | undefined;
+  /**
+   * What binds the sign-in to the strategy that started it (its name, client ID and redirect_uri,
+   * hashed), set by {@link XOAuth2PkceStrategy} on both legs. A store keeps it with the pending
+   * sign-in and accepts the callback only with the same binding, so two strategies sharing a store
+   * or a session refuse each other's callbacks.
+   */
+  binding?: string | undefined;
 }
 
 /** Callback of {@link XPkceStateStore.store}: the `state` value to send to X. */
@@ -99,19 +106,33 @@ export class XPkceSessionStore implements XPkceStateStore {
     return this.limits.ttlMs;
   }
 
-  store(req: XAuthRequest, codeVerifier: string, state: unknown, _meta: XPkceStateMeta, callback: PkceStateStored): void {
+  store(req: XAuthRequest, codeVerifier: string, state: unknown, meta: XPkceStateMeta, callback: PkceStateStored): void {
     const handle = createState();
     try {
       const session = requireSession(req, 'x-oauth2');
+      const binding = bindingOf(meta, 'oauth2');
       // The app state must survive the session store's serialisation, as passport-oauth2's own store requires.
-      addPending(session, this.key, { handle, codeVerifier, createdAt: this.limits.now(), ...(state !== undefined ? { state } : {}) }, this.limits);
+      addPending(
+        session,
+        this.key,
+        { handle, codeVerifier, createdAt: this.limits.now(), ...(binding !== undefined ? { binding } : {}), ...(state !== undefined ? { state } : {}) },
+        this.limits,
+      );
     } catch (err) {
       return callback(err as Error);
     }
     callback(null, handle);
   }
 
-  verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void {
+  /**
+   * Looks up, and consumes, the verifier of `providedState`. With `meta` (passport-oauth2 passes it
+   * to a 4-argument verify), only a sign-in started by the same strategy (name, client ID and
+   * redirect_uri) matches: another strategy's pending sign-in is neither returned nor consumed.
+   */
+  verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void;
+  verify(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void;
+  verify(req: XAuthRequest, providedState: string, metaOrCallback: XPkceStateMeta | PkceStateVerified, maybeCallback?: PkceStateVerified): void {
+    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback as PkceStateVerified];
     let session: Record<string, unknown>;
     try {
       session = requireSession(req, 'x-oauth2');
@@ -119,16 +140,25 @@ export class XPkceSessionStore implements XPkceStateStore {
       return callback(err as Error);
     }
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
-    const result = takePending(session, this.key, typeof providedState === 'string' ? providedState : '', this.limits);
-    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'state', this.limits.ttlMs) });
+    const result = takePending(session, this.key, typeof providedState === 'string' ? providedState : '', this.limits, bindingOf(meta, 'oauth2'));
+    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'state', this.limits.ttlMs));
     const codeVerifier = result.entry.codeVerifier;
-    if (typeof codeVerifier !== 'string') return callback(null, false, { message: pendingMissMessage('unknown', 'state') });
+    if (typeof codeVerifier !== 'string') return callback(null, false, pendingMissInfo('unknown', 'state'));
     callback(null, codeVerifier, result.entry.state);
   }
 
-  drop(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void {
+  /** Forgets a pending `state` (the user pressed Cancel); with `meta`, only one started by the same strategy. */
+  drop(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(
+    req: XAuthRequest,
+    providedState: string,
+    metaOrCallback: XPkceStateMeta | ((err?: Error | null, found?: boolean) => void),
+    maybeCallback?: (err?: Error | null, found?: boolean) => void,
+  ): void {
+    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback!];
     // No session is nothing to drop, not an error: the user only pressed Cancel.
-    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session as Record<string, unknown>, this.key, providedState);
+    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session as Record<string, unknown>, this.key, providedState, bindingOf(meta, 'oauth2'));
     callback(null, found);
   }
 }

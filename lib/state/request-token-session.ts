@@ -2,7 +2,7 @@
  * The default OAuth 1.0a request-token store: pending request tokens in the server session.
  */
 import type { XAuthRequest } from '../request';
-import { addPending, pendingLimits, dropPending, pendingMissMessage, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
 
 /**
  * Callback of {@link XRequestTokenStore.get}: the token secret and the app state given when the
@@ -64,7 +64,15 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
     return this.limits.ttlMs;
   }
 
-  get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void {
+  /**
+   * Looks up, and consumes, the secret of request token `token`. With `meta` (passport-oauth1 passes
+   * it to a 4-argument get), only a sign-in started by the same strategy (name, consumer key and
+   * callback URL) matches: another strategy's pending sign-in is neither returned nor consumed.
+   */
+  get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void;
+  get(req: XAuthRequest, token: string, meta: object, callback: RequestTokenLoaded): void;
+  get(req: XAuthRequest, token: string, metaOrCallback: object | RequestTokenLoaded, maybeCallback?: RequestTokenLoaded): void {
+    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback as RequestTokenLoaded] : [metaOrCallback, maybeCallback!];
     let session: Record<string, unknown>;
     try {
       session = requireSession(req, 'x-oauth1');
@@ -72,17 +80,23 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
       return callback(err as Error);
     }
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
-    const result = takePending(session, this.key, token, this.limits);
-    if ('miss' in result) return callback(null, false, { message: pendingMissMessage(result.miss, 'request token', this.limits.ttlMs) });
+    const result = takePending(session, this.key, token, this.limits, bindingOf(meta, 'oauth1'));
+    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'request token', this.limits.ttlMs));
     const secret = result.entry.tokenSecret;
-    if (typeof secret !== 'string') return callback(null, false, { message: pendingMissMessage('unknown', 'request token') });
+    if (typeof secret !== 'string') return callback(null, false, pendingMissInfo('unknown', 'request token'));
     callback(null, secret, result.entry.state);
   }
 
-  set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, _meta: object, callback: (err?: Error | null) => void): void {
+  set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, callback: (err?: Error | null) => void): void {
     try {
       const session = requireSession(req, 'x-oauth1');
-      addPending(session, this.key, { handle: token, tokenSecret, createdAt: this.limits.now(), ...(state !== undefined ? { state } : {}) }, this.limits);
+      const binding = bindingOf(meta, 'oauth1');
+      addPending(
+        session,
+        this.key,
+        { handle: token, tokenSecret, createdAt: this.limits.now(), ...(binding !== undefined ? { binding } : {}), ...(state !== undefined ? { state } : {}) },
+        this.limits,
+      );
     } catch (err) {
       return callback(err as Error);
     }
@@ -94,8 +108,12 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
     callback(null);
   }
 
-  drop(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void {
-    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session, this.key, token);
+  /** Forgets a request token the user refused on X; with `meta`, only one started by the same strategy. */
+  drop(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(req: XAuthRequest, token: string, meta: object, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(req: XAuthRequest, token: string, metaOrCallback: object | ((err?: Error | null, found?: boolean) => void), maybeCallback?: (err?: Error | null, found?: boolean) => void): void {
+    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback as (err?: Error | null, found?: boolean) => void] : [metaOrCallback, maybeCallback!];
+    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session, this.key, token, bindingOf(meta, 'oauth1'));
     callback(null, found);
   }
 }

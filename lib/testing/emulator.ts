@@ -31,8 +31,13 @@ import { avatarSVG } from './user-views';
 export interface XEmulatorOptions {
   /** The port to listen on (default 0: any free port; read it from `url`). */
   port?: number | undefined;
-  /** The address to listen on (default `'127.0.0.1'`). The emulator's keys are public: keep it on loopback. */
+  /**
+   * The address to listen on (default `'127.0.0.1'`). The emulator's keys are public, so anything
+   * but a loopback address (127.0.0.0/8, `::1`, `localhost`) is refused unless `allowNonLoopback` is true.
+   */
   host?: string | undefined;
+  /** Listen on a `host` other than loopback (e.g. `'0.0.0.0'` in a container), with a warning: anyone who can reach it can sign in with its public keys. Default false. */
+  allowNonLoopback?: boolean | undefined;
   /** The users who can sign in (default: Ada Lovelace `@ada`, with an e-mail address, and Grace Hopper `@grace`, without). The first is preselected on the consent pages. */
   users?: readonly XEmulatorUser[] | undefined;
   /** Apps replacing the default ones, by kind. */
@@ -519,6 +524,18 @@ function checkOptions(options: unknown): { port: number; host: string; now: () =
     throw new TypeError('passport-x/testing: `port` must be an integer from 0 to 65535 (0: any free port).');
   }
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host === '')) throw new TypeError("passport-x/testing: `host` must be an address such as '127.0.0.1'.");
+  if (o.allowNonLoopback !== undefined && typeof o.allowNonLoopback !== 'boolean') throw new TypeError('passport-x/testing: `allowNonLoopback` must be true or false.');
+  if (o.host !== undefined && !isLoopback(o.host)) {
+    if (o.allowNonLoopback !== true) {
+      throw new TypeError(
+        'passport-x/testing: `host` must be a loopback address (127.0.0.1, ::1 or localhost): the emulator\'s keys are public, so anyone who can reach it could sign in. ' +
+          'Pass `allowNonLoopback: true` to listen elsewhere anyway (e.g. inside a container).',
+      );
+    }
+    process.emitWarning(`passport-x/testing: the X emulator listens on ${o.host}, beyond loopback; its keys are public, so anyone who can reach it can sign in. Never expose it to a network you do not control.`, {
+      code: 'PASSPORT_X_EMULATOR_NOT_LOOPBACK',
+    });
+  }
   if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('passport-x/testing: `now` must be a function returning milliseconds since the epoch, like Date.now.');
   if (o.strictClientAuthentication !== undefined && typeof o.strictClientAuthentication !== 'boolean') {
     throw new TypeError('passport-x/testing: `strictClientAuthentication` must be a boolean.');
@@ -533,6 +550,14 @@ function checkOptions(options: unknown): { port: number; host: string; now: () =
     return value;
   };
   return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now, strictClientAuthentication: o.strictClientAuthentication ?? false, accessTokenTtlMs: o.accessTokenTtlMs };
+}
+
+/** 127.0.0.0/8 (RFC 1122 section 3.2.1.3), ::1 and its IPv4-mapped forms (RFC 4291), and `localhost` (RFC 6761 section 6.3). */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.replace(/^::ffff:/, '');
+  return /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(v4) && v4.split('.').every((part) => Number(part) <= 255);
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

@@ -251,13 +251,13 @@ describe('example app in Chromium, on the X emulator', function () {
   });
 
   for (const button of ['Sign in with X', 'Sign in with X (OAuth 1.0a)'] as const) {
-    it(`comes back to the home page with "Access denied by the user" after Cancel on the consent page (${button})`, async function () {
+    it(`comes back to the home page with "You cancelled the sign-in with X." after Cancel on the consent page (${button})`, async function () {
       const s = stack!;
       await openConsent(s, button);
       await s.page.getByRole('button', { name: 'Cancel' }).click();
       await s.page.waitForURL(`${s.publicURL}/`);
 
-      expect(await s.page.getByRole('alert').innerText()).to.equal('Access denied by the user');
+      expect(await s.page.getByRole('alert').innerText()).to.equal('You cancelled the sign-in with X.');
       expect(await s.page.getByRole('link', { name: button, exact: true }).isVisible()).to.equal(true);
       expect(await storedUsers(s.sessions)).to.deep.equal([]);
       // The message is shown once: a reload shows the plain home page.

@@ -12,7 +12,9 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Passport } from 'passport';
+import { XFailureCode } from '../../lib/failure';
 import { XOAuth1Strategy } from '../../lib/oauth1-strategy';
+import { failureHint } from '../support/assertions';
 import { XOAuth2PkceStrategy } from '../../lib/oauth2-strategy';
 import type { XVerifyCallback } from '../../lib/passport-base';
 import type { XProfile } from '../../lib/profile';
@@ -134,6 +136,8 @@ interface CallbackBody {
   jwt?: string;
   state?: unknown;
   message?: string | undefined;
+  hint?: string;
+  code?: string;
   error?: string;
 }
 
@@ -151,7 +155,11 @@ const jwtFor = (user: { id: string }): string => `jwt-for-${user.id}`;
 /** What the callback route answers for each outcome of passport.authenticate's custom callback. */
 function callbackAnswer(err: Error | null, user: unknown, info: unknown): CallbackResult {
   if (err) return { status: 500, body: { error: err.message } };
-  if (!user) return { status: 401, body: { message: (info as { message?: string } | undefined)?.message } };
+  if (!user) {
+    // The person gets `message`; `hint` and `code` are for the developer (an app would log them, not show them).
+    const { message, hint, code } = (info ?? {}) as { message?: string; hint?: string; code?: string };
+    return { status: 401, body: { message, ...(hint !== undefined ? { hint } : {}), ...(code !== undefined ? { code } : {}) } };
+  }
   const u = user as { id: string; username: string };
   const state = (info as { state?: unknown } | undefined)?.state;
   return { status: 200, body: { user: u, jwt: jwtFor(u), ...(state !== undefined ? { state } : {}) } };
@@ -413,7 +421,7 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
             const since = x.requests.length;
             const replay = await json((await browser.navigate(callbackURL)).response);
             expect(replay.status).to.equal(401);
-            expect(replay.body.message).to.match(new RegExp(`^This X sign-in callback found no sign-in cookie \\(__xauth_\\.\\.\\.\\) for its ${protocol.what}`));
+            expect(failureHint(replay.body, XFailureCode.NO_PENDING_SIGN_IN)).to.match(new RegExp(`^This X sign-in callback found no sign-in cookie \\(__xauth_\\.\\.\\.\\) for its ${protocol.what}`));
             expect(xPathsSince(since)).to.deep.equal([]);
           });
 
@@ -423,7 +431,7 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
             const since = x.requests.length;
             const result = await json((await new Browser().navigate(callbackURL)).response);
             expect(result.status).to.equal(401);
-            expect(result.body.message).to.match(/found no sign-in cookie.*started in another browser/);
+            expect(failureHint(result.body, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/found no sign-in cookie.*started in another browser/);
             expect(xPathsSince(since)).to.deep.equal([]);
           });
 
@@ -437,8 +445,8 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
             const since = x.requests.length;
             const result = await json((await browser.navigate(callbackURL)).response);
             expect(result.status).to.equal(401);
-            expect(result.body.message).to.match(/^The sign-in cookie for this X callback failed decryption: it was modified/);
-            for (const [, param] of new URL(callbackURL).searchParams) expect(result.body.message).to.not.include(param);
+            expect(failureHint(result.body, XFailureCode.CALLBACK_UNKNOWN)).to.match(/^The sign-in cookie for this X callback failed decryption: it was modified/);
+            for (const [, param] of new URL(callbackURL).searchParams) expect(JSON.stringify(result.body)).to.not.include(param);
             expect(xPathsSince(since)).to.deep.equal([]);
             expect(stateCookies(browser)).to.have.length(0);
           });
@@ -451,7 +459,14 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
             now += TEN_MINUTES;
             const since = x.requests.length;
             const result = await json((await browser.navigate(callbackURL)).response);
-            expect(result).to.deep.equal({ status: 401, body: { message: 'This X sign-in was started more than 10 minutes ago and its cookie has expired. Sign in again.' } });
+            expect(result).to.deep.equal({
+              status: 401,
+              body: {
+                message: 'This sign-in took too long and has expired. Sign in again.',
+                hint: 'This X sign-in was started more than 10 minutes ago and its cookie has expired. Sign in again.',
+                code: 'X_SIGN_IN_EXPIRED',
+              },
+            });
             expect(xPathsSince(since)).to.deep.equal([]);
             expect(stateCookies(browser)).to.have.length(0);
           });
@@ -460,7 +475,10 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
             const app = await start({ store: cookieStore() });
             const browser = new Browser();
             const callbackURL = await throughConsent(browser, app, protocol.path, 'cancel');
-            expect(await json((await browser.navigate(callbackURL)).response)).to.deep.equal({ status: 401, body: { message: 'Access denied by the user' } });
+            const cancelled = await json((await browser.navigate(callbackURL)).response);
+            expect(cancelled.status).to.equal(401);
+            expect(failureHint(cancelled.body, XFailureCode.ACCESS_DENIED)).to.match(/pressed Cancel/);
+            expect(cancelled.body.message).to.equal('You cancelled the sign-in with X.');
             const callbackStep = browser.steps.at(-1)!;
             expect(callbackStep.setCookie).to.have.length(1);
             expect(callbackStep.setCookie[0]).to.match(/^__xauth_[0-9a-f]{16}=; Max-Age=0;/);
@@ -489,8 +507,8 @@ describe('EncryptedCookieStateStore end to end, through the X emulator', () => {
             it('refuses it once the old secret is removed, saying the secret changed', async () => {
               const { result, xPaths } = await signInAcross(OLD_SECRET, SECRET);
               expect(result.status).to.equal(401);
-              expect(result.body.message).to.match(/none was made with this app's secret: the secret was changed without keeping the old one/);
-              expect(result.body.message).to.not.include(OLD_SECRET);
+              expect(failureHint(result.body, XFailureCode.CALLBACK_UNKNOWN)).to.match(/none was made with this app's secret: the secret was changed without keeping the old one/);
+              expect(JSON.stringify(result.body)).to.not.include(OLD_SECRET);
               expect(xPaths).to.deep.equal([]);
             });
           });

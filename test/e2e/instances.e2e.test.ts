@@ -214,20 +214,32 @@ describe('several instances of the example app sharing a Redis session store', f
   it('control: with a MemoryStore per instance, the callback on the other instance finds no pending sign-in', async function () {
     const a = await startInstance('A', { sharedStore: false });
     const b = await startInstance('B', { sharedStore: false });
-    for (const flow of FLOWS) {
-      // Sticky from the callback on: the failure message is in B's session, which only B knows.
-      let callbackSeen = false;
-      lb.route = (path) => {
-        callbackSeen ||= isCallback(path);
-        return callbackSeen ? b : a;
-      };
-      const from = x.requests.length;
-      const browser = new Browser();
-      const atCallback = await startSignIn(browser, flow.button, flow.callback, x.users[0].id);
-      const landed = await browser.open(atCallback.stoppedBefore!);
-      expect(landed.url, flow.protocol).to.equal(`${lb.server.origin}${ROUTES.home}`);
-      expect(textOf(landed.body), flow.protocol).to.contain('several app instances without a shared session store');
-      expect(requestsTo(x, flow.exchange, from), flow.protocol).to.deep.equal([]);
+    // The person reads a short message; the diagnosis goes to the developer, logged once per strategy and code.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (const flow of FLOWS) {
+        // Sticky from the callback on: the failure message is in B's session, which only B knows.
+        let callbackSeen = false;
+        lb.route = (path) => {
+          callbackSeen ||= isCallback(path);
+          return callbackSeen ? b : a;
+        };
+        const from = x.requests.length;
+        const browser = new Browser();
+        const atCallback = await startSignIn(browser, flow.button, flow.callback, x.users[0].id);
+        const landed = await browser.open(atCallback.stoppedBefore!);
+        expect(landed.url, flow.protocol).to.equal(`${lb.server.origin}${ROUTES.home}`);
+        expect(textOf(landed.body), flow.protocol).to.contain('This browser has no sign-in in progress. Sign in again.');
+        expect(requestsTo(x, flow.exchange, from), flow.protocol).to.deep.equal([]);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
     }
+    const hints = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_NO_PENDING_SIGN_IN').map((w) => w.message);
+    expect(hints).to.have.length(FLOWS.length);
+    for (const hint of hints) expect(hint).to.contain('several app instances without a shared session store');
   });
 });

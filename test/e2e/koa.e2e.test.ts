@@ -137,7 +137,7 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
     expect((await browser.open(`${app.origin}${ROUTES.profile}`)).status).to.equal(200);
   });
 
-  it('goes back to the home page with "Access denied by the user" when the user cancels, for both protocols', async function () {
+  it('goes back to the home page with "You cancelled the sign-in with X." when the user cancels, for both protocols', async function () {
     for (const button of ['Sign in with X', 'Sign in with X (OAuth 1.0a)']) {
       const browser = new Browser();
       const from = x.requests.length;
@@ -145,7 +145,7 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
       const consent = await browser.open(linkURL(home, button));
       const back = await answerConsent(browser, consent, { cancel: true });
       expect(back.url, button).to.equal(`${app.origin}${ROUTES.home}`);
-      expect(textOf(back.body), button).to.contain('Access denied by the user');
+      expect(textOf(back.body), button).to.contain('You cancelled the sign-in with X.');
       expect(requestsTo(x, '/2/oauth2/token', from), button).to.deep.equal([]);
       expect(requestsTo(x, '/oauth/access_token', from), button).to.deep.equal([]);
       const profile = await browser.open(`${app.origin}${ROUTES.profile}`);
@@ -165,7 +165,7 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
     const attacker = new Browser();
     const landed = await attacker.open(atCallback.stoppedBefore!);
     expect(landed.url).to.equal(`${app.origin}${ROUTES.home}`);
-    expect(textOf(landed.body)).to.contain('matches no sign-in started in this browser session');
+    expect(textOf(landed.body)).to.contain('This browser has no sign-in in progress. Sign in again.');
     expect(requestsTo(x, '/2/oauth2/token', from)).to.deep.equal([]);
 
     // The browser that started it still completes it.
@@ -193,7 +193,7 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
       const again = await browser.open(atCallback.stoppedBefore!);
       expect(again.url, flow.button).to.equal(`${app.origin}${ROUTES.home}`);
       // The session's only pending sign-in was used up, so the session has none left.
-      expect(textOf(again.body), flow.button).to.contain('matches no sign-in started in this browser session');
+      expect(textOf(again.body), flow.button).to.contain('This browser has no sign-in in progress. Sign in again.');
       expect(requestsTo(x, flow.exchange, from), flow.button).to.deep.equal([]);
       logged.length = 0;
     }

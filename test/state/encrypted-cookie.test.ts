@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { XFailureCode, X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
+import { pendingBinding } from '../../lib/state/pending';
+import type { XPkceStateMeta } from '../../lib/state/pkce-session';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -83,16 +86,31 @@ function verify(store: EncryptedCookieStateStore, req: XAuthRequest, handle: str
   return new Promise((resolve) => store.verify(req, handle, (err, value, info) => resolve({ err, value: value as string | false | undefined, info })));
 }
 
+function getWith(store: EncryptedCookieStateStore, req: XAuthRequest, token: string, meta: object): Promise<Loaded> {
+  return new Promise((resolve) => store.get(req, token, meta, (err, value, info) => resolve({ err, value, info })));
+}
+
+function verifyWith(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string, meta: XPkceStateMeta): Promise<Loaded> {
+  return new Promise((resolve) => store.verify(req, handle, meta, (err, value, info) => resolve({ err, value: value as string | false | undefined, info })));
+}
+
 function drop(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string): Promise<Error | null | undefined> {
   return new Promise((resolve) => store.drop(req, handle, (err) => resolve(err)));
 }
 
-function messageOf(result: Loaded): string {
+/**
+ * The refusal's developer hint, after checking the failure's shape: the person's short message
+ * for `code`, the code itself, and a hint (the diagnosis the tests below check).
+ */
+function hintOf(result: Loaded, code: XFailureCodeValue): string {
   expect(result.err).to.equal(null);
   expect(result.value).to.equal(false);
-  const message = (result.info as { message?: unknown } | undefined)?.message;
-  expect(message).to.be.a('string');
-  return message as string;
+  const info = result.info as XFailureInfo;
+  expect(info).to.have.all.keys('message', 'hint', 'code');
+  expect(info.code).to.equal(code);
+  expect(info.message).to.equal(X_FAILURE_MESSAGES[code]);
+  expect(info.hint).to.be.a('string');
+  return info.hint;
 }
 
 function expectNoSecrets(message: string, ...secrets: string[]): void {
@@ -110,10 +128,21 @@ async function started(store: EncryptedCookieStateStore, jar: Jar, token: string
 
 /**
  * Seals a payload the way the store documents it, independently of its code: key =
- * HKDF-SHA256(secret, salt 'passport-x', info 'cookie-state v1'), value = base64url(0x01 || iv || ciphertext || tag),
- * AES-256-GCM with the cookie name as additional authenticated data.
+ * HKDF-SHA256(secret, salt 'passport-x', info 'cookie-state v1'), value =
+ * base64url(0x02 || length of binding || binding || iv || ciphertext || tag), AES-256-GCM with
+ * `<cookie name>\n<binding>` as additional authenticated data.
  */
-function sealBySpec(secret: string, name: string, payload: unknown): string {
+function sealBySpec(secret: string, name: string, payload: unknown, binding = ''): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'passport-x', 'cookie-state v1', 32));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(`${name}\n${binding}`));
+  const ct = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final()]);
+  return Buffer.concat([Buffer.from([2, Buffer.byteLength(binding)]), Buffer.from(binding), iv, ct, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The format before bindings (version 1): base64url(0x01 || iv || ciphertext || tag), the cookie name alone as AAD. */
+function sealBySpecV1(secret: string, name: string, payload: unknown): string {
   const key = Buffer.from(hkdfSync('sha256', secret, 'passport-x', 'cookie-state v1', 32));
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -159,7 +188,7 @@ describe('encrypted cookie state store', () => {
       expect((await get(store, first, 'tok')).value).to.equal(TOKEN_SECRET);
       jar.take(first.res);
       const replay = request(jar);
-      const message = messageOf(await get(store, replay, 'tok'));
+      const message = hintOf(await get(store, replay, 'tok'), XFailureCode.NO_PENDING_SIGN_IN);
       expect(message).to.match(/found no sign-in cookie \(__xauth_\.\.\.\) for its request token/);
       expect(message).to.match(/already used/);
       expect(setCookiesOf(replay.res)).to.have.length(0);
@@ -167,7 +196,7 @@ describe('encrypted cookie state store', () => {
 
     it('fails a token whose cookie the browser did not send, naming the likely causes and the fix', async () => {
       const store = new EncryptedCookieStateStore({ secret: SECRET });
-      const message = messageOf(await get(store, request(undefined), 'Z2J1Lh7-request-token'));
+      const message = hintOf(await get(store, request(undefined), 'Z2J1Lh7-request-token'), XFailureCode.NO_PENDING_SIGN_IN);
       expect(message).to.match(/blocks cookies/);
       expect(message).to.match(/another host than the callback URL/);
       expect(message).to.match(/expired cookie/);
@@ -230,7 +259,7 @@ describe('encrypted cookie state store', () => {
 
     it('fails a callback without a state parameter', async () => {
       const store = new EncryptedCookieStateStore({ secret: SECRET });
-      const message = messageOf(await verify(store, request(undefined), undefined as unknown as string));
+      const message = hintOf(await verify(store, request(undefined), undefined as unknown as string), XFailureCode.CALLBACK_MALFORMED);
       expect(message).to.match(/has no state parameter/);
     });
 
@@ -256,15 +285,59 @@ describe('encrypted cookie state store', () => {
       const start = request(jar);
       const { handle } = await storeState(store, start);
       jar.take(start.res);
-      const message = messageOf(await get(store, request(jar), handle!));
+      const message = hintOf(await get(store, request(jar), handle!), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/does not belong to this X callback's request token/);
+    });
+  });
+
+  describe('binding to the strategy (shared store, issue 9 item 11)', () => {
+    const A: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-a', 'client-a', 'http://127.0.0.1/a/cb') };
+    const B: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-b', 'client-b', 'http://127.0.0.1/b/cb') };
+
+    it('accepts a state only with the binding it was sealed for, and tells the other strategy it is not its own', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const startReq = request(jar);
+      const handle = await new Promise<string>((resolve, reject) => store.store(startReq, VERIFIER, undefined, A, (err, h) => (err ? reject(err) : resolve(h!))));
+      jar.take(startReq.res);
+      const other = await verifyWith(store, request(jar), handle, B);
+      expect(hintOf(other, XFailureCode.CALLBACK_UNKNOWN)).to.match(/started by another strategy sharing this store/);
+
+      const jar2 = new Jar();
+      const start2 = request(jar2);
+      const handle2 = await new Promise<string>((resolve, reject) => store.store(start2, VERIFIER, undefined, A, (err, h) => (err ? reject(err) : resolve(h!))));
+      jar2.take(start2.res);
+      expect((await verifyWith(store, request(jar2), handle2, A)).value).to.equal(VERIFIER);
+    });
+
+    it('derives the binding from passport-oauth2\'s meta (client ID and redirect_uri) when the strategy sets none', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const startReq = request(jar);
+      const handle = await new Promise<string>((resolve, reject) => store.store(startReq, VERIFIER, undefined, META, (err, h) => (err ? reject(err) : resolve(h!))));
+      jar.take(startReq.res);
+      const otherClient = await verifyWith(store, request(jar), handle, { ...META, clientID: 'another-client' });
+      expect(hintOf(otherClient, XFailureCode.CALLBACK_UNKNOWN)).to.match(/another strategy/);
+    });
+
+    it('fails a cookie whose clear-text binding was rewritten to the other strategy\'s: it is authenticated data', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const startReq = request(jar);
+      const handle = await new Promise<string>((resolve, reject) => store.store(startReq, VERIFIER, undefined, A, (err, h) => (err ? reject(err) : resolve(h!))));
+      const [cookie] = jar.take(startReq.res);
+      const raw = Buffer.from(cookie!.value, 'base64url');
+      const rewritten = Buffer.concat([raw.subarray(0, 2), Buffer.from(B.binding!), raw.subarray(2 + raw[1]!)]).toString('base64url');
+      jar.cookies.set(cookie!.name, rewritten);
+      expect(hintOf(await verifyWith(store, request(jar), handle, B), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
   });
 
   it('has the arities passport-oauth1 and passport-oauth2 dispatch on', () => {
     const store = new EncryptedCookieStateStore({ secret: SECRET });
-    // passport-oauth1: get/3, set/6 (with app state), destroy/3; passport-oauth2: store/5 (with PKCE verifier), verify/3.
-    expect([store.get.length, store.set.length, store.destroy.length, store.store.length, store.verify.length, store.drop.length]).to.deep.equal([3, 6, 3, 5, 3, 3]);
+    // passport-oauth1: get/4 (with meta: the strategy binding), set/6 (with app state), destroy/3;
+    // passport-oauth2: store/5 (with PKCE verifier), verify/4 (with meta: the strategy binding).
+    expect([store.get.length, store.set.length, store.destroy.length, store.store.length, store.verify.length, store.drop.length]).to.deep.equal([4, 6, 3, 5, 4, 3]);
   });
 
   it(`keeps at most ${MAX_PENDING_COOKIES} pending sign-ins in one browser, clearing the oldest first`, async () => {
@@ -323,7 +396,7 @@ describe('encrypted cookie state store', () => {
         const cookie = await started(store, jar, 'tok');
         jar.cookies.set(cookie.name, flipByte(cookie.value, index));
         const callback = request(jar);
-        const message = messageOf(await get(store, callback, 'tok'));
+        const message = hintOf(await get(store, callback, 'tok'), XFailureCode.CALLBACK_UNKNOWN);
         expect(message).to.match(/failed decryption: it was modified/);
         expectNoSecrets(message, cookie.value);
         expect(jar.take(callback.res)).to.deep.equal([{ name: cookie.name, value: '', attributes: { 'max-age': '0', path: '/', httponly: true, samesite: 'Lax' } }]);
@@ -335,7 +408,7 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, 'not*base64');
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/failed decryption/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
 
     it('fails a cookie copied under the name of another sign-in', async () => {
@@ -344,7 +417,7 @@ describe('encrypted cookie state store', () => {
       const a = await started(store, jar, 'token-a');
       const b = await started(store, jar, 'token-b');
       jar.cookies.set(b.name, a.value);
-      const message = messageOf(await get(store, request(jar), 'token-b'));
+      const message = hintOf(await get(store, request(jar), 'token-b'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/failed decryption: it was modified, copied from another sign-in/);
       // token-a's own cookie still works
       expect((await get(store, request(jar), 'token-a')).value).to.equal(TOKEN_SECRET);
@@ -355,7 +428,7 @@ describe('encrypted cookie state store', () => {
       const theirs = new EncryptedCookieStateStore({ secret: OTHER_APP_SECRET });
       const jar = new Jar();
       await started(theirs, jar, 'tok');
-      const message = messageOf(await get(ours, request(jar), 'tok'));
+      const message = hintOf(await get(ours, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/none was made with this app's secret/);
       expect(message).to.match(/secret: \[current, previous\]/);
       expectNoSecrets(message, OTHER_APP_SECRET);
@@ -366,15 +439,24 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, sealBySpec(OTHER_APP_SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'forged' } }));
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/failed decryption/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
 
-    it('opens a cookie sealed exactly as documented (HKDF-SHA256, AES-256-GCM, name as AAD)', async () => {
+    it('opens a cookie sealed exactly as documented (HKDF-SHA256, AES-256-GCM, name and binding as AAD)', async () => {
       const store = new EncryptedCookieStateStore({ secret: SECRET });
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
-      jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'by-spec' } }));
-      expect((await get(store, request(jar), 'tok')).value).to.equal('by-spec');
+      const binding = pendingBinding('oauth1', 'x-oauth1', 'ck', 'http://127.0.0.1/cb');
+      jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'by-spec' } }, binding));
+      expect((await getWith(store, request(jar), 'tok', { binding })).value).to.equal('by-spec');
+    });
+
+    it('still opens a cookie of the format before bindings (version 1), for the few minutes such a sign-in lives', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const cookie = await started(store, jar, 'tok');
+      jar.cookies.set(cookie.name, sealBySpecV1(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 'v1' } }));
+      expect((await getWith(store, request(jar), 'tok', { binding: 'any-strategy' })).value).to.equal('v1');
     });
 
     it('fails a genuine cookie whose sealed handle is not the callback\'s', async () => {
@@ -382,7 +464,7 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'another-token', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 's' } }));
-      const message = messageOf(await get(store, request(jar), 'tok'));
+      const message = hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/does not belong to this X callback's request token/);
       expectNoSecrets(message, 'another-token');
     });
@@ -392,7 +474,7 @@ describe('encrypted cookie state store', () => {
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60000, data: { tokenSecret: 42 } }));
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/failed decryption/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN)).to.match(/failed decryption/);
     });
   });
 
@@ -409,7 +491,7 @@ describe('encrypted cookie state store', () => {
       expect((await get(store, request(jar), 'young')).value).to.equal(TOKEN_SECRET);
       now += 1;
       const callback = request(jar);
-      const message = messageOf(await get(store, callback, 'old'));
+      const message = hintOf(await get(store, callback, 'old'), XFailureCode.SIGN_IN_EXPIRED);
       expect(message).to.equal('This X sign-in was started more than 10 minutes ago and its cookie has expired. Sign in again.');
       expect(jar.take(callback.res)[0]!.attributes['max-age']).to.equal('0');
     });
@@ -422,7 +504,7 @@ describe('encrypted cookie state store', () => {
       const { handle } = await storeState(store, start);
       expect(jar.take(start.res)[0]!.attributes['max-age']).to.equal('120');
       now += 120_000;
-      expect(messageOf(await verify(store, request(jar), handle!))).to.match(/more than 2 minutes ago/);
+      expect(hintOf(await verify(store, request(jar), handle!), XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 2 minutes ago/);
     });
   });
 
@@ -446,7 +528,7 @@ describe('encrypted cookie state store', () => {
       const after = new EncryptedCookieStateStore({ secret: [SECRET] });
       const jar = new Jar();
       await started(before, jar, 'tok');
-      const message = messageOf(await get(after, request(jar), 'tok'));
+      const message = hintOf(await get(after, request(jar), 'tok'), XFailureCode.CALLBACK_UNKNOWN);
       expect(message).to.match(/none was made with this app's secret: the secret was changed without keeping the old one/);
       expectNoSecrets(message);
     });
@@ -455,7 +537,7 @@ describe('encrypted cookie state store', () => {
       const store = new EncryptedCookieStateStore({ secret: [SECRET, OLD_SECRET] });
       const jar = new Jar();
       await started(new EncryptedCookieStateStore({ secret: OLD_SECRET }), jar, 'other-sign-in');
-      expect(messageOf(await get(store, request(jar), 'tok'))).to.match(/found no sign-in cookie/);
+      expect(hintOf(await get(store, request(jar), 'tok'), XFailureCode.NO_PENDING_SIGN_IN)).to.match(/found no sign-in cookie/);
     });
   });
 

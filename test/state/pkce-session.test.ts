@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { XFailureCode } from '../../lib/failure';
+import { failureHint } from '../support/assertions';
 import { XSessionError } from '../../lib/errors';
 import type { XAuthRequest } from '../../lib/request';
-import { MAX_PENDING, PENDING_TTL_MS } from '../../lib/state/pending';
+import { MAX_PENDING, PENDING_TTL_MS, pendingBinding } from '../../lib/state/pending';
 import { XPkceSessionStore, type XPkceStateMeta } from '../../lib/state/pkce-session';
 
 const META: XPkceStateMeta = { authorizationURL: 'https://x.com/i/oauth2/authorize', tokenURL: 'https://api.x.com/2/oauth2/token', clientID: 'cid', callbackURL: 'http://127.0.0.1/cb' };
@@ -24,9 +26,7 @@ function pendingOf(r: XAuthRequest, key = 'oauth2:x'): Array<Record<string, unkn
   return ((r.session as Record<string, unknown>)[key] as { pending: Array<Record<string, unknown>> }).pending;
 }
 
-function message(info: unknown): string {
-  return (info as { message: string }).message;
-}
+const { NO_PENDING_SIGN_IN, CALLBACK_UNKNOWN, SIGN_IN_EXPIRED } = XFailureCode;
 
 describe('PKCE session store', () => {
   it('issues a fresh state of at least 128 bits per sign-in and keeps its verifier in the session under oauth2:x', async () => {
@@ -51,7 +51,7 @@ describe('PKCE session store', () => {
     expect(first.info).to.deep.equal({ returnTo: '/settings' });
     const replay = await verify(s, r, handle!);
     expect(replay.verifier).to.equal(false);
-    expect(message(replay.info)).to.match(/no sign-in started in this browser session/).and.match(/no pending state/);
+    expect(failureHint(replay.info, NO_PENDING_SIGN_IN)).to.match(/no sign-in started in this browser session/).and.match(/no pending state/);
   });
 
   it('lets two tabs both complete, in any order, and removes the session key when empty', async () => {
@@ -81,8 +81,8 @@ describe('PKCE session store', () => {
     const forged = await verify(s, r, 'forged-state-value');
     expect(forged.err).to.equal(null);
     expect(forged.verifier).to.equal(false);
-    expect(message(forged.info)).to.match(/state that was not issued to this session, or was already used/);
-    expect(message(forged.info)).to.not.include('forged-state-value');
+    expect(failureHint(forged.info, CALLBACK_UNKNOWN)).to.match(/state that was not issued to this session, or was already used/);
+    expect(failureHint(forged.info, CALLBACK_UNKNOWN)).to.not.include('forged-state-value');
     expect((await verify(s, r, handle!)).verifier).to.equal(VERIFIER_A);
   });
 
@@ -92,7 +92,7 @@ describe('PKCE session store', () => {
     await store(s, r, VERIFIER_A);
     const res = await verify(s, r, undefined as unknown as string);
     expect(res.verifier).to.equal(false);
-    expect(message(res.info)).to.match(/not issued to this session/);
+    expect(failureHint(res.info, CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
   });
 
   it('expires pending sign-ins after 10 minutes (clock injected with `now`)', async () => {
@@ -108,10 +108,10 @@ describe('PKCE session store', () => {
     now += PENDING_TTL_MS;
     const expired = await verify(s, r2, again.handle!);
     expect(expired.verifier).to.equal(false);
-    expect(message(expired.info)).to.match(/expired/).and.match(/Sign in again/);
+    expect(failureHint(expired.info, SIGN_IN_EXPIRED)).to.match(/expired/).and.match(/Sign in again/);
     const stale = await verify(s, r, old.handle!);
     expect(stale.verifier).to.equal(false);
-    expect(message(stale.info)).to.match(/expired/);
+    expect(failureHint(stale.info, SIGN_IN_EXPIRED)).to.match(/expired/);
   });
 
   it('honours the ttlMs, maxPending and key options', async () => {
@@ -124,7 +124,7 @@ describe('PKCE session store', () => {
     // maxPending 1: the first sign-in was dropped when the second started.
     expect((await verify(s, r, first.handle!)).verifier).to.equal(false);
     now = 1000;
-    expect(message((await verify(s, r, handle!)).info)).to.match(/expired/);
+    expect(failureHint((await verify(s, r, handle!)).info, SIGN_IN_EXPIRED)).to.match(/expired/);
   });
 
   it('explains what to add when there is no session', async () => {
@@ -154,6 +154,45 @@ describe('PKCE session store', () => {
     const r = req({ 'oauth2:x': { pending: [null, 3, { handle: 1 }, { handle: 'h', createdAt: Date.now() }] } });
     const res = await verify(s, r, 'h');
     expect(res.verifier).to.equal(false);
-    expect(message(res.info)).to.match(/not issued to this session/);
+    expect(failureHint(res.info, CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+  });
+
+  describe('binding to the strategy that started the sign-in', () => {
+    const A: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-a', 'client-a', 'http://127.0.0.1/a') };
+    const B: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-b', 'client-b', 'http://127.0.0.1/b') };
+    const verifyWith = (s: XPkceSessionStore, r: XAuthRequest, state: string, meta: XPkceStateMeta) =>
+      new Promise<{ verifier: string | false | undefined; info: unknown }>((resolve) => s.verify(r, state, meta, (_err, verifier, info) => resolve({ verifier, info })));
+
+    it('has the 4-argument verify and drop passport-oauth2 hands meta to', () => {
+      const s = new XPkceSessionStore();
+      expect([s.store.length, s.verify.length, s.drop.length]).to.deep.equal([5, 4, 4]);
+    });
+
+    it('returns a verifier only to the binding it was stored with, and leaves it for that one', async () => {
+      const s = new XPkceSessionStore();
+      const r = req();
+      const { handle } = await new Promise<{ handle: string | undefined }>((resolve) => s.store(r, VERIFIER_A, undefined, A, (_e, h) => resolve({ handle: h })));
+      const other = await verifyWith(s, r, handle!, B);
+      expect(other.verifier).to.equal(false);
+      expect(failureHint(other.info, CALLBACK_UNKNOWN)).to.match(/another strategy sharing this session/);
+      expect((await verifyWith(s, r, handle!, A)).verifier).to.equal(VERIFIER_A);
+    });
+
+    it('derives the binding from passport-oauth2\'s meta (client ID, redirect_uri) when none is set', async () => {
+      const s = new XPkceSessionStore();
+      const r = req();
+      const { handle } = await store(s, r, VERIFIER_A);
+      expect((await verifyWith(s, r, handle!, { ...META, callbackURL: 'http://127.0.0.1/elsewhere' })).verifier).to.equal(false);
+      expect((await verifyWith(s, r, handle!, META)).verifier).to.equal(VERIFIER_A);
+    });
+
+    it('drops only a state of the same binding', async () => {
+      const s = new XPkceSessionStore();
+      const r = req();
+      const { handle } = await new Promise<{ handle: string | undefined }>((resolve) => s.store(r, VERIFIER_A, undefined, A, (_e, h) => resolve({ handle: h })));
+      const dropped = (meta: XPkceStateMeta) => new Promise<boolean | undefined>((resolve) => s.drop(r, handle!, meta, (_e, found) => resolve(found)));
+      expect(await dropped(B)).to.equal(false);
+      expect(await dropped(A)).to.equal(true);
+    });
   });
 });

@@ -20,7 +20,8 @@ import {
   type XReplayGuard,
 } from '../../lib/state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from '../../lib/state/request-token-session';
-import { expectNoSecrets } from '../support/assertions';
+import { XFailureCode } from '../../lib/failure';
+import { expectNoSecrets, failureHint } from '../support/assertions';
 import { fakeRequest, runStrategy, type StrategyOutcome } from '../support/passport-harness';
 
 const X = 'https://api.x.com';
@@ -500,7 +501,8 @@ describe("the strategies' claim on a callback", () => {
         failing.done();
         const retry = await runStrategy(s, callbackReq(flow, handle, { session }));
         expect(retry).to.include({ type: 'fail', status: 403 });
-        expect((retry.challenge as { message: string }).message).to.match(/already used/).and.not.equal('This sign-in is already being completed. If nothing happens, sign in again.');
+        // The store's refusal (the sign-in was used up by the failed attempt), not the guard's 'in progress'.
+        expect(failureHint(retry.challenge, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/already used/);
       });
 
       it('errors with an XReplayGuardError, sending nothing to X, when the guard fails, and leaks no secret', async () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { XFailureCode } from '../../lib/failure';
+import { failureHint } from '../support/assertions';
 import { XSessionError } from '../../lib/errors';
-import { MAX_PENDING, PENDING_TTL_MS, safeEqual } from '../../lib/state/pending';
+import { MAX_PENDING, PENDING_TTL_MS, pendingBinding, safeEqual } from '../../lib/state/pending';
 import { XRequestTokenSessionStore } from '../../lib/state/request-token-session';
 import type { XAuthRequest } from '../../lib/request';
 
@@ -24,7 +26,7 @@ describe('request-token session store', () => {
     expect((await get(store, r, 'tok-1')).secret).to.equal('sec-1');
     const replay = await get(store, r, 'tok-1');
     expect(replay.secret).to.equal(false);
-    expect(replay.info?.message).to.match(/no sign-in started in this browser session/);
+    expect(failureHint(replay.info, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/no sign-in started in this browser session/);
   });
 
   it('keeps several pending sign-ins (two tabs) and removes the session key when empty', async () => {
@@ -52,8 +54,8 @@ describe('request-token session store', () => {
     await set(store, r, 'mine', 's');
     const res = await get(store, r, 'someone-elses');
     expect(res.secret).to.equal(false);
-    expect(res.info?.message).to.match(/not issued to this session, or was already used/);
-    expect(res.info?.message).to.not.include('someone-elses');
+    expect(failureHint(res.info, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session, or was already used/);
+    expect(failureHint(res.info, XFailureCode.CALLBACK_UNKNOWN)).to.not.include('someone-elses');
     // the pending one is still usable
     expect((await get(store, r, 'mine')).secret).to.equal('s');
   });
@@ -69,7 +71,7 @@ describe('request-token session store', () => {
     now += 2;
     const res = await get(store, r, 'old');
     expect(res.secret).to.equal(false);
-    expect(res.info?.message).to.match(/expired/);
+    expect(failureHint(res.info, XFailureCode.SIGN_IN_EXPIRED)).to.match(/expired/);
   });
 
   it('honours ttlMs and maxPending options', async () => {
@@ -81,7 +83,7 @@ describe('request-token session store', () => {
     expect((await get(store, r, 'a')).secret).to.equal(false);
     await set(store, r, 'c', 's3');
     now = 1000;
-    expect((await get(store, r, 'c')).info?.message).to.match(/expired/);
+    expect(failureHint((await get(store, r, 'c')).info, XFailureCode.SIGN_IN_EXPIRED)).to.match(/expired/);
   });
 
   it('explains what to add when there is no session', async () => {
@@ -104,7 +106,7 @@ describe('request-token session store', () => {
   it('ignores garbage left in the session slot', async () => {
     const store = new XRequestTokenSessionStore();
     const r = req({ 'oauth:x': { pending: [null, 3, { handle: 1 }] } });
-    expect((await get(store, r, 'x')).info?.message).to.match(/no sign-in started/);
+    expect(failureHint((await get(store, r, 'x')).info, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/no sign-in started/);
   });
 
   it('compares in constant time without false matches', () => {
@@ -126,6 +128,28 @@ describe('request-token session store', () => {
     const r = req();
     await set(store, r, 't', 's');
     now = 120_001;
-    expect((await get(store, r, 't')).info?.message).to.match(/more than 2 minutes ago/);
+    expect(failureHint((await get(store, r, 't')).info, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 2 minutes ago/);
+  });
+
+  describe('binding to the strategy that started the sign-in', () => {
+    const A = { binding: pendingBinding('oauth1', 'x-a', 'ck', 'http://127.0.0.1/a') };
+    const B = { binding: pendingBinding('oauth1', 'x-b', 'ck', 'http://127.0.0.1/a') };
+    const getWith = (store: XRequestTokenSessionStore, r: XAuthRequest, token: string, meta: object) =>
+      new Promise<{ secret: string | false | undefined; info: unknown }>((resolve) => store.get(r, token, meta, (_err, secret, info) => resolve({ secret, info })));
+
+    it('has the 4-argument get and drop passport-oauth1 hands meta to', () => {
+      const store = new XRequestTokenSessionStore();
+      expect([store.get.length, store.set.length, store.destroy.length, store.drop.length]).to.deep.equal([4, 6, 3, 4]);
+    });
+
+    it('returns a secret only to the binding it was stored with, and leaves it for that one', async () => {
+      const store = new XRequestTokenSessionStore();
+      const r = req();
+      await new Promise<void>((resolve) => store.set(r, 'tok', 'sec', undefined, A, () => resolve()));
+      const other = await getWith(store, r, 'tok', B);
+      expect(other.secret).to.equal(false);
+      expect(failureHint(other.info, XFailureCode.CALLBACK_UNKNOWN)).to.match(/another strategy sharing this session/);
+      expect((await getWith(store, r, 'tok', A)).secret).to.equal('sec');
+    });
   });
 });

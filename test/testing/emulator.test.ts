@@ -71,6 +71,47 @@ describe('emulator', () => {
       }
     });
 
+    it('refuses a host beyond loopback unless allowNonLoopback is true: its keys are public', async () => {
+      for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com', '128.0.0.1']) {
+        const err = await startXEmulator({ host }).then(
+          async (started) => {
+            await started.close();
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
+        expect(err, host).to.be.instanceOf(TypeError);
+        expect((err as TypeError).message).to.match(/`host` must be a loopback address/).and.match(/allowNonLoopback: true/);
+      }
+      expect(await startXEmulator({ host: '127.0.0.1', allowNonLoopback: 'yes' as unknown as boolean }).catch((e: unknown) => e)).to.be.instanceOf(TypeError);
+    });
+
+    it('listens on any loopback address, and elsewhere with allowNonLoopback, warning then', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        for (const host of ['127.0.0.1', 'localhost', '127.0.0.2']) {
+          const started = await startXEmulator({ host });
+          await started.close();
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_EMULATOR_NOT_LOOPBACK')).to.deep.equal([]);
+        const exposed = await startXEmulator({ host: '0.0.0.0', allowNonLoopback: true });
+        try {
+          expect(exposed.url).to.match(/^http:\/\/0\.0\.0\.0:\d+$/);
+        } finally {
+          await exposed.close();
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_EMULATOR_NOT_LOOPBACK');
+        expect(ours).to.have.length(1);
+        expect(ours[0]!.message).to.include('0.0.0.0').and.include('public');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
     it('refuses bad options with a TypeError that says what to fix', async () => {
       const cases: Array<[unknown, RegExp]> = [
         [{ port: -1 }, /`port`/],

@@ -19,6 +19,7 @@ import type { XProfile } from '../../lib/profile';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { fakeRequest, runStrategy } from '../support/passport-harness';
 import { parseOAuthHeader } from '../../lib/testing/oauth1-verifier';
+import { createNonce, hmacSha1Signature, percentEncode, signatureBaseString } from '../../lib/oauth1-signature';
 import { CALLBACK, consent, expectXError, loadConsentForm, signedFetch, signInThrough, submitConsentForm, TestClock } from './emulator-client';
 
 describe('emulator: OAuth 1.0a', () => {
@@ -251,7 +252,20 @@ describe('emulator: OAuth 1.0a', () => {
       });
       expect(inBody.status).to.equal(200);
       await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', query: { oauth_callback: 'https://example.com/cb' } }), 403, 415);
-      await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', query: { oauth_callback: CALLBACK }, oauth: { oauth_callback: CALLBACK } }), 400, 215);
+      // Twice (query and header): passport-x's signer refuses to build that, so it is signed here by hand (RFC 5849 section 3.4).
+      const url = `${x.baseURL}/oauth/request_token?oauth_callback=${percentEncode(CALLBACK)}`;
+      const oauth: Array<[string, string]> = [
+        ['oauth_callback', CALLBACK],
+        ['oauth_consumer_key', consumer.consumerKey],
+        ['oauth_nonce', createNonce()],
+        ['oauth_signature_method', 'HMAC-SHA1'],
+        ['oauth_timestamp', String(Math.floor(Date.now() / 1000))],
+        ['oauth_version', '1.0'],
+      ];
+      const base = signatureBaseString('POST', url, [...oauth, ['oauth_callback', CALLBACK]]);
+      oauth.push(['oauth_signature', hmacSha1Signature(base, consumer.consumerSecret)]);
+      const twice = await fetch(url, { method: 'POST', headers: { authorization: `OAuth ${oauth.map(([k, v]) => `${k}="${percentEncode(v)}"`).join(', ')}` } });
+      await expectXError(twice, 400, 215);
     });
 
     it('accepts only the registered callback URLs when the app lists them, with any query string', async () => {
