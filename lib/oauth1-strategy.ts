@@ -13,7 +13,7 @@ import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from '
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
-import { pendingBinding, pendingMissInfo } from './state/pending';
+import { PendingBindingCache, pendingMissInfo, withPendingBinding } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
 
@@ -182,15 +182,15 @@ function boundTokenStore(store: XRequestTokenStore, binding: () => string): obje
   const call = (method: unknown, args: unknown[]): void => (method as (...a: unknown[]) => void).apply(store, args);
   return {
     get(req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded): void {
-      call(store.get, store.get.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+      call(store.get, store.get.length >= 4 ? [req, token, withPendingBinding(meta, binding()), cb] : [req, token, cb]);
     },
     set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, cb: Callback): void {
-      const bound = { ...meta, binding: binding() };
+      const bound = withPendingBinding(meta, binding());
       const arity = store.set.length;
       call(store.set, arity >= 6 ? [req, token, tokenSecret, state, bound, cb] : arity === 5 ? [req, token, tokenSecret, bound, cb] : [req, token, tokenSecret, cb]);
     },
     destroy(req: XAuthRequest, token: string, meta: object, cb: Callback): void {
-      call(store.destroy, store.destroy.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+      call(store.destroy, store.destroy.length >= 4 ? [req, token, withPendingBinding(meta, binding()), cb] : [req, token, cb]);
     },
   };
 }
@@ -245,6 +245,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning = { warned: false };
   private readonly fallbackWarning = { warned: false };
+  /** This strategy's pending-state binding, computed once (passport's per-request copies share it). */
+  private readonly bindings = new PendingBindingCache('oauth1');
   /** The authorization page split once: what precedes its query, its own query parameters, its fragment. */
   private readonly authorizationPage: { prefix: string; query: ParsedUrlQueryInput; hash: string };
   /** Whether `callbackURL` is absolute; a relative one is resolved against each request. */
@@ -426,7 +428,11 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         if (storeErr) return this.error(storeErr);
         const page = this.authorizationPage;
         // passport-oauth1: the page's own query, oauth_token, oauth_callback when X did not confirm it, then userAuthorizationParams().
-        const query: ParsedUrlQueryInput = { ...page.query, oauth_token: token };
+        // Copied key by key into a prototype-less object (a `__proto__` parameter stays a parameter):
+        // `{ ...page.query, oauth_token }` would make a new hidden class per sign-in on Node 20.
+        const query: ParsedUrlQueryInput = Object.create(null) as ParsedUrlQueryInput;
+        for (const key of Object.keys(page.query)) query[key] = page.query[key];
+        query.oauth_token = token;
         if (!answer?.oauth_callback_confirmed && callbackURL) query.oauth_callback = callbackURL;
         Object.assign(query, this.userAuthorizationParams(options));
         const search = stringifyQuery(query);
@@ -446,7 +452,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
 
   /** What binds a pending sign-in to this strategy: its name, consumer key and configured callback URL. */
   private binding(): string {
-    return pendingBinding('oauth1', this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
+    return this.bindings.of(this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
   }
 
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */
