@@ -48,8 +48,11 @@ export interface XHttpRequest {
 // Every control character but horizontal tab, which RFC 9110 section 5.5 allows in a field value.
 const CONTROL_IN_FIELD_VALUE = /[^\P{Cc}\t]/u;
 
-// What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too.
-const sentSecrets = new WeakMap<XRawResponse, ReadonlyArray<XRedactable>>();
+// What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too: on the
+// answer itself, under a symbol and non-enumerable (a WeakMap entry per request cost several times more,
+// mostly in the garbage collector).
+const SENT_SECRETS = Symbol('passport-x sent secrets');
+const sentSecretsOf = (raw: XRawResponse): ReadonlyArray<XRedactable> | undefined => (raw as { [SENT_SECRETS]?: ReadonlyArray<XRedactable> })[SENT_SECRETS];
 
 /** The longest time-out Node's timers can wait: 2^31-1 ms, about 24.8 days. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -417,7 +420,7 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
   if (raw.status < 200 || raw.status > 299) {
     throw errorFromResponse(raw, request.operation, secrets);
   }
-  if (secrets.length > 0) sentSecrets.set(raw, secrets);
+  if (secrets.length > 0) Object.defineProperty(raw, SENT_SECRETS, { value: secrets });
   return raw;
 }
 
@@ -444,7 +447,7 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
     XErrorCode.INVALID_RESPONSE,
     `X answered the request to ${operation} with ${what}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
     // X answered 2xx, so the body may hold live credentials: attach it with them redacted.
-    { status: raw.status, response: redactedAnswer(raw, sentSecrets.get(raw)), cause },
+    { status: raw.status, response: redactedAnswer(raw, sentSecretsOf(raw)), cause },
   );
 }
 
