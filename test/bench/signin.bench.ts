@@ -169,7 +169,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
         const app = await forkBench('app.ts', [c.id, baseURL], { env, execArgv });
         pin(app.child.pid!, APP_CPU);
-        apps.set(c.id, { ...app, agent: new http.Agent({ keepAlive: true, maxSockets: settings.concurrency }) });
+        apps.set(c.id, { ...app, agent: new http.Agent({ keepAlive: true, maxSockets: 2 * settings.concurrency }) });
       }),
     );
     const run = async (c: Candidate, count: number): Promise<Slice> => {
@@ -188,8 +188,15 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         resumedHandshakes: after.resumedHandshakes - before.resumedHandshakes,
       };
     };
-    // Warm-up (JIT, connection pools), not counted.
-    for (const c of RUN) await run(c, settings.warmup);
+    // Warm-up (JIT, connection pools), not counted. Its first sign-ins go twice as many at a time,
+    // so each client's pool of connections to X reaches the most it will ever need: a request issued
+    // as another's socket is being released would otherwise still open one in the rounds.
+    for (const c of RUN) {
+      const burst = Math.min(settings.warmup, 16 * settings.concurrency);
+      const app = apps.get(c.id)!;
+      await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
+      await run(c, settings.warmup - burst || 1);
+    }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
     for (let r = 0; r < settings.rounds; r++) {
       // Within a round, the candidates take turns in slices of a few dozen sign-ins, in alternating
