@@ -341,6 +341,12 @@ export function encodeForm(params: Record<string, string>): string {
   return body;
 }
 
+// X's `scope`: names joined by single spaces (RFC 6749 section 3.3), split without a regex then.
+const SPACE_SEPARATED = /^[^\s]+(?: [^\s]+)*$/;
+function scopeList(scope: string): string[] {
+  return SPACE_SEPARATED.test(scope) ? scope.split(' ') : scope.split(/\s+/).filter(Boolean);
+}
+
 /** `POST /2/oauth2/token` for any grant; validates and maps the answer. */
 export async function requestOAuth2Token(
   url: string,
@@ -384,7 +390,7 @@ export async function requestOAuth2Token(
     tokenType: 'bearer',
     expiresIn,
     expiresAt: expiresIn === undefined ? undefined : new Date(Date.now() + expiresIn * 1000),
-    scope: typeof json.scope === 'string' ? json.scope.split(/\s+/).filter(Boolean) : [],
+    scope: typeof json.scope === 'string' ? scopeList(json.scope) : [],
   };
   return { tokens, params: json };
 }

@@ -48,8 +48,12 @@ export interface XHttpRequest {
 // Every control character but horizontal tab, which RFC 9110 section 5.5 allows in a field value.
 const CONTROL_IN_FIELD_VALUE = /[^\P{Cc}\t]/u;
 
-// What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too.
-const sentSecrets = new WeakMap<XRawResponse, ReadonlyArray<XRedactable>>();
+// What was sent with each 2xx answer, so an answer attached to an error is scrubbed of it too: on the
+// answer itself, under a symbol and non-enumerable (a WeakMap entry per request cost several times more,
+// mostly in the garbage collector).
+const SENT_SECRETS = Symbol('passport-x sent secrets');
+const sentSecretsOf = (raw: XRawResponse): ReadonlyArray<XRedactable> | undefined =>
+  raw instanceof NodeAnswer ? NodeAnswer.secretsOf(raw) : (raw as { [SENT_SECRETS]?: ReadonlyArray<XRedactable> })[SENT_SECRETS];
 
 /** The longest time-out Node's timers can wait: 2^31-1 ms, about 24.8 days. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -218,9 +222,35 @@ function defineAnswerHeaders(): new (raw: readonly string[]) => AnswerHeaders {
 
 let AnswerHeadersClass: (new (raw: readonly string[]) => AnswerHeaders) | undefined;
 
-/** An answer from node:http: status, headers (filled on first read) and body. */
+/**
+ * An answer from node:http: status, headers (filled on first read) and body, as own properties (a
+ * spread copies them), and the secrets its request sent in a private field, where no log sees them
+ * (a non-enumerable property per answer cost more than the rest of making it).
+ */
+class NodeAnswer implements XRawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+  #secrets: ReadonlyArray<XRedactable> | undefined;
+
+  constructor(status: number, raw: readonly string[], body: string) {
+    this.status = status;
+    this.headers = new (AnswerHeadersClass ??= defineAnswerHeaders())(raw);
+    this.body = body;
+  }
+
+  /** Records what the request sent, for the redaction of this answer should it end up attached to an error. */
+  static keepSecrets(answer: NodeAnswer, secrets: ReadonlyArray<XRedactable>): void {
+    answer.#secrets = secrets;
+  }
+
+  static secretsOf(answer: NodeAnswer): ReadonlyArray<XRedactable> | undefined {
+    return answer.#secrets;
+  }
+}
+
 function nodeAnswer(status: number, raw: readonly string[], body: string): XRawResponse {
-  return { status, headers: new (AnswerHeadersClass ??= defineAnswerHeaders())(raw), body };
+  return new NodeAnswer(status, raw, body);
 }
 
 /** Header `name` (lower case) of an answer from {@link sendToX}, as `raw.headers.get(name)` gives it, without filling `Headers`. */
@@ -332,10 +362,10 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
     return `${target.origin}${target.pathname}`;
   };
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
     // RFC 9110 section 5.5: no CR, LF or NUL in a field value. Refused here, naming the header and
     // never quoting it: a fetch implementation's own error would quote it, and read like a DNS failure.
-    if (CONTROL_IN_FIELD_VALUE.test(value)) {
+    if (CONTROL_IN_FIELD_VALUE.test(headers[name] as string)) {
       throw new TypeError(`passport-x: the \`${name}\` header of the request to ${where()} to ${request.operation} would contain a control character (a credential with CR/LF in it?); nothing was sent.`);
     }
   }
@@ -417,7 +447,10 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
   if (raw.status < 200 || raw.status > 299) {
     throw errorFromResponse(raw, request.operation, secrets);
   }
-  if (secrets.length > 0) sentSecrets.set(raw, secrets);
+  if (secrets.length > 0) {
+    if (raw instanceof NodeAnswer) NodeAnswer.keepSecrets(raw, secrets);
+    else Object.defineProperty(raw, SENT_SECRETS, { value: secrets });
+  }
   return raw;
 }
 
@@ -444,7 +477,7 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
     XErrorCode.INVALID_RESPONSE,
     `X answered the request to ${operation} with ${what}, which is not what X documents. A proxy may be rewriting answers, or \`baseURL\` points somewhere else than X.`,
     // X answered 2xx, so the body may hold live credentials: attach it with them redacted.
-    { status: raw.status, response: redactedAnswer(raw, sentSecrets.get(raw)), cause },
+    { status: raw.status, response: redactedAnswer(raw, sentSecretsOf(raw)), cause },
   );
 }
 

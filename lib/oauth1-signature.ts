@@ -54,7 +54,7 @@ export function hmacSha1Signature(baseString: string, consumerSecret: string, to
 
 /** A fresh nonce: 32 hex characters (122 random bits) from `crypto.randomUUID`, which draws from a cached CSPRNG buffer. */
 export function createNonce(): string {
-  return randomUUID().replace(/-/g, '');
+  return randomUUID().replaceAll('-', '');
 }
 
 /** Input of {@link oauth1AuthorizationHeader}. */
@@ -194,7 +194,8 @@ export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedReque
 
   const given = toList(options.params);
   for (const [k, v] of given) if (hasLoneSurrogate(k) || hasLoneSurrogate(v)) throw argumentError('params', 'names and values in well-formed Unicode (no lone UTF-16 surrogate)');
-  const queryParams: OAuthParamList = [...parsedURL.searchParams.entries()];
+  // No query (request and access token URLs): no URLSearchParams to build.
+  const queryParams: OAuthParamList = parsedURL.search === '' ? [] : [...parsedURL.searchParams.entries()];
   checkProtocolParams(given, (i) => (Array.isArray(options.params) ? `\`params[${i}]\`` : '`params`'));
   checkProtocolParams([...queryParams, ...given.filter(([k]) => k.startsWith('oauth_'))], (i) => (i < queryParams.length ? 'the query of `url`' : '`params`'));
   const protocol: OAuthParamList = [

@@ -4,6 +4,8 @@
  * overrides its named steps and sends every request to X through passport-x's own client
  * (time-outs, keep-alive, typed errors) instead of the `oauth` package.
  */
+import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:querystring';
+import { format as formatURL, parse as parseURL, resolve as resolveURL } from 'node:url';
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
@@ -11,11 +13,36 @@ import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from '
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
-import { pendingBinding, pendingMissInfo } from './state/pending';
+import { PendingBindingCache, pendingMissInfo, withPendingBinding } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
+// passport-oauth1 resolves a relative callbackURL with this; the start leg below must resolve it identically.
+const { originalURL } = require('passport-oauth1/lib/utils') as { originalURL(req: XAuthRequest, options: { proxy?: boolean | undefined }): string };
+
+/** What passport-oauth1's start leg reads of its strategy, which the start leg below reads the same way. */
+interface PassportOAuth1Internals {
+  _oauth: OAuthClientLike & { _requestUrl: string; _accessUrl: string; _consumerKey: string };
+  _requestTokenStore: { set: (...args: unknown[]) => void };
+  _callbackURL?: string;
+  _trustProxy?: boolean;
+  _userAuthorizationURL: string;
+}
+
+/**
+ * The authorization page split as passport-oauth1's url.parse(page, true) / url.format() see it: the
+ * URL before its query, its own query parameters, its fragment. Built once per strategy.
+ */
+function splitAuthorizationPage(page: string): { prefix: string; query: ParsedUrlQueryInput; hash: string } {
+  const parsed = parseURL(page, true);
+  const query = { ...parsed.query };
+  const hash = parsed.hash ?? '';
+  parsed.search = null;
+  parsed.hash = null;
+  // url.format takes the query from `search`, else from `query`: with neither, the URL ends before its query.
+  return { prefix: formatURL({ ...parsed, query: null }), query, hash };
+}
 
 /** The parameters of X's access-token answer, passed to a 5- or 6-argument verify callback. */
 export interface XOAuth1TokenParams {
@@ -155,15 +182,15 @@ function boundTokenStore(store: XRequestTokenStore, binding: () => string): obje
   const call = (method: unknown, args: unknown[]): void => (method as (...a: unknown[]) => void).apply(store, args);
   return {
     get(req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded): void {
-      call(store.get, store.get.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+      call(store.get, store.get.length >= 4 ? [req, token, withPendingBinding(meta, binding()), cb] : [req, token, cb]);
     },
     set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, cb: Callback): void {
-      const bound = { ...meta, binding: binding() };
+      const bound = withPendingBinding(meta, binding());
       const arity = store.set.length;
       call(store.set, arity >= 6 ? [req, token, tokenSecret, state, bound, cb] : arity === 5 ? [req, token, tokenSecret, bound, cb] : [req, token, tokenSecret, cb]);
     },
     destroy(req: XAuthRequest, token: string, meta: object, cb: Callback): void {
-      call(store.destroy, store.destroy.length >= 4 ? [req, token, { ...meta, binding: binding() }, cb] : [req, token, cb]);
+      call(store.destroy, store.destroy.length >= 4 ? [req, token, withPendingBinding(meta, binding()), cb] : [req, token, cb]);
     },
   };
 }
@@ -218,6 +245,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning = { warned: false };
   private readonly fallbackWarning = { warned: false };
+  /** This strategy's pending-state binding, computed once (passport's per-request copies share it). */
+  private readonly bindings = new PendingBindingCache('oauth1');
+  /** The authorization page split once: what precedes its query, its own query parameters, its fragment. */
+  private readonly authorizationPage: { prefix: string; query: ParsedUrlQueryInput; hash: string };
+  /** Whether `callbackURL` is absolute; a relative one is resolved against each request. */
+  private readonly callbackURLIsAbsolute: boolean;
   /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
   private readonly loggedFailures: LoggedFailures;
 
@@ -295,6 +328,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     // name): add this strategy's binding on both legs, so the store accepts only its own sign-ins;
     // the claiming view then claims the request token the store accepted.
     (this as unknown as { _requestTokenStore: unknown })._requestTokenStore = boundTokenStore(claiming as XRequestTokenStore, () => this.binding());
+    this.authorizationPage = splitAuthorizationPage(userAuthorizationURL);
+    this.callbackURLIsAbsolute = !!parseURL(options.callbackURL).protocol;
 
     // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
     const client = (this as unknown as { _oauth: OAuthClientLike })._oauth;
@@ -361,15 +396,63 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
           'The X sign-in callback is missing its oauth_token or oauth_verifier parameter, or repeats one. X always sends one of each: this request did not come from X, or something in between dropped the query string.',
         );
       }
-    } else {
-      warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
+      return super.authenticate.call(withConflictStatus(this), req, options);
     }
-    super.authenticate.call(withConflictStatus(this), req, options);
+    warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
+    this.startSignIn(req, options);
+  }
+
+  /**
+   * Step 1 and the redirect to X, as passport-oauth1 runs them (same store calls, errors and
+   * redirect URL), with the authorization page's URL parsed once instead of twice per sign-in.
+   */
+  private startSignIn(req: XAuthRequest, options: XOAuth1AuthenticateOptions): void {
+    const base = this as unknown as PassportOAuth1Internals;
+    const params = this.requestTokenParams(options);
+    let callbackURL = options.callbackURL || base._callbackURL;
+    if (callbackURL) {
+      const absolute = callbackURL === base._callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
+      if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: base._trustProxy }), callbackURL);
+    }
+    params.oauth_callback = callbackURL as string;
+    const meta = {
+      requestTokenURL: base._oauth._requestUrl,
+      accessTokenURL: base._oauth._accessUrl,
+      userAuthorizationURL: base._userAuthorizationURL,
+      consumerKey: base._oauth._consumerKey,
+      callbackURL,
+    };
+    base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => {
+      if (err) return this.error(this._createOAuthError('Failed to obtain request token', err));
+      const stored = (storeErr?: Error | null): void => {
+        if (storeErr) return this.error(storeErr);
+        const page = this.authorizationPage;
+        // passport-oauth1: the page's own query, oauth_token, oauth_callback when X did not confirm it, then userAuthorizationParams().
+        // Copied key by key into a prototype-less object (a `__proto__` parameter stays a parameter):
+        // `{ ...page.query, oauth_token }` would make a new hidden class per sign-in on Node 20.
+        const query: ParsedUrlQueryInput = Object.create(null) as ParsedUrlQueryInput;
+        for (const key of Object.keys(page.query)) query[key] = page.query[key];
+        query.oauth_token = token;
+        if (!answer?.oauth_callback_confirmed && callbackURL) query.oauth_callback = callbackURL;
+        Object.assign(query, this.userAuthorizationParams(options));
+        const search = stringifyQuery(query);
+        this.redirect(`${page.prefix}${search ? `?${search}` : ''}${page.hash}`);
+      };
+      const store = base._requestTokenStore;
+      try {
+        // passport-oauth1 passes what the store's arity asks for.
+        if (store.set.length === 6) store.set(req, token, tokenSecret, options.state, meta, stored);
+        else if (store.set.length === 5) store.set(req, token, tokenSecret, meta, stored);
+        else store.set(req, token, tokenSecret, stored);
+      } catch (ex) {
+        return this.error(ex as Error);
+      }
+    });
   }
 
   /** What binds a pending sign-in to this strategy: its name, consumer key and configured callback URL. */
   private binding(): string {
-    return pendingBinding('oauth1', this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
+    return this.bindings.of(this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
   }
 
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */

@@ -16,7 +16,7 @@ import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { pendingBinding, pendingMissInfo } from './state/pending';
+import { PendingBindingCache, pendingMissInfo, withPendingBinding } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
 
@@ -368,6 +368,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly userFields: readonly string[];
   private readonly stateStore: XPkceStateStore | XPkceStateStoreWithMeta;
   private readonly hostWarning = { warned: false };
+  /** This strategy's pending-state binding per redirect URI, computed once (passport's per-request copies share it). */
+  private readonly bindings = new PendingBindingCache('oauth2');
   /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
   private readonly loggedFailures: LoggedFailures;
   /** Whether `callbackURL` is absolute; a relative one is resolved against each request. */
@@ -478,7 +480,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     (this as unknown as { _stateStore: XPkceStateStoreWithMeta })._stateStore = {
       store: (req, verifier, state, meta, cb) => store.store(req, verifier, state, meta, cb),
       verify: (req, providedState, meta, cb) => {
-        const bound: XPkceStateMeta = { ...meta, binding: this.bindingFor(meta.callbackURL ?? '') };
+        const bound: XPkceStateMeta = withPendingBinding(meta, this.bindingFor(meta.callbackURL ?? ''));
         if (claimingVerify.length >= 4) claimingVerify(req, providedState, bound, cb);
         else claimingVerify(req, providedState, cb);
       },
@@ -690,13 +692,13 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   /** What binds a pending sign-in to this strategy: its name, client ID and the sign-in's redirect_uri. */
   private bindingFor(redirectURI: string): string {
-    return pendingBinding('oauth2', this.name, this.client.clientID, redirectURI);
+    return this.bindings.of(this.name, this.client.clientID, redirectURI);
   }
 
   /** The store's verify(), by its arity as passport-oauth2 calls it, with this strategy's binding in `meta`. */
   private verifyState(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void {
     const store = this.stateStore;
-    const bound: XPkceStateMeta = { ...meta, binding: this.bindingFor(meta.callbackURL ?? '') };
+    const bound: XPkceStateMeta = withPendingBinding(meta, this.bindingFor(meta.callbackURL ?? ''));
     if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, providedState, bound, callback);
     else (store as XPkceStateStore).verify(req, providedState, callback);
   }

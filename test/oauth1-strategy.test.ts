@@ -7,6 +7,7 @@ import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import nock from 'nock';
 import { XAPIError, XCreditsDepletedError, XRateLimitError, XRequestError, XSessionError, XUsageCapError } from '../lib/errors';
+import type { XRequestTokenStore } from '../lib/state/request-token-session';
 import { XOAuth1Strategy, type XOAuth1StrategyOptions, type XOAuth1StrategyOptionsBase } from '../lib/oauth1-strategy';
 import type { XProfile } from '../lib/profile';
 import type { XAuthRequest } from '../lib/request';
@@ -159,6 +160,65 @@ describe('XOAuth1Strategy', () => {
       const result = await runStrategy(s, fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }));
       scope.done();
       expect(result.url).to.equal(`https://auth.example/go?oauth_token=${REQUEST_TOKEN}`);
+    });
+
+    it('redirects, stores and resolves a relative callbackURL exactly as passport-oauth1 does', async () => {
+      // The reference: stock passport-oauth1 with X's request token faked through its `oauth` client.
+      const Stock = require('passport-oauth1').Strategy as new (o: object, v: () => void) => {
+        _oauth: { getOAuthRequestToken: (p: Record<string, string>, cb: (e: null, t: string, s: string, a: object) => void) => void };
+        userAuthorizationParams: (o: Record<string, unknown>) => Record<string, string>;
+      };
+      // Both strategies store through a store that records what it is given (passport-oauth1's six-argument set).
+      const recording = (calls: unknown[][]): XRequestTokenStore => ({
+        set: (_req, token, secret, state, meta, cb) => void (calls.push([token, secret, state, meta]), cb()),
+        get: (_req, _token, cb) => cb(null, false),
+        destroy: (_req, _token, cb) => cb(null),
+      });
+      const page = "https://u:p@auth.example/o'a/authorize?tenant=7&oauth_token=own&q=%27a%20b&e=%E2%82%AC#frag'";
+      const cases: Array<{ options: Partial<XOAuth1StrategyOptions>; perRequest: Record<string, unknown> }> = [
+        { options: { userAuthorizationURL: page, forceLogin: true, screenName: 'x d#v' }, perRequest: {} },
+        { options: { userAuthorizationURL: page, callbackURL: '/auth/x/callback', proxy: true }, perRequest: { state: { to: '/after' } } },
+        { options: {}, perRequest: { callbackURL: "http://localhost:3000/per'request", screenName: 'é' } },
+      ];
+      for (const { options, perRequest } of cases) {
+        const ourCalls: unknown[][] = [];
+        const stockCalls: unknown[][] = [];
+        const ours = strategy({ ...options, store: recording(ourCalls) });
+        const stock = new Stock(
+          {
+            requestTokenURL: `${X}/oauth/request_token`,
+            accessTokenURL: `${X}/oauth/access_token`,
+            // The page as the strategy keeps it (normalized by the URL parser), so both start from the same URL.
+            userAuthorizationURL: (ours as unknown as { _userAuthorizationURL: string })._userAuthorizationURL,
+            consumerKey: CONSUMER_KEY,
+            consumerSecret: CONSUMER_SECRET,
+            callbackURL: options.callbackURL ?? CALLBACK,
+            proxy: options.proxy,
+            store: recording(stockCalls),
+          },
+          () => undefined,
+        );
+        stock.userAuthorizationParams = (o) => ours.userAuthorizationParams(o);
+        let requestTokenParams: Record<string, string> | undefined;
+        stock._oauth.getOAuthRequestToken = (p, cb) => {
+          requestTokenParams = p;
+          cb(null, REQUEST_TOKEN, REQUEST_SECRET, { oauth_callback_confirmed: 'true' });
+        };
+        const headers = { host: 'localhost:3000', 'x-forwarded-proto': 'https' };
+        const expected = await runStrategy(stock as unknown as XOAuth1Strategy, fakeRequest({ session: {}, headers }), perRequest);
+        expect(expected.type, expected.error?.message).to.equal('redirect');
+        const log: SignedRequestRecord[] = [];
+        const scope = requestTokenScope(log);
+        const result = await runStrategy(ours, fakeRequest({ session: {}, headers }), perRequest);
+        scope.done();
+        expect(result.url, JSON.stringify(options)).to.equal(expected.url);
+        expect(log[0]!.oauth.oauth_callback).to.equal(requestTokenParams!.oauth_callback);
+        // The same token, secret, app state and meta went to the store, plus the strategy's binding.
+        const [ourCall] = ourCalls as Array<[string, string, unknown, { binding?: unknown }]>;
+        const { binding, ...meta } = ourCall![3];
+        expect(binding).to.be.a('string');
+        expect([[ourCall![0], ourCall![1], ourCall![2], meta]]).to.deep.equal(stockCalls);
+      }
     });
 
     it('errors, and stores nothing, when X does not confirm the callback', async () => {

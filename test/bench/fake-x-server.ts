@@ -174,10 +174,10 @@ server.on('secureConnection', (socket: TLSSocket) => {
   stats.handshakes += 1;
   if (socket.isSessionReused()) stats.resumedHandshakes += 1;
 });
-// Idle kept-alive connections stay open a minute (as load balancers commonly keep them), longer
-// than any pause between a candidate's rounds: a client that reuses connections never reconnects.
-server.keepAliveTimeout = 60_000;
-server.headersTimeout = 65_000;
+// Idle kept-alive connections stay open (0: no keep-alive time-out), so the new connections counted
+// are the ones each client chose to open. Real X closes idle ones after a while: a client then
+// reconnects whatever it does, once per idle socket, not once per sign-in.
+server.keepAliveTimeout = 0;
 
 process.on('message', (message: { cmd?: string }) => {
   if (message.cmd === 'stats') process.send?.({ stats });

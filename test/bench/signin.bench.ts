@@ -47,7 +47,7 @@ const settings = {
   signInsPerRound: num('sign-ins', 400, 8),
   concurrency: num('concurrency', 8, 4),
   slice: num('slice', 50, 8),
-  warmup: num('warmup', 400, 4),
+  warmup: num('warmup', 1500, 4),
   memorySignIns: num('memory-sign-ins', 100_000, 40),
   memorySessions: num('memory-sessions', 10_000, 8),
   coldRuns: num('cold-runs', 15, 1),
@@ -55,6 +55,7 @@ const settings = {
   profile: option('profile'),
   profileIntervalUs: num('profile-interval', 1000, 1000),
   candidates: option('candidates')?.split(','),
+  pin: !process.argv.includes('--no-pin'),
   smoke,
 };
 const jsonPath = resolve(option('json') ?? join(tmpdir(), 'passport-x-bench.json'));
@@ -121,9 +122,22 @@ interface Target {
 
 const PEER: Partial<Record<string, string>> = { 'passport-x-oauth1': 'passport-twitter', 'passport-x-oauth2': 'superface' };
 
+// ------------------------------------------------------------------ CPU affinity
+// The app being measured on one CPU, everything else (this driver, the canned X) on the others:
+// the three are busy at once, and sharing CPUs they would evict each other's caches by turns.
+const CPU_COUNT = cpus().length;
+const canPin = settings.pin && CPU_COUNT >= 2 && spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0;
+function pin(pid: number, cpuList: string): void {
+  if (canPin) spawnSync('taskset', ['-a', '-c', '-p', cpuList, String(pid)], { stdio: 'ignore' });
+}
+const APP_CPU = String(CPU_COUNT - 1);
+const OTHER_CPUS = CPU_COUNT === 2 ? '0' : `0-${CPU_COUNT - 2}`;
+
 // ------------------------------------------------------------------ the sign-in comparison
 async function startX(tls?: { cert: string; key: string }): Promise<BenchChild & { port: number }> {
-  return forkBench('fake-x-server.ts', tls ? ['--cert', tls.cert, '--key', tls.key] : []);
+  const x = await forkBench('fake-x-server.ts', tls ? ['--cert', tls.cert, '--key', tls.key] : []);
+  pin(x.child.pid!, OTHER_CPUS);
+  return x;
 }
 
 async function xStats(x: BenchChild): Promise<FakeXStats> {
@@ -154,7 +168,8 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         else delete env.NODE_EXTRA_CA_CERTS;
         const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
         const app = await forkBench('app.ts', [c.id, baseURL], { env, execArgv });
-        apps.set(c.id, { ...app, agent: new http.Agent({ keepAlive: true, maxSockets: settings.concurrency }) });
+        pin(app.child.pid!, APP_CPU);
+        apps.set(c.id, { ...app, agent: new http.Agent({ keepAlive: true, maxSockets: 2 * settings.concurrency }) });
       }),
     );
     const run = async (c: Candidate, count: number): Promise<Slice> => {
@@ -173,8 +188,15 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         resumedHandshakes: after.resumedHandshakes - before.resumedHandshakes,
       };
     };
-    // Warm-up (JIT, connection pools), not counted.
-    for (const c of RUN) await run(c, settings.warmup);
+    // Warm-up (JIT, connection pools), not counted. Its first sign-ins go twice as many at a time,
+    // so each client's pool of connections to X reaches the most it will ever need: a request issued
+    // as another's socket is being released would otherwise still open one in the rounds.
+    for (const c of RUN) {
+      const burst = Math.min(settings.warmup, 16 * settings.concurrency);
+      const app = apps.get(c.id)!;
+      await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
+      await run(c, settings.warmup - burst || 1);
+    }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
     for (let r = 0; r < settings.rounds; r++) {
       // Within a round, the candidates take turns in slices of a few dozen sign-ins, in alternating
@@ -401,7 +423,8 @@ function judge(results: { http?: SectionResult; https?: SectionResult; memory?: 
 async function main(): Promise<void> {
   if (!existsSync(resolve(__dirname, '../../dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does).');
   const began = Date.now();
-  const out: Record<string, unknown> = { machine: machine(), settings };
+  pin(process.pid, OTHER_CPUS);
+  const out: Record<string, unknown> = { machine: machine(), settings, pinned: canPin ? { app: APP_CPU, driverAndX: OTHER_CPUS } : false };
   const results: { http?: SectionResult; https?: SectionResult; memory?: MemoryResult } = {};
   if (settings.sections.includes('http')) {
     results.http = await compare('http');
