@@ -8,7 +8,7 @@
  */
 import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, missingScopesHint, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
-import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from './oauth1-signature';
+import { formEncodeOAuth, signOwnRequest, type OAuthParamList } from './oauth1-signature';
 import { X_USER_FIELD_SCOPES, type XKnownUserField } from './scopes';
 
 /** X's API host. Every endpoint but the OAuth 2.0 consent page hangs off it. */
@@ -121,15 +121,7 @@ async function sendSigned(
   http: XHttpOptions,
   secrets: Array<string | undefined>,
 ): Promise<XRawResponse> {
-  const { header } = signOAuth1Request({
-    method,
-    url,
-    params: [...oauthParams, ...bodyParams],
-    consumerKey: consumer.consumerKey,
-    consumerSecret: consumer.consumerSecret,
-    token: token?.token,
-    tokenSecret: token?.tokenSecret,
-  });
+  const header = signOwnRequest(method, url, consumer.consumerKey, consumer.consumerSecret, token?.token, token?.tokenSecret, oauthParams, bodyParams);
   const request: Parameters<typeof sendToX>[0] = {
     method,
     url,

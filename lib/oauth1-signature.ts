@@ -194,28 +194,111 @@ export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedReque
 
   const given = toList(options.params);
   for (const [k, v] of given) if (hasLoneSurrogate(k) || hasLoneSurrogate(v)) throw argumentError('params', 'names and values in well-formed Unicode (no lone UTF-16 surrogate)');
-  // No query (request and access token URLs): no URLSearchParams to build.
-  const queryParams: OAuthParamList = parsedURL.search === '' ? [] : [...parsedURL.searchParams.entries()];
+  const target = signingTargetOf(options.url, parsedURL);
   checkProtocolParams(given, (i) => (Array.isArray(options.params) ? `\`params[${i}]\`` : '`params`'));
-  checkProtocolParams([...queryParams, ...given.filter(([k]) => k.startsWith('oauth_'))], (i) => (i < queryParams.length ? 'the query of `url`' : '`params`'));
-  const protocol: OAuthParamList = [
-    ['oauth_consumer_key', options.consumerKey],
-    ['oauth_nonce', options.nonce ?? createNonce()],
+  checkProtocolParams([...target.query, ...given.filter(([k]) => k.startsWith('oauth_'))], (i) => (i < target.query.length ? 'the query of `url`' : '`params`'));
+  const timestampText = timestamp === undefined ? undefined : String(timestamp);
+  return signChecked(options.method, target, options.consumerKey, options.consumerSecret, options.token, options.tokenSecret ?? '', given, options.nonce, timestampText);
+}
+
+/** What signing needs of a request URL (RFC 5849 section 3.4.1.2-3): its base string URI, encoded, and its query parameters. */
+interface SigningTarget {
+  /** percentEncode(base string URI). */
+  readonly encodedBaseURI: string;
+  /** The query's name/value pairs, decoded. */
+  readonly query: OAuthParamList;
+}
+
+// Each URL signed, parsed once: a process signs requests to a handful of X's endpoints, again and
+// again. Bounded all the same: emptied when it reaches SIGNING_TARGETS_KEPT.
+const signingTargets = new Map<string, SigningTarget>();
+const SIGNING_TARGETS_KEPT = 100;
+
+function signingTargetOf(url: string, parsed?: URL): SigningTarget {
+  let target = signingTargets.get(url);
+  if (target === undefined) {
+    const u = parsed ?? new URL(url);
+    // No query (request and access token URLs): no URLSearchParams to build.
+    target = { encodedBaseURI: percentEncode(baseStringURI(u)), query: u.search === '' ? [] : [...u.searchParams.entries()] };
+    if (signingTargets.size >= SIGNING_TARGETS_KEPT) signingTargets.clear();
+    signingTargets.set(url, target);
+  }
+  return target;
+}
+
+const byEncodedPair = (a: readonly [string, string], b: readonly [string, string]): number =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+
+/**
+ * Signs a request whose inputs are known good: strings in well-formed Unicode, `given` without the
+ * signer's own protocol parameters and each `oauth_*` at most once, `url` absolute http(s). The
+ * public {@link signOAuth1Request} checks all that first; passport-x's own requests to X are built
+ * from values checked when they were configured or received.
+ */
+function signChecked(
+  method: string,
+  target: SigningTarget,
+  consumerKey: string,
+  consumerSecret: string,
+  token: string | undefined,
+  tokenSecret: string,
+  given: OAuthParamList,
+  nonce: string | undefined,
+  timestamp: string | undefined,
+): OAuth1SignedRequest {
+  // The protocol parameters, in the header (with oauth_signature) and in the signature.
+  const protocol: Array<[string, string]> = [
+    ['oauth_consumer_key', consumerKey],
+    ['oauth_nonce', nonce ?? createNonce()],
     ['oauth_signature_method', 'HMAC-SHA1'],
-    ['oauth_timestamp', String(timestamp ?? Math.floor(Date.now() / 1000))],
+    ['oauth_timestamp', timestamp ?? String(Math.floor(Date.now() / 1000))],
     ['oauth_version', '1.0'],
   ];
-  if (options.token !== undefined) protocol.push(['oauth_token', options.token]);
+  if (token !== undefined) protocol.push(['oauth_token', token]);
   // Extra oauth_* parameters (oauth_callback, oauth_verifier) travel in the header; the rest are body parameters.
-  for (const [k, v] of given) if (k.startsWith('oauth_')) protocol.push([k, v]);
-  const bodyParams = given.filter(([k]) => !k.startsWith('oauth_'));
-
-  const baseString = signatureBaseString(options.method, parsedURL, [...protocol, ...queryParams, ...bodyParams]);
-  const signature = hmacSha1Signature(baseString, options.consumerSecret, options.tokenSecret ?? '');
-  const headerParams: OAuthParamList = [...protocol, ['oauth_signature', signature]];
-  headerParams.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const header = `OAuth ${headerParams.map(([k, v]) => `${percentEncode(k)}="${percentEncode(v)}"`).join(', ')}`;
+  const signed: Array<[string, string]> = [];
+  for (const pair of given) {
+    if (pair[0].startsWith('oauth_')) protocol.push(pair);
+    else signed.push([percentEncode(pair[0]), percentEncode(pair[1])]);
+  }
+  for (const pair of protocol) signed.push([percentEncode(pair[0]), percentEncode(pair[1])]);
+  for (const pair of target.query) signed.push([percentEncode(pair[0]), percentEncode(pair[1])]);
+  // RFC 5849 section 3.4.1.3.2: encoded, sorted by name then value, joined with `&`.
+  signed.sort(byEncodedPair);
+  let normalized = '';
+  for (let i = 0; i < signed.length; i++) normalized += `${i === 0 ? '' : '&'}${signed[i]![0]}=${signed[i]![1]}`;
+  const baseString = `${method.toUpperCase()}&${target.encodedBaseURI}&${percentEncode(normalized)}`;
+  const signature = hmacSha1Signature(baseString, consumerSecret, tokenSecret);
+  protocol.push(['oauth_signature', signature]);
+  protocol.sort(byEncodedPair);
+  let header = 'OAuth ';
+  for (let i = 0; i < protocol.length; i++) header += `${i === 0 ? '' : ', '}${percentEncode(protocol[i]![0])}="${percentEncode(protocol[i]![1])}"`;
   return { header, baseString, signature };
+}
+
+/**
+ * Signs one of passport-x's own requests to X: `oauth` holds the extra protocol parameters
+ * (`oauth_callback`, `oauth_verifier`), `body` the form parameters. Values that did not come from
+ * passport-x's own checks (a body parameter named `oauth_*`, a lone surrogate anywhere) take the
+ * public, fully checked path, and its TypeError.
+ */
+export function signOwnRequest(
+  method: 'GET' | 'POST',
+  url: string,
+  consumerKey: string,
+  consumerSecret: string,
+  token: string | undefined,
+  tokenSecret: string | undefined,
+  oauth: OAuthParamList,
+  body: OAuthParamList,
+): string {
+  let checked = !hasLoneSurrogate(consumerKey) && !hasLoneSurrogate(consumerSecret) && (token === undefined || !hasLoneSurrogate(token)) && (tokenSecret === undefined || !hasLoneSurrogate(tokenSecret));
+  for (const [k, v] of oauth) if (SIGNER_OWNED_OAUTH_PARAMS.has(k) || hasLoneSurrogate(v)) checked = false;
+  for (const [k, v] of body) if (k.startsWith('oauth_') || hasLoneSurrogate(k) || hasLoneSurrogate(v)) checked = false;
+  if (!checked || consumerKey === '' || token === '') {
+    return signOAuth1Request({ method, url, params: [...oauth, ...body], consumerKey, consumerSecret, token, tokenSecret }).header;
+  }
+  return signChecked(method, signingTargetOf(url), consumerKey, consumerSecret, token, tokenSecret ?? '', oauth.length === 0 ? body : [...oauth, ...body], undefined, undefined).header;
 }
 
 /**

@@ -11,7 +11,7 @@ import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './htt
 import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
-import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo, withPendingBinding } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
@@ -28,7 +28,14 @@ interface PassportOAuth1Internals {
   _callbackURL?: string;
   _trustProxy?: boolean;
   _userAuthorizationURL: string;
+  _verify: (...args: unknown[]) => void;
+  _passReqToCallback?: boolean;
+  _loadUserProfile(token: string, tokenSecret: string, params: Record<string, string>, done: (err: Error | null, profile?: unknown) => void): void;
 }
+
+/** A request-token store's get() and destroy() of arity 4, which take passport-oauth1's `meta`. */
+type GetWithMeta = (req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded) => void;
+type DestroyWithMeta = (req: XAuthRequest, token: string, meta: object, cb: (err?: Error | null) => void) => void;
 
 /**
  * The authorization page split as passport-oauth1's url.parse(page, true) / url.format() see it: the
@@ -253,6 +260,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly callbackURLIsAbsolute: boolean;
   /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
   private readonly loggedFailures: LoggedFailures;
+  /** The store as the callback leg uses it: its get() claims the request token it accepts. */
+  private readonly claimingTokenStore: XRequestTokenStore;
+  /** `POST oauth/access_token`. */
+  private readonly accessTokenURL: string;
 
   // TypeScript types an unannotated callback from the first overload only, so the common arities come
   // first; the `params` arities need their parameters annotated (XOAuth1VerifyWithParams), as with @types/passport-oauth2.
@@ -324,10 +335,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     profileURL.searchParams.set('include_entities', options.includeEntities ? 'true' : 'false');
     this.profileURL = profileURL.href;
     this.tokenStore = store;
+    this.accessTokenURL = accessTokenURL;
     // passport-oauth1 hands the store its own meta (no callback URL on the callback leg, no strategy
     // name): add this strategy's binding on both legs, so the store accepts only its own sign-ins;
     // the claiming view then claims the request token the store accepted.
     (this as unknown as { _requestTokenStore: unknown })._requestTokenStore = boundTokenStore(claiming as XRequestTokenStore, () => this.binding());
+    this.claimingTokenStore = claiming as XRequestTokenStore;
     this.authorizationPage = splitAuthorizationPage(userAuthorizationURL);
     this.callbackURLIsAbsolute = !!parseURL(options.callbackURL).protocol;
 
@@ -343,16 +356,19 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         (err) => cb(err),
       );
     };
-    client.getOAuthAccessToken = (token, tokenSecret, verifier, cb) => {
-      settle(
-        fetchAccessToken(accessTokenURL, this.consumer, { token, tokenSecret }, verifier ?? '', this.http),
-        (t) => cb(null, t.token, t.tokenSecret, t.params),
-        (err) => {
-          if (isVerifierRefusal(err)) refusedVerifiers.add(err);
-          cb(err);
-        },
-      );
-    };
+    client.getOAuthAccessToken = (token, tokenSecret, verifier, cb) => this.exchangeVerifier(token, tokenSecret, verifier ?? '', cb);
+  }
+
+  /** Step 3: `POST oauth/access_token` with the verifier, signed with the request token; calls back as the `oauth` package would. */
+  private exchangeVerifier(token: string, tokenSecret: string, verifier: string, cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void): void {
+    settle(
+      fetchAccessToken(this.accessTokenURL, this.consumer, { token, tokenSecret }, verifier, this.http),
+      (t) => cb(null, t.token, t.tokenSecret, t.params),
+      (err) => {
+        if (isVerifierRefusal(err)) refusedVerifiers.add(err);
+        cb(err);
+      },
+    );
   }
 
   /**
@@ -396,10 +412,79 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
           'The X sign-in callback is missing its oauth_token or oauth_verifier parameter, or repeats one. X always sends one of each: this request did not come from X, or something in between dropped the query string.',
         );
       }
-      return super.authenticate.call(withConflictStatus(this), req, options);
+      return this.completeSignIn(req, query.oauth_token as string, query.oauth_verifier as string);
     }
     warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
     this.startSignIn(req, options);
+  }
+
+  /**
+   * The callback leg, as passport-oauth1 runs it (the same store calls and meta, token request,
+   * profile hooks, verify arities and `info.state`), without its repeated `req.query` reads and
+   * per-call copies of the meta: the store (through the replay guard's claim) gives the request
+   * token's secret, X the access token, `userProfile()` the profile, and the verify callback the user.
+   */
+  private completeSignIn(req: XAuthRequest, token: string, verifier: string): void {
+    const base = this as unknown as PassportOAuth1Internals;
+    const store = this.claimingTokenStore;
+    // passport-oauth1's meta of the callback leg, with this strategy's binding.
+    const meta = {
+      requestTokenURL: base._oauth._requestUrl,
+      accessTokenURL: base._oauth._accessUrl,
+      userAuthorizationURL: base._userAuthorizationURL,
+      consumerKey: base._oauth._consumerKey,
+      binding: this.binding(),
+    };
+    const loaded: RequestTokenLoaded = (err, tokenSecret, state) => {
+      if (err) return this.error(err);
+      // A refusal of the store (403), or the claim another request holds (409).
+      if (!tokenSecret) return this.fail(state, isLostClaim(state) ? 409 : 403);
+      this.exchangeVerifier(token, tokenSecret, verifier, (tokenErr, accessToken, accessSecret, params) => {
+        if (tokenErr) return this.error(this._createOAuthError('Failed to obtain access token', tokenErr));
+        // The request token is single-use: forget it, then load the profile.
+        const destroyed = (destroyErr?: Error | null): void => {
+          if (destroyErr) return this.error(destroyErr);
+          this.verifyUser(req, accessToken as string, accessSecret as string, params as Record<string, string>, state);
+        };
+        try {
+          if (store.destroy.length >= 4) (store.destroy as DestroyWithMeta).call(store, req, token, meta, destroyed);
+          else store.destroy(req, token, destroyed);
+        } catch (ex) {
+          this.error(ex as Error);
+        }
+      });
+    };
+    try {
+      if (store.get.length >= 4) (store.get as GetWithMeta).call(store, req, token, meta, loaded);
+      else store.get(req, token, loaded);
+    } catch (ex) {
+      this.error(ex as Error);
+    }
+  }
+
+  /** Loads the profile (unless `skipUserProfile`), then hands everything to the verify callback by its arity, as passport-oauth1 does. */
+  private verifyUser(req: XAuthRequest, token: string, tokenSecret: string, params: Record<string, string>, appState: unknown): void {
+    const internals = this as unknown as PassportOAuth1Internals;
+    internals._loadUserProfile(token, tokenSecret, params, (err, profile) => {
+      if (err) return this.error(err);
+      const verified: XVerifyCallback = (verifyErr, user, info) => {
+        if (verifyErr) return this.error(verifyErr);
+        if (!user) return this.fail(info);
+        const result = (info || {}) as Record<string, unknown>;
+        if (appState) result.state = appState;
+        this.success(user, result);
+      };
+      const verify = internals._verify;
+      try {
+        if (internals._passReqToCallback) {
+          if (verify.length === 6) verify(req, token, tokenSecret, params, profile, verified);
+          else verify(req, token, tokenSecret, profile, verified);
+        } else if (verify.length === 5) verify(token, tokenSecret, params, profile, verified);
+        else verify(token, tokenSecret, profile, verified);
+      } catch (ex) {
+        this.error(ex as Error);
+      }
+    });
   }
 
   /**
@@ -415,12 +500,14 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: base._trustProxy }), callbackURL);
     }
     params.oauth_callback = callbackURL as string;
+    // passport-oauth1's meta of the start leg, with this strategy's binding.
     const meta = {
       requestTokenURL: base._oauth._requestUrl,
       accessTokenURL: base._oauth._accessUrl,
       userAuthorizationURL: base._userAuthorizationURL,
       consumerKey: base._oauth._consumerKey,
       callbackURL,
+      binding: this.binding(),
     };
     base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => {
       if (err) return this.error(this._createOAuthError('Failed to obtain request token', err));
@@ -438,7 +525,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         const search = stringifyQuery(query);
         this.redirect(`${page.prefix}${search ? `?${search}` : ''}${page.hash}`);
       };
-      const store = base._requestTokenStore;
+      const store = this.claimingTokenStore as unknown as { set: (...args: unknown[]) => void };
       try {
         // passport-oauth1 passes what the store's arity asks for.
         if (store.set.length === 6) store.set(req, token, tokenSecret, options.state, meta, stored);

@@ -18,7 +18,7 @@ import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingReques
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { PendingBindingCache, pendingMissInfo, withPendingBinding } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
-import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, withConflictStatus, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -203,6 +203,16 @@ interface OAuth2ClientLike {
   ): void;
 }
 
+/** The token request parameters the strategy owns; `tokenParams()` cannot override them (nor send a client secret in the body). */
+const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'code', 'redirect_uri', 'code_verifier', 'client_id', 'client_secret']);
+
+/** What the callback leg uses of passport-oauth2's strategy. */
+interface PassportOAuth2Internals {
+  _verify: (...args: unknown[]) => void;
+  _passReqToCallback?: boolean;
+  _loadUserProfile(accessToken: string, done: (err: Error | null, profile?: unknown) => void): void;
+}
+
 /** X's API hosts, whose consent page is X's own (x.com), not one under the API host. */
 const X_API_HOSTS = new Set([X_API_BASE_URL, 'https://api.twitter.com']);
 
@@ -380,6 +390,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly consentPage: { prefix: string; ownParams: string; hash: string };
   /** `users/me` with its `user.fields`, fixed at construction. */
   private readonly profileURLWithFields: string;
+  /** The store's verify() through the replay guard's claim: `meta` goes to a 4-argument verify(), as passport-oauth2 would pass it. */
+  private readonly claimingVerify: (req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified) => void;
 
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2Verify);
   constructor(options: XOAuth2StrategyOptions, verify: XOAuth2VerifyWithParams);
@@ -473,46 +485,66 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.profileURLWithFields = usersMeURL(profileURL, userFields);
     this.userFields = userFields;
     this.stateStore = store;
-    // passport-oauth2 hands the store its own meta on the callback leg, without the binding: add it,
-    // so the store matches the callback against what this strategy (name, client, redirect_uri) started,
-    // then the claiming view claims the state it accepted.
+    // The callback leg hands the store a meta with this strategy's binding, so the store matches the
+    // callback against what this strategy (name, client, redirect_uri) started; then the claiming view
+    // claims the state it accepted. By the store's arity, as passport-oauth2 calls it.
     const claimingVerify = (claiming as { verify: (...args: unknown[]) => void }).verify;
+    this.claimingVerify =
+      claimingVerify.length >= 4
+        ? (req, providedState, meta, cb) => claimingVerify(req, providedState, meta, cb)
+        : (req, providedState, _meta, cb) => claimingVerify(req, providedState, cb);
+    // passport-oauth2's own callback leg (a subclass may still call it) hands the store its meta without the binding: add it.
     (this as unknown as { _stateStore: XPkceStateStoreWithMeta })._stateStore = {
       store: (req, verifier, state, meta, cb) => store.store(req, verifier, state, meta, cb),
-      verify: (req, providedState, meta, cb) => {
-        const bound: XPkceStateMeta = withPendingBinding(meta, this.bindingFor(meta.callbackURL ?? ''));
-        if (claimingVerify.length >= 4) claimingVerify(req, providedState, bound, cb);
-        else claimingVerify(req, providedState, cb);
-      },
+      verify: (req, providedState, meta, cb) => this.claimingVerify(req, providedState, withPendingBinding(meta, this.bindingFor(meta.callbackURL ?? '')), cb),
     };
 
-    // passport-oauth2 calls this method of its `oauth` client with the code; route it through passport-x's client.
+    // passport-oauth2 calls this method of its `oauth` client with the code (the callback leg is now
+    // passport-x's own, but a subclass may still run passport-oauth2's): route it through passport-x's client.
     const oauth2 = (this as unknown as { _oauth2: OAuth2ClientLike })._oauth2;
     oauth2.getOAuthAccessToken = (code, params, cb) => {
       // client_id comes from clientAuthentication(); a client secret never goes in the body.
       const { grant_type: _grantType, code: _code, redirect_uri: redirectURI, code_verifier: codeVerifier, client_id: _id, client_secret: _secret, ...extra } = params;
-      if (typeof codeVerifier !== 'string' || codeVerifier === '') {
-        return cb(
-          new TypeError(
-            'The state store accepted the callback\'s state but returned no PKCE code verifier, and X requires one (RFC 7636 section 4.5). A custom `store` must answer verify() with the verifier it was given in store().',
-          ),
-        );
-      }
-      const grant: Record<string, string> = { grant_type: 'authorization_code', code };
-      if (redirectURI !== undefined) grant.redirect_uri = redirectURI;
-      grant.code_verifier = codeVerifier;
-      settle(
-        requestOAuth2Token(this.tokenEndpoint, this.client, { ...grant, ...extra }, this.http, 'exchange the authorization code for an access token'),
-        ({ tokens, params: answer }) => {
-          Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
-          cb(null, tokens.accessToken, tokens.refreshToken, answer);
-        },
-        (err) => {
-          if (isCodeRefusal(err)) refusedCodes.add(err);
-          cb(err);
-        },
-      );
+      this.exchangeCode(code, redirectURI, codeVerifier, extra, cb);
     };
+  }
+
+  /**
+   * `POST 2/oauth2/token` with the authorization code (RFC 6749 section 4.1.3, RFC 7636 section 4.5):
+   * `grant_type`, `code`, `redirect_uri`, `code_verifier`, then `extra` (tokenParams()), and the
+   * client authenticated as its type requires. Calls back as the `oauth` package would.
+   */
+  private exchangeCode(
+    code: string,
+    redirectURI: string | undefined,
+    codeVerifier: unknown,
+    extra: Record<string, unknown> | undefined,
+    cb: (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void,
+  ): void {
+    if (typeof codeVerifier !== 'string' || codeVerifier === '') {
+      return cb(
+        new TypeError(
+          'The state store accepted the callback\'s state but returned no PKCE code verifier, and X requires one (RFC 7636 section 4.5). A custom `store` must answer verify() with the verifier it was given in store().',
+        ),
+      );
+    }
+    const grant: Record<string, string> = { grant_type: 'authorization_code', code };
+    if (redirectURI !== undefined) grant.redirect_uri = redirectURI;
+    grant.code_verifier = codeVerifier;
+    if (extra) {
+      for (const key in extra) if (Object.hasOwn(extra, key) && !RESERVED_TOKEN_PARAMS.has(key)) grant[key] = extra[key] as string;
+    }
+    settle(
+      requestOAuth2Token(this.tokenEndpoint, this.client, grant, this.http, 'exchange the authorization code for an access token'),
+      ({ tokens, params: answer }) => {
+        Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
+        cb(null, tokens.accessToken, tokens.refreshToken, answer);
+      },
+      (err) => {
+        if (isCodeRefusal(err)) refusedCodes.add(err);
+        cb(err);
+      },
+    );
   }
 
   /**
@@ -536,9 +568,66 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string.',
         );
       }
-      return super.authenticate.call(withConflictStatus(this), req, options);
+      return this.completeSignIn(req, options, code, state);
     }
     this.startAuthorization(req, options);
+  }
+
+  /**
+   * The callback leg, as passport-oauth2 runs it (the same store call, token request, profile
+   * hooks, verify arities and `info.state`), without its per-request URL parse and repeated
+   * `req.query` reads: the store (through the replay guard's claim) gives the code verifier, X
+   * the tokens, `userProfile()` the profile, and the verify callback the user.
+   */
+  private completeSignIn(req: XAuthRequest, options: XOAuth2AuthenticateOptions, code: string, state: string): void {
+    let callbackURL = options.callbackURL || this.callbackURL;
+    const absolute = callbackURL === this.callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
+    if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    const loaded: PkceStateVerified = (err, codeVerifier, appState) => {
+      if (err) return this.error(err);
+      // A refusal of the store (403), or the claim another request holds (409).
+      if (!codeVerifier) return this.fail(appState, isLostClaim(appState) ? 409 : 403);
+      let extra: Record<string, string>;
+      try {
+        extra = this.tokenParams(options);
+      } catch (ex) {
+        return this.error(ex as Error);
+      }
+      this.exchangeCode(code, callbackURL, codeVerifier, extra, (tokenErr, accessToken, refreshToken, params) => {
+        if (tokenErr) return this.error(this._createOAuthError('Failed to obtain access token', tokenErr));
+        this.verifyUser(req, accessToken as string, refreshToken, params as XOAuth2TokenParams, appState);
+      });
+    };
+    try {
+      this.claimingVerify(req, state, this.metaFor(callbackURL), loaded);
+    } catch (ex) {
+      this.error(ex as Error);
+    }
+  }
+
+  /** Loads the profile (unless `skipUserProfile`), then hands everything to the verify callback by its arity, as passport-oauth2 does. */
+  private verifyUser(req: XAuthRequest, accessToken: string, refreshToken: string | undefined, params: XOAuth2TokenParams, appState: unknown): void {
+    const internals = this as unknown as PassportOAuth2Internals;
+    internals._loadUserProfile(accessToken, (err, profile) => {
+      if (err) return this.error(err);
+      const verified: XVerifyCallback = (verifyErr, user, info) => {
+        if (verifyErr) return this.error(verifyErr);
+        if (!user) return this.fail(info);
+        const result = (info || {}) as Record<string, unknown>;
+        if (appState) result.state = appState;
+        this.success(user, result);
+      };
+      const verify = internals._verify;
+      try {
+        if (internals._passReqToCallback) {
+          if (verify.length === 6) verify(req, accessToken, refreshToken, params, profile, verified);
+          else verify(req, accessToken, refreshToken, profile, verified);
+        } else if (verify.length === 5) verify(accessToken, refreshToken, params, profile, verified);
+        else verify(accessToken, refreshToken, profile, verified);
+      } catch (ex) {
+        this.error(ex as Error);
+      }
+    });
   }
 
   /** Loads the profile from `GET /2/users/me` with the `user.fields` of the options. */
@@ -687,6 +776,11 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta {
     let callbackURL = options.callbackURL ?? this.callbackURL;
     if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    return this.metaFor(callbackURL);
+  }
+
+  /** The `meta` of a sign-in whose redirect_uri is `callbackURL`, with this strategy's binding. */
+  private metaFor(callbackURL: string): XPkceStateMeta {
     return { authorizationURL: this.authorizationEndpoint, tokenURL: this.tokenEndpoint, clientID: this.client.clientID, callbackURL, binding: this.bindingFor(callbackURL) };
   }
 

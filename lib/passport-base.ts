@@ -139,8 +139,9 @@ export function oauthErrorOf(message: string, err: unknown): Error {
   return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
 }
 
-// Marks a per-request strategy object whose actions are already wrapped.
-const GUARDED = Symbol('passport-x: actions guarded');
+// The `fail` functions put in place by guardActions: a per-request object whose `fail` is one of them
+// is already guarded (a mark in a WeakSet costs less than a property defined on every request's object).
+const guardedFails = new WeakSet<object>();
 
 /**
  * Wraps the actions Passport put on this request's strategy object (`Object.create(strategy)`
@@ -151,8 +152,7 @@ const GUARDED = Symbol('passport-x: actions guarded');
  * that `fail`. Does nothing on an object whose actions are not its own (not set up by Passport).
  */
 export function guardActions(instance: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal?: (err: Error) => XFailureInfo | undefined): void {
-  if (!Object.hasOwn(instance, 'fail') || Object.hasOwn(instance, GUARDED)) return;
-  Object.defineProperty(instance, GUARDED, { value: true });
+  if (!Object.hasOwn(instance, 'fail') || guardedFails.has(instance.fail)) return;
   const fail = instance.fail;
   const error = instance.error;
   instance.fail = function guardedFail(this: unknown, challenge?: unknown, status?: number): void {
@@ -160,6 +160,7 @@ export function guardActions(instance: PassportStrategyActions & { name: string 
     logFailureOnce(logged, instance.name, challenge);
     fail.call(this, challenge, failureStatus(challenge.code));
   };
+  guardedFails.add(instance.fail);
   if (refusal && typeof error === 'function') {
     instance.error = function guardedError(this: unknown, err: Error): void {
       const info = err instanceof Error ? refusal(err) : undefined;

@@ -15,7 +15,8 @@
  *
  * @packageDocumentation
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { s256 } from './pkce';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XLockTimeoutError } from './errors';
 import { checkWithLockArguments, type XTokenLock } from './lock';
@@ -119,7 +120,7 @@ function readAdapterOptions(owner: string, options: unknown): { client: XRedisCl
 
 /** SHA-256 of `text`, base64url: how an app's key is stored, so no secret or user id reaches Redis as given. */
 function hashKey(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64url');
+  return s256(text);
 }
 
 function checkTTL(owner: string, name: string, ttlMs: unknown): asserts ttlMs is number {

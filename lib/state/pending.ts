@@ -5,7 +5,8 @@
  * Unlike passport-oauth1/oauth2's stores, which keep one pending sign-in per session, this keeps
  * a few (two tabs both succeed), expires them, finds them in constant time, and deletes each on use.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { s256 } from '../pkce';
 import { XSessionError } from '../errors';
 import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import type { XAuthRequest } from '../request';
@@ -114,7 +115,7 @@ export function addPending(session: Record<string, unknown>, key: string, entry:
  * strategies sharing a store or a session then never accept each other's callbacks.
  */
 export function pendingBinding(kind: 'oauth1' | 'oauth2', strategyName: string, client: string, redirectURI: string): string {
-  return createHash('sha256').update(JSON.stringify(['passport-x pending v1', kind, strategyName, client, redirectURI])).digest('base64url').slice(0, 22);
+  return s256(JSON.stringify(['passport-x pending v1', kind, strategyName, client, redirectURI])).slice(0, 22);
 }
 
 /**

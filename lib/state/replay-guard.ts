@@ -9,9 +9,9 @@
  * One instance is right with the default {@link MemoryReplayGuard}; several instances share a
  * guard over Redis (`RedisReplayGuard`) or anything else with an atomic "set if absent".
  */
-import { createHash } from 'node:crypto';
 import { XReplayGuardError } from '../errors';
 import { failureInfo, XFailureCode, type XFailureInfo } from '../failure';
+import { s256 } from '../pkce';
 import { PENDING_TTL_MS } from './pending';
 
 /**
@@ -206,7 +206,7 @@ export interface CallbackClaim {
  */
 export function callbackClaimKey(claim: CallbackClaim): string {
   const parts = [claim.protocol, claim.strategy, claim.client, claim.redirectURI ?? '', claim.handle];
-  return REPLAY_GUARD_KEY_PREFIX + createHash('sha256').update(JSON.stringify(parts), 'utf8').digest('base64url');
+  return REPLAY_GUARD_KEY_PREFIX + s256(JSON.stringify(parts));
 }
 
 /**
@@ -307,6 +307,11 @@ export function signInInProgress(what: 'state' | 'request token', ttlMs: number)
 /** The failure infos of callbacks that lost their claim, which the strategies answer 409. */
 const lostClaims = new WeakSet<object>();
 
+/** Whether `info` is the failure of a callback that lost its claim to another request (answered 409). */
+export function isLostClaim(info: unknown): boolean {
+  return typeof info === 'object' && info !== null && lostClaims.has(info);
+}
+
 /** How a strategy claims its callbacks. */
 export interface CallbackClaimSettings {
   guard: XReplayGuard;
@@ -356,31 +361,5 @@ export function claimingStore(store: object, lookup: 'get' | 'verify', forward: 
   };
   Object.defineProperty(claimed, 'length', { value: inner.length });
   view[lookup] = claimed;
-  return view;
-}
-
-/** The actions of one `authenticate` call, as Passport sets them on the strategy's per-request copy. */
-interface FailAction {
-  fail(challenge?: unknown, status?: number): void;
-}
-
-/**
- * A view of a strategy's per-request copy whose `fail` answers a lost claim 409 Conflict (RFC
- * 9110 section 15.5.10: the request conflicts with the sign-in's state, another request completing
- * it). passport-oauth1/oauth2 answer every store refusal 403, the status of the store's own refusals.
- */
-export function withConflictStatus<T extends FailAction>(instance: T): T {
-  const conflictStatus = (challenge: unknown, status: number | undefined): number | undefined =>
-    typeof challenge === 'object' && challenge !== null && lostClaims.has(challenge) ? 409 : status;
-  // Passport's per-request copy (its own `fail`): wrapped in place. A view made with Object.create
-  // would be a new prototype object per request, a new hidden class for V8 each time, turning the
-  // property accesses of passport-oauth1/oauth2 megamorphic for the whole process (npm run bench).
-  if (Object.hasOwn(instance, 'fail')) {
-    const fail = instance.fail;
-    instance.fail = (challenge?: unknown, status?: number): void => fail.call(instance, challenge, conflictStatus(challenge, status));
-    return instance;
-  }
-  const view = Object.create(instance) as T;
-  view.fail = (challenge?: unknown, status?: number): void => instance.fail(challenge, conflictStatus(challenge, status));
   return view;
 }

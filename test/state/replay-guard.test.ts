@@ -15,7 +15,7 @@ import {
   claimCallback,
   claimTtlOf,
   signInInProgress,
-  withConflictStatus,
+  isLostClaim,
   type CallbackClaim,
   type XReplayGuard,
 } from '../../lib/state/replay-guard';
@@ -564,41 +564,11 @@ describe("the strategies' claim on a callback", () => {
 });
 
 describe('replay guard: a lost claim answers 409', () => {
-  const strategyLike = (): { fail(challenge?: unknown, status?: number): void; calls: Array<[unknown, number | undefined]> } => {
-    const calls: Array<[unknown, number | undefined]> = [];
-    return { calls, fail: (challenge?: unknown, status?: number) => void calls.push([challenge, status]) };
-  };
-
-  it("wraps the fail of passport's per-request copy in place: 409 for a lost claim, any other status unchanged", () => {
-    const strategy = strategyLike();
-    const prototypeFail = strategy.fail;
-    // As passport's authenticate middleware: Object.create(strategy), then the actions as own properties.
-    const perRequest = Object.create(strategy) as typeof strategy;
-    perRequest.fail = (challenge?: unknown, status?: number) => void strategy.calls.push([challenge, status]);
-    const wrapped = withConflictStatus(perRequest);
-    // The same object, no new prototype per request (V8 would give each a new hidden class).
-    expect(wrapped).to.equal(perRequest);
-    const lost = signInInProgress('state', PENDING_TTL_MS);
-    wrapped.fail(lost, 403);
-    wrapped.fail({ message: 'other' }, 403);
-    wrapped.fail('plain', undefined);
-    expect(strategy.calls).to.deep.equal([
-      [lost, 409],
-      [{ message: 'other' }, 403],
-      ['plain', undefined],
-    ]);
-    expect(strategy.fail).to.equal(prototypeFail);
-  });
-
-  it('answers a view when fail is not the object\'s own, leaving the object untouched', () => {
-    const strategy = strategyLike();
-    const fail = strategy.fail;
-    const inherited = Object.create(strategy) as typeof strategy;
-    const view = withConflictStatus(inherited);
-    expect(view).to.not.equal(inherited);
-    expect(Object.hasOwn(inherited, 'fail')).to.equal(false);
-    view.fail(signInInProgress('request token', PENDING_TTL_MS), 403);
-    expect(strategy.calls[0]![1]).to.equal(409);
-    expect(strategy.fail).to.equal(fail);
+  it('tells the failure of a lost claim (which the strategies answer 409) from every other failure', () => {
+    expect(isLostClaim(signInInProgress('state', PENDING_TTL_MS))).to.equal(true);
+    expect(isLostClaim(signInInProgress('request token', PENDING_TTL_MS))).to.equal(true);
+    // The same words in another object are not a lost claim: only the guard's own failure is.
+    expect(isLostClaim({ ...signInInProgress('state', PENDING_TTL_MS) })).to.equal(false);
+    for (const other of [{ message: 'other' }, 'plain', undefined, null, 409]) expect(isLostClaim(other)).to.equal(false);
   });
 });
