@@ -285,8 +285,16 @@ export interface OAuth2Client {
  */
 export function clientAuthentication(client: OAuth2Client): { headers: Record<string, string>; params: Record<string, string> } {
   const headers: Record<string, string> = {};
-  if (client.clientSecret !== undefined) headers.authorization = `Basic ${basicCredentials(client.clientID, client.clientSecret)}`;
+  if (client.clientSecret !== undefined) headers.authorization = basicAuthorizationOf(client.clientID, client.clientSecret);
   return { headers, params: { client_id: client.clientID } };
+}
+
+// The Authorization header of the last client seen: a strategy sends the same one on every sign-in.
+let lastBasic = { id: '', secret: '', header: '' };
+
+function basicAuthorizationOf(id: string, secret: string): string {
+  if (lastBasic.header === '' || lastBasic.id !== id || lastBasic.secret !== secret) lastBasic = { id, secret, header: `Basic ${basicCredentials(id, secret)}` };
+  return lastBasic.header;
 }
 
 /** What a client's authentication puts on the wire that must never show in an error: the secret, and its Basic credentials. */

@@ -863,10 +863,13 @@ describe('XOAuth2PkceStrategy', () => {
       expect(JSON.stringify(session)).to.include(state);
     });
 
-    it('still completes a sign-in started before bindings existed (a session entry without one)', async () => {
+    it('still completes a sign-in started before bindings existed (a session entry without one, in the format of that release)', async () => {
       const s = strategy();
       const { session, state } = await start(s);
-      for (const entry of (session['oauth2:x'] as { pending: Array<Record<string, unknown>> }).pending) delete entry.binding;
+      // As releases before the compact format wrote it: { pending: [entry objects] }, the verifier as codeVerifier, and no binding.
+      const [createdAt, , handle, codeVerifier] = (session['oauth2:x'] as string[])[0]!.split(' ');
+      expect(handle).to.equal(state);
+      session['oauth2:x'] = { pending: [{ handle, codeVerifier, createdAt: parseInt(createdAt!, 36) }] };
       const scopes = [tokenScope(), usersMeScope()];
       const result = await runStrategy(s, callback(session, { code: CODE, state }));
       scopes.forEach((sc) => sc.done());

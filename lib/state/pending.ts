@@ -24,6 +24,10 @@ export interface PendingEntry {
   binding?: string;
   /** When it was started, ms since the epoch. */
   createdAt: number;
+  /** What the callback needs: the PKCE code verifier (OAuth 2.0) or the request token's secret (OAuth 1.0a). */
+  secret?: string;
+  /** The app state of `passport.authenticate(name, { state })`, if any. */
+  state?: unknown;
   [field: string]: unknown;
 }
 
@@ -60,26 +64,73 @@ export function requireSession(req: XAuthRequest, strategyName: string): Record<
   return session;
 }
 
-function listOf(session: Record<string, unknown>, key: string): PendingEntry[] {
-  const slot = session[key];
-  if (!slot || typeof slot !== 'object' || !Array.isArray((slot as { pending?: unknown }).pending)) return [];
-  return ((slot as { pending: unknown[] }).pending).filter(
-    (e): e is PendingEntry =>
-      typeof e === 'object' &&
-      e !== null &&
-      typeof (e as PendingEntry).handle === 'string' &&
-      typeof (e as PendingEntry).createdAt === 'number' &&
-      ((e as PendingEntry).binding === undefined || typeof (e as PendingEntry).binding === 'string'),
-  );
+/*
+ * How a session keeps its pending sign-ins, under the store's key: an array, one element per
+ * sign-in, oldest first. An element is a string "<createdAt, base 36> <binding> <handle> <secret>"
+ * (a session store serialises, hashes and copies the session on every request: one string costs it
+ * far less than an object of four fields), or, for a sign-in with app state or a space in a value,
+ * the entry object. Sessions written before this format, `{ pending: [entry objects] }` with the
+ * secret as `codeVerifier` or `tokenSecret`, are read as well.
+ */
+
+// A time in ms since the epoch, in base 36 (8 digits until the year 2059).
+const BASE36_TIME = /^[0-9a-z]{1,11}$/;
+
+/** A stored element as an entry, or undefined when it is not one (a session store may hold anything). */
+function decodeEntry(stored: unknown): PendingEntry | undefined {
+  if (typeof stored === 'string') {
+    const parts = stored.split(' ');
+    if (parts.length !== 4) return undefined;
+    if (!BASE36_TIME.test(parts[0] as string) || parts[2] === '') return undefined;
+    const createdAt = parseInt(parts[0] as string, 36);
+    const entry: PendingEntry = { handle: parts[2] as string, createdAt, secret: parts[3] as string };
+    if (parts[1] !== '') entry.binding = parts[1] as string;
+    return entry;
+  }
+  if (typeof stored !== 'object' || stored === null) return undefined;
+  const e = stored as PendingEntry;
+  if (typeof e.handle !== 'string' || typeof e.createdAt !== 'number' || (e.binding !== undefined && typeof e.binding !== 'string')) return undefined;
+  // Entries from before this format kept the secret under its own name.
+  if (e.secret === undefined) {
+    const legacy = typeof e.codeVerifier === 'string' ? e.codeVerifier : e.tokenSecret;
+    if (typeof legacy === 'string') return { ...e, secret: legacy };
+  }
+  return e;
 }
 
-function save(session: Record<string, unknown>, key: string, list: PendingEntry[]): void {
-  if (list.length === 0) {
+/** An entry as stored: the compact string when it can be, else the object. */
+function encodeEntry(entry: PendingEntry): unknown {
+  const { handle, binding, secret } = entry;
+  const compact =
+    entry.state === undefined &&
+    typeof secret === 'string' &&
+    handle !== '' &&
+    !handle.includes(' ') &&
+    !secret.includes(' ') &&
+    (binding === undefined || (binding !== '' && !binding.includes(' ')));
+  return compact ? `${entry.createdAt.toString(36)} ${binding ?? ''} ${handle} ${secret}` : entry;
+}
+
+/** The pending sign-ins of a session, each as stored and decoded. */
+function listOf(session: Record<string, unknown>, key: string): Array<{ stored: unknown; entry: PendingEntry }> {
+  const slot = session[key];
+  const elements = Array.isArray(slot) ? (slot as unknown[]) : slot && typeof slot === 'object' && Array.isArray((slot as { pending?: unknown }).pending) ? ((slot as { pending: unknown[] }).pending) : undefined;
+  const list: Array<{ stored: unknown; entry: PendingEntry }> = [];
+  if (elements === undefined) return list;
+  for (const stored of elements) {
+    const entry = decodeEntry(stored);
+    if (entry !== undefined) list.push({ stored, entry });
+  }
+  return list;
+}
+
+function save(session: Record<string, unknown>, key: string, stored: unknown[]): void {
+  if (stored.length === 0) {
     // Assign before deleting: @fastify/secure-session's session is a Proxy whose `delete` does nothing.
     session[key] = undefined;
     delete session[key];
   } else {
-    session[key] = { pending: list };
+    session[key] = stored;
   }
 }
 
@@ -99,13 +150,21 @@ export function pendingLimits(options: { ttlMs?: number | undefined; maxPending?
   return { ttlMs: ttlMs ?? DEFAULT_PENDING_LIMITS.ttlMs, max: maxPending ?? DEFAULT_PENDING_LIMITS.max, now: now ?? DEFAULT_PENDING_LIMITS.now };
 }
 
+/** A new entry: one object shape whatever is given (no spreads of optional fields). */
+export function pendingEntry(handle: string, secret: string, createdAt: number, binding: string | undefined, state: unknown): PendingEntry {
+  const entry: PendingEntry = { handle, createdAt, secret };
+  if (binding !== undefined) entry.binding = binding;
+  if (state !== undefined) entry.state = state;
+  return entry;
+}
+
 /** Adds an entry, dropping expired ones and the oldest beyond `max`. */
 export function addPending(session: Record<string, unknown>, key: string, entry: PendingEntry, limits: PendingLimits = DEFAULT_PENDING_LIMITS): void {
   const now = limits.now();
-  const list: PendingEntry[] = [];
-  for (const e of listOf(session, key)) if (now - e.createdAt < limits.ttlMs) list.push(e);
-  list.push(entry);
-  save(session, key, list.length > limits.max ? list.slice(-limits.max) : list);
+  const stored: unknown[] = [];
+  for (const e of listOf(session, key)) if (now - e.entry.createdAt < limits.ttlMs) stored.push(e.stored);
+  stored.push(encodeEntry(entry));
+  save(session, key, stored.length > limits.max ? stored.slice(-limits.max) : stored);
 }
 
 /**
@@ -196,12 +255,12 @@ export function takePending(
   const all = listOf(session, key);
   if (all.length === 0) return { miss: 'none' };
   let found: PendingEntry | undefined;
-  const live: PendingEntry[] = [];
+  const live: unknown[] = [];
   // One pass: every entry is compared (constant time), the match and the expired ones left out.
   // Another strategy's entry is left alone: its own callback must still find it.
-  for (const e of all) {
+  for (const { stored, entry: e } of all) {
     if (safeEqual(e.handle, handle) && boundTo(e, binding) && !found) found = e;
-    else if (now - e.createdAt < limits.ttlMs) live.push(e);
+    else if (now - e.createdAt < limits.ttlMs) live.push(stored);
   }
   save(session, key, live);
   if (!found) return { miss: 'unknown' };
@@ -212,8 +271,12 @@ export function takePending(
 /** Removes the entry with this handle, if any (e.g. when the user denied access). */
 export function dropPending(session: Record<string, unknown>, key: string, handle: string, binding?: string): boolean {
   const all = listOf(session, key);
-  const rest = all.filter((e) => !(safeEqual(e.handle, handle) && boundTo(e, binding)));
-  save(session, key, rest);
+  const rest = all.filter((e) => !(safeEqual(e.entry.handle, handle) && boundTo(e.entry, binding)));
+  save(
+    session,
+    key,
+    rest.map((e) => e.stored),
+  );
   return rest.length !== all.length;
 }
 

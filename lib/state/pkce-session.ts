@@ -4,7 +4,7 @@
  */
 import { createState } from '../pkce';
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
 
 /** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
 export interface XPkceStateMeta {
@@ -115,7 +115,7 @@ export class XPkceSessionStore implements XPkceStateStore {
       addPending(
         session,
         this.key,
-        { handle, codeVerifier, createdAt: this.limits.now(), ...(binding !== undefined ? { binding } : {}), ...(state !== undefined ? { state } : {}) },
+        pendingEntry(handle, codeVerifier, this.limits.now(), binding, state),
         this.limits,
       );
     } catch (err) {
@@ -142,7 +142,7 @@ export class XPkceSessionStore implements XPkceStateStore {
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
     const result = takePending(session, this.key, typeof providedState === 'string' ? providedState : '', this.limits, bindingOf(meta, 'oauth2'));
     if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'state', this.limits.ttlMs));
-    const codeVerifier = result.entry.codeVerifier;
+    const codeVerifier = result.entry.secret;
     if (typeof codeVerifier !== 'string') return callback(null, false, pendingMissInfo('unknown', 'state'));
     callback(null, codeVerifier, result.entry.state);
   }

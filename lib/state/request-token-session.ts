@@ -2,7 +2,7 @@
  * The default OAuth 1.0a request-token store: pending request tokens in the server session.
  */
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
 
 /**
  * Callback of {@link XRequestTokenStore.get}: the token secret and the app state given when the
@@ -82,7 +82,7 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
     // Taken on lookup, not after the exchange: a second, concurrent use of the callback URL fails too.
     const result = takePending(session, this.key, token, this.limits, bindingOf(meta, 'oauth1'));
     if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'request token', this.limits.ttlMs));
-    const secret = result.entry.tokenSecret;
+    const secret = result.entry.secret;
     if (typeof secret !== 'string') return callback(null, false, pendingMissInfo('unknown', 'request token'));
     callback(null, secret, result.entry.state);
   }
@@ -94,7 +94,7 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
       addPending(
         session,
         this.key,
-        { handle: token, tokenSecret, createdAt: this.limits.now(), ...(binding !== undefined ? { binding } : {}), ...(state !== undefined ? { state } : {}) },
+        pendingEntry(token, tokenSecret, this.limits.now(), binding, state),
         this.limits,
       );
     } catch (err) {

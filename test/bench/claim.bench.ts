@@ -3,7 +3,7 @@
 // sign-in. The bar: under 2% of a sign-in.
 //
 //   1. The claim alone: the callback leg with X stubbed out (no I/O, so no noise from it), once
-//      through the strategy as shipped and once with passport-oauth{1,2} handed the raw store (no
+//      through the strategy as shipped and once with its callback leg handed the raw store (no
 //      claim), in alternating rounds; the difference per callback is the claim.
 //   2. A whole sign-in: start and callback against a minimal stand-in for X in its own process
 //      (test/bench/fake-x-server.ts), as test/bench/signin.bench.ts measures it.
@@ -86,11 +86,14 @@ function stubbedPair(protocol: ClaimBenchResult['protocol']): { withClaim: Strat
       const s = new XOAuth2PkceStrategy({ clientID: KEY, clientSecret: SECRET, callbackURL: CALLBACK, skipUserProfile: true, scope: ['tweet.read'], store }, (accessToken, _r, _p, done) =>
         done(null, { accessToken }),
       ) as unknown as Strategy;
-      (s._oauth2 as Record<string, unknown>).getOAuthAccessToken = (_code: string, _params: unknown, cb: (e: null, at: string, rt: undefined, p: object) => void) => cb(null, 'bench-access', undefined, {});
+      // X stubbed: the strategy's code exchange answers at once.
+      s.exchangeCode = (_code: string, _redirectURI: string, _verifier: string, _extra: unknown, cb: (e: null, at: string, rt: undefined, p: object) => void) =>
+        cb(null, 'bench-access', undefined, {});
       return s;
     };
     const withoutClaim = make();
-    withoutClaim._stateStore = store;
+    // The callback leg's look-up straight to the raw store, without the claim.
+    withoutClaim.claimingVerify = (req: unknown, state: string, _meta: unknown, cb: (e: null, v: string) => void) => store.verify(req, state, cb);
     return { withClaim: make(), withoutClaim, query: (i) => ({ code: 'bench-code', state: `bench-state-${i}` }) };
   }
   const store = {
@@ -102,12 +105,14 @@ function stubbedPair(protocol: ClaimBenchResult['protocol']): { withClaim: Strat
     const s = new XOAuth1Strategy({ consumerKey: KEY, consumerSecret: SECRET, callbackURL: CALLBACK, skipExtendedUserProfile: true, store }, (token, _s, _p, done) =>
       done(null, { token }),
     ) as unknown as Strategy;
-    (s._oauth as Record<string, unknown>).getOAuthAccessToken = (_t: string, _s: string, _v: string, cb: (e: null, t: string, ts: string, p: object) => void) =>
+    // X stubbed: the strategy's access-token step answers at once.
+    s.exchangeVerifier = (_t: string, _s: string, _v: string, cb: (e: null, t: string, ts: string, p: object) => void) =>
       cb(null, '1-bench-access', 'bench-access-secret', { user_id: '1', screen_name: 'bench' });
     return s;
   };
   const withoutClaim = make();
-  withoutClaim._requestTokenStore = store;
+  // The callback leg's store without the claim.
+  withoutClaim.claimingTokenStore = store;
   return { withClaim: make(), withoutClaim, query: (i) => ({ oauth_token: `bench-request-token-${i}`, oauth_verifier: 'bench-verifier' }) };
 }
 

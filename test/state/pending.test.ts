@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PendingBindingCache, pendingBinding, withPendingBinding } from '../../lib/state/pending';
+import { PendingBindingCache, addPending, dropPending, pendingBinding, pendingEntry, takePending, withPendingBinding } from '../../lib/state/pending';
 
 describe('pending: the binding of a sign-in to its strategy', () => {
   it('PendingBindingCache answers pendingBinding of its inputs, again when any input changes', () => {
@@ -27,5 +27,63 @@ describe('pending: the binding of a sign-in to its strategy', () => {
       ['binding', 'new'],
       ['x', 1],
     ]);
+  });
+});
+
+describe('pending: how a session keeps its pending sign-ins', () => {
+  const limits = { ttlMs: 60_000, max: 5, now: () => 1_700_000_000_000 };
+  const binding = pendingBinding('oauth2', 'x-oauth2', 'client', 'https://app.example/cb');
+
+  it('keeps a sign-in as one string (a session store serialises and hashes the session on every request), and gives it back whole', () => {
+    const session: Record<string, unknown> = {};
+    addPending(session, 'k', pendingEntry('state-1', 'verifier-1', limits.now(), binding, undefined), limits);
+    expect(session.k).to.deep.equal([`${limits.now().toString(36)} ${binding} state-1 verifier-1`]);
+    expect(JSON.stringify(session.k).length).to.be.below(JSON.stringify({ pending: [{ handle: 'state-1', codeVerifier: 'verifier-1', createdAt: limits.now(), binding }] }).length);
+    expect(takePending(session, 'k', 'state-1', limits, binding)).to.deep.equal({ entry: { handle: 'state-1', secret: 'verifier-1', createdAt: limits.now(), binding } });
+    expect(session).to.not.have.property('k');
+  });
+
+  it('keeps an entry object when there is app state, or a space in a value, and gives it back whole', () => {
+    const session: Record<string, unknown> = {};
+    const withState = pendingEntry('state-1', 'verifier-1', limits.now(), binding, { returnTo: '/settings' });
+    const spaced = pendingEntry('token 2', 'secret 2', limits.now(), undefined, undefined);
+    const plain = pendingEntry('state-3', 'verifier-3', limits.now(), undefined, undefined);
+    for (const e of [withState, spaced, plain]) addPending(session, 'k', e, limits);
+    // Through JSON, as a session store keeps it.
+    const stored = JSON.parse(JSON.stringify(session)) as Record<string, unknown>;
+    expect(stored.k).to.deep.equal([
+      { handle: 'state-1', createdAt: limits.now(), secret: 'verifier-1', binding, state: { returnTo: '/settings' } },
+      { handle: 'token 2', createdAt: limits.now(), secret: 'secret 2' },
+      `${limits.now().toString(36)}  state-3 verifier-3`,
+    ]);
+    expect(takePending(stored, 'k', 'token 2', limits)).to.deep.equal({ entry: spaced });
+    expect(takePending(stored, 'k', 'state-3', limits)).to.deep.equal({ entry: plain });
+    expect(takePending(stored, 'k', 'state-1', limits, binding)).to.deep.equal({ entry: withState });
+  });
+
+  it('reads sessions written before the compact format ({ pending: [...] }, the secret as codeVerifier or tokenSecret)', () => {
+    const legacy = (): Record<string, unknown> => ({
+      k: { pending: [{ handle: 'state-1', codeVerifier: 'verifier-1', createdAt: limits.now(), binding }, { handle: 'token-2', tokenSecret: 'secret-2', createdAt: limits.now(), state: 's' }] },
+    });
+    let session = legacy();
+    expect(takePending(session, 'k', 'state-1', limits, binding)).to.deep.include({ entry: { handle: 'state-1', codeVerifier: 'verifier-1', secret: 'verifier-1', createdAt: limits.now(), binding } });
+    expect(takePending(session, 'k', 'token-2', limits)).to.deep.equal({ entry: { handle: 'token-2', tokenSecret: 'secret-2', secret: 'secret-2', createdAt: limits.now(), state: 's' } });
+    // A new sign-in next to an old one: both kept, in the new format.
+    session = legacy();
+    addPending(session, 'k', pendingEntry('state-3', 'verifier-3', limits.now(), undefined, undefined), limits);
+    expect((session.k as unknown[]).length).to.equal(3);
+    expect(dropPending(session, 'k', 'token-2')).to.equal(true);
+    expect(takePending(session, 'k', 'state-3', limits)).to.deep.equal({ entry: { handle: 'state-3', secret: 'verifier-3', createdAt: limits.now() } });
+  });
+
+  it('ignores elements that are no pending sign-in (a session store may hold anything), and keeps at most max', () => {
+    const session: Record<string, unknown> = { k: ['garbage', 'zz  only-three', 'not-base36!  h s', 42, null, { handle: 1 }, ' b  s'] };
+    // Nothing in it is a pending sign-in.
+    expect(takePending(session, 'k', 'h', limits)).to.deep.equal({ miss: 'none' });
+    session.k = ['garbage', `${limits.now().toString(36)}  h s`];
+    expect(takePending(session, 'k', 'h', limits)).to.deep.equal({ entry: { handle: 'h', secret: 's', createdAt: limits.now() } });
+    expect(session).to.not.have.property('k');
+    for (let i = 0; i < 7; i++) addPending(session, 'k', pendingEntry(`state-${i}`, `verifier-${i}`, limits.now(), undefined, undefined), limits);
+    expect((session.k as string[]).map((e) => e.split(' ')[2])).to.deep.equal(['state-2', 'state-3', 'state-4', 'state-5', 'state-6']);
   });
 });

@@ -22,8 +22,13 @@ function verify(s: XPkceSessionStore, r: XAuthRequest, state: string): Promise<{
   return new Promise((resolve) => s.verify(r, state, (err, verifier, info) => resolve({ err, verifier, info })));
 }
 
+/** The pending sign-ins as the session keeps them: one "<createdAt> <binding> <state> <verifier>" string each (entry objects only with app state). */
 function pendingOf(r: XAuthRequest, key = 'oauth2:x'): Array<Record<string, unknown>> {
-  return ((r.session as Record<string, unknown>)[key] as { pending: Array<Record<string, unknown>> }).pending;
+  return ((r.session as Record<string, unknown>)[key] as unknown[]).map((e) => {
+    if (typeof e !== 'string') return e as Record<string, unknown>;
+    const [, , handle, secret] = e.split(' ');
+    return { handle, secret };
+  });
 }
 
 const { NO_PENDING_SIGN_IN, CALLBACK_UNKNOWN, SIGN_IN_EXPIRED } = XFailureCode;
@@ -39,7 +44,8 @@ describe('PKCE session store', () => {
     expect(Buffer.from(a.handle!, 'base64url').length * 8).to.be.at.least(128);
     expect(a.handle).to.not.equal(b.handle);
     const pending = pendingOf(r);
-    expect(pending.map((p) => p.codeVerifier)).to.deep.equal([VERIFIER_A, VERIFIER_B]);
+    expect(pending.map((p) => p.secret)).to.deep.equal([VERIFIER_A, VERIFIER_B]);
+    expect(pending.map((p) => p.handle)).to.deep.equal([a.handle, b.handle]);
   });
 
   it('returns the verifier and the app state of a state issued to this session, once', async () => {
