@@ -287,6 +287,10 @@ function targetOf(url: string): Target {
 interface InFlight {
   req?: http.ClientRequest;
   cut?: unknown;
+  /** fetch's controller (with the `fetch` option), else undefined. */
+  controller: AbortController | undefined;
+  /** Whether the deadline passed. */
+  timedOut: boolean;
 }
 
 /** Cuts the request in flight (and any retry of it) with `reason`. */
@@ -357,62 +361,34 @@ function exchange(url: Target, method: string, headers: Record<string, string>, 
 export async function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Promise<XRawResponse> {
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const doFetch = options.fetch;
-  const where = (): string => {
-    const target = new URL(request.url);
-    return `${target.origin}${target.pathname}`;
-  };
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
   for (const name in headers) {
     // RFC 9110 section 5.5: no CR, LF or NUL in a field value. Refused here, naming the header and
     // never quoting it: a fetch implementation's own error would quote it, and read like a DNS failure.
     if (CONTROL_IN_FIELD_VALUE.test(headers[name] as string)) {
-      throw new TypeError(`passport-x: the \`${name}\` header of the request to ${where()} to ${request.operation} would contain a control character (a credential with CR/LF in it?); nothing was sent.`);
+      throw new TypeError(`passport-x: the \`${name}\` header of the request to ${whereOf(request)} to ${request.operation} would contain a control character (a credential with CR/LF in it?); nothing was sent.`);
     }
   }
   // One timer for the whole exchange, not AbortSignal.timeout()/any(): those cost 20-50 us each on
   // Node 20, a measurable share of a sign-in (see `npm run bench`). fetch needs a signal, so it gets
-  // an AbortController; node:http needs none: the timer destroys the request in flight.
-  const controller = doFetch ? new AbortController() : undefined;
-  const flight: InFlight = {};
-  let timedOut = false;
-  const abort = (reason: unknown): void => (controller ? controller.abort(reason) : cut(flight, reason));
-  const timer = setTimeout(() => {
-    timedOut = true;
-    abort(new DOMException(`The request took longer than ${timeoutMs} ms.`, 'TimeoutError'));
-  }, timeoutMs);
+  // an AbortController; node:http needs none: the timer destroys the request in flight. What a
+  // failure needs (its message, the cause) is only made when one happens.
+  const flight: InFlight = { controller: doFetch ? new AbortController() : undefined, timedOut: false };
+  const timer = setTimeout(onDeadline, timeoutMs, flight, timeoutMs);
   const callerSignal = options.signal;
-  const onCallerAbort = (): void => abort(callerSignal?.reason);
-  if (callerSignal?.aborted) onCallerAbort();
-  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  let onCallerAbort: (() => void) | undefined;
+  if (callerSignal) {
+    onCallerAbort = (): void => abortFlight(flight, callerSignal.reason);
+    if (callerSignal.aborted) onCallerAbort();
+    else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+  }
 
   if (request.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
 
   const secrets = request.secrets ?? [];
-  const failure = (err: unknown): XRequestError => {
-    if (options.signal?.aborted) {
-      return new XRequestError(XErrorCode.ABORTED, `The request to ${where()} to ${request.operation} was aborted by the caller.`, { cause: redactError(options.signal.reason, secrets) });
-    }
-    if (timedOut) {
-      return new XRequestError(
-        XErrorCode.TIMEOUT,
-        `X did not answer the request to ${where()} to ${request.operation} within ${timeoutMs} ms. X may be slow or unreachable from this server; retry, or raise \`timeoutMs\`.`,
-        // The time-out's own TimeoutError: what fetch rejects with on abort differs between fetch implementations.
-        { cause: redactError((controller ? controller.signal.reason : flight.cut) ?? err, secrets) },
-      );
-    }
-    return new XRequestError(
-      XErrorCode.NETWORK_ERROR,
-      `Could not reach X at ${where()} to ${request.operation}. Check this server's network, DNS and proxy settings, and the \`baseURL\` option.`,
-      // A fetch implementation may quote a header value in its error (undici does for an invalid one).
-      { cause: redactError(err, secrets) },
-    );
-  };
-
-  const tooLarge = (status: number | undefined): XRequestError =>
-    new XRequestError(XErrorCode.RESPONSE_TOO_LARGE, `X's answer from ${where()} was larger than ${MAX_RESPONSE_BYTES} bytes; refusing it.`, { status });
-
   let raw: XRawResponse;
   try {
+    const controller = flight.controller;
     if (doFetch && controller) {
       // redirect: 'manual': a redirect would carry the code, verifier or refresh token elsewhere.
       const init: RequestInit = { method: request.method, signal: controller.signal, redirect: 'manual', headers };
@@ -421,13 +397,13 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
       try {
         response = await doFetch(request.url, init);
       } catch (err) {
-        throw failure(err);
+        throw failureOf(request, options, flight, timeoutMs, secrets, err);
       }
       try {
         raw = { status: response.status, headers: response.headers, body: await readCapped(response) };
       } catch (err) {
-        if (err instanceof RangeError) throw tooLarge(response.status);
-        throw failure(err);
+        if (err instanceof RangeError) throw tooLarge(request, response.status);
+        throw failureOf(request, options, flight, timeoutMs, secrets, err);
       }
     } else {
       if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
@@ -436,13 +412,13 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
         if (flight.cut !== undefined) throw flight.cut;
         raw = await exchange(targetOf(request.url), request.method, headers, request.body, flight, true);
       } catch (err) {
-        if (err instanceof AnswerTooLarge) throw tooLarge(err.status);
-        throw failure(err);
+        if (err instanceof AnswerTooLarge) throw tooLarge(request, err.status);
+        throw failureOf(request, options, flight, timeoutMs, secrets, err);
       }
     }
   } finally {
     clearTimeout(timer);
-    callerSignal?.removeEventListener('abort', onCallerAbort);
+    if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
   }
   if (raw.status < 200 || raw.status > 299) {
     throw errorFromResponse(raw, request.operation, secrets);
@@ -452,6 +428,50 @@ export async function sendToX(request: XHttpRequest, options: XHttpOptions = {})
     else Object.defineProperty(raw, SENT_SECRETS, { value: secrets });
   }
   return raw;
+}
+
+/** Where a request went, for messages: origin and path, never the query. */
+function whereOf(request: XHttpRequest): string {
+  const target = new URL(request.url);
+  return `${target.origin}${target.pathname}`;
+}
+
+/** The deadline of an exchange passed: cut it with a TimeoutError. */
+function onDeadline(flight: InFlight, timeoutMs: number): void {
+  flight.timedOut = true;
+  abortFlight(flight, new DOMException(`The request took longer than ${timeoutMs} ms.`, 'TimeoutError'));
+}
+
+/** Aborts the exchange in flight: fetch's through its controller, node:http's by destroying the request. */
+function abortFlight(flight: InFlight, reason: unknown): void {
+  if (flight.controller) flight.controller.abort(reason);
+  else cut(flight, reason);
+}
+
+/** The error of an exchange that got no answer: aborted by the caller, timed out, or a network failure, its cause redacted. */
+function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFlight, timeoutMs: number, secrets: ReadonlyArray<XRedactable>, err: unknown): XRequestError {
+  const where = whereOf(request);
+  if (options.signal?.aborted) {
+    return new XRequestError(XErrorCode.ABORTED, `The request to ${where} to ${request.operation} was aborted by the caller.`, { cause: redactError(options.signal.reason, secrets) });
+  }
+  if (flight.timedOut) {
+    return new XRequestError(
+      XErrorCode.TIMEOUT,
+      `X did not answer the request to ${where} to ${request.operation} within ${timeoutMs} ms. X may be slow or unreachable from this server; retry, or raise \`timeoutMs\`.`,
+      // The time-out's own TimeoutError: what fetch rejects with on abort differs between fetch implementations.
+      { cause: redactError((flight.controller ? flight.controller.signal.reason : flight.cut) ?? err, secrets) },
+    );
+  }
+  return new XRequestError(
+    XErrorCode.NETWORK_ERROR,
+    `Could not reach X at ${where} to ${request.operation}. Check this server's network, DNS and proxy settings, and the \`baseURL\` option.`,
+    // A fetch implementation may quote a header value in its error (undici does for an invalid one).
+    { cause: redactError(err, secrets) },
+  );
+}
+
+function tooLarge(request: XHttpRequest, status: number | undefined): XRequestError {
+  return new XRequestError(XErrorCode.RESPONSE_TOO_LARGE, `X's answer from ${whereOf(request)} was larger than ${MAX_RESPONSE_BYTES} bytes; refusing it.`, { status });
 }
 
 /** Parses a 2xx JSON answer; a body that is not a JSON object is an {@link XRequestError}. */

@@ -11,7 +11,7 @@ import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBase
 import { XOAuthError } from './errors';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
 import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
-import { CODE_CHALLENGE_METHOD, codeChallengeS256, createCodeVerifier } from './pkce';
+import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
@@ -676,7 +676,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     }
     // RFC 7636 section 4.1-4.2: a fresh verifier per sign-in, only its S256 hash goes to X.
     const codeVerifier = createCodeVerifier();
-    const codeChallenge = codeChallengeS256(codeVerifier);
+    // createCodeVerifier() makes 43 unreserved characters: hashed without codeChallengeS256's check of a caller's verifier.
+    const codeChallenge = s256(codeVerifier);
     const meta: XPkceStateMeta = {
       authorizationURL: this.authorizationEndpoint,
       tokenURL: this.tokenEndpoint,

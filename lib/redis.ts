@@ -300,12 +300,24 @@ export class RedisTokenLock implements XTokenLock {
           { waitedMs: waited, attempts: attempt },
         );
       }
-      // Jitter to 50-100 % so waiters that collided do not collide again (AWS "Exponential backoff and jitter").
-      const jittered = delay * (0.5 + Math.random() / 2);
-      await sleep(Math.max(1, Math.min(jittered, bound - waited)));
-      delay = Math.min(delay * 2, this.#maxRetryDelayMs);
+      await sleep(lockRetryWait(delay, bound - waited));
+      delay = nextLockRetryDelay(delay, this.#maxRetryDelayMs);
     }
   }
+}
+
+/**
+ * The wait before a lock's next attempt: `delay` jittered to 50-100 % so waiters that collided do
+ * not collide again (AWS "Exponential backoff and jitter"), never past the `remainingMs` of the
+ * waiter's bound, and at least 1 ms. Internal (exported for its tests).
+ */
+export function lockRetryWait(delay: number, remainingMs: number, random: () => number = Math.random): number {
+  return Math.max(1, Math.min(delay * (0.5 + random() / 2), remainingMs));
+}
+
+/** The delay after `delay`: doubled, up to `maxDelay`. Internal (exported for its tests). */
+export function nextLockRetryDelay(delay: number, maxDelay: number): number {
+  return Math.min(delay * 2, maxDelay);
 }
 
 function attempts(n: number): string {

@@ -15,10 +15,13 @@ export interface BenchChild {
 export async function forkBench(
   file: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; execArgv?: string[]; waitForPort?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; execArgv?: string[]; waitForPort?: boolean; execPath?: string; valgrindArgs?: string[] } = {},
 ): Promise<BenchChild & { port: number }> {
+  // Under a wrapper (valgrind): `wrapper ...its args node ...node's args file ...args`, the IPC channel passed through.
+  const nodeArgs = ['--require', 'tsx/cjs', '--expose-gc', ...(options.execArgv ?? [])];
   const child = fork(resolve(__dirname, file), args, {
-    execArgv: ['--require', 'tsx/cjs', '--expose-gc', ...(options.execArgv ?? [])],
+    execPath: options.execPath ?? process.execPath,
+    execArgv: options.execPath ? [...(options.valgrindArgs ?? []), process.execPath, ...nodeArgs] : nodeArgs,
     env: options.env ?? process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

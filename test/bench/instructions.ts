@@ -1,0 +1,70 @@
+// Instructions per sign-in, counted by valgrind's callgrind in the app process: a measure of what
+// a candidate's code costs that moves much less with the machine's load than CPU time (which moves
+// by tens of percent between runs on a shared machine); it still moves by a few percent between
+// runs, with the garbage collector's timing. It leaves out what callgrind cannot see (the kernel's
+// work on the sockets, cache misses), which the CPU figures of `npm run bench` include: use it to
+// compare two versions of the code (several runs each), and `npm run bench` for what a sign-in costs.
+//
+//   npm run bench:instructions -- [candidate ids, default: every candidate] [--sign-ins N] [--warmup N]
+//
+// Each candidate's app (test/bench/app.ts) runs under `valgrind --tool=callgrind` with the
+// instrumentation off during start-up and warm-up, on for the measured sign-ins only. Needs valgrind.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CANDIDATES } from './candidates';
+import { signIns } from './driver';
+import { forkBench } from './processes';
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+}
+const ids = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const signInCount = option('sign-ins', 300);
+const warmup = option('warmup', 1500);
+
+async function main(): Promise<void> {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('bench:instructions needs valgrind (Debian: apt-get install valgrind).');
+  }
+  const x = await forkBench('fake-x-server.ts', []);
+  const baseURL = `http://127.0.0.1:${x.port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'passport-x-callgrind-'));
+  const rows: Array<{ id: string; perSignIn: number }> = [];
+  try {
+    for (const c of CANDIDATES.filter((k) => ids.length === 0 || ids.includes(k.id))) {
+      const out = join(dir, `${c.id}.out`);
+      const app = await forkBench('app.ts', [c.id, baseURL], {
+        execPath: 'valgrind',
+        valgrindArgs: ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all', '-q'],
+      });
+      const agent = new http.Agent({ keepAlive: true });
+      await signIns(agent, app.port, c.id, c.flow, warmup, 8);
+      execFileSync('callgrind_control', ['-i', 'on', String(app.child.pid)], { stdio: 'ignore' });
+      await signIns(agent, app.port, c.id, c.flow, signInCount, 8);
+      execFileSync('callgrind_control', ['-i', 'off', String(app.child.pid)], { stdio: 'ignore' });
+      agent.destroy();
+      await app.stop();
+      const file = readdirSync(dir).map((f) => join(dir, f)).find((f) => f.startsWith(out));
+      const text = readFileSync(file!, 'utf8');
+      const total = Math.max(0, ...[...text.matchAll(/^(?:summary|totals):\s*(\d+)/gm)].map((m) => Number(m[1])));
+      if (!Number.isFinite(total) || total === 0) throw new Error(`no instruction total in ${file}: ${text.slice(-500)}`);
+      rows.push({ id: c.id, perSignIn: total / signInCount });
+      process.stderr.write(`${c.id}: ${(total / signInCount / 1000).toFixed(0)}k instructions per sign-in\n`);
+    }
+  } finally {
+    await x.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(rows));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(2);
+});
