@@ -510,10 +510,9 @@ export function invalidResponse(raw: XRawResponse, operation: string, what: stri
  * (`PASSPORT_X_CALLBACK_THREW`) with the error.
  */
 export function settle<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (err: Error) => void): void {
-  // deliver() lets nothing escape, so it may run in the promise's own reaction: no tick to leave the chain.
   promise.then(
-    (value) => deliver(onValue, value, onError),
-    (err: unknown) => deliver(onError, asError(err), undefined),
+    (value) => process.nextTick(deliver, onValue, value, onError),
+    (err: unknown) => process.nextTick(deliver, onError, asError(err), undefined),
   );
 }
 

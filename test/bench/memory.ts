@@ -255,7 +255,9 @@ async function main(): Promise<void> {
       const sess = JSON.parse(json) as Record<string, unknown>;
       for (const [key, value] of Object.entries(sess)) {
         if (key === 'cookie') continue;
-        const pending = (value as { pending?: unknown[] })?.pending;
+        // passport-x keeps an array of pending sign-ins under its key (earlier releases: { pending: [...] });
+        // passport-oauth2's store one object per session.
+        const pending = Array.isArray(value) ? value : (value as { pending?: unknown[] })?.pending;
         maxPending = Math.max(maxPending, Array.isArray(pending) ? pending.length : 1);
       }
     }
