@@ -32,7 +32,7 @@ interface BenchJSON {
   https: Section & { skipped?: string };
   memory: { scenarios: Array<Record<string, unknown> & { id: string }> };
   startup: Array<Record<string, unknown> & { id: string }>;
-  extra: Record<string, { rows: Array<[string, string]> }>;
+  extra: Record<string, { rows: Array<[string, string]>; results?: Array<Record<string, unknown> & { id?: string }> }>;
   targets: Array<{ met: unknown }>;
   ok: unknown;
 }
@@ -83,9 +83,13 @@ describe('npm run bench (smoke run)', function () {
       for (const field of ['requireMs', 'ownBytes', 'dependencyBytes']) expect(isNumber(s[field]), `${s.id} ${field}`).to.equal(true);
     }
 
-    // The figures of claim.bench.ts and tokens.bench.ts, run by the same command.
-    expect(results.extra).to.have.keys('claim', 'tokens');
+    // The figures of claim.bench.ts, tokens.bench.ts and strategy.bench.ts, run by the same command.
+    expect(results.extra).to.have.keys('claim', 'tokens', 'strategy');
     for (const section of Object.values(results.extra)) expect(section.rows).to.be.an('array').that.is.not.empty;
+    // Every candidate alone, each with its CPU per sign-in and its ratio to its floor.
+    const alone = results.extra.strategy!.results!;
+    expect(alone.map((r) => r.id)).to.deep.equal(results.http.candidates.map((c) => c.id));
+    for (const r of alone) for (const field of ['cpuUsPerSignIn', 'ratioToFloor']) expect(isNumber(r[field]), `${r.id} ${field}`).to.equal(true);
 
     expect(results.targets).to.be.an('array').that.is.not.empty;
     for (const t of results.targets) {

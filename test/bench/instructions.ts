@@ -23,7 +23,7 @@ function option(name: string, fallback: number): number {
   return i < 0 ? fallback : Number(process.argv[i + 1]);
 }
 const ids = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
-const signInCount = option('sign-ins', 300);
+const signInCount = option('sign-ins', 400);
 const warmup = option('warmup', 1500);
 
 async function main(): Promise<void> {

@@ -332,6 +332,7 @@ async function memory(): Promise<MemoryResult> {
 interface ExtraResults {
   claim?: { results: Array<{ protocol: string; claimUs: number; signInUs: number; share: number }>; rows: Array<[string, string]> };
   tokens?: { rows: Array<[string, string]> };
+  strategy?: { results: Array<{ id: string; cpuUsPerSignIn: number; ratioToFloor: number }>; rows: Array<[string, string]> };
 }
 
 async function extraBenches(): Promise<ExtraResults> {
@@ -340,6 +341,11 @@ async function extraBenches(): Promise<ExtraResults> {
     const { benchClaim, claimRows } = require('./claim.bench') as typeof import('./claim.bench');
     const results = await benchClaim(smoke ? { callbacks: 50, signIns: 10, rounds: 1 } : {});
     extras.claim = { results, rows: claimRows(results) };
+  }
+  if (existsSync(resolve(__dirname, 'strategy.bench.ts'))) {
+    const { benchStrategies, strategyRows } = require('./strategy.bench') as typeof import('./strategy.bench');
+    const results = await benchStrategies(smoke ? { signIns: 8, rounds: 1, warmup: 8 } : {});
+    extras.strategy = { results, rows: strategyRows(results) };
   }
   if (existsSync(resolve(__dirname, 'tokens.bench.ts'))) {
     // tokens.bench.ts reads its sizes from the environment when it loads.
