@@ -188,14 +188,20 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         resumedHandshakes: after.resumedHandshakes - before.resumedHandshakes,
       };
     };
-    // Warm-up (JIT, connection pools), not counted. Its first sign-ins go twice as many at a time,
-    // so each client's pool of connections to X reaches the most it will ever need: a request issued
-    // as another's socket is being released would otherwise still open one in the rounds.
+    // Warm-up (JIT, connection pools), not counted. It ends, for every candidate right before the
+    // rounds (the other candidates' warm-ups leave each app idle for minutes), with sign-ins twice
+    // as many at a time, so each client's pool of connections to X reaches the most the rounds will
+    // ask of it: a request issued as another's socket is being released, or a few callbacks bunched
+    // by load, would otherwise still open one in the first round.
+    const burst = Math.min(settings.warmup, 16 * settings.concurrency);
     for (const c of RUN) {
-      const burst = Math.min(settings.warmup, 16 * settings.concurrency);
       const app = apps.get(c.id)!;
       await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
       await run(c, settings.warmup - burst || 1);
+    }
+    for (const c of RUN) {
+      const app = apps.get(c.id)!;
+      await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
     }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
     for (let r = 0; r < settings.rounds; r++) {
