@@ -8,7 +8,7 @@ import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:quer
 import { format as formatURL, parse as parseURL, resolve as resolveURL } from 'node:url';
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
-import { guardActions, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -467,23 +467,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     const internals = this as unknown as PassportOAuth1Internals;
     internals._loadUserProfile(token, tokenSecret, params, (err, profile) => {
       if (err) return this.error(err);
-      const verified: XVerifyCallback = (verifyErr, user, info) => {
-        if (verifyErr) return this.error(verifyErr);
-        if (!user) return this.fail(info);
-        const result = (info || {}) as Record<string, unknown>;
-        if (appState) result.state = appState;
-        this.success(user, result);
-      };
-      const verify = internals._verify;
-      try {
-        if (internals._passReqToCallback) {
-          if (verify.length === 6) verify(req, token, tokenSecret, params, profile, verified);
-          else verify(req, token, tokenSecret, profile, verified);
-        } else if (verify.length === 5) verify(token, tokenSecret, params, profile, verified);
-        else verify(token, tokenSecret, profile, verified);
-      } catch (ex) {
-        this.error(ex as Error);
-      }
+      runVerify(this, internals._verify, internals._passReqToCallback, req, [token, tokenSecret], params, profile, appState);
     });
   }
 

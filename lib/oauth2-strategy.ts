@@ -10,7 +10,7 @@ import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError } from './errors';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
-import { guardActions, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { guardActions, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
@@ -610,23 +610,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const internals = this as unknown as PassportOAuth2Internals;
     internals._loadUserProfile(accessToken, (err, profile) => {
       if (err) return this.error(err);
-      const verified: XVerifyCallback = (verifyErr, user, info) => {
-        if (verifyErr) return this.error(verifyErr);
-        if (!user) return this.fail(info);
-        const result = (info || {}) as Record<string, unknown>;
-        if (appState) result.state = appState;
-        this.success(user, result);
-      };
-      const verify = internals._verify;
-      try {
-        if (internals._passReqToCallback) {
-          if (verify.length === 6) verify(req, accessToken, refreshToken, params, profile, verified);
-          else verify(req, accessToken, refreshToken, profile, verified);
-        } else if (verify.length === 5) verify(accessToken, refreshToken, params, profile, verified);
-        else verify(accessToken, refreshToken, profile, verified);
-      } catch (ex) {
-        this.error(ex as Error);
-      }
+      runVerify(this, internals._verify, internals._passReqToCallback, req, [accessToken, refreshToken], params, profile, appState);
     });
   }
 

@@ -108,6 +108,41 @@ export type OAuth2StrategyConstructor = new (options: Record<string, unknown>, v
  * Checks that a required string option is there, throwing a TypeError that names it and where
  * to find it. Shared by both strategies' constructors.
  */
+/**
+ * Hands a sign-in to the app's verify callback by its arity, as passport-oauth1 and passport-oauth2
+ * do (`req` first with `passReqToCallback`; `params` when the callback takes six arguments with
+ * `req`, five without), and turns its answer into the strategy's action: `success(user, info)` with
+ * the app state as `info.state`, `fail(info)`, or `error(err)`, also when the callback throws.
+ */
+export function runVerify(
+  actions: PassportStrategyActions,
+  verify: (...args: unknown[]) => void,
+  passReqToCallback: boolean | undefined,
+  req: unknown,
+  credentials: [token: string, secondary: string | undefined],
+  params: unknown,
+  profile: unknown,
+  appState: unknown,
+): void {
+  const verified: XVerifyCallback = (err, user, info) => {
+    if (err) return actions.error(err);
+    if (!user) return actions.fail(info);
+    const result = (info || {}) as Record<string, unknown>;
+    if (appState) result.state = appState;
+    actions.success(user, result);
+  };
+  const [token, secondary] = credentials;
+  try {
+    if (passReqToCallback) {
+      if (verify.length === 6) verify(req, token, secondary, params, profile, verified);
+      else verify(req, token, secondary, profile, verified);
+    } else if (verify.length === 5) verify(token, secondary, params, profile, verified);
+    else verify(token, secondary, profile, verified);
+  } catch (ex) {
+    actions.error(ex as Error);
+  }
+}
+
 export function requireStringOption(options: Record<string, unknown>, name: string, strategy: string): void {
   const value = options[name];
   if (typeof value !== 'string' || value === '') {
