@@ -6,7 +6,7 @@
  * Sources: X docs "Obtaining access tokens using 3-legged OAuth flow", "OAuth 2.0
  * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
  */
-import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, missingScopesHint, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
+import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, hasControlCharacter, hasLoneSurrogate, missingScopesHint, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
 import { formEncodeOAuth, signOwnRequest, type OAuthParamList } from './oauth1-signature';
 import { X_USER_FIELD_SCOPES, type XKnownUserField } from './scopes';
@@ -91,22 +91,18 @@ function requireFields(raw: XRawResponse, operation: string, fields: URLSearchPa
     if (typeof value !== 'string' || value === '') throw invalidResponse(raw, operation, `an answer without \`${name}\``);
     // A lone UTF-16 surrogate (JSON allows "\ud800") is no text X sends, and makes encodeURIComponent
     // and TextEncoder-based code downstream throw or mangle it.
-    if (LONE_SURROGATE.test(value)) throw invalidResponse(raw, operation, `a \`${name}\` that is not well-formed Unicode`);
+    if (hasLoneSurrogate(value)) throw invalidResponse(raw, operation, `a \`${name}\` that is not well-formed Unicode`);
   }
 }
 
-// In a `u` regex a surrogate class matches only unpaired surrogates: pairs are one code point.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
 // RFC 6750 section 2.1 (b64token) and RFC 5849 section 3.5.1: X's tokens and secrets are printable
 // ASCII. A control character (CR/LF) would split the header the credential is sent in next.
-const CONTROL_CHARACTER = /\p{Cc}/u;
 
 function requireCredentials(raw: XRawResponse, operation: string, fields: URLSearchParams | Record<string, unknown>, names: string[]): void {
   requireFields(raw, operation, fields, names);
   for (const name of names) {
     const value = (fields instanceof URLSearchParams ? fields.get(name) : fields[name]) as string;
-    if (CONTROL_CHARACTER.test(value)) throw invalidResponse(raw, operation, `a \`${name}\` with a control character in it`);
+    if (hasControlCharacter(value)) throw invalidResponse(raw, operation, `a \`${name}\` with a control character in it`);
   }
 }
 
@@ -380,7 +376,7 @@ export async function requestOAuth2Token(
     // bound is not one X issues (X doc: 2 hours) and would make `expiresAt` meaningless or an Invalid Date.
     if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
   }
-  if (json.refresh_token !== undefined && (typeof json.refresh_token !== 'string' || CONTROL_CHARACTER.test(json.refresh_token))) {
+  if (json.refresh_token !== undefined && (typeof json.refresh_token !== 'string' || hasControlCharacter(json.refresh_token))) {
     throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
   }
   if (json.scope !== undefined && typeof json.scope !== 'string') throw invalidResponse(raw, operation, 'an invalid `scope`');

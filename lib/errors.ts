@@ -474,6 +474,17 @@ export type XRedactable = string | XBasicCredential | undefined;
 // A lone UTF-16 surrogate, which encodeURIComponent throws on and UTF-8 sends as U+FFFD.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+// Any control character (Unicode category Cc: C0, DEL, C1).
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Whether `value` holds a control character (CR, LF, NUL, ...): no credential X issues does, and
+ * one with CR/LF would split the header it is sent in.
+ */
+export function hasControlCharacter(value: string): boolean {
+  return CONTROL_CHARACTER.test(value);
+}
+
 /** Whether `value` holds a lone UTF-16 surrogate (String.prototype.isWellFormed, ES2024, negated). */
 export function hasLoneSurrogate(value: string): boolean {
   LONE_SURROGATE.lastIndex = 0;

@@ -22,7 +22,7 @@ import {
   type XEndpoints,
   type XTokenSet,
 } from './endpoints';
-import { hasLoneSurrogate } from './errors';
+import { hasControlCharacter, hasLoneSurrogate } from './errors';
 import { resolveTimeout, type XHttpOptions } from './http';
 
 export { oauth1AuthorizationHeader } from './oauth1-signature';
@@ -108,13 +108,13 @@ function argumentError(helper: string, name: string, expected: string): TypeErro
 }
 
 // No credential X issues holds a control character; one with CR/LF would split a header (a
-// `fetch` implementation then fails in a way that reads like a DNS error and quotes the header).
-const CONTROL_CHARACTER = /\p{Cc}/u;
+// `fetch` implementation then fails in a way that reads like a DNS error and quotes the header):
+// hasControlCharacter() refuses them.
 
 function requireText(helper: string, options: Record<string, unknown>, name: string): string {
   const value = options[name];
   if (typeof value !== 'string' || value === '') throw argumentError(helper, name, 'a non-empty string');
-  if (CONTROL_CHARACTER.test(value)) throw argumentError(helper, name, 'a string without control characters (CR, LF, NUL, ...)');
+  if (hasControlCharacter(value)) throw argumentError(helper, name, 'a string without control characters (CR, LF, NUL, ...)');
   if (hasLoneSurrogate(value)) throw argumentError(helper, name, 'well-formed Unicode (no lone UTF-16 surrogate)');
   return value;
 }
@@ -123,7 +123,7 @@ function optionalText(helper: string, options: Record<string, unknown>, name: st
   const value = options[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw argumentError(helper, name, 'a non-empty string when given');
-  if (CONTROL_CHARACTER.test(value)) throw argumentError(helper, name, 'a string without control characters (CR, LF, NUL, ...)');
+  if (hasControlCharacter(value)) throw argumentError(helper, name, 'a string without control characters (CR, LF, NUL, ...)');
   if (hasLoneSurrogate(value)) throw argumentError(helper, name, 'well-formed Unicode (no lone UTF-16 surrogate)');
   return value;
 }

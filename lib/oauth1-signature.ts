@@ -2,7 +2,7 @@
  * OAuth 1.0a request signing, HMAC-SHA1 (RFC 5849 section 3.4, X doc "Creating a signature").
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { hasLoneSurrogate } from './errors';
+import { hasControlCharacter, hasLoneSurrogate } from './errors';
 
 /** A list of name/value pairs; names may repeat (RFC 5849 section 3.4.1.3). */
 export type OAuthParamList = Array<[string, string]>;
@@ -177,7 +177,7 @@ export function signOAuth1Request(options: OAuth1SignOptions): OAuth1SignedReque
   if (options.token !== undefined) requireString(options.token, 'token');
   if (options.tokenSecret !== undefined && typeof options.tokenSecret !== 'string') throw argumentError('tokenSecret', 'a string');
   if (options.tokenSecret !== undefined) requireWellFormed(options.tokenSecret, 'tokenSecret');
-  if (options.nonce !== undefined && (typeof options.nonce !== 'string' || options.nonce === '' || /\p{Cc}/u.test(options.nonce))) {
+  if (options.nonce !== undefined && (typeof options.nonce !== 'string' || options.nonce === '' || hasControlCharacter(options.nonce))) {
     throw argumentError('nonce', 'a non-empty string without control characters');
   }
   const { timestamp } = options;

@@ -8,7 +8,7 @@
  */
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
-import { XOAuthError } from './errors';
+import { XOAuthError, hasControlCharacter } from './errors';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
 import { guardActions, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
@@ -267,7 +267,7 @@ const CALLBACK_ERROR_HINTS: Record<string, string> = {
 
 /** `value` when it is an https URL (X's `error_uri`), else undefined: a link from the query string is not trusted otherwise. */
 function httpsURL(value: string | undefined): string | undefined {
-  if (!value || /\p{Cc}/u.test(value)) return undefined;
+  if (!value || hasControlCharacter(value)) return undefined;
   try {
     return new URL(value).protocol === 'https:' ? value : undefined;
   } catch {
@@ -314,10 +314,9 @@ function optionalBoundedText(text: string | undefined, max: number): string | un
   return text === undefined || text === '' ? undefined : boundedText(text, max);
 }
 
-/** Text from the query string, made safe for a log line: one line, bounded. */
+/** Text from the query string, made safe for a log line: one line, bounded (see xWords). */
 function callbackText(text: string): string {
-  const oneLine = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
-  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}...` : oneLine;
+  return xWords(text) ?? '';
 }
 
 // The token endpoint's refusals of an authorization code, set apart from the strategy's other

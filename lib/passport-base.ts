@@ -3,7 +3,7 @@
  * X strategies share on top of them. Declared here, not taken from `@types/*`, so the published
  * `.d.ts` files need nothing but this package.
  */
-import { hasLoneSurrogate, XError } from './errors';
+import { hasControlCharacter, hasLoneSurrogate, XError } from './errors';
 import { failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
 
@@ -156,7 +156,7 @@ export function requireStringOption(options: Record<string, unknown>, name: stri
  * holds a control character: no key, secret or URL X issues has one, and CR/LF would split an HTTP header.
  */
 export function refuseControlCharacters(value: string, name: string, where: string): void {
-  if (/\p{Cc}/u.test(value)) {
+  if (hasControlCharacter(value)) {
     throw new TypeError(`${where}: the \`${name}\` option contains a control character (CR, LF, NUL, ...); copy it again from the X developer portal.`);
   }
   // A lone UTF-16 surrogate cannot be percent-encoded (URIError) nor sent as UTF-8 unchanged.

@@ -16,7 +16,7 @@ import {
   redactSecrets,
   type XRawResponse,
 } from '../lib/errors';
-import { redactCredentials, redactError, redactedAnswer } from '../lib/errors';
+import { hasControlCharacter, hasLoneSurrogate, redactCredentials, redactError, redactedAnswer } from '../lib/errors';
 import { expectNoSecrets, secretSpellings } from './support/assertions';
 
 function answer(status: number, body: string, headers: Record<string, string> = {}): XRawResponse {
@@ -585,5 +585,19 @@ describe('errors: X\'s answers in 2026', () => {
         expect(`${err.message} ${err.hint} ${err.userMessage} ${JSON.stringify(err)} ${inspect(err)}`).to.not.include(secret);
       }
     });
+  });
+});
+
+describe('the text checks every module shares', () => {
+  it('hasControlCharacter finds C0, DEL and C1 controls, and nothing in printable text (tab included: it is a control)', () => {
+    for (const c of ['\r', '\n', '\0', '\t', '\x7f', '\x85', '\x9f']) expect(hasControlCharacter(`token${c}value`), JSON.stringify(c)).to.equal(true);
+    for (const text of ['', 'AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid', 'héllo wörld ☃', '😀', ' ~!@#$%^&*()']) expect(hasControlCharacter(text), text).to.equal(false);
+  });
+
+  it('hasLoneSurrogate finds an unpaired surrogate anywhere, and passes pairs, again and again (no regex state left behind)', () => {
+    for (let i = 0; i < 3; i++) {
+      for (const text of ['\ud800', 'a\udc00', '\udbff\ud800', 'x\ud83dy']) expect(hasLoneSurrogate(text), JSON.stringify(text)).to.equal(true);
+      for (const text of ['', 'plain', '😀', 'a😀b']) expect(hasLoneSurrogate(text), text).to.equal(false);
+    }
   });
 });
