@@ -13,7 +13,7 @@ import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from '
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
-import { PendingBindingCache, pendingMissInfo, withPendingBinding } from './state/pending';
+import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
 
@@ -24,7 +24,6 @@ const { originalURL } = require('passport-oauth1/lib/utils') as { originalURL(re
 /** What passport-oauth1's start leg reads of its strategy, which the start leg below reads the same way. */
 interface PassportOAuth1Internals {
   _oauth: OAuthClientLike & { _requestUrl: string; _accessUrl: string; _consumerKey: string };
-  _requestTokenStore: { set: (...args: unknown[]) => void };
   _callbackURL?: string;
   _trustProxy?: boolean;
   _userAuthorizationURL: string;
@@ -169,37 +168,9 @@ export interface XOAuth1AuthenticateOptions extends XAuthenticateOptions {
   screenName?: string | undefined;
 }
 
-/** The `oauth` package client methods passport-oauth1 calls; replaced per instance. */
+/** The method of the `oauth` package client that the start leg calls; replaced per instance by passport-x's request. */
 interface OAuthClientLike {
   getOAuthRequestToken(params: Record<string, string>, cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void): void;
-  getOAuthAccessToken(
-    token: string,
-    tokenSecret: string,
-    verifier: string | null,
-    cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void,
-  ): void;
-}
-
-/**
- * `store` as passport-oauth1 calls it (get/4, set/6, destroy/4), each call passed on by the
- * store's own arity, with `binding` added to the meta passport-oauth1 hands it.
- */
-function boundTokenStore(store: XRequestTokenStore, binding: () => string): object {
-  type Callback = (err?: Error | null, ...rest: unknown[]) => void;
-  const call = (method: unknown, args: unknown[]): void => (method as (...a: unknown[]) => void).apply(store, args);
-  return {
-    get(req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded): void {
-      call(store.get, store.get.length >= 4 ? [req, token, withPendingBinding(meta, binding()), cb] : [req, token, cb]);
-    },
-    set(req: XAuthRequest, token: string, tokenSecret: string, state: unknown, meta: object, cb: Callback): void {
-      const bound = withPendingBinding(meta, binding());
-      const arity = store.set.length;
-      call(store.set, arity >= 6 ? [req, token, tokenSecret, state, bound, cb] : arity === 5 ? [req, token, tokenSecret, bound, cb] : [req, token, tokenSecret, cb]);
-    },
-    destroy(req: XAuthRequest, token: string, meta: object, cb: Callback): void {
-      call(store.destroy, store.destroy.length >= 4 ? [req, token, withPendingBinding(meta, binding()), cb] : [req, token, cb]);
-    },
-  };
 }
 
 // The access-token step's refusals of a verifier, set apart from the strategy's other errors on
@@ -336,10 +307,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     this.profileURL = profileURL.href;
     this.tokenStore = store;
     this.accessTokenURL = accessTokenURL;
-    // passport-oauth1 hands the store its own meta (no callback URL on the callback leg, no strategy
-    // name): add this strategy's binding on both legs, so the store accepts only its own sign-ins;
-    // the claiming view then claims the request token the store accepted.
-    (this as unknown as { _requestTokenStore: unknown })._requestTokenStore = boundTokenStore(claiming as XRequestTokenStore, () => this.binding());
+    // Both legs hand the store passport-oauth1's meta with this strategy's binding, so the store
+    // accepts only its own sign-ins; the claiming view then claims the request token it accepted.
     this.claimingTokenStore = claiming as XRequestTokenStore;
     this.authorizationPage = splitAuthorizationPage(userAuthorizationURL);
     this.callbackURLIsAbsolute = !!parseURL(options.callbackURL).protocol;
@@ -356,10 +325,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         (err) => cb(err),
       );
     };
-    client.getOAuthAccessToken = (token, tokenSecret, verifier, cb) => this.exchangeVerifier(token, tokenSecret, verifier ?? '', cb);
   }
 
-  /** Step 3: `POST oauth/access_token` with the verifier, signed with the request token; calls back as the `oauth` package would. */
+  /** Step 3: `POST oauth/access_token` with the verifier, signed with the request token; calls back as passport-oauth1's `oauth` client would. */
   private exchangeVerifier(token: string, tokenSecret: string, verifier: string, cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void): void {
     settle(
       fetchAccessToken(this.accessTokenURL, this.consumer, { token, tokenSecret }, verifier, this.http),

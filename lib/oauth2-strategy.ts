@@ -194,15 +194,6 @@ export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
 /** A store's drop() that takes passport-oauth2's `meta` (arity 4), as {@link XPkceSessionStore}'s does. */
 type DropWithMeta = (req: XAuthRequest, state: string, meta: XPkceStateMeta, callback: (err?: Error | null, found?: boolean) => void) => void;
 
-/** The `oauth` package client method passport-oauth2 calls on the callback leg; replaced per instance. */
-interface OAuth2ClientLike {
-  getOAuthAccessToken(
-    code: string,
-    params: Record<string, string>,
-    cb: (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void,
-  ): void;
-}
-
 /** The token request parameters the strategy owns; `tokenParams()` cannot override them (nor send a client secret in the body). */
 const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'code', 'redirect_uri', 'code_verifier', 'client_id', 'client_secret']);
 
@@ -492,26 +483,12 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       claimingVerify.length >= 4
         ? (req, providedState, meta, cb) => claimingVerify(req, providedState, meta, cb)
         : (req, providedState, _meta, cb) => claimingVerify(req, providedState, cb);
-    // passport-oauth2's own callback leg (a subclass may still call it) hands the store its meta without the binding: add it.
-    (this as unknown as { _stateStore: XPkceStateStoreWithMeta })._stateStore = {
-      store: (req, verifier, state, meta, cb) => store.store(req, verifier, state, meta, cb),
-      verify: (req, providedState, meta, cb) => this.claimingVerify(req, providedState, withPendingBinding(meta, this.bindingFor(meta.callbackURL ?? '')), cb),
-    };
-
-    // passport-oauth2 calls this method of its `oauth` client with the code (the callback leg is now
-    // passport-x's own, but a subclass may still run passport-oauth2's): route it through passport-x's client.
-    const oauth2 = (this as unknown as { _oauth2: OAuth2ClientLike })._oauth2;
-    oauth2.getOAuthAccessToken = (code, params, cb) => {
-      // client_id comes from clientAuthentication(); a client secret never goes in the body.
-      const { grant_type: _grantType, code: _code, redirect_uri: redirectURI, code_verifier: codeVerifier, client_id: _id, client_secret: _secret, ...extra } = params;
-      this.exchangeCode(code, redirectURI, codeVerifier, extra, cb);
-    };
   }
 
   /**
    * `POST 2/oauth2/token` with the authorization code (RFC 6749 section 4.1.3, RFC 7636 section 4.5):
    * `grant_type`, `code`, `redirect_uri`, `code_verifier`, then `extra` (tokenParams()), and the
-   * client authenticated as its type requires. Calls back as the `oauth` package would.
+   * client authenticated as its type requires. Calls back as passport-oauth2's `oauth` client would.
    */
   private exchangeCode(
     code: string,
