@@ -16,7 +16,7 @@ import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { PendingBindingCache, pendingMissInfo, withPendingBinding } from './state/pending';
+import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
@@ -556,9 +556,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    * the tokens, `userProfile()` the profile, and the verify callback the user.
    */
   private completeSignIn(req: XAuthRequest, options: XOAuth2AuthenticateOptions, code: string, state: string): void {
-    let callbackURL = options.callbackURL || this.callbackURL;
-    const absolute = callbackURL === this.callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
-    if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    // passport-oauth2 took `options.callbackURL || this._callbackURL` on this leg.
+    const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
     const loaded: PkceStateVerified = (err, codeVerifier, appState) => {
       if (err) return this.error(err);
       // A refusal of the store (403), or the claim another request holds (409).
@@ -621,10 +620,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   }
 
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
-    let callbackURL = options.callbackURL ?? this.callbackURL;
-    warnOnHostMismatch(req, callbackURL, this.name, this.hostWarning);
-    const absolute = options.callbackURL === undefined ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
-    if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    warnOnHostMismatch(req, options.callbackURL ?? this.callbackURL, this.name, this.hostWarning);
+    const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
 
     let scopeParam: string;
     let extra: Record<string, string>;
@@ -735,9 +732,17 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request, with this strategy's binding. */
   private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta {
-    let callbackURL = options.callbackURL ?? this.callbackURL;
-    if (!parseURL(callbackURL).protocol) callbackURL = resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
-    return this.metaFor(callbackURL);
+    return this.metaFor(this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL));
+  }
+
+  /**
+   * `callbackURL` as sent as redirect_uri: as it is when absolute, else resolved against this
+   * request's URL as passport-oauth2 does (`proxy` trusting X-Forwarded-*). The strategy's own
+   * callbackURL was checked once, at construction.
+   */
+  private resolvedCallbackURL(req: XAuthRequest, callbackURL: string): string {
+    const absolute = callbackURL === this.callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
+    return absolute ? callbackURL : resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
   }
 
   /** The `meta` of a sign-in whose redirect_uri is `callbackURL`, with this strategy's binding. */
@@ -750,11 +755,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     return this.bindings.of(this.name, this.client.clientID, redirectURI);
   }
 
-  /** The store's verify(), by its arity as passport-oauth2 calls it, with this strategy's binding in `meta`. */
+  /** The store's verify(), by its arity as passport-oauth2 calls it; `meta` (from callbackMeta) carries this strategy's binding. */
   private verifyState(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void {
     const store = this.stateStore;
-    const bound: XPkceStateMeta = withPendingBinding(meta, this.bindingFor(meta.callbackURL ?? ''));
-    if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, providedState, bound, callback);
+    if (store.verify.length >= 4) (store as XPkceStateStoreWithMeta).verify(req, providedState, meta, callback);
     else (store as XPkceStateStore).verify(req, providedState, callback);
   }
 }

@@ -203,18 +203,6 @@ export class PendingBindingCache {
 }
 
 /**
- * A copy of the `meta` passport-oauth1/oauth2 hand a store, with the strategy's binding. Not
- * `{ ...meta, binding }`: on Node 20 that gives each copy a new hidden class (V8's --log-maps shows
- * one per call), which slows every property access that later meets such an object.
- */
-export function withPendingBinding<T extends object>(meta: T, binding: string): T & { binding: string } {
-  const bound: Record<string, unknown> = {};
-  for (const key of Object.keys(meta)) bound[key] = (meta as Record<string, unknown>)[key];
-  bound.binding = binding;
-  return bound as T & { binding: string };
-}
-
-/**
  * The binding a store was handed in `meta`: `meta.binding` when the strategy set it (both of
  * passport-x's strategies do), else one derived from what passport-oauth1/oauth2 put in `meta` on
  * both legs (the client, and for OAuth 2.0 the redirect URI). `undefined` when there is no meta
