@@ -38,6 +38,7 @@ interface BenchJSON {
 }
 interface Section {
   transport: string;
+  noise: Array<{ flow: string; ratioToFloor: number; roundRange: [number, number] }>;
   candidates: Array<Record<string, unknown> & { id: string; rounds: unknown[]; ratioToPeer?: number }>;
 }
 
@@ -57,7 +58,7 @@ describe('npm run bench (smoke run)', function () {
 
     expect(results.machine).to.include.keys('cpu', 'cores', 'node');
     expect(results.settings).to.include({ smoke: true });
-    const ids = ['floor-oauth1', 'passport-x-oauth1', 'passport-twitter', 'floor-oauth2', 'passport-x-oauth2', 'superface'];
+    const ids = ['floor-oauth1', 'floor-oauth1-again', 'passport-x-oauth1', 'passport-twitter', 'floor-oauth2', 'floor-oauth2-again', 'passport-x-oauth2', 'superface'];
     const sections = [results.http, ...(results.https.skipped ? [] : [results.https])];
     for (const section of sections) {
       expect(section.candidates.map((c) => c.id)).to.deep.equal(ids);
@@ -66,6 +67,13 @@ describe('npm run bench (smoke run)', function () {
           expect(isNumber(c[field]), `${section.transport} ${c.id} ${field}`).to.equal(true);
         }
         expect(c.rounds).to.have.length(results.settings.rounds);
+      }
+      // Each flow's A/A control: the floor against itself, with the lowest and highest round.
+      expect(section.noise.map((n) => n.flow)).to.deep.equal(['oauth1', 'oauth2']);
+      for (const n of section.noise) {
+        expect(isNumber(n.ratioToFloor), `${section.transport} ${n.flow} noise`).to.equal(true);
+        expect(n.roundRange[0]).to.be.at.most(n.ratioToFloor);
+        expect(n.roundRange[1]).to.be.at.least(n.ratioToFloor);
       }
       expect(section.candidates.filter((c) => isNumber(c.ratioToPeer)).map((c) => c.id)).to.deep.equal([
         'passport-x-oauth1',
@@ -98,7 +106,7 @@ describe('npm run bench (smoke run)', function () {
     }
     expect(results.ok).to.be.a('boolean');
     // The table is printed too.
-    expect(output).to.include('passport-x XOAuth2PkceStrategy').and.include('Targets');
+    expect(output).to.include('passport-x XOAuth2PkceStrategy').and.include('Targets').and.include('A/A control, OAuth 2.0: the floor against itself');
   });
 
   it('refuses a bad option with a message naming it, and writes nothing', async () => {

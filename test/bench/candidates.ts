@@ -13,6 +13,12 @@ export interface Candidate {
   flow: Flow;
   /** Whether this is the floor of its flow. */
   floor: boolean;
+  /**
+   * Whether this is its flow's A/A control: the floor's own code again, in a process of its own,
+   * measured like every candidate. Its ratio to the floor, 1.00 but for the machine, is the run's
+   * noise: a ratio nearer its bar than that is not decided by the run.
+   */
+  control?: boolean;
   /** Builds the strategy, pointed at the canned X's `baseURL`. */
   create(baseURL: string, verify: (profile: { id: string }, done: (err: Error | null, user?: unknown) => void) => void): { name: string };
 }
@@ -27,7 +33,7 @@ export const callbackURL = (id: string): string => `http://127.0.0.1:3000/${id}/
 // The shipped build, as users run it.
 const passportX = (): typeof import('../../lib/index') => require(resolve(__dirname, '../../dist/index.js'));
 
-/** Every candidate, in table order (the floor of each flow first). */
+/** Every candidate, in table order (the floor of each flow first, then its A/A control). */
 export const CANDIDATES: Candidate[] = [
   {
     id: 'floor-oauth1',
@@ -36,6 +42,15 @@ export const CANDIDATES: Candidate[] = [
     floor: true,
     create: (baseURL, verify) =>
       new FloorOAuth1Strategy({ baseURL, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: callbackURL('floor-oauth1') }, verify),
+  },
+  {
+    id: 'floor-oauth1-again',
+    label: 'floor, OAuth 1.0a, again (A/A control)',
+    flow: 'oauth1',
+    floor: false,
+    control: true,
+    create: (baseURL, verify) =>
+      new FloorOAuth1Strategy({ baseURL, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: callbackURL('floor-oauth1-again') }, verify),
   },
   {
     id: 'passport-x-oauth1',
@@ -76,6 +91,15 @@ export const CANDIDATES: Candidate[] = [
     floor: true,
     create: (baseURL, verify) =>
       new FloorOAuth2Strategy({ baseURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackURL: callbackURL('floor-oauth2') }, verify),
+  },
+  {
+    id: 'floor-oauth2-again',
+    label: 'floor, OAuth 2.0, again (A/A control)',
+    flow: 'oauth2',
+    floor: false,
+    control: true,
+    create: (baseURL, verify) =>
+      new FloorOAuth2Strategy({ baseURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackURL: callbackURL('floor-oauth2-again') }, verify),
   },
   {
     id: 'passport-x-oauth2',

@@ -5,7 +5,10 @@
 //     passport), one process per candidate; the same driver (this process) signing users in
 //     8 at a time over kept-alive loopback HTTP; the same canned X in its own process.
 //     Rounds of 400 sign-ins per candidate, the candidates interleaved within each round (slices
-//     of 50 sign-ins in turn, in alternating order), medians of 5 rounds. Per candidate: sign-ins/s, CPU of its app process per sign-in, the
+//     of 50 sign-ins in turn, in alternating order), medians of 5 rounds. Each flow's floor is also
+//     measured a second time, in another process, as a candidate (the A/A control): its ratio to the
+//     floor, 1.00 on a quiet machine, is printed as the run's noise next to the table and the targets,
+//     which are judged as they are. Per candidate: sign-ins/s, CPU of its app process per sign-in, the
 //     ratio to its flow's floor (per round, then the median), new connections to X per sign-in
 //     (counted at the canned X), TLS handshakes per sign-in, heap after GC at the end.
 //   memory: 100,000 abandoned sign-ins over 10,000 sessions (see memory.ts).
@@ -92,6 +95,8 @@ interface CandidateResult {
   label: string;
   flow: Flow;
   floor: boolean;
+  /** The A/A control of its flow (see Candidate.control). */
+  control: boolean;
   signInsPerSec: number;
   cpuUsPerSignIn: number;
   /** Median over rounds of each round's ratio to the floor (see RoundFigures). */
@@ -106,8 +111,19 @@ interface CandidateResult {
   rounds: RoundFigures[];
 }
 
+/** A flow's A/A control in one section: the floor's code measured against itself. */
+interface Noise {
+  flow: Flow;
+  /** Median over rounds, as every candidate's ratio. */
+  ratioToFloor: number;
+  /** The lowest and highest round. */
+  roundRange: [number, number];
+}
+
 interface SectionResult {
   transport: 'http' | 'https';
+  /** The run's noise, from each flow's A/A control. */
+  noise: Noise[];
   /** How each candidate trusts the canned X's certificate (https only). */
   trust?: string;
   candidates: CandidateResult[];
@@ -148,7 +164,7 @@ async function cpuOf(app: BenchChild): Promise<NodeJS.CpuUsage> {
   return (await app.ask<{ cpu: NodeJS.CpuUsage }>({ cmd: 'cpu' }, 'cpu')).cpu;
 }
 
-const RUN = CANDIDATES.filter((c) => !settings.candidates || c.floor || settings.candidates.includes(c.id)).filter(
+const RUN = CANDIDATES.filter((c) => !settings.candidates || c.floor || c.control || settings.candidates.includes(c.id)).filter(
   (c) => !settings.candidates || settings.candidates.some((id) => CANDIDATES.find((k) => k.id === id)?.flow === c.flow),
 );
 
@@ -260,6 +276,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         label: c.label,
         flow: c.flow,
         floor: c.floor,
+        control: c.control === true,
         signInsPerSec: median(mine.map((m) => m.signInsPerSec)),
         cpuUsPerSignIn: median(mine.map((m) => m.cpuUsPerSignIn)),
         ratioToFloor: median(mine.map((m) => m.ratioToFloor)),
@@ -276,7 +293,13 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
       }
       results.push(result);
     }
-    const section: SectionResult = { transport, candidates: results };
+    const noise = results
+      .filter((c) => c.control)
+      .map((c): Noise => {
+        const ratios = c.rounds.map((r) => r.ratioToFloor);
+        return { flow: c.flow, ratioToFloor: c.ratioToFloor, roundRange: [Math.min(...ratios), Math.max(...ratios)] };
+      });
+    const section: SectionResult = { transport, noise, candidates: results };
     if (tls) {
       section.trust =
         'Every candidate verifies the certificate (NODE_EXTRA_CA_CERTS set for each app process); none uses rejectUnauthorized: false. ' +
@@ -392,6 +415,18 @@ function printSection(section: SectionResult): void {
   console.log(`| ${head.join(' | ')} |`);
   console.log(`|${head.map(() => '---').join('|')}|`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  for (const n of section.noise) console.log(noiseLine(n));
+}
+
+const FLOW_NAMES: Record<Flow, string> = { oauth1: 'OAuth 1.0a', oauth2: 'OAuth 2.0' };
+
+/** What a flow's A/A control says of the run, in one line. */
+function noiseLine(n: Noise): string {
+  const off = Math.max(Math.abs(n.ratioToFloor - 1), Math.abs(n.roundRange[0] - 1), Math.abs(n.roundRange[1] - 1));
+  return (
+    `A/A control, ${FLOW_NAMES[n.flow]}: the floor against itself measured ${f(n.ratioToFloor, 2)}x (rounds ${f(n.roundRange[0], 2)}x to ${f(n.roundRange[1], 2)}x): ` +
+    `in this run, a ratio within ${f(off, 2)} of its bar is within the machine's noise.`
+  );
 }
 
 function judge(results: { http?: SectionResult; https?: SectionResult; memory?: MemoryResult }, extra: ExtraResults): Target[] {
@@ -492,6 +527,8 @@ async function main(): Promise<void> {
   writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${typeof t.value === 'number' && !Number.isInteger(t.value) ? t.value.toFixed(3) : t.value} (bar ${t.bar})`);
+  // Judged as they are: the noise is reported next to them, never taken off them.
+  for (const section of [results.http, results.https]) for (const n of section?.noise ?? []) console.log(`  (${section!.transport.toUpperCase()}) ${noiseLine(n)}`);
   console.log(`\nbench: ${ok ? 'every target met' : 'a target was missed'}${smoke ? ' (smoke run: not judged)' : ''}; results in ${jsonPath}`);
   process.exitCode = ok || smoke ? 0 : 1;
 }
