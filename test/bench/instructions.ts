@@ -5,7 +5,10 @@
 // work on the sockets, cache misses), which the CPU figures of `npm run bench` include: use it to
 // compare two versions of the code (several runs each), and `npm run bench` for what a sign-in costs.
 //
-//   npm run bench:instructions -- [candidate ids, default: every candidate] [--sign-ins N] [--warmup N]
+//   npm run bench:instructions -- [candidate ids, default: every candidate] [--sign-ins N] [--warmup N] [--keep]
+//
+// --keep leaves callgrind's output files in place, to see where the instructions go
+// (`callgrind_annotate --inclusive=no <file>`: V8's and Node's C++ functions by name, JIT code by address).
 //
 // Each candidate's app (test/bench/app.ts) runs under `valgrind --tool=callgrind` with the
 // instrumentation off during start-up and warm-up, on for the measured sign-ins only. Needs valgrind.
@@ -22,7 +25,8 @@ function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : Number(process.argv[i + 1]);
 }
-const ids = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const keep = process.argv.includes('--keep');
+const ids = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1]?.startsWith('--') && all[i - 1] !== '--keep'));
 const signInCount = option('sign-ins', 400);
 const warmup = option('warmup', 1500);
 
@@ -59,7 +63,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await x.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (keep) process.stderr.write(`callgrind's files kept in ${dir} (read them with callgrind_annotate)\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   console.log(JSON.stringify(rows));
 }
