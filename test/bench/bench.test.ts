@@ -27,7 +27,7 @@ const isNumber = (value: unknown): boolean => typeof value === 'number' && Numbe
 /** The parts of the bench's JSON this test reads. */
 interface BenchJSON {
   machine: object;
-  settings: { smoke: boolean; rounds: number };
+  settings: { smoke: boolean; rounds: number; processes: number };
   http: Section;
   https: Section & { skipped?: string };
   memory: { scenarios: Array<Record<string, unknown> & { id: string }> };
@@ -67,6 +67,10 @@ describe('npm run bench (smoke run)', function () {
           expect(isNumber(c[field]), `${section.transport} ${c.id} ${field}`).to.equal(true);
         }
         expect(c.rounds).to.have.length(results.settings.rounds);
+        // Each round's figure comes from every one of the candidate's processes.
+        for (const round of c.rounds as Array<{ processCpuUsPerSignIn: number[] }>) {
+          expect(round.processCpuUsPerSignIn, `${section.transport} ${c.id}`).to.have.length(results.settings.processes);
+        }
       }
       // Each flow's A/A control: the floor against itself, with the lowest and highest round.
       expect(section.noise.map((n) => n.flow)).to.deep.equal(['oauth1', 'oauth2']);

@@ -2,13 +2,17 @@
 // possible Passport strategy making the same requests) and the two peers, side by side in one run.
 //
 //   sign-in speed (HTTP, then HTTPS): the same Express 5 app (express-session's MemoryStore,
-//     passport), one process per candidate; the same driver (this process) signing users in
-//     8 at a time over kept-alive loopback HTTP; the same canned X in its own process.
+//     passport), in processes of its own for each candidate; the same driver (this process) signing users in
+//     8 at a time over kept-alive loopback HTTP; the same canned X in its own process. Each
+//     candidate runs in 3 app processes (--processes), used by turns: identical code can run up to
+//     twice as slow in one process as in another for as long as that process lives, so a figure
+//     from a single process is partly its luck. A candidate's figure for a round is the median over
+//     its processes.
 //     Rounds of 400 sign-ins per candidate, the candidates interleaved within each round (slices
 //     of 50 sign-ins in turn, in alternating order), medians of 5 rounds. Each flow's floor is also
 //     measured a second time, in another process, as a candidate (the A/A control): its ratio to the
 //     floor, 1.00 on a quiet machine, is printed as the run's noise next to the table and the targets,
-//     which are judged as they are. Per candidate: sign-ins/s, CPU of its app process per sign-in, the
+//     which are judged as they are. Per candidate: sign-ins/s, CPU of its app processes per sign-in, the
 //     ratio to its flow's floor (per round, then the median), new connections to X per sign-in
 //     (counted at the canned X), TLS handshakes per sign-in, heap after GC at the end.
 //   memory: 100,000 abandoned sign-ins over 10,000 sessions (see memory.ts).
@@ -16,7 +20,7 @@
 //
 // Writes every figure as JSON (`--json <path>`, default <tmpdir>/passport-x-bench.json) and
 // exits non-zero when a target is missed (targets are not judged with `--smoke`).
-// Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --memory-sign-ins N
+// Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --processes N --memory-sign-ins N
 //   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra --profile <candidate id>
 //   --profile <id,id,...> (a CPU profile of each of these candidates' app processes)
 //   --profile-interval <us> (sampling interval of --profile, default 1000)
@@ -47,10 +51,11 @@ const num = (name: string, full: number, tiny: number): number => {
 };
 const settings = {
   rounds: num('rounds', 5, 1),
-  signInsPerRound: num('sign-ins', 400, 8),
+  signInsPerRound: num('sign-ins', 400, 16),
   concurrency: num('concurrency', 8, 4),
   slice: num('slice', 50, 8),
   warmup: num('warmup', 1500, 4),
+  processes: num('processes', 3, 2),
   memorySignIns: num('memory-sign-ins', 100_000, 40),
   memorySessions: num('memory-sessions', 10_000, 8),
   coldRuns: num('cold-runs', 15, 1),
@@ -67,10 +72,12 @@ const jsonPath = resolve(option('json') ?? join(tmpdir(), 'passport-x-bench.json
 interface RoundFigures {
   cpuUsPerSignIn: number;
   signInsPerSec: number;
-  /** Median over the round's slices of this CPU / the floor's in the same turn. */
+  /** This round's CPU per sign-in, median over the candidate's processes, / the floor's the same way. */
   ratioToFloor: number;
   /** The same against the peer (passport-x only). */
   ratioToPeer?: number;
+  /** CPU per sign-in of each of the candidate's processes in this round, us (their median is its figure). */
+  processCpuUsPerSignIn: number[];
   /** CPU per sign-in of each slice, us. */
   sliceCpuUsPerSignIn: number[];
   /** ... of which user time (the rest is the kernel's: sockets, loopback). */
@@ -172,11 +179,14 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
   const x = await startX(tls);
   const baseURL = `${transport}://127.0.0.1:${x.port}`;
   const profileDir = settings.profile ? mkdtempSync(join(tmpdir(), 'passport-x-bench-prof-')) : undefined;
-  const apps = new Map<string, BenchChild & { port: number; agent: http.Agent }>();
+  // Each candidate runs in several app processes, used by turns: identical code measures up to 10%
+  // apart in two processes, and keeps that difference for as long as they run (its JIT's choices,
+  // its heap's layout), so a figure from one process per candidate is partly that process's luck.
+  const apps = new Map<string, Array<BenchChild & { port: number; agent: http.Agent }>>();
   try {
     // Started together (they are idle until driven), each with its own keep-alive agent on the driver's side.
     await Promise.all(
-      RUN.map(async (c) => {
+      RUN.flatMap((c) => Array.from({ length: settings.processes }, () => c)).map(async (c) => {
         const env: NodeJS.ProcessEnv = { ...process.env };
         // Every candidate trusts the canned X's self-signed certificate the same way: Node's own
         // NODE_EXTRA_CA_CERTS, read at start-up, so each verifies the certificate as it would X's.
@@ -185,11 +195,12 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
         const app = await forkBench('app.ts', [c.id, baseURL], { env, execArgv });
         pin(app.child.pid!, APP_CPU);
-        apps.set(c.id, { ...app, agent: new http.Agent({ keepAlive: true, maxSockets: 2 * settings.concurrency }) });
+        const list = apps.get(c.id) ?? [];
+        apps.set(c.id, list);
+        list.push({ ...app, agent: new http.Agent({ keepAlive: true, maxSockets: 2 * settings.concurrency }) });
       }),
     );
-    const run = async (c: Candidate, count: number): Promise<Slice> => {
-      const app = apps.get(c.id)!;
+    const run = async (c: Candidate, app: BenchChild & { port: number; agent: http.Agent }, count: number): Promise<Slice> => {
       const before = await xStats(x);
       const cpuBefore = await cpuOf(app);
       const ms = await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
@@ -211,13 +222,13 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     // by load, would otherwise still open one in the first round.
     const burst = Math.min(settings.warmup, 16 * settings.concurrency);
     for (const c of RUN) {
-      const app = apps.get(c.id)!;
-      await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
-      await run(c, settings.warmup - burst || 1);
+      for (const app of apps.get(c.id)!) {
+        await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
+        await run(c, app, settings.warmup - burst || 1);
+      }
     }
     for (const c of RUN) {
-      const app = apps.get(c.id)!;
-      await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
+      for (const app of apps.get(c.id)!) await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
     }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
     for (let r = 0; r < settings.rounds; r++) {
@@ -227,25 +238,33 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
       const sums = new Map<string, Slice>(RUN.map((c) => [c.id, { cpuUs: 0, userUs: 0, ms: 0, newConnections: 0, handshakes: 0, resumedHandshakes: 0 }]));
       const perSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
       const userPerSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
+      // CPU and sign-ins of each process of each candidate in this round.
+      const perProcess = new Map<string, Array<{ cpuUs: number; signIns: number }>>(
+        RUN.map((c) => [c.id, Array.from({ length: settings.processes }, () => ({ cpuUs: 0, signIns: 0 }))]),
+      );
       const slices = Math.ceil(settings.signInsPerRound / settings.slice);
       for (let s = 0; s < slices; s++) {
         const count = Math.min(settings.slice, settings.signInsPerRound - s * settings.slice);
         const order = (r * slices + s) % 2 === 0 ? RUN : [...RUN].reverse();
+        // The candidates' processes by turns, the same turn for every candidate in a slice.
+        const turn = (r * slices + s) % settings.processes;
         for (const c of order) {
-          const figures = await run(c, count);
+          const figures = await run(c, apps.get(c.id)![turn]!, count);
           perSlice.get(c.id)!.push(figures.cpuUs / count);
           userPerSlice.get(c.id)!.push(figures.userUs / count);
+          const mine = perProcess.get(c.id)![turn]!;
+          mine.cpuUs += figures.cpuUs;
+          mine.signIns += count;
           const sum = sums.get(c.id)!;
           for (const key of Object.keys(sum) as Array<keyof Slice>) sum[key] += figures[key];
         }
       }
-      // A round's ratio to another candidate: the median over its slices of (this slice's CPU / the
-      // other's in the same turn), so that a burst of load on the machine during one slice, or a
-      // major GC, does not decide the round.
-      const pairedRatio = (id: string, other: string): number => {
-        const others = perSlice.get(other)!;
-        return median(perSlice.get(id)!.map((x, i) => x / others[i]!));
-      };
+      // A candidate's figure for the round: the median over its processes of each one's CPU per
+      // sign-in, so that one process that runs slow (or fast) for its whole life, or a burst of load
+      // on the machine during one of its slices, does not decide the round; the ratio of two
+      // candidates is the ratio of their figures. Taking turns spreads the load over all of them.
+      const processFigures = (id: string): number[] => perProcess.get(id)!.filter((p) => p.signIns > 0).map((p) => p.cpuUs / p.signIns);
+      const pairedRatio = (id: string, other: string): number => median(processFigures(id)) / median(processFigures(other));
       for (const c of RUN) {
         const sum = sums.get(c.id)!;
         const floorId = RUN.find((f) => f.floor && f.flow === c.flow)!.id;
@@ -257,6 +276,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
           newConnections: sum.newConnections,
           handshakes: sum.handshakes,
           resumedHandshakes: sum.resumedHandshakes,
+          processCpuUsPerSignIn: processFigures(c.id).map((x) => Math.round(x)),
           sliceCpuUsPerSignIn: perSlice.get(c.id)!.map((x) => Math.round(x)),
           sliceUserUsPerSignIn: userPerSlice.get(c.id)!.map((x) => Math.round(x)),
           userUsPerSignIn: sum.userUs / settings.signInsPerRound,
@@ -270,7 +290,9 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     for (const c of RUN) {
       const mine = rounds.get(c.id)!;
       const total = settings.rounds * settings.signInsPerRound;
-      const { heapUsed } = await apps.get(c.id)!.ask<{ heapUsed: number }>({ cmd: 'heap' }, 'heapUsed');
+      const heaps: number[] = [];
+      for (const app of apps.get(c.id)!) heaps.push((await app.ask<{ heapUsed: number }>({ cmd: 'heap' }, 'heapUsed')).heapUsed);
+      const heapUsed = median(heaps);
       const result: CandidateResult = {
         id: c.id,
         label: c.label,
@@ -308,7 +330,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     }
     return section;
   } finally {
-    for (const app of apps.values()) {
+    for (const app of [...apps.values()].flat()) {
       app.agent.destroy();
       await app.stop();
     }
