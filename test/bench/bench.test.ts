@@ -67,10 +67,10 @@ describe('npm run bench (smoke run)', function () {
           expect(isNumber(c[field]), `${section.transport} ${c.id} ${field}`).to.equal(true);
         }
         expect(c.rounds).to.have.length(results.settings.rounds);
-        // Each round's figure comes from every one of the candidate's processes.
-        for (const round of c.rounds as Array<{ processCpuUsPerSignIn: number[] }>) {
-          expect(round.processCpuUsPerSignIn, `${section.transport} ${c.id}`).to.have.length(results.settings.processes);
-        }
+        // Each round on the next of the candidate's processes.
+        expect((c.rounds as Array<{ process: number }>).map((round) => round.process), `${section.transport} ${c.id}`).to.deep.equal(
+          Array.from({ length: results.settings.rounds }, (_, r) => r % results.settings.processes),
+        );
       }
       // Each flow's A/A control: the floor against itself, with the lowest and highest round.
       expect(section.noise.map((n) => n.flow)).to.deep.equal(['oauth1', 'oauth2']);

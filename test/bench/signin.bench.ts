@@ -4,10 +4,9 @@
 //   sign-in speed (HTTP, then HTTPS): the same Express 5 app (express-session's MemoryStore,
 //     passport), in processes of its own for each candidate; the same driver (this process) signing users in
 //     8 at a time over kept-alive loopback HTTP; the same canned X in its own process. Each
-//     candidate runs in 3 app processes (--processes), used by turns: identical code can run up to
-//     twice as slow in one process as in another for as long as that process lives, so a figure
-//     from a single process is partly its luck. A candidate's figure for a round is the median over
-//     its processes.
+//     candidate runs in 3 app processes (--processes), each round on the next of them: identical
+//     code can run up to twice as slow in one process as in another for as long as that process
+//     lives, so a figure from a single process is partly its luck; the median over rounds is not.
 //     Rounds of 400 sign-ins per candidate, the candidates interleaved within each round (slices
 //     of 50 sign-ins in turn, in alternating order), medians of 5 rounds. Each flow's floor is also
 //     measured a second time, in another process, as a candidate (the A/A control): its ratio to the
@@ -50,8 +49,8 @@ const num = (name: string, full: number, tiny: number): number => {
   return value;
 };
 const settings = {
-  rounds: num('rounds', 5, 1),
-  signInsPerRound: num('sign-ins', 400, 16),
+  rounds: num('rounds', 5, 2),
+  signInsPerRound: num('sign-ins', 400, 8),
   concurrency: num('concurrency', 8, 4),
   slice: num('slice', 50, 8),
   warmup: num('warmup', 1500, 4),
@@ -72,12 +71,12 @@ const jsonPath = resolve(option('json') ?? join(tmpdir(), 'passport-x-bench.json
 interface RoundFigures {
   cpuUsPerSignIn: number;
   signInsPerSec: number;
-  /** This round's CPU per sign-in, median over the candidate's processes, / the floor's the same way. */
+  /** Median over the round's slices of this CPU / the floor's in the same turn. */
   ratioToFloor: number;
   /** The same against the peer (passport-x only). */
   ratioToPeer?: number;
-  /** CPU per sign-in of each of the candidate's processes in this round, us (their median is its figure). */
-  processCpuUsPerSignIn: number[];
+  /** Which of the candidate's processes ran this round (0-based). */
+  process: number;
   /** CPU per sign-in of each slice, us. */
   sliceCpuUsPerSignIn: number[];
   /** ... of which user time (the rest is the kernel's: sockets, loopback). */
@@ -215,11 +214,11 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         resumedHandshakes: after.resumedHandshakes - before.resumedHandshakes,
       };
     };
-    // Warm-up (JIT, connection pools), not counted. It ends, for every candidate right before the
-    // rounds (the other candidates' warm-ups leave each app idle for minutes), with sign-ins twice
-    // as many at a time, so each client's pool of connections to X reaches the most the rounds will
-    // ask of it: a request issued as another's socket is being released, or a few callbacks bunched
-    // by load, would otherwise still open one in the first round.
+    // Warm-up (JIT, connection pools), not counted, for every process. It ends, for every process
+    // right before its round (the other warm-ups and rounds leave each app idle for minutes), with
+    // sign-ins twice as many at a time, so each client's pool of connections to X reaches the most
+    // the round will ask of it: a request issued as another's socket is being released, or a few
+    // callbacks bunched by load, would otherwise still open one in the round.
     const burst = Math.min(settings.warmup, 16 * settings.concurrency);
     for (const c of RUN) {
       for (const app of apps.get(c.id)!) {
@@ -227,44 +226,42 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         await run(c, app, settings.warmup - burst || 1);
       }
     }
-    for (const c of RUN) {
-      for (const app of apps.get(c.id)!) await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
-    }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
     for (let r = 0; r < settings.rounds; r++) {
+      // Each round on the next of every candidate's processes: one set of processes at a time, as
+      // many as there are candidates, so that running more processes does not also evict more of
+      // each one's code and data from the CPU's caches between its turns.
+      const turn = r % settings.processes;
+      for (const c of RUN) {
+        const app = apps.get(c.id)![turn]!;
+        await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
+      }
       // Within a round, the candidates take turns in slices of a few dozen sign-ins, in alternating
       // order (ABC, CBA, ...): on a shared machine the load changes by the second, and this way it
       // hits every candidate of the round alike.
       const sums = new Map<string, Slice>(RUN.map((c) => [c.id, { cpuUs: 0, userUs: 0, ms: 0, newConnections: 0, handshakes: 0, resumedHandshakes: 0 }]));
       const perSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
       const userPerSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
-      // CPU and sign-ins of each process of each candidate in this round.
-      const perProcess = new Map<string, Array<{ cpuUs: number; signIns: number }>>(
-        RUN.map((c) => [c.id, Array.from({ length: settings.processes }, () => ({ cpuUs: 0, signIns: 0 }))]),
-      );
       const slices = Math.ceil(settings.signInsPerRound / settings.slice);
       for (let s = 0; s < slices; s++) {
         const count = Math.min(settings.slice, settings.signInsPerRound - s * settings.slice);
         const order = (r * slices + s) % 2 === 0 ? RUN : [...RUN].reverse();
-        // The candidates' processes by turns, the same turn for every candidate in a slice.
-        const turn = (r * slices + s) % settings.processes;
         for (const c of order) {
           const figures = await run(c, apps.get(c.id)![turn]!, count);
           perSlice.get(c.id)!.push(figures.cpuUs / count);
           userPerSlice.get(c.id)!.push(figures.userUs / count);
-          const mine = perProcess.get(c.id)![turn]!;
-          mine.cpuUs += figures.cpuUs;
-          mine.signIns += count;
           const sum = sums.get(c.id)!;
           for (const key of Object.keys(sum) as Array<keyof Slice>) sum[key] += figures[key];
         }
       }
-      // A candidate's figure for the round: the median over its processes of each one's CPU per
-      // sign-in, so that one process that runs slow (or fast) for its whole life, or a burst of load
-      // on the machine during one of its slices, does not decide the round; the ratio of two
-      // candidates is the ratio of their figures. Taking turns spreads the load over all of them.
-      const processFigures = (id: string): number[] => perProcess.get(id)!.filter((p) => p.signIns > 0).map((p) => p.cpuUs / p.signIns);
-      const pairedRatio = (id: string, other: string): number => median(processFigures(id)) / median(processFigures(other));
+      // A round's ratio to another candidate: the median over its slices of (this slice's CPU / the
+      // other's in the same turn), so that a burst of load on the machine during one slice, or a
+      // major GC, does not decide the round. The median over rounds, which ran on different
+      // processes, keeps one slow process from deciding the result.
+      const pairedRatio = (id: string, other: string): number => {
+        const others = perSlice.get(other)!;
+        return median(perSlice.get(id)!.map((x, i) => x / others[i]!));
+      };
       for (const c of RUN) {
         const sum = sums.get(c.id)!;
         const floorId = RUN.find((f) => f.floor && f.flow === c.flow)!.id;
@@ -276,7 +273,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
           newConnections: sum.newConnections,
           handshakes: sum.handshakes,
           resumedHandshakes: sum.resumedHandshakes,
-          processCpuUsPerSignIn: processFigures(c.id).map((x) => Math.round(x)),
+          process: turn,
           sliceCpuUsPerSignIn: perSlice.get(c.id)!.map((x) => Math.round(x)),
           sliceUserUsPerSignIn: userPerSlice.get(c.id)!.map((x) => Math.round(x)),
           userUsPerSignIn: sum.userUs / settings.signInsPerRound,
