@@ -162,6 +162,11 @@ async function startX(tls?: { cert: string; key: string }): Promise<BenchChild &
   return x;
 }
 
+/** Stops (SIGSTOP) or resumes (SIGCONT) an app process that is not measured in this round. */
+function pause(app: BenchChild, stopped: boolean): void {
+  if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill(stopped ? 'SIGSTOP' : 'SIGCONT');
+}
+
 async function xStats(x: BenchChild): Promise<FakeXStats> {
   return (await x.ask<{ stats: FakeXStats }>({ cmd: 'stats' }, 'stats')).stats;
 }
@@ -228,10 +233,12 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
     for (let r = 0; r < settings.rounds; r++) {
-      // Each round on the next of every candidate's processes: one set of processes at a time, as
-      // many as there are candidates, so that running more processes does not also evict more of
-      // each one's code and data from the CPU's caches between its turns.
+      // Each round on the next of every candidate's processes, the others stopped (SIGSTOP) for the
+      // round: an idle Node process still wakes now and then after a burst of work (up to a fifth of
+      // a CPU for seconds, V8 shrinking its heap), on the CPU the measured apps share. Stopped, they
+      // leave each round the conditions of one process per candidate.
       const turn = r % settings.processes;
+      for (const list of apps.values()) list.forEach((app, i) => pause(app, i !== turn));
       for (const c of RUN) {
         const app = apps.get(c.id)![turn]!;
         await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
@@ -287,6 +294,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     for (const c of RUN) {
       const mine = rounds.get(c.id)!;
       const total = settings.rounds * settings.signInsPerRound;
+      for (const app of apps.get(c.id)!) pause(app, false);
       const heaps: number[] = [];
       for (const app of apps.get(c.id)!) heaps.push((await app.ask<{ heapUsed: number }>({ cmd: 'heap' }, 'heapUsed')).heapUsed);
       const heapUsed = median(heaps);
@@ -328,6 +336,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     return section;
   } finally {
     for (const app of [...apps.values()].flat()) {
+      pause(app, false);
       app.agent.destroy();
       await app.stop();
     }
