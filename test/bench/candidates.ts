@@ -14,7 +14,7 @@ export interface Candidate {
   /** Whether this is the floor of its flow. */
   floor: boolean;
   /**
-   * Whether this is its flow's A/A control: the floor's own code again, in a process of its own,
+   * Whether this is its flow's A/A control: the floor's own code again, in processes of its own,
    * measured like every candidate. Its ratio to the floor, 1.00 but for the machine, is the run's
    * noise: a ratio nearer its bar than that is not decided by the run.
    */

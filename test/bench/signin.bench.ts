@@ -2,17 +2,17 @@
 // possible Passport strategy making the same requests) and the two peers, side by side in one run.
 //
 //   sign-in speed (HTTP, then HTTPS): the same Express 5 app (express-session's MemoryStore,
-//     passport), in processes of its own for each candidate; the same driver (this process) signing users in
-//     8 at a time over kept-alive loopback HTTP; the same canned X in its own process. Each
-//     candidate runs in 3 app processes (--processes), each round on the next of them: identical
-//     code can run up to twice as slow in one process as in another for as long as that process
-//     lives, so a figure from a single process is partly its luck; the median over rounds is not.
-//     Rounds of 400 sign-ins per candidate, the candidates interleaved within each round (slices
-//     of 50 sign-ins in turn, in alternating order), medians of 5 rounds. Each flow's floor is also
-//     measured a second time, in another process, as a candidate (the A/A control): its ratio to the
-//     floor, 1.00 on a quiet machine, is printed as the run's noise next to the table and the targets,
-//     which are judged as they are. Per candidate: sign-ins/s, CPU of its app processes per sign-in, the
-//     ratio to its flow's floor (per round, then the median), new connections to X per sign-in
+//     passport), in processes of its own for each candidate; the same driver (this process)
+//     signing users in 8 at a time over kept-alive loopback HTTP; the same canned X in its own
+//     process. Each candidate runs in 3 app processes (--processes), each round on the next of
+//     them: identical code can run up to twice as slow in one process as in another for as long as
+//     that process lives, so a figure from a single process is partly its luck; the median over
+//     rounds is not. Rounds of 400 sign-ins per candidate, the candidates interleaved within each
+//     round (slices of 50 sign-ins in turn, in alternating order), medians of 5 rounds. Each flow's
+//     floor is also measured a second time, in other processes, as a candidate (the A/A control):
+//     its ratio to the floor, 1.00 on a quiet machine, is printed as the run's noise next to the
+//     table and the targets, which are judged as they are. Per candidate: sign-ins/s, CPU of its
+//     app processes per sign-in, the ratio to its flow's floor (per round, then the median), new connections to X per sign-in
 //     (counted at the canned X), TLS handshakes per sign-in, heap after GC at the end.
 //   memory: 100,000 abandoned sign-ins over 10,000 sessions (see memory.ts).
 //   cold start and footprint: require() time in a fresh process, installed size (startup.ts).
@@ -183,9 +183,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
   const x = await startX(tls);
   const baseURL = `${transport}://127.0.0.1:${x.port}`;
   const profileDir = settings.profile ? mkdtempSync(join(tmpdir(), 'passport-x-bench-prof-')) : undefined;
-  // Each candidate runs in several app processes, used by turns: identical code measures up to 10%
-  // apart in two processes, and keeps that difference for as long as they run (its JIT's choices,
-  // its heap's layout), so a figure from one process per candidate is partly that process's luck.
+  // Each candidate's app processes (settings.processes of them), one measured per round (see the rounds).
   const apps = new Map<string, Array<BenchChild & { port: number; agent: http.Agent }>>();
   try {
     // Started together (they are idle until driven), each with its own keep-alive agent on the driver's side.
