@@ -10,11 +10,10 @@
 //
 // Run: `npm run build && npx tsx test/bench/claim.bench.ts` (exits non-zero over the bar), or
 // call benchClaim() from another bench and print its rows.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fakeRequest, runStrategy, type AuthenticatingStrategy } from '../support/passport-harness';
+import { harnessSignIn } from './driver';
+import { forkBench } from './processes';
 
 // The shipped build, as users run it.
 const { XOAuth1Strategy, XOAuth2PkceStrategy } = require(resolve(__dirname, '../../dist/index.js')) as typeof import('../../lib/index');
@@ -126,16 +125,7 @@ function fullSignIn(protocol: ClaimBenchResult['protocol'], base: string): () =>
         )
       : new XOAuth1Strategy({ consumerKey: KEY, consumerSecret: SECRET, callbackURL: CALLBACK, baseURL: base }, (_t, _s, profile, done) => done(null, profile))
   ) as unknown as Strategy;
-  return async () => {
-    const session: Record<string, unknown> = {};
-    const started = await runStrategy(strategy, fakeRequest({ session, headers: HOST }));
-    if (started.type !== 'redirect') throw new Error(`sign-in start: ${started.type} ${started.error?.message ?? ''}`);
-    const url = new URL(started.url!);
-    const query =
-      protocol === 'OAuth 2.0' ? { code: 'bench-code', state: url.searchParams.get('state')! } : { oauth_token: url.searchParams.get('oauth_token')!, oauth_verifier: 'v' };
-    const done = await runStrategy(strategy, fakeRequest({ session, query, headers: HOST }));
-    if (done.type !== 'success') throw new Error(`sign-in callback: ${done.type} ${done.error?.message ?? ''}`);
-  };
+  return () => harnessSignIn(strategy, protocol === 'OAuth 2.0' ? 'oauth2' : 'oauth1', HOST.host, `${protocol} sign-in`);
 }
 
 /** Measures the claim's cost for both protocols. Starts (and stops) the stand-in X itself. */
@@ -143,10 +133,9 @@ export async function benchClaim(options: ClaimBenchOptions = {}): Promise<Claim
   const callbacks = options.callbacks ?? 5000;
   const signIns = options.signIns ?? 300;
   const rounds = options.rounds ?? 7;
-  const server = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'fake-x-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const x = await forkBench('fake-x-server.ts', []);
   try {
-    const [portLine] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];
-    const base = `http://127.0.0.1:${portLine.trim()}`;
+    const base = `http://127.0.0.1:${x.port}`;
     const results: ClaimBenchResult[] = [];
     for (const protocol of ['OAuth 2.0', 'OAuth 1.0a'] as const) {
       const { withClaim, withoutClaim, query } = stubbedPair(protocol);
@@ -181,7 +170,7 @@ export async function benchClaim(options: ClaimBenchOptions = {}): Promise<Claim
     }
     return results;
   } finally {
-    server.kill();
+    await x.stop();
   }
 }
 

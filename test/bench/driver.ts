@@ -4,6 +4,7 @@
 //   GET /<id>/callback?<token or state>   -> 200 "ok", with the session cookie
 // Several sign-ins run at once, each as a new browser (no cookie before its start).
 import http from 'node:http';
+import { fakeRequest, runStrategy, type AuthenticatingStrategy } from '../support/passport-harness';
 import type { Flow } from './candidates';
 
 interface Answer {
@@ -68,4 +69,21 @@ export async function signIns(agent: http.Agent, port: number, id: string, flow:
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/**
+ * One sign-in driven in this process, as Passport drives it (test/support/passport-harness.ts: a
+ * fresh `Object.create(strategy)` per request, a plain session object, the `Host` header `host`):
+ * the start, then the callback with the state or request token of its redirect. Throws, naming
+ * `label`, when the start does not redirect or the callback does not succeed.
+ */
+export async function harnessSignIn(strategy: AuthenticatingStrategy, flow: Flow, host: string, label: string): Promise<void> {
+  const session: Record<string, unknown> = {};
+  const headers = { host };
+  const started = await runStrategy(strategy, fakeRequest({ session, headers }));
+  if (started.type !== 'redirect') throw new Error(`${label}: the start ended in ${started.type} ${started.error?.message ?? ''}`);
+  const to = new URL(started.url!).searchParams;
+  const query = flow === 'oauth2' ? { code: 'YmVuY2gtY29kZQ', state: to.get('state')! } : { oauth_token: to.get('oauth_token')!, oauth_verifier: 'bench-verifier-32-characters-long' };
+  const done = await runStrategy(strategy, fakeRequest({ session, query, headers }));
+  if (done.type !== 'success') throw new Error(`${label}: the callback ended in ${done.type} ${done.error?.message ?? JSON.stringify(done.challenge)}`);
 }

@@ -4,7 +4,7 @@
 // connections and TLS handshakes clients open. Plain HTTP, or TLS when given a certificate.
 //   fork('fake-x-server.ts', ['--cert', certFile, '--key', keyFile])
 // Forked, it sends `{ port }` once listening and answers `{ cmd: 'stats' }` with `{ stats }` over
-// IPC; spawned without an IPC channel (claim.bench.ts), it prints its port, then serves until killed.
+// IPC (every bench forks it with processes.ts's forkBench).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -186,6 +186,5 @@ process.on('disconnect', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (!address || typeof address !== 'object') return;
-  if (process.send) process.send({ port: address.port });
-  else process.stdout.write(`${address.port}\n`);
+  process.send?.({ port: address.port });
 });

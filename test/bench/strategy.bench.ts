@@ -7,12 +7,10 @@
 // everything else (and move much more with the machine's load).
 //
 // Run: `npm run build && npx tsx test/bench/strategy.bench.ts`, or call benchStrategies().
-import { once } from 'node:events';
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { AuthenticatingStrategy } from '../support/passport-harness';
 import { CANDIDATES } from './candidates';
-import { fakeRequest, runStrategy, type AuthenticatingStrategy } from '../support/passport-harness';
+import { harnessSignIn } from './driver';
+import { forkBench } from './processes';
 
 /** One candidate's figure: CPU µs (user + system) of this process per sign-in, and its ratio to its flow's floor. */
 export interface StrategyBenchResult {
@@ -22,7 +20,7 @@ export interface StrategyBenchResult {
   ratioToFloor: number;
 }
 
-const HOST = { host: '127.0.0.1:3000' };
+const HOST = '127.0.0.1:3000';
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** CPU per sign-in of `n` sign-ins, `concurrency` at a time. */
@@ -45,22 +43,13 @@ export async function benchStrategies(options: { signIns?: number; rounds?: numb
   const signIns = options.signIns ?? 800;
   const rounds = options.rounds ?? 9;
   const warmup = options.warmup ?? 3000;
-  const server = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'fake-x-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const x = await forkBench('fake-x-server.ts', []);
   try {
-    const [portLine] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];
-    const base = `http://127.0.0.1:${portLine.trim()}`;
+    const base = `http://127.0.0.1:${x.port}`;
     const runs = new Map<string, () => Promise<void>>();
     for (const c of CANDIDATES) {
       const strategy = c.create(base, (profile, done) => done(null, { id: profile.id })) as unknown as AuthenticatingStrategy;
-      runs.set(c.id, async () => {
-        const session: Record<string, unknown> = {};
-        const started = await runStrategy(strategy, fakeRequest({ session, headers: HOST }));
-        if (started.type !== 'redirect') throw new Error(`${c.id}: the start ended in ${started.type} ${started.error?.message ?? ''}`);
-        const to = new URL(started.url!).searchParams;
-        const query = c.flow === 'oauth2' ? { code: 'YmVuY2gtY29kZQ', state: to.get('state')! } : { oauth_token: to.get('oauth_token')!, oauth_verifier: 'bench-verifier-32-characters-long' };
-        const done = await runStrategy(strategy, fakeRequest({ session, query, headers: HOST }));
-        if (done.type !== 'success') throw new Error(`${c.id}: the callback ended in ${done.type} ${done.error?.message ?? JSON.stringify(done.challenge)}`);
-      });
+      runs.set(c.id, () => harnessSignIn(strategy, c.flow, HOST, c.id));
     }
     for (const c of CANDIDATES) await cpuPer(warmup, 8, runs.get(c.id)!);
     const figures = new Map<string, number[]>(CANDIDATES.map((c) => [c.id, []]));
@@ -74,7 +63,7 @@ export async function benchStrategies(options: { signIns?: number; rounds?: numb
       return { id: c.id, label: c.label, cpuUsPerSignIn: median(figures.get(c.id)!), ratioToFloor: median(ratios) };
     });
   } finally {
-    server.kill();
+    await x.stop();
   }
 }
 
