@@ -33,6 +33,16 @@ export const callbackURL = (id: string): string => `http://127.0.0.1:3000/${id}/
 // The shipped build, as users run it.
 const passportX = (): typeof import('../../lib/index') => require(resolve(__dirname, '../../dist/index.js'));
 
+/** The floor of each flow (and its A/A control), answering on the callback route of candidate `id`. */
+const floorOAuth1 =
+  (id: string): Candidate['create'] =>
+  (baseURL, verify) =>
+    new FloorOAuth1Strategy({ baseURL, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: callbackURL(id) }, verify);
+const floorOAuth2 =
+  (id: string): Candidate['create'] =>
+  (baseURL, verify) =>
+    new FloorOAuth2Strategy({ baseURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackURL: callbackURL(id) }, verify);
+
 /** Every candidate, in table order (the floor of each flow first, then its A/A control). */
 export const CANDIDATES: Candidate[] = [
   {
@@ -40,8 +50,7 @@ export const CANDIDATES: Candidate[] = [
     label: 'floor, OAuth 1.0a (3 requests)',
     flow: 'oauth1',
     floor: true,
-    create: (baseURL, verify) =>
-      new FloorOAuth1Strategy({ baseURL, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: callbackURL('floor-oauth1') }, verify),
+    create: floorOAuth1('floor-oauth1'),
   },
   {
     id: 'floor-oauth1-again',
@@ -49,8 +58,7 @@ export const CANDIDATES: Candidate[] = [
     flow: 'oauth1',
     floor: false,
     control: true,
-    create: (baseURL, verify) =>
-      new FloorOAuth1Strategy({ baseURL, consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: callbackURL('floor-oauth1-again') }, verify),
+    create: floorOAuth1('floor-oauth1-again'),
   },
   {
     id: 'passport-x-oauth1',
@@ -89,8 +97,7 @@ export const CANDIDATES: Candidate[] = [
     label: 'floor, OAuth 2.0 (2 requests)',
     flow: 'oauth2',
     floor: true,
-    create: (baseURL, verify) =>
-      new FloorOAuth2Strategy({ baseURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackURL: callbackURL('floor-oauth2') }, verify),
+    create: floorOAuth2('floor-oauth2'),
   },
   {
     id: 'floor-oauth2-again',
@@ -98,8 +105,7 @@ export const CANDIDATES: Candidate[] = [
     flow: 'oauth2',
     floor: false,
     control: true,
-    create: (baseURL, verify) =>
-      new FloorOAuth2Strategy({ baseURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackURL: callbackURL('floor-oauth2-again') }, verify),
+    create: floorOAuth2('floor-oauth2-again'),
   },
   {
     id: 'passport-x-oauth2',
