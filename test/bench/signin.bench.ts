@@ -53,7 +53,7 @@ const settings = {
   signInsPerRound: num('sign-ins', 400, 8),
   concurrency: num('concurrency', 8, 4),
   slice: num('slice', 50, 8),
-  warmup: num('warmup', 1500, 4),
+  warmup: num('warmup', 5000, 4),
   processes: num('processes', 3, 2),
   memorySignIns: num('memory-sign-ins', 100_000, 40),
   memorySessions: num('memory-sessions', 10_000, 8),
@@ -217,7 +217,12 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         resumedHandshakes: after.resumedHandshakes - before.resumedHandshakes,
       };
     };
-    // Warm-up (JIT, connection pools), not counted, for every process. It ends, for every process
+    // Warm-up (JIT, connection pools), not counted, for every process: 5,000 sign-ins by default.
+    // V8 goes on compiling an Express app's hot functions for thousands of sign-ins (node
+    // --trace-opt, per 1,000 sign-ins of XOAuth2PkceStrategy's app: 1,071 ms, 453, 141, 64, 21,
+    // then 0 to 30; the floor's and superface's the same shape, each at its own pace), and that
+    // compiling is CPU of the app process: after a short warm-up a round measures how fast each
+    // candidate's code gets optimised, not what a sign-in costs a running server. It ends, for every process
     // right before its round (the other warm-ups and rounds leave each app idle for minutes), with
     // sign-ins twice as many at a time, so each client's pool of connections to X reaches the most
     // the round will ask of it: a request issued as another's socket is being released, or a few

@@ -42,7 +42,7 @@ async function cpuPer(n: number, concurrency: number, signIn: () => Promise<void
 export async function benchStrategies(options: { signIns?: number; rounds?: number; warmup?: number } = {}): Promise<StrategyBenchResult[]> {
   const signIns = options.signIns ?? 800;
   const rounds = options.rounds ?? 9;
-  const warmup = options.warmup ?? 3000;
+  const warmup = options.warmup ?? 5000;
   const x = await forkBench('fake-x-server.ts', []);
   try {
     const base = `http://127.0.0.1:${x.port}`;
