@@ -48,7 +48,7 @@ export const REPLAY_GUARD_KEY_PREFIX = 'passport-x:claim:';
 
 /**
  * Default bound of a {@link MemoryReplayGuard}. A claim only has to outlive the few hundred
- * milliseconds of one code exchange to stop a double click; 10,000 claims (about 1.5 MB) is
+ * milliseconds of one code exchange to stop a double click; 10,000 claims (about 2 MB of heap) is
  * 16 sign-ins a second for the 10 minutes a pending sign-in lives, and a flood of forged
  * callbacks must be faster than that to push out a claim still in use.
  */
@@ -84,14 +84,22 @@ export class MemoryReplayGuard implements XReplayGuard {
   /** How many claims it keeps at most. */
   readonly maxEntries: number;
   private readonly now: () => number;
-  /** key -> expiry (ms since the epoch) of its claim. */
+  /**
+   * Expiries are kept in ms after this instant (the guard's creation): small whole numbers, which
+   * V8 keeps in the Map and the array themselves, where ms since the epoch would each need a heap
+   * object (two per claim, with the queue's).
+   */
+  private readonly epoch: number;
+  /** key -> expiry of its claim, in ms after `epoch`. */
   private readonly claims = new Map<string, number>();
   /**
-   * The claims in claim order, oldest at `head`. A queue of its own: V8 leaves deleted entries at
-   * the front of a Map until it rehashes, so reading a Map's oldest entry again and again is not O(1).
-   * An entry whose key was claimed again since is stale, and skipped when it reaches the head.
+   * The claims in claim order, oldest at `head`: their keys and expiries in two parallel arrays, no
+   * object per claim. A queue of its own: V8 leaves deleted entries at the front of a Map until it
+   * rehashes, so reading a Map's oldest entry again and again is not O(1). An entry whose key was
+   * claimed again since is stale, and skipped when it reaches the head.
    */
-  private queue: Array<ClaimEntry | undefined> = [];
+  private keys: Array<string | undefined> = [];
+  private expiries: number[] = [];
   private head = 0;
 
   constructor(options: MemoryReplayGuardOptions = {}) {
@@ -101,6 +109,7 @@ export class MemoryReplayGuard implements XReplayGuard {
     if (now !== undefined && typeof now !== 'function') throw new TypeError('MemoryReplayGuard: `now` must be a function returning ms since the epoch.');
     this.maxEntries = maxEntries;
     this.now = now ?? Date.now;
+    this.epoch = this.now();
   }
 
   /** How many claims it holds now, expired ones not yet pruned included. */
@@ -116,16 +125,17 @@ export class MemoryReplayGuard implements XReplayGuard {
   /** {@link claim}, answered synchronously (the strategies use it to spare a promise and a timer per callback). Throws on a bad key or ttlMs. */
   claimNow(key: string, ttlMs: number): boolean {
     checkClaim(key, ttlMs, 'MemoryReplayGuard');
-    const now = this.now();
+    const now = this.now() - this.epoch;
     this.prune(now);
     const expiresAt = this.claims.get(key);
     if (expiresAt !== undefined && now < expiresAt) return false;
-    const entry: ClaimEntry = { key, expiresAt: now + ttlMs };
-    this.claims.set(key, entry.expiresAt);
-    this.queue.push(entry);
+    const expiry = now + ttlMs;
+    this.claims.set(key, expiry);
+    this.keys.push(key);
+    this.expiries.push(expiry);
     while (this.claims.size > this.maxEntries) this.dropOldest();
     // Stale entries (keys claimed again) can only pile up behind a long claim at the head: bound them too.
-    if (this.queue.length - this.head > 2 * this.maxEntries) this.compact();
+    if (this.keys.length - this.head > 2 * this.maxEntries) this.compact();
     return true;
   }
 
@@ -135,49 +145,40 @@ export class MemoryReplayGuard implements XReplayGuard {
    * is checked on look-up anyway).
    */
   private prune(now: number): void {
-    for (let entry = this.queue[this.head]; entry !== undefined && now >= entry.expiresAt; entry = this.queue[this.head]) {
-      this.shift();
-      this.forget(entry);
-    }
+    while (this.head < this.keys.length && now >= (this.expiries[this.head] as number)) this.forgetHead();
   }
 
   /** Drops the oldest live claim, expired or not: the bound wins. */
   private dropOldest(): void {
-    for (let entry = this.shift(); entry !== undefined; entry = this.shift()) {
-      if (this.forget(entry)) return;
+    while (this.head < this.keys.length) {
+      if (this.forgetHead()) return;
     }
   }
 
-  /** Deletes the claim of `entry` unless its key was claimed again since; true when it did. */
-  private forget(entry: ClaimEntry): boolean {
-    if (this.claims.get(entry.key) !== entry.expiresAt) return false;
-    this.claims.delete(entry.key);
-    return true;
-  }
-
-  private shift(): ClaimEntry | undefined {
-    const entry = this.queue[this.head];
-    if (entry === undefined) return undefined;
-    this.queue[this.head++] = undefined;
+  /** Takes the oldest entry off the queue and deletes its claim unless its key was claimed again since; true when it did. */
+  private forgetHead(): boolean {
+    const key = this.keys[this.head] as string;
+    const expiry = this.expiries[this.head] as number;
+    this.keys[this.head] = undefined;
+    this.head += 1;
     // Reclaim the consumed front now and then: O(1) amortized.
-    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+    if (this.head >= 1024 && this.head * 2 >= this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.expiries = this.expiries.slice(this.head);
       this.head = 0;
     }
-    return entry;
+    if (this.claims.get(key) !== expiry) return false;
+    this.claims.delete(key);
+    return true;
   }
 
   /** Rebuilds the queue from the live claims, oldest expiry first. */
   private compact(): void {
-    this.queue = [...this.claims].map(([key, expiresAt]) => ({ key, expiresAt })).sort((a, b) => a.expiresAt - b.expiresAt);
+    const live = [...this.claims].sort((a, b) => a[1] - b[1]);
+    this.keys = live.map(([key]) => key);
+    this.expiries = live.map(([, expiry]) => expiry);
     this.head = 0;
   }
-}
-
-/** One claim in {@link MemoryReplayGuard}'s queue. */
-interface ClaimEntry {
-  readonly key: string;
-  readonly expiresAt: number;
 }
 
 function checkClaim(key: unknown, ttlMs: unknown, who: string): void {

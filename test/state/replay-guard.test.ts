@@ -102,6 +102,27 @@ describe('MemoryReplayGuard', () => {
     expect(await guard.claim('long', 60_000)).to.equal(false);
   });
 
+  it('keeps expiries exact long after it was made (times kept relative to its creation)', async () => {
+    const c = clock();
+    const guard = new MemoryReplayGuard({ now: c.now });
+    // 40 days on: past 2^31 ms after the guard's creation, where a small-integer offset would overflow.
+    c.advance(40 * 24 * 3600 * 1000);
+    expect(await guard.claim('k', 1000)).to.equal(true);
+    c.advance(999);
+    expect(await guard.claim('k', 1000), '1 ms before expiry').to.equal(false);
+    c.advance(1);
+    expect(await guard.claim('k', 1000), 'at expiry').to.equal(true);
+    // A clock that goes back before the guard's creation (NTP) still compares right.
+    const back = clock();
+    const early = new MemoryReplayGuard({ now: back.now });
+    back.advance(-5000);
+    expect(await early.claim('k', 1000)).to.equal(true);
+    back.advance(999);
+    expect(await early.claim('k', 1000)).to.equal(false);
+    back.advance(1);
+    expect(await early.claim('k', 1000)).to.equal(true);
+  });
+
   it('prunes expired claims from the oldest end as new ones come, without any timer', async () => {
     const c = clock();
     const guard = new MemoryReplayGuard({ now: c.now });
@@ -136,8 +157,9 @@ describe('MemoryReplayGuard', () => {
   it('stays exact over many evictions (its queue reclaims the consumed front)', async () => {
     const guard = new MemoryReplayGuard({ maxEntries: 10 });
     for (let i = 0; i < 3000; i++) expect(guard.claimNow(`k${i}`, 60_000)).to.equal(true);
-    const internals = guard as unknown as { queue: unknown[]; head: number };
-    expect(internals.queue.length, 'the consumed front was dropped').to.be.below(2100);
+    const internals = guard as unknown as { keys: unknown[]; expiries: number[]; head: number };
+    expect(internals.keys.length, 'the consumed front was dropped').to.be.below(2100);
+    expect(internals.expiries.length, 'one expiry per queued key').to.equal(internals.keys.length);
     expect(guard.size).to.equal(10);
     for (let i = 2990; i < 3000; i++) expect(guard.claimNow(`k${i}`, 60_000), `k${i} still held`).to.equal(false);
     expect(guard.claimNow('k2989', 60_000), 'k2989 was evicted').to.equal(true);
@@ -151,8 +173,9 @@ describe('MemoryReplayGuard', () => {
       expect(await guard.claim('again', 10), `claim ${i}`).to.equal(true);
       c.advance(10);
     }
-    const internals = guard as unknown as { queue: unknown[]; head: number };
-    expect(internals.queue.length - internals.head, 'queued claims').to.be.at.most(2 * 4 + 1);
+    const internals = guard as unknown as { keys: unknown[]; expiries: number[]; head: number };
+    expect(internals.keys.length - internals.head, 'queued claims').to.be.at.most(2 * 4 + 1);
+    expect(internals.expiries.length, 'one expiry per queued key').to.equal(internals.keys.length);
     expect(guard.size).to.be.at.most(4);
     expect(await guard.claim('long', 3_600_000), 'the long claim still holds').to.equal(false);
   });
