@@ -19,7 +19,7 @@
 //
 // Writes every figure as JSON (`--json <path>`, default <tmpdir>/passport-x-bench.json) and
 // exits non-zero when a target is missed (targets are not judged with `--smoke`).
-// Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --processes N --memory-sign-ins N
+// Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --rewarm N --processes N --memory-sign-ins N
 //   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra --profile <candidate id>
 //   --profile <id,id,...> (a CPU profile of each of these candidates' app processes)
 //   --profile-interval <us> (sampling interval of --profile, default 1000)
@@ -54,6 +54,7 @@ const settings = {
   concurrency: num('concurrency', 8, 4),
   slice: num('slice', 50, 8),
   warmup: num('warmup', 5000, 4),
+  rewarm: num('rewarm', 1000, 4),
   processes: num('processes', 3, 2),
   memorySignIns: num('memory-sign-ins', 100_000, 40),
   memorySessions: num('memory-sessions', 10_000, 8),
@@ -245,6 +246,22 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
       for (const c of RUN) {
         const app = apps.get(c.id)![turn]!;
         await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
+      }
+      // Then a re-warm, not counted: `--rewarm` sign-ins per candidate (default 1,000), in slices
+      // taken in turns as the measured ones are, so that no app of the round sits idle for more than
+      // a second from there to its last measured slice. A process that sat stopped or idle for a
+      // minute (its wait between rounds, or behind the other warm-ups) finds its memory unmapped by
+      // the machine's kernel (DAMON's reclaim runs on these machines): after 60 s stopped, the next
+      // 200 sign-ins took 8,000 to 13,000 minor page faults and 4 to 6 times the CPU, and it took
+      // about 1,000 sign-ins to come back. The 128 above alone left that cost, unequal between
+      // candidates (it depends on how long each waited), in the first slices of every round.
+      const rewarmSlices = Math.ceil(settings.rewarm / settings.slice);
+      for (let s = 0; s < rewarmSlices; s++) {
+        const count = Math.min(settings.slice, settings.rewarm - s * settings.slice);
+        for (const c of s % 2 === 0 ? RUN : [...RUN].reverse()) {
+          const app = apps.get(c.id)![turn]!;
+          await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
+        }
       }
       // Within a round, the candidates take turns in slices of a few dozen sign-ins, in alternating
       // order (ABC, CBA, ...): on a shared machine the load changes by the second, and this way it
