@@ -54,7 +54,10 @@ const server = app.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address && typeof address === 'object') process.send?.({ port: address.port });
 });
-server.keepAliveTimeout = 60_000;
+// The driver keeps its connections for the whole run: never closed for idleness (0 turns the time-out
+// off). With a time-out, an app stopped (SIGSTOP) for longer than it closes, on resuming, the
+// connections the driver is just then sending on, and the driver gets ECONNRESET.
+server.keepAliveTimeout = 0;
 // Connections the driver opened: it keeps them alive, so a candidate whose answers close them shows here.
 let driverConnections = 0;
 server.on('connection', () => {
