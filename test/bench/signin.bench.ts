@@ -8,7 +8,8 @@
 //     them: identical code can run up to twice as slow in one process as in another for as long as
 //     that process lives, so a figure from a single process is partly its luck; the median over
 //     rounds is not. Rounds of 400 sign-ins per candidate, the candidates interleaved within each
-//     round (slices of 50 sign-ins in turn, in alternating order), medians of 5 rounds. Each flow's
+//     round (slices of 50 sign-ins in turn, in alternating order), medians of 5 rounds, each app
+//     process warmed up with 5,000 sign-ins and re-warmed with 1,000 right before its round. Each flow's
 //     floor is also measured a second time, in other processes, as a candidate (the A/A control):
 //     its ratio to the floor, 1.00 on a quiet machine, is printed as the run's noise next to the
 //     table and the targets, which are judged as they are. Per candidate: sign-ins/s, CPU of its
@@ -180,6 +181,19 @@ const RUN = CANDIDATES.filter((c) => !settings.candidates || c.floor || c.contro
   (c) => !settings.candidates || settings.candidates.some((id) => CANDIDATES.find((k) => k.id === id)?.flow === c.flow),
 );
 
+/**
+ * `total` sign-ins for every candidate of the run, in slices of `--slice` taken in turns, the order
+ * of the candidates alternating from one slice to the next (A B C, C B A, ...), the first slice in
+ * reverse order when `reversed`.
+ */
+async function inTurns(total: number, reversed: boolean, each: (c: Candidate, count: number) => Promise<void>): Promise<void> {
+  const slices = Math.ceil(total / settings.slice);
+  for (let s = 0; s < slices; s++) {
+    const count = Math.min(settings.slice, total - s * settings.slice);
+    for (const c of (s % 2 === 1) !== reversed ? [...RUN].reverse() : RUN) await each(c, count);
+  }
+}
+
 async function compare(transport: 'http' | 'https', tls?: { cert: string; key: string }): Promise<SectionResult> {
   const x = await startX(tls);
   const baseURL = `${transport}://127.0.0.1:${x.port}`;
@@ -223,16 +237,16 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     // --trace-opt, per 1,000 sign-ins of XOAuth2PkceStrategy's app: 1,071 ms, 453, 141, 64, 21,
     // then 0 to 30; the floor's and superface's the same shape, each at its own pace), and that
     // compiling is CPU of the app process: after a short warm-up a round measures how fast each
-    // candidate's code gets optimised, not what a sign-in costs a running server. It ends, for every process
-    // right before its round (the other warm-ups and rounds leave each app idle for minutes), with
-    // sign-ins twice as many at a time, so each client's pool of connections to X reaches the most
-    // the round will ask of it: a request issued as another's socket is being released, or a few
-    // callbacks bunched by load, would otherwise still open one in the round.
+    // candidate's code gets optimised, not what a sign-in costs a running server. The first
+    // sign-ins of the warm-up, and again those right before each round, run twice as many at a
+    // time, so each client's pool of connections to X reaches the most the round will ask of it: a
+    // request issued as another's socket is being released, or a few callbacks bunched by load,
+    // would otherwise still open one in the round.
     const burst = Math.min(settings.warmup, 16 * settings.concurrency);
     for (const c of RUN) {
       for (const app of apps.get(c.id)!) {
         await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
-        await run(c, app, settings.warmup - burst || 1);
+        await signIns(app.agent, app.port, c.id, c.flow, settings.warmup - burst || 1, settings.concurrency);
       }
     }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
@@ -255,32 +269,26 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
       // 200 sign-ins took 8,000 to 13,000 minor page faults and 4 to 6 times the CPU, and it took
       // about 1,000 sign-ins to come back. The 128 above alone left that cost, unequal between
       // candidates (it depends on how long each waited), in the first slices of every round.
-      const rewarmSlices = Math.ceil(settings.rewarm / settings.slice);
-      for (let s = 0; s < rewarmSlices; s++) {
-        const count = Math.min(settings.slice, settings.rewarm - s * settings.slice);
-        for (const c of s % 2 === 0 ? RUN : [...RUN].reverse()) {
-          const app = apps.get(c.id)![turn]!;
-          await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
-        }
-      }
+      await inTurns(settings.rewarm, false, async (c, count) => {
+        const app = apps.get(c.id)![turn]!;
+        await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
+      });
       // Within a round, the candidates take turns in slices of a few dozen sign-ins, in alternating
       // order (ABC, CBA, ...): on a shared machine the load changes by the second, and this way it
       // hits every candidate of the round alike.
       const sums = new Map<string, Slice>(RUN.map((c) => [c.id, { cpuUs: 0, userUs: 0, ms: 0, newConnections: 0, handshakes: 0, resumedHandshakes: 0 }]));
       const perSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
       const userPerSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
+      // The order goes on alternating from one round to the next (an odd number of slices a round
+      // starts the next round reversed).
       const slices = Math.ceil(settings.signInsPerRound / settings.slice);
-      for (let s = 0; s < slices; s++) {
-        const count = Math.min(settings.slice, settings.signInsPerRound - s * settings.slice);
-        const order = (r * slices + s) % 2 === 0 ? RUN : [...RUN].reverse();
-        for (const c of order) {
-          const figures = await run(c, apps.get(c.id)![turn]!, count);
-          perSlice.get(c.id)!.push(figures.cpuUs / count);
-          userPerSlice.get(c.id)!.push(figures.userUs / count);
-          const sum = sums.get(c.id)!;
-          for (const key of Object.keys(sum) as Array<keyof Slice>) sum[key] += figures[key];
-        }
-      }
+      await inTurns(settings.signInsPerRound, (r * slices) % 2 === 1, async (c, count) => {
+        const figures = await run(c, apps.get(c.id)![turn]!, count);
+        perSlice.get(c.id)!.push(figures.cpuUs / count);
+        userPerSlice.get(c.id)!.push(figures.userUs / count);
+        const sum = sums.get(c.id)!;
+        for (const key of Object.keys(sum) as Array<keyof Slice>) sum[key] += figures[key];
+      });
       // A round's ratio to another candidate: the median over its slices of (this slice's CPU / the
       // other's in the same turn), so that a burst of load on the machine during one slice, or a
       // major GC, does not decide the round. The median over rounds, which ran on different
