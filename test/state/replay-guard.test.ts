@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import nock from 'nock';
 import { XReplayGuardError } from '../../lib/errors';
 import { XOAuth1Strategy, type XOAuth1StrategyOptions } from '../../lib/oauth1-strategy';
@@ -223,6 +224,16 @@ describe('callbackClaimKey', () => {
       ].map(callbackClaimKey),
     );
     expect(keys.size).to.equal(8);
+  });
+
+  it('keeps its format, so instances of different versions behind one guard contend for the same key', () => {
+    // The base64url SHA-256 of the JSON array of the parts, as every version since the guard's first wrote it.
+    const parts = ['oauth2', 'x-oauth2', CLIENT_ID, CALLBACK, 'state-value-1'];
+    expect(callbackClaimKey(base)).to.equal(`passport-x:claim:${createHash('sha256').update(JSON.stringify(parts)).digest('base64url')}`);
+    const oauth1 = ['oauth1', 'x-oauth1', CLIENT_ID, '', 'request-token'];
+    expect(callbackClaimKey({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID, handle: 'request-token' })).to.equal(
+      `passport-x:claim:${createHash('sha256').update(JSON.stringify(oauth1)).digest('base64url')}`,
+    );
   });
 });
 
