@@ -246,33 +246,38 @@ function signChecked(
   nonce: string | undefined,
   timestamp: string | undefined,
 ): OAuth1SignedRequest {
-  // The protocol parameters, in the header (with oauth_signature) and in the signature.
+  // The protocol parameters, percent-encoded once for both the signature and the header (with
+  // oauth_signature). Their names, the nonce passport-x makes (hex), the timestamp (digits, checked
+  // by signOAuth1Request when given), the method and the version are unreserved characters, which
+  // percent-encoding leaves as they are.
   const protocol: Array<[string, string]> = [
-    ['oauth_consumer_key', consumerKey],
-    ['oauth_nonce', nonce ?? createNonce()],
+    ['oauth_consumer_key', percentEncode(consumerKey)],
+    ['oauth_nonce', nonce === undefined ? createNonce() : percentEncode(nonce)],
     ['oauth_signature_method', 'HMAC-SHA1'],
     ['oauth_timestamp', timestamp ?? String(Math.floor(Date.now() / 1000))],
     ['oauth_version', '1.0'],
   ];
-  if (token !== undefined) protocol.push(['oauth_token', token]);
+  if (token !== undefined) protocol.push(['oauth_token', percentEncode(token)]);
   // Extra oauth_* parameters (oauth_callback, oauth_verifier) travel in the header; the rest are body parameters.
   const signed: Array<[string, string]> = [];
   for (const pair of given) {
-    if (pair[0].startsWith('oauth_')) protocol.push(pair);
-    else signed.push([percentEncode(pair[0]), percentEncode(pair[1])]);
+    const encoded: [string, string] = [percentEncode(pair[0]), percentEncode(pair[1])];
+    if (pair[0].startsWith('oauth_')) protocol.push(encoded);
+    else signed.push(encoded);
   }
-  for (const pair of protocol) signed.push([percentEncode(pair[0]), percentEncode(pair[1])]);
+  for (const pair of protocol) signed.push(pair);
   for (const pair of target.query) signed.push([percentEncode(pair[0]), percentEncode(pair[1])]);
   // RFC 5849 section 3.4.1.3.2: encoded, sorted by name then value, joined with `&`.
   signed.sort(byEncodedPair);
   let normalized = '';
   for (let i = 0; i < signed.length; i++) normalized += `${i === 0 ? '' : '&'}${signed[i]![0]}=${signed[i]![1]}`;
-  const baseString = `${method.toUpperCase()}&${target.encodedBaseURI}&${percentEncode(normalized)}`;
+  // Its parts are encoded already, so it holds none of !'()*: encodeURIComponent is RFC 3986's encoding here.
+  const baseString = `${method.toUpperCase()}&${target.encodedBaseURI}&${encodeURIComponent(normalized)}`;
   const signature = hmacSha1Signature(baseString, consumerSecret, tokenSecret);
-  protocol.push(['oauth_signature', signature]);
+  protocol.push(['oauth_signature', percentEncode(signature)]);
   protocol.sort(byEncodedPair);
   let header = 'OAuth ';
-  for (let i = 0; i < protocol.length; i++) header += `${i === 0 ? '' : ', '}${percentEncode(protocol[i]![0])}="${percentEncode(protocol[i]![1])}"`;
+  for (let i = 0; i < protocol.length; i++) header += `${i === 0 ? '' : ', '}${protocol[i]![0]}="${protocol[i]![1]}"`;
   return { header, baseString, signature };
 }
 

@@ -369,6 +369,30 @@ describe('OAuth 1.0a signing', () => {
       }
     });
 
+    it(`sends a caller's nonce and extra oauth_* parameters as signed, over ${CASES} random requests`, () => {
+      // The signer encodes each protocol parameter once, for the signature and the header alike: a value
+      // with reserved or multi-byte characters must reach the verifier as given, and verify.
+      const random = rng(0x1a5);
+      for (let i = 0; i < CASES; i++) {
+        const url = `https://api.x.com/oauth/${i % 2 === 0 ? 'request_token' : 'access_token'}`;
+        const nonce = `n${text(random, 0, 12)}`;
+        const extra: OAuthParamList = i % 2 === 0 ? [['oauth_callback', `https://app.example/cb?${text(random, 0, 10)}`]] : [['oauth_verifier', text(random, 1, 10)]];
+        const consumerKey = `ck${text(random, 0, 8)}`;
+        const token = i % 2 === 0 ? undefined : `tk${text(random, 0, 8)}`;
+        const context = JSON.stringify({ i, nonce, extra, consumerKey, token });
+        const signed = signOAuth1Request({ method: 'POST', url, params: extra, consumerKey, consumerSecret: 'cs', token, tokenSecret: token && 'ts', nonce, timestamp: 1_700_000_000 + i });
+        const verification = verifyOAuth1Request(
+          { method: 'POST', url, authorization: signed.header },
+          { consumerSecret: (k) => (k === consumerKey ? 'cs' : undefined), tokenSecret: (t) => (t === token ? 'ts' : undefined) },
+        );
+        expect(verification.ok, context).to.equal(true);
+        expect(verification.oauth, context).to.include({ oauth_nonce: nonce, oauth_consumer_key: consumerKey, [extra[0]![0]]: extra[0]![1], oauth_timestamp: String(1_700_000_000 + i) });
+        if (token !== undefined) expect(verification.oauth.oauth_token, context).to.equal(token);
+        if (!verification.ok) continue;
+        expect(rebuildBaseString('POST', url, verification.params), context).to.equal(signed.baseString);
+      }
+    });
+
     it('is not vacuous: the verifier refuses a changed body, secret or method', () => {
       const url = 'https://api.x.com/1.1/statuses/update.json';
       const args = { method: 'POST', url, params: { status: 'héllo wörld ☃' }, consumerKey: 'ck', consumerSecret: 'cs', token: 'tk', tokenSecret: 'ts' };
