@@ -144,6 +144,26 @@ describe('http: sendToX', () => {
       scope.done();
     });
 
+    it('refuses exactly the Unicode control characters (Cc) but tab: NUL, DEL and C1 too, and nothing else', async () => {
+      // Every BMP code unit whose character is Cc, checked against Unicode's own category.
+      let refused = 0;
+      for (let unit = 0; unit <= 0xffff; unit++) {
+        const ch = String.fromCharCode(unit);
+        const control = unit !== 0x09 && /\p{Cc}/u.test(ch);
+        if (!control && unit !== 0x00a0 && unit !== 0x0041) continue;
+        const headers = { 'x-test': `a${ch}b` };
+        const fakeFetch: typeof fetch = async () => new Response('{}');
+        const outcome = await sendToX({ method: 'GET', url: `${BASE}/x`, operation: 'x', headers }, { fetch: fakeFetch }).then(
+          () => 'sent',
+          (err: Error) => (err instanceof TypeError && /control character/.test(err.message) ? 'refused' : err.message),
+        );
+        expect(outcome, `U+${unit.toString(16).padStart(4, '0')}`).to.equal(control ? 'refused' : 'sent');
+        if (control) refused += 1;
+      }
+      // U+0000-U+0008, U+000A-U+001F, U+007F-U+009F.
+      expect(refused).to.equal(9 + 22 + 33);
+    });
+
     it('redacts every spelling of the secrets from the cause of a network failure', async () => {
       const pair = { id: 'client-id', secret: 'client secret/1' };
       const basic = Buffer.from('client-id:client+secret%2F1').toString('base64');
