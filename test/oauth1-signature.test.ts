@@ -393,6 +393,24 @@ describe('OAuth 1.0a signing', () => {
       }
     });
 
+    // With 6 protocol and 2 query parameters: 10, 16 and 17 (either side of the signer's insertion sort's limit) and 68 in all.
+    for (const count of [2, 8, 9, 60]) {
+      it(`sorts ${count} form parameters (${count + 8} in all) by name then value, repeated names and prefixes included, as the independent verifier does`, () => {
+        const random = rng(count);
+        // Names that sort differently encoded and raw ('a' < 'a-b' < 'a.b' < 'a_b' < 'a~'), repeated, in shuffled order.
+        const names = ['a', 'a-b', 'a.b', 'a_b', 'a~', 'b', 'é', 'A', '0', 'a b', 'a%'];
+        const body: OAuthParamList = Array.from({ length: count }, () => [names[Math.floor(random() * names.length)]!, text(random, 0, 4)]);
+        const url = 'https://api.x.com/1.1/statuses/update.json?z=1&a=2';
+        const signed = signOAuth1Request({ method: 'POST', url, params: body, consumerKey: 'ck', consumerSecret: 'cs', token: 'tk', tokenSecret: 'ts', nonce: 'n', timestamp: 1 });
+        const oauth = parseOAuthHeader(signed.header)!;
+        const params: OAuthParamList = [...Object.entries(oauth).filter(([k]) => k !== 'oauth_signature'), ...new URL(url).searchParams, ...body];
+        expect(signed.baseString).to.equal(rebuildBaseString('POST', url, params));
+        // The header lists its protocol parameters sorted too.
+        const order = [...signed.header.matchAll(/([a-z_]+)="/g)].map((m) => m[1]);
+        expect(order).to.deep.equal([...order].sort());
+      });
+    }
+
     it('is not vacuous: the verifier refuses a changed body, secret or method', () => {
       const url = 'https://api.x.com/1.1/statuses/update.json';
       const args = { method: 'POST', url, params: { status: 'héllo wörld ☃' }, consumerKey: 'ck', consumerSecret: 'cs', token: 'tk', tokenSecret: 'ts' };
