@@ -29,11 +29,15 @@ export function baseStringURI(url: string | URL): string {
   return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
+/** Orders encoded name/value pairs by name, then value (RFC 5849 section 3.4.1.3.2). */
+const byEncodedPair = (a: readonly [string, string], b: readonly [string, string]): number =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+
 /** Normalised parameters (RFC 5849 section 3.4.1.3.2): encoded, sorted by name then value, joined with `&`. */
 export function normalizeParameters(params: OAuthParamList): string {
   return params
     .map(([k, v]) => [percentEncode(k), percentEncode(v)] as const)
-    .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .sort(byEncodedPair)
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
 }
@@ -225,9 +229,6 @@ function signingTargetOf(url: string, parsed?: URL): SigningTarget {
   }
   return target;
 }
-
-const byEncodedPair = (a: readonly [string, string], b: readonly [string, string]): number =>
-  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
 
 /**
  * Sorts name/value pairs by name, then value, in place (RFC 5849 section 3.4.1.3.2; stable). A
