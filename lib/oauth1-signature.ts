@@ -211,6 +211,8 @@ interface SigningTarget {
   readonly encodedBaseURI: string;
   /** The query's name/value pairs, decoded. */
   readonly query: OAuthParamList;
+  /** The same pairs percent-encoded, as they are signed (shared by every request to the URL: never modified). */
+  readonly encodedQuery: OAuthParamList;
 }
 
 // Each URL signed, parsed once: a process signs requests to a handful of X's endpoints, again and
@@ -223,7 +225,8 @@ function signingTargetOf(url: string, parsed?: URL): SigningTarget {
   if (target === undefined) {
     const u = parsed ?? new URL(url);
     // No query (request and access token URLs): no URLSearchParams to build.
-    target = { encodedBaseURI: percentEncode(baseStringURI(u)), query: u.search === '' ? [] : [...u.searchParams.entries()] };
+    const query: OAuthParamList = u.search === '' ? [] : [...u.searchParams.entries()];
+    target = { encodedBaseURI: percentEncode(baseStringURI(u)), query, encodedQuery: query.map(([k, v]) => [percentEncode(k), percentEncode(v)]) };
     if (signingTargets.size >= SIGNING_TARGETS_KEPT) signingTargets.clear();
     signingTargets.set(url, target);
   }
@@ -285,7 +288,7 @@ function signChecked(
     else signed.push(encoded);
   }
   for (const pair of protocol) signed.push(pair);
-  for (const pair of target.query) signed.push([percentEncode(pair[0]), percentEncode(pair[1])]);
+  for (const pair of target.encodedQuery) signed.push(pair);
   // RFC 5849 section 3.4.1.3.2: encoded, sorted by name then value, joined with `&`.
   sortPairs(signed);
   let normalized = '';
