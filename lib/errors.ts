@@ -625,7 +625,8 @@ export function redactCredentials(body: string): string {
  * redacted in every spelling: how a 2xx answer is attached to an error.
  */
 export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedactable> = []): XRawResponse {
-  return { ...raw, body: redactCredentials(redactSecrets(raw.body, secrets)) };
+  // Each field named: an answer of sendToX makes its `headers` when read (a getter no spread copies).
+  return { status: raw.status, headers: raw.headers, body: redactCredentials(redactSecrets(raw.body, secrets)) };
 }
 
 // A proxy or an X error page may echo request headers back in its own: scrub those too.

@@ -126,117 +126,50 @@ function rawHeader(raw: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
-/** `Headers` that answers `first(name)` without filling itself. */
-interface AnswerHeaders extends Headers {
-  /** `get(name)` for a lower-case `name`, read from the raw list while it is unfilled. */
-  first(name: string): string | null;
-}
-
 /**
- * X's answer headers as WHATWG `Headers`, filled from Node's raw list only when first read: a
- * sign-in's answers are never read this way, and filling costs more than reading the rest of the
- * answer. Every method (and iteration, and util.inspect) fills it first, so it behaves as the
- * `Headers` it is. Defined on first use: reading the global `Headers` loads Node's undici, which
- * would double the time `require('passport-x')` takes.
- */
-function defineAnswerHeaders(): new (raw: readonly string[]) => AnswerHeaders {
-  const HEADERS_METHODS = Headers.prototype as unknown as Record<string | symbol, ((...args: unknown[]) => unknown) | undefined>;
-  return class extends Headers implements AnswerHeaders {
-    #raw: readonly string[] | undefined;
-
-    constructor(raw: readonly string[]) {
-      super();
-      this.#raw = raw;
-    }
-
-    #fill(): void {
-      const raw = this.#raw;
-      if (raw === undefined) return;
-      this.#raw = undefined;
-      for (let i = 0; i + 1 < raw.length; i += 2) super.append(raw[i] as string, raw[i + 1] as string);
-    }
-
-    first(name: string): string | null {
-      const raw = this.#raw;
-      if (raw === undefined) return super.get(name);
-      let value: string | null = null;
-      for (let i = 0; i + 1 < raw.length; i += 2) {
-        const key = raw[i] as string;
-        if (key.length === name.length && key.toLowerCase() === name) value = value === null ? (raw[i + 1] as string) : `${value}, ${raw[i + 1] as string}`;
-      }
-      return value;
-    }
-
-    override append(name: string, value: string): void {
-      this.#fill();
-      super.append(name, value);
-    }
-    override delete(name: string): void {
-      this.#fill();
-      super.delete(name);
-    }
-    override get(name: string): string | null {
-      this.#fill();
-      return super.get(name);
-    }
-    override getSetCookie(): string[] {
-      this.#fill();
-      return super.getSetCookie();
-    }
-    override has(name: string): boolean {
-      this.#fill();
-      return super.has(name);
-    }
-    override set(name: string, value: string): void {
-      this.#fill();
-      super.set(name, value);
-    }
-    override forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
-      this.#fill();
-      super.forEach(callback, thisArg);
-    }
-    // Iteration: Headers' own methods (not typed by the DOM lib without DOM.Iterable).
-    entries(): IterableIterator<[string, string]> {
-      this.#fill();
-      return HEADERS_METHODS.entries!.call(this) as IterableIterator<[string, string]>;
-    }
-    keys(): IterableIterator<string> {
-      this.#fill();
-      return HEADERS_METHODS.keys!.call(this) as IterableIterator<string>;
-    }
-    values(): IterableIterator<string> {
-      this.#fill();
-      return HEADERS_METHODS.values!.call(this) as IterableIterator<string>;
-    }
-    [Symbol.iterator](): IterableIterator<[string, string]> {
-      this.#fill();
-      return HEADERS_METHODS[Symbol.iterator]!.call(this) as IterableIterator<[string, string]>;
-    }
-    [Symbol.for('nodejs.util.inspect.custom')](...args: unknown[]): unknown {
-      this.#fill();
-      const inspect = HEADERS_METHODS[Symbol.for('nodejs.util.inspect.custom')];
-      return inspect ? inspect.apply(this, args) : this;
-    }
-  };
-}
-
-let AnswerHeadersClass: (new (raw: readonly string[]) => AnswerHeaders) | undefined;
-
-/**
- * An answer from node:http: status, headers (filled on first read) and body, as own properties (a
- * spread copies them), and the secrets its request sent in a private field, where no log sees them
- * (a non-enumerable property per answer cost more than the rest of making it).
+ * An answer from node:http: status and body as own properties, and `headers`, WHATWG `Headers`
+ * made from Node's raw list only when first read (then kept, so writes to them stay). A sign-in
+ * never reads them: it reads the one header it needs with {@link responseHeader}, from the raw
+ * list. Making a `Headers` per answer cost a sign-in more than the rest of reading the answer, and
+ * the first one loads Node's undici (about 1.5 MB of heap and its code) into an app that may use
+ * nothing else of it. What an app sees of an answer (an error's `response`) is a plain object made
+ * by {@link redactedAnswer} or {@link errorFromResponse}. The secrets its request sent are kept in a
+ * private field, where no log sees them (a non-enumerable property per answer cost more than the
+ * rest of making it).
  */
 class NodeAnswer implements XRawResponse {
   readonly status: number;
-  readonly headers: Headers;
   readonly body: string;
+  #raw: readonly string[];
+  #headers: Headers | undefined;
   #secrets: ReadonlyArray<XRedactable> | undefined;
 
   constructor(status: number, raw: readonly string[], body: string) {
     this.status = status;
-    this.headers = new (AnswerHeadersClass ??= defineAnswerHeaders())(raw);
     this.body = body;
+    this.#raw = raw;
+  }
+
+  get headers(): Headers {
+    if (this.#headers === undefined) {
+      const headers = new Headers();
+      const raw = this.#raw;
+      for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  /** `headers.get(name)` for a lower-case `name`, read from the raw list while no `Headers` was made. */
+  static header(answer: NodeAnswer, name: string): string | null {
+    if (answer.#headers !== undefined) return answer.#headers.get(name);
+    const raw = answer.#raw;
+    let value: string | null = null;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const key = raw[i] as string;
+      if (key.length === name.length && key.toLowerCase() === name) value = value === null ? (raw[i + 1] as string) : `${value}, ${raw[i + 1] as string}`;
+    }
+    return value;
   }
 
   /** Records what the request sent, for the redaction of this answer should it end up attached to an error. */
@@ -253,9 +186,9 @@ function nodeAnswer(status: number, raw: readonly string[], body: string): XRawR
   return new NodeAnswer(status, raw, body);
 }
 
-/** Header `name` (lower case) of an answer from {@link sendToX}, as `raw.headers.get(name)` gives it, without filling `Headers`. */
+/** Header `name` (lower case) of an answer from {@link sendToX}, as `raw.headers.get(name)` gives it, without making a `Headers`. */
 export function responseHeader(raw: XRawResponse, name: string): string | null {
-  return AnswerHeadersClass && raw.headers instanceof AnswerHeadersClass ? (raw.headers as AnswerHeaders).first(name) : raw.headers.get(name);
+  return raw instanceof NodeAnswer ? NodeAnswer.header(raw, name) : raw.headers.get(name);
 }
 
 /** What node:http needs of a URL. */

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { createServer, get, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { inspect, promisify } from 'node:util';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XOAuthError, XRequestError, XUsageCapError, redactCredentials, type XRawResponse } from '../lib/errors';
 import { expectNoSecrets, rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
@@ -454,11 +456,25 @@ describe('http: connections to X', () => {
       raw.headers.append('x-new', 'n');
       raw.headers.delete('content-type');
       expect([raw.headers.get('x-dup'), raw.headers.get('x-new'), raw.headers.get('content-type'), raw.headers.get('x-access-level')]).to.deep.equal(['three', 'n', null, 'read']);
-      // A spread copy of the answer keeps its headers.
-      expect({ ...(await read()) }.headers.get('x-access-level')).to.equal('read');
+      // responseHeader reads the Headers once they are made, writes included.
+      expect(responseHeader(raw, 'x-dup')).to.equal('three');
+      expect(responseHeader(raw, 'content-type')).to.equal(null);
+      // What an app sees of an answer, an error's response, is a plain object: a spread copy keeps its headers.
+      const attached = invalidResponse(await read(), 'read x', 'a test body').response!;
+      expect(Object.keys(attached).sort()).to.deep.equal(['body', 'headers', 'status']);
+      expect({ ...attached }.headers.get('x-access-level')).to.equal('read');
+      expect(entries({ ...attached }.headers)).to.deep.equal(entries(reference));
     } finally {
       await close(server);
     }
+  });
+
+  it('signs users in (both strategies) without loading Node\'s undici: no WHATWG Headers per answer', async function () {
+    this.timeout(60_000);
+    // In a process of its own: this one has loaded undici long ago (nock, fetch in other tests).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'support', 'undici-probe.ts')], { cwd: join(__dirname, '..') });
+    // Undici loads when `Headers` is read (the probe can see it), and not before, nor for the sign-ins.
+    expect(JSON.parse(stdout)).to.deep.equal({ before: false, afterSignIns: false, afterHeaders: true });
   });
 
   it('does not resend a POST whose kept-alive connection was reset: X may have seen it', async () => {
