@@ -1,7 +1,8 @@
 /**
  * OAuth 1.0a request signing, HMAC-SHA1 (RFC 5849 section 3.4, X doc "Creating a signature").
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { randomString } from './random';
 import { hasControlCharacter, hasLoneSurrogate } from './errors';
 
 /** A list of name/value pairs; names may repeat (RFC 5849 section 3.4.1.3). */
@@ -56,9 +57,9 @@ export function hmacSha1Signature(baseString: string, consumerSecret: string, to
   return createHmac('sha1', key).update(baseString).digest('base64');
 }
 
-/** A fresh nonce: 32 hex characters (122 random bits) from `crypto.randomUUID`, which draws from a cached CSPRNG buffer. */
+/** A fresh nonce: 16 random bytes from the CSPRNG (128 bits), as 32 hex characters. */
 export function createNonce(): string {
-  return randomUUID().replaceAll('-', '');
+  return randomString(16, 'hex');
 }
 
 /** Input of {@link oauth1AuthorizationHeader}. */

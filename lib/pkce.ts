@@ -1,31 +1,18 @@
 /**
  * PKCE (RFC 7636) and `state` values for the OAuth 2.0 Authorization Code Flow with PKCE
  * (X doc "OAuth 2.0 Authorization Code Flow with PKCE"). Small functions, each drawing its
- * randomness from the CSPRNG (`crypto.randomFillSync`), never from the deprecated `pseudoRandomBytes`.
+ * randomness from the CSPRNG through ./random.
  */
 import * as crypto from 'node:crypto';
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomString } from './random';
 
 /** The only code challenge method passport-x sends: `plain` gives no protection against a leaked authorization request (RFC 7636 section 7.2). */
 export const CODE_CHALLENGE_METHOD = 'S256';
 
-// On Node 20 (OpenSSL 3) each call into the CSPRNG costs about 10 us, almost regardless of its size
-// up to a few KiB: draw 4 KiB at a time and hand out 32 bytes of it per value, as crypto.randomUUID()
-// does with its own cache. Each byte is handed out once, then zeroed.
-const POOL_BYTES = 4096;
-const pool = Buffer.allocUnsafeSlow(POOL_BYTES);
-let poolOffset = POOL_BYTES;
-
 /** 32 fresh random bytes from the CSPRNG, base64url-encoded without padding (43 characters). */
 function random256(): string {
-  if (poolOffset + 32 > POOL_BYTES) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const value = pool.toString('base64url', poolOffset, poolOffset + 32);
-  pool.fill(0, poolOffset, poolOffset + 32);
-  poolOffset += 32;
-  return value;
+  return randomString(32, 'base64url');
 }
 
 // RFC 7636 section 4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~".
