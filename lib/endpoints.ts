@@ -124,6 +124,8 @@ async function sendSigned(
     operation,
     headers: { authorization: header },
     secrets: [consumer.consumerSecret, token?.tokenSecret, ...secrets],
+    // The signer percent-encodes every value of its header (RFC 5849 section 3.5.1).
+    encodedHeaders: true,
   };
   // An empty body costs undici a stream per request: send none when there is nothing to send.
   if (method === 'POST' && bodyParams.length > 0) request.body = formEncodeOAuth(bodyParams);

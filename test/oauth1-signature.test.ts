@@ -9,8 +9,11 @@ import {
   percentEncode,
   signatureBaseString,
   signOAuth1Request,
+  signOwnRequest,
   type OAuthParamList,
 } from '../lib/oauth1-signature';
+import fc from 'fast-check';
+import { hostileText } from './support/fuzz-arbitraries';
 import { parseOAuthHeader, rebuildBaseString, verifyOAuth1Request } from '../lib/testing/oauth1-verifier';
 
 // ---------------------------------------------------------------- published vectors (test data)
@@ -423,5 +426,50 @@ describe('OAuth 1.0a signing', () => {
       expect(verifyOAuth1Request({ method: 'POST', url, authorization: header, body: good, contentType: form }, secrets('cs', 'other')).ok).to.equal(false);
       expect(verifyOAuth1Request({ method: 'GET', url, authorization: header, body: good, contentType: form }, secrets('cs', 'ts')).ok).to.equal(false);
     });
+  });
+});
+
+describe('oauth1-signature: the header of passport-x\'s own requests', () => {
+  // sendToX does not scan these headers for control characters (XHttpRequest.encodedHeaders): this
+  // is why it need not. Whatever the consumer key, token, callback, verifier or body holds, the header
+  // is printable ASCII, or signing refuses the input with a TypeError (a lone surrogate).
+  it('is printable ASCII for any credentials and parameters, hostile ones included', () => {
+    const PRINTABLE_HEADER = /^OAuth [\x20-\x7e]+$/;
+    // Hostile text in well-formed Unicode (lone surrogates as U+FFFD): signing refuses a lone
+    // surrogate anywhere, so most inputs would never reach a header otherwise.
+    const text = hostileText.map((t) => (t as string & { toWellFormed(): string }).toWellFormed());
+    let signed = 0;
+    fc.assert(
+      fc.property(
+        fc.record({
+          consumerKey: text.filter((t) => t !== ''),
+          consumerSecret: text,
+          token: fc.option(text.filter((t) => t !== ''), { nil: undefined }),
+          tokenSecret: text,
+          callback: fc.option(text, { nil: undefined }),
+          verifier: fc.option(text, { nil: undefined }),
+          body: fc.array(fc.tuple(text, text), { maxLength: 3 }),
+          method: fc.constantFrom('GET' as const, 'POST' as const),
+          query: fc.constantFrom('', '?include_email=true&skip_status=1', '?q=%0D%0A'),
+        }),
+        (input) => {
+          const oauth: OAuthParamList = [];
+          if (input.callback !== undefined) oauth.push(['oauth_callback', input.callback]);
+          if (input.verifier !== undefined) oauth.push(['oauth_verifier', input.verifier]);
+          let header: string;
+          try {
+            header = signOwnRequest(input.method, `https://api.x.com/oauth/request_token${input.query}`, input.consumerKey, input.consumerSecret, input.token, input.tokenSecret, oauth, input.body);
+          } catch (err) {
+            expect(err).to.be.instanceOf(TypeError);
+            return;
+          }
+          signed += 1;
+          expect(header).to.match(PRINTABLE_HEADER);
+        },
+      ),
+      { numRuns: 2000, seed: 0x5ec7 },
+    );
+    // Nearly all are signed (a body parameter named oauth_* is refused): the property is about headers, not about refusals.
+    expect(signed).to.be.above(1500);
   });
 });
