@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { turnOrder, williamsOrders } from './turns';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -119,5 +120,42 @@ describe('npm run bench (smoke run)', function () {
     expect(code).to.not.equal(0);
     expect(output).to.include('--rounds must be a positive whole number');
     expect(existsSync(json)).to.equal(false);
+  });
+});
+
+describe('bench: the order of the turns (turns.ts)', () => {
+  it('gives Williams\' orders: every candidate in every place and after every other equally often, never after itself', () => {
+    for (let n = 1; n <= 9; n++) {
+      const orders = williamsOrders(n);
+      expect(orders, `n=${n}`).to.have.length(n % 2 === 0 ? n : 2 * n);
+      const places = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+      const follows = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+      for (const order of orders) {
+        expect([...order].sort((a, b) => a - b), `n=${n}: a permutation`).to.deep.equal(Array.from({ length: n }, (_, i) => i));
+        order.forEach((c, place) => (places[c]![place]! += 1));
+        for (let i = 1; i < n; i++) follows[order[i - 1]!]![order[i]!]! += 1;
+      }
+      const each = orders.length / n;
+      for (let c = 0; c < n; c++) {
+        expect(places[c], `n=${n}: candidate ${c} in each place`).to.deep.equal(new Array<number>(n).fill(each));
+        for (let d = 0; d < n; d++) expect(follows[c]![d], `n=${n}: ${d} after ${c}`).to.equal(c === d ? 0 : (orders.length * (n - 1)) / (n * (n - 1)));
+      }
+      // Across the turns, the cycle included: for an even n > 2 the last of one order is never the first of the next.
+      if (n > 2 && n % 2 === 0) orders.forEach((order, k) => expect(orders[(k + 1) % orders.length]![0], `n=${n}: after order ${k}`).to.not.equal(order[n - 1]));
+    }
+  });
+
+  it('never lets a candidate run two slices back to back, and leaves the even orders as they are', () => {
+    for (let n = 2; n <= 9; n++) {
+      const orders = williamsOrders(n);
+      let last: number | undefined;
+      for (let k = 0; k < 4 * orders.length; k++) {
+        const order = turnOrder(orders, k, last);
+        expect([...order].sort((a, b) => a - b), `n=${n}, turn ${k}`).to.deep.equal(Array.from({ length: n }, (_, i) => i));
+        expect(order[0], `n=${n}, turn ${k}: the first is not the last of the turn before`).to.not.equal(last);
+        if (n > 2 && n % 2 === 0) expect(order, `n=${n}, turn ${k}`).to.deep.equal(orders[k % orders.length]);
+        last = order[n - 1];
+      }
+    }
   });
 });

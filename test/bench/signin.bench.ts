@@ -8,7 +8,7 @@
 //     them: identical code can run up to twice as slow in one process as in another for as long as
 //     that process lives, so a figure from a single process is partly its luck; the median over
 //     rounds is not. Rounds of 400 sign-ins per candidate, the candidates interleaved within each
-//     round (slices of 50 sign-ins in turn, in alternating order), medians of 5 rounds, each app
+//     round (slices of 50 sign-ins in turn, in Williams' orders), medians of 5 rounds, each app
 //     process warmed up with 5,000 sign-ins (all processes in turns) and re-warmed with 1,000 right before its round. Each flow's
 //     floor is also measured a second time, in other processes, as a candidate (the A/A control):
 //     its ratio to the floor, 1.00 on a quiet machine, is printed as the run's noise next to the
@@ -36,6 +36,7 @@ import { signIns } from './driver';
 import type { FakeXStats } from './fake-x-server';
 import type { MemoryResult } from './memory';
 import { forkBench, type BenchChild } from './processes';
+import { turnOrder, williamsOrders } from './turns';
 import { measureStartup, median, type StartupResult } from './startup';
 
 // ------------------------------------------------------------------ settings
@@ -181,16 +182,27 @@ const RUN = CANDIDATES.filter((c) => !settings.candidates || c.floor || c.contro
   (c) => !settings.candidates || settings.candidates.some((id) => CANDIDATES.find((k) => k.id === id)?.flow === c.flow),
 );
 
+const TURN_ORDERS = williamsOrders(RUN.length);
+let turnsTaken = 0;
+let lastInTurn: number | undefined;
+
 /**
- * `total` sign-ins for every candidate of the run, in slices of `--slice` taken in turns, the order
- * of the candidates alternating from one slice to the next (A B C, C B A, ...), the first slice in
- * reverse order when `reversed`.
+ * `total` sign-ins for every candidate of the run, in slices of `--slice` taken in turns, each turn
+ * in the next of {@link williamsOrders} (see {@link turnOrder}; the count goes on from one call to
+ * the next). The candidates share one CPU: one that ran two slices back to back, as the first and
+ * the last of an alternating order (A B C, C B A, ...) did at every other turn, found its code and
+ * data still in the caches, and measured cheaper in those turns (the OAuth 1.0a floor, first of the
+ * table, by up to a tenth: its A/A control measured 1.31x and 1.20x in those turns of two runs,
+ * 0.96x and 1.03x in the others). No candidate now follows itself, and each follows every other as often.
  */
-async function inTurns(total: number, reversed: boolean, each: (c: Candidate, count: number) => Promise<void>): Promise<void> {
+async function inTurns(total: number, each: (c: Candidate, count: number) => Promise<void>): Promise<void> {
   const slices = Math.ceil(total / settings.slice);
   for (let s = 0; s < slices; s++) {
     const count = Math.min(settings.slice, total - s * settings.slice);
-    for (const c of (s % 2 === 1) !== reversed ? [...RUN].reverse() : RUN) await each(c, count);
+    const order = turnOrder(TURN_ORDERS, turnsTaken, lastInTurn);
+    turnsTaken += 1;
+    for (const i of order) await each(RUN[i]!, count);
+    lastInTurn = order[order.length - 1];
   }
 }
 
@@ -277,20 +289,17 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
       // 200 sign-ins took 8,000 to 13,000 minor page faults and 4 to 6 times the CPU, and it took
       // about 1,000 sign-ins to come back. The 128 above alone left that cost, unequal between
       // candidates (it depends on how long each waited), in the first slices of every round.
-      await inTurns(settings.rewarm, false, async (c, count) => {
+      await inTurns(settings.rewarm, async (c, count) => {
         const app = apps.get(c.id)![turn]!;
         await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
       });
-      // Within a round, the candidates take turns in slices of a few dozen sign-ins, in alternating
-      // order (ABC, CBA, ...): on a shared machine the load changes by the second, and this way it
-      // hits every candidate of the round alike.
+      // Within a round, the candidates take turns in slices of a few dozen sign-ins, in the orders
+      // of inTurns: on a shared machine the load changes by the second, and this way it hits every
+      // candidate of the round alike.
       const sums = new Map<string, Slice>(RUN.map((c) => [c.id, { cpuUs: 0, userUs: 0, ms: 0, newConnections: 0, handshakes: 0, resumedHandshakes: 0 }]));
       const perSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
       const userPerSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
-      // The order goes on alternating from one round to the next (an odd number of slices a round
-      // starts the next round reversed).
-      const slices = Math.ceil(settings.signInsPerRound / settings.slice);
-      await inTurns(settings.signInsPerRound, (r * slices) % 2 === 1, async (c, count) => {
+      await inTurns(settings.signInsPerRound, async (c, count) => {
         const figures = await run(c, apps.get(c.id)![turn]!, count);
         perSlice.get(c.id)!.push(figures.cpuUs / count);
         userPerSlice.get(c.id)!.push(figures.userUs / count);
