@@ -182,6 +182,11 @@ const RUN = CANDIDATES.filter((c) => !settings.candidates || c.floor || c.contro
   (c) => !settings.candidates || settings.candidates.some((id) => CANDIDATES.find((k) => k.id === id)?.flow === c.flow),
 );
 
+/** `total` sign-ins cut in slices of `--slice` (the last one shorter): what each turn runs. */
+function sliceCounts(total: number): number[] {
+  return Array.from({ length: Math.ceil(total / settings.slice) }, (_, s) => Math.min(settings.slice, total - s * settings.slice));
+}
+
 const TURN_ORDERS = williamsOrders(RUN.length);
 let turnsTaken = 0;
 let lastInTurn: number | undefined;
@@ -196,9 +201,7 @@ let lastInTurn: number | undefined;
  * 0.96x and 1.03x in the others). No candidate now follows itself, and each follows every other as often.
  */
 async function inTurns(total: number, each: (c: Candidate, count: number) => Promise<void>): Promise<void> {
-  const slices = Math.ceil(total / settings.slice);
-  for (let s = 0; s < slices; s++) {
-    const count = Math.min(settings.slice, total - s * settings.slice);
+  for (const count of sliceCounts(total)) {
     const order = turnOrder(TURN_ORDERS, turnsTaken, lastInTurn);
     turnsTaken += 1;
     for (const i of order) await each(RUN[i]!, count);
@@ -264,9 +267,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     const burst = Math.min(settings.warmup, 16 * settings.concurrency);
     const everyApp = RUN.flatMap((c) => apps.get(c.id)!.map((app) => ({ c, app })));
     for (const { c, app } of everyApp) await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
-    const rest = settings.warmup - burst || 1;
-    for (let s = 0; s * settings.slice < rest; s++) {
-      const count = Math.min(settings.slice, rest - s * settings.slice);
+    for (const [s, count] of sliceCounts(settings.warmup - burst || 1).entries()) {
       for (const { c, app } of s % 2 === 1 ? [...everyApp].reverse() : everyApp) await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
     }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
