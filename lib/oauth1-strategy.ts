@@ -8,13 +8,13 @@ import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:quer
 import { format as formatURL, parse as parseURL, resolve as resolveURL } from 'node:url';
 import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
-import { guardActions, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, failureStatus, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { XFailureCode, failureOf, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
@@ -345,7 +345,6 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
-    guardActions(this, this.loggedFailures, verifierRefusedInfo);
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = req.query ?? {};
     const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
@@ -356,9 +355,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       if (denied !== undefined && this.tokenStore.drop) {
         try {
           const dropped = (err?: Error | null, found?: boolean): void => {
-            if (err) return this.error(err);
+            if (err) return this.failed(err);
             // A request token this session never had: not the user's Cancel, a forged or replayed callback.
-            if (found === false) return this.fail(pendingMissInfo('unknown', 'request token'), 403);
+            if (found === false) return this.refuse(pendingMissInfo('unknown', 'request token'), 403);
             failDenied();
           };
           const { drop } = this.tokenStore;
@@ -366,7 +365,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
           if (drop.length >= 4) (drop as unknown as (req: XAuthRequest, token: string, meta: object, cb: typeof dropped) => void).call(this.tokenStore, req, denied, { binding: this.binding() }, dropped);
           else drop.call(this.tokenStore, req, denied, dropped);
         } catch (err) {
-          this.error(err as Error);
+          this.failed(err as Error);
         }
         return;
       }
@@ -404,21 +403,21 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       binding: this.binding(),
     };
     const loaded: RequestTokenLoaded = (err, tokenSecret, state) => {
-      if (err) return this.error(err);
+      if (err) return this.failed(err);
       // A refusal of the store (403), or the claim another request holds (409).
-      if (!tokenSecret) return this.fail(state, isLostClaim(state) ? 409 : 403);
+      if (!tokenSecret) return this.refuse(state, isLostClaim(state) ? 409 : 403);
       this.exchangeVerifier(token, tokenSecret, verifier, (tokenErr, accessToken, accessSecret, params) => {
-        if (tokenErr) return this.error(this._createOAuthError('Failed to obtain access token', tokenErr));
+        if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
         // The request token is single-use: forget it, then load the profile.
         const destroyed = (destroyErr?: Error | null): void => {
-          if (destroyErr) return this.error(destroyErr);
+          if (destroyErr) return this.failed(destroyErr);
           this.verifyUser(req, accessToken as string, accessSecret as string, params as Record<string, string>, state);
         };
         try {
           if (store.destroy.length >= 4) (store.destroy as DestroyWithMeta).call(store, req, token, meta, destroyed);
           else store.destroy(req, token, destroyed);
         } catch (ex) {
-          this.error(ex as Error);
+          this.failed(ex as Error);
         }
       });
     };
@@ -426,7 +425,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       if (store.get.length >= 4) (store.get as GetWithMeta).call(store, req, token, meta, loaded);
       else store.get(req, token, loaded);
     } catch (ex) {
-      this.error(ex as Error);
+      this.failed(ex as Error);
     }
   }
 
@@ -434,8 +433,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private verifyUser(req: XAuthRequest, token: string, tokenSecret: string, params: Record<string, string>, appState: unknown): void {
     const internals = this as unknown as PassportOAuth1Internals;
     internals._loadUserProfile(token, tokenSecret, params, (err, profile) => {
-      if (err) return this.error(err);
-      runVerify(this, internals._verify, internals._passReqToCallback, req, [token, tokenSecret], params, profile, appState);
+      if (err) return this.failed(err);
+      runVerify(this, this.loggedFailures, verifierRefusedInfo, internals._verify, internals._passReqToCallback, req, [token, tokenSecret], params, profile, appState);
     });
   }
 
@@ -462,9 +461,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       binding: this.binding(),
     };
     base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => {
-      if (err) return this.error(this._createOAuthError('Failed to obtain request token', err));
+      if (err) return this.failed(this._createOAuthError('Failed to obtain request token', err));
       const stored = (storeErr?: Error | null): void => {
-        if (storeErr) return this.error(storeErr);
+        if (storeErr) return this.failed(storeErr);
         const page = this.authorizationPage;
         // passport-oauth1: the page's own query, oauth_token, oauth_callback when X did not confirm it, then userAuthorizationParams().
         // Copied key by key into a prototype-less object (a `__proto__` parameter stays a parameter):
@@ -484,7 +483,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         else if (store.set.length === 5) store.set(req, token, tokenSecret, meta, stored);
         else store.set(req, token, tokenSecret, stored);
       } catch (ex) {
-        return this.error(ex as Error);
+        return this.failed(ex as Error);
       }
     });
   }
@@ -494,9 +493,19 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     return this.bindings.of(this.name, this.consumer.consumerKey, this.xOptions.callbackURL);
   }
 
+  /** Refuses this sign-in through Passport's `fail`: an {@link XFailureInfo} with its code's status and its hint logged once (see {@link refuseSignIn}). */
+  private refuse(challenge?: unknown, status?: number): void {
+    refuseSignIn(this, this.loggedFailures, challenge, status);
+  }
+
+  /** Ends this sign-in through Passport's `error`, or as a failure when it is X's normal refusal of the grant (see {@link failSignIn}). */
+  private failed(err: Error): void {
+    failSignIn(this, this.loggedFailures, verifierRefusedInfo, err);
+  }
+
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */
   private failWith(code: XFailureCodeValue, hint: string): void {
-    this.fail(failureOf(code, hint), failureStatus(code));
+    this.refuse(failureOf(code, hint));
   }
 
   /** `force_login` and `screen_name` for the authorization page, from the request's options or the strategy's. */

@@ -10,14 +10,14 @@ import { parse as parseURL, resolve as resolveURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError, hasControlCharacter } from './errors';
 import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
-import { guardActions, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
@@ -531,7 +531,6 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
-    guardActions(this, this.loggedFailures, codeRefusedInfo);
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = req.query;
     if (query?.error !== undefined) return this.authorizationError(req, options);
@@ -559,24 +558,24 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     // passport-oauth2 took `options.callbackURL || this._callbackURL` on this leg.
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
     const loaded: PkceStateVerified = (err, codeVerifier, appState) => {
-      if (err) return this.error(err);
+      if (err) return this.failed(err);
       // A refusal of the store (403), or the claim another request holds (409).
-      if (!codeVerifier) return this.fail(appState, isLostClaim(appState) ? 409 : 403);
+      if (!codeVerifier) return this.refuse(appState, isLostClaim(appState) ? 409 : 403);
       let extra: Record<string, string>;
       try {
         extra = this.tokenParams(options);
       } catch (ex) {
-        return this.error(ex as Error);
+        return this.failed(ex as Error);
       }
       this.exchangeCode(code, callbackURL, codeVerifier, extra, (tokenErr, accessToken, refreshToken, params) => {
-        if (tokenErr) return this.error(this._createOAuthError('Failed to obtain access token', tokenErr));
+        if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
         this.verifyUser(req, accessToken as string, refreshToken, params as XOAuth2TokenParams, appState);
       });
     };
     try {
       this.claimingVerify(req, state, this.metaFor(callbackURL), loaded);
     } catch (ex) {
-      this.error(ex as Error);
+      this.failed(ex as Error);
     }
   }
 
@@ -584,8 +583,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private verifyUser(req: XAuthRequest, accessToken: string, refreshToken: string | undefined, params: XOAuth2TokenParams, appState: unknown): void {
     const internals = this as unknown as PassportOAuth2Internals;
     internals._loadUserProfile(accessToken, (err, profile) => {
-      if (err) return this.error(err);
-      runVerify(this, internals._verify, internals._passReqToCallback, req, [accessToken, refreshToken], params, profile, appState);
+      if (err) return this.failed(err);
+      runVerify(this, this.loggedFailures, codeRefusedInfo, internals._verify, internals._passReqToCallback, req, [accessToken, refreshToken], params, profile, appState);
     });
   }
 
@@ -606,9 +605,19 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     return oauthErrorOf(message, err);
   }
 
+  /** Refuses this sign-in through Passport's `fail`: an {@link XFailureInfo} with its code's status and its hint logged once (see {@link refuseSignIn}). */
+  private refuse(challenge?: unknown, status?: number): void {
+    refuseSignIn(this, this.loggedFailures, challenge, status);
+  }
+
+  /** Ends this sign-in through Passport's `error`, or as a failure when it is X's normal refusal of the grant (see {@link failSignIn}). */
+  private failed(err: Error): void {
+    failSignIn(this, this.loggedFailures, codeRefusedInfo, err);
+  }
+
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */
   private failWith(code: XFailureCodeValue, hint: string): void {
-    this.fail(failureOf(code, hint), failureStatus(code));
+    this.refuse(failureOf(code, hint));
   }
 
   /** The scopes of one sign-in: the request's or the strategy's, plus the ones the strategy needs. */
@@ -629,7 +638,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       scopeParam = options.scope === undefined ? this.defaultScopeParam : queryComponent(this.scopesFor(options.scope).join(' '));
       extra = this.authorizationParams(options);
     } catch (err) {
-      return this.error(err as Error);
+      return this.failed(err as Error);
     }
     // RFC 7636 section 4.1-4.2: a fresh verifier per sign-in, only its S256 hash goes to X.
     const codeVerifier = createCodeVerifier();
@@ -644,9 +653,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     };
 
     const stored = (err: Error | null, handle?: string): void => {
-      if (err) return this.error(err);
+      if (err) return this.failed(err);
       if (typeof handle !== 'string' || handle === '') {
-        return this.error(new TypeError('The state store answered no `state` value for the X sign-in. A custom `store` must call back (null, state) from store().'));
+        return this.failed(new TypeError('The state store answered no `state` value for the X sign-in. A custom `store` must call back (null, state) from store().'));
       }
       const page = this.consentPage;
       // The strategy's parameters first, then the consent page's own, then authorizationParams()'s.
@@ -662,7 +671,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     try {
       this.stateStore.store(req, codeVerifier, options.state, meta, stored);
     } catch (err) {
-      this.error(err as Error);
+      this.failed(err as Error);
     }
   }
 
@@ -690,7 +699,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       const hint = Object.hasOwn(CALLBACK_ERROR_HINTS, error)
         ? CALLBACK_ERROR_HINTS[error]
         : 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
-      this.error(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri }));
+      this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri }));
     };
     const state = queryParam(req, 'state');
     const store = this.stateStore;
@@ -702,9 +711,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       if (store.drop) {
         // The sign-in is over either way: forget its verifier now rather than at expiry.
         const dropped = (err?: Error | null, found?: boolean): void => {
-          if (err) return this.error(err);
+          if (err) return this.failed(err);
           if (found === true) return believed();
-          if (found === false) return this.fail(pendingMissInfo('unknown', 'state'), 403);
+          if (found === false) return this.refuse(pendingMissInfo('unknown', 'state'), 403);
           // A drop() that does not say whether the state was pending cannot vouch for X's error text.
           if (error === 'access_denied') return cancelled();
           this.failWith(
@@ -720,13 +729,13 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       }
       // No drop(): verify() tells whether this session issued the state, and consumes it (the sign-in is over).
       const verified: PkceStateVerified = (err, verifier, info) => {
-        if (err) return this.error(err);
+        if (err) return this.failed(err);
         if (typeof verifier === 'string' && verifier !== '') return believed();
-        this.fail(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'), 403);
+        this.refuse(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'), 403);
       };
       this.verifyState(req, state, this.callbackMeta(req, options), verified);
     } catch (err) {
-      this.error(err as Error);
+      this.failed(err as Error);
     }
   }
 

@@ -105,17 +105,15 @@ export type OAuth1StrategyConstructor = new (options: Record<string, unknown>, v
 export type OAuth2StrategyConstructor = new (options: Record<string, unknown>, verify: (...args: never[]) => void) => OAuth2StrategyBase;
 
 /**
- * Checks that a required string option is there, throwing a TypeError that names it and where
- * to find it. Shared by both strategies' constructors.
- */
-/**
  * Hands a sign-in to the app's verify callback by its arity, as passport-oauth1 and passport-oauth2
  * do (`req` first with `passReqToCallback`; `params` when the callback takes six arguments with
  * `req`, five without), and turns its answer into the strategy's action: `success(user, info)` with
- * the app state as `info.state`, `fail(info)`, or `error(err)`, also when the callback throws.
+ * the app state as `info.state`, {@link refuseSignIn}, or {@link failSignIn}, also when the callback throws.
  */
 export function runVerify(
-  actions: PassportStrategyActions,
+  actions: PassportStrategyActions & { name: string },
+  logged: LoggedFailures,
+  refusal: RefusalOf,
   verify: (...args: unknown[]) => void,
   passReqToCallback: boolean | undefined,
   req: unknown,
@@ -125,8 +123,8 @@ export function runVerify(
   appState: unknown,
 ): void {
   const verified: XVerifyCallback = (err, user, info) => {
-    if (err) return actions.error(err);
-    if (!user) return actions.fail(info);
+    if (err) return failSignIn(actions, logged, refusal, err);
+    if (!user) return refuseSignIn(actions, logged, info);
     const result = (info || {}) as Record<string, unknown>;
     if (appState) result.state = appState;
     actions.success(user, result);
@@ -139,10 +137,14 @@ export function runVerify(
     } else if (verify.length === 5) verify(token, secondary, params, profile, verified);
     else verify(token, secondary, profile, verified);
   } catch (ex) {
-    actions.error(ex as Error);
+    failSignIn(actions, logged, refusal, ex as Error);
   }
 }
 
+/**
+ * Checks that a required string option is there, throwing a TypeError that names it and where
+ * to find it. Shared by both strategies' constructors.
+ */
 export function requireStringOption(options: Record<string, unknown>, name: string, strategy: string): void {
   const value = options[name];
   if (typeof value !== 'string' || value === '') {
@@ -174,35 +176,28 @@ export function oauthErrorOf(message: string, err: unknown): Error {
   return new Error(`${message}: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
 }
 
-// The `fail` functions put in place by guardActions: a per-request object whose `fail` is one of them
-// is already guarded (a mark in a WeakSet costs less than a property defined on every request's object).
-const guardedFails = new WeakSet<object>();
+/** Recognises an error that is X's normal refusal of a grant (a code or verifier X refused), to end the sign-in as a failure instead. */
+export type RefusalOf = (err: Error) => XFailureInfo | undefined;
 
 /**
- * Wraps the actions Passport put on this request's strategy object (`Object.create(strategy)`
- * with its own `fail` and `error`): a `fail` with an {@link XFailureInfo} gets the status of its
- * code (400 malformed, 401 expired or refused, 403 unknown, forged or denied) and its hint logged
- * once per strategy instance and code, wherever it came from (the strategy, a state store through
- * passport-oauth*); an `error` that `refusal` recognises as X's normal refusal of a grant becomes
- * that `fail`. Does nothing on an object whose actions are not its own (not set up by Passport).
+ * Ends a sign-in the strategy refuses: an {@link XFailureInfo} gets the status of its code (400
+ * malformed, 401 expired or refused, 403 unknown, forged or denied; 409 for a lost claim, whose
+ * code says so) and its hint logged once per strategy instance and code, whoever produced it (the
+ * strategy, a state store, the app's verify callback); any other challenge goes to Passport as given.
+ * Every refusal of both strategies goes through here, rather than through a wrapper put on each
+ * request's `fail` (two closures and a WeakSet entry per request).
  */
-export function guardActions(instance: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal?: (err: Error) => XFailureInfo | undefined): void {
-  if (!Object.hasOwn(instance, 'fail') || guardedFails.has(instance.fail)) return;
-  const fail = instance.fail;
-  const error = instance.error;
-  instance.fail = function guardedFail(this: unknown, challenge?: unknown, status?: number): void {
-    if (!isXFailureInfo(challenge)) return fail.call(this, challenge, status);
-    logFailureOnce(logged, instance.name, challenge);
-    fail.call(this, challenge, failureStatus(challenge.code));
-  };
-  guardedFails.add(instance.fail);
-  if (refusal && typeof error === 'function') {
-    instance.error = function guardedError(this: unknown, err: Error): void {
-      const info = err instanceof Error ? refusal(err) : undefined;
-      if (info) return instance.fail(info, failureStatus(info.code));
-      error.call(this, err);
-    };
-  }
+export function refuseSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, challenge?: unknown, status?: number): void {
+  if (!isXFailureInfo(challenge)) return actions.fail(challenge, status);
+  logFailureOnce(logged, actions.name, challenge);
+  actions.fail(challenge, failureStatus(challenge.code));
+}
+
+/** Ends a sign-in with an error (Passport's 500 path), unless `refusal` recognises it as X's normal refusal of a grant: then it is {@link refuseSignIn}'s failure. */
+export function failSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal: RefusalOf, err: Error): void {
+  const info = err instanceof Error ? refusal(err) : undefined;
+  if (info !== undefined) return refuseSignIn(actions, logged, info);
+  actions.error(err);
 }
 
 /** X's own words from an error answer, for a developer's hint: one line, control characters removed, at most 200 characters. */

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XRequestError, XErrorCode } from '../lib/errors';
-import { oauthErrorOf, refuseControlCharacters, requireStringOption } from '../lib/passport-base';
+import { XFailureCode, failureOf, type LoggedFailures, type XFailureInfo } from '../lib/failure';
+import { failSignIn, oauthErrorOf, refuseControlCharacters, refuseSignIn, requireStringOption, runVerify, type PassportStrategyActions, type XVerifyCallback } from '../lib/passport-base';
 
 const semver = require('semver') as { minVersion(range: string): { version: string } | null; gte(a: string, b: string): boolean; satisfies(v: string, range: string): boolean };
 
@@ -50,6 +51,107 @@ describe('passport-base: the glue both strategies share with Passport', () => {
       const wrapped = oauthErrorOf('Failed to obtain access token', other);
       expect(wrapped.message).to.equal('Failed to obtain access token: boom');
       expect(wrapped.cause).to.equal(other);
+    });
+  });
+
+  describe('how a sign-in ends: refuseSignIn, failSignIn and runVerify', () => {
+    type Call = [action: 'success' | 'fail' | 'error', ...args: unknown[]];
+    /** Passport's actions as it puts them on each request's copy of a strategy, recording every call. */
+    function actionsOf(): PassportStrategyActions & { name: string; calls: Call[] } {
+      const calls: Call[] = [];
+      return {
+        name: 'x-test',
+        calls,
+        success: (user, info) => void calls.push(['success', user, info]),
+        fail: (challenge, status) => void calls.push(['fail', challenge, status]),
+        redirect: () => void calls.push(['error', new Error('redirect')]),
+        pass: () => void calls.push(['error', new Error('pass')]),
+        error: (err) => void calls.push(['error', err]),
+      };
+    }
+    /** The process warnings emitted while `run` runs (logFailureOnce's one-time log lines). */
+    function warningsOf(run: () => void): Array<{ code: string | undefined; message: string }> {
+      const seen: Array<{ code: string | undefined; message: string }> = [];
+      const original = process.emitWarning;
+      process.emitWarning = ((warning: string | Error, options?: { code?: string }) => {
+        seen.push({ code: options?.code, message: String(warning) });
+      }) as typeof process.emitWarning;
+      try {
+        run();
+      } finally {
+        process.emitWarning = original;
+      }
+      return seen;
+    }
+    const refusedGrant = new Error('invalid_grant');
+    const refusal = (err: Error): XFailureInfo | undefined => (err === refusedGrant ? failureOf(XFailureCode.GRANT_REFUSED, 'X refused the code.') : undefined);
+
+    it("gives a failure info its code's status, whatever status the caller passed, and logs its hint once per strategy and code", () => {
+      const actions = actionsOf();
+      const logged: LoggedFailures = new Set();
+      const malformed = failureOf(XFailureCode.CALLBACK_MALFORMED, 'No code in the callback.');
+      const inProgress = failureOf(XFailureCode.SIGN_IN_IN_PROGRESS, 'Claimed by another request.');
+      const warnings = warningsOf(() => {
+        refuseSignIn(actions, logged, malformed, 403);
+        refuseSignIn(actions, logged, malformed);
+        refuseSignIn(actions, logged, inProgress, 403);
+      });
+      expect(actions.calls).to.deep.equal([
+        ['fail', malformed, 400],
+        ['fail', malformed, 400],
+        ['fail', inProgress, 409],
+      ]);
+      expect(warnings).to.deep.equal([
+        { code: 'PASSPORT_X_CALLBACK_MALFORMED', message: 'passport-x (x-test): No code in the callback.' },
+        { code: 'PASSPORT_X_SIGN_IN_IN_PROGRESS', message: 'passport-x (x-test): Claimed by another request.' },
+      ]);
+    });
+
+    it("hands any other challenge to Passport's fail as given, and logs nothing", () => {
+      const actions = actionsOf();
+      const warnings = warningsOf(() => {
+        refuseSignIn(actions, new Set(), { message: "the app's own" }, 401);
+        refuseSignIn(actions, new Set());
+      });
+      expect(actions.calls).to.deep.equal([
+        ['fail', { message: "the app's own" }, 401],
+        ['fail', undefined, undefined],
+      ]);
+      expect(warnings).to.deep.equal([]);
+    });
+
+    it("makes X's normal refusal of a grant a 401 failure, and every other error Passport's error", () => {
+      const actions = actionsOf();
+      const other = new Error('X is down');
+      warningsOf(() => {
+        failSignIn(actions, new Set(), refusal, refusedGrant);
+        failSignIn(actions, new Set(), refusal, other);
+      });
+      expect(actions.calls).to.have.length(2);
+      expect(actions.calls[0]?.slice(0, 1)).to.deep.equal(['fail']);
+      expect((actions.calls[0]?.[1] as XFailureInfo).code).to.equal(XFailureCode.GRANT_REFUSED);
+      expect(actions.calls[0]?.[2]).to.equal(401);
+      expect(actions.calls[1]).to.deep.equal(['error', other]);
+    });
+
+    it("routes the verify callback's answers the same way: the user with the app state, a refusal, an error, a throw", () => {
+      const run = (verify: (...args: unknown[]) => void): Call[] => {
+        const actions = actionsOf();
+        warningsOf(() => runVerify(actions, new Set(), refusal, verify, false, {}, ['token', 'secret'], { p: 1 }, { id: '1' }, { returnTo: '/x' }));
+        return actions.calls;
+      };
+      const expired = failureOf(XFailureCode.SIGN_IN_EXPIRED, 'Too slow.');
+      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, { id: 'u' }))).to.deep.equal([['success', { id: 'u' }, { state: { returnTo: '/x' } }]]);
+      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, false, expired))).to.deep.equal([['fail', expired, 401]]);
+      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, false, { message: 'banned' }))).to.deep.equal([['fail', { message: 'banned' }, undefined]]);
+      const refused = run((_t, _s, _p, done) => (done as XVerifyCallback)(refusedGrant));
+      expect([refused[0]?.[0], (refused[0]?.[1] as XFailureInfo).code, refused[0]?.[2]]).to.deep.equal(['fail', XFailureCode.GRANT_REFUSED, 401]);
+      const thrown = new Error('verify threw');
+      expect(
+        run(() => {
+          throw thrown;
+        }),
+      ).to.deep.equal([['error', thrown]]);
     });
   });
 });
