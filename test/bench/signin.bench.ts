@@ -4,10 +4,10 @@
 //   sign-in speed (HTTP, then HTTPS): the same Express 5 app (express-session's MemoryStore,
 //     passport), in processes of its own for each candidate; the same driver (this process)
 //     signing users in 8 at a time over kept-alive loopback HTTP; the same canned X in its own
-//     process. Each candidate runs in 3 app processes (--processes), each round on the next of
-//     them: identical code can run up to twice as slow in one process as in another for as long as
-//     that process lives, so a figure from a single process is partly its luck; the median over
-//     rounds is not. Rounds of 400 sign-ins per candidate, the candidates interleaved within each
+//     process. Each candidate runs in as many app processes as there are rounds (--processes, 5),
+//     each round on the next of them: identical code can run up to twice as slow in one process as
+//     in another for as long as that process lives, so a figure from a single process is partly its
+//     luck; the median over rounds, each from a process of its own, is not. Rounds of 400 sign-ins per candidate, the candidates interleaved within each
 //     round (slices of 50 sign-ins in turn, in Williams' orders), medians of 5 rounds, each app
 //     process warmed up with 5,000 sign-ins (all processes in turns) and re-warmed with 1,000 right before its round. Each flow's
 //     floor is also measured a second time, in other processes, as a candidate (the A/A control):
@@ -57,7 +57,9 @@ const settings = {
   slice: num('slice', 50, 8),
   warmup: num('warmup', 5000, 4),
   rewarm: num('rewarm', 1000, 4),
-  processes: num('processes', 3, 2),
+  // One process per round: each round's figure then carries a different process's luck (with 3, the
+  // first two processes each decided two of the five rounds).
+  processes: num('processes', 5, 2),
   memorySignIns: num('memory-sign-ins', 100_000, 40),
   memorySessions: num('memory-sessions', 10_000, 8),
   coldRuns: num('cold-runs', 15, 1),
