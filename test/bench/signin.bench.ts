@@ -4,8 +4,8 @@
 //   sign-in speed (HTTP, then HTTPS): the same Express 5 app (express-session's MemoryStore,
 //     passport), in processes of its own for each candidate; the same driver (this process)
 //     signing users in 8 at a time over kept-alive loopback HTTP; the same canned X in its own
-//     process. Each candidate runs in as many app processes as there are rounds (--processes, 5),
-//     each round on the next of them: identical code can run up to twice as slow in one process as
+//     process. Each candidate runs in as many app processes as there are rounds (--processes,
+//     by default --rounds), each round on the next of them: identical code can run up to twice as slow in one process as
 //     in another for as long as that process lives, so a figure from a single process is partly its
 //     luck; the median over rounds, each from a process of its own, is not. Rounds of 400 sign-ins per candidate, the candidates interleaved within each
 //     round (slices of 50 sign-ins in turn, in Williams' orders), medians of 5 rounds, each app
@@ -50,16 +50,17 @@ const num = (name: string, full: number, tiny: number): number => {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${name} must be a positive whole number`);
   return value;
 };
+const rounds = num('rounds', 5, 2);
 const settings = {
-  rounds: num('rounds', 5, 2),
+  rounds,
   signInsPerRound: num('sign-ins', 400, 8),
   concurrency: num('concurrency', 8, 4),
   slice: num('slice', 50, 8),
   warmup: num('warmup', 5000, 4),
   rewarm: num('rewarm', 1000, 4),
-  // One process per round: each round's figure then carries a different process's luck (with 3, the
-  // first two processes each decided two of the five rounds).
-  processes: num('processes', 5, 2),
+  // One process per round by default: each round's figure then carries a different process's luck
+  // (with 3 processes for 5 rounds, the first two each decided two of the five).
+  processes: num('processes', rounds, rounds),
   memorySignIns: num('memory-sign-ins', 100_000, 40),
   memorySessions: num('memory-sessions', 10_000, 8),
   coldRuns: num('cold-runs', 15, 1),
