@@ -11,7 +11,7 @@ import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './htt
 import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
-import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
@@ -357,7 +357,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
           const dropped = (err?: Error | null, found?: boolean): void => {
             if (err) return this.failed(err);
             // A request token this session never had: not the user's Cancel, a forged or replayed callback.
-            if (found === false) return this.refuse(pendingMissInfo('unknown', 'request token'), 403);
+            if (found === false) return this.refuse(pendingMissInfo('unknown', 'request token'));
             failDenied();
           };
           const { drop } = this.tokenStore;
@@ -404,8 +404,9 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     };
     const loaded: RequestTokenLoaded = (err, tokenSecret, state) => {
       if (err) return this.failed(err);
-      // A refusal of the store (403), or the claim another request holds (409).
-      if (!tokenSecret) return this.refuse(state, isLostClaim(state) ? 409 : 403);
+      // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
+      // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
+      if (!tokenSecret) return this.refuse(state, 403);
       this.exchangeVerifier(token, tokenSecret, verifier, (tokenErr, accessToken, accessSecret, params) => {
         if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
         // The request token is single-use: forget it, then load the profile.

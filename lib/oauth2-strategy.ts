@@ -18,7 +18,7 @@ import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingReques
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
-import { callbackClaimKey, claimingStore, claimTtlOf, isLostClaim, replayGuardOption, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -559,8 +559,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
     const loaded: PkceStateVerified = (err, codeVerifier, appState) => {
       if (err) return this.failed(err);
-      // A refusal of the store (403), or the claim another request holds (409).
-      if (!codeVerifier) return this.refuse(appState, isLostClaim(appState) ? 409 : 403);
+      // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
+      // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
+      if (!codeVerifier) return this.refuse(appState, 403);
       let extra: Record<string, string>;
       try {
         extra = this.tokenParams(options);
@@ -713,7 +714,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         const dropped = (err?: Error | null, found?: boolean): void => {
           if (err) return this.failed(err);
           if (found === true) return believed();
-          if (found === false) return this.refuse(pendingMissInfo('unknown', 'state'), 403);
+          if (found === false) return this.refuse(pendingMissInfo('unknown', 'state'));
           // A drop() that does not say whether the state was pending cannot vouch for X's error text.
           if (error === 'access_denied') return cancelled();
           this.failWith(
@@ -731,7 +732,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       const verified: PkceStateVerified = (err, verifier, info) => {
         if (err) return this.failed(err);
         if (typeof verifier === 'string' && verifier !== '') return believed();
-        this.refuse(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'), 403);
+        this.refuse(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'));
       };
       this.verifyState(req, state, this.callbackMeta(req, options), verified);
     } catch (err) {

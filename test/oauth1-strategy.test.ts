@@ -365,6 +365,19 @@ describe('XOAuth1Strategy', () => {
       }
     });
 
+    it("fails 403 with a custom store's own challenge when it refuses the request token, sending nothing to X", async () => {
+      const destroyed: string[] = [];
+      const store: XRequestTokenStore = {
+        set: (_req, _token, _secret, _state, _meta, cb) => cb(),
+        get: (_req, _token, cb) => cb(null, false, { message: 'unknown request token' }),
+        destroy: (_req, token, cb) => void (destroyed.push(token), cb(null)),
+      };
+      // No nock scope: a request to X would fail the test with nock's "no match".
+      const refused = await runStrategy(strategy({ store }), callbackRequest({}));
+      expect(refused).to.deep.equal({ type: 'fail', challenge: { message: 'unknown request token' }, status: 403 });
+      expect(destroyed).to.deep.equal([]);
+    });
+
     describe('two strategies sharing a store or a session (each sign-in bound to its strategy)', () => {
       const cookieSecret = 'a-cookie-secret-of-at-least-32-characters!';
       const withRes = <T extends object>(req: T): T & { res: ServerResponse } => Object.assign(req, { res: new ServerResponse(new IncomingMessage(new Socket())) });

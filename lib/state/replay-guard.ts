@@ -301,16 +301,7 @@ export function signInInProgress(what: 'state' | 'request token', ttlMs: number)
       'Nothing to fix when it is occasional. When every sign-in gets it: passport.authenticate() runs twice for the callback route (mounted twice?), ' +
       'or a custom `replayGuard` answers false for keys it never saw.',
   );
-  lostClaims.add(info);
   return info;
-}
-
-/** The failure infos of callbacks that lost their claim, which the strategies answer 409. */
-const lostClaims = new WeakSet<object>();
-
-/** Whether `info` is the failure of a callback that lost its claim to another request (answered 409). */
-export function isLostClaim(info: unknown): boolean {
-  return typeof info === 'object' && info !== null && lostClaims.has(info);
 }
 
 /** How a strategy claims its callbacks. */
