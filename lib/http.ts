@@ -248,7 +248,10 @@ function exchange(url: Target, method: string, headers: Record<string, string>, 
     // No `signal` option: Node ties an AbortSignal to the request with listeners that cost more than
     // the rest of sending it; sendToX's deadline timer and the caller's signal destroy the request instead.
     // A literal of one shape, not a spread of `url`: V8 gave each spread copy here a new hidden class.
-    const options = { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.path, auth: url.auth, method, headers, agent };
+    // No `protocol` (the transport and its agent give it) and `auth` only when the URL has one: the
+    // agent copies these options once per request, so each key left out is a copy less.
+    const options: http.RequestOptions = { hostname: url.hostname, port: url.port, path: url.path, method, headers, agent };
+    if (url.auth !== undefined) options.auth = url.auth;
     const req = transport.request(options, (res) => {
       answered = true;
       const declared = Number(rawHeader(res.rawHeaders, 'content-length'));

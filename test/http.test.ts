@@ -399,6 +399,29 @@ describe('http: connections to X', () => {
     }
   });
 
+  it('sends what the URL names (host, port, path with its query, and its user info as Basic credentials when no authorization is given)', async () => {
+    const seen: Array<{ url: string | undefined; host: string | undefined; authorization: string | undefined }> = [];
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url, host: req.headers.host, authorization: req.headers.authorization });
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await sendToX({ method: 'GET', url: `http://u%20ser:p%40ss@127.0.0.1:${port}/2/users/me?user.fields=id`, operation: 'x' });
+      await sendToX({ method: 'GET', url: `http://u:p@127.0.0.1:${port}/y`, operation: 'x', headers: { authorization: 'Bearer own' } });
+      await sendToX({ method: 'GET', url: `http://127.0.0.1:${port}/z`, operation: 'x' });
+      expect(seen).to.deep.equal([
+        { url: '/2/users/me?user.fields=id', host: `127.0.0.1:${port}`, authorization: `Basic ${Buffer.from('u ser:p@ss').toString('base64')}` },
+        { url: '/y', host: `127.0.0.1:${port}`, authorization: 'Bearer own' },
+        { url: '/z', host: `127.0.0.1:${port}`, authorization: undefined },
+      ]);
+    } finally {
+      await close(server);
+    }
+  });
+
   it('gives each answer Headers filled on first read that behave as the Headers of its raw header list', async () => {
     const rawHeaders = ['Content-Type', 'application/json', 'X-Access-Level', 'read', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Dup', 'one', 'x-dup', 'two'];
     const server = createServer((req, res) => {
