@@ -360,6 +360,8 @@ export async function requestOAuth2Token(
       url,
       operation,
       headers: auth.headers,
+      // Basic credentials are base64: no control character can be in them.
+      encodedHeaders: true,
       // client_id last, as a spread of the two would put it (a copy per request made V8 a new hidden class each time).
       body: Object.hasOwn(grant, 'client_id') ? encodeForm({ ...grant, ...auth.params }) : `${encodeForm(grant)}&${encodeForm(auth.params)}`,
       secrets: [...clientSecrets(client), grant.code, grant.code_verifier, grant.refresh_token],

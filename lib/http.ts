@@ -44,9 +44,9 @@ export interface XHttpRequest {
   /** Values that must never appear in an error: each secret sent, and `{ id, secret }` for HTTP Basic credentials. */
   secrets?: ReadonlyArray<XRedactable>;
   /**
-   * Every value of `headers` is made of percent-encoded parts (an OAuth 1.0a `Authorization` header
-   * from the signer, whose every value goes through RFC 3986 encoding): none can hold a control
-   * character, so they are not scanned for one. Some 400 characters three times a sign-in.
+   * Every value of `headers` is made of characters that cannot be control characters: an OAuth 1.0a
+   * `Authorization` header from the signer, whose every value goes through RFC 3986 encoding (some 400
+   * characters three times a sign-in), or Basic credentials, which are base64. They are not scanned for one.
    */
   encodedHeaders?: boolean;
 }
@@ -188,10 +188,6 @@ class NodeAnswer implements XRawResponse {
   }
 }
 
-function nodeAnswer(status: number, raw: readonly string[], body: string): XRawResponse {
-  return new NodeAnswer(status, raw, body);
-}
-
 /** Header `name` (lower case) of an answer from {@link sendToX}, as `raw.headers.get(name)` gives it, without making a `Headers`. */
 export function responseHeader(raw: XRawResponse, name: string): string | null {
   return raw instanceof NodeAnswer ? NodeAnswer.header(raw, name) : raw.headers.get(name);
@@ -199,11 +195,14 @@ export function responseHeader(raw: XRawResponse, name: string): string | null {
 
 /** What node:http needs of a URL. */
 interface Target {
-  protocol: string;
+  secure: boolean;
   hostname: string;
   port: string;
   path: string;
-  auth: string | undefined;
+  /** The `Host` header: the URL's host, brackets and non-default port as the URL writes them. */
+  host: string;
+  /** `Basic` credentials from the URL's user info, when it has some. */
+  basic: string | undefined;
 }
 
 // Each URL sendToX was given, parsed once: a process calls a handful of X's endpoints, again and
@@ -214,8 +213,16 @@ const TARGETS_KEPT = 100;
 function targetOf(url: string): Target {
   let target = targets.get(url);
   if (target === undefined) {
-    const parsed = urlToHttpOptions(new URL(url));
-    target = { protocol: parsed.protocol as string, hostname: parsed.hostname as string, port: String(parsed.port ?? ''), path: parsed.path as string, auth: parsed.auth || undefined };
+    const whatwg = new URL(url);
+    const parsed = urlToHttpOptions(whatwg);
+    target = {
+      secure: parsed.protocol === 'https:',
+      hostname: parsed.hostname as string,
+      port: String(parsed.port ?? ''),
+      path: parsed.path as string,
+      host: whatwg.host,
+      basic: parsed.auth ? `Basic ${Buffer.from(parsed.auth).toString('base64')}` : undefined,
+    };
     if (targets.size >= TARGETS_KEPT) targets.clear();
     targets.set(url, target);
   }
@@ -224,12 +231,45 @@ function targetOf(url: string): Target {
 
 /** The request in flight and, once the deadline passed or the caller aborted, why it was cut. */
 interface InFlight {
-  req?: http.ClientRequest;
-  cut?: unknown;
+  req: http.ClientRequest | undefined;
+  cut: unknown;
   /** fetch's controller (with the `fetch` option), else undefined. */
   controller: AbortController | undefined;
   /** Whether the deadline passed. */
   timedOut: boolean;
+  /** The deadline's timer, from {@link arm}. */
+  timer: NodeJS.Timeout | undefined;
+  /** The caller's signal and its listener, from {@link arm}. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** A request not yet in flight; `controller` for fetch. One shape for every request. */
+function inFlight(controller: AbortController | undefined): InFlight {
+  return { req: undefined, cut: undefined, controller, timedOut: false, timer: undefined, signal: undefined, onAbort: undefined };
+}
+
+/**
+ * Starts the exchange's deadline and listens to the caller's signal. One timer for the whole
+ * exchange, not AbortSignal.timeout()/any(): those cost 20-50 us each on Node 20, a measurable share
+ * of a sign-in (see `npm run bench`). What a failure needs (its message, the cause) is only made when
+ * one happens.
+ */
+function arm(flight: InFlight, timeoutMs: number, signal: AbortSignal | undefined): void {
+  flight.timer = setTimeout(onDeadline, timeoutMs, flight, timeoutMs);
+  if (signal) {
+    const onAbort = (): void => abortFlight(flight, signal.reason);
+    flight.signal = signal;
+    flight.onAbort = onAbort;
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+}
+
+/** Stops what {@link arm} started. */
+function disarm(flight: InFlight): void {
+  clearTimeout(flight.timer);
+  if (flight.onAbort) flight.signal?.removeEventListener('abort', flight.onAbort);
 }
 
 /** Cuts the request in flight (and any retry of it) with `reason`. */
@@ -238,131 +278,192 @@ function cut(flight: InFlight, reason: unknown): void {
   flight.req?.destroy(reason instanceof Error ? reason : new Error('aborted', { cause: reason }));
 }
 
-/** One exchange over node:http(s): resolves to status, headers and the (capped) body text. */
-function exchange(url: Target, method: string, headers: Record<string, string>, body: string | undefined, flight: InFlight, mayRetry: boolean): Promise<XRawResponse> {
-  return new Promise((resolve, reject) => {
-    const secure = url.protocol === 'https:';
-    const transport = secure ? https : http;
-    const agent = secure ? agents['https:'] : agents['http:'];
-    let answered = false;
-    // No `signal` option: Node ties an AbortSignal to the request with listeners that cost more than
-    // the rest of sending it; sendToX's deadline timer and the caller's signal destroy the request instead.
-    // A literal of one shape, not a spread of `url`: V8 gave each spread copy here a new hidden class.
-    // No `protocol` (the transport and its agent give it) and `auth` only when the URL has one: the
-    // agent copies these options once per request, so each key left out is a copy less.
-    const options: http.RequestOptions = { hostname: url.hostname, port: url.port, path: url.path, method, headers, agent };
-    if (url.auth !== undefined) options.auth = url.auth;
-    const req = transport.request(options, (res) => {
-      answered = true;
-      const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
-      if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
-        reject(new AnswerTooLarge(res.statusCode));
-        return res.destroy();
-      }
-      let first: Buffer | undefined;
-      let chunks: Buffer[] | undefined;
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          reject(new AnswerTooLarge(res.statusCode));
-          res.destroy();
-          return;
-        }
-        // X's sign-in answers come in one chunk: keep it without an array.
-        if (first === undefined) first = chunk;
-        else (chunks ??= [first]).push(chunk);
-      });
-      // A connection closed mid-answer destroys `res` with "aborted" (ECONNRESET): an 'error' (Node 16+), no 'aborted' listener needed.
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '';
-        resolve(nodeAnswer(res.statusCode ?? 0, res.rawHeaders, text));
-      });
-    });
-    flight.req = req;
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      // X (or a proxy) may close an idle kept-alive connection just as it is reused: retry once on a
-      // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
-      // reached X before the reset, and sending it twice could burn a single-use code or token.
-      if (mayRetry && method === 'GET' && !answered && req.reusedSocket && err.code === 'ECONNRESET' && flight.cut === undefined) {
-        exchange(url, method, headers, body, flight, false).then(resolve, reject);
+/** How an exchange ends: with an error, or with X's answer. */
+type Exchanged = (err: unknown, raw?: NodeAnswer) => void;
+
+/**
+ * One exchange over node:http(s): calls back once with status, headers and the (capped) body text,
+ * or with why there is none. `headers` is a flat list of names and values, as `rawHeaders`: node:http
+ * writes such a list as it is, where an object goes through `setHeader` one header at a time (a
+ * validation, a lower-cased copy and an array each).
+ */
+function exchange(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, mayRetry: boolean, done: Exchanged): void {
+  const agent = url.secure ? agents['https:'] : agents['http:'];
+  let answered = false;
+  let over = false;
+  const end: Exchanged = (err, raw) => {
+    if (over) return;
+    over = true;
+    done(err, raw);
+  };
+  // No `signal` option: Node ties an AbortSignal to the request with listeners that cost more than
+  // the rest of sending it; sendToX's deadline timer and the caller's signal destroy the request instead.
+  // A literal of one shape, not a spread of `url`: V8 gave each spread copy here a new hidden class.
+  // No `protocol` (the transport and its agent give it) and no `auth` (the headers carry it): the agent
+  // copies these options once per request, so each key left out is a copy less.
+  const options: http.RequestOptions = { hostname: url.hostname, port: url.port, path: url.path, method, headers, agent };
+  const onAnswer = (res: http.IncomingMessage): void => {
+    answered = true;
+    const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
+    if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
+      end(new AnswerTooLarge(res.statusCode));
+      res.destroy();
+      return;
+    }
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) {
+        end(new AnswerTooLarge(res.statusCode));
+        res.destroy();
         return;
       }
-      reject(err);
+      // X's sign-in answers come in one chunk: keep it without an array.
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
     });
-    req.end(body);
+    // A connection closed mid-answer destroys `res` with "aborted" (ECONNRESET): an 'error' (Node 16+), no 'aborted' listener needed.
+    res.on('error', end);
+    res.on('end', () => {
+      const text = chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '';
+      end(null, new NodeAnswer(res.statusCode ?? 0, res.rawHeaders, text));
+    });
+  };
+  const req = url.secure ? https.request(options, onAnswer) : http.request(options, onAnswer);
+  flight.req = req;
+  req.on('error', (err: NodeJS.ErrnoException) => {
+    // X (or a proxy) may close an idle kept-alive connection just as it is reused: retry once on a
+    // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
+    // reached X before the reset, and sending it twice could burn a single-use code or token.
+    if (mayRetry && method === 'GET' && !answered && !over && req.reusedSocket && err.code === 'ECONNRESET' && flight.cut === undefined) {
+      over = true;
+      exchange(url, method, headers, body, flight, false, done);
+      return;
+    }
+    end(err);
   });
+  req.end(body);
 }
+
+const DEFAULT_HEADERS: Readonly<Record<string, string>> = { accept: 'application/json', 'user-agent': 'passport-x' };
+const FORM = 'application/x-www-form-urlencoded';
 
 /**
  * Sends one request to X and resolves to its 2xx answer. Rejects with
  * {@link XRequestError} (time-out, abort, network, too large) or with the typed error
  * {@link errorFromResponse} makes of a non-2xx answer.
  */
-export async function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Promise<XRawResponse> {
-  const timeoutMs = resolveTimeout(options.timeoutMs);
-  const doFetch = options.fetch;
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'passport-x', ...request.headers };
-  if (request.encodedHeaders !== true) checkHeaderValues(headers, request);
-  // One timer for the whole exchange, not AbortSignal.timeout()/any(): those cost 20-50 us each on
-  // Node 20, a measurable share of a sign-in (see `npm run bench`). fetch needs a signal, so it gets
-  // an AbortController; node:http needs none: the timer destroys the request in flight. What a
-  // failure needs (its message, the cause) is only made when one happens.
-  const flight: InFlight = { controller: doFetch ? new AbortController() : undefined, timedOut: false };
-  const timer = setTimeout(onDeadline, timeoutMs, flight, timeoutMs);
-  const callerSignal = options.signal;
-  let onCallerAbort: (() => void) | undefined;
-  if (callerSignal) {
-    onCallerAbort = (): void => abortFlight(flight, callerSignal.reason);
-    if (callerSignal.aborted) onCallerAbort();
-    else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+export function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Promise<XRawResponse> {
+  let timeoutMs: number;
+  try {
+    timeoutMs = resolveTimeout(options.timeoutMs);
+    // The defaults are constants: only the caller's headers can hold a control character.
+    if (request.encodedHeaders !== true && request.headers !== undefined) checkHeaderValues(request.headers, request);
+  } catch (err) {
+    return Promise.reject(err);
   }
+  return options.fetch ? sendWithFetch(request, options, options.fetch, timeoutMs) : sendWithNode(request, options, timeoutMs);
+}
 
-  if (request.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
+/** {@link sendToX} over node:http(s): one promise, settled from the exchange's callback. */
+function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: number): Promise<XRawResponse> {
+  return new Promise((resolve, reject) => {
+    const target = targetOf(request.url);
+    const headers = headerListOf(request, target);
+    // The deadline and the caller's signal destroy the request in flight.
+    const flight = inFlight(undefined);
+    arm(flight, timeoutMs, options.signal);
+    const secrets = request.secrets ?? [];
+    const done: Exchanged = (err, raw) => {
+      disarm(flight);
+      // Called from node:http's events: whatever goes wrong making the error rejects, never throws there.
+      try {
+        if (raw === undefined) {
+          reject(err instanceof AnswerTooLarge ? tooLarge(request, err.status) : failureOf(request, options, flight, timeoutMs, secrets, err));
+        } else if (raw.status < 200 || raw.status > 299) {
+          reject(errorFromResponse(raw, request.operation, secrets));
+        } else {
+          if (secrets.length > 0) NodeAnswer.keepSecrets(raw, secrets);
+          resolve(raw);
+        }
+      } catch (thrown) {
+        reject(thrown);
+      }
+    };
+    // Already aborted: send nothing.
+    if (flight.cut !== undefined) done(flight.cut);
+    else exchange(target, request.method, headers, request.body, flight, true, done);
+  });
+}
 
+/**
+ * The request's headers as node:http writes them: `Host`, the defaults unless the request names its
+ * own, the request's, a form's `content-type` and `content-length`, and the URL's user info as Basic
+ * credentials when the request has no `authorization` (node:http's rule for `auth`).
+ */
+function headerListOf(request: XHttpRequest, target: Target): string[] {
+  const own = request.headers;
+  const list = ['host', target.host];
+  let named = 0;
+  if (own !== undefined) {
+    for (const name in own) {
+      const lower = name.toLowerCase();
+      if (lower === 'accept') named |= 1;
+      else if (lower === 'user-agent') named |= 2;
+      else if (lower === 'content-type') named |= 4;
+      else if (lower === 'authorization') named |= 8;
+      else if (lower === 'host') {
+        list[1] = own[name] as string;
+        continue;
+      }
+      list.push(name, own[name] as string);
+    }
+  }
+  if ((named & 1) === 0) list.push('accept', DEFAULT_HEADERS.accept as string);
+  if ((named & 2) === 0) list.push('user-agent', DEFAULT_HEADERS['user-agent'] as string);
+  if ((named & 8) === 0 && target.basic !== undefined) list.push('authorization', target.basic);
+  if (request.body !== undefined) {
+    if ((named & 4) === 0) list.push('content-type', FORM);
+    list.push('content-length', String(Buffer.byteLength(request.body)));
+  }
+  return list;
+}
+
+/** {@link sendToX} with a `fetch` implementation. */
+async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFetch: typeof fetch, timeoutMs: number): Promise<XRawResponse> {
+  const headers: Record<string, string> = { ...DEFAULT_HEADERS, ...request.headers };
+  if (request.body !== undefined) headers['content-type'] ??= FORM;
+  // fetch needs a signal: an AbortController, aborted by the deadline timer or the caller's signal.
+  const controller = new AbortController();
+  const flight = inFlight(controller);
+  arm(flight, timeoutMs, options.signal);
   const secrets = request.secrets ?? [];
   let raw: XRawResponse;
   try {
-    const controller = flight.controller;
-    if (doFetch && controller) {
-      // redirect: 'manual': a redirect would carry the code, verifier or refresh token elsewhere.
-      const init: RequestInit = { method: request.method, signal: controller.signal, redirect: 'manual', headers };
-      if (request.body !== undefined) init.body = request.body;
-      let response: Response;
-      try {
-        response = await doFetch(request.url, init);
-      } catch (err) {
-        throw failureOf(request, options, flight, timeoutMs, secrets, err);
-      }
-      try {
-        raw = { status: response.status, headers: response.headers, body: await readCapped(response) };
-      } catch (err) {
-        if (err instanceof RangeError) throw tooLarge(request, response.status);
-        throw failureOf(request, options, flight, timeoutMs, secrets, err);
-      }
-    } else {
-      if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
-      try {
-        // Already aborted: send nothing.
-        if (flight.cut !== undefined) throw flight.cut;
-        raw = await exchange(targetOf(request.url), request.method, headers, request.body, flight, true);
-      } catch (err) {
-        if (err instanceof AnswerTooLarge) throw tooLarge(request, err.status);
-        throw failureOf(request, options, flight, timeoutMs, secrets, err);
-      }
+    // redirect: 'manual': a redirect would carry the code, verifier or refresh token elsewhere.
+    const init: RequestInit = { method: request.method, signal: controller.signal, redirect: 'manual', headers };
+    if (request.body !== undefined) init.body = request.body;
+    let response: Response;
+    try {
+      response = await doFetch(request.url, init);
+    } catch (err) {
+      throw failureOf(request, options, flight, timeoutMs, secrets, err);
+    }
+    try {
+      raw = { status: response.status, headers: response.headers, body: await readCapped(response) };
+    } catch (err) {
+      if (err instanceof RangeError) throw tooLarge(request, response.status);
+      throw failureOf(request, options, flight, timeoutMs, secrets, err);
     }
   } finally {
-    clearTimeout(timer);
-    if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
+    disarm(flight);
   }
   if (raw.status < 200 || raw.status > 299) {
     throw errorFromResponse(raw, request.operation, secrets);
   }
-  if (secrets.length > 0) {
-    if (raw instanceof NodeAnswer) NodeAnswer.keepSecrets(raw, secrets);
-    else Object.defineProperty(raw, SENT_SECRETS, { value: secrets });
-  }
+  if (secrets.length > 0) Object.defineProperty(raw, SENT_SECRETS, { value: secrets });
   return raw;
 }
 

@@ -272,6 +272,20 @@ describe('http: sendToX', () => {
       expect(scope.isDone()).to.equal(false);
     });
 
+    it('sends nothing with the fetch option either when the signal is already aborted', async () => {
+      let calls = 0;
+      const fakeFetch: typeof fetch = async (_input, init) => {
+        calls += 1;
+        if (init?.signal?.aborted) throw init.signal.reason;
+        return new Response('{}', { status: 200 });
+      };
+      const reason = new Error('gone');
+      const err = await rejectionOf(sendToX(post('/x'), { signal: AbortSignal.abort(reason), fetch: fakeFetch }));
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.ABORTED });
+      expect(err.cause).to.equal(reason);
+      expect(calls, 'fetch got an aborted signal, or no call').to.be.at.most(1);
+    });
+
     it('calls it an abort, not a time-out, when the caller aborts after a long wait', async () => {
       const scope = nock(BASE).post('/x').delay(2000).reply(200, '{}');
       const controller = new AbortController();
@@ -418,6 +432,61 @@ describe('http: connections to X', () => {
         { url: '/z', host: `127.0.0.1:${port}`, authorization: undefined },
       ]);
     } finally {
+      await close(server);
+    }
+  });
+
+  it('sends each header once: the request\'s own Host, accept, user-agent and content-type replace the defaults, whatever their case', async () => {
+    const seen: string[][] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.rawHeaders);
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/t`;
+    const names = (raw: string[]): string[] => raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    const value = (raw: string[], name: string): string | undefined => raw[raw.findIndex((n, i) => i % 2 === 0 && n.toLowerCase() === name) + 1];
+    try {
+      await sendToX({ method: 'POST', url, operation: 'x', body: 'é=1', headers: { Host: 'api.x.com', Accept: 'text/plain', 'User-Agent': 'mine/1', 'Content-Type': 'application/json' } });
+      await sendToX({ method: 'POST', url, operation: 'x', body: 'é=1' });
+      const [own, defaults] = seen as [string[], string[]];
+      for (const raw of seen) expect(new Set(names(raw)).size, `no header twice in ${raw.join(' ')}`).to.equal(names(raw).length);
+      expect(value(own, 'host')).to.equal('api.x.com');
+      expect(value(own, 'accept')).to.equal('text/plain');
+      expect(value(own, 'user-agent')).to.equal('mine/1');
+      expect(value(own, 'content-type')).to.equal('application/json');
+      expect(value(own, 'content-length'), 'bytes, not characters').to.equal('4');
+      expect(value(defaults, 'host')).to.equal(new URL(url).host);
+      expect(value(defaults, 'accept')).to.equal('application/json');
+      expect(value(defaults, 'user-agent')).to.equal('passport-x');
+      expect(value(defaults, 'content-type')).to.equal('application/x-www-form-urlencoded');
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('rejects, never throws into node:http\'s events, when making the error of an answer fails', async () => {
+    const { server, url } = await listen((res) => {
+      res.statusCode = 400;
+      res.end('{"error":"invalid_request"}');
+    });
+    const broken = new Error('a secret that cannot be read');
+    const secret = {
+      id: 'client',
+      get secret(): string {
+        throw broken;
+      },
+    };
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown): void => void uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const err = await rejectionOf(sendToX({ method: 'GET', url: `${url}/x`, operation: 'x', secrets: [secret] }));
+      expect(err).to.equal(broken);
+      expect(uncaught).to.deep.equal([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
       await close(server);
     }
   });
