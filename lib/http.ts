@@ -370,8 +370,6 @@ export function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Prom
 /** {@link sendToX} over node:http(s): one promise, settled from the exchange's callback. */
 function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: number): Promise<XRawResponse> {
   return new Promise((resolve, reject) => {
-    const target = targetOf(request.url);
-    const headers = headerListOf(request, target);
     // The deadline and the caller's signal destroy the request in flight.
     const flight = inFlight(undefined);
     arm(flight, timeoutMs, options.signal);
@@ -393,8 +391,15 @@ function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: n
       }
     };
     // Already aborted: send nothing.
-    if (flight.cut !== undefined) done(flight.cut);
-    else exchange(target, request.method, headers, request.body, flight, true, done);
+    if (flight.cut !== undefined) return done(flight.cut);
+    try {
+      const target = targetOf(request.url);
+      exchange(target, request.method, headerListOf(request, target), request.body, flight, true, done);
+    } catch (err) {
+      // What node:http refuses at once (a URL it cannot parse, a header name that is no token) fails as
+      // any request that could not be sent: typed, its cause redacted, the timer stopped.
+      done(err);
+    }
   });
 }
 

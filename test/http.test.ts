@@ -317,6 +317,32 @@ describe('http: sendToX', () => {
       // node:http rejects with the socket error itself.
       expect((err.cause as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
     });
+
+    it('reject with X_NETWORK_ERROR, and leave no timer running, when node:http refuses the request before sending it', async () => {
+      const { setTimeout: realSetTimeout, clearTimeout: realClearTimeout } = globalThis;
+      const deadlines = new Set<unknown>();
+      const cleared: unknown[] = [];
+      globalThis.setTimeout = ((callback: () => void, ms?: number, ...args: unknown[]) => {
+        const timer = realSetTimeout(callback, ms, ...args);
+        if (ms === 60_000) deadlines.add(timer);
+        return timer;
+      }) as typeof setTimeout;
+      globalThis.clearTimeout = ((timer: NodeJS.Timeout | undefined) => {
+        if (deadlines.has(timer)) cleared.push(timer);
+        realClearTimeout(timer);
+      }) as typeof clearTimeout;
+      let err: Error;
+      try {
+        err = await rejectionOf(sendToX({ method: 'GET', url: 'http://127.0.0.1:1/x', operation: 'x', headers: { 'no token': 'v' } }, { timeoutMs: 60_000 }));
+      } finally {
+        globalThis.setTimeout = realSetTimeout;
+        globalThis.clearTimeout = realClearTimeout;
+      }
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR });
+      expect((err.cause as NodeJS.ErrnoException).code).to.equal('ERR_INVALID_HTTP_TOKEN');
+      expect(deadlines.size, 'one deadline armed').to.equal(1);
+      expect(cleared, 'and cleared').to.deep.equal([...deadlines]);
+    });
   });
 
   describe('size cap', () => {
