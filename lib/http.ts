@@ -347,7 +347,7 @@ function exchange(url: Target, method: string, headers: string[], body: string |
   req.end(body);
 }
 
-const DEFAULT_HEADERS: Readonly<Record<string, string>> = { accept: 'application/json', 'user-agent': 'passport-x' };
+const DEFAULT_HEADERS = { accept: 'application/json', 'user-agent': 'passport-x' } as const;
 const FORM = 'application/x-www-form-urlencoded';
 
 /**
@@ -378,14 +378,8 @@ function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: n
       disarm(flight);
       // Called from node:http's events: whatever goes wrong making the error rejects, never throws there.
       try {
-        if (raw === undefined) {
-          reject(err instanceof AnswerTooLarge ? tooLarge(request, err.status) : failureOf(request, options, flight, timeoutMs, secrets, err));
-        } else if (raw.status < 200 || raw.status > 299) {
-          reject(errorFromResponse(raw, request.operation, secrets));
-        } else {
-          if (secrets.length > 0) NodeAnswer.keepSecrets(raw, secrets);
-          resolve(raw);
-        }
+        if (raw === undefined) reject(err instanceof AnswerTooLarge ? tooLarge(request, err.status) : failureOf(request, options, flight, timeoutMs, secrets, err));
+        else resolve(accepted(raw, request, secrets));
       } catch (thrown) {
         reject(thrown);
       }
@@ -426,8 +420,8 @@ function headerListOf(request: XHttpRequest, target: Target): string[] {
       list.push(name, own[name] as string);
     }
   }
-  if ((named & 1) === 0) list.push('accept', DEFAULT_HEADERS.accept as string);
-  if ((named & 2) === 0) list.push('user-agent', DEFAULT_HEADERS['user-agent'] as string);
+  if ((named & 1) === 0) list.push('accept', DEFAULT_HEADERS.accept);
+  if ((named & 2) === 0) list.push('user-agent', DEFAULT_HEADERS['user-agent']);
   if ((named & 8) === 0 && target.basic !== undefined) list.push('authorization', target.basic);
   if (request.body !== undefined) {
     if ((named & 4) === 0) list.push('content-type', FORM);
@@ -465,10 +459,19 @@ async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFet
   } finally {
     disarm(flight);
   }
-  if (raw.status < 200 || raw.status > 299) {
-    throw errorFromResponse(raw, request.operation, secrets);
+  return accepted(raw, request, secrets);
+}
+
+/**
+ * A 2xx answer, with what its request sent kept for its redaction should it end up attached to an
+ * error; any other answer throws the typed error {@link errorFromResponse} makes of it.
+ */
+function accepted(raw: XRawResponse, request: XHttpRequest, secrets: ReadonlyArray<XRedactable>): XRawResponse {
+  if (raw.status < 200 || raw.status > 299) throw errorFromResponse(raw, request.operation, secrets);
+  if (secrets.length > 0) {
+    if (raw instanceof NodeAnswer) NodeAnswer.keepSecrets(raw, secrets);
+    else Object.defineProperty(raw, SENT_SECRETS, { value: secrets });
   }
-  if (secrets.length > 0) Object.defineProperty(raw, SENT_SECRETS, { value: secrets });
   return raw;
 }
 
