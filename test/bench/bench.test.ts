@@ -9,9 +9,9 @@ import { turnOrder, williamsOrders } from './turns';
 
 const ROOT = resolve(__dirname, '../..');
 
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
+function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   // Without c8's NODE_V8_COVERAGE: the bench's processes load the build, not lib/.
-  const env = { ...process.env };
+  const env = { ...process.env, ...extraEnv };
   delete env.NODE_V8_COVERAGE;
   return new Promise((resolveRun, reject) => {
     const child = spawn('npm', ['run', '--silent', 'bench:smoke', '--', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,6 +112,18 @@ describe('npm run bench (smoke run)', function () {
     expect(results.ok).to.be.a('boolean');
     // The table is printed too.
     expect(output).to.include('passport-x XOAuth2PkceStrategy').and.include('Targets').and.include('A/A control, OAuth 2.0: the floor against itself');
+  });
+
+  it('without redis-server, says so at the start and skips only the Redis rows of tokens.bench.ts', async () => {
+    const json = join(dir, 'no-redis.json');
+    const { code, output } = await run(['--only', 'extra', '--json', json], { REDIS_SERVER: join(dir, 'no-such-redis-server') });
+    expect(code, output).to.equal(0);
+    expect(output).to.include('bench: redis-server is missing, so tokens.bench.ts will skip its Redis rows').and.include('apt-get install redis-server');
+    const rows = (JSON.parse(readFileSync(json, 'utf8')) as BenchJSON).extra.tokens!.rows;
+    // The in-memory rows are there; the Redis part is one row that says why it was skipped.
+    expect(rows.filter(([name]) => name.startsWith('tokens, in memory'))).to.have.length(3);
+    expect(rows.filter(([name]) => name.startsWith('tokens, Redis'))).to.deep.equal([['tokens, Redis', rows.at(-1)![1]]]);
+    expect(rows.at(-1)![1]).to.match(/^skipped: redis-server is missing: running ".*no-such-redis-server --version" failed/);
   });
 
   it('refuses a bad option with a message naming it, and writes nothing', async () => {

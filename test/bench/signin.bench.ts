@@ -38,6 +38,7 @@ import type { MemoryResult } from './memory';
 import { forkBench, type BenchChild } from './processes';
 import { turnOrder, williamsOrders } from './turns';
 import { measureStartup, median, type StartupResult } from './startup';
+import { redisServerMissing } from '../support/redis';
 
 // ------------------------------------------------------------------ settings
 function option(name: string): string | undefined {
@@ -547,6 +548,9 @@ function judge(results: { http?: SectionResult; https?: SectionResult; memory?: 
 async function main(): Promise<void> {
   if (!existsSync(resolve(__dirname, '../../dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does).');
   const began = Date.now();
+  // Said at the start, not after half an hour: without redis-server, the Redis rows of tokens.bench.ts are skipped.
+  const noRedis = settings.sections.includes('extra') ? redisServerMissing() : undefined;
+  if (noRedis !== undefined) console.log(`bench: redis-server is missing, so tokens.bench.ts will skip its Redis rows: ${noRedis}`);
   pin(process.pid, OTHER_CPUS);
   const out: Record<string, unknown> = { machine: machine(), settings, pinned: canPin ? { app: APP_CPU, driverAndX: OTHER_CPUS } : false };
   const results: { http?: SectionResult; https?: SectionResult; memory?: MemoryResult } = {};

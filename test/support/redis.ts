@@ -27,16 +27,24 @@ function redisServerCommand(): string {
   return process.env.REDIS_SERVER?.trim() || 'redis-server';
 }
 
+/**
+ * Why `redis-server` cannot be run here (what failed, and how to install it), or undefined when
+ * it can: `REDIS_SERVER` if set (a path), else `redis-server` from PATH.
+ */
+export function redisServerMissing(command = redisServerCommand()): string | undefined {
+  const probe = spawnSync(command, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (!probe.error && probe.status === 0) return undefined;
+  return (
+    `running "${command} --version" failed (${probe.error ? probe.error.message : `exit code ${probe.status}`}). ` +
+    'Install it with `sudo apt-get install redis-server` (Debian/Ubuntu), or run `.ci/run`, which installs it; ' +
+    'or set REDIS_SERVER to the path of a redis-server binary.'
+  );
+}
+
 /** Throws, saying how to install it, when `redis-server` cannot be run. */
 function requireRedisServer(command: string): void {
-  const probe = spawnSync(command, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      `The several-instances tests need redis-server, and running "${command} --version" failed (${probe.error ? probe.error.message : `exit code ${probe.status}`}). ` +
-        'Install it with `sudo apt-get install redis-server` (Debian/Ubuntu), or run `.ci/run`, which installs it; ' +
-        'or set REDIS_SERVER to the path of a redis-server binary.',
-    );
-  }
+  const missing = redisServerMissing(command);
+  if (missing !== undefined) throw new Error(`The several-instances tests need redis-server, and ${missing}`);
 }
 
 /** A loopback port that was free a moment ago (the OS picks it). */
