@@ -126,6 +126,21 @@ describe('npm run bench (smoke run)', function () {
     expect(rows.at(-1)![1]).to.match(/^skipped: redis-server is missing: running ".*no-such-redis-server --version" failed/);
   });
 
+  it('goes on past a section that throws, writes the JSON of the others, and exits with 2', async () => {
+    const json = join(dir, 'failed-section.json');
+    // `true` answers --version, then exits at once instead of serving: tokens.bench.ts throws.
+    const { code, output } = await run(['--only', 'startup,extra', '--json', json], { REDIS_SERVER: 'true' });
+    expect(code, output).to.equal(2);
+    expect(output).to.include('bench: the tokens.bench.ts section failed').and.include('FAILED the tokens.bench.ts section');
+    const results = JSON.parse(readFileSync(json, 'utf8')) as BenchJSON & { failures: Array<{ section: string; error: string }> };
+    expect(results.failures.map((f) => f.section)).to.deep.equal(['tokens.bench.ts']);
+    expect(results.failures[0]!.error).to.include('redis-server exited before it was ready');
+    // The sections before and beside it kept their figures; the run is not ok.
+    expect(results.startup.map((s) => s.id)).to.deep.equal(['passport-x', 'passport-twitter', 'superface']);
+    expect(results.extra).to.have.keys('claim', 'strategy');
+    expect(results.ok).to.equal(false);
+  });
+
   it('refuses a bad option with a message naming it, and writes nothing', async () => {
     const json = join(dir, 'refused.json');
     const { code, output } = await run(['--rounds', '0', '--json', json]);

@@ -19,7 +19,8 @@
 //   cold start and footprint: require() time in a fresh process, installed size (startup.ts).
 //
 // Writes every figure as JSON (`--json <path>`, default <tmpdir>/passport-x-bench.json) and
-// exits non-zero when a target is missed (targets are not judged with `--smoke`).
+// exits non-zero when a target is missed (targets are not judged with `--smoke`), with 2 when a
+// section threw (the others still run and reach the JSON).
 // Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --rewarm N --processes N --memory-sign-ins N
 //   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra --profile <candidate id>
 //   --profile <id,id,...> (a CPU profile of each of these candidates' app processes)
@@ -434,6 +435,25 @@ async function memory(): Promise<MemoryResult> {
   }
 }
 
+// ------------------------------------------------------------------ a section that fails
+/** The sections that threw: the run goes on without them, writes its JSON, and exits with 2. */
+const failures: Array<{ section: string; error: string }> = [];
+
+/**
+ * Runs one section of the bench; when it throws, records and prints why and resolves to undefined,
+ * so that the sections after it still run and the figures of every other section reach the JSON
+ * (a run that failed in its last minute lost half an hour of figures).
+ */
+async function attempt<T>(section: string, run: () => Promise<T> | T): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (err) {
+    failures.push({ section, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    console.error(`\nbench: the ${section} section failed; the other sections go on, and the run will exit with 2.`, err);
+    return undefined;
+  }
+}
+
 // ------------------------------------------------------------------ figures from the other bench files
 /** What claim.bench.ts and tokens.bench.ts measure, run in this process as they are written to be. */
 interface ExtraResults {
@@ -445,20 +465,26 @@ interface ExtraResults {
 async function extraBenches(): Promise<ExtraResults> {
   const extras: ExtraResults = {};
   if (existsSync(resolve(__dirname, 'claim.bench.ts'))) {
-    const { benchClaim, claimRows } = require('./claim.bench') as typeof import('./claim.bench');
-    const results = await benchClaim(smoke ? { callbacks: 50, signIns: 10, rounds: 1 } : {});
-    extras.claim = { results, rows: claimRows(results) };
+    await attempt('claim.bench.ts', async () => {
+      const { benchClaim, claimRows } = require('./claim.bench') as typeof import('./claim.bench');
+      const results = await benchClaim(smoke ? { callbacks: 50, signIns: 10, rounds: 1 } : {});
+      extras.claim = { results, rows: claimRows(results) };
+    });
   }
   if (existsSync(resolve(__dirname, 'strategy.bench.ts'))) {
-    const { benchStrategies, strategyRows } = require('./strategy.bench') as typeof import('./strategy.bench');
-    const results = await benchStrategies(smoke ? { signIns: 8, rounds: 1, warmup: 8 } : {});
-    extras.strategy = { results, rows: strategyRows(results) };
+    await attempt('strategy.bench.ts', async () => {
+      const { benchStrategies, strategyRows } = require('./strategy.bench') as typeof import('./strategy.bench');
+      const results = await benchStrategies(smoke ? { signIns: 8, rounds: 1, warmup: 8 } : {});
+      extras.strategy = { results, rows: strategyRows(results) };
+    });
   }
   if (existsSync(resolve(__dirname, 'tokens.bench.ts'))) {
-    // tokens.bench.ts reads its sizes from the environment when it loads.
-    if (smoke) Object.assign(process.env, { BENCH_TOKEN_CALLS: '50', BENCH_TOKEN_REDIS_CALLS: '20', BENCH_ROUNDS: '1' });
-    const { benchTokens } = require('./tokens.bench') as typeof import('./tokens.bench');
-    extras.tokens = { rows: await benchTokens() };
+    await attempt('tokens.bench.ts', async () => {
+      // tokens.bench.ts reads its sizes from the environment when it loads.
+      if (smoke) Object.assign(process.env, { BENCH_TOKEN_CALLS: '50', BENCH_TOKEN_REDIS_CALLS: '20', BENCH_ROUNDS: '1' });
+      const { benchTokens } = require('./tokens.bench') as typeof import('./tokens.bench');
+      extras.tokens = { rows: await benchTokens() };
+    });
   }
   return extras;
 }
@@ -507,7 +533,7 @@ function noiseLine(n: Noise): string {
   );
 }
 
-function judge(results: { http?: SectionResult; https?: SectionResult; memory?: MemoryResult }, extra: ExtraResults): Target[] {
+function judge(results: { http?: SectionResult | undefined; https?: SectionResult | undefined; memory?: MemoryResult | undefined }, extra: ExtraResults): Target[] {
   const targets: Target[] = [];
   const get = (s: SectionResult | undefined, id: string): CandidateResult | undefined => s?.candidates.find((c) => c.id === id);
   const httpX2 = get(results.http, 'passport-x-oauth2');
@@ -553,10 +579,10 @@ async function main(): Promise<void> {
   if (noRedis !== undefined) console.log(`bench: redis-server is missing, so tokens.bench.ts will skip its Redis rows: ${noRedis}`);
   pin(process.pid, OTHER_CPUS);
   const out: Record<string, unknown> = { machine: machine(), settings, pinned: canPin ? { app: APP_CPU, driverAndX: OTHER_CPUS } : false };
-  const results: { http?: SectionResult; https?: SectionResult; memory?: MemoryResult } = {};
+  const results: { http?: SectionResult | undefined; https?: SectionResult | undefined; memory?: MemoryResult | undefined } = {};
   if (settings.sections.includes('http')) {
-    results.http = await compare('http');
-    printSection(results.http);
+    results.http = await attempt('http', () => compare('http'));
+    if (results.http) printSection(results.http);
   }
   if (settings.sections.includes('https')) {
     const tls = selfSignedCertificate();
@@ -565,15 +591,15 @@ async function main(): Promise<void> {
       console.log(`\nHTTPS skipped: ${tls.skipped}`);
     } else {
       try {
-        results.https = await compare('https', tls);
-        printSection(results.https);
+        results.https = await attempt('https', () => compare('https', tls));
+        if (results.https) printSection(results.https);
       } finally {
         rmSync(tls.dir, { recursive: true, force: true });
       }
     }
   }
-  if (settings.sections.includes('memory')) {
-    results.memory = await memory();
+  if (settings.sections.includes('memory')) results.memory = await attempt('memory', () => memory());
+  if (results.memory) {
     console.log(`\nAbandoned sign-ins: ${settings.memorySignIns} started, never called back, over ${settings.memorySessions} sessions (heap after full GC)`);
     console.log('| | max pending/session | kept: bytes/session (of which pending) | heap before (MB) | heap after (MB) | heap growth per sign-in (bytes) |');
     console.log('|---|---|---|---|---|---|');
@@ -588,8 +614,8 @@ async function main(): Promise<void> {
     }
   }
   let startup: StartupResult[] | undefined;
-  if (settings.sections.includes('startup')) {
-    startup = measureStartup(settings.coldRuns);
+  if (settings.sections.includes('startup')) startup = await attempt('startup', () => measureStartup(settings.coldRuns));
+  if (startup) {
     console.log(`\nCold start (require() in a fresh process, median of ${settings.coldRuns}) and installed size`);
     console.log('| | require() ms | package (kB) | runtime dependencies (kB) | files | dependencies |');
     console.log('|---|---|---|---|---|---|');
@@ -603,15 +629,18 @@ async function main(): Promise<void> {
     for (const [k, v] of section.rows) console.log(`  ${k}: ${v}`);
   }
   const targets = judge(results, extra);
-  const ok = targets.every((t) => t.met);
-  Object.assign(out, { http: results.http, https: out.https ?? results.https, memory: results.memory, startup, extra, targets, ok, seconds: (Date.now() - began) / 1000 });
+  // A section that failed judged nothing: the run is not ok.
+  const ok = failures.length === 0 && targets.every((t) => t.met);
+  Object.assign(out, { http: results.http, https: out.https ?? results.https, memory: results.memory, startup, extra, failures, targets, ok, seconds: (Date.now() - began) / 1000 });
   writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${typeof t.value === 'number' && !Number.isInteger(t.value) ? t.value.toFixed(3) : t.value} (bar ${t.bar})`);
   // Judged as they are: the noise is reported next to them, never taken off them.
   for (const section of [results.http, results.https]) for (const n of section?.noise ?? []) console.log(`  (${section!.transport.toUpperCase()}) ${noiseLine(n)}`);
-  console.log(`\nbench: ${ok ? 'every target met' : 'a target was missed'}${smoke ? ' (smoke run: not judged)' : ''}; results in ${jsonPath}`);
-  process.exitCode = ok || smoke ? 0 : 1;
+  for (const failure of failures) console.log(`  FAILED the ${failure.section} section (its error is above and in the JSON's \`failures\`)`);
+  const verdict = failures.length > 0 ? `${failures.length} section(s) failed` : ok ? 'every target met' : 'a target was missed';
+  console.log(`\nbench: ${verdict}${smoke ? ' (smoke run: not judged)' : ''}; results in ${jsonPath}`);
+  process.exitCode = failures.length > 0 ? 2 : ok || smoke ? 0 : 1;
 }
 
 main().catch((err) => {
