@@ -7,7 +7,7 @@
  * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
  */
 import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, hasControlCharacter, hasLoneSurrogate, missingScopesHint, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
-import { invalidResponse, parseJSONObject, sendToX, type XHttpOptions } from './http';
+import { failSoon, invalidResponse, parseJSONObject, sendToX, sendToXThen, type XHttpOptions, type XHttpRequest } from './http';
 import { formEncodeOAuth, signOwnRequest, type OAuthParamList } from './oauth1-signature';
 import { X_USER_FIELD_SCOPES, type XKnownUserField } from './scopes';
 
@@ -106,7 +106,8 @@ function requireCredentials(raw: XRawResponse, operation: string, fields: URLSea
   }
 }
 
-async function sendSigned(
+/** A request signed with OAuth 1.0a (HMAC-SHA1) by the consumer and, when given, the token. */
+function signedRequest(
   operation: string,
   method: 'GET' | 'POST',
   url: string,
@@ -114,11 +115,10 @@ async function sendSigned(
   token: { token: string; tokenSecret: string } | undefined,
   oauthParams: OAuthParamList,
   bodyParams: OAuthParamList,
-  http: XHttpOptions,
   secrets: Array<string | undefined>,
-): Promise<XRawResponse> {
+): XHttpRequest {
   const header = signOwnRequest(method, url, consumer.consumerKey, consumer.consumerSecret, token?.token, token?.tokenSecret, oauthParams, bodyParams);
-  const request: Parameters<typeof sendToX>[0] = {
+  const request: XHttpRequest = {
     method,
     url,
     operation,
@@ -129,7 +129,23 @@ async function sendSigned(
   };
   // An empty body costs undici a stream per request: send none when there is nothing to send.
   if (method === 'POST' && bodyParams.length > 0) request.body = formEncodeOAuth(bodyParams);
-  return sendToX(request, http);
+  return request;
+}
+
+/** Sends the request `sign()` makes (a throw there fails the same way), and calls back with X's answer read by `read`. */
+function sendSignedThen<T>(sign: () => XHttpRequest, http: XHttpOptions, read: (raw: XRawResponse) => T, onAnswer: (answer: T) => void, onError: (err: Error) => void): void {
+  let request: XHttpRequest;
+  try {
+    request = sign();
+  } catch (err) {
+    return failSoon(onError, err);
+  }
+  sendToXThen(request, http, (raw) => onAnswer(read(raw)), onError);
+}
+
+/** {@link sendSignedThen} as a promise, for the helpers. */
+function sendSigned<T>(sign: () => XHttpRequest, http: XHttpOptions, read: (raw: XRawResponse) => T): Promise<T> {
+  return new Promise((resolve, reject) => sendSignedThen(sign, http, read, resolve, reject));
 }
 
 /** A request token, step 1 of the three-legged flow. */
@@ -144,26 +160,39 @@ export interface XRequestToken {
  * Step 1: `POST /oauth/request_token` with `oauth_callback`. Fails unless X answers
  * `oauth_callback_confirmed=true` (RFC 5849 section 2.1), which proves X took the callback.
  */
-export async function fetchRequestToken(
+export function fetchRequestToken(url: string, consumer: OAuth1Consumer, callbackURL: string, extra: Record<string, string>, http: XHttpOptions): Promise<XRequestToken> {
+  return new Promise((resolve, reject) => fetchRequestTokenThen(url, consumer, callbackURL, extra, http, resolve, reject));
+}
+
+/** {@link fetchRequestToken} for callback-style code (the strategy): with {@link sendToXThen}'s guarantees, and no promise. */
+export function fetchRequestTokenThen(
   url: string,
   consumer: OAuth1Consumer,
   callbackURL: string,
   extra: Record<string, string>,
   http: XHttpOptions,
-): Promise<XRequestToken> {
+  onAnswer: (token: XRequestToken) => void,
+  onError: (err: Error) => void,
+): void {
   const operation = 'get a request token';
-  const body: OAuthParamList = Object.entries(extra);
-  const raw = await sendSigned(operation, 'POST', url, consumer, undefined, [['oauth_callback', callbackURL]], body, http, []);
-  const fields = new URLSearchParams(raw.body);
-  requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
-  if (fields.get('oauth_callback_confirmed') !== 'true') {
-    throw new XRequestError(
-      XErrorCode.CALLBACK_NOT_CONFIRMED,
-      'X did not confirm the callback URL when issuing the request token (no oauth_callback_confirmed=true). Check that `callbackURL` is listed exactly under "Callback URI / Redirect URL" in the X developer portal, and that `baseURL` points at X.',
-      { status: raw.status, response: redactedAnswer(raw, [consumer.consumerSecret]) },
-    );
-  }
-  return { token: fields.get('oauth_token') as string, tokenSecret: fields.get('oauth_token_secret') as string, params: Object.fromEntries(fields) };
+  sendSignedThen(
+    () => signedRequest(operation, 'POST', url, consumer, undefined, [['oauth_callback', callbackURL]], Object.entries(extra), []),
+    http,
+    (raw) => {
+      const fields = new URLSearchParams(raw.body);
+      requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+      if (fields.get('oauth_callback_confirmed') !== 'true') {
+        throw new XRequestError(
+          XErrorCode.CALLBACK_NOT_CONFIRMED,
+          'X did not confirm the callback URL when issuing the request token (no oauth_callback_confirmed=true). Check that `callbackURL` is listed exactly under "Callback URI / Redirect URL" in the X developer portal, and that `baseURL` points at X.',
+          { status: raw.status, response: redactedAnswer(raw, [consumer.consumerSecret]) },
+        );
+      }
+      return { token: fields.get('oauth_token') as string, tokenSecret: fields.get('oauth_token_secret') as string, params: Object.fromEntries(fields) };
+    },
+    onAnswer,
+    onError,
+  );
 }
 
 /** An OAuth 1.0a access token, step 3 of the three-legged flow. */
@@ -179,24 +208,38 @@ export interface XAccessToken {
 }
 
 /** Step 3: `POST /oauth/access_token` with `oauth_verifier`, signed with the request token. */
-export async function fetchAccessToken(
+export function fetchAccessToken(url: string, consumer: OAuth1Consumer, requestToken: { token: string; tokenSecret: string }, verifier: string, http: XHttpOptions): Promise<XAccessToken> {
+  return new Promise((resolve, reject) => fetchAccessTokenThen(url, consumer, requestToken, verifier, http, resolve, reject));
+}
+
+/** {@link fetchAccessToken} for callback-style code (the strategy): with {@link sendToXThen}'s guarantees, and no promise. */
+export function fetchAccessTokenThen(
   url: string,
   consumer: OAuth1Consumer,
   requestToken: { token: string; tokenSecret: string },
   verifier: string,
   http: XHttpOptions,
-): Promise<XAccessToken> {
+  onAnswer: (token: XAccessToken) => void,
+  onError: (err: Error) => void,
+): void {
   const operation = 'exchange the request token for an access token';
-  const raw = await sendSigned(operation, 'POST', url, consumer, requestToken, [['oauth_verifier', verifier]], [], http, [verifier, requestToken.token]);
-  const fields = new URLSearchParams(raw.body);
-  requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
-  return {
-    token: fields.get('oauth_token') as string,
-    tokenSecret: fields.get('oauth_token_secret') as string,
-    userId: fields.get('user_id') ?? undefined,
-    screenName: fields.get('screen_name') ?? undefined,
-    params: Object.fromEntries(fields),
-  };
+  sendSignedThen(
+    () => signedRequest(operation, 'POST', url, consumer, requestToken, [['oauth_verifier', verifier]], [], [verifier, requestToken.token]),
+    http,
+    (raw) => {
+      const fields = new URLSearchParams(raw.body);
+      requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
+      return {
+        token: fields.get('oauth_token') as string,
+        tokenSecret: fields.get('oauth_token_secret') as string,
+        userId: fields.get('user_id') ?? undefined,
+        screenName: fields.get('screen_name') ?? undefined,
+        params: Object.fromEntries(fields),
+      };
+    },
+    onAnswer,
+    onError,
+  );
 }
 
 /** A JSON object from X and the answer it came in. */
@@ -206,39 +249,58 @@ export interface XJSONAnswer {
 }
 
 /** `GET /1.1/account/verify_credentials.json`, signed with the user's access token. Checks `id_str` and `screen_name`. */
-export async function fetchVerifyCredentials(
+export function fetchVerifyCredentials(url: string, consumer: OAuth1Consumer, accessToken: { token: string; tokenSecret: string }, http: XHttpOptions): Promise<XJSONAnswer> {
+  return new Promise((resolve, reject) => fetchVerifyCredentialsThen(url, consumer, accessToken, http, resolve, reject));
+}
+
+/** {@link fetchVerifyCredentials} for callback-style code (the strategy): with {@link sendToXThen}'s guarantees, and no promise. */
+export function fetchVerifyCredentialsThen(
   url: string,
   consumer: OAuth1Consumer,
   accessToken: { token: string; tokenSecret: string },
   http: XHttpOptions,
-): Promise<XJSONAnswer> {
+  onAnswer: (answer: XJSONAnswer) => void,
+  onError: (err: Error) => void,
+): void {
   const operation = 'load the user\'s profile (account/verify_credentials)';
-  const raw = await sendSigned(operation, 'GET', url, consumer, accessToken, [], [], http, [accessToken.token]);
-  const json = parseJSONObject(raw, operation);
-  requireFields(raw, operation, json, ['id_str', 'screen_name']);
-  return { json, raw };
+  sendSignedThen(
+    () => signedRequest(operation, 'GET', url, consumer, accessToken, [], [], [accessToken.token]),
+    http,
+    (raw) => {
+      const json = parseJSONObject(raw, operation);
+      requireFields(raw, operation, json, ['id_str', 'screen_name']);
+      return { json, raw };
+    },
+    onAnswer,
+    onError,
+  );
 }
 
 /** `POST /1.1/oauth/invalidate_token`, signed with the token to revoke. */
-export async function invalidateOAuth1Token(
-  url: string,
-  consumer: OAuth1Consumer,
-  accessToken: { token: string; tokenSecret: string },
-  http: XHttpOptions,
-): Promise<void> {
+export function invalidateOAuth1Token(url: string, consumer: OAuth1Consumer, accessToken: { token: string; tokenSecret: string }, http: XHttpOptions): Promise<void> {
   const operation = 'invalidate the OAuth 1.0a access token';
-  const raw = await sendSigned(operation, 'POST', url, consumer, accessToken, [], [], http, [accessToken.token]);
-  const json = parseJSONObject(raw, operation);
-  requireFields(raw, operation, json, ['access_token']);
+  return sendSigned(
+    () => signedRequest(operation, 'POST', url, consumer, accessToken, [], [], [accessToken.token]),
+    http,
+    (raw) => {
+      const json = parseJSONObject(raw, operation);
+      requireFields(raw, operation, json, ['access_token']);
+    },
+  );
 }
 
 /** Reverse auth step 1: `POST /oauth/request_token` with `x_auth_mode=reverse_auth`; X answers the text of an `OAuth ...` header. */
-export async function fetchReverseAuthParameters(url: string, consumer: OAuth1Consumer, http: XHttpOptions): Promise<string> {
+export function fetchReverseAuthParameters(url: string, consumer: OAuth1Consumer, http: XHttpOptions): Promise<string> {
   const operation = 'get reverse auth parameters';
-  const raw = await sendSigned(operation, 'POST', url, consumer, undefined, [], [['x_auth_mode', 'reverse_auth']], http, []);
-  const text = raw.body.trim();
-  if (!/^OAuth\s+\S/.test(text) || !/oauth_signature=/.test(text)) throw invalidResponse(raw, operation, 'a body that is not an OAuth header');
-  return text;
+  return sendSigned(
+    () => signedRequest(operation, 'POST', url, consumer, undefined, [], [['x_auth_mode', 'reverse_auth']], []),
+    http,
+    (raw) => {
+      const text = raw.body.trim();
+      if (!/^OAuth\s+\S/.test(text) || !/oauth_signature=/.test(text)) throw invalidResponse(raw, operation, 'a body that is not an OAuth header');
+      return text;
+    },
+  );
 }
 
 // ---------------------------------------------------------------- OAuth 2.0
@@ -353,21 +415,49 @@ export async function requestOAuth2Token(
   http: XHttpOptions,
   operation: string,
 ): Promise<XTokenAnswer> {
+  return oauth2TokenAnswer(await sendToX(oauth2TokenRequest(url, client, grant, operation), http), operation);
+}
+
+/**
+ * {@link requestOAuth2Token} for callback-style code (the strategy's code exchange): with
+ * {@link sendToXThen}'s guarantees, and no promise.
+ */
+export function requestOAuth2TokenThen(
+  url: string,
+  client: OAuth2Client,
+  grant: Record<string, string>,
+  http: XHttpOptions,
+  operation: string,
+  onAnswer: (answer: XTokenAnswer) => void,
+  onError: (err: Error) => void,
+): void {
+  let request: XHttpRequest;
+  try {
+    request = oauth2TokenRequest(url, client, grant, operation);
+  } catch (err) {
+    return failSoon(onError, err);
+  }
+  sendToXThen(request, http, (raw) => onAnswer(oauth2TokenAnswer(raw, operation)), onError);
+}
+
+/** The token request of a grant: `grant`, then `client_id`, form-encoded, and the client's authentication. */
+function oauth2TokenRequest(url: string, client: OAuth2Client, grant: Record<string, string>, operation: string): XHttpRequest {
   const auth = clientAuthentication(client);
-  const raw = await sendToX(
-    {
-      method: 'POST',
-      url,
-      operation,
-      headers: auth.headers,
-      // Basic credentials are base64: no control character can be in them.
-      encodedHeaders: true,
-      // client_id last, as a spread of the two would put it (a copy per request made V8 a new hidden class each time).
-      body: Object.hasOwn(grant, 'client_id') ? encodeForm({ ...grant, ...auth.params }) : `${encodeForm(grant)}&${encodeForm(auth.params)}`,
-      secrets: [...clientSecrets(client), grant.code, grant.code_verifier, grant.refresh_token],
-    },
-    http,
-  );
+  return {
+    method: 'POST',
+    url,
+    operation,
+    headers: auth.headers,
+    // Basic credentials are base64: no control character can be in them.
+    encodedHeaders: true,
+    // client_id last, as a spread of the two would put it (a copy per request made V8 a new hidden class each time).
+    body: Object.hasOwn(grant, 'client_id') ? encodeForm({ ...grant, ...auth.params }) : `${encodeForm(grant)}&${encodeForm(auth.params)}`,
+    secrets: [...clientSecrets(client), grant.code, grant.code_verifier, grant.refresh_token],
+  };
+}
+
+/** X's answer to a token request, validated and mapped. */
+function oauth2TokenAnswer(raw: XRawResponse, operation: string): XTokenAnswer {
   const json = parseJSONObject(raw, operation);
   requireCredentials(raw, operation, json, ['access_token']);
   if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
@@ -459,20 +549,48 @@ export function usersMeURL(url: string, userFields: readonly string[]): string {
  * `username`. `fieldsURL`: `url` with `userFields` already set (see {@link usersMeURL}), for a
  * caller that asks for the same fields every time.
  */
-export async function fetchUsersMe(
+export function fetchUsersMe(
   url: string,
   accessToken: string,
   userFields: readonly string[],
   http: XHttpOptions,
-  fieldsURL: string = usersMeURL(url, userFields),
-): Promise<XJSONAnswer & { data: Record<string, unknown> }> {
+  fieldsURL?: string,
+): Promise<XUsersMeAnswer> {
+  // A throw in the executor (a `url` that is no URL) rejects.
+  return new Promise((resolve, reject) => fetchUsersMeThen(accessToken, userFields, http, fieldsURL ?? usersMeURL(url, userFields), resolve, reject));
+}
+
+/** What {@link fetchUsersMe} answers: X's JSON, its `data` object, and the answer they came in. */
+export type XUsersMeAnswer = XJSONAnswer & { data: Record<string, unknown> };
+
+/**
+ * {@link fetchUsersMe} for callback-style code (the strategy's profile), of `fieldsURL` (from
+ * {@link usersMeURL}): with {@link sendToXThen}'s guarantees, and no promise.
+ */
+export function fetchUsersMeThen(
+  accessToken: string,
+  userFields: readonly string[],
+  http: XHttpOptions,
+  fieldsURL: string,
+  onAnswer: (answer: XUsersMeAnswer) => void,
+  onError: (err: Error) => void,
+): void {
   const operation = 'load the user\'s profile (users/me)';
-  let raw: XRawResponse;
-  try {
-    raw = await sendToX({ method: 'GET', url: fieldsURL, operation, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] }, http);
-  } catch (err) {
-    throw withFieldScopes(err, userFields);
-  }
+  let answered = false;
+  sendToXThen(
+    { method: 'GET', url: fieldsURL, operation, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] },
+    http,
+    (raw) => {
+      answered = true;
+      onAnswer(usersMeAnswer(raw, operation));
+    },
+    // A 403 to the request names the scopes its fields need; what fails after X answered is passed on as it is.
+    (err) => onError(answered ? err : (withFieldScopes(err, userFields) as Error)),
+  );
+}
+
+/** X's `users/me` answer, checked: a JSON object whose `data` has `id` and `username`. */
+function usersMeAnswer(raw: XRawResponse, operation: string): XUsersMeAnswer {
   const json = parseJSONObject(raw, operation);
   const data = json.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidResponse(raw, operation, 'an answer without a `data` object');

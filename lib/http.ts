@@ -356,45 +356,66 @@ const FORM = 'application/x-www-form-urlencoded';
  * {@link errorFromResponse} makes of a non-2xx answer.
  */
 export function sendToX(request: XHttpRequest, options: XHttpOptions = {}): Promise<XRawResponse> {
+  return new Promise((resolve, reject) => sendToXThen(request, options, resolve, reject));
+}
+
+/**
+ * {@link sendToX} for callback-style code (the strategies): calls `onAnswer` with X's 2xx answer, or
+ * `onError` with the error sendToX would reject with. Once, always asynchronously, and outside
+ * node:http's events and any promise chain, with {@link settle}'s guarantees: a throw in `onAnswer`
+ * goes to `onError`, and one in `onError` becomes a process warning. No promise: over node:http, a
+ * sign-in's requests each spare one, with the async functions and microtasks around it.
+ */
+export function sendToXThen(request: XHttpRequest, options: XHttpOptions, onAnswer: (raw: XRawResponse) => void, onError: (err: Error) => void): void {
   let timeoutMs: number;
   try {
     timeoutMs = resolveTimeout(options.timeoutMs);
     // The defaults are constants: only the caller's headers can hold a control character.
     if (request.encodedHeaders !== true && request.headers !== undefined) checkHeaderValues(request.headers, request);
   } catch (err) {
-    return Promise.reject(err);
+    return failSoon(onError, err);
   }
-  return options.fetch ? sendWithFetch(request, options, options.fetch, timeoutMs) : sendWithNode(request, options, timeoutMs);
+  if (options.fetch) settle(sendWithFetch(request, options, options.fetch, timeoutMs), onAnswer, onError);
+  else sendWithNode(request, options, timeoutMs, onAnswer, onError);
 }
 
-/** {@link sendToX} over node:http(s): one promise, settled from the exchange's callback. */
-function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: number): Promise<XRawResponse> {
-  return new Promise((resolve, reject) => {
-    // The deadline and the caller's signal destroy the request in flight.
-    const flight = inFlight(undefined);
-    arm(flight, timeoutMs, options.signal);
-    const secrets = request.secrets ?? [];
-    const done: Exchanged = (err, raw) => {
-      disarm(flight);
-      // Called from node:http's events: whatever goes wrong making the error rejects, never throws there.
-      try {
-        if (raw === undefined) reject(err instanceof AnswerTooLarge ? tooLarge(request, err.status) : failureOf(request, options, flight, timeoutMs, secrets, err));
-        else resolve(accepted(raw, request, secrets));
-      } catch (thrown) {
-        reject(thrown);
-      }
-    };
-    // Already aborted: send nothing.
-    if (flight.cut !== undefined) return done(flight.cut);
+/** Calls `onError` with `err` on the next tick, as {@link settle} would a rejection. */
+export function failSoon(onError: (err: Error) => void, err: unknown): void {
+  process.nextTick(deliver, onError, asError(err), undefined);
+}
+
+/** {@link sendToXThen} over node:http(s), settled from the exchange's callback. */
+function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: number, onAnswer: (raw: XRawResponse) => void, onError: (err: Error) => void): void {
+  // The deadline and the caller's signal destroy the request in flight.
+  const flight = inFlight(undefined);
+  arm(flight, timeoutMs, options.signal);
+  const secrets = request.secrets ?? [];
+  const done: Exchanged = (err, raw) => {
+    disarm(flight);
+    let answer: XRawResponse | undefined;
+    let failure: unknown;
+    // Called from node:http's events: whatever goes wrong making the error is the error, never a throw there.
     try {
-      const target = targetOf(request.url);
-      exchange(target, request.method, headerListOf(request, target), request.body, flight, true, done);
-    } catch (err) {
-      // What node:http refuses at once (a URL it cannot parse, a header name that is no token) fails as
-      // any request that could not be sent: typed, its cause redacted, the timer stopped.
-      done(err);
+      if (raw === undefined) failure = err instanceof AnswerTooLarge ? tooLarge(request, err.status) : failureOf(request, options, flight, timeoutMs, secrets, err);
+      else answer = accepted(raw, request, secrets);
+    } catch (thrown) {
+      failure = thrown;
     }
-  });
+    // On a later tick: out of node:http's events, and after the agent took back the connection (node:http
+    // frees it on the tick it queues as the answer ends), so a request sent from `onAnswer` reuses it.
+    if (answer === undefined) failSoon(onError, failure);
+    else process.nextTick(deliver, onAnswer, answer, onError);
+  };
+  // Already aborted: send nothing.
+  if (flight.cut !== undefined) return done(flight.cut);
+  try {
+    const target = targetOf(request.url);
+    exchange(target, request.method, headerListOf(request, target), request.body, flight, true, done);
+  } catch (err) {
+    // What node:http refuses at once (a URL it cannot parse, a header name that is no token) fails as
+    // any request that could not be sent: typed, its cause redacted, the timer stopped.
+    done(err);
+  }
 }
 
 /**

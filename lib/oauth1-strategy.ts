@@ -6,8 +6,8 @@
  */
 import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:querystring';
 import { format as formatURL, parse as parseURL, resolve as resolveURL } from 'node:url';
-import { fetchAccessToken, fetchRequestToken, fetchVerifyCredentials, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
-import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
+import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
+import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
@@ -319,8 +319,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     Object.defineProperty(client, '_consumerSecret', { enumerable: false });
     client.getOAuthRequestToken = (params, cb) => {
       const { oauth_callback: callbackURL, ...extra } = params;
-      settle(
-        fetchRequestToken(requestTokenURL, this.consumer, callbackURL ?? 'oob', extra, this.http),
+      fetchRequestTokenThen(
+        requestTokenURL,
+        this.consumer,
+        callbackURL ?? 'oob',
+        extra,
+        this.http,
         (t) => cb(null, t.token, t.tokenSecret, t.params),
         (err) => cb(err),
       );
@@ -329,8 +333,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
 
   /** Step 3: `POST oauth/access_token` with the verifier, signed with the request token; calls back as passport-oauth1's `oauth` client would. */
   private exchangeVerifier(token: string, tokenSecret: string, verifier: string, cb: (err: unknown, token?: string, tokenSecret?: string, params?: Record<string, string>) => void): void {
-    settle(
-      fetchAccessToken(this.accessTokenURL, this.consumer, { token, tokenSecret }, verifier, this.http),
+    fetchAccessTokenThen(
+      this.accessTokenURL,
+      this.consumer,
+      { token, tokenSecret },
+      verifier,
+      this.http,
       (t) => cb(null, t.token, t.tokenSecret, t.params),
       (err) => {
         if (isVerifierRefusal(err)) refusedVerifiers.add(err);
@@ -527,10 +535,13 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       }
       return done(null, profileFromAccessTokenParams(params));
     }
-    settle(
-      // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
-      fetchVerifyCredentials(this.profileURL, this.consumer, { token, tokenSecret }, this.http).then(({ json, raw }) => profileFromV1User(json, raw.body, responseHeader(raw, 'x-access-level'))),
-      (profile) => done(null, profile),
+    fetchVerifyCredentialsThen(
+      this.profileURL,
+      this.consumer,
+      { token, tokenSecret },
+      this.http,
+      // A throw in the mapping goes to the error path (sendToXThen's guarantee), never escapes.
+      ({ json, raw }) => done(null, profileFromV1User(json, raw.body, responseHeader(raw, 'x-access-level'))),
       (err) => {
         // X's billing layer refused the read (X doc "Pricing": user reads are billed): the token answer still names the user.
         const billing = err instanceof XCreditsDepletedError || err instanceof XUsageCapError;

@@ -7,9 +7,9 @@
  * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
  */
 import { parse as parseURL, resolve as resolveURL } from 'node:url';
-import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMe, normalizeBaseURL, requestOAuth2Token, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
+import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError, hasControlCharacter } from './errors';
-import { resolveTimeout, responseHeader, settle, type XHttpOptions } from './http';
+import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
@@ -362,7 +362,6 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly http: XHttpOptions;
   private readonly authorizationEndpoint: string;
   private readonly tokenEndpoint: string;
-  private readonly profileEndpoint: string;
   private readonly scopes: readonly string[];
   private readonly requiredScopes: readonly string[];
   private readonly userFields: readonly string[];
@@ -466,7 +465,6 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.http = { timeoutMs, fetch: options.fetch };
     this.authorizationEndpoint = authorizationURL;
     this.tokenEndpoint = tokenURL;
-    this.profileEndpoint = profileURL;
     this.scopes = scopes;
     this.requiredScopes = requiredScopes;
     this.callbackURLIsAbsolute = !!parseURL(options.callbackURL).protocol;
@@ -510,8 +508,12 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (extra) {
       for (const key in extra) if (Object.hasOwn(extra, key) && !RESERVED_TOKEN_PARAMS.has(key)) grant[key] = extra[key] as string;
     }
-    settle(
-      requestOAuth2Token(this.tokenEndpoint, this.client, grant, this.http, 'exchange the authorization code for an access token'),
+    requestOAuth2TokenThen(
+      this.tokenEndpoint,
+      this.client,
+      grant,
+      this.http,
+      'exchange the authorization code for an access token',
       ({ tokens, params: answer }) => {
         Object.defineProperty(answer, 'tokenSet', { value: tokens, enumerable: false });
         cb(null, tokens.accessToken, tokens.refreshToken, answer);
@@ -591,12 +593,13 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   /** Loads the profile from `GET /2/users/me` with the `user.fields` of the options. */
   override userProfile(accessToken: string, done: (err: Error | null, profile?: XProfile) => void): void {
-    settle(
-      // Mapped inside the promise chain: a throw there is a rejection, so an error, never an escape.
-      fetchUsersMe(this.profileEndpoint, accessToken, this.userFields, this.http, this.profileURLWithFields).then(({ data, raw }) =>
-        profileFromV2User(data, raw.body, responseHeader(raw, 'x-access-level')),
-      ),
-      (profile) => done(null, profile),
+    fetchUsersMeThen(
+      accessToken,
+      this.userFields,
+      this.http,
+      this.profileURLWithFields,
+      // A throw in the mapping goes to the error path (sendToXThen's guarantee), never escapes.
+      ({ data, raw }) => done(null, profileFromV2User(data, raw.body, responseHeader(raw, 'x-access-level'))),
       (err) => done(err),
     );
   }

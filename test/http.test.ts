@@ -8,7 +8,7 @@ import { inspect, promisify } from 'node:util';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XOAuthError, XRequestError, XUsageCapError, redactCredentials, type XRawResponse } from '../lib/errors';
 import { expectNoSecrets, rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
-import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, responseHeader, sendToX, settle, type XHttpRequest } from '../lib/http';
+import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, responseHeader, sendToX, sendToXThen, settle, type XHttpRequest } from '../lib/http';
 
 const BASE = 'https://api.x.com';
 
@@ -724,6 +724,32 @@ describe('http: parseJSONObject and invalidResponse', () => {
   });
 });
 
+/** Runs `fn` and collects what reaches uncaughtException, unhandledRejection and process warnings until the event loop settles. */
+async function escapes(fn: () => void, until: (seen: { uncaught: unknown[]; warnings: Error[] }) => boolean = () => true): Promise<{ uncaught: unknown[]; warnings: Error[] }> {
+  const uncaught: unknown[] = [];
+  const warnings: Error[] = [];
+  const saved = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  const onUncaught = (err: unknown): void => void uncaught.push(err);
+  const onRejection = (err: unknown): void => void uncaught.push(err);
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onRejection);
+  process.on('warning', onWarning);
+  try {
+    fn();
+    // Until what the test waits for happened (a real request takes a while), then a little longer for anything that would escape.
+    for (const deadline = Date.now() + 5000; !until({ uncaught, warnings }) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onRejection);
+    process.off('warning', onWarning);
+    for (const l of saved) process.on('uncaughtException', l);
+  }
+  return { uncaught, warnings };
+}
+
 describe('http: settle', () => {
   it('hands a value to the callback', async () => {
     const value = await new Promise<unknown>((resolve, reject) => settle(Promise.resolve(7), resolve, reject));
@@ -737,30 +763,6 @@ describe('http: settle', () => {
     const err2 = await new Promise<Error>((resolve) => settle(Promise.reject('text'), () => undefined, resolve));
     expect(err2).to.be.instanceOf(Error).and.include({ message: 'text' });
   });
-
-  /** Runs `fn` and collects what reaches uncaughtException, unhandledRejection and process warnings until the event loop settles. */
-  async function escapes(fn: () => void): Promise<{ uncaught: unknown[]; warnings: Error[] }> {
-    const uncaught: unknown[] = [];
-    const warnings: Error[] = [];
-    const saved = process.listeners('uncaughtException');
-    process.removeAllListeners('uncaughtException');
-    const onUncaught = (err: unknown): void => void uncaught.push(err);
-    const onRejection = (err: unknown): void => void uncaught.push(err);
-    const onWarning = (w: Error): void => void warnings.push(w);
-    process.on('uncaughtException', onUncaught);
-    process.on('unhandledRejection', onRejection);
-    process.on('warning', onWarning);
-    try {
-      fn();
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    } finally {
-      process.off('uncaughtException', onUncaught);
-      process.off('unhandledRejection', onRejection);
-      process.off('warning', onWarning);
-      for (const l of saved) process.on('uncaughtException', l);
-    }
-    return { uncaught, warnings };
-  }
 
   it('routes a throw in the value callback to the error callback, never to uncaughtException', async () => {
     const routed: Error[] = [];
@@ -788,5 +790,158 @@ describe('http: settle', () => {
     const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_CALLBACK_THREW');
     expect(ours).to.have.length(1);
     expect(ours[0]!.message).to.include('the error path threw');
+  });
+});
+
+describe('http: sendToXThen', () => {
+  withoutNock();
+
+  /** A server on 127.0.0.1 that answers `status` and `body` to every request, counting its connections. */
+  async function answering(status: number, body: string): Promise<{ url: string; connections: () => number; stop: () => Promise<void> }> {
+    let connections = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.statusCode = status;
+        res.end(body);
+      });
+    });
+    server.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, connections: () => connections, stop: () => close(server) };
+  }
+
+  it('calls onAnswer with the 2xx answer on a later tick, never from within the call', async () => {
+    const x = await answering(200, '{"ok":true}');
+    try {
+      let returned = false;
+      const answer = await new Promise<XRawResponse>((resolve, reject) => {
+        sendToXThen(
+          { method: 'GET', url: x.url, operation: 'x' },
+          {},
+          (raw) => (returned ? resolve(raw) : reject(new Error('called back synchronously'))),
+          reject,
+        );
+        returned = true;
+      });
+      expect(answer).to.include({ status: 200, body: '{"ok":true}' });
+    } finally {
+      await x.stop();
+    }
+  });
+
+  it('calls onError, on a later tick and with nothing sent, for what sendToX refuses before sending', async () => {
+    const x = await answering(200, '{}');
+    try {
+      let returned = false;
+      const bad = (options: Parameters<typeof sendToXThen>[1], headers?: Record<string, string>): Promise<Error> =>
+        new Promise<Error>((resolve, reject) => {
+          returned = false;
+          sendToXThen({ method: 'GET', url: x.url, operation: 'x', ...(headers ? { headers } : {}) }, options, () => reject(new Error('answered')), (err) =>
+            returned ? resolve(err) : reject(new Error('called back synchronously')),
+          );
+          returned = true;
+        });
+      expect(await bad({ timeoutMs: -1 })).to.be.instanceOf(TypeError);
+      const control = await bad({}, { authorization: 'Bearer abc\r\nx-injected: 1' });
+      expect(control).to.be.instanceOf(TypeError);
+      expect(control.message).to.include('`authorization` header').and.not.include('abc');
+      expect(x.connections()).to.equal(0);
+    } finally {
+      await x.stop();
+    }
+  });
+
+  it('calls onError with the typed error of a non-2xx answer', async () => {
+    const x = await answering(401, '{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}');
+    try {
+      const err = await new Promise<Error>((resolve, reject) => sendToXThen({ method: 'GET', url: x.url, operation: 'x' }, {}, () => reject(new Error('answered')), resolve));
+      expect(err).to.be.instanceOf(XAPIError).and.include({ status: 401 });
+    } finally {
+      await x.stop();
+    }
+  });
+
+  it('sends a request made from onAnswer on the connection the answer came on: one connection for a chain of requests', async () => {
+    const x = await answering(200, '{}');
+    try {
+      const statuses: number[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const next = (): void =>
+          sendToXThen(
+            { method: statuses.length % 2 ? 'POST' : 'GET', url: x.url, operation: 'x', ...(statuses.length % 2 ? { body: 'a=1' } : {}) },
+            {},
+            (raw) => {
+              statuses.push(raw.status);
+              if (statuses.length < 4) next();
+              else resolve();
+            },
+            reject,
+          );
+        next();
+      });
+      expect(statuses).to.deep.equal([200, 200, 200, 200]);
+      expect(x.connections()).to.equal(1);
+    } finally {
+      await x.stop();
+    }
+  });
+
+  it('goes through the `fetch` option when given', async () => {
+    const x = await answering(200, '{"via":"fetch"}');
+    try {
+      let fetched = 0;
+      const counting: typeof fetch = (input, init) => {
+        fetched += 1;
+        return fetch(input, init);
+      };
+      const raw = await new Promise<XRawResponse>((resolve, reject) => sendToXThen({ method: 'GET', url: x.url, operation: 'x' }, { fetch: counting }, resolve, reject));
+      expect(raw.body).to.equal('{"via":"fetch"}');
+      expect(fetched).to.equal(1);
+    } finally {
+      await x.stop();
+    }
+  });
+
+  it('routes a throw in onAnswer to onError, and reports a throw in onError as a process warning; nothing reaches uncaughtException', async () => {
+    const x = await answering(200, '{}');
+    try {
+      const routed: Error[] = [];
+      const first = await escapes(() =>
+        sendToXThen(
+          { method: 'GET', url: x.url, operation: 'x' },
+          {},
+          () => {
+            throw new Error('from onAnswer');
+          },
+          (err) => routed.push(err),
+        ),
+        () => routed.length > 0,
+      );
+      expect(first.uncaught).to.deep.equal([]);
+      expect(routed.map((e) => e.message)).to.deep.equal(['from onAnswer']);
+
+      const second = await escapes(() =>
+        sendToXThen(
+          { method: 'GET', url: x.url, operation: 'x' },
+          {},
+          () => {
+            throw new Error('from onAnswer again');
+          },
+          () => {
+            throw new Error('the error path threw');
+          },
+        ),
+        (seen) => seen.warnings.length > 0,
+      );
+      expect(second.uncaught).to.deep.equal([]);
+      const ours = second.warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_CALLBACK_THREW');
+      expect(ours).to.have.length(1);
+      expect(ours[0]!.message).to.include('the error path threw');
+    } finally {
+      await x.stop();
+    }
   });
 });
