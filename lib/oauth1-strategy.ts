@@ -11,7 +11,7 @@ import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
-import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
@@ -273,7 +273,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       ttlMs: claimTtlOf(store),
       timeoutMs,
       what: 'request token',
-      key: (token) => callbackClaimKey({ protocol: 'oauth1', strategy: name, client: options.consumerKey, handle: token }),
+      key: callbackClaimKeys({ protocol: 'oauth1', strategy: name, client: options.consumerKey }),
       onLost: (info) => logFailureOnce(loggedFailures, name, info),
     });
 

@@ -18,7 +18,7 @@ import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingReques
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
-import { callbackClaimKey, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 // passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
@@ -435,7 +435,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       ttlMs: claimTtlOf(store),
       timeoutMs,
       what: 'state',
-      key: (state) => callbackClaimKey({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL, handle: state }),
+      key: callbackClaimKeys({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL }),
       onLost: (info) => logFailureOnce(loggedFailures, name, info),
     });
 

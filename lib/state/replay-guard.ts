@@ -211,6 +211,17 @@ export function callbackClaimKey(claim: CallbackClaim): string {
 }
 
 /**
+ * {@link callbackClaimKey} of each handle of one strategy, the same keys: what is fixed (protocol,
+ * strategy, client, redirect URI) is written out as JSON once, so a callback only encodes its handle.
+ */
+export function callbackClaimKeys(claim: Omit<CallbackClaim, 'handle'>): (handle: string) => string {
+  const fixed = JSON.stringify([claim.protocol, claim.strategy, claim.client, claim.redirectURI ?? '']);
+  // `[a,b,c,d]` -> `[a,b,c,d,` then the handle's JSON and `]`: JSON.stringify of the five parts.
+  const head = `${fixed.slice(0, -1)},`;
+  return (handle) => REPLAY_GUARD_KEY_PREFIX + s256(`${head}${JSON.stringify(handle)}]`);
+}
+
+/**
  * How long a claim lasts: as long as the store keeps a pending sign-in (its `ttlMs`, which every
  * built-in store has), else 10 minutes. Never shorter, or a replayed cookie could reach X again.
  */

@@ -13,6 +13,7 @@ import {
   MemoryReplayGuard,
   REPLAY_GUARD_KEY_PREFIX,
   callbackClaimKey,
+  callbackClaimKeys,
   claimCallback,
   claimTtlOf,
   signInInProgress,
@@ -233,6 +234,18 @@ describe('callbackClaimKey', () => {
     expect(callbackClaimKey({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID, handle: 'request-token' })).to.equal(
       `passport-x:claim:${createHash('sha256').update(JSON.stringify(oauth1)).digest('base64url')}`,
     );
+  });
+});
+
+describe('callbackClaimKeys', () => {
+  it('makes the keys callbackClaimKey makes, for handles JSON has to escape too', () => {
+    const fixed = { protocol: 'oauth2' as const, strategy: 'x-oauth2 "quoted"', client: CLIENT_ID, redirectURI: CALLBACK };
+    const keyOf = callbackClaimKeys(fixed);
+    for (const handle of ['state-value-1', '', 'a"b\\c', 'line\nbreak', 'caf\u00e9 \u2028 \ud83d\ude00', '\ud800 lone', '],["x"']) {
+      expect(keyOf(handle)).to.equal(callbackClaimKey({ ...fixed, handle }));
+    }
+    const oauth1 = callbackClaimKeys({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID });
+    expect(oauth1('request-token')).to.equal(callbackClaimKey({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID, handle: 'request-token' }));
   });
 });
 
