@@ -16,6 +16,7 @@ import {
   callbackClaimKeys,
   claimCallback,
   claimTtlOf,
+  keyFingerprint,
   signInInProgress,
   type CallbackClaim,
   type XReplayGuard,
@@ -246,6 +247,36 @@ describe('callbackClaimKeys', () => {
     }
     const oauth1 = callbackClaimKeys({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID });
     expect(oauth1('request-token')).to.equal(callbackClaimKey({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID, handle: 'request-token' }));
+  });
+});
+
+describe('keyFingerprint', () => {
+  it('is a safe integer, the same for the same key, and different for keys one character apart', () => {
+    const key = callbackClaimKey({ protocol: 'oauth2', strategy: 'x-oauth2', client: CLIENT_ID, redirectURI: CALLBACK, handle: 'state-value-1' });
+    const fingerprint = keyFingerprint(key);
+    expect(Number.isSafeInteger(fingerprint)).to.equal(true);
+    expect(fingerprint).to.be.at.least(0);
+    expect(keyFingerprint(`${key}`)).to.equal(fingerprint);
+    const near = [`${key.slice(0, -1)}A`, `${key}x`, key.slice(1), 'a', 'b', '\ud800', '\u0100', '\u0001'];
+    expect(new Set([fingerprint, ...near.map(keyFingerprint)]).size).to.equal(near.length + 1);
+  });
+
+  it('gives 200,000 claim keys and 200,000 short keys 400,000 fingerprints, spread over the high and low bits', () => {
+    const seen = new Set<number>();
+    let high = 0;
+    let odd = 0;
+    for (let i = 0; i < 200_000; i++) {
+      for (const key of [callbackClaimKey({ protocol: 'oauth2', strategy: 'x-oauth2', client: CLIENT_ID, redirectURI: CALLBACK, handle: `state-${i}` }), `k${i}`]) {
+        const f = keyFingerprint(key);
+        seen.add(f);
+        if (f >= 2 ** 52) high += 1;
+        if (f % 2 === 1) odd += 1;
+      }
+    }
+    expect(seen.size).to.equal(400_000);
+    // About half of them each way: the top bit and the bottom bit both move.
+    expect(high).to.be.within(190_000, 210_000);
+    expect(odd).to.be.within(190_000, 210_000);
   });
 });
 
