@@ -132,20 +132,24 @@ function signedRequest(
   return request;
 }
 
-/** Sends the request `sign()` makes (a throw there fails the same way), and calls back with X's answer read by `read`. */
-function sendSignedThen<T>(sign: () => XHttpRequest, http: XHttpOptions, read: (raw: XRawResponse) => T, onAnswer: (answer: T) => void, onError: (err: Error) => void): void {
+/**
+ * Sends the request `build()` makes and calls back with X's answer as `read` reads it, with
+ * {@link sendToXThen}'s guarantees: a throw in `build` (signing, encoding) or in `read` (X's answer
+ * refused) is the error, as a rejection was in an `async` function.
+ */
+function sendBuiltThen<T>(build: () => XHttpRequest, http: XHttpOptions, read: (raw: XRawResponse) => T, onAnswer: (answer: T) => void, onError: (err: Error) => void): void {
   let request: XHttpRequest;
   try {
-    request = sign();
+    request = build();
   } catch (err) {
     return failSoon(onError, err);
   }
   sendToXThen(request, http, (raw) => onAnswer(read(raw)), onError);
 }
 
-/** {@link sendSignedThen} as a promise, for the helpers. */
-function sendSigned<T>(sign: () => XHttpRequest, http: XHttpOptions, read: (raw: XRawResponse) => T): Promise<T> {
-  return new Promise((resolve, reject) => sendSignedThen(sign, http, read, resolve, reject));
+/** {@link sendBuiltThen} as a promise, for the helpers. */
+function sendBuilt<T>(build: () => XHttpRequest, http: XHttpOptions, read: (raw: XRawResponse) => T): Promise<T> {
+  return new Promise((resolve, reject) => sendBuiltThen(build, http, read, resolve, reject));
 }
 
 /** A request token, step 1 of the three-legged flow. */
@@ -175,7 +179,7 @@ export function fetchRequestTokenThen(
   onError: (err: Error) => void,
 ): void {
   const operation = 'get a request token';
-  sendSignedThen(
+  sendBuiltThen(
     () => signedRequest(operation, 'POST', url, consumer, undefined, [['oauth_callback', callbackURL]], Object.entries(extra), []),
     http,
     (raw) => {
@@ -223,7 +227,7 @@ export function fetchAccessTokenThen(
   onError: (err: Error) => void,
 ): void {
   const operation = 'exchange the request token for an access token';
-  sendSignedThen(
+  sendBuiltThen(
     () => signedRequest(operation, 'POST', url, consumer, requestToken, [['oauth_verifier', verifier]], [], [verifier, requestToken.token]),
     http,
     (raw) => {
@@ -263,7 +267,7 @@ export function fetchVerifyCredentialsThen(
   onError: (err: Error) => void,
 ): void {
   const operation = 'load the user\'s profile (account/verify_credentials)';
-  sendSignedThen(
+  sendBuiltThen(
     () => signedRequest(operation, 'GET', url, consumer, accessToken, [], [], [accessToken.token]),
     http,
     (raw) => {
@@ -279,7 +283,7 @@ export function fetchVerifyCredentialsThen(
 /** `POST /1.1/oauth/invalidate_token`, signed with the token to revoke. */
 export function invalidateOAuth1Token(url: string, consumer: OAuth1Consumer, accessToken: { token: string; tokenSecret: string }, http: XHttpOptions): Promise<void> {
   const operation = 'invalidate the OAuth 1.0a access token';
-  return sendSigned(
+  return sendBuilt(
     () => signedRequest(operation, 'POST', url, consumer, accessToken, [], [], [accessToken.token]),
     http,
     (raw) => {
@@ -292,7 +296,7 @@ export function invalidateOAuth1Token(url: string, consumer: OAuth1Consumer, acc
 /** Reverse auth step 1: `POST /oauth/request_token` with `x_auth_mode=reverse_auth`; X answers the text of an `OAuth ...` header. */
 export function fetchReverseAuthParameters(url: string, consumer: OAuth1Consumer, http: XHttpOptions): Promise<string> {
   const operation = 'get reverse auth parameters';
-  return sendSigned(
+  return sendBuilt(
     () => signedRequest(operation, 'POST', url, consumer, undefined, [], [['x_auth_mode', 'reverse_auth']], []),
     http,
     (raw) => {
@@ -408,14 +412,14 @@ function scopeList(scope: string): string[] {
 }
 
 /** `POST /2/oauth2/token` for any grant; validates and maps the answer. */
-export async function requestOAuth2Token(
+export function requestOAuth2Token(
   url: string,
   client: OAuth2Client,
   grant: Record<string, string>,
   http: XHttpOptions,
   operation: string,
 ): Promise<XTokenAnswer> {
-  return oauth2TokenAnswer(await sendToX(oauth2TokenRequest(url, client, grant, operation), http), operation);
+  return sendBuilt(() => oauth2TokenRequest(url, client, grant, operation), http, (raw) => oauth2TokenAnswer(raw, operation));
 }
 
 /**
@@ -431,13 +435,7 @@ export function requestOAuth2TokenThen(
   onAnswer: (answer: XTokenAnswer) => void,
   onError: (err: Error) => void,
 ): void {
-  let request: XHttpRequest;
-  try {
-    request = oauth2TokenRequest(url, client, grant, operation);
-  } catch (err) {
-    return failSoon(onError, err);
-  }
-  sendToXThen(request, http, (raw) => onAnswer(oauth2TokenAnswer(raw, operation)), onError);
+  sendBuiltThen(() => oauth2TokenRequest(url, client, grant, operation), http, (raw) => oauth2TokenAnswer(raw, operation), onAnswer, onError);
 }
 
 /** The token request of a grant: `grant`, then `client_id`, form-encoded, and the client's authentication. */
