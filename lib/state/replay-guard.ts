@@ -240,8 +240,7 @@ export interface CallbackClaim {
  * of the app, so they all contend for one key.
  */
 export function callbackClaimKey(claim: CallbackClaim): string {
-  const parts = [claim.protocol, claim.strategy, claim.client, claim.redirectURI ?? '', claim.handle];
-  return REPLAY_GUARD_KEY_PREFIX + s256(JSON.stringify(parts));
+  return callbackClaimKeys(claim)(claim.handle);
 }
 
 /**

@@ -239,14 +239,18 @@ describe('callbackClaimKey', () => {
 });
 
 describe('callbackClaimKeys', () => {
-  it('makes the keys callbackClaimKey makes, for handles JSON has to escape too', () => {
+  // The key's format written out: the base64url SHA-256 of the JSON array of the five parts.
+  const expected = (parts: string[]): string => `${REPLAY_GUARD_KEY_PREFIX}${createHash('sha256').update(JSON.stringify(parts)).digest('base64url')}`;
+
+  it('makes the keys of the format callbackClaimKey documents, for handles JSON has to escape too', () => {
     const fixed = { protocol: 'oauth2' as const, strategy: 'x-oauth2 "quoted"', client: CLIENT_ID, redirectURI: CALLBACK };
     const keyOf = callbackClaimKeys(fixed);
     for (const handle of ['state-value-1', '', 'a"b\\c', 'line\nbreak', 'caf\u00e9 \u2028 \ud83d\ude00', '\ud800 lone', '],["x"']) {
+      expect(keyOf(handle)).to.equal(expected(['oauth2', 'x-oauth2 "quoted"', CLIENT_ID, CALLBACK, handle]));
       expect(keyOf(handle)).to.equal(callbackClaimKey({ ...fixed, handle }));
     }
     const oauth1 = callbackClaimKeys({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID });
-    expect(oauth1('request-token')).to.equal(callbackClaimKey({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID, handle: 'request-token' }));
+    expect(oauth1('request-token')).to.equal(expected(['oauth1', 'x-oauth1', CLIENT_ID, '', 'request-token']));
   });
 });
 
