@@ -30,6 +30,23 @@ async function close(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+/** A server on 127.0.0.1 that answers `status` and `body` to every request, counting its connections. */
+async function answering(status: number, body: string): Promise<{ url: string; connections: () => number; stop: () => Promise<void> }> {
+  let connections = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.statusCode = status;
+      res.end(body);
+    });
+  });
+  server.on('connection', () => {
+    connections += 1;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, connections: () => connections, stop: () => close(server) };
+}
+
 describe('http: sendToX', () => {
   describe('the request', () => {
     it('sends method, URL, body, the caller\'s headers, accept JSON and a form content type; resolves to the 2xx answer', async () => {
@@ -421,21 +438,12 @@ describe('http: connections to X', () => {
   withoutNock();
 
   it('reuses one kept-alive connection for successive requests', async () => {
-    let connections = 0;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('{}'));
-    });
-    server.on('connection', () => {
-      connections += 1;
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const x = await answering(200, '{}');
     try {
-      for (let i = 0; i < 5; i++) await sendToX({ method: i % 2 ? 'GET' : 'POST', url, operation: 'x', ...(i % 2 ? {} : { body: 'a=1' }) });
-      expect(connections).to.equal(1);
+      for (let i = 0; i < 5; i++) await sendToX({ method: i % 2 ? 'GET' : 'POST', url: x.url, operation: 'x', ...(i % 2 ? {} : { body: 'a=1' }) });
+      expect(x.connections()).to.equal(1);
     } finally {
-      await close(server);
+      await x.stop();
     }
   });
 
@@ -795,23 +803,6 @@ describe('http: settle', () => {
 
 describe('http: sendToXThen', () => {
   withoutNock();
-
-  /** A server on 127.0.0.1 that answers `status` and `body` to every request, counting its connections. */
-  async function answering(status: number, body: string): Promise<{ url: string; connections: () => number; stop: () => Promise<void> }> {
-    let connections = 0;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.statusCode = status;
-        res.end(body);
-      });
-    });
-    server.on('connection', () => {
-      connections += 1;
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, connections: () => connections, stop: () => close(server) };
-  }
 
   it('calls onAnswer with the 2xx answer on a later tick, never from within the call', async () => {
     const x = await answering(200, '{"ok":true}');
