@@ -288,63 +288,116 @@ type Exchanged = (err: unknown, raw?: NodeAnswer) => void;
  * validation, a lower-cased copy and an array each).
  */
 function exchange(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, mayRetry: boolean, done: Exchanged): void {
-  const agent = url.secure ? agents['https:'] : agents['http:'];
-  let answered = false;
-  let over = false;
-  const end: Exchanged = (err, raw) => {
-    if (over) return;
-    over = true;
-    done(err, raw);
-  };
+  const x = new NodeExchange(url, method, headers, body, flight, mayRetry, done);
   // No `signal` option: Node ties an AbortSignal to the request with listeners that cost more than
   // the rest of sending it; sendToX's deadline timer and the caller's signal destroy the request instead.
   // A literal of one shape, not a spread of `url`: V8 gave each spread copy here a new hidden class.
   // No `protocol` (the transport and its agent give it) and no `auth` (the headers carry it): the agent
   // copies these options once per request, so each key left out is a copy less.
-  const options: http.RequestOptions = { hostname: url.hostname, port: url.port, path: url.path, method, headers, agent };
-  const onAnswer = (res: http.IncomingMessage): void => {
-    answered = true;
+  const options: http.RequestOptions = { hostname: url.hostname, port: url.port, path: url.path, method, headers, agent: url.secure ? agents['https:'] : agents['http:'] };
+  // Each listener only passes on to a method of the exchange (see NodeExchange).
+  const req = url.secure ? https.request(options, (res) => x.answered(res)) : http.request(options, (res) => x.answered(res));
+  x.req = req;
+  flight.req = req;
+  req.on('error', (err: NodeJS.ErrnoException) => x.requestFailed(err));
+  req.end(body);
+}
+
+/**
+ * The state and the work of one {@link exchange}. The work is in methods, and the listeners node:http
+ * needs are one-line closures that pass on to them: V8 drops a function's optimised code once every
+ * closure of it has died (a closure made per request, at a full garbage collection between two
+ * requests) and compiles it again when it is hot again, so work left in per-request closures was
+ * compiled again and again for as long as the app ran (`node --trace-opt`).
+ */
+class NodeExchange {
+  req: http.ClientRequest | undefined;
+  private readonly url: Target;
+  private readonly method: string;
+  private readonly headers: string[];
+  private readonly body: string | undefined;
+  private readonly flight: InFlight;
+  private readonly mayRetry: boolean;
+  private readonly done: Exchanged;
+  private res: http.IncomingMessage | undefined;
+  /** Whether X's answer (its status line and headers) arrived. */
+  private hasAnswer: boolean;
+  /** Whether `done` was called. */
+  private over: boolean;
+  // X's sign-in answers come in one chunk: kept without an array.
+  private first: Buffer | undefined;
+  private chunks: Buffer[] | undefined;
+  private size: number;
+
+  constructor(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, mayRetry: boolean, done: Exchanged) {
+    this.req = undefined;
+    this.url = url;
+    this.method = method;
+    this.headers = headers;
+    this.body = body;
+    this.flight = flight;
+    this.mayRetry = mayRetry;
+    this.done = done;
+    this.res = undefined;
+    this.hasAnswer = false;
+    this.over = false;
+    this.first = undefined;
+    this.chunks = undefined;
+    this.size = 0;
+  }
+
+  /** Calls back once: the first outcome wins. */
+  end(err: unknown, raw?: NodeAnswer): void {
+    if (this.over) return;
+    this.over = true;
+    this.done(err, raw);
+  }
+
+  /** X's status line and headers: refuses an answer declared too large, else reads its body. */
+  answered(res: http.IncomingMessage): void {
+    this.hasAnswer = true;
+    this.res = res;
     const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
     if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
-      end(new AnswerTooLarge(res.statusCode));
+      this.end(new AnswerTooLarge(res.statusCode));
       res.destroy();
       return;
     }
-    let first: Buffer | undefined;
-    let chunks: Buffer[] | undefined;
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) {
-        end(new AnswerTooLarge(res.statusCode));
-        res.destroy();
-        return;
-      }
-      // X's sign-in answers come in one chunk: keep it without an array.
-      if (first === undefined) first = chunk;
-      else (chunks ??= [first]).push(chunk);
-    });
+    res.on('data', (chunk: Buffer) => this.data(chunk));
     // A connection closed mid-answer destroys `res` with "aborted" (ECONNRESET): an 'error' (Node 16+), no 'aborted' listener needed.
-    res.on('error', end);
-    res.on('end', () => {
-      const text = chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '';
-      end(null, new NodeAnswer(res.statusCode ?? 0, res.rawHeaders, text));
-    });
-  };
-  const req = url.secure ? https.request(options, onAnswer) : http.request(options, onAnswer);
-  flight.req = req;
-  req.on('error', (err: NodeJS.ErrnoException) => {
+    res.on('error', (err: Error) => this.end(err));
+    res.on('end', () => this.ended());
+  }
+
+  private data(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > MAX_RESPONSE_BYTES) {
+      const res = this.res as http.IncomingMessage;
+      this.end(new AnswerTooLarge(res.statusCode));
+      res.destroy();
+      return;
+    }
+    if (this.first === undefined) this.first = chunk;
+    else (this.chunks ??= [this.first]).push(chunk);
+  }
+
+  private ended(): void {
+    const res = this.res as http.IncomingMessage;
+    const text = this.chunks ? Buffer.concat(this.chunks).toString('utf8') : this.first ? this.first.toString('utf8') : '';
+    this.end(null, new NodeAnswer(res.statusCode ?? 0, res.rawHeaders, text));
+  }
+
+  requestFailed(err: NodeJS.ErrnoException): void {
     // X (or a proxy) may close an idle kept-alive connection just as it is reused: retry once on a
     // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
     // reached X before the reset, and sending it twice could burn a single-use code or token.
-    if (mayRetry && method === 'GET' && !answered && !over && req.reusedSocket && err.code === 'ECONNRESET' && flight.cut === undefined) {
-      over = true;
-      exchange(url, method, headers, body, flight, false, done);
+    if (this.mayRetry && this.method === 'GET' && !this.hasAnswer && !this.over && this.req?.reusedSocket && err.code === 'ECONNRESET' && this.flight.cut === undefined) {
+      this.over = true;
+      exchange(this.url, this.method, this.headers, this.body, this.flight, false, this.done);
       return;
     }
-    end(err);
-  });
-  req.end(body);
+    this.end(err);
+  }
 }
 
 const DEFAULT_HEADERS = { accept: 'application/json', 'user-agent': 'passport-x' } as const;
@@ -389,23 +442,9 @@ function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: n
   // The deadline and the caller's signal destroy the request in flight.
   const flight = inFlight(undefined);
   arm(flight, timeoutMs, options.signal);
-  const secrets = request.secrets ?? [];
-  const done: Exchanged = (err, raw) => {
-    disarm(flight);
-    let answer: XRawResponse | undefined;
-    let failure: unknown;
-    // Called from node:http's events: whatever goes wrong making the error is the error, never a throw there.
-    try {
-      if (raw === undefined) failure = err instanceof AnswerTooLarge ? tooLarge(request, err.status) : failureOf(request, options, flight, timeoutMs, secrets, err);
-      else answer = accepted(raw, request, secrets);
-    } catch (thrown) {
-      failure = thrown;
-    }
-    // On a later tick: out of node:http's events, and after the agent took back the connection (node:http
-    // frees it on the tick it queues as the answer ends), so a request sent from `onAnswer` reuses it.
-    if (answer === undefined) failSoon(onError, failure);
-    else process.nextTick(deliver, onAnswer, answer, onError);
-  };
+  const send = new NodeSend(request, options, timeoutMs, flight, onAnswer, onError);
+  // Passes on to a method, as the exchange's listeners do (see NodeExchange).
+  const done: Exchanged = (err, raw) => send.settle(err, raw);
   // Already aborted: send nothing.
   if (flight.cut !== undefined) return done(flight.cut);
   try {
@@ -415,6 +454,46 @@ function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: n
     // What node:http refuses at once (a URL it cannot parse, a header name that is no token) fails as
     // any request that could not be sent: typed, its cause redacted, the timer stopped.
     done(err);
+  }
+}
+
+/** A request of {@link sendWithNode}: what settling it needs. */
+class NodeSend {
+  private readonly request: XHttpRequest;
+  private readonly options: XHttpOptions;
+  private readonly timeoutMs: number;
+  private readonly flight: InFlight;
+  private readonly secrets: ReadonlyArray<XRedactable>;
+  private readonly onAnswer: (raw: XRawResponse) => void;
+  private readonly onError: (err: Error) => void;
+
+  constructor(request: XHttpRequest, options: XHttpOptions, timeoutMs: number, flight: InFlight, onAnswer: (raw: XRawResponse) => void, onError: (err: Error) => void) {
+    this.request = request;
+    this.options = options;
+    this.timeoutMs = timeoutMs;
+    this.flight = flight;
+    this.secrets = request.secrets ?? [];
+    this.onAnswer = onAnswer;
+    this.onError = onError;
+  }
+
+  /** The exchange's outcome: X's 2xx answer to `onAnswer`, anything else as its typed error to `onError`. */
+  settle(err: unknown, raw: NodeAnswer | undefined): void {
+    const { request, secrets } = this;
+    disarm(this.flight);
+    let answer: XRawResponse | undefined;
+    let failure: unknown;
+    // Called from node:http's events: whatever goes wrong making the error is the error, never a throw there.
+    try {
+      if (raw === undefined) failure = err instanceof AnswerTooLarge ? tooLarge(request, err.status) : failureOf(request, this.options, this.flight, this.timeoutMs, secrets, err);
+      else answer = accepted(raw, request, secrets);
+    } catch (thrown) {
+      failure = thrown;
+    }
+    // On a later tick: out of node:http's events, and after the agent took back the connection (node:http
+    // frees it on the tick it queues as the answer ends), so a request sent from `onAnswer` reuses it.
+    if (answer === undefined) failSoon(this.onError, failure);
+    else process.nextTick(deliver, this.onAnswer, answer, this.onError);
   }
 }
 

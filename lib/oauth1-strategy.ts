@@ -410,29 +410,48 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       consumerKey: base._oauth._consumerKey,
       binding: this.binding(),
     };
-    const loaded: RequestTokenLoaded = (err, tokenSecret, state) => {
-      if (err) return this.failed(err);
-      // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
-      // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
-      if (!tokenSecret) return this.refuse(state, 403);
-      this.exchangeVerifier(token, tokenSecret, verifier, (tokenErr, accessToken, accessSecret, params) => {
-        if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
-        // The request token is single-use: forget it, then load the profile.
-        const destroyed = (destroyErr?: Error | null): void => {
-          if (destroyErr) return this.failed(destroyErr);
-          this.verifyUser(req, accessToken as string, accessSecret as string, params as Record<string, string>, state);
-        };
-        try {
-          if (store.destroy.length >= 4) (store.destroy as DestroyWithMeta).call(store, req, token, meta, destroyed);
-          else store.destroy(req, token, destroyed);
-        } catch (ex) {
-          this.failed(ex as Error);
-        }
-      });
-    };
+    // Per-callback closures only pass on to methods, where V8 keeps the work compiled: it drops the
+    // optimised code of a function whose every closure died, and compiles it again once hot.
+    const loaded: RequestTokenLoaded = (err, tokenSecret, state) => this.requestTokenLoaded(req, token, verifier, meta, err, tokenSecret, state);
     try {
       if (store.get.length >= 4) (store.get as GetWithMeta).call(store, req, token, meta, loaded);
       else store.get(req, token, loaded);
+    } catch (ex) {
+      this.failed(ex as Error);
+    }
+  }
+
+  /** The store's answer on the callback leg (through the replay guard's claim): on to the access-token request, or the refusal. */
+  private requestTokenLoaded(req: XAuthRequest, token: string, verifier: string, meta: object, err: Error | null, tokenSecret: string | false | undefined, state: unknown): void {
+    if (err) return this.failed(err);
+    // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
+    // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
+    if (!tokenSecret) return this.refuse(state, 403);
+    this.exchangeVerifier(token, tokenSecret, verifier, (tokenErr, accessToken, accessSecret, params) =>
+      this.accessTokenIssued(req, token, meta, state, tokenErr, accessToken, accessSecret, params),
+    );
+  }
+
+  /** X's answer to the access-token request: the request token is forgotten (single-use), then the profile loaded. */
+  private accessTokenIssued(
+    req: XAuthRequest,
+    token: string,
+    meta: object,
+    state: unknown,
+    tokenErr: unknown,
+    accessToken: string | undefined,
+    accessSecret: string | undefined,
+    params: Record<string, string> | undefined,
+  ): void {
+    if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
+    const store = this.claimingTokenStore;
+    const destroyed = (destroyErr?: Error | null): void => {
+      if (destroyErr) return this.failed(destroyErr);
+      this.verifyUser(req, accessToken as string, accessSecret as string, params as Record<string, string>, state);
+    };
+    try {
+      if (store.destroy.length >= 4) (store.destroy as DestroyWithMeta).call(store, req, token, meta, destroyed);
+      else store.destroy(req, token, destroyed);
     } catch (ex) {
       this.failed(ex as Error);
     }
@@ -469,32 +488,48 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       callbackURL,
       binding: this.binding(),
     };
-    base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => {
-      if (err) return this.failed(this._createOAuthError('Failed to obtain request token', err));
-      const stored = (storeErr?: Error | null): void => {
-        if (storeErr) return this.failed(storeErr);
-        const page = this.authorizationPage;
-        // passport-oauth1: the page's own query, oauth_token, oauth_callback when X did not confirm it, then userAuthorizationParams().
-        // Copied key by key into a prototype-less object (a `__proto__` parameter stays a parameter):
-        // `{ ...page.query, oauth_token }` would make a new hidden class per sign-in on Node 20.
-        const query: ParsedUrlQueryInput = Object.create(null) as ParsedUrlQueryInput;
-        for (const key of Object.keys(page.query)) query[key] = page.query[key];
-        query.oauth_token = token;
-        if (!answer?.oauth_callback_confirmed && callbackURL) query.oauth_callback = callbackURL;
-        Object.assign(query, this.userAuthorizationParams(options));
-        const search = stringifyQuery(query);
-        this.redirect(`${page.prefix}${search ? `?${search}` : ''}${page.hash}`);
-      };
-      const store = this.claimingTokenStore as unknown as { set: (...args: unknown[]) => void };
-      try {
-        // passport-oauth1 passes what the store's arity asks for.
-        if (store.set.length === 6) store.set(req, token, tokenSecret, options.state, meta, stored);
-        else if (store.set.length === 5) store.set(req, token, tokenSecret, meta, stored);
-        else store.set(req, token, tokenSecret, stored);
-      } catch (ex) {
-        return this.failed(ex as Error);
-      }
-    });
+    // Passes on to a method, as `loaded` in completeSignIn.
+    base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => this.requestTokenIssued(req, options, callbackURL, meta, err, token, tokenSecret, answer));
+  }
+
+  /** X's answer to the request-token request: the token is stored, then the user sent to X's authorization page. */
+  private requestTokenIssued(
+    req: XAuthRequest,
+    options: XOAuth1AuthenticateOptions,
+    callbackURL: string | undefined,
+    meta: object,
+    err: unknown,
+    token: string | undefined,
+    tokenSecret: string | undefined,
+    answer: Record<string, string> | undefined,
+  ): void {
+    if (err) return this.failed(this._createOAuthError('Failed to obtain request token', err));
+    const stored = (storeErr?: Error | null): void => this.redirectToAuthorization(options, callbackURL, token, answer, storeErr);
+    const store = this.claimingTokenStore as unknown as { set: (...args: unknown[]) => void };
+    try {
+      // passport-oauth1 passes what the store's arity asks for.
+      if (store.set.length === 6) store.set(req, token, tokenSecret, options.state, meta, stored);
+      else if (store.set.length === 5) store.set(req, token, tokenSecret, meta, stored);
+      else store.set(req, token, tokenSecret, stored);
+    } catch (ex) {
+      return this.failed(ex as Error);
+    }
+  }
+
+  /** The store's answer on the start leg: the redirect to X's authorization page with the request token. */
+  private redirectToAuthorization(options: XOAuth1AuthenticateOptions, callbackURL: string | undefined, token: string | undefined, answer: Record<string, string> | undefined, storeErr?: Error | null): void {
+    if (storeErr) return this.failed(storeErr);
+    const page = this.authorizationPage;
+    // passport-oauth1: the page's own query, oauth_token, oauth_callback when X did not confirm it, then userAuthorizationParams().
+    // Copied key by key into a prototype-less object (a `__proto__` parameter stays a parameter):
+    // `{ ...page.query, oauth_token }` would make a new hidden class per sign-in on Node 20.
+    const query: ParsedUrlQueryInput = Object.create(null) as ParsedUrlQueryInput;
+    for (const key of Object.keys(page.query)) query[key] = page.query[key];
+    query.oauth_token = token;
+    if (!answer?.oauth_callback_confirmed && callbackURL) query.oauth_callback = callbackURL;
+    Object.assign(query, this.userAuthorizationParams(options));
+    const search = stringifyQuery(query);
+    this.redirect(`${page.prefix}${search ? `?${search}` : ''}${page.hash}`);
   }
 
   /** What binds a pending sign-in to this strategy: its name, consumer key and configured callback URL. */

@@ -559,27 +559,40 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private completeSignIn(req: XAuthRequest, options: XOAuth2AuthenticateOptions, code: string, state: string): void {
     // passport-oauth2 took `options.callbackURL || this._callbackURL` on this leg.
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
-    const loaded: PkceStateVerified = (err, codeVerifier, appState) => {
-      if (err) return this.failed(err);
-      // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
-      // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
-      if (!codeVerifier) return this.refuse(appState, 403);
-      let extra: Record<string, string>;
-      try {
-        extra = this.tokenParams(options);
-      } catch (ex) {
-        return this.failed(ex as Error);
-      }
-      this.exchangeCode(code, callbackURL, codeVerifier, extra, (tokenErr, accessToken, refreshToken, params) => {
-        if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
-        this.verifyUser(req, accessToken as string, refreshToken, params as XOAuth2TokenParams, appState);
-      });
-    };
+    // A closure made per callback only passes on to a method: V8 drops the optimised code of a
+    // function whose every closure died, so the work lives where it stays compiled.
+    const loaded: PkceStateVerified = (err, codeVerifier, appState) => this.stateLoaded(req, options, code, callbackURL, err, codeVerifier, appState);
     try {
       this.claimingVerify(req, state, this.metaFor(callbackURL), loaded);
     } catch (ex) {
       this.failed(ex as Error);
     }
+  }
+
+  /** The store's answer on the callback leg (through the replay guard's claim): on to the token request, or the refusal. */
+  private stateLoaded(
+    req: XAuthRequest,
+    options: XOAuth2AuthenticateOptions,
+    code: string,
+    callbackURL: string,
+    err: Error | null,
+    codeVerifier: string | false | undefined,
+    appState: unknown,
+  ): void {
+    if (err) return this.failed(err);
+    // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
+    // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
+    if (!codeVerifier) return this.refuse(appState, 403);
+    let extra: Record<string, string>;
+    try {
+      extra = this.tokenParams(options);
+    } catch (ex) {
+      return this.failed(ex as Error);
+    }
+    this.exchangeCode(code, callbackURL, codeVerifier, extra, (tokenErr, accessToken, refreshToken, params) => {
+      if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
+      this.verifyUser(req, accessToken as string, refreshToken, params as XOAuth2TokenParams, appState);
+    });
   }
 
   /** Loads the profile (unless `skipUserProfile`), then hands everything to the verify callback by its arity, as passport-oauth2 does. */
@@ -656,27 +669,31 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       binding: this.bindingFor(callbackURL),
     };
 
-    const stored = (err: Error | null, handle?: string): void => {
-      if (err) return this.failed(err);
-      if (typeof handle !== 'string' || handle === '') {
-        return this.failed(new TypeError('The state store answered no `state` value for the X sign-in. A custom `store` must call back (null, state) from store().'));
-      }
-      const page = this.consentPage;
-      // The strategy's parameters first, then the consent page's own, then authorizationParams()'s.
-      let query =
-        `response_type=code&client_id=${queryComponent(this.client.clientID)}&redirect_uri=${queryComponent(callbackURL)}&scope=${scopeParam}` +
-        `&state=${queryComponent(handle)}&code_challenge=${codeChallenge}&code_challenge_method=${CODE_CHALLENGE_METHOD}${page.ownParams}`;
-      for (const key in extra) {
-        if (Object.hasOwn(extra, key) && !RESERVED_AUTHORIZATION_PARAMS.has(key)) query += `&${queryComponent(key)}=${queryComponent(String(extra[key]))}`;
-      }
-      this.redirect(`${page.prefix}?${query}${page.hash}`);
-    };
+    // Passes on to a method, as `loaded` in completeSignIn.
+    const stored = (err: Error | null, handle?: string): void => this.redirectToConsent(err, handle, callbackURL, scopeParam, codeChallenge, extra);
 
     try {
       this.stateStore.store(req, codeVerifier, options.state, meta, stored);
     } catch (err) {
       this.failed(err as Error);
     }
+  }
+
+  /** The store's answer on the start leg: the redirect to X's consent page with the `state` it issued. */
+  private redirectToConsent(err: Error | null, handle: string | undefined, callbackURL: string, scopeParam: string, codeChallenge: string, extra: Record<string, string>): void {
+    if (err) return this.failed(err);
+    if (typeof handle !== 'string' || handle === '') {
+      return this.failed(new TypeError('The state store answered no `state` value for the X sign-in. A custom `store` must call back (null, state) from store().'));
+    }
+    const page = this.consentPage;
+    // The strategy's parameters first, then the consent page's own, then authorizationParams()'s.
+    let query =
+      `response_type=code&client_id=${queryComponent(this.client.clientID)}&redirect_uri=${queryComponent(callbackURL)}&scope=${scopeParam}` +
+      `&state=${queryComponent(handle)}&code_challenge=${codeChallenge}&code_challenge_method=${CODE_CHALLENGE_METHOD}${page.ownParams}`;
+    for (const key in extra) {
+      if (Object.hasOwn(extra, key) && !RESERVED_AUTHORIZATION_PARAMS.has(key)) query += `&${queryComponent(key)}=${queryComponent(String(extra[key]))}`;
+    }
+    this.redirect(`${page.prefix}?${query}${page.hash}`);
   }
 
   /**

@@ -364,6 +364,22 @@ export interface CallbackClaimSettings {
 
 type StoreCallback = (err: Error | null, found?: unknown, info?: unknown) => void;
 
+/** The store's answer to a callback: a refusal passes through; an acceptance is claimed first. */
+function claimAccepted(settings: CallbackClaimSettings, handle: unknown, done: StoreCallback, err: Error | null, found: unknown, info: unknown): void {
+  if (err || !found) return done(err, found, info);
+  const key = settings.key(typeof handle === 'string' ? handle : JSON.stringify(handle) ?? '');
+  claimCallback(settings.guard, key, settings.ttlMs, settings.timeoutMs, (guardErr, first) => claimAnswered(settings, done, found, info, guardErr, first));
+}
+
+/** The guard's answer: the store's acceptance for the first request, the in-progress failure for every other one. */
+function claimAnswered(settings: CallbackClaimSettings, done: StoreCallback, found: unknown, info: unknown, guardErr: XReplayGuardError | null, first: boolean | undefined): void {
+  if (guardErr) return done(guardErr);
+  if (first) return done(null, found, info);
+  const lost = signInInProgress(settings.what, settings.ttlMs);
+  settings.onLost(lost);
+  done(null, false, lost);
+}
+
 /**
  * The store as passport-oauth1/oauth2 see it: the same store, whose look-up (`get` of a
  * request-token store, `verify` of a PKCE state store) also claims the callback once the store
@@ -382,17 +398,8 @@ export function claimingStore(store: object, lookup: 'get' | 'verify', forward: 
   const claimed = function (...args: unknown[]): void {
     const handle = args[1];
     const done = args[args.length - 1] as StoreCallback;
-    args[args.length - 1] = (err: Error | null, found?: unknown, info?: unknown): void => {
-      if (err || !found) return done(err, found, info);
-      const key = settings.key(typeof handle === 'string' ? handle : JSON.stringify(handle) ?? '');
-      claimCallback(settings.guard, key, settings.ttlMs, settings.timeoutMs, (guardErr, first) => {
-        if (guardErr) return done(guardErr);
-        if (first) return done(null, found, info);
-        const lost = signInInProgress(settings.what, settings.ttlMs);
-        settings.onLost(lost);
-        done(null, false, lost);
-      });
-    };
+    // Per-call closures only pass on to module functions, where V8 keeps the work compiled (see sendToX's NodeExchange).
+    args[args.length - 1] = (err: Error | null, found?: unknown, info?: unknown): void => claimAccepted(settings, handle, done, err, found, info);
     inner.apply(store, args);
   };
   Object.defineProperty(claimed, 'length', { value: inner.length });
