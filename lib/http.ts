@@ -297,7 +297,6 @@ function exchange(url: Target, method: string, headers: string[], body: string |
   const options: http.RequestOptions = { hostname: url.hostname, port: url.port, path: url.path, method, headers, agent: url.secure ? agents['https:'] : agents['http:'] };
   // Each listener only passes on to a method of the exchange (see NodeExchange).
   const req = url.secure ? https.request(options, (res) => x.answered(res)) : http.request(options, (res) => x.answered(res));
-  x.req = req;
   flight.req = req;
   req.on('error', (err: NodeJS.ErrnoException) => x.requestFailed(err));
   req.end(body);
@@ -311,7 +310,6 @@ function exchange(url: Target, method: string, headers: string[], body: string |
  * compiled again and again for as long as the app ran (`node --trace-opt`).
  */
 class NodeExchange {
-  req: http.ClientRequest | undefined;
   private readonly url: Target;
   private readonly method: string;
   private readonly headers: string[];
@@ -319,7 +317,6 @@ class NodeExchange {
   private readonly flight: InFlight;
   private readonly mayRetry: boolean;
   private readonly done: Exchanged;
-  private res: http.IncomingMessage | undefined;
   /** Whether X's answer (its status line and headers) arrived. */
   private hasAnswer: boolean;
   /** Whether `done` was called. */
@@ -330,7 +327,6 @@ class NodeExchange {
   private size: number;
 
   constructor(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, mayRetry: boolean, done: Exchanged) {
-    this.req = undefined;
     this.url = url;
     this.method = method;
     this.headers = headers;
@@ -338,7 +334,6 @@ class NodeExchange {
     this.flight = flight;
     this.mayRetry = mayRetry;
     this.done = done;
-    this.res = undefined;
     this.hasAnswer = false;
     this.over = false;
     this.first = undefined;
@@ -347,7 +342,7 @@ class NodeExchange {
   }
 
   /** Calls back once: the first outcome wins. */
-  end(err: unknown, raw?: NodeAnswer): void {
+  private end(err: unknown, raw?: NodeAnswer): void {
     if (this.over) return;
     this.over = true;
     this.done(err, raw);
@@ -356,23 +351,21 @@ class NodeExchange {
   /** X's status line and headers: refuses an answer declared too large, else reads its body. */
   answered(res: http.IncomingMessage): void {
     this.hasAnswer = true;
-    this.res = res;
     const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
     if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
       this.end(new AnswerTooLarge(res.statusCode));
       res.destroy();
       return;
     }
-    res.on('data', (chunk: Buffer) => this.data(chunk));
+    res.on('data', (chunk: Buffer) => this.data(res, chunk));
     // A connection closed mid-answer destroys `res` with "aborted" (ECONNRESET): an 'error' (Node 16+), no 'aborted' listener needed.
     res.on('error', (err: Error) => this.end(err));
-    res.on('end', () => this.ended());
+    res.on('end', () => this.ended(res));
   }
 
-  private data(chunk: Buffer): void {
+  private data(res: http.IncomingMessage, chunk: Buffer): void {
     this.size += chunk.length;
     if (this.size > MAX_RESPONSE_BYTES) {
-      const res = this.res as http.IncomingMessage;
       this.end(new AnswerTooLarge(res.statusCode));
       res.destroy();
       return;
@@ -381,8 +374,7 @@ class NodeExchange {
     else (this.chunks ??= [this.first]).push(chunk);
   }
 
-  private ended(): void {
-    const res = this.res as http.IncomingMessage;
+  private ended(res: http.IncomingMessage): void {
     const text = this.chunks ? Buffer.concat(this.chunks).toString('utf8') : this.first ? this.first.toString('utf8') : '';
     this.end(null, new NodeAnswer(res.statusCode ?? 0, res.rawHeaders, text));
   }
@@ -391,7 +383,8 @@ class NodeExchange {
     // X (or a proxy) may close an idle kept-alive connection just as it is reused: retry once on a
     // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
     // reached X before the reset, and sending it twice could burn a single-use code or token.
-    if (this.mayRetry && this.method === 'GET' && !this.hasAnswer && !this.over && this.req?.reusedSocket && err.code === 'ECONNRESET' && this.flight.cut === undefined) {
+    // While this exchange is not over, the flight's request is its own: a retry replaces it only after.
+    if (this.mayRetry && this.method === 'GET' && !this.hasAnswer && !this.over && this.flight.req?.reusedSocket && err.code === 'ECONNRESET' && this.flight.cut === undefined) {
       this.over = true;
       exchange(this.url, this.method, this.headers, this.body, this.flight, false, this.done);
       return;
