@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { groupOf, groupTimes, type CpuProfile } from './profile-groups';
 import { turnOrder, williamsOrders } from './turns';
 
 const ROOT = resolve(__dirname, '../..');
@@ -184,5 +185,38 @@ describe('bench: the order of the turns (turns.ts)', () => {
         last = order[n - 1];
       }
     }
+  });
+});
+
+describe('bench: the split of CPU profiles by whose code ran (profile-groups.ts)', () => {
+  const DIST = '/repo/dist/';
+  it('puts each frame in its group, and idle time in none', () => {
+    expect(groupOf({ functionName: 'verify', url: `${DIST}state/pkce-session.js` }, DIST)).to.equal('passport-x state/pkce-session');
+    expect(groupOf({ functionName: 'store', url: `file://${DIST}state/pkce-session.js` }, DIST)).to.equal('passport-x state/pkce-session');
+    expect(groupOf({ functionName: '(anonymous)', url: 'file:///repo/test/bench/floor.ts' }, DIST)).to.equal('floor (floor.ts)');
+    expect(groupOf({ functionName: 'session', url: 'file:///repo/node_modules/express-session/index.js' }, DIST)).to.equal('npm express-session');
+    expect(groupOf({ functionName: 'x', url: 'file:///repo/node_modules/@superfaceai/passport-twitter-oauth2/dist/index.js' }, DIST)).to.equal('npm @superfaceai/passport-twitter-oauth2');
+    expect(groupOf({ functionName: 'writeHead', url: 'node:_http_server' }, DIST)).to.equal('Node.js');
+    expect(groupOf({ functionName: '(garbage collector)', url: '' }, DIST)).to.equal('V8 (garbage collector)');
+    expect(groupOf({ functionName: 'writev', url: '' }, DIST)).to.equal('native code');
+    expect(groupOf({ functionName: 'main', url: 'file:///elsewhere/app.js' }, DIST)).to.equal('other');
+    expect(groupOf({ functionName: '(idle)', url: '' }, DIST)).to.equal(undefined);
+    expect(groupOf({ functionName: 'checkConnections', url: 'node:_http_server' }, DIST)).to.equal(undefined);
+  });
+
+  it('sums self time per group from the given share of the profile on, and refuses a sample of no node', () => {
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: { functionName: '(idle)', url: '' } },
+        { id: 2, callFrame: { functionName: 'store', url: `${DIST}state/pkce-session.js` } },
+        { id: 3, callFrame: { functionName: '(garbage collector)', url: '' } },
+      ],
+      // 10 samples of 100 us: the first half is 2,2,2,3,1; the second 2,3,3,1,2.
+      samples: [2, 2, 2, 3, 1, 2, 3, 3, 1, 2],
+      timeDeltas: new Array<number>(10).fill(100),
+    };
+    expect([...groupTimes(profile, 0, DIST)]).to.deep.equal([['passport-x state/pkce-session', 500], ['V8 (garbage collector)', 300]]);
+    expect([...groupTimes(profile, 0.5, DIST)]).to.deep.equal([['passport-x state/pkce-session', 200], ['V8 (garbage collector)', 200]]);
+    expect(() => groupTimes({ ...profile, samples: [9] }, 0, DIST)).to.throw(/node 9/);
   });
 });

@@ -23,7 +23,7 @@
 // section threw (the others still run and reach the JSON).
 // Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --rewarm N --processes N --memory-sign-ins N
 //   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra --profile <candidate id>
-//   --profile <id,id,...> (a CPU profile of each of these candidates' app processes)
+//   --profile <id,id,...> (a CPU profile of each of these candidates' app processes, in a subdirectory per candidate)
 //   --profile-interval <us> (sampling interval of --profile, default 1000)
 //   --candidates <id,id,...> (a subset, with the floor of each flow it includes; targets then judge only what ran)
 //   --smoke (tiny numbers, for `npm test`: checks the bench runs and writes well-formed JSON).
@@ -229,7 +229,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         // NODE_EXTRA_CA_CERTS, read at start-up, so each verifies the certificate as it would X's.
         if (tls) env.NODE_EXTRA_CA_CERTS = tls.cert;
         else delete env.NODE_EXTRA_CA_CERTS;
-        const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
+        const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, c.id)}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
         const app = await forkBench('app.ts', [c.id, baseURL], { env, execArgv });
         pin(app.child.pid!, APP_CPU);
         const list = apps.get(c.id) ?? [];
