@@ -201,10 +201,9 @@ describe('bench: the split of CPU profiles by whose code ran (profile-groups.ts)
     expect(groupOf({ functionName: 'writev', url: '' }, DIST)).to.equal('native code');
     expect(groupOf({ functionName: 'main', url: 'file:///elsewhere/app.js' }, DIST)).to.equal('other');
     expect(groupOf({ functionName: '(idle)', url: '' }, DIST)).to.equal(undefined);
-    expect(groupOf({ functionName: 'checkConnections', url: 'node:_http_server' }, DIST)).to.equal(undefined);
   });
 
-  it('sums self time per group from the given share of the profile on, and refuses a sample of no node', () => {
+  it('sums self time per group from the given share of the profile on, leaves out samples spanning a stop, and refuses a sample of no node', () => {
     const profile: CpuProfile = {
       nodes: [
         { id: 1, callFrame: { functionName: '(idle)', url: '' } },
@@ -217,6 +216,10 @@ describe('bench: the split of CPU profiles by whose code ran (profile-groups.ts)
     };
     expect([...groupTimes(profile, 0, DIST)]).to.deep.equal([['passport-x state/pkce-session', 500], ['V8 (garbage collector)', 300]]);
     expect([...groupTimes(profile, 0.5, DIST)]).to.deep.equal([['passport-x state/pkce-session', 200], ['V8 (garbage collector)', 200]]);
+    // A sample spanning a stop of the process (here 50 ms) counts for nothing.
+    const stopped = { ...profile, timeDeltas: [...profile.timeDeltas.slice(0, 9), 50_000] };
+    expect([...groupTimes(stopped, 0, DIST)]).to.deep.equal([['passport-x state/pkce-session', 400], ['V8 (garbage collector)', 300]]);
+    expect([...groupTimes(stopped, 0, DIST, 100_000)]).to.deep.equal([['passport-x state/pkce-session', 50_400], ['V8 (garbage collector)', 300]]);
     expect(() => groupTimes({ ...profile, samples: [9] }, 0, DIST)).to.throw(/node 9/);
   });
 });

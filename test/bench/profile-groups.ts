@@ -3,8 +3,12 @@
 // package, each of Node's modules, the garbage collector. Self time, as a share of the process's CPU
 // (idle left out) in a window of each process's life: by default its second half, after the
 // warm-up, where the bench measures. One column per candidate, the processes of each summed.
-//   npx tsx test/bench/profile-groups.ts <dir the bench printed> [--from 0.5] [--top 25]
-// The bench writes each candidate's profiles into a subdirectory named by its id.
+//   npx tsx test/bench/profile-groups.ts <dir the bench printed> [--from 0.5] [--max-gap 10000] [--top 25]
+// The bench writes each candidate's profiles into a subdirectory named by its id. The bench stops
+// (SIGSTOP) each app process between its turns, and its profiler with it: the first sample after a
+// stop spans the whole stop, credited to whatever ran then (the garbage collector, `(program)`, a
+// timer), so a sample spanning more than 10 ms (--max-gap, in µs) is left out. The lines per
+// process under the table show any process that still stands out.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +23,12 @@ export interface CpuProfile {
 /** Where passport-x's build lives, as the bench's apps load it. */
 const DIST = `${resolve(__dirname, '../../dist')}/`;
 
-/**
- * The group of one sampled frame, or undefined for time the process did not spend running:
- * V8's `(idle)`, and node:_http_server's `checkConnections`, which runs every 30 s for microseconds
- * but is where V8 puts part of an idle process's samples (the last JavaScript the event loop ran
- * before it slept): the floor's profiles hold none, passport-x's as many as their `(idle)` lacks.
- */
+/** The group of one sampled frame, or undefined for V8's `(idle)`. */
 export function groupOf(frame: { functionName: string; url: string }, dist = DIST): string | undefined {
   const { functionName } = frame;
   // V8 names a module by its file: URL (an ES module, or one tsx loaded) or by its path (CommonJS).
   const url = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
-  if (functionName === '(idle)' || (functionName === 'checkConnections' && url === 'node:_http_server')) return undefined;
+  if (functionName === '(idle)') return undefined;
   if (url === '') return functionName.startsWith('(') ? `V8 ${functionName}` : 'native code';
   if (url.startsWith(dist)) return `passport-x ${url.slice(dist.length).replace(/\.js$/, '')}`;
   if (url.endsWith('/test/bench/floor.ts')) return 'floor (floor.ts)';
@@ -39,8 +38,11 @@ export function groupOf(frame: { functionName: string; url: string }, dist = DIS
   return 'other';
 }
 
-/** Self time in µs per group, over the samples from `from` (0 to 1) of the profile's duration on. */
-export function groupTimes(profile: CpuProfile, from = 0.5, dist = DIST): Map<string, number> {
+/**
+ * Self time in µs per group, over the samples from `from` (0 to 1) of the profile's duration on,
+ * leaving out any sample that spans more than `maxGapUs` (the process was stopped, not running).
+ */
+export function groupTimes(profile: CpuProfile, from = 0.5, dist = DIST, maxGapUs = 10_000): Map<string, number> {
   const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const total = profile.timeDeltas.reduce((a, b) => a + b, 0);
   const times = new Map<string, number>();
@@ -48,7 +50,7 @@ export function groupTimes(profile: CpuProfile, from = 0.5, dist = DIST): Map<st
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
     t += dt;
-    if (t < from * total) return;
+    if (t < from * total || dt > maxGapUs) return;
     const frame = frames.get(id);
     if (!frame) throw new Error(`profile sample ${i} names node ${id}, which the profile does not have`);
     const group = groupOf(frame, dist);
@@ -67,19 +69,28 @@ function main(): void {
     return value;
   };
   const from = flag('from', 0.5);
+  const maxGapUs = flag('max-gap', 10_000);
   const top = flag('top', 25);
   const [dir] = args;
-  if (!dir) throw new Error('usage: profile-groups.ts <dir> [--from 0.5] [--top 25]');
+  if (!dir) throw new Error('usage: profile-groups.ts <dir> [--from 0.5] [--max-gap 10000] [--top 25]');
   const candidates = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
   if (candidates.length === 0) throw new Error(`${dir} holds no candidate subdirectories: give the directory \`npm run bench -- --profile ...\` printed`);
+  const ownOf = (times: Map<string, number>): number => [...times].filter(([g]) => g.startsWith('passport-x ') || g === 'floor (floor.ts)').reduce((a, [, us]) => a + us, 0);
+  const perProcess: string[] = [];
   const columns = candidates.map((c) => {
     const sum = new Map<string, number>();
     const files = readdirSync(join(dir, c)).filter((f) => f.endsWith('.cpuprofile'));
     for (const f of files) {
-      for (const [g, us] of groupTimes(JSON.parse(readFileSync(join(dir, c, f), 'utf8')) as CpuProfile, from)) sum.set(g, (sum.get(g) ?? 0) + us);
+      const times = groupTimes(JSON.parse(readFileSync(join(dir, c, f), 'utf8')) as CpuProfile, from, DIST, maxGapUs);
+      for (const [g, us] of times) sum.set(g, (sum.get(g) ?? 0) + us);
+      const busy = [...times.values()].reduce((a, b) => a + b, 0);
+      const of = (us: number): string => `${((100 * us) / busy).toFixed(1)}%`;
+      perProcess.push(
+        `${c}/${f}: ${(busy / 1e3).toFixed(0)} ms, own code ${of(ownOf(times))}, garbage collector ${of(times.get('V8 (garbage collector)') ?? 0)}, (program) ${of(times.get('V8 (program)') ?? 0)}`,
+      );
     }
     const all = [...sum.values()].reduce((a, b) => a + b, 0);
-    const own = [...sum].filter(([g]) => g.startsWith('passport-x ') || g === 'floor (floor.ts)').reduce((a, [, us]) => a + us, 0);
+    const own = ownOf(sum);
     return { c, files: files.length, sum, all, own };
   });
   const groups = [...new Set(columns.flatMap((col) => [...col.sum.keys()]))];
@@ -91,6 +102,8 @@ function main(): void {
   console.log(`|---|${columns.map(() => '---|').join('')}`);
   console.log(`| its own code (passport-x's or the floor's) | ${columns.map((col) => pct((100 * col.own) / col.all)).join(' | ')} |`);
   for (const g of groups.slice(0, top)) console.log(`| ${g} | ${columns.map((col) => pct(share(col, g))).join(' | ')} |`);
+  console.log('\nEach process (CPU in the window, and three shares of it):');
+  for (const line of perProcess) console.log(line);
 }
 
 if (require.main === module) main();
