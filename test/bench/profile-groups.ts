@@ -1,6 +1,6 @@
-// Splits the CPU profiles of `npm run bench -- --profile <id,id,...>` by whose code ran: the
-// candidate's own code (passport-x's dist/, the floor's floor.ts, a peer's package), each other npm
-// package, each of Node's modules, the garbage collector. Self time, as a share of the process's CPU
+// Splits the CPU profiles of `npm run bench -- --profile <id,id,...>` by whose code ran: each module
+// of passport-x's dist/, the floor's floor.ts, each npm package (a peer's among them), Node.js, the
+// garbage collector; and a row for the own code of passport-x or the floor, their groups summed. Self time, as a share of the process's CPU
 // (idle left out) in a window of each process's life: by default its second half, after the
 // warm-up, where the bench measures. One column per candidate, the processes of each summed.
 //   npx tsx test/bench/profile-groups.ts <dir the bench printed> [--from 0.5] [--max-gap 10000] [--top 25]
@@ -26,9 +26,9 @@ const DIST = `${resolve(__dirname, '../../dist')}/`;
 /** The group of one sampled frame, or undefined for V8's `(idle)`. */
 export function groupOf(frame: { functionName: string; url: string }, dist = DIST): string | undefined {
   const { functionName } = frame;
+  if (functionName === '(idle)') return undefined;
   // V8 names a module by its file: URL (an ES module, or one tsx loaded) or by its path (CommonJS).
   const url = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
-  if (functionName === '(idle)') return undefined;
   if (url === '') return functionName.startsWith('(') ? `V8 ${functionName}` : 'native code';
   if (url.startsWith(dist)) return `passport-x ${url.slice(dist.length).replace(/\.js$/, '')}`;
   if (url.endsWith('/test/bench/floor.ts')) return 'floor (floor.ts)';
@@ -75,7 +75,8 @@ function main(): void {
   if (!dir) throw new Error('usage: profile-groups.ts <dir> [--from 0.5] [--max-gap 10000] [--top 25]');
   const candidates = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
   if (candidates.length === 0) throw new Error(`${dir} holds no candidate subdirectories: give the directory \`npm run bench -- --profile ...\` printed`);
-  const ownOf = (times: Map<string, number>): number => [...times].filter(([g]) => g.startsWith('passport-x ') || g === 'floor (floor.ts)').reduce((a, [, us]) => a + us, 0);
+  const total = (times: Map<string, number>): number => [...times.values()].reduce((a, b) => a + b, 0);
+  const ownOf = (times: Map<string, number>): number => total(new Map([...times].filter(([g]) => g.startsWith('passport-x ') || g === 'floor (floor.ts)')));
   const perProcess: string[] = [];
   const columns = candidates.map((c) => {
     const sum = new Map<string, number>();
@@ -83,15 +84,13 @@ function main(): void {
     for (const f of files) {
       const times = groupTimes(JSON.parse(readFileSync(join(dir, c, f), 'utf8')) as CpuProfile, from, DIST, maxGapUs);
       for (const [g, us] of times) sum.set(g, (sum.get(g) ?? 0) + us);
-      const busy = [...times.values()].reduce((a, b) => a + b, 0);
+      const busy = total(times);
       const of = (us: number): string => `${((100 * us) / busy).toFixed(1)}%`;
       perProcess.push(
         `${c}/${f}: ${(busy / 1e3).toFixed(0)} ms, own code ${of(ownOf(times))}, garbage collector ${of(times.get('V8 (garbage collector)') ?? 0)}, (program) ${of(times.get('V8 (program)') ?? 0)}`,
       );
     }
-    const all = [...sum.values()].reduce((a, b) => a + b, 0);
-    const own = ownOf(sum);
-    return { c, files: files.length, sum, all, own };
+    return { c, files: files.length, sum, all: total(sum) };
   });
   const groups = [...new Set(columns.flatMap((col) => [...col.sum.keys()]))];
   const share = (col: (typeof columns)[number], g: string): number => (100 * (col.sum.get(g) ?? 0)) / col.all;
@@ -100,7 +99,7 @@ function main(): void {
   console.log(`Self time as a share of each candidate's CPU, from ${Math.round(from * 100)}% of each process's life on`);
   console.log(`| group | ${columns.map((col) => `${col.c} (${col.files} processes, ${(col.all / 1e3).toFixed(0)} ms)`).join(' | ')} |`);
   console.log(`|---|${columns.map(() => '---|').join('')}`);
-  console.log(`| its own code (passport-x's or the floor's) | ${columns.map((col) => pct((100 * col.own) / col.all)).join(' | ')} |`);
+  console.log(`| its own code (passport-x's or the floor's) | ${columns.map((col) => pct((100 * ownOf(col.sum)) / col.all)).join(' | ')} |`);
   for (const g of groups.slice(0, top)) console.log(`| ${g} | ${columns.map((col) => pct(share(col, g))).join(' | ')} |`);
   console.log('\nEach process (CPU in the window, and three shares of it):');
   for (const line of perProcess) console.log(line);

@@ -22,7 +22,7 @@
 // exits non-zero when a target is missed (targets are not judged with `--smoke`), with 2 when a
 // section threw (the others still run and reach the JSON).
 // Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --rewarm N --processes N --memory-sign-ins N
-//   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra --profile <candidate id>
+//   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra
 //   --profile <id,id,...> (a CPU profile of each of these candidates' app processes, in a subdirectory per candidate)
 //   --profile-interval <us> (sampling interval of --profile, default 1000)
 //   --candidates <id,id,...> (a subset, with the floor of each flow it includes; targets then judge only what ran)
