@@ -398,6 +398,14 @@ export class XTokenManager {
       next = await refreshAccessToken({ ...this.#clientOptions(), refreshToken: current.refreshToken });
     } catch (err) {
       if (!isRefreshTokenRefused(err)) throw err;
+      // This holder may have outlived its lock (a pause longer than lockTtlMs) while the next holder
+      // rotated the pair: X then refuses the token this one sent, and the store holds the new pair.
+      // Deleting would sign the user out with good tokens stored: use them instead.
+      const latest = await this.#store.get(userKey);
+      if (latest !== undefined && latest !== null) {
+        const stored = reviveTokenSet(latest);
+        if (stored.refreshToken !== undefined && stored.refreshToken !== current.refreshToken) return stored;
+      }
       // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
       await this.#store.delete(userKey);
       throw new XRefreshTokenRevokedError(

@@ -234,6 +234,40 @@ describe('XTokenManager', function () {
       expect(requests()).to.equal(1);
     });
 
+    it('keeps the newer pair when this holder outlived its lock and the next holder rotated meanwhile: the caller gets that pair, nothing is deleted', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      // A: re-reads the pair under its lock, then stalls past lockTtlMs (a pause of the process).
+      // Meanwhile B, another instance whose lock A's has already expired, rotates the same pair.
+      const other = manager({ lock: new InProcessTokenLock() });
+      let rotatedByOther: XTokenSet | undefined;
+      const stallingStore = {
+        get: async (key: string) => {
+          const value = await store.get(key);
+          if (rotatedByOther === undefined && store.gets === 2) rotatedByOther = await other.refresh(USER);
+          return value;
+        },
+        set: store.set.bind(store),
+        delete: store.delete.bind(store),
+      };
+      const accessToken = await manager({ store: stallingStore }).getAccessToken(USER);
+      expect(rotatedByOther, 'B rotated while A stalled').not.to.equal(undefined);
+      expect(requests(), 'B rotated, then A sent the spent token and X refused it').to.equal(2);
+      expect(accessToken).to.equal(rotatedByOther!.accessToken);
+      expect(store.deletes, 'B\'s pair not deleted').to.equal(0);
+      expect(store.peek(USER)!.refreshToken).to.equal(rotatedByOther!.refreshToken);
+      expect(await isValidAtX(accessToken)).to.equal(true);
+    });
+
+    it('deletes the tokens when the store, read again, still holds the refused refresh token', async function () {
+      await storeExpiringIn(5_000);
+      x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' } });
+      const err = await rejection(manager().getAccessToken(USER));
+      expect(err).to.be.instanceOf(XRefreshTokenRevokedError);
+      expect(store.log, 'read, read again after the refusal, then deleted').to.deep.equal(['get', 'get', 'get', 'delete']);
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
     it('treats invalid_grant as a refused refresh token too', async function () {
       await storeExpiringIn(5_000);
       x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token expired.' } });
