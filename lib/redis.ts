@@ -7,7 +7,8 @@
  * dependency and the app keeps one connection pool. Supported: node-redis v4+ (`redis` package,
  * `createClient()`/`createCluster()`) and ioredis (`new Redis()`/`new Redis.Cluster()`), told apart
  * by shape (see {@link detectRedisClient}). Only atomic primitives are used: `SET key value NX PX
- * ttl`, and one Lua `EVAL` to release a lock by compare-and-delete. Every key is namespaced
+ * ttl`, a Lua `EVAL` that reads whether a key holds a caller's value (after a `null` SET reply), and
+ * one to release a lock by compare-and-delete. Every key is namespaced
  * (`passport-x:` by default), every key has a TTL, and what the app passes as a key is stored as
  * its SHA-256 hash, never as given.
  *
@@ -83,6 +84,25 @@ interface RedisCommands {
   evalOneKey(script: string, key: string, args: string[]): Promise<unknown>;
 }
 
+// Whether the key holds ARGV[1]: 1 or 0. A GET through EVAL, as the clients are typed by `set` and `eval` only.
+const HOLDS_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return 1 else return 0 end`;
+
+/**
+ * `SET key value NX PX ttlMs`, true when this caller holds the key. A `null` reply is checked with
+ * a GET: ioredis resends a command whose reply a dropped connection lost (`autoResendUnfulfilledCommands`,
+ * on by default), so a SET that Redis applied comes back `null` the second time, the key taken by
+ * this very caller. Its value, random per caller, tells the two apart.
+ */
+async function takeKey(commands: RedisCommands, key: string, value: string, ttlMs: number): Promise<boolean> {
+  if (await commands.setNX(key, value, ttlMs)) return true;
+  return Number(await commands.evalOneKey(HOLDS_SCRIPT, key, [value])) === 1;
+}
+
+/** A value naming one claim or lock holder: 128 random bits. */
+function holderValue(): string {
+  return randomBytes(16).toString('base64url');
+}
+
 function commandsFor(client: XRedisClient, kind: XRedisClientKind): RedisCommands {
   if (kind === 'ioredis') {
     const io = client as XIORedisClient;
@@ -132,8 +152,9 @@ function checkTTL(owner: string, name: string, ttlMs: unknown): asserts ttlMs is
 
 /**
  * A replay guard shared by every instance: `claim(key, ttlMs)` is true for the first caller of a
- * key and false for every other until `ttlMs` has passed (`SET <prefix>claim:<sha256(key)> 1 NX
- * PX ttlMs`). Pass it as the strategies' `replayGuard` option so that a callback reaching two
+ * key and false for every other until `ttlMs` has passed (`SET <prefix>claim:<sha256(key)> <128
+ * random bits> NX PX ttlMs`; on a `null` reply, an `EVAL` that checks whether the key holds this
+ * call's value: a SET that ioredis resent after a lost reply finds the claim it took itself). Pass it as the strategies' `replayGuard` option so that a callback reaching two
  * instances at once goes on to X once.
  *
  * A Redis error rejects `claim` with the client's error: the caller decides (the strategies
@@ -172,7 +193,7 @@ export class RedisReplayGuard {
   async claim(key: string, ttlMs: number): Promise<boolean> {
     if (typeof key !== 'string' || key === '') throw new TypeError('RedisReplayGuard.claim: key must be a non-empty string.');
     checkTTL('RedisReplayGuard.claim', 'ttlMs', ttlMs);
-    return this.#commands.setNX(this.redisKey(key), '1', ttlMs);
+    return takeKey(this.#commands, this.redisKey(key), holderValue(), ttlMs);
   }
 
   /** The Redis key a claim of `key` is stored under: `<prefix>claim:<sha256(key), base64url>`. */
@@ -212,7 +233,9 @@ function readOptionalMs(owner: string, options: Record<string, unknown>, name: s
  * An {@link XTokenLock} over Redis, for several app instances: one holder per key at a time,
  * whichever instance it runs in.
  *
- * - Take: `SET <prefix>lock:<sha256(key)> <random value> NX PX ttlMs`.
+ * - Take: `SET <prefix>lock:<sha256(key)> <random value> NX PX ttlMs`. A `null` reply is checked
+ *   with an `EVAL` that reads whether the key holds this holder's value (a SET that ioredis resent
+ *   after a lost reply), so a holder never waits for its own lock.
  * - Release: one Lua `EVAL` that deletes the key only if it still holds this holder's random
  *   value, so a holder whose lock expired never deletes the next holder's.
  * - Wait: a caller that finds the key taken retries with exponential back-off (from
@@ -270,8 +293,8 @@ export class RedisTokenLock implements XTokenLock {
   async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
     checkWithLockArguments('RedisTokenLock', key, ttlMs, fn);
     const redisKey = this.redisKey(key);
-    // The value names this holder: 128 random bits, so no other holder can release it.
-    const value = randomBytes(16).toString('base64url');
+    // The value names this holder, so no other holder can release it.
+    const value = holderValue();
     await this.#acquire(redisKey, value, ttlMs);
     let result: T;
     try {
@@ -291,7 +314,7 @@ export class RedisTokenLock implements XTokenLock {
     const bound = this.#acquireTimeoutMs ?? 2 * ttlMs;
     let delay = this.#retryDelayMs;
     for (let attempt = 1; ; attempt++) {
-      if (await this.#commands.setNX(redisKey, value, ttlMs)) return;
+      if (await takeKey(this.#commands, redisKey, value, ttlMs)) return;
       const waited = Date.now() - started;
       if (waited >= bound) {
         throw new XLockTimeoutError(

@@ -6,6 +6,8 @@ import { Redis as IORedis } from 'ioredis';
 import { createClient } from 'redis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { DEFAULT_REDIS_PREFIX, RedisReplayGuard, RedisTokenLock, detectRedisClient, lockRetryWait, nextLockRetryDelay, type XRedisClient } from '../lib/redis';
 import { XError, XLockTimeoutError } from '../lib/errors';
 import { startRedisServer, type RedisServer } from './support/redis';
@@ -122,7 +124,11 @@ describe('Redis adapters', function () {
         const keys = await inspector.keys('*');
         expect(keys).to.deep.equal([`passport-x:claim:${sha256(secretish)}`]);
         expect(guard.redisKey(secretish)).to.equal(keys[0]);
-        expect(await inspector.get(keys[0]!)).to.equal('1');
+        // The claim's value is random per call (see "a reply lost" below), and never the key.
+        const value = await inspector.get(keys[0]!);
+        expect(value).to.match(/^[A-Za-z0-9_-]{22}$/);
+        await guard.claim('another', 60_000);
+        expect(await inspector.get(guard.redisKey('another'))).to.match(/^[A-Za-z0-9_-]{22}$/).and.not.equal(value);
         const pttl = await inspector.pTTL(keys[0]!);
         expect(pttl).to.be.within(1, 60_000);
         expect(keys.join()).not.to.include(secretish);
@@ -308,6 +314,78 @@ describe('Redis adapters', function () {
       expect(await viaNode.claim('shared', 10_000)).to.equal(true);
       expect(await viaIO.claim('shared', 10_000)).to.equal(false);
       expect(viaNode.redisKey('x')).to.equal(viaIO.redisKey('x'));
+    });
+  });
+
+  describe('a reply lost with the connection, the command resent by ioredis', function () {
+    /**
+     * A loopback proxy to the test's Redis that, once, forwards the first command naming `marker`
+     * and then drops both connections when Redis answers it, so the client never gets that reply.
+     * ioredis reconnects and sends the command again (autoResendUnfulfilledCommands, its default).
+     */
+    async function replyDroppingProxy(marker: string): Promise<{ port: number; dropped: () => boolean; close: () => void }> {
+      let dropped = false;
+      const sockets: Socket[] = [];
+      const server: Server = createServer((down) => {
+        const up = connect(redis.port, '127.0.0.1');
+        sockets.push(down, up);
+        let cutting = false;
+        down.on('data', (chunk: Buffer) => {
+          up.write(chunk);
+          if (!dropped && chunk.includes(marker)) {
+            dropped = cutting = true;
+            up.once('data', () => {
+              down.destroy();
+              up.destroy();
+            });
+          }
+        });
+        up.on('data', (chunk: Buffer) => {
+          if (!cutting) down.write(chunk);
+        });
+        for (const socket of [down, up]) socket.on('error', () => undefined);
+        down.on('close', () => up.destroy());
+        up.on('close', () => down.destroy());
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return {
+        port: (server.address() as AddressInfo).port,
+        dropped: () => dropped,
+        close: () => {
+          for (const socket of sockets) socket.destroy();
+          server.close();
+        },
+      };
+    }
+
+    async function throughProxy<T>(marker: string, run: (client: IORedis) => Promise<T>): Promise<T> {
+      const proxy = await replyDroppingProxy(marker);
+      const client = new IORedis(proxy.port, '127.0.0.1', { retryStrategy: () => 20 });
+      try {
+        const result = await run(client);
+        expect(proxy.dropped(), 'the proxy dropped the reply').to.equal(true);
+        return result;
+      } finally {
+        client.disconnect();
+        proxy.close();
+      }
+    }
+
+    it('RedisReplayGuard: the claim Redis applied is this call\'s, not "already taken"', async function () {
+      const guard = new RedisReplayGuard({ client: ioredis });
+      const claimed = await throughProxy(':claim:', (client) => new RedisReplayGuard({ client }).claim('state-of-a-lost-reply', 60_000));
+      expect(claimed, 'the only claim of the key').to.equal(true);
+      // Still one claim: anyone else is refused.
+      expect(await guard.claim('state-of-a-lost-reply', 60_000)).to.equal(false);
+      expect(await inspector.keys('*')).to.have.length(1);
+    });
+
+    it('RedisTokenLock: the holder whose SET Redis applied runs at once, never waiting for its own lock', async function () {
+      // acquireTimeoutMs 0: a holder that took its own lock for someone else's gives up at once (XLockTimeoutError).
+      const ran = await throughProxy(':lock:', (client) => new RedisTokenLock({ client, acquireTimeoutMs: 0 }).withLock('user-of-a-lost-reply', 30_000, async () => 'ran'));
+      expect(ran).to.equal('ran');
+      expect(await inspector.keys('*'), 'released').to.deep.equal([]);
     });
   });
 
