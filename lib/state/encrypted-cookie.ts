@@ -13,7 +13,7 @@ import { XSessionError } from '../errors';
 import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import type { XAuthRequest } from '../request';
 import { createState } from '../pkce';
-import { bindingOf, safeEqual } from './pending';
+import { MAX_CLOCK_SKEW_MS, bindingOf, futureMissMessage, safeEqual } from './pending';
 import type { PkceStateStored, PkceStateVerified, XPkceStateMeta, XPkceStateStore } from './pkce-session';
 import type { RequestTokenLoaded, XRequestTokenStore } from './request-token-session';
 
@@ -94,7 +94,7 @@ interface CookieKeys {
   cookieName: Buffer;
 }
 
-type Miss = 'none' | 'foreign' | 'tampered' | 'expired' | 'mismatch' | 'other-strategy' | 'no-handle';
+type Miss = 'none' | 'foreign' | 'tampered' | 'expired' | 'future' | 'mismatch' | 'other-strategy' | 'no-handle';
 
 /** Where Set-Cookie headers go: the response object a framework makes reachable from `req`. */
 interface CookieSink {
@@ -237,6 +237,8 @@ function missMessage(miss: Miss, what: string, prefix: string, maxAgeMs: number)
       );
     case 'expired':
       return `This X sign-in was started more than ${minutes} minutes ago and its cookie has expired. Sign in again.`;
+    case 'future':
+      return futureMissMessage(what);
     case 'mismatch':
       return `The sign-in cookie does not belong to this X callback's ${what} (a forged or mixed-up callback). Sign in again.`;
     case 'other-strategy':
@@ -254,6 +256,7 @@ const MISS_CODES: Record<Miss, XFailureCodeValue> = {
   foreign: XFailureCode.CALLBACK_UNKNOWN,
   tampered: XFailureCode.CALLBACK_UNKNOWN,
   expired: XFailureCode.SIGN_IN_EXPIRED,
+  future: XFailureCode.SIGN_IN_EXPIRED,
   mismatch: XFailureCode.CALLBACK_UNKNOWN,
   'other-strategy': XFailureCode.CALLBACK_UNKNOWN,
   'no-handle': XFailureCode.CALLBACK_MALFORMED,
@@ -625,7 +628,10 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     // Sealed for another strategy (another name, client or redirect URI) sharing this store. A version 1
     // cookie, from before bindings, is accepted for its short life; a direct call without meta checks nothing.
     if (binding !== undefined && payload.binding !== undefined && payload.binding !== binding) return fail('other-strategy');
-    if (this.now() >= payload.exp) return fail('expired');
+    const now = this.now();
+    if (now >= payload.exp) return fail('expired');
+    // Sealed by a clock far ahead of this one: it would outlive the callback's claim (see MAX_CLOCK_SKEW_MS).
+    if (payload.exp - now > this.maxAgeMs + MAX_CLOCK_SKEW_MS) return fail('future');
     callback(null, payload.data);
   }
 

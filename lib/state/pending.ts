@@ -17,6 +17,15 @@ export const PENDING_TTL_MS = 10 * 60 * 1000;
 /** How many started sign-ins one session keeps at most; the oldest go first. */
 export const MAX_PENDING = 5;
 
+/**
+ * How far the clocks that date and check a pending sign-in may disagree, in ms: one minute. The
+ * callback's replay claim lasts this much longer than a pending sign-in lives, so that an instance
+ * whose clock is behind never accepts a sign-in whose claim is gone, and a pending sign-in dated
+ * later than that in the future (the server's clock was set back, or the instances' clocks differ
+ * by more) is refused rather than accepted past its claim.
+ */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+
 /** One pending authorization: a `handle` (request token or state) and what the callback needs. */
 export interface PendingEntry {
   handle: string;
@@ -223,7 +232,7 @@ function boundTo(e: PendingEntry, binding: string | undefined): boolean {
 }
 
 /** Why a callback matched no pending entry. */
-export type PendingMiss = 'none' | 'unknown' | 'expired';
+export type PendingMiss = 'none' | 'unknown' | 'expired' | 'future';
 
 /** The outcome of {@link takePending}. */
 export type TakeResult = { entry: PendingEntry } | { miss: PendingMiss };
@@ -253,6 +262,8 @@ export function takePending(
   save(session, key, live);
   if (!found) return { miss: 'unknown' };
   if (now - found.createdAt >= limits.ttlMs) return { miss: 'expired' };
+  // Dated in the future: it would live past the callback's claim (see MAX_CLOCK_SKEW_MS).
+  if (found.createdAt - now > MAX_CLOCK_SKEW_MS) return { miss: 'future' };
   return { entry: found };
 }
 
@@ -282,7 +293,21 @@ export function pendingMissMessage(miss: PendingMiss, what: string, ttlMs: numbe
       return `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, a sign-in started in another browser, or one started by another strategy sharing this session: another name, client or callback URL). Sign in again.`;
     case 'expired':
       return `This X sign-in was started more than ${describeDuration(ttlMs)} ago and has expired. Sign in again.`;
+    case 'future':
+      return futureMissMessage(what);
   }
+}
+
+/**
+ * The diagnosis of a pending sign-in dated later than {@link MAX_CLOCK_SKEW_MS} in the future, for
+ * the session stores and the cookie store alike.
+ */
+export function futureMissMessage(what: string): string {
+  return (
+    `This X sign-in callback's ${what} was issued at a time more than ${MAX_CLOCK_SKEW_MS / 1000} seconds later than this server's clock shows, so it was refused ` +
+    '(accepted, it could outlive the replay claim that lets a callback reach X only once). Likely causes: the server\'s clock was set back after the sign-in started, ' +
+    'or the app\'s instances\' clocks differ by more than that. Fix: keep every instance\'s clock synchronised (NTP). Sign in again.'
+  );
 }
 
 /** The code of each miss: no pending sign-in at all, one this session did not issue (or already used), one too old. */
@@ -290,6 +315,7 @@ const MISS_CODES: Record<PendingMiss, XFailureCodeValue> = {
   none: XFailureCode.NO_PENDING_SIGN_IN,
   unknown: XFailureCode.CALLBACK_UNKNOWN,
   expired: XFailureCode.SIGN_IN_EXPIRED,
+  future: XFailureCode.SIGN_IN_EXPIRED,
 };
 
 /**

@@ -12,7 +12,7 @@
 import { XReplayGuardError } from '../errors';
 import { failureInfo, XFailureCode, type XFailureInfo } from '../failure';
 import { s256 } from '../pkce';
-import { PENDING_TTL_MS } from './pending';
+import { MAX_CLOCK_SKEW_MS, PENDING_TTL_MS } from './pending';
 
 /**
  * Claims a key once: `claim` resolves `true` for the first caller of `key` within `ttlMs`, and
@@ -256,11 +256,13 @@ export function callbackClaimKeys(claim: Omit<CallbackClaim, 'handle'>): (handle
 
 /**
  * How long a claim lasts: as long as the store keeps a pending sign-in (its `ttlMs`, which every
- * built-in store has), else 10 minutes. Never shorter, or a replayed cookie could reach X again.
+ * built-in store has, else 10 minutes), and {@link MAX_CLOCK_SKEW_MS} more. Never shorter, or a
+ * replayed callback could reach X again: the pending sign-in is checked on the clock of whichever
+ * instance gets the callback, the claim on the guard's (the process's, or Redis's).
  */
 export function claimTtlOf(store: object): number {
   const ttl = (store as { ttlMs?: unknown }).ttlMs;
-  return typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : PENDING_TTL_MS;
+  return (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : PENDING_TTL_MS) + MAX_CLOCK_SKEW_MS;
 }
 
 /** Checks a strategy's `replayGuard` option, or makes the default in-process guard. */

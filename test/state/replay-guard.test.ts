@@ -6,7 +6,7 @@ import { XOAuth1Strategy, type XOAuth1StrategyOptions } from '../../lib/oauth1-s
 import { XOAuth2PkceStrategy, type XOAuth2StrategyOptions } from '../../lib/oauth2-strategy';
 import type { XAuthRequest } from '../../lib/request';
 import { EncryptedCookieStateStore } from '../../lib/state/encrypted-cookie';
-import { PENDING_TTL_MS } from '../../lib/state/pending';
+import { MAX_CLOCK_SKEW_MS, PENDING_TTL_MS } from '../../lib/state/pending';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateStore } from '../../lib/state/pkce-session';
 import {
   DEFAULT_MAX_REPLAY_CLAIMS,
@@ -286,12 +286,14 @@ describe('keyFingerprint', () => {
 
 describe('claimTtlOf', () => {
   it("is the store's ttlMs for every built-in store, and 10 minutes for a store that does not say", () => {
-    expect(claimTtlOf(new XPkceSessionStore({ ttlMs: 120_000 }))).to.equal(120_000);
-    expect(claimTtlOf(new XRequestTokenSessionStore({ ttlMs: 90_000 }))).to.equal(90_000);
-    expect(claimTtlOf(new EncryptedCookieStateStore({ secret: COOKIE_SECRET, maxAgeMs: 300_000 }))).to.equal(300_000);
-    expect(claimTtlOf(new XPkceSessionStore())).to.equal(PENDING_TTL_MS);
-    expect(claimTtlOf({ verify() {} })).to.equal(PENDING_TTL_MS);
-    expect(claimTtlOf({ ttlMs: -5 })).to.equal(PENDING_TTL_MS);
+    // And a minute more than the store's lifetime, for clocks that disagree (MAX_CLOCK_SKEW_MS).
+    expect(MAX_CLOCK_SKEW_MS).to.equal(60_000);
+    expect(claimTtlOf(new XPkceSessionStore({ ttlMs: 120_000 }))).to.equal(120_000 + MAX_CLOCK_SKEW_MS);
+    expect(claimTtlOf(new XRequestTokenSessionStore({ ttlMs: 90_000 }))).to.equal(90_000 + MAX_CLOCK_SKEW_MS);
+    expect(claimTtlOf(new EncryptedCookieStateStore({ secret: COOKIE_SECRET, maxAgeMs: 300_000 }))).to.equal(300_000 + MAX_CLOCK_SKEW_MS);
+    expect(claimTtlOf(new XPkceSessionStore())).to.equal(PENDING_TTL_MS + MAX_CLOCK_SKEW_MS);
+    expect(claimTtlOf({ verify() {} })).to.equal(PENDING_TTL_MS + MAX_CLOCK_SKEW_MS);
+    expect(claimTtlOf({ ttlMs: -5 })).to.equal(PENDING_TTL_MS + MAX_CLOCK_SKEW_MS);
   });
 });
 
@@ -496,11 +498,13 @@ function expectInProgress(outcome: StrategyOutcome, what: string): void {
 describe("the strategies' claim on a callback", () => {
   // The strategies print each failure's hint once per instance (process.emitWarning); collect ours instead of printing them.
   const warnings: Array<{ message: string; code: string | undefined }> = [];
+  const expiredWarnings: string[] = [];
   const emitWarning = process.emitWarning;
   before(() => {
     process.emitWarning = ((warning: string | Error, options?: { code?: string }) => {
       const code = typeof options === 'object' ? options.code : undefined;
       if (code === 'PASSPORT_X_SIGN_IN_IN_PROGRESS') warnings.push({ message: String(warning), code });
+      else if (code === 'PASSPORT_X_SIGN_IN_EXPIRED') expiredWarnings.push(String(warning));
       else emitWarning.call(process, warning, options as never);
     }) as typeof process.emitWarning;
   });
@@ -546,16 +550,16 @@ describe("the strategies' claim on a callback", () => {
         outcomes.forEach((o) => expectInProgress(o, flow.what));
       });
 
-      it("claims a hashed key for the store's lifetime once the store accepted the callback", async () => {
+      it("claims a hashed key for the store's lifetime and the clock allowance once the store accepted the callback", async () => {
         const guard = recordingGuard(async () => false);
         const outcome = await runStrategy(flow.make({ replayGuard: guard }), callbackReq(flow, flow.handle));
         expectInProgress(outcome, flow.what);
-        expect(guard.calls).to.deep.equal([[flow.key(flow.handle), PENDING_TTL_MS]]);
+        expect(guard.calls).to.deep.equal([[flow.key(flow.handle), PENDING_TTL_MS + MAX_CLOCK_SKEW_MS]]);
         const cookieStore = new EncryptedCookieStateStore({ secret: COOKIE_SECRET, maxAgeMs: 180_000 });
         const s = flow.make({ replayGuard: guard, store: cookieStore });
         const { handle, setCookies } = await flow.start(s, {});
         await runStrategy(s, callbackReq(flow, handle, { session: null, cookie: cookieHeader(setCookies) }));
-        expect(guard.calls[1], "the cookie store's maxAgeMs").to.deep.equal([flow.key(handle), 180_000]);
+        expect(guard.calls[1], "the cookie store's maxAgeMs").to.deep.equal([flow.key(handle), 180_000 + MAX_CLOCK_SKEW_MS]);
       });
 
       it('claims nothing for a callback the store refuses, so a forged or misdelivered callback cannot burn the real one', async () => {
@@ -615,6 +619,66 @@ describe("the strategies' claim on a callback", () => {
         expect((await runStrategy(flow.make({ replayGuard: shared }), callbackReq(flow, flow.handle))).type).to.equal('success');
         expect((await runStrategy(flow.make({ replayGuard: shared, name: 'x-other' }), callbackReq(flow, flow.handle))).type).to.equal('success');
         scope.done();
+      });
+
+      describe('when clocks disagree', () => {
+        /** A session store or the cookie store, and a guard, on clock `now`. */
+        const stores: Array<[string, (now: () => number) => object]> = [
+          ['the session store', (now) => (flow.protocol === 'OAuth 2.0' ? new XPkceSessionStore({ now }) : new XRequestTokenSessionStore({ now }))],
+          ['the cookie store', (now) => new EncryptedCookieStateStore({ secret: COOKIE_SECRET, now })],
+        ];
+        for (const [which, storeOn] of stores) {
+          it(`refuses, with ${which}, a sign-in dated more than a minute ahead of this clock (set back since): 403 X_SIGN_IN_EXPIRED, nothing sent to X`, async () => {
+            const wall = clock();
+            const s = flow.make({ store: storeOn(wall.now), replayGuard: new MemoryReplayGuard({ now: wall.now }) });
+            const session: Record<string, unknown> = {};
+            const { handle, setCookies } = await flow.start(s, session);
+            // NTP sets the clock back 5 minutes; the person spends a minute on X's consent page.
+            wall.advance(-5 * 60_000 + 60_000);
+            const outcome = await runStrategy(s, callbackReq(flow, handle, { session, cookie: cookieHeader(setCookies) }));
+            expect(outcome).to.include({ type: 'fail' });
+            expect(outcome.status).to.be.within(400, 499);
+            const info = outcome.challenge as { code: string; hint: string };
+            expect(info.code).to.equal('X_SIGN_IN_EXPIRED');
+            expect(info.hint).to.include('clock').and.include('NTP');
+            expect(expiredWarnings.at(-1), 'the diagnosis, logged once').to.include(info.hint);
+            expect(nock.pendingMocks()).to.deep.equal([]);
+          });
+
+          it(`accepts, with ${which}, a sign-in dated up to a minute ahead, and its claim outlives it: a replay after the clock caught up never reaches X`, async () => {
+            const wall = clock();
+            const s = flow.make({ store: storeOn(wall.now), replayGuard: new MemoryReplayGuard({ now: wall.now }) });
+            const session: Record<string, unknown> = {};
+            const { handle, setCookies } = await flow.start(s, session);
+            const copy = structuredClone(session);
+            wall.advance(-50_000);
+            const scope = flow.nockExchange(1);
+            const first = await runStrategy(s, callbackReq(flow, handle, { session, cookie: cookieHeader(setCookies) }));
+            expect(first.type, first.error?.message).to.equal('success');
+            scope.done();
+            // Just before the sign-in expires by the clock that dated it: a copy of the session or the cookie replayed.
+            wall.advance(50_000 + PENDING_TTL_MS - 1000);
+            expectInProgress(await runStrategy(s, callbackReq(flow, handle, { session: copy, cookie: cookieHeader(setCookies) })), flow.what);
+          });
+        }
+
+        it('claims for as long as an instance whose clock is behind accepts the sign-in (two instances, one guard)', async () => {
+          const wall = clock();
+          // A's clock is right; B's runs 50 s behind. The guard (Redis in production) keeps real time.
+          const behind = () => wall.now() - 50_000;
+          const guard = new MemoryReplayGuard({ now: wall.now });
+          const a = flow.make({ store: new EncryptedCookieStateStore({ secret: COOKIE_SECRET, now: wall.now }), replayGuard: guard });
+          const b = flow.make({ store: new EncryptedCookieStateStore({ secret: COOKIE_SECRET, now: behind }), replayGuard: guard });
+          const { handle, setCookies } = await flow.start(a, {});
+          const cookie = cookieHeader(setCookies);
+          const scope = flow.nockExchange(1);
+          wall.advance(1000);
+          expect((await runStrategy(a, callbackReq(flow, handle, { session: null, cookie }))).type).to.equal('success');
+          scope.done();
+          // 10 min 30 s after the start: expired on A, still valid on B (its clock says 9 min 40 s).
+          wall.advance(PENDING_TTL_MS + 29_000);
+          expectInProgress(await runStrategy(b, callbackReq(flow, handle, { session: null, cookie })), flow.what);
+        });
       });
 
       it('claims nothing for a malformed callback or a Cancel', async () => {
