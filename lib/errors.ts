@@ -559,7 +559,9 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<XRedactable>)
 const CREDENTIAL_FIELD = /^(?!token_type$).*(token|secret|verifier|password)|^code$/i;
 
 // `key=value`, `"key": "value"`, `key: value` in a text no parser could read: the key, then its value.
-const KEYED_VALUE_IN_TEXT = /(["']?)([A-Za-z0-9_.%-]+)\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s&,;}"'<>]+)/g;
+// A key starts only where a run of key characters starts (the lookbehind): tried from every character
+// of a long run instead, the pattern took time in the square of the run's length (a 1 MB answer, hours).
+const KEYED_VALUE_IN_TEXT = /(["']?)(?<![A-Za-z0-9_.%-])([A-Za-z0-9_.%-]+)\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s&,;}"'<>]+)/g;
 
 // A run of the characters X's tokens, secrets, codes and verifiers are made of, long enough to be one.
 const TOKEN_LIKE_RUN = /[A-Za-z0-9\-._~+/%]{24,}/g;
@@ -755,6 +757,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 // OAuth 1.0a endpoints may answer XML: `<hash><error>msg</error><request>/oauth/request_token</request></hash>`,
 // or `<errors><error code="415">msg</error></errors>` (X's answers quoted in passport-twitter's tests and issue trackers).
 const XML_ERROR = /<error(?:\s+code\s*=\s*["'](\d+)["'])?\s*>([\s\S]*?)<\/error\s*>/gi;
+// How much of an XML answer is searched for `<error>` elements: X's are a few hundred bytes. Each
+// `<error>` left open makes the search scan to the end, so a long answer full of them took time in
+// the square of its length.
+const MAX_XML_SCANNED = 8 * 1024;
 
 function decodeXMLText(text: string): string {
   return text
@@ -773,7 +779,7 @@ function xmlErrors(body: string, contentType: string): XAPIErrorDetail[] | undef
   const text = body.trim();
   if (!/xml/i.test(contentType) && !/^<\?xml\b/i.test(text) && !/^<(hash|errors)\s*>/i.test(text)) return undefined;
   const out: XAPIErrorDetail[] = [];
-  for (const match of text.matchAll(XML_ERROR)) {
+  for (const match of text.slice(0, MAX_XML_SCANNED).matchAll(XML_ERROR)) {
     const message = decodeXMLText(match[2] ?? '').trim();
     const entry: XAPIErrorDetail = { message: message === '' ? 'unknown error' : message };
     if (match[1] !== undefined) entry.code = Number(match[1]);
@@ -819,6 +825,10 @@ const CREDITS_TYPE = /\/2\/problems\/credits$/;
 const USAGE_CAP_TYPE = /\/2\/problems\/usage-cap(ped|-exceeded)$/;
 const USAGE_CAP_TITLES = new Set(['UsageCapExceeded', 'UsageCapped', 'SpendCapReached']);
 const MISSING_SCOPES = /missing\b.*\bscopes?\b/i;
+// How much of a title or detail is searched for MISSING_SCOPES: X's are one sentence. The `.*` scans
+// to the end from each "missing", so a long text repeating it took time in the square of its length.
+const MAX_SCOPE_TEXT = 1024;
+const saysMissingScopes = (text: string | undefined): boolean => text !== undefined && MISSING_SCOPES.test(text.slice(0, MAX_SCOPE_TEXT));
 
 /**
  * Turns a non-2xx answer from X into the right typed error: {@link XCreditsDepletedError} for 402,
@@ -929,7 +939,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
     const hint = reset ? `Retry after ${reset.toISOString()}.` : 'Retry later.';
     return new XRateLimitError(`${prefix}: rate limit exceeded (${what}). ${hint}`, { ...options, hint, status });
   }
-  if (status === 403 && ((title !== undefined && MISSING_SCOPES.test(title)) || (type !== undefined && /\/missing-scopes$/.test(type)) || (detail !== undefined && MISSING_SCOPES.test(detail)))) {
+  if (status === 403 && (saysMissingScopes(title) || (type !== undefined && /\/missing-scopes$/.test(type)) || saysMissingScopes(detail))) {
     const missingScopes = scopesNamed(record, [title, detail]);
     const hint = missingScopesHint(missingScopes);
     return new XMissingScopesError(`${prefix}: ${said}. ${hint}`, { ...options, hint, missingScopes });

@@ -18,6 +18,7 @@ import {
 } from '../lib/errors';
 import { hasControlCharacter, hasLoneSurrogate, redactCredentials, redactError, redactedAnswer } from '../lib/errors';
 import { expectNoSecrets, secretSpellings } from './support/assertions';
+import { MAX_RESPONSE_BYTES } from '../lib/http';
 
 function answer(status: number, body: string, headers: Record<string, string> = {}): XRawResponse {
   return { status, headers: new Headers(headers), body };
@@ -599,5 +600,56 @@ describe('the text checks every module shares', () => {
       for (const text of ['\ud800', 'a\udc00', '\udbff\ud800', 'x\ud83dy']) expect(hasLoneSurrogate(text), JSON.stringify(text)).to.equal(true);
       for (const text of ['', 'plain', '😀', 'a😀b']) expect(hasLoneSurrogate(text), text).to.equal(false);
     }
+  });
+});
+
+describe('errors: answers built to be slow', function () {
+  // A hostile or broken X (or anything in between) may answer up to the 1 MiB cap with text made to
+  // make a pattern try every position: reading such an answer must take time in proportion to its
+  // length. The bound is generous (quadratic patterns took minutes to hours on 1 MiB); it guards
+  // against a return of one, and claims nothing about speed (that is `npm run bench`).
+  this.timeout(60_000);
+  const MiB = MAX_RESPONSE_BYTES;
+  const BOUND_MS = 3_000;
+  const fill = (unit: string, size = MiB): string => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+  const units = ['a', 'a.', 'oauth_token', '%', '"a":', 'a=', "'", '<error>', '<error code="1">', 'missing ', 'missing scopes ', '&#', '<![CDATA[', '\\'];
+  const bodies: Array<[string, string]> = [];
+  for (const unit of units) {
+    bodies.push([`${JSON.stringify(unit)} repeated`, fill(unit)]);
+    bodies.push([`<errors> then ${JSON.stringify(unit)} repeated`, `<errors>${fill(unit, MiB - 8)}`]);
+    const field = fill(unit, MiB / 4 - 64);
+    bodies.push([`JSON whose title and detail repeat ${JSON.stringify(unit)}`, JSON.stringify({ title: field, detail: field, errors: [{ message: field }] })]);
+  }
+
+  function elapsedMs(fn: () => unknown): number {
+    const started = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  }
+
+  it(`redacts a 2xx answer it cannot read, of up to 1 MiB, in time proportional to its length (each under ${BOUND_MS} ms)`, () => {
+    for (const [name, body] of bodies) {
+      expect(elapsedMs(() => redactedAnswer({ status: 200, headers: new Headers(), body }, ['a-secret-sent-1234'])), name).to.be.below(BOUND_MS);
+    }
+  });
+
+  it(`reads a refusal of up to 1 MiB, as JSON, XML or text, in time proportional to its length (each under ${BOUND_MS} ms)`, () => {
+    for (const [name, body] of bodies) {
+      for (const [status, type] of [[403, 'application/json'], [401, 'text/xml'], [429, 'application/problem+json'], [500, 'text/html']] as const) {
+        const ms = elapsedMs(() => errorFromResponse({ status, headers: new Headers({ 'content-type': type }), body }, 'load the profile', ['a-secret-sent-1234']));
+        expect(ms, `${status} ${type}: ${name}`).to.be.below(BOUND_MS);
+      }
+    }
+  });
+
+  it('still finds what a short answer says: XML errors, missing scopes, keyed credentials', () => {
+    const xml = errorFromResponse({ status: 401, headers: new Headers({ 'content-type': 'text/xml' }), body: '<hash><error>Could not authenticate you.</error></hash>' }, 'op');
+    expect(xml.message).to.include('Could not authenticate you.');
+    const scopes = errorFromResponse(
+      { status: 403, headers: new Headers({ 'content-type': 'application/json' }), body: JSON.stringify({ title: 'Missing OAuth2 Scopes', detail: 'Missing scopes: users.email' }) },
+      'op',
+    );
+    expect(scopes).to.be.instanceOf(XMissingScopesError).with.deep.property('missingScopes', ['users.email']);
+    expect(redactCredentials('oops oauth_token=short1 and "code": "abc", x=\'tok\' "secret=s3cr"')).to.equal('oops oauth_token=[redacted] and "code": "[redacted]", x=\'tok\' "secret=[redacted]"');
   });
 });
