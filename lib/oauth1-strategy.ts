@@ -5,12 +5,12 @@
  * (time-outs, keep-alive, typed errors) instead of the `oauth` package.
  */
 import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:querystring';
-import { format as formatURL, parse as parseURL, resolve as resolveURL } from 'node:url';
+import { format as formatURL, parse as parseURL } from 'node:url';
 import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
@@ -18,8 +18,6 @@ import { XFailureCode, failureOf, logFailureOnce, type LoggedFailures, type XFai
 import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
-// passport-oauth1 resolves a relative callbackURL with this; the start leg below must resolve it identically.
-const { originalURL } = require('passport-oauth1/lib/utils') as { originalURL(req: XAuthRequest, options: { proxy?: boolean | undefined }): string };
 
 /** What passport-oauth1's start leg reads of its strategy, which the start leg below reads the same way. */
 interface PassportOAuth1Internals {
@@ -476,7 +474,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     let callbackURL = options.callbackURL || base._callbackURL;
     if (callbackURL) {
       const absolute = callbackURL === base._callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
-      if (!absolute) callbackURL = resolveURL(originalURL(req, { proxy: base._trustProxy }), callbackURL);
+      if (!absolute) {
+        const resolved = resolveCallbackURL(req, callbackURL, base._trustProxy);
+        // The request's host cannot form a URL (missing, or hostile): a malformed request, refused (400).
+        if (resolved === undefined) return this.failWith(XFailureCode.CALLBACK_MALFORMED, UNRESOLVABLE_CALLBACK_HINT);
+        callbackURL = resolved;
+      }
     }
     params.oauth_callback = callbackURL as string;
     // passport-oauth1's meta of the start leg, with this strategy's binding.

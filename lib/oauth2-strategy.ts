@@ -6,7 +6,7 @@
  * `crypto.pseudoRandomBytes`), overrides the named steps, and sends every request to X
  * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
  */
-import { parse as parseURL, resolve as resolveURL } from 'node:url';
+import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError, hasControlCharacter } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
@@ -14,15 +14,13 @@ import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharact
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
-import { queryParam, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
-// passport-oauth2 resolves a relative callbackURL with this on the callback leg; the start leg must resolve it identically.
-const { originalURL } = require('passport-oauth2/lib/utils') as { originalURL(req: XAuthRequest, options: { proxy?: boolean | undefined }): string };
 
 /** The scopes asked for when the `scope` option is not given. */
 export const X_OAUTH2_DEFAULT_SCOPES: readonly XScope[] = Object.freeze(['tweet.read', 'users.read']);
@@ -559,6 +557,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private completeSignIn(req: XAuthRequest, options: XOAuth2AuthenticateOptions, code: string, state: string): void {
     // passport-oauth2 took `options.callbackURL || this._callbackURL` on this leg.
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
+    if (callbackURL === undefined) return;
     // A closure made per callback only passes on to a method: V8 drops the optimised code of a
     // function whose every closure died, so the work lives where it stays compiled.
     const loaded: PkceStateVerified = (err, codeVerifier, appState) => this.stateLoaded(req, options, code, callbackURL, err, codeVerifier, appState);
@@ -648,6 +647,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     warnOnHostMismatch(req, options.callbackURL ?? this.callbackURL, this.name, this.hostWarning);
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
+    if (callbackURL === undefined) return;
 
     let scopeParam: string;
     let extra: Record<string, string>;
@@ -728,6 +728,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       if (error === 'access_denied') return cancelled();
       return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session: X always sends the state back (RFC 6749 section 4.1.2.1).');
     }
+    // Relative callbackURL and a host that cannot form a URL: already refused.
+    const meta = this.callbackMeta(req, options);
+    if (meta === undefined) return;
     try {
       if (store.drop) {
         // The sign-in is over either way: forget its verifier now rather than at expiry.
@@ -744,7 +747,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
           );
         };
         // A 4-argument drop() gets the meta with the binding, as verify() does.
-        if (store.drop.length >= 4) (store.drop as unknown as DropWithMeta).call(store, req, state, this.callbackMeta(req, options), dropped);
+        if (store.drop.length >= 4) (store.drop as unknown as DropWithMeta).call(store, req, state, meta, dropped);
         else store.drop(req, state, dropped);
         return;
       }
@@ -754,15 +757,16 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         if (typeof verifier === 'string' && verifier !== '') return believed();
         this.refuse(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'));
       };
-      this.verifyState(req, state, this.callbackMeta(req, options), verified);
+      this.verifyState(req, state, meta, verified);
     } catch (err) {
       this.failed(err as Error);
     }
   }
 
   /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request, with this strategy's binding. */
-  private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta {
-    return this.metaFor(this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL));
+  private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta | undefined {
+    const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
+    return callbackURL === undefined ? undefined : this.metaFor(callbackURL);
   }
 
   /**
@@ -770,9 +774,13 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    * request's URL as passport-oauth2 does (`proxy` trusting X-Forwarded-*). The strategy's own
    * callbackURL was checked once, at construction.
    */
-  private resolvedCallbackURL(req: XAuthRequest, callbackURL: string): string {
+  private resolvedCallbackURL(req: XAuthRequest, callbackURL: string): string | undefined {
     const absolute = callbackURL === this.callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
-    return absolute ? callbackURL : resolveURL(originalURL(req, { proxy: this.trustProxy }), callbackURL);
+    if (absolute) return callbackURL;
+    const resolved = resolveCallbackURL(req, callbackURL, this.trustProxy);
+    // The request's host cannot form a URL (missing, or hostile): a malformed request, refused (400).
+    if (resolved === undefined) this.failWith(XFailureCode.CALLBACK_MALFORMED, UNRESOLVABLE_CALLBACK_HINT);
+    return resolved;
   }
 
   /** The `meta` of a sign-in whose redirect_uri is `callbackURL`, with this strategy's binding. */

@@ -97,3 +97,48 @@ export function warnOnHostMismatch(
   );
   return true;
 }
+
+/** The first of a header's comma-separated values (a proxy chain appends its own), trimmed. */
+function firstHeaderValue(req: XAuthRequest, name: string): string | undefined {
+  const value = headerValue(req, name);
+  if (value === undefined) return undefined;
+  const comma = value.indexOf(',');
+  return (comma < 0 ? value : value.slice(0, comma)).trim();
+}
+
+// What a Host header may hold: a name or address and a port, nothing that would end the authority.
+const BAD_IN_HOST = /[\s/?#@\\\p{Cc}]/u;
+
+/**
+ * `callbackURL` (relative) resolved against the URL this request came to, as passport-oauth1's and
+ * passport-oauth2's `originalURL` do: `https` when the request came over TLS or, trusting a proxy
+ * (`proxy`, or Express's `trust proxy` setting), when the first `X-Forwarded-Proto` says so; the
+ * host of the `Host` header or, trusting a proxy, of the first `X-Forwarded-Host`; the request's
+ * path. Unlike them, it reads the socket where each framework keeps it (`req.socket`,
+ * `req.connection`, or Fastify's `req.raw.socket`: Fastify's request has no `connection`), takes
+ * the first value of a header a proxy chain made a list, never puts the query (the callback's
+ * code) into the URL it parses, and answers `undefined` instead of throwing when the request's
+ * host cannot form a URL (missing, or a hostile `Host`).
+ */
+export function resolveCallbackURL(req: XAuthRequest, callbackURL: string, proxy: boolean | undefined): string | undefined {
+  const app = req.app as { get?: (setting: string) => unknown } | undefined;
+  const trustProxy = proxy === true || !!(app && typeof app.get === 'function' && app.get('trust proxy'));
+  const socket = (req.socket ?? req.connection ?? (req.raw as { socket?: unknown } | undefined)?.socket) as { encrypted?: unknown } | undefined;
+  const tls = !!socket?.encrypted || (trustProxy && firstHeaderValue(req, 'x-forwarded-proto')?.toLowerCase() === 'https');
+  const host = (trustProxy ? firstHeaderValue(req, 'x-forwarded-host') : undefined) || headerValue(req, 'host');
+  if (!host || BAD_IN_HOST.test(host)) return undefined;
+  const url = typeof req.url === 'string' ? req.url : '';
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  try {
+    return new URL(callbackURL, `${tls ? 'https' : 'http'}://${host}${path.startsWith('/') ? path : `/${path}`}`).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The developer's hint when {@link resolveCallbackURL} could not resolve a relative `callbackURL`. */
+export const UNRESOLVABLE_CALLBACK_HINT =
+  'The strategy\'s `callbackURL` is relative, and this request\'s Host header (or, with `proxy`, its X-Forwarded-Host) is missing or is not a host name, ' +
+  'so the callback URL cannot be formed from it: a client sent a malformed Host header, or a proxy passes on an empty or broken one. ' +
+  'Fix: give the strategy an absolute `callbackURL` (it must match a Callback URI registered at X anyway), or have the proxy send one valid Host.';

@@ -162,6 +162,26 @@ describe('XOAuth1Strategy', () => {
       expect(result.url).to.equal(`https://auth.example/go?oauth_token=${REQUEST_TOKEN}`);
     });
 
+    it('resolves a relative callbackURL on Fastify (no `connection`), and refuses (400) a Host that cannot form one, sending nothing to X', async () => {
+      const log: SignedRequestRecord[] = [];
+      const scope = requestTokenScope(log);
+      const fastify = fakeRequest({ session: {}, headers: { host: 'app.example' } }) as XAuthRequest;
+      delete fastify.connection;
+      delete fastify.socket;
+      fastify.raw = { socket: { encrypted: true } };
+      const started = await runStrategy(strategy({ callbackURL: '/auth/x/callback' }), fastify);
+      expect(started.type, started.error?.message).to.equal('redirect');
+      scope.done();
+      expect(log[0]!.oauth.oauth_callback).to.equal('https://app.example/auth/x/callback');
+      for (const host of ['[::1', 'a.com:443, b.com:8080']) {
+        const refused = await runStrategy(strategy({ callbackURL: '/auth/x/callback' }), fakeRequest({ session: {}, headers: { host } }));
+        expect(refused, host).to.include({ type: 'fail', status: 400 });
+        expect((refused.challenge as { code: string; hint: string }).code).to.equal('X_CALLBACK_MALFORMED');
+        expect((refused.challenge as { hint: string }).hint).to.include('absolute `callbackURL`');
+      }
+      expect(nock.pendingMocks()).to.deep.equal([]);
+    });
+
     it('redirects, stores and resolves a relative callbackURL exactly as passport-oauth1 does', async () => {
       // The reference: stock passport-oauth1 with X's request token faked through its `oauth` client.
       const Stock = require('passport-oauth1').Strategy as new (o: object, v: () => void) => {

@@ -327,6 +327,42 @@ describe('XOAuth2PkceStrategy', () => {
       expect(perRequest.searchParams.get('redirect_uri')).to.equal('http://127.0.0.1:3000/other');
     });
 
+    it('resolves a relative callbackURL on Fastify, whose request has no `connection` (the socket is under `raw`)', async () => {
+      const s = strategy({ callbackURL: '/auth/x/callback' });
+      const req = fakeRequest({ session: {}, headers: { host: 'app.example' } }) as XAuthRequest;
+      delete req.connection;
+      delete req.socket;
+      req.raw = { socket: { encrypted: true } };
+      const result = await runStrategy(s, req);
+      expect(result.type, result.error?.message).to.equal('redirect');
+      expect(new URL(result.url!).searchParams.get('redirect_uri')).to.equal('https://app.example/auth/x/callback');
+    });
+
+    it('refuses (400 X_CALLBACK_MALFORMED), never throws, when a relative callbackURL meets a Host that cannot form a URL; the code is in no error or warning', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        for (const headers of [{ host: '[::1' }, { host: 'a.com:443, b.com:8080' }, { host: 'app.example', 'x-forwarded-host': 'a.com:443 b.com' }]) {
+          const s = strategy({ callbackURL: '/auth/x/callback', proxy: true });
+          const started = await runStrategy(s, fakeRequest({ session: {}, headers }));
+          expect(started, `start, ${JSON.stringify(headers)}`).to.include({ type: 'fail', status: 400 });
+          expect((started.challenge as { code: string }).code).to.equal('X_CALLBACK_MALFORMED');
+          for (const query of [{ code: CODE, state: 'a-state-of-this-session' }, { error: 'invalid_scope', state: 'a-state-of-this-session' }]) {
+            const outcome = await runStrategy(s, fakeRequest({ session: {}, query, headers }));
+            expect(outcome, `callback, ${JSON.stringify(headers)}`).to.include({ type: 'fail', status: 400 });
+            const info = outcome.challenge as { code: string; hint: string };
+            expect(info.code).to.equal('X_CALLBACK_MALFORMED');
+            expect(info.hint).to.include('absolute `callbackURL`').and.not.include(CODE);
+          }
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        for (const w of warnings) expect(`${w.name} ${w.message}`).not.to.include(CODE).and.not.include('DEP0170');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
     it('errors with a message that says what to add when there is no session', async () => {
       const result = await runStrategy(strategy(), fakeRequest({ session: null, headers: HOST }));
       expect(result.type).to.equal('error');

@@ -1,6 +1,7 @@
 // Compatibility: both strategies, unchanged, in Fastify 5 through @fastify/passport, with
 // @fastify/secure-session (the whole session in an encrypted cookie), signing in against the X
-// emulator.
+// emulator. The strategies are given relative callback URLs, resolved against each request:
+// Fastify's request has no `connection`, where passport's own resolution looked for TLS.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '@fastify/passport';
@@ -36,7 +37,7 @@ describe('compatibility: Fastify 5 with @fastify/passport and @fastify/secure-se
     await app.listen({ port: 0, host: '127.0.0.1' });
     origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     // Strategies are looked up per request, so they can be registered once the callback URL's port is known.
-    const strategies = compatStrategies(x, origin);
+    const strategies = compatStrategies(x, origin, true);
     passport.use(strategies.oauth2);
     passport.use(strategies.oauth1);
   });

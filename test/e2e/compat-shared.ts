@@ -43,39 +43,40 @@ export function isCompatUser(value: unknown): value is CompatUser {
 
 /**
  * The OAuth 2.0 strategy's options for the emulator's confidential client, with its callback at
- * `origin`, which it registers with the emulator (X matches callback URLs exactly).
+ * `origin`, which it registers with the emulator (X matches callback URLs exactly). With
+ * `relative`, the strategy is given the callback's path only, resolved against each request.
  */
-export function oauth2Options(x: XEmulator, origin: string, name = 'x-oauth2') {
+export function oauth2Options(x: XEmulator, origin: string, name = 'x-oauth2', relative = false) {
   x.addCallbackURL(`${origin}${COMPAT_ROUTES.oauth2Callback}`, 'confidential');
   return {
     name,
     clientID: x.apps.confidential.clientID,
     clientSecret: x.apps.confidential.clientSecret,
-    callbackURL: `${origin}${COMPAT_ROUTES.oauth2Callback}`,
+    callbackURL: relative ? COMPAT_ROUTES.oauth2Callback : `${origin}${COMPAT_ROUTES.oauth2Callback}`,
     baseURL: x.baseURL,
     authorizationURL: x.authorizationURL,
   };
 }
 
-/** The OAuth 1.0a strategy's options for the emulator's app, with its callback at `origin`, which it registers with the emulator. */
-export function oauth1Options(x: XEmulator, origin: string, name = 'x-oauth1') {
+/** The OAuth 1.0a strategy's options for the emulator's app, with its callback at `origin`, which it registers with the emulator; `relative` as in {@link oauth2Options}. */
+export function oauth1Options(x: XEmulator, origin: string, name = 'x-oauth1', relative = false) {
   x.addCallbackURL(`${origin}${COMPAT_ROUTES.oauth1Callback}`, 'oauth1');
   return {
     name,
     consumerKey: x.apps.oauth1.consumerKey,
     consumerSecret: x.apps.oauth1.consumerSecret,
-    callbackURL: `${origin}${COMPAT_ROUTES.oauth1Callback}`,
+    callbackURL: relative ? COMPAT_ROUTES.oauth1Callback : `${origin}${COMPAT_ROUTES.oauth1Callback}`,
     baseURL: x.baseURL,
   };
 }
 
 /** Both strategies, for the emulator and an app at `origin`, each verify callback making a {@link CompatUser}. */
-export function compatStrategies(x: XEmulator, origin: string): { oauth2: XOAuth2PkceStrategy; oauth1: XOAuth1Strategy } {
+export function compatStrategies(x: XEmulator, origin: string, relative = false): { oauth2: XOAuth2PkceStrategy; oauth1: XOAuth1Strategy } {
   return {
-    oauth2: new XOAuth2PkceStrategy(oauth2Options(x, origin), (_accessToken: string, _refreshToken: string | undefined, profile: XProfile, done: XVerifyCallback) =>
+    oauth2: new XOAuth2PkceStrategy(oauth2Options(x, origin, 'x-oauth2', relative), (_accessToken: string, _refreshToken: string | undefined, profile: XProfile, done: XVerifyCallback) =>
       done(null, { protocol: 'oauth2', id: profile.id, username: profile.username } satisfies CompatUser),
     ),
-    oauth1: new XOAuth1Strategy(oauth1Options(x, origin), (_token: string, _tokenSecret: string, profile: XProfile, done: XVerifyCallback) =>
+    oauth1: new XOAuth1Strategy(oauth1Options(x, origin, 'x-oauth1', relative), (_token: string, _tokenSecret: string, profile: XProfile, done: XVerifyCallback) =>
       done(null, { protocol: 'oauth1', id: profile.id, username: profile.username } satisfies CompatUser),
     ),
   };
