@@ -96,13 +96,23 @@ function requireFields(raw: XRawResponse, operation: string, fields: URLSearchPa
 }
 
 // RFC 6750 section 2.1 (b64token) and RFC 5849 section 3.5.1: X's tokens and secrets are printable
-// ASCII. A control character (CR/LF) would split the header the credential is sent in next.
+// ASCII. A control character (CR/LF) would split the header the credential is sent in next; any
+// other character outside printable ASCII (a space, "€") cannot go in a Bearer header at all, and
+// would fail the next request as if the network had.
+const VISIBLE_ASCII = /^[!-~]+$/;
+
+/** Why credential `value` from X cannot be used, or undefined when it can. */
+function credentialFault(name: string, value: string): string | undefined {
+  if (hasControlCharacter(value)) return `a \`${name}\` with a control character in it`;
+  if (!VISIBLE_ASCII.test(value)) return `a \`${name}\` with characters other than printable ASCII (a space, or a letter such as "é"), which no token of X's has`;
+  return undefined;
+}
 
 function requireCredentials(raw: XRawResponse, operation: string, fields: URLSearchParams | Record<string, unknown>, names: string[]): void {
   requireFields(raw, operation, fields, names);
   for (const name of names) {
-    const value = (fields instanceof URLSearchParams ? fields.get(name) : fields[name]) as string;
-    if (hasControlCharacter(value)) throw invalidResponse(raw, operation, `a \`${name}\` with a control character in it`);
+    const fault = credentialFault(name, (fields instanceof URLSearchParams ? fields.get(name) : fields[name]) as string);
+    if (fault !== undefined) throw invalidResponse(raw, operation, fault);
   }
 }
 
@@ -468,8 +478,10 @@ function oauth2TokenAnswer(raw: XRawResponse, operation: string): XTokenAnswer {
     // bound is not one X issues (X doc: 2 hours) and would make `expiresAt` meaningless or an Invalid Date.
     if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
   }
-  if (json.refresh_token !== undefined && (typeof json.refresh_token !== 'string' || hasControlCharacter(json.refresh_token))) {
-    throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+  if (json.refresh_token !== undefined) {
+    if (typeof json.refresh_token !== 'string' || json.refresh_token === '') throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+    const fault = credentialFault('refresh_token', json.refresh_token);
+    if (fault !== undefined) throw invalidResponse(raw, operation, fault);
   }
   if (json.scope !== undefined && typeof json.scope !== 'string') throw invalidResponse(raw, operation, 'an invalid `scope`');
   const tokens: XTokenSet = {

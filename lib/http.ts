@@ -612,12 +612,33 @@ function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFligh
       { cause: redactError((flight.controller ? flight.controller.signal.reason : flight.cut) ?? err, secrets) },
     );
   }
+  if (refusedBeforeSending(err)) {
+    return new XRequestError(
+      XErrorCode.NETWORK_ERROR,
+      `The request to ${where} to ${request.operation} was not sent: Node refused it, because its URL or a header (a token, say) holds a character HTTP does not allow. ` +
+        'This is no network failure and retrying does not help: check the values given to passport-x (`baseURL`, the endpoint URLs, tokens passed to a helper).',
+      { cause: redactError(err, secrets) },
+    );
+  }
   return new XRequestError(
     XErrorCode.NETWORK_ERROR,
     `Could not reach X at ${where} to ${request.operation}. Check this server's network, DNS and proxy settings, and the \`baseURL\` option.`,
     // A fetch implementation may quote a header value in its error (undici does for an invalid one).
     { cause: redactError(err, secrets) },
   );
+}
+
+// What node:http throws when it refuses to send a request as given (a character a header or the path
+// cannot hold, a header name that is no token, a URL it cannot parse).
+const REFUSED_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_UNESCAPED_CHARACTERS', 'ERR_INVALID_URL']);
+
+/** Whether `err` is Node's (or fetch's) refusal to send the request at all, rather than a failure to reach X. */
+function refusedBeforeSending(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && REFUSED_CODES.has(code)) return true;
+  // fetch (undici) refuses a header value outside Latin-1 with a TypeError about a ByteString.
+  return err instanceof TypeError && /ByteString/.test(err.message);
 }
 
 function tooLarge(request: XHttpRequest, status: number | undefined): XRequestError {

@@ -326,6 +326,16 @@ describe('http: sendToX', () => {
       expect(err.cause).to.include({ code: 'ENOTFOUND' });
     });
 
+    it('say the request was not sent, never quoting it, when a header value holds a character HTTP does not allow (node:http and fetch)', async () => {
+      const token = 'AAAA\u20acBBBB-secret-bearer-0001';
+      for (const options of [{}, { fetch: globalThis.fetch }]) {
+        const err = await rejectionOf(sendToX({ method: 'GET', url: 'http://127.0.0.1:1/x', operation: 'x', headers: { authorization: `Bearer ${token}` }, secrets: [token] }, options));
+        expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR });
+        expect(err.message, options.fetch ? 'fetch' : 'node:http').to.include('was not sent: Node refused it');
+        expect(inspect(err, { depth: 5 })).not.to.include(token);
+      }
+    });
+
     it('reject with X_NETWORK_ERROR when the connection is refused', async () => {
       const { server, url } = await listen(() => undefined);
       await close(server);
@@ -357,6 +367,8 @@ describe('http: sendToX', () => {
       }
       expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.NETWORK_ERROR });
       expect((err.cause as NodeJS.ErrnoException).code).to.equal('ERR_INVALID_HTTP_TOKEN');
+      // Not sent at all: the message says so, and not to check the network.
+      expect(err.message).to.include('was not sent: Node refused it').and.not.include('Check this server\'s network');
       expect(deadlines.size, 'one deadline armed').to.equal(1);
       expect(cleared, 'and cleared').to.deep.equal([...deadlines]);
     });

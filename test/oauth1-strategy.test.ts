@@ -707,6 +707,16 @@ describe('XOAuth1Strategy', () => {
       expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
     });
 
+    it('refuses an access token from X with characters outside printable ASCII (X_INVALID_RESPONSE)', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const scope = accessTokenScope([], `oauth_token=42-acc%C3%A9ss&oauth_token_secret=as-1&user_id=1&screen_name=xdev`);
+      const result = await runStrategy(s, callbackRequest(session));
+      scope.done();
+      expect(result.error).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+      expect(result.error!.message).to.include('`oauth_token` with characters other than printable ASCII');
+    });
+
     it('refuses an access token secret with a control character from X (X_INVALID_RESPONSE)', async () => {
       const s = strategy();
       const { session } = await start(s);

@@ -1202,6 +1202,23 @@ describe('XOAuth2PkceStrategy', () => {
       assertNoSecret(noData.error);
     });
 
+    it('refuses a token from X with characters outside printable ASCII (X_INVALID_RESPONSE at the token step, not a network error at the next)', async () => {
+      for (const [field, bad] of [['access_token', 'AAAA\u20acBBBB-access-token-0001'], ['access_token', 'at with-a-space-0001'], ['refresh_token', 'rt-\u00e9-0001']] as const) {
+        for (const fetch of [undefined, countingFetch().fetch]) {
+          const s = strategy(fetch ? { fetch } : {});
+          const { session, state } = await start(s);
+          const scope = tokenScope([], 200, { ...TOKEN_ANSWER, [field]: bad });
+          const result = await runStrategy(s, callback(session, { code: CODE, state }));
+          scope.done();
+          const label = `${field} ${JSON.stringify(bad)}${fetch ? ', fetch' : ''}`;
+          expect(result.error, label).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+          expect(result.error!.message, label).to.include(`\`${field}\` with characters other than printable ASCII`);
+          expect(nock.pendingMocks(), 'users/me never asked').to.deep.equal([]);
+          assertNoSecret(result.error, [bad]);
+        }
+      }
+    });
+
     it('refuses an access token with CR/LF from X (X_INVALID_RESPONSE) before sending it in a header, with the fetch option', async () => {
       const counting = countingFetch();
       const s = strategy({ fetch: counting.fetch });
