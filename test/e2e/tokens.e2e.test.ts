@@ -171,7 +171,7 @@ describe('XTokenManager across processes (Redis store and lock, emulator)', func
     expect(await inspector.exists(new RedisTokenLock({ client: inspector }).redisKey(userKey))).to.equal(0);
   });
 
-  it('control: without the shared lock, the processes refresh more than once, X refuses the used refresh token, and the user is signed out', async function () {
+  it('control: without the shared lock, the processes refresh more than once and X refuses the used refresh token', async function () {
     const userKey = 'user-unlocked';
     const original = await userAboutToExpire(userKey);
     const from = x.requests.length;
@@ -180,8 +180,10 @@ describe('XTokenManager across processes (Redis store and lock, emulator)', func
     const refreshes = refreshesSince(from);
     expect(refreshes.length, 'more than one refresh reached X').to.be.greaterThan(1);
     expect(refreshes.filter((r) => r.status === 400).length, 'X refused the burned refresh token').to.be.at.least(1);
-    const errors = outcomes.flatMap((r) => r.errors);
-    expect(errors.map((e) => e.code)).to.include('X_REFRESH_TOKEN_REVOKED');
+    // A process X refused reads the store again: it gets the pair another process stored by then, else
+    // it deletes the tokens and its callers get X_REFRESH_TOKEN_REVOKED (signed out). Which, the race decides.
+    const codes = new Set(outcomes.flatMap((r) => r.errors).map((e) => e.code));
+    for (const code of codes) expect(code).to.equal('X_REFRESH_TOKEN_REVOKED');
     expect(x.isRefreshTokenValid(original.refreshToken!)).to.equal(false);
   });
 
