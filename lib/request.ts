@@ -3,6 +3,7 @@
  * Express, Koa (through koa-passport) and Fastify (through @fastify/passport) all hand
  * strategies an object of this shape.
  */
+import { resolve as resolveURL } from 'node:url';
 
 /**
  * What `authenticate(req)` accepts: any framework's request (Express, Koa through
@@ -118,7 +119,8 @@ const BAD_IN_HOST = /[\s/?#@\\\p{Cc}]/u;
  * `req.connection`, or Fastify's `req.raw.socket`: Fastify's request has no `connection`), takes
  * the first value of a header a proxy chain made a list, never puts the query (the callback's
  * code) into the URL it parses, and answers `undefined` instead of throwing when the request's
- * host cannot form a URL (missing, or a hostile `Host`).
+ * host cannot form a URL (missing, or a hostile `Host`). What it answers for a valid host is
+ * passport's answer, byte for byte (`url.resolve`).
  */
 export function resolveCallbackURL(req: XAuthRequest, callbackURL: string, proxy: boolean | undefined): string | undefined {
   const app = req.app as { get?: (setting: string) => unknown } | undefined;
@@ -130,8 +132,13 @@ export function resolveCallbackURL(req: XAuthRequest, callbackURL: string, proxy
   const url = typeof req.url === 'string' ? req.url : '';
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);
+  const base = `${tls ? 'https' : 'http'}://${host}${path.startsWith('/') ? path : `/${path}`}`;
   try {
-    return new URL(callbackURL, `${tls ? 'https' : 'http'}://${host}${path.startsWith('/') ? path : `/${path}`}`).href;
+    // Checked with WHATWG URL (a bad port or address throws), resolved with url.resolve as passport
+    // does: WHATWG's normalisation (a default port dropped, a path re-encoded) would change the
+    // redirect_uri sent to X, which must match the registered one exactly.
+    new URL(callbackURL, base);
+    return resolveURL(base, callbackURL);
   } catch {
     return undefined;
   }

@@ -1,7 +1,11 @@
 // lib/request.ts: resolving a relative callbackURL against the request, as passport-oauth1/oauth2's
 // originalURL does, for every framework's request and for hostile Host headers.
 import { expect } from 'chai';
+import { resolve as resolveURL } from 'node:url';
 import { resolveCallbackURL, type XAuthRequest } from '../lib/request';
+
+// passport-oauth2's own resolution (passport-oauth1's is the same code): the reference for every valid host.
+const { originalURL } = require('passport-oauth2/lib/utils') as { originalURL(req: object, options: { proxy?: boolean }): string };
 
 /** A request as a framework hands it to a strategy: headers lower-cased, the socket where `where` says. */
 function request(headers: Record<string, string | string[]>, init: { url?: string; encrypted?: boolean; where?: 'express' | 'fastify' | 'none'; app?: object } = {}): XAuthRequest {
@@ -38,6 +42,25 @@ describe('resolveCallbackURL', () => {
     expect(resolveCallbackURL(request(forwarded, { app: trusting }), '/cb', false)).to.equal('https://app.example/cb');
     // An empty X-Forwarded-Host falls back to Host.
     expect(resolveCallbackURL(request({ host: 'app.example', 'x-forwarded-host': '' }), '/cb', true)).to.equal('http://app.example/cb');
+  });
+
+  it('answers exactly what passport-oauth2 sends as redirect_uri for every valid host: no port dropped, no path re-encoded', () => {
+    const cases: Array<[Record<string, string>, string, string, boolean]> = [
+      // [headers, request URL, callbackURL, proxy]
+      [{ host: 'app.example:443', 'x-forwarded-proto': 'https' }, '/auth/x', '/auth/x/callback', true],
+      [{ host: 'example.com:80' }, '/auth/x', '/auth/x/callback', false],
+      [{ host: 'App.Example:3000' }, '/auth/x?code=c', '/auth/x/c\u00e4llback', false],
+      [{ host: 'app.example' }, '/a/b/start', '../x/cb|^', false],
+      [{ host: '127.0.0.1:3000' }, '/', 'callback?from=x', false],
+      [{ host: '[::1]:8080' }, '/auth', '/cb', false],
+      [{ host: 'internal', 'x-forwarded-host': 'app.example:8443', 'x-forwarded-proto': 'https' }, '/auth/x', '/cb', true],
+    ];
+    for (const [headers, url, callbackURL, proxy] of cases) {
+      const req = request(headers, { url });
+      const passports = resolveURL(originalURL(req, { proxy }), callbackURL);
+      expect(resolveCallbackURL(req, callbackURL, proxy), `${JSON.stringify(headers)} ${callbackURL}`).to.equal(passports);
+    }
+    expect(resolveCallbackURL(request({ host: 'app.example:443', 'x-forwarded-proto': 'https' }), '/cb', true)).to.equal('https://app.example:443/cb');
   });
 
   it('answers undefined, never throws, for a host that cannot form a URL, and never parses the query', () => {

@@ -83,8 +83,13 @@ interface CookiePayload {
   /** The request token (OAuth 1.0a) or the `state` value (OAuth 2.0). */
   handle: string;
   kind: Kind;
-  /** Expiry, ms since the epoch. */
+  /** Expiry, ms since the epoch: when sealed, plus the sealing store's `maxAgeMs`. */
   exp: number;
+  /**
+   * When it was sealed, ms since the epoch, on the sealing instance's clock. Absent in cookies sealed
+   * before it was added: those are checked against `exp` alone.
+   */
+  iat?: number;
   /** `{ tokenSecret }` or `{ verifier, state? }`. */
   data: Record<string, unknown>;
 }
@@ -359,7 +364,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     this.now = options.now ?? (() => Date.now());
   }
 
-  /** How long a pending sign-in (its cookie) lives, in ms: `maxAgeMs`. The strategies' replay claims last as long. */
+  /** How long a pending sign-in (its cookie) lives, in ms: `maxAgeMs`. The strategies' replay claims last as long, and a minute more (`MAX_CLOCK_SKEW_MS`). */
   get ttlMs(): number {
     return this.maxAgeMs;
   }
@@ -484,7 +489,8 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       sink = cookieSink(req);
       const keys = this.keys[0]!;
       const name = this.cookieName(keys, handle);
-      const payload: CookiePayload = { handle, kind, exp: this.now() + this.maxAgeMs, data };
+      const now = this.now();
+      const payload: CookiePayload = { handle, kind, exp: now + this.maxAgeMs, iat: now, data };
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', keys.encryption, iv, { authTagLength: TAG_BYTES });
       const bound = Buffer.from(binding ?? '', 'utf8');
@@ -575,6 +581,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       typeof parsed.handle !== 'string' ||
       (parsed.kind !== 'oauth1' && parsed.kind !== 'oauth2') ||
       typeof parsed.exp !== 'number' ||
+      (parsed.iat !== undefined && typeof parsed.iat !== 'number') ||
       !isObject(parsed.data)
     ) {
       return undefined;
@@ -629,9 +636,12 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     // cookie, from before bindings, is accepted for its short life; a direct call without meta checks nothing.
     if (binding !== undefined && payload.binding !== undefined && payload.binding !== binding) return fail('other-strategy');
     const now = this.now();
-    if (now >= payload.exp) return fail('expired');
+    // It lives this store's maxAgeMs at most, whatever the sealing store's was (instances configured
+    // apart, or a deploy that changed it): the claim that guards it lasts as long as this store says.
+    const expires = payload.iat === undefined ? payload.exp : Math.min(payload.exp, payload.iat + this.maxAgeMs);
+    if (now >= expires) return fail('expired');
     // Sealed by a clock far ahead of this one: it would outlive the callback's claim (see MAX_CLOCK_SKEW_MS).
-    if (payload.exp - now > this.maxAgeMs + MAX_CLOCK_SKEW_MS) return fail('future');
+    if (payload.iat !== undefined && payload.iat - now > MAX_CLOCK_SKEW_MS) return fail('future');
     callback(null, payload.data);
   }
 

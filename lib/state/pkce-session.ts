@@ -51,7 +51,8 @@ export interface XPkceStateStore {
   drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
   /**
    * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
-   * long (10 minutes when a store does not say), so a store whose sign-ins live longer should say.
+   * long (10 minutes when a store does not say), and a minute more for clocks that disagree
+   * (`MAX_CLOCK_SKEW_MS`), so a store whose sign-ins live longer should say.
    */
   readonly ttlMs?: number;
 }
@@ -69,7 +70,8 @@ export interface XPkceStateStoreWithMeta {
   drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
   /**
    * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
-   * long (10 minutes when a store does not say), so a store whose sign-ins live longer should say.
+   * long (10 minutes when a store does not say), and a minute more for clocks that disagree
+   * (`MAX_CLOCK_SKEW_MS`), so a store whose sign-ins live longer should say.
    */
   readonly ttlMs?: number;
 }

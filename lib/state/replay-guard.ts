@@ -17,7 +17,9 @@ import { MAX_CLOCK_SKEW_MS, PENDING_TTL_MS } from './pending';
 /**
  * Claims a key once: `claim` resolves `true` for the first caller of `key` within `ttlMs`, and
  * `false` for every other caller until the key expires. It must be atomic across everything that
- * shares it (`SET key 1 NX PX ttl` in Redis). Keys are `passport-x:claim:` and a SHA-256 hash:
+ * shares it, and answer `true` to a retry of the very call that took the key: in Redis, `SET key
+ * <a random value per call> NX PX ttl`, and on a `null` reply, whether the key holds that value (a
+ * client may resend a command whose reply a dropped connection lost). Keys are `passport-x:claim:` and a SHA-256 hash:
  * no secret, state or token is ever handed to a guard.
  *
  * @example

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { XFailureCode, X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
-import { pendingBinding } from '../../lib/state/pending';
+import { MAX_CLOCK_SKEW_MS, pendingBinding } from '../../lib/state/pending';
 import type { XPkceStateMeta } from '../../lib/state/pkce-session';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -505,6 +505,47 @@ describe('encrypted cookie state store', () => {
       expect(jar.take(start.res)[0]!.attributes['max-age']).to.equal('120');
       now += 120_000;
       expect(hintOf(await verify(store, request(jar), handle!), XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 2 minutes ago/);
+    });
+  });
+
+  describe('instances that disagree', () => {
+    it('lets a cookie live this store\'s maxAgeMs at most, whatever the sealing store\'s was, and never blames the clock for it', async () => {
+      let now = 1_700_000_000_000;
+      const clock = () => now;
+      // A deploy lowers maxAgeMs from 30 to 10 minutes: a sign-in started on an old instance ends on a new one.
+      const old = new EncryptedCookieStateStore({ secret: SECRET, maxAgeMs: 30 * 60_000, now: clock });
+      const current = new EncryptedCookieStateStore({ secret: SECRET, maxAgeMs: 10 * 60_000, now: clock });
+      const jar = new Jar();
+      await started(old, jar, 'soon');
+      await started(old, jar, 'late');
+      expect((await get(current, request(jar), 'soon')).value, 'at once').to.equal(TOKEN_SECRET);
+      now += 10 * 60_000;
+      // Past this store's 10 minutes (its replay claim's span), though the cookie says 30.
+      expect(hintOf(await get(current, request(jar), 'late'), XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago/);
+    });
+
+    it('refuses a cookie sealed more than MAX_CLOCK_SKEW_MS ahead of this clock, and accepts one up to it', async () => {
+      let now = 1_700_000_000_000;
+      const store = new EncryptedCookieStateStore({ secret: SECRET, now: () => now });
+      const jar = new Jar();
+      await started(store, jar, 'ahead');
+      await started(store, jar, 'slightly');
+      now -= MAX_CLOCK_SKEW_MS;
+      expect((await get(store, request(jar), 'slightly')).value).to.equal(TOKEN_SECRET);
+      now -= 1;
+      expect(hintOf(await get(store, request(jar), 'ahead'), XFailureCode.SIGN_IN_EXPIRED)).to.match(/later than this server's clock/).and.match(/NTP/);
+    });
+
+    it('checks a cookie sealed before the issue time was sealed (no iat) against its expiry alone', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      const cookie = await started(store, jar, 'tok');
+      const binding = pendingBinding('oauth1', 'x-oauth1', 'ck', 'http://127.0.0.1/cb');
+      // Sealed by an instance whose clock is far ahead, in the format without `iat`: its expiry still holds.
+      jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 30 * 60_000, data: { tokenSecret: 'no-iat' } }, binding));
+      expect((await getWith(store, request(jar), 'tok', { binding })).value).to.equal('no-iat');
+      jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60_000, iat: 'yesterday', data: { tokenSecret: 'bad-iat' } }, binding));
+      expect(hintOf(await getWith(store, request(jar), 'tok', { binding }), XFailureCode.CALLBACK_UNKNOWN), 'an iat that is not a number').to.match(/failed decryption/);
     });
   });
 
