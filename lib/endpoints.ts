@@ -57,11 +57,22 @@ export function normalizeBaseURL(baseURL: unknown, name = 'baseURL'): string {
 }
 
 /**
+ * {@link normalizeBaseURL} for a base the endpoint paths are appended to: an origin and an optional
+ * path, without `?query` or `#fragment`, which would swallow the paths appended after them (the
+ * request, with its credentials, would go to the base's own path).
+ */
+export function normalizeAPIBaseURL(baseURL: unknown, name = 'baseURL'): string {
+  const base = normalizeBaseURL(baseURL, name);
+  if (/[?#]/.test(base)) throw new TypeError(`passport-x: \`${name}\` must be an origin and an optional path, without a ?query or #fragment (the endpoint paths are appended to it)`);
+  return base;
+}
+
+/**
  * X's endpoint URLs under `baseURL` (default `https://api.x.com`). Point `baseURL` at the
  * emulator of `passport-x/testing` to run against a local X.
  */
 export function xEndpoints(baseURL: string = X_API_BASE_URL): XEndpoints {
-  const base = normalizeBaseURL(baseURL);
+  const base = normalizeAPIBaseURL(baseURL);
   return {
     requestToken: `${base}/oauth/request_token`,
     authenticate: `${base}/oauth/authenticate`,

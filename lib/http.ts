@@ -28,7 +28,11 @@ export interface XHttpOptions {
   timeoutMs?: number | undefined;
   /** Abort the request with this signal. */
   signal?: AbortSignal | undefined;
-  /** Send requests with this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
+  /**
+   * Send requests with this `fetch` implementation instead of passport-x's kept-alive `node:http`
+   * client. `timeoutMs` and `signal` still end each request when it ignores its signal, or answers
+   * a body stream no signal reaches.
+   */
   fetch?: typeof fetch | undefined;
 }
 
@@ -85,24 +89,41 @@ export function resolveTimeout(timeoutMs: number | undefined, name = 'timeoutMs'
   return timeoutMs;
 }
 
-async function readCapped(response: Response): Promise<string> {
+/**
+ * A promise that rejects with the signal's reason once it aborts, and never settles before: raced
+ * against each step of a fetch exchange, so the deadline and the caller's signal end the exchange
+ * even when the `fetch` given ignores its signal, or answers a body stream not tied to it.
+ */
+function abortion(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  // Raced, not awaited on its own: no unhandled rejection when nothing is racing it any more.
+  aborted.catch(() => undefined);
+  return aborted;
+}
+
+async function readCapped(response: Response, aborted: Promise<never>): Promise<string> {
   // content-length counts the bytes on the wire; fetch may decompress them, so it only rules
   // out an answer early, and the decoded body is counted as it is read.
   const declared = response.headers.get('content-length');
   if (declared !== null && Number(declared) > MAX_RESPONSE_BYTES) {
-    await response.body?.cancel();
+    response.body?.cancel().catch(() => undefined);
     throw new RangeError('too large');
   }
   if (!response.body) return '';
   const reader = response.body.getReader();
+  // Given up (the deadline, the caller's signal): let the stream go, without waiting on it.
+  aborted.catch(() => reader.cancel().catch(() => undefined));
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await Promise.race([reader.read(), aborted]);
     if (done) break;
     size += value.byteLength;
     if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
+      reader.cancel().catch(() => undefined);
       throw new RangeError('too large');
     }
     chunks.push(value);
@@ -537,14 +558,18 @@ async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFet
     // redirect: 'manual': a redirect would carry the code, verifier or refresh token elsewhere.
     const init: RequestInit = { method: request.method, signal: controller.signal, redirect: 'manual', headers };
     if (request.body !== undefined) init.body = request.body;
+    const aborted = abortion(controller.signal);
     let response: Response;
     try {
-      response = await doFetch(request.url, init);
+      const answer = doFetch(request.url, init);
+      // Given up before it answered: an answer that still comes is let go, its body unread.
+      aborted.catch(() => answer.then((late) => late.body?.cancel().catch(() => undefined), () => undefined));
+      response = await Promise.race([answer, aborted]);
     } catch (err) {
       throw failureOf(request, options, flight, timeoutMs, secrets, err);
     }
     try {
-      raw = { status: response.status, headers: response.headers, body: await readCapped(response) };
+      raw = { status: response.status, headers: response.headers, body: await readCapped(response, aborted) };
     } catch (err) {
       if (err instanceof RangeError) throw tooLarge(request, response.status);
       throw failureOf(request, options, flight, timeoutMs, secrets, err);

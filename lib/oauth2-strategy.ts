@@ -7,7 +7,7 @@
  * through passport-x's own client (time-outs, typed errors) instead of the `oauth` package.
  */
 import { parse as parseURL } from 'node:url';
-import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
+import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError, hasControlCharacter } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
@@ -212,7 +212,7 @@ const X_API_HOSTS = new Set([X_API_BASE_URL, 'https://api.twitter.com']);
  */
 function consentPageFor(baseURL: string | undefined): string {
   if (baseURL === undefined) return X_OAUTH2_AUTHORIZATION_URL;
-  const base = normalizeBaseURL(baseURL);
+  const base = normalizeAPIBaseURL(baseURL);
   return X_API_HOSTS.has(base) ? X_OAUTH2_AUTHORIZATION_URL : `${base}/i/oauth2/authorize`;
 }
 

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { basicCredentials, encodeForm, formURLEncode, usersMeURL } from '../lib/endpoints';
+import { basicCredentials, encodeForm, formURLEncode, usersMeURL, xEndpoints } from '../lib/endpoints';
+import { XOAuth1Strategy } from '../lib/oauth1-strategy';
+import { XOAuth2PkceStrategy } from '../lib/oauth2-strategy';
 
 // A fixed seed, printed by fast-check with any counterexample, so a failure replays exactly.
 const SEED = 20261130;
@@ -43,5 +45,21 @@ describe('endpoints: usersMeURL', () => {
     expect(usersMeURL('https://api.x.com/2/users/me', ['id', 'name'])).to.equal('https://api.x.com/2/users/me?user.fields=id%2Cname');
     expect(usersMeURL('https://proxy.example/2/users/me?a=1&user.fields=x', ['id'])).to.equal('https://proxy.example/2/users/me?a=1&user.fields=id');
     expect(usersMeURL('https://api.x.com/2/users/me', [])).to.equal('https://api.x.com/2/users/me');
+  });
+});
+
+describe('endpoints: baseURL', () => {
+  it('appends the endpoint paths to an origin and an optional path, with or without a trailing slash', () => {
+    expect(xEndpoints('http://127.0.0.1:4100').oauth2Token).to.equal('http://127.0.0.1:4100/2/oauth2/token');
+    expect(xEndpoints('http://127.0.0.1:4100/emulator/').requestToken).to.equal('http://127.0.0.1:4100/emulator/oauth/request_token');
+  });
+
+  it('refuses a baseURL with a ?query or #fragment, in the helpers and both strategies, before anything is sent', () => {
+    const refused = /`baseURL` must be an origin and an optional path, without a \?query or #fragment/;
+    for (const baseURL of ['http://127.0.0.1:4100/?tenant=a', 'http://127.0.0.1:4100#frag', 'http://127.0.0.1:4100/api?', 'https://api.x.com/?x=1#y']) {
+      expect(() => xEndpoints(baseURL), baseURL).to.throw(TypeError, refused);
+      expect(() => new XOAuth1Strategy({ consumerKey: 'ck', consumerSecret: 'cs', callbackURL: 'http://127.0.0.1:3000/cb', baseURL }, () => undefined), baseURL).to.throw(TypeError, refused);
+      expect(() => new XOAuth2PkceStrategy({ clientID: 'id', callbackURL: 'http://127.0.0.1:3000/cb', baseURL }, () => undefined), baseURL).to.throw(TypeError, refused);
+    }
   });
 });

@@ -278,6 +278,9 @@ for (const helper of helpers) {
     const badShared: Array<[string, Record<string, unknown>, RegExp]> = [
       ['baseURL that is not http(s)', { baseURL: 'ftp://api.x.com' }, /`baseURL` must be an absolute http\(s\) URL/],
       ['baseURL that is not a URL', { baseURL: 'api.x.com' }, /`baseURL`/],
+      // The endpoint path would land in the query or fragment, and the credentials go to the base's own path.
+      ['baseURL with a query', { baseURL: 'http://127.0.0.1:4100/?tenant=a' }, /`baseURL` must be an origin and an optional path, without a \?query or #fragment/],
+      ['baseURL with a fragment', { baseURL: 'http://127.0.0.1:4100#frag' }, /`baseURL` must be an origin and an optional path/],
       ['timeoutMs of 0', { timeoutMs: 0 }, /`timeoutMs` must be a positive number/],
       ['timeoutMs that is not a number', { timeoutMs: '100' }, /`timeoutMs`/],
       ['signal that is not an AbortSignal', { signal: { aborted: false } }, /`signal` to be an AbortSignal/],

@@ -248,6 +248,40 @@ describe('http: sendToX', () => {
     }
   });
 
+  describe('time-out and abort with a fetch that does not cooperate', () => {
+    // A fetch given through the `fetch` option may ignore its signal, or answer a body stream that
+    // no signal reaches (a wrapper, a mock): the deadline and the caller's signal must still end it.
+    const ignoresSignal: typeof fetch = () => new Promise<Response>(() => undefined);
+    let cancelled = 0;
+    const stalledBody: typeof fetch = async () =>
+      new Response(
+        new ReadableStream({
+          pull: () => new Promise<void>(() => undefined),
+          cancel: () => void (cancelled += 1),
+        }),
+        { status: 200 },
+      );
+
+    it('rejects with X_REQUEST_TIMEOUT when the fetch never answers or its body stalls, and lets the stalled body go', async () => {
+      for (const [name, doFetch] of [['ignores its signal', ignoresSignal], ['stalls its body', stalledBody]] as const) {
+        cancelled = 0;
+        const err = await rejectionOf(sendToX(post('/x'), { fetch: doFetch, timeoutMs: 50 }));
+        expect(err, name).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.TIMEOUT });
+        if (doFetch === stalledBody) expect(cancelled, 'the body stream cancelled').to.equal(1);
+      }
+    });
+
+    it("rejects with X_REQUEST_ABORTED when the caller's signal aborts, whatever the fetch does", async () => {
+      for (const doFetch of [ignoresSignal, stalledBody]) {
+        const controller = new AbortController();
+        const pending = sendToX(post('/x'), { fetch: doFetch, signal: controller.signal, timeoutMs: 60_000 });
+        setTimeout(() => controller.abort(new Error('the page was closed')), 20);
+        const err = await rejectionOf(pending);
+        expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.ABORTED });
+      }
+    });
+  });
+
   describe('timeoutMs out of range', () => {
     for (const timeoutMs of [2 ** 31, 2 ** 53, 1e12, 10.5, 0.5]) {
       it(`refuses timeoutMs ${timeoutMs} with a RangeError ERR_OUT_OF_RANGE before fetching`, async () => {
