@@ -16,7 +16,7 @@
  *
  * @packageDocumentation
  */
-import { randomBytes } from 'node:crypto';
+import { randomString } from './random';
 import { s256 } from './pkce';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XLockTimeoutError } from './errors';
@@ -98,9 +98,9 @@ async function takeKey(commands: RedisCommands, key: string, value: string, ttlM
   return Number(await commands.evalOneKey(HOLDS_SCRIPT, key, [value])) === 1;
 }
 
-/** A value naming one claim or lock holder: 128 random bits. */
+/** A value naming one claim or lock holder: 128 random bits, from the process's CSPRNG pool. */
 function holderValue(): string {
-  return randomBytes(16).toString('base64url');
+  return randomString(16, 'base64url');
 }
 
 function commandsFor(client: XRedisClient, kind: XRedisClientKind): RedisCommands {
