@@ -644,26 +644,47 @@ function redactedHeaders(headers: Headers, secrets: ReadonlyArray<XRedactable>):
   return changed ? out : headers;
 }
 
+/** How `redactError` prints what it checks: whole, as `util.inspect` shows an error to a log. */
+const PRINT_WHOLE = { depth: 6, maxStringLength: Infinity, maxArrayLength: Infinity, breakLength: Infinity } as const;
+
+/** How deep a chain of causes (and `errors` of an AggregateError) `redactError` follows; deeper ones are left out. */
+const MAX_CAUSE_DEPTH = 8;
+
 /**
- * `err` itself when no spelling of `secrets` shows in its message, stack or cause chain; else a
- * copy (same class name, `code`, redacted message and stack) with its cause redacted the same
- * way. For the causes of network failures, which a `fetch` implementation may write with a
- * header value in them (undici quotes an invalid `authorization` header).
+ * `err` itself when no spelling of `secrets` shows in its message, stack, own properties, cause
+ * chain or (an AggregateError's) `errors`; else a copy (same class name, `code`, redacted message
+ * and stack) with its causes redacted the same way. A rejection that is not an `Error` (a string,
+ * a plain object) that shows a secret becomes its printed form, redacted; a chain deeper than 8
+ * is cut there. For the causes of network failures, which a `fetch` implementation may write with
+ * a header value or the body it sent in them (undici quotes an invalid `authorization` header).
  */
 export function redactError(err: unknown, secrets: ReadonlyArray<XRedactable>, depth = 0): unknown {
-  if (!(err instanceof Error) || depth > 8) return err;
   const spellings = secrets.flatMap((s) => redactableSpellings(s));
-  if (spellings.length === 0) return err;
+  if (spellings.length === 0 || err === undefined || err === null) return err;
+  const shows = (text: string): boolean => spellings.some((sp) => text.includes(sp));
+  if (depth > MAX_CAUSE_DEPTH) {
+    const printed = inspect(err, PRINT_WHOLE);
+    return shows(printed) ? `[a cause ${MAX_CAUSE_DEPTH} levels deep, left out: it shows a secret]` : err;
+  }
+  if (!(err instanceof Error)) {
+    const printed = typeof err === 'string' ? err : inspect(err, PRINT_WHOLE);
+    return shows(printed) ? redactSecrets(printed, secrets) : err;
+  }
   const { cause, ...own } = err as Error & { cause?: unknown };
-  const printed = `${err.message}\n${err.stack ?? ''}\n${inspect(own, { depth: 6, maxStringLength: Infinity, maxArrayLength: Infinity, breakLength: Infinity })}`;
-  const redactedCause = cause instanceof Error ? redactError(cause, secrets, depth + 1) : cause === undefined ? undefined : redactSecrets(inspect(cause), secrets);
-  const causeChanged = cause instanceof Error || cause === undefined ? redactedCause !== cause : redactedCause !== inspect(cause);
-  if (!causeChanged && !spellings.some((sp) => printed.includes(sp))) return err;
-  const copy = new Error(redactSecrets(err.message, secrets), redactedCause === undefined ? undefined : { cause: redactedCause });
+  // An AggregateError's `errors` is not enumerable, but util.inspect prints it.
+  const errors = Array.isArray((err as { errors?: unknown }).errors) ? ((err as unknown as { errors: unknown[] }).errors) : undefined;
+  const redactedCause = redactError(cause, secrets, depth + 1);
+  const redactedErrors = errors?.map((e) => redactError(e, secrets, depth + 1));
+  const errorsChanged = errors !== undefined && redactedErrors!.some((e, i) => e !== errors[i]);
+  if (redactedCause === cause && !errorsChanged && !shows(`${err.message}\n${err.stack ?? ''}\n${inspect(own, PRINT_WHOLE)}`)) return err;
+  const message = redactSecrets(err.message, secrets);
+  const options = redactedCause === undefined ? undefined : { cause: redactedCause };
+  const copy = err instanceof AggregateError ? new AggregateError(redactedErrors ?? [], message, options) : new Error(message, options);
   copy.name = err.name;
   copy.stack = redactSecrets(err.stack ?? '', secrets);
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
+  if (redactedErrors !== undefined && !(copy instanceof AggregateError)) Object.defineProperty(copy, 'errors', { value: redactedErrors, writable: true, configurable: true });
   return copy;
 }
 

@@ -260,6 +260,43 @@ describe('errors', () => {
         expect(redacted.cause).to.include({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
         expectNoSecrets(redacted, [TOKEN_WITH_CRLF]);
       });
+
+      const REFRESH = 'refresh-token-QRSTUVWXYZ0123456789';
+      const SENT = `grant_type=refresh_token&refresh_token=${REFRESH}`;
+
+      it('redacts a rejection that is no Error (a string, a plain object quoting the request) and keeps one that shows nothing', () => {
+        const text = redactError(`request failed: ${SENT}`, [REFRESH]);
+        expect(text).to.equal('request failed: grant_type=refresh_token&refresh_token=[redacted]');
+        const object = redactError({ message: 'failed', request: { headers: { authorization: 'Basic x' }, body: SENT } }, [REFRESH]);
+        expect(object).to.be.a('string').and.include('refresh_token=[redacted]');
+        expectNoSecrets(object, [REFRESH]);
+        const harmless = { message: 'failed', status: 0 };
+        expect(redactError(harmless, [REFRESH])).to.equal(harmless);
+        expect(redactError('socket hang up', [REFRESH])).to.equal('socket hang up');
+      });
+
+      it("redacts the `errors` of an AggregateError, which util.inspect prints though they are not enumerable", () => {
+        const aggregate = new AggregateError([new Error('ECONNREFUSED'), new Error(`bad body ${SENT}`)], 'fetch failed');
+        const redacted = redactError(new TypeError('fetch failed', { cause: aggregate }), [REFRESH]) as Error;
+        const cause = redacted.cause as AggregateError;
+        expect(cause).to.be.instanceOf(AggregateError).and.include({ name: 'AggregateError', message: 'fetch failed' });
+        expect(cause.errors.map((e: Error) => e.message)).to.deep.equal(['ECONNREFUSED', 'bad body grant_type=refresh_token&refresh_token=[redacted]']);
+        expect(inspect(redacted, { depth: 10 })).to.include('ECONNREFUSED').and.not.include(REFRESH);
+        expectNoSecrets(redacted, [REFRESH]);
+        const clean = new AggregateError([new Error('ECONNREFUSED')], 'fetch failed');
+        expect(redactError(clean, [REFRESH])).to.equal(clean);
+      });
+
+      it('cuts a chain of causes deeper than 8 where it shows a secret, and keeps a deep one that shows none', () => {
+        let deep: Error = new Error(`innermost ${SENT}`);
+        for (let i = 0; i < 12; i++) deep = new Error(`level ${i}`, { cause: deep });
+        const redacted = redactError(deep, [REFRESH]);
+        expect(inspect(redacted, { depth: 30 })).to.include('level 11').and.include('left out').and.not.include(REFRESH);
+        expectNoSecrets(redacted, [REFRESH]);
+        let clean: Error = new Error('innermost');
+        for (let i = 0; i < 12; i++) clean = new Error(`level ${i}`, { cause: clean });
+        expect(redactError(clean, [REFRESH])).to.equal(clean);
+      });
     });
 
     it('redacts every occurrence and ignores undefined secrets', () => {
