@@ -555,6 +555,9 @@ async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFet
   const secrets = request.secrets ?? [];
   let raw: XRawResponse;
   try {
+    // Already aborted: send nothing, as over node:http. A fetch that ignores its signal would
+    // still send the request (a refresh would rotate a token whose new pair nobody reads).
+    if (controller.signal.aborted) throw failureOf(request, options, flight, timeoutMs, secrets, controller.signal.reason);
     // redirect: 'manual': a redirect would carry the code, verifier or refresh token elsewhere.
     const init: RequestInit = { method: request.method, signal: controller.signal, redirect: 'manual', headers };
     if (request.body !== undefined) init.body = request.body;
