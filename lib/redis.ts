@@ -237,7 +237,11 @@ function readOptionalMs(owner: string, options: Record<string, unknown>, name: s
  *   with an `EVAL` that reads whether the key holds this holder's value (a SET that ioredis resent
  *   after a lost reply), so a holder never waits for its own lock.
  * - Release: one Lua `EVAL` that deletes the key only if it still holds this holder's random
- *   value, so a holder whose lock expired never deletes the next holder's.
+ *   value, so a holder whose lock expired never deletes the next holder's. A release that fails
+ *   or gets no answer within `ttlMs` does not fail the call (the lock expires at its TTL); it is
+ *   said once per lock in a process warning (`PASSPORT_X_LOCK_RELEASE_FAILED`).
+ * - A hung Redis: each command gets `ttlMs` to answer. A take that gets none fails with
+ *   {@link XLockTimeoutError}, and a lock its late answer took is released at once.
  * - Wait: a caller that finds the key taken retries with exponential back-off (from
  *   `retryDelayMs`, doubling up to `maxRetryDelayMs`, each wait jittered so that waiters do not
  *   retry in step) and gives up after `acquireTimeoutMs` with {@link XLockTimeoutError}.
@@ -248,7 +252,7 @@ function readOptionalMs(owner: string, options: Record<string, unknown>, name: s
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { RedisTokenLock } from 'passport-x';
  *
  * const lock = new RedisTokenLock({ client: new Redis(process.env.REDIS_URL!) });
@@ -263,6 +267,7 @@ export class RedisTokenLock implements XTokenLock {
   readonly #acquireTimeoutMs: number | undefined;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
+  #releaseWarned = false;
 
   constructor(options: RedisTokenLockOptions) {
     const owner = 'RedisTokenLock';
@@ -287,8 +292,8 @@ export class RedisTokenLock implements XTokenLock {
   /**
    * Runs `fn` holding the lock on `key` (taken for `ttlMs`), then releases it.
    *
-   * @throws XLockTimeoutError when the lock stayed taken for `acquireTimeoutMs` (`fn` did not run)
-   * @throws whatever `fn` throws (the lock is released first), or the Redis client's error
+   * @throws XLockTimeoutError when the lock stayed taken for `acquireTimeoutMs` or Redis did not answer the take within `ttlMs` (`fn` did not run)
+   * @throws whatever `fn` throws (the lock is released first), or the Redis client's error while taking the lock (never the release's)
    */
   async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
     checkWithLockArguments('RedisTokenLock', key, ttlMs, fn);
@@ -301,11 +306,11 @@ export class RedisTokenLock implements XTokenLock {
       result = await fn();
     } catch (err) {
       // Release, then rethrow fn's error: it says more than a failed release would.
-      await this.#commands.evalOneKey(RELEASE_SCRIPT, redisKey, [value]).catch(() => undefined);
+      await this.#release(redisKey, value, ttlMs);
       throw err;
     }
-    // A release that finds the key gone or someone else's (fn outlived ttlMs) deletes nothing.
-    await this.#commands.evalOneKey(RELEASE_SCRIPT, redisKey, [value]);
+    // fn's work is done (a refreshed pair stored): a failed release must not turn it into a failure.
+    await this.#release(redisKey, value, ttlMs);
     return result;
   }
 
@@ -314,7 +319,20 @@ export class RedisTokenLock implements XTokenLock {
     const bound = this.#acquireTimeoutMs ?? 2 * ttlMs;
     let delay = this.#retryDelayMs;
     for (let attempt = 1; ; attempt++) {
-      if (await takeKey(this.#commands, redisKey, value, ttlMs)) return;
+      // A SET answered after the attempt gave up may have taken the key: released at once, not left for its TTL.
+      const taking = takeKey(this.#commands, redisKey, value, ttlMs);
+      const taken = await answeredWithin(taking, ttlMs, () => {
+        void this.#release(redisKey, value, ttlMs);
+      }).catch((err: unknown) => {
+        if (err !== NO_ANSWER) throw err;
+        const waited = Date.now() - started;
+        throw new XLockTimeoutError(
+          `RedisTokenLock: Redis did not answer the command that takes the lock within the lock's TTL (${ttlMs} ms), after ${waited} ms in all (${attempts(attempt)}); gave up. ` +
+            'Check that the Redis server is up and reachable from this instance (a stopped server, a network partition, or a client that queues commands while it reconnects).',
+          { waitedMs: waited, attempts: attempt },
+        );
+      });
+      if (taken) return;
       const waited = Date.now() - started;
       if (waited >= bound) {
         throw new XLockTimeoutError(
@@ -327,6 +345,55 @@ export class RedisTokenLock implements XTokenLock {
       delay = nextLockRetryDelay(delay, this.#maxRetryDelayMs);
     }
   }
+
+  /**
+   * Releases this holder's lock, if it still holds it. Never throws and waits the lock's TTL at
+   * most (by then the key has expired anyway): a Redis that fails or hangs now costs the other
+   * holders a wait until the TTL, said once per lock in a process warning, and nothing more.
+   */
+  async #release(redisKey: string, value: string, ttlMs: number): Promise<void> {
+    try {
+      // A release that finds the key gone or someone else's (fn outlived ttlMs) deletes nothing.
+      await answeredWithin(this.#commands.evalOneKey(RELEASE_SCRIPT, redisKey, [value]), ttlMs);
+    } catch (err) {
+      if (this.#releaseWarned) return;
+      this.#releaseWarned = true;
+      const why = err === NO_ANSWER ? `Redis did not answer within the lock's TTL (${ttlMs} ms)` : `Redis answered an error (${err instanceof Error ? err.message : String(err)})`;
+      process.emitWarning(
+        `passport-x RedisTokenLock: could not release a lock: ${why}. The lock expires at the end of its TTL; until then other holders of that key wait. Check the Redis server and the network to it.`,
+        { code: 'PASSPORT_X_LOCK_RELEASE_FAILED' },
+      );
+    }
+  }
+}
+
+/** What {@link answeredWithin} rejects with when the command did not answer in time. */
+const NO_ANSWER = Symbol('no answer from Redis');
+
+/**
+ * `command`'s answer, or a rejection with {@link NO_ANSWER} when it has not come within `limitMs`:
+ * a hung Redis must not hang a caller forever. An answer that comes later is let go (`late` runs).
+ */
+function answeredWithin<T>(command: Promise<T>, limitMs: number, late?: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let over = false;
+    const timer = setTimeout(() => {
+      over = true;
+      reject(NO_ANSWER);
+    }, limitMs);
+    command.then(
+      (answer) => {
+        if (over) return late?.();
+        clearTimeout(timer);
+        resolve(answer);
+      },
+      (err: unknown) => {
+        if (over) return;
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 /**

@@ -405,5 +405,79 @@ describe('Redis adapters', function () {
       expect(caught).to.be.instanceOf(Error);
       expect(ran).to.equal(false);
     });
+
+    for (const which of ['node-redis', 'ioredis'] as const) {
+      it(`RedisTokenLock over ${which}: a Redis that does not answer fails the call within the lock's TTL, and a lock its late answer took is released`, async function () {
+        const client = which === 'node-redis' ? nodeRedis : ioredis;
+        const lock = new RedisTokenLock({ client });
+        let ran = false;
+        const started = Date.now();
+        redis.pause();
+        let caught: unknown;
+        try {
+          await lock.withLock('user-of-a-hung-redis', 1000, async () => {
+            ran = true;
+          }).catch((err: unknown) => (caught = err));
+        } finally {
+          redis.resume();
+        }
+        const waited = Date.now() - started;
+        expect(caught).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
+        expect((caught as Error).message).to.match(/Redis did not answer the command that takes the lock within the lock's TTL \(1000 ms\)/).and.match(/Check that the Redis server is up/);
+        expect(waited, 'gave up at the TTL').to.be.within(950, 3000);
+        expect(ran).to.equal(false);
+        // The SET went through once Redis went on: released at once, not after its 1000 ms TTL.
+        const resumed = Date.now();
+        while ((await inspector.keys('*')).length > 0 && Date.now() - resumed < 2000) await sleep(10);
+        expect(await inspector.keys('*')).to.deep.equal([]);
+        expect(Date.now() - resumed, 'released before the TTL would have expired it').to.be.below(700);
+      });
+    }
+
+    /** A node-redis-shaped client whose SET works and whose EVAL (the release) does what `release` says. */
+    function releaseFailing(release: () => Promise<unknown>): XRedisClient {
+      return { set: async () => 'OK', eval: release, sendCommand: async () => undefined } as unknown as XRedisClient;
+    }
+
+    async function warningsDuring(run: () => Promise<void>): Promise<Error[]> {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        await run();
+        await sleep(10);
+      } finally {
+        process.off('warning', onWarning);
+      }
+      return warnings;
+    }
+
+    it("RedisTokenLock: a release Redis refuses after fn succeeded returns fn's value, and warns once per lock", async function () {
+      const lock = new RedisTokenLock({ client: releaseFailing(async () => Promise.reject(new Error('Socket closed unexpectedly'))) });
+      const results: string[] = [];
+      const warnings = await warningsDuring(async () => {
+        results.push(await lock.withLock('user-1', 5000, async () => 'refreshed'));
+        results.push(await lock.withLock('user-2', 5000, async () => 'refreshed again'));
+        // fn's own error still wins over the release's.
+        const err = await lock.withLock('user-3', 5000, async () => Promise.reject(new Error('from fn'))).catch((e: unknown) => e);
+        expect(err).to.have.property('message', 'from fn');
+      });
+      expect(results).to.deep.equal(['refreshed', 'refreshed again']);
+      const ours = warnings.filter((w) => (w as { code?: string }).code === 'PASSPORT_X_LOCK_RELEASE_FAILED');
+      expect(ours).to.have.length(1);
+      expect(ours[0]!.message).to.include('could not release a lock: Redis answered an error (Socket closed unexpectedly)').and.include('expires at the end of its TTL');
+    });
+
+    it("RedisTokenLock: a release Redis never answers ends at the lock's TTL with fn's value", async function () {
+      const lock = new RedisTokenLock({ client: releaseFailing(() => new Promise(() => undefined)) });
+      let value: string | undefined;
+      const started = Date.now();
+      const warnings = await warningsDuring(async () => {
+        value = await lock.withLock('user-1', 200, async () => 'refreshed');
+      });
+      expect(value).to.equal('refreshed');
+      expect(Date.now() - started).to.be.within(190, 2000);
+      expect(warnings.map((w) => w.message).join('\n')).to.include("Redis did not answer within the lock's TTL (200 ms)");
+    });
   });
 });

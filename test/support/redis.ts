@@ -20,6 +20,10 @@ export interface RedisServer {
   port: number;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its temp directory. */
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered; a hung Redis. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT): it then answers what it was sent. */
+  resume(): void;
 }
 
 /** What to run: `REDIS_SERVER` if set (a path), else `redis-server` from PATH. */
@@ -133,9 +137,13 @@ export async function startRedisServer(): Promise<RedisServer> {
       port,
       async stop() {
         process.off('exit', killOnExit);
+        // A paused server does not end on SIGTERM until it goes on.
+        child.kill('SIGCONT');
         await stopChild(child);
         rmSync(dir, { recursive: true, force: true });
       },
+      pause: () => void child.kill('SIGSTOP'),
+      resume: () => void child.kill('SIGCONT'),
     };
   }
   rmSync(dir, { recursive: true, force: true });
