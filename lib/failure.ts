@@ -49,7 +49,11 @@ export interface XFailureInfo {
   hint: string;
   /** Stable machine-readable code. */
   code: XFailureCodeValue;
-  /** App state given to `passport.authenticate(name, { state })`, when the sign-in got that far. */
+  /**
+   * App state given to `passport.authenticate(name, { state })`, when the sign-in got that far: the
+   * callback found its pending sign-in, then X refused the code or verifier (or the verify callback
+   * refused the user). Not on Cancel, nor on a callback that matched no pending sign-in.
+   */
   state?: unknown;
 }
 

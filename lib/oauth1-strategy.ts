@@ -441,10 +441,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     accessSecret: string | undefined,
     params: Record<string, string> | undefined,
   ): void {
-    if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
+    if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr), state);
     const store = this.claimingTokenStore;
     const destroyed = (destroyErr?: Error | null): void => {
-      if (destroyErr) return this.failed(destroyErr);
+      if (destroyErr) return this.failed(destroyErr, state);
       this.verifyUser(req, accessToken as string, accessSecret as string, params as Record<string, string>, state);
     };
     try {
@@ -459,7 +459,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private verifyUser(req: XAuthRequest, token: string, tokenSecret: string, params: Record<string, string>, appState: unknown): void {
     const internals = this as unknown as PassportOAuth1Internals;
     internals._loadUserProfile(token, tokenSecret, params, (err, profile) => {
-      if (err) return this.failed(err);
+      if (err) return this.failed(err, appState);
       runVerify(this, this.loggedFailures, verifierRefusedInfo, internals._verify, internals._passReqToCallback, req, [token, tokenSecret], params, profile, appState);
     });
   }
@@ -546,8 +546,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   }
 
   /** Ends this sign-in through Passport's `error`, or as a failure when it is X's normal refusal of the grant (see {@link failSignIn}). */
-  private failed(err: Error): void {
-    failSignIn(this, this.loggedFailures, verifierRefusedInfo, err);
+  private failed(err: Error, appState?: unknown): void {
+    failSignIn(this, this.loggedFailures, verifierRefusedInfo, err, appState);
   }
 
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */

@@ -589,7 +589,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       return this.failed(ex as Error);
     }
     this.exchangeCode(code, callbackURL, codeVerifier, extra, (tokenErr, accessToken, refreshToken, params) => {
-      if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr));
+      if (tokenErr) return this.failed(this._createOAuthError('Failed to obtain access token', tokenErr), appState);
       this.verifyUser(req, accessToken as string, refreshToken, params as XOAuth2TokenParams, appState);
     });
   }
@@ -598,7 +598,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private verifyUser(req: XAuthRequest, accessToken: string, refreshToken: string | undefined, params: XOAuth2TokenParams, appState: unknown): void {
     const internals = this as unknown as PassportOAuth2Internals;
     internals._loadUserProfile(accessToken, (err, profile) => {
-      if (err) return this.failed(err);
+      if (err) return this.failed(err, appState);
       runVerify(this, this.loggedFailures, codeRefusedInfo, internals._verify, internals._passReqToCallback, req, [accessToken, refreshToken], params, profile, appState);
     });
   }
@@ -627,8 +627,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   }
 
   /** Ends this sign-in through Passport's `error`, or as a failure when it is X's normal refusal of the grant (see {@link failSignIn}). */
-  private failed(err: Error): void {
-    failSignIn(this, this.loggedFailures, codeRefusedInfo, err);
+  private failed(err: Error, appState?: unknown): void {
+    failSignIn(this, this.loggedFailures, codeRefusedInfo, err, appState);
   }
 
   /** Fails this sign-in with an {@link XFailureInfo}: the person's message for `code`, the developer's `hint`, the code's status. */

@@ -51,7 +51,9 @@ export interface XAuthenticateOptions extends XPassportOptions {
   callbackURL?: string | undefined;
   /**
    * App state to carry through the sign-in, any JSON-serialisable value, e.g. `{ returnTo: '/settings' }`;
-   * handed back as `info.state` on success and failure.
+   * handed back as `info.state` on success, and on a failure once the callback found its pending
+   * sign-in (X refused the code or verifier, the verify callback refused the user); not on Cancel
+   * or a callback that matched no pending sign-in.
    */
   state?: unknown;
 }
@@ -123,11 +125,9 @@ export function runVerify(
   appState: unknown,
 ): void {
   const verified: XVerifyCallback = (err, user, info) => {
-    if (err) return failSignIn(actions, logged, refusal, err);
-    if (!user) return refuseSignIn(actions, logged, info);
-    const result = (info || {}) as Record<string, unknown>;
-    if (appState) result.state = appState;
-    actions.success(user, result);
+    if (err) return failSignIn(actions, logged, refusal, err, appState);
+    if (!user) return refuseSignIn(actions, logged, info, undefined, appState);
+    actions.success(user, appState ? withAppState(info, appState) : info || {});
   };
   const [token, secondary] = credentials;
   try {
@@ -137,8 +137,19 @@ export function runVerify(
     } else if (verify.length === 5) verify(token, secondary, params, profile, verified);
     else verify(token, secondary, profile, verified);
   } catch (ex) {
-    failSignIn(actions, logged, refusal, ex as Error);
+    failSignIn(actions, logged, refusal, ex as Error, appState);
   }
+}
+
+/**
+ * `info` with the app state as its `state`, for Passport's success or fail: always a new object,
+ * never the caller's (an app may hand every sign-in the same `info`, or a string, which has no
+ * properties to set). A string becomes `{ message, state }`; no `appState`, `info` as it is.
+ */
+export function withAppState(info: unknown, appState: unknown): unknown {
+  if (!appState) return info;
+  if (info !== null && typeof info === 'object') return { ...info, state: appState };
+  return info ? { message: String(info), state: appState } : { state: appState };
 }
 
 /**
@@ -187,16 +198,17 @@ export type RefusalOf = (err: Error) => XFailureInfo | undefined;
  * Every refusal of both strategies goes through here, rather than through a wrapper put on each
  * request's `fail` (two closures and a WeakSet entry per request).
  */
-export function refuseSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, challenge?: unknown, status?: number): void {
+export function refuseSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, challenge?: unknown, status?: number, appState?: unknown): void {
+  challenge = withAppState(challenge, appState);
   if (!isXFailureInfo(challenge)) return actions.fail(challenge, status);
   logFailureOnce(logged, actions.name, challenge);
   actions.fail(challenge, failureStatus(challenge.code));
 }
 
 /** Ends a sign-in with an error (Passport's 500 path), unless `refusal` recognises it as X's normal refusal of a grant: then it is {@link refuseSignIn}'s failure. */
-export function failSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal: RefusalOf, err: Error): void {
+export function failSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal: RefusalOf, err: Error, appState?: unknown): void {
   const info = err instanceof Error ? refusal(err) : undefined;
-  if (info !== undefined) return refuseSignIn(actions, logged, info);
+  if (info !== undefined) return refuseSignIn(actions, logged, info, undefined, appState);
   actions.error(err);
 }
 

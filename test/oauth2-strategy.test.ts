@@ -629,6 +629,24 @@ describe('XOAuth2PkceStrategy', () => {
       expect(result.info).to.deep.equal({ state: { returnTo: '/settings' } });
     });
 
+    it('hands back the app state as info.state when X refuses the code, and never writes into the verify callback\'s info', async () => {
+      const s = strategy();
+      const first = await start(s, {}, { state: { returnTo: '/settings' } });
+      const refusedScope = tokenScope([], 400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' });
+      const refused = await runStrategy(s, callback(first.session, { code: CODE, state: first.state }));
+      refusedScope.done();
+      expect(refused).to.include({ type: 'fail', status: 401 });
+      expect((refused.challenge as XFailureInfo).state).to.deep.equal({ returnTo: '/settings' });
+      // A verify callback answering a string info with app state: once a 500 (strict mode).
+      const greeting = strategy({}, (_a, _r, _p, done) => done(null, { id: 'u' }, 'Welcome back'));
+      const second = await start(greeting, {}, { state: { returnTo: '/settings' } });
+      const scopes = [tokenScope(), usersMeScope()];
+      const result = await runStrategy(greeting, callback(second.session, { code: CODE, state: second.state }));
+      scopes.forEach((sc) => sc.done());
+      expect(result).to.include({ type: 'success' });
+      expect(result.info).to.deep.equal({ message: 'Welcome back', state: { returnTo: '/settings' } });
+    });
+
     describe('refused before any request to X', () => {
       // No interceptor is set up and the network is disabled (test/support/setup.ts); the counting
       // fetch proves nothing was even attempted.

@@ -142,16 +142,35 @@ describe('passport-base: the glue both strategies share with Passport', () => {
       };
       const expired = failureOf(XFailureCode.SIGN_IN_EXPIRED, 'Too slow.');
       expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, { id: 'u' }))).to.deep.equal([['success', { id: 'u' }, { state: { returnTo: '/x' } }]]);
-      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, false, expired))).to.deep.equal([['fail', expired, 401]]);
-      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, false, { message: 'banned' }))).to.deep.equal([['fail', { message: 'banned' }, undefined]]);
+      // A refusal once the pending sign-in was found carries the app state too.
+      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, false, expired))).to.deep.equal([['fail', { ...expired, state: { returnTo: '/x' } }, 401]]);
+      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, false, { message: 'banned' }))).to.deep.equal([['fail', { message: 'banned', state: { returnTo: '/x' } }, undefined]]);
+      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(null, false))).to.deep.equal([['fail', { state: { returnTo: '/x' } }, undefined]]);
       const refused = run((_t, _s, _p, done) => (done as XVerifyCallback)(refusedGrant));
-      expect([refused[0]?.[0], (refused[0]?.[1] as XFailureInfo).code, refused[0]?.[2]]).to.deep.equal(['fail', XFailureCode.GRANT_REFUSED, 401]);
+      expect([refused[0]?.[0], (refused[0]?.[1] as XFailureInfo).code, refused[0]?.[2], (refused[0]?.[1] as XFailureInfo).state]).to.deep.equal(['fail', XFailureCode.GRANT_REFUSED, 401, { returnTo: '/x' }]);
       const thrown = new Error('verify threw');
+      expect(run((_t, _s, _p, done) => (done as XVerifyCallback)(thrown))).to.deep.equal([['error', thrown]]);
       expect(
         run(() => {
           throw thrown;
         }),
       ).to.deep.equal([['error', thrown]]);
+    });
+
+    it("never writes into the callback's info: a string becomes { message, state }, and an info shared by every sign-in keeps no one's state", () => {
+      const run = (info: unknown, appState: unknown): Call[] => {
+        const actions = actionsOf();
+        warningsOf(() => runVerify(actions, new Set(), refusal, (_t: unknown, _s: unknown, _p: unknown, done: unknown) => (done as XVerifyCallback)(null, { id: 'u' }, info), false, {}, ['token', 'secret'], {}, { id: '1' }, appState));
+        return actions.calls;
+      };
+      // A string `info` with app state threw (strict mode) out of the verify callback's done.
+      expect(run('Welcome back', { returnTo: '/settings' })).to.deep.equal([['success', { id: 'u' }, { message: 'Welcome back', state: { returnTo: '/settings' } }]]);
+      expect(run('Welcome back', undefined)).to.deep.equal([['success', { id: 'u' }, 'Welcome back']]);
+      const shared = Object.freeze({ message: 'Welcome back' });
+      expect(run(shared, { returnTo: '/users/alice/private' })).to.deep.equal([['success', { id: 'u' }, { message: 'Welcome back', state: { returnTo: '/users/alice/private' } }]]);
+      expect(shared).to.deep.equal({ message: 'Welcome back' });
+      expect(run(shared, undefined)[0]?.[2]).to.equal(shared);
+      expect(run(undefined, undefined)).to.deep.equal([['success', { id: 'u' }, {}]]);
     });
   });
 });
