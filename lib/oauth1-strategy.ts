@@ -15,7 +15,7 @@ import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type X
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
-import { XAPIError, XCreditsDepletedError, XUsageCapError } from './errors';
+import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
 
@@ -569,7 +569,13 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   override userProfile(token: string, tokenSecret: string, params: Record<string, string>, done: (err: Error | null, profile?: XProfile) => void): void {
     if (this.xOptions.skipExtendedUserProfile) {
       if (!params.user_id || !params.screen_name) {
-        return done(new TypeError('X\'s access-token answer lacks user_id or screen_name, so skipExtendedUserProfile cannot build a profile; turn it off.'));
+        return done(
+          new XRequestError(
+            XErrorCode.INVALID_RESPONSE,
+            'X answered the request to exchange the request token for an access token without user_id or screen_name, which is not what X documents, so skipExtendedUserProfile cannot build a profile. ' +
+              'A proxy may be rewriting answers, or `baseURL` points somewhere else than X; turning skipExtendedUserProfile off loads the profile from account/verify_credentials instead.',
+          ),
+        );
       }
       return done(null, profileFromAccessTokenParams(params));
     }

@@ -363,6 +363,23 @@ describe('XOAuth1Strategy', () => {
       expect(profile).to.include({ provider: 'x', id: USER.id_str, username: 'xdev' });
     });
 
+    for (const [lacking, answer] of [
+      ['user_id', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&screen_name=xdev`],
+      ['screen_name', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=${USER.id_str}`],
+    ] as const) {
+      it(`errors with X_INVALID_RESPONSE, never quoting the tokens, when X's access-token answer lacks ${lacking} and skipExtendedUserProfile is on`, async () => {
+        const s = strategy({ skipExtendedUserProfile: true });
+        const { session } = await start(s);
+        const at = accessTokenScope([], answer);
+        const result = await runStrategy(s, callbackRequest(session));
+        at.done();
+        expect(result.type).to.equal('error');
+        expect(result.error).to.be.instanceOf(XRequestError).and.include({ code: 'X_INVALID_RESPONSE' });
+        expect(result.error!.message).to.include('without user_id or screen_name').and.include('turning skipExtendedUserProfile off');
+        expectNoSecrets(result.error, [ACCESS_TOKEN, ACCESS_SECRET, CONSUMER_SECRET]);
+      });
+    }
+
     it('hands back app state given at the start as info.state, with the session store and the cookie store', async () => {
       for (const store of [undefined, new EncryptedCookieStateStore({ secret: 'a-cookie-secret-of-at-least-32-characters!' })]) {
         const s = strategy(store ? { store } : {});

@@ -264,7 +264,8 @@ export function callbackClaimKeys(claim: Omit<CallbackClaim, 'handle'>): (handle
  */
 export function claimTtlOf(store: object): number {
   const ttl = (store as { ttlMs?: unknown }).ttlMs;
-  return (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : PENDING_TTL_MS) + MAX_CLOCK_SKEW_MS;
+  // Whole milliseconds, rounded up: a store may live a fraction of one (ttlMs 5 * 60_000 / 7), and a guard (Redis PX) takes whole ones.
+  return Math.ceil(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : PENDING_TTL_MS) + MAX_CLOCK_SKEW_MS;
 }
 
 /** Checks a strategy's `replayGuard` option, or makes the default in-process guard. */

@@ -295,6 +295,14 @@ describe('claimTtlOf', () => {
     expect(claimTtlOf({ verify() {} })).to.equal(PENDING_TTL_MS + MAX_CLOCK_SKEW_MS);
     expect(claimTtlOf({ ttlMs: -5 })).to.equal(PENDING_TTL_MS + MAX_CLOCK_SKEW_MS);
   });
+
+  it('is whole milliseconds, rounded up, for a store that lives a fraction of one: a guard (Redis PX) refuses anything else', () => {
+    const ttlMs = (5 * 60_000) / 7;
+    expect(new XRequestTokenSessionStore({ ttlMs }).ttlMs).to.equal(ttlMs);
+    expect(claimTtlOf(new XRequestTokenSessionStore({ ttlMs }))).to.equal(42_858 + MAX_CLOCK_SKEW_MS);
+    expect(claimTtlOf(new XPkceSessionStore({ ttlMs: 0.5 }))).to.equal(1 + MAX_CLOCK_SKEW_MS);
+    expect(Number.isInteger(claimTtlOf(new EncryptedCookieStateStore({ secret: COOKIE_SECRET, maxAgeMs: 1000.25 })))).to.equal(true);
+  });
 });
 
 describe('claimCallback', () => {
