@@ -75,7 +75,7 @@ export interface OAuth1SignOptions {
    * `oauth_signature`, `oauth_signature_method`, `oauth_timestamp`, `oauth_token`, `oauth_version`)
    * are refused with a TypeError, here and in the query of `url`.
    */
-  params?: Record<string, string> | OAuthParamList;
+  params?: Record<string, string> | OAuthParamList | undefined;
   /** The app's consumer key (API key). */
   consumerKey: string;
   /** The app's consumer secret (API key secret). */

@@ -70,34 +70,34 @@ export interface XOAuth1StrategyOptionsBase {
   /** Where X sends the user back; must be registered in the X developer portal. Required. */
   callbackURL: string;
   /** Strategy name for `passport.authenticate` (default `'x-oauth1'`). */
-  name?: string;
+  name?: string | undefined;
   /** X's API host (default `https://api.x.com`); every endpoint derives from it. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** Overrides `${baseURL}/oauth/request_token`. */
-  requestTokenURL?: string;
+  requestTokenURL?: string | undefined;
   /** Overrides `${baseURL}/oauth/access_token`. */
-  accessTokenURL?: string;
+  accessTokenURL?: string | undefined;
   /** Overrides the authorization page (`${baseURL}/oauth/authenticate` or `/oauth/authorize`). */
-  userAuthorizationURL?: string;
+  userAuthorizationURL?: string | undefined;
   /** Overrides `${baseURL}/1.1/account/verify_credentials.json`. */
-  userProfileURL?: string;
+  userProfileURL?: string | undefined;
   /** `'authenticate'` (default: "Sign in with X", no consent screen for a returning user) or `'authorize'` (always asks). */
-  authorizeMode?: 'authenticate' | 'authorize';
+  authorizeMode?: 'authenticate' | 'authorize' | undefined;
   /** Make X ask for the password even when the user is signed in to X (`force_login=true`). */
-  forceLogin?: boolean;
+  forceLogin?: boolean | undefined;
   /** Pre-fill the X username field (`screen_name`). */
-  screenName?: string;
+  screenName?: string | undefined;
   /** Ask X for the user's e-mail (`include_email=true`; needs "Request email from users" in the portal). Default false. */
-  includeEmail?: boolean;
+  includeEmail?: boolean | undefined;
   /** Include `entities` in the profile JSON. Default false. */
-  includeEntities?: boolean;
+  includeEntities?: boolean | undefined;
   /** Include the latest post (`status`) in the profile JSON. Default false. */
-  includeStatus?: boolean;
+  includeStatus?: boolean | undefined;
   /**
    * Build the profile from the access-token answer (`user_id`, `screen_name`) without calling X. Default false.
    * Saves the one billed user read (`account/verify_credentials`) of each sign-in on X's pay-per-use plan.
    */
-  skipExtendedUserProfile?: boolean;
+  skipExtendedUserProfile?: boolean | undefined;
   /**
    * What to do when X refuses the profile read for billing reasons (402 credits depleted, or a usage
    * cap): `'token'` signs the user in anyway with a profile built from the access-token answer
@@ -107,28 +107,28 @@ export interface XOAuth1StrategyOptionsBase {
    */
   profileFallback?: 'token' | undefined;
   /** Session key of the default request-token store (default `'oauth:x'`). */
-  sessionKey?: string;
+  sessionKey?: string | undefined;
   /** A custom request-token store (passport-oauth1's interface). */
-  store?: XRequestTokenStore;
+  store?: XRequestTokenStore | undefined;
   /**
    * Where callbacks are claimed, so that exactly one request per request token goes on to X (a
    * double click, a reload or Back send it several times, often at once); every other one fails
    * with 409 and `X_SIGN_IN_IN_PROGRESS`. Default: a `MemoryReplayGuard` of this strategy, right
    * for one process. Several app instances: one shared guard, e.g. `new RedisReplayGuard({ client })`.
    */
-  replayGuard?: XReplayGuard;
+  replayGuard?: XReplayGuard | undefined;
   /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth1's `proxy`). */
-  proxy?: boolean;
+  proxy?: boolean | undefined;
   /** Time-out of each request to X, ms (default 10000); also bounds the replay guard's claim. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** Options of {@link XOAuth1Strategy} whose verify callback does not take `req`. */
 export interface XOAuth1StrategyOptions extends XOAuth1StrategyOptionsBase {
   /** Pass `req` as the first argument of the verify callback (default false). */
-  passReqToCallback?: false;
+  passReqToCallback?: false | undefined;
 }
 
 /** Options with `passReqToCallback: true`: `req` is the verify callback's first argument. */

@@ -82,66 +82,66 @@ export interface XOAuth2StrategyOptionsBase {
   /** The OAuth 2.0 Client Secret; only confidential clients (Web App, Automated App or Bot) have one. `undefined` counts as not given. */
   clientSecret?: string | undefined;
   /** `'confidential'` (default when `clientSecret` is given): HTTP Basic client authentication. `'public'` (default otherwise): `client_id` only. */
-  clientType?: XOAuth2ClientType;
+  clientType?: XOAuth2ClientType | undefined;
   /** Where X sends the user back; must be registered exactly as a Callback URI in the X developer portal. Required. */
   callbackURL: string;
   /** Strategy name for `passport.authenticate` (default `'x-oauth2'`). */
-  name?: string;
+  name?: string | undefined;
   /**
    * X's API host (default `https://api.x.com`); `tokenURL`, `userProfileURL` and, for any host but
    * X's, `authorizationURL` derive from it. Point it at the emulator of `passport-x/testing`
    * (`x.baseURL`) and the whole sign-in stays there.
    */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /**
    * Overrides the consent page. Default: X's, `https://x.com/i/oauth2/authorize`, when `baseURL` is
    * X's API host (or left out); `${baseURL}/i/oauth2/authorize` for any other `baseURL` (the
    * emulator's path), so a local or test X never sends the browser to the real x.com.
    */
-  authorizationURL?: string;
+  authorizationURL?: string | undefined;
   /** Overrides `${baseURL}/2/oauth2/token`. */
-  tokenURL?: string;
+  tokenURL?: string | undefined;
   /** Overrides `${baseURL}/2/users/me`. */
-  userProfileURL?: string;
+  userProfileURL?: string | undefined;
   /**
    * Scopes to ask for (space-separated string or array; space-joined on the wire). Default `['tweet.read', 'users.read']`.
    * `tweet.read` and `users.read` are added when the profile is loaded, `users.email` with `includeEmail`.
    * Add `offline.access` to get a refresh token. Each scope is an {@link XScope}: the editor completes X's
    * scopes, and any other string still compiles (annotate a list as `XKnownScope[]` to catch typos).
    */
-  scope?: XScope | readonly XScope[];
+  scope?: XScope | readonly XScope[] | undefined;
   /** Ask X for the user's confirmed e-mail: adds the `users.email` scope and the `confirmed_email` user field. Default false. */
-  includeEmail?: boolean;
+  includeEmail?: boolean | undefined;
   /**
    * `user.fields` of the `users/me` request (array or comma-separated string), each an {@link XUserField}.
    * Default {@link X_OAUTH2_DEFAULT_USER_FIELDS}. `confirmed_email` needs the `users.email` scope: use `includeEmail`.
    */
-  userFields?: XUserField | readonly XUserField[];
+  userFields?: XUserField | readonly XUserField[] | undefined;
   /** Skip `users/me`; the verify callback then gets `undefined` as the profile. Default false. */
-  skipUserProfile?: XSkipUserProfile;
+  skipUserProfile?: XSkipUserProfile | undefined;
   /** Session key of the default state store (default `'oauth2:x'`). */
-  sessionKey?: string;
+  sessionKey?: string | undefined;
   /** A custom state store (passport-oauth2's PKCE store interface). */
-  store?: XPkceStateStore | XPkceStateStoreWithMeta;
+  store?: XPkceStateStore | XPkceStateStoreWithMeta | undefined;
   /**
    * Where callbacks are claimed, so that exactly one request per `state` goes on to X (a double
    * click, a reload or Back send it several times, often at once); every other one fails with 409
    * and `X_SIGN_IN_IN_PROGRESS`. Default: a `MemoryReplayGuard` of this strategy, right for
    * one process. Several app instances: one shared guard, e.g. `new RedisReplayGuard({ client })`.
    */
-  replayGuard?: XReplayGuard;
+  replayGuard?: XReplayGuard | undefined;
   /** Trust `X-Forwarded-*` when resolving a relative `callbackURL` (as passport-oauth2's `proxy`). */
-  proxy?: boolean;
+  proxy?: boolean | undefined;
   /** Time-out of each request to X, ms (default 10000); also bounds the replay guard's claim. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Send requests to X through this `fetch` implementation instead of passport-x's kept-alive `node:http` client. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** Options of {@link XOAuth2PkceStrategy} with a verify callback that does not take `req`. */
 export interface XOAuth2StrategyOptions extends XOAuth2StrategyOptionsBase {
   /** Pass `req` as the first argument of the verify callback. */
-  passReqToCallback?: false;
+  passReqToCallback?: false | undefined;
 }
 
 /** Options with `passReqToCallback: true`. */

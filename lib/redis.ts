@@ -124,7 +124,7 @@ export interface XRedisAdapterOptions {
   /** A connected node-redis v4+ or ioredis client (or cluster); the app owns it (connects and quits it). */
   client: XRedisClient;
   /** Prepended to every key. Default `passport-x:`; give each app its own if several share a Redis. */
-  prefix?: string;
+  prefix?: string | undefined;
 }
 
 function readAdapterOptions(owner: string, options: unknown): { client: XRedisClient; kind: XRedisClientKind; prefix: string } {
@@ -213,11 +213,11 @@ export interface RedisTokenLockOptions extends XRedisAdapterOptions {
    * Default: twice the `ttlMs` of the call, long enough for the holder to finish or for its lock
    * to expire if it died.
    */
-  acquireTimeoutMs?: number;
+  acquireTimeoutMs?: number | undefined;
   /** The first wait between two attempts, in ms (default 20). It doubles each attempt up to `maxRetryDelayMs`. */
-  retryDelayMs?: number;
+  retryDelayMs?: number | undefined;
   /** The longest wait between two attempts, in ms (default 500). Each wait is jittered to 50-100 % of its value. */
-  maxRetryDelayMs?: number;
+  maxRetryDelayMs?: number | undefined;
 }
 
 function readOptionalMs(owner: string, options: Record<string, unknown>, name: string, fallback: number | undefined, min: number): number | undefined {

@@ -34,7 +34,7 @@ const USER = JSON.parse(USER_JSON) as { id: number; id_str: string; screen_name:
 
 // The tests build strategies with every verify arity; the typed overloads are checked in test/types.test.ts.
 type Verify = (...args: never[]) => void;
-const Strategy = XOAuth1Strategy as unknown as new (options: XOAuth1StrategyOptionsBase & { passReqToCallback?: boolean }, verify: Verify) => XOAuth1Strategy;
+const Strategy = XOAuth1Strategy as unknown as new (options: XOAuth1StrategyOptionsBase & { passReqToCallback?: boolean | undefined }, verify: Verify) => XOAuth1Strategy;
 const okVerify = ((token: string, tokenSecret: string, profile: XProfile, done: (e: null, u: unknown) => void) =>
   done(null, { token, tokenSecret, profile })) as Verify;
 

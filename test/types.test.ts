@@ -5,8 +5,12 @@ import { expect } from 'chai';
 import express from 'express';
 import passport from 'passport';
 import {
+  EncryptedCookieStateStore,
+  MemoryReplayGuard,
   XOAuth1Strategy,
   XOAuth2PkceStrategy,
+  XPkceSessionStore,
+  XRequestTokenSessionStore,
   X_OAUTH2_SCOPES,
   X_USER_FIELDS,
   isXKnownScope,
@@ -148,5 +152,23 @@ describe('public types', () => {
     const misspelt: XOAuth1AuthenticateOptions = { screen_name: 'ada' };
     expect(misspelt).to.be.an('object');
     for (const handler of handlers) expect(handler).to.be.a('function');
+  });
+  it('accept undefined for every optional option under exactOptionalPropertyTypes (an unset environment variable)', () => {
+    const fromEnv: string | undefined = process.env.PASSPORT_X_TYPES_TEST_UNSET;
+    const notSet: number | undefined = undefined;
+    const built = [
+      new XOAuth2PkceStrategy(
+        { clientID: 'id', callbackURL: 'http://127.0.0.1:3000/cb', clientSecret: fromEnv, baseURL: fromEnv, name: fromEnv, timeoutMs: notSet, proxy: undefined, store: undefined, replayGuard: undefined, fetch: undefined },
+        (accessToken, refreshToken, profile, done) => done(null, { id: profile.id }),
+      ),
+      new XOAuth1Strategy({ ...base, baseURL: fromEnv, userAuthorizationURL: fromEnv, forceLogin: undefined, timeoutMs: notSet, store: undefined }, (token, tokenSecret, profile, done) =>
+        done(null, { id: profile.id }),
+      ),
+    ];
+    const cookies = new EncryptedCookieStateStore({ secret: 'a-cookie-secret-of-at-least-32-chars!', cookieName: fromEnv, maxAgeMs: notSet, secure: undefined, sameSite: undefined });
+    const sessions = [new XPkceSessionStore({ key: fromEnv, ttlMs: notSet }), new XRequestTokenSessionStore({ key: fromEnv, maxPending: notSet })];
+    const guard = new MemoryReplayGuard({ maxEntries: notSet, now: undefined });
+    expect(built.map((s) => s.name)).to.deep.equal(['x-oauth2', 'x-oauth1']);
+    expect([cookies, ...sessions, guard].every((o) => typeof o === 'object')).to.equal(true);
   });
 });

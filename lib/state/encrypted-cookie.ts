@@ -59,19 +59,19 @@ export interface EncryptedCookieStateStoreOptions {
    */
   secret: string | readonly string[];
   /** Prefix of the cookie names (default `'__xauth_'`); `'__Host-xauth_'` makes browsers enforce Secure, Path=/ and no Domain. */
-  cookieName?: string;
+  cookieName?: string | undefined;
   /** How long a started sign-in stays valid, in ms (default 10 minutes, at most 1 hour). */
-  maxAgeMs?: number;
+  maxAgeMs?: number | undefined;
   /** Mark the cookies `Secure`. Default: when the request came over https (see `proxy`). */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /** Trust `X-Forwarded-Proto` to tell whether the request came over https (behind a TLS-terminating proxy). Default false. */
-  proxy?: boolean;
+  proxy?: boolean | undefined;
   /** Cookie `Path` (default `'/'`). It must cover both the sign-in route and the callback route. */
-  path?: string;
+  path?: string | undefined;
   /** Cookie `SameSite`: `'lax'` (default) or `'none'` (needs `secure: true`). `'strict'` is refused: the browser would not send the cookie on X's redirect back. */
-  sameSite?: 'lax' | 'none';
+  sameSite?: 'lax' | 'none' | undefined;
   /** Clock, ms since the epoch (tests). */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 type Kind = 'oauth1' | 'oauth2';

@@ -54,7 +54,7 @@ export interface XPkceStateStore {
    * long (10 minutes when a store does not say), and a minute more for clocks that disagree
    * (`MAX_CLOCK_SKEW_MS`), so a store whose sign-ins live longer should say.
    */
-  readonly ttlMs?: number;
+  readonly ttlMs?: number | undefined;
 }
 
 /** A {@link XPkceStateStore} whose `verify` also takes passport-oauth2's `meta` (arity 4). */
@@ -73,19 +73,19 @@ export interface XPkceStateStoreWithMeta {
    * long (10 minutes when a store does not say), and a minute more for clocks that disagree
    * (`MAX_CLOCK_SKEW_MS`), so a store whose sign-ins live longer should say.
    */
-  readonly ttlMs?: number;
+  readonly ttlMs?: number | undefined;
 }
 
 /** Options of {@link XPkceSessionStore}. */
 export interface XPkceSessionStoreOptions {
   /** Session key (default `'oauth2:x'`). */
-  key?: string;
+  key?: string | undefined;
   /** How long a pending sign-in lives, in ms (default 10 minutes). */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
   /** How many pending sign-ins a session keeps (default 5). */
-  maxPending?: number;
+  maxPending?: number | undefined;
   /** Clock, ms since the epoch (tests). */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /**

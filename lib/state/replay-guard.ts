@@ -59,9 +59,9 @@ export const DEFAULT_MAX_REPLAY_CLAIMS = 10_000;
 /** Options of {@link MemoryReplayGuard}. */
 export interface MemoryReplayGuardOptions {
   /** How many claims it keeps at most (default {@link DEFAULT_MAX_REPLAY_CLAIMS}); beyond that the oldest go first. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** Clock, ms since the epoch (tests). */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /**

@@ -37,7 +37,7 @@ function appWith(x: XEmulator, origin: string, keepSessionInfo: boolean): expres
           failures.push(info!);
           return res.status(403).json({ code: info?.code });
         }
-        req.logIn(user, { keepSessionInfo }, (loginErr) => (loginErr ? next(loginErr) : res.redirect(COMPAT_ROUTES.me)));
+        req.logIn(user, { session: true, keepSessionInfo }, (loginErr) => (loginErr ? next(loginErr) : res.redirect(COMPAT_ROUTES.me)));
       })(req, res, next);
     });
   }
