@@ -197,6 +197,20 @@ function verifierRefusedInfo(err: Error): XFailureInfo | undefined {
   );
 }
 
+/** X's error code for a callback URL that is not among the app's registered ones. */
+const CALLBACK_URL_NOT_APPROVED = 415;
+
+/** The diagnosis of X's 415 for a callback URL resolved from the request (a relative `callbackURL`). */
+function refusedRelativeCallbackHint(callbackURL: string): string {
+  // The URL passed WHATWG parsing (resolveCallbackURL): no control characters; capped all the same, as any text from a request.
+  const shown = callbackURL.length > 200 ? `${callbackURL.slice(0, 200)}...` : callbackURL;
+  return (
+    `X refused the callback URL ${shown} (code 415, not approved for this app), which this strategy resolved from the request's Host header because \`callbackURL\` is relative. ` +
+    'Either the request named a host this app does not serve (a client, a scanner or a misrouted request: nothing to fix), or that URL is missing from the Callback URLs in the app\'s User authentication settings in the X developer portal. ' +
+    'An absolute `callbackURL` avoids both: X then only ever sees the registered URL.'
+  );
+}
+
 /**
  * "Sign in with X" over OAuth 1.0a.
  *
@@ -472,6 +486,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     const base = this as unknown as PassportOAuth1Internals;
     const params = this.requestTokenParams(options);
     let callbackURL = options.callbackURL || base._callbackURL;
+    let fromRequest = false;
     if (callbackURL) {
       const absolute = callbackURL === base._callbackURL ? this.callbackURLIsAbsolute : !!parseURL(callbackURL).protocol;
       if (!absolute) {
@@ -479,6 +494,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
         // The request's host cannot form a URL (missing, or hostile): a malformed request, refused (400).
         if (resolved === undefined) return this.failWith(XFailureCode.CALLBACK_MALFORMED, UNRESOLVABLE_CALLBACK_HINT);
         callbackURL = resolved;
+        fromRequest = true;
       }
     }
     params.oauth_callback = callbackURL as string;
@@ -492,7 +508,14 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       binding: this.binding(),
     };
     // Passes on to a method, as `loaded` in completeSignIn.
-    base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => this.requestTokenIssued(req, options, callbackURL, meta, err, token, tokenSecret, answer));
+    base._oauth.getOAuthRequestToken(params, (err, token, tokenSecret, answer) => {
+      // X refused a callback URL made from this request's Host: a host the app does not serve (any
+      // client can send one), or a missing registration. Either way the request's, not a server error.
+      if (fromRequest && err instanceof XAPIError && err.xCode === CALLBACK_URL_NOT_APPROVED) {
+        return this.failWith(XFailureCode.CALLBACK_MALFORMED, refusedRelativeCallbackHint(callbackURL as string));
+      }
+      this.requestTokenIssued(req, options, callbackURL, meta, err, token, tokenSecret, answer);
+    });
   }
 
   /** X's answer to the request-token request: the token is stored, then the user sent to X's authorization page. */

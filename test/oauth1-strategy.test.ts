@@ -182,6 +182,21 @@ describe('XOAuth1Strategy', () => {
       expect(nock.pendingMocks()).to.deep.equal([]);
     });
 
+    it("fails (400 X_CALLBACK_MALFORMED, not a 500) when X refuses (code 415) a callback URL resolved from a foreign Host, and keeps X's 415 an error for an absolute callbackURL", async () => {
+      const refusal = { errors: [{ code: 415, message: 'Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings' }] };
+      nock(X).post('/oauth/request_token').reply(403, refusal);
+      const foreign = await runStrategy(strategy({ callbackURL: '/auth/x/callback' }), fakeRequest({ session: {}, headers: { host: 'evil.example' } }));
+      expect(foreign).to.include({ type: 'fail', status: 400 });
+      const hint = failureHint(foreign.challenge, XFailureCode.CALLBACK_MALFORMED);
+      expect(hint).to.include('X refused the callback URL http://evil.example/auth/x/callback (code 415').and.include("resolved from the request's Host header").and.include('absolute `callbackURL`');
+      // An absolute callbackURL X refuses is the app's registration: an error, with the portal in its hint.
+      nock(X).post('/oauth/request_token').reply(403, refusal);
+      const absolute = await runStrategy(strategy(), fakeRequest({ session: {}, headers: { host: 'evil.example' } }));
+      expect(absolute.type).to.equal('error');
+      expect(absolute.error).to.be.instanceOf(XAPIError).and.include({ xCode: 415, status: 403 });
+      expect(nock.pendingMocks()).to.deep.equal([]);
+    });
+
     it('redirects, stores and resolves a relative callbackURL exactly as passport-oauth1 does', async () => {
       // The reference: stock passport-oauth1 with X's request token faked through its `oauth` client.
       const Stock = require('passport-oauth1').Strategy as new (o: object, v: () => void) => {
