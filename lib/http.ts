@@ -53,7 +53,16 @@ export interface XHttpRequest {
    * characters three times a sign-in), or Basic credentials, which are base64. They are not scanned for one.
    */
   encodedHeaders?: boolean;
+  /**
+   * Fresh headers for a resend: an OAuth 1.0a request is signed again, since its nonce is single
+   * use (RFC 5849 section 3.3) and X refuses a request that repeats one. Without it, a resent
+   * request (a GET on a kept-alive connection that X reset before answering) repeats its headers.
+   */
+  resign?: () => Record<string, string>;
 }
+
+/** Whether an exchange may be resent once on a fresh connection, and with which headers: `true` the same, a function fresh ones. */
+type Retry = boolean | (() => string[]);
 
 // Every control character but horizontal tab, which RFC 9110 section 5.5 allows in a field value.
 const CONTROL_IN_FIELD_VALUE = /[^\P{Cc}\t]/u;
@@ -308,8 +317,8 @@ type Exchanged = (err: unknown, raw?: NodeAnswer) => void;
  * writes such a list as it is, where an object goes through `setHeader` one header at a time (a
  * validation, a lower-cased copy and an array each).
  */
-function exchange(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, mayRetry: boolean, done: Exchanged): void {
-  const x = new NodeExchange(url, method, headers, body, flight, mayRetry, done);
+function exchange(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, retry: Retry, done: Exchanged): void {
+  const x = new NodeExchange(url, method, headers, body, flight, retry, done);
   // No `signal` option: Node ties an AbortSignal to the request with listeners that cost more than
   // the rest of sending it; sendToX's deadline timer and the caller's signal destroy the request instead.
   // A literal of one shape, not a spread of `url`: V8 gave each spread copy here a new hidden class.
@@ -336,7 +345,7 @@ class NodeExchange {
   private readonly headers: string[];
   private readonly body: string | undefined;
   private readonly flight: InFlight;
-  private readonly mayRetry: boolean;
+  private readonly retry: Retry;
   private readonly done: Exchanged;
   /** Whether X's answer (its status line and headers) arrived. */
   private hasAnswer: boolean;
@@ -347,13 +356,13 @@ class NodeExchange {
   private chunks: Buffer[] | undefined;
   private size: number;
 
-  constructor(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, mayRetry: boolean, done: Exchanged) {
+  constructor(url: Target, method: string, headers: string[], body: string | undefined, flight: InFlight, retry: Retry, done: Exchanged) {
     this.url = url;
     this.method = method;
     this.headers = headers;
     this.body = body;
     this.flight = flight;
-    this.mayRetry = mayRetry;
+    this.retry = retry;
     this.done = done;
     this.hasAnswer = false;
     this.over = false;
@@ -405,9 +414,18 @@ class NodeExchange {
     // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
     // reached X before the reset, and sending it twice could burn a single-use code or token.
     // While this exchange is not over, the flight's request is its own: a retry replaces it only after.
-    if (this.mayRetry && this.method === 'GET' && !this.hasAnswer && !this.over && this.flight.req?.reusedSocket && err.code === 'ECONNRESET' && this.flight.cut === undefined) {
+    if (this.retry !== false && this.method === 'GET' && !this.hasAnswer && !this.over && this.flight.req?.reusedSocket && err.code === 'ECONNRESET' && this.flight.cut === undefined) {
+      let headers = this.headers;
+      if (this.retry !== true) {
+        try {
+          headers = this.retry();
+        } catch {
+          // Signed once with the same inputs, it signs again; should it not, the reset is the failure.
+          return this.end(err);
+        }
+      }
       this.over = true;
-      exchange(this.url, this.method, this.headers, this.body, this.flight, false, this.done);
+      exchange(this.url, this.method, headers, this.body, this.flight, false, this.done);
       return;
     }
     this.end(err);
@@ -463,7 +481,9 @@ function sendWithNode(request: XHttpRequest, options: XHttpOptions, timeoutMs: n
   if (flight.cut !== undefined) return done(flight.cut);
   try {
     const target = targetOf(request.url);
-    exchange(target, request.method, headerListOf(request, target), request.body, flight, true, done);
+    // A signed request is resent signed again (a fresh nonce); any other with the same headers.
+    const retry: Retry = request.resign === undefined ? true : () => headerListOf({ ...request, headers: (request.resign as () => Record<string, string>)() }, target);
+    exchange(target, request.method, headerListOf(request, target), request.body, flight, retry, done);
   } catch (err) {
     // What node:http refuses at once (a URL it cannot parse, a header name that is no token) fails as
     // any request that could not be sent: typed, its cause redacted, the timer stopped.

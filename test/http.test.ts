@@ -8,6 +8,7 @@ import { inspect, promisify } from 'node:util';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XOAuthError, XRequestError, XUsageCapError, redactCredentials, type XRawResponse } from '../lib/errors';
 import { expectNoSecrets, rejectionOf } from './support/assertions';
 import { withoutNock } from './support/setup';
+import { fetchVerifyCredentials } from '../lib/endpoints';
 import { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, invalidResponse, parseJSONObject, resolveTimeout, responseHeader, sendToX, sendToXThen, settle, type XHttpRequest } from '../lib/http';
 
 const BASE = 'https://api.x.com';
@@ -720,6 +721,31 @@ describe('http: connections to X', () => {
       expect((await sendToX({ method: 'GET', url, operation: 'x' })).body).to.equal('{"n":1}');
       expect((await sendToX({ method: 'GET', url, operation: 'x' })).body).to.equal('{"n":2}');
       expect(connections).to.equal(2);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('signs a resent OAuth 1.0a GET again: a fresh nonce, never the one X may already have seen (RFC 5849 section 3.3)', async () => {
+    const nonces: string[] = [];
+    const server = createServer((req, res) => {
+      nonces.push(/oauth_nonce="([^"]+)"/.exec(req.headers.authorization ?? '')?.[1] ?? 'none');
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      // The second request on the kept-alive connection reached X, then the connection was reset.
+      if (socket.served > 1) return void socket.resetAndDestroy();
+      res.setHeader('content-type', 'application/json');
+      res.end('{"id_str":"1","screen_name":"a"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/1.1/account/verify_credentials.json`;
+    const consumer = { consumerKey: 'ck', consumerSecret: 'cs-secret' };
+    const token = { token: 'at-token', tokenSecret: 'as-secret' };
+    try {
+      await fetchVerifyCredentials(url, consumer, token, {});
+      expect((await fetchVerifyCredentials(url, consumer, token, {})).json).to.deep.equal({ id_str: '1', screen_name: 'a' });
+      expect(nonces, 'three requests: the first, the one reset, its resend').to.have.length(3);
+      expect(new Set(nonces).size, 'each with its own nonce').to.equal(3);
     } finally {
       await close(server);
     }
