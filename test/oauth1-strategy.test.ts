@@ -488,6 +488,29 @@ describe('XOAuth1Strategy', () => {
         expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
         expect(JSON.stringify(session)).to.include(REQUEST_TOKEN);
       });
+
+      it("refuses the other strategy's ?denied= as not issued (403) with one EncryptedCookieStateStore too, leaving its cookie", async () => {
+        const store = new EncryptedCookieStateStore({ secret: cookieSecret });
+        const a = strategy({ store });
+        const b = strategy({ store, callbackURL: 'http://localhost:3000/b/callback' });
+        const startReq = withRes(fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }));
+        const scope = requestTokenScope();
+        expect((await runStrategy(a, startReq)).type).to.equal('redirect');
+        scope.done();
+        const cookie = ([startReq.res.getHeader('set-cookie') ?? []].flat() as string[]).map((c) => c.split(';')[0]).join('; ');
+        const deniedOf = (): XAuthRequest & { res: ServerResponse } => withRes(fakeRequest({ session: {}, query: { denied: REQUEST_TOKEN }, headers: { host: 'localhost:3000', cookie } }));
+        const crossedReq = deniedOf();
+        const crossed = await runStrategy(b, crossedReq);
+        expect(crossed).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(crossed.challenge, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+        expect(crossedReq.res.getHeader('set-cookie'), "A's cookie left alone").to.equal(undefined);
+        // A's own ?denied= is the Cancel, and clears it.
+        const ownReq = deniedOf();
+        const own = await runStrategy(a, ownReq);
+        expect(own).to.include({ type: 'fail', status: 403 });
+        expect((own.challenge as XFailureInfo).code).to.equal(XFailureCode.ACCESS_DENIED);
+        expect(String(ownReq.res.getHeader('set-cookie'))).to.match(/Max-Age=0/);
+      });
     });
 
     it('fails before calling X when the callback token was not issued to this session', async () => {

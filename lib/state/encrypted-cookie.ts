@@ -402,15 +402,37 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     callback(null);
   }
 
-  /** Clears the cookie of a sign-in the user cancelled on X (`?denied=` or `?error=access_denied&state=`). */
-  drop(req: XAuthRequest, handle: string, callback: (err?: Error | null, found?: boolean) => void): void {
-    let found: boolean;
+  /**
+   * Clears the cookie of a sign-in the user cancelled on X (`?denied=` or `?error=access_denied&state=`),
+   * and says whether it was one: a genuine cookie for this handle. With `meta` (both strategies pass
+   * it), only a cookie sealed for the same strategy counts, and is cleared: another strategy's
+   * sign-in sharing this store is left for its own callback, as the session stores do.
+   */
+  drop(req: XAuthRequest, handle: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(req: XAuthRequest, handle: string, meta: object, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(
+    req: XAuthRequest,
+    handle: string,
+    metaOrCallback: object | ((err?: Error | null, found?: boolean) => void),
+    maybeCallback?: (err?: Error | null, found?: boolean) => void,
+  ): void {
+    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback!];
+    let found = false;
     try {
-      const names = this.namesPresent(req, handle);
-      found = names.length > 0;
-      if (found) {
-        const sink = cookieSink(req);
-        for (const name of names) sink.append(this.clearingCookie(name, req));
+      if (typeof handle !== 'string' || handle === '') return callback(null, false);
+      const jar = prefixedCookies(req, this.prefix);
+      const sink = cookieSink(req);
+      for (const keys of this.keys) {
+        const name = this.cookieName(keys, handle);
+        const value = jar.get(name);
+        if (value === undefined) continue;
+        const payload = this.open(keys, name, value);
+        // Not ours (tampered, another secret's, another handle's): nothing this sign-in started.
+        if (!payload || !safeEqual(payload.handle, handle)) continue;
+        const binding = bindingOf(meta, payload.kind);
+        if (binding !== undefined && payload.binding !== undefined && payload.binding !== binding) continue;
+        found = true;
+        sink.append(this.clearingCookie(name, req));
       }
     } catch (err) {
       return callback(err as Error);
