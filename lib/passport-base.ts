@@ -142,13 +142,24 @@ export function runVerify(
 }
 
 /**
- * `info` with the app state as its `state`, for Passport's success or fail: always a new object,
+ * `info` with the app state as its `state`, for Passport's success or fail: always a new value,
  * never the caller's (an app may hand every sign-in the same `info`, or a string, which has no
- * properties to set). A string becomes `{ message, state }`; no `appState`, `info` as it is.
+ * properties to set). An object is copied whole, its prototype and every own property with it (an
+ * `Error`'s non-enumerable `message`, a class's getters); a string becomes `{ message, state }`; a
+ * number (a status, to Passport's `fail`), a function and, without `appState`, anything stay as they are.
  */
 export function withAppState(info: unknown, appState: unknown): unknown {
-  if (!appState) return info;
-  if (info !== null && typeof info === 'object') return { ...info, state: appState };
+  if (!appState || typeof info === 'number' || typeof info === 'function') return info;
+  if (info !== null && typeof info === 'object') {
+    try {
+      const copy = Object.create(Object.getPrototypeOf(info) as object | null, Object.getOwnPropertyDescriptors(info)) as Record<string, unknown>;
+      Object.defineProperty(copy, 'state', { value: appState, enumerable: true, writable: true, configurable: true });
+      return copy;
+    } catch {
+      // An own `state` that cannot be redefined (a frozen info that has one): its own properties, and ours.
+      return { ...(info as object), state: appState };
+    }
+  }
   return info ? { message: String(info), state: appState } : { state: appState };
 }
 

@@ -172,5 +172,33 @@ describe('passport-base: the glue both strategies share with Passport', () => {
       expect(run(shared, undefined)[0]?.[2]).to.equal(shared);
       expect(run(undefined, undefined)).to.deep.equal([['success', { id: 'u' }, {}]]);
     });
+
+    it("copies an info whole: an Error keeps its message, a class its prototype; a status (a number) stays a status", () => {
+      const refused = (info: unknown): Call[] => {
+        const actions = actionsOf();
+        warningsOf(() => runVerify(actions, new Set(), refusal, (_t: unknown, _s: unknown, _p: unknown, done: unknown) => (done as XVerifyCallback)(null, false, info), false, {}, ['token', 'secret'], {}, { id: '1' }, { returnTo: '/x' }));
+        return actions.calls;
+      };
+      const suspended = new Error('Your account is suspended.');
+      const [[, errorInfo]] = refused(suspended) as [[string, Error & { state?: unknown }]];
+      expect(errorInfo).to.be.instanceOf(Error).and.not.equal(suspended);
+      expect(errorInfo.message, "what passport's failureMessage shows").to.equal('Your account is suspended.');
+      expect(errorInfo.state).to.deep.equal({ returnTo: '/x' });
+      expect(suspended).to.not.have.property('state');
+      class Banned {
+        constructor(readonly until: string) {}
+        get message(): string {
+          return `Banned until ${this.until}.`;
+        }
+      }
+      const [[, classInfo]] = refused(new Banned('May')) as [[string, Banned & { state?: unknown }]];
+      expect(classInfo).to.be.instanceOf(Banned);
+      expect(classInfo.message).to.equal('Banned until May.');
+      expect(classInfo.state).to.deep.equal({ returnTo: '/x' });
+      // done(null, false, 403): a status for passport's fail, kept.
+      expect(refused(403)).to.deep.equal([['fail', 403, undefined]]);
+      const frozen = Object.freeze({ message: 'no', state: 'theirs' });
+      expect(refused(frozen)[0]?.[1]).to.deep.equal({ message: 'no', state: { returnTo: '/x' } });
+    });
   });
 });
