@@ -645,7 +645,8 @@ function redactedHeaders(headers: Headers, secrets: ReadonlyArray<XRedactable>):
 }
 
 /** How `redactError` prints what it checks: whole, as `util.inspect` shows an error to a log. */
-const PRINT_WHOLE = { depth: 6, maxStringLength: Infinity, maxArrayLength: Infinity, breakLength: Infinity } as const;
+// Every level (`util.inspect` stops at cycles): a secret nested deeper than a shallower print shows is still found.
+const PRINT_WHOLE = { depth: Infinity, maxStringLength: Infinity, maxArrayLength: Infinity, breakLength: Infinity } as const;
 
 /** How deep a chain of causes (and `errors` of an AggregateError) `redactError` follows; deeper ones are left out. */
 const MAX_CAUSE_DEPTH = 8;

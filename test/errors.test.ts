@@ -297,6 +297,19 @@ describe('errors', () => {
         for (let i = 0; i < 12; i++) clean = new Error(`level ${i}`, { cause: clean });
         expect(redactError(clean, [REFRESH])).to.equal(clean);
       });
+
+      it('finds a secret however deep it sits: 20 causes down, or 10 objects down in a rejection or in an error\'s own property', () => {
+        let chain: Error = new Error(`innermost ${SENT}`);
+        for (let i = 0; i < 20; i++) chain = new Error(`level ${i}`, { cause: chain });
+        expect(inspect(redactError(chain, [REFRESH]), { depth: Infinity })).to.not.include(REFRESH);
+        let nested: Record<string, unknown> = { body: SENT };
+        for (let i = 0; i < 10; i++) nested = { inner: nested };
+        const rejected = redactError(nested, [REFRESH]);
+        expect(JSON.stringify(rejected)).to.not.include(REFRESH);
+        const own = redactError(Object.assign(new Error('failed'), { request: nested }), [REFRESH]);
+        expect(JSON.stringify(own)).to.not.include(REFRESH);
+        expect(inspect(own, { depth: Infinity, showHidden: true })).to.not.include(REFRESH);
+      });
     });
 
     it('redacts every occurrence and ignores undefined secrets', () => {
