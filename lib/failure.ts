@@ -110,7 +110,20 @@ export function failureInfo(code: XFailureCodeValue, message: string, hint: stri
   return { message, hint, code };
 }
 
-/** Which codes a strategy instance has logged already. */
+/** Where a failure keeps the key its diagnosis is logged under, when not its code's (non-enumerable: never serialised). */
+const OWN_LOG_KEY = Symbol('passport-x log key');
+
+/**
+ * {@link failureOf} for a cause that shares its code with others but needs its own diagnosis in the
+ * logs: printed once under `code` and `cause`, whichever of the code's other causes came first.
+ */
+export function failureWithOwnLog(code: XFailureCodeValue, hint: string, cause: string): XFailureInfo {
+  const info = failureOf(code, hint);
+  Object.defineProperty(info, OWN_LOG_KEY, { value: `${code} ${cause}` });
+  return info;
+}
+
+/** Which codes (or a cause's own keys) a strategy instance has logged already. */
 export type LoggedFailures = Set<string>;
 
 /**
@@ -119,8 +132,9 @@ export type LoggedFailures = Set<string>;
  * flooding them. Returns true when it printed.
  */
 export function logFailureOnce(logged: LoggedFailures, strategyName: string, info: XFailureInfo): boolean {
-  if (logged.has(info.code)) return false;
-  logged.add(info.code);
+  const key = (info as { [OWN_LOG_KEY]?: string })[OWN_LOG_KEY] ?? info.code;
+  if (logged.has(key)) return false;
+  logged.add(key);
   process.emitWarning(`passport-x (${strategyName}): ${info.hint}`, { code: `PASSPORT_${info.code}` });
   return true;
 }

@@ -14,7 +14,7 @@ import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, typ
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { XFailureCode, failureOf, failureWithOwnLog, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
@@ -206,8 +206,9 @@ function refusedRelativeCallbackHint(callbackURL: string): string {
   const shown = callbackURL.length > 200 ? `${callbackURL.slice(0, 200)}...` : callbackURL;
   return (
     `X refused the callback URL ${shown} (code 415, not approved for this app), which this strategy resolved from the request's Host header because \`callbackURL\` is relative. ` +
-    'Either the request named a host this app does not serve (a client, a scanner or a misrouted request: nothing to fix), or that URL is missing from the Callback URLs in the app\'s User authentication settings in the X developer portal. ' +
-    'An absolute `callbackURL` avoids both: X then only ever sees the registered URL.'
+    'Either the request named a host this app does not serve (a client, a scanner or a misrouted request: nothing to fix), or that URL is missing from the Callback URLs in the app\'s User authentication settings in the X developer portal ' +
+    '(behind a proxy that terminates TLS, an http:// URL where https:// is registered: set `proxy: true` so that X-Forwarded-Proto counts). ' +
+    'An absolute `callbackURL` avoids all of these: X then only ever sees the registered URL.'
   );
 }
 
@@ -512,7 +513,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       // X refused a callback URL made from this request's Host: a host the app does not serve (any
       // client can send one), or a missing registration. Either way the request's, not a server error.
       if (fromRequest && err instanceof XAPIError && err.xCode === CALLBACK_URL_NOT_APPROVED) {
-        return this.failWith(XFailureCode.CALLBACK_MALFORMED, refusedRelativeCallbackHint(callbackURL as string));
+        return this.refuse(failureWithOwnLog(XFailureCode.CALLBACK_MALFORMED, refusedRelativeCallbackHint(callbackURL as string), 'callback URL refused'));
       }
       this.requestTokenIssued(req, options, callbackURL, meta, err, token, tokenSecret, answer);
     });

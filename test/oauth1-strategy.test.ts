@@ -184,11 +184,28 @@ describe('XOAuth1Strategy', () => {
 
     it("fails (400 X_CALLBACK_MALFORMED, not a 500) when X refuses (code 415) a callback URL resolved from a foreign Host, and keeps X's 415 an error for an absolute callbackURL", async () => {
       const refusal = { errors: [{ code: 415, message: 'Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings' }] };
-      nock(X).post('/oauth/request_token').reply(403, refusal);
-      const foreign = await runStrategy(strategy({ callbackURL: '/auth/x/callback' }), fakeRequest({ session: {}, headers: { host: 'evil.example' } }));
-      expect(foreign).to.include({ type: 'fail', status: 400 });
-      const hint = failureHint(foreign.challenge, XFailureCode.CALLBACK_MALFORMED);
-      expect(hint).to.include('X refused the callback URL http://evil.example/auth/x/callback (code 415').and.include("resolved from the request's Host header").and.include('absolute `callbackURL`');
+      const relative = strategy({ callbackURL: '/auth/x/callback' });
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      let foreign: Awaited<ReturnType<typeof runStrategy>>;
+      try {
+        // A stray malformed callback first: its code's diagnosis is logged, and must not hide the 415's.
+        expect(await runStrategy(relative, callbackRequest({}, { oauth_token: REQUEST_TOKEN }))).to.include({ type: 'fail', status: 400 });
+        for (let i = 0; i < 2; i++) {
+          nock(X).post('/oauth/request_token').reply(403, refusal);
+          foreign = await runStrategy(relative, fakeRequest({ session: {}, headers: { host: 'evil.example' } }));
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(foreign!).to.include({ type: 'fail', status: 400 });
+      const hint = failureHint(foreign!.challenge, XFailureCode.CALLBACK_MALFORMED);
+      expect(hint).to.include('X refused the callback URL http://evil.example/auth/x/callback (code 415').and.include("resolved from the request's Host header").and.include('absolute `callbackURL`').and.include('`proxy: true`');
+      const logged = warnings.filter((w) => (w as { code?: string }).code === 'PASSPORT_X_CALLBACK_MALFORMED').map((w) => w.message);
+      expect(logged, 'the stray callback and the 415, each once').to.have.length(2);
+      expect(logged[1]).to.include('code 415');
       // An absolute callbackURL X refuses is the app's registration: an error, with the portal in its hint.
       nock(X).post('/oauth/request_token').reply(403, refusal);
       const absolute = await runStrategy(strategy(), fakeRequest({ session: {}, headers: { host: 'evil.example' } }));
