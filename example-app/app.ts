@@ -173,7 +173,8 @@ export function createExampleApp(config: ExampleConfig): express.Application {
           addFlash(req, signInFailureMessage(info));
           return res.redirect(ROUTES.home);
         }
-        req.logIn(user, (loginErr) => (loginErr ? next(loginErr) : res.redirect(ROUTES.profile)));
+        // keepSessionInfo: a sign-in started in another tab stays pending (passport regenerates the session at login).
+        req.logIn(user, { session: true, keepSessionInfo: true }, (loginErr) => (loginErr ? next(loginErr) : res.redirect(ROUTES.profile)));
       })(req, res, next);
     };
 

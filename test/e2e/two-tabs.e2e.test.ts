@@ -11,8 +11,11 @@ import { XFailureCode, type XFailureInfo } from '../../lib/failure';
 import { Browser, answerConsent, serveOnLoopback, type LoopbackServer } from '../support/browserless';
 import { COMPAT_ROUTES, compatStrategies, isCompatUser } from './compat-shared';
 
-/** The app, with the callbacks' `keepSessionInfo` as given; a failure answers 403 with its code and hint. */
-function appWith(x: XEmulator, origin: string, keepSessionInfo: boolean): express.Express {
+/**
+ * The app, with `keepSessionInfo` as given: on `passport.authenticate` for a standard callback route,
+ * on `req.logIn` for a custom callback. A failure answers 403 with its code.
+ */
+function appWith(x: XEmulator, origin: string, keepSessionInfo: boolean, style: 'standard' | 'custom'): express.Express {
   const passport = new Passport();
   const strategies = compatStrategies(x, origin);
   passport.use(strategies.oauth2);
@@ -30,8 +33,12 @@ function appWith(x: XEmulator, origin: string, keepSessionInfo: boolean): expres
     ['x-oauth1', COMPAT_ROUTES.oauth1Start, COMPAT_ROUTES.oauth1Callback],
   ] as const) {
     app.get(start, passport.authenticate(name));
+    if (style === 'standard') {
+      app.get(callback, passport.authenticate(name, { keepSessionInfo, successRedirect: COMPAT_ROUTES.me, failWithError: true }));
+      continue;
+    }
     app.get(callback, (req: Request, res: Response, next: NextFunction) => {
-      passport.authenticate(name, { keepSessionInfo }, (err: unknown, user: unknown, info: XFailureInfo | undefined) => {
+      passport.authenticate(name, (err: unknown, user: unknown, info: XFailureInfo | undefined) => {
         if (err) return next(err);
         if (!user) {
           failures.push(info!);
@@ -43,6 +50,10 @@ function appWith(x: XEmulator, origin: string, keepSessionInfo: boolean): expres
   }
   app.get(COMPAT_ROUTES.me, (req, res) => {
     res.json({ user: req.user ?? null });
+  });
+  // failWithError: passport's AuthenticationError carries the failure's status.
+  app.use((err: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(err.status ?? 500).end();
   });
   return app;
 }
@@ -60,10 +71,10 @@ describe('two tabs signing in at once (Express 5, express-session, passport 0.7)
     await x?.close();
   });
 
-  async function twoTabs(keepSessionInfo: boolean, protocol: 'oauth2' | 'oauth1'): Promise<{ second: { status: number; body: string }; failures: XFailureInfo[] }> {
+  async function twoTabs(keepSessionInfo: boolean, protocol: 'oauth2' | 'oauth1', style: 'standard' | 'custom' = 'custom'): Promise<{ second: { status: number; body: string }; failures: XFailureInfo[] }> {
     const server = await serveOnLoopback();
     servers.push(server);
-    const app = appWith(x, server.origin, keepSessionInfo);
+    const app = appWith(x, server.origin, keepSessionInfo, style);
     server.server.on('request', app);
     const [start, callback] = protocol === 'oauth2' ? [COMPAT_ROUTES.oauth2Start, COMPAT_ROUTES.oauth2Callback] : [COMPAT_ROUTES.oauth1Start, COMPAT_ROUTES.oauth1Callback];
     const browser = new Browser();
@@ -77,7 +88,15 @@ describe('two tabs signing in at once (Express 5, express-session, passport 0.7)
   }
 
   for (const protocol of ['oauth2', 'oauth1'] as const) {
-    it(`${protocol}: with keepSessionInfo on the callback route, both tabs sign in`, async function () {
+    it(`${protocol}: with keepSessionInfo on the callback route's passport.authenticate, both tabs sign in`, async function () {
+      const { second } = await twoTabs(true, protocol, 'standard');
+      expect(second.status).to.equal(200);
+      expect(JSON.parse(second.body).user).to.include({ protocol });
+      // And without it, the second tab is refused.
+      expect((await twoTabs(false, protocol, 'standard')).second.status).to.equal(403);
+    });
+
+    it(`${protocol}: with keepSessionInfo on req.logIn in a custom callback, both tabs sign in`, async function () {
       const { second } = await twoTabs(true, protocol);
       expect(second.status).to.equal(200);
       expect(JSON.parse(second.body).user).to.include({ protocol });
