@@ -147,9 +147,9 @@ function signedRequest(
     secrets: [consumer.consumerSecret, token?.tokenSecret, ...secrets],
     // The signer percent-encodes every value of its header (RFC 5849 section 3.5.1).
     encodedHeaders: true,
-    // A nonce is single use: a resend is signed again.
-    resign: () => ({ authorization: signOwnRequest(method, url, consumer.consumerKey, consumer.consumerSecret, token?.token, token?.tokenSecret, oauthParams, bodyParams) }),
   };
+  // A nonce is single use: a resend (only a GET is ever resent) is signed again.
+  if (method === 'GET') request.resign = () => ({ authorization: signOwnRequest(method, url, consumer.consumerKey, consumer.consumerSecret, token?.token, token?.tokenSecret, oauthParams, bodyParams) });
   // An empty body costs undici a stream per request: send none when there is nothing to send.
   if (method === 'POST' && bodyParams.length > 0) request.body = formEncodeOAuth(bodyParams);
   return request;

@@ -611,13 +611,6 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     return { ...(parsed as unknown as CookiePayload), binding };
   }
 
-  /** Names of the cookies this request carries for `handle`, under any of the secrets. */
-  private namesPresent(req: XAuthRequest, handle: string): string[] {
-    if (typeof handle !== 'string' || handle === '') return [];
-    const jar = prefixedCookies(req, this.prefix);
-    return this.keys.map((k) => this.cookieName(k, handle)).filter((name) => jar.has(name));
-  }
-
   /** Finds, clears and checks the cookie of `handle`; single use from the app's point of view. */
   private take(
     req: XAuthRequest,
