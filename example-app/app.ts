@@ -13,7 +13,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import session from 'express-session';
 import { Passport } from 'passport';
 import { normalizePublicURL, publicURLRedirect, type ExampleConfig } from './config';
-import { errorMessage, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
+import { errorMessage, isSignInInProgress, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
 import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
@@ -170,6 +170,7 @@ export function createExampleApp(config: ExampleConfig): express.Application {
           // The person gets the failure's short message; the developer's hint goes to the log.
           const line = signInFailureLogLine(name, info);
           if (line) log(line);
+          if (isSignInInProgress(info)) return res.redirect(`${ROUTES.home}?notice=sign-in-in-progress`);
           addFlash(req, signInFailureMessage(info));
           return res.redirect(ROUTES.home);
         }

@@ -9,11 +9,14 @@
  * `http.createServer(app.callback()).listen(port)`.
  *
  * Run directly (`npx tsx example-app/koa.ts`), it starts as `npm start` does the Express app:
- * with the environment of example-app/config.ts, and the X emulator when no X credentials are set.
+ * with `.env` and the environment of example-app/config.ts, and the X emulator when no X
+ * credentials are set; but it keeps sessions, tokens and replay claims in memory, for one instance,
+ * and refuses to start with `REDIS_URL` set rather than look shared.
  *
  * It imports `passport-x` by the package's name, as your app does (npm start builds dist/ first).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
@@ -21,7 +24,7 @@ import Koa from 'koa';
 import session from 'koa-session';
 import { startXEmulator } from 'passport-x/testing';
 import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, emulatorConfig, normalizePublicURL, publicURLRedirect, readEnvironment, type ExampleConfig } from './config';
-import { errorMessage, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
+import { errorMessage, isSignInInProgress, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
 import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
@@ -282,6 +285,7 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
         if (!user) {
           const line = signInFailureLogLine(name, info);
           if (line) log(line);
+          if (isSignInInProgress(info)) return ctx.redirect(`${ROUTES.home}?notice=sign-in-in-progress`);
           addFlash(ctx, signInFailureMessage(info));
           return ctx.redirect(ROUTES.home);
         }
@@ -359,12 +363,25 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
 
 /** `npx tsx example-app/koa.ts`: reads the environment as server.ts does, and listens. */
 async function main(): Promise<void> {
+  if (existsSync('.env')) {
+    process.loadEnvFile('.env');
+    console.log('passport-x Koa example: read settings from .env');
+  }
   let plan: ReturnType<typeof readEnvironment>;
   try {
     plan = readEnvironment(process.env);
   } catch (err) {
     if (!(err instanceof ExampleConfigError)) throw err;
     console.error(`\npassport-x Koa example: ${err.message}\n`);
+    process.exit(1);
+  }
+  if (plan.redisURL !== undefined) {
+    // Started with REDIS_URL, it would look shared and be per instance: several instances would each
+    // keep their own sessions and replay claims, and a callback reaching two of them would reach X twice.
+    console.error(
+      '\npassport-x Koa example: REDIS_URL is set, but this variant keeps sessions, tokens and replay claims in memory (one instance only). ' +
+        'Unset REDIS_URL to run it, or use the Express app (npm start), which shares them through Redis.\n',
+    );
     process.exit(1);
   }
   const emulator = plan.mode === 'emulator' ? await startXEmulator({ ...EXAMPLE_EMULATOR_OPTIONS, port: 0, host: '127.0.0.1' }) : undefined;
@@ -377,7 +394,9 @@ async function main(): Promise<void> {
   // The emulator mode's callback URLs name 127.0.0.1, as X recommends; a sign-in started at another host is redirected there first.
   const config = plan.mode === 'x' ? plan.config : emulatorConfig(emulator!, `http://127.0.0.1:${port}`, plan.sessionSecret);
   server.on('request', createKoaExampleApp({ ...config, sessionStore: undefined }).callback());
-  console.log(`\npassport-x example app (Koa)\n  Open        ${config.publicURL}\n${emulator ? `  X emulator  ${emulator.url}\n` : ''}\nPress Ctrl+C to stop.\n`);
+  console.log(
+    `\npassport-x example app (Koa)\n  Open        ${config.publicURL}\n${emulator ? `  X emulator  ${emulator.url}\n` : ''}  Storage     in memory (one instance; REDIS_URL is the Express app's)\n\nPress Ctrl+C to stop.\n`,
+  );
   const stop = (): void => {
     server.close();
     server.closeAllConnections();

@@ -2,7 +2,7 @@
  * The texts the example app shows after an action: sign-in failures, refresh, sign-out.
  * Framework-neutral, shared by the Express app and the Koa variant.
  */
-import { XError } from 'passport-x';
+import { XError, XFailureCode } from 'passport-x';
 import type { PageMessage } from './views';
 
 /**
@@ -16,7 +16,22 @@ export const NOTICES: Readonly<Record<string, PageMessage>> = Object.freeze({
     text: 'You are signed out of this app, but X could not revoke the token (the server log says why). You can remove the app\'s access in your X settings under "Connected apps".',
   },
   'sign-in-first': { kind: 'info', text: 'Sign in first to see your profile.' },
+  'sign-in-in-progress': {
+    kind: 'info',
+    text: 'This sign-in was already being completed by another request (a double click or a reload). If you are not signed in now, sign in again.',
+  },
 });
+
+/**
+ * Whether a failed sign-in is a second copy of a callback another request is completing (a double
+ * click, a reload). Its message goes in the home page's `notice` query, not in the session: the
+ * browser usually abandoned the first request, whose login gave the session a new ID (Passport
+ * regenerates it) in an answer the browser never read, and its old session, where a message would
+ * be kept, is gone.
+ */
+export function isSignInInProgress(info: unknown): boolean {
+  return typeof info === 'object' && info !== null && (info as { code?: unknown }).code === XFailureCode.SIGN_IN_IN_PROGRESS;
+}
 
 /** The notice for the home page's `notice` query parameter, if it names one. */
 export function noticeFromQuery(value: unknown): PageMessage | undefined {

@@ -226,3 +226,16 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
     expect(await store.get('other', 1000, { rolling: false })).to.equal(undefined);
   });
 });
+
+describe('the Koa example app, started from the command line', function () {
+  it('refuses to start with REDIS_URL set, saying it keeps everything in memory and which app shares it through Redis', async function () {
+    const { spawnSync } = await import('node:child_process');
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'example-app/koa.ts'], {
+      env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).to.equal(1);
+    expect(run.stderr).to.include('REDIS_URL is set, but this variant keeps sessions, tokens and replay claims in memory').and.include('npm start');
+  });
+});

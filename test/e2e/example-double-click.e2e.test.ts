@@ -1,0 +1,64 @@
+// A double click on the callback, in the example app (Express, express-session, passport 0.7) on
+// the X emulator: the browser abandons the first request, which still completes at X and signs the
+// person in, into a regenerated session whose cookie the browser never reads; the second copy is
+// refused (X_SIGN_IN_IN_PROGRESS). X is asked once, and the person is told what to do through the
+// URL, not through the session the first request's login replaced.
+import { expect } from 'chai';
+import { request } from 'node:http';
+import { startXEmulator, type XEmulator } from '../../lib/testing';
+import { emulatorConfig } from '../../example-app/config';
+import { SESSION_COOKIE_NAME, createExampleApp } from '../../example-app/app';
+import { NOTICES } from '../../example-app/messages';
+import { ROUTES } from '../../example-app/views';
+import { Browser, answerConsent, linkURL, serveOnLoopback, textOf, type LoopbackServer } from '../support/browserless';
+
+/** A GET with this cookie; `abortAfterMs` abandons it as a browser does a navigation it replaces. */
+function get(url: string, cookie: string, abortAfterMs?: number): Promise<{ status: number; location: string | undefined } | 'abandoned'> {
+  return new Promise((resolve) => {
+    const req = request(url, { headers: { cookie } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+    });
+    req.on('error', () => resolve('abandoned'));
+    if (abortAfterMs !== undefined) setTimeout(() => req.destroy(), abortAfterMs);
+    req.end();
+  });
+}
+
+describe('example app: a double click on the callback', function () {
+  let x: XEmulator;
+  let server: LoopbackServer;
+  const logged: string[] = [];
+
+  before(async function () {
+    x = await startXEmulator();
+    server = await serveOnLoopback();
+    server.server.on('request', createExampleApp({ ...emulatorConfig(x, server.origin, 'double-click-session-secret-of-40-chars!'), log: (line) => logged.push(line) }));
+  });
+
+  after(async function () {
+    await server?.close();
+    await x?.close();
+  });
+
+  it('asks X once, and sends the refused copy to a notice that tells the person what to do', async function () {
+    const browser = new Browser();
+    const home = await browser.open(`${server.origin}${ROUTES.home}`);
+    const atCallback = await answerConsent(browser, await browser.open(linkURL(home, 'Sign in with X')), { stopBefore: (url) => url.pathname === ROUTES.oauth2Callback });
+    const cookie = `${SESSION_COOKIE_NAME}=${browser.cookies('127.0.0.1').get(SESSION_COOKIE_NAME)!}`;
+    // X answers the token request normally, 400 ms late: the second click comes while the first waits.
+    x.failNext('/2/oauth2/token', { delayMs: 400 });
+    const from = x.requests.length;
+    const first = get(atCallback.stoppedBefore!, cookie, 100);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const second = await get(atCallback.stoppedBefore!, cookie);
+    expect(await first).to.equal('abandoned');
+    expect(second).to.deep.equal({ status: 302, location: `${ROUTES.home}?notice=sign-in-in-progress` });
+    // The first request still completes at X: once.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(x.requests.slice(from).filter((r) => r.path === '/2/oauth2/token').map((r) => r.status)).to.deep.equal([200]);
+    const page = await browser.open(`${server.origin}${second !== 'abandoned' ? second.location : ''}`);
+    expect(textOf(page.body)).to.include(NOTICES['sign-in-in-progress']!.text);
+    expect(logged.join('\n')).to.include('X_SIGN_IN_IN_PROGRESS');
+  });
+});
