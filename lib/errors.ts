@@ -747,7 +747,8 @@ const OAUTH_ERROR_HINTS: Record<string, string> = {
 const MAX_TEXT_IN_MESSAGE = 200;
 
 function shortText(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
+  // One line, no control character (a log line must not be split or coloured by X's text).
+  const oneLine = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   return oneLine.length > MAX_TEXT_IN_MESSAGE ? `${oneLine.slice(0, MAX_TEXT_IN_MESSAGE)}...` : oneLine;
 }
 
@@ -870,8 +871,11 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   const body = redactSecrets(response.body, secrets);
   const headers = redactedHeaders(response.headers, secrets);
   const rateLimit = parseRateLimit(headers);
-  // Redacted again once parsed: JSON escapes (`\/`, `\u002b`) may have hidden a spelling from the text pass.
-  const json = redactStrings(tryParseJSON(body), secrets);
+  // Parsed from X's own text, then redacted value by value (JSON escapes such as `\/` cannot hide a
+  // spelling from that): a secret the caller chose (a callback's `code` of "error") that is a piece of
+  // X's answer must not change how the answer is read, only what of it is shown.
+  const parsed = tryParseJSON(response.body);
+  const json = redactStrings(parsed, secrets);
   const contentType = headers.get('content-type') ?? '';
   const prefix = `X refused to ${operation} (HTTP ${status})`;
   const record = isRecord(json) ? json : {};
@@ -885,10 +889,14 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   if (!billing && !capped && isRecord(json) && typeof json.error === 'string' && status !== 429) {
     const description = asString(json.error_description);
     const uri = asString(json.error_uri);
-    const known = Object.hasOwn(OAUTH_ERROR_HINTS, json.error) ? OAUTH_ERROR_HINTS[json.error] : undefined;
+    // One of RFC 6749's (or RFC 7009's) error codes is a fixed word, shown as X sent it even when a
+    // secret redacted from the answer happened to spell it; anything else, as redacted.
+    const said = (parsed as Record<string, unknown>).error as string;
+    const error = Object.hasOwn(OAUTH_ERROR_HINTS, said) ? said : json.error;
+    const known = Object.hasOwn(OAUTH_ERROR_HINTS, error) ? OAUTH_ERROR_HINTS[error] : undefined;
     const hint = known ?? 'See RFC 6749 section 5.2 (RFC 7009 section 2.2.1 for revocation) for what this error means.';
-    return new XOAuthError(`${prefix}: ${json.error}${description ? ` (${shortText(description)})` : ''}. ${hint}`, {
-      error: json.error,
+    return new XOAuthError(`${prefix}: ${shortText(error)}${description ? ` (${shortText(description)})` : ''}. ${hint}`, {
+      error,
       description,
       uri,
       status,

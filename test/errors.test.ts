@@ -57,6 +57,28 @@ describe('errors', () => {
         expect(err.message).to.not.match(/function|native code/);
       });
     }
+
+    it("reads X's answer the same whatever secret it redacts: a code the caller picked that spells a piece of it changes nothing but what is shown", () => {
+      const refusal = JSON.stringify({ error: 'invalid_request', error_description: 'Value passed for the token was invalid.' });
+      for (const code of ['error', 'invalid_request', 'Value', 'error_description', 'bogus-random-code-123']) {
+        const err = errorFromResponse(answer(400, refusal, JSON_TYPE), 'exchange the authorization code for an access token', [code]);
+        expect(err, code).to.be.instanceOf(XOAuthError).and.include({ status: 400, error: 'invalid_request' });
+      }
+      // An error that is not one of RFC 6749's fixed words is shown as redacted.
+      const echoed = errorFromResponse(answer(400, JSON.stringify({ error: 'code-abc-1234-secret' }), JSON_TYPE), 'x', ['code-abc-1234-secret']);
+      expect(echoed).to.be.instanceOf(XOAuthError).and.include({ error: '[redacted]' });
+      expectNoSecrets(echoed, ['code-abc-1234-secret']);
+    });
+
+    it("puts X's error in the message on one line, cut, without control characters (no forged log lines)", () => {
+      const forged = `unauthorized_client\r\n2026-01-01T00:00:00Z INFO user admin signed in\u001b[31m${'x'.repeat(100_000)}`;
+      const err = errorFromResponse(answer(401, JSON.stringify({ error: forged, error_description: 'line1\nFAKE LOG LINE' }), JSON_TYPE), 'get a token');
+      expect(err.message).to.not.match(/[\r\n\u001b]/);
+      expect(err.message.length).to.be.below(1000);
+      expect(err.message).to.include('unauthorized_client 2026-01-01T00:00:00Z INFO').and.include('(line1 FAKE LOG LINE)');
+      // The value itself is kept, whole, for the app to inspect.
+      expect((err as XOAuthError).error).to.equal(forged);
+    });
   });
 
   describe('errorFromResponse: a v1.1 errors array', () => {

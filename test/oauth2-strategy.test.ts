@@ -1115,14 +1115,23 @@ describe('XOAuth2PkceStrategy', () => {
     });
 
     describe('a code X refuses (it lives 30 s and works once)', () => {
-      async function refusedExchange(status: number, answer: unknown): Promise<Outcome> {
+      async function refusedExchange(status: number, answer: unknown, code = CODE): Promise<Outcome> {
         const s = strategy();
         const { session, state } = await start(s);
         const scope = tokenScope([], status, answer);
-        const result = await runStrategy(s, callback(session, { code: CODE, state }));
+        const result = await runStrategy(s, callback(session, { code, state }));
         scope.done();
         return result;
       }
+
+      it("fails (401, X_GRANT_REFUSED), not a server error, when the caller's made-up code spells a piece of X's refusal", async () => {
+        // Anyone can start a sign-in and send a code of their choosing: it is redacted from X's answer, and must not change how the answer is read.
+        for (const code of ['error', 'invalid_request', 'error_description']) {
+          const result = await refusedExchange(400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }, code);
+          expect(result, code).to.include({ type: 'fail', status: 401 });
+          expect((result.challenge as XFailureInfo).code).to.equal(XFailureCode.GRANT_REFUSED);
+        }
+      });
 
       for (const [status, answer] of [
         [400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }],
