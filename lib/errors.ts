@@ -746,8 +746,8 @@ const OAUTH_ERROR_HINTS: Record<string, string> = {
 
 const MAX_TEXT_IN_MESSAGE = 200;
 
-function shortText(text: string): string {
-  // One line, no control character (a log line must not be split or coloured by X's text).
+/** `text` on one line, without control characters (a log line must not be split or coloured by it), cut at 200 characters. Internal. */
+export function shortText(text: string): string {
   const oneLine = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   return oneLine.length > MAX_TEXT_IN_MESSAGE ? `${oneLine.slice(0, MAX_TEXT_IN_MESSAGE)}...` : oneLine;
 }

@@ -202,10 +202,9 @@ const CALLBACK_URL_NOT_APPROVED = 415;
 
 /** The diagnosis of X's 415 for a callback URL resolved from the request (a relative `callbackURL`). */
 function refusedRelativeCallbackHint(callbackURL: string): string {
-  // The URL passed WHATWG parsing (resolveCallbackURL): no control characters; capped all the same, as any text from a request.
-  const shown = callbackURL.length > 200 ? `${callbackURL.slice(0, 200)}...` : callbackURL;
   return (
-    `X refused the callback URL ${shown} (code 415, not approved for this app), which this strategy resolved from the request's Host header because \`callbackURL\` is relative. ` +
+    // Text from a request, on one line and cut, as X's words are.
+    `X refused the callback URL ${xWords(callbackURL) ?? ''} (code 415, not approved for this app), which this strategy resolved from the request's Host header because \`callbackURL\` is relative. ` +
     'Either the request named a host this app does not serve (a client, a scanner or a misrouted request: nothing to fix), or that URL is missing from the Callback URLs in the app\'s User authentication settings in the X developer portal ' +
     '(behind a proxy that terminates TLS, an http:// URL where https:// is registered: set `proxy: true` so that X-Forwarded-Proto counts). ' +
     'An absolute `callbackURL` avoids all of these: X then only ever sees the registered URL.'

@@ -3,7 +3,7 @@
  * X strategies share on top of them. Declared here, not taken from `@types/*`, so the published
  * `.d.ts` files need nothing but this package.
  */
-import { hasControlCharacter, hasLoneSurrogate, XError } from './errors';
+import { hasControlCharacter, hasLoneSurrogate, shortText, XError } from './errors';
 import { failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
 
@@ -226,7 +226,6 @@ export function failSignIn(actions: PassportStrategyActions & { name: string }, 
 /** X's own words from an error answer, for a developer's hint: one line, control characters removed, at most 200 characters. */
 export function xWords(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const line = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
-  if (line === '') return undefined;
-  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+  const line = shortText(text);
+  return line === '' ? undefined : line;
 }
