@@ -13,7 +13,7 @@ import { XSessionError } from '../errors';
 import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import type { XAuthRequest } from '../request';
 import { createState } from '../pkce';
-import { MAX_CLOCK_SKEW_MS, bindingOf, futureMissMessage, safeEqual } from './pending';
+import { MAX_CLOCK_SKEW_MS, bindingAccepts, bindingOf, futureMissMessage, safeEqual, metaAndCallback } from './pending';
 import type { PkceStateStored, PkceStateVerified, XPkceStateMeta, XPkceStateStore } from './pkce-session';
 import type { RequestTokenLoaded, XRequestTokenStore } from './request-token-session';
 
@@ -379,7 +379,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
   get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void;
   get(req: XAuthRequest, token: string, meta: object, callback: RequestTokenLoaded): void;
   get(req: XAuthRequest, token: string, metaOrCallback: object | RequestTokenLoaded, maybeCallback?: RequestTokenLoaded): void {
-    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback as RequestTokenLoaded] : [metaOrCallback, maybeCallback!];
+    const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     this.take(req, token, 'oauth1', 'request token', bindingOf(meta, 'oauth1'), (err, data, info) => {
       if (err) return callback(err);
       if (!data) return callback(null, false, info);
@@ -416,7 +416,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     metaOrCallback: object | ((err?: Error | null, found?: boolean) => void),
     maybeCallback?: (err?: Error | null, found?: boolean) => void,
   ): void {
-    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback!];
+    const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     let found = false;
     try {
       if (typeof handle !== 'string' || handle === '') return callback(null, false);
@@ -429,8 +429,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
         const payload = this.open(keys, name, value);
         // Not ours (tampered, another secret's, another handle's): nothing this sign-in started.
         if (!payload || !safeEqual(payload.handle, handle)) continue;
-        const binding = bindingOf(meta, payload.kind);
-        if (binding !== undefined && payload.binding !== undefined && payload.binding !== binding) continue;
+        if (!bindingAccepts(payload.binding, bindingOf(meta, payload.kind))) continue;
         found = true;
         sink.append(this.clearingCookie(name, req));
       }
@@ -464,7 +463,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
   verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void;
   verify(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void;
   verify(req: XAuthRequest, providedState: string, metaOrCallback: XPkceStateMeta | PkceStateVerified, maybeCallback?: PkceStateVerified): void {
-    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback as PkceStateVerified];
+    const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     this.take(req, providedState, 'oauth2', 'state', bindingOf(meta, 'oauth2'), (err, data, info) => {
       if (err) return callback(err);
       if (!data) return callback(null, false, info);
@@ -647,9 +646,9 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     if (!payload) return fail('tampered');
     // A genuine cookie of the other protocol, or for another handle: a forged or mixed-up callback.
     if (payload.kind !== kind || !safeEqual(payload.handle, handle)) return fail('mismatch');
-    // Sealed for another strategy (another name, client or redirect URI) sharing this store. A version 1
-    // cookie, from before bindings, is accepted for its short life; a direct call without meta checks nothing.
-    if (binding !== undefined && payload.binding !== undefined && payload.binding !== binding) return fail('other-strategy');
+    // Sealed for another strategy (another name, client or redirect URI) sharing this store (a version 1
+    // cookie, from before bindings, is accepted for its short life; a direct call without meta checks nothing).
+    if (!bindingAccepts(payload.binding, binding)) return fail('other-strategy');
     const now = this.now();
     // It lives this store's maxAgeMs at most, whatever the sealing store's was (instances configured
     // apart, or a deploy that changed it): the claim that guards it lasts as long as this store says.

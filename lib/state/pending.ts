@@ -226,9 +226,27 @@ export function bindingOf(meta: unknown, kind: 'oauth1' | 'oauth2'): string | un
   return pendingBinding(kind, '', typeof client === 'string' ? client : '', typeof redirectURI === 'string' ? redirectURI : '');
 }
 
-/** Whether entry `e` may be used by a callback bound to `binding` (entries from before bindings existed may, for one TTL). */
+/**
+ * Whether a pending sign-in sealed or stored with binding `kept` may be used by a callback bound to
+ * `binding`: the same binding, or either missing (a direct call without meta checks nothing; a
+ * sign-in from before bindings existed is accepted for its one short life). Both session stores and
+ * the cookie store decide by it.
+ */
+export function bindingAccepts(kept: string | undefined, binding: string | undefined): boolean {
+  return binding === undefined || kept === undefined || kept === binding;
+}
+
+/**
+ * The `meta` and the callback of a store method passport calls by its arity, `(req, handle, cb)` or
+ * `(req, handle, meta, cb)`: both session stores and the cookie store take either.
+ */
+export function metaAndCallback<M, C>(metaOrCallback: M | C, maybeCallback: C | undefined): [M | undefined, C] {
+  return typeof metaOrCallback === 'function' ? [undefined, metaOrCallback as C] : [metaOrCallback as M, maybeCallback as C];
+}
+
+/** Whether entry `e` may be used by a callback bound to `binding` ({@link bindingAccepts}). */
 function boundTo(e: PendingEntry, binding: string | undefined): boolean {
-  return binding === undefined || e.binding === undefined || e.binding === binding;
+  return bindingAccepts(e.binding, binding);
 }
 
 /** Why a callback matched no pending entry. */

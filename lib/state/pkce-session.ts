@@ -4,7 +4,7 @@
  */
 import { createState } from '../pkce';
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, metaAndCallback, type PendingLimits } from './pending';
 
 /** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
 export interface XPkceStateMeta {
@@ -135,7 +135,7 @@ export class XPkceSessionStore implements XPkceStateStore {
   verify(req: XAuthRequest, providedState: string, callback: PkceStateVerified): void;
   verify(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PkceStateVerified): void;
   verify(req: XAuthRequest, providedState: string, metaOrCallback: XPkceStateMeta | PkceStateVerified, maybeCallback?: PkceStateVerified): void {
-    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback as PkceStateVerified];
+    const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     let session: Record<string, unknown>;
     try {
       session = requireSession(req, 'x-oauth2');
@@ -159,7 +159,7 @@ export class XPkceSessionStore implements XPkceStateStore {
     metaOrCallback: XPkceStateMeta | ((err?: Error | null, found?: boolean) => void),
     maybeCallback?: (err?: Error | null, found?: boolean) => void,
   ): void {
-    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback] : [metaOrCallback, maybeCallback!];
+    const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     // No session is nothing to drop, not an error: the user only pressed Cancel.
     const found = !!req.session && typeof req.session === 'object' && dropPending(req.session as Record<string, unknown>, this.key, providedState, bindingOf(meta, 'oauth2'));
     callback(null, found);

@@ -2,7 +2,7 @@
  * The default OAuth 1.0a request-token store: pending request tokens in the server session.
  */
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, metaAndCallback, type PendingLimits } from './pending';
 
 /**
  * Callback of {@link XRequestTokenStore.get}: the token secret and the app state given when the
@@ -75,7 +75,7 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
   get(req: XAuthRequest, token: string, callback: RequestTokenLoaded): void;
   get(req: XAuthRequest, token: string, meta: object, callback: RequestTokenLoaded): void;
   get(req: XAuthRequest, token: string, metaOrCallback: object | RequestTokenLoaded, maybeCallback?: RequestTokenLoaded): void {
-    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback as RequestTokenLoaded] : [metaOrCallback, maybeCallback!];
+    const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     let session: Record<string, unknown>;
     try {
       session = requireSession(req, 'x-oauth1');
@@ -115,7 +115,7 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
   drop(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void;
   drop(req: XAuthRequest, token: string, meta: object, callback: (err?: Error | null, found?: boolean) => void): void;
   drop(req: XAuthRequest, token: string, metaOrCallback: object | ((err?: Error | null, found?: boolean) => void), maybeCallback?: (err?: Error | null, found?: boolean) => void): void {
-    const [meta, callback] = typeof metaOrCallback === 'function' ? [undefined, metaOrCallback as (err?: Error | null, found?: boolean) => void] : [metaOrCallback, maybeCallback!];
+    const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     const found = !!req.session && typeof req.session === 'object' && dropPending(req.session, this.key, token, bindingOf(meta, 'oauth1'));
     callback(null, found);
   }
