@@ -364,8 +364,9 @@ export class XRequestError extends XError {
 }
 
 /**
- * The strategy could not keep its pending-authorization state: no session middleware
- * ran before Passport, and no `store` was given.
+ * The strategy could not keep its pending-authorization state: no session middleware ran before
+ * Passport and no `store` was given; or `EncryptedCookieStateStore` found no response on the request
+ * to set its cookie on, or found the response's headers already sent.
  */
 export class XSessionError extends XError {
   constructor(message: string) {
@@ -883,7 +884,9 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   const type = asString(record.type);
   const detail = asString(record.detail);
 
-  const billing = status === 402 || title === 'CreditsDepleted' || (type !== undefined && CREDITS_TYPE.test(type) && title !== 'SpendCapReached');
+  // SpendCapReached is a spending limit (it lifts at its reset date), whatever status X sends it with.
+  const spendCap = title === 'SpendCapReached';
+  const billing = !spendCap && (status === 402 || title === 'CreditsDepleted' || (type !== undefined && CREDITS_TYPE.test(type)));
   const capped = !billing && ((type !== undefined && USAGE_CAP_TYPE.test(type)) || (title !== undefined && USAGE_CAP_TITLES.has(title)));
 
   if (!billing && !capped && isRecord(json) && typeof json.error === 'string' && status !== 429) {

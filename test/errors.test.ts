@@ -531,6 +531,24 @@ describe('errors: X\'s answers in 2026', () => {
       expect(err.hint).to.include(`until ${new Date('2026-05-13').toISOString()}`);
     });
 
+    it('read SpendCapReached as the spending limit whatever its status, 402 included', () => {
+      const body = JSON.stringify({
+        title: 'SpendCapReached',
+        detail: 'Your enrolled account has reached its billing cycle spend cap.',
+        reset_date: '2026-05-13',
+        type: 'https://api.twitter.com/2/problems/credits',
+      });
+      for (const status of [402, 429]) {
+        const err = errorFromResponse(answer(status, body, JSON_TYPE), 'x') as XUsageCapError;
+        expect(err, `HTTP ${status}`).to.be.instanceOf(XUsageCapError).and.not.instanceOf(XCreditsDepletedError);
+        expect(err).to.include({ status, code: XErrorCode.USAGE_CAP_EXCEEDED, title: 'SpendCapReached' });
+        expect(err.resetAt).to.deep.equal(new Date('2026-05-13'));
+      }
+      // A 402 that is not the spending limit stays an empty balance.
+      const depleted = JSON.stringify({ title: 'CreditsDepleted', detail: 'Your enrolled account does not have any credits.', type: 'https://api.twitter.com/2/problems/credits' });
+      expect(errorFromResponse(answer(402, depleted, JSON_TYPE), 'x')).to.be.instanceOf(XCreditsDepletedError);
+    });
+
     it('leave an ordinary 429 a rate limit', () => {
       const body = JSON.stringify({ title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 });
       expect(errorFromResponse(answer(429, body, RATE_HEADERS), 'x')).to.be.instanceOf(XRateLimitError).and.not.instanceOf(XUsageCapError);
