@@ -43,9 +43,14 @@ export interface XEndpoints {
   usersMe: string;
 }
 
-/** Checks that `baseURL` is an absolute http(s) URL and returns it without a trailing slash. */
+/**
+ * Checks that `baseURL` is an absolute http(s) URL and returns it without a trailing slash. A
+ * control character (a CR or LF pasted with it) is refused: the URL parser would drop a tab or line
+ * break silently, or keep it percent-encoded, and the requests would go somewhere else than meant.
+ */
 export function normalizeBaseURL(baseURL: unknown, name = 'baseURL'): string {
   if (typeof baseURL !== 'string' || baseURL === '') throw new TypeError(`passport-x: \`${name}\` must be an absolute http(s) URL`);
+  if (hasControlCharacter(baseURL)) throw new TypeError(`passport-x: \`${name}\` contains a control character (CR, LF, tab, NUL, ...); write it again without one.`);
   let url: URL;
   try {
     url = new URL(baseURL);

@@ -62,4 +62,22 @@ describe('endpoints: baseURL', () => {
       expect(() => new XOAuth2PkceStrategy({ clientID: 'id', callbackURL: 'http://127.0.0.1:3000/cb', baseURL }, () => undefined), baseURL).to.throw(TypeError, refused);
     }
   });
+
+  it('refuses every URL option with a control character (the URL parser would drop a tab or line break silently), naming the option', () => {
+    const refused = (name: string): RegExp => new RegExp(`\`${name}\` contains a control character`);
+    const oauth1 = { consumerKey: 'ck', consumerSecret: 'cs', callbackURL: 'http://127.0.0.1:3000/cb' };
+    const oauth2 = { clientID: 'id', callbackURL: 'http://127.0.0.1:3000/cb' };
+    for (const url of ['https://api.x.com\n', 'https://api.x\t.com', 'https://api.x.com/\u0000', '\r\nhttps://api.x.com', 'https://api.x.com/\u0085']) {
+      const what = JSON.stringify(url);
+      expect(() => xEndpoints(url), what).to.throw(TypeError, refused('baseURL'));
+      for (const name of ['baseURL', 'requestTokenURL', 'accessTokenURL', 'userAuthorizationURL', 'userProfileURL']) {
+        expect(() => new XOAuth1Strategy({ ...oauth1, [name]: url }, () => undefined), `${name} ${what}`).to.throw(TypeError, refused(name));
+      }
+      for (const name of ['baseURL', 'authorizationURL', 'tokenURL', 'userProfileURL']) {
+        expect(() => new XOAuth2PkceStrategy({ ...oauth2, [name]: url }, () => undefined), `${name} ${what}`).to.throw(TypeError, refused(name));
+      }
+    }
+    // The same URLs without the character are accepted.
+    expect(xEndpoints('https://api.x.com').usersMe).to.equal('https://api.x.com/2/users/me');
+  });
 });
