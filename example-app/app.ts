@@ -94,7 +94,8 @@ export function createExampleApp(config: ExampleConfig): express.Application {
   const passport = new Passport();
   if (strategies.oauth2) passport.use(strategies.oauth2);
   if (strategies.oauth1) passport.use(strategies.oauth1);
-  // No user database here: the whole user (profile and tokens) lives in the server-side session.
+  // No user database here: the user (profile, and OAuth 1.0a tokens) lives in the server-side
+  // session; OAuth 2.0 tokens live in the token store (tokens.ts), keyed by the user's id.
   passport.serializeUser((user, done) => done(null, user));
   // A session written by another version of the app may hold anything: treat it as signed out.
   passport.deserializeUser((stored: unknown, done) => done(null, isExampleUser(stored) ? stored : false));

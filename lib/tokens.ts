@@ -99,9 +99,10 @@ export interface XTokenManagerOptions {
   /** Refresh when the access token expires within this many ms (default 60,000). */
   refreshBeforeMs?: number | undefined;
   /**
-   * How long the lock is held at most, in ms: it must cover a request to X (`timeoutMs`) plus a
-   * store read and write. Default `timeoutMs + 5000`. A holder that dies keeps other processes
-   * waiting this long.
+   * How long the lock is held at most for a refresh, in ms: it must cover a request to X
+   * (`timeoutMs`) plus a store read and write. Default `timeoutMs + 5000`. `revoke()`, which makes
+   * two requests to X under the lock, holds it `timeoutMs` longer. A holder that dies keeps other
+   * processes waiting this long.
    */
   lockTtlMs?: number | undefined;
 }

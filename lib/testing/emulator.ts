@@ -1,7 +1,7 @@
 /**
  * A local X for tests: an HTTP server (plain `node:http`) that serves, at X's paths, every
  * endpoint passport-x uses, checks requests as X does, and answers in X's formats. Point both
- * strategies and the helpers at it with `baseURL` (and `authorizationURL` for OAuth 2.0).
+ * strategies and the helpers at it with `baseURL` (the OAuth 2.0 strategy derives its consent page from it).
  */
 import { createServer, validateHeaderName, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
