@@ -785,6 +785,8 @@ const XML_ERROR = /<error(?:\s+code\s*=\s*["'](\d+)["'])?\s*>([\s\S]*?)<\/error\
 // `<error>` left open makes the search scan to the end, so a long answer full of them took time in
 // the square of its length.
 const MAX_XML_SCANNED = 8 * 1024;
+// X's words for its code 415 (X doc "Error codes": "Callback URL not approved for this client application...").
+const CALLBACK_NOT_APPROVED_TEXT = /^Callback URL not approved for this client application\b/i;
 
 function decodeXMLText(text: string): string {
   return text
@@ -807,6 +809,8 @@ function xmlErrors(body: string, contentType: string): XAPIErrorDetail[] | undef
     const message = decodeXMLText(match[2] ?? '').trim();
     const entry: XAPIErrorDetail = { message: message === '' ? 'unknown error' : message };
     if (match[1] !== undefined) entry.code = Number(match[1]);
+    // The `<hash>` form has no code: its refusal of a callback URL is X's code 415, read as such.
+    else if (CALLBACK_NOT_APPROVED_TEXT.test(message)) entry.code = 415;
     out.push(entry);
   }
   return out.length > 0 ? out : undefined;

@@ -178,11 +178,13 @@ const refusedVerifiers = new WeakSet<Error>();
 /**
  * X's normal refusal of the access-token step: a verifier or request token that expired or was
  * already used. X answers 401, in plain text ("Error processing your OAuth request: Invalid
- * oauth_verifier parameter") or code 89 "Invalid or expired token". Code 32 (bad signature) and
- * 135 (clock) are the app's configuration, and 5xx is X failing: those stay errors.
+ * oauth_verifier parameter") or code 89 "Invalid or expired token", which one of X's tables of
+ * codes gives as 403: code 89 is a refusal with either status. Code 32 (bad signature) and 135
+ * (clock) are the app's configuration, and 5xx is X failing: those stay errors.
  */
 function isVerifierRefusal(err: Error): err is XAPIError {
-  return err instanceof XAPIError && err.status === 401 && (err.xCode === undefined || err.xCode === 89);
+  if (!(err instanceof XAPIError)) return false;
+  return (err.status === 401 && (err.xCode === undefined || err.xCode === 89)) || (err.status === 403 && err.xCode === 89);
 }
 
 /** The failure of a verifier X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */

@@ -609,6 +609,16 @@ describe('errors: X\'s answers in 2026', () => {
       expect(err.message).to.equal("X refused to get a request token (HTTP 401): This client application's callback url has been locked. Check the app's keys and the token, and the permissions set for the app in the X developer portal.");
     });
 
+    it('reads X\'s refusal of a callback URL in the <hash> form, which has no code, as code 415', () => {
+      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<hash>\n  <error>Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings</error>\n  <request>/oauth/request_token</request>\n</hash>\n';
+      const err = errorFromResponse(answer(403, body, { 'content-type': 'application/xml' }), 'get a request token') as XAPIError;
+      expect(err).to.include({ status: 403, xCode: 415 });
+      expect(err.hint).to.match(/^X refused the callback URL/);
+      // Any other <hash> message keeps no code.
+      const other = errorFromResponse(answer(403, body.replace('Callback URL not approved', 'Callback URL locked'), { 'content-type': 'application/xml' }), 'x') as XAPIError;
+      expect(other.xCode).to.equal(undefined);
+    });
+
     it('reads X\'s code from <errors><error code="415">, even labelled text/html, and says what to do', () => {
       const body = '<?xml version=\'1.0\' encoding=\'UTF-8\'?><errors><error code="415">Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings</error></errors>';
       for (const contentType of ['application/xml', 'text/html; charset=utf-8', '']) {

@@ -206,6 +206,10 @@ describe('XOAuth1Strategy', () => {
       const logged = warnings.filter((w) => (w as { code?: string }).code === 'PASSPORT_X_CALLBACK_MALFORMED').map((w) => w.message);
       expect(logged, 'the stray callback and the 415, each once').to.have.length(2);
       expect(logged[1]).to.include('code 415');
+      // X's XML form of the same refusal, which names no code, is the same failure.
+      const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<hash>\n  <error>Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings</error>\n  <request>/oauth/request_token</request>\n</hash>\n';
+      nock(X).post('/oauth/request_token').reply(403, xml, { 'content-type': 'application/xml' });
+      expect(await runStrategy(relative, fakeRequest({ session: {}, headers: { host: 'evil.example' } })), 'the <hash> form').to.include({ type: 'fail', status: 400 });
       // An absolute callbackURL X refuses is the app's registration: an error, with the portal in its hint.
       nock(X).post('/oauth/request_token').reply(403, refusal);
       const absolute = await runStrategy(strategy(), fakeRequest({ session: {}, headers: { host: 'evil.example' } }));
@@ -741,6 +745,17 @@ describe('XOAuth1Strategy', () => {
         expect((result.challenge as XFailureInfo).message).to.equal('This sign-in took too long or was already used. Sign in again.');
         const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
         expect(hint).to.include('Invalid oauth_verifier parameter [redacted]').and.match(/work once and expire/);
+        expectNoSecrets(result.challenge, SECRETS);
+      });
+
+      it('fails (401, X_GRANT_REFUSED) on code 89 sent with 403, as one of X\'s tables of codes gives it', async () => {
+        const s = strategy();
+        const { session } = await start(s);
+        const scope = nock(X).post('/oauth/access_token').reply(403, '{"errors":[{"code":89,"message":"Invalid or expired token."}]}', { 'content-type': 'application/json' });
+        const result = await runStrategy(s, callbackRequest(session));
+        scope.done();
+        expect(result).to.include({ type: 'fail', status: 401 });
+        expect(failureHint(result.challenge, XFailureCode.GRANT_REFUSED)).to.include('HTTP 403, code 89: "Invalid or expired token."');
         expectNoSecrets(result.challenge, SECRETS);
       });
 
