@@ -8,7 +8,7 @@ import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:quer
 import { format as formatURL, parse as parseURL } from 'node:url';
 import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -401,7 +401,15 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
           'The X sign-in callback is missing its oauth_token or oauth_verifier parameter, or repeats one. X always sends one of each: this request did not come from X, or something in between dropped the query string.',
         );
       }
-      return this.completeSignIn(req, query.oauth_token as string, query.oauth_verifier as string);
+      const token = query.oauth_token as string;
+      const verifier = query.oauth_verifier as string;
+      if (!isCallbackToken(token) || !isCallbackToken(verifier)) {
+        return this.failWith(
+          XFailureCode.CALLBACK_MALFORMED,
+          'The X sign-in callback\'s oauth_token or oauth_verifier is not one X sends (over 1024 characters, or with a space, a control or a non-ASCII character): this request did not come from X. Nothing was used up or sent to X.',
+        );
+      }
+      return this.completeSignIn(req, token, verifier);
     }
     warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
     this.startSignIn(req, options);

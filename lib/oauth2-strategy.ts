@@ -10,7 +10,7 @@ import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { XOAuthError, hasControlCharacter } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
@@ -541,6 +541,12 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
         return this.failWith(
           XFailureCode.CALLBACK_MALFORMED,
           'The X sign-in callback is missing its code or state parameter, or repeats one. X always sends one of each: this request did not come from X\'s consent page, or something in between dropped the query string.',
+        );
+      }
+      if (!isCallbackToken(code)) {
+        return this.failWith(
+          XFailureCode.CALLBACK_MALFORMED,
+          'The X sign-in callback\'s code is not one X sends (over 1024 characters, or with a space, a control or a non-ASCII character): this request did not come from X\'s consent page. Nothing was used up or sent to X.',
         );
       }
       return this.completeSignIn(req, options, code, state);

@@ -229,3 +229,19 @@ export function xWords(text: string | undefined): string | undefined {
   const line = shortText(text);
   return line === '' ? undefined : line;
 }
+
+/** The most characters a callback's token, verifier or code may have: X's are under 100. */
+export const MAX_CALLBACK_TOKEN_LENGTH = 1024;
+
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
+/**
+ * Whether a value of the callback's query can be a token, verifier or code X sent: 1 to
+ * {@link MAX_CALLBACK_TOKEN_LENGTH} printable ASCII characters, no space. X's are letters, digits
+ * and a few marks; anything else did not come from X, and is refused before the pending sign-in is
+ * used or X is asked (a huge verifier would go out in the `Authorization` header, and X's front end
+ * would answer an HTML 431 instead of a refusal).
+ */
+export function isCallbackToken(value: string): boolean {
+  return value.length <= MAX_CALLBACK_TOKEN_LENGTH && PRINTABLE_ASCII.test(value);
+}

@@ -617,6 +617,26 @@ describe('XOAuth1Strategy', () => {
       }
     });
 
+    it('fails (400) an oauth_token or oauth_verifier X never sends, before the pending sign-in is used or X is asked; then the real callback still works', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const before = JSON.stringify(session);
+      const bad = ['v'.repeat(1025), 'with space', 'tab\there', 'caf\u00e9', '\ud800', 'line\nbreak'];
+      for (const value of bad) {
+        for (const query of [{ oauth_token: REQUEST_TOKEN, oauth_verifier: value }, { oauth_token: value, oauth_verifier: VERIFIER }]) {
+          const result = await runStrategy(s, fakeRequest({ session, query, headers: {} }));
+          expect(result, JSON.stringify(query).slice(0, 80)).to.include({ type: 'fail', status: 400 });
+          expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/is not one X sends/);
+          expectNoSecrets(result.challenge, SECRETS);
+        }
+      }
+      expect(JSON.stringify(session), 'the pending sign-in is untouched').to.equal(before);
+      // The real callback still goes on to X.
+      const scopes = [accessTokenScope(), profileScope()];
+      expect((await runStrategy(s, callbackRequest(session))).type).to.equal('success');
+      scopes.forEach((sc) => sc.done());
+    });
+
     it('fails when verify says no user, and errors when verify throws', async () => {
       const none = strategy({}, ((_t: string, _s: string, _p: XProfile, done: (e: null, u: false, i: unknown) => void) => done(null, false, { message: 'not allowed' })) as Verify);
       let { session } = await start(none);

@@ -688,6 +688,22 @@ describe('XOAuth2PkceStrategy', () => {
         }
       });
 
+      it('fails (400) a code X never sends, before the pending sign-in is used or X is asked; then the real callback still works', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session, state } = await start(s);
+        const before = JSON.stringify(session);
+        for (const code of ['c'.repeat(1025), 'with space', 'caf\u00e9', '\ud800', 'line\nbreak']) {
+          const result = await refused(s, counting, callback(session, { code, state }));
+          expect(result, code.slice(0, 20)).to.include({ type: 'fail', status: 400 });
+          expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/code is not one X sends/);
+        }
+        expect(JSON.stringify(session), 'the pending sign-in is untouched').to.equal(before);
+        const scopes = [tokenScope(), usersMeScope()];
+        expect((await runStrategy(s, callback(session, { code: CODE, state }))).type).to.equal('success');
+        scopes.forEach((sc) => sc.done());
+      });
+
       it('fails a replayed callback', async () => {
         const counting = countingFetch();
         const s = strategy({ fetch: counting.fetch });
