@@ -10,7 +10,7 @@ import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
@@ -235,7 +235,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   /** verify_credentials with its query, fixed at construction. */
   private readonly profileURL: string;
   private readonly tokenStore: XRequestTokenStore;
-  private readonly hostWarning = { warned: false };
+  private readonly hostWarning: HostWarningState = { warnedHosts: new Set() };
   private readonly fallbackWarning = { warned: false };
   /** This strategy's pending-state binding, computed once (passport's per-request copies share it). */
   private readonly bindings = new PendingBindingCache('oauth1');

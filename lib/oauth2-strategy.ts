@@ -14,7 +14,7 @@ import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, ref
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
-import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
@@ -364,7 +364,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly requiredScopes: readonly string[];
   private readonly userFields: readonly string[];
   private readonly stateStore: XPkceStateStore | XPkceStateStoreWithMeta;
-  private readonly hostWarning = { warned: false };
+  private readonly hostWarning: HostWarningState = { warnedHosts: new Set() };
   /** This strategy's pending-state binding per redirect URI, computed once (passport's per-request copies share it). */
   private readonly bindings = new PendingBindingCache('oauth2');
   /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */

@@ -59,21 +59,30 @@ export function requestHostname(req: XAuthRequest): string | undefined {
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();
 }
 
+/** How many distinct request hosts a strategy warns about at most ({@link warnOnHostMismatch}). */
+export const MAX_HOST_WARNINGS = 8;
+
+/** What {@link warnOnHostMismatch} keeps per strategy instance. */
+export interface HostWarningState {
+  /** The request hosts warned about, each once. */
+  warnedHosts: Set<string>;
+  callbackURL?: string;
+  callbackHost?: string | undefined;
+}
+
 /**
- * Warns once (per strategy instance, through `process.emitWarning`) when the request that
- * starts a sign-in came to another host than `callbackURL` names: the browser will not send
- * this host's session cookie to the callback's host, and the callback will find no pending
- * sign-in (the classic "Failed to find request token in session").
+ * Warns (per strategy instance, through `process.emitWarning`) when the request that starts a
+ * sign-in came to another host than `callbackURL` names: the browser will not send this host's
+ * session cookie to the callback's host, and the callback will find no pending sign-in (the
+ * classic "Failed to find request token in session"). Once per request host, for at most
+ * {@link MAX_HOST_WARNINGS} hosts: any client can send a `Host` of its choosing, and one stray
+ * request must not use up the warning a real misconfiguration needs. A `Host` that is not a host
+ * name (malformed, or over 253 characters) is not a misconfiguration, and is not warned about.
  *
  * @returns true when it warned
  */
-export function warnOnHostMismatch(
-  req: XAuthRequest,
-  callbackURL: string,
-  strategyName: string,
-  state: { warned: boolean; callbackURL?: string; callbackHost?: string | undefined },
-): boolean {
-  if (state.warned) return false;
+export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strategyName: string, state: HostWarningState): boolean {
+  if (state.warnedHosts.size >= MAX_HOST_WARNINGS) return false;
   // The strategy's callbackURL comes every time: parse it once per strategy instance.
   if (state.callbackURL !== callbackURL) {
     let host: string | undefined;
@@ -88,8 +97,9 @@ export function warnOnHostMismatch(
   const callbackHost = state.callbackHost;
   if (callbackHost === undefined) return false;
   const requestHost = requestHostname(req);
-  if (!requestHost || requestHost === callbackHost) return false;
-  state.warned = true;
+  if (!requestHost || requestHost === callbackHost || state.warnedHosts.has(requestHost)) return false;
+  if (requestHost.length > MAX_HOST_NAME_LENGTH || BAD_IN_HOST.test(requestHost)) return false;
+  state.warnedHosts.add(requestHost);
   process.emitWarning(
     `passport-x (${strategyName}): this sign-in started on host "${requestHost}" but callbackURL names host "${callbackHost}". ` +
       'The browser will not send the session cookie of one host to the other, so the callback will not find the pending sign-in. ' +
@@ -109,6 +119,8 @@ function firstHeaderValue(req: XAuthRequest, name: string): string | undefined {
 
 // What a Host header may hold: a name or address and a port, nothing that would end the authority.
 const BAD_IN_HOST = /[\s/?#@\\\p{Cc}]/u;
+// The longest host name DNS allows (RFC 1035), and an IPv6 literal fits in it.
+const MAX_HOST_NAME_LENGTH = 253;
 
 /**
  * `callbackURL` (relative) resolved against the URL this request came to, as passport-oauth1's and

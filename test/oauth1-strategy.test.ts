@@ -317,6 +317,29 @@ describe('XOAuth1Strategy', () => {
         process.off('warning', onWarning);
       }
     });
+
+    it('warns once per request host, for at most 8 hosts, and never for a Host that is not a host name: a stray Host cannot use up the warning', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const s = strategy();
+        const hosts = ['h'.repeat(300), 'evil.example', 'evil.example', '127.0.0.1:3000', ...Array.from({ length: 10 }, (_, i) => `scan${i}.example`)];
+        for (const host of hosts) {
+          const scope = requestTokenScope();
+          await runStrategy(s, fakeRequest({ session: {}, headers: { host } }));
+          scope.done();
+        }
+        await new Promise((r) => setImmediate(r));
+        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_HOST_MISMATCH').map((w) => w.message);
+        expect(ours).to.have.length(8);
+        expect(ours[0]).to.include('"evil.example"');
+        expect(ours[1], 'the real misconfiguration is still warned about').to.include('"127.0.0.1"');
+        expect(ours.some((m) => m.includes('hhhh'))).to.equal(false);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
   });
 
   describe('the callback', () => {
