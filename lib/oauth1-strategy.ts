@@ -15,7 +15,7 @@ import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type X
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
-import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError } from './errors';
+import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError, hasControlCharacter, hasLoneSurrogate } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
 
@@ -199,6 +199,17 @@ function verifierRefusedInfo(err: Error): XFailureInfo | undefined {
   );
 }
 
+/**
+ * Checks a `screenName` (strategy option or per request): a string without control characters or
+ * lone surrogates, which cannot go into the authorization page's query. Throws a TypeError naming
+ * the option, never its value.
+ */
+function checkScreenName(screenName: unknown, where: string): void {
+  if (typeof screenName !== 'string' || hasControlCharacter(screenName) || hasLoneSurrogate(screenName)) {
+    throw new TypeError(`${where}: \`screenName\` must be a string without control characters or lone UTF-16 surrogates (an X handle, e.g. 'XDevelopers').`);
+  }
+}
+
 /** X's error code for a callback URL that is not among the app's registered ones. */
 const CALLBACK_URL_NOT_APPROVED = 415;
 
@@ -269,6 +280,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     if (options.profileFallback !== undefined && options.profileFallback !== 'token') {
       throw new TypeError("XOAuth1Strategy: `profileFallback` must be 'token' or left out");
     }
+    if (options.screenName !== undefined) checkScreenName(options.screenName, 'XOAuth1Strategy');
     const timeoutMs = resolveTimeout(options.timeoutMs);
     const urls = xEndpoints(options.baseURL);
     const requestTokenURL = options.requestTokenURL ? normalizeBaseURL(options.requestTokenURL, 'requestTokenURL') : urls.requestToken;
@@ -552,9 +564,22 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     }
   }
 
-  /** The store's answer on the start leg: the redirect to X's authorization page with the request token. */
+  /**
+   * The store's answer on the start leg: the redirect to X's authorization page with the request
+   * token. A store may call back outside any try (asynchronously): a throw here (a bad per-request
+   * `screenName`, an overridden `userAuthorizationParams()`) goes to the error path, never to
+   * `uncaughtException`.
+   */
   private redirectToAuthorization(options: XOAuth1AuthenticateOptions, callbackURL: string | undefined, token: string | undefined, answer: Record<string, string> | undefined, storeErr?: Error | null): void {
     if (storeErr) return this.failed(storeErr);
+    try {
+      this.redirectWithToken(options, callbackURL, token, answer);
+    } catch (err) {
+      this.failed(err instanceof Error ? err : new TypeError(String(err)));
+    }
+  }
+
+  private redirectWithToken(options: XOAuth1AuthenticateOptions, callbackURL: string | undefined, token: string | undefined, answer: Record<string, string> | undefined): void {
     const page = this.authorizationPage;
     // passport-oauth1: the page's own query, oauth_token, oauth_callback when X did not confirm it, then userAuthorizationParams().
     // Copied key by key into a prototype-less object (a `__proto__` parameter stays a parameter):
@@ -594,7 +619,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     const forceLogin = options.forceLogin ?? this.xOptions.forceLogin;
     const screenName = options.screenName ?? this.xOptions.screenName;
     if (forceLogin) params.force_login = 'true';
-    if (screenName) params.screen_name = screenName;
+    if (screenName) {
+      if (options.screenName !== undefined) checkScreenName(screenName, 'passport.authenticate()');
+      params.screen_name = screenName;
+    }
     return params;
   }
 

@@ -146,6 +146,22 @@ describe('XOAuth1Strategy', () => {
       expect(url.searchParams.get('screen_name')).to.equal('xdev');
     });
 
+    it('refuses a screenName with a control character or a lone surrogate: a TypeError at construction, the error path per request, even from a store that calls back later', async () => {
+      for (const screenName of ['x\ud800', 'x\ndev', 42]) {
+        expect(() => strategy({ screenName: screenName as string }), String(screenName)).to.throw(TypeError, /`screenName` must be a string without control characters/);
+      }
+      // A store whose set() calls back asynchronously: a throw there would reach uncaughtException.
+      const later: XRequestTokenStore = {
+        set: (_req, _token, _secret, _state, _meta, cb) => void setImmediate(cb),
+        get: (_req, _token, cb) => cb(null, false),
+        destroy: (_req, _token, cb) => cb(),
+      };
+      const result = await start(strategy({ store: later }), {}, { screenName: 'x\ud800' });
+      expect(result.result.type).to.equal('error');
+      expect(result.result.error).to.be.instanceOf(TypeError);
+      expect(result.result.error!.message).to.match(/passport\.authenticate\(\): `screenName` must be/).and.not.include('\ud800');
+    });
+
     it('derives every endpoint from baseURL', async () => {
       const base = 'http://127.0.0.1:9999';
       const scope = requestTokenScope([], undefined, base);
