@@ -670,13 +670,17 @@ export async function invalidateBearer(url: string, consumer: OAuth1Consumer, be
   );
   const json = parseJSONObject(raw, operation);
   requireFields(raw, operation, json, ['access_token']);
-  // X echoes the token; it may be URL-encoded in the answer.
+  // X echoes the token, percent-encoded as issued (X's bearer tokens hold `%2B`, `%2F`, `%3D`) or
+  // decoded; the caller may hold it either way too: the same token in any of these spellings counts.
   const echoed = json.access_token as string;
-  let decoded = echoed;
+  if (echoed !== bearerToken && percentDecoded(echoed) !== percentDecoded(bearerToken)) throw invalidResponse(raw, operation, 'a different token than the one sent');
+}
+
+/** `text` percent-decoded, or as it is when it is not valid percent-encoding. */
+function percentDecoded(text: string): string {
   try {
-    decoded = decodeURIComponent(echoed);
+    return decodeURIComponent(text);
   } catch {
-    /* not encoded */
+    return text;
   }
-  if (echoed !== bearerToken && decoded !== bearerToken) throw invalidResponse(raw, operation, 'a different token than the one sent');
 }

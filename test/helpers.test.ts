@@ -457,6 +457,12 @@ describe('invalidateBearerToken', () => {
     scope.done();
   });
 
+  it('accepts the echo percent-decoded when the token was sent as issued, percent-encoded', async () => {
+    const scope = nock(BASE).post('/oauth2/invalidate_token').reply(200, { access_token: decodeURIComponent(BEARER) });
+    await invalidateBearerToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, bearerToken: BEARER });
+    scope.done();
+  });
+
   it('accepts the echo percent-encoded', async () => {
     const plain = decodeURIComponent(BEARER);
     const scope = nock(BASE).post('/oauth2/invalidate_token').reply(200, { access_token: encodeURIComponent(plain) });
