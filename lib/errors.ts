@@ -53,7 +53,7 @@ export const XErrorCode = {
   RESPONSE_TOO_LARGE: 'X_RESPONSE_TOO_LARGE',
   /** The request-token answer lacked `oauth_callback_confirmed=true`. */
   CALLBACK_NOT_CONFIRMED: 'X_CALLBACK_NOT_CONFIRMED',
-  /** The strategy needs a session (or a state store) and there was none. */
+  /** The strategy needs a session (or a state store) and there was none, or `EncryptedCookieStateStore` could not set its cookie (no response on the request, or its headers already sent). */
   SESSION_REQUIRED: 'X_SESSION_REQUIRED',
   /** X answered 402: the app's pay-per-use credit balance is empty. Never retried. */
   CREDITS_DEPLETED: 'X_CREDITS_DEPLETED',
@@ -859,7 +859,8 @@ const MAX_SCOPE_TEXT = 1024;
 const saysMissingScopes = (text: string | undefined): boolean => text !== undefined && MISSING_SCOPES.test(text.slice(0, MAX_SCOPE_TEXT));
 
 /**
- * Turns a non-2xx answer from X into the right typed error: {@link XCreditsDepletedError} for 402,
+ * Turns a non-2xx answer from X into the right typed error: {@link XCreditsDepletedError} for 402 (but
+ * `SpendCapReached`, whatever its status, which is a spending limit),
  * {@link XUsageCapError} for a usage cap or spending limit, {@link XRateLimitError} for any other 429,
  * {@link XOAuthError} for an OAuth 2.0 `error` body, {@link XMissingScopesError} for a 403 "Missing
  * OAuth2 Scopes", {@link XAPIError} for everything else (`errors` arrays, v2 problem JSON, XML,

@@ -505,6 +505,14 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    * redirect URL), with the authorization page's URL parsed once instead of twice per sign-in.
    */
   private startSignIn(req: XAuthRequest, options: XOAuth1AuthenticateOptions): void {
+    // Checked before X is asked for a request token (userAuthorizationParams() checks it again).
+    if (options.screenName !== undefined) {
+      try {
+        checkScreenName(options.screenName, 'passport.authenticate()');
+      } catch (err) {
+        return this.failed(err as Error);
+      }
+    }
     const base = this as unknown as PassportOAuth1Internals;
     const params = this.requestTokenParams(options);
     let callbackURL = options.callbackURL || base._callbackURL;

@@ -685,12 +685,25 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     }
   }
 
-  /** The store's answer on the start leg: the redirect to X's consent page with the `state` it issued. */
+  /**
+   * The store's answer on the start leg: the redirect to X's consent page with the `state` it
+   * issued. A store may call back outside any try (asynchronously): a throw here (a `state` or an
+   * `authorizationParams()` value that cannot be percent-encoded, a lone surrogate) goes to the error
+   * path, never to `uncaughtException`.
+   */
   private redirectToConsent(err: Error | null, handle: string | undefined, callbackURL: string, scopeParam: string, codeChallenge: string, extra: Record<string, string>): void {
     if (err) return this.failed(err);
     if (typeof handle !== 'string' || handle === '') {
       return this.failed(new TypeError('The state store answered no `state` value for the X sign-in. A custom `store` must call back (null, state) from store().'));
     }
+    try {
+      this.redirectWithState(handle, callbackURL, scopeParam, codeChallenge, extra);
+    } catch (ex) {
+      this.failed(ex instanceof Error ? ex : new TypeError(String(ex)));
+    }
+  }
+
+  private redirectWithState(handle: string, callbackURL: string, scopeParam: string, codeChallenge: string, extra: Record<string, string>): void {
     const page = this.consentPage;
     // The strategy's parameters first, then the consent page's own, then authorizationParams()'s.
     let query =

@@ -98,7 +98,7 @@ export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strat
   if (callbackHost === undefined) return false;
   const requestHost = requestHostname(req);
   if (!requestHost || requestHost === callbackHost || state.warnedHosts.has(requestHost)) return false;
-  if (requestHost.length > MAX_HOST_NAME_LENGTH || BAD_IN_HOST.test(requestHost)) return false;
+  if (requestHost.length > MAX_HOST_NAME_LENGTH || !HOST_NAME.test(requestHost)) return false;
   state.warnedHosts.add(requestHost);
   process.emitWarning(
     `passport-x (${strategyName}): this sign-in started on host "${requestHost}" but callbackURL names host "${callbackHost}". ` +
@@ -121,6 +121,9 @@ function firstHeaderValue(req: XAuthRequest, name: string): string | undefined {
 const BAD_IN_HOST = /[\s/?#@\\\p{Cc}]/u;
 // The longest host name DNS allows (RFC 1035), and an IPv6 literal fits in it.
 const MAX_HOST_NAME_LENGTH = 253;
+// A host name (lower case, as requestHostname gives it: dot-separated labels of letters, digits,
+// hyphens and underscores, an IPv4 address among them) or a bracketed IPv6 address.
+const HOST_NAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?)$/;
 
 /**
  * `callbackURL` (relative) resolved against the URL this request came to, as passport-oauth1's and

@@ -146,20 +146,36 @@ describe('XOAuth1Strategy', () => {
       expect(url.searchParams.get('screen_name')).to.equal('xdev');
     });
 
-    it('refuses a screenName with a control character or a lone surrogate: a TypeError at construction, the error path per request, even from a store that calls back later', async () => {
+    it('refuses a screenName with a control character or a lone surrogate: a TypeError at construction, or per request on the error path before X is asked', async () => {
       for (const screenName of ['x\ud800', 'x\ndev', 42]) {
         expect(() => strategy({ screenName: screenName as string }), String(screenName)).to.throw(TypeError, /`screenName` must be a string without control characters/);
       }
+      for (const screenName of ['x\ud800', 'x\ndev']) {
+        const result = await runStrategy(strategy(), fakeRequest({ session: {}, headers: { host: 'localhost:3000' } }), { screenName });
+        expect(result.type).to.equal('error');
+        expect(result.error).to.be.instanceOf(TypeError);
+        expect(result.error!.message).to.match(/passport\.authenticate\(\): `screenName` must be/).and.not.include(screenName);
+      }
+      expect(nock.pendingMocks(), 'nothing sent to X').to.deep.equal([]);
+    });
+
+    it('sends a throw while the redirect to X is built to the error path, even from a store that calls back later', async () => {
       // A store whose set() calls back asynchronously: a throw there would reach uncaughtException.
       const later: XRequestTokenStore = {
         set: (_req, _token, _secret, _state, _meta, cb) => void setImmediate(cb),
         get: (_req, _token, cb) => cb(null, false),
         destroy: (_req, _token, cb) => cb(),
       };
-      const result = await start(strategy({ store: later }), {}, { screenName: 'x\ud800' });
-      expect(result.result.type).to.equal('error');
-      expect(result.result.error).to.be.instanceOf(TypeError);
-      expect(result.result.error!.message).to.match(/passport\.authenticate\(\): `screenName` must be/).and.not.include('\ud800');
+      // An app's userAuthorizationParams() with a value that cannot be percent-encoded.
+      class WithParams extends Strategy {
+        override userAuthorizationParams(): Record<string, string> {
+          return { lang: 'x\ud800' };
+        }
+      }
+      const s = new WithParams({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, callbackURL: CALLBACK, store: later }, okVerify);
+      const { result } = await start(s);
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(URIError);
     });
 
     it('derives every endpoint from baseURL', async () => {
@@ -334,13 +350,13 @@ describe('XOAuth1Strategy', () => {
       }
     });
 
-    it('warns once per request host, for at most 8 hosts, and never for a Host that is not a host name: a stray Host cannot use up the warning', async () => {
+    it('warns once per request host, for at most 8 hosts, and never for a Host that is not a host name: one stray Host cannot use up the warning', async () => {
       const warnings: Error[] = [];
       const onWarning = (w: Error): void => void warnings.push(w);
       process.on('warning', onWarning);
       try {
         const s = strategy();
-        const hosts = ['h'.repeat(300), 'evil.example', 'evil.example', '127.0.0.1:3000', ...Array.from({ length: 10 }, (_, i) => `scan${i}.example`)];
+        const hosts = ['h'.repeat(300), 'a"b<script>', '%41.example', '\u00e9vil', 'a..b', '[zz]:1', 'evil.example', 'evil.example', '127.0.0.1:3000', ...Array.from({ length: 10 }, (_, i) => `scan${i}.example`)];
         for (const host of hosts) {
           const scope = requestTokenScope();
           await runStrategy(s, fakeRequest({ session: {}, headers: { host } }));
@@ -351,7 +367,7 @@ describe('XOAuth1Strategy', () => {
         expect(ours).to.have.length(8);
         expect(ours[0]).to.include('"evil.example"');
         expect(ours[1], 'the real misconfiguration is still warned about').to.include('"127.0.0.1"');
-        expect(ours.some((m) => m.includes('hhhh'))).to.equal(false);
+        expect(ours.some((m) => /hhhh|<script>|%41|\u00e9vil|a\.\.b|zz/.test(m)), 'no malformed Host warned about').to.equal(false);
       } finally {
         process.off('warning', onWarning);
       }

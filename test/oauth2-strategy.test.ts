@@ -263,6 +263,28 @@ describe('XOAuth2PkceStrategy', () => {
       expect(url.searchParams.getAll('code_challenge_method')).to.deep.equal(['S256']);
     });
 
+    it('sends a throw while the consent URL is built to the error path, even from a store that calls back later', async () => {
+      // A store whose store() calls back asynchronously: a throw there would reach uncaughtException.
+      const later = (state: string): XPkceStateStore => ({
+        store: (_req, _verifier, _appState, _meta, cb) => void setImmediate(() => cb(null, state)),
+        verify: (_req, _state, cb) => cb(null, false),
+      });
+      class WithParams extends XOAuth2PkceStrategy {
+        override authorizationParams(): Record<string, string> {
+          return { lang: 'x\udc00' };
+        }
+      }
+      const cases = [
+        new WithParams({ clientID: CLIENT_ID, callbackURL: CALLBACK, store: later('good-state') }, okVerify),
+        strategy({ store: later('s\ud800') }),
+      ];
+      for (const s of cases) {
+        const result = await runStrategy(s, fakeRequest({ session: {}, headers: HOST }));
+        expect(result.type).to.equal('error');
+        expect(result.error).to.be.instanceOf(URIError);
+      }
+    });
+
     it('takes the authorization page from authorizationURL and keeps its own query', async () => {
       const { url } = await start(strategy({ authorizationURL: 'https://auth.example/oauth2/authorize?tenant=7' }));
       expect(`${url.origin}${url.pathname}`).to.equal('https://auth.example/oauth2/authorize');
