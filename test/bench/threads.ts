@@ -52,11 +52,13 @@ async function main(): Promise<void> {
     for (const a of apps) process.kill(a.pid, 'SIGSTOP');
     for (let t = 0; t < turns; t++) {
       for (const a of t % 2 === 0 ? apps : [...apps].reverse()) {
-        process.kill(a.pid, 'SIGCONT');
+        // Read while the app is stopped, so that what it does right after a turn counts too.
         const before = threadTimes(a.pid);
+        process.kill(a.pid, 'SIGCONT');
         await signIns(agent, a.app.port, a.c.id, a.c.flow, 200, 8);
-        const after = threadTimes(a.pid);
         process.kill(a.pid, 'SIGSTOP');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const after = threadTimes(a.pid);
         for (const [k, v] of after) a.spent.set(k, (a.spent.get(k) ?? 0) + v - (before.get(k) ?? 0));
         a.signIns += 200;
       }
@@ -70,7 +72,11 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const a of apps) {
-      process.kill(a.pid, 'SIGCONT');
+      try {
+        process.kill(a.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
       await a.app.stop();
     }
     agent.destroy();
