@@ -518,13 +518,16 @@ describe('errors: X\'s answers in 2026', () => {
       expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
     });
 
+    // X's answer for the spending limit of the billing cycle.
+    const SPEND_CAP_REACHED = JSON.stringify({
+      title: 'SpendCapReached',
+      detail: 'Your enrolled account has reached its billing cycle spend cap.',
+      reset_date: '2026-05-13',
+      type: 'https://api.twitter.com/2/problems/credits',
+    });
+
     it('include the spending limit of the billing cycle (SpendCapReached), with its reset date', () => {
-      const body = JSON.stringify({
-        title: 'SpendCapReached',
-        detail: 'Your enrolled account has reached its billing cycle spend cap.',
-        reset_date: '2026-05-13',
-        type: 'https://api.twitter.com/2/problems/credits',
-      });
+      const body = SPEND_CAP_REACHED;
       const err = errorFromResponse(answer(403, body, JSON_TYPE), 'x') as XUsageCapError;
       expect(err).to.be.instanceOf(XUsageCapError).and.include({ status: 403, title: 'SpendCapReached' });
       expect(err.resetAt).to.deep.equal(new Date('2026-05-13'));
@@ -532,12 +535,7 @@ describe('errors: X\'s answers in 2026', () => {
     });
 
     it('read SpendCapReached as the spending limit whatever its status, 402 included', () => {
-      const body = JSON.stringify({
-        title: 'SpendCapReached',
-        detail: 'Your enrolled account has reached its billing cycle spend cap.',
-        reset_date: '2026-05-13',
-        type: 'https://api.twitter.com/2/problems/credits',
-      });
+      const body = SPEND_CAP_REACHED;
       for (const status of [402, 429]) {
         const err = errorFromResponse(answer(status, body, JSON_TYPE), 'x') as XUsageCapError;
         expect(err, `HTTP ${status}`).to.be.instanceOf(XUsageCapError).and.not.instanceOf(XCreditsDepletedError);
