@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { MAX_TIMEOUT_MS } from './http';
 
 /**
  * A lock keyed by string: `withLock` runs `fn` while no other holder of the same key runs, and
@@ -34,7 +35,7 @@ export interface XTokenLock {
    * Runs `fn` holding the lock on `key`, and returns (or throws) what `fn` does.
    *
    * @param key - what to lock (e.g. the user's key in the token store)
-   * @param ttlMs - how long the lock may be held before it expires on its own
+   * @param ttlMs - how long the lock may be held before it expires on its own: a whole number of milliseconds from 1 to 2^31-1 (`MAX_TIMEOUT_MS`, Node's longest timer)
    * @param fn - the work to run under the lock
    */
   withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
@@ -43,8 +44,9 @@ export interface XTokenLock {
 /** Throws a TypeError/RangeError naming the bad argument of `withLock`. */
 export function checkWithLockArguments(owner: string, key: unknown, ttlMs: unknown, fn: unknown): void {
   if (typeof key !== 'string' || key === '') throw new TypeError(`${owner}.withLock: key must be a non-empty string.`);
-  if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1) {
-    throw new RangeError(`${owner}.withLock: ttlMs must be a positive whole number of milliseconds (got ${String(ttlMs)}).`);
+  // A lock's TTL becomes a timer (a hung command's bound, a waiter's): Node turns a longer delay into 1 ms.
+  if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TIMEOUT_MS) {
+    throw new RangeError(`${owner}.withLock: ttlMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days; got ${String(ttlMs)}).`);
   }
   if (typeof fn !== 'function') throw new TypeError(`${owner}.withLock: fn must be a function returning a promise.`);
 }

@@ -17,7 +17,7 @@ import type { XTokenSet } from './endpoints';
 import { xEndpoints } from './endpoints';
 import { XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
 import { refreshAccessToken, revokeToken } from './helpers';
-import { resolveTimeout } from './http';
+import { MAX_TIMEOUT_MS, resolveTimeout } from './http';
 import { InProcessTokenLock, type XTokenLock } from './lock';
 
 /**
@@ -243,13 +243,21 @@ export class XTokenManager {
     if (lockTtlMs !== undefined && (typeof lockTtlMs !== 'number' || !Number.isInteger(lockTtlMs) || lockTtlMs <= this.#timeoutMs)) {
       throw optionError('lockTtlMs', `a whole number of milliseconds greater than timeoutMs (${this.#timeoutMs}): the lock must outlast a request to X`);
     }
+    const lockTtl = lockTtlMs ?? defaultLockTtl;
+    // revoke() asks for the longest TTL, lockTtlMs + timeoutMs; a lock refuses one past Node's longest timer.
+    if (lockTtl + this.#timeoutMs > MAX_TIMEOUT_MS) {
+      const named = lockTtlMs === undefined ? `\`timeoutMs\` (the default lockTtlMs is timeoutMs + ${DEFAULT_LOCK_MARGIN_MS})` : '`lockTtlMs`';
+      throw new RangeError(
+        `passport-x: XTokenManager needs ${named} to be smaller: revoke() holds the lock for lockTtlMs + timeoutMs (${lockTtl + this.#timeoutMs} ms here), which must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days).`,
+      );
+    }
     this.#clientID = clientID;
     this.#clientSecret = clientSecret;
     this.#baseURL = baseURL;
     this.#store = store;
     this.#lock = lock ?? new InProcessTokenLock();
     this.#refreshBeforeMs = refreshBeforeMs ?? DEFAULT_REFRESH_BEFORE_MS;
-    this.#lockTtlMs = lockTtlMs ?? defaultLockTtl;
+    this.#lockTtlMs = lockTtl;
   }
 
   /**

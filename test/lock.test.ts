@@ -1,6 +1,7 @@
 // InProcessTokenLock (lib/lock.ts): the default XTokenLock of one process.
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_TIMEOUT_MS } from '../lib/http';
 import { InProcessTokenLock } from '../lib/lock';
 
 describe('InProcessTokenLock', function () {
@@ -71,5 +72,18 @@ describe('InProcessTokenLock', function () {
       expect(caught, String(message)).to.be.instanceOf(type).with.property('message').that.matches(message);
     }
     expect(lock.size).to.equal(0);
+  });
+
+  it('refuses a TTL past 2^31-1 ms (Node\'s longest timer) with a RangeError naming ttlMs, running nothing', async function () {
+    const lock = new InProcessTokenLock();
+    let ran = false;
+    const run = async (): Promise<void> => {
+      ran = true;
+    };
+    const err = await lock.withLock('k', MAX_TIMEOUT_MS + 1, run).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(RangeError).with.property('message').that.matches(/ttlMs must be a whole number of milliseconds from 1 to 2147483647/);
+    expect(ran).to.equal(false);
+    await lock.withLock('k', MAX_TIMEOUT_MS, run);
+    expect(ran, 'the longest TTL a timer can wait is taken').to.equal(true);
   });
 });

@@ -291,6 +291,7 @@ describe('Redis adapters', function () {
           [42, 1000, async () => 1, /key/, TypeError],
           ['k', 0, async () => 1, /ttlMs/, RangeError],
           ['k', 10.5, async () => 1, /ttlMs/, RangeError],
+          ['k', 2 ** 31, async () => 1, /ttlMs must be a whole number of milliseconds from 1 to 2147483647/, RangeError],
           ['k', 1000, 'not a function', /fn/, TypeError],
         ];
         for (const [key, ttl, fn, message, type] of tries) {

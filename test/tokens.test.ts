@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchUsersMe, xEndpoints, type XTokenSet } from '../lib/endpoints';
 import { XAPIError, XCreditsDepletedError, XError, XOAuthError, XRateLimitError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError, XUsageCapError } from '../lib/errors';
 import { refreshAccessToken } from '../lib/helpers';
+import { MAX_TIMEOUT_MS } from '../lib/http';
 import { InProcessTokenLock, type XTokenLock } from '../lib/lock';
 import { startXEmulator, type XEmulator } from '../lib/testing';
 import { DEFAULT_LOCK_MARGIN_MS, XTokenManager, type XTokenManagerOptions } from '../lib/tokens';
@@ -571,6 +572,22 @@ describe('XTokenManager', function () {
       expect(() => new XTokenManager(undefined as never)).to.throw(TypeError, /options object/);
       const frozen = Object.freeze({ ...good });
       expect(() => new XTokenManager(frozen)).not.to.throw();
+    });
+
+    it('refuses a timeoutMs or lockTtlMs whose lock TTL (revoke(): lockTtlMs + timeoutMs) would pass 2^31-1 ms, with a RangeError naming it', function () {
+      const good: XTokenManagerOptions = { clientID: 'id', store };
+      const cases: Array<[Partial<XTokenManagerOptions>, RegExp]> = [
+        // The default lockTtlMs is timeoutMs + 5000: revoke() would ask for 2^31 + 5000 ms.
+        [{ timeoutMs: 2 ** 30 }, /needs `timeoutMs` \(the default lockTtlMs is timeoutMs \+ 5000\) to be smaller: revoke\(\) holds the lock for lockTtlMs \+ timeoutMs \(2147488648 ms here\)/],
+        [{ timeoutMs: 1000, lockTtlMs: MAX_TIMEOUT_MS }, /needs `lockTtlMs` to be smaller/],
+        [{ timeoutMs: 1000, lockTtlMs: MAX_TIMEOUT_MS - 999 }, /needs `lockTtlMs` to be smaller/],
+      ];
+      for (const [bad, message] of cases) {
+        expect(() => new XTokenManager({ ...good, ...bad }), JSON.stringify(bad)).to.throw(RangeError, message);
+      }
+      // The longest that fits: revoke()'s TTL exactly 2^31-1.
+      expect(() => new XTokenManager({ ...good, timeoutMs: 1000, lockTtlMs: MAX_TIMEOUT_MS - 1000 })).not.to.throw();
+      expect(() => new XTokenManager({ ...good, timeoutMs: Math.floor((MAX_TIMEOUT_MS - DEFAULT_LOCK_MARGIN_MS) / 2) })).not.to.throw();
     });
 
     it('refuses a bad userKey with a TypeError, before touching the store', async function () {
