@@ -35,6 +35,13 @@ const MAX_COOKIES_EXAMINED = 20;
 
 /** How many pending sign-ins (cookies) one browser keeps at most, as the session stores do. */
 export const MAX_PENDING_COOKIES = 5;
+/**
+ * How many bytes of the Cookie header this store's cookies take at most, all together (each
+ * `name=value; `): the oldest are cleared to stay within it. Five sign-ins with a short app `state`
+ * take about 2 KB; a large `state` leaves room for fewer. Proxies refuse a request whose Cookie
+ * header passes 8 KB (nginx), Node 16 KB for all headers (431): the app's own cookies need the rest.
+ */
+export const MAX_PENDING_COOKIE_BYTES = 4096;
 // Version 2: `0x02 || binding length || binding || iv || ciphertext || tag`, the binding (the
 // strategy's name, client and redirect URI, hashed: not secret) in the clear and in the AAD.
 // Version 1 (`0x01 || iv || ciphertext || tag`, AAD the name alone) is still opened, unbound.
@@ -49,6 +56,9 @@ const HKDF_INFO_COOKIE_NAME = 'cookie-state v1 cookie-name';
 // RFC 6265 section 4.1.1: a cookie name is an RFC 7230 token.
 const COOKIE_NAME_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// A cookie's name: the prefix, then the first 16 hex digits of HMAC(name key, handle).
+const COOKIE_NAME_HEX_DIGITS = 16;
+const HEX_16 = /^[0-9a-f]{16}$/;
 
 /** Options of {@link EncryptedCookieStateStore}. */
 export interface EncryptedCookieStateStoreOptions {
@@ -99,7 +109,7 @@ interface CookieKeys {
   cookieName: Buffer;
 }
 
-type Miss = 'none' | 'foreign' | 'tampered' | 'expired' | 'future' | 'mismatch' | 'other-strategy' | 'no-handle';
+type Miss = 'none' | 'foreign' | 'tampered' | 'expired' | 'future' | 'outlives' | 'mismatch' | 'other-strategy' | 'no-handle';
 
 /** Where Set-Cookie headers go: the response object a framework makes reachable from `req`. */
 interface CookieSink {
@@ -169,7 +179,16 @@ function headersSentError(): XSessionError {
   );
 }
 
-/** The request's cookies whose names start with `prefix` (first occurrence wins, as RFC 6265 section 5.4 orders the most specific first). */
+/** Whether `name` is one this store makes: `prefix` and 16 lower-case hex digits, nothing else. */
+function isStoreCookieName(name: string, prefix: string): boolean {
+  return name.length === prefix.length + COOKIE_NAME_HEX_DIGITS && name.startsWith(prefix) && HEX_16.test(name.slice(prefix.length));
+}
+
+/**
+ * The request's cookies this store makes (`prefix` and 16 hex digits; first occurrence wins, as
+ * RFC 6265 section 5.4 orders the most specific first). Only these are ever counted or cleared: a
+ * short prefix (`auth`) must not make the store clear the app's own `auth_session`.
+ */
 function prefixedCookies(req: XAuthRequest, prefix: string): Map<string, string> {
   const jar = new Map<string, string>();
   const header = headerValue(req, 'cookie');
@@ -178,12 +197,17 @@ function prefixedCookies(req: XAuthRequest, prefix: string): Map<string, string>
     const eq = pair.indexOf('=');
     if (eq <= 0) continue;
     const name = pair.slice(0, eq).trim();
-    if (!name.startsWith(prefix) || jar.has(name)) continue;
+    if (!isStoreCookieName(name, prefix) || jar.has(name)) continue;
     let value = pair.slice(eq + 1).trim();
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
     jar.set(name, value);
   }
   return jar;
+}
+
+/** What `name=value` adds to the Cookie header, with its `; ` separator. */
+function cookiePairBytes(name: string, value: string): number {
+  return name.length + 1 + value.length + 2;
 }
 
 function deriveKeys(secret: string): CookieKeys {
@@ -244,6 +268,12 @@ function missMessage(miss: Miss, what: string, prefix: string, maxAgeMs: number)
       return `This X sign-in was started more than ${minutes} minutes ago and its cookie has expired. Sign in again.`;
     case 'future':
       return futureMissMessage(what);
+    case 'outlives':
+      return (
+        `This X sign-in's cookie was made by an earlier version of passport-x (it carries no issue time), and its expiry lies more than ${minutes} minutes ` +
+        '(this store\'s maxAgeMs) and a minute ahead: accepted, it could outlive the replay claim that lets a callback reach X only once, so it was refused. ' +
+        'Cookies made since carry their issue time. Sign in again.'
+      );
     case 'mismatch':
       return `The sign-in cookie does not belong to this X callback's ${what} (a forged or mixed-up callback). Sign in again.`;
     case 'other-strategy':
@@ -262,6 +292,7 @@ const MISS_CODES: Record<Miss, XFailureCodeValue> = {
   tampered: XFailureCode.CALLBACK_UNKNOWN,
   expired: XFailureCode.SIGN_IN_EXPIRED,
   future: XFailureCode.SIGN_IN_EXPIRED,
+  outlives: XFailureCode.SIGN_IN_EXPIRED,
   mismatch: XFailureCode.CALLBACK_UNKNOWN,
   'other-strategy': XFailureCode.CALLBACK_UNKNOWN,
   'no-handle': XFailureCode.CALLBACK_MALFORMED,
@@ -285,7 +316,11 @@ function missInfo(miss: Miss, what: string, prefix: string, maxAgeMs: number): X
  *   copied to another sign-in, presented to another strategy sharing the store, or altered fails.
  * - It expires after `maxAgeMs` (default 10 minutes): `Max-Age` for the browser, and an
  *   expiry inside the ciphertext the callback checks.
- * - Every callback clears the cookie (`Max-Age=0`), whatever the outcome.
+ * - Every callback clears the cookie (`Max-Age=0`), whatever the outcome, but for a cookie sealed
+ *   for another strategy sharing the store: that one is refused and left for its own callback.
+ * - A start clears the oldest of the browser's sign-in cookies beyond {@link MAX_PENDING_COOKIES},
+ *   or beyond {@link MAX_PENDING_COOKIE_BYTES} of the Cookie header together; only cookies named
+ *   like the store's (`cookieName` and 16 hex digits) are counted or cleared.
  * - HttpOnly, SameSite=Lax (sent on X's top-level redirect back), Secure over https.
  * - Rotation: `secret: [current, previous]` seals with the first and opens with any.
  *
@@ -342,13 +377,17 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
         "EncryptedCookieStateStore: `sameSite` must be 'lax' (default) or 'none'. 'strict' cannot work: browsers do not send Strict cookies on X's redirect back to the callback.",
       );
     }
-    if (sameSite === 'none' && options.secure !== true) {
+    // RFC 6265bis section 4.1.3: browsers match the prefixes case-insensitively (`__host-` too).
+    const lowerPrefix = prefix.toLowerCase();
+    const hostPrefix = lowerPrefix.startsWith('__host-');
+    const securePrefix = hostPrefix || lowerPrefix.startsWith('__secure-');
+    if (sameSite === 'none' && options.secure !== true && !(securePrefix && options.secure === undefined)) {
       throw new TypeError("EncryptedCookieStateStore: `sameSite: 'none'` needs `secure: true`; browsers reject SameSite=None cookies without Secure.");
     }
-    if ((prefix.startsWith('__Host-') || prefix.startsWith('__Secure-')) && options.secure === false) {
+    if (securePrefix && options.secure === false) {
       throw new TypeError('EncryptedCookieStateStore: a `cookieName` starting with __Host- or __Secure- needs Secure cookies; remove `secure: false`.');
     }
-    if (prefix.startsWith('__Host-') && path !== '/') {
+    if (hostPrefix && path !== '/') {
       throw new TypeError("EncryptedCookieStateStore: a `cookieName` starting with __Host- needs `path: '/'` (RFC 6265bis cookie prefixes).");
     }
     if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('EncryptedCookieStateStore: `now` must be a function returning ms since the epoch.');
@@ -357,7 +396,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     Object.defineProperty(this, 'keys', { value: secrets.map(deriveKeys), enumerable: false });
     this.prefix = prefix;
     this.maxAgeMs = maxAgeMs;
-    this.secure = prefix.startsWith('__Host-') || prefix.startsWith('__Secure-') ? true : options.secure;
+    this.secure = securePrefix ? true : options.secure;
     this.proxy = options.proxy === true;
     this.path = path;
     this.sameSite = sameSite === 'none' ? 'None' : 'Lax';
@@ -430,8 +469,9 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
         // Not ours (tampered, another secret's, another handle's): nothing this sign-in started.
         if (!payload || !safeEqual(payload.handle, handle)) continue;
         if (!bindingAccepts(payload.binding, bindingOf(meta, payload.kind))) continue;
-        found = true;
         sink.append(this.clearingCookie(name, req));
+        // An expired sign-in is nothing pending: X's `?error=` text for it is not trusted.
+        if (this.lifeMiss(payload, this.now()) === undefined) found = true;
       }
     } catch (err) {
       return callback(err as Error);
@@ -476,7 +516,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
   // --- internals ------------------------------------------------------------------------
 
   private cookieName(keys: CookieKeys, handle: string): string {
-    return this.prefix + createHmac('sha256', keys.cookieName).update(handle, 'utf8').digest('hex').slice(0, 16);
+    return this.prefix + createHmac('sha256', keys.cookieName).update(handle, 'utf8').digest('hex').slice(0, COOKIE_NAME_HEX_DIGITS);
   }
 
   private isSecure(req: XAuthRequest): boolean {
@@ -505,6 +545,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
 
   private seal(req: XAuthRequest, handle: string, kind: Kind, data: Record<string, unknown>, binding: string | undefined, callback: (err?: Error | null) => void): void {
     let setCookie: string;
+    let pairBytes: number;
     let sink: CookieSink;
     try {
       sink = cookieSink(req);
@@ -522,6 +563,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       const ciphertext = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
       const value = Buffer.concat([Buffer.from([FORMAT_VERSION, bound.length]), bound, iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
       setCookie = `${name}=${value}${this.attributes(req, Math.ceil(this.maxAgeMs / 1000))}`;
+      pairBytes = cookiePairBytes(name, value);
       if (Buffer.byteLength(setCookie) > MAX_SET_COOKIE_BYTES) {
         throw new RangeError(
           `EncryptedCookieStateStore: this sign-in's cookie would be ${Buffer.byteLength(setCookie)} bytes, more than the ${MAX_SET_COOKIE_BYTES} browsers keep. ` +
@@ -532,7 +574,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       return callback(err as Error);
     }
     try {
-      for (const stale of this.oldestBeyondLimit(req)) sink.append(this.clearingCookie(stale, req));
+      for (const stale of this.oldestBeyondLimit(req, pairBytes)) sink.append(this.clearingCookie(stale, req));
       sink.append(setCookie);
     } catch (err) {
       return callback(err as Error);
@@ -541,27 +583,43 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
   }
 
   /**
-   * The names of this store's cookies to clear so that, with the one being set, at most
-   * MAX_PENDING_COOKIES remain: unreadable ones first, then the oldest. Without a bound, a page
-   * that opens the sign-in URL again and again would grow the Cookie header until the site
-   * answers every request with 431.
+   * The names of this store's cookies to clear so that, with the one being set (`newPairBytes`
+   * long in the Cookie header), at most MAX_PENDING_COOKIES remain and they take at most
+   * MAX_PENDING_COOKIE_BYTES: unreadable ones first, then the oldest. Without a bound, a page that
+   * opens the sign-in URL again and again, or with a large app `state`, would grow the Cookie
+   * header until the site (or its proxy) answers every request with 431 or 400.
    */
-  private oldestBeyondLimit(req: XAuthRequest): string[] {
+  private oldestBeyondLimit(req: XAuthRequest, newPairBytes: number): string[] {
     const jar = prefixedCookies(req, this.prefix);
-    if (jar.size < MAX_PENDING_COOKIES) return [];
+    let bytes = newPairBytes;
+    for (const [name, value] of jar) bytes += cookiePairBytes(name, value);
+    if (jar.size < MAX_PENDING_COOKIES && bytes <= MAX_PENDING_COOKIE_BYTES) return [];
+    let examined = 0;
     const aged = [...jar].map(([name, value]) => {
       let exp = -Infinity;
-      for (const keys of this.keys) {
-        const payload = this.open(keys, name, value);
-        if (payload) {
-          exp = payload.exp;
-          break;
+      // Each try is an AES-GCM open per key: a Cookie header of hundreds of well-formed names costs
+      // MAX_COOKIES_EXAMINED tries at most, the rest counted unreadable (cleared first).
+      if (examined++ < MAX_COOKIES_EXAMINED) {
+        for (const keys of this.keys) {
+          const payload = this.open(keys, name, value);
+          if (payload) {
+            exp = payload.exp;
+            break;
+          }
         }
       }
-      return { name, exp };
+      return { name, exp, bytes: cookiePairBytes(name, value) };
     });
     aged.sort((a, b) => a.exp - b.exp);
-    return aged.slice(0, jar.size - MAX_PENDING_COOKIES + 1).map((c) => c.name);
+    const cleared: string[] = [];
+    let kept = aged.length;
+    for (const cookie of aged) {
+      if (kept < MAX_PENDING_COOKIES && bytes <= MAX_PENDING_COOKIE_BYTES) break;
+      cleared.push(cookie.name);
+      kept -= 1;
+      bytes -= cookie.bytes;
+    }
+    return cleared;
   }
 
   private open(keys: CookieKeys, name: string, value: string): CookiePayload | undefined {
@@ -630,33 +688,50 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     }
     if (found.length === 0) return fail(this.anyOpens(jar) || jar.size === 0 ? 'none' : 'foreign');
 
-    try {
-      const sink = cookieSink(req);
-      for (const { name } of found) sink.append(this.clearingCookie(name, req));
-    } catch (err) {
-      return callback(err as Error);
-    }
-
     // Current secret first; a sign-in started before a rotation has the name and key of an older one.
     let payload: CookiePayload | undefined;
     for (const { keys, name, value } of found) {
       payload = this.open(keys, name, value);
       if (payload) break;
     }
+    // Sealed for another strategy (another name, client or redirect URI) sharing this store (a version 1
+    // cookie, from before bindings, is accepted for its short life; a direct call without meta checks nothing):
+    // that strategy's pending sign-in, left for its own callback, as the session stores leave it.
+    if (payload && payload.kind === kind && safeEqual(payload.handle, handle) && !bindingAccepts(payload.binding, binding)) return fail('other-strategy');
+    // Whatever else the outcome, this cookie is used up: cleared before anything is decided.
+    try {
+      const sink = cookieSink(req);
+      for (const { name } of found) sink.append(this.clearingCookie(name, req));
+    } catch (err) {
+      return callback(err as Error);
+    }
     if (!payload) return fail('tampered');
     // A genuine cookie of the other protocol, or for another handle: a forged or mixed-up callback.
     if (payload.kind !== kind || !safeEqual(payload.handle, handle)) return fail('mismatch');
-    // Sealed for another strategy (another name, client or redirect URI) sharing this store (a version 1
-    // cookie, from before bindings, is accepted for its short life; a direct call without meta checks nothing).
-    if (!bindingAccepts(payload.binding, binding)) return fail('other-strategy');
     const now = this.now();
-    // It lives this store's maxAgeMs at most, whatever the sealing store's was (instances configured
-    // apart, or a deploy that changed it): the claim that guards it lasts as long as this store says.
-    const expires = payload.iat === undefined ? payload.exp : Math.min(payload.exp, payload.iat + this.maxAgeMs);
-    if (now >= expires) return fail('expired');
-    // Sealed by a clock far ahead of this one: it would outlive the callback's claim (see MAX_CLOCK_SKEW_MS).
-    if (payload.iat !== undefined && payload.iat - now > MAX_CLOCK_SKEW_MS) return fail('future');
+    const miss = this.lifeMiss(payload, now);
+    if (miss) return fail(miss);
     callback(null, payload.data);
+  }
+
+  /**
+   * Whether `payload` is past its life here: 'expired', 'future' (sealed by a clock far ahead of this
+   * one), 'outlives' (no `iat`, and an `exp` beyond this store's life), or undefined while it lives. It lives this store's maxAgeMs at most, whatever the sealing
+   * store's was (instances configured apart, or a deploy that changed it): the claim that guards the
+   * callback lasts as long as this store says, and a minute more.
+   */
+  private lifeMiss(payload: CookiePayload, now: number): 'expired' | 'future' | 'outlives' | undefined {
+    if (payload.iat === undefined) {
+      // Sealed before cookies carried `iat`: only `exp` says when. One expiring later than this store's
+      // maxAgeMs from now could still be accepted after the claim of its first use has lapsed.
+      if (now >= payload.exp) return 'expired';
+      if (payload.exp - now > this.maxAgeMs + MAX_CLOCK_SKEW_MS) return 'outlives';
+      return undefined;
+    }
+    if (now >= Math.min(payload.exp, payload.iat + this.maxAgeMs)) return 'expired';
+    // Sealed by a clock far ahead of this one: it would outlive the callback's claim (see MAX_CLOCK_SKEW_MS).
+    if (payload.iat - now > MAX_CLOCK_SKEW_MS) return 'future';
+    return undefined;
   }
 
   /** Whether any of the request's prefixed cookies is ours (another sign-in's), as opposed to all foreign. */

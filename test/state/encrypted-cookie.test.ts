@@ -7,7 +7,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { XSessionError } from '../../lib/errors';
 import type { XAuthRequest } from '../../lib/request';
-import { DEFAULT_COOKIE_STATE_MAX_AGE_MS, EncryptedCookieStateStore, MAX_PENDING_COOKIES, type EncryptedCookieStateStoreOptions } from '../../lib/state/encrypted-cookie';
+import { DEFAULT_COOKIE_STATE_MAX_AGE_MS, EncryptedCookieStateStore, MAX_PENDING_COOKIE_BYTES, MAX_PENDING_COOKIES, type EncryptedCookieStateStoreOptions } from '../../lib/state/encrypted-cookie';
 
 const SECRET = 'a-32-character-secret-for-tests!!';
 const OLD_SECRET = 'the-previous-secret-of-at-least-32-chars';
@@ -94,8 +94,9 @@ function verifyWith(store: EncryptedCookieStateStore, req: XAuthRequest, handle:
   return new Promise((resolve) => store.verify(req, handle, meta, (err, value, info) => resolve({ err, value: value as string | false | undefined, info })));
 }
 
-function drop(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string): Promise<Error | null | undefined> {
-  return new Promise((resolve) => store.drop(req, handle, (err) => resolve(err)));
+/** `drop`'s whole answer: the error, and whether the handle was a pending sign-in. */
+function dropFound(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string): Promise<{ err: Error | null | undefined; found: boolean | undefined }> {
+  return new Promise((resolve) => store.drop(req, handle, (err, found) => resolve({ err, found })));
 }
 
 /**
@@ -211,15 +212,26 @@ describe('encrypted cookie state store', () => {
       await started(store, jar, 'denied-token');
       await started(store, jar, 'other-token');
       const denied = request(jar);
-      expect(await drop(store, denied, 'denied-token')).to.equal(null);
+      expect(await dropFound(store, denied, 'denied-token')).to.deep.equal({ err: null, found: true });
       expect(jar.take(denied.res)).to.have.length(1);
       expect(jar.cookies.size).to.equal(1);
       // the other sign-in is untouched
       expect((await get(store, request(jar), 'other-token')).value).to.equal(TOKEN_SECRET);
       // nothing to clear for an unknown token
       const unknown = request(jar);
-      expect(await drop(store, unknown, 'never-issued')).to.equal(null);
+      expect(await dropFound(store, unknown, 'never-issued')).to.deep.equal({ err: null, found: false });
       expect(setCookiesOf(unknown.res)).to.have.length(0);
+    });
+
+    it('clears an expired sign-in\'s cookie on cancel, but does not call it pending (X\'s ?error= for it is not trusted)', async () => {
+      let now = 1_700_000_000_000;
+      const store = new EncryptedCookieStateStore({ secret: SECRET, now: () => now });
+      const jar = new Jar();
+      await started(store, jar, 'late-token');
+      now += DEFAULT_COOKIE_STATE_MAX_AGE_MS;
+      const denied = request(jar);
+      expect(await dropFound(store, denied, 'late-token')).to.deep.equal({ err: null, found: false });
+      expect(setCookiesOf(denied.res).map((c) => c.attributes['max-age'])).to.deep.equal(['0']);
     });
   });
 
@@ -358,6 +370,72 @@ describe('encrypted cookie state store', () => {
       const loaded = await get(store, request(jar), token);
       expect(loaded.value, token).to.equal(i < 2 ? false : TOKEN_SECRET);
     }
+  });
+
+  it('counts and clears only its own cookies (prefix and 16 hex digits), never the app\'s that share a short prefix', async () => {
+    const store = new EncryptedCookieStateStore({ secret: SECRET, cookieName: 'auth' });
+    const jar = new Jar();
+    // The app's session cookie, and a lookalike with the prefix, both older than any sign-in.
+    jar.cookies.set('auth_session', 's%3Athe-apps-session');
+    jar.cookies.set('auth0123456789abcdeZ', 'not-ours-either');
+    const tokens = Array.from({ length: MAX_PENDING_COOKIES + 1 }, (_, i) => `token-${i}`);
+    for (const token of tokens) {
+      const req = request(jar);
+      expect(await set(store, req, token)).to.equal(null);
+      const cleared = jar.take(req.res).filter((c) => c.attributes['max-age'] === '0').map((c) => c.name);
+      expect(cleared).to.not.include('auth_session').and.not.include('auth0123456789abcdeZ');
+    }
+    expect(jar.cookies.get('auth_session')).to.equal('s%3Athe-apps-session');
+    expect(jar.cookies.get('auth0123456789abcdeZ')).to.equal('not-ours-either');
+    expect([...jar.cookies.keys()].filter((n) => /^auth[0-9a-f]{16}$/.test(n))).to.have.length(MAX_PENDING_COOKIES);
+  });
+
+  it(`keeps its cookies within ${MAX_PENDING_COOKIE_BYTES} bytes of the Cookie header together: a large app state leaves room for fewer sign-ins`, async () => {
+    let now = 1_000_000;
+    const store = new EncryptedCookieStateStore({ secret: SECRET, now: () => now });
+    const jar = new Jar();
+    const bytes = (): number => [...jar.cookies].reduce((n, [name, value]) => n + name.length + 1 + value.length + 2, 0);
+    const big = { returnTo: `/${'p'.repeat(1000)}` };
+    const handles: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      now += 1000;
+      const start = request(jar);
+      const { err, handle } = await storeState(store, start, big);
+      expect(err).to.equal(null);
+      handles.push(handle!);
+      jar.take(start.res);
+      expect(bytes(), `after sign-in ${i + 1}`).to.be.at.most(MAX_PENDING_COOKIE_BYTES);
+    }
+    // Each cookie is about 1.5 KB: only the newest two fit, and the newest still works.
+    expect(jar.cookies.size).to.equal(2);
+    expect((await verify(store, request(jar), handles[3]!)).value).to.equal(VERIFIER);
+    expect((await verify(store, request(jar), handles[0]!)).value).to.equal(false);
+  });
+
+  it('opens at most 20 of a hostile Cookie header\'s many lookalike cookies when making room, and still keeps the newest sign-ins', async () => {
+    let now = 1_000_000;
+    const store = new EncryptedCookieStateStore({ secret: SECRET, now: () => now });
+    // 300 of our own, genuine cookies (started in separate browsers, then put in one header).
+    const many = new Jar();
+    for (let i = 0; i < 300; i++) {
+      now += 1;
+      const jar = new Jar();
+      const cookie = await started(store, jar, `token-${i}`);
+      many.cookies.set(cookie.name, cookie.value);
+    }
+    const opened: string[] = [];
+    const open = (store as unknown as { open: (...args: unknown[]) => unknown }).open;
+    (store as unknown as { open: (...args: unknown[]) => unknown }).open = function (this: unknown, ...args: unknown[]) {
+      opened.push(String(args[1]));
+      return open.apply(this, args);
+    };
+    now += 1;
+    const req = request(many);
+    expect(await set(store, req, 'newest')).to.equal(null);
+    many.take(req.res);
+    expect(opened).to.have.length(20);
+    expect(many.cookies.size).to.equal(MAX_PENDING_COOKIES);
+    expect((await get(store, request(many), 'newest')).value).to.equal(TOKEN_SECRET);
   });
 
   it('keeps two sign-ins started in two tabs apart, for both protocols', async () => {
@@ -537,14 +615,25 @@ describe('encrypted cookie state store', () => {
       expect(hintOf(await get(store, request(jar), 'ahead'), XFailureCode.SIGN_IN_EXPIRED)).to.match(/later than this server's clock/).and.match(/NTP/);
     });
 
-    it('checks a cookie sealed before the issue time was sealed (no iat) against its expiry alone', async () => {
-      const store = new EncryptedCookieStateStore({ secret: SECRET });
+    it('checks a cookie sealed before the issue time was sealed (no iat) against its expiry, within this store\'s life and a minute', async () => {
+      let now = 1_700_000_000_000;
+      const store = new EncryptedCookieStateStore({ secret: SECRET, now: () => now });
       const jar = new Jar();
       const cookie = await started(store, jar, 'tok');
       const binding = pendingBinding('oauth1', 'x-oauth1', 'ck', 'http://127.0.0.1/cb');
-      // Sealed by an instance whose clock is far ahead, in the format without `iat`: its expiry still holds.
-      jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 30 * 60_000, data: { tokenSecret: 'no-iat' } }, binding));
+      const noIat = (exp: number, tokenSecret: string): string => sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp, data: { tokenSecret } }, binding);
+      // In the format without `iat`, expiring within this store's 10 minutes and a minute: accepted.
+      jar.cookies.set(cookie.name, noIat(now + 11 * 60_000, 'no-iat'));
       expect((await getWith(store, request(jar), 'tok', { binding })).value).to.equal('no-iat');
+      // Expiring later (sealed by a store with a longer maxAgeMs): accepted, it could be used again after
+      // its first use's claim (11 minutes) has lapsed, while its expiry still holds.
+      jar.cookies.set(cookie.name, noIat(now + 30 * 60_000, 'too-long'));
+      expect(hintOf(await getWith(store, request(jar), 'tok', { binding }), XFailureCode.SIGN_IN_EXPIRED)).to.match(/carries no issue time/).and.match(/more than 10 minutes/);
+      // The same cookie 19 minutes on (11 minutes before its expiry) is accepted: the window it is accepted in is no longer than a claim.
+      now += 19 * 60_000;
+      expect((await getWith(store, request(jar), 'tok', { binding })).value).to.equal('too-long');
+      now += 11 * 60_000;
+      expect(hintOf(await getWith(store, request(jar), 'tok', { binding }), XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago/);
       jar.cookies.set(cookie.name, sealBySpec(SECRET, cookie.name, { handle: 'tok', kind: 'oauth1', exp: Date.now() + 60_000, iat: 'yesterday', data: { tokenSecret: 'bad-iat' } }, binding));
       expect(hintOf(await getWith(store, request(jar), 'tok', { binding }), XFailureCode.CALLBACK_UNKNOWN), 'an iat that is not a number').to.match(/failed decryption/);
     });
@@ -630,6 +719,15 @@ describe('encrypted cookie state store', () => {
 
     it('supports SameSite=None with Secure', async () => {
       expect((await attributesFor({ sameSite: 'none', secure: true })).attributes).to.deep.include({ samesite: 'None', secure: true });
+      // A __Host- or __Secure- name forces Secure: SameSite=None needs no `secure: true` written out.
+      expect((await attributesFor({ sameSite: 'none', cookieName: '__Secure-x_' }, { secure: false })).attributes).to.deep.include({ samesite: 'None', secure: true });
+    });
+
+    it('knows the cookie prefixes in any case, as browsers do (RFC 6265bis): __host- forces Secure and Path=/', async () => {
+      expect((await attributesFor({ cookieName: '__host-xs_' }, { secure: false })).attributes).to.deep.include({ secure: true, path: '/' });
+      expect((await attributesFor({ cookieName: '__SECURE-xs_' }, { secure: false })).attributes.secure).to.equal(true);
+      expect(() => new EncryptedCookieStateStore({ secret: SECRET, cookieName: '__host-x_', path: '/auth' })).to.throw(TypeError, /needs `path: '\/'`/);
+      expect(() => new EncryptedCookieStateStore({ secret: SECRET, cookieName: '__HOST-x_', secure: false })).to.throw(TypeError, /needs Secure cookies/);
     });
 
     it('clears the cookie with the same attributes it was set with', async () => {
