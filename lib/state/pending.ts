@@ -14,6 +14,9 @@ import type { XAuthRequest } from '../request';
 /** How long a started sign-in stays valid: 10 minutes. */
 export const PENDING_TTL_MS = 10 * 60 * 1000;
 
+/** The longest `ttlMs` a session store takes: 1 hour, as the cookie store's `maxAgeMs`. A sign-in is minutes on X's consent page. */
+export const MAX_PENDING_TTL_MS = 60 * 60 * 1000;
+
 /** How many started sign-ins one session keeps at most; the oldest go first. */
 export const MAX_PENDING = 5;
 
@@ -149,14 +152,16 @@ function save(session: Record<string, unknown>, key: string, stored: unknown[]):
  */
 export function pendingLimits(options: { ttlMs?: number | undefined; maxPending?: number | undefined; now?: (() => number) | undefined }, store: string): PendingLimits {
   const { ttlMs, maxPending, now } = options;
-  if (ttlMs !== undefined && !(typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs > 0)) {
-    throw new TypeError(`${store}: \`ttlMs\` must be a positive number of milliseconds`);
+  if (ttlMs !== undefined && !(typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs > 0 && ttlMs <= MAX_PENDING_TTL_MS)) {
+    throw new TypeError(`${store}: \`ttlMs\` must be a positive number of milliseconds, at most ${MAX_PENDING_TTL_MS} (1 hour)`);
   }
   if (maxPending !== undefined && !(Number.isInteger(maxPending) && maxPending > 0)) {
     throw new TypeError(`${store}: \`maxPending\` must be a positive whole number`);
   }
   if (now !== undefined && typeof now !== 'function') throw new TypeError(`${store}: \`now\` must be a function`);
-  return { ttlMs: ttlMs ?? DEFAULT_PENDING_LIMITS.ttlMs, max: maxPending ?? DEFAULT_PENDING_LIMITS.max, now: now ?? DEFAULT_PENDING_LIMITS.now };
+  // Whole milliseconds: an entry's time is stored in base 36, which has no fraction.
+  const clock = now === undefined ? DEFAULT_PENDING_LIMITS.now : () => Math.floor(now());
+  return { ttlMs: ttlMs ?? DEFAULT_PENDING_LIMITS.ttlMs, max: maxPending ?? DEFAULT_PENDING_LIMITS.max, now: clock };
 }
 
 /** A new entry: one object shape whatever is given (no spreads of optional fields). */
@@ -285,16 +290,26 @@ export function takePending(
   return { entry: found };
 }
 
-/** Removes the entry with this handle, if any (e.g. when the user denied access). */
-export function dropPending(session: Record<string, unknown>, key: string, handle: string, binding?: string): boolean {
+/**
+ * Removes the entry with this handle, if any (e.g. when the user denied access), and says whether
+ * it was pending: an expired one is removed too, but is nothing pending, so X's `?error=` text for
+ * it is not trusted.
+ */
+export function dropPending(session: Record<string, unknown>, key: string, handle: string, binding?: string, limits: PendingLimits = DEFAULT_PENDING_LIMITS): boolean {
   const all = listOf(session, key);
-  const rest = all.filter((e) => !(safeEqual(e.entry.handle, handle) && boundTo(e.entry, binding)));
+  let found = false;
+  const now = limits.now();
+  const rest = all.filter((e) => {
+    if (!(safeEqual(e.entry.handle, handle) && boundTo(e.entry, binding))) return true;
+    if (now - e.entry.createdAt < limits.ttlMs && e.entry.createdAt - now <= MAX_CLOCK_SKEW_MS) found = true;
+    return false;
+  });
   save(
     session,
     key,
     rest.map((e) => e.stored),
   );
-  return rest.length !== all.length;
+  return found;
 }
 
 /** What went wrong, the likely cause and the fix: the failure message for each miss. */

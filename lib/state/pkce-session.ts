@@ -80,7 +80,7 @@ export interface XPkceStateStoreWithMeta {
 export interface XPkceSessionStoreOptions {
   /** Session key (default `'oauth2:x'`). */
   key?: string | undefined;
-  /** How long a pending sign-in lives, in ms (default 10 minutes). */
+  /** How long a pending sign-in lives, in ms (default 10 minutes, at most 1 hour). */
   ttlMs?: number | undefined;
   /** How many pending sign-ins a session keeps (default 5). */
   maxPending?: number | undefined;
@@ -161,7 +161,7 @@ export class XPkceSessionStore implements XPkceStateStore {
   ): void {
     const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     // No session is nothing to drop, not an error: the user only pressed Cancel.
-    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session as Record<string, unknown>, this.key, providedState, bindingOf(meta, 'oauth2'));
+    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session as Record<string, unknown>, this.key, providedState, bindingOf(meta, 'oauth2'), this.limits);
     callback(null, found);
   }
 }

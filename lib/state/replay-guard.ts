@@ -17,16 +17,18 @@ import { MAX_CLOCK_SKEW_MS, PENDING_TTL_MS } from './pending';
 /**
  * Claims a key once: `claim` resolves `true` for the first caller of `key` within `ttlMs`, and
  * `false` for every other caller until the key expires. It must be atomic across everything that
- * shares it, and answer `true` to a retry of the very call that took the key: in Redis, `SET key
- * <a random value per call> NX PX ttl`, and on a `null` reply, whether the key holds that value (a
- * client may resend a command whose reply a dropped connection lost). Keys are `passport-x:claim:` and a SHA-256 hash:
+ * shares it; and when its client may resend a command whose reply a dropped connection lost (ioredis
+ * does), it must answer `true` to that resend of the very call that took the key: in Redis, `SET key
+ * <a random value per call> NX PX ttl`, and on a `null` reply, whether the key holds that value. Keys are `passport-x:claim:` and a SHA-256 hash:
  * no secret, state or token is ever handed to a guard.
  *
  * @example
  * ```ts
  * import type { XReplayGuard } from 'passport-x';
  *
- * // Any store with an atomic "set if absent, with expiry" will do; here a Postgres table.
+ * // Any store with an atomic "set if absent, with expiry" will do; here a Postgres table. An expired
+ * // row is taken over by the next claim of its key; delete the rest now and then (a scheduled job):
+ * // DELETE FROM sign_in_claims WHERE expires_at < now()
  * declare const db: { query(sql: string, params: unknown[]): Promise<{ rowCount: number | null }> };
  * export const postgresGuard: XReplayGuard = {
  *   async claim(key, ttlMs) {

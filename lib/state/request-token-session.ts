@@ -38,7 +38,7 @@ export interface XRequestTokenStore {
 export interface XRequestTokenSessionStoreOptions {
   /** Session key (default `'oauth:x'`). */
   key?: string | undefined;
-  /** How long a pending sign-in lives, in ms (default 10 minutes). */
+  /** How long a pending sign-in lives, in ms (default 10 minutes, at most 1 hour). */
   ttlMs?: number | undefined;
   /** How many pending sign-ins a session keeps (default 5). */
   maxPending?: number | undefined;
@@ -116,7 +116,7 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
   drop(req: XAuthRequest, token: string, meta: object, callback: (err?: Error | null, found?: boolean) => void): void;
   drop(req: XAuthRequest, token: string, metaOrCallback: object | ((err?: Error | null, found?: boolean) => void), maybeCallback?: (err?: Error | null, found?: boolean) => void): void {
     const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
-    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session, this.key, token, bindingOf(meta, 'oauth1'));
+    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session, this.key, token, bindingOf(meta, 'oauth1'), this.limits);
     callback(null, found);
   }
 }

@@ -120,6 +120,29 @@ describe('request-token session store', () => {
     expect(() => new XRequestTokenSessionStore({ maxPending: 2.5 })).to.throw(TypeError, /maxPending/);
     expect(() => new XRequestTokenSessionStore({ ttlMs: Number.NaN })).to.throw(TypeError, /ttlMs/);
     expect(() => new XRequestTokenSessionStore({ ttlMs: -1 })).to.throw(TypeError, /ttlMs/);
+    // Longer than a sign-in on X's consent page can take, and than a Redis claim's PX takes: refused.
+    expect(() => new XRequestTokenSessionStore({ ttlMs: 60 * 60 * 1000 + 1 })).to.throw(TypeError, /ttlMs.*at most 3600000 \(1 hour\)/);
+    expect(() => new XRequestTokenSessionStore({ ttlMs: 1e20 })).to.throw(TypeError, /ttlMs/);
+    expect(new XRequestTokenSessionStore({ ttlMs: 60 * 60 * 1000 }).ttlMs).to.equal(3_600_000);
+  });
+
+  it('works with a clock that answers fractions of a millisecond (performance.timeOrigin + performance.now())', async () => {
+    const store = new XRequestTokenSessionStore({ now: () => 1_700_000_000_000.75 });
+    const r = req();
+    await set(store, r, 't', 's');
+    expect((await get(store, r, 't')).secret).to.equal('s');
+  });
+
+  it('says an expired token was not pending when the user cancels (X\'s ?denied= for it is not trusted), and drops it', async () => {
+    let now = 0;
+    const store = new XRequestTokenSessionStore({ now: () => now });
+    const r = req();
+    await set(store, r, 'late', 's');
+    await set(store, r, 'fresh', 's2');
+    now = 10 * 60 * 1000;
+    const late = await new Promise<boolean | undefined>((resolve) => store.drop(r, 'late', (_err, found) => resolve(found)));
+    expect(late).to.equal(false);
+    expect(JSON.stringify(r.session)).to.not.include('late');
   });
 
   it('says how old an expired sign-in is with the ttlMs it was given', async () => {
