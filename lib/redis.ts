@@ -92,10 +92,19 @@ const HOLDS_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return 1 els
  * a GET: ioredis resends a command whose reply a dropped connection lost (`autoResendUnfulfilledCommands`,
  * on by default), so a SET that Redis applied comes back `null` the second time, the key taken by
  * this very caller. Its value, random per caller, tells the two apart.
+ *
+ * An EVAL that fails after a `null` SET (a Redis whose ACL forbids scripting) is "not taken": the
+ * key exists, so someone holds it. A claim is then refused (nobody gets through twice) and a lock
+ * waiter waits and retries (at worst until the key's TTL, if it was its own): safe either way,
+ * where an error would fail a sign-in with a 500.
  */
 async function takeKey(commands: RedisCommands, key: string, value: string, ttlMs: number): Promise<boolean> {
   if (await commands.setNX(key, value, ttlMs)) return true;
-  return Number(await commands.evalOneKey(HOLDS_SCRIPT, key, [value])) === 1;
+  try {
+    return Number(await commands.evalOneKey(HOLDS_SCRIPT, key, [value])) === 1;
+  } catch {
+    return false;
+  }
 }
 
 /** A value naming one claim or lock holder: 128 random bits, from the process's CSPRNG pool. */
@@ -154,11 +163,14 @@ function checkTTL(owner: string, name: string, ttlMs: unknown): asserts ttlMs is
  * A replay guard shared by every instance: `claim(key, ttlMs)` is true for the first caller of a
  * key and false for every other until `ttlMs` has passed (`SET <prefix>claim:<sha256(key)> <128
  * random bits> NX PX ttlMs`; on a `null` reply, an `EVAL` that checks whether the key holds this
- * call's value: a SET that ioredis resent after a lost reply finds the claim it took itself). Pass it as the strategies' `replayGuard` option so that a callback reaching two
- * instances at once goes on to X once.
+ * call's value: a SET that ioredis resent after a lost reply finds the claim it took itself). Pass
+ * it as the strategies' `replayGuard` option so that a callback reaching two instances at once
+ * goes on to X once.
  *
- * A Redis error rejects `claim` with the client's error: the caller decides (the strategies
- * refuse the callback rather than risk a second request to X).
+ * A Redis error on the SET rejects `claim` with the client's error: the caller decides (the
+ * strategies refuse the callback rather than risk a second request to X). An error on the EVAL
+ * after a `null` SET (a Redis ACL without scripting) is `false`: the key exists, so the claim is
+ * taken, and nobody gets through twice.
  *
  * @example
  * ```ts
@@ -235,7 +247,8 @@ function readOptionalMs(owner: string, options: Record<string, unknown>, name: s
  *
  * - Take: `SET <prefix>lock:<sha256(key)> <random value> NX PX ttlMs`. A `null` reply is checked
  *   with an `EVAL` that reads whether the key holds this holder's value (a SET that ioredis resent
- *   after a lost reply), so a holder never waits for its own lock.
+ *   after a lost reply), so a holder never waits for its own lock. An `EVAL` that fails there (a
+ *   Redis ACL without scripting) counts as "taken by another": the caller waits and retries.
  * - Release: one Lua `EVAL` that deletes the key only if it still holds this holder's random
  *   value, so a holder whose lock expired never deletes the next holder's. A release that fails
  *   or gets no answer within `ttlMs` does not fail the call (the lock expires at its TTL); it is

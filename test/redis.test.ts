@@ -435,6 +435,34 @@ describe('Redis adapters', function () {
       });
     }
 
+    it('an EVAL Redis refuses after a null SET (an ACL without scripting) is "taken": a claim is false, a lock waiter waits and gives up with XLockTimeoutError', async function () {
+      const calls: string[] = [];
+      // The key exists (SET answers null); the EVAL that checks whose it is fails, as under `-@scripting`.
+      const noScripting = {
+        set: async () => {
+          calls.push('set');
+          return null;
+        },
+        eval: async () => {
+          calls.push('eval');
+          throw new Error("NOPERM User default has no permissions to run the 'eval' command");
+        },
+        sendCommand: async () => undefined,
+      } as unknown as XRedisClient;
+      expect(await new RedisReplayGuard({ client: noScripting }).claim('state-1', 60_000)).to.equal(false);
+      expect(calls).to.deep.equal(['set', 'eval']);
+      calls.length = 0;
+      let ran = false;
+      const err = await new RedisTokenLock({ client: noScripting, acquireTimeoutMs: 60, retryDelayMs: 5, maxRetryDelayMs: 10 })
+        .withLock('user-1', 1000, async () => {
+          ran = true;
+        })
+        .catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(XLockTimeoutError).with.property('message').that.matches(/stayed taken by another holder/);
+      expect(ran).to.equal(false);
+      expect(calls.filter((c) => c === 'set').length, 'retried').to.be.at.least(2);
+    });
+
     /** A node-redis-shaped client whose SET works and whose EVAL (the release) does what `release` says. */
     function releaseFailing(release: () => Promise<unknown>): XRedisClient {
       return { set: async () => 'OK', eval: release, sendCommand: async () => undefined } as unknown as XRedisClient;
