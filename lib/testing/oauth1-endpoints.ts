@@ -63,6 +63,8 @@ export function authenticateOAuth1(request: EmulatorRequest, context: EmulatorCo
         return xError(X_ERRORS.badAuthenticationData, 'no OAuth Authorization header');
       case 'bad_header':
         return xError(X_ERRORS.badAuthenticationData, 'malformed OAuth Authorization header (missing, repeated or invalid oauth_* parameter)');
+      case 'duplicate_parameter':
+        return xError(X_ERRORS.badAuthenticationData, 'an oauth_* parameter given in more than one place (header, query or body)');
       case 'unsupported_method':
         return xError(X_ERRORS.couldNotAuthenticate, 'oauth_signature_method is not HMAC-SHA1');
       case 'unknown_consumer':
@@ -116,10 +118,9 @@ export function requestToken(request: EmulatorRequest, context: EmulatorContext)
   if (mode === 'reverse_auth') return reverseAuthParameters(request, context, caller.app);
   if (mode !== undefined) return xError(X_ERRORS.couldNotAuthenticate, `x_auth_mode=${mode} is not emulated`);
   // RFC 5849 section 2.1: oauth_callback is required ("oob" for out-of-band), in the header, the
-  // query or the body (section 3.5); X's own older examples put it in the query. Once only (section 3.1).
-  const callbacks = caller.params.filter(([k]) => k === 'oauth_callback').map(([, v]) => v);
-  if (callbacks.length > 1) return xError(X_ERRORS.badAuthenticationData, 'oauth_callback given more than once (header, query or body)');
-  const callback = callbacks[0];
+  // query or the body (section 3.5); X's own older examples put it in the query. The verifier has
+  // refused it in more than one place (section 3.1).
+  const callback = param(caller.params, 'oauth_callback');
   if (callback === undefined || callback === '') return xError(X_ERRORS.badAuthenticationData, 'no oauth_callback');
   const registered = context.callbacks.get('oauth1');
   if (callback !== 'oob' && !isRegisteredOAuth1Callback(registered, callback)) {

@@ -37,14 +37,17 @@ export type OAuth1Verification =
       ok: true;
       /** The `oauth_*` parameters of the `Authorization` header. */
       oauth: Record<string, string>;
-      /** The signed parameters: the header's `oauth_*` (without `oauth_signature`), then the query's and the form body's. */
+      /** The signed parameters: the header's `oauth_*`, then the query's and the form body's (`oauth_signature` left out). */
       params: Array<[string, string]>;
     }
   | {
       /** The request is refused. */
       ok: false;
-      /** Why the request is refused. */
-      reason: 'missing_header' | 'bad_header' | 'unsupported_method' | 'unknown_consumer' | 'unknown_token' | 'bad_signature';
+      /**
+       * Why the request is refused. `duplicate_parameter`: an `oauth_*` parameter of the header is
+       * in the query or the form body too, or one is in both of those (RFC 5849 sections 3.1 and 3.5).
+       */
+      reason: 'missing_header' | 'bad_header' | 'duplicate_parameter' | 'unsupported_method' | 'unknown_consumer' | 'unknown_token' | 'bad_signature';
       /** The `oauth_*` parameters that could be parsed (empty when the header is missing or malformed). */
       oauth: Record<string, string>;
     };
@@ -60,18 +63,30 @@ function rfc3986(value: string): string {
 }
 
 /**
+ * One `name="value"` of an OAuth header at the sticky position, then the separator: a comma
+ * (RFC 5849 section 3.5.1: "separated by a "," character ... and OPTIONAL linear whitespace"), or
+ * the end. Sticky and anchored at each step, so a hostile header costs linear time.
+ */
+const HEADER_PARAM = /([A-Za-z0-9_\-.~%]+)[ \t]*=[ \t]*"([^"]*)"[ \t]*(,[ \t]*)?/y;
+
+/**
  * Parses `OAuth k="v", ...` into its (decoded) parameters; `undefined` when it is not a well-formed
- * OAuth header: not `OAuth ...`, a malformed percent-encoding, or a parameter given twice (RFC 5849
- * section 3.1: "Each parameter MUST NOT appear more than once per request").
+ * OAuth header (RFC 5849 section 3.5.1): not `OAuth ...`, anything but `name="value"` pairs
+ * separated by commas (junk between them, a missing or trailing comma), a malformed
+ * percent-encoding, or a parameter given twice (section 3.1: "Each parameter MUST NOT appear more
+ * than once per request"). `realm` is left out. Linear in the header's length.
  */
 export function parseOAuthHeader(header: string | undefined): Record<string, string> | undefined {
   if (!header) return undefined;
-  const match = /^\s*OAuth\s+(.*)$/i.exec(header);
-  if (!match || match[1] === undefined) return undefined;
+  const scheme = /^[ \t]*OAuth[ \t]+/i.exec(header);
+  if (!scheme) return undefined;
   const out: Record<string, string> = {};
-  const re = /([A-Za-z0-9_\-.~%]+)\s*=\s*"([^"]*)"/g;
   let found = false;
-  for (let m = re.exec(match[1]); m; m = re.exec(match[1])) {
+  const param = new RegExp(HEADER_PARAM);
+  param.lastIndex = scheme[0].length;
+  for (;;) {
+    const m = param.exec(header);
+    if (!m) return undefined;
     let key: string;
     let value: string;
     try {
@@ -80,10 +95,17 @@ export function parseOAuthHeader(header: string | undefined): Record<string, str
     } catch {
       return undefined;
     }
-    if (key === 'realm') continue;
-    if (Object.hasOwn(out, key)) return undefined;
-    out[key] = value;
-    found = true;
+    if (key !== 'realm') {
+      if (Object.hasOwn(out, key)) return undefined;
+      out[key] = value;
+      found = true;
+    }
+    const comma = m[3] !== undefined;
+    if (param.lastIndex === header.length) {
+      if (comma) return undefined;
+      break;
+    }
+    if (!comma) return undefined;
   }
   return found ? out : undefined;
 }
@@ -112,6 +134,15 @@ export function verifyOAuth1Request(request: OAuth1RequestToVerify, secrets: OAu
   }
   // RFC 5849 section 3.1: oauth_version is optional, and "MUST be set to 1.0" when present.
   if (oauth.oauth_version !== undefined && oauth.oauth_version !== '1.0') return { ok: false, reason: 'bad_header', oauth };
+  // RFC 5849 sections 3.1 and 3.5: a protocol parameter is sent in one place only; section 3.2 answers a duplicate with 400.
+  const requestParams: Array<[string, string]> = [...new URL(request.url).searchParams];
+  if (request.body && /application\/x-www-form-urlencoded/i.test(request.contentType ?? '')) requestParams.push(...new URLSearchParams(request.body));
+  const seen = new Set(Object.keys(oauth));
+  for (const [k] of requestParams) {
+    if (!k.startsWith('oauth_')) continue;
+    if (seen.has(k)) return { ok: false, reason: 'duplicate_parameter', oauth };
+    seen.add(k);
+  }
   if (oauth.oauth_signature_method !== 'HMAC-SHA1') return { ok: false, reason: 'unsupported_method', oauth };
   const consumerSecret = secrets.consumerSecret(oauth.oauth_consumer_key);
   if (consumerSecret === undefined) return { ok: false, reason: 'unknown_consumer', oauth };
@@ -122,12 +153,10 @@ export function verifyOAuth1Request(request: OAuth1RequestToVerify, secrets: OAu
     tokenSecret = found;
   }
 
+  // RFC 5849 section 3.4.1.3.1: oauth_signature is left out of the base string, wherever it is.
   const params: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(oauth)) if (k !== 'oauth_signature') params.push([k, v]);
-  for (const [k, v] of new URL(request.url).searchParams) params.push([k, v]);
-  if (request.body && /application\/x-www-form-urlencoded/i.test(request.contentType ?? '')) {
-    for (const [k, v] of new URLSearchParams(request.body)) params.push([k, v]);
-  }
+  for (const [k, v] of requestParams) if (k !== 'oauth_signature') params.push([k, v]);
   const base = rebuildBaseString(request.method, request.url, params);
   // Compare the base64 text itself: Buffer.from(x, 'base64') is lenient (it skips spaces, accepts the
   // URL-safe alphabet and trailing garbage), so decoding first would accept signatures X refuses.

@@ -143,6 +143,22 @@ describe('emulator: OAuth 1.0a', () => {
       await expectXError(await signedFetch(x, { method: 'POST', path, oauth, tamperHeader: (h) => h.replace('oauth_version="1.0"', 'oauth_version="2.0"') }), 400, 215);
     });
 
+    it('answers 400 code 215 to a header without commas between its parameters, or with junk between them, and to a hostile one', async () => {
+      const path = '/oauth/request_token';
+      const oauth = { oauth_callback: CALLBACK };
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, tamperHeader: (h) => h.replace(/, /g, ' ') }), 400, 215);
+      await expectXError(await signedFetch(x, { method: 'POST', path, oauth, tamperHeader: (h) => h.replace(', oauth_nonce', ', junk oauth_nonce') }), 400, 215);
+      // Long, but under Node's 16 KiB header limit.
+      await expectXError(await fetch(urls.requestToken, { method: 'POST', headers: { authorization: `OAuth ${'a'.repeat(15_000)}` } }), 400, 215);
+      expect(x.requests.map((r) => r.reason)).to.deep.equal(Array(3).fill('malformed OAuth Authorization header (missing, repeated or invalid oauth_* parameter)'));
+    });
+
+    it('answers 400 code 215 to an oauth_* parameter in the header and the body too (RFC 5849 section 3.1)', async () => {
+      const response = await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK }, form: { a: '1' }, tamperBody: (b) => `${b}&oauth_nonce=another` });
+      await expectXError(response, 400, 215);
+      expect(x.requests.at(-1)?.reason).to.equal('an oauth_* parameter given in more than one place (header, query or body)');
+    });
+
     it('answers 401 code 32 to an unknown consumer key, a wrong secret, a changed body or another signature method', async () => {
       const path = '/oauth/request_token';
       const oauth = { oauth_callback: CALLBACK };
