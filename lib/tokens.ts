@@ -152,16 +152,20 @@ function reviveTokenSet(value: unknown): XTokenSet {
   };
 }
 
+// X's words for a refresh token it no longer takes: "Value passed for the token was invalid." (x-protocol.md).
+const DEAD_TOKEN_TEXT = /token was invalid/i;
+
 /**
- * Whether X's refusal means the refresh token itself is dead (used, revoked, expired): X answers
- * 400 `invalid_request` "Value passed for the token was invalid." (x-protocol.md), RFC 6749
- * section 5.2 says `invalid_grant`. `invalid_client`/`unauthorized_client` are the app's
- * credentials, not the user's token: those are not a reason to drop the user's tokens.
+ * Whether X's refusal means the refresh token itself is dead (used, revoked, expired): RFC 6749
+ * section 5.2 says `invalid_grant`; X answers 400 `invalid_request` "Value passed for the token was
+ * invalid.". Any other `invalid_request` is about the request (a parameter missing or refused: the
+ * app's set-up), and `invalid_client`/`unauthorized_client` about the app's credentials: none of
+ * those is a reason to drop the user's tokens.
  */
 function isRefreshTokenRefused(err: unknown): err is XOAuthError {
   if (!(err instanceof XOAuthError)) return false;
   if (err.error === 'invalid_grant') return true;
-  return err.error === 'invalid_request' && (err.status === 400 || err.status === 401);
+  return err.error === 'invalid_request' && err.description !== undefined && DEAD_TOKEN_TEXT.test(err.description);
 }
 
 /** One refresh in progress in this process, shared by every caller of its key. */

@@ -541,10 +541,34 @@ describe('XTokenManager', function () {
       expect(x.isRefreshTokenValid(publicTokens.refreshToken!)).to.equal(false);
     });
 
-    it('refuses a refresh token issued to another client as a dead one (X: invalid_request)', async function () {
+    it('refuses a refresh token issued to another client as a dead one: X says "Value passed for the token was invalid."', async function () {
       await storeExpiringIn(5_000);
       const err = await rejection(manager({ clientID: x.apps.public.clientID, clientSecret: undefined }).getAccessToken(USER));
       expect(err).to.be.instanceOf(XRefreshTokenRevokedError);
+      expect((err as XRefreshTokenRevokedError).cause).to.be.instanceOf(XOAuthError).and.include({ error: 'invalid_request', description: 'Value passed for the token was invalid.' });
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
+    it('drops the tokens only for X\'s words for a dead token (in any case); another invalid_request (a public client\'s set-up) keeps them and passes X\'s XOAuthError on', async function () {
+      for (const description of ['Value passed for the token was invalid.', 'VALUE PASSED FOR THE TOKEN WAS INVALID']) {
+        await storeExpiringIn(5_000);
+        x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_request', error_description: description } });
+        const err = await rejection(manager().getAccessToken(USER));
+        expect(err, description).to.be.instanceOf(XRefreshTokenRevokedError);
+        expect(store.data.has(USER), description).to.equal(false);
+      }
+      const publicTokens = await signInOnEmulator(x, 'tweet.read users.read offline.access', 'public');
+      await storeExpiringIn(5_000, publicTokens);
+      const requests = tokenRequests();
+      store.deletes = 0;
+      x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_request', error_description: 'Missing required parameter [client_id].' } });
+      const err = await rejection(manager({ clientID: x.apps.public.clientID, clientSecret: undefined }).getAccessToken(USER));
+      expect(err).to.be.instanceOf(XOAuthError).and.not.instanceOf(XRefreshTokenRevokedError);
+      expect(err).to.include({ status: 400, error: 'invalid_request', description: 'Missing required parameter [client_id].' });
+      expect(requests()).to.equal(1);
+      expect(store.deletes).to.equal(0);
+      expect(store.peek(USER)!.refreshToken).to.equal(publicTokens.refreshToken);
+      expect(x.isRefreshTokenValid(publicTokens.refreshToken!)).to.equal(true);
     });
 
     it('refuses bad options with a TypeError naming the option', function () {
