@@ -427,8 +427,9 @@ export class XTokenManager {
         { cause: err, status: err.status },
       );
     }
-    // RFC 6749 section 6: without a new refresh token in the answer, the old one stays valid.
-    const rotated: XTokenSet = { ...next, refreshToken: next.refreshToken ?? current.refreshToken };
+    // RFC 6749 section 6: without a new refresh token in the answer, the old one stays valid. Section
+    // 5.1: an answer without `scope` grants the scopes already granted (X never grants none).
+    const rotated: XTokenSet = { ...next, refreshToken: next.refreshToken ?? current.refreshToken, scope: next.scope.length > 0 ? next.scope : current.scope };
     // Stored before any caller sees the new access token: a crash now loses nothing.
     await this.#store.set(userKey, rotated);
     return rotated;

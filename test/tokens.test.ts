@@ -203,6 +203,21 @@ describe('XTokenManager', function () {
       expect(await manager().getAccessToken(USER)).to.equal('new-access-token-without-refresh');
       expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
     });
+
+    it('keeps the granted scopes when X\'s answer has no scope (RFC 6749 section 5.1: the same as granted)', async function () {
+      await storeExpiringIn(5_000);
+      expect(signedIn.scope).to.deep.equal(['tweet.read', 'users.read', 'offline.access']);
+      x.failNext('/2/oauth2/token', { status: 200, body: { token_type: 'bearer', access_token: 'new-access-token-without-scope', refresh_token: 'new-refresh-token-without-scope', expires_in: 7200 } });
+      const set = await manager().getTokenSet(USER);
+      expect(set.accessToken).to.equal('new-access-token-without-scope');
+      expect(set.scope).to.deep.equal(signedIn.scope);
+      expect(store.peek(USER)!.scope).to.deep.equal(signedIn.scope);
+      // A scope X does send replaces them (RFC 6749 section 6 lets a refresh narrow them).
+      await storeExpiringIn(5_000, { ...signedIn, accessToken: set.accessToken, refreshToken: set.refreshToken });
+      x.failNext('/2/oauth2/token', { status: 200, body: { token_type: 'bearer', access_token: 'narrowed-access-token', refresh_token: 'narrowed-refresh-token', expires_in: 7200, scope: 'tweet.read offline.access' } });
+      expect((await manager().getTokenSet(USER)).scope).to.deep.equal(['tweet.read', 'offline.access']);
+      expect(store.peek(USER)!.scope).to.deep.equal(['tweet.read', 'offline.access']);
+    });
   });
 
   describe('when X refuses the refresh token', function () {
