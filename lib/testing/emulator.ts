@@ -307,6 +307,27 @@ function checkFault(path: unknown, fault: unknown): QueuedFault {
   return { ...f, headers: f.headers ? { ...f.headers } : undefined };
 }
 
+/**
+ * The URL a request addressed: its target against its `Host` header, which is what an OAuth 1.0a
+ * client signed. A `Host` that names no valid host (`a b`, empty, port 99999) falls back to the
+ * emulator's own URL: the request did reach it. `undefined` for a target that is no URL at all
+ * (an absolute-form `http://[/`).
+ */
+function requestURL(target: string, host: string | undefined, ownURL: string): URL | undefined {
+  if (host) {
+    try {
+      return new URL(target, `http://${host}`);
+    } catch {
+      // Not a host: the emulator's own below.
+    }
+  }
+  try {
+    return new URL(target, ownURL);
+  } catch {
+    return undefined;
+  }
+}
+
 class TooLarge extends Error {}
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -455,7 +476,12 @@ class EmulatorServer implements XEmulator {
     let path = '/';
     let answer: Answer;
     try {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? new URL(this.url).host}`);
+      const target = req.url ?? '/';
+      const url = requestURL(target, req.headers.host, this.url);
+      if (url === undefined) {
+        // X doc "Response codes": 404 is also "the URI requested is invalid".
+        return this.send(res, method, target.split(/[?#]/)[0]!.slice(0, 200), xError(X_ERRORS.notFound, 'the request target is not a URL'));
+      }
       path = url.pathname;
       let body = '';
       try {

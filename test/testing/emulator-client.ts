@@ -1,6 +1,7 @@
 // What the emulator's tests use to drive it over real HTTP: OAuth 1.0a requests signed with
 // passport-x's signer, the consent form read and posted as a browser would, and PKCE values.
 import { expect } from 'chai';
+import { connect } from 'node:net';
 import { formEncodeOAuth, signOAuth1Request, type OAuthParamList } from '../../lib/oauth1-signature';
 import type { XAuthRequest } from '../../lib/request';
 import type { XEmulator } from '../../lib/testing';
@@ -176,4 +177,67 @@ export async function signInThrough(strategy: HarnessStrategy, userId?: string):
   const location = await consent(started.url!, 'authorize', userId);
   expect(`${location.origin}${location.pathname}`).to.equal(CALLBACK);
   return runStrategy(strategy, fakeRequest({ session, headers, query: Object.fromEntries(location.searchParams), url: `${location.pathname}${location.search}` }));
+}
+
+/** An answer read off a raw socket: the status line's code, the headers (names lower-cased) and the body as sent. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The body of a chunked answer (RFC 9112 section 7.1), chunk extensions and trailers left out. */
+function unchunk(sent: string): string {
+  let body = '';
+  let at = 0;
+  for (;;) {
+    const lineEnd = sent.indexOf('\r\n', at);
+    const size = parseInt(sent.slice(at, lineEnd), 16);
+    if (lineEnd === -1 || !(size > 0)) return body;
+    body += sent.slice(lineEnd + 2, lineEnd + 2 + size);
+    at = lineEnd + 2 + size + 2;
+  }
+}
+
+/**
+ * Sends `head` (the request line and headers, CRLF-separated, without the blank line) and then
+ * `body` over a raw socket to the emulator, for requests fetch will not send (a bad `Host`, a
+ * body that never ends), and resolves with the first answer once the emulator closes the
+ * connection. `keepWriting` sends `body` again and again until the answer comes.
+ */
+export function rawRequest(x: XEmulator, head: string, body = '', keepWriting = false): Promise<RawAnswer> {
+  const { hostname, port } = new URL(x.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    let answered = false;
+    const write = (): void => {
+      if (answered || socket.destroyed) return;
+      if (socket.write(body) && keepWriting) setImmediate(write);
+    };
+    socket.on('connect', () => {
+      socket.write(`${head}\r\n\r\n`);
+      if (body !== '') write();
+    });
+    socket.on('drain', () => keepWriting && write());
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      answered = received.includes('\r\n\r\n');
+    });
+    // The emulator may reset a connection whose request it stopped reading: what arrived first still counts.
+    socket.on('error', (err) => (answered ? undefined : reject(err)));
+    socket.on('close', () => {
+      const at = received.indexOf('\r\n\r\n');
+      if (at === -1) return reject(new Error(`the connection closed without an answer: ${JSON.stringify(received.slice(0, 200))}`));
+      const [statusLine = '', ...lines] = received.slice(0, at).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const sent = received.slice(at + 4);
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: headers['transfer-encoding'] === 'chunked' ? unchunk(sent) : sent });
+    });
+  });
 }

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
 import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
-import { authorizeURL, CALLBACK, consent, expectXError, RFC7636_VERIFIER, signedFetch } from './emulator-client';
+import { authorizeURL, CALLBACK, consent, expectXError, rawRequest, RFC7636_VERIFIER, signedFetch } from './emulator-client';
 
 describe('emulator', () => {
   let x: XEmulator;
@@ -177,6 +177,26 @@ describe('emulator', () => {
       } finally {
         await custom.close();
       }
+    });
+
+    it('serves a request whose Host header names no valid host as addressed to itself, never with a 500', async () => {
+      for (const host of ['a b', '', '127.0.0.1:99999']) {
+        const answer = await rawRequest(x, `GET /2/users/me HTTP/1.1\r\nHost: ${host}\r\nConnection: close`);
+        expect(answer.status, host).to.equal(401);
+        expect(JSON.parse(answer.body), host).to.include({ title: 'Unauthorized', status: 401 });
+      }
+      // OAuth 1.0a: the request was signed for the emulator's own URL, the one it reached.
+      const requestToken = await rawRequest(x, 'POST /oauth/request_token HTTP/1.1\r\nHost: a b\r\nConnection: close\r\nContent-Length: 0');
+      expect(requestToken.status).to.equal(400);
+      expect(JSON.parse(requestToken.body)).to.deep.equal({ errors: [{ code: 215, message: 'Bad Authentication data.' }] });
+      expect(x.requests.map((r) => r.status)).to.deep.equal([401, 401, 401, 400]);
+    });
+
+    it('answers a request target that is no URL with 404 code 34 (X: "the URI requested is invalid")', async () => {
+      const answer = await rawRequest(x, 'GET http://[/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close');
+      expect(answer.status).to.equal(404);
+      expect(JSON.parse(answer.body)).to.deep.equal({ errors: [{ code: 34, message: 'Sorry, that page does not exist.' }] });
+      expect(x.requests).to.deep.equal([{ method: 'GET', path: 'http://[/', status: 404, reason: 'the request target is not a URL' }]);
     });
 
     it('answers 413 to a body over 64 KiB', async () => {
