@@ -513,7 +513,10 @@ function oauth2TokenAnswer(raw: XRawResponse, operation: string): XTokenAnswer {
   return { tokens, params: json };
 }
 
-/** `POST /2/oauth2/revoke` (RFC 7009). */
+/**
+ * `POST /2/oauth2/revoke` (RFC 7009). Resolves on a 200 that says `{"revoked":true}`,
+ * `{"revoked":false}` (section 2.2: the token was invalid or already revoked) or nothing.
+ */
 export async function revokeOAuth2Token(
   url: string,
   client: OAuth2Client,
@@ -529,11 +532,13 @@ export async function revokeOAuth2Token(
     { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [...clientSecrets(client), token] },
     http,
   );
-  // X answers {"revoked":true}; RFC 7009 allows an empty 200.
+  // X answers {"revoked":true}; RFC 7009 allows an empty 200. Section 2.2 answers 200 for a token
+  // that is invalid or already revoked too: `{"revoked":false}` says that, and either way the token
+  // no longer works, which is what the caller asked for.
   if (raw.body.trim() !== '') {
     const json = parseJSONObject(raw, operation);
-    // Only X's own `{"revoked":true}` counts: `"false"`, a missing field or one hidden under `__proto__` is not a revocation.
-    if (json.revoked !== true) throw invalidResponse(raw, operation, json.revoked === false ? '`revoked: false`' : 'a body that does not say `"revoked": true`');
+    // Only a boolean `revoked` says either: `"false"`, a missing field or one hidden under `__proto__` says neither.
+    if (json.revoked !== true && json.revoked !== false) throw invalidResponse(raw, operation, 'a body that says neither `"revoked": true` nor `"revoked": false`');
   }
 }
 

@@ -168,6 +168,37 @@ function isRefreshTokenRefused(err: unknown): err is XOAuthError {
   return err.error === 'invalid_request' && err.description !== undefined && DEAD_TOKEN_TEXT.test(err.description);
 }
 
+/**
+ * What {@link XTokenManager.revoke} throws when more than one revocation failed: the first failure,
+ * as `revokeToken` threw it, with the later ones in `otherFailures` (non-enumerable: there for the
+ * app's handling, not repeated in every log line).
+ *
+ * @example
+ * ```ts
+ * import type { XRevokeFailures, XTokenManager } from 'passport-x';
+ *
+ * declare const tokens: XTokenManager;
+ * try {
+ *   await tokens.revoke('user-42');
+ * } catch (err) {
+ *   const others = (err as XRevokeFailures).otherFailures ?? [];
+ *   console.error('sign-out failed', err, ...others);
+ * }
+ * ```
+ */
+export interface XRevokeFailures {
+  /** The failures after the first, in the order the revocations ran (refresh token first). */
+  readonly otherFailures?: readonly unknown[];
+}
+
+/** `first` with `others` attached as {@link XRevokeFailures.otherFailures}, when there are any and `first` can take them. */
+function withOtherFailures(first: unknown, others: unknown[]): unknown {
+  if (others.length > 0 && typeof first === 'object' && first !== null && Object.isExtensible(first)) {
+    Object.defineProperty(first, 'otherFailures', { value: Object.freeze(others), enumerable: false, configurable: true });
+  }
+  return first;
+}
+
 /** One refresh in progress in this process, shared by every caller of its key. */
 interface Flight {
   promise: Promise<XTokenSet>;
@@ -329,7 +360,9 @@ export class XTokenManager {
    * stores a new pair behind it. Tries both tokens even when the first revocation fails.
    *
    * @returns true when tokens were stored (and are now revoked and deleted), false when there were none
-   * @throws the first failure of `revokeToken`; the tokens then stay stored, so that the call can be retried
+   * @throws the first failure of `revokeToken` (an `XAPIError`, `XOAuthError`, `XRequestError`...); the
+   * tokens then stay stored, so that the call can be retried. When both revocations failed, that error
+   * carries the other one in its non-enumerable `otherFailures` array (`XRevokeFailures`).
    */
   async revoke(userKey: string): Promise<boolean> {
     checkUserKey('revoke', userKey);
@@ -344,17 +377,15 @@ export class XTokenManager {
       const { refreshToken, accessToken } = stored;
       if (refreshToken !== undefined) revocations.push(() => revokeToken({ ...client, token: refreshToken, tokenTypeHint: 'refresh_token' }));
       revocations.push(() => revokeToken({ ...client, token: accessToken, tokenTypeHint: 'access_token' }));
-      let failed = false;
-      let firstFailure: unknown;
+      const failures: unknown[] = [];
       for (const revocation of revocations) {
         try {
           await revocation();
         } catch (err) {
-          if (!failed) firstFailure = err;
-          failed = true;
+          failures.push(err);
         }
       }
-      if (failed) throw firstFailure;
+      if (failures.length > 0) throw withOtherFailures(failures[0], failures.slice(1));
       await this.#store.delete(userKey);
       return true;
     });

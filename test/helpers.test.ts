@@ -691,9 +691,16 @@ describe('revokeToken', () => {
     scope.done();
   });
 
+  it('resolves on {"revoked":false}: RFC 7009 section 2.2 answers 200 for a token that is invalid or already revoked', async () => {
+    const scope = nock(BASE).post('/2/oauth2/revoke').reply(200, { revoked: false });
+    await revokeToken({ clientID: CLIENT_ID, token: ACCESS_TOKEN, tokenTypeHint: 'refresh_token' });
+    scope.done();
+  });
+
   const invalid: Array<[string, string, RegExp]> = [
-    ['{"revoked":false}', '{"revoked":false}', /`revoked: false`/],
     ['a body that is not JSON', 'revoked', /not JSON/],
+    ['"revoked" as the string "false"', '{"revoked":"false"}', /says neither `"revoked": true` nor `"revoked": false`/],
+    ['no "revoked" field', '{"status":"ok"}', /says neither `"revoked": true` nor `"revoked": false`/],
   ];
   for (const [what, body, message] of invalid) {
     it(`rejects X_INVALID_RESPONSE on a 2xx with ${what}`, async () => {

@@ -12,7 +12,7 @@ import { refreshAccessToken } from '../lib/helpers';
 import { MAX_TIMEOUT_MS } from '../lib/http';
 import { InProcessTokenLock, type XTokenLock } from '../lib/lock';
 import { startXEmulator, type XEmulator } from '../lib/testing';
-import { DEFAULT_LOCK_MARGIN_MS, XTokenManager, type XTokenManagerOptions } from '../lib/tokens';
+import { DEFAULT_LOCK_MARGIN_MS, XTokenManager, type XRevokeFailures, type XTokenManagerOptions } from '../lib/tokens';
 import { MemoryJSONStore, signInOnEmulator } from './support/token-fixtures';
 
 const USER = 'user-1';
@@ -511,6 +511,28 @@ describe('XTokenManager', function () {
       expect(await manager().revoke(USER)).to.equal(true);
       expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(false);
       expect(store.data.has(USER)).to.equal(false);
+    });
+
+    it('counts X\'s 200 {"revoked": false} (RFC 7009 section 2.2: the token was already invalid) as revoked, and deletes the tokens', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      x.failNext('/2/oauth2/revoke', { status: 200, body: { revoked: false } });
+      expect(await manager().revoke(USER)).to.equal(true);
+      expect(x.isAccessTokenValid(signedIn.accessToken)).to.equal(false);
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
+    it('when both revocations fail, rejects with the first and carries the second in otherFailures, and keeps the tokens', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      x.failNext('/2/oauth2/revoke', { status: 503 });
+      x.failNext('/2/oauth2/revoke', { status: 500 });
+      const err = await rejection(manager().revoke(USER));
+      expect(err).to.be.instanceOf(XAPIError).with.property('status', 503);
+      const others = (err as XRevokeFailures).otherFailures;
+      expect(others).to.have.length(1);
+      expect(others![0]).to.be.instanceOf(XAPIError).with.property('status', 500);
+      expect(Object.keys(err as object), 'not enumerable: not in every log line').not.to.include('otherFailures');
+      expect(store.data.has(USER)).to.equal(true);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
     });
 
     it('waits for a refresh in flight, and revokes the pair it stored', async function () {
