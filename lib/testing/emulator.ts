@@ -330,16 +330,29 @@ function requestURL(target: string, host: string | undefined, ownURL: string): U
 
 class TooLarge extends Error {}
 
+/**
+ * Reads the body, up to {@link MAX_BODY_BYTES}. Past that (or announced past it by
+ * `Content-Length`) it stops reading and rejects with TooLarge at once: a body that never ends
+ * must not hold the answer back.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const tooLarge = (): void => {
+      req.off('data', onData);
+      req.pause();
+      reject(new TooLarge());
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new TooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+      if (size > MAX_BODY_BYTES) return tooLarge();
+      chunks.push(chunk);
+    };
     req.on('error', reject);
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return tooLarge();
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
 }
 
@@ -488,7 +501,10 @@ class EmulatorServer implements XEmulator {
         body = await readBody(req);
       } catch (err) {
         if (!(err instanceof TooLarge)) throw err;
-        return this.send(res, method, path, { ...text(413, 'Request body too large'), reason: `body larger than ${MAX_BODY_BYTES} bytes` });
+        // The rest of the body is never read: close the connection once the answer is out.
+        res.once('finish', () => req.socket.destroy());
+        const answer = text(413, 'Request body too large');
+        return this.send(res, method, path, { ...answer, headers: { ...answer.headers, connection: 'close' }, reason: `body larger than ${MAX_BODY_BYTES} bytes` });
       }
       const fault = this.faults.get(path)?.shift();
       if (fault?.delayMs) await this.delay(fault.delayMs);

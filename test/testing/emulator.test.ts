@@ -203,6 +203,19 @@ describe('emulator', () => {
       const response = await fetch(`${x.url}/2/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `a=${'x'.repeat(70_000)}` });
       expect(response.status).to.equal(413);
     });
+
+    it('answers 413 and closes the connection as soon as a body passes 64 KiB, even one that never ends', async () => {
+      const head = 'POST /2/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked';
+      // Seven chunks of 16 KiB, and never the last chunk that would end the body.
+      const answer = await rawRequest(x, head, `4000\r\n${'x'.repeat(0x4000)}\r\n`.repeat(7));
+      expect(answer.status).to.equal(413);
+      expect(answer.headers.connection).to.equal('close');
+      expect(answer.body).to.equal('Request body too large');
+      // A Content-Length over the cap is refused before a byte of the body is read.
+      const announced = await rawRequest(x, 'POST /2/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000');
+      expect(announced.status).to.equal(413);
+      expect(x.requests.map((r) => r.status)).to.deep.equal([413, 413]);
+    });
   });
 
   describe('failNext', () => {
