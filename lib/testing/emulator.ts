@@ -33,7 +33,8 @@ export interface XEmulatorOptions {
   port?: number | undefined;
   /**
    * The address to listen on (default `'127.0.0.1'`). The emulator's keys are public, so anything
-   * but a loopback address (127.0.0.0/8, `::1`, `localhost`) is refused unless `allowNonLoopback` is true.
+   * but a loopback address (127.0.0.0/8, `::1`, `localhost`) is refused unless `allowNonLoopback` is true,
+   * and so is a name that resolves to another address once bound.
    */
   host?: string | undefined;
   /** Listen on a `host` other than loopback (e.g. `'0.0.0.0'` in a container), with a warning: anyone who can reach it can sign in with its public keys. Default false. */
@@ -113,6 +114,13 @@ export interface XEmulator {
   readonly users: XEmulatorUsers;
   /** The requests answered so far (the last 10,000), oldest first (a copy). */
   readonly requests: readonly XEmulatorRequestRecord[];
+  /**
+   * Errors the server emitted after it started listening (the last 100, oldest first, a copy),
+   * e.g. `EMFILE` when the process is out of file descriptors and cannot accept a connection.
+   * The emulator keeps serving, and warns (`PASSPORT_X_EMULATOR_SERVER_ERROR`) instead of letting
+   * the error end the test process; a test that suspects one can assert this list is empty.
+   */
+  readonly serverErrors: readonly Error[];
   /**
    * Makes the next request to `path` (any method, query ignored) answer with `fault`: a fault of
    * your own, or one of X's answers by name ({@link XEmulatorFaultPreset}): `'credits-depleted'`
@@ -240,6 +248,9 @@ const AVATAR_PATH = /^\/profile_images\/(\d+)\.svg$/;
 /** How many request records `requests` keeps. */
 const MAX_LOGGED_REQUESTS = 10_000;
 
+/** How many server errors `serverErrors` keeps. */
+const MAX_SERVER_ERRORS = 100;
+
 /** Largest request body read, in bytes; X's sign-in requests are a few hundred. */
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -366,6 +377,7 @@ class EmulatorServer implements XEmulator {
   private appsView: XEmulatorApps | undefined;
   private readonly context: EmulatorContext;
   private readonly log: XEmulatorRequestRecord[] = [];
+  private readonly errors: Error[] = [];
   private readonly faults = new Map<string, QueuedFault[]>();
   private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private readonly wayBack: WayBack;
@@ -391,10 +403,20 @@ class EmulatorServer implements XEmulator {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.serve(req, res);
     });
+    // Without a listener, a server error (EMFILE on accept) would be thrown and end the test process.
+    server.on('error', (err: Error) => {
+      this.errors.push(err);
+      if (this.errors.length > MAX_SERVER_ERRORS) this.errors.shift();
+      process.emitWarning(`passport-x/testing: the X emulator at ${this.url} had a server error and keeps serving: ${err.message}`, { code: 'PASSPORT_X_EMULATOR_SERVER_ERROR' });
+    });
   }
 
   get requests(): readonly XEmulatorRequestRecord[] {
     return this.log.map((record) => ({ ...record }));
+  }
+
+  get serverErrors(): readonly Error[] {
+    return [...this.errors];
   }
 
   get apps(): XEmulatorApps {
@@ -559,7 +581,14 @@ function appKinds(apps: unknown): readonly XEmulatorAppKind[] {
   return list as XEmulatorAppKind[];
 }
 
-function checkOptions(options: unknown): { port: number; host: string; now: () => number; strictClientAuthentication: boolean; accessTokenTtlMs: number | undefined } {
+function checkOptions(options: unknown): {
+  port: number;
+  host: string;
+  allowNonLoopback: boolean;
+  now: () => number;
+  strictClientAuthentication: boolean;
+  accessTokenTtlMs: number | undefined;
+} {
   if (typeof options !== 'object' || options === null) throw new TypeError('passport-x/testing: startXEmulator takes an options object (or nothing).');
   const o = options as XEmulatorOptions;
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
@@ -591,7 +620,14 @@ function checkOptions(options: unknown): { port: number; host: string; now: () =
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('the `now` option returned something other than a number of milliseconds');
     return value;
   };
-  return { port: o.port ?? 0, host: o.host ?? '127.0.0.1', now, strictClientAuthentication: o.strictClientAuthentication ?? false, accessTokenTtlMs: o.accessTokenTtlMs };
+  return {
+    port: o.port ?? 0,
+    host: o.host ?? '127.0.0.1',
+    allowNonLoopback: o.allowNonLoopback === true,
+    now,
+    strictClientAuthentication: o.strictClientAuthentication ?? false,
+    accessTokenTtlMs: o.accessTokenTtlMs,
+  };
 }
 
 /** 127.0.0.0/8 (RFC 1122 section 3.2.1.3), ::1 and its IPv4-mapped forms (RFC 4291), and `localhost` (RFC 6761 section 6.3). */
@@ -633,16 +669,25 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
  * ```
  */
 export async function startXEmulator(options: XEmulatorOptions = {}): Promise<XEmulator> {
-  const { port, host, now, strictClientAuthentication, accessTokenTtlMs } = checkOptions(options);
+  const { port, host, allowNonLoopback, now, strictClientAuthentication, accessTokenTtlMs } = checkOptions(options);
   const server = createServer();
   const address = await listen(server, port, host);
+  const closeServer = (): Promise<void> => new Promise<void>((resolve) => server.close(() => resolve()));
+  // A loopback name may still resolve elsewhere (a hosts file mapping localhost to another address): check what was bound.
+  if (!allowNonLoopback && !isLoopback(address.address)) {
+    await closeServer();
+    throw new TypeError(
+      `passport-x/testing: \`host\` ${host} resolved to ${address.address}, which is not a loopback address: the emulator's keys are public, so anyone who can reach it could sign in. ` +
+        "Listen on '127.0.0.1' or '::1', or pass `allowNonLoopback: true`.",
+    );
+  }
   const hostname = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
   const url = `http://${hostname}:${address.port}`;
   let fixtures: EmulatorFixtures;
   try {
     fixtures = resolveFixtures(options.users, options.apps, (user) => `${url}/profile_images/${user.id}.svg`);
   } catch (err) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer();
     throw err;
   }
   return new EmulatorServer(server, url, fixtures, now, strictClientAuthentication, accessTokenTtlMs);

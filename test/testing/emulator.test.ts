@@ -1,6 +1,8 @@
 // The emulator as a whole: starting and stopping, fixtures and options, the router, fault
 // injection, the request log, and what happens when something goes wrong inside it.
 import { expect } from 'chai';
+import dns from 'node:dns';
+import type { Server } from 'node:http';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
 import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
@@ -110,6 +112,27 @@ describe('emulator', () => {
       } finally {
         process.off('warning', onWarning);
       }
+    });
+
+    it('refuses a loopback name that resolves to another address, checking the address it bound', async () => {
+      const lookup = dns.lookup;
+      // A hosts file mapping localhost elsewhere, as net.Server#listen sees it (the emulator closes at once).
+      const elsewhere = ((_host: string, callback: (err: null, address: string, family: number) => void) => callback(null, '0.0.0.0', 4)) as unknown as typeof dns.lookup;
+      dns.lookup = elsewhere;
+      let err: unknown;
+      try {
+        err = await startXEmulator({ host: 'localhost' }).then(
+          async (started) => {
+            await started.close();
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
+      } finally {
+        dns.lookup = lookup;
+      }
+      expect(err).to.be.instanceOf(TypeError);
+      expect((err as TypeError).message).to.include('localhost resolved to 0.0.0.0, which is not a loopback address').and.include('allowNonLoopback: true');
     });
 
     it('refuses bad options with a TypeError that says what to fix', async () => {
@@ -346,6 +369,28 @@ describe('emulator', () => {
         expect((await fetch(authorizeURL(fragile, {}))).status).to.equal(200);
       } finally {
         await fragile.close();
+      }
+    });
+  });
+
+  describe('server errors', () => {
+    it('records an error the server emits after listening, warns, and keeps serving', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+        // What net.Server emits when accept() fails; without a listener, emit would throw it.
+        (x as unknown as { server: Server }).server.emit('error', emfile);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(x.serverErrors).to.deep.equal([emfile]);
+        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_EMULATOR_SERVER_ERROR');
+        expect(ours.map((w) => w.message)).to.deep.equal([`passport-x/testing: the X emulator at ${x.url} had a server error and keeps serving: accept EMFILE`]);
+        await expectXError(await fetch(`${x.url}/nowhere`), 404, 34);
+        (x.serverErrors as Error[]).pop();
+        expect(x.serverErrors, 'a copy').to.have.length(1);
+      } finally {
+        process.off('warning', onWarning);
       }
     });
   });
