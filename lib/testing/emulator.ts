@@ -69,9 +69,13 @@ export interface XEmulatorOptions {
 export interface XEmulatorFault {
   /** The status to answer. Leave it out to answer normally, only after `delayMs`. */
   status?: number | undefined;
-  /** The body: a string as is, anything else as JSON (default: empty). */
+  /**
+   * The body, with a `status` only: a string as is, anything else as JSON (default: empty),
+   * written when `failNext` is called, so a value JSON cannot write (a BigInt, a cycle) is a
+   * TypeError then.
+   */
   body?: unknown;
-  /** Headers to send, e.g. `x-rate-limit-reset`. A JSON body gets `content-type: application/json` unless given. */
+  /** Headers to send, with a `status` only, e.g. `x-rate-limit-reset`. A JSON body gets `content-type: application/json` unless given. */
   headers?: Readonly<Record<string, string>> | undefined;
   /** Wait this long before answering, in milliseconds: a client with a shorter time-out sees a time-out. */
   delayMs?: number | undefined;
@@ -126,6 +130,9 @@ export interface XEmulator {
    * your own, or one of X's answers by name ({@link XEmulatorFaultPreset}): `'credits-depleted'`
    * (402), `'usage-cap'` (429 `UsageCapExceeded`) or `'over-capacity'` (503), in X's exact bodies
    * (see {@link presetFault}). Faults queued for one path are used in order, one per request.
+   * `path` is read as a request's URL spells it (`/a/../b` is `/b`, a space is `%20`), and a
+   * trailing slash is dropped: X serves none of its paths with one. Throws a TypeError for a path
+   * with an origin or query, and for a fault it could not answer (see {@link XEmulatorFault}).
    *
    * @example
    * ```ts
@@ -273,27 +280,42 @@ function faultAnswer(fault: QueuedFault & { status: number }, path: string, now:
   const headers: Record<string, string> = {};
   let body = '';
   if (typeof used.body === 'string') body = used.body;
-  else if (used.body !== undefined) {
-    body = JSON.stringify(used.body);
+  else if (fault.jsonBody !== undefined) {
+    body = fault.jsonBody;
     headers['content-type'] = 'application/json; charset=utf-8';
   }
   for (const [name, value] of Object.entries(used.headers ?? {})) headers[name.toLowerCase()] = value;
   return { status: used.status, headers, body, reason: `injected by failNext${preset ? ` ('${preset}')` : ''}` };
 }
 
-/** A fault waiting for its request; a preset is drawn when used, so its rate-limit reset counts from then. */
+/**
+ * A fault waiting for its request; a preset is drawn when used, so its rate-limit reset counts
+ * from then. A body that is not a string is serialised when queued (`jsonBody`): a body JSON
+ * cannot write is refused then, not when the request comes.
+ */
 interface QueuedFault extends XEmulatorFault {
   preset?: XEmulatorFaultPreset;
+  jsonBody?: string | undefined;
 }
 
-function checkFault(path: unknown, fault: unknown): QueuedFault {
+/**
+ * The path as a request's URL spells it (`new URL().pathname`: dot segments resolved, spaces and
+ * the like percent-encoded), without a trailing slash: X serves none of its paths with one.
+ */
+function faultPath(path: string): string {
+  const trimmed = new URL(`http://emulator${path}`).pathname.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
+function checkFault(path: unknown, fault: unknown): { path: string; fault: QueuedFault } {
   const fail = (what: string): never => {
     throw new TypeError(`passport-x/testing: failNext ${what}`);
   };
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#]/.test(path)) fail('needs a path such as "/2/oauth2/token" (no origin, no query).');
+  const key = faultPath(path as string);
   if (typeof fault === 'string') {
     if (!(X_EMULATOR_FAULT_PRESETS as readonly string[]).includes(fault)) fail(`knows the presets ${X_EMULATOR_FAULT_PRESETS.map((p) => `'${p}'`).join(', ')}, not '${fault}'.`);
-    return { status: presetFault(fault as XEmulatorFaultPreset, path as string).status, preset: fault as XEmulatorFaultPreset };
+    return { path: key, fault: { status: presetFault(fault as XEmulatorFaultPreset, key).status, preset: fault as XEmulatorFaultPreset } };
   }
   if (typeof fault !== 'object' || fault === null) fail('needs a fault object: { status?, body?, headers?, delayMs? }, or a preset name.');
   const f = fault as XEmulatorFault;
@@ -303,6 +325,9 @@ function checkFault(path: unknown, fault: unknown): QueuedFault {
     fail('`delayMs` must be a number of milliseconds from 0 to 2147483647.');
   }
   if (f.status === undefined && f.delayMs === undefined) fail('needs a `status`, a `delayMs`, or both.');
+  if (f.status === undefined && (f.headers !== undefined || f.body !== undefined)) {
+    fail('takes `headers` and `body` only with a `status`: without one, the normal answer is sent, with its own.');
+  }
   if (f.headers !== undefined) {
     if (typeof f.headers !== 'object' || f.headers === null) fail('`headers` must be an object of strings.');
     for (const [name, value] of Object.entries(f.headers)) {
@@ -315,7 +340,16 @@ function checkFault(path: unknown, fault: unknown): QueuedFault {
       }
     }
   }
-  return { ...f, headers: f.headers ? { ...f.headers } : undefined };
+  let jsonBody: string | undefined;
+  if (f.body !== undefined && typeof f.body !== 'string') {
+    try {
+      jsonBody = JSON.stringify(f.body);
+    } catch (err) {
+      fail(`\`body\` cannot be written as JSON: ${err instanceof Error ? err.message : String(err)}.`);
+    }
+    if (typeof jsonBody !== 'string') fail('`body` must be a string, or a value JSON can write (not a function or a symbol).');
+  }
+  return { path: key, fault: { ...f, headers: f.headers ? { ...f.headers } : undefined, jsonBody } };
 }
 
 /**
@@ -446,9 +480,9 @@ class EmulatorServer implements XEmulator {
 
   failNext(path: string, fault: XEmulatorFault | XEmulatorFaultPreset): void {
     const checked = checkFault(path, fault);
-    const queue = this.faults.get(path) ?? [];
-    queue.push(checked);
-    this.faults.set(path, queue);
+    const queue = this.faults.get(checked.path) ?? [];
+    queue.push(checked.fault);
+    this.faults.set(checked.path, queue);
   }
 
   oauth2StrategyOptions(client: 'confidential', options: XEmulatorStrategyOptionsInput): XEmulatorConfidentialStrategyOptions;

@@ -309,10 +309,39 @@ describe('emulator', () => {
         ['/2/users/me', { status: 500, headers: { 'bad header': 'x' } }],
         ['/2/users/me', { status: 500, headers: { 'x-ok': 'line\nbreak' } }],
         ['/2/users/me', null],
+        // Headers or a body without a status would be dropped: the normal answer comes, with its own.
+        ['/2/users/me', { delayMs: 10, headers: { 'x-rate-limit-remaining': '0' } }],
+        ['/2/users/me', { delayMs: 10, body: 'late' }],
       ];
       for (const [path, fault] of bad) {
         expect(() => x.failNext(path as string, fault as { status: number }), JSON.stringify([path, fault])).to.throw(TypeError, /failNext/);
       }
+    });
+    it('refuses, when called, a body JSON cannot write, naming it; the fault is not used up', async () => {
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      for (const body of [{ id: 1n }, cycle, () => 'body', Symbol('body')]) {
+        expect(() => x.failNext('/2/users/me', { status: 503, body }), String(typeof body)).to.throw(TypeError, /failNext `body`/);
+      }
+      expect((await fetch(`${x.url}/2/users/me`)).status, 'nothing was queued').to.equal(401);
+    });
+
+    it('writes the JSON body when called: a later change to the object changes nothing', async () => {
+      const body = { title: 'Service Unavailable' };
+      x.failNext('/2/users/me', { status: 503, body });
+      body.title = 'changed';
+      const response = await fetch(`${x.url}/2/users/me`);
+      expect(response.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+      expect(await response.json()).to.deep.equal({ title: 'Service Unavailable' });
+    });
+
+    it('reads the path as a request spells it: a trailing slash, dot segments and spaces', async () => {
+      x.failNext('/2/users/me/', { status: 503 });
+      x.failNext('/2/oauth2/../users/me', { status: 502 });
+      x.failNext('/a path', { status: 504 });
+      expect((await fetch(`${x.url}/2/users/me`)).status).to.equal(503);
+      expect((await fetch(`${x.url}/2/users/me`)).status).to.equal(502);
+      expect((await fetch(`${x.url}/a%20path`)).status).to.equal(504);
     });
   });
 
