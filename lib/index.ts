@@ -75,7 +75,7 @@ export type { XFailureInfo, XFailureCodeValue } from './failure';
 export { XTokenManager, DEFAULT_REFRESH_BEFORE_MS, DEFAULT_LOCK_MARGIN_MS } from './tokens';
 export type { XTokenManagerOptions, XTokenStore, XStoredTokenSet, XRevokeFailures } from './tokens';
 export { InProcessTokenLock } from './lock';
-export type { XTokenLock } from './lock';
+export type { XTokenLock, XLockLease } from './lock';
 // The Redis adapters import no Redis library (clients typed by shape): safe in the main entry.
 export { RedisReplayGuard, RedisTokenLock, detectRedisClient, DEFAULT_REDIS_PREFIX } from './redis';
 export type { XRedisClient, XNodeRedisClient, XIORedisClient, XRedisClientKind, XRedisAdapterOptions, RedisTokenLockOptions } from './redis';

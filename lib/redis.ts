@@ -20,7 +20,7 @@ import { randomString } from './random';
 import { s256 } from './pkce';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XLockTimeoutError } from './errors';
-import { checkWithLockArguments, type XTokenLock } from './lock';
+import { checkWithLockArguments, type XLockLease, type XTokenLock } from './lock';
 
 /**
  * A node-redis v4+ client (or cluster), by the methods passport-x calls. `createClient()` from
@@ -303,20 +303,23 @@ export class RedisTokenLock implements XTokenLock {
   }
 
   /**
-   * Runs `fn` holding the lock on `key` (taken for `ttlMs`), then releases it.
+   * Runs `fn` holding the lock on `key` (taken for `ttlMs`), then releases it. `fn` gets the lease
+   * `{ expiresAt }`: when the SET that took the key was sent, plus `ttlMs`. Redis counts the TTL from
+   * when it applies the SET, later, so the lock lasts at least that long; a take answered late (a
+   * client queuing commands while it reconnects) leaves `fn` that much less time.
    *
    * @throws XLockTimeoutError when the lock stayed taken for `acquireTimeoutMs` or Redis did not answer the take within `ttlMs` (`fn` did not run)
    * @throws whatever `fn` throws (the lock is released first), or the Redis client's error while taking the lock (never the release's)
    */
-  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(key: string, ttlMs: number, fn: (lease?: XLockLease) => Promise<T>): Promise<T> {
     checkWithLockArguments('RedisTokenLock', key, ttlMs, fn);
     const redisKey = this.redisKey(key);
     // The value names this holder, so no other holder can release it.
     const value = holderValue();
-    await this.#acquire(redisKey, value, ttlMs);
+    const sentAt = await this.#acquire(redisKey, value, ttlMs);
     let result: T;
     try {
-      result = await fn();
+      result = await fn({ expiresAt: sentAt + ttlMs });
     } catch (err) {
       // Release, then rethrow fn's error: it says more than a failed release would.
       await this.#release(redisKey, value, ttlMs);
@@ -327,11 +330,13 @@ export class RedisTokenLock implements XTokenLock {
     return result;
   }
 
-  async #acquire(redisKey: string, value: string, ttlMs: number): Promise<void> {
+  /** Takes the lock; resolves to when the SET that took it was sent (ms since the epoch). */
+  async #acquire(redisKey: string, value: string, ttlMs: number): Promise<number> {
     const started = Date.now();
     const bound = this.#acquireTimeoutMs ?? 2 * ttlMs;
     let delay = this.#retryDelayMs;
     for (let attempt = 1; ; attempt++) {
+      const sentAt = Date.now();
       // A SET answered after the attempt gave up may have taken the key: released at once, not left for its TTL.
       const taking = takeKey(this.#commands, redisKey, value, ttlMs);
       const taken = await answeredWithin(taking, ttlMs, () => {
@@ -345,7 +350,7 @@ export class RedisTokenLock implements XTokenLock {
           { waitedMs: waited, attempts: attempt },
         );
       });
-      if (taken) return;
+      if (taken) return sentAt;
       const waited = Date.now() - started;
       if (waited >= bound) {
         throw new XLockTimeoutError(

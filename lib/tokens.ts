@@ -15,10 +15,10 @@
  */
 import type { XTokenSet } from './endpoints';
 import { xEndpoints } from './endpoints';
-import { XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
+import { XLockTimeoutError, XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
 import { refreshAccessToken, revokeToken } from './helpers';
 import { MAX_TIMEOUT_MS, resolveTimeout } from './http';
-import { InProcessTokenLock, type XTokenLock } from './lock';
+import { InProcessTokenLock, type XLockLease, type XTokenLock } from './lock';
 
 /**
  * A token set as a store may hand it back: {@link XTokenSet}, or the same after a JSON round
@@ -197,6 +197,18 @@ function withOtherFailures(first: unknown, others: unknown[]): unknown {
     Object.defineProperty(first, 'otherFailures', { value: Object.freeze(others), enumerable: false, configurable: true });
   }
   return first;
+}
+
+/** What the store write after a refresh is given of the lock's time, at most (within lockTtlMs - timeoutMs). */
+const STORE_WRITE_RESERVE_MS = 2_000;
+
+/** The shortest refresh time-out worth sending (half of timeoutMs when that is less). */
+const MIN_REFRESH_TIMEOUT_MS = 1_000;
+
+/** The lock a flight holds: when it asked for it, and when it may expire (ms since the epoch). */
+interface LockHold {
+  askedAt: number;
+  deadline: number;
 }
 
 /** One refresh in progress in this process, shared by every caller of its key. */
@@ -413,7 +425,9 @@ export class XTokenManager {
   }
 
   #startFlight(userKey: string, seen: XTokenSet, forced: boolean): Flight {
-    const flight: Flight = { forced, promise: this.#lock.withLock(userKey, this.#lockTtlMs, () => this.#rotateOnce(userKey, seen, forced)) };
+    const askedAt = Date.now();
+    const promise = this.#lock.withLock(userKey, this.#lockTtlMs, (lease?: XLockLease) => this.#rotateOnce(userKey, seen, forced, { askedAt, deadline: this.#lockDeadline(lease) }));
+    const flight: Flight = { forced, promise };
     this.#flights.set(userKey, flight);
     const forget = (): void => {
       if (this.#flights.get(userKey) === flight) this.#flights.delete(userKey);
@@ -422,8 +436,40 @@ export class XTokenManager {
     return flight;
   }
 
+  /**
+   * When the lock this call holds may expire: its lease's `expiresAt`, or, from a lock that gives
+   * none, `lockTtlMs` from now (the moment `fn` starts: the latest the lock can have been taken).
+   */
+  #lockDeadline(lease: XLockLease | undefined): number {
+    const expiresAt: unknown = (lease as Partial<XLockLease> | undefined)?.expiresAt;
+    return typeof expiresAt === 'number' && !Number.isNaN(expiresAt) ? expiresAt : Date.now() + this.#lockTtlMs;
+  }
+
+  /**
+   * The time-out of a refresh sent now under the lock: `timeoutMs`, cut so that the request and the
+   * store write after it end before the lock may expire: a refresh that outlasts the lock lets the
+   * next holder send the same refresh token, which X then refuses. One cut too short, though, may be
+   * taken by X and its answer lost: below half of `timeoutMs` (at most 1 s) nothing is sent.
+   *
+   * @throws XLockTimeoutError when the lock has too little time left
+   */
+  #refreshTimeoutMs(hold: LockHold): number {
+    const left = hold.deadline - Date.now();
+    // What the store write after X's answer may take, within the margin lockTtlMs leaves over timeoutMs.
+    const reserve = Math.min(STORE_WRITE_RESERVE_MS, this.#lockTtlMs - this.#timeoutMs);
+    const budget = Math.floor(Math.min(this.#timeoutMs, left - reserve));
+    const least = Math.min(MIN_REFRESH_TIMEOUT_MS, Math.ceil(this.#timeoutMs / 2));
+    if (budget >= least) return budget;
+    const waitedMs = Date.now() - hold.askedAt;
+    throw new XLockTimeoutError(
+      `XTokenManager: the lock had too little time left (${Math.max(0, Math.floor(left))} ms) for a refresh of at least ${least} ms and the store write after it, after ${waitedMs} ms: nothing was sent to X and the stored tokens are unchanged. ` +
+        'Retry. If this recurs, the lock is taken late (a slow or reconnecting Redis) or the store is slow: raise lockTtlMs.',
+      { waitedMs, attempts: 1 },
+    );
+  }
+
   /** Under the lock: re-read, and refresh only if nobody did meanwhile. */
-  async #rotateOnce(userKey: string, seen: XTokenSet, forced: boolean): Promise<XTokenSet> {
+  async #rotateOnce(userKey: string, seen: XTokenSet, forced: boolean, hold: LockHold): Promise<XTokenSet> {
     const current = await this.#read(userKey);
     // Another process (or an earlier holder here) rotated while this one waited: use its pair.
     if (current.refreshToken !== seen.refreshToken && this.#isFresh(current)) return current;
@@ -439,7 +485,8 @@ export class XTokenManager {
     }
     let next: XTokenSet;
     try {
-      next = await refreshAccessToken({ ...this.#clientOptions(), refreshToken: current.refreshToken });
+      const timeoutMs = this.#refreshTimeoutMs(hold);
+      next = await refreshAccessToken({ ...this.#clientOptions(), timeoutMs, refreshToken: current.refreshToken });
     } catch (err) {
       if (!isRefreshTokenRefused(err)) throw err;
       // This holder may have outlived its lock (a pause longer than lockTtlMs) while the next holder

@@ -173,6 +173,34 @@ describe('Redis adapters', function () {
         expect(await inspector.exists(redisKey)).to.equal(0);
       });
 
+      it('gives fn the lease { expiresAt: when the SET that took the key was sent + ttlMs }: a take answered late leaves fn less time, never more than Redis keeps the key', async function () {
+        const lock = new RedisTokenLock({ client: client() });
+        const before = Date.now();
+        const lease = await lock.withLock('user-1', 5000, async (l) => l);
+        expect(lease!.expiresAt).to.be.within(before + 5000, Date.now() + 5000);
+        // A client that sends the SET 300 ms late (queuing while it reconnects): the lease counts from the call.
+        const late = new Proxy(client() as object, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (prop === 'set' && typeof value === 'function') {
+              return async (...args: unknown[]) => {
+                await sleep(300);
+                return (value as (...a: unknown[]) => unknown).apply(target, args);
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }) as XRedisClient;
+        const slowLock = new RedisTokenLock({ client: late });
+        let seen: { leftByLease: number; pttl: number } | undefined;
+        await slowLock.withLock('user-2', 5000, async (l) => {
+          const leftByLease = l!.expiresAt - Date.now();
+          seen = { leftByLease, pttl: await inspector.pTTL(slowLock.redisKey('user-2')) };
+        });
+        expect(seen!.leftByLease).to.be.at.most(5000 - 290);
+        expect(seen!.pttl, 'Redis keeps the key longer than the lease says').to.be.greaterThan(seen!.leftByLease);
+      });
+
       it('releases the key when fn throws, and rethrows fn\'s error', async function () {
         const lock = new RedisTokenLock({ client: client() });
         const boom = new Error('boom');

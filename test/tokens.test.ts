@@ -7,10 +7,10 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchUsersMe, xEndpoints, type XTokenSet } from '../lib/endpoints';
-import { XAPIError, XCreditsDepletedError, XError, XOAuthError, XRateLimitError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError, XUsageCapError } from '../lib/errors';
+import { XAPIError, XCreditsDepletedError, XError, XLockTimeoutError, XOAuthError, XRateLimitError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError, XUsageCapError } from '../lib/errors';
 import { refreshAccessToken } from '../lib/helpers';
 import { MAX_TIMEOUT_MS } from '../lib/http';
-import { InProcessTokenLock, type XTokenLock } from '../lib/lock';
+import { InProcessTokenLock, type XLockLease, type XTokenLock } from '../lib/lock';
 import { startXEmulator, type XEmulator } from '../lib/testing';
 import { DEFAULT_LOCK_MARGIN_MS, XTokenManager, type XRevokeFailures, type XTokenManagerOptions } from '../lib/tokens';
 import { MemoryJSONStore, signInOnEmulator } from './support/token-fixtures';
@@ -78,6 +78,11 @@ describe('XTokenManager', function () {
   function tokenRequests(): () => number {
     const before = x.requests.length;
     return () => x.requests.slice(before).filter((r) => r.path === '/2/oauth2/token').length;
+  }
+
+  /** Waits until X has answered the delayed request `requests` counts: the emulator logs a request when it answers, and no later test may count it. */
+  async function answered(requests: () => number): Promise<void> {
+    while (requests() === 0) await sleep(20);
   }
 
   async function isValidAtX(accessToken: string): Promise<boolean> {
@@ -329,12 +334,14 @@ describe('XTokenManager', function () {
     it('times out after timeoutMs, keeping the stored tokens', async function () {
       await storeExpiringIn(5_000);
       x.failNext('/2/oauth2/token', { delayMs: 2_000 });
+      const requests = tokenRequests();
       const started = Date.now();
       const err = await rejection(manager({ timeoutMs: 200 }).getAccessToken(USER));
       expect(Date.now() - started).to.be.below(1500);
       expect(err).to.be.instanceOf(XRequestError).with.property('code', 'X_REQUEST_TIMEOUT');
       expect(store.data.has(USER)).to.equal(true);
       expect(lock.calls[0]!.ttlMs).to.equal(200 + DEFAULT_LOCK_MARGIN_MS);
+      await answered(requests);
     });
 
     it('rejects with the store\'s error when the rotated pair cannot be stored, and gives no caller the new token', async function () {
@@ -353,6 +360,75 @@ describe('XTokenManager', function () {
       const err = await rejection(manager({ lock: { withLock: async () => Promise.reject(busy) } }).getAccessToken(USER));
       expect(err).to.equal(busy);
       expect(requests()).to.equal(0);
+    });
+  });
+
+  describe('the time the lock has left (its lease)', function () {
+    /** A lock that runs fn at once with a lease ending `leftMs` from now. */
+    function leasing(leftMs: number): XTokenLock & { calls: number } {
+      const lock = {
+        calls: 0,
+        async withLock<T>(_key: string, _ttlMs: number, fn: (lease?: XLockLease) => Promise<T>): Promise<T> {
+          lock.calls++;
+          return fn({ expiresAt: Date.now() + leftMs });
+        },
+      };
+      return lock;
+    }
+
+    it('sends nothing to X when the lock has too little time left: XLockTimeoutError, the tokens unchanged', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const nearlyExpired = leasing(500);
+      const err = await rejection(manager({ lock: nearlyExpired }).getAccessToken(USER));
+      expect(nearlyExpired.calls).to.equal(1);
+      expect(requests(), 'nothing reached X').to.equal(0);
+      expect(err).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
+      expect((err as Error).message).to.match(/the lock had too little time left \(\d+ ms\) for a refresh of at least 1000 ms/).and.match(/nothing was sent to X/).and.match(/Retry/);
+      expect((err as Error).message).not.to.include(signedIn.refreshToken!).and.not.include(signedIn.accessToken);
+      expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
+      expect(store.sets + store.deletes).to.equal(0);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
+    });
+
+    it('cuts the refresh\'s time-out to the time left, less the store write\'s 2 s: a slow X times out then, not at timeoutMs', async function () {
+      await storeExpiringIn(5_000);
+      // 3.5 s left: 1.5 s for the request (timeoutMs is 10 s), 2 s kept for the store write.
+      x.failNext('/2/oauth2/token', { delayMs: 2_500 });
+      const requests = tokenRequests();
+      const started = Date.now();
+      const err = await rejection(manager({ lock: leasing(3_500) }).getAccessToken(USER));
+      const took = Date.now() - started;
+      expect(err).to.be.instanceOf(XRequestError).with.property('code', 'X_REQUEST_TIMEOUT');
+      expect((err as Error).message).to.match(/1\d\d\d ms/);
+      expect(took).to.be.within(1_300, 2_400);
+      await answered(requests);
+    });
+
+    it('gives the refresh its full timeoutMs under an InProcessTokenLock (its lease: Infinity), and counts lockTtlMs from fn\'s start under a lock that gives no lease', async function () {
+      expect(await new InProcessTokenLock().withLock('k', 1000, async (lease) => lease)).to.deep.equal({ expiresAt: Infinity });
+      // timeoutMs 1 s, lockTtlMs 1.2 s, and a store read under the lock that takes 600 ms.
+      const slowReread = {
+        get: async (key: string) => {
+          const value = await store.get(key);
+          if (store.gets === 2) await sleep(600);
+          return value;
+        },
+        set: store.set.bind(store),
+        delete: store.delete.bind(store),
+      };
+      const options = { store: slowReread, timeoutMs: 1_000, lockTtlMs: 1_200 };
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      // A lock without a lease (SpyLock): 1.2 s from fn's start, 600 ms gone, 200 ms kept for the write: 400 ms is too little.
+      const err = await rejection(manager({ ...options, lock }).getAccessToken(USER));
+      expect(err).to.be.instanceOf(XLockTimeoutError);
+      expect(requests()).to.equal(0);
+      // The same under the default InProcessTokenLock: it cannot expire, so the refresh is sent with its 1 s.
+      await storeExpiringIn(5_000);
+      const token = await manager({ ...options, lock: undefined }).getAccessToken(USER);
+      expect(requests()).to.equal(1);
+      expect(await isValidAtX(token)).to.equal(true);
     });
   });
 
