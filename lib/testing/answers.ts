@@ -47,9 +47,25 @@ export function page(status: number, html: string): Answer {
   return { status, headers: { ...PAGE_HEADERS }, body: html };
 }
 
-/** A redirect (RFC 6749 section 4.1.2 uses 302 Found). */
+/**
+ * A URL as a `Location` header carries it: each character outside printable ASCII percent-encoded
+ * as UTF-8, as a browser requests it. Node refuses a header with a character past U+00FF, and a
+ * control character could end the header.
+ */
+export function headerSafeURL(url: string): string {
+  if (/^[!-~]*$/.test(url)) return url;
+  let out = '';
+  for (const character of url) {
+    const code = character.codePointAt(0) as number;
+    if (code > 0x20 && code < 0x7f) out += character;
+    else for (const byte of Buffer.from(character, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** A redirect (RFC 6749 section 4.1.2 uses 302 Found) to `location`, made safe for the header. */
 export function redirect(location: string): Answer {
-  return { status: 302, headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' };
+  return { status: 302, headers: { location: headerSafeURL(location), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' };
 }
 
 /** One of X's v1.1 / OAuth 1.0a errors: its HTTP status, code and message. */

@@ -71,9 +71,22 @@ const DISALLOWED_SCHEMES = new Set(
 /** Which of the emulator's apps a callback URL is registered for. */
 export type XEmulatorAppKind = 'oauth1' | 'confidential' | 'public';
 
+/**
+ * Whether a URL holds a control character (C0 or DEL): the WHATWG URL parser drops tabs and line
+ * breaks without a word, and in a `Location` header they would end the header.
+ */
+export function hasControlCharacter(url: string): boolean {
+  for (let i = 0; i < url.length; i++) {
+    const code = url.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /** Checks a callback URL as X's portal does before registering it; throws a TypeError naming `name`. */
 export function checkCallbackURL(url: unknown, name: string): string {
   if (typeof url !== 'string' || url === '') throw new TypeError(`passport-x/testing: \`${name}\` must be a non-empty string.`);
+  if (hasControlCharacter(url)) throw new TypeError(`passport-x/testing: \`${name}\` has a control character (a tab, a line break...).`);
   try {
     new URL(url);
   } catch {

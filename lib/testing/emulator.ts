@@ -586,20 +586,40 @@ class EmulatorServer implements XEmulator {
     return route(request, this.context);
   }
 
+  /** Writes the answer, then logs what was sent. */
   private send(res: ServerResponse, method: string, path: string, answer: Answer): void {
-    const record: XEmulatorRequestRecord = { method, path, status: answer.status };
-    if (answer.reason !== undefined) record.reason = answer.reason;
+    const sent = res.destroyed || res.headersSent ? answer : write(res, answer);
+    const record: XEmulatorRequestRecord = { method, path, status: sent.status };
+    if (sent.reason !== undefined) record.reason = sent.reason;
     this.log.push(record);
     // A long-running emulator (npm start) keeps the most recent requests only.
     if (this.log.length > MAX_LOGGED_REQUESTS) this.log.splice(0, this.log.length - MAX_LOGGED_REQUESTS);
-    if (res.destroyed || res.headersSent) return;
-    try {
-      res.writeHead(answer.status, answer.headers);
-      res.end(answer.body);
-    } catch {
-      // Headers checked by failNext cannot fail here; should anything else, drop the connection rather than crash.
-      res.destroy();
+  }
+}
+
+/**
+ * Writes an answer and returns what was sent. Should Node refuse it (a header value it cannot
+ * send), a 500 in X's format goes instead; should even that fail, the connection is dropped, and
+ * the answer returned says so: the request log never shows an answer the client did not get.
+ */
+function write(res: ServerResponse, answer: Answer): Answer {
+  try {
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+    return answer;
+  } catch (err) {
+    const failure = xError(X_ERRORS.internal, `the emulator could not write its ${answer.status} answer: ${err instanceof Error ? err.message : String(err)}`);
+    if (!res.headersSent) {
+      try {
+        res.writeHead(failure.status, failure.headers);
+        res.end(failure.body);
+        return failure;
+      } catch {
+        // Dropped below.
+      }
     }
+    res.destroy();
+    return { ...failure, reason: `${failure.reason}; the connection was dropped` };
   }
 }
 

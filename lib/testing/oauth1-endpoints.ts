@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { signOAuth1Request } from '../oauth1-signature';
 import { oauth1Form, page, redirect, text, tooManyRequestsProblem, withHeaders, xError, X_ERRORS, type Answer } from './answers';
-import { appendQuery, isRegisteredOAuth1Callback, nearMiss } from './callback-urls';
+import { appendQuery, hasControlCharacter, isRegisteredOAuth1Callback, nearMiss } from './callback-urls';
 import { renderCancelledPage, renderConsentPage, renderErrorPage, renderPinPage } from './consent-page';
 import { formParams, header, isFalse, isTrue, type EmulatorContext, type EmulatorRequest } from './context';
 import type { XEmulatorAccessLevel, XEmulatorOAuth1App } from './fixtures';
@@ -122,6 +122,8 @@ export function requestToken(request: EmulatorRequest, context: EmulatorContext)
   // refused it in more than one place (section 3.1).
   const callback = param(caller.params, 'oauth_callback');
   if (callback === undefined || callback === '') return xError(X_ERRORS.badAuthenticationData, 'no oauth_callback');
+  // No registered URL has one (checkCallbackURL), and the query X lets the app add cannot bring one either.
+  if (hasControlCharacter(callback)) return xError(X_ERRORS.callbackNotApproved, 'oauth_callback has a control character (a tab, a line break...)');
   const registered = context.callbacks.get('oauth1');
   if (callback !== 'oob' && !isRegisteredOAuth1Callback(registered, callback)) {
     const near = nearMiss(registered, callback);

@@ -67,6 +67,13 @@ describe('emulator: callback URLs', () => {
     expect(checkCallbackURL('myapp://callback', 'url')).to.equal('myapp://callback');
   });
 
+  it('refuses to register a URL with a control character, which the URL parser would drop without a word', () => {
+    for (const bad of ['https://app.example/cb\n', 'https://app.example/c\tb', 'https://app.example/cb?a=1\r\nSet-Cookie: x=1', 'https://app.example/cb\u007f']) {
+      expect(() => checkCallbackURL(bad, 'url'), JSON.stringify(bad)).to.throw(TypeError, /`url` has a control character/);
+    }
+    expect(checkCallbackURL('https://app.example/café', 'url')).to.equal('https://app.example/café');
+  });
+
   it('adds parameters to a callback URL and keeps its own query as written', () => {
     expect(appendQuery('http://a/cb', { code: 'c', state: 's t' })).to.equal('http://a/cb?code=c&state=s+t');
     expect(appendQuery('http://a/cb?next=%2Fhome', { code: 'c' })).to.equal('http://a/cb?next=%2Fhome&code=c');

@@ -2,7 +2,7 @@
 // injection, the request log, and what happens when something goes wrong inside it.
 import { expect } from 'chai';
 import dns from 'node:dns';
-import type { Server } from 'node:http';
+import { ServerResponse, type Server } from 'node:http';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
 import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
@@ -421,6 +421,28 @@ describe('emulator', () => {
       } finally {
         process.off('warning', onWarning);
       }
+    });
+  });
+
+  describe('answers Node refuses to write', () => {
+    it('answers 500 code 131 instead, and logs what was sent, not the answer that could not be', async () => {
+      const writeHead = ServerResponse.prototype.writeHead;
+      let refused = 0;
+      // As Node refuses a header value it cannot send (ERR_INVALID_CHAR), once, for the 404.
+      ServerResponse.prototype.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+        if (args[0] === 404 && refused++ === 0) throw Object.assign(new TypeError('Invalid character in header content ["x-example"]'), { code: 'ERR_INVALID_CHAR' });
+        return writeHead.apply(this, args);
+      } as ServerResponse['writeHead'];
+      let response: Response;
+      try {
+        response = await fetch(`${x.url}/nowhere`);
+      } finally {
+        ServerResponse.prototype.writeHead = writeHead;
+      }
+      await expectXError(response, 500, 131);
+      expect(x.requests).to.deep.equal([
+        { method: 'GET', path: '/nowhere', status: 500, reason: 'the emulator could not write its 404 answer: Invalid character in header content ["x-example"]' },
+      ]);
     });
   });
 

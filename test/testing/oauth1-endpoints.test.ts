@@ -236,6 +236,25 @@ describe('emulator: OAuth 1.0a', () => {
       expect(reasons.slice(2).every((r) => r === 'oauth_callback is not a registered callback URL of the app')).to.equal(true);
     });
 
+    it('refuses an oauth_callback with a control character with 403 code 415, before it can reach a Location header', async () => {
+      const from = x.requests.length;
+      for (const callback of [`${CALLBACK}?next=%2F\r\nSet-Cookie: session=forged`, `${CALLBACK}?next=\t`, `${CALLBACK}?a=\u0000`]) {
+        await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: callback } }), 403, 415);
+      }
+      expect(x.requests.slice(from).map((r) => r.reason)).to.deep.equal(Array(3).fill('oauth_callback has a control character (a tab, a line break...)'));
+    });
+
+    it('sends a callback with characters past ASCII back percent-encoded as UTF-8, as a browser requests it', async () => {
+      const requestToken = await fetchRequestToken(urls.requestToken, consumer, `${CALLBACK}?name=Gr\u00e2ce\u2603`, {}, {});
+      const pageURL = `${urls.authenticate}?oauth_token=${encodeURIComponent(requestToken.token)}`;
+      const answer = await submitConsentForm(pageURL, await loadConsentForm(pageURL), 'authorize');
+      expect(answer.status).to.equal(302);
+      const location = answer.headers.get('location')!;
+      expect(location.startsWith(`${CALLBACK}?name=Gr%C3%A2ce%E2%98%83&oauth_token=`), location).to.equal(true);
+      expect(new URL(location).searchParams.get('name')).to.equal('Gr\u00e2ce\u2603');
+      expect(x.requests.at(-1)).to.deep.equal({ method: 'POST', path: '/oauth/authorize', status: 302 });
+    });
+
     it('refuses an unregistered callback through the strategy with X\'s 415 and the fix, and accepts it once registered', async () => {
       const other = 'http://127.0.0.1:3999/auth/x/callback';
       const strategy = new XOAuth1Strategy({ ...consumer, callbackURL: other, baseURL: x.baseURL }, (_t: string, _s: string, profile: XProfile, done: XVerifyCallback) => done(null, profile));

@@ -188,6 +188,14 @@ describe('emulator: OAuth 2.0', () => {
       }
     });
 
+    it('redirects to a registered redirect_uri with characters past ASCII, percent-encoded as UTF-8 as a browser requests it', async () => {
+      const redirectURI = 'http://127.0.0.1:3000/caf\u00e9/\u2603';
+      x.addCallbackURL(redirectURI, 'confidential');
+      const location = await consent(authorizeURL(x, { redirect_uri: redirectURI }));
+      expect(location.pathname).to.equal('/caf%C3%A9/%E2%98%83');
+      expect(location.searchParams.get('state')).to.equal('state-123');
+    });
+
     it('redirects other errors to redirect_uri with the state (RFC 6749 section 4.1.2.1)', async () => {
       expect(Object.fromEntries(await redirectedError({ response_type: 'token', state: 's1' }))).to.include({ error: 'unsupported_response_type', state: 's1' });
       expect((await redirectedError({ response_type: undefined })).get('error')).to.equal('invalid_request');
