@@ -69,6 +69,8 @@ export const XErrorCode = {
   TOKEN_NOT_FOUND: 'X_TOKEN_NOT_FOUND',
   /** The replay guard (`replayGuard`) failed to claim a sign-in callback: its store is down, it hung, or it answered nonsense. */
   REPLAY_GUARD_FAILED: 'X_REPLAY_GUARD_FAILED',
+  /** `XTokenManager`'s token store failed or did not answer in time (`XTokenStoreError`). */
+  TOKEN_STORE_FAILED: 'X_TOKEN_STORE_FAILED',
 } as const;
 
 /** One of the {@link XErrorCode} values. */
@@ -107,6 +109,7 @@ const USER_MESSAGES: Readonly<Record<string, string>> = {
   X_REFRESH_TOKEN_REVOKED: 'Your authorization on X has ended. Sign in again.',
   X_TOKEN_NOT_FOUND: 'Sign in with X again.',
   X_REPLAY_GUARD_FAILED: 'Signing in with X did not work. Try again in a moment.',
+  X_TOKEN_STORE_FAILED: 'Something went wrong on this site. Try again in a moment.',
 };
 
 /** The short sentence for the person signing in of an error with this code. */
@@ -447,6 +450,50 @@ export class XTokenNotFoundError extends XError {
   constructor(message: string, reason: XTokenNotFoundReason) {
     super(XErrorCode.TOKEN_NOT_FOUND, message);
     this.reason = reason;
+  }
+}
+
+/** Which call of the token store ({@link XTokenStoreError.operation}). */
+export type XTokenStoreOperation = 'get' | 'set' | 'delete';
+
+/** How a token store call failed: it rejected (`'failed'`) or did not settle within the manager's `timeoutMs` (`'timeout'`). */
+export type XTokenStoreFailure = 'failed' | 'timeout';
+
+/** Options of {@link XTokenStoreError}. */
+export interface XTokenStoreErrorOptions extends XErrorOptions {
+  /** The store call that failed. */
+  operation: XTokenStoreOperation;
+  /** Whether it rejected or did not settle in time. */
+  reason: XTokenStoreFailure;
+  /** True when X had rotated the tokens and the store refused the new pair, which the manager keeps in the process. */
+  rotatedPairKept?: boolean | undefined;
+}
+
+/**
+ * `XTokenManager`'s token store (`XTokenStore`) failed: a `get`, `set` or `delete` rejected
+ * (`reason: 'failed'`; `cause` is the store's error, with every token the manager knew redacted
+ * from it: ioredis, for one, attaches the command's arguments, the JSON of the tokens) or did not
+ * settle within the manager's `timeoutMs` (`reason: 'timeout'`, no `cause`). Retry later.
+ *
+ * `rotatedPairKept` is true when X had already rotated the tokens and the store refused to save
+ * the new pair: the manager keeps that pair in this process's memory (no caller got it) and writes
+ * it before anything else on the next call for the user. If the process ends first, the pair is
+ * lost, and the user must sign in again.
+ */
+export class XTokenStoreError extends XError {
+  declare readonly code: typeof XErrorCode.TOKEN_STORE_FAILED;
+  /** The store call that failed. */
+  readonly operation: XTokenStoreOperation;
+  /** Whether it rejected (`'failed'`) or did not settle in time (`'timeout'`). */
+  readonly reason: XTokenStoreFailure;
+  /** True when a rotated pair the store refused is kept in this process, to be written on the next call. */
+  readonly rotatedPairKept: boolean;
+
+  constructor(message: string, options: XTokenStoreErrorOptions) {
+    super(XErrorCode.TOKEN_STORE_FAILED, message, options);
+    this.operation = options.operation;
+    this.reason = options.reason;
+    this.rotatedPairKept = options.rotatedPairKept ?? false;
   }
 }
 

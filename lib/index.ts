@@ -47,8 +47,8 @@ export { XError, XAPIError, XRateLimitError, XOAuthError, XRequestError, XSessio
 export { XCreditsDepletedError, XUsageCapError, XMissingScopesError } from './errors';
 export type { XCreditsDepletedErrorOptions, XUsageCapErrorOptions, XMissingScopesErrorOptions } from './errors';
 export type { XRateLimit, XRawResponse, XAPIErrorDetail, XErrorCodeValue, XRequestErrorCode } from './errors';
-export { XLockTimeoutError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
-export type { XLockTimeoutErrorOptions, XTokenNotFoundReason } from './errors';
+export { XLockTimeoutError, XRefreshTokenRevokedError, XTokenNotFoundError, XTokenStoreError } from './errors';
+export type { XLockTimeoutErrorOptions, XTokenNotFoundReason, XTokenStoreErrorOptions, XTokenStoreOperation, XTokenStoreFailure } from './errors';
 export { X_OAUTH2_SCOPES, X_USER_FIELDS, X_USER_FIELD_SCOPES, isXKnownScope } from './scopes';
 export type { XScope, XKnownScope, XUserField, XKnownUserField } from './scopes';
 export { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, MAX_EXPIRES_IN_SECONDS, xEndpoints } from './endpoints';

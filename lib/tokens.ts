@@ -15,7 +15,7 @@
  */
 import type { XTokenSet } from './endpoints';
 import { xEndpoints } from './endpoints';
-import { XLockTimeoutError, XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError } from './errors';
+import { redactError, XLockTimeoutError, XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError, XTokenStoreError, type XRedactable, type XTokenStoreOperation } from './errors';
 import { refreshAccessToken, revokeToken } from './helpers';
 import { MAX_TIMEOUT_MS, resolveTimeout } from './http';
 import { InProcessTokenLock, type XLockLease, type XTokenLock } from './lock';
@@ -86,7 +86,11 @@ export interface XTokenManagerOptions {
   clientSecret?: string | undefined;
   /** X's API host (default `https://api.x.com`); the emulator's `baseURL` in tests. */
   baseURL?: string | undefined;
-  /** Time-out of each request to X, in ms (default 10,000). */
+  /**
+   * Time-out of each request to X, and of each call to `store`, in ms (default 10,000). A store call
+   * that has not settled by then fails with `XTokenStoreError` (`reason: 'timeout'`) and lets go of
+   * the key.
+   */
   timeoutMs?: number | undefined;
   /** Where the users' tokens live. */
   store: XTokenStore;
@@ -197,6 +201,34 @@ function withOtherFailures(first: unknown, others: unknown[]): unknown {
     Object.defineProperty(first, 'otherFailures', { value: Object.freeze(others), enumerable: false, configurable: true });
   }
   return first;
+}
+
+/** What {@link settledWithin} rejects with when the call has not settled in time. */
+const NOT_SETTLED = Symbol('not settled in time');
+
+/**
+ * `call()`'s outcome, or a rejection with {@link NOT_SETTLED} after `limitMs`: a store call that
+ * never settles must not hold a key (its lock, its shared refresh) forever. The timer is unref'd, so
+ * a hung store keeps no process alive; a late outcome is let go.
+ */
+function settledWithin<T>(call: () => Promise<T>, limitMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(NOT_SETTLED), limitMs);
+    timer.unref();
+    // Through a promise: a store method that throws instead of rejecting is a failure too.
+    Promise.resolve()
+      .then(call)
+      .then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+  });
 }
 
 /** What the store write after a refresh is given of the lock's time, at most (within lockTtlMs - timeoutMs). */
@@ -314,7 +346,8 @@ export class XTokenManager {
    *
    * @throws XTokenNotFoundError when nothing usable is stored (sign the user in)
    * @throws XRefreshTokenRevokedError when X refused the refresh token; the stored tokens were deleted (sign the user in again)
-   * @throws XLockTimeoutError when another process held the lock too long (retry later)
+   * @throws XLockTimeoutError when another process held the lock too long, or it had too little time left to refresh (retry later)
+   * @throws XTokenStoreError when the store failed or did not answer within `timeoutMs` (retry later)
    * @throws XOAuthError, XRequestError, ... when the refresh failed otherwise (X down, time-out, wrong client credentials)
    */
   async getAccessToken(userKey: string): Promise<string> {
@@ -381,7 +414,7 @@ export class XTokenManager {
     await this.#flights.get(userKey)?.promise.catch(() => undefined);
     // Two requests to X under the lock.
     return this.#lock.withLock(userKey, this.#lockTtlMs + Math.ceil(this.#timeoutMs), async () => {
-      const value = await this.#store.get(userKey);
+      const value = await this.#get(userKey);
       if (value === undefined || value === null) return false;
       const stored = reviveTokenSet(value);
       const client = this.#clientOptions();
@@ -398,7 +431,7 @@ export class XTokenManager {
         }
       }
       if (failures.length > 0) throw withOtherFailures(failures[0], failures.slice(1));
-      await this.#store.delete(userKey);
+      await this.#storeCall('delete', () => this.#store.delete(userKey), [accessToken, refreshToken], 'the tokens are revoked at X but still stored. Retry revoke() (revoking them again is harmless).');
       return true;
     });
   }
@@ -410,9 +443,33 @@ export class XTokenManager {
     return options;
   }
 
+  /**
+   * One call to the store, within `limitMs` (default `timeoutMs`): its outcome, or an
+   * {@link XTokenStoreError} when it rejects (its error, redacted of `secrets`, as the cause) or
+   * does not settle in time. `consequence` says what that means for the caller.
+   */
+  async #storeCall<T>(operation: XTokenStoreOperation, call: () => Promise<T>, secrets: XRedactable[], consequence: string, limitMs = this.#timeoutMs): Promise<T> {
+    try {
+      return await settledWithin(call, limitMs);
+    } catch (err) {
+      const timedOut = err === NOT_SETTLED;
+      const what = timedOut ? `did not settle within ${limitMs} ms (timeoutMs)` : 'failed (its error is the cause)';
+      throw new XTokenStoreError(`XTokenManager: the token store's ${operation}() ${what}: ${consequence}`, {
+        operation,
+        reason: timedOut ? 'timeout' : 'failed',
+        cause: timedOut ? undefined : redactError(err, secrets),
+      });
+    }
+  }
+
+  /** `store.get`, bounded; nothing was sent to X when it fails. */
+  #get(userKey: string, secrets: XRedactable[] = []): Promise<XTokenSet | XStoredTokenSet | undefined | null> {
+    return this.#storeCall('get', () => this.#store.get(userKey), secrets, 'nothing was sent to X and nothing changed. Retry; if this recurs, check the store.');
+  }
+
   /** The stored set; XTokenNotFoundError when there is none. */
   async #read(userKey: string): Promise<XTokenSet> {
-    const value = await this.#store.get(userKey);
+    const value = await this.#get(userKey);
     if (value === undefined || value === null) {
       throw new XTokenNotFoundError('XTokenManager: no tokens are stored for this user: sign the user in with OAuth 2.0 (offline.access) and store the token set first.', 'no-entry');
     }
@@ -492,13 +549,14 @@ export class XTokenManager {
       // This holder may have outlived its lock (a pause longer than lockTtlMs) while the next holder
       // rotated the pair: X then refuses the token this one sent, and the store holds the new pair.
       // Deleting would sign the user out with good tokens stored: use them instead.
-      const latest = await this.#store.get(userKey);
+      const secrets = [current.accessToken, current.refreshToken];
+      const latest = await this.#get(userKey, secrets);
       if (latest !== undefined && latest !== null) {
         const stored = reviveTokenSet(latest);
         if (stored.refreshToken !== undefined && stored.refreshToken !== current.refreshToken) return stored;
       }
       // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
-      await this.#store.delete(userKey);
+      await this.#storeCall('delete', () => this.#store.delete(userKey), secrets, 'X refused the stored refresh token (used, revoked or expired), and it could not be deleted: the user must sign in again.');
       throw new XRefreshTokenRevokedError(
         `XTokenManager: X refused the stored refresh token (HTTP ${err.status ?? '?'} ${err.error}${err.description ? `: ${err.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
           'The stored tokens were deleted. If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.',
@@ -509,7 +567,12 @@ export class XTokenManager {
     // 5.1: an answer without `scope` grants the scopes already granted (X never grants none).
     const rotated: XTokenSet = { ...next, refreshToken: next.refreshToken ?? current.refreshToken, scope: next.scope.length > 0 ? next.scope : current.scope };
     // Stored before any caller sees the new access token: a crash now loses nothing.
-    await this.#store.set(userKey, rotated);
+    await this.#storeCall(
+      'set',
+      () => this.#store.set(userKey, rotated),
+      [rotated.accessToken, rotated.refreshToken, current.accessToken, current.refreshToken],
+      'X rotated the tokens, but the store did not save the new pair, which no caller got. The user must sign in again.',
+    );
     return rotated;
   }
 }

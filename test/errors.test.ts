@@ -10,6 +10,7 @@ import {
   XRateLimitError,
   XRequestError,
   XSessionError,
+  XTokenStoreError,
   XUsageCapError,
   errorFromResponse,
   parseRateLimit,
@@ -363,6 +364,19 @@ describe('errors', () => {
 
     it('have no cause property when none was given', () => {
       expect(Object.hasOwn(new XError(XErrorCode.API_ERROR, 'm'), 'cause')).to.equal(false);
+    });
+
+    it('XTokenStoreError says which store call failed and how, whether a rotated pair is kept, and tells the person to retry', () => {
+      const cause = new Error('READONLY You can\'t write against a read only replica.');
+      const failed = new XTokenStoreError('the store refused', { operation: 'set', reason: 'failed', rotatedPairKept: true, cause });
+      expect(failed).to.be.instanceOf(XError);
+      expect(failed).to.include({ name: 'XTokenStoreError', code: 'X_TOKEN_STORE_FAILED', operation: 'set', reason: 'failed', rotatedPairKept: true, status: undefined });
+      expect(failed.cause).to.equal(cause);
+      expect(failed.userMessage).to.equal('Something went wrong on this site. Try again in a moment.');
+      const timedOut = new XTokenStoreError('the store hung', { operation: 'get', reason: 'timeout' });
+      expect(timedOut).to.include({ operation: 'get', reason: 'timeout', rotatedPairKept: false });
+      expect(Object.hasOwn(timedOut, 'cause')).to.equal(false);
+      expect(XErrorCode.TOKEN_STORE_FAILED).to.equal('X_TOKEN_STORE_FAILED');
     });
   });
 

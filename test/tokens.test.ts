@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchUsersMe, xEndpoints, type XTokenSet } from '../lib/endpoints';
-import { XAPIError, XCreditsDepletedError, XError, XLockTimeoutError, XOAuthError, XRateLimitError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError, XUsageCapError } from '../lib/errors';
+import { XAPIError, XCreditsDepletedError, XError, XLockTimeoutError, XOAuthError, XRateLimitError, XRefreshTokenRevokedError, XRequestError, XTokenNotFoundError, XTokenStoreError, XUsageCapError } from '../lib/errors';
 import { refreshAccessToken } from '../lib/helpers';
 import { MAX_TIMEOUT_MS } from '../lib/http';
 import { InProcessTokenLock, type XLockLease, type XTokenLock } from '../lib/lock';
 import { startXEmulator, type XEmulator } from '../lib/testing';
-import { DEFAULT_LOCK_MARGIN_MS, XTokenManager, type XRevokeFailures, type XTokenManagerOptions } from '../lib/tokens';
+import { DEFAULT_LOCK_MARGIN_MS, XTokenManager, type XRevokeFailures, type XTokenManagerOptions, type XTokenStore } from '../lib/tokens';
 import { MemoryJSONStore, signInOnEmulator } from './support/token-fixtures';
 
 const USER = 'user-1';
@@ -344,13 +344,17 @@ describe('XTokenManager', function () {
       await answered(requests);
     });
 
-    it('rejects with the store\'s error when the rotated pair cannot be stored, and gives no caller the new token', async function () {
+    it('rejects with XTokenStoreError (the store\'s error as cause) when the rotated pair cannot be stored, and gives no caller the new token', async function () {
       await storeExpiringIn(5_000);
       const broken = new Error('disk full');
       const failingStore = { get: store.get.bind(store), delete: store.delete.bind(store), set: async () => Promise.reject(broken) };
       const m = manager({ store: failingStore });
       const results = await Promise.all(Array.from({ length: 5 }, () => rejection(m.getAccessToken(USER))));
-      for (const r of results) expect(r).to.equal(broken);
+      for (const r of results) expect(r).to.equal(results[0]);
+      const err = results[0] as XTokenStoreError;
+      expect(err).to.be.instanceOf(XTokenStoreError).and.instanceOf(XError).and.include({ code: 'X_TOKEN_STORE_FAILED', operation: 'set', reason: 'failed' });
+      expect(err.cause).to.equal(broken);
+      expect(store.peek(USER)!.refreshToken, 'the old pair is still stored').to.equal(signedIn.refreshToken);
     });
 
     it('passes on a lock that gives up (XLockTimeoutError from RedisTokenLock, here any error)', async function () {
@@ -360,6 +364,45 @@ describe('XTokenManager', function () {
       const err = await rejection(manager({ lock: { withLock: async () => Promise.reject(busy) } }).getAccessToken(USER));
       expect(err).to.equal(busy);
       expect(requests()).to.equal(0);
+    });
+  });
+
+  describe('a store that does not answer', function () {
+    /** The store, with `get` never settling on the calls `hangs` picks (1-based count of gets). */
+    function hangingGets(hangs: (n: number) => boolean): XTokenStore {
+      let n = 0;
+      return {
+        get: (key) => (hangs(++n) ? new Promise(() => undefined) : store.get(key)),
+        set: store.set.bind(store),
+        delete: store.delete.bind(store),
+      };
+    }
+
+    it('fails a get that never settles after timeoutMs with XTokenStoreError (timeout), nothing sent to X', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const started = Date.now();
+      const err = await rejection(manager({ store: hangingGets(() => true), timeoutMs: 300 }).getAccessToken(USER));
+      expect(Date.now() - started).to.be.within(290, 2_000);
+      expect(err).to.be.instanceOf(XTokenStoreError).and.include({ code: 'X_TOKEN_STORE_FAILED', operation: 'get', reason: 'timeout', rotatedPairKept: false });
+      expect((err as Error).message).to.match(/the token store's get\(\) did not settle within 300 ms \(timeoutMs\): nothing was sent to X/);
+      expect((err as Error).cause).to.equal(undefined);
+      expect(requests()).to.equal(0);
+    });
+
+    it('lets go of the key when the read under the lock never settles: the callers get XTokenStoreError, and the next call refreshes', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      // Each caller's first read (no lock) answers; the read under the lock, the 4th, never does.
+      const m = manager({ store: hangingGets((n) => n === 4), timeoutMs: 300, lockTtlMs: 5_000 });
+      const errors = await Promise.all(Array.from({ length: 3 }, () => rejection(m.getAccessToken(USER))));
+      for (const err of errors) expect(err).to.be.instanceOf(XTokenStoreError).and.include({ operation: 'get', reason: 'timeout' });
+      expect(requests()).to.equal(0);
+      // The shared refresh and the lock were let go: the next call takes the lock and refreshes.
+      const token = await m.getAccessToken(USER);
+      expect(requests()).to.equal(1);
+      expect(await isValidAtX(token)).to.equal(true);
+      expect(lock.inner.size).to.equal(0);
     });
   });
 
