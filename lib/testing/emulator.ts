@@ -6,7 +6,8 @@
 import { createServer, validateHeaderName, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bearerToken, invalidateBearerToken } from './app-only-endpoints';
-import { text, xError, X_ERRORS, type Answer } from './answers';
+import { page, text, xError, X_ERRORS, type Answer } from './answers';
+import { renderErrorPage } from './consent-page';
 import { CallbackRegistry, checkCallbackURL, type XEmulatorAppKind } from './callback-urls';
 import type { EmulatorContext, EmulatorRequest, Handler } from './context';
 import { resolveFixtures, type EmulatorFixtures, type XEmulatorApps, type XEmulatorAppsOption, type XEmulatorUser, type XEmulatorUsers } from './fixtures';
@@ -24,7 +25,7 @@ import {
   type XEmulatorPublicStrategyOptions,
   type XEmulatorStrategyOptionsInput,
 } from './strategy-options';
-import { TokenStore } from './token-store';
+import { OverCapacityError, TokenStore } from './token-store';
 import { avatarSVG } from './user-views';
 
 /** Options of {@link startXEmulator}. */
@@ -286,6 +287,16 @@ function faultAnswer(fault: QueuedFault & { status: number }, path: string, now:
   }
   for (const [name, value] of Object.entries(used.headers ?? {})) headers[name.toLowerCase()] = value;
   return { status: used.status, headers, body, reason: `injected by failNext${preset ? ` ('${preset}')` : ''}` };
+}
+
+/**
+ * The emulator's answer when its memory is full ({@link OverCapacityError}): X's 503 over capacity,
+ * as the `'over-capacity'` preset answers it on the path (v1.1's code 130, or v2's problem), and a
+ * page on the consent pages, which a person reads.
+ */
+function overCapacity(path: string, reason: string): Answer {
+  if (path.startsWith('/i/')) return { ...page(503, renderErrorPage('X is over capacity', `Try again later. The emulator's memory is full: ${reason}.`)), reason };
+  return { ...faultAnswer({ status: 503, preset: 'over-capacity' }, path, Date.now()), reason };
 }
 
 /**
@@ -569,8 +580,9 @@ class EmulatorServer implements XEmulator {
       answer = fault?.status !== undefined ? faultAnswer({ ...fault, status: fault.status }, path, this.context.now()) : this.answer(request);
       this.wayBack.note(request, answer, this.context);
     } catch (err) {
-      // A handler's bug answers 500 in X's format; the emulator keeps serving.
-      answer = xError(X_ERRORS.internal, `the emulator failed: ${err instanceof Error ? err.message : String(err)}`);
+      // A full memory answers as X over capacity; a handler's bug 500 in X's format. The emulator keeps serving.
+      answer =
+        err instanceof OverCapacityError ? overCapacity(path, err.message) : xError(X_ERRORS.internal, `the emulator failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.send(res, method, path, answer);
   }

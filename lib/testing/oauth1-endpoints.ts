@@ -228,9 +228,10 @@ export function accessToken(request: EmulatorRequest, context: EmulatorContext):
       reason: record.verifier === undefined ? 'the request token was not authorized on the consent page' : 'missing or wrong oauth_verifier',
     };
   }
-  context.store.dropRequestToken(record.token);
   const user = context.fixtures.users.find((u) => u.id === record.userId)!;
+  // Issued first: over capacity (503), the request token stays usable.
   const access = context.store.issueOAuth1AccessToken(caller.app.consumerKey, user.id);
+  context.store.dropRequestToken(record.token);
   return oauth1Form({ oauth_token: access.token, oauth_token_secret: access.secret, user_id: user.id, screen_name: user.username });
 }
 

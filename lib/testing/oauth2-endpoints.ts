@@ -129,11 +129,15 @@ export function decideOAuth2Consent(request: EmulatorRequest, context: EmulatorC
   if (action !== 'cancel' && (action !== 'authorize' || !user)) {
     return errorPage('Something went wrong', 'The form must post action=authorize (with the user_id of a fixture user) or action=cancel.', 'consent form without a known user_id and action');
   }
-  const pending = context.store.takeAuthorization(form.get('request_id') ?? '');
+  const pending = context.store.pendingAuthorization(form.get('request_id') ?? '');
   if (!pending) {
     return errorPage('This page is no longer valid', 'This authorization request is unknown, expired or already answered. Start the sign-in again from the app.', 'unknown, used or expired request_id');
   }
-  if (action === 'cancel') return redirect(appendQuery(pending.redirectURI, { error: 'access_denied', state: pending.state }));
+  if (action === 'cancel') {
+    context.store.dropAuthorization(pending.id);
+    return redirect(appendQuery(pending.redirectURI, { error: 'access_denied', state: pending.state }));
+  }
+  // Answers the consent too (single use).
   const code = context.store.issueCode(pending, user!.id);
   return redirect(appendQuery(pending.redirectURI, { state: pending.state, code: code.code }));
 }
@@ -220,8 +224,7 @@ function authorizationCodeGrant(form: URLSearchParams, client: Readonly<XEmulato
   if (!CODE_VERIFIER.test(codeVerifier) || !safeEqual(expected, record.codeChallenge)) {
     return oauth2Error(400, 'invalid_request', 'Value passed for the code verifier did not match the code challenge.', `code_verifier does not match the ${record.codeChallengeMethod} code_challenge`);
   }
-  record.usedAt = context.now();
-  const { access, refresh } = context.store.issueOAuth2Tokens(record);
+  const { access, refresh } = context.store.exchangeCode(record);
   return tokenAnswer(access, refresh, context);
 }
 

@@ -3,6 +3,11 @@
  * tokens, app-only bearer tokens, pending OAuth 2.0 consents, authorization codes, OAuth 2.0
  * access and refresh tokens, and the OAuth 1.0a nonces seen. Expiry is computed from the
  * injectable clock at each look-up, so no timer runs; expired entries are swept as new ones come.
+ *
+ * Each map whose entries expire gives every entry the same lifetime, so its insertion order is its
+ * expiry order and a sweep stops at the first entry still alive: each entry is looked at once.
+ * Every map is capped ({@link STORE_CAPACITY}): past the cap, issuing throws {@link OverCapacityError},
+ * which the emulator answers as X answers when over capacity (503).
  */
 import { randomToken, xBearerToken } from './secrets';
 
@@ -82,12 +87,23 @@ export interface RefreshTokenRecord extends OAuth2Grant {
   readonly token: string;
 }
 
-/** How long a used authorization code is remembered: as long as the access token it was exchanged for lives. */
-const usedCodeMemoryMs = LIFETIMES.oauth2AccessTokenS * 1000;
+/** How many entries each of the store's maps holds at most: request tokens, access tokens, codes, nonces... */
+export const STORE_CAPACITY = 100_000;
 
-/** When a code is forgotten: at its expiry, or, once used, when the tokens of its use have expired. */
-function codeForgottenAt(record: AuthorizationCodeRecord): number {
-  return record.usedAt === undefined ? record.expiresAt : Math.max(record.expiresAt, record.usedAt + usedCodeMemoryMs);
+/** Thrown when issuing something would take a map of the store past its cap; the emulator answers 503, as X over capacity. */
+export class OverCapacityError extends Error {
+  constructor(what: string, capacity: number) {
+    super(`the emulator already holds ${capacity} ${what}, its cap: it forgets them as they expire`);
+    this.name = 'OverCapacityError';
+  }
+}
+
+/** Forgets entries from the front of `map` while they are `expired`, and stops at the first one that is not. */
+function sweepFront<V>(map: Map<string, V>, expired: (value: V) => boolean): void {
+  for (const [key, value] of map) {
+    if (!expired(value)) return;
+    map.delete(key);
+  }
 }
 
 /** The emulator's memory of what it issued. */
@@ -98,23 +114,34 @@ export class TokenStore {
   private readonly bearerByApp = new Map<string, string>();
   private readonly appByBearer = new Map<string, string>();
   private readonly pending = new Map<string, PendingAuthorization>();
+  /** Codes not used yet; once used, a code moves to `usedCodes`. */
   private readonly codes = new Map<string, AuthorizationCodeRecord>();
+  private readonly usedCodes = new Map<string, AuthorizationCodeRecord>();
   private readonly oauth2AccessTokens = new Map<string, OAuth2AccessTokenRecord>();
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   /** nonce key -> when it was seen (ms). */
   private readonly nonces = new Map<string, number>();
+  /**
+   * How long a used authorization code is remembered: as long as the access tokens of its use
+   * live, and at least X's two hours, so that a late second use still revokes what the first got.
+   */
+  private readonly usedCodeMemoryMs: number;
 
   constructor(
     private readonly now: () => number,
     /** How long OAuth 2.0 access tokens live (the emulator's `accessTokenTtlMs`). */
     readonly accessTokenTtlMs: number = LIFETIMES.oauth2AccessTokenS * 1000,
-  ) {}
+    /** How many entries each map holds at most. */
+    private readonly capacity: number = STORE_CAPACITY,
+  ) {
+    this.usedCodeMemoryMs = Math.max(accessTokenTtlMs, LIFETIMES.oauth2AccessTokenS * 1000);
+  }
 
   // ------------------------------------------------------------ OAuth 1.0a
 
   /** Issues a request token for `callback` (step 1). */
   issueRequestToken(consumerKey: string, callback: string): RequestTokenRecord {
-    this.sweep();
+    this.makeRoom(this.requestTokens, 'request tokens');
     const record: RequestTokenRecord = {
       token: randomToken(),
       secret: randomToken(),
@@ -139,6 +166,7 @@ export class TokenStore {
 
   /** Issues an OAuth 1.0a access token, `<user id>-<random>` as X's are. */
   issueOAuth1AccessToken(consumerKey: string, userId: string): OAuth1AccessTokenRecord {
+    this.makeRoom(this.oauth1AccessTokens, 'OAuth 1.0a access tokens');
     const record: OAuth1AccessTokenRecord = { token: `${userId}-${randomToken()}`, secret: randomToken(), consumerKey, userId };
     this.oauth1AccessTokens.set(record.token, record);
     return record;
@@ -162,6 +190,7 @@ export class TokenStore {
   rememberNonce(key: string): boolean {
     this.sweep();
     if (this.nonces.has(key)) return false;
+    this.makeRoom(this.nonces, 'OAuth 1.0a nonces');
     this.nonces.set(key, this.now());
     return true;
   }
@@ -201,21 +230,27 @@ export class TokenStore {
 
   /** Remembers an authorization request whose consent page is shown; its id goes in the page's form. */
   startAuthorization(request: Omit<PendingAuthorization, 'id' | 'expiresAt'>): PendingAuthorization {
-    this.sweep();
+    this.makeRoom(this.pending, 'pending consents');
     const record: PendingAuthorization = { ...request, id: randomToken(16), expiresAt: this.now() + LIFETIMES.pendingAuthorizationMs };
     this.pending.set(record.id, record);
     return record;
   }
 
-  /** Takes a pending authorization (single use), unless unknown or expired. */
-  takeAuthorization(id: string): PendingAuthorization | undefined {
+  /** A pending authorization, unless unknown, answered or expired. */
+  pendingAuthorization(id: string): PendingAuthorization | undefined {
     const record = this.pending.get(id);
-    this.pending.delete(id);
     return record && this.now() < record.expiresAt ? record : undefined;
   }
 
-  /** Issues an authorization code for a consent the user gave. */
+  /** Forgets a pending authorization: answered (single use). */
+  dropAuthorization(id: string): void {
+    this.pending.delete(id);
+  }
+
+  /** Issues an authorization code for a consent the user gave, which that answers; over capacity, the consent stays pending. */
   issueCode(authorization: PendingAuthorization, userId: string): AuthorizationCodeRecord {
+    this.makeRoom(this.codes, 'authorization codes');
+    this.pending.delete(authorization.id);
     const record: AuthorizationCodeRecord = {
       code: randomToken(),
       clientID: authorization.clientID,
@@ -232,16 +267,34 @@ export class TokenStore {
   }
 
   /**
-   * The authorization code, unless unknown or expired; a used one until {@link usedCodeMemoryMs}
-   * after its use, so that a late second use still revokes what the first got (RFC 6749 section 4.1.2).
+   * The authorization code, unless unknown or expired; a used one (with `usedAt`) as long as the
+   * access tokens of its use live, so that a late second use still revokes what the first got
+   * (RFC 6749 section 4.1.2).
    */
   code(code: string): AuthorizationCodeRecord | undefined {
-    const record = this.codes.get(code);
-    return record && this.now() < codeForgottenAt(record) ? record : undefined;
+    const now = this.now();
+    const unused = this.codes.get(code);
+    if (unused) return now < unused.expiresAt ? unused : undefined;
+    const used = this.usedCodes.get(code);
+    return used && now < this.usedCodeForgottenAt(used) ? used : undefined;
+  }
+
+  /**
+   * Exchanges an unused code: marks it used now (remembered as used from then on, see
+   * {@link TokenStore.code}) and issues its tokens. Over capacity, nothing changes.
+   */
+  exchangeCode(record: AuthorizationCodeRecord): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
+    this.makeRoom(this.usedCodes, 'used authorization codes');
+    this.makeRoomForTokens(record);
+    this.codes.delete(record.code);
+    record.usedAt = this.now();
+    this.usedCodes.set(record.code, record);
+    return this.issueOAuth2Tokens(record);
   }
 
   /** Issues an access token, and a refresh token when the grant has `offline.access`. */
   issueOAuth2Tokens(grant: OAuth2Grant): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
+    this.makeRoomForTokens(grant);
     const base: OAuth2Grant = { clientID: grant.clientID, userId: grant.userId, scopes: grant.scopes, grantId: grant.grantId };
     const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + this.accessTokenTtlMs };
     this.oauth2AccessTokens.set(access.token, access);
@@ -292,14 +345,37 @@ export class TokenStore {
     return this.refreshTokens.has(token);
   }
 
-  /** Forgets what expired, so a long test run does not grow the emulator's memory. */
+  /** When a used code is forgotten: once the access tokens of its use have expired. */
+  private usedCodeForgottenAt(record: AuthorizationCodeRecord): number {
+    return (record.usedAt as number) + this.usedCodeMemoryMs;
+  }
+
+  /**
+   * Forgets what expired, so a long test run does not grow the emulator's memory. Insertion order
+   * is expiry order in each map swept (every entry of one lives equally long), so each sweep stops
+   * at the first live entry. Should the clock go back, an entry may outlive its turn: look-ups check
+   * expiry themselves, and the caps still hold.
+   */
   private sweep(): void {
     const now = this.now();
-    for (const [key, record] of this.requestTokens) if (now >= record.expiresAt) this.requestTokens.delete(key);
-    for (const [key, record] of this.pending) if (now >= record.expiresAt) this.pending.delete(key);
-    for (const [key, record] of this.codes) if (now >= codeForgottenAt(record)) this.codes.delete(key);
-    for (const [key, record] of this.oauth2AccessTokens) if (now >= record.expiresAt) this.oauth2AccessTokens.delete(key);
+    sweepFront(this.requestTokens, (record) => now >= record.expiresAt);
+    sweepFront(this.pending, (record) => now >= record.expiresAt);
+    sweepFront(this.codes, (record) => now >= record.expiresAt);
+    sweepFront(this.usedCodes, (record) => now >= this.usedCodeForgottenAt(record));
+    sweepFront(this.oauth2AccessTokens, (record) => now >= record.expiresAt);
     const nonceHorizon = now - 2 * LIFETIMES.timestampWindowS * 1000;
-    for (const [key, seenAt] of this.nonces) if (seenAt < nonceHorizon) this.nonces.delete(key);
+    sweepFront(this.nonces, (seenAt) => seenAt < nonceHorizon);
+  }
+
+  /** Room for the tokens of a grant: an access token, and a refresh token with `offline.access`. */
+  private makeRoomForTokens(grant: OAuth2Grant): void {
+    this.makeRoom(this.oauth2AccessTokens, 'OAuth 2.0 access tokens');
+    if (grant.scopes.includes('offline.access')) this.makeRoom(this.refreshTokens, 'OAuth 2.0 refresh tokens');
+  }
+
+  /** Sweeps, then throws {@link OverCapacityError} when `map` is still full. */
+  private makeRoom(map: Map<string, unknown>, what: string): void {
+    this.sweep();
+    if (map.size >= this.capacity) throw new OverCapacityError(what, this.capacity);
   }
 }

@@ -6,6 +6,7 @@ import { ServerResponse, type Server } from 'node:http';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
 import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
+import { TokenStore } from '../../lib/testing/token-store';
 import { authorizeURL, CALLBACK, consent, expectXError, rawRequest, RFC7636_VERIFIER, signedFetch } from './emulator-client';
 
 describe('emulator', () => {
@@ -421,6 +422,39 @@ describe('emulator', () => {
       } finally {
         process.off('warning', onWarning);
       }
+    });
+  });
+
+  describe('a full memory', () => {
+    it('answers as X over capacity: 503 code 130 on v1.1 and OAuth paths, the problem on /2/ paths, a page on the consent page', async () => {
+      // Each of the emulator's maps capped at 1 (100,000 by default).
+      (x as unknown as { context: { store: TokenStore } }).context.store = new TokenStore(Date.now, undefined, 1);
+      expect((await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK } })).status).to.equal(200);
+      await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK } }), 503, 130);
+      expect(x.requests.at(-1)).to.deep.equal({
+        method: 'POST',
+        path: '/oauth/request_token',
+        status: 503,
+        reason: 'the emulator already holds 1 OAuth 1.0a nonces, its cap: it forgets them as they expire',
+      });
+
+      // One sign-in fills the maps of codes used, access and refresh tokens; the next exchange finds them full.
+      expect((await userAccessToken()).length).to.be.above(0);
+      const location = await consent(authorizeURL(x, {}));
+      const exchange = await fetch(`${x.url}/2/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${x.apps.confidential.clientID}:${x.apps.confidential.clientSecret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER }),
+      });
+      expect(exchange.status).to.equal(503);
+      expect(exchange.headers.get('content-type')).to.equal('application/problem+json; charset=utf-8');
+      expect(await exchange.json()).to.deep.equal({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 });
+
+      const page = await fetch(authorizeURL(x, {}));
+      expect([page.status, page.headers.get('content-type')]).to.deep.equal([200, 'text/html; charset=utf-8']);
+      const full = await fetch(authorizeURL(x, {}));
+      expect(full.status).to.equal(503);
+      expect(await full.text()).to.include('X is over capacity').and.include('1 pending consents, its cap');
     });
   });
 

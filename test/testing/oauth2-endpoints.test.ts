@@ -351,6 +351,24 @@ describe('emulator: OAuth 2.0', () => {
       expect(x.requests.at(-1)!.reason).to.equal('authorization code already used; the tokens issued for it were revoked');
     });
 
+    it('remembers a used code as long as the tokens it gave live (accessTokenTtlMs), so a late second use still revokes them', async () => {
+      const long = await startXEmulator({ now: clock.now, accessTokenTtlMs: 5 * 3600_000 });
+      try {
+        const code = await authorize({ client_id: long.apps.confidential.clientID }, undefined, long);
+        const grant = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: RFC7636_VERIFIER };
+        const token = xEndpoints(long.baseURL).oauth2Token;
+        const { tokens } = await requestOAuth2Token(token, confidential, grant, {}, 'exchange the code');
+        clock.advance(3 * 3600);
+        expect(long.isAccessTokenValid(tokens.accessToken), 'three hours later, still valid').to.equal(true);
+        await oauthError(requestOAuth2Token(token, confidential, grant, {}, 'exchange the code again'), 400, 'invalid_request');
+        expect(long.requests.at(-1)!.reason).to.equal('authorization code already used; the tokens issued for it were revoked');
+        expect(long.isAccessTokenValid(tokens.accessToken)).to.equal(false);
+        expect(long.isRefreshTokenValid(tokens.refreshToken!)).to.equal(false);
+      } finally {
+        await long.close();
+      }
+    });
+
     it('lets a code expire after 30 s', async () => {
       const fresh = await authorize();
       clock.advance(29);
