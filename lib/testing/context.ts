@@ -26,8 +26,14 @@ export interface EmulatorRequest {
 export interface EmulatorContext {
   readonly fixtures: EmulatorFixtures;
   readonly store: TokenStore;
-  /** The clock, in milliseconds since the epoch. */
+  /** The clock of token lifetimes, codes and rate-limit windows, in milliseconds since the epoch (the `now` option). */
   readonly now: () => number;
+  /**
+   * The clock OAuth 1.0a timestamps are checked against and nonces remembered by: the real one,
+   * `Date.now`, since clients sign with it. Moving `now` to expire tokens must not make every
+   * signed request 401 code 135.
+   */
+  readonly timestampClock: () => number;
   /** The callback URLs registered for each app, editable while the emulator runs. */
   readonly callbacks: CallbackRegistry;
   /** The per-user rate-limit windows of the API endpoints. */

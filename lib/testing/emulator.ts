@@ -46,8 +46,10 @@ export interface XEmulatorOptions {
   apps?: XEmulatorAppsOption | undefined;
   /**
    * The emulator's clock, in milliseconds since the epoch (default `Date.now`). Move it to
-   * expire codes (30 s) and access tokens (2 h); OAuth 1.0a timestamps and rate-limit windows
-   * are checked against it too.
+   * expire codes (30 s), request tokens, pending consents and access tokens (2 h), and to reset
+   * rate-limit windows. OAuth 1.0a `oauth_timestamp`s are checked against the real clock instead,
+   * which `XOAuth1Strategy` and every other client sign with: moving `now` two hours ahead leaves
+   * OAuth 1.0a sign-ins working.
    */
   now?: (() => number) | undefined;
   /**
@@ -443,7 +445,17 @@ class EmulatorServer implements XEmulator {
     this.users = fixtures.users;
     const { oauth1, confidential, public: publicClient } = fixtures.apps;
     const callbacks = new CallbackRegistry({ oauth1: oauth1.callbackURLs ?? [], confidential: confidential.callbackURLs ?? [], public: publicClient.callbackURLs ?? [] });
-    this.context = { fixtures, store: new TokenStore(now, accessTokenTtlMs), now, callbacks, rateLimits: new RateLimiter(now), strictClientAuthentication };
+    // OAuth 1.0a timestamps and nonces go by the real clock, which clients sign with; `now` moves lifetimes only.
+    const timestampClock = Date.now;
+    this.context = {
+      fixtures,
+      store: new TokenStore(now, { accessTokenTtlMs, timestampClock }),
+      now,
+      timestampClock,
+      callbacks,
+      rateLimits: new RateLimiter(now),
+      strictClientAuthentication,
+    };
     this.wayBack = new WayBack(new URL(url).origin);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.serve(req, res);

@@ -2,7 +2,7 @@
  * The OAuth 1.0a endpoints (X doc "Obtaining access tokens using 3-legged OAuth flow"), the
  * v1.1 calls made with the resulting tokens, and reverse auth. Every signed request is checked
  * as X checks it: HMAC-SHA1 signature (RFC 5849 section 3.4, by `oauth1-verifier.ts`), timestamp
- * within 300 s, nonce not seen before, token known and issued to this consumer.
+ * within 300 s of the real clock, nonce not seen before, token known and issued to this consumer.
  */
 import { randomInt } from 'node:crypto';
 import { signOAuth1Request } from '../oauth1-signature';
@@ -80,8 +80,9 @@ export function authenticateOAuth1(request: EmulatorRequest, context: EmulatorCo
   if (kind !== 'none' && token === undefined) return xError(X_ERRORS.invalidToken, 'no oauth_token');
   const timestamp = oauth.oauth_timestamp as string;
   if (!/^\d{1,12}$/.test(timestamp)) return xError(X_ERRORS.badAuthenticationData, 'oauth_timestamp is not a number of seconds');
-  if (Math.abs(context.now() / 1000 - Number(timestamp)) > LIFETIMES.timestampWindowS) {
-    return xError(X_ERRORS.timestampOutOfBounds, `oauth_timestamp is more than ${LIFETIMES.timestampWindowS} s from the emulator's clock`);
+  // The real clock, which clients sign with, not the `now` option.
+  if (Math.abs(context.timestampClock() / 1000 - Number(timestamp)) > LIFETIMES.timestampWindowS) {
+    return xError(X_ERRORS.timestampOutOfBounds, `oauth_timestamp is more than ${LIFETIMES.timestampWindowS} s from the clock`);
   }
   // RFC 5849 section 3.3: unique for the timestamp, consumer key and token.
   const nonceKey = [app.consumerKey, token ?? '', timestamp, oauth.oauth_nonce].join('\n');
@@ -105,7 +106,7 @@ function reverseAuthParameters(request: EmulatorRequest, context: EmulatorContex
     consumerSecret: app.consumerSecret,
     token: randomToken(),
     tokenSecret: randomToken(),
-    timestamp: Math.floor(context.now() / 1000),
+    timestamp: Math.floor(context.timestampClock() / 1000),
   });
   return text(200, parameters);
 }

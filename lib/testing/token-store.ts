@@ -106,6 +106,16 @@ function sweepFront<V>(map: Map<string, V>, expired: (value: V) => boolean): voi
   }
 }
 
+/** How a {@link TokenStore} is made. */
+export interface TokenStoreOptions {
+  /** How long OAuth 2.0 access tokens live (default two hours, as X's). */
+  accessTokenTtlMs?: number | undefined;
+  /** How many entries each map holds at most (default {@link STORE_CAPACITY}). */
+  capacity?: number | undefined;
+  /** The clock nonces are remembered by: the one OAuth 1.0a timestamps are checked against (default `Date.now`). */
+  timestampClock?: (() => number) | undefined;
+}
+
 /** The emulator's memory of what it issued. */
 export class TokenStore {
   private readonly requestTokens = new Map<string, RequestTokenRecord>();
@@ -127,14 +137,20 @@ export class TokenStore {
    */
   private readonly usedCodeMemoryMs: number;
 
+  /** How long OAuth 2.0 access tokens live (the emulator's `accessTokenTtlMs`). */
+  readonly accessTokenTtlMs: number;
+  private readonly capacity: number;
+  private readonly timestampClock: () => number;
+
+  /** @param now - the clock of lifetimes (the emulator's `now` option) */
   constructor(
     private readonly now: () => number,
-    /** How long OAuth 2.0 access tokens live (the emulator's `accessTokenTtlMs`). */
-    readonly accessTokenTtlMs: number = LIFETIMES.oauth2AccessTokenS * 1000,
-    /** How many entries each map holds at most. */
-    private readonly capacity: number = STORE_CAPACITY,
+    options: TokenStoreOptions = {},
   ) {
-    this.usedCodeMemoryMs = Math.max(accessTokenTtlMs, LIFETIMES.oauth2AccessTokenS * 1000);
+    this.accessTokenTtlMs = options.accessTokenTtlMs ?? LIFETIMES.oauth2AccessTokenS * 1000;
+    this.capacity = options.capacity ?? STORE_CAPACITY;
+    this.timestampClock = options.timestampClock ?? Date.now;
+    this.usedCodeMemoryMs = Math.max(this.accessTokenTtlMs, LIFETIMES.oauth2AccessTokenS * 1000);
   }
 
   // ------------------------------------------------------------ OAuth 1.0a
@@ -184,14 +200,14 @@ export class TokenStore {
 
   /**
    * Records a nonce; false when it was seen already. RFC 5849 section 3.3: a nonce is unique for
-   * its timestamp, consumer and token. One seen at `t` is kept until `t + 2 * window`: a replay
-   * after that fails the timestamp check anyway.
+   * its timestamp, consumer and token. One seen at `t` (by the timestamp clock) is kept until
+   * `t + 2 * window`: a replay after that fails the timestamp check anyway.
    */
   rememberNonce(key: string): boolean {
     this.sweep();
     if (this.nonces.has(key)) return false;
     this.makeRoom(this.nonces, 'OAuth 1.0a nonces');
-    this.nonces.set(key, this.now());
+    this.nonces.set(key, this.timestampClock());
     return true;
   }
 
@@ -363,7 +379,7 @@ export class TokenStore {
     sweepFront(this.codes, (record) => now >= record.expiresAt);
     sweepFront(this.usedCodes, (record) => now >= this.usedCodeForgottenAt(record));
     sweepFront(this.oauth2AccessTokens, (record) => now >= record.expiresAt);
-    const nonceHorizon = now - 2 * LIFETIMES.timestampWindowS * 1000;
+    const nonceHorizon = this.timestampClock() - 2 * LIFETIMES.timestampWindowS * 1000;
     sweepFront(this.nonces, (seenAt) => seenAt < nonceHorizon);
   }
 

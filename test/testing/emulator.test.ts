@@ -428,7 +428,7 @@ describe('emulator', () => {
   describe('a full memory', () => {
     it('answers as X over capacity: 503 code 130 on v1.1 and OAuth paths, the problem on /2/ paths, a page on the consent page', async () => {
       // Each of the emulator's maps capped at 1 (100,000 by default).
-      (x as unknown as { context: { store: TokenStore } }).context.store = new TokenStore(Date.now, undefined, 1);
+      (x as unknown as { context: { store: TokenStore } }).context.store = new TokenStore(Date.now, { capacity: 1 });
       expect((await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK } })).status).to.equal(200);
       await expectXError(await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK } }), 503, 130);
       expect(x.requests.at(-1)).to.deep.equal({

@@ -188,15 +188,33 @@ describe('emulator: OAuth 1.0a', () => {
       expect((await signedFetch(x, { method: 'POST', path, oauth, timestamp: now + 280 })).status).to.equal(200);
     });
 
-    it('checks timestamps against the injected clock', async () => {
+    it('checks timestamps against the real clock, which clients sign with, wherever the now option moved the emulator\'s', async () => {
       const clock = new TestClock();
       const moved = await startXEmulator({ now: clock.now });
       try {
-        clock.advance(3600);
+        clock.advance(7200); // docs/testing.md, "Moving the clock": two hours later, to expire access tokens
         const path = '/oauth/request_token';
         const oauth = { oauth_callback: CALLBACK };
-        await expectXError(await signedFetch(moved, { method: 'POST', path, oauth }), 401, 135);
-        expect((await signedFetch(moved, { method: 'POST', path, oauth, timestamp: Math.floor(clock.ms / 1000) })).status).to.equal(200);
+        expect((await signedFetch(moved, { method: 'POST', path, oauth })).status).to.equal(200);
+        await expectXError(await signedFetch(moved, { method: 'POST', path, oauth, timestamp: Math.floor(clock.ms / 1000) }), 401, 135);
+        // A whole sign-in through XOAuth1Strategy, which signs with the real clock.
+        const strategy = new XOAuth1Strategy(moved.oauth1StrategyOptions({ callbackURL: CALLBACK }), (_t: string, _s: string, profile: XProfile, done: XVerifyCallback) => done(null, profile));
+        const outcome = await signInThrough(strategy);
+        expect(outcome.type, outcome.error?.message).to.equal('success');
+        expect((outcome.user as XProfile).username).to.equal('ada');
+      } finally {
+        await moved.close();
+      }
+    });
+
+    it('remembers nonces by the real clock too: moving the now option does not let a replay through', async () => {
+      const clock = new TestClock();
+      const moved = await startXEmulator({ now: clock.now });
+      try {
+        const request = { method: 'POST' as const, path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK }, nonce: 'nonce-before-the-move' };
+        expect((await signedFetch(moved, request)).status).to.equal(200);
+        clock.advance(3600);
+        await expectXError(await signedFetch(moved, request), 401, 32);
       } finally {
         await moved.close();
       }
@@ -432,7 +450,6 @@ describe('emulator: OAuth 1.0a', () => {
           token: requestToken.token,
           tokenSecret: requestToken.tokenSecret,
           oauth: { oauth_verifier: location.searchParams.get('oauth_verifier')! },
-          timestamp: Math.floor(clock.ms / 1000),
         });
         await expectXError(response, 401, 89);
       } finally {
@@ -543,8 +560,7 @@ describe('emulator: OAuth 1.0a', () => {
         const location = await consent(`${endpoints.authenticate}?oauth_token=${requestToken.token}`);
         const access = await fetchAccessToken(endpoints.accessToken, consumer, requestToken, location.searchParams.get('oauth_verifier')!, {});
         const reset = String(Math.ceil((clock.ms + 15 * 60_000) / 1000));
-        const timestamp = () => Math.floor(clock.ms / 1000);
-        const get = () => signedFetch(timed, { method: 'GET', path: '/1.1/account/verify_credentials.json', token: access.token, tokenSecret: access.tokenSecret, timestamp: timestamp() });
+        const get = () => signedFetch(timed, { method: 'GET', path: '/1.1/account/verify_credentials.json', token: access.token, tokenSecret: access.tokenSecret });
         const first = await get();
         expect([first.headers.get('x-rate-limit-limit'), first.headers.get('x-rate-limit-remaining'), first.headers.get('x-rate-limit-reset')]).to.deep.equal(['75', '74', reset]);
         expect(first.headers.get('x-access-level')).to.equal('read-write');

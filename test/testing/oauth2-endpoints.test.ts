@@ -560,7 +560,7 @@ describe('emulator: OAuth 2.0', () => {
 
     it('takes OAuth 1.0a user context too, as X API v2 does', async () => {
       const requestToken = new URLSearchParams(
-        await (await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK }, timestamp: Math.floor(clock.ms / 1000) })).text(),
+        await (await signedFetch(x, { method: 'POST', path: '/oauth/request_token', oauth: { oauth_callback: CALLBACK } })).text(),
       );
       const location = await consent(`${x.baseURL}/oauth/authenticate?oauth_token=${requestToken.get('oauth_token')}`);
       const access = new URLSearchParams(
@@ -571,7 +571,6 @@ describe('emulator: OAuth 2.0', () => {
             token: requestToken.get('oauth_token')!,
             tokenSecret: requestToken.get('oauth_token_secret')!,
             oauth: { oauth_verifier: location.searchParams.get('oauth_verifier')! },
-            timestamp: Math.floor(clock.ms / 1000),
           })
         ).text(),
       );
@@ -583,7 +582,6 @@ describe('emulator: OAuth 2.0', () => {
         consumerSecret: x.apps.oauth1.consumerSecret,
         token: access.get('oauth_token')!,
         tokenSecret: access.get('oauth_token_secret')!,
-        timestamp: Math.floor(clock.ms / 1000),
       }).header;
       const response = await fetch(url, { headers: { authorization } });
       expect(response.status).to.equal(200);

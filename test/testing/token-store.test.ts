@@ -24,7 +24,7 @@ describe('emulator: the token store', () => {
   }
 
   it('holds at most its cap of request tokens, and makes room as they expire', () => {
-    const store = new TokenStore(clock.now, undefined, 2);
+    const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
     store.issueRequestToken('k', 'oob');
     clock.advance(60);
     const second = store.issueRequestToken('k', 'oob');
@@ -39,7 +39,7 @@ describe('emulator: the token store', () => {
   });
 
   it('holds at most its cap of nonces, forgets them 600 s after they were seen, and still refuses a replay when full', () => {
-    const store = new TokenStore(clock.now, undefined, 2);
+    const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
     expect(store.rememberNonce('a')).to.equal(true);
     expect(store.rememberNonce('b')).to.equal(true);
     expect(store.rememberNonce('a')).to.equal(false);
@@ -50,7 +50,7 @@ describe('emulator: the token store', () => {
   });
 
   it('holds at most its cap of pending consents, which expire after 10 minutes, and a full store of codes keeps the consent pending', () => {
-    const store = new TokenStore(clock.now, undefined, 2);
+    const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
     const first = store.startAuthorization(consentRequest);
     store.startAuthorization(consentRequest);
     full(() => store.startAuthorization(consentRequest), 'pending consents');
@@ -69,7 +69,7 @@ describe('emulator: the token store', () => {
   });
 
   it('holds at most its cap of OAuth 2.0 access tokens, forgotten as they expire, and of refresh tokens, which do not expire', () => {
-    const store = new TokenStore(clock.now, 60_000, 2);
+    const store = new TokenStore(clock.now, { accessTokenTtlMs: 60_000, capacity: 2 });
     store.issueOAuth2Tokens(grant());
     store.issueOAuth2Tokens(grant());
     full(() => store.issueOAuth2Tokens(grant()), 'OAuth 2.0 access tokens');
@@ -84,7 +84,7 @@ describe('emulator: the token store', () => {
   });
 
   it('holds at most its cap of OAuth 1.0a access tokens, which live until invalidated', () => {
-    const store = new TokenStore(clock.now, undefined, 2);
+    const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
     const first = store.issueOAuth1AccessToken('k', '1');
     store.issueOAuth1AccessToken('k', '1');
     clock.advance(365 * 24 * 3600);
@@ -94,7 +94,7 @@ describe('emulator: the token store', () => {
   });
 
   it('holds at most its cap of used codes; over it, an exchange changes nothing', () => {
-    const store = new TokenStore(clock.now, undefined, 2);
+    const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
     store.exchangeCode(code(store));
     store.exchangeCode(code(store));
     const third = code(store);
@@ -108,7 +108,7 @@ describe('emulator: the token store', () => {
       [LIFETIMES.oauth2AccessTokenS * 1000, 2 * 3600_000],
       [1000, 2 * 3600_000],
     ]) {
-      const store = new TokenStore(clock.now, ttlMs, 2);
+      const store = new TokenStore(clock.now, { accessTokenTtlMs: ttlMs, capacity: 2 });
       const record = code(store);
       const { access } = store.exchangeCode(record);
       clock.ms += memoryMs! - 1;
@@ -120,7 +120,7 @@ describe('emulator: the token store', () => {
   });
 
   it('forgets what expired even when the clock went back, once what came first has expired too', () => {
-    const store = new TokenStore(clock.now, undefined, 2);
+    const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
     store.issueRequestToken('k', 'oob');
     clock.advance(-600);
     store.issueRequestToken('k', 'oob');
