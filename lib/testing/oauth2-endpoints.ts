@@ -2,7 +2,8 @@
  * The OAuth 2.0 Authorization Code with PKCE endpoints (X doc "OAuth 2.0 Authorization Code
  * Flow with PKCE"; RFC 6749, RFC 7636, RFC 7009) and `GET /2/users/me`. X answers token
  * endpoint refusals as `invalid_request` with a description, client authentication failures as
- * 401 `invalid_client`, and v2 refusals as problem JSON; so does the emulator.
+ * 401 `unauthorized_client` ("Missing valid authorization header", where RFC 6749 section 5.2 has
+ * `invalid_client`), and v2 refusals as problem JSON; so does the emulator.
  */
 import {
   forbiddenProblem,
@@ -275,6 +276,7 @@ export function revokeOAuth2Token(request: EmulatorRequest, context: EmulatorCon
   const client = authenticateClient(request, context, form);
   if (!isClient(client)) return client;
   const token = singleParam(form, 'token');
+  if (token === null) return oauth2Error(400, 'invalid_request', 'token was given more than once.');
   if (!token) return oauth2Error(400, 'invalid_request', 'Missing required parameter [token].');
   const { store } = context;
   // RFC 7009 section 2.1: the hint only orders the look-up; an invalid hint is ignored.

@@ -491,6 +491,18 @@ describe('emulator: OAuth 2.0', () => {
       await expectOAuth2Error(await postForm(urls.oauth2Revoke, { client_id: publicClient.clientID }), 400, 'invalid_request');
       expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(true);
     });
+
+    it('says a token given twice is repeated, not missing (RFC 6749 section 3.1)', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      const body = new URLSearchParams([
+        ['token', tokens.accessToken],
+        ['token', tokens.refreshToken!],
+        ['client_id', publicClient.clientID],
+      ]);
+      const response = await fetch(urls.oauth2Revoke, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      expect(await expectOAuth2Error(response, 400, 'invalid_request')).to.equal('token was given more than once.');
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+    });
   });
 
   describe('GET /2/users/me', () => {
