@@ -9,7 +9,9 @@
  * - across processes, the caller that refreshes holds `lock` (an {@link XTokenLock};
  *   `RedisTokenLock` for several instances) and re-reads the store once it holds it: if another
  *   process rotated meanwhile, its pair is used and nothing is sent to X;
- * - the rotated pair is written to the store before any caller receives the new access token.
+ * - the rotated pair is written to the store before any caller receives the new access token; a
+ *   pair the store refuses is kept in memory and written first on the next call, so that the
+ *   spent refresh token is never sent to X again.
  *
  * @packageDocumentation
  */
@@ -19,6 +21,7 @@ import { redactError, XLockTimeoutError, XOAuthError, XRefreshTokenRevokedError,
 import { refreshAccessToken, revokeToken } from './helpers';
 import { MAX_TIMEOUT_MS, resolveTimeout } from './http';
 import { InProcessTokenLock, type XLockLease, type XTokenLock } from './lock';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A token set as a store may hand it back: {@link XTokenSet}, or the same after a JSON round
@@ -43,7 +46,9 @@ export interface XStoredTokenSet {
 /**
  * Where the app keeps each user's tokens: its database, Redis, a session... `XTokenManager`
  * calls `get` on every `getAccessToken`, `set` after each rotation (before any caller gets the
- * new token) and `delete` when X refused the refresh token or on `revoke`.
+ * new token; up to 3 attempts), and `delete` when X refused the refresh token or on
+ * `revoke`. Each call gets the manager's `timeoutMs`: one that fails or has not settled by then is
+ * an `XTokenStoreError`.
  *
  * `set` receives an {@link XTokenSet} whose `expiresAt` is a `Date`; a store that serialises it
  * (JSON) may give it back as a string or a number: `get` may return an {@link XStoredTokenSet}.
@@ -237,6 +242,19 @@ const STORE_WRITE_RESERVE_MS = 2_000;
 /** The shortest refresh time-out worth sending (half of timeoutMs when that is less). */
 const MIN_REFRESH_TIMEOUT_MS = 1_000;
 
+/** How long to wait before the 2nd and the 3rd attempt to store a rotated pair. */
+const STORE_RETRY_DELAYS_MS = [100, 400] as const;
+
+/** The most users a manager keeps a rotated pair for when the store refused it (the oldest is dropped first). */
+const MAX_KEPT_PAIRS = 10_000;
+
+/** A rotated pair the store refused: kept in memory until it can be written (see `XTokenManager.#keep`). */
+interface KeptPair {
+  tokens: XTokenSet;
+  /** The refresh token X took in exchange for it: while the store holds it, the store is behind. */
+  replaced: string;
+}
+
 /** The lock a flight holds: when it asked for it, and when it may expire (ms since the epoch). */
 interface LockHold {
   askedAt: number;
@@ -300,6 +318,8 @@ export class XTokenManager {
   readonly #refreshBeforeMs: number;
   readonly #lockTtlMs: number;
   readonly #flights = new Map<string, Flight>();
+  /** Rotated pairs the store refused, by user key, oldest first: written before anything else on the next call. */
+  readonly #kept = new Map<string, KeptPair>();
 
   constructor(options: XTokenManagerOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('passport-x: XTokenManager needs an options object: { clientID, clientSecret?, store, lock?, ... }.');
@@ -402,9 +422,11 @@ export class XTokenManager {
    * Signs `userKey` out at X: revokes the stored refresh token (first, so that it can mint no
    * more access tokens) and access token (`POST /2/oauth2/revoke`, RFC 7009), then deletes them
    * from the store. Waits for a refresh in progress, and holds the lock, so that no refresh
-   * stores a new pair behind it. Tries both tokens even when the first revocation fails.
+   * stores a new pair behind it. Tries every token even when a revocation fails. A rotated pair
+   * this process keeps because the store refused it (see {@link XTokenStoreError}) is revoked too,
+   * and forgotten.
    *
-   * @returns true when tokens were stored (and are now revoked and deleted), false when there were none
+   * @returns true when tokens were stored or kept (and are now revoked and deleted), false when there were none
    * @throws the first failure of `revokeToken` (an `XAPIError`, `XOAuthError`, `XRequestError`...); the
    * tokens then stay stored, so that the call can be retried. When both revocations failed, that error
    * carries the other one in its non-enumerable `otherFailures` array (`XRevokeFailures`).
@@ -415,23 +437,29 @@ export class XTokenManager {
     // Two requests to X under the lock.
     return this.#lock.withLock(userKey, this.#lockTtlMs + Math.ceil(this.#timeoutMs), async () => {
       const value = await this.#get(userKey);
-      if (value === undefined || value === null) return false;
-      const stored = reviveTokenSet(value);
+      const stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
+      // A rotated pair the store refused (kept in this process) is live at X too.
+      const kept = this.#kept.get(userKey)?.tokens;
+      if (stored === undefined && kept === undefined) return false;
+      const sets = [kept, stored].filter((set) => set !== undefined);
+      // Refresh tokens first, so that none can mint more access tokens; each token once.
+      const tokens = new Map<string, 'refresh_token' | 'access_token'>();
+      for (const set of sets) if (set.refreshToken !== undefined) tokens.set(set.refreshToken, 'refresh_token');
+      for (const set of sets) if (!tokens.has(set.accessToken)) tokens.set(set.accessToken, 'access_token');
       const client = this.#clientOptions();
-      const revocations: Array<() => Promise<void>> = [];
-      const { refreshToken, accessToken } = stored;
-      if (refreshToken !== undefined) revocations.push(() => revokeToken({ ...client, token: refreshToken, tokenTypeHint: 'refresh_token' }));
-      revocations.push(() => revokeToken({ ...client, token: accessToken, tokenTypeHint: 'access_token' }));
       const failures: unknown[] = [];
-      for (const revocation of revocations) {
+      for (const [token, tokenTypeHint] of tokens) {
         try {
-          await revocation();
+          await revokeToken({ ...client, token, tokenTypeHint });
         } catch (err) {
           failures.push(err);
         }
       }
       if (failures.length > 0) throw withOtherFailures(failures[0], failures.slice(1));
-      await this.#storeCall('delete', () => this.#store.delete(userKey), [accessToken, refreshToken], 'the tokens are revoked at X but still stored. Retry revoke() (revoking them again is harmless).');
+      this.#kept.delete(userKey);
+      if (stored !== undefined) {
+        await this.#storeCall('delete', () => this.#store.delete(userKey), [...tokens.keys()], 'the tokens are revoked at X but still stored. Retry revoke() (revoking them again is harmless).');
+      }
       return true;
     });
   }
@@ -527,10 +555,24 @@ export class XTokenManager {
 
   /** Under the lock: re-read, and refresh only if nobody did meanwhile. */
   async #rotateOnce(userKey: string, seen: XTokenSet, forced: boolean, hold: LockHold): Promise<XTokenSet> {
-    const current = await this.#read(userKey);
-    // Another process (or an earlier holder here) rotated while this one waited: use its pair.
-    if (current.refreshToken !== seen.refreshToken && this.#isFresh(current)) return current;
-    if (!forced && this.#isFresh(current)) return current;
+    let current: XTokenSet;
+    try {
+      current = await this.#read(userKey);
+    } catch (err) {
+      // Nothing stored (the user signed out meanwhile): a pair kept for the key must not bring the tokens back.
+      if (err instanceof XTokenNotFoundError) this.#kept.delete(userKey);
+      throw err;
+    }
+    // A pair this process got from X but could not store comes first: the stored refresh token is spent.
+    const restored = await this.#storeKeptPair(userKey, current, hold);
+    if (restored !== undefined) {
+      if (this.#isFresh(restored)) return restored;
+      current = restored;
+    } else {
+      // Another process (or an earlier holder here) rotated while this one waited: use its pair.
+      if (current.refreshToken !== seen.refreshToken && this.#isFresh(current)) return current;
+      if (!forced && this.#isFresh(current)) return current;
+    }
     if (current.refreshToken === undefined) {
       const expired = current.expiresAt !== undefined && current.expiresAt.getTime() <= Date.now();
       // Without a refresh token the access token is all there is: still good until it expires.
@@ -540,10 +582,11 @@ export class XTokenManager {
         'no-refresh-token',
       );
     }
+    const replaced = { accessToken: current.accessToken, refreshToken: current.refreshToken };
     let next: XTokenSet;
     try {
       const timeoutMs = this.#refreshTimeoutMs(hold);
-      next = await refreshAccessToken({ ...this.#clientOptions(), timeoutMs, refreshToken: current.refreshToken });
+      next = await refreshAccessToken({ ...this.#clientOptions(), timeoutMs, refreshToken: replaced.refreshToken });
     } catch (err) {
       if (!isRefreshTokenRefused(err)) throw err;
       // This holder may have outlived its lock (a pause longer than lockTtlMs) while the next holder
@@ -567,12 +610,74 @@ export class XTokenManager {
     // 5.1: an answer without `scope` grants the scopes already granted (X never grants none).
     const rotated: XTokenSet = { ...next, refreshToken: next.refreshToken ?? current.refreshToken, scope: next.scope.length > 0 ? next.scope : current.scope };
     // Stored before any caller sees the new access token: a crash now loses nothing.
-    await this.#storeCall(
-      'set',
-      () => this.#store.set(userKey, rotated),
-      [rotated.accessToken, rotated.refreshToken, current.accessToken, current.refreshToken],
-      'X rotated the tokens, but the store did not save the new pair, which no caller got. The user must sign in again.',
-    );
+    await this.#saveRotated(userKey, rotated, replaced, hold);
     return rotated;
+  }
+
+  /**
+   * Stores a pair X issued, `rotated`, which replaced the pair `replaced`: up to 3 attempts, 100 ms
+   * then 400 ms apart, a retry only while the lock holds (each bounded by the time it has left).
+   * When all fail, the pair is kept in this process (`#keep`) and an
+   * {@link XTokenStoreError} (`rotatedPairKept`) is thrown: no caller gets the pair before it is stored.
+   */
+  async #saveRotated(userKey: string, rotated: XTokenSet, replaced: { accessToken: string; refreshToken: string }, hold: LockHold): Promise<void> {
+    const secrets = [rotated.accessToken, rotated.refreshToken, replaced.accessToken, replaced.refreshToken];
+    let failure: XTokenStoreError | undefined;
+    let attempts = 0;
+    for (const wait of [0, ...STORE_RETRY_DELAYS_MS]) {
+      let limitMs = this.#timeoutMs;
+      if (wait > 0) {
+        if (hold.deadline - Date.now() - wait <= 0) break;
+        await sleep(wait);
+        limitMs = Math.max(1, Math.min(limitMs, Math.floor(hold.deadline - Date.now())));
+      }
+      attempts++;
+      try {
+        await this.#storeCall('set', () => this.#store.set(userKey, rotated), secrets, 'the rotated pair was not stored.', limitMs);
+        this.#kept.delete(userKey);
+        return;
+      } catch (err) {
+        failure = err as XTokenStoreError;
+      }
+    }
+    const last = failure as XTokenStoreError;
+    this.#keep(userKey, rotated, replaced.refreshToken);
+    throw new XTokenStoreError(
+      `XTokenManager: X rotated this user's tokens, but the token store refused to save the new pair (${attempts === 1 ? '1 attempt' : `${attempts} attempts`}; the last ${last.reason === 'timeout' ? 'did not settle in time' : 'failed: its error is the cause'}). ` +
+        'The new pair is kept in this process, no caller got it, and it is saved on the next call for this user, before anything is sent to X. Retry. If this process ends first, the pair is lost and the user must sign in again.',
+      { operation: 'set', reason: last.reason, rotatedPairKept: true, cause: last.cause },
+    );
+  }
+
+  /**
+   * Keeps `tokens`, which replaced the refresh token `replaced` at X, for the next call on
+   * `userKey`: the newest of at most `MAX_KEPT_PAIRS` keys (the oldest is dropped first).
+   */
+  #keep(userKey: string, tokens: XTokenSet, replaced: string): void {
+    this.#kept.delete(userKey);
+    this.#kept.set(userKey, { tokens, replaced });
+    if (this.#kept.size > MAX_KEPT_PAIRS) {
+      const oldest = this.#kept.keys().next();
+      if (!oldest.done) this.#kept.delete(oldest.value);
+    }
+  }
+
+  /**
+   * The pair kept for `userKey` (`#keep`), written to the store now when the store
+   * still holds `current`, the pair it replaced; undefined when there is none. A store that holds
+   * another pair (another holder's, a new sign-in's, or the kept pair itself, written late) wins:
+   * the kept pair is forgotten.
+   *
+   * @throws XTokenStoreError (`rotatedPairKept`) when the store refuses it again; nothing is sent to X
+   */
+  async #storeKeptPair(userKey: string, current: XTokenSet, hold: LockHold): Promise<XTokenSet | undefined> {
+    const kept = this.#kept.get(userKey);
+    if (kept === undefined) return undefined;
+    if (current.refreshToken !== kept.replaced) {
+      this.#kept.delete(userKey);
+      return undefined;
+    }
+    await this.#saveRotated(userKey, kept.tokens, { accessToken: current.accessToken, refreshToken: kept.replaced }, hold);
+    return kept.tokens;
   }
 }

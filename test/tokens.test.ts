@@ -31,6 +31,41 @@ class SpyLock implements XTokenLock {
   }
 }
 
+/** `store` with a `set` that fails (the first `failures` times, or while `failing`), recording each attempt. */
+function refusingSets(
+  store: MemoryJSONStore,
+  refusal: Error | ((key: string, tokens: XTokenSet) => Error | Promise<never>),
+  failures = Infinity,
+): XTokenStore & { failing: boolean; error: Error | undefined; attempts: Array<{ at: number; tokens: XTokenSet }> } {
+  const wrapped = {
+    failing: true,
+    error: refusal instanceof Error ? refusal : undefined,
+    attempts: [] as Array<{ at: number; tokens: XTokenSet }>,
+    get: store.get.bind(store),
+    delete: store.delete.bind(store),
+    async set(key: string, tokens: XTokenSet): Promise<unknown> {
+      wrapped.attempts.push({ at: performance.now(), tokens });
+      if (!wrapped.failing || wrapped.attempts.length > failures) return store.set(key, tokens);
+      const outcome = refusal instanceof Error ? refusal : refusal(key, tokens);
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    },
+  };
+  return wrapped;
+}
+
+/** A lock that runs fn at once with a lease ending `leftMs` from now. */
+function leasing(leftMs: number): XTokenLock & { calls: number } {
+  const lock = {
+    calls: 0,
+    async withLock<T>(_key: string, _ttlMs: number, fn: (lease?: XLockLease) => Promise<T>): Promise<T> {
+      lock.calls++;
+      return fn({ expiresAt: Date.now() + leftMs });
+    },
+  };
+  return lock;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => expect.fail('expected a rejection'),
@@ -72,6 +107,16 @@ describe('XTokenManager', function () {
     store.sets = 0;
     store.gets = 0;
     store.log.length = 0;
+  }
+
+  /** A manager whose store refused the rotated pair (all 3 attempts), so that it keeps it; the store then works again. */
+  async function managerKeepingAPair(): Promise<{ m: XTokenManager; kept: XTokenSet }> {
+    await storeExpiringIn(5_000);
+    const refusing = refusingSets(store, new Error('disk full'));
+    const m = manager({ store: refusing });
+    expect(await rejection(m.getAccessToken(USER))).to.be.instanceOf(XTokenStoreError).with.property('rotatedPairKept', true);
+    refusing.failing = false;
+    return { m, kept: refusing.attempts[0]!.tokens };
   }
 
   /** Requests to X's token endpoint from now on. */
@@ -344,17 +389,102 @@ describe('XTokenManager', function () {
       await answered(requests);
     });
 
-    it('rejects with XTokenStoreError (the store\'s error as cause) when the rotated pair cannot be stored, and gives no caller the new token', async function () {
+    it('retries the write (3 attempts, 100 then 400 ms apart), then rejects with XTokenStoreError and gives no caller the new token, which it keeps; the next call stores it first and returns it, sending nothing to X', async function () {
       await storeExpiringIn(5_000);
-      const broken = new Error('disk full');
-      const failingStore = { get: store.get.bind(store), delete: store.delete.bind(store), set: async () => Promise.reject(broken) };
-      const m = manager({ store: failingStore });
-      const results = await Promise.all(Array.from({ length: 5 }, () => rejection(m.getAccessToken(USER))));
-      for (const r of results) expect(r).to.equal(results[0]);
-      const err = results[0] as XTokenStoreError;
-      expect(err).to.be.instanceOf(XTokenStoreError).and.instanceOf(XError).and.include({ code: 'X_TOKEN_STORE_FAILED', operation: 'set', reason: 'failed' });
-      expect(err.cause).to.equal(broken);
-      expect(store.peek(USER)!.refreshToken, 'the old pair is still stored').to.equal(signedIn.refreshToken);
+      const requests = tokenRequests();
+      const refusing = refusingSets(store, new Error('disk full'));
+      const m = manager({ store: refusing });
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => m.getAccessToken(USER)));
+      expect(results.map((r) => r.status)).to.deep.equal(Array(5).fill('rejected'));
+      const errors = results.map((r) => (r as PromiseRejectedResult).reason as unknown);
+      for (const err of errors) expect(err).to.equal(errors[0]);
+      const err = errors[0] as XTokenStoreError;
+      expect(err).to.be.instanceOf(XTokenStoreError).and.instanceOf(XError).and.include({ code: 'X_TOKEN_STORE_FAILED', operation: 'set', reason: 'failed', rotatedPairKept: true });
+      expect(err.cause).to.equal(refusing.error);
+      expect(err.message).to.match(/X rotated this user's tokens, but the token store refused to save the new pair \(3 attempts; the last failed: its error is the cause\)/).and.match(/kept in this process, no caller got it/);
+      expect(requests(), 'one rotation at X').to.equal(1);
+      // Three attempts with the same new pair, 100 ms then 400 ms apart (timers never fire early).
+      expect(refusing.attempts).to.have.length(3);
+      const [first, second, third] = refusing.attempts;
+      expect(second!.at - first!.at).to.be.at.least(99);
+      expect(third!.at - second!.at).to.be.at.least(399);
+      const kept = first!.tokens;
+      for (const attempt of refusing.attempts) expect(attempt.tokens).to.deep.equal(kept);
+      expect(kept.refreshToken).not.to.equal(signedIn.refreshToken);
+      expect(x.isRefreshTokenValid(kept.refreshToken!)).to.equal(true);
+      expect(store.peek(USER)!.refreshToken, 'the store still holds the spent pair').to.equal(signedIn.refreshToken);
+      // The store works again: the next call writes the kept pair before anything else, and returns it.
+      refusing.failing = false;
+      store.log.length = 0;
+      const token = await m.getAccessToken(USER);
+      expect(token).to.equal(kept.accessToken);
+      expect(requests(), 'the spent refresh token was not sent').to.equal(1);
+      expect(store.log).to.deep.equal(['get', 'get', 'set']);
+      expect(store.peek(USER)!.refreshToken).to.equal(kept.refreshToken);
+      expect(await isValidAtX(token)).to.equal(true);
+      // Forgotten once stored: the next refresh rotates from the stored pair.
+      const rotated = await m.refresh(USER);
+      expect(requests()).to.equal(2);
+      expect(x.isRefreshTokenValid(rotated.refreshToken!)).to.equal(true);
+    });
+
+    it('stores the rotated pair when a retry succeeds, and returns it', async function () {
+      await storeExpiringIn(5_000);
+      const refusing = refusingSets(store, new Error('ECONNRESET'), 1);
+      const token = await manager({ store: refusing }).getAccessToken(USER);
+      expect(refusing.attempts).to.have.length(2);
+      expect(store.peek(USER)!.accessToken).to.equal(token);
+      expect(await isValidAtX(token)).to.equal(true);
+    });
+
+    it('redacts the new and the old tokens from the store\'s error (ioredis puts the command\'s arguments, the JSON, on it)', async function () {
+      await storeExpiringIn(5_000);
+      const refusing = refusingSets(store, (key, tokens) =>
+        Object.assign(new Error(`OOM command not allowed when used memory > 'maxmemory'. (SET ${key} ${JSON.stringify(tokens)})`), { command: { name: 'set', args: [key, JSON.stringify(tokens)] } }),
+      );
+      const err = (await rejection(manager({ store: refusing }).getAccessToken(USER))) as XTokenStoreError;
+      expect(err).to.be.instanceOf(XTokenStoreError).and.include({ rotatedPairKept: true });
+      const kept = refusing.attempts[0]!.tokens;
+      expect((err.cause as Error).message).to.match(/^OOM command not allowed/).and.include('[redacted]');
+      for (const shown of [err.message, err.stack ?? '', inspect(err, { depth: Infinity, showHidden: true }), JSON.stringify(err), JSON.stringify(err.cause)]) {
+        for (const secret of [kept.accessToken, kept.refreshToken!, signedIn.refreshToken!, signedIn.accessToken]) expect(shown).not.to.include(secret);
+      }
+    });
+
+    it('never retries the write past the time the lock has left: each retry is cut to it, and none starts after it', async function () {
+      await storeExpiringIn(5_000);
+      // A store whose set never settles; timeoutMs 1 s, a lease of 2.6 s (2 s kept for the write).
+      const hanging = refusingSets(store, () => new Promise<never>(() => undefined));
+      const lease = leasing(2_600);
+      const started = Date.now();
+      const err = await rejection(manager({ store: hanging, lock: lease, timeoutMs: 1_000, lockTtlMs: 3_000 }).getAccessToken(USER));
+      const took = Date.now() - started;
+      expect(err).to.be.instanceOf(XTokenStoreError).and.include({ operation: 'set', reason: 'timeout', rotatedPairKept: true });
+      // Attempts at about 0, 1.1 s and 2.5 s; the third is cut to the ~0.1 s left (uncut: ~3.5 s in all).
+      expect(hanging.attempts).to.have.length(3);
+      expect(took).to.be.within(2_500, 3_000);
+      // 2.45 s left (1.6 s kept for the write): after the second attempt, 0.34 s is too little to wait 0.4 s for a third.
+      await storeExpiringIn(5_000, await signInOnEmulator(x));
+      const hangingAgain = refusingSets(store, () => new Promise<never>(() => undefined));
+      const startedAgain = Date.now();
+      const again = await rejection(manager({ store: hangingAgain, lock: leasing(2_450), timeoutMs: 1_000, lockTtlMs: 2_600 }).getAccessToken(USER));
+      expect(again).to.be.instanceOf(XTokenStoreError).and.include({ reason: 'timeout', rotatedPairKept: true });
+      expect((again as Error).message).to.include('(2 attempts; the last did not settle in time)');
+      expect(hangingAgain.attempts).to.have.length(2);
+      expect(Date.now() - startedAgain).to.be.within(2_050, 2_400);
+    });
+
+    it('forgets the kept pair when the store then holds another pair (a new sign-in): that pair wins', async function () {
+      const { m, kept } = await managerKeepingAPair();
+      // The user signs in again: a new pair, itself due soon.
+      const again = await signInOnEmulator(x);
+      await storeExpiringIn(5_000, again);
+      const requests = tokenRequests();
+      const token = await m.getAccessToken(USER);
+      expect(requests(), 'refreshed from the sign-in\'s pair').to.equal(1);
+      expect(x.isRefreshTokenValid(again.refreshToken!)).to.equal(false);
+      expect(token).not.to.equal(kept.accessToken);
+      expect(store.peek(USER)!.accessToken).to.equal(token);
     });
 
     it('passes on a lock that gives up (XLockTimeoutError from RedisTokenLock, here any error)', async function () {
@@ -407,18 +537,6 @@ describe('XTokenManager', function () {
   });
 
   describe('the time the lock has left (its lease)', function () {
-    /** A lock that runs fn at once with a lease ending `leftMs` from now. */
-    function leasing(leftMs: number): XTokenLock & { calls: number } {
-      const lock = {
-        calls: 0,
-        async withLock<T>(_key: string, _ttlMs: number, fn: (lease?: XLockLease) => Promise<T>): Promise<T> {
-          lock.calls++;
-          return fn({ expiresAt: Date.now() + leftMs });
-        },
-      };
-      return lock;
-    }
-
     it('sends nothing to X when the lock has too little time left: XLockTimeoutError, the tokens unchanged', async function () {
       await storeExpiringIn(5_000);
       const requests = tokenRequests();
@@ -652,6 +770,22 @@ describe('XTokenManager', function () {
       expect(Object.keys(err as object), 'not enumerable: not in every log line').not.to.include('otherFailures');
       expect(store.data.has(USER)).to.equal(true);
       expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
+    });
+
+    it('revokes a rotated pair this process keeps because the store refused it, refresh tokens first, and forgets it', async function () {
+      const { m, kept } = await managerKeepingAPair();
+      const before = x.requests.length;
+      expect(await m.revoke(USER)).to.equal(true);
+      // The kept refresh token, the stored (spent) one, then the kept and the stored access tokens.
+      expect(x.requests.slice(before).map((r) => `${r.path} ${r.status}`)).to.deep.equal(Array(4).fill('/2/oauth2/revoke 200'));
+      expect(x.isRefreshTokenValid(kept.refreshToken!)).to.equal(false);
+      expect(x.isAccessTokenValid(kept.accessToken)).to.equal(false);
+      expect(store.data.has(USER)).to.equal(false);
+      // Forgotten: nothing is left to revoke, and a new sign-in is not overwritten by it.
+      expect(await m.revoke(USER)).to.equal(false);
+      const again = await signInOnEmulator(x);
+      await storeExpiringIn(5_000, again);
+      expect(await m.getAccessToken(USER)).not.to.equal(kept.accessToken);
     });
 
     it('waits for a refresh in flight, and revokes the pair it stored', async function () {
