@@ -210,10 +210,53 @@ async function requestApp(jar: CookieJar, url: URL): Promise<Response> {
   return response;
 }
 
+/** How many of its own redirects an app may make before it sends the browser to X. */
+const MAX_APP_REDIRECTS = 5;
+
 /**
- * A whole sign-in as a browser makes it: `GET startURL` at the app (keeping its cookies), its
- * redirect to the emulator's consent page answered with {@link answerConsent}, then `GET` of the
- * callback URL with the cookies of the callback's host. A callback on another host than the
+ * Whether a redirect from `from` stays with the app, as a browser would follow it on the way to X:
+ * to the same origin (`/login/x` to `/auth/x`, a trailing slash added), or to the same path and
+ * query on another origin (a canonical host: `localhost` to `127.0.0.1`, `http:` to `https:`).
+ */
+function isAppRedirect(from: URL, to: URL): boolean {
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') return false;
+  return to.origin === from.origin || (to.pathname === from.pathname && to.search === from.search);
+}
+
+/**
+ * Requests `start` at the app and follows the app's own redirects (at most
+ * {@link MAX_APP_REDIRECTS}) until one leads to the emulator: that is the consent page. Throws
+ * when the app answers anything but a redirect, or redirects somewhere that is neither itself nor
+ * the emulator (the strategy is not pointed here).
+ */
+async function followAppToConsent(jar: CookieJar, start: URL, emulatorOrigin: string): Promise<URL> {
+  let url = start;
+  for (let hops = 0; ; hops++) {
+    const answer = await requestApp(jar, url);
+    const location = answer.headers.get('location');
+    if (!REDIRECTS.has(answer.status) || !location) {
+      const body = (await answer.text()).slice(0, 300);
+      throw new Error(`passport-x/testing: ${url.pathname} answered ${answer.status} instead of a redirect to X's consent page${body ? `: ${body}` : ''}`);
+    }
+    await answer.body?.cancel();
+    const next = new URL(location, url);
+    if (next.origin === emulatorOrigin) return next;
+    if (!isAppRedirect(url, next)) {
+      fail(
+        `signIn(): ${url.pathname} redirected to ${next.origin}${next.pathname}, which is neither this emulator (${emulatorOrigin}) nor the app itself. ` +
+          'Point the strategy at the emulator: spread x.oauth2StrategyOptions(...) or x.oauth1StrategyOptions(...) into its options (they set baseURL and, for OAuth 2.0, authorizationURL).',
+      );
+    }
+    if (hops === MAX_APP_REDIRECTS) throw new Error(`passport-x/testing: signIn(): the app redirected ${MAX_APP_REDIRECTS + 1} times without sending the browser to X's consent page (last: ${next.pathname})`);
+    url = next;
+  }
+}
+
+/**
+ * A whole sign-in as a browser makes it: `GET startURL` at the app (keeping its cookies), the
+ * app's own redirects followed (same origin, or a canonical host), its redirect to the emulator's
+ * consent page answered with {@link answerConsent}, then `GET` of the callback URL with the
+ * cookies of the callback's host. A callback on another host than the
  * start (`localhost` against `127.0.0.1`) gets no cookie, as in a browser, and the app refuses it.
  */
 export async function signInThroughApp(
@@ -233,14 +276,8 @@ export async function signInThroughApp(
   const jar = new CookieJar();
   if (options.cookie) jar.addHeader(start.hostname, options.cookie);
 
-  const started = await requestApp(jar, start);
-  const consentPage = started.headers.get('location');
-  if (!REDIRECTS.has(started.status) || !consentPage) {
-    const body = (await started.text()).slice(0, 300);
-    throw new Error(`passport-x/testing: ${start.pathname} answered ${started.status} instead of a redirect to X's consent page${body ? `: ${body}` : ''}`);
-  }
-  await started.body?.cancel();
-  const callbackURL = await answerConsent(emulatorURL, users, new URL(consentPage, start), options);
+  const consentPage = await followAppToConsent(jar, start, new URL(emulatorURL).origin);
+  const callbackURL = await answerConsent(emulatorURL, users, consentPage, options);
   const callback = new URL(callbackURL);
   const response = await requestApp(jar, callback);
   return { response, callbackURL, cookie: jar.header(callback.hostname) };

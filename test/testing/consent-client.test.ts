@@ -237,6 +237,41 @@ describe('testing kit: x.signIn() through an Express app', () => {
     expect(err.message).to.contain('/auth/x answered 500 instead of a redirect').and.to.contain('no sign-in here');
   });
 
+  it('follows the app\'s own redirects to the sign-in route: on its origin, and to its canonical host', async () => {
+    const web = serve(app.origin);
+    // /login/x sends the browser on to /auth/x; localhost sends it to 127.0.0.1, the app's canonical host.
+    app.server.on('request', (req, res) => {
+      if (req.headers.host?.startsWith('localhost:')) return res.writeHead(301, { location: `${app.origin}${req.url}` }).end();
+      if (req.url === '/login/x') return res.writeHead(302, { location: '/auth/x' }).end();
+      web(req, res);
+    });
+    const viaLogin = await x.signIn(`${app.origin}/login/x`, { user: 'grace' });
+    expect(viaLogin.response.headers.get('location')).to.equal('/me');
+    const canonical = await x.signIn(`${app.origin.replace('127.0.0.1', 'localhost')}/login/x`);
+    expect(canonical.response.headers.get('location')).to.equal('/me');
+    const me = await fetch(`${app.origin}/me`, { headers: { cookie: canonical.cookie } });
+    expect(await me.json()).to.deep.equal({ user: { id: x.users[0].id, username: 'ada' } });
+  });
+
+  it('says the app redirected elsewhere when it sends the browser neither to itself nor to the emulator', async () => {
+    app.server.on('request', (req, res) => res.writeHead(302, { location: 'https://x.com/i/oauth2/authorize?client_id=real' }).end());
+    const err = await rejection(x.signIn(`${app.origin}/auth/x`));
+    expect(err).to.be.instanceOf(TypeError);
+    expect(err.message).to.include(`signIn(): /auth/x redirected to https://x.com/i/oauth2/authorize, which is neither this emulator (${x.url}) nor the app itself`);
+    expect(err.message).to.include('x.oauth2StrategyOptions');
+  });
+
+  it('gives up after 5 of the app\'s own redirects', async () => {
+    let requests = 0;
+    app.server.on('request', (req, res) => {
+      requests += 1;
+      res.writeHead(302, { location: req.url === '/a' ? '/b' : '/a' }).end();
+    });
+    const err = await rejection(x.signIn(`${app.origin}/a`));
+    expect(err.message).to.equal("passport-x/testing: signIn(): the app redirected 6 times without sending the browser to X's consent page (last: /a)");
+    expect(requests).to.equal(6);
+  });
+
   it('refuses a start URL that is not absolute', async () => {
     expect(await rejection(x.signIn('/auth/x'))).to.be.instanceOf(TypeError);
   });
