@@ -589,22 +589,7 @@ export class XTokenManager {
       next = await refreshAccessToken({ ...this.#clientOptions(), timeoutMs, refreshToken: replaced.refreshToken });
     } catch (err) {
       if (!isRefreshTokenRefused(err)) throw err;
-      // This holder may have outlived its lock (a pause longer than lockTtlMs) while the next holder
-      // rotated the pair: X then refuses the token this one sent, and the store holds the new pair.
-      // Deleting would sign the user out with good tokens stored: use them instead.
-      const secrets = [current.accessToken, current.refreshToken];
-      const latest = await this.#get(userKey, secrets);
-      if (latest !== undefined && latest !== null) {
-        const stored = reviveTokenSet(latest);
-        if (stored.refreshToken !== undefined && stored.refreshToken !== current.refreshToken) return stored;
-      }
-      // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
-      await this.#storeCall('delete', () => this.#store.delete(userKey), secrets, 'X refused the stored refresh token (used, revoked or expired), and it could not be deleted: the user must sign in again.');
-      throw new XRefreshTokenRevokedError(
-        `XTokenManager: X refused the stored refresh token (HTTP ${err.status ?? '?'} ${err.error}${err.description ? `: ${err.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
-          'The stored tokens were deleted. If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.',
-        { cause: err, status: err.status },
-      );
+      return this.#afterRefusal(userKey, current, err, hold);
     }
     // RFC 6749 section 6: without a new refresh token in the answer, the old one stays valid. Section
     // 5.1: an answer without `scope` grants the scopes already granted (X never grants none).
@@ -612,6 +597,42 @@ export class XTokenManager {
     // Stored before any caller sees the new access token: a crash now loses nothing.
     await this.#saveRotated(userKey, rotated, replaced, hold);
     return rotated;
+  }
+
+  /**
+   * X refused the refresh token of `sent`, the set this holder read. The store is read again before
+   * anything is deleted: this holder may have outlived its lock (a pause longer than its lease) while
+   * the next holder rotated the pair, or the user signed in again meanwhile, with or without a
+   * refresh token. A stored set that differs from `sent` in either token is never deleted: it is
+   * returned when usable (not expired); an expired one stays for the next call to refresh, and this
+   * call rejects with X's refusal. A pair this process kept for `sent` is written and used instead
+   * (none is kept at this point today: one is written or forgotten before any refresh is sent).
+   * Only a store that still holds `sent` is cleared. The re-read and the delete are two store
+   * calls, not one atomic step across processes (`XTokenStore` has no compare-and-delete); the lease
+   * keeps them within this holder's lock.
+   */
+  async #afterRefusal(userKey: string, sent: XTokenSet, refusal: XOAuthError, hold: LockHold): Promise<XTokenSet> {
+    const secrets = [sent.accessToken, sent.refreshToken];
+    const value = await this.#get(userKey, secrets);
+    if (value === undefined || value === null) {
+      // Deleted meanwhile (a sign-out): nothing to delete, and a kept pair must not bring the tokens back.
+      this.#kept.delete(userKey);
+    } else {
+      const latest = reviveTokenSet(value);
+      const kept = await this.#storeKeptPair(userKey, latest, hold);
+      const other = kept ?? (latest.accessToken !== sent.accessToken || latest.refreshToken !== sent.refreshToken ? latest : undefined);
+      if (other !== undefined) {
+        if (other.expiresAt === undefined || other.expiresAt.getTime() > Date.now()) return other;
+        throw refusal;
+      }
+      // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
+      await this.#storeCall('delete', () => this.#store.delete(userKey), secrets, 'X refused the stored refresh token (used, revoked or expired), and it could not be deleted: the user must sign in again.');
+    }
+    throw new XRefreshTokenRevokedError(
+      `XTokenManager: X refused the stored refresh token (HTTP ${refusal.status ?? '?'} ${refusal.error}${refusal.description ? `: ${refusal.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
+        'The stored tokens were deleted. If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.',
+      { cause: refusal, status: refusal.status },
+    );
   }
 
   /**

@@ -325,6 +325,51 @@ describe('XTokenManager', function () {
       expect(await isValidAtX(accessToken)).to.equal(true);
     });
 
+    it('keeps and returns a set the user stored by signing in again meanwhile, even one without a refresh token: the whole set is compared, not only the refresh token', async function () {
+      await storeExpiringIn(5_000);
+      // The user signs in again (without offline.access) while this holder's refresh is refused.
+      const withoutOffline = await signInOnEmulator(x, 'tweet.read users.read');
+      const requests = tokenRequests();
+      x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token revoked.' } });
+      const signingIn = {
+        get: async (key: string) => {
+          if (store.gets === 2) await store.set(USER, { ...withoutOffline, expiresAt: new Date(Date.now() + 3600_000) });
+          return store.get(key);
+        },
+        set: store.set.bind(store),
+        delete: store.delete.bind(store),
+      };
+      const token = await manager({ store: signingIn }).getAccessToken(USER);
+      expect(requests()).to.equal(1);
+      expect(token).to.equal(withoutOffline.accessToken);
+      expect(store.deletes, 'the new sign-in is not deleted').to.equal(0);
+      expect(store.peek(USER)!.accessToken).to.equal(withoutOffline.accessToken);
+      expect(await isValidAtX(token)).to.equal(true);
+    });
+
+    it('leaves a different stored set that has already expired for the next call, and rejects with X\'s refusal', async function () {
+      await storeExpiringIn(5_000);
+      const other = await signInOnEmulator(x);
+      x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token revoked.' } });
+      const replacing = {
+        get: async (key: string) => {
+          if (store.gets === 2) await store.set(USER, { ...other, expiresAt: new Date(Date.now() - 1_000) });
+          return store.get(key);
+        },
+        set: store.set.bind(store),
+        delete: store.delete.bind(store),
+      };
+      const err = await rejection(manager({ store: replacing }).getAccessToken(USER));
+      expect(err).to.be.instanceOf(XOAuthError).and.include({ error: 'invalid_grant' });
+      expect(err).not.to.be.instanceOf(XRefreshTokenRevokedError);
+      expect(store.deletes).to.equal(0);
+      expect(store.peek(USER)!.refreshToken).to.equal(other.refreshToken);
+      // The next call refreshes the other set.
+      const token = await manager().getAccessToken(USER);
+      expect(x.isRefreshTokenValid(other.refreshToken!)).to.equal(false);
+      expect(await isValidAtX(token)).to.equal(true);
+    });
+
     it('deletes the tokens when the store, read again, still holds the refused refresh token', async function () {
       await storeExpiringIn(5_000);
       x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' } });
