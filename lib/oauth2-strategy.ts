@@ -14,7 +14,7 @@ import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, ref
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
-import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
@@ -652,6 +652,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     warnOnHostMismatch(req, options.callbackURL ?? this.callbackURL, this.name, this.hostWarning);
+    warnOnInsecureSessionCookie(req, this.name, this.hostWarning);
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
     if (callbackURL === undefined) return;
 

@@ -68,6 +68,8 @@ export interface HostWarningState {
   warnedHosts: Set<string>;
   callbackURL?: string;
   callbackHost?: string | undefined;
+  /** Whether {@link warnOnInsecureSessionCookie} has warned. */
+  secureCookieWarned?: boolean;
 }
 
 /**
@@ -105,6 +107,44 @@ export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strat
       'The browser will not send the session cookie of one host to the other, so the callback will not find the pending sign-in. ' +
       `Open the app at the callbackURL's host (e.g. http://${callbackHost}...), or make callbackURL use the host users browse.`,
     { code: 'PASSPORT_X_HOST_MISMATCH' },
+  );
+  return true;
+}
+
+/**
+ * Whether this request came over https as the framework tells it: Express's `req.secure` (which
+ * honours `trust proxy`), Koa's `ctx.secure` (which honours `app.proxy`), Fastify's
+ * `request.protocol`; `undefined` when none says.
+ */
+function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
+  if (typeof req.secure === 'boolean') return req.secure;
+  const ctx = req.ctx as { secure?: unknown } | undefined;
+  if (ctx && typeof ctx.secure === 'boolean') return ctx.secure;
+  if (typeof req.protocol === 'string') return req.protocol === 'https';
+  return undefined;
+}
+
+/**
+ * Warns once per strategy instance (through `process.emitWarning`) when the session cookie is
+ * marked `Secure` (express-session's `cookie: { secure: true }`) and the request that starts the
+ * sign-in came over plain http: the session middleware does not send such a cookie over http (the
+ * browser would not keep it anyway), so the callback finds no pending sign-in. A request that a
+ * proxy says came over https (`X-Forwarded-Proto`, which express-session's `proxy: true` trusts)
+ * is not warned about, nor one whose framework does not say.
+ *
+ * @returns true when it warned
+ */
+export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: string, state: HostWarningState): boolean {
+  if (state.secureCookieWarned === true) return false;
+  const cookie = (req.session as { cookie?: { secure?: unknown } } | null | undefined)?.cookie;
+  if (typeof cookie !== 'object' || cookie === null || cookie.secure !== true) return false;
+  if (frameworkSaysSecure(req) !== false || firstHeaderValue(req, 'x-forwarded-proto')?.toLowerCase() === 'https') return false;
+  state.secureCookieWarned = true;
+  process.emitWarning(
+    `passport-x (${strategyName}): the session cookie is marked Secure, but this sign-in started over plain http, so the session middleware does not send it and the callback will not find the pending sign-in. ` +
+      'Fix: mark the cookie Secure only where the app is served over https (express-session: `cookie: { secure: process.env.NODE_ENV === \'production\' }`, or `\'auto\'`); ' +
+      'behind a proxy that ends TLS, trust it (Express: `app.set(\'trust proxy\', 1)`; Koa: `app.proxy = true`).',
+    { code: 'PASSPORT_X_SECURE_COOKIE_ON_HTTP' },
   );
   return true;
 }

@@ -2,7 +2,14 @@
 // originalURL does, for every framework's request and for hostile Host headers.
 import { expect } from 'chai';
 import { resolve as resolveURL } from 'node:url';
-import { resolveCallbackURL, type XAuthRequest } from '../lib/request';
+import express from 'express';
+import session from 'express-session';
+import { once } from 'node:events';
+import { get, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import passport from 'passport';
+import { XOAuth2PkceStrategy } from '../lib/oauth2-strategy';
+import { resolveCallbackURL, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest } from '../lib/request';
 
 // passport-oauth2's own resolution (passport-oauth1's is the same code): the reference for every valid host.
 const { originalURL } = require('passport-oauth2/lib/utils') as { originalURL(req: object, options: { proxy?: boolean }): string };
@@ -71,5 +78,87 @@ describe('resolveCallbackURL', () => {
     expect(resolveCallbackURL(request({ host: 'ok.example', 'x-forwarded-host': 'a.com:443 b.com' }), '/cb', true), 'a broken forwarded host').to.equal(undefined);
     // The callback's query (its code) is not part of what is resolved.
     expect(resolveCallbackURL(request({ host: 'app.example' }, { url: '/cb?code=the-secret-code' }), '', false)).to.equal('http://app.example/cb');
+  });
+});
+
+describe('warnOnInsecureSessionCookie', () => {
+  /** Runs `fn` and answers the PASSPORT_X_SECURE_COOKIE_ON_HTTP warnings it emitted. */
+  async function warningsOf(fn: () => void | Promise<void>): Promise<string[]> {
+    const seen: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error): void => void seen.push(w);
+    process.on('warning', onWarning);
+    try {
+      await fn();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    return seen.filter((w) => w.code === 'PASSPORT_X_SECURE_COOKIE_ON_HTTP').map((w) => w.message);
+  }
+
+  const secureCookie = { cookie: { secure: true } };
+
+  it('warns once per strategy instance when a Secure session cookie meets a plain-http start, saying the fix', async () => {
+    const state: HostWarningState = { warnedHosts: new Set() };
+    const messages = await warningsOf(() => {
+      expect(warnOnInsecureSessionCookie({ headers: {}, session: secureCookie, secure: false }, 'x-oauth2', state)).to.equal(true);
+      expect(warnOnInsecureSessionCookie({ headers: {}, session: secureCookie, secure: false }, 'x-oauth2', state)).to.equal(false);
+    });
+    expect(messages).to.have.length(1);
+    expect(messages[0]).to.include('x-oauth2').and.include('marked Secure').and.include('plain http').and.include("app.set('trust proxy', 1)");
+  });
+
+  it('reads each framework\'s word for https: Express req.secure, Koa ctx.secure, Fastify request.protocol', () => {
+    const fresh = (): HostWarningState => ({ warnedHosts: new Set() });
+    const s = (req: Omit<XAuthRequest, 'headers'> & { headers?: XAuthRequest['headers'] }): boolean => warnOnInsecureSessionCookie({ headers: {}, ...req }, 'x', fresh());
+    return warningsOf(() => {
+      expect(s({ session: secureCookie, ctx: { secure: false } }), 'Koa over http').to.equal(true);
+      expect(s({ session: secureCookie, protocol: 'http' }), 'Fastify over http').to.equal(true);
+      expect(s({ session: secureCookie, secure: true }), 'Express over https').to.equal(false);
+      expect(s({ session: secureCookie, ctx: { secure: true } }), 'Koa over https').to.equal(false);
+      expect(s({ session: secureCookie, protocol: 'https' }), 'Fastify over https').to.equal(false);
+    });
+  });
+
+  it('stays quiet when nothing is wrong or nothing can be told', () =>
+    warningsOf(() => {
+      const quiet = (req: XAuthRequest): void => void expect(warnOnInsecureSessionCookie(req, 'x', { warnedHosts: new Set() }), JSON.stringify(req)).to.equal(false);
+      quiet({ headers: {}, session: { cookie: { secure: false } }, secure: false });
+      // express-session's `secure: 'auto'` sets the cookie's secure per request: false over http.
+      quiet({ headers: {}, session: { cookie: { secure: 'auto' } }, secure: false });
+      quiet({ headers: {}, session: { cookie: {} }, secure: false });
+      quiet({ headers: {}, session: {}, secure: false });
+      quiet({ headers: {}, session: null, secure: false });
+      // The framework does not say: no guess.
+      quiet({ headers: {}, session: secureCookie });
+      // A proxy says https (express-session's `proxy: true` trusts it, though Express may not).
+      quiet({ headers: { 'x-forwarded-proto': 'https' }, session: secureCookie, secure: false });
+    }).then((messages) => expect(messages).to.deep.equal([])));
+
+  it('catches the real thing: express-session with cookie.secure on http sends no cookie, and the start warns', async () => {
+    const strategy = new XOAuth2PkceStrategy(
+      { clientID: 'client-id', clientSecret: 'client-secret', callbackURL: 'http://127.0.0.1/auth/x/callback', baseURL: 'http://127.0.0.1:9' },
+      (_a, _r, profile, done) => done(null, { id: profile.id }),
+    );
+    const app = express();
+    app.use(session({ secret: 'a-session-secret-for-this-test', resave: false, saveUninitialized: false, cookie: { secure: true } }));
+    app.use(passport.initialize());
+    app.get('/auth/x', passport.authenticate(strategy, { session: false }));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      let res: IncomingMessage | undefined;
+      const messages = await warningsOf(async () => {
+        res = await new Promise<IncomingMessage>((resolve, reject) => get(`http://127.0.0.1:${port}/auth/x`, resolve).on('error', reject));
+        res.resume();
+      });
+      expect(res!.statusCode).to.equal(302);
+      // What makes the callback fail: the session holding the pending sign-in never reaches the browser.
+      expect(res!.headers['set-cookie']).to.equal(undefined);
+      expect(messages).to.have.length(1);
+    } finally {
+      server.close();
+    }
   });
 });
