@@ -4,8 +4,10 @@
  * carry an object through the sign-in, where `@types/passport` types `state` as a string).
  *
  * Module augmentation, so importing anything from passport-x is enough. It names nothing that
- * only `@types/passport` declares, so a project without `@types/passport` (Fastify, Koa without
- * types) still compiles.
+ * only `@types/passport` declares, so a project where `passport` is not installed (Fastify) still
+ * compiles. Where `passport` is installed without `@types/passport` (koa-passport brings it in),
+ * TypeScript refuses to augment an untyped module (TS2665) unless `skipLibCheck` is on: such a
+ * project installs `@types/passport` (docs/frameworks.md says so).
  */
 import type { XOAuth1AuthenticateOptions } from './oauth1-strategy';
 import type { XOAuth2AuthenticateOptions } from './oauth2-strategy';
