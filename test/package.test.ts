@@ -65,9 +65,13 @@ describe('the packed package', function () {
   let tarball: string;
   let manifest: { dependencies?: Record<string, string> };
 
+  const STALE_BUILD_FILE = join(root, 'dist', 'stale-build-file.js');
+
   before(async function () {
     if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
     dir = mkdtempSync(join(tmpdir(), 'passport-x-pack-'));
+    // What an old build left in dist/: npm pack must build afresh (prepack) and ship none of it.
+    writeFileSync(STALE_BUILD_FILE, '// left by an earlier build\n');
     const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root });
     const packed = JSON.parse(stdout) as Array<{ filename: string; files: PackedFile[] }>;
     files = packed[0]!.files;
@@ -88,6 +92,12 @@ describe('the packed package', function () {
 
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
+    rmSync(STALE_BUILD_FILE, { force: true });
+  });
+
+  it('packs a fresh build (prepack), never what an earlier build left in dist/', () => {
+    expect(files.map((f) => f.path)).to.not.include('dist/stale-build-file.js');
+    expect(existsSync(STALE_BUILD_FILE), 'dist/ was rebuilt').to.equal(false);
   });
 
   it('ships only the build (no source maps), README, LICENSE and package.json', () => {
