@@ -190,6 +190,13 @@ export class RedisReplayGuard {
   readonly #commands: RedisCommands;
   readonly #prefix: string;
 
+  /**
+   * Recognises the client (see {@link detectRedisClient}) and checks the options; sends nothing to
+   * Redis until the first `claim`.
+   *
+   * @param options - `client` (connected; the app owns it) and `prefix` (default `passport-x:`)
+   * @throws TypeError naming `client` or `prefix` when either is wrong
+   */
   constructor(options: XRedisAdapterOptions) {
     const { client, kind, prefix } = readAdapterOptions('RedisReplayGuard', options);
     this.clientKind = kind;
@@ -252,7 +259,8 @@ function readOptionalMs(owner: string, options: Record<string, unknown>, name: s
  * - Release: one Lua `EVAL` that deletes the key only if it still holds this holder's random
  *   value, so a holder whose lock expired never deletes the next holder's. A release that fails
  *   or gets no answer within `ttlMs` does not fail the call (the lock expires at its TTL); it is
- *   said once per lock in a process warning (`PASSPORT_X_LOCK_RELEASE_FAILED`).
+ *   said in a process warning (`PASSPORT_X_LOCK_RELEASE_FAILED`) once per `RedisTokenLock`
+ *   instance: the first failed release of any key warns, later ones stay quiet.
  * - A hung Redis: each command gets `ttlMs` to answer. A take that gets none fails with
  *   {@link XLockTimeoutError}, and a lock its late answer took is released at once.
  * - Wait: a caller that finds the key taken retries with exponential back-off (from
@@ -280,8 +288,16 @@ export class RedisTokenLock implements XTokenLock {
   readonly #acquireTimeoutMs: number | undefined;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
+  // The release warning is said once per instance: the first failed release, whatever its key.
   #releaseWarned = false;
 
+  /**
+   * Recognises the client (see {@link detectRedisClient}) and checks the options; sends nothing to
+   * Redis until the first `withLock`.
+   *
+   * @param options - `client` (connected; the app owns it), `prefix`, and the waiting policy: `acquireTimeoutMs`, `retryDelayMs`, `maxRetryDelayMs`
+   * @throws TypeError naming `client` or `prefix`; RangeError naming a waiting option that is not a number in range, or a `maxRetryDelayMs` below `retryDelayMs`
+   */
   constructor(options: RedisTokenLockOptions) {
     const owner = 'RedisTokenLock';
     const { client, kind, prefix } = readAdapterOptions(owner, options);
@@ -367,7 +383,7 @@ export class RedisTokenLock implements XTokenLock {
   /**
    * Releases this holder's lock, if it still holds it. Never throws and waits the lock's TTL at
    * most (by then the key has expired anyway): a Redis that fails or hangs now costs the other
-   * holders a wait until the TTL, said once per lock in a process warning, and nothing more.
+   * holders a wait until the TTL, said in a process warning once per instance, and nothing more.
    */
   async #release(redisKey: string, value: string, ttlMs: number): Promise<void> {
     try {

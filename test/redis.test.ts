@@ -509,7 +509,7 @@ describe('Redis adapters', function () {
       return warnings;
     }
 
-    it("RedisTokenLock: a release Redis refuses after fn succeeded returns fn's value, and warns once per lock", async function () {
+    it("RedisTokenLock: a release Redis refuses after fn succeeded returns fn's value, and warns once per lock instance, whatever the key", async function () {
       const lock = new RedisTokenLock({ client: releaseFailing(async () => Promise.reject(new Error('Socket closed unexpectedly'))) });
       const results: string[] = [];
       const warnings = await warningsDuring(async () => {
