@@ -108,10 +108,12 @@ export interface XTokenManagerOptions {
   /** Refresh when the access token expires within this many ms (default 60,000). */
   refreshBeforeMs?: number | undefined;
   /**
-   * How long the lock is held at most for a refresh, in ms: it must cover a request to X
-   * (`timeoutMs`) plus a store read and write. Default `timeoutMs + 5000`. `revoke()`, which makes
-   * two requests to X under the lock, holds it `timeoutMs` longer. A holder that dies keeps other
-   * processes waiting this long.
+   * How long the lock is held at most for a refresh or a `store()`, in ms, counted from the take.
+   * It must cover everything done under the lock: the store read, the request to X (`timeoutMs`,
+   * cut to what the lock's lease leaves), the write of the new pair, and when X refuses the refresh
+   * token, the re-read and the delete. Default `timeoutMs + 5000`. `revoke()`, which makes two
+   * requests to X under the lock, holds it `timeoutMs` longer. A holder that dies keeps other
+   * processes waiting this long. `lockTtlMs + timeoutMs` must be at most 2^31-1.
    */
   lockTtlMs?: number | undefined;
 }
@@ -134,11 +136,18 @@ function checkUserKey(method: string, userKey: unknown): asserts userKey is stri
   if (typeof userKey !== 'string' || userKey === '') throw new TypeError(`passport-x: XTokenManager.${method}() needs userKey to be a non-empty string (the key of the user's tokens in the store).`);
 }
 
-/** Reads a stored token set back into an {@link XTokenSet}, reviving `expiresAt`; throws a TypeError naming the bad field. */
-function reviveTokenSet(value: unknown): XTokenSet {
+/**
+ * Reads a token set (what `store.get` returned, or what the app passed to `store()`) into an
+ * {@link XTokenSet}, reviving `expiresAt`; throws a TypeError naming the bad field.
+ */
+function reviveTokenSet(value: unknown, from: 'store' | 'app' = 'store'): XTokenSet {
   // Never quote the value: it holds tokens.
   const bad = (field: string, expected: string): TypeError =>
-    new TypeError(`passport-x: XTokenManager: store.get() returned a token set whose \`${field}\` is not ${expected}. Store what XTokenManager passes to store.set().`);
+    new TypeError(
+      from === 'store'
+        ? `passport-x: XTokenManager: store.get() returned a token set whose \`${field}\` is not ${expected}. Store what XTokenManager passes to store.set().`
+        : `passport-x: XTokenManager.store() was given a token set whose \`${field}\` is not ${expected}. Pass the XTokenSet of the sign-in (the strategy's params.tokenSet).`,
+    );
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('(whole value)', 'an object');
   const v = value as Record<string, unknown>;
   if (typeof v.accessToken !== 'string' || v.accessToken === '') throw bad('accessToken', 'a non-empty string');
@@ -274,8 +283,9 @@ interface Flight {
  * `refreshBeforeMs`, at most once per rotation whatever the concurrency (see the module notes).
  *
  * The user must have signed in with the `offline.access` scope, and the app must have stored the
- * token set (`XTokenSet`, e.g. from the strategy's `params` or `refreshAccessToken`) with
- * `store.set` under a key of its choosing (the user's id).
+ * token set (`XTokenSet`, e.g. from the strategy's `params`) under a key of its choosing (the
+ * user's id), with {@link XTokenManager.store}: it writes under the user's lock, so that a refresh
+ * running meanwhile cannot overwrite the new sign-in's tokens.
  *
  * @example
  * ```ts
@@ -321,6 +331,15 @@ export class XTokenManager {
   /** Rotated pairs the store refused, by user key, oldest first: written before anything else on the next call. */
   readonly #kept = new Map<string, KeptPair>();
 
+  /**
+   * Checks the options and builds a manager; it touches neither the store nor X until asked for a
+   * token. Create one per process (and share its lock, or an `InProcessTokenLock`, between
+   * managers of one store).
+   *
+   * @param options - see {@link XTokenManagerOptions}; never mutated
+   * @throws TypeError naming a bad option; RangeError for a `timeoutMs` that is not whole or above
+   * 2^31-1, or a `timeoutMs`/`lockTtlMs` whose `revoke()` lock TTL (`lockTtlMs + timeoutMs`) passes 2^31-1
+   */
   constructor(options: XTokenManagerOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('passport-x: XTokenManager needs an options object: { clientID, clientSecret?, store, lock?, ... }.');
     const { clientID, clientSecret, baseURL, store, lock, refreshBeforeMs, lockTtlMs } = options;
@@ -416,6 +435,36 @@ export class XTokenManager {
       if (this.#flights.has(userKey)) continue;
       return this.#startFlight(userKey, stored, true).promise;
     }
+  }
+
+  /**
+   * Stores `tokenSet` as `userKey`'s tokens, holding the user's lock: how a sign-in should save the
+   * tokens it got. A refresh of the user running meanwhile, in this process or (with
+   * `RedisTokenLock`) another instance, finishes first; the refreshes after it find this set under
+   * the lock and use it. So no refresh writes its rotation of the old grant over the newer sign-in's
+   * tokens, as it could after a plain `store.set`. It also forgets a pair this process kept for the
+   * user (see {@link XTokenStoreError}).
+   *
+   * @example
+   * ```ts
+   * import type { XOAuth2TokenParams, XTokenManager } from 'passport-x';
+   *
+   * declare const tokens: XTokenManager;
+   * declare const params: XOAuth2TokenParams; // the strategy's verify callback gets it
+   * await tokens.store('user-42', params.tokenSet);
+   * ```
+   *
+   * @throws TypeError when `userKey` is not a non-empty string, or `tokenSet` is not a token set (naming the field, never its value)
+   * @throws XLockTimeoutError when the lock stayed taken too long (`RedisTokenLock`'s `acquireTimeoutMs`)
+   * @throws XTokenStoreError when the store failed or did not answer within `timeoutMs`; nothing was stored
+   */
+  async store(userKey: string, tokenSet: XTokenSet | XStoredTokenSet): Promise<void> {
+    checkUserKey('store', userKey);
+    const tokens = reviveTokenSet(tokenSet, 'app');
+    await this.#lock.withLock(userKey, this.#lockTtlMs, async () => {
+      await this.#storeCall('set', () => this.#store.set(userKey, tokens), [tokens.accessToken, tokens.refreshToken], 'the tokens were not stored. Retry; if this recurs, check the store.');
+      this.#kept.delete(userKey);
+    });
   }
 
   /**

@@ -757,6 +757,50 @@ describe('XTokenManager', function () {
     });
   });
 
+  describe('store(): the sign-in\'s write', function () {
+    it('writes under the lock: a refresh in flight finishes first, and the sign-in\'s tokens are what is stored and returned after it, never overwritten by the refresh', async function () {
+      await storeExpiringIn(5_000);
+      const m = manager();
+      x.failNext('/2/oauth2/token', { delayMs: 300 });
+      const refreshing = m.getAccessToken(USER);
+      while (lock.calls.length === 0) await sleep(1); // the refresh holds the lock
+      const again = await signInOnEmulator(x);
+      await m.store(USER, again);
+      const refreshed = await refreshing;
+      expect(lock.calls.map((c) => c.key)).to.deep.equal([USER, USER]);
+      expect(refreshed).not.to.equal(again.accessToken);
+      // The sign-in came last: it is stored, and the next caller gets it as it is (fresh: nothing sent).
+      const requests = tokenRequests();
+      expect(store.peek(USER)!.accessToken).to.equal(again.accessToken);
+      expect(await m.getAccessToken(USER)).to.equal(again.accessToken);
+      expect(requests()).to.equal(0);
+    });
+
+    it('stores the set as XTokenSet (expiresAt a Date), and refuses one that is not a token set with a TypeError naming the field, not the value', async function () {
+      const m = manager();
+      await m.store(USER, { ...signedIn, expiresAt: signedIn.expiresAt!.toISOString() });
+      expect(store.log).to.deep.equal(['set']);
+      expect((await m.getTokenSet(USER)).expiresAt).to.deep.equal(signedIn.expiresAt);
+      for (const [bad, field] of [[{ refreshToken: 'secret-refresh-value' }, /accessToken/], [{ accessToken: 'secret-access-value', expiresAt: 'soon' }, /expiresAt/], [null, /whole value/]] as const) {
+        const err = await rejection(m.store(USER, bad as never));
+        expect(err).to.be.instanceOf(TypeError);
+        expect((err as Error).message).to.match(/XTokenManager\.store\(\) was given a token set whose/).and.match(field).and.not.match(/secret-/);
+      }
+      expect(store.sets).to.equal(1);
+    });
+
+    it('forgets a pair this process kept for the user: revoke() then revokes the sign-in\'s tokens only', async function () {
+      const { m, kept } = await managerKeepingAPair();
+      const again = await signInOnEmulator(x);
+      await m.store(USER, again);
+      const before = x.requests.length;
+      expect(await m.revoke(USER)).to.equal(true);
+      expect(x.requests.slice(before).filter((r) => r.path === '/2/oauth2/revoke')).to.have.length(2);
+      expect(x.isRefreshTokenValid(again.refreshToken!)).to.equal(false);
+      expect(x.isRefreshTokenValid(kept.refreshToken!), 'left alone: the sign-in replaced it').to.equal(true);
+    });
+  });
+
   describe('revoke()', function () {
     it('revokes both tokens at X, then deletes them from the store; false when nothing is stored', async function () {
       await storeExpiringIn(2 * 3600_000);
@@ -951,7 +995,7 @@ describe('XTokenManager', function () {
 
     it('refuses a bad userKey with a TypeError, before touching the store', async function () {
       const m = manager();
-      for (const call of [m.getAccessToken.bind(m), m.getTokenSet.bind(m), m.refresh.bind(m), m.revoke.bind(m)]) {
+      for (const call of [m.getAccessToken.bind(m), m.getTokenSet.bind(m), m.refresh.bind(m), m.revoke.bind(m), (key: string) => m.store(key, signedIn)]) {
         for (const bad of ['', undefined, 42]) {
           expect(await rejection(call(bad as string))).to.be.instanceOf(TypeError).with.property('message').that.matches(/userKey/);
         }
