@@ -544,9 +544,9 @@ export class XTokenManager {
     return this.#storeCall('get', () => this.#store.get(userKey), secrets, 'nothing was sent to X and nothing changed. Retry; if this recurs, check the store.');
   }
 
-  /** The stored set; XTokenNotFoundError when there is none. */
-  async #read(userKey: string): Promise<XTokenSet> {
-    const value = await this.#get(userKey);
+  /** The stored set; XTokenNotFoundError when there is none. `secrets`: the tokens to redact from a store failure. */
+  async #read(userKey: string, secrets: XRedactable[] = []): Promise<XTokenSet> {
+    const value = await this.#get(userKey, secrets);
     if (value === undefined || value === null) {
       throw new XTokenNotFoundError('XTokenManager: no tokens are stored for this user: sign the user in with OAuth 2.0 (offline.access) and store the token set first.', 'no-entry');
     }
@@ -606,7 +606,7 @@ export class XTokenManager {
   async #rotateOnce(userKey: string, seen: XTokenSet, forced: boolean, hold: LockHold): Promise<XTokenSet> {
     let current: XTokenSet;
     try {
-      current = await this.#read(userKey);
+      current = await this.#read(userKey, [seen.accessToken, seen.refreshToken]);
     } catch (err) {
       // Nothing stored (the user signed out meanwhile): a pair kept for the key must not bring the tokens back.
       if (err instanceof XTokenNotFoundError) this.#kept.delete(userKey);
