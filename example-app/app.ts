@@ -89,7 +89,7 @@ export function createExampleApp(config: ExampleConfig): express.Application {
   const { x } = config;
   // The users' OAuth 2.0 tokens and the XTokenManager that keeps them fresh (tokens.ts).
   const tokens = createExampleTokens(config);
-  const strategies = createStrategies({ ...config, publicURL }, tokens.store);
+  const strategies = createStrategies({ ...config, publicURL }, tokens.manager);
 
   const passport = new Passport();
   if (strategies.oauth2) passport.use(strategies.oauth2);

@@ -194,7 +194,7 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
   const { x } = config;
   // The users' OAuth 2.0 tokens and the XTokenManager that keeps them fresh (tokens.ts).
   const tokens = createExampleTokens(config);
-  const strategies = createStrategies({ ...config, sessionStore: undefined, publicURL }, tokens.store);
+  const strategies = createStrategies({ ...config, sessionStore: undefined, publicURL }, tokens.manager);
 
   const passport = new KoaPassport();
   if (strategies.oauth2) passport.use(strategies.oauth2);

@@ -2,7 +2,7 @@
  * The example app's two strategies, built from an {@link ExampleConfig}. Framework-neutral:
  * the Express app registers them on its own Passport instance, the Koa variant on koa-passport's.
  */
-import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth2TokenParams, type XProfile, type XTokenStore, type XVerifyCallback } from 'passport-x';
+import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth2TokenParams, type XProfile, type XTokenManager, type XVerifyCallback } from 'passport-x';
 import { OAUTH2_SCOPES, callbackURLs, type ExampleConfig } from './config';
 import { userFromOAuth1, userFromOAuth2 } from './users';
 
@@ -18,13 +18,16 @@ export interface ExampleStrategies {
 /**
  * Builds the strategies. Each verify callback turns X's profile and tokens into the session's
  * user (see users.ts); a real app would find or create its own user record here. The OAuth 2.0
- * tokens go to `tokenStore`, under the X user ID, where `XTokenManager` keeps them fresh.
+ * tokens go to the token store through `tokens.store()`, under the X user ID, where `XTokenManager`
+ * keeps them fresh: under its lock, so that a refresh of the user's earlier tokens still in flight
+ * cannot overwrite the new sign-in's.
  */
-export function createStrategies(config: ExampleConfig, tokenStore: XTokenStore): ExampleStrategies {
+export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManager, 'store'> | undefined): ExampleStrategies {
   const callbacks = callbackURLs(config.publicURL);
   const { x } = config;
   const strategies: ExampleStrategies = {};
-  if (x.oauth2) {
+  // createExampleTokens makes a manager whenever an OAuth 2.0 client is configured.
+  if (x.oauth2 && tokens) {
     strategies.oauth2 = new XOAuth2PkceStrategy(
       {
         name: STRATEGY_NAMES.oauth2,
@@ -39,7 +42,7 @@ export function createStrategies(config: ExampleConfig, tokenStore: XTokenStore)
       },
       (_accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) => {
         // Stored before the user is signed in: the profile page reads the tokens from there.
-        tokenStore.set(profile.id, params.tokenSet).then(
+        tokens.store(profile.id, params.tokenSet).then(
           () => done(null, userFromOAuth2(profile, params.tokenSet)),
           (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
         );

@@ -51,12 +51,13 @@ async function runOnce(client: RedisClient, config: TokenRunConfig): Promise<voi
     config.lock === 'redis' ? new RedisTokenLock({ client, acquireTimeoutMs: 10_000, retryDelayMs: 10, maxRetryDelayMs: 100 }) : new InProcessTokenLock();
   const lock: XTokenLock = {
     withLock(key, ttlMs, fn) {
-      return inner.withLock(key, ttlMs, async () => {
+      // The lease passed on: the manager times its refresh by the Redis lock's own.
+      return inner.withLock(key, ttlMs, async (lease) => {
         if (config.dieHoldingLock && (await client.set(config.dieHoldingLock, String(process.pid), { NX: true, PX: 60_000 })) === 'OK') {
           send({ type: 'holding', userKey: config.userKey });
           await new Promise(() => undefined); // until SIGKILL
         }
-        return fn();
+        return fn(lease);
       });
     },
   };
