@@ -22,8 +22,9 @@ import { parseOAuthHeader, rebuildBaseString, verifyOAuth1Request } from '../lib
  * X doc "Creating a signature" (docs.x.com/fundamentals/authentication/oauth-1-0a/creating-a-signature,
  * formerly developer.twitter.com/en/docs/authentication/oauth-1-0a/creating-a-signature): the request,
  * credentials, nonce and timestamp of the page, the base string and signing key it prints, and its
- * signature. The page now writes the host as api.x.com, but its base string and signature were
- * computed for https://api.twitter.com, which is what is signed here.
+ * signature, as the page printed them for https://api.twitter.com. The page now prints the same
+ * request to https://api.x.com, with that host in its base string and its own signature
+ * (X_CREATING_A_SIGNATURE_API_X, below): the host is part of what is signed, so both are right.
  */
 const X_CREATING_A_SIGNATURE = {
   method: 'POST',
@@ -43,6 +44,13 @@ const X_CREATING_A_SIGNATURE = {
     '%26status%3DHello%2520Ladies%2520%252B%2520Gentlemen%252C%2520a%2520signed%2520OAuth%2520request%2521',
   /** "Calculating the signature": the output. */
   signature: 'hCtSmYh+iHYCEqBWrE7C7hYmtUk=',
+};
+
+/** The same page as X prints it now (docs.x.com, 2026): the request to https://api.x.com, its base string and signature. */
+const X_CREATING_A_SIGNATURE_API_X = {
+  url: 'https://api.x.com/1.1/statuses/update.json?include_entities=true',
+  baseString: X_CREATING_A_SIGNATURE.baseString.replace('api.twitter.com', 'api.x.com'),
+  signature: 'Ls93hJiZbQ3akF3HF3x1Bz8/zU4=',
 };
 
 /**
@@ -113,6 +121,14 @@ describe('OAuth 1.0a signing', () => {
     it('puts the signature, percent-encoded, into the header oauth1AuthorizationHeader returns', () => {
       const header = oauth1AuthorizationHeader({ ...common, url: v.url, params: { status: v.status } });
       expect(header).to.include('oauth_signature="hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D"');
+    });
+
+    it('builds the page\'s base string and signature as X prints them now, for api.x.com', () => {
+      const now = X_CREATING_A_SIGNATURE_API_X;
+      const signed = signOAuth1Request({ ...common, url: now.url, params: { status: v.status } });
+      expect(signed.baseString).to.equal(now.baseString).and.include('https%3A%2F%2Fapi.x.com%2F1.1%2Fstatuses%2Fupdate.json');
+      expect(signed.signature).to.equal(now.signature);
+      expect(hmacSha1Signature(now.baseString, v.consumerSecret, v.tokenSecret)).to.equal(now.signature);
     });
 
     it('signs a query parameter and the same parameter in the body alike', () => {
