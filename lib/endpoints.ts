@@ -656,7 +656,7 @@ export async function fetchBearerToken(url: string, consumer: OAuth1Consumer, ht
   return json.access_token as string;
 }
 
-/** `POST /oauth2/invalidate_token`: resolves when X confirms it invalidated this very token. */
+/** `POST /oauth2/invalidate_token` with the token as X issued it: resolves when X confirms it invalidated this very token. */
 export async function invalidateBearer(url: string, consumer: OAuth1Consumer, bearerToken: string, http: XHttpOptions): Promise<void> {
   const operation = 'invalidate the app-only bearer token';
   const raw = await sendToX(
@@ -668,7 +668,10 @@ export async function invalidateBearer(url: string, consumer: OAuth1Consumer, be
         authorization: `Basic ${basicCredentials(consumer.consumerKey, consumer.consumerSecret)}`,
         'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
       },
-      body: encodeForm({ access_token: bearerToken }),
+      // X's bearer tokens are issued percent-encoded (`%2F`, `%3D`), and X's examples (the app-only guide's
+      // curl, the API reference) send one as issued: the form value is the token decoded, so the body
+      // carries it exactly as issued, whichever spelling the caller holds (never `%252F`).
+      body: encodeForm({ access_token: percentDecoded(bearerToken) }),
       secrets: [consumer.consumerSecret, { id: consumer.consumerKey, secret: consumer.consumerSecret }, bearerToken],
     },
     http,

@@ -446,15 +446,19 @@ describe('invalidateBearerToken', () => {
     await invalidateBearerToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, bearerToken: BEARER });
     scope.done();
     expect(seen[0]).to.deep.include({ method: 'POST', path: '/oauth2/invalidate_token' });
-    expect(new URLSearchParams(seen[0]!.body).get('access_token')).to.equal(BEARER);
+    // As issued, as X's examples send it: the form decodes it to `+`, `/` and `=`, never to `%2B`...
+    expect(seen[0]!.body).to.equal(`access_token=${BEARER}`);
+    expect(new URLSearchParams(seen[0]!.body).get('access_token')).to.equal(decodeURIComponent(BEARER));
     expect(seen[0]!.headers.authorization).to.equal(`Basic ${Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64')}`);
     expect(seen[0]!.headers['content-type']).to.match(/^application\/x-www-form-urlencoded/);
   });
 
-  it('accepts the echo percent-decoded, as X may send it', async () => {
-    const scope = nock(BASE).post('/oauth2/invalidate_token').reply(200, { access_token: decodeURIComponent(BEARER) });
+  it('sends the token as issued whichever spelling the caller holds, and accepts the echo percent-decoded, as X may send it', async () => {
+    const seen: Seen[] = [];
+    const scope = nock(BASE).post('/oauth2/invalidate_token').reply(recordAnd(seen, 200, { access_token: decodeURIComponent(BEARER) }));
     await invalidateBearerToken({ consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET, bearerToken: decodeURIComponent(BEARER) });
     scope.done();
+    expect(seen[0]!.body).to.equal(`access_token=${BEARER}`);
   });
 
   it('accepts the echo percent-decoded when the token was sent as issued, percent-encoded', async () => {

@@ -32,15 +32,16 @@ export function bearerToken(request: EmulatorRequest, context: EmulatorContext):
 
 /**
  * `POST /oauth2/invalidate_token` with `access_token=<bearer>`: invalidates the app's bearer token.
- * X's tokens carry `%2F` and `%3D`: the form value is the token itself (its `%` sent as `%25`), or
- * the token sent unencoded as in X's curl example, which decodes to `/` and `=`.
+ * X's tokens carry `%2F` and `%3D`, and X's examples send one as issued (`access_token=AAAA%2FAAA%3D`),
+ * which the form decodes to `/` and `=`: that is the form value taken. The token encoded once more
+ * (`%252F`) decodes to the issued string, which X's examples never send: refused, 403 code 99.
  */
 export function invalidateBearerToken(request: EmulatorRequest, context: EmulatorContext): Answer {
   const app = authenticateApp(request, context);
   if (!isApp(app)) return app;
   const given = formParams(request).get('access_token') ?? request.url.searchParams.get('access_token') ?? '';
   const token = context.store.currentBearerToken(app.consumerKey);
-  const matches = token !== undefined && (given === token || given === safeDecode(token));
+  const matches = token !== undefined && given === safeDecode(token);
   // X answers an unknown or already invalidated bearer token as it answers bad credentials: 403 code 99.
   if (!matches) return xError(X_ERRORS.unableToVerify, 'unknown or already invalidated bearer token');
   context.store.invalidateBearerToken(token);

@@ -93,19 +93,25 @@ describe('emulator: app-only authentication', () => {
       ]);
     });
 
-    it('issues bearer tokens shaped like X\'s, with %2F and %3D in them, and takes them back sent exactly or as X\'s curl example sends them', async () => {
+    it('issues bearer tokens shaped like X\'s, with %2F and %3D in them, and takes them back as X\'s curl example sends them, not encoded again', async () => {
       const token = await fetchBearerToken(urls.bearerToken, consumer, {});
       expect(token).to.match(/^A{22}[A-Za-z0-9]+%2F[A-Za-z0-9]+%2B[A-Za-z0-9]+%3D[A-Za-z0-9]+$/);
-      // The helper form-encodes the token (its % as %25) and checks X's echo: the encoding path X's tokens need.
+      const basic = { id: consumer.consumerKey, secret: consumer.consumerSecret };
+      const post = (body: string): Promise<Response> =>
+        fetch(urls.invalidateBearerToken, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${basic.id}:${basic.secret}`).toString('base64')}` },
+          body,
+        });
+      // Encoded once more (%252F), it is not the token X's examples send: refused, and still valid.
+      const twice = await post(`access_token=${encodeURIComponent(token)}`);
+      expect(twice.status).to.equal(403);
+      expect(x.isAccessTokenValid(token)).to.equal(true);
+      // The helper sends it as issued, X's curl example's way, and checks X's echo.
       await invalidateBearer(urls.invalidateBearerToken, consumer, token, {});
       expect(x.isAccessTokenValid(token)).to.equal(false);
       const next = await fetchBearerToken(urls.bearerToken, consumer, {});
-      const basic = { id: consumer.consumerKey, secret: consumer.consumerSecret };
-      const raw = await fetch(urls.invalidateBearerToken, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${basic.id}:${basic.secret}`).toString('base64')}` },
-        body: `access_token=${next}`,
-      });
+      const raw = await post(`access_token=${next}`);
       expect(raw.status).to.equal(200);
       expect(await raw.json()).to.deep.equal({ access_token: next });
     });
