@@ -62,12 +62,13 @@ export function signInFailureLogLine(strategy: string, info: unknown): string | 
 }
 
 /**
- * The message for an error: passport-x's errors say what happened and what to do, and never
- * contain a secret, so they are shown as they are; any other error is shown as a generic text
- * (its message could be anything) and goes to the log only.
+ * The message for an error, for the person: a passport-x error's `userMessage`, the short sentence
+ * it carries for them (what to do: try again later, sign in again); the developer's diagnosis,
+ * X's own words and the fix, goes to the log only (logLine). Any other error is a generic text:
+ * its message could be anything.
  */
 export function errorMessage(action: string, err: unknown): PageMessage {
-  if (err instanceof XError || err instanceof TypeError) return { kind: 'error', text: `${action} failed: ${err.message}` };
+  if (err instanceof XError) return { kind: 'error', text: `${action} failed: ${err.userMessage}` };
   return { kind: 'error', text: `${action} failed because of an unexpected error on the server; the server log has the details.` };
 }
 

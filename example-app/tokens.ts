@@ -9,7 +9,7 @@
  * turns.
  *
  */
-import { XOAuthError, XRefreshTokenRevokedError, XTokenManager, XTokenNotFoundError, type XStoredTokenSet, type XTokenLock, type XTokenSet, type XTokenStore } from 'passport-x';
+import { XRefreshTokenRevokedError, XTokenManager, XTokenNotFoundError, type XStoredTokenSet, type XTokenLock, type XTokenSet, type XTokenStore } from 'passport-x';
 import type { ExampleConfig } from './config';
 import { errorMessage } from './messages';
 import type { PageMessage } from './views';
@@ -104,13 +104,12 @@ export async function tokensForProfile(manager: XTokenManager | undefined, userK
 }
 
 /**
- * The message after a failed refresh: for a refused refresh token X's reason and what to do
- * (sign in again), in the person's words; otherwise as any other error (messages.ts).
+ * The message after a failed refresh, for the person: for a refused refresh token what to do
+ * (sign in again); otherwise as any other error (messages.ts). X's own words go to the log.
  */
 export function refreshFailureMessage(err: unknown): PageMessage {
   if (err instanceof XRefreshTokenRevokedError) {
-    const reason = err.cause instanceof XOAuthError ? (err.cause.description ?? err.cause.error) : undefined;
-    return { kind: 'error', text: `Refreshing the access token failed: X refused the refresh token${reason ? ` (${reason})` : ''}. Sign in again to get new tokens.` };
+    return { kind: 'error', text: 'Refreshing the access token failed: X refused the refresh token (it was used, revoked or has expired). Sign in again to get new tokens.' };
   }
   if (err instanceof XTokenNotFoundError) return { kind: 'error', text: 'Refreshing the access token failed: this app has no tokens for you any more. Sign in again to get new tokens.' };
   return errorMessage('Refreshing the access token', err);

@@ -79,15 +79,19 @@ describe('example app tokens', function () {
     expect(failed.kind).to.equal('failed');
   });
 
-  it('says "sign in again" after a refused refresh token, with X\'s reason, and never shows a token', function () {
+  it('says "sign in again" after a refused refresh token, leaves X\'s words to the log, and never shows a token', function () {
     const refused = new XRefreshTokenRevokedError('X refused', {
       cause: new XOAuthError('X refused to refresh', { error: 'invalid_request', description: 'Value passed for the token was invalid.', status: 400 }),
     });
     expect(needsNewSignIn(refused)).to.equal(true);
     expect(refreshFailureMessage(refused)).to.deep.equal({
       kind: 'error',
-      text: 'Refreshing the access token failed: X refused the refresh token (Value passed for the token was invalid.). Sign in again to get new tokens.',
+      text: 'Refreshing the access token failed: X refused the refresh token (it was used, revoked or has expired). Sign in again to get new tokens.',
     });
+    // Any other passport-x error: its short sentence for the person, not the developer's diagnosis.
+    const down = new XOAuthError('X refused to refresh (HTTP 503): temporarily_unavailable. Check the status page and http://internal.example/', { error: 'temporarily_unavailable', status: 503 });
+    expect(refreshFailureMessage(down)).to.deep.equal({ kind: 'error', text: `Refreshing the access token failed: ${down.userMessage}` });
+    expect(refreshFailureMessage(down).text).not.to.contain('internal.example');
     const gone = new XTokenNotFoundError('none', 'no-entry');
     expect(needsNewSignIn(gone)).to.equal(true);
     expect(refreshFailureMessage(gone).text).to.match(/Sign in again/);

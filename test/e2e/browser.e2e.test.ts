@@ -270,16 +270,16 @@ describe('example app in Chromium, on the X emulator', function () {
     });
   }
 
-  it('comes back to the home page with X\'s reason when X refuses to start the sign-in', async function () {
+  it('comes back to the home page with a sentence for the person when X refuses to start the sign-in, X\'s reason in the log', async function () {
     const s = stack!;
     s.emulator.failNext('/oauth/request_token', { status: 401, body: { errors: [{ code: 32, message: 'Could not authenticate you.' }] } });
     await s.page.goto(s.publicURL);
     await s.page.getByRole('link', { name: 'Sign in with X (OAuth 1.0a)' }).click();
     await s.page.waitForURL(`${s.publicURL}/`);
     const alert = await s.page.getByRole('alert').innerText();
-    expect(alert).to.match(/^Sign-in with X failed: /).and.to.contain('Could not authenticate you.');
+    expect(alert).to.equal('Sign-in with X failed: Signing in with X did not work. Try again later.');
     expect(s.logs).to.have.length(1);
-    expect(s.logs[0]).to.contain('Sign-in with x-oauth1 failed').and.to.contain('HTTP 401');
+    expect(s.logs[0]).to.contain('Sign-in with x-oauth1 failed').and.to.contain('HTTP 401').and.to.contain('Could not authenticate you.');
     // The consumer secret is never in what the user or the log sees.
     const { consumerSecret } = s.emulator.apps.oauth1;
     expect(await s.page.content()).not.to.contain(consumerSecret);
@@ -323,14 +323,14 @@ describe('example app in Chromium, on the X emulator', function () {
     await s.page.getByRole('button', { name: 'Refresh token' }).click();
     await s.page.waitForURL(`${s.publicURL}/profile`);
     const alert = await s.page.getByRole('alert').innerText();
-    expect(alert).to.match(/^Refreshing the access token failed: /).and.to.contain('Value passed for the token was invalid.').and.to.contain('Sign in again');
+    expect(alert).to.equal('Refreshing the access token failed: X refused the refresh token (it was used, revoked or has expired). Sign in again to get new tokens.');
     // X refused the refresh token: XTokenManager dropped the pair (no retry with it); the person is still signed in to the app.
     expect(await storedTokens(s.tokens, ada.id)).to.equal(undefined);
     expect(await s.page.getByRole('heading', { level: 2 }).innerText()).to.equal(ada.name);
     expect((await s.page.getByTestId('expiry').innerText()).trim()).to.equal('no token: sign in again to get a new one');
     expect(await s.page.getByRole('button', { name: 'Refresh token' }).count()).to.equal(0);
     expect(s.logs).to.have.length(1);
-    expect(s.logs[0]).to.contain('Refreshing the access token failed').and.to.contain('X_REFRESH_TOKEN_REVOKED');
+    expect(s.logs[0]).to.contain('Refreshing the access token failed').and.to.contain('X_REFRESH_TOKEN_REVOKED').and.to.contain('Value passed for the token was invalid.');
   });
 
   it('refreshes the token on the profile page when it is about to expire: one refresh for parallel page loads', async function () {
