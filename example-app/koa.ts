@@ -272,7 +272,11 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
     );
   });
 
-  /** The callback leg: sign the user in, or back to the home page with a message saying why not. */
+  /**
+   * Both legs: on the start, the redirect to X (or, when X refuses to start the sign-in, back home
+   * with a message, as on Express, never the 500 page); on the callback, sign the user in, or back
+   * to the home page with a message saying why not.
+   */
   const callback =
     (name: string): Koa.Middleware =>
     (ctx, next) =>
@@ -294,11 +298,11 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
       })(ctx, next);
 
   if (strategies.oauth2) {
-    router.get(ROUTES.oauth2Start, atPublicHost, passport.authenticate(STRATEGY_NAMES.oauth2));
+    router.get(ROUTES.oauth2Start, atPublicHost, callback(STRATEGY_NAMES.oauth2));
     router.get(ROUTES.oauth2Callback, callback(STRATEGY_NAMES.oauth2));
   }
   if (strategies.oauth1) {
-    router.get(ROUTES.oauth1Start, atPublicHost, passport.authenticate(STRATEGY_NAMES.oauth1));
+    router.get(ROUTES.oauth1Start, atPublicHost, callback(STRATEGY_NAMES.oauth1));
     router.get(ROUTES.oauth1Callback, callback(STRATEGY_NAMES.oauth1));
   }
 

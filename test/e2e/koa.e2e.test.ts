@@ -153,6 +153,18 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
     }
   });
 
+  it('goes back to the home page with a sentence for the person, not the 500 page, when X refuses to start an OAuth 1.0a sign-in', async function () {
+    const browser = new Browser();
+    const home = await browser.open(`${app.origin}${ROUTES.home}`);
+    x.failNext('/oauth/request_token', { status: 503 });
+    const back = await browser.open(linkURL(home, 'Sign in with X (OAuth 1.0a)'));
+    expect(back.status).to.equal(200);
+    expect(back.url).to.equal(`${app.origin}${ROUTES.home}`);
+    expect(textOf(back.body)).to.contain('Sign-in with X failed: X is not available right now. Try again in a few minutes.');
+    expect(logged).to.have.length(1);
+    expect(logged[0]).to.contain('Sign-in with x-oauth1 failed').and.to.contain('HTTP 503');
+  });
+
   it('refuses a callback delivered to a browser that did not start the sign-in, before asking X for a token', async function () {
     const victim = new Browser();
     const home = await victim.open(`${app.origin}${ROUTES.home}`);
