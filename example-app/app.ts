@@ -133,9 +133,14 @@ export function createExampleApp(config: ExampleConfig): express.Application {
     res.set('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(FAVICON_SVG);
   });
 
-  /** A sign-in starts at publicURL's host only: the callback comes back there, with that host's session cookie. */
+  /**
+   * A sign-in starts at publicURL's host only: the callback comes back there, with that host's session
+   * cookie. The host as Express 5 reads it (`req.host`, with its port): the proxy's X-Forwarded-Host
+   * when `trust proxy` is on, as Koa's `ctx.host`; a proxy that passes its own Host (Apache's
+   * ProxyPass) would otherwise have every sign-in redirected to itself, forever.
+   */
   const atPublicHost: RequestHandler = (req, res, next) => {
-    const location = publicURLRedirect(publicURL, req.get('host'), req.originalUrl);
+    const location = publicURLRedirect(publicURL, req.host, req.originalUrl);
     if (location) return res.redirect(location);
     next();
   };

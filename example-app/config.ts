@@ -198,8 +198,14 @@ export function readEnvironment(env: NodeJS.ProcessEnv): StartPlan {
       oauth1: consumerKey === undefined || consumerSecret === undefined ? undefined : { consumerKey, consumerSecret },
     },
   };
-  return { mode: 'x', port, host, config, ...(redisURL ? { redisURL } : {}) };
+  // Listening on every interface only serves a PUBLIC_URL that is not this machine's loopback (a
+  // proxy in front, another host name): one on 127.0.0.1 or localhost is served on 127.0.0.1 alone.
+  const listenOn = host ?? (LOOPBACK_HOSTNAMES.has(new URL(publicURL).hostname) ? '127.0.0.1' : undefined);
+  return { mode: 'x', port, host: listenOn, config, ...(redisURL ? { redisURL } : {}) };
 }
+
+/** Host names of this machine's loopback, as a PUBLIC_URL writes them. */
+const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** `REDIS_URL`, checked: a `redis://` or `rediss://` URL. Never quoted in a message: it may hold a password. */
 function readRedisURL(env: NodeJS.ProcessEnv): string | undefined {

@@ -32,6 +32,16 @@ describe('example app configuration', () => {
     expect(plan.config).to.deep.include({ publicURL: 'https://app.example.com', sessionSecret: SECRET, trustProxy: true });
     expect(plan.config.x).to.deep.equal({ oauth2: { clientID: 'cid', clientSecret: 'csec' }, oauth1: { consumerKey: 'ck', consumerSecret: 'cs' } });
     expect(callbackURLs(plan.config.publicURL).oauth2).to.match(/^https:\/\/app\.example\.com\//);
+    // Behind a proxy (PUBLIC_URL names another host): every interface, as the proxy needs.
+    expect(plan.host).to.equal(undefined);
+  });
+
+  it('listens on 127.0.0.1 alone with the real X while PUBLIC_URL is this machine\'s loopback, unless HOST says otherwise', () => {
+    const real = { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET };
+    expect(readEnvironment(real).host, 'the default PUBLIC_URL, http://127.0.0.1:3000').to.equal('127.0.0.1');
+    expect(readEnvironment({ ...real, PUBLIC_URL: 'http://localhost:3000' }).host).to.equal('127.0.0.1');
+    expect(readEnvironment({ ...real, HOST: '0.0.0.0' }).host).to.equal('0.0.0.0');
+    expect(readEnvironment({ ...real, PUBLIC_URL: 'http://192.168.1.20:3000' }).host).to.equal(undefined);
   });
 
   it('offers only the sign-ins it has credentials for', () => {
