@@ -36,6 +36,8 @@ describe('sign-in with X', () => {
   });
 
   after(async () => {
+    // Kept-alive connections too: close() alone waits for them to go idle.
+    server.closeAllConnections();
     server.close();
     await x.close();
   });

@@ -21,6 +21,11 @@ interface User {
  * Your app. In your project it lives in its own module and production passes X's credentials:
  * `createApp({ clientID: process.env.X_CLIENT_ID!, clientSecret: process.env.X_CLIENT_SECRET!, callbackURL: ... })`.
  */
+/** `text` safe between HTML tags. */
+function escapeHTML(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function createApp(x: XOAuth2StrategyOptions): express.Express {
   const passport = new Passport();
   passport.use(new XOAuth2PkceStrategy(x, (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id, name: profile.displayName, username: profile.username })));
@@ -36,12 +41,13 @@ function createApp(x: XOAuth2StrategyOptions): express.Express {
   app.get('/profile', (req, res) => {
     const user = req.user as User | undefined;
     if (!user) return res.redirect('/login');
-    res.send(`<h1>${user.name}</h1><p>@${user.username}</p>`);
+    // X's display name is whatever the user typed: escaped, as every value put into HTML.
+    res.send(`<h1>${escapeHTML(user.name)}</h1><p>@${escapeHTML(user.username)}</p>`);
   });
   app.get('/login', (req, res) => {
     // failureMessage: true keeps the failure's short message (for the person) in the session.
     const messages = (req.session as unknown as { messages?: string[] }).messages ?? [];
-    res.send(`<p>Sign in with X</p>${messages.map((m) => `<p role="alert">${m}</p>`).join('')}`);
+    res.send(`<p>Sign in with X</p>${messages.map((m) => `<p role="alert">${escapeHTML(m)}</p>`).join('')}`);
   });
   return app;
 }
