@@ -90,6 +90,11 @@ export interface XErrorOptions {
   hint?: string | undefined;
 }
 
+/** What the person is told when the app, not they, must fix something. */
+const NOT_SET_UP_MESSAGE = 'Sign-in with X is not set up correctly on this site.';
+/** What the person is told when X itself is failing. */
+const X_UNAVAILABLE_MESSAGE = 'X is not available right now. Try again in a few minutes.';
+
 // What the person signing in is told, per code: short, nothing they cannot act on, no detail of X's answer.
 const USER_MESSAGES: Readonly<Record<string, string>> = {
   X_API_ERROR: 'Signing in with X did not work. Try again later.',
@@ -100,11 +105,11 @@ const USER_MESSAGES: Readonly<Record<string, string>> = {
   X_NETWORK_ERROR: 'X could not be reached. Try again in a moment.',
   X_INVALID_RESPONSE: 'X answered in an unexpected way. Try again later.',
   X_RESPONSE_TOO_LARGE: 'X answered in an unexpected way. Try again later.',
-  X_CALLBACK_NOT_CONFIRMED: 'Sign-in with X is not set up correctly on this site.',
-  X_SESSION_REQUIRED: 'Sign-in with X is not set up correctly on this site.',
+  X_CALLBACK_NOT_CONFIRMED: NOT_SET_UP_MESSAGE,
+  X_SESSION_REQUIRED: NOT_SET_UP_MESSAGE,
   X_CREDITS_DEPLETED: 'Sign-in with X is unavailable on this site right now. Try again later.',
   X_USAGE_CAP_EXCEEDED: 'Sign-in with X is unavailable on this site right now. Try again later.',
-  X_MISSING_SCOPES: 'Sign-in with X is not set up correctly on this site.',
+  X_MISSING_SCOPES: NOT_SET_UP_MESSAGE,
   X_LOCK_TIMEOUT: 'This is taking longer than usual. Try again in a moment.',
   X_REFRESH_TOKEN_REVOKED: 'Your authorization on X has ended. Sign in again.',
   X_TOKEN_NOT_FOUND: 'Sign in with X again.',
@@ -795,6 +800,28 @@ const OAUTH_ERROR_HINTS: Record<string, string> = {
   unsupported_token_type: 'X does not revoke this kind of token: pass an access or refresh token X issued to this client.',
 };
 
+/** What the person is told for an OAuth error that signing in again cannot cure (RFC 6749 sections 4.1.2.1 and 5.2). */
+const OAUTH_USER_MESSAGES: Readonly<Record<string, string>> = {
+  // The app's credentials, type or request: nothing the person can do about it.
+  invalid_client: NOT_SET_UP_MESSAGE,
+  unauthorized_client: NOT_SET_UP_MESSAGE,
+  unsupported_grant_type: NOT_SET_UP_MESSAGE,
+  unsupported_response_type: NOT_SET_UP_MESSAGE,
+  invalid_scope: NOT_SET_UP_MESSAGE,
+  // X itself, for now.
+  server_error: X_UNAVAILABLE_MESSAGE,
+  temporarily_unavailable: X_UNAVAILABLE_MESSAGE,
+};
+
+/**
+ * The `userMessage` of an {@link XOAuthError} with RFC 6749 error code `error`: for the app's
+ * configuration, "not set up correctly on this site"; for X's own trouble, "try again in a few
+ * minutes"; otherwise undefined (the code's default: sign in again). Internal.
+ */
+export function oauthUserMessage(error: string): string | undefined {
+  return Object.hasOwn(OAUTH_USER_MESSAGES, error) ? OAUTH_USER_MESSAGES[error] : undefined;
+}
+
 const MAX_TEXT_IN_MESSAGE = 200;
 
 /** `text` on one line, without control characters (a log line must not be split or coloured by it), cut at 200 characters. Internal. */
@@ -958,6 +985,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
       description,
       uri,
       status,
+      userMessage: oauthUserMessage(error),
       hint,
       response: { status, headers, body },
     });
@@ -1039,7 +1067,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   }
   if (hint === undefined && status >= 500) hint = 'X or something in between is failing: retry later.';
   let userMessage: string | undefined;
-  if (status >= 500) userMessage = 'X is not available right now. Try again in a few minutes.';
+  if (status >= 500) userMessage = X_UNAVAILABLE_MESSAGE;
   else if (xCode === 89) userMessage = 'Your authorization on X has ended. Sign in again.';
   // The hint is enumerable (JSON.stringify shows it): it never quotes the body, which the message alone carries.
   const fallback = `X refused the request with HTTP ${status}; the error's message quotes X's answer.`;

@@ -8,7 +8,7 @@
  */
 import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
-import { XOAuthError, hasControlCharacter } from './errors';
+import { XOAuthError, hasControlCharacter, oauthUserMessage } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
@@ -740,7 +740,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       const hint = Object.hasOwn(CALLBACK_ERROR_HINTS, error)
         ? CALLBACK_ERROR_HINTS[error]
         : 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
-      this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri }));
+      this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri, userMessage: oauthUserMessage(error) }));
     };
     const state = queryParam(req, 'state');
     const store = this.stateStore;

@@ -688,6 +688,23 @@ describe('errors: X\'s answers in 2026', () => {
       expect(new XError(XErrorCode.API_ERROR, 'm', { userMessage: 'Custom.', hint: 'Do this.' })).to.include({ userMessage: 'Custom.', hint: 'Do this.' });
     });
 
+    it('tell the person what an OAuth error means for them: the site\'s setup, X\'s trouble, or sign in again', () => {
+      const oauth = (status: number, error: string): XError => errorFromResponse(answer(status, JSON.stringify({ error }), JSON_TYPE), 'exchange the code');
+      for (const [status, error] of [
+        [401, 'invalid_client'],
+        [401, 'unauthorized_client'],
+        [400, 'unsupported_grant_type'],
+        [400, 'invalid_scope'],
+      ] as const) {
+        // Signing in again cannot cure the app's credentials: no loop of "Sign in again".
+        expect(oauth(status, error).userMessage, error).to.equal('Sign-in with X is not set up correctly on this site.');
+      }
+      expect(oauth(400, 'temporarily_unavailable').userMessage).to.equal('X is not available right now. Try again in a few minutes.');
+      expect(oauth(400, 'invalid_grant').userMessage).to.equal('Signing in with X did not work. Sign in again.');
+      // A name only the prototype has is no error code of RFC 6749's.
+      expect(oauth(400, 'constructor').userMessage).to.equal('Signing in with X did not work. Sign in again.');
+    });
+
     it('never carry a secret X echoed', () => {
       const secret = 'client-secret-abcdef';
       for (const err of [

@@ -787,12 +787,15 @@ describe('XOAuth2PkceStrategy', () => {
         // X's text arrives through the query string: kept, but with control characters (here a newline) made spaces.
         expect(err).to.include({ code: 'X_OAUTH_ERROR', error: 'invalid_scope', description: 'Scope not allowed', uri: 'https://docs.x.com/scopes' });
         expect(err.message).to.include('invalid_scope (Scope not allowed)').and.match(/Check the `scope` option/);
+        // For the person: the site's setup is wrong, not something signing in again cures.
+        expect(err.userMessage).to.equal('Sign-in with X is not set up correctly on this site.');
         expect(session).to.not.have.property('oauth2:x');
         const second = await start(s);
         const unknown = await refused(s, counting, callback(second.session, { error: 'weird_error', error_uri: 'javascript:alert(1)', state: second.state }));
         expect(unknown.error).to.be.instanceOf(XOAuthError);
         expect(unknown.error!.message).to.match(/weird_error.*User authentication settings/);
         expect((unknown.error as XOAuthError).uri).to.equal(undefined);
+        expect((unknown.error as XOAuthError).userMessage).to.equal('Signing in with X did not work. Sign in again.');
         const third = await start(s);
         const proto = await refused(s, counting, callback(third.session, { error: 'constructor', state: third.state }));
         expect(proto.error!.message).to.match(/User authentication settings/).and.not.match(/native code/);
