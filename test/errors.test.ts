@@ -705,6 +705,15 @@ describe('errors: X\'s answers in 2026', () => {
       expect(oauth(400, 'constructor').userMessage).to.equal('Signing in with X did not work. Sign in again.');
     });
 
+    it('say what to do about code 453, a v1.1 endpoint outside the app\'s access (an OAuth 1.0a profile read)', () => {
+      const body = JSON.stringify({ errors: [{ code: 453, message: 'You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints only.' }] });
+      const err = errorFromResponse(answer(403, body, JSON_TYPE), 'load the profile (account/verify_credentials)') as XAPIError;
+      expect(err).to.be.instanceOf(XAPIError).and.include({ status: 403, xCode: 453 });
+      expect(err.hint).to.match(/skipExtendedUserProfile: true/).and.match(/OAuth 2\.0/);
+      expect(err.message).to.include('limited v1.1 endpoints');
+      expect(err.userMessage).to.equal('Sign-in with X is not set up correctly on this site.');
+    });
+
     it('never carry a secret X echoed', () => {
       const secret = 'client-secret-abcdef';
       for (const err of [
