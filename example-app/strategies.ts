@@ -2,8 +2,9 @@
  * The example app's two strategies, built from an {@link ExampleConfig}. Framework-neutral:
  * the Express app registers them on its own Passport instance, the Koa variant on koa-passport's.
  */
-import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth2TokenParams, type XProfile, type XTokenManager, type XVerifyCallback } from 'passport-x';
+import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth2TokenParams, type XProfile, type XTokenManager, type XTokenSet, type XVerifyCallback } from 'passport-x';
 import { OAUTH2_SCOPES, callbackURLs, type ExampleConfig } from './config';
+import { logLine } from './messages';
 import { userFromOAuth1, userFromOAuth2 } from './users';
 
 /** The names the strategies are registered under. */
@@ -20,9 +21,11 @@ export interface ExampleStrategies {
  * user (see users.ts); a real app would find or create its own user record here. The OAuth 2.0
  * tokens go to the token store through `tokens.store()`, under the X user ID, where `XTokenManager`
  * keeps them fresh: under its lock, so that a refresh of the user's earlier tokens still in flight
- * cannot overwrite the new sign-in's.
+ * cannot overwrite the new sign-in's. One grant per user: the tokens of the user's earlier sign-in
+ * (another browser) are revoked at X first, so none is left live and unknown to the app.
  */
-export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManager, 'store'> | undefined): ExampleStrategies {
+export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManager, 'store' | 'revoke'> | undefined): ExampleStrategies {
+  const log = config.log ?? ((line: string) => console.error(line));
   const callbacks = callbackURLs(config.publicURL);
   const { x } = config;
   const strategies: ExampleStrategies = {};
@@ -42,7 +45,7 @@ export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManag
       },
       (_accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) => {
         // Stored before the user is signed in: the profile page reads the tokens from there.
-        tokens.store(profile.id, params.tokenSet).then(
+        replaceUserTokens(tokens, profile.id, params.tokenSet, log).then(
           () => done(null, userFromOAuth2(profile, params.tokenSet)),
           (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
         );
@@ -66,4 +69,20 @@ export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManag
     throw new TypeError('The example app needs X credentials for at least one protocol: `x.oauth2` (OAuth 2.0 client) or `x.oauth1` (consumer key and secret).');
   }
   return strategies;
+}
+
+/**
+ * Stores a new sign-in's tokens for `userKey`, after revoking at X those of the user's earlier
+ * sign-in (another browser), if any: the app keeps one grant per user, and a grant it no longer
+ * stores must not stay live at X. A failed revocation does not stop the sign-in (X just issued the
+ * new tokens); it is logged, as the earlier grant then stays live until it expires or the user
+ * removes the app on X.
+ */
+export async function replaceUserTokens(tokens: Pick<XTokenManager, 'store' | 'revoke'>, userKey: string, tokenSet: XTokenSet, log: (line: string) => void): Promise<void> {
+  try {
+    await tokens.revoke(userKey);
+  } catch (err) {
+    log(logLine("Revoking the user's earlier tokens at a new sign-in", err));
+  }
+  await tokens.store(userKey, tokenSet);
 }

@@ -1,0 +1,60 @@
+// The example app keeps one X grant per user: a sign-in in a second browser revokes, at X, the
+// tokens of the user's sign-in in the first, instead of leaving them live and unknown to the app;
+// both sessions then use the new grant, and signing out in either revokes it.
+import { expect } from 'chai';
+import { startXEmulator, type XEmulator } from '../../lib/testing';
+import { emulatorConfig } from '../../example-app/config';
+import { createExampleApp } from '../../example-app/app';
+import { createMemoryTokenStore } from '../../example-app/tokens';
+import { ROUTES } from '../../example-app/views';
+import { Browser, answerConsent, linkURL, serveOnLoopback, textOf, type LoopbackServer } from '../support/browserless';
+import type { XStoredTokenSet } from '../../lib';
+
+describe('example app: one user signing in from two browsers (one grant per user)', function () {
+  let x: XEmulator;
+  let server: LoopbackServer;
+  const tokenStore = createMemoryTokenStore();
+  const logged: string[] = [];
+
+  before(async function () {
+    x = await startXEmulator();
+    server = await serveOnLoopback();
+    const config = { ...emulatorConfig(x, server.origin, 'two-browsers-session-secret-of-40-chars'), tokenStore, log: (line: string) => logged.push(line) };
+    server.server.on('request', createExampleApp(config));
+  });
+
+  after(async function () {
+    await server?.close();
+    await x?.close();
+  });
+
+  async function signIn(browser: Browser): Promise<void> {
+    const home = await browser.open(`${server.origin}${ROUTES.home}`);
+    const back = await answerConsent(browser, await browser.open(linkURL(home, 'Sign in with X')), { userId: x.users[0].id });
+    expect(back.url).to.equal(`${server.origin}${ROUTES.profile}`);
+  }
+
+  it('revokes the first browser\'s tokens at X when the second signs in, and keeps the second\'s', async function () {
+    const ada = x.users[0];
+    const first = new Browser();
+    await signIn(first);
+    const firstTokens = (await tokenStore.get(ada.id)) as XStoredTokenSet;
+    expect(x.isRefreshTokenValid(firstTokens.refreshToken!)).to.equal(true);
+
+    const second = new Browser();
+    await signIn(second);
+    const secondTokens = (await tokenStore.get(ada.id)) as XStoredTokenSet;
+    expect(secondTokens.accessToken).to.not.equal(firstTokens.accessToken);
+    // The first grant is no longer live at X: nothing the app forgot about can still mint tokens.
+    expect(x.isRefreshTokenValid(firstTokens.refreshToken!)).to.equal(false);
+    expect(x.isAccessTokenValid(firstTokens.accessToken)).to.equal(false);
+    expect(x.isAccessTokenValid(secondTokens.accessToken)).to.equal(true);
+    // One grant per user: both browsers' sessions use the newest tokens.
+    for (const browser of [first, second]) expect(textOf((await browser.open(`${server.origin}${ROUTES.profile}`)).body)).to.not.contain('no token');
+    // Signing out in one revokes that grant: the other is told to sign in again for tokens.
+    await first.submit(await first.open(`${server.origin}${ROUTES.profile}`), { button: 'Sign out' });
+    expect(x.isRefreshTokenValid(secondTokens.refreshToken!)).to.equal(false);
+    expect(textOf((await second.open(`${server.origin}${ROUTES.profile}`)).body)).to.contain('no token: sign in again');
+    expect(logged).to.deep.equal([]);
+  });
+});
