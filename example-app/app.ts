@@ -255,6 +255,12 @@ export function createExampleApp(config: ExampleConfig): express.Application {
   app.use((_req, res) => sendPage(res, errorPage(404, 'There is no page at this address.'), 404));
   // Express 5 sends rejected promises of async handlers here too.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // The form parser's refusals (a body over 4 kB: 413; an encoding it does not read: 415) are the
+    // client's, as on Koa: said with their status, not a 500 with a stack in the log.
+    const { type, status } = err as { type?: unknown; status?: unknown };
+    if (typeof type === 'string' && (status === 413 || status === 415 || status === 400)) {
+      return sendPage(res, errorPage(status, status === 413 ? 'The form is larger than this app accepts.' : 'The server could not read this form.'), status);
+    }
     log(logLine('Handling a request', err));
     sendPage(res, errorPage(500, 'The server failed to handle this request; its log has the details.'), 500);
   });
