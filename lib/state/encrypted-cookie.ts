@@ -318,8 +318,8 @@ function missInfo(miss: Miss, what: string, prefix: string, maxAgeMs: number): X
  *   expiry inside the ciphertext the callback checks.
  * - Every callback clears the cookie (`Max-Age=0`), whatever the outcome, but for a cookie sealed
  *   for another strategy sharing the store: that one is refused and left for its own callback.
- * - A start clears the oldest of the browser's sign-in cookies beyond {@link MAX_PENDING_COOKIES},
- *   or beyond {@link MAX_PENDING_COOKIE_BYTES} of the Cookie header together; only cookies named
+ * - A start clears the oldest of the browser's sign-in cookies beyond five, or beyond 4 KB of the
+ *   Cookie header together; only cookies named
  *   like the store's (`cookieName` and 16 hex digits) are counted or cleared.
  * - HttpOnly, SameSite=Lax (sent on X's top-level redirect back), Secure over https.
  * - Rotation: `secret: [current, previous]` seals with the first and opens with any.
