@@ -30,7 +30,7 @@ describe('README.md', () => {
     const lines = readme.split('\n');
     expect(lines).to.include('npm ci && npm test');
     expect(lines).to.include('npm ci && npm start');
-    expect(lines).to.include('npm install passport-x passport');
+    expect(lines).to.include('npm install passport-x passport express express-session');
   });
 
   it('shows OAuth 2.0 before OAuth 1.0a', () => {
