@@ -408,7 +408,10 @@ export class XTokenManager {
 
   async #freshTokenSet(userKey: string): Promise<XTokenSet> {
     const stored = await this.#read(userKey);
-    if (this.#isFresh(stored)) return stored;
+    // A pair this process got from X but could not store is newer than any stored one, fresh or not:
+    // the locked path writes it first and answers it (the stored access token may be the very one
+    // the app saw X refuse before it called refresh()).
+    if (this.#isFresh(stored) && !this.#kept.has(userKey)) return stored;
     return (this.#flights.get(userKey) ?? this.#startFlight(userKey, stored, false)).promise;
   }
 
@@ -442,28 +445,43 @@ export class XTokenManager {
    * tokens it got. A refresh of the user running meanwhile, in this process or (with
    * `RedisTokenLock`) another instance, finishes first; the refreshes after it find this set under
    * the lock and use it. So no refresh writes its rotation of the old grant over the newer sign-in's
-   * tokens, as it could after a plain `store.set`. It also forgets a pair this process kept for the
-   * user (see {@link XTokenStoreError}).
+   * tokens, as it could after a plain `store.set`.
+   *
+   * It resolves to the user's earlier grant it replaced, read under the same lock: the stored set,
+   * or the newer pair this process kept for the user because the store refused it (see
+   * {@link XTokenStoreError}); undefined when there was none, or it was this very set. Those tokens
+   * are still live at X: an app that keeps one grant per user revokes them (`revokeToken`, the
+   * refresh token first). Each call answers the set it displaced, so two sign-ins of one user at
+   * once each get their own to revoke.
    *
    * @example
    * ```ts
-   * import type { XOAuth2TokenParams, XTokenManager } from 'passport-x';
+   * import { revokeToken, type XOAuth2TokenParams, type XTokenManager } from 'passport-x';
    *
    * declare const tokens: XTokenManager;
    * declare const params: XOAuth2TokenParams; // the strategy's verify callback gets it
-   * await tokens.store('user-42', params.tokenSet);
+   * const previous = await tokens.store('user-42', params.tokenSet);
+   * if (previous?.refreshToken) {
+   *   await revokeToken({ clientID: process.env.X_CLIENT_ID!, clientSecret: process.env.X_CLIENT_SECRET, token: previous.refreshToken, tokenTypeHint: 'refresh_token' });
+   * }
    * ```
    *
    * @throws TypeError when `userKey` is not a non-empty string, or `tokenSet` is not a token set (naming the field, never its value)
    * @throws XLockTimeoutError when the lock stayed taken too long (`RedisTokenLock`'s `acquireTimeoutMs`)
    * @throws XTokenStoreError when the store failed or did not answer within `timeoutMs`; nothing was stored
    */
-  async store(userKey: string, tokenSet: XTokenSet | XStoredTokenSet): Promise<void> {
+  async store(userKey: string, tokenSet: XTokenSet | XStoredTokenSet): Promise<XTokenSet | undefined> {
     checkUserKey('store', userKey);
     const tokens = reviveTokenSet(tokenSet, 'app');
-    await this.#lock.withLock(userKey, this.#lockTtlMs, async () => {
-      await this.#storeCall('set', () => this.#store.set(userKey, tokens), [tokens.accessToken, tokens.refreshToken], 'the tokens were not stored. Retry; if this recurs, check the store.');
+    const secrets: XRedactable[] = [tokens.accessToken, tokens.refreshToken].filter((t) => t !== undefined);
+    return this.#lock.withLock(userKey, this.#lockTtlMs, async () => {
+      const value = await this.#storeCall('get', () => this.#store.get(userKey), secrets, 'nothing was stored. Retry; if this recurs, check the store.');
+      const stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
+      const previous = this.#kept.get(userKey)?.tokens ?? stored;
+      await this.#storeCall('set', () => this.#store.set(userKey, tokens), secrets, 'the tokens were not stored. Retry; if this recurs, check the store.');
       this.#kept.delete(userKey);
+      if (previous === undefined || (previous.accessToken === tokens.accessToken && previous.refreshToken === tokens.refreshToken)) return undefined;
+      return previous;
     });
   }
 
@@ -484,7 +502,10 @@ export class XTokenManager {
     checkUserKey('revoke', userKey);
     await this.#flights.get(userKey)?.promise.catch(() => undefined);
     // Two requests to X under the lock.
-    return this.#lock.withLock(userKey, this.#lockTtlMs + Math.ceil(this.#timeoutMs), async () => {
+    const ttlMs = this.#lockTtlMs + Math.ceil(this.#timeoutMs);
+    return this.#lock.withLock(userKey, ttlMs, async (lease?: XLockLease) => {
+      const hold: LockHold = { askedAt: Date.now(), deadline: 0 };
+      hold.deadline = this.#lockDeadline(lease, ttlMs);
       const value = await this.#get(userKey);
       const stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
       // A rotated pair the store refused (kept in this process) is live at X too.
@@ -498,8 +519,10 @@ export class XTokenManager {
       const client = this.#clientOptions();
       const failures: unknown[] = [];
       for (const [token, tokenTypeHint] of tokens) {
+        // Each revocation within what the lock has left, keeping time for the delete: none outlasts it.
+        const timeoutMs = this.#requestTimeoutMs(hold, 'a revocation and the store delete after it');
         try {
-          await revokeToken({ ...client, token, tokenTypeHint });
+          await revokeToken({ ...client, timeoutMs, token, tokenTypeHint });
         } catch (err) {
           failures.push(err);
         }
@@ -574,29 +597,32 @@ export class XTokenManager {
    * When the lock this call holds may expire: its lease's `expiresAt`, or, from a lock that gives
    * none, `lockTtlMs` from now (the moment `fn` starts: the latest the lock can have been taken).
    */
-  #lockDeadline(lease: XLockLease | undefined): number {
+  #lockDeadline(lease: XLockLease | undefined, ttlMs = this.#lockTtlMs): number {
     const expiresAt: unknown = (lease as Partial<XLockLease> | undefined)?.expiresAt;
-    return typeof expiresAt === 'number' && !Number.isNaN(expiresAt) ? expiresAt : Date.now() + this.#lockTtlMs;
+    return typeof expiresAt === 'number' && !Number.isNaN(expiresAt) ? expiresAt : Date.now() + ttlMs;
   }
 
   /**
-   * The time-out of a refresh sent now under the lock: `timeoutMs`, cut so that the request and the
-   * store write after it end before the lock may expire: a refresh that outlasts the lock lets the
-   * next holder send the same refresh token, which X then refuses. One cut too short, though, may be
-   * taken by X and its answer lost: below half of `timeoutMs` (at most 1 s) nothing is sent.
+   * The time-out of a request to X sent now under the lock (a refresh, a revocation): `timeoutMs`,
+   * cut so that the request and the store call after it end before the lock may expire: a refresh
+   * that outlasts the lock lets the next holder send the same refresh token, which X then refuses;
+   * a revocation that does, a holder store a pair the delete after it removes unrevoked. One cut too
+   * short, though, may be taken by X and its answer lost: below half of `timeoutMs` (at most 1 s)
+   * nothing is sent.
    *
+   * @param what - the request and the store call after it, for the error's message
    * @throws XLockTimeoutError when the lock has too little time left
    */
-  #refreshTimeoutMs(hold: LockHold): number {
+  #requestTimeoutMs(hold: LockHold, what: string): number {
     const left = hold.deadline - Date.now();
-    // What the store write after X's answer may take, within the margin lockTtlMs leaves over timeoutMs.
+    // What the store call after X's answer may take, within the margin lockTtlMs leaves over timeoutMs.
     const reserve = Math.min(STORE_WRITE_RESERVE_MS, this.#lockTtlMs - this.#timeoutMs);
     const budget = Math.floor(Math.min(this.#timeoutMs, left - reserve));
     const least = Math.min(MIN_REFRESH_TIMEOUT_MS, Math.ceil(this.#timeoutMs / 2));
     if (budget >= least) return budget;
     const waitedMs = Date.now() - hold.askedAt;
     throw new XLockTimeoutError(
-      `XTokenManager: the lock had too little time left (${Math.max(0, Math.floor(left))} ms) for a refresh of at least ${least} ms and the store write after it, after ${waitedMs} ms: nothing was sent to X and the stored tokens are unchanged. ` +
+      `XTokenManager: the lock had too little time left (${Math.max(0, Math.floor(left))} ms) for ${what} (at least ${least} ms for the request), after ${waitedMs} ms: it was not sent to X, and the stored tokens are unchanged. ` +
         'Retry. If this recurs, the lock is taken late (a slow or reconnecting Redis) or the store is slow: raise lockTtlMs.',
       { waitedMs, attempts: 1 },
     );
@@ -634,7 +660,7 @@ export class XTokenManager {
     const replaced = { accessToken: current.accessToken, refreshToken: current.refreshToken };
     let next: XTokenSet;
     try {
-      const timeoutMs = this.#refreshTimeoutMs(hold);
+      const timeoutMs = this.#requestTimeoutMs(hold, 'a refresh and the store write after it');
       next = await refreshAccessToken({ ...this.#clientOptions(), timeoutMs, refreshToken: replaced.refreshToken });
     } catch (err) {
       if (!isRefreshTokenRefused(err)) throw err;
@@ -695,12 +721,13 @@ export class XTokenManager {
     let failure: XTokenStoreError | undefined;
     let attempts = 0;
     for (const wait of [0, ...STORE_RETRY_DELAYS_MS]) {
-      let limitMs = this.#timeoutMs;
       if (wait > 0) {
         if (hold.deadline - Date.now() - wait <= 0) break;
         await sleep(wait);
-        limitMs = Math.max(1, Math.min(limitMs, Math.floor(hold.deadline - Date.now())));
       }
+      // Every attempt, the first too, within what the lock has left: a write that lands after the lock
+      // expired could cover the next holder's.
+      const limitMs = Math.max(1, Math.min(this.#timeoutMs, Math.floor(hold.deadline - Date.now())));
       attempts++;
       try {
         await this.#storeCall('set', () => this.#store.set(userKey, rotated), secrets, 'the rotated pair was not stored.', limitMs);

@@ -519,6 +519,21 @@ describe('XTokenManager', function () {
       expect(Date.now() - startedAgain).to.be.within(2_050, 2_400);
     });
 
+    it('answers the kept pair, written first, even while the stored access token is still fresh (refresh() after X refused it)', async function () {
+      // Fresh for an hour, but the app saw X refuse it (a 401) and asked for a refresh; the store refuses the rotated pair.
+      await storeExpiringIn(3_600_000);
+      const refusing = refusingSets(store, new Error('disk full'));
+      const m = manager({ store: refusing });
+      expect(await rejection(m.refresh(USER))).to.be.instanceOf(XTokenStoreError).with.property('rotatedPairKept', true);
+      const kept = refusing.attempts[0]!.tokens;
+      refusing.failing = false;
+      const requests = tokenRequests();
+      // Not the stored, refused token: the kept pair, written first, and nothing sent to X.
+      expect(await m.getAccessToken(USER)).to.equal(kept.accessToken);
+      expect(store.peek(USER)!.accessToken).to.equal(kept.accessToken);
+      expect(requests()).to.equal(0);
+    });
+
     it('forgets the kept pair when the store then holds another pair (a new sign-in): that pair wins', async function () {
       const { m, kept } = await managerKeepingAPair();
       // The user signs in again: a new pair, itself due soon.
@@ -590,11 +605,25 @@ describe('XTokenManager', function () {
       expect(nearlyExpired.calls).to.equal(1);
       expect(requests(), 'nothing reached X').to.equal(0);
       expect(err).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
-      expect((err as Error).message).to.match(/the lock had too little time left \(\d+ ms\) for a refresh of at least 1000 ms/).and.match(/nothing was sent to X/).and.match(/Retry/);
+      expect((err as Error).message)
+        .to.match(/the lock had too little time left \(\d+ ms\) for a refresh and the store write after it \(at least 1000 ms for the request\)/)
+        .and.match(/it was not sent to X/)
+        .and.match(/Retry/);
       expect((err as Error).message).not.to.include(signedIn.refreshToken!).and.not.include(signedIn.accessToken);
       expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
       expect(store.sets + store.deletes).to.equal(0);
       expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
+    });
+
+    it('revokes nothing at X when the lock has too little time left for a revocation and the delete after it: XLockTimeoutError, the tokens still stored and valid', async function () {
+      await storeExpiringIn(3_600_000);
+      const nearlyExpired = leasing(500);
+      const err = await rejection(manager({ lock: nearlyExpired }).revoke(USER));
+      expect(err).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
+      expect((err as Error).message).to.match(/for a revocation and the store delete after it/).and.match(/it was not sent to X/);
+      expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
+      expect(x.isAccessTokenValid(signedIn.accessToken)).to.equal(true);
     });
 
     it('cuts the refresh\'s time-out to the time left, less the store write\'s 2 s: a slow X times out then, not at timeoutMs', async function () {
@@ -779,7 +808,8 @@ describe('XTokenManager', function () {
     it('stores the set as XTokenSet (expiresAt a Date), and refuses one that is not a token set with a TypeError naming the field, not the value', async function () {
       const m = manager();
       await m.store(USER, { ...signedIn, expiresAt: signedIn.expiresAt!.toISOString() });
-      expect(store.log).to.deep.equal(['set']);
+      // Read under the lock first: the grant it replaces is answered (none here).
+      expect(store.log).to.deep.equal(['get', 'set']);
       expect((await m.getTokenSet(USER)).expiresAt).to.deep.equal(signedIn.expiresAt);
       for (const [bad, field] of [[{ refreshToken: 'secret-refresh-value' }, /accessToken/], [{ accessToken: 'secret-access-value', expiresAt: 'soon' }, /expiresAt/], [null, /whole value/]] as const) {
         const err = await rejection(m.store(USER, bad as never));
@@ -789,15 +819,38 @@ describe('XTokenManager', function () {
       expect(store.sets).to.equal(1);
     });
 
-    it('forgets a pair this process kept for the user: revoke() then revokes the sign-in\'s tokens only', async function () {
+    it('answers the grant it replaced: the stored set, none the first time, none for the very same set', async function () {
+      const m = manager();
+      expect(await m.store(USER, signedIn)).to.equal(undefined);
+      expect(await m.store(USER, signedIn), 'the same set again').to.equal(undefined);
+      const again = await signInOnEmulator(x);
+      const previous = await m.store(USER, again);
+      expect(previous).to.deep.include({ accessToken: signedIn.accessToken, refreshToken: signedIn.refreshToken });
+      expect(store.peek(USER)!.accessToken).to.equal(again.accessToken);
+      // Still live at X: revoking it is the app's to do, if it keeps one grant per user.
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
+    });
+
+    it('answers each of two sign-ins at once the set it displaced, so that no grant is left unanswered', async function () {
+      const m = manager();
+      await m.store(USER, signedIn);
+      const [a, b] = [await signInOnEmulator(x), await signInOnEmulator(x)];
+      const previous = await Promise.all([m.store(USER, a), m.store(USER, b)]);
+      const displaced = previous.map((set) => set?.accessToken).sort();
+      const last = store.peek(USER)!.accessToken;
+      // Three grants, one stored: the other two were each answered once.
+      expect(displaced).to.deep.equal([signedIn.accessToken, last === a.accessToken ? b.accessToken : a.accessToken].sort());
+    });
+
+    it('answers a pair this process kept for the user as the grant it replaced, and forgets it: revoke() then revokes the sign-in\'s tokens only', async function () {
       const { m, kept } = await managerKeepingAPair();
       const again = await signInOnEmulator(x);
-      await m.store(USER, again);
+      expect(await m.store(USER, again)).to.deep.include({ accessToken: kept.accessToken, refreshToken: kept.refreshToken });
       const before = x.requests.length;
       expect(await m.revoke(USER)).to.equal(true);
       expect(x.requests.slice(before).filter((r) => r.path === '/2/oauth2/revoke')).to.have.length(2);
       expect(x.isRefreshTokenValid(again.refreshToken!)).to.equal(false);
-      expect(x.isRefreshTokenValid(kept.refreshToken!), 'left alone: the sign-in replaced it').to.equal(true);
+      expect(x.isRefreshTokenValid(kept.refreshToken!), 'left to the app, which store() told').to.equal(true);
     });
   });
 
