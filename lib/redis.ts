@@ -21,6 +21,7 @@ import { s256 } from './pkce';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XLockTimeoutError } from './errors';
 import { checkWithLockArguments, type XLockLease, type XTokenLock } from './lock';
+import { MAX_TIMEOUT_MS } from './http';
 
 /**
  * A node-redis v4+ client (or cluster), by the methods passport-x calls. `createClient()` from
@@ -242,8 +243,9 @@ export interface RedisTokenLockOptions extends XRedisAdapterOptions {
 function readOptionalMs(owner: string, options: Record<string, unknown>, name: string, fallback: number | undefined, min: number): number | undefined {
   const value = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new RangeError(`${owner}: options.${name} must be a number of milliseconds >= ${min} when given (got ${String(value)}).`);
+  // At most Node's longest timer: a longer wait would fire after 1 ms, a busy retry.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMEOUT_MS) {
+    throw new RangeError(`${owner}: options.${name} must be a number of milliseconds from ${min} to ${MAX_TIMEOUT_MS} when given (got ${String(value)}).`);
   }
   return value;
 }

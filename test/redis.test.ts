@@ -329,6 +329,10 @@ describe('Redis adapters', function () {
         }
         expect(() => new RedisTokenLock({ client: client(), acquireTimeoutMs: -1 })).to.throw(RangeError, /acquireTimeoutMs/);
         expect(() => new RedisTokenLock({ client: client(), retryDelayMs: 0 })).to.throw(RangeError, /retryDelayMs/);
+        // Past Node's longest timer (2^31-1 ms), a wait fires after 1 ms: a busy retry.
+        for (const name of ['acquireTimeoutMs', 'retryDelayMs', 'maxRetryDelayMs'] as const) {
+          expect(() => new RedisTokenLock({ client: client(), [name]: 2 ** 31 }), name).to.throw(RangeError, new RegExp(`${name} must be a number of milliseconds from \\d+ to 2147483647`));
+        }
         expect(() => new RedisTokenLock({ client: client(), maxRetryDelayMs: NaN })).to.throw(RangeError, /maxRetryDelayMs/);
         expect(() => new RedisTokenLock({ client: client(), retryDelayMs: 100, maxRetryDelayMs: 50 })).to.throw(RangeError, /maxRetryDelayMs/);
         expect(await inspector.keys('*')).to.deep.equal([]);
