@@ -245,9 +245,8 @@ function refreshTokenGrant(form: URLSearchParams, client: Readonly<XEmulatorOAut
     if (requested.length === 0 || extra.length > 0) return oauth2Error(400, 'invalid_scope', 'The requested scope is invalid, unknown, or malformed.', 'refresh asked for scopes beyond the original grant');
     scopes = requested;
   }
-  // X rotates refresh tokens: the one just used stops working.
-  context.store.dropRefreshToken(record.token);
-  const { access, refresh } = context.store.issueOAuth2Tokens({ clientID: record.clientID, userId: record.userId, grantId: record.grantId, scopes });
+  // X rotates refresh tokens: the one just used stops working (unless the emulator is over capacity).
+  const { access, refresh } = context.store.rotateRefreshToken(record, scopes);
   return tokenAnswer(access, refresh, context);
 }
 

@@ -343,6 +343,18 @@ export class TokenStore {
     this.refreshTokens.delete(token);
   }
 
+  /**
+   * A refresh (X rotates refresh tokens): the used one stops working and the grant gets a new access
+   * token and refresh token. Over capacity, nothing changes: the refresh token still works, so a
+   * client that retries after the 503 is not refused for a token it never got a successor for.
+   */
+  rotateRefreshToken(record: RefreshTokenRecord, scopes: readonly string[]): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
+    // The new refresh token takes the used one's place: only the access tokens need room beforehand.
+    this.makeRoom(this.oauth2AccessTokens, 'OAuth 2.0 access tokens');
+    this.refreshTokens.delete(record.token);
+    return this.issueOAuth2Tokens({ clientID: record.clientID, userId: record.userId, grantId: record.grantId, scopes: [...scopes] });
+  }
+
   /** Revokes every token a grant produced (RFC 6749 section 4.1.2 on a reused code; RFC 7009 section 2.1 on a revoked refresh token). */
   revokeGrant(grantId: string): void {
     for (const [token, record] of this.oauth2AccessTokens) if (record.grantId === grantId) this.oauth2AccessTokens.delete(token);

@@ -49,6 +49,20 @@ describe('emulator: the token store', () => {
     expect(store.rememberNonce('a'), 'forgotten: its timestamp is out of the window by now').to.equal(true);
   });
 
+  it('rotates a refresh token only when there is room for the new access token: over capacity, the used one still works', () => {
+    const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
+    const { refresh } = store.issueOAuth2Tokens(grant(['users.read', 'offline.access']));
+    store.issueOAuth2Tokens(grant());
+    // Two access tokens: the cap. The refresh must not use up its token and then fail to issue.
+    full(() => store.rotateRefreshToken(refresh!, ['users.read', 'offline.access']), 'OAuth 2.0 access tokens');
+    expect(store.refreshToken(refresh!.token)).to.equal(refresh);
+    clock.advance(2 * 3600);
+    // The access tokens expired: room again, and the rotation goes through.
+    const rotated = store.rotateRefreshToken(refresh!, ['users.read', 'offline.access']);
+    expect(store.refreshToken(refresh!.token)).to.equal(undefined);
+    expect(store.refreshToken(rotated.refresh!.token)).to.equal(rotated.refresh);
+  });
+
   it('holds at most its cap of pending consents, which expire after 10 minutes, and a full store of codes keeps the consent pending', () => {
     const store = new TokenStore(clock.now, { capacity: 2, timestampClock: clock.now });
     const first = store.startAuthorization(consentRequest);
