@@ -13,6 +13,7 @@ import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from '
 import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
+import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError, hasControlCharacter, hasLoneSurrogate } from './errors';
@@ -320,6 +321,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     );
     this.name = name;
     this.loggedFailures = loggedFailures;
+    // The sign-in in its own cookie: a Secure session cookie on http does not lose it, so no warning.
+    if (store instanceof EncryptedCookieStateStore) this.hostWarning.secureCookieWarned = true;
     // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy):
     // non-enumerable here, and not copied into xOptions.
     const { consumerSecret: _secret, ...rest } = options;

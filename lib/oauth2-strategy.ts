@@ -16,6 +16,7 @@ import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
+import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -316,11 +317,19 @@ const refusedCodes = new WeakSet<Error>();
  * X's normal refusal of a code: it lives 30 seconds and is single-use (X doc "OAuth 2.0
  * Authorization Code Flow with PKCE"), so a slow consent or a reused callback gets `invalid_grant`
  * (RFC 6749 section 5.2), or from X `invalid_request` ("Value passed for the token was invalid.").
- * A 5xx or a network failure is X failing, not refusing: those stay errors.
+ * An `invalid_request` about the request itself (a missing parameter, the redirect_uri, the client)
+ * is the app's configuration, not the code: signing in again would fail the same way, so it stays
+ * an error. A 5xx or a network failure is X failing, not refusing: those stay errors too.
  */
 function isCodeRefusal(err: Error): err is XOAuthError {
-  return err instanceof XOAuthError && (err.error === 'invalid_grant' || err.error === 'invalid_request') && err.status !== undefined && err.status < 500;
+  if (!(err instanceof XOAuthError) || err.status === undefined || err.status >= 500) return false;
+  if (err.error === 'invalid_grant') return true;
+  return err.error === 'invalid_request' && (err.description === undefined || !REQUEST_PROBLEM.test(err.description));
 }
+
+// What X's `invalid_request` says when the request, not the code, is at fault (read on X's redacted
+// words: a code the caller made up may have replaced a piece of them, never these).
+const REQUEST_PROBLEM = /missing required parameter|redirect|client|content-type|more than once|grant_type/i;
 
 /** The failure of a code X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */
 function codeRefusedInfo(err: Error): XFailureInfo | undefined {
@@ -471,6 +480,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.profileURLWithFields = usersMeURL(profileURL, userFields);
     this.userFields = userFields;
     this.stateStore = store;
+    // The sign-in in its own cookie: a Secure session cookie on http does not lose it, so no warning.
+    if (store instanceof EncryptedCookieStateStore) this.hostWarning.secureCookieWarned = true;
     // The callback leg hands the store a meta with this strategy's binding, so the store matches the
     // callback against what this strategy (name, client, redirect_uri) started; then the claiming view
     // claims the state it accepted. By the store's arity, as passport-oauth2 calls it.

@@ -130,7 +130,8 @@ function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
  * sign-in came over plain http: the session middleware does not send such a cookie over http (the
  * browser would not keep it anyway), so the callback finds no pending sign-in. A request that a
  * proxy says came over https (`X-Forwarded-Proto`, which express-session's `proxy: true` trusts)
- * is not warned about, nor one whose framework does not say.
+ * is not warned about, nor one whose framework does not say. A strategy whose pending sign-ins live
+ * in their own cookie (`EncryptedCookieStateStore`) sets `secureCookieWarned` from the start.
  *
  * @returns true when it warned
  */

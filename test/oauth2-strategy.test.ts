@@ -1173,6 +1173,8 @@ describe('XOAuth2PkceStrategy', () => {
 
       for (const [status, answer] of [
         [400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }],
+        [400, { error: 'invalid_request', error_description: 'Value passed for the authorization code was invalid.' }],
+        [400, { error: 'invalid_request' }],
         [400, { error: 'invalid_grant', error_description: 'Value passed for the token was invalid.' }],
         [401, { error: 'invalid_grant' }],
       ] as const) {
@@ -1205,6 +1207,9 @@ describe('XOAuth2PkceStrategy', () => {
         ['a 5xx with invalid_grant', () => tokenScope([], 503, { error: 'invalid_grant' })],
         ['a network failure', () => nock(X).post('/2/oauth2/token').replyWithError('socket hang up')],
         ['invalid_client', () => tokenScope([], 401, { error: 'invalid_client' })],
+        // The request, not the code: signing in again would fail the same way.
+        ['invalid_request for a missing client_id', () => tokenScope([], 400, { error: 'invalid_request', error_description: 'Missing required parameter [client_id].' })],
+        ['invalid_request for the redirect_uri', () => tokenScope([], 400, { error: 'invalid_request', error_description: 'Value passed for the redirect uri did not match the uri of the authorization code.' })],
       ] as const) {
         it(`keeps ${what} an error (X failing, or the app's configuration)`, async () => {
           const s = strategy();

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import passport from 'passport';
-import { XOAuth2PkceStrategy } from '../lib/oauth2-strategy';
+import { XOAuth2PkceStrategy, type XOAuth2StrategyOptions } from '../lib/oauth2-strategy';
+import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import { resolveCallbackURL, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest } from '../lib/request';
 
 // passport-oauth2's own resolution (passport-oauth1's is the same code): the reference for every valid host.
@@ -135,30 +136,57 @@ describe('warnOnInsecureSessionCookie', () => {
       quiet({ headers: { 'x-forwarded-proto': 'https' }, session: secureCookie, secure: false });
     }).then((messages) => expect(messages).to.deep.equal([])));
 
-  it('catches the real thing: express-session with cookie.secure on http sends no cookie, and the start warns', async () => {
-    const strategy = new XOAuth2PkceStrategy(
-      { clientID: 'client-id', clientSecret: 'client-secret', callbackURL: 'http://127.0.0.1/auth/x/callback', baseURL: 'http://127.0.0.1:9' },
-      (_a, _r, profile, done) => done(null, { id: profile.id }),
-    );
+  /** An Express app with express-session (cookie.secure on plain http) and `strategy` on /auth/x; `run` gets its origin. */
+  async function withSecureCookieApp(strategy: XOAuth2PkceStrategy, run: (origin: string) => Promise<void>): Promise<void> {
     const app = express();
     app.use(session({ secret: 'a-session-secret-for-this-test', resave: false, saveUninitialized: false, cookie: { secure: true } }));
     app.use(passport.initialize());
     app.get('/auth/x', passport.authenticate(strategy, { session: false }));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
     try {
+      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    } finally {
+      server.close();
+    }
+  }
+
+  function startSignIn(url: string): Promise<IncomingMessage> {
+    return new Promise<IncomingMessage>((resolve, reject) => get(url, resolve).on('error', reject)).then((res) => {
+      res.resume();
+      return res;
+    });
+  }
+
+  const strategyWith = (extra: Partial<XOAuth2StrategyOptions> = {}): XOAuth2PkceStrategy =>
+    new XOAuth2PkceStrategy(
+      { clientID: 'client-id', clientSecret: 'client-secret', callbackURL: 'http://127.0.0.1/auth/x/callback', baseURL: 'http://127.0.0.1:9', ...extra },
+      (_a, _r, profile, done) => done(null, { id: profile.id }),
+    );
+
+  it('catches the real thing: express-session with cookie.secure on http sends no cookie, and the start warns', async () => {
+    await withSecureCookieApp(strategyWith(), async (origin) => {
       let res: IncomingMessage | undefined;
       const messages = await warningsOf(async () => {
-        res = await new Promise<IncomingMessage>((resolve, reject) => get(`http://127.0.0.1:${port}/auth/x`, resolve).on('error', reject));
-        res.resume();
+        res = await startSignIn(`${origin}/auth/x`);
       });
       expect(res!.statusCode).to.equal(302);
       // What makes the callback fail: the session holding the pending sign-in never reaches the browser.
       expect(res!.headers['set-cookie']).to.equal(undefined);
       expect(messages).to.have.length(1);
-    } finally {
-      server.close();
-    }
+    });
+  });
+
+  it('does not warn a strategy whose pending sign-ins live in their own cookie (EncryptedCookieStateStore): the session cookie does not carry them', async () => {
+    const store = new EncryptedCookieStateStore({ secret: 'a-cookie-secret-of-at-least-32-characters!' });
+    await withSecureCookieApp(strategyWith({ store }), async (origin) => {
+      let res: IncomingMessage | undefined;
+      const messages = await warningsOf(async () => {
+        res = await startSignIn(`${origin}/auth/x`);
+      });
+      expect(res!.statusCode).to.equal(302);
+      expect(String(res!.headers['set-cookie'])).to.match(/^__xauth_[0-9a-f]{16}=/);
+      expect(messages).to.deep.equal([]);
+    });
   });
 });
