@@ -92,6 +92,12 @@ export interface XErrorOptions {
 
 /** What the person is told when the app, not they, must fix something. */
 const NOT_SET_UP_MESSAGE = 'Sign-in with X is not set up correctly on this site.';
+/**
+ * X's codes for the app's own set-up (X doc "Response codes"): 32 the keys, 135 this server's clock,
+ * 215 the signing, 415 the callback URL, 453 the app's access. Signing in again cannot cure them.
+ */
+const SET_UP_CODES: ReadonlySet<number> = new Set([32, 135, 215, 415, 453]);
+
 /** What the person is told when X itself is failing. */
 const X_UNAVAILABLE_MESSAGE = 'X is not available right now. Try again in a few minutes.';
 
@@ -787,8 +793,8 @@ const X_CODE_HINTS: Record<number, string> = {
   135: 'This server\'s clock is too far from X\'s: synchronise it (NTP).',
   215: 'The request was not signed as X expects: check the consumer key and secret.',
   453:
-    'X does not give this app (its access level, or its project) this endpoint, a v1.1 one: for an OAuth 1.0a sign-in\'s profile (account/verify_credentials), check the app\'s access and project in the X developer portal, ' +
-    'or pass `skipExtendedUserProfile: true` (the profile from the access-token answer), or sign in with OAuth 2.0 (XOAuth2PkceStrategy, the profile from 2/users/me).',
+    'X does not give this app (its access level, or its project) this endpoint: check the app\'s access and project in the X developer portal. For an OAuth 1.0a sign-in\'s profile (account/verify_credentials, a v1.1 endpoint), ' +
+    'pass `skipExtendedUserProfile: true` (the profile from the access-token answer), or sign in with OAuth 2.0 (XOAuth2PkceStrategy, the profile from 2/users/me).',
   415: 'X refused the callback URL: register `callbackURL` exactly (scheme, host, port, path and trailing slash; localhost and 127.0.0.1 are different hosts) under "Callback URI / Redirect URL" in the app\'s User authentication settings in the X developer portal.',
 };
 
@@ -1072,7 +1078,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   let userMessage: string | undefined;
   if (status >= 500) userMessage = X_UNAVAILABLE_MESSAGE;
   else if (xCode === 89) userMessage = 'Your authorization on X has ended. Sign in again.';
-  else if (xCode === 453) userMessage = NOT_SET_UP_MESSAGE;
+  else if (xCode !== undefined && SET_UP_CODES.has(xCode)) userMessage = NOT_SET_UP_MESSAGE;
   // The hint is enumerable (JSON.stringify shows it): it never quotes the body, which the message alone carries.
   const fallback = `X refused the request with HTTP ${status}; the error's message quotes X's answer.`;
   return new XAPIError(`${prefix}: ${what}.${hint ? ` ${hint}` : ''}`, { ...options, hint: hint ?? fallback, userMessage });

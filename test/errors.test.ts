@@ -705,6 +705,22 @@ describe('errors: X\'s answers in 2026', () => {
       expect(oauth(400, 'constructor').userMessage).to.equal('Signing in with X did not work. Sign in again.');
     });
 
+    it('tell the person the site is not set up correctly for X\'s codes about the app\'s own set-up, whatever the status', () => {
+      for (const [status, code] of [
+        [401, 32],
+        [401, 135],
+        [400, 215],
+        [403, 415],
+        [403, 453],
+      ] as const) {
+        const err = errorFromResponse(answer(status, JSON.stringify({ errors: [{ code, message: 'x' }] }), JSON_TYPE), 'get a request token');
+        expect(err.userMessage, String(code)).to.equal('Sign-in with X is not set up correctly on this site.');
+      }
+      // Not the app's set-up: the user's token (89), X over capacity (130).
+      expect(errorFromResponse(answer(401, JSON.stringify({ errors: [{ code: 89, message: 'x' }] }), JSON_TYPE), 'x').userMessage).to.equal('Your authorization on X has ended. Sign in again.');
+      expect(errorFromResponse(answer(503, JSON.stringify({ errors: [{ code: 130, message: 'x' }] }), JSON_TYPE), 'x').userMessage).to.equal('X is not available right now. Try again in a few minutes.');
+    });
+
     it('say what to do about code 453, a v1.1 endpoint outside the app\'s access (an OAuth 1.0a profile read)', () => {
       const body = JSON.stringify({ errors: [{ code: 453, message: 'You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints only.' }] });
       const err = errorFromResponse(answer(403, body, JSON_TYPE), 'load the profile (account/verify_credentials)') as XAPIError;

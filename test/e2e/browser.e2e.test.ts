@@ -277,7 +277,8 @@ describe('example app in Chromium, on the X emulator', function () {
     await s.page.getByRole('link', { name: 'Sign in with X (OAuth 1.0a)' }).click();
     await s.page.waitForURL(`${s.publicURL}/`);
     const alert = await s.page.getByRole('alert').innerText();
-    expect(alert).to.equal('Sign-in with X failed: Signing in with X did not work. Try again later.');
+    // X's code 32: the app's keys. Signing in again cannot cure it: the site is not set up correctly.
+    expect(alert).to.equal('Sign-in with X failed: Sign-in with X is not set up correctly on this site.');
     expect(s.logs).to.have.length(1);
     expect(s.logs[0]).to.contain('Sign-in with x-oauth1 failed').and.to.contain('HTTP 401').and.to.contain('Could not authenticate you.');
     // The consumer secret is never in what the user or the log sees.
