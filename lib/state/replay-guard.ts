@@ -12,7 +12,7 @@
 import { XReplayGuardError } from '../errors';
 import { failureInfo, XFailureCode, type XFailureInfo } from '../failure';
 import { s256 } from '../pkce';
-import { MAX_CLOCK_SKEW_MS, PENDING_TTL_MS } from './pending';
+import { MAX_CLOCK_SKEW_MS, MAX_PENDING_TTL_MS, PENDING_TTL_MS } from './pending';
 
 /**
  * Claims a key once: `claim` resolves `true` for the first caller of `key` within `ttlMs`, and
@@ -263,9 +263,16 @@ export function callbackClaimKeys(claim: Omit<CallbackClaim, 'handle'>): (handle
  * built-in store has, else 10 minutes), and {@link MAX_CLOCK_SKEW_MS} more. Never shorter, or a
  * replayed callback could reach X again: the pending sign-in is checked on the clock of whichever
  * instance gets the callback, the claim on the guard's (the process's, or Redis's).
+ *
+ * @throws TypeError naming `store.ttlMs` when a custom store says its sign-ins live longer than
+ * {@link MAX_PENDING_TTL_MS} (1 hour, as the built-in stores at most): a claim that long is no
+ * sign-in's, and past Node's timers or Redis's `PX` every callback would fail
  */
 export function claimTtlOf(store: object): number {
   const ttl = (store as { ttlMs?: unknown }).ttlMs;
+  if (typeof ttl === 'number' && ttl > MAX_PENDING_TTL_MS) {
+    throw new TypeError(`The state store's \`ttlMs\` (how long its pending sign-ins live) must be at most ${MAX_PENDING_TTL_MS} ms (1 hour), as the built-in stores' at most; a sign-in is minutes on X's consent page.`);
+  }
   // Whole milliseconds, rounded up: a store may live a fraction of one (ttlMs 5 * 60_000 / 7), and a guard (Redis PX) takes whole ones.
   return Math.ceil(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : PENDING_TTL_MS) + MAX_CLOCK_SKEW_MS;
 }

@@ -296,6 +296,11 @@ describe('claimTtlOf', () => {
     expect(claimTtlOf({ ttlMs: -5 })).to.equal(PENDING_TTL_MS + MAX_CLOCK_SKEW_MS);
   });
 
+  it('refuses a custom store whose sign-ins would live over an hour (a claim that long would fail every callback on Redis\'s PX), naming store.ttlMs', () => {
+    expect(claimTtlOf({ ttlMs: 3_600_000 })).to.equal(3_600_000 + MAX_CLOCK_SKEW_MS);
+    for (const ttlMs of [3_600_001, 1e20, Infinity]) expect(() => claimTtlOf({ ttlMs }), String(ttlMs)).to.throw(TypeError, /state store's `ttlMs`.*at most 3600000 ms \(1 hour\)/);
+  });
+
   it('is whole milliseconds, rounded up, for a store that lives a fraction of one: a guard (Redis PX) refuses anything else', () => {
     const ttlMs = (5 * 60_000) / 7;
     expect(new XRequestTokenSessionStore({ ttlMs }).ttlMs).to.equal(ttlMs);
