@@ -200,12 +200,16 @@ export function readEnvironment(env: NodeJS.ProcessEnv): StartPlan {
   };
   // Listening on every interface only serves a PUBLIC_URL that is not this machine's loopback (a
   // proxy in front, another host name): one on 127.0.0.1 or localhost is served on 127.0.0.1 alone.
-  const listenOn = host ?? (LOOPBACK_HOSTNAMES.has(new URL(publicURL).hostname) ? '127.0.0.1' : undefined);
+  const listenOn = host ?? LOOPBACK_ADDRESSES.get(new URL(publicURL).hostname);
   return { mode: 'x', port, host: listenOn, config, ...(redisURL ? { redisURL } : {}) };
 }
 
-/** Host names of this machine's loopback, as a PUBLIC_URL writes them. */
-const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** This machine's loopback, as a PUBLIC_URL writes its host name, and the address to listen on for it. */
+const LOOPBACK_ADDRESSES: ReadonlyMap<string, string> = new Map([
+  ['127.0.0.1', '127.0.0.1'],
+  ['localhost', '127.0.0.1'],
+  ['[::1]', '::1'],
+]);
 
 /** `REDIS_URL`, checked: a `redis://` or `rediss://` URL. Never quoted in a message: it may hold a password. */
 function readRedisURL(env: NodeJS.ProcessEnv): string | undefined {

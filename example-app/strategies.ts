@@ -2,7 +2,7 @@
  * The example app's two strategies, built from an {@link ExampleConfig}. Framework-neutral:
  * the Express app registers them on its own Passport instance, the Koa variant on koa-passport's.
  */
-import { XOAuth1Strategy, XOAuth2PkceStrategy, type XOAuth2TokenParams, type XProfile, type XTokenManager, type XTokenSet, type XVerifyCallback } from 'passport-x';
+import { XOAuth1Strategy, XOAuth2PkceStrategy, revokeToken, type XOAuth2TokenParams, type XProfile, type XTokenManager, type XTokenSet, type XVerifyCallback } from 'passport-x';
 import { OAUTH2_SCOPES, callbackURLs, type ExampleConfig } from './config';
 import { logLine } from './messages';
 import { userFromOAuth1, userFromOAuth2 } from './users';
@@ -22,15 +22,17 @@ export interface ExampleStrategies {
  * tokens go to the token store through `tokens.store()`, under the X user ID, where `XTokenManager`
  * keeps them fresh: under its lock, so that a refresh of the user's earlier tokens still in flight
  * cannot overwrite the new sign-in's. One grant per user: the tokens of the user's earlier sign-in
- * (another browser) are revoked at X first, so none is left live and unknown to the app.
+ * (another browser), which the store replaced, are then revoked at X, so none is left live and
+ * unknown to the app.
  */
-export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManager, 'store' | 'revoke'> | undefined): ExampleStrategies {
+export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManager, 'store'> | undefined): ExampleStrategies {
   const log = config.log ?? ((line: string) => console.error(line));
   const callbacks = callbackURLs(config.publicURL);
   const { x } = config;
   const strategies: ExampleStrategies = {};
   // createExampleTokens makes a manager whenever an OAuth 2.0 client is configured.
   if (x.oauth2 && tokens) {
+    const client: ExampleRevokeClient = { clientID: x.oauth2.clientID, clientSecret: x.oauth2.clientSecret, baseURL: x.baseURL };
     strategies.oauth2 = new XOAuth2PkceStrategy(
       {
         name: STRATEGY_NAMES.oauth2,
@@ -45,7 +47,7 @@ export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManag
       },
       (_accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) => {
         // Stored before the user is signed in: the profile page reads the tokens from there.
-        replaceUserTokens(tokens, profile.id, params.tokenSet, log).then(
+        replaceUserTokens(tokens, client, profile.id, params.tokenSet, log).then(
           () => done(null, userFromOAuth2(profile, params.tokenSet)),
           (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
         );
@@ -71,18 +73,33 @@ export function createStrategies(config: ExampleConfig, tokens: Pick<XTokenManag
   return strategies;
 }
 
+/** What revoking a user's earlier tokens needs: the app's OAuth 2.0 client, and X's API host. */
+export interface ExampleRevokeClient {
+  clientID: string;
+  clientSecret?: string | undefined;
+  baseURL?: string | undefined;
+}
+
 /**
- * Stores a new sign-in's tokens for `userKey`, after revoking at X those of the user's earlier
- * sign-in (another browser), if any: the app keeps one grant per user, and a grant it no longer
- * stores must not stay live at X. A failed revocation does not stop the sign-in (X just issued the
- * new tokens); it is logged, as the earlier grant then stays live until it expires or the user
- * removes the app on X.
+ * Stores a new sign-in's tokens for `userKey` (`XTokenManager.store`, under the user's lock), then
+ * revokes at X the earlier grant it replaced (another browser's sign-in), refresh token first: the
+ * app keeps one grant per user, and a grant it no longer stores must not stay live at X. A failed
+ * revocation does not undo the sign-in (X just issued the new tokens); it is logged, as that grant
+ * then stays live until it expires or the user removes the app on X.
  */
-export async function replaceUserTokens(tokens: Pick<XTokenManager, 'store' | 'revoke'>, userKey: string, tokenSet: XTokenSet, log: (line: string) => void): Promise<void> {
-  try {
-    await tokens.revoke(userKey);
-  } catch (err) {
-    log(logLine("Revoking the user's earlier tokens at a new sign-in", err));
+export async function replaceUserTokens(tokens: Pick<XTokenManager, 'store'>, client: ExampleRevokeClient, userKey: string, tokenSet: XTokenSet, log: (line: string) => void): Promise<void> {
+  const previous = await tokens.store(userKey, tokenSet);
+  if (previous === undefined) return;
+  const earlier: Array<[string | undefined, 'refresh_token' | 'access_token']> = [
+    [previous.refreshToken, 'refresh_token'],
+    [previous.accessToken, 'access_token'],
+  ];
+  for (const [token, tokenTypeHint] of earlier) {
+    if (token === undefined) continue;
+    try {
+      await revokeToken({ ...client, token, tokenTypeHint });
+    } catch (err) {
+      log(logLine("Revoking the user's earlier tokens at a new sign-in", err));
+    }
   }
-  await tokens.store(userKey, tokenSet);
 }

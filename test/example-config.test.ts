@@ -40,6 +40,8 @@ describe('example app configuration', () => {
     const real = { X_CLIENT_ID: 'cid', SESSION_SECRET: SECRET };
     expect(readEnvironment(real).host, 'the default PUBLIC_URL, http://127.0.0.1:3000').to.equal('127.0.0.1');
     expect(readEnvironment({ ...real, PUBLIC_URL: 'http://localhost:3000' }).host).to.equal('127.0.0.1');
+    // IPv6's loopback is served on IPv6's: 127.0.0.1 would refuse every request to [::1].
+    expect(readEnvironment({ ...real, PUBLIC_URL: 'http://[::1]:3000' }).host).to.equal('::1');
     expect(readEnvironment({ ...real, HOST: '0.0.0.0' }).host).to.equal('0.0.0.0');
     expect(readEnvironment({ ...real, PUBLIC_URL: 'http://192.168.1.20:3000' }).host).to.equal(undefined);
   });
