@@ -17,15 +17,15 @@ interface User {
   username: string;
 }
 
-/**
- * Your app. In your project it lives in its own module and production passes X's credentials:
- * `createApp({ clientID: process.env.X_CLIENT_ID!, clientSecret: process.env.X_CLIENT_SECRET!, callbackURL: ... })`.
- */
 /** `text` safe between HTML tags. */
 function escapeHTML(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * Your app. In your project it lives in its own module and production passes X's credentials:
+ * `createApp({ clientID: process.env.X_CLIENT_ID!, clientSecret: process.env.X_CLIENT_SECRET!, callbackURL: ... })`.
+ */
 function createApp(x: XOAuth2StrategyOptions): express.Express {
   const passport = new Passport();
   passport.use(new XOAuth2PkceStrategy(x, (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id, name: profile.displayName, username: profile.username })));
