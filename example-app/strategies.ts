@@ -82,24 +82,25 @@ export interface ExampleRevokeClient {
 
 /**
  * Stores a new sign-in's tokens for `userKey` (`XTokenManager.store`, under the user's lock), then
- * revokes at X the earlier grant it replaced (another browser's sign-in), refresh token first: the
+ * revokes at X the earlier grants it answers it replaced (another browser's sign-in), refresh token
+ * first, after the lock (the store already holds the new set, so no other call uses them): the
  * app keeps one grant per user, and a grant it no longer stores must not stay live at X. A failed
  * revocation does not undo the sign-in (X just issued the new tokens); it is logged, as that grant
  * then stays live until it expires or the user removes the app on X.
  */
 export async function replaceUserTokens(tokens: Pick<XTokenManager, 'store'>, client: ExampleRevokeClient, userKey: string, tokenSet: XTokenSet, log: (line: string) => void): Promise<void> {
-  const previous = await tokens.store(userKey, tokenSet);
-  if (previous === undefined) return;
-  const earlier: Array<[string | undefined, 'refresh_token' | 'access_token']> = [
-    [previous.refreshToken, 'refresh_token'],
-    [previous.accessToken, 'access_token'],
-  ];
-  for (const [token, tokenTypeHint] of earlier) {
-    if (token === undefined) continue;
-    try {
-      await revokeToken({ ...client, token, tokenTypeHint });
-    } catch (err) {
-      log(logLine("Revoking the user's earlier tokens at a new sign-in", err));
+  for (const previous of await tokens.store(userKey, tokenSet)) {
+    const earlier: Array<[string | undefined, 'refresh_token' | 'access_token']> = [
+      [previous.refreshToken, 'refresh_token'],
+      [previous.accessToken, 'access_token'],
+    ];
+    for (const [token, tokenTypeHint] of earlier) {
+      if (token === undefined) continue;
+      try {
+        await revokeToken({ ...client, token, tokenTypeHint });
+      } catch (err) {
+        log(logLine("Revoking the user's earlier tokens at a new sign-in", err));
+      }
     }
   }
 }

@@ -45,10 +45,11 @@ export interface XStoredTokenSet {
 
 /**
  * Where the app keeps each user's tokens: its database, Redis, a session... `XTokenManager`
- * calls `get` on every `getAccessToken`, `set` after each rotation (before any caller gets the
- * new token; up to 3 attempts), and `delete` when X refused the refresh token or on
- * `revoke`. Each call gets the manager's `timeoutMs`: one that fails or has not settled by then is
- * an `XTokenStoreError`.
+ * calls `get` on every `getAccessToken` (and again under the lock before a refresh, a `revoke` or a
+ * `store`), `set` after each rotation (before any caller gets the new token; up to 3 attempts) and
+ * on `store`, and `delete` when X refused the refresh token or on `revoke`. Each call gets the
+ * manager's `timeoutMs`, cut under the lock to what the lock has left: one that fails or has not
+ * settled by then is an `XTokenStoreError`.
  *
  * `set` receives an {@link XTokenSet} whose `expiresAt` is a `Date`; a store that serialises it
  * (JSON) may give it back as a string or a number: `get` may return an {@link XStoredTokenSet}.
@@ -447,12 +448,13 @@ export class XTokenManager {
    * the lock and use it. So no refresh writes its rotation of the old grant over the newer sign-in's
    * tokens, as it could after a plain `store.set`.
    *
-   * It resolves to the user's earlier grant it replaced, read under the same lock: the stored set,
-   * or the newer pair this process kept for the user because the store refused it (see
-   * {@link XTokenStoreError}); undefined when there was none, or it was this very set. Those tokens
-   * are still live at X: an app that keeps one grant per user revokes them (`revokeToken`, the
-   * refresh token first). Each call answers the set it displaced, so two sign-ins of one user at
-   * once each get their own to revoke.
+   * It resolves to the user's earlier grants it replaced, read under the same lock: the pair this
+   * process kept for the user because the store refused it (see {@link XTokenStoreError}), and the
+   * stored set; none that shares a token with `tokenSet` (the same grant), and an empty list when
+   * there was nothing else. Those tokens are still live at X: an app that keeps one grant per user
+   * revokes them (`revokeToken`, the refresh token first). Each call answers the sets it displaced,
+   * so two sign-ins of one user at once each get their own to revoke. A stored value that is no
+   * token set (corrupt, or another app's format) is overwritten and not answered.
    *
    * @example
    * ```ts
@@ -460,28 +462,41 @@ export class XTokenManager {
    *
    * declare const tokens: XTokenManager;
    * declare const params: XOAuth2TokenParams; // the strategy's verify callback gets it
-   * const previous = await tokens.store('user-42', params.tokenSet);
-   * if (previous?.refreshToken) {
-   *   await revokeToken({ clientID: process.env.X_CLIENT_ID!, clientSecret: process.env.X_CLIENT_SECRET, token: previous.refreshToken, tokenTypeHint: 'refresh_token' });
+   * const client = { clientID: process.env.X_CLIENT_ID!, clientSecret: process.env.X_CLIENT_SECRET };
+   * for (const earlier of await tokens.store('user-42', params.tokenSet)) {
+   *   if (earlier.refreshToken) await revokeToken({ ...client, token: earlier.refreshToken, tokenTypeHint: 'refresh_token' });
+   *   await revokeToken({ ...client, token: earlier.accessToken, tokenTypeHint: 'access_token' });
    * }
    * ```
    *
    * @throws TypeError when `userKey` is not a non-empty string, or `tokenSet` is not a token set (naming the field, never its value)
-   * @throws XLockTimeoutError when the lock stayed taken too long (`RedisTokenLock`'s `acquireTimeoutMs`)
+   * @throws XLockTimeoutError when the lock stayed taken too long (`RedisTokenLock`'s `acquireTimeoutMs`), or had no time left for the write; nothing was stored
    * @throws XTokenStoreError when the store failed or did not answer within `timeoutMs`; nothing was stored
    */
-  async store(userKey: string, tokenSet: XTokenSet | XStoredTokenSet): Promise<XTokenSet | undefined> {
+  async store(userKey: string, tokenSet: XTokenSet | XStoredTokenSet): Promise<XTokenSet[]> {
     checkUserKey('store', userKey);
     const tokens = reviveTokenSet(tokenSet, 'app');
     const secrets: XRedactable[] = [tokens.accessToken, tokens.refreshToken].filter((t) => t !== undefined);
-    return this.#lock.withLock(userKey, this.#lockTtlMs, async () => {
-      const value = await this.#storeCall('get', () => this.#store.get(userKey), secrets, 'nothing was stored. Retry; if this recurs, check the store.');
-      const stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
-      const previous = this.#kept.get(userKey)?.tokens ?? stored;
-      await this.#storeCall('set', () => this.#store.set(userKey, tokens), secrets, 'the tokens were not stored. Retry; if this recurs, check the store.');
+    return this.#lock.withLock(userKey, this.#lockTtlMs, async (lease?: XLockLease) => {
+      const hold: LockHold = { askedAt: Date.now(), deadline: this.#lockDeadline(lease) };
+      const nothingStored = 'nothing was stored. Retry; if this recurs, check the store.';
+      const value = await this.#storeCall('get', () => this.#store.get(userKey), secrets, nothingStored, this.#leaseLimitMs(hold, 'the read before the write', 'nothing was stored. Retry.'));
+      let stored: XTokenSet | undefined;
+      try {
+        stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
+      } catch {
+        // Not a token set: a plain write would overwrite it too, and it is no grant to answer.
+        stored = undefined;
+      }
+      const kept = this.#kept.get(userKey)?.tokens;
+      await this.#storeCall('set', () => this.#store.set(userKey, tokens), secrets, nothingStored, this.#leaseLimitMs(hold, 'the write', 'nothing was stored. Retry.'));
       this.#kept.delete(userKey);
-      if (previous === undefined || (previous.accessToken === tokens.accessToken && previous.refreshToken === tokens.refreshToken)) return undefined;
-      return previous;
+      const sameGrant = (set: XTokenSet): boolean => set.accessToken === tokens.accessToken || (set.refreshToken !== undefined && set.refreshToken === tokens.refreshToken);
+      const replaced: XTokenSet[] = [];
+      for (const set of [kept, stored]) {
+        if (set !== undefined && !sameGrant(set) && !replaced.some((r) => r.accessToken === set.accessToken)) replaced.push(set);
+      }
+      return replaced;
     });
   }
 
@@ -494,8 +509,9 @@ export class XTokenManager {
    * and forgotten.
    *
    * @returns true when tokens were stored or kept (and are now revoked and deleted), false when there were none
-   * @throws the first failure of `revokeToken` (an `XAPIError`, `XOAuthError`, `XRequestError`...); the
-   * tokens then stay stored, so that the call can be retried. When both revocations failed, that error
+   * @throws the first failure of `revokeToken` (an `XAPIError`, `XOAuthError`, `XRequestError`..., or an
+   * `XLockTimeoutError` for a revocation the lock had no time left for); the tokens then stay stored,
+   * so that the call can be retried. When both revocations failed, that error
    * carries the other one in its non-enumerable `otherFailures` array (`XRevokeFailures`).
    */
   async revoke(userKey: string): Promise<boolean> {
@@ -503,9 +519,9 @@ export class XTokenManager {
     await this.#flights.get(userKey)?.promise.catch(() => undefined);
     // Two requests to X under the lock.
     const ttlMs = this.#lockTtlMs + Math.ceil(this.#timeoutMs);
+    const askedAt = Date.now();
     return this.#lock.withLock(userKey, ttlMs, async (lease?: XLockLease) => {
-      const hold: LockHold = { askedAt: Date.now(), deadline: 0 };
-      hold.deadline = this.#lockDeadline(lease, ttlMs);
+      const hold: LockHold = { askedAt, deadline: this.#lockDeadline(lease, ttlMs) };
       const value = await this.#get(userKey);
       const stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
       // A rotated pair the store refused (kept in this process) is live at X too.
@@ -519,9 +535,10 @@ export class XTokenManager {
       const client = this.#clientOptions();
       const failures: unknown[] = [];
       for (const [token, tokenTypeHint] of tokens) {
-        // Each revocation within what the lock has left, keeping time for the delete: none outlasts it.
-        const timeoutMs = this.#requestTimeoutMs(hold, 'a revocation and the store delete after it');
         try {
+          // Each revocation within what the lock has left, keeping time for the delete: none outlasts
+          // it. One the lock has no time for is a failure like any other: the others are still tried.
+          const timeoutMs = this.#requestTimeoutMs(hold, 'a revocation and the store delete after it');
           await revokeToken({ ...client, timeoutMs, token, tokenTypeHint });
         } catch (err) {
           failures.push(err);
@@ -530,7 +547,8 @@ export class XTokenManager {
       if (failures.length > 0) throw withOtherFailures(failures[0], failures.slice(1));
       this.#kept.delete(userKey);
       if (stored !== undefined) {
-        await this.#storeCall('delete', () => this.#store.delete(userKey), [...tokens.keys()], 'the tokens are revoked at X but still stored. Retry revoke() (revoking them again is harmless).');
+        const notDeleted = 'the tokens are revoked at X but still stored. Retry revoke() (revoking them again is harmless).';
+        await this.#storeCall('delete', () => this.#store.delete(userKey), [...tokens.keys()], notDeleted, this.#leaseLimitMs(hold, 'the delete', notDeleted));
       }
       return true;
     });
@@ -622,10 +640,28 @@ export class XTokenManager {
     if (budget >= least) return budget;
     const waitedMs = Date.now() - hold.askedAt;
     throw new XLockTimeoutError(
-      `XTokenManager: the lock had too little time left (${Math.max(0, Math.floor(left))} ms) for ${what} (at least ${least} ms for the request), after ${waitedMs} ms: it was not sent to X, and the stored tokens are unchanged. ` +
+      `XTokenManager: the lock had too little time left (${Math.max(0, Math.floor(left))} ms) for ${what} (at least ${least} ms for the request), after ${waitedMs} ms: that request was not sent to X, and the stored tokens are unchanged. ` +
         'Retry. If this recurs, the lock is taken late (a slow or reconnecting Redis) or the store is slow: raise lockTtlMs.',
       { waitedMs, attempts: 1 },
     );
+  }
+
+  /**
+   * The time a store call made now under the lock may take: `timeoutMs`, cut to what the lock has
+   * left, so that no write or delete lands after the lock expired, over the next holder's.
+   *
+   * @param what - the store call, for the error's message
+   * @param consequence - what the error means for the caller
+   * @throws XLockTimeoutError when the lock has no time left; the call is not made
+   */
+  #leaseLimitMs(hold: LockHold, what: string, consequence: string): number {
+    const left = Math.floor(hold.deadline - Date.now());
+    if (left > 0) return Math.min(this.#timeoutMs, left);
+    const waitedMs = Date.now() - hold.askedAt;
+    throw new XLockTimeoutError(`XTokenManager: the lock had no time left for ${what}, after ${waitedMs} ms: ${consequence} If this recurs, the store or X is slow: raise lockTtlMs.`, {
+      waitedMs,
+      attempts: 1,
+    });
   }
 
   /** Under the lock: re-read, and refresh only if nobody did meanwhile. */
@@ -701,7 +737,8 @@ export class XTokenManager {
         throw refusal;
       }
       // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
-      await this.#storeCall('delete', () => this.#store.delete(userKey), secrets, 'X refused the stored refresh token (used, revoked or expired), and it could not be deleted: the user must sign in again.');
+      const notDeleted = 'X refused the stored refresh token (used, revoked or expired), and it could not be deleted: the user must sign in again.';
+      await this.#storeCall('delete', () => this.#store.delete(userKey), secrets, notDeleted, this.#leaseLimitMs(hold, 'the delete of the refused tokens', notDeleted));
     }
     throw new XRefreshTokenRevokedError(
       `XTokenManager: X refused the stored refresh token (HTTP ${refusal.status ?? '?'} ${refusal.error}${refusal.description ? `: ${refusal.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
@@ -726,8 +763,10 @@ export class XTokenManager {
         await sleep(wait);
       }
       // Every attempt, the first too, within what the lock has left: a write that lands after the lock
-      // expired could cover the next holder's.
-      const limitMs = Math.max(1, Math.min(this.#timeoutMs, Math.floor(hold.deadline - Date.now())));
+      // expired could cover the next holder's, so none is made once it has run out.
+      const left = Math.floor(hold.deadline - Date.now());
+      if (left <= 0) break;
+      const limitMs = Math.min(this.#timeoutMs, left);
       attempts++;
       try {
         await this.#storeCall('set', () => this.#store.set(userKey, rotated), secrets, 'the rotated pair was not stored.', limitMs);
@@ -737,12 +776,16 @@ export class XTokenManager {
         failure = err as XTokenStoreError;
       }
     }
-    const last = failure as XTokenStoreError;
     this.#keep(userKey, rotated, replaced.refreshToken);
+    const kept =
+      'The new pair is kept in this process, no caller got it, and it is saved on the next call for this user, before anything is sent to X. Retry. If this process ends first, the pair is lost and the user must sign in again.';
+    if (failure === undefined) {
+      // The lock ran out before the first attempt: writing now could cover the next holder's pair.
+      throw new XTokenStoreError(`XTokenManager: X rotated this user's tokens, but the lock had no time left to store the new pair. ${kept}`, { operation: 'set', reason: 'timeout', rotatedPairKept: true });
+    }
     throw new XTokenStoreError(
-      `XTokenManager: X rotated this user's tokens, but the token store refused to save the new pair (${attempts === 1 ? '1 attempt' : `${attempts} attempts`}; the last ${last.reason === 'timeout' ? 'did not settle in time' : 'failed: its error is the cause'}). ` +
-        'The new pair is kept in this process, no caller got it, and it is saved on the next call for this user, before anything is sent to X. Retry. If this process ends first, the pair is lost and the user must sign in again.',
-      { operation: 'set', reason: last.reason, rotatedPairKept: true, cause: last.cause },
+      `XTokenManager: X rotated this user's tokens, but the token store refused to save the new pair (${attempts === 1 ? '1 attempt' : `${attempts} attempts`}; the last ${failure.reason === 'timeout' ? 'did not settle in time' : 'failed: its error is the cause'}). ${kept}`,
+      { operation: 'set', reason: failure.reason, rotatedPairKept: true, cause: failure.cause },
     );
   }
 

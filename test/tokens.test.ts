@@ -607,7 +607,7 @@ describe('XTokenManager', function () {
       expect(err).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
       expect((err as Error).message)
         .to.match(/the lock had too little time left \(\d+ ms\) for a refresh and the store write after it \(at least 1000 ms for the request\)/)
-        .and.match(/it was not sent to X/)
+        .and.match(/that request was not sent to X/)
         .and.match(/Retry/);
       expect((err as Error).message).not.to.include(signedIn.refreshToken!).and.not.include(signedIn.accessToken);
       expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
@@ -620,7 +620,9 @@ describe('XTokenManager', function () {
       const nearlyExpired = leasing(500);
       const err = await rejection(manager({ lock: nearlyExpired }).revoke(USER));
       expect(err).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
-      expect((err as Error).message).to.match(/for a revocation and the store delete after it/).and.match(/it was not sent to X/);
+      expect((err as Error).message).to.match(/for a revocation and the store delete after it/).and.match(/that request was not sent to X/);
+      // Both tokens were tried, neither sent: the other's failure rides on the first.
+      expect((err as { otherFailures?: unknown[] }).otherFailures).to.have.length(1);
       expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
       expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
       expect(x.isAccessTokenValid(signedIn.accessToken)).to.equal(true);
@@ -805,6 +807,21 @@ describe('XTokenManager', function () {
       expect(requests()).to.equal(0);
     });
 
+    it('overwrites a stored value that is no token set (corrupt, another format), as a plain write would, and answers no grant for it', async function () {
+      const m = manager();
+      store.data.set(USER, JSON.stringify({ something: 'else' }));
+      expect(await m.store(USER, signedIn)).to.deep.equal([]);
+      expect(store.peek(USER)!.accessToken).to.equal(signedIn.accessToken);
+    });
+
+    it('makes no write the lock has no time left for: XLockTimeoutError, nothing stored', async function () {
+      const m = manager({ lock: leasing(0) });
+      const err = await rejection(m.store(USER, signedIn));
+      expect(err).to.be.instanceOf(XLockTimeoutError);
+      expect((err as Error).message).to.match(/the lock had no time left for the read before the write/).and.match(/nothing was stored/);
+      expect(store.sets).to.equal(0);
+    });
+
     it('stores the set as XTokenSet (expiresAt a Date), and refuses one that is not a token set with a TypeError naming the field, not the value', async function () {
       const m = manager();
       await m.store(USER, { ...signedIn, expiresAt: signedIn.expiresAt!.toISOString() });
@@ -819,13 +836,17 @@ describe('XTokenManager', function () {
       expect(store.sets).to.equal(1);
     });
 
-    it('answers the grant it replaced: the stored set, none the first time, none for the very same set', async function () {
+    it('answers the grants it replaced: the stored set, none the first time, none for the very same set or one sharing a token', async function () {
       const m = manager();
-      expect(await m.store(USER, signedIn)).to.equal(undefined);
-      expect(await m.store(USER, signedIn), 'the same set again').to.equal(undefined);
+      expect(await m.store(USER, signedIn)).to.deep.equal([]);
+      expect(await m.store(USER, signedIn), 'the same set again').to.deep.equal([]);
+      // The same grant refreshed without rotation (RFC 6749 section 6 allows it): its refresh token is the new set's too.
+      expect(await m.store(USER, { ...signedIn, accessToken: 'a-new-access-token-of-the-same-grant' }), 'a set sharing the refresh token').to.deep.equal([]);
+      await m.store(USER, signedIn);
       const again = await signInOnEmulator(x);
       const previous = await m.store(USER, again);
-      expect(previous).to.deep.include({ accessToken: signedIn.accessToken, refreshToken: signedIn.refreshToken });
+      expect(previous).to.have.length(1);
+      expect(previous[0]).to.deep.include({ accessToken: signedIn.accessToken, refreshToken: signedIn.refreshToken });
       expect(store.peek(USER)!.accessToken).to.equal(again.accessToken);
       // Still live at X: revoking it is the app's to do, if it keeps one grant per user.
       expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
@@ -836,16 +857,16 @@ describe('XTokenManager', function () {
       await m.store(USER, signedIn);
       const [a, b] = [await signInOnEmulator(x), await signInOnEmulator(x)];
       const previous = await Promise.all([m.store(USER, a), m.store(USER, b)]);
-      const displaced = previous.map((set) => set?.accessToken).sort();
+      const displaced = previous.flat().map((set) => set.accessToken).sort();
       const last = store.peek(USER)!.accessToken;
       // Three grants, one stored: the other two were each answered once.
       expect(displaced).to.deep.equal([signedIn.accessToken, last === a.accessToken ? b.accessToken : a.accessToken].sort());
     });
 
-    it('answers a pair this process kept for the user as the grant it replaced, and forgets it: revoke() then revokes the sign-in\'s tokens only', async function () {
+    it('answers a pair this process kept for the user and the stored set as the grants it replaced, and forgets the pair: revoke() then revokes the sign-in\'s tokens only', async function () {
       const { m, kept } = await managerKeepingAPair();
       const again = await signInOnEmulator(x);
-      expect(await m.store(USER, again)).to.deep.include({ accessToken: kept.accessToken, refreshToken: kept.refreshToken });
+      expect((await m.store(USER, again)).map((set) => set.accessToken)).to.deep.equal([kept.accessToken, signedIn.accessToken]);
       const before = x.requests.length;
       expect(await m.revoke(USER)).to.equal(true);
       expect(x.requests.slice(before).filter((r) => r.path === '/2/oauth2/revoke')).to.have.length(2);
