@@ -823,11 +823,20 @@ const OAUTH_USER_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The `userMessage` of an {@link XOAuthError} with RFC 6749 error code `error`: for the app's
- * configuration, "not set up correctly on this site"; for X's own trouble, "try again in a few
- * minutes"; otherwise undefined (the code's default: sign in again). Internal.
+ * What X's `invalid_request` says when the request, not the code or token, is at fault: a missing
+ * parameter, the redirect_uri, the client (read on X's redacted words: a code the caller made up
+ * may have replaced a piece of them, never these). Internal.
  */
-export function oauthUserMessage(error: string): string | undefined {
+export const OAUTH_REQUEST_PROBLEM = /missing required parameter|redirect|client|content-type|more than once|grant_type/i;
+
+/**
+ * The `userMessage` of an {@link XOAuthError} with RFC 6749 error code `error` and X's
+ * `description`: for the app's configuration (its credentials, type, scopes, or an
+ * `invalid_request` about the request itself), "not set up correctly on this site"; for X's own
+ * trouble, "try again in a few minutes"; otherwise undefined (the code's default: sign in again). Internal.
+ */
+export function oauthUserMessage(error: string, description?: string): string | undefined {
+  if (error === 'invalid_request' && description !== undefined && OAUTH_REQUEST_PROBLEM.test(description)) return NOT_SET_UP_MESSAGE;
   return Object.hasOwn(OAUTH_USER_MESSAGES, error) ? OAUTH_USER_MESSAGES[error] : undefined;
 }
 
@@ -994,7 +1003,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
       description,
       uri,
       status,
-      userMessage: oauthUserMessage(error),
+      userMessage: oauthUserMessage(error, description),
       hint,
       response: { status, headers, body },
     });

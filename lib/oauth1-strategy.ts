@@ -248,6 +248,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private readonly profileURL: string;
   private readonly tokenStore: XRequestTokenStore;
   private readonly hostWarning: HostWarningState = { warnedHosts: new Set() };
+  /** Whether the pending sign-in rides the session (not `EncryptedCookieStateStore`'s own cookie). */
+  private readonly pendingInSession: boolean;
   private readonly fallbackWarning = { warned: false };
   /** This strategy's pending-state binding, computed once (passport's per-request copies share it). */
   private readonly bindings = new PendingBindingCache('oauth1');
@@ -321,8 +323,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     );
     this.name = name;
     this.loggedFailures = loggedFailures;
-    // The sign-in in its own cookie: a Secure session cookie on http does not lose it, so no warning.
-    if (store instanceof EncryptedCookieStateStore) this.hostWarning.secureCookieWarned = true;
+    // The sign-in in its own cookie: a Secure session cookie on http loses only the login session.
+    this.pendingInSession = !(store instanceof EncryptedCookieStateStore);
     // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy):
     // non-enumerable here, and not copied into xOptions.
     const { consumerSecret: _secret, ...rest } = options;
@@ -427,7 +429,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       return this.completeSignIn(req, token, verifier);
     }
     warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
-    warnOnInsecureSessionCookie(req, this.name, this.hostWarning);
+    // Without a login session (`session: false`, a JWT app) and with the sign-in in its own cookie, nothing rides the session cookie.
+    if (this.pendingInSession || options.session !== false) warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession);
     this.startSignIn(req, options);
   }
 

@@ -8,7 +8,7 @@
  */
 import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
-import { XOAuthError, hasControlCharacter, oauthUserMessage } from './errors';
+import { OAUTH_REQUEST_PROBLEM, XOAuthError, hasControlCharacter, oauthUserMessage } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
@@ -324,12 +324,8 @@ const refusedCodes = new WeakSet<Error>();
 function isCodeRefusal(err: Error): err is XOAuthError {
   if (!(err instanceof XOAuthError) || err.status === undefined || err.status >= 500) return false;
   if (err.error === 'invalid_grant') return true;
-  return err.error === 'invalid_request' && (err.description === undefined || !REQUEST_PROBLEM.test(err.description));
+  return err.error === 'invalid_request' && (err.description === undefined || !OAUTH_REQUEST_PROBLEM.test(err.description));
 }
-
-// What X's `invalid_request` says when the request, not the code, is at fault (read on X's redacted
-// words: a code the caller made up may have replaced a piece of them, never these).
-const REQUEST_PROBLEM = /missing required parameter|redirect|client|content-type|more than once|grant_type/i;
 
 /** The failure of a code X refused: "This sign-in took too long or was already used. Sign in again." (401), with X's words in the hint. */
 function codeRefusedInfo(err: Error): XFailureInfo | undefined {
@@ -374,6 +370,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private readonly userFields: readonly string[];
   private readonly stateStore: XPkceStateStore | XPkceStateStoreWithMeta;
   private readonly hostWarning: HostWarningState = { warnedHosts: new Set() };
+  /** Whether the pending sign-in rides the session (not `EncryptedCookieStateStore`'s own cookie). */
+  private readonly pendingInSession: boolean;
   /** This strategy's pending-state binding per redirect URI, computed once (passport's per-request copies share it). */
   private readonly bindings = new PendingBindingCache('oauth2');
   /** The failure codes whose hint this instance has logged (once each), shared with the replay guard's claim. */
@@ -480,8 +478,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.profileURLWithFields = usersMeURL(profileURL, userFields);
     this.userFields = userFields;
     this.stateStore = store;
-    // The sign-in in its own cookie: a Secure session cookie on http does not lose it, so no warning.
-    if (store instanceof EncryptedCookieStateStore) this.hostWarning.secureCookieWarned = true;
+    // The sign-in in its own cookie: a Secure session cookie on http loses only the login session.
+    this.pendingInSession = !(store instanceof EncryptedCookieStateStore);
     // The callback leg hands the store a meta with this strategy's binding, so the store matches the
     // callback against what this strategy (name, client, redirect_uri) started; then the claiming view
     // claims the state it accepted. By the store's arity, as passport-oauth2 calls it.
@@ -663,7 +661,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     warnOnHostMismatch(req, options.callbackURL ?? this.callbackURL, this.name, this.hostWarning);
-    warnOnInsecureSessionCookie(req, this.name, this.hostWarning);
+    // Without a login session (`session: false`, a JWT app) and with the sign-in in its own cookie, nothing rides the session cookie.
+    if (this.pendingInSession || options.session !== false) warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession);
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
     if (callbackURL === undefined) return;
 
@@ -751,7 +750,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       const hint = Object.hasOwn(CALLBACK_ERROR_HINTS, error)
         ? CALLBACK_ERROR_HINTS[error]
         : 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
-      this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri, userMessage: oauthUserMessage(error) }));
+      this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri, userMessage: oauthUserMessage(error, description) }));
     };
     const state = queryParam(req, 'state');
     const store = this.stateStore;

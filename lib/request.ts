@@ -130,19 +130,24 @@ function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
  * sign-in came over plain http: the session middleware does not send such a cookie over http (the
  * browser would not keep it anyway), so the callback finds no pending sign-in. A request that a
  * proxy says came over https (`X-Forwarded-Proto`, which express-session's `proxy: true` trusts)
- * is not warned about, nor one whose framework does not say. A strategy whose pending sign-ins live
- * in their own cookie (`EncryptedCookieStateStore`) sets `secureCookieWarned` from the start.
+ * is not warned about, nor one whose framework does not say. With `pendingInSession` false (the
+ * pending sign-in lives in its own cookie: `EncryptedCookieStateStore`), the sign-in itself
+ * completes, but the login session it opens is not sent either, so the user lands signed out: the
+ * warning says that instead.
  *
  * @returns true when it warned
  */
-export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: string, state: HostWarningState): boolean {
+export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: string, state: HostWarningState, pendingInSession = true): boolean {
   if (state.secureCookieWarned === true) return false;
   const cookie = (req.session as { cookie?: { secure?: unknown } } | null | undefined)?.cookie;
   if (typeof cookie !== 'object' || cookie === null || cookie.secure !== true) return false;
   if (frameworkSaysSecure(req) !== false || firstHeaderValue(req, 'x-forwarded-proto')?.toLowerCase() === 'https') return false;
   state.secureCookieWarned = true;
+  const lost = pendingInSession
+    ? 'the callback will not find the pending sign-in'
+    : 'the login session the callback opens will not persist (the user lands signed out; the pending sign-in itself, in its own cookie, is not affected)';
   process.emitWarning(
-    `passport-x (${strategyName}): the session cookie is marked Secure, but this sign-in started over plain http, so the session middleware does not send it and the callback will not find the pending sign-in. ` +
+    `passport-x (${strategyName}): the session cookie is marked Secure, but this sign-in started over plain http, so the session middleware does not send it and ${lost}. ` +
       'Fix: mark the cookie Secure only where the app is served over https (express-session: `cookie: { secure: process.env.NODE_ENV === \'production\' }`, or `\'auto\'`); ' +
       'behind a proxy that ends TLS, trust it (Express: `app.set(\'trust proxy\', 1)`; Koa: `app.proxy = true`).',
     { code: 'PASSPORT_X_SECURE_COOKIE_ON_HTTP' },

@@ -701,6 +701,11 @@ describe('errors: X\'s answers in 2026', () => {
       }
       expect(oauth(400, 'temporarily_unavailable').userMessage).to.equal('X is not available right now. Try again in a few minutes.');
       expect(oauth(400, 'invalid_grant').userMessage).to.equal('Signing in with X did not work. Sign in again.');
+      // invalid_request about the request itself is the app's set-up; about the code or token, sign in again.
+      const described = (description: string): XError => errorFromResponse(answer(400, JSON.stringify({ error: 'invalid_request', error_description: description }), JSON_TYPE), 'x');
+      expect(described('Missing required parameter [client_id].').userMessage).to.equal('Sign-in with X is not set up correctly on this site.');
+      expect(described('Value passed for the redirect uri did not match the uri of the authorization code.').userMessage).to.equal('Sign-in with X is not set up correctly on this site.');
+      expect(described('Value passed for the token was invalid.').userMessage).to.equal('Signing in with X did not work. Sign in again.');
       // A name only the prototype has is no error code of RFC 6749's.
       expect(oauth(400, 'constructor').userMessage).to.equal('Signing in with X did not work. Sign in again.');
     });

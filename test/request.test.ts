@@ -137,11 +137,11 @@ describe('warnOnInsecureSessionCookie', () => {
     }).then((messages) => expect(messages).to.deep.equal([])));
 
   /** An Express app with express-session (cookie.secure on plain http) and `strategy` on /auth/x; `run` gets its origin. */
-  async function withSecureCookieApp(strategy: XOAuth2PkceStrategy, run: (origin: string) => Promise<void>): Promise<void> {
+  async function withSecureCookieApp(strategy: XOAuth2PkceStrategy, run: (origin: string) => Promise<void>, session_ = false): Promise<void> {
     const app = express();
     app.use(session({ secret: 'a-session-secret-for-this-test', resave: false, saveUninitialized: false, cookie: { secure: true } }));
     app.use(passport.initialize());
-    app.get('/auth/x', passport.authenticate(strategy, { session: false }));
+    app.get('/auth/x', passport.authenticate(strategy, { session: session_ }));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
@@ -177,8 +177,9 @@ describe('warnOnInsecureSessionCookie', () => {
     });
   });
 
-  it('does not warn a strategy whose pending sign-ins live in their own cookie (EncryptedCookieStateStore): the session cookie does not carry them', async () => {
+  it('with the sign-in in its own cookie (EncryptedCookieStateStore): warns that the login session is lost, and not at all with session: false', async () => {
     const store = new EncryptedCookieStateStore({ secret: 'a-cookie-secret-of-at-least-32-characters!' });
+    // session: false (a JWT app): nothing rides the session cookie.
     await withSecureCookieApp(strategyWith({ store }), async (origin) => {
       let res: IncomingMessage | undefined;
       const messages = await warningsOf(async () => {
@@ -188,5 +189,17 @@ describe('warnOnInsecureSessionCookie', () => {
       expect(String(res!.headers['set-cookie'])).to.match(/^__xauth_[0-9a-f]{16}=/);
       expect(messages).to.deep.equal([]);
     });
+    // A login session: the sign-in completes, but the session it opens is never sent.
+    await withSecureCookieApp(
+      strategyWith({ store }),
+      async (origin) => {
+        const messages = await warningsOf(async () => {
+          await startSignIn(`${origin}/auth/x`);
+        });
+        expect(messages).to.have.length(1);
+        expect(messages[0]).to.include('the login session the callback opens will not persist').and.not.include('will not find the pending sign-in');
+      },
+      true,
+    );
   });
 });
