@@ -259,7 +259,7 @@ export function createExampleApp(config: ExampleConfig): express.Application {
     // client's, as on Koa: said with their status, not a 500 with a stack in the log.
     // Told apart by body-parser's own `type` words (an XAPIError has a `type` and a status too: X's).
     const { type, status } = err as { type?: unknown; status?: unknown };
-    if (typeof type === 'string' && /^(?:entity|encoding|charset|request)\./.test(type) && (status === 413 || status === 415 || status === 400)) {
+    if (typeof type === 'string' && /^(?:entity|encoding|charset|request|parameters)\./.test(type) && (status === 413 || status === 415 || status === 400)) {
       return sendPage(res, errorPage(status, status === 413 ? 'The form is larger than this app accepts.' : 'The server could not read this form.'), status);
     }
     log(logLine('Handling a request', err));

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       ...(config.x.oauth2 ? [`    ${callbacks.oauth2}`] : []),
       ...(config.x.oauth1 ? [`    ${callbacks.oauth1}`] : []),
     );
-    if (new URL(config.publicURL).port !== String(port) && /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(config.publicURL)) {
+    if (new URL(config.publicURL).port !== String(port) && /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(config.publicURL)) {
       lines.push(`  Note        listening on port ${port}, but PUBLIC_URL names another: sign-in only works at the PUBLIC_URL address.`);
     }
   }

@@ -44,6 +44,9 @@ describe('example app: forms it will not read', function () {
     const encoded = await post(`${server.origin}${ROUTES.logout}`, 'csrf=a', 'application/x-www-form-urlencoded; charset=koi8-x');
     expect(encoded.status).to.equal(415);
     expect(encoded.text).to.contain('The server could not read this form.');
+    // More fields than the parser takes (body-parser: 1,000), in under 4 kB: the form's fault too.
+    const many = await post(`${server.origin}${ROUTES.logout}`, 'a&'.repeat(1001), 'application/x-www-form-urlencoded');
+    expect(many.status).to.equal(413);
     expect(logged).to.deep.equal([]);
   });
 });
