@@ -5,12 +5,11 @@
 // URL, not through the session the first request's login replaced.
 import { expect } from 'chai';
 import { request } from 'node:http';
-import { startXEmulator, type XEmulator } from '../../lib/testing';
-import { emulatorConfig } from '../../example-app/config';
-import { SESSION_COOKIE_NAME, createExampleApp } from '../../example-app/app';
+import { SESSION_COOKIE_NAME } from '../../example-app/app';
 import { NOTICES } from '../../example-app/messages';
 import { ROUTES } from '../../example-app/views';
-import { Browser, answerConsent, linkURL, serveOnLoopback, textOf, type LoopbackServer } from '../support/browserless';
+import { Browser, answerConsent, linkURL, textOf } from '../support/browserless';
+import { exampleAppOnEmulator } from '../support/example-stack';
 
 /** A GET with this cookie; `abortAfterMs` abandons it as a browser does a navigation it replaces. */
 function get(url: string, cookie: string, abortAfterMs?: number): Promise<{ status: number; location: string | undefined } | 'abandoned'> {
@@ -26,22 +25,10 @@ function get(url: string, cookie: string, abortAfterMs?: number): Promise<{ stat
 }
 
 describe('example app: a double click on the callback', function () {
-  let x: XEmulator;
-  let server: LoopbackServer;
-  const logged: string[] = [];
-
-  before(async function () {
-    x = await startXEmulator();
-    server = await serveOnLoopback();
-    server.server.on('request', createExampleApp({ ...emulatorConfig(x, server.origin, 'double-click-session-secret-of-40-chars!'), log: (line) => logged.push(line) }));
-  });
-
-  after(async function () {
-    await server?.close();
-    await x?.close();
-  });
+  const stack = exampleAppOnEmulator('double-click-session-secret-of-40-chars!');
 
   it('asks X once, and sends the refused copy to a notice that tells the person what to do', async function () {
+    const { x, server, logged } = stack;
     const browser = new Browser();
     const home = await browser.open(`${server.origin}${ROUTES.home}`);
     const atCallback = await answerConsent(browser, await browser.open(linkURL(home, 'Sign in with X')), { stopBefore: (url) => url.pathname === ROUTES.oauth2Callback });

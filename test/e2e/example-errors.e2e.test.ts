@@ -2,11 +2,8 @@
 // variant does: 413 for one over its 4 kB, never a 500 with a stack in the log.
 import { expect } from 'chai';
 import { request } from 'node:http';
-import { startXEmulator, type XEmulator } from '../../lib/testing';
-import { emulatorConfig } from '../../example-app/config';
-import { createExampleApp } from '../../example-app/app';
 import { ROUTES } from '../../example-app/views';
-import { serveOnLoopback, type LoopbackServer } from '../support/browserless';
+import { exampleAppOnEmulator } from '../support/example-stack';
 
 function post(url: string, body: string, contentType: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -22,22 +19,10 @@ function post(url: string, body: string, contentType: string): Promise<{ status:
 }
 
 describe('example app: forms it will not read', function () {
-  let x: XEmulator;
-  let server: LoopbackServer;
-  const logged: string[] = [];
-
-  before(async function () {
-    x = await startXEmulator();
-    server = await serveOnLoopback();
-    server.server.on('request', createExampleApp({ ...emulatorConfig(x, server.origin, 'errors-test-session-secret-of-40-chars!'), log: (line) => logged.push(line) }));
-  });
-
-  after(async function () {
-    await server?.close();
-    await x?.close();
-  });
+  const stack = exampleAppOnEmulator('errors-test-session-secret-of-40-chars!');
 
   it('answers 413 to a form over 4 kB and 415 to one in an encoding it does not read, logging nothing', async function () {
+    const { server, logged } = stack;
     const big = await post(`${server.origin}${ROUTES.logout}`, `csrf=${'a'.repeat(5000)}`, 'application/x-www-form-urlencoded');
     expect(big.status).to.equal(413);
     expect(big.text).to.contain('The form is larger than this app accepts.');

@@ -3,11 +3,8 @@
 // host as the proxy says it, not in a redirect to itself.
 import { expect } from 'chai';
 import { request } from 'node:http';
-import { startXEmulator, type XEmulator } from '../../lib/testing';
-import { emulatorConfig } from '../../example-app/config';
-import { createExampleApp } from '../../example-app/app';
 import { ROUTES } from '../../example-app/views';
-import { serveOnLoopback, type LoopbackServer } from '../support/browserless';
+import { exampleAppOnEmulator } from '../support/example-stack';
 
 const PUBLIC_URL = 'https://app.example.com';
 
@@ -23,22 +20,10 @@ function startSignIn(url: string, headers: Record<string, string>): Promise<{ st
 }
 
 describe('example app behind a proxy that passes its own Host', function () {
-  let x: XEmulator;
-  let server: LoopbackServer;
-
-  before(async function () {
-    x = await startXEmulator();
-    server = await serveOnLoopback();
-    const config = { ...emulatorConfig(x, PUBLIC_URL, 'proxy-test-session-secret-of-40-chars!!'), trustProxy: true, log: () => undefined };
-    server.server.on('request', createExampleApp(config));
-  });
-
-  after(async function () {
-    await server?.close();
-    await x?.close();
-  });
+  const stack = exampleAppOnEmulator('proxy-test-session-secret-of-40-chars!!', { publicURL: PUBLIC_URL, configure: (config) => ({ ...config, trustProxy: true }) });
 
   it('starts the sign-in when X-Forwarded-Host names the public host, and sends any other host there', async function () {
+    const { x, server } = stack;
     const viaProxy = await startSignIn(`${server.origin}${ROUTES.oauth2Start}`, { 'x-forwarded-host': 'app.example.com', 'x-forwarded-proto': 'https' });
     expect(viaProxy.status).to.equal(302);
     expect(viaProxy.location?.startsWith(`${x.url}/i/oauth2/authorize?`), viaProxy.location).to.equal(true);

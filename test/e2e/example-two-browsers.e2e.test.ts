@@ -2,39 +2,25 @@
 // tokens of the user's sign-in in the first, instead of leaving them live and unknown to the app;
 // both sessions then use the new grant, and signing out in either revokes it.
 import { expect } from 'chai';
-import { startXEmulator, type XEmulator } from '../../lib/testing';
-import { emulatorConfig } from '../../example-app/config';
-import { createExampleApp } from '../../example-app/app';
 import { createMemoryTokenStore } from '../../example-app/tokens';
 import { ROUTES } from '../../example-app/views';
-import { Browser, answerConsent, linkURL, serveOnLoopback, textOf, type LoopbackServer } from '../support/browserless';
+import { Browser, answerConsent, linkURL, textOf } from '../support/browserless';
+import { exampleAppOnEmulator } from '../support/example-stack';
 import type { XStoredTokenSet } from '../../lib';
 
 describe('example app: one user signing in from two browsers (one grant per user)', function () {
-  let x: XEmulator;
-  let server: LoopbackServer;
   const tokenStore = createMemoryTokenStore();
-  const logged: string[] = [];
-
-  before(async function () {
-    x = await startXEmulator();
-    server = await serveOnLoopback();
-    const config = { ...emulatorConfig(x, server.origin, 'two-browsers-session-secret-of-40-chars'), tokenStore, log: (line: string) => logged.push(line) };
-    server.server.on('request', createExampleApp(config));
-  });
-
-  after(async function () {
-    await server?.close();
-    await x?.close();
-  });
+  const stack = exampleAppOnEmulator('two-browsers-session-secret-of-40-chars', { configure: (config) => ({ ...config, tokenStore }) });
 
   async function signIn(browser: Browser): Promise<void> {
+    const { x, server } = stack;
     const home = await browser.open(`${server.origin}${ROUTES.home}`);
     const back = await answerConsent(browser, await browser.open(linkURL(home, 'Sign in with X')), { userId: x.users[0].id });
     expect(back.url).to.equal(`${server.origin}${ROUTES.profile}`);
   }
 
   it('revokes the first browser\'s tokens at X when the second signs in, and keeps the second\'s', async function () {
+    const { x, server, logged } = stack;
     const ada = x.users[0];
     const first = new Browser();
     await signIn(first);
