@@ -646,6 +646,11 @@ export class XTokenManager {
     );
   }
 
+  /** `timeoutMs`, cut to what the lock has left now (0 or less once it has run out). */
+  #leaseLeftMs(hold: LockHold): number {
+    return Math.min(this.#timeoutMs, Math.floor(hold.deadline - Date.now()));
+  }
+
   /**
    * The time a store call made now under the lock may take: `timeoutMs`, cut to what the lock has
    * left, so that no write or delete lands after the lock expired, over the next holder's.
@@ -655,8 +660,8 @@ export class XTokenManager {
    * @throws XLockTimeoutError when the lock has no time left; the call is not made
    */
   #leaseLimitMs(hold: LockHold, what: string, consequence: string): number {
-    const left = Math.floor(hold.deadline - Date.now());
-    if (left > 0) return Math.min(this.#timeoutMs, left);
+    const limitMs = this.#leaseLeftMs(hold);
+    if (limitMs > 0) return limitMs;
     const waitedMs = Date.now() - hold.askedAt;
     throw new XLockTimeoutError(`XTokenManager: the lock had no time left for ${what}, after ${waitedMs} ms: ${consequence} If this recurs, the store or X is slow: raise lockTtlMs.`, {
       waitedMs,
@@ -764,9 +769,8 @@ export class XTokenManager {
       }
       // Every attempt, the first too, within what the lock has left: a write that lands after the lock
       // expired could cover the next holder's, so none is made once it has run out.
-      const left = Math.floor(hold.deadline - Date.now());
-      if (left <= 0) break;
-      const limitMs = Math.min(this.#timeoutMs, left);
+      const limitMs = this.#leaseLeftMs(hold);
+      if (limitMs <= 0) break;
       attempts++;
       try {
         await this.#storeCall('set', () => this.#store.set(userKey, rotated), secrets, 'the rotated pair was not stored.', limitMs);
