@@ -429,8 +429,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       return this.completeSignIn(req, token, verifier);
     }
     warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
-    // Without a login session (`session: false`, a JWT app) and with the sign-in in its own cookie, nothing rides the session cookie.
-    if (this.pendingInSession || options.session !== false) warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession);
+    warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession, options.session !== false);
     this.startSignIn(req, options);
   }
 

@@ -661,8 +661,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     warnOnHostMismatch(req, options.callbackURL ?? this.callbackURL, this.name, this.hostWarning);
-    // Without a login session (`session: false`, a JWT app) and with the sign-in in its own cookie, nothing rides the session cookie.
-    if (this.pendingInSession || options.session !== false) warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession);
+    warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession, options.session !== false);
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
     if (callbackURL === undefined) return;
 

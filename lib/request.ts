@@ -112,14 +112,15 @@ export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strat
 }
 
 /**
- * Whether this request came over https as the framework tells it: Express's `req.secure` (which
- * honours `trust proxy`), Koa's `ctx.secure` (which honours `app.proxy`), Fastify's
- * `request.protocol`; `undefined` when none says.
+ * Whether this request came over https as the framework tells it: Koa's `ctx.secure` (which
+ * honours `app.proxy`), Express's `req.secure` (which honours `trust proxy`), Fastify's
+ * `request.protocol` (which honours `trustProxy`); `undefined` when none says. The Secure-cookie
+ * warning and `EncryptedCookieStateStore`'s `Secure` attribute both go by it.
  */
-function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
+export function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
+  const ctx = req.ctx as { secure?: unknown } | null | undefined;
+  if (typeof ctx === 'object' && ctx !== null && typeof ctx.secure === 'boolean') return ctx.secure;
   if (typeof req.secure === 'boolean') return req.secure;
-  const ctx = req.ctx as { secure?: unknown } | undefined;
-  if (ctx && typeof ctx.secure === 'boolean') return ctx.secure;
   if (typeof req.protocol === 'string') return req.protocol === 'https';
   return undefined;
 }
@@ -135,10 +136,13 @@ function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
  * completes, but the login session it opens is not sent either, so the user lands signed out: the
  * warning says that instead.
  *
+ * With neither (`pendingInSession` false and `loginSession` false: `session: false`, a JWT app),
+ * nothing rides the session cookie, and nothing is said.
+ *
  * @returns true when it warned
  */
-export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: string, state: HostWarningState, pendingInSession = true): boolean {
-  if (state.secureCookieWarned === true) return false;
+export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: string, state: HostWarningState, pendingInSession = true, loginSession = true): boolean {
+  if (state.secureCookieWarned === true || (!pendingInSession && !loginSession)) return false;
   const cookie = (req.session as { cookie?: { secure?: unknown } } | null | undefined)?.cookie;
   if (typeof cookie !== 'object' || cookie === null || cookie.secure !== true) return false;
   if (frameworkSaysSecure(req) !== false || firstHeaderValue(req, 'x-forwarded-proto')?.toLowerCase() === 'https') return false;

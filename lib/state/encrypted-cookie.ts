@@ -11,7 +11,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { XSessionError } from '../errors';
 import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
-import type { XAuthRequest } from '../request';
+import { frameworkSaysSecure, type XAuthRequest } from '../request';
 import { createState } from '../pkce';
 import { MAX_CLOCK_SKEW_MS, bindingAccepts, bindingOf, futureMissMessage, safeEqual, metaAndCallback } from './pending';
 import type { PkceStateStored, PkceStateVerified, XPkceStateMeta, XPkceStateStore } from './pkce-session';
@@ -525,11 +525,8 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
       const forwarded = headerValue(req, 'x-forwarded-proto');
       if (forwarded) return forwarded.split(',')[0]!.trim().toLowerCase() === 'https';
     }
-    // Koa's ctx.secure honours app.proxy; Express's req.secure honours 'trust proxy'; Fastify's request.protocol honours trustProxy.
-    const ctx = req.ctx;
-    if (isObject(ctx) && typeof ctx.secure === 'boolean') return ctx.secure;
-    if (typeof req.secure === 'boolean') return req.secure;
-    if (typeof req.protocol === 'string') return req.protocol === 'https';
+    const said = frameworkSaysSecure(req);
+    if (said !== undefined) return said;
     const raw = req.raw;
     const socket = req.socket ?? (isObject(raw) ? raw.socket : undefined);
     return isObject(socket) && socket.encrypted === true;
