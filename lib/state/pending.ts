@@ -284,10 +284,16 @@ export function takePending(
   }
   save(session, key, live);
   if (!found) return { miss: 'unknown' };
-  if (now - found.createdAt >= limits.ttlMs) return { miss: 'expired' };
+  const miss = lifeMissOf(found, now, limits);
+  return miss === undefined ? { entry: found } : { miss };
+}
+
+/** Why `entry` is no longer pending at `now`: older than `ttlMs`, or dated in the future; undefined while it lives. */
+function lifeMissOf(entry: PendingEntry, now: number, limits: PendingLimits): 'expired' | 'future' | undefined {
+  if (now - entry.createdAt >= limits.ttlMs) return 'expired';
   // Dated in the future: it would live past the callback's claim (see MAX_CLOCK_SKEW_MS).
-  if (found.createdAt - now > MAX_CLOCK_SKEW_MS) return { miss: 'future' };
-  return { entry: found };
+  if (entry.createdAt - now > MAX_CLOCK_SKEW_MS) return 'future';
+  return undefined;
 }
 
 /**
@@ -301,7 +307,7 @@ export function dropPending(session: Record<string, unknown>, key: string, handl
   const now = limits.now();
   const rest = all.filter((e) => {
     if (!(safeEqual(e.entry.handle, handle) && boundTo(e.entry, binding))) return true;
-    if (now - e.entry.createdAt < limits.ttlMs && e.entry.createdAt - now <= MAX_CLOCK_SKEW_MS) found = true;
+    if (lifeMissOf(e.entry, now, limits) === undefined) found = true;
     return false;
   });
   save(
