@@ -338,11 +338,6 @@ export class TokenStore {
     this.oauth2AccessTokens.delete(token);
   }
 
-  /** Retires one refresh token (used or revoked). */
-  dropRefreshToken(token: string): void {
-    this.refreshTokens.delete(token);
-  }
-
   /**
    * A refresh (X rotates refresh tokens): the used one stops working and the grant gets a new access
    * token and refresh token. Over capacity, nothing changes: the refresh token still works, so a
