@@ -61,7 +61,7 @@ export const XErrorCode = {
   USAGE_CAP_EXCEEDED: 'X_USAGE_CAP_EXCEEDED',
   /** X answered 403: the token lacks an OAuth 2.0 scope the request needs ("Missing OAuth2 Scopes"). */
   MISSING_SCOPES: 'X_MISSING_SCOPES',
-  /** A waiter gave up on a lock (`XTokenLock.withLock`) after its bound, or `XTokenManager` held one with too little time left to refresh. */
+  /** A waiter gave up on a lock (`XTokenLock.withLock`) after its bound, or `XTokenManager` held one with too little time left for a request to X or a store call. */
   LOCK_TIMEOUT: 'X_LOCK_TIMEOUT',
   /** X refused the stored OAuth 2.0 refresh token (used, revoked or expired): the user must sign in again. */
   REFRESH_TOKEN_REVOKED: 'X_REFRESH_TOKEN_REVOKED',
@@ -399,8 +399,9 @@ export interface XLockTimeoutErrorOptions extends XErrorOptions {
 /**
  * A caller waited for a lock (`XTokenLock.withLock`) longer than the lock's bound
  * (`acquireTimeoutMs`) while another holder kept it, or Redis did not answer the take. Nothing was
- * run. Or `XTokenManager` took the lock with too little time left (its `XLockLease`) to send a
- * refresh and store the answer before the lock may expire: nothing was sent to X (`attempts` 1).
+ * run. Or `XTokenManager` held the lock with too little time left (its `XLockLease`) for a request to
+ * X and the store call after it (a refresh, a revocation), or for a store call (`store()`'s read or
+ * write, a delete): that request or call was not made (`attempts` 1).
  * Retry later; if this happens often, the work under the lock is slower than the lock's TTL and
  * bound allow.
  */
