@@ -422,7 +422,7 @@ export class XLockTimeoutError extends XError {
 /**
  * X refused the user's stored refresh token (`XTokenManager`): it was already used, revoked
  * (the user removed the app, or `revokeToken`), or it expired. Nothing can refresh it: sign the
- * user in again. The manager deleted the stored tokens before throwing; `cause` holds X's answer
+ * user in again. The manager deleted the stored tokens (when the store still held them) before throwing; `cause` holds X's answer
  * (an {@link XOAuthError}).
  *
  * @example

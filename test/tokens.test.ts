@@ -271,6 +271,22 @@ describe('XTokenManager', function () {
   });
 
   describe('when X refuses the refresh token', function () {
+    it('says no tokens were stored any more, and deletes nothing, when the user signed out while X was answering', async function () {
+      await storeExpiringIn(5_000);
+      await refreshAccessToken({ clientID: x.apps.confidential.clientID, clientSecret: x.apps.confidential.clientSecret, baseURL: x.baseURL, refreshToken: signedIn.refreshToken! });
+      const m = manager();
+      x.failNext('/2/oauth2/token', { delayMs: 300 });
+      const refreshing = rejection(m.getAccessToken(USER));
+      while (lock.calls.length === 0) await sleep(1); // the refresh holds the lock
+      await store.delete(USER); // a sign-out, outside the manager
+      store.deletes = 0;
+      const err = (await refreshing) as XRefreshTokenRevokedError;
+      expect(err).to.be.instanceOf(XRefreshTokenRevokedError);
+      expect(err.message).to.contain('No tokens were stored for this user any more').and.not.to.contain('were deleted');
+      expect(store.deletes).to.equal(0);
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
     it('throws XRefreshTokenRevokedError to every concurrent caller, deletes the stored tokens, and asks X once', async function () {
       await storeExpiringIn(5_000);
       // Someone used the refresh token behind the manager's back (an instance without the shared lock).
@@ -289,6 +305,7 @@ describe('XTokenManager', function () {
       expect((err.cause as XOAuthError).error).to.equal('invalid_request');
       expect(store.data.has(USER)).to.equal(false);
       expect(store.deletes).to.equal(1);
+      expect(err.message).to.contain('The stored tokens were deleted.');
       for (const shown of [err.message, err.stack ?? '', inspect(err, { depth: 5 }), JSON.stringify(err)]) {
         expect(shown).not.to.include(signedIn.refreshToken!);
         expect(shown).not.to.include(signedIn.accessToken);
