@@ -254,6 +254,7 @@ for (const helper of helpers) {
       const spy = countingFetch();
       const err = await rejectionOf(helper.call({ signal: AbortSignal.abort(), fetch: spy.fetch }));
       expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.ABORTED });
+      expect(spy.calls(), 'fetch was never called').to.equal(0);
       expect(scope.isDone()).to.equal(false);
     });
 
@@ -630,10 +631,12 @@ describe('refreshAccessToken', () => {
   it('accepts expires_in up to one year, and as a numeric string, with a valid expiresAt', async () => {
     for (const expiresIn of [1, 7200, '7200', 365 * 24 * 3600]) {
       const scope = nock(BASE).post('/2/oauth2/token').reply(200, { ...ANSWER, expires_in: expiresIn });
+      const before = Date.now();
       const tokens = await refreshAccessToken({ clientID: CLIENT_ID, refreshToken: REFRESH_TOKEN });
+      const after = Date.now();
       scope.done();
       expect(tokens.expiresIn).to.equal(Number(expiresIn));
-      expect(tokens.expiresAt!.toISOString()).to.be.a('string');
+      expect(tokens.expiresAt!.getTime()).to.be.within(before + Number(expiresIn) * 1000, after + Number(expiresIn) * 1000);
     }
   });
 

@@ -756,7 +756,9 @@ describe('encrypted cookie state store', () => {
       const store = new EncryptedCookieStateStore({ secret: SECRET });
       const appended: Array<[string, string]> = [];
       const ctx = { append: (field: string, value: string) => appended.push([field, value]), secure: false, headerSent: false };
-      expect(await set(store, { headers: {}, ctx, res: { setHeader: () => expect.fail('koa-passport\'s res.setHeader replaces headers') } }, 'tok')).to.equal(null);
+      // A complete Node response beside ctx (koa-passport's req.res is ctx.res): ctx must win over it.
+      const res = { getHeader: () => undefined, setHeader: () => expect.fail('koa-passport\'s res.setHeader replaces headers'), appendHeader: () => expect.fail('ctx.append, not res') };
+      expect(await set(store, { headers: {}, ctx, res }, 'tok')).to.equal(null);
       expect(appended).to.have.length(1);
       expect(appended[0]![0]).to.equal('Set-Cookie');
       const jar = parseSetCookie(appended[0]![1]);
@@ -793,6 +795,11 @@ describe('encrypted cookie state store', () => {
       const err = await set(store, req, 'tok');
       expect(err).to.be.instanceOf(XSessionError);
       expect(err!.message).to.match(/headers were already sent/);
+      // Koa's ctx.headerSent and Fastify's reply.sent say the same.
+      const ctx = { append: () => expect.fail('appended after the headers were sent'), headerSent: true };
+      expect(await set(store, { headers: {}, ctx }, 'tok')).to.be.instanceOf(XSessionError).with.property('message').that.matches(/headers were already sent/);
+      const reply = { header: () => expect.fail('set after the reply was sent'), sent: true };
+      expect(await set(store, { headers: {}, raw: {}, reply }, 'tok')).to.be.instanceOf(XSessionError).with.property('message').that.matches(/headers were already sent/);
     });
 
     it('reads only its own cookies among the others in the Cookie header', async () => {

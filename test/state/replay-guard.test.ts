@@ -548,6 +548,8 @@ describe("the strategies' claim on a callback", () => {
         const outcomes = await Promise.all(Array.from({ length: 5 }, () => runStrategy(s, callbackReq(flow, handle, { session: structuredClone(session) }))));
         scope.done();
         expect(outcomes.map((o) => o.type).sort()).to.deep.equal(['fail', 'fail', 'fail', 'fail', 'success']);
+        // Each copy still holds the pending sign-in: the claim, not the session, refuses the other four.
+        outcomes.filter((o) => o.type === 'fail').forEach((o) => expectInProgress(o, flow.what));
       });
 
       it('refuses a replayed EncryptedCookieStateStore cookie before X once its claim is taken', async () => {

@@ -1,5 +1,6 @@
 // The independent OAuth 1.0a checker of passport-x/testing, against X's published header
 // (X doc "Authorizing a request"), and refusing what X refuses.
+import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { parseOAuthHeader, verifyOAuth1Request, type OAuth1RequestToVerify } from '../../lib/testing/oauth1-verifier';
 
@@ -55,7 +56,18 @@ describe('emulator: the OAuth 1.0a verifier', () => {
 
   it('refuses an oauth_version other than 1.0, and accepts none', () => {
     expect(verifyOAuth1Request(withHeader((h) => h.replace('oauth_version="1.0"', 'oauth_version="2.0"')), X_SECRETS)).to.include({ ok: false, reason: 'bad_header' });
+    // Dropped from a header signed with it: the signature no longer matches.
     expect(verifyOAuth1Request(withHeader((h) => h.replace(', oauth_version="1.0"', '')), X_SECRETS)).to.include({ ok: false, reason: 'bad_signature' });
+    // Signed without it (optional, RFC 5849 section 3.1): X's base string without its oauth_version pair, by hand.
+    const baseString =
+      'POST&https%3A%2F%2Fapi.twitter.com%2F1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26oauth_consumer_key%3Dxvz1evFS4wEEPTGEFPHBog' +
+      '%26oauth_nonce%3DkYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1318622958' +
+      '%26oauth_token%3D370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb' +
+      '%26status%3DHello%2520Ladies%2520%252B%2520Gentlemen%252C%2520a%2520signed%2520OAuth%2520request%2521';
+    const key = 'kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw&LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE';
+    const signature = encodeURIComponent(createHmac('sha1', key).update(baseString).digest('base64'));
+    const unversioned = withHeader((h) => h.replace(', oauth_version="1.0"', '').replace('tnnArxj06cWHq44gCs1OSKk%2FjLY%3D', signature));
+    expect(verifyOAuth1Request(unversioned, X_SECRETS)).to.include({ ok: true });
   });
 
   it('refuses anything but name="value" pairs separated by commas (RFC 5849 section 3.5.1)', () => {
