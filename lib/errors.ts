@@ -611,8 +611,22 @@ export function redactableSpellings(credential: XRedactable): string[] {
  * 4 characters are left alone (they would mangle any text).
  */
 export function redactSecrets(text: string, secrets: ReadonlyArray<XRedactable>): string {
-  // Longest first, across all secrets, so no spelling is left half-replaced by a shorter one.
-  const spellings = [...new Set(secrets.flatMap((s) => redactableSpellings(s)))].sort((a, b) => b.length - a.length);
+  return redactSpellings(text, spellingsOf(secrets));
+}
+
+/**
+ * Every spelling of `secrets`, longest first across all of them (so no spelling is left half-replaced
+ * by a shorter one): made once for all the texts of one answer, since an answer can hold hundreds of
+ * thousands of strings and making them costs microseconds.
+ */
+function spellingsOf(secrets: ReadonlyArray<XRedactable>): string[] {
+  return [...new Set(secrets.flatMap((s) => redactableSpellings(s)))].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with each of `spellings` (from {@link spellingsOf}) replaced by `[redacted]`. */
+function redactSpellings(text: string, spellings: readonly string[]): string {
+  // The shortest spelling is the last: a shorter text holds none.
+  if (spellings.length === 0 || text.length < spellings[spellings.length - 1]!.length) return text;
   let out = text;
   for (const spelling of spellings) if (out.includes(spelling)) out = out.split(spelling).join('[redacted]');
   return out;
@@ -695,12 +709,12 @@ export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedact
 }
 
 // A proxy or an X error page may echo request headers back in its own: scrub those too.
-function redactedHeaders(headers: Headers, secrets: ReadonlyArray<XRedactable>): Headers {
-  if (secrets.every((s) => s === undefined)) return headers;
+function redactedHeaders(headers: Headers, spellings: readonly string[]): Headers {
+  if (spellings.length === 0) return headers;
   let changed = false;
   const out = new Headers();
   headers.forEach((value, name) => {
-    const clean = redactSecrets(value, secrets);
+    const clean = redactSpellings(value, spellings);
     if (clean !== value) changed = true;
     out.append(name, clean);
   });
@@ -861,12 +875,12 @@ function tryParseJSON(body: string): unknown {
   }
 }
 
-function redactStrings(value: unknown, secrets: ReadonlyArray<XRedactable>, depth = 0): unknown {
-  if (typeof value === 'string') return redactSecrets(value, secrets);
-  if (depth > 32 || value === null || typeof value !== 'object' || secrets.length === 0) return value;
-  if (Array.isArray(value)) return value.map((v) => redactStrings(v, secrets, depth + 1));
+function redactStrings(value: unknown, spellings: readonly string[], depth = 0): unknown {
+  if (typeof value === 'string') return redactSpellings(value, spellings);
+  if (depth > 32 || value === null || typeof value !== 'object' || spellings.length === 0) return value;
+  if (Array.isArray(value)) return value.map((v) => redactStrings(v, spellings, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) setOwn(out, k, redactStrings(v, secrets, depth + 1));
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, redactStrings(v, spellings, depth + 1));
   return out;
 }
 
@@ -970,14 +984,16 @@ const saysMissingScopes = (text: string | undefined): boolean => text !== undefi
  */
 export function errorFromResponse(response: XRawResponse, operation: string, secrets: ReadonlyArray<XRedactable> = []): XError {
   const { status } = response;
-  const body = redactSecrets(response.body, secrets);
-  const headers = redactedHeaders(response.headers, secrets);
+  // Every spelling of every secret, made once for the body, each header and each string of its JSON.
+  const spellings = spellingsOf(secrets);
+  const body = redactSpellings(response.body, spellings);
+  const headers = redactedHeaders(response.headers, spellings);
   const rateLimit = parseRateLimit(headers);
   // Parsed from X's own text, then redacted value by value (JSON escapes such as `\/` cannot hide a
   // spelling from that): a secret the caller chose (a callback's `code` of "error") that is a piece of
   // X's answer must not change how the answer is read, only what of it is shown.
   const parsed = tryParseJSON(response.body);
-  const json = redactStrings(parsed, secrets);
+  const json = redactStrings(parsed, spellings);
   const contentType = headers.get('content-type') ?? '';
   const prefix = `X refused to ${operation} (HTTP ${status})`;
   const record = isRecord(json) ? json : {};

@@ -792,6 +792,22 @@ describe('errors: answers built to be slow', function () {
     }
   });
 
+  it('makes the spellings of the secrets once per refusal, not once per string of its JSON or per header (a 1 MiB array of empty strings took seconds)', () => {
+    let made = 0;
+    // Read once each time the spellings of the pair are made.
+    const client = { id: 'the-client-id', get secret(): string { made++; return 'the-client-secret-1234'; } };
+    const strings = Math.floor((MiB - 64) / 3); // `"",` each
+    const body = JSON.stringify({ error: 'invalid_request', list: new Array<string>(strings).fill('') });
+    expect(body.length).to.be.at.most(MiB);
+    const headers = new Headers({ 'content-type': 'application/json', 'x-one': '1', 'x-two': '2', 'x-three': '3' });
+    const ms = elapsedMs(() => {
+      const err = errorFromResponse({ status: 400, headers, body }, 'get an access token', [client, 'the-code-sent-1234', 'the-verifier-sent-1234']);
+      expect(err).to.be.instanceOf(XOAuthError);
+    });
+    expect(made, 'the spellings were made once').to.equal(1);
+    expect(ms).to.be.below(BOUND_MS);
+  });
+
   it(`reads a refusal of up to 1 MiB, as JSON, XML or text, in time proportional to its length (each under ${BOUND_MS} ms)`, () => {
     for (const [name, body] of bodies) {
       for (const [status, type] of [[403, 'application/json'], [401, 'text/xml'], [429, 'application/problem+json'], [500, 'text/html']] as const) {
