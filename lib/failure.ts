@@ -21,7 +21,7 @@ export const XFailureCode = {
   SIGN_IN_IN_PROGRESS: 'X_SIGN_IN_IN_PROGRESS',
   /** X refused the code or verifier: it expired (X's codes live 30 s) or was already used. */
   GRANT_REFUSED: 'X_GRANT_REFUSED',
-  /** X sent the user back with an OAuth error other than Cancel. */
+  /** An OAuth error on the callback other than Cancel that is not trusted (a custom store's `drop()` did not vouch for the state) or is none of RFC 6749's codes. */
   AUTHORIZATION_REFUSED: 'X_AUTHORIZATION_REFUSED',
 } as const;
 

@@ -746,10 +746,16 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       const rawURI = queryParam(req, 'error_uri');
       const uri = rawURI !== undefined && rawURI.length <= MAX_ERROR_URI_LENGTH ? httpsURL(rawURI) : undefined;
       const said = `${callbackText(code)}${description ? ` (${callbackText(description)})` : ''}`;
-      const hint = Object.hasOwn(CALLBACK_ERROR_HINTS, error)
-        ? CALLBACK_ERROR_HINTS[error]
-        : 'Check the app\'s User authentication settings in the X developer portal, then sign in again.';
-      this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${hint}`, { error: code, description, uri, userMessage: oauthUserMessage(error, description) }));
+      if (!Object.hasOwn(CALLBACK_ERROR_HINTS, error)) {
+        // None of RFC 6749's codes: X does not send it, but whoever holds this state (their own
+        // session's) can. A failure (403), never a server error carrying their text to the error handler.
+        return this.failWith(
+          XFailureCode.AUTHORIZATION_REFUSED,
+          `The X sign-in callback came back with the error ${said}, none of the codes of RFC 6749 section 4.1.2.1, which X does not send: refused as a failure, not an error. ` +
+            'If X did send it, check the app\'s User authentication settings in the X developer portal.',
+        );
+      }
+      this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${CALLBACK_ERROR_HINTS[error]}`, { error: code, description, uri, userMessage: oauthUserMessage(error, description) }));
     };
     const state = queryParam(req, 'state');
     const store = this.stateStore;

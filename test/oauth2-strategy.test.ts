@@ -772,7 +772,7 @@ describe('XOAuth2PkceStrategy', () => {
         expect(JSON.stringify(session)).to.include(other.state);
       });
 
-      it('turns any other ?error= into an XOAuthError saying what X said and what to do, and drops the state', async () => {
+      it('turns RFC 6749\'s other ?error= codes into an XOAuthError saying what X said and what to do, and drops the state', async () => {
         const counting = countingFetch();
         const s = strategy({ fetch: counting.fetch });
         const { session, state } = await start(s);
@@ -791,14 +791,27 @@ describe('XOAuth2PkceStrategy', () => {
         expect(err.userMessage).to.equal('Sign-in with X is not set up correctly on this site.');
         expect(session).to.not.have.property('oauth2:x');
         const second = await start(s);
-        const unknown = await refused(s, counting, callback(second.session, { error: 'weird_error', error_uri: 'javascript:alert(1)', state: second.state }));
-        expect(unknown.error).to.be.instanceOf(XOAuthError);
-        expect(unknown.error!.message).to.match(/weird_error.*User authentication settings/);
-        expect((unknown.error as XOAuthError).uri).to.equal(undefined);
-        expect((unknown.error as XOAuthError).userMessage).to.equal('Signing in with X did not work. Sign in again.');
-        const third = await start(s);
-        const proto = await refused(s, counting, callback(third.session, { error: 'constructor', state: third.state }));
-        expect(proto.error!.message).to.match(/User authentication settings/).and.not.match(/native code/);
+        const busy = await refused(s, counting, callback(second.session, { error: 'temporarily_unavailable', state: second.state }));
+        expect(busy.error).to.be.instanceOf(XOAuthError).with.property('error', 'temporarily_unavailable');
+        expect(busy.error!.message).to.match(/try again later/);
+      });
+
+      it('fails (403 X_AUTHORIZATION_REFUSED), never errors, on an ?error= none of RFC 6749\'s codes, even with this session\'s state: anyone can send it with their own', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session, state } = await start(s);
+        const unknown = await refused(s, counting, callback(session, { error: 'weird_error', error_description: 'Call\n555-0100 now', error_uri: 'javascript:alert(1)', state }));
+        expect(unknown).to.include({ type: 'fail', status: 403 });
+        const info = unknown.challenge as XFailureInfo;
+        expect(info.message).to.equal('X did not complete the sign-in. Sign in again.');
+        // The developer sees what came back, on one line, capped; the person does not.
+        expect(failureHint(info, XFailureCode.AUTHORIZATION_REFUSED)).to.include('weird_error (Call 555-0100 now)').and.match(/RFC 6749 section 4\.1\.2\.1/);
+        expect(JSON.stringify(info)).not.to.include('javascript:');
+        expect(session).to.not.have.property('oauth2:x');
+        const second = await start(s);
+        const proto = await refused(s, counting, callback(second.session, { error: 'constructor', state: second.state }));
+        expect(proto).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(proto.challenge, XFailureCode.AUTHORIZATION_REFUSED)).to.include('constructor').and.not.match(/native code/);
       });
 
       it('does not believe an ?error= whose state this session did not issue, nor one without a state', async () => {
@@ -1103,15 +1116,22 @@ describe('XOAuth2PkceStrategy', () => {
       it('caps X\'s error_description and strips its control characters, even for a state this session issued', async () => {
         const s = strategy();
         const { session, state } = await start(s);
-        const result = await runStrategy(s, callback(session, { error: 'server_error\u0000', error_description: HUGE, error_uri: `https://x.com/${'y'.repeat(5000)}`, state }));
+        const result = await runStrategy(s, callback(session, { error: 'server_error', error_description: HUGE, error_uri: `https://x.com/${'y'.repeat(5000)}`, state }));
         const err = result.error as XOAuthError;
         expect(err).to.be.instanceOf(XOAuthError);
         expect(err.description!.length).to.be.at.most(503);
         expect(err.description).to.match(/^Call 555-0100 for help x+\.\.\.$/);
-        expect(err.error).to.equal('server_error ');
+        expect(err.error).to.equal('server_error');
         expect(err.uri).to.equal(undefined);
         expect(err.message.length).to.be.below(1000);
         expect(JSON.stringify(err) + err.message).to.not.match(/\p{Cc}/u);
+        // A code with a control character is none of RFC 6749's: a failure, its text capped and stripped in the hint.
+        const again = await start(s);
+        const odd = await runStrategy(s, callback(again.session, { error: 'server_error\u0000', error_description: HUGE, state: again.state }));
+        expect(odd).to.include({ type: 'fail', status: 403 });
+        const hint = failureHint(odd.challenge, XFailureCode.AUTHORIZATION_REFUSED);
+        expect(hint).to.include('server_error (Call 555-0100 for help x').and.not.match(/\p{Cc}/u);
+        expect(hint.length).to.be.below(1000);
       });
     });
 
