@@ -124,6 +124,30 @@ function credentialFault(name: string, value: string): string | undefined {
   return undefined;
 }
 
+// X's user ids are decimal (up to 2^64), its handles letters, digits and `_` (at most 15, older ones longer).
+const USER_ID = /^\d{1,20}$/;
+const SCREEN_NAME = /^\w{1,50}$/;
+
+/**
+ * The form-encoded answer of an OAuth 1.0a token endpoint, each parameter once. A parameter twice
+ * is refused: the checks read one value and `params` (handed to the app) would hold another, such as
+ * an unchecked token secret or user id. `user_id` and `screen_name`, when present, must look like X's.
+ */
+function oauth1Answer(raw: XRawResponse, operation: string): URLSearchParams {
+  const fields = new URLSearchParams(raw.body);
+  const seen = new Set<string>();
+  for (const name of fields.keys()) {
+    // Named when it is a parameter name (a value in its place could be a credential).
+    if (seen.has(name)) throw invalidResponse(raw, operation, /^[a-z_]{1,32}$/.test(name) ? `the parameter \`${name}\` more than once` : 'a parameter more than once');
+    seen.add(name);
+  }
+  const userId = fields.get('user_id');
+  if (userId !== null && !USER_ID.test(userId)) throw invalidResponse(raw, operation, 'a `user_id` that is not a number');
+  const screenName = fields.get('screen_name');
+  if (screenName !== null && !SCREEN_NAME.test(screenName)) throw invalidResponse(raw, operation, 'a `screen_name` with characters no handle on X has');
+  return fields;
+}
+
 function requireCredentials(raw: XRawResponse, operation: string, fields: URLSearchParams | Record<string, unknown>, names: string[]): void {
   requireFields(raw, operation, fields, names);
   for (const name of names) {
@@ -211,7 +235,7 @@ export function fetchRequestTokenThen(
     () => signedRequest(operation, 'POST', url, consumer, undefined, [['oauth_callback', callbackURL]], Object.entries(extra), []),
     http,
     (raw) => {
-      const fields = new URLSearchParams(raw.body);
+      const fields = oauth1Answer(raw, operation);
       requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
       if (fields.get('oauth_callback_confirmed') !== 'true') {
         throw new XRequestError(
@@ -259,7 +283,7 @@ export function fetchAccessTokenThen(
     () => signedRequest(operation, 'POST', url, consumer, requestToken, [['oauth_verifier', verifier]], [], [verifier, requestToken.token]),
     http,
     (raw) => {
-      const fields = new URLSearchParams(raw.body);
+      const fields = oauth1Answer(raw, operation);
       requireCredentials(raw, operation, fields, ['oauth_token', 'oauth_token_secret']);
       return {
         token: fields.get('oauth_token') as string,

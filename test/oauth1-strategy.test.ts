@@ -471,6 +471,26 @@ describe('XOAuth1Strategy', () => {
       });
     }
 
+    for (const [what, answer] of [
+      ['a second oauth_token_secret', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=${USER.id_str}&screen_name=xdev&oauth_token_secret=bad%0D%0Aline`],
+      ['a second user_id and screen_name', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=${USER.id_str}&screen_name=xdev&user_id=99&screen_name=mallory`],
+      ['a user_id that is not a number', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=99%0Aevil&screen_name=xdev`],
+      ['a screen_name no handle has', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=${USER.id_str}&screen_name=%3Cb%3Ex`],
+    ] as const) {
+      it(`errors with X_INVALID_RESPONSE, before the app sees it, on an access-token answer with ${what} (the checks read one value, params would hold another)`, async () => {
+        for (const skipExtendedUserProfile of [true, false]) {
+          const s = strategy({ skipExtendedUserProfile });
+          const { session } = await start(s);
+          const at = accessTokenScope([], answer);
+          const result = await runStrategy(s, callbackRequest(session));
+          at.done();
+          expect(result.type).to.equal('error');
+          expect(result.error).to.be.instanceOf(XRequestError).and.include({ code: 'X_INVALID_RESPONSE' });
+          expectNoSecrets(result.error, [ACCESS_TOKEN, ACCESS_SECRET, CONSUMER_SECRET]);
+        }
+      });
+    }
+
     it('hands back app state given at the start as info.state, with the session store and the cookie store', async () => {
       for (const store of [undefined, new EncryptedCookieStateStore({ secret: 'a-cookie-secret-of-at-least-32-characters!' })]) {
         const s = strategy(store ? { store } : {});
