@@ -26,6 +26,12 @@ import {
   type XScope,
   type XUserField,
   type XVerifyCallback,
+  type XPkceStateMeta,
+  type XPkceStateStore,
+  type XRequestTokenStore,
+  type PkceStateStored,
+  type PkceStateVerified,
+  type RequestTokenLoaded,
 } from '../lib/index';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -153,6 +159,48 @@ describe('public types', () => {
     expect(misspelt).to.be.an('object');
     for (const handler of handlers) expect(handler).to.be.a('function');
   });
+  it('accept custom stores whose drop() and get() take meta, written as the docs say: a class with both overloads', () => {
+    type Dropped = (err?: Error | null, found?: boolean) => void;
+    const pending = new Map<string, string>();
+    class PkceStore implements XPkceStateStore {
+      store(_req: XAuthRequest, verifier: string, _state: unknown, _meta: XPkceStateMeta, cb: PkceStateStored): void {
+        pending.set('s', verifier);
+        cb(null, 's');
+      }
+      verify(_req: XAuthRequest, state: string, cb: PkceStateVerified): void {
+        cb(null, pending.get(state) ?? false);
+      }
+      drop(req: XAuthRequest, state: string, cb: Dropped): void;
+      drop(req: XAuthRequest, state: string, meta: XPkceStateMeta, cb: Dropped): void;
+      drop(_req: XAuthRequest, state: string, metaOrCb: XPkceStateMeta | Dropped, cb?: Dropped): void {
+        (typeof metaOrCb === 'function' ? metaOrCb : cb!)(null, pending.delete(state));
+      }
+    }
+    class TokenStore implements XRequestTokenStore {
+      get(req: XAuthRequest, token: string, cb: RequestTokenLoaded): void;
+      get(req: XAuthRequest, token: string, meta: object, cb: RequestTokenLoaded): void;
+      get(_req: XAuthRequest, token: string, metaOrCb: object | RequestTokenLoaded, cb?: RequestTokenLoaded): void {
+        (typeof metaOrCb === 'function' ? (metaOrCb as RequestTokenLoaded) : cb!)(null, pending.get(token) ?? false);
+      }
+      set(_req: XAuthRequest, token: string, secret: string, _state: unknown, _meta: object, cb: (err?: Error | null) => void): void {
+        pending.set(token, secret);
+        cb();
+      }
+      destroy(_req: XAuthRequest, token: string, cb: (err?: Error | null) => void): void {
+        pending.delete(token);
+        cb();
+      }
+    }
+    const built = [
+      new XOAuth2PkceStrategy({ clientID: 'id', callbackURL: 'http://127.0.0.1:3000/cb', store: new PkceStore() }, (a, r, profile, done) => done(null, { id: profile.id })),
+      new XOAuth1Strategy({ ...base, store: new TokenStore() }, (t, s, profile, done) => done(null, { id: profile.id })),
+    ];
+    expect(built.map((s) => s.name)).to.deep.equal(['x-oauth2', 'x-oauth1']);
+    // The four-parameter forms are what the strategies call (they read each function's length).
+    expect(new PkceStore().drop.length).to.equal(4);
+    expect(new TokenStore().get.length).to.equal(4);
+  });
+
   it('accept undefined for every optional option under exactOptionalPropertyTypes (an unset environment variable)', () => {
     const fromEnv: string | undefined = process.env.PASSPORT_X_TYPES_TEST_UNSET;
     const notSet: number | undefined = undefined;
