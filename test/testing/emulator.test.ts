@@ -274,11 +274,10 @@ describe('emulator', () => {
     it('delays the answer by delayMs: a client with a shorter time-out sees a time-out', async () => {
       const token = await userAccessToken();
       x.failNext('/2/users/me', { delayMs: 400 });
-      const started = Date.now();
+      // The time-out's code says it fired before the answer came (the answer would have succeeded).
       const err = await fetchUsersMe(xEndpoints(x.baseURL).usersMe, token, [], { timeoutMs: 100 }).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(XRequestError);
       expect((err as XRequestError).code).to.equal(XErrorCode.TIMEOUT);
-      expect(Date.now() - started).to.be.below(400);
     });
 
     it('without a status, answers normally after the delay', async () => {
