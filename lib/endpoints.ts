@@ -141,11 +141,20 @@ function oauth1Answer(raw: XRawResponse, operation: string): URLSearchParams {
     if (seen.has(name)) throw invalidResponse(raw, operation, /^[a-z_]{1,32}$/.test(name) ? `the parameter \`${name}\` more than once` : 'a parameter more than once');
     seen.add(name);
   }
-  const userId = fields.get('user_id');
-  if (userId !== null && !USER_ID.test(userId)) throw invalidResponse(raw, operation, 'a `user_id` that is not a number');
-  const screenName = fields.get('screen_name');
-  if (screenName !== null && !SCREEN_NAME.test(screenName)) throw invalidResponse(raw, operation, 'a `screen_name` with characters no handle on X has');
+  requireUserIdentity(raw, operation, { user_id: fields.get('user_id') ?? undefined, screen_name: fields.get('screen_name') ?? undefined }, 'user_id', 'screen_name');
   return fields;
+}
+
+/**
+ * A user's id and handle in an answer of X's, when present, as X writes them: the id decimal, the
+ * handle letters, digits and `_`. They become the profile's `id` and `username`, which apps key
+ * accounts on and put in pages.
+ */
+function requireUserIdentity(raw: XRawResponse, operation: string, fields: Record<string, unknown>, idName: string, handleName: string): void {
+  const id = fields[idName];
+  if (typeof id === 'string' && !USER_ID.test(id)) throw invalidResponse(raw, operation, `a \`${idName}\` that is not a number`);
+  const handle = fields[handleName];
+  if (typeof handle === 'string' && !SCREEN_NAME.test(handle)) throw invalidResponse(raw, operation, `a \`${handleName}\` with characters no handle on X has`);
 }
 
 function requireCredentials(raw: XRawResponse, operation: string, fields: URLSearchParams | Record<string, unknown>, names: string[]): void {
@@ -325,6 +334,7 @@ export function fetchVerifyCredentialsThen(
     (raw) => {
       const json = parseJSONObject(raw, operation);
       requireFields(raw, operation, json, ['id_str', 'screen_name']);
+      requireUserIdentity(raw, operation, json, 'id_str', 'screen_name');
       return { json, raw };
     },
     onAnswer,
@@ -652,6 +662,7 @@ function usersMeAnswer(raw: XRawResponse, operation: string): XUsersMeAnswer {
   const data = json.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidResponse(raw, operation, 'an answer without a `data` object');
   requireFields(raw, operation, data as Record<string, unknown>, ['id', 'username']);
+  requireUserIdentity(raw, operation, data as Record<string, unknown>, 'id', 'username');
   return { json, raw, data: data as Record<string, unknown> };
 }
 

@@ -491,6 +491,32 @@ describe('XOAuth1Strategy', () => {
       });
     }
 
+    it('errors with X_INVALID_RESPONSE on a verify_credentials answer whose id_str is not a number or whose screen_name no handle has', async () => {
+      for (const user of [{ ...USER, id_str: '12ab' }, { ...USER, screen_name: '<b>x' }]) {
+        const s = strategy();
+        const { session } = await start(s);
+        const at = accessTokenScope();
+        const profile = nock(X).get('/1.1/account/verify_credentials.json').query(true).reply(200, JSON.stringify(user), { 'content-type': 'application/json' });
+        const result = await runStrategy(s, callbackRequest(session));
+        at.done();
+        profile.done();
+        expect(result.error, JSON.stringify(user)).to.be.instanceOf(XRequestError).and.include({ code: 'X_INVALID_RESPONSE' });
+        expectNoSecrets(result.error, [ACCESS_TOKEN, ACCESS_SECRET, CONSUMER_SECRET]);
+      }
+    });
+
+    it('errors with X_INVALID_RESPONSE, storing nothing, on a request-token answer with a parameter twice', async () => {
+      const s = strategy();
+      const session: Record<string, unknown> = {};
+      const scope = requestTokenScope([], `oauth_token=${REQUEST_TOKEN}&oauth_token_secret=${REQUEST_SECRET}&oauth_callback_confirmed=true&oauth_token_secret=other`);
+      const result = await runStrategy(s, fakeRequest({ session, headers: { host: 'localhost:3000' } }));
+      scope.done();
+      expect(result.error).to.be.instanceOf(XRequestError).and.include({ code: 'X_INVALID_RESPONSE' });
+      expect(result.error!.message).to.include('`oauth_token_secret` more than once');
+      expect(JSON.stringify(session)).not.to.include(REQUEST_TOKEN);
+      expectNoSecrets(result.error, [REQUEST_SECRET, CONSUMER_SECRET]);
+    });
+
     it('hands back app state given at the start as info.state, with the session store and the cookie store', async () => {
       for (const store of [undefined, new EncryptedCookieStateStore({ secret: 'a-cookie-secret-of-at-least-32-characters!' })]) {
         const s = strategy(store ? { store } : {});

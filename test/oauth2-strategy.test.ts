@@ -1292,6 +1292,23 @@ describe('XOAuth2PkceStrategy', () => {
       assertNoSecret(noData.error);
     });
 
+    it('refuses a users/me answer whose id is not a number or whose username has characters no handle has, and takes X\'s longest of each', async () => {
+      for (const data of [{ ...USER, id: '12ab' }, { ...USER, id: '1'.repeat(21) }, { ...USER, username: '<b>x' }, { ...USER, username: 'ada lovelace' }]) {
+        const result = await exchange(strategy(), () => [tokenScope(), usersMeScope(DEFAULT_FIELDS, data)]);
+        expect(result.error, JSON.stringify(data)).to.be.instanceOf(XRequestError).and.have.property('code', 'X_INVALID_RESPONSE');
+        assertNoSecret(result.error);
+      }
+      // A 64-bit id (20 digits) and a legacy handle of 20 characters with `_`.
+      const longest = { ...USER, id: '18446744073709551615', username: 'An_Old_Handle_Of_20c' };
+      const s = strategy();
+      const { session, state } = await start(s);
+      const scopes = [tokenScope(), usersMeScope(DEFAULT_FIELDS, longest)];
+      const ok = await runStrategy(s, callback(session, { code: CODE, state }));
+      scopes.forEach((sc) => sc.done());
+      expect(ok.type).to.equal('success');
+      expect((ok.user as { profile: XProfile }).profile).to.include({ id: longest.id, username: longest.username });
+    });
+
     it('refuses a token from X with characters outside printable ASCII (X_INVALID_RESPONSE at the token step, not a network error at the next)', async () => {
       for (const [field, bad] of [['access_token', 'AAAA\u20acBBBB-access-token-0001'], ['access_token', 'at with-a-space-0001'], ['refresh_token', 'rt-\u00e9-0001']] as const) {
         for (const fetch of [undefined, countingFetch().fetch]) {
