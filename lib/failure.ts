@@ -128,7 +128,7 @@ export type LoggedFailures = Set<string>;
 
 /**
  * Prints the developer's diagnosis of a failure once per strategy instance and code, as a
- * process warning (`PASSPORT_X_<code>`), so a misconfiguration shows in the logs without
+ * process warning (`PASSPORT_<code>`, such as `PASSPORT_X_ACCESS_DENIED`), so a misconfiguration shows in the logs without
  * flooding them. Returns true when it printed.
  */
 export function logFailureOnce(logged: LoggedFailures, strategyName: string, info: XFailureInfo): boolean {

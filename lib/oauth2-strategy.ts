@@ -18,7 +18,7 @@ import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostM
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
-import { XFailureCode, failureOf, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { XFailureCode, failureOf, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
@@ -748,11 +748,16 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       const said = `${callbackText(code)}${description ? ` (${callbackText(description)})` : ''}`;
       if (!Object.hasOwn(CALLBACK_ERROR_HINTS, error)) {
         // None of RFC 6749's codes: X does not send it, but whoever holds this state (their own
-        // session's) can. A failure (403), never a server error carrying their text to the error handler.
-        return this.failWith(
-          XFailureCode.AUTHORIZATION_REFUSED,
-          `The X sign-in callback came back with the error ${said}, none of the codes of RFC 6749 section 4.1.2.1, which X does not send: refused as a failure, not an error. ` +
-            'If X did send it, check the app\'s User authentication settings in the X developer portal.',
+        // session's) can. A failure (403), not a server error. (RFC 6749's own codes stay errors: an app
+        // whose set-up is wrong must hear of it, even though such a visitor can send those too.)
+        // Logged apart from the untrusted drop() below, which shares the code: neither hides the other's line.
+        return this.refuse(
+          failureWithOwnLog(
+            XFailureCode.AUTHORIZATION_REFUSED,
+            `The X sign-in callback came back with the error ${said}, none of the codes of RFC 6749 section 4.1.2.1, which X does not send: refused as a failure, not an error. ` +
+              'If X did send it, check the app\'s User authentication settings in the X developer portal.',
+            'unknown error code',
+          ),
         );
       }
       this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${CALLBACK_ERROR_HINTS[error]}`, { error: code, description, uri, userMessage: oauthUserMessage(error, description) }));
