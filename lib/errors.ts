@@ -736,8 +736,12 @@ const MAX_CAUSE_DEPTH = 8;
  * is cut there. For the causes of network failures, which a `fetch` implementation may write with
  * a header value or the body it sent in them (undici quotes an invalid `authorization` header).
  */
-export function redactError(err: unknown, secrets: ReadonlyArray<XRedactable>, depth = 0): unknown {
-  const spellings = secrets.flatMap((s) => redactableSpellings(s));
+export function redactError(err: unknown, secrets: ReadonlyArray<XRedactable>): unknown {
+  return redactErrorWith(err, spellingsOf(secrets), 0);
+}
+
+/** {@link redactError} with the spellings made once for the whole chain. */
+function redactErrorWith(err: unknown, spellings: readonly string[], depth: number): unknown {
   if (spellings.length === 0 || err === undefined || err === null) return err;
   const shows = (text: string): boolean => spellings.some((sp) => text.includes(sp));
   if (depth > MAX_CAUSE_DEPTH) {
@@ -746,20 +750,20 @@ export function redactError(err: unknown, secrets: ReadonlyArray<XRedactable>, d
   }
   if (!(err instanceof Error)) {
     const printed = typeof err === 'string' ? err : inspect(err, PRINT_WHOLE);
-    return shows(printed) ? redactSecrets(printed, secrets) : err;
+    return shows(printed) ? redactSpellings(printed, spellings) : err;
   }
   const { cause, ...own } = err as Error & { cause?: unknown };
   // An AggregateError's `errors` is not enumerable, but util.inspect prints it.
   const errors = Array.isArray((err as { errors?: unknown }).errors) ? ((err as unknown as { errors: unknown[] }).errors) : undefined;
-  const redactedCause = redactError(cause, secrets, depth + 1);
-  const redactedErrors = errors?.map((e) => redactError(e, secrets, depth + 1));
+  const redactedCause = redactErrorWith(cause, spellings, depth + 1);
+  const redactedErrors = errors?.map((e) => redactErrorWith(e, spellings, depth + 1));
   const errorsChanged = errors !== undefined && redactedErrors!.some((e, i) => e !== errors[i]);
   if (redactedCause === cause && !errorsChanged && !shows(`${err.message}\n${err.stack ?? ''}\n${inspect(own, PRINT_WHOLE)}`)) return err;
-  const message = redactSecrets(err.message, secrets);
+  const message = redactSpellings(err.message, spellings);
   const options = redactedCause === undefined ? undefined : { cause: redactedCause };
   const copy = err instanceof AggregateError ? new AggregateError(redactedErrors ?? [], message, options) : new Error(message, options);
   copy.name = err.name;
-  copy.stack = redactSecrets(err.stack ?? '', secrets);
+  copy.stack = redactSpellings(err.stack ?? '', spellings);
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
   if (redactedErrors !== undefined && !(copy instanceof AggregateError)) Object.defineProperty(copy, 'errors', { value: redactedErrors, writable: true, configurable: true });

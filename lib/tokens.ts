@@ -385,7 +385,7 @@ export class XTokenManager {
    * otherwise the token is refreshed once, shared by every concurrent caller.
    *
    * @throws XTokenNotFoundError when nothing usable is stored (sign the user in)
-   * @throws XRefreshTokenRevokedError when X refused the refresh token; the stored tokens were deleted (sign the user in again)
+   * @throws XRefreshTokenRevokedError when X refused the refresh token; the stored tokens were deleted, or found already gone (sign the user in again)
    * @throws XLockTimeoutError when another process held the lock too long, or it had too little time left to refresh (retry later)
    * @throws XTokenStoreError when the store failed or did not answer within `timeoutMs` (retry later)
    * @throws XOAuthError, XRequestError, ... when the refresh failed otherwise (X down, time-out, wrong client credentials)

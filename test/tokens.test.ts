@@ -631,7 +631,7 @@ describe('XTokenManager', function () {
       };
     }
 
-    it('rejects with XTokenStoreError (get, failed), the store\'s error redacted as its cause, when get() rejects: nothing sent to X', async function () {
+    it('rejects with XTokenStoreError (get, failed), the store\'s error as its cause, when get() rejects: nothing sent to X', async function () {
       await storeExpiringIn(5_000);
       const requests = tokenRequests();
       const err = (await rejection(manager({ store: failing('get') }).getAccessToken(USER))) as XTokenStoreError;
@@ -730,8 +730,10 @@ describe('XTokenManager', function () {
       const realNow = Date.now;
       const m = manager({ lock: leasing(3_500) });
       const refreshing = rejection(m.getAccessToken(USER));
-      // While X holds the answer, the clock moves past the lease (as it does for a process paused that long).
-      await sleep(100);
+      // While X holds the answer, the clock moves past the lease (as it does for a process paused that long):
+      // once the read under the lock (the second) is done, the request is on its way.
+      while (store.gets < 2) await sleep(1);
+      await sleep(50);
       Date.now = () => realNow() + 10_000;
       let err: XTokenStoreError;
       try {
