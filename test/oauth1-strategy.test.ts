@@ -454,20 +454,26 @@ describe('XOAuth1Strategy', () => {
       expect(profile).to.include({ provider: 'x', id: USER.id_str, username: 'xdev' });
     });
 
+    /** The callback's outcome when X answers the access-token request with `answer`: an X_INVALID_RESPONSE that quotes no secret. */
+    async function invalidAccessTokenAnswer(answer: string, options: { skipExtendedUserProfile: boolean }): Promise<Error> {
+      const s = strategy(options);
+      const { session } = await start(s);
+      const at = accessTokenScope([], answer);
+      const result = await runStrategy(s, callbackRequest(session));
+      at.done();
+      expect(result.type).to.equal('error');
+      expect(result.error).to.be.instanceOf(XRequestError).and.include({ code: 'X_INVALID_RESPONSE' });
+      expectNoSecrets(result.error, [ACCESS_TOKEN, ACCESS_SECRET, CONSUMER_SECRET]);
+      return result.error!;
+    }
+
     for (const [lacking, answer] of [
       ['user_id', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&screen_name=xdev`],
       ['screen_name', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=${USER.id_str}`],
     ] as const) {
       it(`errors with X_INVALID_RESPONSE, never quoting the tokens, when X's access-token answer lacks ${lacking} and skipExtendedUserProfile is on`, async () => {
-        const s = strategy({ skipExtendedUserProfile: true });
-        const { session } = await start(s);
-        const at = accessTokenScope([], answer);
-        const result = await runStrategy(s, callbackRequest(session));
-        at.done();
-        expect(result.type).to.equal('error');
-        expect(result.error).to.be.instanceOf(XRequestError).and.include({ code: 'X_INVALID_RESPONSE' });
-        expect(result.error!.message).to.include('without user_id or screen_name').and.include('turning skipExtendedUserProfile off');
-        expectNoSecrets(result.error, [ACCESS_TOKEN, ACCESS_SECRET, CONSUMER_SECRET]);
+        const err = await invalidAccessTokenAnswer(answer, { skipExtendedUserProfile: true });
+        expect(err.message).to.include('without user_id or screen_name').and.include('turning skipExtendedUserProfile off');
       });
     }
 
@@ -478,16 +484,7 @@ describe('XOAuth1Strategy', () => {
       ['a screen_name no handle has', `oauth_token=${ACCESS_TOKEN}&oauth_token_secret=${ACCESS_SECRET}&user_id=${USER.id_str}&screen_name=%3Cb%3Ex`],
     ] as const) {
       it(`errors with X_INVALID_RESPONSE, before the app sees it, on an access-token answer with ${what} (the checks read one value, params would hold another)`, async () => {
-        for (const skipExtendedUserProfile of [true, false]) {
-          const s = strategy({ skipExtendedUserProfile });
-          const { session } = await start(s);
-          const at = accessTokenScope([], answer);
-          const result = await runStrategy(s, callbackRequest(session));
-          at.done();
-          expect(result.type).to.equal('error');
-          expect(result.error).to.be.instanceOf(XRequestError).and.include({ code: 'X_INVALID_RESPONSE' });
-          expectNoSecrets(result.error, [ACCESS_TOKEN, ACCESS_SECRET, CONSUMER_SECRET]);
-        }
+        for (const skipExtendedUserProfile of [true, false]) await invalidAccessTokenAnswer(answer, { skipExtendedUserProfile });
       });
     }
 
