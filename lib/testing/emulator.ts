@@ -90,9 +90,13 @@ export interface XEmulatorRequestRecord {
   method: string;
   /** The path, without the query string. */
   path: string;
-  /** The status answered. */
+  /** The status answered (or, when the client had left, the status it would have got). */
   status: number;
-  /** Why the emulator refused the request, or that the answer was injected by `failNext`; absent on success. */
+  /**
+   * Why the emulator refused the request, or that the answer was injected by `failNext`, or that the
+   * client left before the answer (a request `failNext` delayed past its time-out: X acted on it all
+   * the same); absent on a success the client got.
+   */
   reason?: string;
 }
 
@@ -613,11 +617,13 @@ class EmulatorServer implements XEmulator {
     return route(request, this.context);
   }
 
-  /** Writes the answer, then logs what was sent. */
+  /** Writes the answer, then logs what was sent (and when the client had left before it: X acted on the request all the same). */
   private send(res: ServerResponse, method: string, path: string, answer: Answer): void {
-    const sent = res.destroyed || res.headersSent ? answer : write(res, answer);
+    const left = res.destroyed || res.socket === null || res.socket.destroyed;
+    const sent = left || res.headersSent ? answer : write(res, answer);
     const record: XEmulatorRequestRecord = { method, path, status: sent.status };
-    if (sent.reason !== undefined) record.reason = sent.reason;
+    const reason = left ? [sent.reason, 'the client left before the answer, which was not sent'].filter((r) => r !== undefined).join('; ') : sent.reason;
+    if (reason !== undefined) record.reason = reason;
     this.log.push(record);
     // A long-running emulator (npm start) keeps the most recent requests only.
     if (this.log.length > MAX_LOGGED_REQUESTS) this.log.splice(0, this.log.length - MAX_LOGGED_REQUESTS);

@@ -2,7 +2,7 @@
 // injection, the request log, and what happens when something goes wrong inside it.
 import { expect } from 'chai';
 import dns from 'node:dns';
-import { ServerResponse, type Server } from 'node:http';
+import { ServerResponse, request, type Server } from 'node:http';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
 import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
@@ -228,6 +228,21 @@ describe('emulator', () => {
       expect(response.status).to.equal(413);
     });
 
+    it('lets a client still sending a body over 64 KiB read the 413 (the rest is read and dropped, not reset)', async () => {
+      const body = Buffer.alloc(4 * 1024 * 1024, 'x');
+      for (let i = 0; i < 3; i++) {
+        const outcome = await new Promise<number | Error>((resolve) => {
+          const req = request(`${x.url}/2/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', resolve);
+          req.end(body);
+        });
+        expect(outcome, `attempt ${i + 1}`).to.equal(413);
+      }
+    });
+
     it('answers 413 and closes the connection as soon as a body passes 64 KiB, even one that never ends', async () => {
       const head = 'POST /2/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked';
       // Seven chunks of 16 KiB, and never the last chunk that would end the body.
@@ -275,9 +290,13 @@ describe('emulator', () => {
       const token = await userAccessToken();
       x.failNext('/2/users/me', { delayMs: 400 });
       // The time-out's code says it fired before the answer came (the answer would have succeeded).
+      const from = x.requests.length;
       const err = await fetchUsersMe(xEndpoints(x.baseURL).usersMe, token, [], { timeoutMs: 100 }).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(XRequestError);
       expect((err as XRequestError).code).to.equal(XErrorCode.TIMEOUT);
+      // The log says the answer was never sent: the client had left (X acted on the request all the same).
+      while (x.requests.length === from) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(x.requests[from]).to.deep.equal({ method: 'GET', path: '/2/users/me', status: 200, reason: 'the client left before the answer, which was not sent' });
     });
 
     it('without a status, answers normally after the delay', async () => {
