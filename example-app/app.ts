@@ -180,6 +180,8 @@ export function createExampleApp(config: ExampleConfig): express.Application {
           addFlash(req, signInFailureMessage(info));
           return res.redirect(ROUTES.home);
         }
+        // A new form token for the new login: one a page showed before it (another account's) stops working.
+        delete sessionFields(req).csrfToken;
         // keepSessionInfo: a sign-in started in another tab stays pending (passport regenerates the session at login).
         req.logIn(user, { session: true, keepSessionInfo: true }, (loginErr) => (loginErr ? next(loginErr) : res.redirect(ROUTES.profile)));
       })(req, res, next);

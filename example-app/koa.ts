@@ -293,6 +293,8 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
           addFlash(ctx, signInFailureMessage(info));
           return ctx.redirect(ROUTES.home);
         }
+        // A new form token for the new login: one a page showed before it (another account's) stops working.
+        delete sessionFields(ctx).csrfToken;
         await withPassport(ctx).login(user);
         ctx.redirect(ROUTES.profile);
       })(ctx, next);

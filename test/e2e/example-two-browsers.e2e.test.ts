@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { createMemoryTokenStore } from '../../example-app/tokens';
 import { ROUTES } from '../../example-app/views';
-import { Browser, answerConsent, linkURL, textOf } from '../support/browserless';
+import { Browser, answerConsent, linkURL, readForms, textOf } from '../support/browserless';
 import { exampleAppOnEmulator } from '../support/example-stack';
 import type { XStoredTokenSet } from '../../lib';
 
@@ -42,5 +42,23 @@ describe('example app: one user signing in from two browsers (one grant per user
     expect(x.isRefreshTokenValid(secondTokens.refreshToken!)).to.equal(false);
     expect(textOf((await second.open(`${server.origin}${ROUTES.profile}`)).body)).to.contain('no token: sign in again');
     expect(logged).to.deep.equal([]);
+  });
+
+  it('gives a new form token at each sign-in: a page shown before it (another account\'s) can no longer post', async function () {
+    const { x, server } = stack;
+    const browser = new Browser();
+    await signIn(browser);
+    const before = await browser.open(`${server.origin}${ROUTES.profile}`);
+    const formToken = (page: typeof before): string => readForms(page.body, page.url).find((f) => f.buttons.some((b) => b.text === 'Sign out'))!.fields.find(([name]) => name === '_csrf')![1];
+    const old = formToken(before);
+    // Signed in again in the same browser (another account), without signing out: the start route directly.
+    const back = await answerConsent(browser, await browser.open(`${server.origin}${ROUTES.oauth2Start}`), { userId: x.users[1]!.id });
+    expect(back.url).to.equal(`${server.origin}${ROUTES.profile}`);
+    expect(formToken(back)).to.not.equal(old);
+    const stale = await browser.submit(before, { button: 'Sign out' });
+    expect(stale.status).to.equal(403);
+    // The new page's form works.
+    const signedOut = await browser.submit(back, { button: 'Sign out' });
+    expect(signedOut.url).to.equal(`${server.origin}${ROUTES.home}?notice=signed-out`);
   });
 });

@@ -137,6 +137,18 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
     expect((await browser.open(`${app.origin}${ROUTES.profile}`)).status).to.equal(200);
   });
 
+  it('gives a new form token at each sign-in: a page shown before it (another account\'s) can no longer post', async function () {
+    const browser = new Browser();
+    const before = await signIn(browser, 'Sign in with X', x.users[0].id);
+    const formToken = (page: Page): string => readForms(page.body, page.url).find((f) => f.buttons.some((b) => b.text === 'Sign out'))!.fields.find(([name]) => name === '_csrf')![1];
+    // Signed in again in the same browser (another account), without signing out: the start route directly.
+    const back = await answerConsent(browser, await browser.open(`${app.origin}${ROUTES.oauth2Start}`), { userId: x.users[1]!.id });
+    expect(back.url).to.equal(`${app.origin}${ROUTES.profile}`);
+    expect(formToken(back)).to.not.equal(formToken(before));
+    expect((await browser.submit(before, { button: 'Sign out' })).status).to.equal(403);
+    expect((await browser.submit(back, { button: 'Sign out' })).url).to.equal(`${app.origin}${ROUTES.home}?notice=signed-out`);
+  });
+
   it('goes back to the home page with "You cancelled the sign-in with X." when the user cancels, for both protocols', async function () {
     for (const button of ['Sign in with X', 'Sign in with X (OAuth 1.0a)']) {
       const browser = new Browser();
