@@ -33,6 +33,16 @@ export function isSignInInProgress(info: unknown): boolean {
   return typeof info === 'object' && info !== null && (info as { code?: unknown }).code === XFailureCode.SIGN_IN_IN_PROGRESS;
 }
 
+/**
+ * Whether a refused callback is one this browser has used already (a reload or Back after signing
+ * in): no pending sign-in matches it, or its claim is taken. For a person who is signed in, that is
+ * no failure to show.
+ */
+export function isUsedCallback(info: unknown): boolean {
+  const code = typeof info === 'object' && info !== null ? (info as { code?: unknown }).code : undefined;
+  return code === XFailureCode.NO_PENDING_SIGN_IN || code === XFailureCode.SIGN_IN_IN_PROGRESS || code === XFailureCode.CALLBACK_UNKNOWN;
+}
+
 /** The notice for the home page's `notice` query parameter, if it names one. */
 export function noticeFromQuery(value: unknown): PageMessage | undefined {
   return typeof value === 'string' && Object.hasOwn(NOTICES, value) ? NOTICES[value] : undefined;

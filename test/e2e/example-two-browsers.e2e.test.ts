@@ -44,6 +44,20 @@ describe('example app: one user signing in from two browsers (one grant per user
     expect(logged).to.deep.equal([]);
   });
 
+  it('sends a reload of the callback after signing in to the profile, with no failure message (the person is signed in)', async function () {
+    const { x, server, logged } = stack;
+    const browser = new Browser();
+    const home = await browser.open(`${server.origin}${ROUTES.home}`);
+    const back = await answerConsent(browser, await browser.open(linkURL(home, 'Sign in with X')), { userId: x.users[0].id });
+    const callback = back.hops.find((h) => new URL(h.url).pathname === ROUTES.oauth2Callback)!.url;
+    logged.length = 0;
+    const reloaded = await browser.open(callback);
+    expect(reloaded.url).to.equal(`${server.origin}${ROUTES.profile}`);
+    expect(textOf(reloaded.body)).to.not.match(/Sign in again|no sign-in in progress|already/i);
+    // The developer still sees what happened.
+    expect(logged.join('\n')).to.match(/X_(SIGN_IN_IN_PROGRESS|NO_PENDING_SIGN_IN|CALLBACK_UNKNOWN)/);
+  });
+
   it('gives a new form token at each sign-in: a page shown before it (another account\'s) can no longer post', async function () {
     const { x, server } = stack;
     const browser = new Browser();
