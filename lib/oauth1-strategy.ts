@@ -196,6 +196,8 @@ function verifierRefusedInfo(err: Error): XFailureInfo | undefined {
     XFailureCode.GRANT_REFUSED,
     `X refused to exchange the request token and verifier for an access token (HTTP ${err.status}${err.xCode !== undefined ? `, code ${err.xCode}` : ''}${words ? `: "${words}"` : ''}). ` +
       'Request tokens and verifiers work once and expire: the user took too long on X\'s authorization page, or the callback was used twice (a reload, the back button). ' +
+      'The strategy lets one copy of a callback through per replay guard: if the app runs as several instances, each with its own (the default), a copy reaching another instance is sent to X too. ' +
+      'Give every instance one shared guard: replayGuard: new RedisReplayGuard({ client }). ' +
       'If every sign-in fails this way, check that the consumer key and secret are the app\'s and that this server\'s clock is right.',
   );
 }

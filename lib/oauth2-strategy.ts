@@ -8,7 +8,7 @@
  */
 import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
-import { OAUTH_REQUEST_PROBLEM, XOAuthError, hasControlCharacter, oauthUserMessage } from './errors';
+import { OAUTH_REQUEST_PROBLEM, XAPIError, XErrorCode, XOAuthError, hasControlCharacter, oauthUserMessage } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
@@ -335,8 +335,36 @@ function codeRefusedInfo(err: Error): XFailureInfo | undefined {
     XFailureCode.GRANT_REFUSED,
     `X's token endpoint refused the authorization code (HTTP ${err.status} ${xWords(err.error) ?? ''}${words ? `: "${words}"` : ''}). ` +
       'X\'s codes live 30 seconds and work once: the user took longer than that on the consent page, or the callback was used twice (a reload, the back button, a double click). ' +
+      'The strategy lets one copy of a callback through per replay guard: if the app runs as several instances, each with its own (the default), a copy reaching another instance is sent to X too; ' +
+      'X then refuses it and revokes the tokens of the first (whose next request gets a 401). Give every instance one shared guard: replayGuard: new RedisReplayGuard({ client }). ' +
       'If every sign-in fails this way, check that `callbackURL` is exactly the redirect_uri of the consent page and that the client ID and type match the app in the X developer portal.',
   );
+}
+
+/**
+ * users/me refusing with a 401 the access token X issued a moment before: X revokes the tokens of a
+ * code exchanged twice (RFC 6749 section 4.1.2), so the likely cause is another copy of this
+ * callback that reached X, not the app's keys, which the generic 401 hint names first.
+ */
+function profileRefusedAfterExchange(err: Error): Error {
+  if (!(err instanceof XAPIError) || err.status !== 401 || err.code !== XErrorCode.API_ERROR) return err;
+  const hint =
+    'X refused the access token it had just issued for this sign-in. X revokes the tokens of a code that is exchanged twice, so another copy of this callback most likely reached X as well: ' +
+    'the app runs as several instances, each with its own replay guard (the default); give them one shared guard, replayGuard: new RedisReplayGuard({ client }). ' +
+    'Otherwise check the app\'s keys and permissions in the X developer portal.';
+  return new XAPIError(`${err.message} ${hint}`, {
+    status: err.status,
+    xCode: err.xCode,
+    xMessage: err.xMessage,
+    errors: err.errors,
+    title: err.title,
+    type: err.type,
+    detail: err.detail,
+    rateLimit: err.rateLimit,
+    response: err.response,
+    userMessage: err.userMessage,
+    hint,
+  });
 }
 
 /**
@@ -613,7 +641,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private verifyUser(req: XAuthRequest, accessToken: string, refreshToken: string | undefined, params: XOAuth2TokenParams, appState: unknown): void {
     const internals = this as unknown as PassportOAuth2Internals;
     internals._loadUserProfile(accessToken, (err, profile) => {
-      if (err) return this.failed(err, appState);
+      if (err) return this.failed(profileRefusedAfterExchange(err), appState);
       runVerify(this, this.loggedFailures, codeRefusedInfo, internals._verify, internals._passReqToCallback, req, [accessToken, refreshToken], params, profile, appState);
     });
   }

@@ -862,7 +862,7 @@ describe('XOAuth1Strategy', () => {
         expect(result).to.include({ type: 'fail', status: 401 });
         expect((result.challenge as XFailureInfo).message).to.equal('This sign-in took too long or was already used. Sign in again.');
         const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
-        expect(hint).to.include('Invalid oauth_verifier parameter [redacted]').and.match(/work once and expire/);
+        expect(hint).to.include('Invalid oauth_verifier parameter [redacted]').and.match(/work once and expire/).and.match(/several instances, each with its own.*RedisReplayGuard/);
         expectNoSecrets(result.challenge, SECRETS);
       });
 

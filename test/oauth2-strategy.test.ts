@@ -1218,7 +1218,7 @@ describe('XOAuth2PkceStrategy', () => {
         const result = await runStrategy(s, callback(session, { code: CODE, state }));
         scope.done();
         const hint = failureHint(result.challenge, XFailureCode.GRANT_REFUSED);
-        expect(hint).to.include('[redacted]');
+        expect(hint).to.include('[redacted]').and.match(/several instances, each with its own.*RedisReplayGuard/);
         expectNoSecrets(new Error(hint), [...SECRETS, verifier]);
         expectNoSecrets(result.challenge, [...SECRETS, verifier]);
       });
@@ -1254,6 +1254,10 @@ describe('XOAuth2PkceStrategy', () => {
       expect(err).to.be.instanceOf(XAPIError).and.not.be.instanceOf(XRateLimitError);
       expect(err).to.include({ status: 401, title: 'Unauthorized', type: 'about:blank', xMessage: 'Unauthorized', code: 'X_API_ERROR' });
       expect(err.message).to.match(/users\/me/);
+      // A 401 for the token X had just issued: the likely cause is a code exchanged twice (instances without one shared guard).
+      expect(err.hint).to.match(/exchanged twice/).and.match(/replayGuard: new RedisReplayGuard/);
+      expect(err.message).to.include(err.hint);
+      expect(err.response?.status).to.equal(401);
       assertNoSecret(err);
     });
 
