@@ -14,7 +14,7 @@ import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, war
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
-import { PendingBindingCache, pendingMissInfo } from './state/pending';
+import { PendingBindingCache, pendingMissInfo, requireSession } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError, hasControlCharacter, hasLoneSurrogate } from './errors';
 
@@ -517,6 +517,14 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     if (options.screenName !== undefined) {
       try {
         checkScreenName(options.screenName, 'passport.authenticate()');
+      } catch (err) {
+        return this.failed(err as Error);
+      }
+    }
+    // The session store needs a session: said before X is asked for a request token nothing could keep.
+    if (this.tokenStore instanceof XRequestTokenSessionStore) {
+      try {
+        requireSession(req, this.name);
       } catch (err) {
         return this.failed(err as Error);
       }

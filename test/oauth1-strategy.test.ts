@@ -321,10 +321,11 @@ describe('XOAuth1Strategy', () => {
       assertNoSecret(result.error);
     });
 
-    it('errors with a message that says what to add when there is no session', async () => {
+    it('errors with a message that says what to add when there is no session, before asking X for a request token', async () => {
       const scope = requestTokenScope();
       const result = await runStrategy(strategy(), fakeRequest({ session: null, headers: { host: 'localhost:3000' } }));
-      scope.done();
+      expect(scope.isDone(), 'no request token was asked for: nothing could keep it').to.equal(false);
+      nock.cleanAll();
       expect(result.type).to.equal('error');
       expect(result.error).to.be.instanceOf(XSessionError);
       expect(result.error!.message).to.match(/express-session/);
