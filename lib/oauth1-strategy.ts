@@ -8,7 +8,7 @@ import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:quer
 import { format as formatURL, parse as parseURL } from 'node:url';
 import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -468,7 +468,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     if (err) return this.failed(err);
     // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
     // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
-    if (!tokenSecret) return this.refuse(state, 403);
+    if (!tokenSecret) return this.refuse(refusalForSignedIn(req, state), 403);
     this.exchangeVerifier(token, tokenSecret, verifier, (tokenErr, accessToken, accessSecret, params) =>
       this.accessTokenIssued(req, token, meta, state, tokenErr, accessToken, accessSecret, params),
     );

@@ -10,7 +10,7 @@ import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { OAUTH_REQUEST_PROBLEM, XAPIError, XErrorCode, XOAuthError, hasControlCharacter, oauthUserMessage } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, isCallbackToken, refuseSignIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
@@ -624,7 +624,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (err) return this.failed(err);
     // A refusal of the store, or the claim another request holds: an XFailureInfo gets its code's
     // status (409 for the lost claim, 403 for a miss); a custom store's own challenge gets 403.
-    if (!codeVerifier) return this.refuse(appState, 403);
+    if (!codeVerifier) return this.refuse(refusalForSignedIn(req, appState), 403);
     let extra: Record<string, string>;
     try {
       extra = this.tokenParams(options);

@@ -4,7 +4,7 @@
  * `.d.ts` files need nothing but this package.
  */
 import { hasControlCharacter, hasLoneSurrogate, shortText, XError } from './errors';
-import { failureStatus, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
+import { XFailureCode, failureStatus, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
 
 /** What a verify callback reports: the user, or `false` and a failure info. */
@@ -214,6 +214,25 @@ export function refuseSignIn(actions: PassportStrategyActions & { name: string }
   if (!isXFailureInfo(challenge)) return actions.fail(challenge, status);
   logFailureOnce(logged, actions.name, challenge);
   actions.fail(challenge, failureStatus(challenge.code));
+}
+
+// The refusals of a callback this browser has used already (no pending sign-in, a taken claim, an unknown state).
+const USED_CALLBACK_CODES: ReadonlySet<string> = new Set([XFailureCode.NO_PENDING_SIGN_IN, XFailureCode.SIGN_IN_IN_PROGRESS, XFailureCode.CALLBACK_UNKNOWN]);
+
+/**
+ * A used callback's refusal for a session that is signed in already (`req.user`, which Passport's
+ * session support sets): most likely a reload or Back of the callback it signed in with. Logged
+ * under a key of its own, so that it does not use up the one warning a real misconfiguration
+ * (the same code, for a session that is not signed in) needs; the hint says so.
+ */
+export function refusalForSignedIn(req: object, challenge: unknown): unknown {
+  if (!isXFailureInfo(challenge) || !USED_CALLBACK_CODES.has(challenge.code)) return challenge;
+  const user = (req as { user?: unknown }).user;
+  if (user === undefined || user === null || user === false) return challenge;
+  const hint = `${challenge.hint} This session is signed in already, so this is most likely a reload or Back of the callback it signed in with: nothing to fix.`;
+  const info = failureWithOwnLog(challenge.code, hint, 'signed-in session');
+  if (challenge.state !== undefined) info.state = challenge.state;
+  return info;
 }
 
 /** Ends a sign-in with an error (Passport's 500 path), unless `refusal` recognises it as X's normal refusal of a grant: then it is {@link refuseSignIn}'s failure. */

@@ -856,6 +856,29 @@ describe('XOAuth2PkceStrategy', () => {
         for (const w of ours) expectNoSecrets(w, [...SECRETS, 'never-issued']);
       });
 
+      it('logs a used callback of a signed-in session (a reload after signing in) apart, so the warning a real miss needs still comes', async () => {
+        const warnings: Array<Error & { code?: string }> = [];
+        const onWarning = (w: Error): void => void warnings.push(w);
+        process.on('warning', onWarning);
+        let signedIn: StrategyOutcome;
+        try {
+          const counting = countingFetch();
+          const s = strategy({ fetch: counting.fetch, name: 'x-reload' });
+          // passport.session() put the signed-in user on the request.
+          signedIn = await refused(s, counting, Object.assign(callback({}, { code: CODE, state: 'used-already' }), { user: { id: '1' } }));
+          await refused(s, counting, callback({}, { code: CODE, state: 'never-issued' }));
+          await new Promise((resolve) => setImmediate(resolve));
+        } finally {
+          process.off('warning', onWarning);
+        }
+        expect(signedIn).to.include({ type: 'fail', status: 403 });
+        expect(failureHint(signedIn.challenge, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/signed in already.*nothing to fix/);
+        const ours = warnings.filter((w) => w.code === 'PASSPORT_X_NO_PENDING_SIGN_IN');
+        expect(ours).to.have.length(2);
+        expect(ours[0]!.message).to.match(/signed in already/);
+        expect(ours[1]!.message).to.match(/no pending state/).and.not.match(/signed in already/);
+      });
+
       it('fails a malformed error parameter (400)', async () => {
         const counting = countingFetch();
         const result = await refused(strategy({ fetch: counting.fetch }), counting, callback({}, { error: ['access_denied', 'x'] }));
