@@ -216,8 +216,9 @@ export function refuseSignIn(actions: PassportStrategyActions & { name: string }
   actions.fail(challenge, failureStatus(challenge.code));
 }
 
-// The refusals of a callback this browser has used already (no pending sign-in, a taken claim, an unknown state).
-const USED_CALLBACK_CODES: ReadonlySet<string> = new Set([XFailureCode.NO_PENDING_SIGN_IN, XFailureCode.SIGN_IN_IN_PROGRESS, XFailureCode.CALLBACK_UNKNOWN]);
+// The refusals of a callback this browser may have used already (no pending sign-in, an unknown state).
+// A taken claim (SIGN_IN_IN_PROGRESS) is left out: it is logged where the claim is lost.
+const USED_CALLBACK_CODES: ReadonlySet<string> = new Set([XFailureCode.NO_PENDING_SIGN_IN, XFailureCode.CALLBACK_UNKNOWN]);
 
 /**
  * A used callback's refusal for a session that is signed in already (`req.user`, which Passport's
@@ -227,12 +228,16 @@ const USED_CALLBACK_CODES: ReadonlySet<string> = new Set([XFailureCode.NO_PENDIN
  */
 export function refusalForSignedIn(req: object, challenge: unknown): unknown {
   if (!isXFailureInfo(challenge) || !USED_CALLBACK_CODES.has(challenge.code)) return challenge;
-  const user = (req as { user?: unknown }).user;
-  if (user === undefined || user === null || user === false) return challenge;
-  const hint = `${challenge.hint} This session is signed in already, so this is most likely a reload or Back of the callback it signed in with: nothing to fix.`;
-  const info = failureWithOwnLog(challenge.code, hint, 'signed-in session');
-  if (challenge.state !== undefined) info.state = challenge.state;
-  return info;
+  if (!isSignedIn(req as { user?: unknown; isAuthenticated?: unknown })) return challenge;
+  const hint = `${challenge.hint} This session is signed in already: if this was a reload or Back of the callback it signed in with, there is nothing to fix; otherwise the causes above apply.`;
+  // The store's info as it was (its message, its state, fields of a custom store's), with the hint and a log key of its own.
+  return Object.assign(failureWithOwnLog(challenge.code, hint, 'signed-in session'), { ...challenge, hint });
+}
+
+/** Whether Passport has a user on this request: its own `isAuthenticated()` (which honours `userProperty`), else `req.user`. */
+function isSignedIn(req: { user?: unknown; isAuthenticated?: unknown }): boolean {
+  if (typeof req.isAuthenticated === 'function') return (req.isAuthenticated as () => unknown).call(req) === true;
+  return req.user !== undefined && req.user !== null && req.user !== false;
 }
 
 /** Ends a sign-in with an error (Passport's 500 path), unless `refusal` recognises it as X's normal refusal of a grant: then it is {@link refuseSignIn}'s failure. */

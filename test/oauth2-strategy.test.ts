@@ -872,7 +872,8 @@ describe('XOAuth2PkceStrategy', () => {
           process.off('warning', onWarning);
         }
         expect(signedIn).to.include({ type: 'fail', status: 403 });
-        expect(failureHint(signedIn.challenge, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/signed in already.*nothing to fix/);
+        expect(failureHint(signedIn.challenge, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/signed in already: if this was a reload.*nothing to fix; otherwise the causes above apply/);
+        expect((signedIn.challenge as XFailureInfo).message).to.equal('This browser has no sign-in in progress. Sign in again.');
         const ours = warnings.filter((w) => w.code === 'PASSPORT_X_NO_PENDING_SIGN_IN');
         expect(ours).to.have.length(2);
         expect(ours[0]!.message).to.match(/signed in already/);
@@ -1279,7 +1280,7 @@ describe('XOAuth2PkceStrategy', () => {
       expect(err.message).to.match(/users\/me/);
       // A 401 for the token X had just issued: the likely cause is a code exchanged twice (instances without one shared guard).
       expect(err.hint).to.match(/exchanged twice/).and.match(/replayGuard: new RedisReplayGuard/);
-      expect(err.message).to.include(err.hint);
+      expect(err.message).to.include(err.hint).and.not.match(/Check the app's keys and the token/);
       expect(err.response?.status).to.equal(401);
       assertNoSecret(err);
     });
