@@ -350,9 +350,11 @@ function profileRefusedAfterExchange(err: Error): Error {
   if (!(err instanceof XAPIError) || err.status !== 401 || err.code !== XErrorCode.API_ERROR) return err;
   const hint =
     'X refused the access token it had just issued for this sign-in. X revokes the tokens of a code that is exchanged twice, so another copy of this callback most likely reached X as well: ' +
-    'the app runs as several instances, each with its own replay guard (the default); give them one shared guard, replayGuard: new RedisReplayGuard({ client }). ' +
+    'if the app runs as several instances, they must share one replay guard (the default is one per process): replayGuard: new RedisReplayGuard({ client }). ' +
     'Otherwise check the app\'s keys and permissions in the X developer portal.';
-  return new XAPIError(`${err.message} ${hint}`, {
+  // What X said, without the generic 401 hint the message ends with: this one replaces it.
+  const said = err.message.endsWith(` ${err.hint}`) ? err.message.slice(0, -(err.hint.length + 1)) : err.message;
+  return new XAPIError(`${said} ${hint}`, {
     status: err.status,
     xCode: err.xCode,
     xMessage: err.xMessage,
