@@ -619,7 +619,8 @@ class EmulatorServer implements XEmulator {
 
   /** Writes the answer, then logs what was sent (and when the client had left before it: X acted on the request all the same). */
   private send(res: ServerResponse, method: string, path: string, answer: Answer): void {
-    const left = res.destroyed || res.socket === null || res.socket.destroyed;
+    // Not `res.socket === null`: a pipelined request's response has no socket until the one ahead of it is done.
+    const left = res.destroyed;
     const sent = left || res.headersSent ? answer : write(res, answer);
     const record: XEmulatorRequestRecord = { method, path, status: sent.status };
     const reason = left ? [sent.reason, 'the client left before the answer, which was not sent'].filter((r) => r !== undefined).join('; ') : sent.reason;

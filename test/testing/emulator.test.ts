@@ -2,6 +2,7 @@
 // injection, the request log, and what happens when something goes wrong inside it.
 import { expect } from 'chai';
 import dns from 'node:dns';
+import { connect } from 'node:net';
 import { ServerResponse, request, type Server } from 'node:http';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
@@ -228,7 +229,7 @@ describe('emulator', () => {
       expect(response.status).to.equal(413);
     });
 
-    it('lets a client still sending a body over 64 KiB read the 413 (the rest is read and dropped, not reset)', async () => {
+    it('lets a client still sending a body over 64 KiB read the 413 before the connection closes', async () => {
       const body = Buffer.alloc(4 * 1024 * 1024, 'x');
       for (let i = 0; i < 3; i++) {
         const outcome = await new Promise<number | Error>((resolve) => {
@@ -297,6 +298,22 @@ describe('emulator', () => {
       // The log says the answer was never sent: the client had left (X acted on the request all the same).
       while (x.requests.length === from) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(x.requests[from]).to.deep.equal({ method: 'GET', path: '/2/users/me', status: 200, reason: 'the client left before the answer, which was not sent' });
+    });
+
+    it('answers both of two pipelined requests when the first is delayed (the second waits for its socket, it has not left)', async () => {
+      x.failNext('/2/users/me', { delayMs: 200 });
+      const from = x.requests.length;
+      const answers = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(x.url).port), '127.0.0.1');
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write('GET /2/users/me HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /2/users/me HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      });
+      expect(answers.match(/^HTTP\/1\.1 401 /gm)).to.have.length(2);
+      expect(x.requests.slice(from).map((r) => r.reason ?? '')).to.not.include.members(['the client left before the answer, which was not sent']);
     });
 
     it('without a status, answers normally after the delay', async () => {
