@@ -13,7 +13,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import session from 'express-session';
 import { Passport } from 'passport';
 import { normalizePublicURL, publicURLRedirect, type ExampleConfig } from './config';
-import { errorMessage, isSignInInProgress, isUsedCallback, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
+import { errorMessage, isSignInInProgress, isUsedCallback, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage, stillSignedInMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
 import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
@@ -176,8 +176,13 @@ export function createExampleApp(config: ExampleConfig): express.Application {
           // The person gets the failure's short message; the developer's hint goes to the log.
           const line = signInFailureLogLine(name, info);
           if (line) log(line);
-          // A reload of the callback (or Back) after signing in: the person is signed in, nothing failed for them.
-          if (currentUser(req) && isUsedCallback(info)) return res.redirect(ROUTES.profile);
+          // A reload of the callback (or Back) after signing in, or a new sign-in that did not complete:
+          // the person is still signed in as before, and is told so.
+          const signedIn = currentUser(req);
+          if (signedIn && isUsedCallback(info)) {
+            addFlash(req, stillSignedInMessage(signedIn.username));
+            return res.redirect(ROUTES.profile);
+          }
           if (isSignInInProgress(info)) return res.redirect(`${ROUTES.home}?notice=sign-in-in-progress`);
           addFlash(req, signInFailureMessage(info));
           return res.redirect(ROUTES.home);

@@ -24,7 +24,7 @@ import Koa from 'koa';
 import session from 'koa-session';
 import { startXEmulator } from 'passport-x/testing';
 import { EXAMPLE_EMULATOR_OPTIONS, ExampleConfigError, emulatorConfig, normalizePublicURL, publicURLRedirect, readEnvironment, type ExampleConfig } from './config';
-import { errorMessage, isSignInInProgress, isUsedCallback, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage } from './messages';
+import { errorMessage, isSignInInProgress, isUsedCallback, logLine, noticeFromQuery, signInFailureLogLine, signInFailureMessage, stillSignedInMessage } from './messages';
 import { STRATEGY_NAMES, createStrategies } from './strategies';
 import { createExampleTokens, refreshFailureMessage, tokensForProfile, type ExampleTokenState } from './tokens';
 import { isExampleUser, profileSummary, refreshUserTokens, revokeUserTokens, type ExampleUser } from './users';
@@ -289,8 +289,13 @@ export function createKoaExampleApp(config: KoaExampleConfig): Koa {
         if (!user) {
           const line = signInFailureLogLine(name, info);
           if (line) log(line);
-          // A reload of the callback (or Back) after signing in: the person is signed in, nothing failed for them.
-          if (currentUser(ctx) && isUsedCallback(info)) return ctx.redirect(ROUTES.profile);
+          // A reload of the callback (or Back) after signing in, or a new sign-in that did not complete:
+          // the person is still signed in as before, and is told so.
+          const signedIn = currentUser(ctx);
+          if (signedIn && isUsedCallback(info)) {
+            addFlash(ctx, stillSignedInMessage(signedIn.username));
+            return ctx.redirect(ROUTES.profile);
+          }
           if (isSignInInProgress(info)) return ctx.redirect(`${ROUTES.home}?notice=sign-in-in-progress`);
           addFlash(ctx, signInFailureMessage(info));
           return ctx.redirect(ROUTES.home);

@@ -34,13 +34,18 @@ export function isSignInInProgress(info: unknown): boolean {
 }
 
 /**
- * Whether a refused callback is one this browser has used already (a reload or Back after signing
- * in): no pending sign-in matches it, or its claim is taken. For a person who is signed in, that is
- * no failure to show.
+ * Whether a refused callback may be one this browser has used already (a reload or Back after
+ * signing in): no pending sign-in matches it. For a person who is signed in, the page says they
+ * still are, rather than "Sign in again". (A taken claim, a double click, has its own notice.)
  */
 export function isUsedCallback(info: unknown): boolean {
   const code = typeof info === 'object' && info !== null ? (info as { code?: unknown }).code : undefined;
-  return code === XFailureCode.NO_PENDING_SIGN_IN || code === XFailureCode.SIGN_IN_IN_PROGRESS || code === XFailureCode.CALLBACK_UNKNOWN;
+  return code === XFailureCode.NO_PENDING_SIGN_IN || code === XFailureCode.CALLBACK_UNKNOWN;
+}
+
+/** What a signed-in person is told when a callback matched no sign-in: they are still signed in as before. */
+export function stillSignedInMessage(username: string): PageMessage {
+  return { kind: 'info', text: `That sign-in link was used already or has expired: you are still signed in as @${username}.` };
 }
 
 /** The notice for the home page's `notice` query parameter, if it names one. */

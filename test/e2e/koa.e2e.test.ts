@@ -137,7 +137,7 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
     expect((await browser.open(`${app.origin}${ROUTES.profile}`)).status).to.equal(200);
   });
 
-  it('sends a reload of the callback after signing in to the profile, with no failure message (the person is signed in)', async function () {
+  it('sends a reload of the callback after signing in to the profile, saying the person is still signed in (not "Sign in again")', async function () {
     const browser = new Browser();
     const back = await signIn(browser, 'Sign in with X', x.users[0].id);
     const callback = back.hops.find((h) => new URL(h.url).pathname === ROUTES.oauth2Callback)!.url;
@@ -145,6 +145,7 @@ describe('the Koa example app (koa-passport, koa-session, @koa/router)', functio
     const reloaded = await browser.open(callback);
     expect(reloaded.url).to.equal(`${app.origin}${ROUTES.profile}`);
     expect(textOf(reloaded.body)).to.not.match(/Sign in again|no sign-in in progress/i);
+    expect(textOf(reloaded.body)).to.contain(`That sign-in link was used already or has expired: you are still signed in as @${x.users[0].username}.`);
     expect(logged.join('\n')).to.match(/X_(SIGN_IN_IN_PROGRESS|NO_PENDING_SIGN_IN|CALLBACK_UNKNOWN)/);
     logged.length = 0;
   });
