@@ -6,7 +6,7 @@
  * Sources: X docs "Obtaining access tokens using 3-legged OAuth flow", "OAuth 2.0
  * Authorization Code Flow with PKCE", "Application-only authentication", RFC 6749, RFC 7009.
  */
-import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, hasControlCharacter, hasLoneSurrogate, missingScopesHint, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
+import { XAPIError, XErrorCode, XMissingScopesError, XRequestError, hasControlCharacter, hasLoneSurrogate, messageWithoutHint, missingScopesHint, redactedAnswer, xAnswerOf, type XRawResponse, type XRedactable } from './errors';
 import { failSoon, invalidResponse, parseJSONObject, sendToX, sendToXThen, type XHttpOptions, type XHttpRequest } from './http';
 import { formEncodeOAuth, signOwnRequest, type OAuthParamList } from './oauth1-signature';
 import { X_USER_FIELD_SCOPES, type XKnownUserField } from './scopes';
@@ -588,16 +588,8 @@ function withFieldScopes(err: unknown, userFields: readonly string[]): unknown {
   if (needed.length === 0) return err;
   const hint = missingScopesHint(needed);
   const fields = userFields.filter((f) => Object.hasOwn(X_USER_FIELD_SCOPES, f)).join(', ');
-  return new XMissingScopesError(`${err.message.replace(err.hint, '').trimEnd()} The user field ${fields} needs more than the token has. ${hint}`, {
-    status: err.status,
-    xCode: err.xCode,
-    xMessage: err.xMessage,
-    errors: err.errors,
-    title: err.title,
-    type: err.type,
-    detail: err.detail,
-    rateLimit: err.rateLimit,
-    response: err.response,
+  return new XMissingScopesError(`${messageWithoutHint(err)} The user field ${fields} needs more than the token has. ${hint}`, {
+    ...xAnswerOf(err),
     hint,
     missingScopes: needed,
     cause: err,

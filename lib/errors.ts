@@ -949,6 +949,19 @@ function scopesNamed(json: Record<string, unknown>, texts: Array<string | undefi
 }
 
 /**
+ * What X answered, as an {@link XAPIError} carries it: for an error that re-reads one (a more
+ * specific class or hint for the same answer) to keep every field of X's. Internal.
+ */
+export function xAnswerOf(err: XAPIError): XAPIErrorOptions & { status: number } {
+  return { status: err.status, xCode: err.xCode, xMessage: err.xMessage, errors: err.errors, title: err.title, type: err.type, detail: err.detail, rateLimit: err.rateLimit, response: err.response };
+}
+
+/** `err`'s message without the hint it ends with (what X said, for a new hint to follow). Internal. */
+export function messageWithoutHint(err: XError): string {
+  return err.message.endsWith(` ${err.hint}`) ? err.message.slice(0, -(err.hint.length + 1)) : err.message;
+}
+
+/**
  * The developer's fix for a missing scope: which scope to add, and for `users.email` also the
  * portal setting (X doc "OAuth 2.0 Authorization Code Flow with PKCE", "Scopes"; "Data dictionary").
  */

@@ -8,7 +8,7 @@
  */
 import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
-import { OAUTH_REQUEST_PROBLEM, XAPIError, XErrorCode, XOAuthError, hasControlCharacter, oauthUserMessage } from './errors';
+import { OAUTH_REQUEST_PROBLEM, XAPIError, XErrorCode, XOAuthError, hasControlCharacter, messageWithoutHint, oauthUserMessage, xAnswerOf } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
@@ -353,20 +353,7 @@ function profileRefusedAfterExchange(err: Error): Error {
     'if the app runs as several instances, they must share one replay guard (the default is one per process): replayGuard: new RedisReplayGuard({ client }). ' +
     'Otherwise check the app\'s keys and permissions in the X developer portal.';
   // What X said, without the generic 401 hint the message ends with: this one replaces it.
-  const said = err.message.endsWith(` ${err.hint}`) ? err.message.slice(0, -(err.hint.length + 1)) : err.message;
-  return new XAPIError(`${said} ${hint}`, {
-    status: err.status,
-    xCode: err.xCode,
-    xMessage: err.xMessage,
-    errors: err.errors,
-    title: err.title,
-    type: err.type,
-    detail: err.detail,
-    rateLimit: err.rateLimit,
-    response: err.response,
-    userMessage: err.userMessage,
-    hint,
-  });
+  return new XAPIError(`${messageWithoutHint(err)} ${hint}`, { ...xAnswerOf(err), userMessage: err.userMessage, hint });
 }
 
 /**

@@ -730,9 +730,8 @@ export class XTokenManager {
   async #afterRefusal(userKey: string, sent: XTokenSet, refusal: XOAuthError, hold: LockHold): Promise<XTokenSet> {
     const secrets = [sent.accessToken, sent.refreshToken];
     const value = await this.#get(userKey, secrets);
-    let what = 'The stored tokens were deleted.';
-    if (value === undefined || value === null) {
-      what = 'No tokens were stored for this user any more (deleted meanwhile, by a sign-out or another instance).';
+    const gone = value === undefined || value === null;
+    if (gone) {
       // Deleted meanwhile (a sign-out): nothing to delete, and a kept pair must not bring the tokens back.
       this.#kept.delete(userKey);
     } else {
@@ -749,7 +748,7 @@ export class XTokenManager {
     }
     throw new XRefreshTokenRevokedError(
       `XTokenManager: X refused the stored refresh token (HTTP ${refusal.status ?? '?'} ${refusal.error}${refusal.description ? `: ${refusal.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
-        `${what} If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.`,
+        `${gone ? 'No tokens were stored for this user any more (deleted meanwhile, by a sign-out or another instance).' : 'The stored tokens were deleted.'} If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.`,
       { cause: refusal, status: refusal.status },
     );
   }
