@@ -125,13 +125,28 @@ async function main(): Promise<void> {
   lines.push('', 'Press Ctrl+C to stop.', '');
   console.log(lines.join('\n'));
 
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     server.close();
     server.closeAllConnections();
     void Promise.allSettled([emulator?.close(), redis?.close()]).finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // `npm start` runs this app under a shell, which a SIGTERM sent to npm (a process manager, a
+  // container's stop) ends without passing the signal on: this process then gets a new parent.
+  // Stop then too, so that no app is left holding the port (only under npm: a process started
+  // by hand with nohup may outlive its shell on purpose).
+  const parent = process.ppid;
+  if (process.env.npm_lifecycle_event === 'start') {
+    setInterval(() => {
+      if (process.ppid === parent) return;
+      console.log('passport-x example: the process that started this app has ended: stopping.');
+      stop();
+    }, 1000).unref();
+  }
 }
 
 main().catch((err: unknown) => {
