@@ -814,7 +814,7 @@ const X_CODE_HINTS: Record<number, string> = {
   453:
     'X does not give this app (its access level, or its project) this endpoint: check the app\'s access and project in the X developer portal. For an OAuth 1.0a sign-in\'s profile (account/verify_credentials, a v1.1 endpoint), ' +
     'pass `skipExtendedUserProfile: true` (the profile from the access-token answer), or sign in with OAuth 2.0 (XOAuth2PkceStrategy, the profile from 2/users/me).',
-  415: 'X refused the callback URL: register `callbackURL` exactly (scheme, host, port, path and trailing slash; localhost and 127.0.0.1 are different hosts) under "Callback URI / Redirect URL" in the app\'s User authentication settings in the X developer portal.',
+  415: 'X refused the callback URL: register `callbackURL` exactly (scheme, host, port, path and trailing slash; localhost and 127.0.0.1 are different hosts) under "Callback URI / Redirect URL" in the app\'s User authentication settings in the X developer portal (on passport-x\'s X emulator: in its `apps.*.callbackURLs` fixtures, or with `x.addCallbackURL()`).',
 };
 
 // What a user can do about an OAuth 2.0 error (RFC 6749 section 5.2, RFC 7009 section 2.2.1).

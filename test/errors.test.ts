@@ -637,7 +637,7 @@ describe('errors: X\'s answers in 2026', () => {
         const err = errorFromResponse(answer(403, body, contentType ? { 'content-type': contentType } : {}), 'get a request token') as XAPIError;
         expect(err, contentType).to.include({ status: 403, xCode: 415 });
         expect(err.message).to.not.match(/HTML page|proxy/);
-        expect(err.message).to.match(/code 415: Callback URL not approved/).and.match(/register `callbackURL` exactly/).and.match(/localhost and 127\.0\.0\.1 are different hosts/);
+        expect(err.message).to.match(/code 415: Callback URL not approved/).and.match(/register `callbackURL` exactly/).and.match(/localhost and 127\.0\.0\.1 are different hosts/).and.include('on passport-x\'s X emulator: in its `apps.*.callbackURLs` fixtures, or with `x.addCallbackURL()`');
         expect(err.hint).to.match(/^X refused the callback URL/);
       }
     });
