@@ -222,18 +222,16 @@ function withOtherFailures(first: unknown, others: unknown[]): unknown {
 const NOT_SETTLED = Symbol('not settled in time');
 
 /**
- * `call()`'s outcome, or a rejection with {@link NOT_SETTLED} after `limitMs`: a store call that
+ * `pending`'s outcome, or a rejection with {@link NOT_SETTLED} after `limitMs`: a store call that
  * never settles must not hold a key (its lock, its shared refresh) forever. The timer is unref'd, so
- * a hung store keeps no process alive; a late outcome is let go.
+ * a hung store keeps no process alive. Nothing cancels `pending`: a write may still take effect
+ * (see `XTokenManager`'s `#unsettled`).
  */
-function settledWithin<T>(call: () => Promise<T>, limitMs: number): Promise<T> {
+function settledWithin<T>(pending: Promise<T>, limitMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(NOT_SETTLED), limitMs);
     timer.unref();
-    // Through a promise: a store method that throws instead of rejecting is a failure too.
-    Promise.resolve()
-      .then(call)
-      .then(
+    pending.then(
         (value) => {
           clearTimeout(timer);
           resolve(value);
@@ -331,6 +329,13 @@ export class XTokenManager {
   readonly #flights = new Map<string, Flight>();
   /** Rotated pairs the store refused, by user key, oldest first: written before anything else on the next call. */
   readonly #kept = new Map<string, KeptPair>();
+  /**
+   * Writes and deletes this manager gave up on (not settled within their limit), by user key, with
+   * their operation. Nothing cancels them, so each may still take effect: until they settle, no
+   * holder of the user's lock here asks anything of the store for that user, and the holder whose
+   * call it was keeps the lock (within its lease), so that no later write lands under an earlier one.
+   */
+  readonly #unsettled = new Map<string, Map<Promise<unknown>, XTokenStoreOperation>>();
 
   /**
    * Checks the options and builds a manager; it touches neither the store nor X until asked for a
@@ -471,16 +476,17 @@ export class XTokenManager {
    *
    * @throws TypeError when `userKey` is not a non-empty string, or `tokenSet` is not a token set (naming the field, never its value)
    * @throws XLockTimeoutError when the lock stayed taken too long (`RedisTokenLock`'s `acquireTimeoutMs`), or had no time left for the write; nothing was stored
-   * @throws XTokenStoreError when the store failed or did not answer within `timeoutMs`; nothing was stored
+   * @throws XTokenStoreError when the store failed or did not answer within `timeoutMs` (a write that
+   * did not settle in time may still take effect), or when an earlier write or delete for this user
+   * that did not settle in time still has not: nothing more was stored
    */
   async store(userKey: string, tokenSet: XTokenSet | XStoredTokenSet): Promise<XTokenSet[]> {
     checkUserKey('store', userKey);
     const tokens = reviveTokenSet(tokenSet, 'app');
     const secrets: XRedactable[] = [tokens.accessToken, tokens.refreshToken].filter((t) => t !== undefined);
-    return this.#lock.withLock(userKey, this.#lockTtlMs, async (lease?: XLockLease) => {
-      const hold: LockHold = { askedAt: Date.now(), deadline: this.#lockDeadline(lease) };
+    return this.#underLock(userKey, this.#lockTtlMs, undefined, async (hold) => {
       const nothingStored = 'nothing was stored. Retry; if this recurs, check the store.';
-      const value = await this.#storeCall('get', () => this.#store.get(userKey), secrets, nothingStored, this.#leaseLimitMs(hold, 'the read before the write', 'nothing was stored. Retry.'));
+      const value = await this.#storeCall(userKey, 'get', () => this.#store.get(userKey), secrets, nothingStored, this.#leaseLimitMs(hold, 'the read before the write', 'nothing was stored. Retry.'));
       let stored: XTokenSet | undefined;
       try {
         stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
@@ -489,7 +495,8 @@ export class XTokenManager {
         stored = undefined;
       }
       const kept = this.#kept.get(userKey)?.tokens;
-      await this.#storeCall('set', () => this.#store.set(userKey, tokens), secrets, nothingStored, this.#leaseLimitMs(hold, 'the write', 'nothing was stored. Retry.'));
+      const maybeStored = 'the tokens may not be stored. Retry (storing the same tokens again is harmless); if this recurs, check the store.';
+      await this.#storeCall(userKey, 'set', () => this.#store.set(userKey, tokens), secrets, maybeStored, this.#leaseLimitMs(hold, 'the write', 'nothing was stored. Retry.'));
       this.#kept.delete(userKey);
       const sameGrant = (set: XTokenSet): boolean => set.accessToken === tokens.accessToken || (set.refreshToken !== undefined && set.refreshToken === tokens.refreshToken);
       const replaced: XTokenSet[] = [];
@@ -519,9 +526,7 @@ export class XTokenManager {
     await this.#flights.get(userKey)?.promise.catch(() => undefined);
     // Two requests to X under the lock.
     const ttlMs = this.#lockTtlMs + Math.ceil(this.#timeoutMs);
-    const askedAt = Date.now();
-    return this.#lock.withLock(userKey, ttlMs, async (lease?: XLockLease) => {
-      const hold: LockHold = { askedAt, deadline: this.#lockDeadline(lease, ttlMs) };
+    return this.#underLock(userKey, ttlMs, Date.now(), async (hold) => {
       const value = await this.#get(userKey);
       const stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
       // A rotated pair the store refused (kept in this process) is live at X too.
@@ -548,7 +553,7 @@ export class XTokenManager {
       this.#kept.delete(userKey);
       if (stored !== undefined) {
         const notDeleted = 'the tokens are revoked at X but still stored. Retry revoke() (revoking them again is harmless).';
-        await this.#storeCall('delete', () => this.#store.delete(userKey), [...tokens.keys()], notDeleted, this.#leaseLimitMs(hold, 'the delete', notDeleted));
+        await this.#storeCall(userKey, 'delete', () => this.#store.delete(userKey), [...tokens.keys()], notDeleted, this.#leaseLimitMs(hold, 'the delete', notDeleted));
       }
       return true;
     });
@@ -566,13 +571,18 @@ export class XTokenManager {
    * {@link XTokenStoreError} when it rejects (its error, redacted of `secrets`, as the cause) or
    * does not settle in time. `consequence` says what that means for the caller.
    */
-  async #storeCall<T>(operation: XTokenStoreOperation, call: () => Promise<T>, secrets: XRedactable[], consequence: string, limitMs = this.#timeoutMs): Promise<T> {
+  async #storeCall<T>(userKey: string, operation: XTokenStoreOperation, call: () => Promise<T>, secrets: XRedactable[], consequence: string, limitMs = this.#timeoutMs): Promise<T> {
+    // Through a promise: a store method that throws instead of rejecting is a failure too.
+    const pending = Promise.resolve().then(call);
     try {
-      return await settledWithin(call, limitMs);
+      return await settledWithin(pending, limitMs);
     } catch (err) {
       const timedOut = err === NOT_SETTLED;
+      const late = timedOut && operation !== 'get';
+      if (late) this.#trackUnsettled(userKey, pending, operation);
       const what = timedOut ? `did not settle within ${limitMs} ms (timeoutMs)` : 'failed (its error is the cause)';
-      throw new XTokenStoreError(`XTokenManager: the token store's ${operation}() ${what}: ${consequence}`, {
+      const after = late ? ' The call was not cancelled and may still take effect: until it settles, this manager asks nothing more of the store for this user.' : '';
+      throw new XTokenStoreError(`XTokenManager: the token store's ${operation}() ${what}: ${consequence}${after}`, {
         operation,
         reason: timedOut ? 'timeout' : 'failed',
         cause: timedOut ? undefined : redactError(err, secrets),
@@ -580,9 +590,58 @@ export class XTokenManager {
     }
   }
 
+  /** Keeps `pending`, a write or delete given up on, in {@link XTokenManager.#unsettled} until it settles. */
+  #trackUnsettled(userKey: string, pending: Promise<unknown>, operation: XTokenStoreOperation): void {
+    let calls = this.#unsettled.get(userKey);
+    if (calls === undefined) this.#unsettled.set(userKey, (calls = new Map()));
+    const forget = (): void => {
+      calls.delete(pending);
+      if (calls.size === 0 && this.#unsettled.get(userKey) === calls) this.#unsettled.delete(userKey);
+    };
+    calls.set(pending, operation);
+    pending.then(forget, forget);
+  }
+
+  /**
+   * Waits, at most `limitMs`, for the writes and deletes of `userKey` given up on earlier to
+   * settle. Resolves to the operation of one still unsettled, or undefined when none is.
+   */
+  async #stillUnsettled(userKey: string, limitMs: number): Promise<XTokenStoreOperation | undefined> {
+    const calls = this.#unsettled.get(userKey);
+    if (calls === undefined) return undefined;
+    if (limitMs > 0) await settledWithin(Promise.allSettled([...calls.keys()]), limitMs).catch(() => undefined);
+    return this.#unsettled.get(userKey)?.values().next().value;
+  }
+
+  /**
+   * `fn` under `userKey`'s lock (held for at most `ttlMs`), with its {@link LockHold}. Before `fn`,
+   * the writes and deletes given up on earlier must have settled (else an {@link XTokenStoreError},
+   * nothing done); after it, the lock is kept until those `fn` gave up on have settled, within the
+   * lease, so that no other holder (another manager, another instance) writes before them.
+   *
+   * @param askedAt - when the caller asked for the lock, for the errors' `waitedMs`; default: when `fn` starts
+   */
+  #underLock<T>(userKey: string, ttlMs: number, askedAt: number | undefined, fn: (hold: LockHold) => Promise<T>): Promise<T> {
+    return this.#lock.withLock(userKey, ttlMs, async (lease?: XLockLease) => {
+      const hold: LockHold = { askedAt: askedAt ?? Date.now(), deadline: this.#lockDeadline(lease, ttlMs) };
+      const earlier = await this.#stillUnsettled(userKey, this.#leaseLeftMs(hold));
+      if (earlier !== undefined) {
+        throw new XTokenStoreError(
+          `XTokenManager: an earlier ${earlier}() of the token store for this user did not settle in time, and still has not: nothing was sent to X and nothing was asked of the store, since that call could still take effect over a later one. Retry later; if this recurs, check the store.`,
+          { operation: earlier, reason: 'timeout' },
+        );
+      }
+      try {
+        return await fn(hold);
+      } finally {
+        await this.#stillUnsettled(userKey, this.#heldLeftMs(hold));
+      }
+    });
+  }
+
   /** `store.get`, bounded; nothing was sent to X when it fails. */
   #get(userKey: string, secrets: XRedactable[] = []): Promise<XTokenSet | XStoredTokenSet | undefined | null> {
-    return this.#storeCall('get', () => this.#store.get(userKey), secrets, 'nothing was sent to X and nothing changed. Retry; if this recurs, check the store.');
+    return this.#storeCall(userKey, 'get', () => this.#store.get(userKey), secrets, 'nothing was sent to X and nothing changed. Retry; if this recurs, check the store.');
   }
 
   /** The stored set; XTokenNotFoundError when there is none. `secrets`: the tokens to redact from a store failure. */
@@ -600,8 +659,7 @@ export class XTokenManager {
   }
 
   #startFlight(userKey: string, seen: XTokenSet, forced: boolean): Flight {
-    const askedAt = Date.now();
-    const promise = this.#lock.withLock(userKey, this.#lockTtlMs, (lease?: XLockLease) => this.#rotateOnce(userKey, seen, forced, { askedAt, deadline: this.#lockDeadline(lease) }));
+    const promise = this.#underLock(userKey, this.#lockTtlMs, Date.now(), (hold) => this.#rotateOnce(userKey, seen, forced, hold));
     const flight: Flight = { forced, promise };
     this.#flights.set(userKey, flight);
     const forget = (): void => {
@@ -644,6 +702,11 @@ export class XTokenManager {
         'Retry. If this recurs, the lock is taken late (a slow or reconnecting Redis) or the store is slow: raise lockTtlMs.',
       { waitedMs, attempts: 1 },
     );
+  }
+
+  /** What the lock has left now, at most `lockTtlMs` (a lock whose lease never ends gives Infinity). */
+  #heldLeftMs(hold: LockHold): number {
+    return Math.min(this.#lockTtlMs, Math.floor(hold.deadline - Date.now()));
   }
 
   /** `timeoutMs`, cut to what the lock has left now (0 or less once it has run out). */
@@ -744,7 +807,7 @@ export class XTokenManager {
       }
       // A dead refresh token stays dead: drop it, so no caller retries it (no retry loop).
       const notDeleted = 'X refused the stored refresh token (used, revoked or expired), and it could not be deleted: the user must sign in again.';
-      await this.#storeCall('delete', () => this.#store.delete(userKey), secrets, notDeleted, this.#leaseLimitMs(hold, 'the delete of the refused tokens', notDeleted));
+      await this.#storeCall(userKey, 'delete', () => this.#store.delete(userKey), secrets, notDeleted, this.#leaseLimitMs(hold, 'the delete of the refused tokens', notDeleted));
     }
     throw new XRefreshTokenRevokedError(
       `XTokenManager: X refused the stored refresh token (HTTP ${refusal.status ?? '?'} ${refusal.error}${refusal.description ? `: ${refusal.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
@@ -767,6 +830,8 @@ export class XTokenManager {
       if (wait > 0) {
         if (hold.deadline - Date.now() - wait <= 0) break;
         await sleep(wait);
+        // An attempt that did not settle in time may still land: none is made before it has.
+        if ((await this.#stillUnsettled(userKey, this.#heldLeftMs(hold))) !== undefined) break;
       }
       // Every attempt, the first too, within what the lock has left: a write that lands after the lock
       // expired could cover the next holder's, so none is made once it has run out.
@@ -774,7 +839,7 @@ export class XTokenManager {
       if (limitMs <= 0) break;
       attempts++;
       try {
-        await this.#storeCall('set', () => this.#store.set(userKey, rotated), secrets, 'the rotated pair was not stored.', limitMs);
+        await this.#storeCall(userKey, 'set', () => this.#store.set(userKey, rotated), secrets, 'the rotated pair may not be stored.', limitMs);
         this.#kept.delete(userKey);
         return;
       } catch (err) {

@@ -515,27 +515,38 @@ describe('XTokenManager', function () {
 
     it('never retries the write past the time the lock has left: each retry is cut to it, and none starts after it', async function () {
       await storeExpiringIn(5_000);
-      // A store whose set never settles; timeoutMs 1 s, a lease of 2.9 s (2 s kept for the write).
-      const hanging = refusingSets(store, () => new Promise<never>(() => undefined));
-      const lease = leasing(2_900);
+      // A store whose set fails after 0.8 s; timeoutMs 1 s, a lease of 2.9 s (2 s kept for the write).
+      const failingSlowly = refusingSets(store, () => sleep(800).then(() => Promise.reject(new Error('ETIMEDOUT'))));
       const started = Date.now();
-      const err = await rejection(manager({ store: hanging, lock: lease, timeoutMs: 1_000, lockTtlMs: 3_300 }).getAccessToken(USER));
+      const err = await rejection(manager({ store: failingSlowly, lock: leasing(2_900), timeoutMs: 1_000, lockTtlMs: 3_300 }).getAccessToken(USER));
       const took = Date.now() - started;
       expect(err).to.be.instanceOf(XTokenStoreError).and.include({ operation: 'set', reason: 'timeout', rotatedPairKept: true });
-      // Attempts at r, r + 1.1 s and r + 2.5 s (r: the refresh at X, under 0.4 s on the slowest machine);
-      // the third is cut to what is left, so all ends at the lease's end, 2.9 s (uncut: r + 3.5 s).
-      expect(hanging.attempts).to.have.length(3);
+      // Attempts at r, r + 0.9 s and r + 2.1 s (r: the refresh at X, under 0.4 s on the slowest machine);
+      // the third is cut to what is left, so all ends at the lease's end, 2.9 s (uncut: r + 2.9 s and more).
+      expect(failingSlowly.attempts).to.have.length(3);
       expect(took).to.be.within(2_800, 3_300);
-      // 2.45 s left (1.6 s kept for the write): after the second attempt, 0.34 s is too little to wait 0.4 s for a third.
+      // 2.3 s left: after the second attempt fails (r + 1.9 s), waiting 0.4 s for a third would end at the lease's end or past it.
       await storeExpiringIn(5_000, await signInOnEmulator(x));
-      const hangingAgain = refusingSets(store, () => new Promise<never>(() => undefined));
+      const failingAgain = refusingSets(store, () => sleep(900).then(() => Promise.reject(new Error('ETIMEDOUT'))));
       const startedAgain = Date.now();
-      const again = await rejection(manager({ store: hangingAgain, lock: leasing(2_450), timeoutMs: 1_000, lockTtlMs: 2_600 }).getAccessToken(USER));
-      expect(again).to.be.instanceOf(XTokenStoreError).and.include({ reason: 'timeout', rotatedPairKept: true });
-      expect((again as Error).message).to.include('(2 attempts; the last did not settle in time)');
-      expect(hangingAgain.attempts).to.have.length(2);
-      // r + 2.1 s, and never past the lease (2.45 s) by more than a late timer.
-      expect(Date.now() - startedAgain).to.be.within(2_050, 2_950);
+      const again = await rejection(manager({ store: failingAgain, lock: leasing(2_300), timeoutMs: 1_000, lockTtlMs: 2_600 }).getAccessToken(USER));
+      expect(again).to.be.instanceOf(XTokenStoreError).and.include({ reason: 'failed', rotatedPairKept: true });
+      expect((again as Error).message).to.include('(2 attempts; the last failed: its error is the cause)');
+      expect(failingAgain.attempts).to.have.length(2);
+      expect(Date.now() - startedAgain).to.be.within(1_850, 2_350);
+    });
+
+    it('makes no second attempt while the first, given up on after timeoutMs, has not settled, and gives up by the lease\'s end', async function () {
+      await storeExpiringIn(5_000);
+      // A store whose set never settles: a retry could land before it, and it after the retry.
+      const hanging = refusingSets(store, () => new Promise<never>(() => undefined));
+      const started = Date.now();
+      const err = await rejection(manager({ store: hanging, lock: leasing(2_900), timeoutMs: 1_000, lockTtlMs: 3_300 }).getAccessToken(USER));
+      expect(err).to.be.instanceOf(XTokenStoreError).and.include({ operation: 'set', reason: 'timeout', rotatedPairKept: true });
+      expect((err as Error).message).to.include('(1 attempt; the last did not settle in time)');
+      expect(hanging.attempts).to.have.length(1);
+      // The lock is kept while that write may still land, up to the lease's end (2.9 s), not past it.
+      expect(Date.now() - started).to.be.within(2_800, 3_300);
     });
 
     it('answers the kept pair, written first, even while the stored access token is still fresh (refresh() after X refused it)', async function () {
@@ -612,6 +623,94 @@ describe('XTokenManager', function () {
       expect(requests()).to.equal(1);
       expect(await isValidAtX(token)).to.equal(true);
       expect(lock.inner.size).to.equal(0);
+    });
+
+    /** The store, with the `stalled` first calls of `operation` taking effect only after `ms` (nothing cancels a call given up on). */
+    function lateStore(operation: 'set' | 'delete', ms: number, stalled = 1): XTokenStore & { calls: number } {
+      const late = {
+        calls: 0,
+        get: store.get.bind(store),
+        set: async (key: string, tokens: XTokenSet): Promise<void> => {
+          if (operation === 'set' && ++late.calls <= stalled) await sleep(ms);
+          await store.set(key, tokens);
+        },
+        delete: async (key: string): Promise<void> => {
+          if (operation === 'delete' && ++late.calls <= stalled) await sleep(ms);
+          await store.delete(key);
+        },
+      };
+      return late;
+    }
+
+    it('makes no other store call for the user before a write it gave up on has landed: a rotated pair stored late never covers a newer one', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      // The first write of the rotated pair takes 700 ms (timeoutMs 200 ms), then lands.
+      const late = lateStore('set', 700);
+      const m = manager({ store: late, timeoutMs: 200 });
+      const first = await m.getAccessToken(USER);
+      // Retried once the first write had landed (the same pair, twice), never before it.
+      expect(late.calls).to.equal(2);
+      expect(store.peek(USER)!.accessToken).to.equal(first);
+      // The app saw a 401 and asks for a refresh: a newer pair, stored.
+      const newer = await m.refresh(USER);
+      await sleep(800);
+      expect(store.peek(USER)!.refreshToken, 'the newer pair is still stored').to.equal(newer.refreshToken);
+      expect(await m.getAccessToken(USER)).to.equal(newer.accessToken);
+      expect(requests()).to.equal(2);
+      expect(await isValidAtX(newer.accessToken)).to.equal(true);
+    });
+
+    it('keeps the lock while a write it gave up on may still land, so that another manager (another instance) rotates only after it', async function () {
+      await storeExpiringIn(5_000);
+      const shared = new InProcessTokenLock();
+      const late = lateStore('set', 700);
+      const a = manager({ store: late, lock: shared, timeoutMs: 200 });
+      // Another manager of the same store and lock (as another instance with RedisTokenLock) forces a refresh meanwhile.
+      const b = manager({ lock: shared });
+      const fromA = a.getAccessToken(USER);
+      // B reads A's rotated pair as soon as one is stored, then rotates it (the app saw a 401).
+      while (store.peek(USER)?.accessToken === signedIn.accessToken) await sleep(1);
+      const fromB = b.refresh(USER);
+      const [tokenA, setB] = await Promise.all([fromA, fromB]);
+      await sleep(800);
+      // B rotated the pair A stored: the pair stored is B's, live at X, not A's first write landing late.
+      expect(late.calls, 'A wrote its pair twice: late, then its retry').to.equal(2);
+      expect(setB.accessToken).not.to.equal(tokenA);
+      expect(store.peek(USER)!.refreshToken).to.equal(setB.refreshToken);
+      expect(await isValidAtX(setB.accessToken)).to.equal(true);
+      expect(x.isRefreshTokenValid(setB.refreshToken!)).to.equal(true);
+    });
+
+    it('makes no write for the user before a delete it gave up on has landed: a sign-in stored meanwhile is not deleted', async function () {
+      await storeExpiringIn(3_600_000);
+      // revoke()'s delete takes 700 ms (timeoutMs 200 ms), then lands; a new sign-in is stored meanwhile.
+      const late = lateStore('delete', 700);
+      const m = manager({ store: late, timeoutMs: 200 });
+      const revoking = rejection(m.revoke(USER));
+      while (late.calls === 0) await sleep(1);
+      const again = await signInOnEmulator(x);
+      const storing = m.store(USER, again);
+      const err = (await revoking) as XTokenStoreError;
+      expect(err).to.be.instanceOf(XTokenStoreError).and.include({ operation: 'delete', reason: 'timeout' });
+      expect(err.message).to.include('The call was not cancelled and may still take effect');
+      expect(await storing).to.deep.equal([]);
+      await sleep(800);
+      expect(store.peek(USER)!.accessToken, 'the new sign-in is still stored').to.equal(again.accessToken);
+    });
+
+    it('refuses, nothing sent to X, while a write given up on has still not settled after the lock\'s time and timeoutMs', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      const hanging = refusingSets(store, () => new Promise<never>(() => undefined));
+      const m = manager({ store: hanging, timeoutMs: 200, lockTtlMs: 700 });
+      expect(await rejection(m.getAccessToken(USER))).to.be.instanceOf(XTokenStoreError).with.property('rotatedPairKept', true);
+      expect(requests()).to.equal(1);
+      const err = (await rejection(m.refresh(USER))) as XTokenStoreError;
+      expect(err).to.be.instanceOf(XTokenStoreError).and.include({ operation: 'set', reason: 'timeout' });
+      expect(err.message).to.include('an earlier set() of the token store for this user did not settle in time, and still has not: nothing was sent to X');
+      expect(requests()).to.equal(1);
+      expect(hanging.attempts).to.have.length(1);
     });
   });
 
