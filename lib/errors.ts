@@ -935,12 +935,16 @@ function bigNumberField(body: string, name: string): string | undefined {
   return new RegExp(`"${name}"\\s*:\\s*"?(\\d{1,30})"?`).exec(body)?.[1];
 }
 
+/** A scope token (RFC 6749 section 3.3: printable ASCII but the space, the double quote and the backslash), at most 100 characters. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
+
 /** The scopes a "Missing OAuth2 Scopes" answer names: in a list field, or in its text. */
 function scopesNamed(json: Record<string, unknown>, texts: Array<string | undefined>): string[] {
   const found = new Set<string>();
   for (const key of ['missing_scopes', 'required_scopes', 'scopes']) {
     const value = json[key];
-    if (Array.isArray(value)) for (const v of value) if (typeof v === 'string' && v !== '') found.add(v);
+    // Only what can be a scope (RFC 6749 section 3.3, at most 100 characters): the list goes into a hint and a log line.
+    if (Array.isArray(value)) for (const v of value) if (typeof v === 'string' && SCOPE_TOKEN.test(v)) found.add(v);
   }
   const text = texts.filter((t) => t !== undefined).join(' ');
   // A scope as a word of its own: "users.email." at the end of a sentence counts, "users.emails" does not.
@@ -1095,7 +1099,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
     const capScope = asString(record.scope);
     const resetDate = asString(record.reset_date);
     const resetAt = resetDate !== undefined && !Number.isNaN(Date.parse(resetDate)) ? new Date(resetDate) : undefined;
-    const which = [period, capScope].filter((v) => v !== undefined).join(' ').toLowerCase();
+    const which = shortText([period, capScope].filter((v) => v !== undefined).join(' ')).toLowerCase();
     const next = period === 'Daily' ? 'day' : period === 'Monthly' ? 'month' : 'period or billing cycle';
     const hint =
       `A ${which ? `${which} ` : ''}usage cap or the spending limit of the app's X account is reached${resetAt ? ` until ${resetAt.toISOString()}` : ''}: raise the spending limit in the X Developer Console (console.x.com), or wait for the next ${next}. ` +

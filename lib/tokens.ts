@@ -17,7 +17,7 @@
  */
 import type { XTokenSet } from './endpoints';
 import { xEndpoints } from './endpoints';
-import { redactError, XLockTimeoutError, XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError, XTokenStoreError, type XRedactable, type XTokenStoreOperation } from './errors';
+import { redactError, shortText, XLockTimeoutError, XOAuthError, XRefreshTokenRevokedError, XTokenNotFoundError, XTokenStoreError, type XRedactable, type XTokenStoreOperation } from './errors';
 import { refreshAccessToken, revokeToken } from './helpers';
 import { MAX_TIMEOUT_MS, resolveTimeout } from './http';
 import { InProcessTokenLock, type XLockLease, type XTokenLock } from './lock';
@@ -810,7 +810,7 @@ export class XTokenManager {
       await this.#storeCall(userKey, 'delete', () => this.#store.delete(userKey), secrets, notDeleted, this.#leaseLimitMs(hold, 'the delete of the refused tokens', notDeleted));
     }
     throw new XRefreshTokenRevokedError(
-      `XTokenManager: X refused the stored refresh token (HTTP ${refusal.status ?? '?'} ${refusal.error}${refusal.description ? `: ${refusal.description}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
+      `XTokenManager: X refused the stored refresh token (HTTP ${refusal.status ?? '?'} ${shortText(refusal.error)}${refusal.description ? `: ${shortText(refusal.description)}` : ''}): it was used, revoked or has expired, so the user must sign in again. ` +
         `${gone ? 'No tokens were stored for this user any more (deleted meanwhile, by a sign-out or another instance).' : 'The stored tokens were deleted.'} If this follows a refresh by another instance, the instances do not share a lock: use RedisTokenLock.`,
       { cause: refusal, status: refusal.status },
     );

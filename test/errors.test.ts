@@ -532,6 +532,17 @@ describe('errors: X\'s answers in 2026', () => {
       expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
     });
 
+    it('quote X\'s period and scope in the hint on one line, cut at 200 characters (a hostile or broken proxy cannot split or flood a log line)', () => {
+      const body = JSON.stringify({ title: 'UsageCapExceeded', period: 'Daily\r\nFAKE LOG LINE \u001b[31m', scope: 'x'.repeat(50_000) });
+      const err = errorFromResponse(answer(429, body, JSON_TYPE), 'refresh the access token') as XUsageCapError;
+      expect(err).to.be.instanceOf(XUsageCapError);
+      for (const text of [err.hint, err.message]) expect(text).not.to.match(/[\r\n\u001b]/);
+      expect(err.hint).to.include('A daily fake log line ').and.include('x'.repeat(150));
+      expect(err.hint.length).to.be.below(600);
+      // The fields keep what X said.
+      expect(err.period).to.equal('Daily\r\nFAKE LOG LINE \u001b[31m');
+    });
+
     // X's answer for the spending limit of the billing cycle.
     const SPEND_CAP_REACHED = JSON.stringify({
       title: 'SpendCapReached',
@@ -591,6 +602,14 @@ describe('errors: X\'s answers in 2026', () => {
       expect(unnamed).to.be.instanceOf(XMissingScopesError);
       expect(unnamed.missingScopes).to.deep.equal([]);
       expect(unnamed.hint).to.match(/lacks an OAuth 2\.0 scope this request needs/).and.not.match(/Request email/);
+    });
+
+    it('keeps out of its hint a listed value that cannot be a scope (control characters, a space, over 100 characters)', () => {
+      const listed = ['tweet.read', 'users.read\r\nFAKE LOG LINE', 'a b', 'x'.repeat(101), '\u001b[31mred', 'list.read'];
+      const err = errorFromResponse(answer(403, JSON.stringify({ title: 'Missing OAuth2 Scopes', missing_scopes: listed }), JSON_TYPE), 'x') as XMissingScopesError;
+      expect(err.missingScopes).to.deep.equal(['tweet.read', 'list.read']);
+      expect(err.hint).to.include('tweet.read and list.read');
+      expect(err.message).not.to.match(/[\r\n\u001b]/).and.not.include('FAKE LOG LINE');
     });
 
     it('leaves X\'s plain 403 Forbidden problem an XAPIError', () => {

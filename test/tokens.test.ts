@@ -287,6 +287,17 @@ describe('XTokenManager', function () {
       expect(store.data.has(USER)).to.equal(false);
     });
 
+    it('quotes X\'s description on one line, cut at 200 characters, in XRefreshTokenRevokedError\'s message', async function () {
+      await storeExpiringIn(5_000);
+      const description = `Value passed for the token was invalid.\r\n2026-12-02 FAKE LOG LINE \u001b[31m${'x'.repeat(100_000)}`;
+      x.failNext('/2/oauth2/token', { status: 400, body: { error: 'invalid_request', error_description: description } });
+      const err = (await rejection(manager().getAccessToken(USER))) as XRefreshTokenRevokedError;
+      expect(err).to.be.instanceOf(XRefreshTokenRevokedError);
+      expect(err.message).not.to.match(/[\r\n\u001b]/);
+      expect(err.message).to.include('HTTP 400 invalid_request: Value passed for the token was invalid. 2026-12-02 FAKE LOG LINE [31mxxx');
+      expect(err.message.length).to.be.below(800);
+    });
+
     it('throws XRefreshTokenRevokedError to every concurrent caller, deletes the stored tokens, and asks X once', async function () {
       await storeExpiringIn(5_000);
       // Someone used the refresh token behind the manager's back (an instance without the shared lock).
