@@ -29,7 +29,7 @@ describe('the testing examples of the docs', function () {
   });
 
   it('docs/examples/testing-mocha.test.ts passes under mocha', async () => {
-    const { code, output } = await runIn([join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--no-config', '--require', 'tsx/cjs', 'docs/examples/testing-mocha.test.ts']);
+    const { code, output } = await runIn([join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--no-config', '--import=tsx', 'docs/examples/testing-mocha.test.ts']);
     expect(code, output).to.equal(0);
     expect(output).to.match(/\b3 passing\b/).and.not.to.match(/\bfailing\b/);
   });

@@ -1,6 +1,7 @@
 // A complete mocha test of an Express app with "Sign in with X", against the X emulator of
 // passport-x/testing: no X account, no network, no browser. Run it with
-// `mocha --require tsx/cjs docs/examples/testing-mocha.test.ts` (or your own TypeScript setup).
+// `npx mocha --import=tsx docs/examples/testing-mocha.test.ts` (or your own TypeScript setup).
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
