@@ -6,6 +6,7 @@
 import { hasControlCharacter, hasLoneSurrogate, shortText, XError } from './errors';
 import { XFailureCode, failureStatus, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
+import { warnCallbackThrew } from './http';
 
 /** What a verify callback reports: the user, or `false` and a failure info. */
 export type XVerifyCallback = (err?: Error | null, user?: unknown, info?: unknown) => void;
@@ -211,9 +212,30 @@ export type RefusalOf = (err: Error) => XFailureInfo | undefined;
  */
 export function refuseSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, challenge?: unknown, status?: number, appState?: unknown): void {
   challenge = withAppState(challenge, appState);
-  if (!isXFailureInfo(challenge)) return actions.fail(challenge, status);
-  logFailureOnce(logged, actions.name, challenge);
-  actions.fail(challenge, failureStatus(challenge.code));
+  const info = isXFailureInfo(challenge) ? challenge : undefined;
+  if (info !== undefined) logFailureOnce(logged, actions.name, info);
+  try {
+    actions.fail(challenge, info !== undefined ? failureStatus(info.code) : status);
+  } catch (err) {
+    // Passport's fail() runs the app's failure handling (its redirect, failureMessage's
+    // req.session.messages, the next strategy). Many refusals are called back outside any try (a
+    // store's answer, the replay guard's, which comes in a later tick), where a throw would end the
+    // process: it goes to Passport's error instead, as the framework does with a throw in its own tick.
+    errorSignIn(actions, err);
+  }
+}
+
+/**
+ * Passport's `error` with `err`: the framework's error handler (a 500 unless it decides otherwise).
+ * A throw there, which has nowhere left to go, becomes a process warning (`PASSPORT_X_CALLBACK_THREW`),
+ * never an `uncaughtException`.
+ */
+function errorSignIn(actions: PassportStrategyActions, err: unknown): void {
+  try {
+    actions.error(err instanceof Error ? err : new TypeError(String(err)));
+  } catch (again) {
+    warnCallbackThrew(again);
+  }
 }
 
 // The refusals of a callback this browser may have used already (no pending sign-in, an unknown state).
@@ -244,7 +266,7 @@ function isSignedIn(req: { user?: unknown; isAuthenticated?: unknown }): boolean
 export function failSignIn(actions: PassportStrategyActions & { name: string }, logged: LoggedFailures, refusal: RefusalOf, err: Error, appState?: unknown): void {
   const info = err instanceof Error ? refusal(err) : undefined;
   if (info !== undefined) return refuseSignIn(actions, logged, info, undefined, appState);
-  actions.error(err);
+  errorSignIn(actions, err);
 }
 
 /** X's own words from an error answer, for a developer's hint: one line, control characters removed, at most 200 characters. */

@@ -107,6 +107,39 @@ describe('passport-base: the glue both strategies share with Passport', () => {
       ]);
     });
 
+    it("sends a throw from Passport's fail (the app's failure handling) to Passport's error, and one from error to a process warning: none escapes", () => {
+      // failureMessage: true without a session: Passport's fail() throws reading req.session.messages.
+      const thrown = new TypeError("Cannot read properties of undefined (reading 'messages')");
+      const actions = actionsOf();
+      actions.fail = () => {
+        throw thrown;
+      };
+      const inProgress = failureOf(XFailureCode.SIGN_IN_IN_PROGRESS, 'Claimed by another request.');
+      const warnings = warningsOf(() => refuseSignIn(actions, new Set(), inProgress, 403));
+      expect(actions.calls).to.deep.equal([['error', thrown]]);
+      expect(warnings.map((w) => w.code)).to.deep.equal(['PASSPORT_X_SIGN_IN_IN_PROGRESS']);
+      // The error path throws as well (a broken error handler): a warning, and nothing thrown to the caller.
+      const broken = actionsOf();
+      broken.fail = () => {
+        throw thrown;
+      };
+      broken.error = () => {
+        throw new Error('the error handler threw');
+      };
+      let escaped: unknown;
+      const last = warningsOf(() => {
+        try {
+          refuseSignIn(broken, new Set(), { message: "the app's own" }, 401);
+          failSignIn(broken, new Set(), refusal, new Error('X is down'));
+        } catch (err) {
+          escaped = err;
+        }
+      });
+      expect(escaped).to.equal(undefined);
+      expect(last.map((w) => w.code)).to.deep.equal(['PASSPORT_X_CALLBACK_THREW', 'PASSPORT_X_CALLBACK_THREW']);
+      expect(last[0]!.message).to.include('the error handler threw');
+    });
+
     it("hands any other challenge to Passport's fail as given, and logs nothing", () => {
       const actions = actionsOf();
       const warnings = warningsOf(() => {

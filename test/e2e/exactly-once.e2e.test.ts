@@ -51,6 +51,11 @@ interface InstanceOptions {
   replayGuard?: XReplayGuard | undefined;
   /** Closed with the instance. */
   cleanup?: (() => Promise<unknown>) | undefined;
+  /**
+   * The callback route as a plain `passport.authenticate(name, { failureMessage: true })` with no
+   * session middleware: Passport's fail() then throws (it keeps the message in req.session.messages).
+   */
+  failureMessageWithoutSession?: boolean | undefined;
 }
 
 /** What a callback request got. */
@@ -111,6 +116,10 @@ async function startInstance(x: XEmulator, options: InstanceOptions, server?: Lo
     ['x-oauth1', '/auth/x1'],
   ] as const) {
     app.get(path, passport.authenticate(name, { session: useSession }));
+    if (options.failureMessageWithoutSession) {
+      app.get(`${path}/callback`, passport.authenticate(name, { session: false, failureMessage: true }), (req: Request, res: Response) => void res.json({ user: req.user }));
+      continue;
+    }
     app.get(`${path}/callback`, (req: Request, res: Response, next: NextFunction) => {
       passport.authenticate(name, { session: useSession }, (err: unknown, user: string | false, info?: { code?: string; message?: string }, status?: number) => {
         if (err) return next(err);
@@ -256,6 +265,22 @@ describe('exactly one exchange per sign-in, however many copies of its callback 
       }
     });
   }
+
+  describe("when the app's failure handling throws (failureMessage: true without a session)", () => {
+    it('a copy that lost the claim, refused in a later tick, ends in the error handler\'s 500: the process lives on, and X sees one exchange', async function () {
+      const server = await serveOnLoopback();
+      const instance = await startInstance(x, { store: 'cookie', publicOrigin: server.origin, failureMessageWithoutSession: true }, server);
+      running.push(instance);
+      for (const protocol of PROTOCOLS) {
+        const browser = new Browser();
+        const callbackURL = await throughConsent(browser, instance, protocol, x.users[0].id);
+        const from = x.requests.length;
+        const answers = await parallelCallbacks(browser, callbackURL, 3, [instance]);
+        expect(exchangesSince(x, from, protocol), protocol.name).to.have.length(1);
+        expect(answers.map((a) => a.status).sort(), protocol.name).to.deep.equal([200, 500, 500]);
+      }
+    });
+  });
 
   describe('controls: without a claim shared by every copy', () => {
     it('one instance whose guard lets everything through: each copy with the cookie reaches X, X revokes the grant, and they end in 401 X_GRANT_REFUSED', async function () {
