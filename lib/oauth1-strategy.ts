@@ -13,7 +13,7 @@ import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from '
 import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
-import { EncryptedCookieStateStore } from './state/encrypted-cookie';
+import { EncryptedCookieStateStore, cookieAcceptedFor } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo, requireSession } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError, hasControlCharacter, hasLoneSurrogate } from './errors';
@@ -302,6 +302,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     const claiming = claimingStore(store, 'get', ['set', 'destroy'], {
       guard: replayGuardOption(options.replayGuard, 'XOAuth1Strategy'),
       ttlMs: claimTtlOf(store),
+      // A cookie's acceptance may outlast this store's ttlMs (another instance sealed it): the claim lasts as long.
+      acceptedFor: cookieAcceptedFor,
       timeoutMs,
       what: 'request token',
       key: callbackClaimKeys({ protocol: 'oauth1', strategy: name, client: options.consumerKey }),

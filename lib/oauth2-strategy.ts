@@ -16,7 +16,7 @@ import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { EncryptedCookieStateStore } from './state/encrypted-cookie';
+import { EncryptedCookieStateStore, cookieAcceptedFor } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -455,6 +455,8 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const claiming = claimingStore(store, 'verify', ['store'], {
       guard: replayGuardOption(options.replayGuard, 'XOAuth2PkceStrategy'),
       ttlMs: claimTtlOf(store),
+      // A cookie's acceptance may outlast this store's ttlMs (another instance sealed it): the claim lasts as long.
+      acceptedFor: cookieAcceptedFor,
       timeoutMs,
       what: 'state',
       key: callbackClaimKeys({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL }),

@@ -303,6 +303,21 @@ function missInfo(miss: Miss, what: string, prefix: string, maxAgeMs: number): X
   return failureOf(MISS_CODES[miss], missMessage(miss, what, prefix, maxAgeMs));
 }
 
+/** How long, in ms, the cookie each request's callback was accepted with stays acceptable anywhere, for the claim that guards it. */
+const ACCEPTED_FOR = new WeakMap<object, number>();
+
+/**
+ * How long the cookie a callback was just accepted with stays acceptable on any instance, in ms
+ * from its acceptance (on the accepting store's clock): until its `exp`, set by the instance that
+ * sealed it (an instance may accept it for less, never for longer). The claim of that callback
+ * must last that long, on whichever instance claims it: the claiming instance's own `maxAgeMs`
+ * may be shorter than the sealing one's (instances configured apart, a deploy that raised it).
+ * Undefined when `req`'s callback was not accepted by an `EncryptedCookieStateStore`. Internal.
+ */
+export function cookieAcceptedFor(req: object): number | undefined {
+  return ACCEPTED_FOR.get(req);
+}
+
 /**
  * Keeps each pending sign-in (the OAuth 1.0a request token's secret, or the OAuth 2.0 `state`
  * and PKCE code verifier) in its own cookie, encrypted and authenticated with AES-256-GCM under
@@ -708,14 +723,16 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     const now = this.now();
     const miss = this.lifeMiss(payload, now);
     if (miss) return fail(miss);
+    ACCEPTED_FOR.set(req, payload.exp - now);
     callback(null, payload.data);
   }
 
   /**
    * Whether `payload` is past its life here: 'expired', 'future' (sealed by a clock far ahead of this
    * one), 'outlives' (no `iat`, and an `exp` beyond this store's life), or undefined while it lives. It lives this store's maxAgeMs at most, whatever the sealing
-   * store's was (instances configured apart, or a deploy that changed it): the claim that guards the
-   * callback lasts as long as this store says, and a minute more.
+   * store's was (instances configured apart, or a deploy that changed it). The claim that guards the
+   * callback lasts as long as this store says, or until the cookie's `exp` when that is later (see
+   * {@link cookieAcceptedFor}), and a minute more.
    */
   private lifeMiss(payload: CookiePayload, now: number): 'expired' | 'future' | 'outlives' | undefined {
     if (payload.iat === undefined) {

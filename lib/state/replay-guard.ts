@@ -367,6 +367,12 @@ export interface CallbackClaimSettings {
   guard: XReplayGuard;
   /** How long a claim lasts: {@link claimTtlOf} the store. */
   ttlMs: number;
+  /**
+   * How long, in ms from now, the store will go on accepting the callback `req` was just accepted
+   * with, on any instance, when it can say (an encrypted cookie's `exp`): the claim then lasts that
+   * long and {@link MAX_CLOCK_SKEW_MS} more, when that is longer than `ttlMs`.
+   */
+  acceptedFor?: ((req: object) => number | undefined) | undefined;
   /** Bound on the guard's answer: the strategy's `timeoutMs`. */
   timeoutMs: number;
   /** The guard key of the callback's `state` or request token. */
@@ -379,10 +385,17 @@ export interface CallbackClaimSettings {
 type StoreCallback = (err: Error | null, found?: unknown, info?: unknown) => void;
 
 /** The store's answer to a callback: a refusal passes through; an acceptance is claimed first. */
-function claimAccepted(settings: CallbackClaimSettings, handle: unknown, done: StoreCallback, err: Error | null, found: unknown, info: unknown): void {
+function claimAccepted(settings: CallbackClaimSettings, req: unknown, handle: unknown, done: StoreCallback, err: Error | null, found: unknown, info: unknown): void {
   if (err || !found) return done(err, found, info);
   const key = settings.key(typeof handle === 'string' ? handle : JSON.stringify(handle) ?? '');
-  claimCallback(settings.guard, key, settings.ttlMs, settings.timeoutMs, (guardErr, first) => claimAnswered(settings, done, found, info, guardErr, first));
+  claimCallback(settings.guard, key, claimTtlFor(settings, req), settings.timeoutMs, (guardErr, first) => claimAnswered(settings, done, found, info, guardErr, first));
+}
+
+/** The life of the claim of a callback the store accepted: `ttlMs`, or longer, while the store may accept it again and a minute (at most an hour and a minute). */
+function claimTtlFor(settings: CallbackClaimSettings, req: unknown): number {
+  const left = settings.acceptedFor !== undefined && typeof req === 'object' && req !== null ? settings.acceptedFor(req) : undefined;
+  if (left === undefined || !(left > 0)) return settings.ttlMs;
+  return Math.max(settings.ttlMs, Math.ceil(Math.min(left, MAX_PENDING_TTL_MS)) + MAX_CLOCK_SKEW_MS);
 }
 
 /** The guard's answer: the store's acceptance for the first request, the in-progress failure for every other one. */
@@ -413,7 +426,8 @@ export function claimingStore(store: object, lookup: 'get' | 'verify', forward: 
     const handle = args[1];
     const done = args[args.length - 1] as StoreCallback;
     // Per-call closures only pass on to module functions, where V8 keeps the work compiled (see sendToX's NodeExchange).
-    args[args.length - 1] = (err: Error | null, found?: unknown, info?: unknown): void => claimAccepted(settings, handle, done, err, found, info);
+    const req = args[0];
+    args[args.length - 1] = (err: Error | null, found?: unknown, info?: unknown): void => claimAccepted(settings, req, handle, done, err, found, info);
     inner.apply(store, args);
   };
   Object.defineProperty(claimed, 'length', { value: inner.length });

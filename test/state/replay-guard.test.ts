@@ -565,6 +565,29 @@ describe("the strategies' claim on a callback", () => {
         outcomes.forEach((o) => expectInProgress(o, flow.what));
       });
 
+      it('claims a cookie callback for as long as the cookie is accepted anywhere: an instance with a shorter maxAgeMs lets no later replay reach X through another', async () => {
+        let t = Date.now();
+        const now = (): number => t;
+        // Two instances sharing one guard (as with RedisReplayGuard), during a deploy that raised maxAgeMs from 10 minutes to an hour.
+        const guard = new MemoryReplayGuard({ now });
+        const before = flow.make({ replayGuard: guard, store: new EncryptedCookieStateStore({ secret: COOKIE_SECRET, now }) });
+        const after = flow.make({ replayGuard: guard, store: new EncryptedCookieStateStore({ secret: COOKIE_SECRET, now, maxAgeMs: 60 * 60_000 }) });
+        const { handle, setCookies } = await flow.start(after, {});
+        const cookie = cookieHeader(setCookies);
+        const scope = flow.nockExchange(1);
+        t += 1_000;
+        const first = await runStrategy(before, callbackReq(flow, handle, { session: null, cookie }));
+        expect(first.type, first.error?.message).to.equal('success');
+        scope.done();
+        // 15 minutes on: past the first instance's own 10 minutes and a minute, within the cookie's hour.
+        t += 15 * 60_000;
+        expectInProgress(await runStrategy(after, callbackReq(flow, handle, { session: null, cookie })), flow.what);
+        // Past the cookie's hour: no instance accepts it any more, and the claim may lapse.
+        t += 46 * 60_000;
+        const late = await runStrategy(after, callbackReq(flow, handle, { session: null, cookie }));
+        expect(late.type, late.error?.message).to.equal('fail');
+      });
+
       it("claims a hashed key for the store's lifetime and the clock allowance once the store accepted the callback", async () => {
         const guard = recordingGuard(async () => false);
         const outcome = await runStrategy(flow.make({ replayGuard: guard }), callbackReq(flow, flow.handle));
