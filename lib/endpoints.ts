@@ -559,8 +559,9 @@ export async function revokeOAuth2Token(
   http: XHttpOptions,
 ): Promise<void> {
   const auth = clientAuthentication(client);
-  const params: Record<string, string> = { token };
-  if (tokenTypeHint) params.token_type_hint = tokenTypeHint;
+  // X requires the hint, optional in RFC 7009 ("Missing required parameter [token_type_hint]."):
+  // an access token unless the caller says otherwise, as X's other clients send.
+  const params: Record<string, string> = { token, token_type_hint: tokenTypeHint ?? 'access_token' };
   const operation = 'revoke the token';
   const raw = await sendToX(
     { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [...clientSecrets(client), token] },

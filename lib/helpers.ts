@@ -81,7 +81,10 @@ export type XTokenTypeHint = 'access_token' | 'refresh_token';
 export interface RevokeTokenOptions extends XHelperOptions, XOAuth2ClientCredentials {
   /** The OAuth 2.0 access or refresh token to revoke. */
   token: string;
-  /** Tells X which kind `token` is. */
+  /**
+   * Tells X which kind `token` is (default `'access_token'`). X requires it, though RFC 7009 makes
+   * it optional: pass `'refresh_token'` for a refresh token.
+   */
   tokenTypeHint?: XTokenTypeHint | undefined;
 }
 

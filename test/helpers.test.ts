@@ -683,13 +683,13 @@ describe('revokeToken', () => {
     });
   }
 
-  it('leaves token_type_hint out when not given, and authenticates a confidential client with Basic', async () => {
+  it('sends token_type_hint=access_token when not given (X requires a hint), and authenticates a confidential client with Basic', async () => {
     const seen: Seen[] = [];
     const scope = nock(BASE).post('/2/oauth2/revoke').reply(recordAnd(seen, 200, { revoked: true }));
     await revokeToken({ clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, token: ACCESS_TOKEN });
     scope.done();
     expect(seen[0]!.headers.authorization).to.equal(`Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`);
-    expect(Object.fromEntries(new URLSearchParams(seen[0]!.body))).to.deep.equal({ token: ACCESS_TOKEN, client_id: CLIENT_ID });
+    expect(Object.fromEntries(new URLSearchParams(seen[0]!.body))).to.deep.equal({ token: ACCESS_TOKEN, token_type_hint: 'access_token', client_id: CLIENT_ID });
   });
 
   it('resolves on an empty 200, which RFC 7009 section 2.2 allows', async () => {

@@ -277,6 +277,8 @@ export function revokeOAuth2Token(request: EmulatorRequest, context: EmulatorCon
   const token = singleParam(form, 'token');
   if (token === null) return oauth2Error(400, 'invalid_request', 'token was given more than once.');
   if (!token) return oauth2Error(400, 'invalid_request', 'Missing required parameter [token].');
+  // X requires the hint, which RFC 7009 makes optional.
+  if (!singleParam(form, 'token_type_hint')) return oauth2Error(400, 'invalid_request', 'Missing required parameter [token_type_hint].');
   const { store } = context;
   // RFC 7009 section 2.1: the hint only orders the look-up; an invalid hint is ignored.
   const access = store.oauth2AccessToken(token);

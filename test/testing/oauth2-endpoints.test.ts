@@ -479,9 +479,19 @@ describe('emulator: OAuth 2.0', () => {
     });
 
     it('answers {"revoked":true} for an unknown token (RFC 7009 section 2.2)', async () => {
-      const response = await postForm(urls.oauth2Revoke, { token: 'never-issued', client_id: publicClient.clientID });
+      const response = await postForm(urls.oauth2Revoke, { token: 'never-issued', token_type_hint: 'access_token', client_id: publicClient.clientID });
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({ revoked: true });
+    });
+
+    it('requires token_type_hint, as X does (RFC 7009 makes it optional), and revokes nothing without it', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      const response = await postForm(urls.oauth2Revoke, { token: tokens.accessToken, client_id: publicClient.clientID });
+      expect(await expectOAuth2Error(response, 400, 'invalid_request')).to.equal('Missing required parameter [token_type_hint].');
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(true);
+      // revokeToken without a hint sends access_token: the emulator, as X, takes it.
+      await revokeOAuth2Token(urls.oauth2Revoke, confidential, tokens.accessToken, undefined, {});
+      expect(x.isAccessTokenValid(tokens.accessToken)).to.equal(false);
     });
 
     it('authenticates the client, and refuses another client\'s token', async () => {
