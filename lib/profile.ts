@@ -11,16 +11,16 @@ export interface XProfile {
   id: string;
   /** The handle, without `@`. */
   username: string;
-  /** The display name. */
+  /** The display name, without control characters (line breaks, escape codes); the handle when X gave none. */
   displayName: string;
   /** `https://x.com/<username>` */
   profileUrl: string;
-  /** The profile picture (https), when X gave one. */
+  /** The profile picture, when X gave one that is an `http:` or `https:` URL (X's are https; a local emulator's may be http). */
   photos?: Array<{
     /** The picture's URL. */
     value: string;
   }>;
-  /** The e-mail address, when X returned one (OAuth 1.0a `includeEmail`, OAuth 2.0 `includeEmail` + `users.email`). */
+  /** The e-mail address, when X returned one that has the form of an address (OAuth 1.0a `includeEmail`, OAuth 2.0 `includeEmail` + `users.email`). */
   emails?: Array<{
     /** The e-mail address. */
     value: string;
@@ -42,6 +42,28 @@ export interface XProfile {
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+// Apps put these in pages, links and mail headers: X's values always pass; a hostile or broken
+// answer's (a `javascript:` picture, a line break in an address) are left out of the profile, though
+// `_json` keeps them as X sent them. Rendered in HTML, every field still needs escaping.
+const WEB_URL = /^https?:\/\/[^\s\p{Cc}<>"'`\\]{1,2040}$/u;
+const EMAIL = /^[^\s\p{Cc}@<>"'`\\]{1,64}@[^\s\p{Cc}@<>"'`\\]{1,255}$/u;
+const CONTROL = /\p{Cc}/u;
+const CONTROLS = /\p{Cc}+/gu;
+
+function photoURL(value: unknown): string | undefined {
+  return typeof value === 'string' && WEB_URL.test(value) ? value : undefined;
+}
+
+function emailAddress(value: unknown): string | undefined {
+  return typeof value === 'string' && EMAIL.test(value) ? value : undefined;
+}
+
+/** The display name without control characters (none in a name X accepts); undefined when nothing is left. */
+function displayNameOf(value: unknown): string | undefined {
+  const name = str(value);
+  return name !== undefined && CONTROL.test(name) ? str(name.replace(CONTROLS, '')) : name;
 }
 
 // A lone UTF-16 surrogate makes encodeURIComponent throw (URIError); X never sends one in a handle,
@@ -66,20 +88,20 @@ function base(id: string, username: string, displayName: string | undefined, raw
 
 /** Maps a v1.1 user (`account/verify_credentials`) to a profile. The caller has checked `id_str` and `screen_name`. */
 export function profileFromV1User(json: Record<string, unknown>, raw: string, accessLevel?: string | null): XProfile {
-  const profile = base(json.id_str as string, json.screen_name as string, str(json.name), raw, json, accessLevel);
-  const photo = str(json.profile_image_url_https);
+  const profile = base(json.id_str as string, json.screen_name as string, displayNameOf(json.name), raw, json, accessLevel);
+  const photo = photoURL(json.profile_image_url_https);
   if (photo) profile.photos = [{ value: photo }];
-  const email = str(json.email);
+  const email = emailAddress(json.email);
   if (email) profile.emails = [{ value: email }];
   return profile;
 }
 
 /** Maps a v2 user (`2/users/me` `data`) to a profile. The caller has checked `id` and `username`. */
 export function profileFromV2User(data: Record<string, unknown>, raw: string, accessLevel?: string | null): XProfile {
-  const profile = base(String(data.id), data.username as string, str(data.name), raw, data, accessLevel);
-  const photo = str(data.profile_image_url);
+  const profile = base(String(data.id), data.username as string, displayNameOf(data.name), raw, data, accessLevel);
+  const photo = photoURL(data.profile_image_url);
   if (photo) profile.photos = [{ value: photo }];
-  const email = str(data.confirmed_email);
+  const email = emailAddress(data.confirmed_email);
   if (email) profile.emails = [{ value: email }];
   return profile;
 }

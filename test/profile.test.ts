@@ -53,6 +53,37 @@ describe('profile', () => {
     });
   });
 
+  describe('values an app renders, from a hostile or broken answer', () => {
+    const hostile = {
+      name: 'Mallory\r\nSet-Cookie: x=1\u001b[31m',
+      picture: 'javascript:alert(document.cookie)',
+      email: 'a@example.com\r\nBcc: victim@example.com',
+    };
+
+    it('leaves out a picture that is no http(s) URL and an e-mail that is no address, and strips control characters from the name (v2 and v1.1)', () => {
+      const v2 = { id: '42', username: 'alice', name: hostile.name, profile_image_url: hostile.picture, confirmed_email: hostile.email };
+      const v1 = { id_str: '42', screen_name: 'alice', name: hostile.name, profile_image_url_https: hostile.picture, email: hostile.email };
+      for (const p of [profileFromV2User(v2, JSON.stringify({ data: v2 })), profileFromV1User(v1, JSON.stringify(v1))]) {
+        expect(p).to.not.have.any.keys('photos', 'emails');
+        expect(p.displayName).to.equal('MallorySet-Cookie: x=1[31m');
+        // X's answer as it was, for an app that wants it.
+        expect(p._json.name).to.equal(hostile.name);
+      }
+    });
+
+    it('keeps every picture and address X sends, a local emulator\'s http picture too, and falls back to the handle for a name of control characters only', () => {
+      for (const picture of ['https://pbs.twimg.com/profile_images/1/a_normal.jpg', 'http://127.0.0.1:41307/profile_images/1.svg']) {
+        const p = profileFromV2User({ id: '1', username: 'bob', name: '\u0007\u0000', profile_image_url: picture, confirmed_email: 'bob+x@sub.example.co.uk' }, '{}');
+        expect(p.photos).to.deep.equal([{ value: picture }]);
+        expect(p.emails).to.deep.equal([{ value: 'bob+x@sub.example.co.uk' }]);
+        expect(p.displayName).to.equal('bob');
+      }
+      for (const picture of ['data:image/svg+xml,<svg onload=alert(1)>', 'https://a.example/"onerror="alert(1)', `https://a.example/${'x'.repeat(3000)}`, ' https://a.example/p.jpg']) {
+        expect(profileFromV2User({ id: '1', username: 'bob', profile_image_url: picture }, '{}'), picture.slice(0, 40)).to.not.have.property('photos');
+      }
+    });
+  });
+
   describe('from the access-token answer (skipExtendedUserProfile)', () => {
     it('uses user_id and screen_name only', () => {
       const p = profileFromAccessTokenParams({ oauth_token: 't', oauth_token_secret: 's', user_id: '7', screen_name: 'bob' });
