@@ -516,6 +516,9 @@ function oauth2TokenRequest(url: string, client: OAuth2Client, grant: Record<str
   };
 }
 
+/** `expires_in` as a string: decimal digits only. */
+const DECIMAL_SECONDS = /^\d{1,10}$/;
+
 /** X's answer to a token request, validated and mapped. */
 function oauth2TokenAnswer(raw: XRawResponse, operation: string): XTokenAnswer {
   const json = parseJSONObject(raw, operation);
@@ -525,7 +528,8 @@ function oauth2TokenAnswer(raw: XRawResponse, operation: string): XTokenAnswer {
   }
   let expiresIn: number | undefined;
   if (json.expires_in !== undefined) {
-    expiresIn = typeof json.expires_in === 'number' || typeof json.expires_in === 'string' ? Number(json.expires_in) : NaN;
+    // A number, or a string of decimal digits: Number() alone would read "0x1C20" or "1e3" too.
+    expiresIn = typeof json.expires_in === 'number' ? json.expires_in : typeof json.expires_in === 'string' && DECIMAL_SECONDS.test(json.expires_in) ? Number(json.expires_in) : NaN;
     // RFC 6749 section 5.1: a lifetime in seconds. A lifetime of 0 or less is no token; one beyond the
     // bound is not one X issues (X doc: 2 hours) and would make `expiresAt` meaningless or an Invalid Date.
     if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) throw invalidResponse(raw, operation, 'an invalid `expires_in`');

@@ -249,7 +249,10 @@ export async function getReverseAuthParameters(options: GetReverseAuthParameters
  * in the body, plus HTTP Basic for a confidential client.
  *
  * X rotates refresh tokens: the answer carries a new `refreshToken` and the one sent stops
- * working. Store the new one every time, replacing the old one.
+ * working. Store the new one every time, replacing the old one. An answer without a refresh token
+ * leaves the one sent valid (RFC 6749 section 6): `refreshToken` is then the one sent. An answer
+ * without `scope` grants the scopes granted before (section 5.1): `scope` is then empty, and the
+ * scopes to keep are those you stored.
  *
  * @example
  * ```ts
@@ -276,7 +279,8 @@ export async function refreshAccessToken(options: RefreshAccessTokenOptions): Pr
     http,
     'refresh the access token',
   );
-  return answer.tokens;
+  // RFC 6749 section 6: without a new refresh token in the answer, the one sent stays valid.
+  return answer.tokens.refreshToken === undefined ? { ...answer.tokens, refreshToken } : answer.tokens;
 }
 
 /**

@@ -614,6 +614,9 @@ describe('refreshAccessToken', () => {
     ['an expires_in past one year', { ...ANSWER, expires_in: 365 * 24 * 3600 + 1 }, /invalid `expires_in`/],
     ['an expires_in that is a boolean', { ...ANSWER, expires_in: true }, /invalid `expires_in`/],
     ['an expires_in that is an array', { ...ANSWER, expires_in: [7200] }, /invalid `expires_in`/],
+    ['an expires_in in hexadecimal', { ...ANSWER, expires_in: '0x1C20' }, /invalid `expires_in`/],
+    ['an expires_in in exponent notation', { ...ANSWER, expires_in: '1e3' }, /invalid `expires_in`/],
+    ['an expires_in with spaces', { ...ANSWER, expires_in: ' 7200 ' }, /invalid `expires_in`/],
     ['a refresh_token that is not a string', { ...ANSWER, refresh_token: 42 }, /invalid `refresh_token`/],
     ['a scope that is not a string', { ...ANSWER, scope: ['users.read'] }, /invalid `scope`/],
   ];
@@ -627,6 +630,14 @@ describe('refreshAccessToken', () => {
       expectNoSecrets(err, [REFRESH_TOKEN]);
     });
   }
+
+  it('answers the refresh token it sent when X answers none, which leaves it valid (RFC 6749 section 6), and no scope when X lists none', async () => {
+    const { refresh_token: _dropped, scope: _none, ...withoutRefresh } = ANSWER;
+    const scope = nock(BASE).post('/2/oauth2/token').reply(200, withoutRefresh);
+    const tokens = await refreshAccessToken({ clientID: CLIENT_ID, refreshToken: REFRESH_TOKEN });
+    scope.done();
+    expect(tokens).to.deep.include({ accessToken: 'new-access-token', refreshToken: REFRESH_TOKEN, scope: [] });
+  });
 
   it('accepts expires_in up to one year, and as a numeric string, with a valid expiresAt', async () => {
     for (const expiresIn of [1, 7200, '7200', 365 * 24 * 3600]) {
