@@ -351,6 +351,8 @@ export function invalidateOAuth1Token(url: string, consumer: OAuth1Consumer, acc
     (raw) => {
       const json = parseJSONObject(raw, operation);
       requireFields(raw, operation, json, ['access_token']);
+      // X names the token it invalidated: another one is not the caller's invalidated.
+      if (json.access_token !== accessToken.token) throw invalidResponse(raw, operation, 'a different token than the one sent');
     },
   );
 }

@@ -529,6 +529,7 @@ describe('invalidateAccessToken', () => {
   const invalid: Array<[string, string, RegExp]> = [
     ['a body that is not JSON', 'done', /not JSON/],
     ['no access_token', '{"ok":true}', /without `access_token`/],
+    ['another token than the one sent', '{"access_token":"someone-elses-token"}', /a different token than the one sent/],
   ];
   for (const [what, body, message] of invalid) {
     it(`rejects X_INVALID_RESPONSE on a 2xx with ${what}`, async () => {
