@@ -159,54 +159,108 @@ export async function answerConsent(
   throw new Error(`passport-x/testing: the consent page did not send the browser back to the app (${answered.status}): ${pageText(after)}`);
 }
 
-/** Cookies by host name, as a browser keeps them (RFC 6265 section 8.5: not by port). */
-class CookieJar {
-  private readonly byHost = new Map<string, Map<string, string>>();
+/** A cookie as the jar keeps it: its value, and the attributes that decide when it is sent. */
+interface JarCookie {
+  value: string;
+  /** `Path` (RFC 6265 section 5.2.4), or the default path of the URL that set it (section 5.1.4). */
+  path: string;
+  /** `SameSite`, lower-cased; a cookie without it is `lax`, as browsers treat it. */
+  sameSite: 'strict' | 'lax' | 'none';
+}
 
-  /** Reads a `Cookie` header given by the caller into the jar of `host`. */
+/** RFC 6265 section 5.1.4: the directory of the request's path. */
+function defaultPath(url: URL): string {
+  const path = url.pathname;
+  const last = path.lastIndexOf('/');
+  return last <= 0 ? '/' : path.slice(0, last);
+}
+
+/** RFC 6265 section 5.1.4: whether a request to `requestPath` carries a cookie of `cookiePath`. */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  return requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath.charAt(cookiePath.length) === '/');
+}
+
+/**
+ * Cookies by host name, as a browser keeps them (RFC 6265 section 8.5: not by port), with their
+ * `Path` and `SameSite`: the callback comes from X's site, so a `SameSite=Strict` cookie stays
+ * behind on it, and a `SameSite=None` cookie without `Secure` is refused, as browsers do.
+ */
+class CookieJar {
+  private readonly byHost = new Map<string, Map<string, JarCookie>>();
+
+  /** Reads a `Cookie` header given by the caller into the jar of `host` (for every path, sent as a `Lax` cookie is). */
   addHeader(host: string, header: string): void {
     const jar = this.jar(host);
     for (const pair of header.split(';')) {
       const at = pair.indexOf('=');
-      if (at > 0) jar.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+      if (at > 0) jar.set(pair.slice(0, at).trim(), { value: pair.slice(at + 1).trim(), path: '/', sameSite: 'lax' });
     }
   }
 
-  /** Stores the `Set-Cookie` headers of an answer from `host`; an expired cookie is removed. */
-  store(host: string, response: Response): void {
-    const jar = this.jar(host);
+  /** Stores the `Set-Cookie` headers of an answer to `url`; an expired cookie is removed. */
+  store(url: URL, response: Response): void {
+    const jar = this.jar(url.hostname);
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
       const at = pair.indexOf('=');
       if (at <= 0) continue;
       const name = pair.slice(0, at).trim();
-      const expired = attributes.some((a) => {
-        const [key = '', value = ''] = a.split('=').map((s) => s.trim());
-        if (key.toLowerCase() === 'max-age') return Number(value) <= 0;
-        if (key.toLowerCase() === 'expires') return Date.parse(value) <= Date.now();
-        return false;
-      });
+      let expired = false;
+      let secure = false;
+      let path: string | undefined;
+      let sameSite: JarCookie['sameSite'] = 'lax';
+      for (const attribute of attributes) {
+        const eq = attribute.indexOf('=');
+        const key = (eq < 0 ? attribute : attribute.slice(0, eq)).trim().toLowerCase();
+        const value = eq < 0 ? '' : attribute.slice(eq + 1).trim();
+        if (key === 'max-age') expired ||= Number(value) <= 0;
+        else if (key === 'expires') expired ||= Date.parse(value) <= Date.now();
+        else if (key === 'secure') secure = true;
+        else if (key === 'path' && value.startsWith('/')) path = value;
+        else if (key === 'samesite') {
+          const kind = value.toLowerCase();
+          sameSite = kind === 'strict' || kind === 'none' ? kind : 'lax';
+        }
+      }
+      // Browsers refuse a SameSite=None cookie that is not Secure.
+      if (sameSite === 'none' && !secure) continue;
       if (expired) jar.delete(name);
-      else jar.set(name, pair.slice(at + 1).trim());
+      else jar.set(name, { value: pair.slice(at + 1).trim(), path: path ?? defaultPath(url), sameSite });
     }
   }
 
-  header(host: string): string {
-    return [...this.jar(host)].map(([name, value]) => `${name}=${value}`).join('; ');
+  /**
+   * The `Cookie` header of a request to `url`: the cookies of its host whose path matches; on a
+   * navigation from another site (`crossSite`: X's consent page sending the browser back), none
+   * that is `SameSite=Strict`.
+   */
+  header(url: URL, crossSite = false): string {
+    const sent: string[] = [];
+    for (const [name, cookie] of this.jar(url.hostname)) {
+      if (crossSite && cookie.sameSite === 'strict') continue;
+      if (pathMatches(url.pathname, cookie.path)) sent.push(`${name}=${cookie.value}`);
+    }
+    return sent.join('; ');
   }
 
-  private jar(host: string): Map<string, string> {
+  /** Every cookie of `host`, whatever its path and SameSite: what the browser holds for it. */
+  held(host: string): string {
+    return [...this.jar(host)].map(([name, cookie]) => `${name}=${cookie.value}`).join('; ');
+  }
+
+  private jar(host: string): Map<string, JarCookie> {
     let jar = this.byHost.get(host);
     if (!jar) this.byHost.set(host, (jar = new Map()));
     return jar;
   }
 }
 
-/** One request to the app with the jar's cookies; the answer is not followed. */
-async function requestApp(jar: CookieJar, url: URL): Promise<Response> {
-  const cookie = jar.header(url.hostname);
+/** One request to the app with the jar's cookies (`crossSite`: a navigation from X's site); the answer is not followed. */
+async function requestApp(jar: CookieJar, url: URL, crossSite = false): Promise<Response> {
+  const cookie = jar.header(url, crossSite);
   const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  jar.store(url.hostname, response);
+  jar.store(url, response);
   return response;
 }
 
@@ -256,7 +310,8 @@ async function followAppToConsent(jar: CookieJar, start: URL, emulatorOrigin: st
  * A whole sign-in as a browser makes it: `GET startURL` at the app (keeping its cookies), the
  * app's own redirects followed (same origin, or a canonical host), its redirect to the emulator's
  * consent page answered with {@link answerConsent}, then `GET` of the callback URL with the
- * cookies of the callback's host. A callback on another host than the
+ * cookies of the callback's host, sent as after a navigation from X's site (no `SameSite=Strict`
+ * cookie). A callback on another host than the
  * start (`localhost` against `127.0.0.1`) gets no cookie, as in a browser, and the app refuses it.
  */
 export async function signInThroughApp(
@@ -279,6 +334,7 @@ export async function signInThroughApp(
   const consentPage = await followAppToConsent(jar, start, new URL(emulatorURL).origin);
   const callbackURL = await answerConsent(emulatorURL, users, consentPage, options);
   const callback = new URL(callbackURL);
-  const response = await requestApp(jar, callback);
-  return { response, callbackURL, cookie: jar.header(callback.hostname) };
+  // X's consent page sends the browser back: a navigation from another site.
+  const response = await requestApp(jar, callback, true);
+  return { response, callbackURL, cookie: jar.held(callback.hostname) };
 }

@@ -214,9 +214,11 @@ export interface XEmulator {
    * A whole sign-in through your app, as a browser makes it, cookies included: requests
    * `startURL` (your app's sign-in route), follows the app's own redirects on the way (same origin,
    * or the same path on a canonical host; at most 5), answers the consent page with
-   * {@link XEmulator.consent}, and requests the callback. Resolves with the app's answer to the
-   * callback (not followed) and the `cookie` header to send with the next requests, as the
-   * signed-in browser. Rejects with a TypeError when the app redirects anywhere else (its strategy
+   * {@link XEmulator.consent}, and requests the callback. Cookies are kept per host and `Path`; the
+   * callback comes from X's site, so a `SameSite=Strict` cookie is not sent with it, and a
+   * `SameSite=None` cookie without `Secure` is refused, as browsers do. Resolves with the app's
+   * answer to the callback (not followed) and the `cookie` header to send with the next requests,
+   * as the signed-in browser. Rejects with a TypeError when the app redirects anywhere else (its strategy
    * is not pointed here), and with an Error when it answers without a redirect.
    *
    * @example

@@ -138,7 +138,7 @@ describe('testing kit: x.signIn() through an Express app', () => {
   let state: unknown[];
 
   /** The app under test: both strategies, from the kit's ready-made options; success and failure visible in the answer. */
-  function serve(publicOrigin: string): express.Express {
+  function serve(publicOrigin: string, cookie?: session.CookieOptions): express.Express {
     const passport = new Passport();
     const verify = (_a: string, _b: string | undefined, profile: XProfile, done: (err: null, user: unknown) => void): void => done(null, { id: profile.id, username: profile.username });
     passport.use(new XOAuth2PkceStrategy({ ...x.oauth2StrategyOptions('confidential', { callbackURL: `${publicOrigin}/auth/x/callback` }) }, verify));
@@ -146,7 +146,7 @@ describe('testing kit: x.signIn() through an Express app', () => {
     passport.serializeUser((user, done) => done(null, user));
     passport.deserializeUser((user: false, done) => done(null, user));
     const web = express();
-    web.use(session({ secret: 'consent-client-test-session-secret-32+', resave: false, saveUninitialized: false }));
+    web.use(session({ secret: 'consent-client-test-session-secret-32+', resave: false, saveUninitialized: false, ...(cookie ? { cookie } : {}) }));
     web.use(passport.initialize());
     web.use(passport.session());
     web.get('/auth/x', passport.authenticate('x-oauth2', { state: { returnTo: '/settings' } }));
@@ -223,6 +223,43 @@ describe('testing kit: x.signIn() through an Express app', () => {
       expect(warnings.map((w) => w.code)).to.include('PASSPORT_X_HOST_MISMATCH');
     } finally {
       process.off('warning', onWarning);
+    }
+  });
+
+  it('keeps a SameSite=Strict session cookie back on the callback, which comes from X\'s site, as a browser does: the app refuses it', async () => {
+    for (const [protocol, start] of [
+      ['OAuth 2.0', '/auth/x'],
+      ['OAuth 1.0a', '/auth/x/oauth1'],
+    ] as const) {
+      const strict = await serveOnLoopback();
+      try {
+        strict.server.on('request', serve(strict.origin, { sameSite: 'strict' }));
+        const { response, cookie } = await x.signIn(`${strict.origin}${start}`, { user: 'grace' });
+        expect(response.headers.get('location'), protocol).to.match(/^\/failed\?message=./);
+        // The browser still holds the cookie: only the callback went without it.
+        expect(cookie, protocol).to.match(/^connect\.sid=/);
+      } finally {
+        await strict.close();
+      }
+    }
+  });
+
+  it('sends a Lax cookie, and one whose Path covers the callback; refuses a SameSite=None cookie without Secure, as browsers do', async () => {
+    const cases: Array<[session.CookieOptions, boolean]> = [
+      [{ sameSite: 'lax' }, true],
+      [{ path: '/auth' }, true],
+      [{ sameSite: 'none', secure: false }, false],
+    ];
+    for (const [cookie, signsIn] of cases) {
+      const web = await serveOnLoopback();
+      try {
+        web.server.on('request', serve(web.origin, cookie));
+        const { response } = await x.signIn(`${web.origin}/auth/x`, { user: 'grace' });
+        if (signsIn) expect(response.headers.get('location'), JSON.stringify(cookie)).to.equal('/me');
+        else expect(response.headers.get('location'), JSON.stringify(cookie)).to.match(/^\/failed\?message=./);
+      } finally {
+        await web.close();
+      }
     }
   });
 
