@@ -337,6 +337,9 @@ function usersMeCaller(request: EmulatorRequest, context: EmulatorContext): User
   return { userId: record.userId, withEmail, missingForEmail: withEmail ? [] : [EMAIL_SCOPE], headers: limit.headers };
 }
 
+/** The query parameters `GET /2/users/me` takes (X doc "GET /2/users/me"). */
+const USERS_ME_PARAMETERS: readonly string[] = ['expansions', 'tweet.fields', 'user.fields'];
+
 /**
  * `GET /2/users/me`: the token's user. `user.fields` is honoured (an unknown field is a 400, as
  * on X); `confirmed_email` needs the `users.email` scope: asked without it, a 403 "Missing OAuth2
@@ -346,21 +349,28 @@ function usersMeCaller(request: EmulatorRequest, context: EmulatorContext): User
 export function usersMe(request: EmulatorRequest, context: EmulatorContext): Answer {
   const caller = usersMeCaller(request, context);
   if (!('userId' in caller)) return caller;
+  // X takes only its three parameters, each once: anything else is a 400 (a v1.1 habit such as include_email).
+  const invalidRequest = (parameters: Record<string, string[]>, message: string, reason: string): Answer =>
+    withHeaders(
+      problem(
+        400,
+        { title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request', errors: [{ parameters, message }] },
+        reason,
+      ),
+      caller.headers,
+    );
+  for (const name of new Set(request.url.searchParams.keys())) {
+    const values = request.url.searchParams.getAll(name);
+    if (!USERS_ME_PARAMETERS.includes(name)) {
+      return invalidRequest({ [name]: values }, `The query parameter [${name}] is not one of [${USERS_ME_PARAMETERS.join(',')}]`, `unknown query parameter ${name}`);
+    }
+    if (values.length > 1) return invalidRequest({ [name]: values }, `Duplicate parameters are not allowed: [${name}]`, `query parameter ${name} given more than once`);
+  }
   const given = request.url.searchParams.get('user.fields');
   const fields = given === null ? [] : given.split(',');
   const invalid = fields.filter((f) => !X_USER_FIELDS.includes(f));
   if (invalid.length > 0) {
-    const refusal = problem(
-      400,
-      {
-        title: 'Invalid Request',
-        detail: 'One or more parameters to your request was invalid.',
-        type: 'https://api.twitter.com/2/problems/invalid-request',
-        errors: [{ parameters: { 'user.fields': invalid }, message: `The \`user.fields\` query parameter value [${invalid.join(',')}] is not one of [${X_USER_FIELDS.join(',')}]` }],
-      },
-      'unknown user.fields value',
-    );
-    return withHeaders(refusal, caller.headers);
+    return invalidRequest({ 'user.fields': invalid }, `The \`user.fields\` query parameter value [${invalid.join(',')}] is not one of [${X_USER_FIELDS.join(',')}]`, 'unknown user.fields value');
   }
   if (fields.includes('confirmed_email') && caller.missingForEmail.length > 0) {
     return withHeaders(missingScopesProblem(caller.missingForEmail, 'confirmed_email asked without the users.email scope'), caller.headers);

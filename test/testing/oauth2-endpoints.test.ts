@@ -572,6 +572,24 @@ describe('emulator: OAuth 2.0', () => {
       expect(body.errors[0]!.parameters).to.deep.equal({ 'user.fields': ['shoe_size'] });
     });
 
+    it('refuses, as X does, a query parameter other than expansions, tweet.fields and user.fields, and one given twice', async () => {
+      const { tokens } = await exchange(confidential, await authorize());
+      const headers = { authorization: `Bearer ${tokens.accessToken}` };
+      const cases: Array<[string, Record<string, string[]>, string]> = [
+        ['user.fields=id&include_email=true', { include_email: ['true'] }, 'The query parameter [include_email] is not one of [expansions,tweet.fields,user.fields]'],
+        ['user.fields=name&user.fields=url', { 'user.fields': ['name', 'url'] }, 'Duplicate parameters are not allowed: [user.fields]'],
+      ];
+      for (const [query, parameters, message] of cases) {
+        const response = await fetch(`${urls.usersMe}?${query}`, { headers });
+        expect(response.status, query).to.equal(400);
+        const body = (await response.json()) as { title: string; type: string; errors: Array<{ parameters: Record<string, string[]>; message: string }> };
+        expect(body).to.include({ title: 'Invalid Request', type: 'https://api.twitter.com/2/problems/invalid-request' });
+        expect(body.errors).to.deep.equal([{ parameters, message }]);
+      }
+      // Its own three, once each, are fine.
+      expect((await fetch(`${urls.usersMe}?expansions=pinned_tweet_id&tweet.fields=lang&user.fields=name`, { headers })).status).to.equal(200);
+    });
+
     it('refuses an app-only bearer token with 403 Unsupported Authentication', async () => {
       const basic = { id: x.apps.oauth1.consumerKey, secret: x.apps.oauth1.consumerSecret };
       const { access_token: bearer } = (await (await postForm(`${x.baseURL}/oauth2/token`, { grant_type: 'client_credentials' }, basic)).json()) as { access_token: string };
