@@ -154,9 +154,6 @@ export function decideOAuth2Consent(request: EmulatorRequest, context: EmulatorC
  * use more than one authentication method in each request").
  */
 function authenticateClient(request: EmulatorRequest, context: EmulatorContext, form: URLSearchParams): Readonly<XEmulatorOAuth2Client> | Answer {
-  if (context.strictClientAuthentication && form.has('client_secret')) {
-    return oauth2Error(400, 'invalid_request', 'Send client credentials in the Authorization header (HTTP Basic), not in the body.', 'client_secret in the body (strictClientAuthentication)');
-  }
   const refuse = (reason: string): Answer => oauth2Error(401, 'unauthorized_client', 'Missing valid authorization header', reason);
   const bodyClientID = singleParam(form, 'client_id');
   if (bodyClientID === null) return oauth2Error(400, 'invalid_request', 'client_id was given more than once.');
@@ -169,6 +166,10 @@ function authenticateClient(request: EmulatorRequest, context: EmulatorContext, 
     }
     if (bodyClientID !== undefined && bodyClientID !== basic.id) {
       return oauth2Error(400, 'invalid_request', 'client_id does not match the authorization header.', 'client_id in the body differs from the Basic credentials');
+    }
+    // Two methods in one request (RFC 6749 section 2.3): refused only when asked; X ignores the body's.
+    if (context.strictClientAuthentication && form.has('client_secret')) {
+      return oauth2Error(400, 'invalid_request', 'Send client credentials in the Authorization header (HTTP Basic) only, not in the body as well.', 'client_secret in the body next to Basic (strictClientAuthentication)');
     }
     return client;
   }

@@ -277,8 +277,13 @@ describe('emulator: OAuth 2.0', () => {
       const strict = await startXEmulator({ strictClientAuthentication: true });
       try {
         const refused = await postForm(xEndpoints(strict.baseURL).oauth2Token, await grant(strict), basic);
-        expect(await expectOAuth2Error(refused, 400, 'invalid_request')).to.match(/not in the body/);
-        expect(strict.requests.at(-1)?.reason).to.equal('client_secret in the body (strictClientAuthentication)');
+        expect(await expectOAuth2Error(refused, 400, 'invalid_request')).to.match(/not in the body as well/);
+        expect(strict.requests.at(-1)?.reason).to.equal('client_secret in the body next to Basic (strictClientAuthentication)');
+        // The secret in the body alone is no Basic: refused as X refuses it (401), strict or not.
+        const { client_secret: _secret, ...withoutSecret } = await grant(strict);
+        const bodyOnly = await postForm(xEndpoints(strict.baseURL).oauth2Token, { ...withoutSecret, client_secret: confidential.clientSecret! });
+        await expectOAuth2Error(bodyOnly, 401, 'unauthorized_client');
+        expect(strict.requests.at(-1)?.reason).to.equal('confidential client with its secret in the body only, without Basic credentials');
       } finally {
         await strict.close();
       }
