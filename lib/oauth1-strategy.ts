@@ -10,7 +10,7 @@ import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { UNRESOLVABLE_CALLBACK_HINT, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryOf, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { EncryptedCookieStateStore, cookieAcceptedFor } from './state/encrypted-cookie';
@@ -389,7 +389,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
     // Read once: Express 5 parses the query string again on every read of req.query.
-    const query = req.query ?? {};
+    const query = queryOf(req) ?? {};
     const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
     if (query.denied !== undefined) {
       const denied = param('denied');
@@ -432,7 +432,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       }
       return this.completeSignIn(req, token, verifier);
     }
-    warnOnHostMismatch(req, options.callbackURL ?? this.xOptions.callbackURL, this.name, this.hostWarning);
+    warnOnHostMismatch(req, options.callbackURL || this.xOptions.callbackURL, this.name, this.hostWarning, (this as unknown as PassportOAuth1Internals)._trustProxy);
     warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession, options.session !== false);
     this.startSignIn(req, options);
   }

@@ -14,7 +14,7 @@ import { failSignIn, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerif
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
-import { UNRESOLVABLE_CALLBACK_HINT, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { EncryptedCookieStateStore, cookieAcceptedFor } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
@@ -560,7 +560,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
     const req = incoming as XAuthRequest;
     // Read once: Express 5 parses the query string again on every read of req.query.
-    const query = req.query;
+    const query = queryOf(req);
     if (query?.error !== undefined) return this.authorizationError(req, options);
     if (hasCallbackParam(req, 'code', query)) {
       const code = callbackParam(req, 'code', query);
@@ -679,9 +679,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   }
 
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
-    warnOnHostMismatch(req, options.callbackURL ?? this.callbackURL, this.name, this.hostWarning);
+    warnOnHostMismatch(req, options.callbackURL || this.callbackURL, this.name, this.hostWarning, this.trustProxy);
     warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession, options.session !== false);
-    const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
+    const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
     if (callbackURL === undefined) return;
 
     let scopeParam: string;
@@ -824,7 +824,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
 
   /** The `meta` passport-oauth2 hands a state store on the callback leg, for the same request, with this strategy's binding. */
   private callbackMeta(req: XAuthRequest, options: XOAuth2AuthenticateOptions): XPkceStateMeta | undefined {
-    const callbackURL = this.resolvedCallbackURL(req, options.callbackURL ?? this.callbackURL);
+    const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
     return callbackURL === undefined ? undefined : this.metaFor(callbackURL);
   }
 

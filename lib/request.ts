@@ -3,6 +3,7 @@
  * Express, Koa (through koa-passport) and Fastify (through @fastify/passport) all hand
  * strategies an object of this shape.
  */
+import { parse as parseQueryString } from 'node:querystring';
 import { resolve as resolveURL } from 'node:url';
 
 /**
@@ -39,6 +40,22 @@ export interface XAuthRequest {
   [key: string]: unknown;
 }
 
+/**
+ * The request's parsed query: `req.query` as the framework gives it, or, on a request that has
+ * none (Passport on plain `node:http` or connect, with no query parser), the query of `req.url`
+ * parsed as Express's simple parser does (a repeated name becomes an array), and kept as
+ * `req.query`: without it, a callback would look like a start, and send the browser back to X.
+ */
+export function queryOf(req: XAuthRequest): Record<string, unknown> | undefined {
+  if (req.query !== undefined) return req.query;
+  const url = req.url;
+  const at = typeof url === 'string' ? url.indexOf('?') : -1;
+  if (at < 0) return undefined;
+  const query = parseQueryString((url as string).slice(at + 1)) as Record<string, unknown>;
+  req.query = query;
+  return query;
+}
+
 /** A query or body parameter as a single string, or `undefined` (arrays and objects are refused). */
 export function queryParam(req: XAuthRequest, name: string): string | undefined {
   const value = req.query?.[name];
@@ -53,10 +70,21 @@ function headerValue(req: XAuthRequest, name: string): string | undefined {
 /** The host name the browser used for this request (from the `Host` header), lower-cased, without port. */
 export function requestHostname(req: XAuthRequest): string | undefined {
   const host = headerValue(req, 'host');
-  if (!host) return undefined;
+  return host ? hostnameOf(host) : undefined;
+}
+
+/** A Host header's value without its port, lower-cased. */
+function hostnameOf(host: string): string {
   // "[::1]:3000" -> "[::1]", "localhost:3000" -> "localhost"; cheaper than a URL parse on every sign-in.
   const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.lastIndexOf(':');
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();
+}
+
+/** Whether this request's X-Forwarded-* headers are trusted: the strategy's `proxy`, or Express's `trust proxy` setting (as passport-oauth1/oauth2 decide). */
+function trustsProxy(req: XAuthRequest, proxy: boolean | undefined): boolean {
+  if (proxy === true) return true;
+  const app = req.app as { get?: (setting: string) => unknown } | undefined;
+  return !!(app && typeof app.get === 'function' && app.get('trust proxy'));
 }
 
 /** How many distinct request hosts a strategy warns about at most ({@link warnOnHostMismatch}). */
@@ -68,8 +96,12 @@ export interface HostWarningState {
   warnedHosts: Set<string>;
   callbackURL?: string;
   callbackHost?: string | undefined;
+  /** The scheme of `callbackURL` (`http:` or `https:`), for the warning's example. */
+  callbackScheme?: string;
   /** Whether {@link warnOnInsecureSessionCookie} has warned. */
   secureCookieWarned?: boolean;
+  /** Whether {@link warnOnInsecureSessionCookie} has warned of a SameSite=Strict session cookie. */
+  strictCookieWarned?: boolean;
 }
 
 /**
@@ -83,29 +115,38 @@ export interface HostWarningState {
  *
  * @returns true when it warned
  */
-export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strategyName: string, state: HostWarningState): boolean {
+export function warnOnHostMismatch(req: XAuthRequest, callbackURL: string, strategyName: string, state: HostWarningState, proxy?: boolean): boolean {
   if (state.warnedHosts.size >= MAX_HOST_WARNINGS) return false;
   // The strategy's callbackURL comes every time: parse it once per strategy instance.
   if (state.callbackURL !== callbackURL) {
     let host: string | undefined;
+    let scheme = 'http:';
     try {
-      host = new URL(callbackURL).hostname.toLowerCase();
+      const parsed = new URL(callbackURL);
+      host = parsed.hostname.toLowerCase();
+      scheme = parsed.protocol;
     } catch {
       host = undefined; // relative callback URL: resolved against this very host
     }
     state.callbackURL = callbackURL;
     state.callbackHost = host;
+    state.callbackScheme = scheme;
   }
   const callbackHost = state.callbackHost;
   if (callbackHost === undefined) return false;
-  const requestHost = requestHostname(req);
+  let requestHost = requestHostname(req);
+  // Behind a trusted proxy the browser's host is the first X-Forwarded-Host (as resolveCallbackURL reads it), not the Host the proxy sent.
+  if (requestHost !== callbackHost && trustsProxy(req, proxy)) {
+    const forwarded = firstHeaderValue(req, 'x-forwarded-host');
+    if (forwarded) requestHost = hostnameOf(forwarded);
+  }
   if (!requestHost || requestHost === callbackHost || state.warnedHosts.has(requestHost)) return false;
   if (requestHost.length > MAX_HOST_NAME_LENGTH || !HOST_NAME.test(requestHost)) return false;
   state.warnedHosts.add(requestHost);
   process.emitWarning(
     `passport-x (${strategyName}): this sign-in started on host "${requestHost}" but callbackURL names host "${callbackHost}". ` +
       'The browser will not send the session cookie of one host to the other, so the callback will not find the pending sign-in. ' +
-      `Open the app at the callbackURL's host (e.g. http://${callbackHost}...), or make callbackURL use the host users browse.`,
+      `Open the app at the callbackURL's host (e.g. ${state.callbackScheme ?? 'http:'}//${callbackHost}...), or make callbackURL use the host users browse.`,
     { code: 'PASSPORT_X_HOST_MISMATCH' },
   );
   return true;
@@ -142,9 +183,18 @@ export function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
  * @returns true when it warned
  */
 export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: string, state: HostWarningState, pendingInSession = true, loginSession = true): boolean {
-  if (state.secureCookieWarned === true || (!pendingInSession && !loginSession)) return false;
-  const cookie = (req.session as { cookie?: { secure?: unknown } } | null | undefined)?.cookie;
-  if (typeof cookie !== 'object' || cookie === null || cookie.secure !== true) return false;
+  if (!pendingInSession && !loginSession) return false;
+  const cookie = (req.session as { cookie?: { secure?: unknown; sameSite?: unknown } } | null | undefined)?.cookie;
+  if (typeof cookie !== 'object' || cookie === null) return false;
+  if (pendingInSession && state.strictCookieWarned !== true && (cookie.sameSite === 'strict' || cookie.sameSite === true)) {
+    state.strictCookieWarned = true;
+    process.emitWarning(
+      `passport-x (${strategyName}): the session cookie is SameSite=Strict, and X's consent page is another site: the browser does not send such a cookie with the callback X sends it back to, so the callback will not find the pending sign-in. ` +
+        'Fix: make the session cookie SameSite=Lax (express-session: `cookie: { sameSite: \'lax\' }`), which browsers send on that navigation.',
+      { code: 'PASSPORT_X_STRICT_SESSION_COOKIE' },
+    );
+  }
+  if (state.secureCookieWarned === true || cookie.secure !== true) return false;
   if (frameworkSaysSecure(req) !== false || firstHeaderValue(req, 'x-forwarded-proto')?.toLowerCase() === 'https') return false;
   state.secureCookieWarned = true;
   const lost = pendingInSession
@@ -188,8 +238,7 @@ const HOST_NAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?
  * passport's answer, byte for byte (`url.resolve`).
  */
 export function resolveCallbackURL(req: XAuthRequest, callbackURL: string, proxy: boolean | undefined): string | undefined {
-  const app = req.app as { get?: (setting: string) => unknown } | undefined;
-  const trustProxy = proxy === true || !!(app && typeof app.get === 'function' && app.get('trust proxy'));
+  const trustProxy = trustsProxy(req, proxy);
   const socket = (req.socket ?? req.connection ?? (req.raw as { socket?: unknown } | undefined)?.socket) as { encrypted?: unknown } | undefined;
   const tls = !!socket?.encrypted || (trustProxy && firstHeaderValue(req, 'x-forwarded-proto')?.toLowerCase() === 'https');
   const host = (trustProxy ? firstHeaderValue(req, 'x-forwarded-host') : undefined) || headerValue(req, 'host');

@@ -696,6 +696,17 @@ describe('XOAuth1Strategy', () => {
       expect(session).to.not.have.property('oauth:x');
     });
 
+    it('reads the callback\'s query from req.url when the framework gave no req.query (Passport on node:http or connect): a Cancel is a Cancel, not a new sign-in', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const req = fakeRequest({ session, headers: {}, url: `/auth/x/callback?denied=${REQUEST_TOKEN}` }) as XAuthRequest;
+      delete req.query;
+      const result = await runStrategy(s, req);
+      expect(result).to.include({ type: 'fail', status: 403 });
+      expect((result.challenge as XFailureInfo).code).to.equal(XFailureCode.ACCESS_DENIED);
+      expect(session).to.not.have.property('oauth:x');
+    });
+
     it('fails 403 (not issued here) on a ?denied= whose request token this session does not hold, keeping the real one', async () => {
       const s = strategy();
       const { session } = await start(s);

@@ -409,6 +409,53 @@ describe('XOAuth2PkceStrategy', () => {
       }
     });
 
+    it('reads the browser\'s host from a trusted proxy\'s X-Forwarded-Host: no warning when it is the callback\'s, one (with the callback\'s scheme) when it is not', async () => {
+      const warnings: Array<Error & { code?: string }> = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const behindProxy = { host: '127.0.0.1:3000', 'x-forwarded-host': 'app.example.com', 'x-forwarded-proto': 'https' };
+        // nginx's default proxy_pass: Host is the upstream's; the browser is on app.example.com.
+        await start(strategy({ callbackURL: 'https://app.example.com/auth/x/callback', proxy: true }), {}, {}, behindProxy);
+        const app = { get: (setting: string) => (setting === 'trust proxy' ? true : undefined) };
+        const trusted = await runStrategy(strategy({ callbackURL: 'https://app.example.com/auth/x/callback' }), Object.assign(fakeRequest({ session: {}, headers: behindProxy }), { app }));
+        expect(trusted.type).to.equal('redirect');
+        await new Promise((r) => setImmediate(r));
+        expect(warnings.filter((w) => w.code === 'PASSPORT_X_HOST_MISMATCH')).to.deep.equal([]);
+        // The browser on another host than the callback's: said, with the callback's scheme.
+        await start(strategy({ callbackURL: 'https://app.example.com/auth/x/callback', proxy: true }), {}, {}, { ...behindProxy, 'x-forwarded-host': 'www.example.com' });
+        // Not trusted: the Host counts, as for the callback URL.
+        await start(strategy({ callbackURL: 'https://app.example.com/auth/x/callback' }), {}, {}, behindProxy);
+        await new Promise((r) => setImmediate(r));
+        const said = warnings.filter((w) => w.code === 'PASSPORT_X_HOST_MISMATCH').map((w) => w.message);
+        expect(said).to.have.length(2);
+        expect(said[0]).to.include('started on host "www.example.com"').and.include('https://app.example.com...');
+        expect(said[1]).to.include('started on host "127.0.0.1"');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('falls back to the strategy\'s callbackURL when passport.authenticate gives an empty one, on both legs', async () => {
+      const started = await start(strategy(), {}, { callbackURL: '' }, HOST);
+      expect(started.url.searchParams.get('redirect_uri')).to.equal(CALLBACK);
+    });
+
+    it('reads the callback\'s query from req.url when the framework gave no req.query (Passport on node:http or connect)', async () => {
+      const s = strategy({ skipUserProfile: true });
+      const { state, session } = await start(s);
+      const scope = nock(X).post('/2/oauth2/token').reply(200, TOKEN_ANSWER);
+      const req = fakeRequest({ session, headers: HOST, url: `/auth/x/callback?code=${CODE}&state=${state}` }) as XAuthRequest;
+      delete req.query;
+      const result = await runStrategy(s, req);
+      scope.done();
+      expect(result.type, result.error?.message).to.equal('success');
+      // A repeated parameter stays a refusal, as with Express's parser.
+      const twice = fakeRequest({ session: {}, headers: HOST, url: `/auth/x/callback?code=${CODE}&code=${CODE}&state=${state}` }) as XAuthRequest;
+      delete twice.query;
+      expect(await runStrategy(s, twice)).to.include({ type: 'fail', status: 400 });
+    });
+
     it('errors when the state store fails or answers no state', async () => {
       const failing = strategy({
         store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(new Error('redis down')), verify: (_r, _s, cb) => cb(null, false) }),

@@ -121,6 +121,26 @@ describe('warnOnInsecureSessionCookie', () => {
     });
   });
 
+  it('warns once per strategy instance of a SameSite=Strict session cookie (express-session\'s `sameSite: true` is Strict) that holds the pending sign-in', async () => {
+    const seen: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error): void => void seen.push(w);
+    process.on('warning', onWarning);
+    try {
+      const state: HostWarningState = { warnedHosts: new Set() };
+      for (const sameSite of ['strict', true, 'strict']) warnOnInsecureSessionCookie({ headers: {}, session: { cookie: { sameSite } }, secure: true }, 'x-oauth2', state);
+      // Lax and None reach the callback; a pending sign-in in its own cookie (EncryptedCookieStateStore) is not in the session.
+      const quiet: HostWarningState = { warnedHosts: new Set() };
+      for (const sameSite of ['lax', 'none', false, undefined]) warnOnInsecureSessionCookie({ headers: {}, session: { cookie: { sameSite } }, secure: true }, 'x-oauth2', quiet);
+      warnOnInsecureSessionCookie({ headers: {}, session: { cookie: { sameSite: 'strict' } }, secure: true }, 'x-oauth2', quiet, false);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    const strict = seen.filter((w) => w.code === 'PASSPORT_X_STRICT_SESSION_COOKIE');
+    expect(strict).to.have.length(1);
+    expect(strict[0]!.message).to.include('x-oauth2').and.include('SameSite=Strict').and.include("sameSite: 'lax'");
+  });
+
   it('stays quiet when nothing is wrong or nothing can be told', () =>
     warningsOf(() => {
       const quiet = (req: XAuthRequest): void => void expect(warnOnInsecureSessionCookie(req, 'x', { warnedHosts: new Set() }), JSON.stringify(req)).to.equal(false);

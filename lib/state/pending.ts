@@ -283,7 +283,8 @@ export function takePending(
     else if (now - e.createdAt < limits.ttlMs) live.push(stored);
   }
   save(session, key, live);
-  if (!found) return { miss: 'unknown' };
+  // Nothing but expired entries: as good as none pending (the classic causes), not a stranger's handle.
+  if (!found) return { miss: live.length === 0 ? 'none' : 'unknown' };
   const miss = lifeMissOf(found, now, limits);
   return miss === undefined ? { entry: found } : { miss };
 }
@@ -326,11 +327,14 @@ export function pendingMissMessage(miss: PendingMiss, what: string, ttlMs: numbe
         `This X sign-in callback matches no sign-in started in this browser session (no pending ${what} in the session). ` +
         'If this callback was already used (a reload or the back button), simply sign in again. Otherwise, likely causes: the sign-in started on another host than the callback URL (e.g. localhost and 127.0.0.1), so the browser did not send the session cookie; ' +
         'the session was not saved before the redirect to X; several app instances without a shared session store; ' +
-        'or a Secure session cookie on plain http; or a sign-in finished in another tab of this browser, and signing in regenerated the session (Passport 0.6 and later do), dropping this tab\'s pending sign-in. ' +
-        'Fix: browse the app on the callback URL\'s host, use a shared session store, mark the cookie Secure only behind https, and pass keepSessionInfo: true to passport.authenticate on the callback route (or to req.logIn in a custom callback) to keep other tabs\' sign-ins. Then sign in again.'
+        'or a Secure session cookie on plain http; or a SameSite=Strict session cookie, which the browser does not send on the way back from X\'s site; or a sign-in finished in another tab of this browser, and signing in regenerated the session (Passport 0.6 and later do), dropping this tab\'s pending sign-in. ' +
+        'Fix: browse the app on the callback URL\'s host, use a shared session store, mark the cookie Secure only behind https and SameSite=Lax, and pass keepSessionInfo: true to passport.authenticate on the callback route (or to req.logIn in a custom callback) to keep other tabs\' sign-ins. Then sign in again.'
       );
     case 'unknown':
-      return `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, a sign-in started in another browser, or one started by another strategy sharing this session: another name, client or callback URL). Sign in again.`;
+      return (
+        `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, a sign-in started in another browser, or one started by another strategy sharing this session: another name, client or callback URL). ` +
+        'If every sign-in ends here, the browser is likely sending another session\'s cookie with the callback: the sign-in started on another host than the callback URL (e.g. localhost and 127.0.0.1) and this host still holds an earlier sign-in\'s session, or the session was not saved before the redirect to X, or the instances do not share a session store. Sign in again.'
+      );
     case 'expired':
       return `This X sign-in was started more than ${describeDuration(ttlMs)} ago and has expired. Sign in again.`;
     case 'future':

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PendingBindingCache, addPending, dropPending, pendingBinding, pendingEntry, takePending } from '../../lib/state/pending';
+import { PendingBindingCache, addPending, dropPending, pendingBinding, pendingEntry, pendingMissMessage, takePending } from '../../lib/state/pending';
 
 describe('pending: the binding of a sign-in to its strategy', () => {
   it('PendingBindingCache answers pendingBinding of its inputs, again when any input changes', () => {
@@ -72,5 +72,23 @@ describe('pending: how a session keeps its pending sign-ins', () => {
     expect(session).to.not.have.property('k');
     for (let i = 0; i < 7; i++) addPending(session, 'k', pendingEntry(`state-${i}`, `verifier-${i}`, limits.now(), undefined, undefined), limits);
     expect((session.k as string[]).map((e) => e.split(' ')[2])).to.deep.equal(['state-2', 'state-3', 'state-4', 'state-5', 'state-6']);
+  });
+
+  it('calls a callback that meets only expired leftovers "none pending" (the cookie and host causes), and one that meets a live sign-in of this session "unknown"', () => {
+    let now = limits.now();
+    const clock = { ...limits, now: () => now };
+    const session: Record<string, unknown> = {};
+    // A sign-in abandoned on this host (X's tab closed), 20 minutes before the callback of one started elsewhere.
+    addPending(session, 'k', pendingEntry('abandoned', 'verifier-0', now, binding, undefined), clock);
+    now += 20 * 60_000;
+    expect(takePending(session, 'k', 'started-on-another-host', clock, binding)).to.deep.equal({ miss: 'none' });
+    expect(session, 'the leftover is dropped on the way').to.not.have.property('k');
+    addPending(session, 'k', pendingEntry('live', 'verifier-1', now, binding, undefined), clock);
+    expect(takePending(session, 'k', 'not-this-one', clock, binding)).to.deep.equal({ miss: 'unknown' });
+  });
+
+  it('names SameSite=Strict among the causes of "none pending", and the cookie and host causes in "unknown"', () => {
+    expect(pendingMissMessage('none', 'state')).to.include('SameSite=Strict').and.include('SameSite=Lax');
+    expect(pendingMissMessage('unknown', 'state')).to.include('localhost and 127.0.0.1').and.include('another session\'s cookie');
   });
 });
