@@ -8,7 +8,7 @@ import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:quer
 import { format as formatURL, parse as parseURL } from 'node:url';
 import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, isCallbackToken, markRequestTick, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { UNRESOLVABLE_CALLBACK_HINT, queryOf, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -387,7 +387,16 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    * passport-oauth1 run the flow.
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
-    const req = incoming as XAuthRequest;
+    markRequestTick(this, true);
+    try {
+      this.authenticateRequest(incoming as XAuthRequest, options);
+    } finally {
+      markRequestTick(this, false);
+    }
+  }
+
+  /** {@link XOAuth1Strategy.authenticate}'s work, in the request's own tick. */
+  private authenticateRequest(req: XAuthRequest, options: XOAuth1AuthenticateOptions): void {
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = queryOf(req) ?? {};
     const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);

@@ -10,7 +10,7 @@ import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { OAUTH_REQUEST_PROBLEM, XAPIError, XErrorCode, XOAuthError, hasControlCharacter, messageWithoutHint, oauthUserMessage, xAnswerOf } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, isCallbackToken, markRequestTick, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
@@ -558,7 +558,16 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    * passport-oauth2 verify the state, exchange the code, load the profile and call verify.
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
-    const req = incoming as XAuthRequest;
+    markRequestTick(this, true);
+    try {
+      this.authenticateRequest(incoming as XAuthRequest, options);
+    } finally {
+      markRequestTick(this, false);
+    }
+  }
+
+  /** {@link XOAuth2PkceStrategy.authenticate}'s work, in the request's own tick. */
+  private authenticateRequest(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = queryOf(req);
     if (query?.error !== undefined) return this.authorizationError(req, options);

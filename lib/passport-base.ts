@@ -214,28 +214,52 @@ export function refuseSignIn(actions: PassportStrategyActions & { name: string }
   challenge = withAppState(challenge, appState);
   const info = isXFailureInfo(challenge) ? challenge : undefined;
   if (info !== undefined) logFailureOnce(logged, actions.name, info);
+  const code = info !== undefined ? failureStatus(info.code) : status;
+  // In authenticate()'s own tick, a throw from the app's failure handling reaches the framework,
+  // which answers it once, as with any strategy.
+  if (inRequestTick(actions)) return actions.fail(challenge, code);
   try {
-    actions.fail(challenge, info !== undefined ? failureStatus(info.code) : status);
+    actions.fail(challenge, code);
   } catch (err) {
     // Passport's fail() runs the app's failure handling (its redirect, failureMessage's
-    // req.session.messages, the next strategy). Many refusals are called back outside any try (a
-    // store's answer, the replay guard's, which comes in a later tick), where a throw would end the
-    // process: it goes to Passport's error instead, as the framework does with a throw in its own tick.
+    // req.session.messages, the next strategy). Called back in a later tick (a store's answer, the
+    // replay guard's for a double click's second copy), a throw there would end the process: it
+    // goes to Passport's error instead (which calls a custom callback again, with the error).
     errorSignIn(actions, err);
   }
 }
 
 /**
  * Passport's `error` with `err`: the framework's error handler (a 500 unless it decides otherwise).
- * A throw there, which has nowhere left to go, becomes a process warning (`PASSPORT_X_CALLBACK_THREW`),
- * never an `uncaughtException`.
+ * In a later tick than authenticate()'s, a throw there, which has nowhere left to go, becomes a
+ * process warning (`PASSPORT_X_CALLBACK_THREW`), never an `uncaughtException`.
  */
 function errorSignIn(actions: PassportStrategyActions, err: unknown): void {
+  const error = err instanceof Error ? err : new TypeError(String(err));
+  if (inRequestTick(actions)) return actions.error(error);
   try {
-    actions.error(err instanceof Error ? err : new TypeError(String(err)));
+    actions.error(error);
   } catch (again) {
     warnCallbackThrew(again);
   }
+}
+
+/** Set on Passport's per-request copy of a strategy while its authenticate() runs (see {@link markRequestTick}). */
+const IN_REQUEST_TICK = Symbol('passport-x: in authenticate()');
+
+/** Whether `actions` (a strategy's per-request copy) is inside its authenticate() call now. */
+function inRequestTick(actions: object): boolean {
+  return (actions as Record<symbol, unknown>)[IN_REQUEST_TICK] === true;
+}
+
+/**
+ * Marks `actions` (the strategy's per-request copy) as inside its authenticate() call, or no
+ * longer: in that tick a throw from Passport's actions goes up to the framework, which answers it
+ * once; in a later one (a store's or the replay guard's answer) {@link refuseSignIn} and
+ * {@link failSignIn} catch it. Set before the body runs, cleared in a `finally`.
+ */
+export function markRequestTick(actions: object, inTick: boolean): void {
+  (actions as Record<symbol, unknown>)[IN_REQUEST_TICK] = inTick;
 }
 
 // The refusals of a callback this browser may have used already (no pending sign-in, an unknown state).

@@ -456,6 +456,24 @@ describe('XOAuth2PkceStrategy', () => {
       expect(await runStrategy(s, twice)).to.include({ type: 'fail', status: 400 });
     });
 
+    it("lets a throw from Passport's fail() in authenticate()'s own tick go up to the framework, once, with no call to error()", () => {
+      const thrown = new Error('the app\'s failure callback threw');
+      const calls: string[] = [];
+      const instance = Object.assign(Object.create(strategy()) as XOAuth2PkceStrategy, {
+        fail: () => {
+          calls.push('fail');
+          throw thrown;
+        },
+        error: () => void calls.push('error'),
+        success: () => void calls.push('success'),
+        redirect: () => void calls.push('redirect'),
+        pass: () => void calls.push('pass'),
+      });
+      // An empty `error` is refused in the same tick: the framework's catch (Express's router) answers the throw.
+      expect(() => instance.authenticate(fakeRequest({ session: {}, headers: HOST, query: { error: '' } }))).to.throw(thrown);
+      expect(calls).to.deep.equal(['fail']);
+    });
+
     it('errors when the state store fails or answers no state', async () => {
       const failing = strategy({
         store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(new Error('redis down')), verify: (_r, _s, cb) => cb(null, false) }),
