@@ -336,6 +336,8 @@ export class XTokenManager {
    * call it was keeps the lock (within its lease), so that no later write lands under an earlier one.
    */
   readonly #unsettled = new Map<string, Map<Promise<unknown>, XTokenStoreOperation>>();
+  /** Whether the lock is this manager's own (no `lock` option): no other manager or instance takes it. */
+  readonly #ownLock: boolean;
 
   /**
    * Checks the options and builds a manager; it touches neither the store nor X until asked for a
@@ -380,6 +382,7 @@ export class XTokenManager {
     this.#baseURL = baseURL;
     this.#store = store;
     this.#lock = lock ?? new InProcessTokenLock();
+    this.#ownLock = lock === undefined;
     this.#refreshBeforeMs = refreshBeforeMs ?? DEFAULT_REFRESH_BEFORE_MS;
     this.#lockTtlMs = lockTtl;
   }
@@ -556,7 +559,8 @@ export class XTokenManager {
         await this.#storeCall(userKey, 'delete', () => this.#store.delete(userKey), [...tokens.keys()], notDeleted, this.#leaseLimitMs(hold, 'the delete', notDeleted));
       }
       return true;
-    });
+      // Revoking is safe whatever the store holds: an earlier write still unsettled does not stop it.
+    }, false);
   }
 
   #clientOptions(): { clientID: string; clientSecret?: string; baseURL?: string; timeoutMs: number } {
@@ -595,9 +599,14 @@ export class XTokenManager {
     let calls = this.#unsettled.get(userKey);
     if (calls === undefined) this.#unsettled.set(userKey, (calls = new Map()));
     const forget = (): void => {
+      clearTimeout(giveUp);
       calls.delete(pending);
       if (calls.size === 0 && this.#unsettled.get(userKey) === calls) this.#unsettled.delete(userKey);
     };
+    // One that has not settled twice lockTtlMs later is taken for lost (a reply the store's client
+    // dropped): waiting for it longer would shut the user out for the process's life.
+    const giveUp = setTimeout(forget, 2 * this.#lockTtlMs);
+    giveUp.unref();
     calls.set(pending, operation);
     pending.then(forget, forget);
   }
@@ -621,11 +630,11 @@ export class XTokenManager {
    *
    * @param askedAt - when the caller asked for the lock, for the errors' `waitedMs`; default: when `fn` starts
    */
-  #underLock<T>(userKey: string, ttlMs: number, askedAt: number | undefined, fn: (hold: LockHold) => Promise<T>): Promise<T> {
+  #underLock<T>(userKey: string, ttlMs: number, askedAt: number | undefined, fn: (hold: LockHold) => Promise<T>, refuseWhileUnsettled = true): Promise<T> {
     return this.#lock.withLock(userKey, ttlMs, async (lease?: XLockLease) => {
       const hold: LockHold = { askedAt: askedAt ?? Date.now(), deadline: this.#lockDeadline(lease, ttlMs) };
       const earlier = await this.#stillUnsettled(userKey, this.#leaseLeftMs(hold));
-      if (earlier !== undefined) {
+      if (earlier !== undefined && refuseWhileUnsettled) {
         throw new XTokenStoreError(
           `XTokenManager: an earlier ${earlier}() of the token store for this user did not settle in time, and still has not: nothing was sent to X and nothing was asked of the store, since that call could still take effect over a later one. Retry later; if this recurs, check the store.`,
           { operation: earlier, reason: 'timeout' },
@@ -634,7 +643,8 @@ export class XTokenManager {
       try {
         return await fn(hold);
       } finally {
-        await this.#stillUnsettled(userKey, this.#heldLeftMs(hold));
+        // The manager's own lock: no other holder to keep out, and this manager waits at its next call.
+        if (!this.#ownLock) await this.#stillUnsettled(userKey, this.#heldLeftMs(hold));
       }
     });
   }

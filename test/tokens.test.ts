@@ -710,11 +710,12 @@ describe('XTokenManager', function () {
       expect(store.peek(USER)!.accessToken, 'the new sign-in is still stored').to.equal(again.accessToken);
     });
 
-    it('refuses, nothing sent to X, while a write given up on has still not settled after the lock\'s time and timeoutMs', async function () {
+    it('refuses, nothing sent to X, while a write given up on has still not settled after the lock\'s time and timeoutMs; takes it for lost after twice lockTtlMs', async function () {
       await storeExpiringIn(5_000);
       const requests = tokenRequests();
       const hanging = refusingSets(store, () => new Promise<never>(() => undefined));
       const m = manager({ store: hanging, timeoutMs: 200, lockTtlMs: 700 });
+      const givenUpAt = Date.now();
       expect(await rejection(m.getAccessToken(USER))).to.be.instanceOf(XTokenStoreError).with.property('rotatedPairKept', true);
       expect(requests()).to.equal(1);
       const err = (await rejection(m.refresh(USER))) as XTokenStoreError;
@@ -722,6 +723,25 @@ describe('XTokenManager', function () {
       expect(err.message).to.include('an earlier set() of the token store for this user did not settle in time, and still has not: nothing was sent to X');
       expect(requests()).to.equal(1);
       expect(hanging.attempts).to.have.length(1);
+      // A reply the store's client lost never comes: 1.4 s after it was given up on, the user is not shut out any more.
+      hanging.failing = false;
+      await sleep(Math.max(0, givenUpAt + 1_700 - Date.now()));
+      const answered = await m.refresh(USER);
+      // The pair kept since is written first and answered (X is not asked again), as after any refused write.
+      expect(answered.accessToken).to.equal(hanging.attempts[0]!.tokens.accessToken);
+      expect(requests()).to.equal(1);
+      expect(store.peek(USER)!.refreshToken).to.equal(answered.refreshToken);
+    });
+
+    it('revokes at X even while a write given up on has not settled: revoking is safe whatever the store holds', async function () {
+      await storeExpiringIn(5_000);
+      const hanging = refusingSets(store, () => new Promise<never>(() => undefined));
+      const m = manager({ store: hanging, timeoutMs: 200, lockTtlMs: 700 });
+      expect(await rejection(m.getAccessToken(USER))).to.be.instanceOf(XTokenStoreError).with.property('rotatedPairKept', true);
+      const kept = hanging.attempts[0]!.tokens;
+      expect(await m.revoke(USER)).to.equal(true);
+      expect(await isValidAtX(kept.accessToken)).to.equal(false);
+      expect(x.isRefreshTokenValid(kept.refreshToken!)).to.equal(false);
     });
   });
 
