@@ -48,9 +48,11 @@ function str(value: unknown): string | undefined {
 // answer's (a `javascript:` picture, a line break in an address) are left out of the profile, though
 // `_json` keeps them as X sent them. Rendered in HTML, every field still needs escaping.
 const WEB_URL = /^https?:\/\/[^\s\p{Cc}<>"'`\\]{1,2040}$/u;
-const EMAIL = /^[^\s\p{Cc}@<>"'`\\]{1,64}@[^\s\p{Cc}@<>"'`\\]{1,255}$/u;
-const CONTROL = /\p{Cc}/u;
-const CONTROLS = /\p{Cc}+/gu;
+// An address's local part may hold ' and ` (RFC 5322 atext: o'brien@example.com); no quoted ones.
+const EMAIL = /^[^\s\p{Cc}@<>"\\]{1,64}@[^\s\p{Cc}@<>"'`\\]{1,255}$/u;
+// Control characters, and the line and paragraph separators, which end a line too.
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+const CONTROLS = /[\p{Cc}\u2028\u2029]+/gu;
 
 function photoURL(value: unknown): string | undefined {
   return typeof value === 'string' && WEB_URL.test(value) ? value : undefined;

@@ -72,12 +72,14 @@ describe('profile', () => {
     });
 
     it('keeps every picture and address X sends, a local emulator\'s http picture too, and falls back to the handle for a name of control characters only', () => {
-      for (const picture of ['https://pbs.twimg.com/profile_images/1/a_normal.jpg', 'http://127.0.0.1:41307/profile_images/1.svg']) {
-        const p = profileFromV2User({ id: '1', username: 'bob', name: '\u0007\u0000', profile_image_url: picture, confirmed_email: 'bob+x@sub.example.co.uk' }, '{}');
+      for (const picture of ['https://pbs.twimg.com/profile_images/1/a_normal.jpg', 'https://pbs.twimg.com/profile_images/1/a.jpg?format=jpg&name=small', 'http://127.0.0.1:41307/profile_images/1.svg']) {
+        const p = profileFromV2User({ id: '1', username: 'bob', name: '\u0007\u0000\u2028', profile_image_url: picture, confirmed_email: 'bob+x@sub.example.co.uk' }, '{}');
         expect(p.photos).to.deep.equal([{ value: picture }]);
         expect(p.emails).to.deep.equal([{ value: 'bob+x@sub.example.co.uk' }]);
         expect(p.displayName).to.equal('bob');
       }
+      for (const email of ["o'brien@example.com", 'a`b@example.com', 'jörg@bücher.example']) expect(profileFromV2User({ id: '1', username: 'bob', confirmed_email: email }, '{}').emails, email).to.deep.equal([{ value: email }]);
+      expect(profileFromV2User({ id: '1', username: 'bob', name: 'Line\u2028Two' }, '{}').displayName).to.equal('LineTwo');
       for (const picture of ['data:image/svg+xml,<svg onload=alert(1)>', 'https://a.example/"onerror="alert(1)', `https://a.example/${'x'.repeat(3000)}`, ' https://a.example/p.jpg']) {
         expect(profileFromV2User({ id: '1', username: 'bob', profile_image_url: picture }, '{}'), picture.slice(0, 40)).to.not.have.property('photos');
       }

@@ -161,6 +161,7 @@ export async function answerConsent(
 
 /** A cookie as the jar keeps it: its value, and the attributes that decide when it is sent. */
 interface JarCookie {
+  name: string;
   value: string;
   /** `Path` (RFC 6265 section 5.2.4), or the default path of the URL that set it (section 5.1.4). */
   path: string;
@@ -194,7 +195,9 @@ class CookieJar {
     const jar = this.jar(host);
     for (const pair of header.split(';')) {
       const at = pair.indexOf('=');
-      if (at > 0) jar.set(pair.slice(0, at).trim(), { value: pair.slice(at + 1).trim(), path: '/', sameSite: 'lax' });
+      if (at <= 0) continue;
+      const name = pair.slice(0, at).trim();
+      jar.set(`${name};/`, { name, value: pair.slice(at + 1).trim(), path: '/', sameSite: 'lax' });
     }
   }
 
@@ -225,8 +228,10 @@ class CookieJar {
       }
       // Browsers refuse a SameSite=None cookie that is not Secure.
       if (sameSite === 'none' && !secure) continue;
-      if (expired) jar.delete(name);
-      else jar.set(name, { value: pair.slice(at + 1).trim(), path: path ?? defaultPath(url), sameSite });
+      // A cookie is its name and path (RFC 6265 section 5.3): the same name on two paths is two cookies.
+      const cookiePath = path ?? defaultPath(url);
+      if (expired) jar.delete(`${name};${cookiePath}`);
+      else jar.set(`${name};${cookiePath}`, { name, value: pair.slice(at + 1).trim(), path: cookiePath, sameSite });
     }
   }
 
@@ -237,16 +242,16 @@ class CookieJar {
    */
   header(url: URL, crossSite = false): string {
     const sent: string[] = [];
-    for (const [name, cookie] of this.jar(url.hostname)) {
+    for (const cookie of this.jar(url.hostname).values()) {
       if (crossSite && cookie.sameSite === 'strict') continue;
-      if (pathMatches(url.pathname, cookie.path)) sent.push(`${name}=${cookie.value}`);
+      if (pathMatches(url.pathname, cookie.path)) sent.push(`${cookie.name}=${cookie.value}`);
     }
     return sent.join('; ');
   }
 
   /** Every cookie of `host`, whatever its path and SameSite: what the browser holds for it. */
   held(host: string): string {
-    return [...this.jar(host)].map(([name, cookie]) => `${name}=${cookie.value}`).join('; ');
+    return [...this.jar(host).values()].map((cookie) => `${cookie.name}=${cookie.value}`).join('; ');
   }
 
   private jar(host: string): Map<string, JarCookie> {
