@@ -99,6 +99,8 @@ describe('example app in Chromium, on the X emulator', function () {
   let stack: Stack | undefined;
 
   before(async function () {
+    // Chromium's first launch on a fresh machine (its profile and font caches made) under the rest of the suite's load can take longer than a test.
+    this.timeout(90_000);
     browser = await launchChromium();
     mkdirSync(DOCS, { recursive: true });
   });

@@ -35,5 +35,5 @@ export async function launchChromium(): Promise<Browser> {
         'Do not run "npx playwright install": these tests use the system\'s Chromium only.',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true, timeout: 30_000 });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true, timeout: 80_000 });
 }
