@@ -8,12 +8,12 @@ import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:quer
 import { format as formatURL, parse as parseURL } from 'node:url';
 import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, isCallbackToken, markRequestTick, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, inRequestTickOf, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { UNRESOLVABLE_CALLBACK_HINT, queryOf, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
-import { EncryptedCookieStateStore, cookieAcceptedFor } from './state/encrypted-cookie';
+import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo, requireSession } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError, hasControlCharacter, hasLoneSurrogate } from './errors';
@@ -302,8 +302,6 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     const claiming = claimingStore(store, 'get', ['set', 'destroy'], {
       guard: replayGuardOption(options.replayGuard, 'XOAuth1Strategy'),
       ttlMs: claimTtlOf(store),
-      // A cookie's acceptance may outlast this store's ttlMs (another instance sealed it): the claim lasts as long.
-      acceptedFor: cookieAcceptedFor,
       timeoutMs,
       what: 'request token',
       key: callbackClaimKeys({ protocol: 'oauth1', strategy: name, client: options.consumerKey }),
@@ -387,12 +385,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
    * passport-oauth1 run the flow.
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth1AuthenticateOptions = {}): void {
-    markRequestTick(this, true);
-    try {
-      this.authenticateRequest(incoming as XAuthRequest, options);
-    } finally {
-      markRequestTick(this, false);
-    }
+    inRequestTickOf(this, this.authenticateRequest, incoming as XAuthRequest, options);
   }
 
   /** {@link XOAuth1Strategy.authenticate}'s work, in the request's own tick. */

@@ -10,13 +10,13 @@ import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { OAUTH_REQUEST_PROBLEM, XAPIError, XErrorCode, XOAuthError, hasControlCharacter, messageWithoutHint, oauthUserMessage, xAnswerOf } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, isCallbackToken, markRequestTick, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, inRequestTickOf, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
 import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
-import { EncryptedCookieStateStore, cookieAcceptedFor } from './state/encrypted-cookie';
+import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -455,8 +455,6 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const claiming = claimingStore(store, 'verify', ['store'], {
       guard: replayGuardOption(options.replayGuard, 'XOAuth2PkceStrategy'),
       ttlMs: claimTtlOf(store),
-      // A cookie's acceptance may outlast this store's ttlMs (another instance sealed it): the claim lasts as long.
-      acceptedFor: cookieAcceptedFor,
       timeoutMs,
       what: 'state',
       key: callbackClaimKeys({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL }),
@@ -558,12 +556,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    * passport-oauth2 verify the state, exchange the code, load the profile and call verify.
    */
   override authenticate(incoming: XIncomingRequest, options: XOAuth2AuthenticateOptions = {}): void {
-    markRequestTick(this, true);
-    try {
-      this.authenticateRequest(incoming as XAuthRequest, options);
-    } finally {
-      markRequestTick(this, false);
-    }
+    inRequestTickOf(this, this.authenticateRequest, incoming as XAuthRequest, options);
   }
 
   /** {@link XOAuth2PkceStrategy.authenticate}'s work, in the request's own tick. */

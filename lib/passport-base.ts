@@ -244,7 +244,7 @@ function errorSignIn(actions: PassportStrategyActions, err: unknown): void {
   }
 }
 
-/** Set on Passport's per-request copy of a strategy while its authenticate() runs (see {@link markRequestTick}). */
+/** Set on Passport's per-request copy of a strategy while its authenticate() runs (see {@link inRequestTickOf}). */
 const IN_REQUEST_TICK = Symbol('passport-x: in authenticate()');
 
 /** Whether `actions` (a strategy's per-request copy) is inside its authenticate() call now. */
@@ -253,13 +253,20 @@ function inRequestTick(actions: object): boolean {
 }
 
 /**
- * Marks `actions` (the strategy's per-request copy) as inside its authenticate() call, or no
- * longer: in that tick a throw from Passport's actions goes up to the framework, which answers it
- * once; in a later one (a store's or the replay guard's answer) {@link refuseSignIn} and
- * {@link failSignIn} catch it. Set before the body runs, cleared in a `finally`.
+ * Runs a strategy's authenticate() body, `body.call(strategy, req, options)`, with `strategy`
+ * (Passport's per-request copy) marked as inside its authenticate() call: in that tick a throw
+ * from Passport's actions goes up to the framework, which answers it once; in a later one (a
+ * store's or the replay guard's answer) {@link refuseSignIn} and {@link failSignIn} catch it.
+ * No closure per request: the body is a method, called on the strategy.
  */
-export function markRequestTick(actions: object, inTick: boolean): void {
-  (actions as Record<symbol, unknown>)[IN_REQUEST_TICK] = inTick;
+export function inRequestTickOf<S extends object, R, O>(strategy: S, body: (this: S, req: R, options: O) => void, req: R, options: O): void {
+  const marked = strategy as Record<symbol, unknown>;
+  marked[IN_REQUEST_TICK] = true;
+  try {
+    body.call(strategy, req, options);
+  } finally {
+    marked[IN_REQUEST_TICK] = false;
+  }
 }
 
 // The refusals of a callback this browser may have used already (no pending sign-in, an unknown state).
