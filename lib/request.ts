@@ -180,6 +180,10 @@ export function frameworkSaysSecure(req: XAuthRequest): boolean | undefined {
  * With neither (`pendingInSession` false and `loginSession` false: `session: false`, a JWT app),
  * nothing rides the session cookie, and nothing is said.
  *
+ * It also warns once (`PASSPORT_X_STRICT_SESSION_COOKIE`), when the pending sign-in is in the
+ * session, of a `SameSite=Strict` session cookie (express-session's `sameSite: 'strict'` or
+ * `true`): the browser does not send it with the callback from X's site. It reads the same cookie.
+ *
  * @returns true when it warned
  */
 export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: string, state: HostWarningState, pendingInSession = true, loginSession = true): boolean {

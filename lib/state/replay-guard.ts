@@ -12,6 +12,7 @@
 import { XReplayGuardError } from '../errors';
 import { failureInfo, XFailureCode, type XFailureInfo } from '../failure';
 import { s256 } from '../pkce';
+import { cookieAcceptedFor } from './encrypted-cookie';
 import { MAX_CLOCK_SKEW_MS, MAX_PENDING_TTL_MS, PENDING_TTL_MS } from './pending';
 
 /**
@@ -367,12 +368,6 @@ export interface CallbackClaimSettings {
   guard: XReplayGuard;
   /** How long a claim lasts: {@link claimTtlOf} the store. */
   ttlMs: number;
-  /**
-   * How long, in ms from now, the store will go on accepting the callback `req` was just accepted
-   * with, on any instance, when it can say (an encrypted cookie's `exp`): the claim then lasts that
-   * long and {@link MAX_CLOCK_SKEW_MS} more, when that is longer than `ttlMs`.
-   */
-  acceptedFor?: ((req: object) => number | undefined) | undefined;
   /** Bound on the guard's answer: the strategy's `timeoutMs`. */
   timeoutMs: number;
   /** The guard key of the callback's `state` or request token. */
@@ -391,9 +386,14 @@ function claimAccepted(settings: CallbackClaimSettings, req: unknown, handle: un
   claimCallback(settings.guard, key, claimTtlFor(settings, req), settings.timeoutMs, (guardErr, first) => claimAnswered(settings, done, found, info, guardErr, first));
 }
 
-/** The life of the claim of a callback the store accepted: `ttlMs`, or longer, while the store may accept it again and a minute (at most an hour and a minute). */
+/**
+ * The life of the claim of a callback the store accepted: `ttlMs`, or longer while an
+ * `EncryptedCookieStateStore` may accept its cookie again (until the cookie's `exp`, which another
+ * instance may have set later than this store's `maxAgeMs`: see {@link cookieAcceptedFor}), and a
+ * minute (at most an hour and a minute).
+ */
 function claimTtlFor(settings: CallbackClaimSettings, req: unknown): number {
-  const left = settings.acceptedFor !== undefined && typeof req === 'object' && req !== null ? settings.acceptedFor(req) : undefined;
+  const left = typeof req === 'object' && req !== null ? cookieAcceptedFor(req) : undefined;
   if (left === undefined || !(left > 0)) return settings.ttlMs;
   return Math.max(settings.ttlMs, Math.ceil(Math.min(left, MAX_PENDING_TTL_MS)) + MAX_CLOCK_SKEW_MS);
 }
