@@ -240,7 +240,8 @@ function refreshTokenGrant(form: URLSearchParams, client: Readonly<XEmulatorOAut
   let scopes = record.scopes;
   const asked = form.get('scope');
   if (asked !== null) {
-    // RFC 6749 section 6: a refresh may narrow the scopes, never widen them.
+    // RFC 6749 section 6: a refresh may narrow the access token's scopes, never widen them (the new
+    // refresh token keeps the used one's).
     const requested = parseScope(asked);
     const extra = requested.filter((s) => !record.scopes.includes(s));
     if (requested.length === 0 || extra.length > 0) return oauth2Error(400, 'invalid_scope', 'The requested scope is invalid, unknown, or malformed.', 'refresh asked for scopes beyond the original grant');

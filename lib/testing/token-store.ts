@@ -301,22 +301,25 @@ export class TokenStore {
    */
   exchangeCode(record: AuthorizationCodeRecord): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
     this.makeRoom(this.usedCodes, 'used authorization codes');
-    this.makeRoomForTokens(record);
+    this.makeRoomForTokens(record.scopes);
     this.codes.delete(record.code);
     record.usedAt = this.now();
     this.usedCodes.set(record.code, record);
     return this.issueOAuth2Tokens(record);
   }
 
-  /** Issues an access token, and a refresh token when the grant has `offline.access`. */
-  issueOAuth2Tokens(grant: OAuth2Grant): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
-    this.makeRoomForTokens(grant);
+  /**
+   * Issues an access token with the grant's scopes, and a refresh token with `refreshScopes` when
+   * those hold `offline.access`: the grant's scopes, or on a refresh the used refresh token's.
+   */
+  issueOAuth2Tokens(grant: OAuth2Grant, refreshScopes: readonly string[] = grant.scopes): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
+    this.makeRoomForTokens(refreshScopes);
     const base: OAuth2Grant = { clientID: grant.clientID, userId: grant.userId, scopes: grant.scopes, grantId: grant.grantId };
     const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + this.accessTokenTtlMs };
     this.oauth2AccessTokens.set(access.token, access);
     let refresh: RefreshTokenRecord | undefined;
-    if (grant.scopes.includes('offline.access')) {
-      refresh = { ...base, token: randomToken() };
+    if (refreshScopes.includes('offline.access')) {
+      refresh = { ...base, scopes: refreshScopes, token: randomToken() };
       this.refreshTokens.set(refresh.token, refresh);
     }
     return { access, refresh };
@@ -347,7 +350,8 @@ export class TokenStore {
     // The new refresh token takes the used one's place: only the access tokens need room beforehand.
     this.makeRoom(this.oauth2AccessTokens, 'OAuth 2.0 access tokens');
     this.refreshTokens.delete(record.token);
-    return this.issueOAuth2Tokens({ clientID: record.clientID, userId: record.userId, grantId: record.grantId, scopes: [...scopes] });
+    // RFC 6749 section 6: the new refresh token's scope is the used one's, whatever the access token's.
+    return this.issueOAuth2Tokens({ clientID: record.clientID, userId: record.userId, grantId: record.grantId, scopes: [...scopes] }, record.scopes);
   }
 
   /** Revokes every token a grant produced (RFC 6749 section 4.1.2 on a reused code; RFC 7009 section 2.1 on a revoked refresh token). */
@@ -390,10 +394,10 @@ export class TokenStore {
     sweepFront(this.nonces, (seenAt) => seenAt < nonceHorizon);
   }
 
-  /** Room for the tokens of a grant: an access token, and a refresh token with `offline.access`. */
-  private makeRoomForTokens(grant: OAuth2Grant): void {
+  /** Room for the tokens of a grant: an access token, and a refresh token when its scopes hold `offline.access`. */
+  private makeRoomForTokens(refreshScopes: readonly string[]): void {
     this.makeRoom(this.oauth2AccessTokens, 'OAuth 2.0 access tokens');
-    if (grant.scopes.includes('offline.access')) this.makeRoom(this.refreshTokens, 'OAuth 2.0 refresh tokens');
+    if (refreshScopes.includes('offline.access')) this.makeRoom(this.refreshTokens, 'OAuth 2.0 refresh tokens');
   }
 
   /** Sweeps, then throws {@link OverCapacityError} when `map` is still full. */

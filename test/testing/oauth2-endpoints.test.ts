@@ -459,10 +459,20 @@ describe('emulator: OAuth 2.0', () => {
         expect(narrowed.tokens.scope).to.deep.equal(['tweet.read', 'users.read', 'offline.access']);
       });
 
-      it('issues no new refresh token when the narrowed scopes lack offline.access', async () => {
-        const { tokens } = await exchange(confidential, await authorize());
+      it('keeps the new refresh token at the used one\'s scopes, whatever the access token was narrowed to (RFC 6749 section 6)', async () => {
+        const { tokens } = await exchange(confidential, await authorize({ scope: 'tweet.read users.read offline.access like.read' }));
+        // Narrowed below offline.access: the access token has the two scopes, yet a refresh token comes back.
         const narrowed = await refresh(confidential, tokens.refreshToken!, { scope: 'tweet.read users.read' });
-        expect(narrowed.tokens.refreshToken).to.equal(undefined);
+        expect(narrowed.tokens.scope).to.deep.equal(['tweet.read', 'users.read']);
+        expect(narrowed.tokens.refreshToken).to.be.a('string');
+        expect(x.isRefreshTokenValid(tokens.refreshToken!)).to.equal(false);
+        // That refresh token still holds the whole grant: a refresh without scope gets all four back,
+        // and one asking for like.read again is not a widening.
+        const whole = await refresh(confidential, narrowed.tokens.refreshToken!);
+        expect(whole.tokens.scope).to.deep.equal(['tweet.read', 'users.read', 'offline.access', 'like.read']);
+        const again = await refresh(confidential, whole.tokens.refreshToken!, { scope: 'tweet.read users.read like.read' });
+        expect(again.tokens.scope).to.deep.equal(['tweet.read', 'users.read', 'like.read']);
+        expect(again.tokens.refreshToken).to.be.a('string');
       });
     });
   });
