@@ -167,6 +167,20 @@ interface JarCookie {
   path: string;
   /** `SameSite`, lower-cased; a cookie without it is `lax`, as browsers treat it. */
   sameSite: 'strict' | 'lax' | 'none';
+  /** `Secure`: sent only to a secure origin ({@link isSecureCookieOrigin}). */
+  secure: boolean;
+}
+
+/**
+ * Whether a browser counts `url` as a secure origin for cookies (the storage model of RFC 6265bis): https,
+ * or plain http to a loopback host (`localhost`, a name under `.localhost`, 127.0.0.0/8, `[::1]`),
+ * which Chromium and Firefox treat as secure. Only such an origin may set, or is sent, a `Secure` cookie.
+ */
+export function isSecureCookieOrigin(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname;
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
 /** RFC 6265 section 5.1.4: the directory of the request's path. */
@@ -184,10 +198,11 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
 
 /**
  * Cookies by host name, as a browser keeps them (RFC 6265 section 8.5: not by port), with their
- * `Path` and `SameSite`: the callback comes from X's site, so a `SameSite=Strict` cookie stays
- * behind on it, and a `SameSite=None` cookie without `Secure` is refused, as browsers do.
+ * `Path`, `SameSite` and `Secure`: the callback comes from X's site, so a `SameSite=Strict` cookie
+ * stays behind on it; a `SameSite=None` cookie without `Secure` is refused, and so is a `Secure`
+ * cookie from, or to, an origin that is not secure (plain http to a host that is not loopback), as browsers do.
  */
-class CookieJar {
+export class CookieJar {
   private readonly byHost = new Map<string, Map<string, JarCookie>>();
 
   /** Reads a `Cookie` header given by the caller into the jar of `host` (for every path, sent as a `Lax` cookie is). */
@@ -197,7 +212,7 @@ class CookieJar {
       const at = pair.indexOf('=');
       if (at <= 0) continue;
       const name = pair.slice(0, at).trim();
-      jar.set(`${name};/`, { name, value: pair.slice(at + 1).trim(), path: '/', sameSite: 'lax' });
+      jar.set(`${name};/`, { name, value: pair.slice(at + 1).trim(), path: '/', sameSite: 'lax', secure: false });
     }
   }
 
@@ -226,24 +241,25 @@ class CookieJar {
           sameSite = kind === 'strict' || kind === 'none' ? kind : 'lax';
         }
       }
-      // Browsers refuse a SameSite=None cookie that is not Secure.
-      if (sameSite === 'none' && !secure) continue;
+      // Browsers refuse a SameSite=None cookie that is not Secure, and a Secure one from an origin that is not secure.
+      if ((sameSite === 'none' && !secure) || (secure && !isSecureCookieOrigin(url))) continue;
       // A cookie is its name and path (RFC 6265 section 5.3): the same name on two paths is two cookies.
       const cookiePath = path ?? defaultPath(url);
       if (expired) jar.delete(`${name};${cookiePath}`);
-      else jar.set(`${name};${cookiePath}`, { name, value: pair.slice(at + 1).trim(), path: cookiePath, sameSite });
+      else jar.set(`${name};${cookiePath}`, { name, value: pair.slice(at + 1).trim(), path: cookiePath, sameSite, secure });
     }
   }
 
   /**
-   * The `Cookie` header of a request to `url`: the cookies of its host whose path matches; on a
-   * navigation from another site (`crossSite`: X's consent page sending the browser back), none
-   * that is `SameSite=Strict`.
+   * The `Cookie` header of a request to `url`: the cookies of its host whose path matches, but a
+   * `Secure` one to an origin that is not secure; on a navigation from another site (`crossSite`:
+   * X's consent page sending the browser back), none that is `SameSite=Strict`.
    */
   header(url: URL, crossSite = false): string {
     const sent: string[] = [];
+    const secureOrigin = isSecureCookieOrigin(url);
     for (const cookie of this.jar(url.hostname).values()) {
-      if (crossSite && cookie.sameSite === 'strict') continue;
+      if ((crossSite && cookie.sameSite === 'strict') || (cookie.secure && !secureOrigin)) continue;
       if (pathMatches(url.pathname, cookie.path)) sent.push(`${cookie.name}=${cookie.value}`);
     }
     return sent.join('; ');

@@ -9,6 +9,7 @@ import { XOAuth1Strategy } from '../../lib/oauth1-strategy';
 import { XOAuth2PkceStrategy } from '../../lib/oauth2-strategy';
 import type { XProfile } from '../../lib/profile';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
+import { CookieJar, isSecureCookieOrigin } from '../../lib/testing/consent-client';
 import { serveOnLoopback, type LoopbackServer } from '../support/browserless';
 import { authorizeURL, CALLBACK, RFC7636_VERIFIER, signedFetch } from './emulator-client';
 
@@ -261,6 +262,29 @@ describe('testing kit: x.signIn() through an Express app', () => {
         await web.close();
       }
     }
+  });
+
+  it('keeps and sends a Secure cookie only on a secure origin: https, or http to a loopback host, as browsers do', () => {
+    for (const origin of ['https://app.example', 'http://localhost:3000', 'http://app.localhost', 'http://127.0.0.1:3000', 'http://127.8.0.1', 'http://[::1]:3000']) {
+      expect(isSecureCookieOrigin(new URL(origin)), origin).to.equal(true);
+    }
+    for (const origin of ['http://app.example', 'http://localhost.example', 'http://127.0.0.1.example', 'http://10.0.0.1', 'http://[::2]', 'ftp://127.0.0.1']) {
+      expect(isSecureCookieOrigin(new URL(origin)), origin).to.equal(false);
+    }
+    const answer = new Response(null, { headers: [['set-cookie', 'sid=s1; Path=/; Secure; HttpOnly'], ['set-cookie', 'theme=dark; Path=/']] });
+    // Set over plain http to a host that is not loopback: the Secure cookie is refused, the other kept.
+    const plain = new CookieJar();
+    plain.store(new URL('http://app.example/auth/x'), answer);
+    expect(plain.held('app.example')).to.equal('theme=dark');
+    // Set over https: kept, and sent over https only (the same host over plain http gets the other).
+    const tls = new CookieJar();
+    tls.store(new URL('https://app.example/auth/x'), answer);
+    expect(tls.header(new URL('https://app.example/auth/x/callback'))).to.equal('sid=s1; theme=dark');
+    expect(tls.header(new URL('http://app.example/auth/x/callback'))).to.equal('theme=dark');
+    // On loopback over plain http, as in a test: kept and sent, as Chromium and Firefox do.
+    const loopback = new CookieJar();
+    loopback.store(new URL('http://127.0.0.1:3000/auth/x'), answer);
+    expect(loopback.header(new URL('http://127.0.0.1:3000/auth/x/callback'))).to.equal('sid=s1; theme=dark');
   });
 
   it('sends the given cookie with the start', async () => {
