@@ -179,8 +179,20 @@ interface JarCookie {
 export function isSecureCookieOrigin(url: URL): boolean {
   if (url.protocol === 'https:') return true;
   if (url.protocol !== 'http:') return false;
-  const host = url.hostname;
+  // A name may end in the root's dot (`localhost.`), which browsers resolve alike.
+  const host = url.hostname.endsWith('.') ? url.hostname.slice(0, -1) : url.hostname;
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Whether browsers keep a cookie with these attributes at all: a `SameSite=None` cookie needs
+ * `Secure`; a `Secure` cookie a secure origin; a `__Secure-` cookie `Secure`; a `__Host-` cookie
+ * `Secure`, no `Domain` and `Path=/` (RFC 6265bis; its prefixes matched whatever their case).
+ */
+function acceptedByBrowsers(name: string, secure: boolean, secureOrigin: boolean, sameSite: JarCookie['sameSite'], domain: boolean, path: string | undefined): boolean {
+  if ((sameSite === 'none' || /^__secure-/i.test(name)) && !secure) return false;
+  if (secure && !secureOrigin) return false;
+  return !/^__host-/i.test(name) || (secure && !domain && path === '/');
 }
 
 /** RFC 6265 section 5.1.4: the directory of the request's path. */
@@ -216,38 +228,60 @@ export class CookieJar {
     }
   }
 
-  /** Stores the `Set-Cookie` headers of an answer to `url`; an expired cookie is removed. */
+  /**
+   * Stores the `Set-Cookie` headers of an answer to `url`; an expired cookie is removed. `Max-Age`
+   * wins over `Expires`, and a malformed one of either is ignored (RFC 6265 sections 5.2.1, 5.2.2
+   * and 5.3). What browsers refuse is left out: a `SameSite=None` cookie without `Secure`, a
+   * `Secure` one from an origin that is not secure, a `__Secure-` one without `Secure`, a `__Host-`
+   * one without `Secure`, with a `Domain` or with a `Path` other than `/`, and, from an origin that
+   * is not secure, one that would overwrite or delete a `Secure` cookie of the same name whose path
+   * covers its own (RFC 6265bis).
+   */
   store(url: URL, response: Response): void {
     const jar = this.jar(url.hostname);
+    const secureOrigin = isSecureCookieOrigin(url);
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
       const at = pair.indexOf('=');
       if (at <= 0) continue;
       const name = pair.slice(0, at).trim();
-      let expired = false;
+      let maxAge: number | undefined;
+      let expires: number | undefined;
       let secure = false;
+      let domain = false;
       let path: string | undefined;
       let sameSite: JarCookie['sameSite'] = 'lax';
       for (const attribute of attributes) {
         const eq = attribute.indexOf('=');
         const key = (eq < 0 ? attribute : attribute.slice(0, eq)).trim().toLowerCase();
         const value = eq < 0 ? '' : attribute.slice(eq + 1).trim();
-        if (key === 'max-age') expired ||= Number(value) <= 0;
-        else if (key === 'expires') expired ||= Date.parse(value) <= Date.now();
-        else if (key === 'secure') secure = true;
+        if (key === 'max-age') {
+          if (/^-?\d+$/.test(value)) maxAge = Number(value);
+        } else if (key === 'expires') {
+          const time = Date.parse(value);
+          if (!Number.isNaN(time)) expires = time;
+        } else if (key === 'secure') secure = true;
+        else if (key === 'domain') domain ||= value !== '';
         else if (key === 'path' && value.startsWith('/')) path = value;
         else if (key === 'samesite') {
           const kind = value.toLowerCase();
           sameSite = kind === 'strict' || kind === 'none' ? kind : 'lax';
         }
       }
-      // Browsers refuse a SameSite=None cookie that is not Secure, and a Secure one from an origin that is not secure.
-      if ((sameSite === 'none' && !secure) || (secure && !isSecureCookieOrigin(url))) continue;
-      // A cookie is its name and path (RFC 6265 section 5.3): the same name on two paths is two cookies.
       const cookiePath = path ?? defaultPath(url);
+      if (!acceptedByBrowsers(name, secure, secureOrigin, sameSite, domain, path)) continue;
+      if (!secureOrigin && this.shadowsSecure(jar, name, cookiePath)) continue;
+      const expired = maxAge !== undefined ? maxAge <= 0 : expires !== undefined && expires <= Date.now();
+      // A cookie is its name and path (RFC 6265 section 5.3): the same name on two paths is two cookies.
       if (expired) jar.delete(`${name};${cookiePath}`);
       else jar.set(`${name};${cookiePath}`, { name, value: pair.slice(at + 1).trim(), path: cookiePath, sameSite, secure });
     }
+  }
+
+  /** Whether `jar` holds a `Secure` cookie named `name` whose path covers `path`: one an origin that is not secure leaves alone. */
+  private shadowsSecure(jar: Map<string, JarCookie>, name: string, path: string): boolean {
+    for (const cookie of jar.values()) if (cookie.secure && cookie.name === name && pathMatches(path, cookie.path)) return true;
+    return false;
   }
 
   /**

@@ -264,29 +264,6 @@ describe('testing kit: x.signIn() through an Express app', () => {
     }
   });
 
-  it('keeps and sends a Secure cookie only on a secure origin: https, or http to a loopback host, as browsers do', () => {
-    for (const origin of ['https://app.example', 'http://localhost:3000', 'http://app.localhost', 'http://127.0.0.1:3000', 'http://127.8.0.1', 'http://[::1]:3000']) {
-      expect(isSecureCookieOrigin(new URL(origin)), origin).to.equal(true);
-    }
-    for (const origin of ['http://app.example', 'http://localhost.example', 'http://127.0.0.1.example', 'http://10.0.0.1', 'http://[::2]', 'ftp://127.0.0.1']) {
-      expect(isSecureCookieOrigin(new URL(origin)), origin).to.equal(false);
-    }
-    const answer = new Response(null, { headers: [['set-cookie', 'sid=s1; Path=/; Secure; HttpOnly'], ['set-cookie', 'theme=dark; Path=/']] });
-    // Set over plain http to a host that is not loopback: the Secure cookie is refused, the other kept.
-    const plain = new CookieJar();
-    plain.store(new URL('http://app.example/auth/x'), answer);
-    expect(plain.held('app.example')).to.equal('theme=dark');
-    // Set over https: kept, and sent over https only (the same host over plain http gets the other).
-    const tls = new CookieJar();
-    tls.store(new URL('https://app.example/auth/x'), answer);
-    expect(tls.header(new URL('https://app.example/auth/x/callback'))).to.equal('sid=s1; theme=dark');
-    expect(tls.header(new URL('http://app.example/auth/x/callback'))).to.equal('theme=dark');
-    // On loopback over plain http, as in a test: kept and sent, as Chromium and Firefox do.
-    const loopback = new CookieJar();
-    loopback.store(new URL('http://127.0.0.1:3000/auth/x'), answer);
-    expect(loopback.header(new URL('http://127.0.0.1:3000/auth/x/callback'))).to.equal('sid=s1; theme=dark');
-  });
-
   it('sends the given cookie with the start', async () => {
     let seen: string | undefined;
     app.server.on('request', (req, res) => {
@@ -335,5 +312,72 @@ describe('testing kit: x.signIn() through an Express app', () => {
 
   it('refuses a start URL that is not absolute', async () => {
     expect(await rejection(x.signIn('/auth/x'))).to.be.instanceOf(TypeError);
+  });
+});
+
+describe('testing kit: x.signIn()\'s cookie jar', () => {
+  const answer = (...setCookies: string[]): Response => new Response(null, { headers: setCookies.map((line) => ['set-cookie', line] as [string, string]) });
+
+  it('counts https, and plain http to a loopback host, as secure origins, as Chromium and Firefox do', () => {
+    for (const origin of ['https://app.example', 'http://localhost:3000', 'http://localhost.:3000', 'http://app.localhost', 'http://127.0.0.1:3000', 'http://127.8.0.1', 'http://[::1]:3000']) {
+      expect(isSecureCookieOrigin(new URL(origin)), origin).to.equal(true);
+    }
+    for (const origin of ['http://app.example', 'http://localhost.example', 'http://127.0.0.1.example', 'http://10.0.0.1', 'http://[::2]', 'ftp://127.0.0.1']) {
+      expect(isSecureCookieOrigin(new URL(origin)), origin).to.equal(false);
+    }
+  });
+
+  it('keeps and sends a Secure cookie only on a secure origin (the attribute in any case)', () => {
+    const set = answer('sid=s1; Path=/; SECURE; HttpOnly', 'theme=dark; Path=/');
+    // Set over plain http to a host that is not loopback: the Secure cookie is refused, the other kept.
+    const plain = new CookieJar();
+    plain.store(new URL('http://app.example/auth/x'), set);
+    expect(plain.held('app.example')).to.equal('theme=dark');
+    // Set over https: kept, and sent over https only (the same host over plain http gets the other).
+    const tls = new CookieJar();
+    tls.store(new URL('https://app.example/auth/x'), set);
+    expect(tls.header(new URL('https://app.example/auth/x/callback'))).to.equal('sid=s1; theme=dark');
+    expect(tls.header(new URL('http://app.example/auth/x/callback'))).to.equal('theme=dark');
+    // On loopback over plain http, as in a test: kept and sent.
+    const loopback = new CookieJar();
+    loopback.store(new URL('http://127.0.0.1:3000/auth/x'), set);
+    expect(loopback.header(new URL('http://127.0.0.1:3000/auth/x/callback'))).to.equal('sid=s1; theme=dark');
+  });
+
+  it('lets an origin that is not secure neither overwrite nor delete a Secure cookie whose path covers its own', () => {
+    const jar = new CookieJar();
+    jar.store(new URL('https://app.example/auth'), answer('sid=s1; Path=/auth; Secure'));
+    const plain = new URL('http://app.example/auth/x');
+    jar.store(plain, answer('sid=forged; Path=/auth', 'sid=; Path=/auth; Max-Age=0', 'sid=under; Path=/auth/x'));
+    expect(jar.held('app.example')).to.equal('sid=s1');
+    // A path the Secure cookie does not cover (/ is wider than /auth) makes another cookie.
+    jar.store(plain, answer('sid=other; Path=/'));
+    expect(jar.held('app.example')).to.equal('sid=s1; sid=other');
+    // Over https the Secure cookie is replaced, then deleted.
+    const tls = new URL('https://app.example/auth/x');
+    jar.store(tls, answer('sid=s2; Path=/auth; Secure'));
+    expect(jar.header(tls)).to.equal('sid=s2; sid=other');
+    jar.store(tls, answer('sid=; Path=/auth; Secure; Max-Age=0'));
+    expect(jar.held('app.example')).to.equal('sid=other');
+  });
+
+  it('refuses __Secure- and __Host- cookies without what their prefix requires', () => {
+    const jar = new CookieJar();
+    const origin = new URL('https://app.example/auth/x');
+    jar.store(origin, answer('__Secure-a=1; Path=/', '__Host-b=1; Path=/', '__Host-c=1; Secure; Path=/; Domain=app.example', '__Host-d=1; Secure; Path=/auth', '__host-e=1; Secure'));
+    expect(jar.held('app.example')).to.equal('');
+    jar.store(origin, answer('__Secure-a=1; Path=/; Secure', '__Host-b=1; Secure; Path=/'));
+    expect(jar.header(new URL('https://app.example/'))).to.equal('__Secure-a=1; __Host-b=1');
+  });
+
+  it('lets Max-Age win over Expires, and ignores a malformed one of either (RFC 6265 section 5.3)', () => {
+    const jar = new CookieJar();
+    const origin = new URL('http://127.0.0.1:3000/');
+    const past = new Date(Date.now() - 60_000).toUTCString();
+    const future = new Date(Date.now() + 60_000).toUTCString();
+    jar.store(origin, answer(`a=1; Path=/; Max-Age=3600; Expires=${past}`, 'b=1; Path=/; Max-Age=', 'c=1; Path=/; Max-Age=soon', 'd=1; Path=/; Expires=never', `e=1; Path=/; Expires=${future}`));
+    expect(jar.held('127.0.0.1')).to.equal('a=1; b=1; c=1; d=1; e=1');
+    jar.store(origin, answer(`a=; Path=/; Max-Age=0; Expires=${future}`, 'b=; Path=/; Max-Age=-1', `e=; Path=/; Expires=${past}`));
+    expect(jar.held('127.0.0.1')).to.equal('c=1; d=1');
   });
 });
