@@ -301,19 +301,24 @@ export class TokenStore {
    */
   exchangeCode(record: AuthorizationCodeRecord): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
     this.makeRoom(this.usedCodes, 'used authorization codes');
-    this.makeRoomForTokens(record.scopes);
+    // Issuing checks its own room first and throws before changing anything; nothing below throws.
+    const tokens = this.issueOAuth2Tokens(record);
     this.codes.delete(record.code);
     record.usedAt = this.now();
     this.usedCodes.set(record.code, record);
-    return this.issueOAuth2Tokens(record);
+    return tokens;
   }
 
   /**
    * Issues an access token with the grant's scopes, and a refresh token with `refreshScopes` when
-   * those hold `offline.access`: the grant's scopes, or on a refresh the used refresh token's.
+   * those hold `offline.access`: the grant's scopes, or on a refresh the used refresh token's. The
+   * refresh token `replaces`, when given, is retired in the same step, and the new one takes its
+   * place. Over capacity, it throws {@link OverCapacityError} before changing anything.
    */
-  issueOAuth2Tokens(grant: OAuth2Grant, refreshScopes: readonly string[] = grant.scopes): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
-    this.makeRoomForTokens(refreshScopes);
+  issueOAuth2Tokens(grant: OAuth2Grant, refreshScopes: readonly string[] = grant.scopes, replaces?: RefreshTokenRecord): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
+    this.makeRoom(this.oauth2AccessTokens, 'OAuth 2.0 access tokens');
+    if (replaces) this.refreshTokens.delete(replaces.token);
+    else if (refreshScopes.includes('offline.access')) this.makeRoom(this.refreshTokens, 'OAuth 2.0 refresh tokens');
     const base: OAuth2Grant = { clientID: grant.clientID, userId: grant.userId, scopes: grant.scopes, grantId: grant.grantId };
     const access: OAuth2AccessTokenRecord = { ...base, token: randomToken(), expiresAt: this.now() + this.accessTokenTtlMs };
     this.oauth2AccessTokens.set(access.token, access);
@@ -347,11 +352,8 @@ export class TokenStore {
    * client that retries after the 503 is not refused for a token it never got a successor for.
    */
   rotateRefreshToken(record: RefreshTokenRecord, scopes: readonly string[]): { access: OAuth2AccessTokenRecord; refresh: RefreshTokenRecord | undefined } {
-    // The new refresh token takes the used one's place: only the access tokens need room beforehand.
-    this.makeRoom(this.oauth2AccessTokens, 'OAuth 2.0 access tokens');
-    this.refreshTokens.delete(record.token);
     // RFC 6749 section 6: the new refresh token's scope is the used one's, whatever the access token's.
-    return this.issueOAuth2Tokens({ clientID: record.clientID, userId: record.userId, grantId: record.grantId, scopes: [...scopes] }, record.scopes);
+    return this.issueOAuth2Tokens({ clientID: record.clientID, userId: record.userId, grantId: record.grantId, scopes: [...scopes] }, record.scopes, record);
   }
 
   /** Revokes every token a grant produced (RFC 6749 section 4.1.2 on a reused code; RFC 7009 section 2.1 on a revoked refresh token). */
@@ -392,12 +394,6 @@ export class TokenStore {
     sweepFront(this.oauth2AccessTokens, (record) => now >= record.expiresAt);
     const nonceHorizon = this.timestampClock() - 2 * LIFETIMES.timestampWindowS * 1000;
     sweepFront(this.nonces, (seenAt) => seenAt < nonceHorizon);
-  }
-
-  /** Room for the tokens of a grant: an access token, and a refresh token when its scopes hold `offline.access`. */
-  private makeRoomForTokens(refreshScopes: readonly string[]): void {
-    this.makeRoom(this.oauth2AccessTokens, 'OAuth 2.0 access tokens');
-    if (refreshScopes.includes('offline.access')) this.makeRoom(this.refreshTokens, 'OAuth 2.0 refresh tokens');
   }
 
   /** Sweeps, then throws {@link OverCapacityError} when `map` is still full. */

@@ -117,6 +117,33 @@ describe('emulator: the token store', () => {
     expect(store.code(third.code)?.usedAt, 'still unused').to.equal(undefined);
   });
 
+  it('over its cap of access tokens, an exchange changes nothing: the code stays unused and usable once there is room', () => {
+    const store = new TokenStore(clock.now, { accessTokenTtlMs: 60_000, capacity: 2 });
+    store.issueOAuth2Tokens(grant());
+    store.issueOAuth2Tokens(grant());
+    const record = code(store);
+    full(() => store.exchangeCode(record), 'OAuth 2.0 access tokens');
+    expect(store.code(record.code)?.usedAt, 'still unused').to.equal(undefined);
+    clock.advance(60);
+    const { access, refresh } = store.exchangeCode(record);
+    expect(store.isAccessTokenValid(access.token)).to.equal(true);
+    expect(store.isRefreshTokenValid(refresh!.token)).to.equal(true);
+    expect(store.code(record.code)?.usedAt).to.be.a('number');
+  });
+
+  it('rotates a refresh token when the store of refresh tokens is full: the new one takes the used one\'s place', () => {
+    const store = new TokenStore(clock.now, { accessTokenTtlMs: 60_000, capacity: 2 });
+    const { refresh } = store.issueOAuth2Tokens(grant(['offline.access']));
+    const other = store.issueOAuth2Tokens(grant(['offline.access'])).refresh!;
+    clock.advance(60);
+    full(() => store.issueOAuth2Tokens(grant(['offline.access'])), 'OAuth 2.0 refresh tokens');
+    const rotated = store.rotateRefreshToken(refresh!, ['offline.access']);
+    expect(store.isRefreshTokenValid(refresh!.token), 'the used one is retired').to.equal(false);
+    expect(store.isRefreshTokenValid(rotated.refresh!.token)).to.equal(true);
+    expect(store.isRefreshTokenValid(other.token)).to.equal(true);
+    full(() => store.issueOAuth2Tokens(grant(['offline.access'])), 'OAuth 2.0 refresh tokens');
+  });
+
   it('remembers a used code as long as the access tokens of its use live, and at least two hours', () => {
     for (const [ttlMs, memoryMs] of [
       [5 * 3600_000, 5 * 3600_000],
