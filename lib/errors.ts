@@ -250,7 +250,8 @@ export interface XCreditsDepletedErrorOptions extends XAPIErrorOptions {
  * until someone adds credits in the Developer Console (X doc "Pricing": "API requests will be
  * blocked until you add credits"). X's body: `{"account_id":...,"title":"CreditsDepleted","detail":
  * "Your enrolled account [...] does not have any credits to fulfill this request.","type":
- * "https://api.twitter.com/2/problems/credits"}`.
+ * "https://api.twitter.com/2/problems/credits"}`, or from api.x.com `{"detail":"credits depleted","status":402,
+ * "title":"Payment Required","type":"https://api.x.com/2/problems/credits-depleted"}`.
  *
  * Never retry it, and do not wait for `x-rate-limit-reset` (X sends the headers, with requests to
  * spare): only a top-up cures it. The OAuth 1.0a strategy's `profileFallback: 'token'` signs users in
@@ -978,9 +979,11 @@ export function missingScopesHint(missingScopes: readonly string[]): string {
 }
 
 // Where X's billing layer answers: 402 and the `.../problems/credits` type (CreditsDepleted,
-// SpendCapReached), and the `.../problems/usage-capped` type (UsageCapExceeded). X doc "Response
-// codes": 429 "Rate limit or usage cap exceeded"; the bodies are X's as quoted in xdk #25 and elsewhere.
-const CREDITS_TYPE = /\/2\/problems\/credits$/;
+// SpendCapReached) or `.../problems/credits-depleted` (title "Payment Required", detail "credits
+// depleted", as api.x.com answers it), and the `.../problems/usage-capped` type (UsageCapExceeded).
+// X doc "Response codes": 429 "Rate limit or usage cap exceeded"; the bodies are X's as quoted in
+// xdk #25 and elsewhere.
+const CREDITS_TYPE = /\/2\/problems\/credits(-depleted)?$/;
 const USAGE_CAP_TYPE = /\/2\/problems\/usage-cap(ped|-exceeded)$/;
 const USAGE_CAP_TITLES = new Set(['UsageCapExceeded', 'UsageCapped', 'SpendCapReached']);
 const MISSING_SCOPES = /missing\b.*\bscopes?\b/i;

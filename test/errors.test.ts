@@ -494,6 +494,14 @@ describe('errors: X\'s answers in 2026', () => {
       expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
     });
 
+    it('reads api.x.com\'s form of the same answer: title "Payment Required", type .../problems/credits-depleted', () => {
+      const body = '{"detail":"credits depleted","status":402,"title":"Payment Required","type":"https://api.x.com/2/problems/credits-depleted"}';
+      const err = errorFromResponse(answer(402, body, RATE_HEADERS), 'load the user\'s profile (users/me)') as XCreditsDepletedError;
+      expect(err).to.be.instanceOf(XCreditsDepletedError);
+      expect(err).to.include({ code: XErrorCode.CREDITS_DEPLETED, status: 402, title: 'Payment Required', detail: 'credits depleted', type: 'https://api.x.com/2/problems/credits-depleted' });
+      expect(err.message).to.match(/^X refused to load the user's profile \(users\/me\) \(HTTP 402\): the app's credits are depleted \(Payment Required: credits depleted\)/);
+    });
+
     it('is recognised by its status alone, whatever the body', () => {
       for (const body of ['', 'Payment Required', '<html>402</html>', JSON.stringify({ title: 'Payment Required' })]) {
         expect(errorFromResponse(answer(402, body), 'x'), body).to.be.instanceOf(XCreditsDepletedError);
@@ -502,7 +510,11 @@ describe('errors: X\'s answers in 2026', () => {
 
     it('is recognised by X\'s title or type under another status', () => {
       expect(errorFromResponse(answer(403, JSON.stringify({ title: 'CreditsDepleted' }), JSON_TYPE), 'x')).to.be.instanceOf(XCreditsDepletedError);
-      expect(errorFromResponse(answer(429, JSON.stringify({ title: 'Payment Required', type: 'https://api.x.com/2/problems/credits' }), JSON_TYPE), 'x')).to.be.instanceOf(
+      for (const type of ['https://api.x.com/2/problems/credits', 'https://api.x.com/2/problems/credits-depleted']) {
+        expect(errorFromResponse(answer(429, JSON.stringify({ title: 'Payment Required', type }), JSON_TYPE), 'x'), type).to.be.instanceOf(XCreditsDepletedError);
+      }
+      // Not a type X uses for credits: a usage cap stays one.
+      expect(errorFromResponse(answer(429, JSON.stringify({ title: 'Payment Required', type: 'https://api.x.com/2/problems/credits-depleted-soon' }), JSON_TYPE), 'x')).not.to.be.instanceOf(
         XCreditsDepletedError,
       );
       // Never an OAuth error, even with an `error` member.
