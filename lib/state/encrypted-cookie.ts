@@ -418,7 +418,7 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     this.now = options.now ?? (() => Date.now());
   }
 
-  /** How long a pending sign-in (its cookie) lives, in ms: `maxAgeMs`. The strategies' replay claims last as long, and a minute more (`MAX_CLOCK_SKEW_MS`). */
+  /** How long a pending sign-in (its cookie) lives, in ms: `maxAgeMs`. The strategies' replay claims last as long, and a minute more, for clocks that disagree. */
   get ttlMs(): number {
     return this.maxAgeMs;
   }

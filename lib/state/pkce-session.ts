@@ -51,8 +51,8 @@ export interface XPkceStateStore {
   drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
   /**
    * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
-   * long (10 minutes when a store does not say), and a minute more for clocks that disagree
-   * (`MAX_CLOCK_SKEW_MS`), so a store whose sign-ins live longer should say.
+   * long (10 minutes when a store does not say), and a minute more for clocks that disagree,
+   * so a store whose sign-ins live longer should say.
    */
   readonly ttlMs?: number | undefined;
 }
@@ -70,8 +70,8 @@ export interface XPkceStateStoreWithMeta {
   drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
   /**
    * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
-   * long (10 minutes when a store does not say), and a minute more for clocks that disagree
-   * (`MAX_CLOCK_SKEW_MS`), so a store whose sign-ins live longer should say.
+   * long (10 minutes when a store does not say), and a minute more for clocks that disagree,
+   * so a store whose sign-ins live longer should say.
    */
   readonly ttlMs?: number | undefined;
 }
