@@ -8,7 +8,7 @@ import { stringify as stringifyQuery, type ParsedUrlQueryInput } from 'node:quer
 import { format as formatURL, parse as parseURL } from 'node:url';
 import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen, normalizeBaseURL, xEndpoints, type OAuth1Consumer } from './endpoints';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, inRequestTickOf, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, inRequestTickOf, isCallbackToken, storeError, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { UNRESOLVABLE_CALLBACK_HINT, queryOf, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
@@ -395,11 +395,20 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
     if (query.denied !== undefined) {
       const denied = param('denied');
+      // X sends one request token: anything else (empty, repeated, not a string, not a token X issues) is not the user's Cancel.
+      if (!denied || !isCallbackToken(denied)) {
+        return this.failWith(
+          XFailureCode.CALLBACK_MALFORMED,
+          'The X sign-in callback carries a malformed `denied` parameter (empty, repeated, not a string, or not a request token X sends): it did not come from X\'s authorization page. Nothing was used up.',
+        );
+      }
       const failDenied = (): void =>
         this.failWith(XFailureCode.ACCESS_DENIED, 'The user pressed Cancel on X\'s authorization page (X sent ?denied=<request token>). Nothing to fix; offer to sign in again.');
-      if (denied !== undefined && this.tokenStore.drop) {
+      if (this.tokenStore.drop) {
+        let answered = false;
         try {
           const dropped = (err?: Error | null, found?: boolean): void => {
+            answered = true;
             if (err) return this.failed(err);
             // A request token this session never had: not the user's Cancel, a forged or replayed callback.
             if (found === false) return this.refuse(pendingMissInfo('unknown', 'request token'));
@@ -410,7 +419,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
           if (drop.length >= 4) (drop as unknown as (req: XAuthRequest, token: string, meta: object, cb: typeof dropped) => void).call(this.tokenStore, req, denied, { binding: this.binding() }, dropped);
           else drop.call(this.tokenStore, req, denied, dropped);
         } catch (err) {
-          this.failed(err as Error);
+          this.failed(storeError(answered, err));
         }
         return;
       }
@@ -458,12 +467,16 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     };
     // Per-callback closures only pass on to methods, where V8 keeps the work compiled: it drops the
     // optimised code of a function whose every closure died, and compiles it again once hot.
-    const loaded: RequestTokenLoaded = (err, tokenSecret, state) => this.requestTokenLoaded(req, token, verifier, meta, err, tokenSecret, state);
+    let answered = false;
+    const loaded: RequestTokenLoaded = (err, tokenSecret, state) => {
+      answered = true;
+      this.requestTokenLoaded(req, token, verifier, meta, err, tokenSecret, state);
+    };
     try {
       if (store.get.length >= 4) (store.get as GetWithMeta).call(store, req, token, meta, loaded);
       else store.get(req, token, loaded);
     } catch (ex) {
-      this.failed(ex as Error);
+      this.failed(storeError(answered, ex));
     }
   }
 

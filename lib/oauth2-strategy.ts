@@ -10,7 +10,7 @@ import { parse as parseURL } from 'node:url';
 import { X_API_BASE_URL, X_OAUTH2_AUTHORIZATION_URL, fetchUsersMeThen, normalizeAPIBaseURL, normalizeBaseURL, requestOAuth2TokenThen, usersMeURL, xEndpoints, type OAuth2Client, type XTokenSet } from './endpoints';
 import { OAUTH_REQUEST_PROBLEM, XAPIError, XErrorCode, XOAuthError, hasControlCharacter, messageWithoutHint, oauthUserMessage, xAnswerOf } from './errors';
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
-import { failSignIn, inRequestTickOf, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
+import { failSignIn, inRequestTickOf, storeError, isCallbackToken, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, refuseControlCharacters, requireStringOption, xWords, type OAuth2StrategyBase, type OAuth2StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
@@ -596,11 +596,15 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     if (callbackURL === undefined) return;
     // A closure made per callback only passes on to a method: V8 drops the optimised code of a
     // function whose every closure died, so the work lives where it stays compiled.
-    const loaded: PkceStateVerified = (err, codeVerifier, appState) => this.stateLoaded(req, options, code, callbackURL, err, codeVerifier, appState);
+    let answered = false;
+    const loaded: PkceStateVerified = (err, codeVerifier, appState) => {
+      answered = true;
+      this.stateLoaded(req, options, code, callbackURL, err, codeVerifier, appState);
+    };
     try {
       this.claimingVerify(req, state, this.metaFor(callbackURL), loaded);
     } catch (ex) {
-      this.failed(ex as Error);
+      this.failed(storeError(answered, ex));
     }
   }
 
@@ -707,12 +711,16 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     };
 
     // Passes on to a method, as `loaded` in completeSignIn.
-    const stored = (err: Error | null, handle?: string): void => this.redirectToConsent(err, handle, callbackURL, scopeParam, codeChallenge, extra);
+    let answered = false;
+    const stored = (err: Error | null, handle?: string): void => {
+      answered = true;
+      this.redirectToConsent(err, handle, callbackURL, scopeParam, codeChallenge, extra);
+    };
 
     try {
       this.stateStore.store(req, codeVerifier, options.state, meta, stored);
     } catch (err) {
-      this.failed(err as Error);
+      this.failed(storeError(answered, err));
     }
   }
 
@@ -786,16 +794,19 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const state = queryParam(req, 'state');
     const store = this.stateStore;
     if (!state) {
-      if (error === 'access_denied') return cancelled();
-      return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries an error but no state, so it cannot be matched to a sign-in of this session: X always sends the state back (RFC 6749 section 4.1.2.1).');
+      // Only a callback without any state may still be the user's Cancel: an empty or repeated one is not X's.
+      if (error === 'access_denied' && req.query?.state === undefined) return cancelled();
+      return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries an error but no state (or an empty or repeated one), so it cannot be matched to a sign-in of this session: X always sends the state back (RFC 6749 section 4.1.2.1).');
     }
     // Relative callbackURL and a host that cannot form a URL: already refused.
     const meta = this.callbackMeta(req, options);
     if (meta === undefined) return;
+    let answered = false;
     try {
       if (store.drop) {
         // The sign-in is over either way: forget its verifier now rather than at expiry.
         const dropped = (err?: Error | null, found?: boolean): void => {
+          answered = true;
           if (err) return this.failed(err);
           if (found === true) return believed();
           if (found === false) return this.refuse(pendingMissInfo('unknown', 'state'));
@@ -814,13 +825,14 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       }
       // No drop(): verify() tells whether this session issued the state, and consumes it (the sign-in is over).
       const verified: PkceStateVerified = (err, verifier, info) => {
+        answered = true;
         if (err) return this.failed(err);
         if (typeof verifier === 'string' && verifier !== '') return believed();
         this.refuse(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'));
       };
       this.verifyState(req, state, meta, verified);
     } catch (err) {
-      this.failed(err as Error);
+      this.failed(storeError(answered, err));
     }
   }
 

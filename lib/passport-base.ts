@@ -269,6 +269,19 @@ export function inRequestTickOf<S extends object, R, O>(strategy: S, body: (this
   }
 }
 
+/**
+ * What the catch around a store call made in authenticate()'s own tick ends the sign-in with. A store
+ * that answers at once (a session store does) runs the sign-in's next step, and Passport's actions,
+ * inside that call: a throw after it `answered` came from there (the app's failure handling), not
+ * from the store, and is thrown on up to the framework, which answers it once; ending the sign-in
+ * again would answer the request a second time. A throw before the store answered is the store's
+ * own failure: returned, as an Error, for the sign-in's error path.
+ */
+export function storeError(answered: boolean, thrown: unknown): Error {
+  if (answered) throw thrown;
+  return thrown instanceof Error ? thrown : new TypeError(String(thrown));
+}
+
 // The refusals of a callback this browser may have used already (no pending sign-in, an unknown state).
 // A taken claim (SIGN_IN_IN_PROGRESS) is left out: it is logged where the claim is lost.
 const USED_CALLBACK_CODES: ReadonlySet<string> = new Set([XFailureCode.NO_PENDING_SIGN_IN, XFailureCode.CALLBACK_UNKNOWN]);

@@ -707,6 +707,40 @@ describe('XOAuth1Strategy', () => {
       expect(session).to.not.have.property('oauth:x');
     });
 
+    it('fails (400) a ?denied= that is empty, repeated, not a string or not a request token X sends, leaving the pending sign-in', async () => {
+      const s = strategy();
+      const { session } = await start(s);
+      const before = JSON.stringify(session);
+      for (const denied of ['', [REQUEST_TOKEN, REQUEST_TOKEN], ['forged', 'x'], { a: REQUEST_TOKEN }, 'v'.repeat(1025), 'with space']) {
+        const result = await runStrategy(s, fakeRequest({ session, query: { denied } as Record<string, unknown>, headers: {} }));
+        expect(result, JSON.stringify(denied).slice(0, 40)).to.include({ type: 'fail', status: 400 });
+        expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/malformed `denied` parameter/);
+      }
+      expect(JSON.stringify(session), 'the pending sign-in is untouched').to.equal(before);
+    });
+
+    it("lets a throw from Passport's fail() go up to the framework once when the store answers at once (a Cancel, a used callback), with no call to error()", async () => {
+      const thrown = new Error('the app\'s failure callback threw');
+      for (const query of [{ denied: REQUEST_TOKEN }, { denied: 'someone-elses-token' }, { oauth_token: REQUEST_TOKEN, oauth_verifier: VERIFIER }]) {
+        const s = strategy();
+        const { session } = await start(s);
+        if (query.oauth_token !== undefined) delete session['oauth:x'];
+        const calls: string[] = [];
+        const instance = Object.assign(Object.create(s) as XOAuth1Strategy, {
+          fail: () => {
+            calls.push('fail');
+            throw thrown;
+          },
+          error: () => void calls.push('error'),
+          success: () => void calls.push('success'),
+          redirect: () => void calls.push('redirect'),
+          pass: () => void calls.push('pass'),
+        });
+        expect(() => instance.authenticate(fakeRequest({ session, query, headers: {} })), JSON.stringify(query)).to.throw(thrown);
+        expect(calls, JSON.stringify(query)).to.deep.equal(['fail']);
+      }
+    });
+
     it('fails 403 (not issued here) on a ?denied= whose request token this session does not hold, keeping the real one', async () => {
       const s = strategy();
       const { session } = await start(s);

@@ -474,6 +474,38 @@ describe('XOAuth2PkceStrategy', () => {
       expect(calls).to.deep.equal(['fail']);
     });
 
+    it("lets a throw from Passport's fail() or error() go up to the framework once when the store answers at once, with nothing called after it", async () => {
+      const thrown = new Error('the app\'s failure handling threw');
+      const actions = (calls: string[], throwing: 'fail' | 'error'): Record<string, () => void> => {
+        const record = (name: string) => () => {
+          calls.push(name);
+          if (name === throwing) throw thrown;
+        };
+        return { fail: record('fail'), error: record('error'), success: record('success'), redirect: record('redirect'), pass: record('pass') };
+      };
+      const s = strategy();
+      const { session, state } = await start(s);
+      // A used callback (no pending state), a Cancel of a state not issued here, a Cancel found by verify() (a store without drop()): fail() throws.
+      const noDrop = strategy({ store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(null, 'h'), verify: (_r, _s, cb) => cb(null, false) }) });
+      for (const [instance, query] of [
+        [s, { code: CODE, state: 'not-issued-here' }],
+        [s, { error: 'access_denied', state: 'not-issued-here' }],
+        [noDrop, { error: 'access_denied', state: 'h' }],
+      ] as const) {
+        const calls: string[] = [];
+        const copy = Object.assign(Object.create(instance) as XOAuth2PkceStrategy, actions(calls, 'fail'));
+        expect(() => copy.authenticate(callback(session, query)), JSON.stringify(query)).to.throw(thrown);
+        expect(calls, JSON.stringify(query)).to.deep.equal(['fail']);
+      }
+      expect(JSON.stringify(session), 'the real sign-in is still pending').to.include(state);
+      // The start, with a store that fails at once: error() throws.
+      const failing = strategy({ store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(new Error('redis down')), verify: (_r, _s, cb) => cb(null, false) }) });
+      const calls: string[] = [];
+      const copy = Object.assign(Object.create(failing) as XOAuth2PkceStrategy, actions(calls, 'error'));
+      expect(() => copy.authenticate(fakeRequest({ session: {}, headers: HOST }))).to.throw(thrown);
+      expect(calls).to.deep.equal(['error']);
+    });
+
     it('errors when the state store fails or answers no state', async () => {
       const failing = strategy({
         store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(new Error('redis down')), verify: (_r, _s, cb) => cb(null, false) }),
@@ -943,6 +975,22 @@ describe('XOAuth2PkceStrategy', () => {
         expect(ours).to.have.length(2);
         expect(ours[0]!.message).to.match(/signed in already/);
         expect(ours[1]!.message).to.match(/no pending state/).and.not.match(/signed in already/);
+      });
+
+      it('fails (400) ?error=access_denied with an empty or repeated state: only a callback without any state may be a Cancel', async () => {
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch });
+        const { session, state } = await start(s);
+        const before = JSON.stringify(session);
+        for (const bad of ['', [state, state]]) {
+          const result = await refused(s, counting, callback(session, { error: 'access_denied', state: bad }));
+          expect(result, JSON.stringify(bad)).to.include({ type: 'fail', status: 400 });
+          expect(failureHint(result.challenge, XFailureCode.CALLBACK_MALFORMED)).to.match(/no state \(or an empty or repeated one\)/);
+        }
+        expect(JSON.stringify(session), 'the pending sign-in is untouched').to.equal(before);
+        const none = await refused(s, counting, callback(session, { error: 'access_denied' }));
+        expect(none).to.include({ type: 'fail', status: 403 });
+        expect((none.challenge as XFailureInfo).code).to.equal(XFailureCode.ACCESS_DENIED);
       });
 
       it('fails a malformed error parameter (400)', async () => {
