@@ -483,7 +483,7 @@ export function requestOAuth2Token(
   http: XHttpOptions,
   operation: string,
 ): Promise<XTokenAnswer> {
-  return sendBuilt(() => oauth2TokenRequest(url, client, grant, operation), http, (raw) => oauth2TokenAnswer(raw, operation));
+  return sendBuilt(() => oauth2TokenRequest(url, client, grant, operation), http, (raw) => oauth2TokenAnswer(raw, operation, grant.grant_type === 'refresh_token'));
 }
 
 /**
@@ -521,12 +521,31 @@ function oauth2TokenRequest(url: string, client: OAuth2Client, grant: Record<str
 /** `expires_in` as a string: decimal digits only. */
 const DECIMAL_SECONDS = /^\d{1,10}$/;
 
-/** X's answer to a token request, validated and mapped. */
-function oauth2TokenAnswer(raw: XRawResponse, operation: string): XTokenAnswer {
+/** X's documented lifetime of an OAuth 2.0 access token, in seconds: what a kept refresh answer with an unusable `expires_in` is taken to say. */
+const X_ACCESS_TOKEN_LIFETIME_S = 7200;
+
+/**
+ * X's answer to a token request, validated and mapped. Anything malformed is an `X_INVALID_RESPONSE`,
+ * with one exception: a refresh answer (`rotated`) that carries a new, well-formed refresh token.
+ * X rotates refresh tokens, so once it has answered 2xx the one sent works no more: refusing the
+ * answer for a malformed `token_type`, `expires_in` or `scope` would lose the user's grant. That
+ * answer is kept, the field taken as X's default (bearer, X's 7,200 s, the scopes already granted as
+ * RFC 6749 section 5.1 reads a missing `scope`), and a warning says so once per field and process.
+ */
+function oauth2TokenAnswer(raw: XRawResponse, operation: string, rotated = false): XTokenAnswer {
   const json = parseJSONObject(raw, operation);
   requireCredentials(raw, operation, json, ['access_token']);
+  if (json.refresh_token !== undefined) {
+    if (typeof json.refresh_token !== 'string' || json.refresh_token === '') throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
+    const fault = credentialFault('refresh_token', json.refresh_token);
+    if (fault !== undefined) throw invalidResponse(raw, operation, fault);
+  }
+  // Both credentials are good here: a rotation X made is kept whatever else is wrong.
+  const keep = rotated && json.refresh_token !== undefined;
+  let repaired: string[] | undefined;
   if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
-    throw invalidResponse(raw, operation, 'a token that is not of type bearer');
+    if (!keep) throw invalidResponse(raw, operation, 'a token that is not of type bearer');
+    (repaired ??= []).push('a `token_type` other than bearer (taken as bearer)');
   }
   let expiresIn: number | undefined;
   if (json.expires_in !== undefined) {
@@ -534,23 +553,43 @@ function oauth2TokenAnswer(raw: XRawResponse, operation: string): XTokenAnswer {
     expiresIn = typeof json.expires_in === 'number' ? json.expires_in : typeof json.expires_in === 'string' && DECIMAL_SECONDS.test(json.expires_in) ? Number(json.expires_in) : NaN;
     // RFC 6749 section 5.1: a lifetime in seconds. A lifetime of 0 or less is no token; one beyond the
     // bound is not one X issues (X doc: 2 hours) and would make `expiresAt` meaningless or an Invalid Date.
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN_SECONDS) {
+      if (!keep) throw invalidResponse(raw, operation, 'an invalid `expires_in`');
+      (repaired ??= []).push(`an invalid \`expires_in\` (taken as X's ${X_ACCESS_TOKEN_LIFETIME_S} s)`);
+      expiresIn = X_ACCESS_TOKEN_LIFETIME_S;
+    }
   }
-  if (json.refresh_token !== undefined) {
-    if (typeof json.refresh_token !== 'string' || json.refresh_token === '') throw invalidResponse(raw, operation, 'an invalid `refresh_token`');
-    const fault = credentialFault('refresh_token', json.refresh_token);
-    if (fault !== undefined) throw invalidResponse(raw, operation, fault);
+  let scope: string[] = [];
+  if (typeof json.scope === 'string') scope = scopeList(json.scope);
+  else if (json.scope !== undefined) {
+    if (!keep) throw invalidResponse(raw, operation, 'an invalid `scope`');
+    (repaired ??= []).push('an invalid `scope` (taken as the scopes already granted)');
   }
-  if (json.scope !== undefined && typeof json.scope !== 'string') throw invalidResponse(raw, operation, 'an invalid `scope`');
+  if (repaired !== undefined) warnKeptRotation(operation, repaired);
   const tokens: XTokenSet = {
     accessToken: json.access_token as string,
     refreshToken: json.refresh_token as string | undefined,
     tokenType: 'bearer',
     expiresIn,
     expiresAt: expiresIn === undefined ? undefined : new Date(Date.now() + expiresIn * 1000),
-    scope: typeof json.scope === 'string' ? scopeList(json.scope) : [],
+    scope,
   };
   return { tokens, params: json };
+}
+
+/** The repairs of a kept refresh answer already warned about, once each per process. */
+const warnedRepairs = new Set<string>();
+
+/** Says, once per kind of repair, that a malformed refresh answer was kept rather than refused (see oauth2TokenAnswer). Names fields, never values. */
+function warnKeptRotation(operation: string, repaired: readonly string[]): void {
+  const fresh = repaired.filter((r) => !warnedRepairs.has(r));
+  if (fresh.length === 0) return;
+  for (const r of fresh) warnedRepairs.add(r);
+  process.emitWarning(
+    `passport-x: X's 2xx answer to "${operation}" carried ${fresh.join(', ')}. X had already rotated the refresh token (the one sent works no more), so the new pair was kept rather than refused, which would have lost the user's grant. ` +
+      'X does not answer this way: if it repeats, check what sits between the app and X (a proxy rewriting JSON) and the `fetch` option.',
+    { code: 'PASSPORT_X_REFRESH_ANSWER_REPAIRED' },
+  );
 }
 
 /**

@@ -604,24 +604,13 @@ describe('refreshAccessToken', () => {
     expect(err.message).to.match(/refresh the access token/).and.match(/already used, expired or revoked/);
   });
 
-  const invalid: Array<[string, Record<string, unknown> | string, RegExp]> = [
+  // Refused whatever else the answer holds: there is no usable pair in it.
+  const unusable: Array<[string, Record<string, unknown> | string, RegExp]> = [
     ['a body that is not JSON', 'access_token=x', /not JSON/],
     ['no access_token', { token_type: 'bearer' }, /without `access_token`/],
-    ['a token that is not a bearer token', { ...ANSWER, token_type: 'mac' }, /not of type bearer/],
-    ['an expires_in that is not a number', { ...ANSWER, expires_in: 'soon' }, /invalid `expires_in`/],
-    ['a negative expires_in', { ...ANSWER, expires_in: -1 }, /invalid `expires_in`/],
-    ['an expires_in of 0', { ...ANSWER, expires_in: 0 }, /invalid `expires_in`/],
-    ['an expires_in of 1e308 (an Invalid Date as expiresAt)', { ...ANSWER, expires_in: 1e308 }, /invalid `expires_in`/],
-    ['an expires_in past one year', { ...ANSWER, expires_in: 365 * 24 * 3600 + 1 }, /invalid `expires_in`/],
-    ['an expires_in that is a boolean', { ...ANSWER, expires_in: true }, /invalid `expires_in`/],
-    ['an expires_in that is an array', { ...ANSWER, expires_in: [7200] }, /invalid `expires_in`/],
-    ['an expires_in in hexadecimal', { ...ANSWER, expires_in: '0x1C20' }, /invalid `expires_in`/],
-    ['an expires_in in exponent notation', { ...ANSWER, expires_in: '1e3' }, /invalid `expires_in`/],
-    ['an expires_in with spaces', { ...ANSWER, expires_in: ' 7200 ' }, /invalid `expires_in`/],
     ['a refresh_token that is not a string', { ...ANSWER, refresh_token: 42 }, /invalid `refresh_token`/],
-    ['a scope that is not a string', { ...ANSWER, scope: ['users.read'] }, /invalid `scope`/],
   ];
-  for (const [what, body, message] of invalid) {
+  for (const [what, body, message] of unusable) {
     it(`rejects X_INVALID_RESPONSE on a 2xx with ${what}`, async () => {
       const scope = nock(BASE).post('/2/oauth2/token').reply(200, body);
       const err = await rejectionOf(refreshAccessToken({ clientID: CLIENT_ID, refreshToken: REFRESH_TOKEN }));
@@ -631,6 +620,58 @@ describe('refreshAccessToken', () => {
       expectNoSecrets(err, [REFRESH_TOKEN]);
     });
   }
+
+  // A malformed optional field: [what, the field's bad value, the error's words, the field in the kept set as X's default would give it].
+  const malformed: Array<[string, Record<string, unknown>, RegExp, Record<string, unknown>]> = [
+    ['a token that is not a bearer token', { token_type: 'mac' }, /not of type bearer/, { tokenType: 'bearer' }],
+    ['an expires_in that is not a number', { expires_in: 'soon' }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['a negative expires_in', { expires_in: -1 }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in of 0', { expires_in: 0 }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in of 1e308 (an Invalid Date as expiresAt)', { expires_in: 1e308 }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in past one year', { expires_in: 365 * 24 * 3600 + 1 }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in that is a boolean', { expires_in: true }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in that is an array', { expires_in: [7200] }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in in hexadecimal', { expires_in: '0x1C20' }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in in exponent notation', { expires_in: '1e3' }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['an expires_in with spaces', { expires_in: ' 7200 ' }, /invalid `expires_in`/, { expiresIn: 7200 }],
+    ['a scope that is not a string', { scope: ['users.read'] }, /invalid `scope`/, { scope: [] }],
+  ];
+  const { refresh_token: _rotated, ...ANSWER_WITHOUT_REFRESH } = ANSWER;
+  for (const [what, field, message] of malformed) {
+    it(`rejects X_INVALID_RESPONSE on a 2xx with ${what} and no new refresh token (the one sent still works)`, async () => {
+      const scope = nock(BASE).post('/2/oauth2/token').reply(200, { ...ANSWER_WITHOUT_REFRESH, ...field });
+      const err = await rejectionOf(refreshAccessToken({ clientID: CLIENT_ID, refreshToken: REFRESH_TOKEN }));
+      scope.done();
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE });
+      expect(err.message).to.match(message);
+      expectNoSecrets(err, [REFRESH_TOKEN]);
+    });
+  }
+
+  it('keeps a rotation X made though a field of its answer is malformed (refusing it would lose the grant), and warns once per kind, naming no token', async () => {
+    const warnings: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error & { code?: string }): void => void (w.code === 'PASSPORT_X_REFRESH_ANSWER_REPAIRED' && warnings.push(w));
+    process.on('warning', onWarning);
+    try {
+      for (const [what, field, , kept] of malformed) {
+        const scope = nock(BASE).post('/2/oauth2/token').reply(200, { ...ANSWER, ...field });
+        const before = Date.now();
+        const tokens = await refreshAccessToken({ clientID: CLIENT_ID, refreshToken: REFRESH_TOKEN });
+        scope.done();
+        expect(tokens, what).to.deep.include({ accessToken: 'new-access-token', refreshToken: 'new-refresh-token', ...kept });
+        if ('expiresIn' in kept) expect(tokens.expiresAt!.getTime(), what).to.be.within(before + 7_200_000, Date.now() + 7_200_000);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.removeListener('warning', onWarning);
+    }
+    // Three kinds of repair, each said once: the token type, the lifetime, the scopes.
+    expect(warnings.map((w) => /carried (a `token_type`|an invalid `expires_in`|an invalid `scope`)/.exec(w.message)?.[1])).to.have.members(['a `token_type`', 'an invalid `expires_in`', 'an invalid `scope`']);
+    for (const w of warnings) {
+      expect(w.message).to.match(/already rotated the refresh token/);
+      expectNoSecrets(w, [REFRESH_TOKEN, 'new-refresh-token', 'new-access-token']);
+    }
+  });
 
   it('answers the refresh token it sent when X answers none, which leaves it valid (RFC 6749 section 6), and no scope when X lists none', async () => {
     const { refresh_token: _dropped, scope: _none, ...withoutRefresh } = ANSWER;
