@@ -490,8 +490,9 @@ export interface XTokenStoreErrorOptions extends XErrorOptions {
  *
  * `rotatedPairKept` is true when X had already rotated the tokens and the store refused to save
  * the new pair: the manager keeps that pair in this process's memory (no caller got it) and writes
- * it before anything else on the next call for the user. If the process ends first, the pair is
- * lost, and the user must sign in again.
+ * it before anything else on the next call for the user. If the process ends first, or another
+ * instance refreshes the user before that (it reads the spent refresh token from the store, X refuses
+ * it, and the stored tokens are deleted), the pair is lost, and the user must sign in again.
  */
 export class XTokenStoreError extends XError {
   declare readonly code: typeof XErrorCode.TOKEN_STORE_FAILED;

@@ -73,7 +73,7 @@ export type { XHttpOptions } from './http';
 export { XFailureCode, X_FAILURE_MESSAGES, isXFailureInfo } from './failure';
 export type { XFailureInfo, XFailureCodeValue } from './failure';
 export { XTokenManager, DEFAULT_REFRESH_BEFORE_MS, DEFAULT_LOCK_MARGIN_MS } from './tokens';
-export type { XTokenManagerOptions, XTokenStore, XStoredTokenSet, XRevokeFailures } from './tokens';
+export type { XTokenManagerOptions, XTokenStore, XStoredTokenSet, XRevokeFailures, XRefreshOptions } from './tokens';
 export { InProcessTokenLock } from './lock';
 export type { XTokenLock, XLockLease } from './lock';
 // The Redis adapters import no Redis library (clients typed by shape): safe in the main entry.

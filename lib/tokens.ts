@@ -10,8 +10,9 @@
  *   `RedisTokenLock` for several instances) and re-reads the store once it holds it: if another
  *   process rotated meanwhile, its pair is used and nothing is sent to X;
  * - the rotated pair is written to the store before any caller receives the new access token; a
- *   pair the store refuses is kept in memory and written first on the next call, so that the
- *   spent refresh token is never sent to X again.
+ *   pair the store refuses is kept in memory and written first on this process's next call, so
+ *   that this process never sends X the spent refresh token again (another instance, which cannot
+ *   see the kept pair, still reads the spent one from the store: docs/tokens.md, "Limits").
  *
  * @packageDocumentation
  */
@@ -270,6 +271,24 @@ interface LockHold {
 }
 
 /** One refresh in progress in this process, shared by every caller of its key. */
+/** Options of {@link XTokenManager.refresh}. */
+export interface XRefreshOptions {
+  /**
+   * The access token X refused (a 401), which made the app call `refresh()`. When the stored
+   * access token is already another one, and fresh, it is the answer: no refresh is sent.
+   */
+  rejectedAccessToken?: string | undefined;
+}
+
+/** `refresh()`'s options, checked: a TypeError names a bad one. */
+function refreshOptionsOf(options: unknown): XRefreshOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw new TypeError('XTokenManager.refresh(): `options` must be an object');
+  const rejected = (options as XRefreshOptions).rejectedAccessToken;
+  if (rejected !== undefined && (typeof rejected !== 'string' || rejected === '')) throw new TypeError('XTokenManager.refresh(): `rejectedAccessToken` must be a non-empty string (the access token X refused)');
+  return { rejectedAccessToken: rejected };
+}
+
 interface Flight {
   promise: Promise<XTokenSet>;
   /** A forced refresh (`refresh()`) rotates even a fresh pair. */
@@ -416,6 +435,10 @@ export class XTokenManager {
   }
 
   async #freshTokenSet(userKey: string): Promise<XTokenSet> {
+    // A forced refresh in flight here (refresh(), most likely after X refused the stored access
+    // token) is joined: the stored token, fresh or not, may be the one X refused.
+    const forced = this.#flights.get(userKey);
+    if (forced?.forced) return forced.promise;
     const stored = await this.#read(userKey);
     // A pair this process got from X but could not store is newer than any stored one, fresh or not:
     // the locked path writes it first and answers it (the stored access token may be the very one
@@ -427,13 +450,18 @@ export class XTokenManager {
   /**
    * Refreshes `userKey`'s tokens now, whatever their expiry (e.g. after X answered 401 to the
    * access token), and resolves to the new set, already stored. Concurrent calls share one
-   * refresh; when another process rotated the tokens since this call read them, its pair is
-   * returned and nothing more is sent to X.
+   * refresh, and `getAccessToken` callers meanwhile wait for it; when another process rotated the
+   * tokens since this call read them, its pair is returned and nothing more is sent to X.
+   *
+   * Pass the access token X refused as `rejectedAccessToken`: when the stored one is already
+   * another, fresh one (a refresh by another request finished meanwhile), it is returned and
+   * nothing is sent to X, so that each request that saw the same 401 does not rotate once more.
    *
    * @throws as {@link XTokenManager.getAccessToken}
    */
-  async refresh(userKey: string): Promise<XTokenSet> {
+  async refresh(userKey: string, options: XRefreshOptions = {}): Promise<XTokenSet> {
     checkUserKey('refresh', userKey);
+    const rejected = refreshOptionsOf(options).rejectedAccessToken;
     for (;;) {
       const running = this.#flights.get(userKey);
       if (running?.forced) return running.promise;
@@ -445,6 +473,8 @@ export class XTokenManager {
       const stored = await this.#read(userKey);
       // Another caller started a refresh while this one read: join or wait for it instead.
       if (this.#flights.has(userKey)) continue;
+      // Renewed already since the caller saw X refuse its token: nothing to rotate (a kept pair comes first, through the lock).
+      if (rejected !== undefined && stored.accessToken !== rejected && this.#isFresh(stored) && !this.#kept.has(userKey)) return stored;
       return this.#startFlight(userKey, stored, true).promise;
     }
   }

@@ -1016,6 +1016,49 @@ describe('XTokenManager', function () {
       expect(new Set(results.map((r) => r.accessToken)).size).to.equal(1);
     });
 
+    it('makes getAccessToken callers arriving while it runs wait for it: they never get the token it replaces', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const m = manager();
+      x.failNext('/2/oauth2/token', { delayMs: 200 });
+      const forced = m.refresh(USER);
+      while (lock.calls.length === 0) await sleep(1); // the refresh is in flight
+      const during = await Promise.all([m.getAccessToken(USER), m.getTokenSet(USER)]);
+      const rotated = await forced;
+      expect(requests()).to.equal(1);
+      expect(during[0]).to.equal(rotated.accessToken).and.not.equal(signedIn.accessToken);
+      expect(during[1].accessToken).to.equal(rotated.accessToken);
+    });
+
+    it('with rejectedAccessToken, answers a fresh stored token that is another one, sending nothing: one rotation however many requests saw the same 401', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const m = manager();
+      const refused = signedIn.accessToken;
+      // The first request to see the 401 rotates; the others, arriving after it finished, get its pair.
+      const first = await m.refresh(USER, { rejectedAccessToken: refused });
+      const later = await Promise.all([m.refresh(USER, { rejectedAccessToken: refused }), m.refresh(USER, { rejectedAccessToken: refused })]);
+      expect(requests()).to.equal(1);
+      expect(first.accessToken).not.to.equal(refused);
+      expect(later.map((t) => t.accessToken)).to.deep.equal([first.accessToken, first.accessToken]);
+      // The stored token refused in turn: that one is rotated.
+      const second = await m.refresh(USER, { rejectedAccessToken: first.accessToken });
+      expect(requests()).to.equal(2);
+      expect(second.accessToken).not.to.equal(first.accessToken);
+      // Without the option, refresh() rotates whatever is stored, as before.
+      await m.refresh(USER);
+      expect(requests()).to.equal(3);
+    });
+
+    it('refuses rejectedAccessToken that is not a non-empty string, and options that are not an object, with a TypeError', async function () {
+      const m = manager();
+      for (const options of [{ rejectedAccessToken: '' }, { rejectedAccessToken: 42 }, 'token', null]) {
+        const err = await rejection(m.refresh(USER, options as never));
+        expect(err, JSON.stringify(options)).to.be.instanceOf(TypeError);
+        expect((err as Error).message).to.match(/XTokenManager.refresh\(\): `(options|rejectedAccessToken)` must be/);
+      }
+    });
+
     it('after a due-token refresh in flight, rotates once more from its result (never from a used token)', async function () {
       await storeExpiringIn(5_000);
       const requests = tokenRequests();
