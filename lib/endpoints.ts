@@ -580,6 +580,16 @@ function oauth2TokenAnswer(raw: XRawResponse, operation: string, rotated = false
 /** The repairs of a kept refresh answer already warned about, once each per process. */
 const warnedRepairs = new Set<string>();
 
+/**
+ * Forgets which repairs of refresh answers were warned about, so the next of each kind warns again
+ * (for tests: the warning is once per process). Not part of the package's exports.
+ *
+ * @internal
+ */
+export function forgetWarnedRepairs(): void {
+  warnedRepairs.clear();
+}
+
 /** Says, once per kind of repair, that a malformed refresh answer was kept rather than refused (see oauth2TokenAnswer). Names fields, never values. */
 function warnKeptRotation(operation: string, repaired: readonly string[]): void {
   const fresh = repaired.filter((r) => !warnedRepairs.has(r));
