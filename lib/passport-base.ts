@@ -111,7 +111,12 @@ export type OAuth2StrategyConstructor = new (options: Record<string, unknown>, v
  * Hands a sign-in to the app's verify callback by its arity, as passport-oauth1 and passport-oauth2
  * do (`req` first with `passReqToCallback`; `params` when the callback takes six arguments with
  * `req`, five without), and turns its answer into the strategy's action: `success(user, info)` with
- * the app state as `info.state`, {@link refuseSignIn}, or {@link failSignIn}, also when the callback throws.
+ * the app state as `info.state`, {@link refuseSignIn}, or {@link failSignIn}, also when the callback
+ * throws before it answers. The first answer counts: a second call of `done`, or a throw after the
+ * first, is a `PASSPORT_X_CALLBACK_THREW` warning, never a second action on the request. A throw from
+ * Passport's `success` (the app's custom callback or next middleware, run in this later tick) goes
+ * to Passport's `error`, as one from `fail` does, never up into the verify callback (whose `async`
+ * function would turn it into an unhandled rejection, ending the process).
  */
 export function runVerify(
   actions: PassportStrategyActions & { name: string },
@@ -125,10 +130,13 @@ export function runVerify(
   profile: unknown,
   appState: unknown,
 ): void {
+  let answered = false;
   const verified: XVerifyCallback = (err, user, info) => {
+    if (answered) return warnCallbackThrew(new Error('The verify callback called done() a second time; the sign-in had its answer already, so this call was ignored.'));
+    answered = true;
     if (err) return failSignIn(actions, logged, refusal, err, appState);
     if (!user) return refuseSignIn(actions, logged, info, undefined, appState);
-    actions.success(user, appState ? withAppState(info, appState) : info || {});
+    succeedSignIn(actions, user, appState ? withAppState(info, appState) : info || {});
   };
   const [token, secondary] = credentials;
   try {
@@ -138,7 +146,24 @@ export function runVerify(
     } else if (verify.length === 5) verify(token, secondary, params, profile, verified);
     else verify(token, secondary, profile, verified);
   } catch (ex) {
+    // Thrown after done() answered: the answer stands (the request has it), the throw is reported.
+    if (answered) return warnCallbackThrew(ex);
+    answered = true;
     failSignIn(actions, logged, refusal, ex as Error, appState);
+  }
+}
+
+/**
+ * Passport's `success`. In authenticate()'s own tick a throw from it (the app's code) goes up to the
+ * framework, which answers it once; in a later tick, where nothing would catch it, it goes to
+ * Passport's `error` (see {@link errorSignIn}).
+ */
+function succeedSignIn(actions: PassportStrategyActions, user: unknown, info: unknown): void {
+  if (inRequestTick(actions)) return actions.success(user, info);
+  try {
+    actions.success(user, info);
+  } catch (err) {
+    errorSignIn(actions, err);
   }
 }
 

@@ -190,6 +190,55 @@ describe('passport-base: the glue both strategies share with Passport', () => {
       ).to.deep.equal([['error', thrown]]);
     });
 
+    it("takes the verify callback's first answer only: a second done(), or a throw after done(), is a warning, never a second action", () => {
+      const run = (verify: (...args: unknown[]) => void): { calls: Call[]; codes: Array<string | undefined> } => {
+        const actions = actionsOf();
+        const warnings = warningsOf(() => runVerify(actions, new Set(), refusal, verify, false, {}, ['token', 'secret'], {}, { id: '1' }, undefined));
+        return { calls: actions.calls, codes: warnings.map((w) => w.code) };
+      };
+      const twice = run((_t, _s, _p, done) => {
+        (done as XVerifyCallback)(null, { id: 'u' });
+        (done as XVerifyCallback)(new Error('late'));
+      });
+      expect(twice).to.deep.equal({ calls: [['success', { id: 'u' }, {}]], codes: ['PASSPORT_X_CALLBACK_THREW'] });
+      const thrownAfter = run((_t, _s, _p, done) => {
+        (done as XVerifyCallback)(null, false);
+        throw new Error('a bug after answering');
+      });
+      expect(thrownAfter).to.deep.equal({ calls: [['fail', undefined, undefined]], codes: ['PASSPORT_X_CALLBACK_THREW'] });
+    });
+
+    it("sends a throw from Passport's success (the app's custom callback) to Passport's error, whether verify answers at once or later: it never reaches the verify callback", async () => {
+      const thrown = new Error('the custom callback threw after answering');
+      for (const later of [false, true]) {
+        const actions = actionsOf();
+        actions.success = (user, info) => {
+          actions.calls.push(['success', user, info]);
+          throw thrown;
+        };
+        let reachedVerify: unknown;
+        let settled!: () => void;
+        const done = new Promise<void>((resolve) => (settled = resolve));
+        // An async verify, as apps write them: a throw out of done() would reject its promise, unhandled.
+        const verify = async (_t: unknown, _s: unknown, _p: unknown, cb: unknown): Promise<void> => {
+          if (later) await new Promise((resolve) => setImmediate(resolve));
+          try {
+            (cb as XVerifyCallback)(null, { id: 'u' });
+          } catch (err) {
+            reachedVerify = err;
+          }
+          settled();
+        };
+        runVerify(actions, new Set(), refusal, verify as (...args: unknown[]) => void, false, {}, ['token', 'secret'], {}, { id: '1' }, undefined);
+        await done;
+        expect(reachedVerify, `later: ${later}`).to.equal(undefined);
+        expect(actions.calls, `later: ${later}`).to.deep.equal([
+          ['success', { id: 'u' }, {}],
+          ['error', thrown],
+        ]);
+      }
+    });
+
     it("never writes into the callback's info: a string becomes { message, state }, and an info shared by every sign-in keeps no one's state", () => {
       const run = (info: unknown, appState: unknown): Call[] => {
         const actions = actionsOf();
