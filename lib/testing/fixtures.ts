@@ -75,6 +75,12 @@ export interface XEmulatorOAuth2Client {
    * exactly. Default {@link DEFAULT_CALLBACK_URLS}; add more while the emulator runs with `x.addCallbackURL()`.
    */
   callbackURLs?: readonly string[] | undefined;
+  /**
+   * "Request email from users" in the X developer portal: without it `users/me` leaves
+   * `confirmed_email` out, whatever the token's scopes (the field is then absent, as for a user with
+   * no confirmed address). Default true.
+   */
+  requestEmail?: boolean | undefined;
 }
 
 /** What every app of a running emulator has: the callback URLs registered for it now. */
@@ -218,7 +224,8 @@ function checkOAuth2Client(client: unknown, kind: 'confidential' | 'public'): XE
   requireText(c.clientID, `${name}.clientID`);
   if (kind === 'confidential') requireText(c.clientSecret, `${name}.clientSecret`);
   else if (c.clientSecret !== undefined) fail('`apps.public.clientSecret` must be left out: public clients have no secret.');
-  return { ...c, callbackURLs: checkCallbackURLs(c.callbackURLs, `${name}.callbackURLs`) };
+  if (c.requestEmail !== undefined && typeof c.requestEmail !== 'boolean') fail(`\`${name}.requestEmail\` must be a boolean.`);
+  return { ...c, requestEmail: c.requestEmail ?? true, callbackURLs: checkCallbackURLs(c.callbackURLs, `${name}.callbackURLs`) };
 }
 
 /** The fixtures an emulator runs with, checked and frozen. */

@@ -335,8 +335,10 @@ function usersMeCaller(request: EmulatorRequest, context: EmulatorContext): User
   if (missing.length > 0) return forbiddenProblem(`the token lacks the scope ${missing.join(' and ')}`);
   const limit = context.rateLimits.take(request.url.pathname, record.clientID, record.userId);
   if (!limit.allowed) return withHeaders(tooManyRequestsProblem('rate limit of /2/users/me used up for this user'), limit.headers);
-  const withEmail = record.scopes.includes(EMAIL_SCOPE);
-  return { userId: record.userId, withEmail, missingForEmail: withEmail ? [] : [EMAIL_SCOPE], headers: limit.headers };
+  const scoped = record.scopes.includes(EMAIL_SCOPE);
+  // Both the scope and the app's "Request email from users": without the setting, no e-mail (and no 403).
+  const withEmail = scoped && clientByID(context, record.clientID)?.requestEmail !== false;
+  return { userId: record.userId, withEmail, missingForEmail: scoped ? [] : [EMAIL_SCOPE], headers: limit.headers };
 }
 
 /** The query parameters `GET /2/users/me` takes (X doc "GET /2/users/me"). */

@@ -574,6 +574,24 @@ describe('emulator: OAuth 2.0', () => {
       expect((await usersMe(grace.tokens.accessToken, ['confirmed_email'])).data, 'a user without e-mail').to.not.have.property('confirmed_email');
     });
 
+    it('leaves confirmed_email out, with no refusal, for a client without "Request email from users", whatever the token\'s scopes', async () => {
+      await x.close();
+      x = await startXEmulator({ now: clock.now, apps: { confidential: { ...x.apps.confidential, requestEmail: false } } });
+      urls = xEndpoints(x.baseURL);
+      expect(x.apps.confidential.requestEmail).to.equal(false);
+      expect(x.apps.public.requestEmail, 'on by default').to.equal(true);
+      const { tokens } = await exchange(confidential, await authorize({ scope: 'tweet.read users.read users.email' }));
+      const me = (await usersMe(tokens.accessToken, ['confirmed_email'])).data;
+      expect(me).to.include({ username: 'ada' }).and.not.have.property('confirmed_email');
+      // The public client, with the setting on, still gets it.
+      const viaPublic = await exchange(publicClient, await authorize({ scope: 'tweet.read users.read users.email', client_id: x.apps.public.clientID }));
+      expect((await usersMe(viaPublic.tokens.accessToken, ['confirmed_email'])).data.confirmed_email).to.equal('ada@example.com');
+      for (const requestEmail of ['no', 1, null]) {
+        const err = await rejection(startXEmulator({ apps: { public: { ...x.apps.public, requestEmail } as never } }));
+        expect(err, String(requestEmail)).to.be.instanceOf(TypeError).with.property('message').that.matches(/`apps.public.requestEmail` must be a boolean/);
+      }
+    });
+
     it('honours user.fields, and refuses an unknown one with a 400 problem', async () => {
       const { tokens } = await exchange(confidential, await authorize());
       expect((await usersMe(tokens.accessToken)).data).to.deep.equal({ id: x.users[0].id, name: 'Ada Lovelace', username: 'ada' });
