@@ -1095,7 +1095,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
 
   if (billing) {
     const hint =
-      'The app\'s pay-per-use credit balance on X is used up, and X refuses billed requests (user reads included) until it is topped up: add credits, or turn on auto-recharge, in the X Developer Console (console.x.com). Retrying does not help before that. XOAuth1Strategy\'s `profileFallback: \'token\'` signs users in meanwhile, with a partial profile.';
+      'The app\'s pay-per-use credit balance on X is used up, and X refuses billed requests (user reads included) until it is topped up: add credits, or turn on auto-recharge, in the X Developer Console (console.x.com). Retrying does not help before that. XOAuth1Strategy\'s `profileFallback: \'token\'` signs users in meanwhile, with a partial profile; XOAuth2PkceStrategy\'s `skipUserProfile: true`, with none.';
     return new XCreditsDepletedError(`${prefix}: the app's credits are depleted (${said}). ${hint}`, { ...options, hint, accountId: bigNumberField(body, 'account_id') });
   }
   if (capped) {

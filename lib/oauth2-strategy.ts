@@ -58,11 +58,15 @@ export type XOAuth2ClientType = 'public' | 'confidential';
  * `tokenSet` (so serialising `params` gives exactly X's answer).
  */
 export interface XOAuth2TokenParams {
-  /** `'bearer'`. */
+  /** `'bearer'`, in whatever case X wrote it (X has sent `'Bearer'`). */
   token_type: string;
   /** The access token. */
   access_token: string;
-  /** Lifetime of the access token in seconds (X: 7200). Expiry: `Date.now() + params.expires_in * 1000`, or `params.tokenSet.expiresAt`. */
+  /**
+   * Lifetime of the access token in seconds (X: 7200), as X wrote it: X sends a number (passport-x
+   * also accepts a string of decimal digits, which stays a string here). `params.tokenSet.expiresIn`
+   * is the validated number, and `params.tokenSet.expiresAt` the expiry.
+   */
   expires_in?: number;
   /** The scopes granted, space-separated. */
   scope?: string;

@@ -53,8 +53,9 @@ export interface XAuthenticateOptions extends XPassportOptions {
   /**
    * App state to carry through the sign-in, any JSON-serialisable value, e.g. `{ returnTo: '/settings' }`;
    * handed back as `info.state` on success, and on a failure once the callback found its pending
-   * sign-in (X refused the code or verifier, the verify callback refused the user); not on Cancel
-   * or a callback that matched no pending sign-in.
+   * sign-in (X refused the code or verifier, the verify callback refused the user); not on Cancel,
+   * a callback that matched no pending sign-in, or a copy of a callback another request is already
+   * completing (409 `X_SIGN_IN_IN_PROGRESS`: that request carries it).
    */
   state?: unknown;
 }

@@ -489,7 +489,7 @@ describe('errors: X\'s answers in 2026', () => {
       });
       expect(err.rateLimit).to.deep.equal({ limit: 40000, remaining: 39999, reset: new Date(1781049099 * 1000) });
       expect(err.message).to.match(/^X refused to load the user's profile \(users\/me\) \(HTTP 402\): the app's credits are depleted \(CreditsDepleted: Your enrolled account/);
-      expect(err.hint).to.match(/add credits, or turn on auto-recharge, in the X Developer Console/).and.match(/Retrying does not help/).and.match(/profileFallback/);
+      expect(err.hint).to.match(/add credits, or turn on auto-recharge, in the X Developer Console/).and.match(/Retrying does not help/).and.match(/profileFallback/).and.match(/skipUserProfile: true/);
       expect(err.message).to.include(err.hint);
       expect(err.userMessage).to.equal('Sign-in with X is unavailable on this site right now. Try again later.');
     });
