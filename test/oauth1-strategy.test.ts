@@ -13,7 +13,7 @@ import type { XProfile } from '../lib/profile';
 import type { XAuthRequest } from '../lib/request';
 import { PENDING_TTL_MS } from '../lib/state/pending';
 import { XRequestTokenSessionStore } from '../lib/state/request-token-session';
-import { fakeRequest, runStrategy } from './support/passport-harness';
+import { fakeRequest, runStrategy, throwingActionsCopy } from './support/passport-harness';
 import { signedReply, type SignedRequestRecord } from './support/oauth1-nock';
 
 const X = 'https://api.x.com';
@@ -726,16 +726,7 @@ describe('XOAuth1Strategy', () => {
         const { session } = await start(s);
         if (query.oauth_token !== undefined) delete session['oauth:x'];
         const calls: string[] = [];
-        const instance = Object.assign(Object.create(s) as XOAuth1Strategy, {
-          fail: () => {
-            calls.push('fail');
-            throw thrown;
-          },
-          error: () => void calls.push('error'),
-          success: () => void calls.push('success'),
-          redirect: () => void calls.push('redirect'),
-          pass: () => void calls.push('pass'),
-        });
+        const instance = throwingActionsCopy(s, calls, 'fail', thrown);
         expect(() => instance.authenticate(fakeRequest({ session, query, headers: {} })), JSON.stringify(query)).to.throw(thrown);
         expect(calls, JSON.stringify(query)).to.deep.equal(['fail']);
       }

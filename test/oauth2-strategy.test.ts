@@ -19,7 +19,7 @@ import type { XProfile } from '../lib/profile';
 import type { XAuthRequest } from '../lib/request';
 import { PENDING_TTL_MS, pendingBinding } from '../lib/state/pending';
 import { XPkceSessionStore, type PkceStateStored, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore } from '../lib/state/pkce-session';
-import { fakeRequest, runStrategy, type StrategyOutcome } from './support/passport-harness';
+import { fakeRequest, runStrategy, throwingActionsCopy, type StrategyOutcome } from './support/passport-harness';
 
 const X = 'https://api.x.com';
 const AUTHORIZE = 'https://x.com/i/oauth2/authorize';
@@ -459,16 +459,7 @@ describe('XOAuth2PkceStrategy', () => {
     it("lets a throw from Passport's fail() in authenticate()'s own tick go up to the framework, once, with no call to error()", () => {
       const thrown = new Error('the app\'s failure callback threw');
       const calls: string[] = [];
-      const instance = Object.assign(Object.create(strategy()) as XOAuth2PkceStrategy, {
-        fail: () => {
-          calls.push('fail');
-          throw thrown;
-        },
-        error: () => void calls.push('error'),
-        success: () => void calls.push('success'),
-        redirect: () => void calls.push('redirect'),
-        pass: () => void calls.push('pass'),
-      });
+      const instance = throwingActionsCopy(strategy(), calls, 'fail', thrown);
       // An empty `error` is refused in the same tick: the framework's catch (Express's router) answers the throw.
       expect(() => instance.authenticate(fakeRequest({ session: {}, headers: HOST, query: { error: '' } }))).to.throw(thrown);
       expect(calls).to.deep.equal(['fail']);
@@ -476,13 +467,6 @@ describe('XOAuth2PkceStrategy', () => {
 
     it("lets a throw from Passport's fail() or error() go up to the framework once when the store answers at once, with nothing called after it", async () => {
       const thrown = new Error('the app\'s failure handling threw');
-      const actions = (calls: string[], throwing: 'fail' | 'error'): Record<string, () => void> => {
-        const record = (name: string) => () => {
-          calls.push(name);
-          if (name === throwing) throw thrown;
-        };
-        return { fail: record('fail'), error: record('error'), success: record('success'), redirect: record('redirect'), pass: record('pass') };
-      };
       const s = strategy();
       const { session, state } = await start(s);
       // A used callback (no pending state), a Cancel of a state not issued here, a Cancel found by verify() (a store without drop()): fail() throws.
@@ -493,7 +477,7 @@ describe('XOAuth2PkceStrategy', () => {
         [noDrop, { error: 'access_denied', state: 'h' }],
       ] as const) {
         const calls: string[] = [];
-        const copy = Object.assign(Object.create(instance) as XOAuth2PkceStrategy, actions(calls, 'fail'));
+        const copy = throwingActionsCopy(instance as XOAuth2PkceStrategy, calls, 'fail', thrown);
         expect(() => copy.authenticate(callback(session, query)), JSON.stringify(query)).to.throw(thrown);
         expect(calls, JSON.stringify(query)).to.deep.equal(['fail']);
       }
@@ -501,7 +485,7 @@ describe('XOAuth2PkceStrategy', () => {
       // The start, with a store that fails at once: error() throws.
       const failing = strategy({ store: pkceStore({ store: (_r, _v, _s, _m, cb) => cb(new Error('redis down')), verify: (_r, _s, cb) => cb(null, false) }) });
       const calls: string[] = [];
-      const copy = Object.assign(Object.create(failing) as XOAuth2PkceStrategy, actions(calls, 'error'));
+      const copy = throwingActionsCopy(failing, calls, 'error', thrown);
       expect(() => copy.authenticate(fakeRequest({ session: {}, headers: HOST }))).to.throw(thrown);
       expect(calls).to.deep.equal(['error']);
     });

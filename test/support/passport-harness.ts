@@ -36,6 +36,19 @@ export interface RunStrategyOptions {
 }
 
 /**
+ * Passport's per-request copy of `strategy` (as `passport.authenticate` makes it) whose actions only
+ * record their names in `calls`, and the one named `throwing` throws `thrown` once recorded: the
+ * app's failure or success handling throwing. For the tests of who answers such a throw.
+ */
+export function throwingActionsCopy<S extends object>(strategy: S, calls: string[], throwing: 'fail' | 'error' | 'success', thrown: Error): S {
+  const action = (name: string) => (): void => {
+    calls.push(name);
+    if (name === throwing) throw thrown;
+  };
+  return Object.assign(Object.create(strategy) as S, { fail: action('fail'), error: action('error'), success: action('success'), redirect: action('redirect'), pass: action('pass') });
+}
+
+/**
  * Runs `strategy.authenticate(req, options)` as Passport does and resolves with the first
  * action the strategy takes. Rejects when `authenticate` throws (Passport would let it
  * propagate) or takes no action in time. A second action on the same request is a strategy
