@@ -762,7 +762,7 @@ function deliver<T>(callback: (value: T) => void, value: T, onThrow: ((err: Erro
  * A throw from a sign-in's error path, which has nowhere left to go: a process warning
  * (`PASSPORT_X_CALLBACK_THREW`) with the error, never an `uncaughtException`. Internal.
  */
-export function warnCallbackThrew(thrown: unknown): void {
+export function warnCallbackThrew(thrown: unknown, detail = 'A callback of passport-x threw after its error path had been taken; the request may not have been answered.'): void {
   const err = asError(thrown);
-  process.emitWarning(err.stack ?? err.message, { code: 'PASSPORT_X_CALLBACK_THREW', detail: 'A callback of passport-x threw after its error path had been taken; the request may not have been answered.' });
+  process.emitWarning(err.stack ?? err.message, { code: 'PASSPORT_X_CALLBACK_THREW', detail });
 }

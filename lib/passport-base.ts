@@ -3,7 +3,7 @@
  * X strategies share on top of them. Declared here, not taken from `@types/*`, so the published
  * `.d.ts` files need nothing but this package.
  */
-import { hasControlCharacter, hasLoneSurrogate, shortText, XError } from './errors';
+import { hasControlCharacter, hasLoneSurrogate, redactError, shortText, XError } from './errors';
 import { XFailureCode, failureStatus, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
 import type { XIncomingRequest } from './request';
 import { warnCallbackThrew } from './http';
@@ -133,7 +133,7 @@ export function runVerify(
 ): void {
   let answered = false;
   const verified: XVerifyCallback = (err, user, info) => {
-    if (answered) return warnCallbackThrew(new Error('The verify callback called done() a second time; the sign-in had its answer already, so this call was ignored.'));
+    if (answered) return warnCallbackThrew(new Error('The verify callback called done() a second time.'), ANSWERED_ALREADY);
     answered = true;
     if (err) return failSignIn(actions, logged, refusal, err, appState);
     if (!user) return refuseSignIn(actions, logged, info, undefined, appState);
@@ -147,12 +147,16 @@ export function runVerify(
     } else if (verify.length === 5) verify(token, secondary, params, profile, verified);
     else verify(token, secondary, profile, verified);
   } catch (ex) {
-    // Thrown after done() answered: the answer stands (the request has it), the throw is reported.
-    if (answered) return warnCallbackThrew(ex);
+    // Thrown after done() answered: the answer stands (the request has it), the throw is reported,
+    // without the user's tokens should the app's error quote them.
+    if (answered) return warnCallbackThrew(redactError(ex, credentials), `The verify callback threw after calling done(). ${ANSWERED_ALREADY}`);
     answered = true;
     failSignIn(actions, logged, refusal, ex as Error, appState);
   }
 }
+
+/** The detail of a warning about the verify callback once it has answered. */
+const ANSWERED_ALREADY = 'The sign-in had its answer already, and the request has it: this was ignored, not acted on.';
 
 /**
  * Passport's `success`. In authenticate()'s own tick a throw from it (the app's code) goes up to the

@@ -206,6 +206,17 @@ describe('passport-base: the glue both strategies share with Passport', () => {
         throw new Error('a bug after answering');
       });
       expect(thrownAfter).to.deep.equal({ calls: [['fail', undefined, undefined]], codes: ['PASSPORT_X_CALLBACK_THREW'] });
+      // The app's error may quote the user's tokens: the warning does not.
+      const actions = actionsOf();
+      const warnings = warningsOf(() =>
+        runVerify(actions, new Set(), refusal, (_t: unknown, _s: unknown, _p: unknown, done: unknown) => {
+          (done as XVerifyCallback)(null, { id: 'u' });
+          throw new Error('could not save tokens tok-ACCESS-1 and tok-REFRESH-1');
+        }, false, {}, ['tok-ACCESS-1', 'tok-REFRESH-1'], {}, { id: '1' }, undefined),
+      );
+      expect(actions.calls).to.deep.equal([['success', { id: 'u' }, {}]]);
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]!.message).to.include('could not save tokens').and.not.include('tok-ACCESS-1').and.not.include('tok-REFRESH-1');
     });
 
     it("sends a throw from Passport's success (the app's custom callback) to Passport's error, whether verify answers at once or later: it never reaches the verify callback", async () => {
