@@ -255,7 +255,7 @@ export interface XCreditsDepletedErrorOptions extends XAPIErrorOptions {
  *
  * Never retry it, and do not wait for `x-rate-limit-reset` (X sends the headers, with requests to
  * spare): only a top-up cures it. The OAuth 1.0a strategy's `profileFallback: 'token'` signs users in
- * anyway, with a partial profile.
+ * anyway, with a partial profile; the OAuth 2.0 strategy's `skipUserProfile: true`, with none.
  */
 export class XCreditsDepletedError extends XAPIError {
   declare readonly code: typeof XErrorCode.CREDITS_DEPLETED;

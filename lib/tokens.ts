@@ -270,7 +270,6 @@ interface LockHold {
   deadline: number;
 }
 
-/** One refresh in progress in this process, shared by every caller of its key. */
 /** Options of {@link XTokenManager.refresh}. */
 export interface XRefreshOptions {
   /**
@@ -289,6 +288,7 @@ function refreshOptionsOf(options: unknown): XRefreshOptions {
   return { rejectedAccessToken: rejected };
 }
 
+/** One refresh in progress in this process, shared by every caller of its key. */
 interface Flight {
   promise: Promise<XTokenSet>;
   /** A forced refresh (`refresh()`) rotates even a fresh pair. */
