@@ -137,7 +137,7 @@ export function runVerify(
     answered = true;
     if (err) return failSignIn(actions, logged, refusal, err, appState);
     if (!user) return refuseSignIn(actions, logged, info, undefined, appState);
-    succeedSignIn(actions, user, appState ? withAppState(info, appState) : info || {});
+    guardedAction(actions, 'success', user, appState ? withAppState(info, appState) : info || {});
   };
   const [token, secondary] = credentials;
   try {
@@ -159,14 +159,20 @@ export function runVerify(
 const ANSWERED_ALREADY = 'The sign-in had its answer already, and the request has it: this was ignored, not acted on.';
 
 /**
- * Passport's `success`. In authenticate()'s own tick a throw from it (the app's code) goes up to the
- * framework, which answers it once; in a later tick, where nothing would catch it, it goes to
- * Passport's `error` (see {@link errorSignIn}).
+ * Passport's `success` or `fail` with `first` and `second`. In authenticate()'s own tick a throw from
+ * it (the app's code: its custom callback, next middleware, failure redirect or next strategy) goes up
+ * to the framework, which answers it once; in a later tick (a store's answer, the replay guard's for a
+ * double click's second copy, the verify callback's), where nothing would catch it and it would end
+ * the process, it goes to Passport's `error` instead (see {@link errorSignIn}), which calls a custom
+ * callback again, with the error.
  */
-function succeedSignIn(actions: PassportStrategyActions, user: unknown, info: unknown): void {
-  if (inRequestTick(actions)) return actions.success(user, info);
+function guardedAction(actions: PassportStrategyActions, action: 'success', user: unknown, info: unknown): void;
+function guardedAction(actions: PassportStrategyActions, action: 'fail', challenge: unknown, status: number | undefined): void;
+function guardedAction(actions: PassportStrategyActions, action: 'success' | 'fail', first: unknown, second: unknown): void {
+  const act = actions as unknown as Record<typeof action, (first: unknown, second: unknown) => void>;
+  if (inRequestTick(actions)) return act[action](first, second);
   try {
-    actions.success(user, info);
+    act[action](first, second);
   } catch (err) {
     errorSignIn(actions, err);
   }
@@ -244,19 +250,7 @@ export function refuseSignIn(actions: PassportStrategyActions & { name: string }
   challenge = withAppState(challenge, appState);
   const info = isXFailureInfo(challenge) ? challenge : undefined;
   if (info !== undefined) logFailureOnce(logged, actions.name, info);
-  const code = info !== undefined ? failureStatus(info.code) : status;
-  // In authenticate()'s own tick, a throw from the app's failure handling reaches the framework,
-  // which answers it once, as with any strategy.
-  if (inRequestTick(actions)) return actions.fail(challenge, code);
-  try {
-    actions.fail(challenge, code);
-  } catch (err) {
-    // Passport's fail() runs the app's failure handling (its redirect, failureMessage's
-    // req.session.messages, the next strategy). Called back in a later tick (a store's answer, the
-    // replay guard's for a double click's second copy), a throw there would end the process: it
-    // goes to Passport's error instead (which calls a custom callback again, with the error).
-    errorSignIn(actions, err);
-  }
+  guardedAction(actions, 'fail', challenge, info !== undefined ? failureStatus(info.code) : status);
 }
 
 /**
