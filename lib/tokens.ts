@@ -279,13 +279,13 @@ export interface XRefreshOptions {
   rejectedAccessToken?: string | undefined;
 }
 
-/** `refresh()`'s options, checked: a TypeError names a bad one. */
-function refreshOptionsOf(options: unknown): XRefreshOptions {
-  if (options === undefined) return {};
+/** `refresh()`'s `rejectedAccessToken`, its options checked: a TypeError names a bad one. */
+function rejectedAccessTokenOf(options: unknown): string | undefined {
+  if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) throw new TypeError('XTokenManager.refresh(): `options` must be an object');
   const rejected = (options as XRefreshOptions).rejectedAccessToken;
   if (rejected !== undefined && (typeof rejected !== 'string' || rejected === '')) throw new TypeError('XTokenManager.refresh(): `rejectedAccessToken` must be a non-empty string (the access token X refused)');
-  return { rejectedAccessToken: rejected };
+  return rejected;
 }
 
 /** One refresh in progress in this process, shared by every caller of its key. */
@@ -443,7 +443,7 @@ export class XTokenManager {
     // A pair this process got from X but could not store is newer than any stored one, fresh or not:
     // the locked path writes it first and answers it (the stored access token may be the very one
     // the app saw X refuse before it called refresh()).
-    if (this.#isFresh(stored) && !this.#kept.has(userKey)) return stored;
+    if (this.#answerable(userKey, stored)) return stored;
     return (this.#flights.get(userKey) ?? this.#startFlight(userKey, stored, false)).promise;
   }
 
@@ -461,7 +461,7 @@ export class XTokenManager {
    */
   async refresh(userKey: string, options: XRefreshOptions = {}): Promise<XTokenSet> {
     checkUserKey('refresh', userKey);
-    const rejected = refreshOptionsOf(options).rejectedAccessToken;
+    const rejected = rejectedAccessTokenOf(options);
     for (;;) {
       const running = this.#flights.get(userKey);
       if (running?.forced) return running.promise;
@@ -474,7 +474,7 @@ export class XTokenManager {
       // Another caller started a refresh while this one read: join or wait for it instead.
       if (this.#flights.has(userKey)) continue;
       // Renewed already since the caller saw X refuse its token: nothing to rotate (a kept pair comes first, through the lock).
-      if (rejected !== undefined && stored.accessToken !== rejected && this.#isFresh(stored) && !this.#kept.has(userKey)) return stored;
+      if (rejected !== undefined && stored.accessToken !== rejected && this.#answerable(userKey, stored)) return stored;
       return this.#startFlight(userKey, stored, true).promise;
     }
   }
@@ -691,6 +691,11 @@ export class XTokenManager {
       throw new XTokenNotFoundError('XTokenManager: no tokens are stored for this user: sign the user in with OAuth 2.0 (offline.access) and store the token set first.', 'no-entry');
     }
     return reviveTokenSet(value);
+  }
+
+  /** Whether `stored` is the answer without the lock: fresh, and no newer pair is kept in this process for `userKey`. */
+  #answerable(userKey: string, stored: XTokenSet): boolean {
+    return this.#isFresh(stored) && !this.#kept.has(userKey);
   }
 
   /** Fresh: expires later than `refreshBeforeMs` from now, or X never said when. */
