@@ -280,7 +280,8 @@ function inRequestTick(actions: object): boolean {
  * Runs a strategy's authenticate() body, `body.call(strategy, req, options)`, with `strategy`
  * (Passport's per-request copy) marked as inside its authenticate() call: in that tick a throw
  * from Passport's actions goes up to the framework, which answers it once; in a later one (a
- * store's or the replay guard's answer) {@link refuseSignIn} and {@link failSignIn} catch it.
+ * store's or the replay guard's answer, the verify callback's) {@link refuseSignIn},
+ * {@link failSignIn} and {@link runVerify}'s success catch it.
  * No closure per request: the body is a method, called on the strategy.
  */
 export function inRequestTickOf<S extends object, R, O>(strategy: S, body: (this: S, req: R, options: O) => void, req: R, options: O): void {
