@@ -459,7 +459,7 @@ export class XTokenManager {
    *
    * @throws as {@link XTokenManager.getAccessToken}
    */
-  async refresh(userKey: string, options: XRefreshOptions = {}): Promise<XTokenSet> {
+  async refresh(userKey: string, options?: XRefreshOptions): Promise<XTokenSet> {
     checkUserKey('refresh', userKey);
     const rejected = rejectedAccessTokenOf(options);
     for (;;) {
