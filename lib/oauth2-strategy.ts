@@ -67,7 +67,7 @@ export interface XOAuth2TokenParams {
    * also accepts a string of decimal digits, which stays a string here). `params.tokenSet.expiresIn`
    * is the validated number, and `params.tokenSet.expiresAt` the expiry.
    */
-  expires_in?: number;
+  expires_in?: number | string;
   /** The scopes granted, space-separated. */
   scope?: string;
   /** Only with the `offline.access` scope. */

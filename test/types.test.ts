@@ -71,7 +71,9 @@ describe('public types', () => {
         done(null, { id: profile.id, refreshToken });
       }),
       new XOAuth2PkceStrategy(o2, (accessToken: string, _refreshToken: string | undefined, params: XOAuth2TokenParams, profile: XProfile, done: XVerifyCallback) => {
-        done(null, { accessToken, expiresIn: params.expires_in, id: profile.id });
+        // X sends a number; a string of decimal digits is accepted too and stays as X wrote it.
+        assertType<Equals<typeof params.expires_in, number | string | undefined>>();
+        done(null, { accessToken, expiresIn: params.tokenSet.expiresIn, id: profile.id });
       }),
       new XOAuth2PkceStrategy({ ...o2, passReqToCallback: true }, (req: express.Request, accessToken: string, _refreshToken: string | undefined, profile: XProfile, done: XVerifyCallback) => {
         done(null, { ip: req.ip, accessToken, id: profile.id });
