@@ -22,7 +22,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Largest answer accepted from X, in bytes. X's sign-in answers are a few KiB. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-/** How a request to X is sent: the options every strategy and helper accepts. */
+/** How a request to X is sent: the options every helper accepts (the strategies take `timeoutMs` and `fetch`). */
 export interface XHttpOptions {
   /** Give up after this many milliseconds (default 10000). */
   timeoutMs?: number | undefined;

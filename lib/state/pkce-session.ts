@@ -91,7 +91,7 @@ export interface XPkceSessionStoreOptions {
 /**
  * Keeps pending sign-ins in `req.session[key]`: a fresh 256-bit `state` per sign-in with its
  * code verifier, several at once (two tabs; with Passport 0.6+, pass `keepSessionInfo: true` on
- * the callback route, or to `req.logIn` in a custom callback: login otherwise regenerates the session), each for 10 minutes, found by
+ * the callback route, or to `req.logIn` in a custom callback: login otherwise regenerates the session), each for `ttlMs` (default 10 minutes), found by
  * constant-time comparison and removed on first use, so a replayed callback fails. A wrong
  * `state` removes nothing but expired entries, so a forged callback cannot cancel a real sign-in.
  */

@@ -54,7 +54,7 @@ export const REPLAY_GUARD_KEY_PREFIX = 'passport-x:claim:';
 /**
  * Default bound of a {@link MemoryReplayGuard}. A claim only has to outlive the few hundred
  * milliseconds of one code exchange to stop a double click; 10,000 claims (about 1.1 MB of heap) is
- * 16 sign-ins a second for the 10 minutes a pending sign-in lives, and a flood of forged
+ * 15 sign-ins a second for the 11 minutes a claim lasts (a pending sign-in's 10 and a minute of clock skew), and a flood of forged
  * callbacks must be faster than that to push out a claim still in use.
  */
 export const DEFAULT_MAX_REPLAY_CLAIMS = 10_000;

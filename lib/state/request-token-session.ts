@@ -50,7 +50,7 @@ export interface XRequestTokenSessionStoreOptions {
  * Keeps pending request tokens in `req.session[key]`: several at once (two tabs; with Passport
  * 0.6+, pass `keepSessionInfo: true` on the callback route, or to `req.logIn` in a custom callback:
  * login otherwise regenerates the session),
- * each for 10 minutes, found by constant-time comparison and removed on first use, so a
+ * each for `ttlMs` (default 10 minutes), found by constant-time comparison and removed on first use, so a
  * replayed callback fails.
  */
 export class XRequestTokenSessionStore implements XRequestTokenStore {
