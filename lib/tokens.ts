@@ -793,8 +793,9 @@ export class XTokenManager {
       if (this.#isFresh(restored)) return restored;
       current = restored;
     } else {
-      // Another process (or an earlier holder here) rotated while this one waited: use its pair.
-      if (current.refreshToken !== seen.refreshToken && this.#isFresh(current)) return current;
+      // Another process (or an earlier holder here) refreshed while this one waited: use its set. The
+      // access token tells too: X's answer may keep the refresh token (RFC 6749 section 6).
+      if ((current.accessToken !== seen.accessToken || current.refreshToken !== seen.refreshToken) && this.#isFresh(current)) return current;
       if (!forced && this.#isFresh(current)) return current;
     }
     if (current.refreshToken === undefined) {

@@ -254,6 +254,21 @@ describe('XTokenManager', function () {
       expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
     });
 
+
+    it('is refreshed once by two processes that saw the same 401, when X\'s answer keeps the refresh token', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      // Two processes (a manager each) behind one lock, the same store; X's first answer has no refresh_token.
+      const shared = new InProcessTokenLock();
+      const [a, b] = [manager({ lock: shared }), manager({ lock: shared })];
+      x.failNext('/2/oauth2/token', { status: 200, body: { token_type: 'bearer', access_token: 'new-access-token-keeping-refresh', expires_in: 7200, scope: 'tweet.read users.read offline.access' } });
+      const refused = signedIn.accessToken;
+      const sets = await Promise.all([a.refresh(USER, { rejectedAccessToken: refused }), b.refresh(USER, { rejectedAccessToken: refused })]);
+      expect(requests(), 'the second holder finds the access token replaced and sends nothing').to.equal(1);
+      expect(sets.map((s) => s.accessToken)).to.deep.equal(['new-access-token-keeping-refresh', 'new-access-token-keeping-refresh']);
+      expect(store.peek(USER)!.accessToken).to.equal('new-access-token-keeping-refresh');
+      expect(store.peek(USER)!.refreshToken).to.equal(signedIn.refreshToken);
+    });
     it('keeps the granted scopes when X\'s answer has no scope (RFC 6749 section 5.1: the same as granted)', async function () {
       await storeExpiringIn(5_000);
       expect(signedIn.scope).to.deep.equal(['tweet.read', 'users.read', 'offline.access']);
