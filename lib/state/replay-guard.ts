@@ -61,7 +61,7 @@ export const DEFAULT_MAX_REPLAY_CLAIMS = 10_000;
 
 /** Options of {@link MemoryReplayGuard}. */
 export interface MemoryReplayGuardOptions {
-  /** How many claims it keeps at most (default {@link DEFAULT_MAX_REPLAY_CLAIMS}); beyond that the oldest go first. */
+  /** How many claims it keeps at most (default {@link DEFAULT_MAX_REPLAY_CLAIMS}); beyond that the ones nearest their expiry go first. */
   maxEntries?: number | undefined;
   /** Clock, ms since the epoch (tests). */
   now?: (() => number) | undefined;
@@ -69,9 +69,9 @@ export interface MemoryReplayGuardOptions {
 
 /**
  * The in-process replay guard, and each strategy's default: claims in a `Map`, each expiring
- * after its `ttlMs`, at most `maxEntries` of them (the oldest are dropped first). No timer runs:
- * expired claims are pruned from the oldest end as new ones come, O(1) amortized per claim, so
- * the guard never keeps a process alive. It keeps a 53-bit fingerprint of each key, not the key
+ * after its `ttlMs`, at most `maxEntries` of them (expired claims go first, then the live ones
+ * nearest their expiry). No timer runs: expired claims are pruned as new ones come, O(log n) per
+ * claim, whatever their TTLs, so the guard never keeps a process alive. It keeps a 53-bit fingerprint of each key, not the key
  * (two keys that share one count as one: refused, never let through twice). Right for one process;
  * several instances need a shared guard (`RedisReplayGuard`).
  *
@@ -104,14 +104,18 @@ export class MemoryReplayGuard implements XReplayGuard {
    */
   private readonly claims = new Map<number, number>();
   /**
-   * The claims in claim order, oldest at `head`: their keys and expiries in two parallel arrays, no
-   * object per claim. A queue of its own: V8 leaves deleted entries at the front of a Map until it
-   * rehashes, so reading a Map's oldest entry again and again is not O(1). An entry whose key was
-   * claimed again since is stale, and skipped when it reaches the head.
+   * The claims ordered by expiry, soonest first: a binary min-heap over three parallel arrays (key,
+   * expiry, claim order), no object per claim. Expired claims leave from its top whatever their TTL
+   * (one guard may serve strategies whose claims last 11 minutes and others whose last an hour), and
+   * beyond `maxEntries` the live claim nearest its expiry goes first, the oldest among equals. Every
+   * expired claim is pruned before a key is looked up, so no key is ever queued twice: the heap holds
+   * exactly the claims of the `Map`.
    */
-  private keys: Array<number | undefined> = [];
+  private keys: number[] = [];
   private expiries: number[] = [];
-  private head = 0;
+  private orders: number[] = [];
+  /** The next claim's order: ties of expiry leave in claim order. */
+  private order = 0;
 
   constructor(options: MemoryReplayGuardOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('MemoryReplayGuard takes an options object (or nothing).');
@@ -139,57 +143,73 @@ export class MemoryReplayGuard implements XReplayGuard {
     const now = this.now() - this.epoch;
     this.prune(now);
     const fingerprint = keyFingerprint(key);
-    const expiresAt = this.claims.get(fingerprint);
-    if (expiresAt !== undefined && now < expiresAt) return false;
+    // Pruned above: a claim still in the Map is live.
+    if (this.claims.has(fingerprint)) return false;
     const expiry = now + ttlMs;
     this.claims.set(fingerprint, expiry);
-    this.keys.push(fingerprint);
-    this.expiries.push(expiry);
-    while (this.claims.size > this.maxEntries) this.dropOldest();
-    // Stale entries (keys claimed again) can only pile up behind a long claim at the head: bound them too.
-    if (this.keys.length - this.head > 2 * this.maxEntries) this.compact();
+    this.push(fingerprint, expiry);
+    // The bound wins: the live claim nearest its expiry goes (the expired ones went first, above).
+    while (this.claims.size > this.maxEntries) this.claims.delete(this.pop());
     return true;
   }
 
-  /**
-   * Drops expired claims from the oldest end: O(1) amortized, each claim leaves once. Claims with
-   * one TTL expire in claim order; a longer one at the head only delays pruning behind it (expiry
-   * is checked on look-up anyway).
-   */
+  /** Drops every expired claim, from the top of the heap: O(log n) each, and each claim leaves once. */
   private prune(now: number): void {
-    while (this.head < this.keys.length && now >= (this.expiries[this.head] as number)) this.forgetHead();
+    while (this.keys.length > 0 && now >= (this.expiries[0] as number)) this.claims.delete(this.pop());
   }
 
-  /** Drops the oldest live claim, expired or not: the bound wins. */
-  private dropOldest(): void {
-    while (this.head < this.keys.length) {
-      if (this.forgetHead()) return;
+  /** Whether heap entry `i` leaves before entry `j`: the sooner expiry, or the older claim of two that expire together. */
+  private before(i: number, j: number): boolean {
+    const a = this.expiries[i] as number;
+    const b = this.expiries[j] as number;
+    return a < b || (a === b && (this.orders[i] as number) < (this.orders[j] as number));
+  }
+
+  private swap(i: number, j: number): void {
+    const { keys, expiries, orders } = this;
+    const key = keys[i] as number;
+    keys[i] = keys[j] as number;
+    keys[j] = key;
+    const expiry = expiries[i] as number;
+    expiries[i] = expiries[j] as number;
+    expiries[j] = expiry;
+    const order = orders[i] as number;
+    orders[i] = orders[j] as number;
+    orders[j] = order;
+  }
+
+  /** Adds a claim to the heap. A claim's expiry is most often the latest (one TTL): it stays at the bottom, one comparison. */
+  private push(key: number, expiry: number): void {
+    let i = this.keys.length;
+    this.keys.push(key);
+    this.expiries.push(expiry);
+    this.orders.push(this.order++);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
     }
   }
 
-  /** Takes the oldest entry off the queue and deletes its claim unless its key was claimed again since; true when it did. */
-  private forgetHead(): boolean {
-    const key = this.keys[this.head] as number;
-    const expiry = this.expiries[this.head] as number;
-    this.keys[this.head] = undefined;
-    this.head += 1;
-    // Reclaim the consumed front now and then: O(1) amortized.
-    if (this.head >= 1024 && this.head * 2 >= this.keys.length) {
-      this.keys = this.keys.slice(this.head);
-      this.expiries = this.expiries.slice(this.head);
-      this.head = 0;
+  /** Takes the claim at the top of the heap (the soonest to expire) off it, and answers its key. */
+  private pop(): number {
+    const top = this.keys[0] as number;
+    const last = this.keys.length - 1;
+    this.swap(0, last);
+    this.keys.pop();
+    this.expiries.pop();
+    this.orders.pop();
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= last) break;
+      const child = left + 1 < last && this.before(left + 1, left) ? left + 1 : left;
+      if (!this.before(child, i)) break;
+      this.swap(i, child);
+      i = child;
     }
-    if (this.claims.get(key) !== expiry) return false;
-    this.claims.delete(key);
-    return true;
-  }
-
-  /** Rebuilds the queue from the live claims, oldest expiry first. */
-  private compact(): void {
-    const live = [...this.claims].sort((a, b) => a[1] - b[1]);
-    this.keys = live.map(([key]) => key);
-    this.expiries = live.map(([, expiry]) => expiry);
-    this.head = 0;
+    return top;
   }
 }
 

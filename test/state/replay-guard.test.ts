@@ -156,12 +156,13 @@ describe('MemoryReplayGuard', () => {
     expect(guard.size).to.equal(3);
   });
 
-  it('stays exact over many evictions (its queue reclaims the consumed front)', async () => {
+  it('stays exact over many evictions (its heap holds the live claims only)', async () => {
     const guard = new MemoryReplayGuard({ maxEntries: 10 });
     for (let i = 0; i < 3000; i++) expect(guard.claimNow(`k${i}`, 60_000)).to.equal(true);
-    const internals = guard as unknown as { keys: unknown[]; expiries: number[]; head: number };
-    expect(internals.keys.length, 'the consumed front was dropped').to.be.below(2100);
+    const internals = guard as unknown as { keys: unknown[]; expiries: number[]; orders: number[] };
+    expect(internals.keys.length, 'one heap entry per claim held').to.equal(10);
     expect(internals.expiries.length, 'one expiry per queued key').to.equal(internals.keys.length);
+    expect(internals.orders.length, 'one claim order per queued key').to.equal(internals.keys.length);
     expect(guard.size).to.equal(10);
     for (let i = 2990; i < 3000; i++) expect(guard.claimNow(`k${i}`, 60_000), `k${i} still held`).to.equal(false);
     expect(guard.claimNow('k2989', 60_000), 'k2989 was evicted').to.equal(true);
@@ -176,10 +177,56 @@ describe('MemoryReplayGuard', () => {
       c.advance(10);
     }
     const internals = guard as unknown as { keys: unknown[]; expiries: number[]; head: number };
-    expect(internals.keys.length - internals.head, 'queued claims').to.be.at.most(2 * 4 + 1);
+    expect(internals.keys.length, 'queued claims: the long one and the last').to.equal(2);
     expect(internals.expiries.length, 'one expiry per queued key').to.equal(internals.keys.length);
-    expect(guard.size).to.be.at.most(4);
+    expect(guard.size).to.equal(2);
     expect(await guard.claim('long', 3_600_000), 'the long claim still holds').to.equal(false);
+  });
+
+  it('drops expired claims before a live one at its bound, whatever their TTLs (one guard for stores of different ttlMs)', () => {
+    const c = clock();
+    const guard = new MemoryReplayGuard({ now: c.now, maxEntries: 4 });
+    // A claim of a store that keeps sign-ins for an hour (61 minutes), then four of one that keeps them 10 minutes (11).
+    expect(guard.claimNow('long', 61 * 60_000)).to.equal(true);
+    for (let i = 0; i < 4; i++) {
+      expect(guard.claimNow(`short${i}`, 11 * 60_000)).to.equal(true);
+      c.advance(1000);
+    }
+    c.advance(11 * 60_000);
+    expect(guard.claimNow('new', 11 * 60_000)).to.equal(true);
+    expect(guard.size, 'the four expired claims are gone').to.equal(2);
+    expect(guard.claimNow('long', 61 * 60_000), 'the long claim, 49 minutes left, still holds').to.equal(false);
+    for (let i = 0; i < 4; i++) expect(guard.claimNow(`short${i}`, 11 * 60_000), `short${i} expired`).to.equal(true);
+  });
+
+  it('at its bound with every claim live, drops the one nearest its expiry, not the oldest', () => {
+    const c = clock();
+    const guard = new MemoryReplayGuard({ now: c.now, maxEntries: 3 });
+    expect(guard.claimNow('long', 61 * 60_000)).to.equal(true);
+    c.advance(1000);
+    expect(guard.claimNow('short-a', 11 * 60_000)).to.equal(true);
+    c.advance(1000);
+    expect(guard.claimNow('short-b', 11 * 60_000)).to.equal(true);
+    c.advance(1000);
+    expect(guard.claimNow('short-c', 11 * 60_000)).to.equal(true);
+    expect(guard.size).to.equal(3);
+    expect(guard.claimNow('long', 61 * 60_000), 'the oldest claim, which expires last, stays').to.equal(false);
+    expect(guard.claimNow('short-b', 11 * 60_000)).to.equal(false);
+    expect(guard.claimNow('short-c', 11 * 60_000)).to.equal(false);
+    expect(guard.claimNow('short-a', 11 * 60_000), 'the claim nearest its expiry was dropped').to.equal(true);
+  });
+
+  it('at the default bound, keeps a long claim through an hour of short claims at 3 a second', () => {
+    const c = clock();
+    const guard = new MemoryReplayGuard({ now: c.now });
+    expect(guard.claimNow('long', 61 * 60_000)).to.equal(true);
+    // 60 minutes of sign-ins at 3.3 a second on strategies whose claims last 11 minutes: about 2,200 live at a time.
+    for (let i = 0; i < 12_000; i++) {
+      c.advance(300);
+      expect(guard.claimNow(`s${i}`, 11 * 60_000)).to.equal(true);
+    }
+    expect(guard.size).to.be.at.most(11 * 60_000 / 300 + 1);
+    expect(guard.claimNow('long', 61 * 60_000), 'the long claim still holds after an hour').to.equal(false);
   });
 
   it('rejects a bad key or ttlMs, and refuses bad options, naming them', async () => {
