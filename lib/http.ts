@@ -660,6 +660,15 @@ function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFligh
       { cause: redactError((flight.controller ? flight.controller.signal.reason : flight.cut) ?? err, secrets) },
     );
   }
+  const malformed = malformedAnswerOf(err);
+  if (malformed !== undefined) {
+    return new XRequestError(
+      XErrorCode.INVALID_RESPONSE,
+      `X's answer to the request to ${where} to ${request.operation} was not valid HTTP (${malformed.message}), which X does not send: a proxy between this server and X may be rewriting answers, or \`baseURL\` points somewhere else than X. ` +
+        'The request did reach the other end: a code or refresh token it carried may be used up.',
+      { cause: malformed },
+    );
+  }
   if (refusedBeforeSending(err)) {
     return new XRequestError(
       XErrorCode.NETWORK_ERROR,
@@ -674,6 +683,24 @@ function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFligh
     // A fetch implementation may quote a header value in its error (undici does for an invalid one).
     { cause: redactError(err, secrets) },
   );
+}
+
+/**
+ * Node's HTTP parser's error for an answer it could not parse (code `HPE_...`), copied without its
+ * `rawPacket`: the raw bytes of the answer, which may hold the credentials X just issued. Those
+ * are no secret this request sent, so redaction cannot find them, and a logger that writes the
+ * cause as JSON would write them all. The message is llhttp's fixed reason ("Parse Error: Invalid
+ * header value char"). `undefined` for any other error.
+ */
+function malformedAnswerOf(err: unknown): Error | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || !code.startsWith('HPE_')) return undefined;
+  const copy = new Error(err.message);
+  copy.name = err.name;
+  if (err.stack !== undefined) copy.stack = err.stack;
+  Object.defineProperty(copy, 'code', { value: code, enumerable: true });
+  return copy;
 }
 
 // What node:http throws when it refuses to send a request as given (a character a header or the path

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { createServer, get, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as netServer, type AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { inspect, promisify } from 'node:util';
@@ -406,6 +406,29 @@ describe('http: sendToX', () => {
       expect(err.message).to.include('was not sent: Node refused it').and.not.include('Check this server\'s network');
       expect(deadlines.size, 'one deadline armed').to.equal(1);
       expect(cleared, 'and cleared').to.deep.equal([...deadlines]);
+    });
+    it('reject an answer that is not valid HTTP with X_INVALID_RESPONSE, never with its bytes (which may hold new tokens) in the cause', async () => {
+      // A 200 token answer with a header Node's parser refuses (a space before the colon).
+      const issued = 'fresh-refresh-token-from-a-garbled-answer-0001';
+      const body = JSON.stringify({ token_type: 'bearer', access_token: 'fresh-access-token-0001', refresh_token: issued, expires_in: 7200 });
+      const server = netServer((socket) => {
+        socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Bad : 1\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/2/oauth2/token`;
+        const err = await rejectionOf(sendToX({ method: 'POST', url, body: 'grant_type=refresh_token', operation: 'refresh the token' }));
+        expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE, status: undefined });
+        expect(err.message).to.include('was not valid HTTP (Parse Error:').and.include('may be used up').and.not.include('Could not reach X');
+        const cause = err.cause as NodeJS.ErrnoException & { rawPacket?: unknown };
+        expect(cause.code).to.match(/^HPE_/);
+        expect(cause, 'no raw bytes kept').not.to.have.property('rawPacket');
+        expectNoSecrets(err, ['fresh-access-token-0001', issued]);
+        // As a logger that writes the cause as JSON (pino, winston) would.
+        expect(JSON.stringify({ err, cause: { ...cause } })).not.to.include(issued);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
     });
   });
 
