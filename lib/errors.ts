@@ -706,8 +706,25 @@ export function redactCredentials(body: string): string {
  * redacted in every spelling: how a 2xx answer is attached to an error.
  */
 export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedactable> = []): XRawResponse {
+  const spellings = spellingsOf(secrets);
   // Each field named: an answer of sendToX makes its `headers` when read (a getter no spread copies).
-  return { status: raw.status, headers: raw.headers, body: redactCredentials(redactSecrets(raw.body, secrets)) };
+  // Redacted again last: redactCredentials writes a JSON answer out anew, its `\u` escapes undone.
+  return { status: raw.status, headers: raw.headers, body: redactSpellings(redactCredentials(redactedBody(raw.body, spellings)), spellings) };
+}
+
+/**
+ * `body` with every one of `spellings` redacted, to attach to an error or quote from. A secret may
+ * hide from that behind JSON's `\u` escapes or XML's character references and CDATA sections,
+ * which a parser or a reader undoes: when the decoded form shows one, the decoded form, redacted,
+ * instead (JSON written out anew; XML with its references and CDATA sections decoded).
+ */
+function redactedBody(body: string, spellings: readonly string[]): string {
+  const text = redactSpellings(body, spellings);
+  if (spellings.length === 0) return text;
+  const parsed = tryParseJSON(text);
+  const decoded = parsed !== undefined ? JSON.stringify(parsed) : decodeXMLText(text);
+  const redacted = redactSpellings(decoded, spellings);
+  return redacted === decoded ? text : redacted;
 }
 
 // A proxy or an X error page may echo request headers back in its own: scrub those too.
@@ -905,8 +922,7 @@ const MAX_XML_SCANNED = 8 * 1024;
 const CALLBACK_NOT_APPROVED_TEXT = /^Callback URL not approved for this client application\b/i;
 
 function decodeXMLText(text: string): string {
-  return text
-    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
+  return withoutCDATAMarkup(text)
     .replace(/&#(\d+);/g, (_m, n: string) => String.fromCodePoint(Math.min(Number(n), 0x10ffff)))
     .replace(/&#x([0-9a-f]+);/gi, (_m, n: string) => String.fromCodePoint(Math.min(parseInt(n, 16), 0x10ffff)))
     .replace(/&quot;/g, '"')
@@ -916,13 +932,33 @@ function decodeXMLText(text: string): string {
     .replace(/&amp;/g, '&');
 }
 
-/** The `<error>` elements of an XML answer, or undefined when the body is not such XML. */
-function xmlErrors(body: string, contentType: string): XAPIErrorDetail[] | undefined {
+/**
+ * `text` with each CDATA section replaced by its content, in one pass: a pattern's lazy search for
+ * the section's end, tried again from each of thousands of unclosed `<![CDATA[`, took time in the
+ * square of the length (1 MiB of them, seconds).
+ */
+function withoutCDATAMarkup(text: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const open = text.indexOf('<![CDATA[', at);
+    if (open < 0) break;
+    const close = text.indexOf(']]>', open + 9);
+    // No section closes after this one opens: none of the later ones can either.
+    if (close < 0) break;
+    out += text.slice(at, open) + text.slice(open + 9, close);
+    at = close + 3;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
+
+/** The `<error>` elements of an XML answer, each message redacted once decoded, or undefined when the body is not such XML. */
+function xmlErrors(body: string, contentType: string, spellings: readonly string[]): XAPIErrorDetail[] | undefined {
   const text = body.trim();
   if (!/xml/i.test(contentType) && !/^<\?xml\b/i.test(text) && !/^<(hash|errors)\s*>/i.test(text)) return undefined;
   const out: XAPIErrorDetail[] = [];
   for (const match of text.slice(0, MAX_XML_SCANNED).matchAll(XML_ERROR)) {
-    const message = decodeXMLText(match[2] ?? '').trim();
+    const message = redactSpellings(decodeXMLText(match[2] ?? ''), spellings).trim();
     const entry: XAPIErrorDetail = { message: message === '' ? 'unknown error' : message };
     if (match[1] !== undefined) entry.code = Number(match[1]);
     // The `<hash>` form has no code: its refusal of a callback URL is X's code 415, read as such.
@@ -1011,7 +1047,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   const { status } = response;
   // Every spelling of every secret, made once for the body, each header and each string of its JSON.
   const spellings = spellingsOf(secrets);
-  const body = redactSpellings(response.body, spellings);
+  const body = redactedBody(response.body, spellings);
   const headers = redactedHeaders(response.headers, spellings);
   const rateLimit = parseRateLimit(headers);
   // Parsed from X's own text, then redacted value by value (JSON escapes such as `\/` cannot hide a
@@ -1061,7 +1097,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
       errors.push(entry);
     }
   }
-  const xml = json === undefined ? xmlErrors(body, contentType) : undefined;
+  const xml = json === undefined ? xmlErrors(body, contentType, spellings) : undefined;
   if (xml) errors.push(...xml);
   const first = errors[0];
   const xCode = first?.code;

@@ -27,6 +27,28 @@ function answer(status: number, body: string, headers: Record<string, string> = 
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
+/** `text` with every character written by `escape` (from its code): how X might echo a secret escaped. */
+function escapedEvery(text: string, escape: (code: number) => string): string {
+  return [...text].map((ch) => escape(ch.codePointAt(0)!)).join('');
+}
+
+/** `text` with XML's character references and CDATA sections decoded, as a reader would. */
+function decodedXML(text: string): string {
+  return text
+    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&#x([0-9a-f]+);/gi, (_m, n: string) => String.fromCodePoint(parseInt(n, 16)));
+}
+
+/** `text` parsed as JSON and written out again (its escapes undone), or itself when it is no JSON. */
+function decodedJSON(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
+
 describe('errors', () => {
   describe('errorFromResponse: an OAuth 2.0 error body (RFC 6749 section 5.2)', () => {
     it('becomes an XOAuthError with error, description and uri', () => {
@@ -223,11 +245,17 @@ describe('errors', () => {
       ['the percent-decoded token', 400, `echo: ${decodeURIComponent(TOKEN)}`],
       ['the percent-encoded secret', 400, `echo: ${encodeURIComponent(`${SECRET}/x`)}`],
       ['a JSON-escaped secret', 400, JSON.stringify({ errors: [{ message: `echo ${SECRET}/x` }] }).replace(/\//g, '\\/')],
+      ['a secret in JSON \\u escapes', 400, JSON.stringify({ errors: [{ message: `echo ${SECRET}` }] }).replace(SECRET, escapedEvery(SECRET, (c) => `\\u${c.toString(16).padStart(4, '0')}`))],
+      ['a secret in XML character references', 401, `<?xml version="1.0" encoding="UTF-8"?><hash><error>Invalid oauth_verifier ${escapedEvery(SECRET, (c) => `&#${c};`)}</error></hash>`],
+      ['a secret in XML hex character references', 401, `<hash><error>Invalid oauth_verifier ${escapedEvery(SECRET, (c) => `&#x${c.toString(16)};`)}</error></hash>`],
+      ['a secret split over two CDATA sections', 401, `<hash><error>Invalid oauth_verifier <![CDATA[${SECRET.slice(0, 8)}]]><![CDATA[${SECRET.slice(8)}]]></error></hash>`],
     ];
     for (const [where, status, body] of bodies) {
       it(`keeps secrets out of the message, String(), JSON and inspect when X echoes them in ${where}`, () => {
         const e = errorFromResponse(answer(status, body, JSON_TYPE), 'x', [SECRET, TOKEN, `${SECRET}/x`]);
-        const views = [e.message, String(e), JSON.stringify(e), inspect(e, { depth: 10 }), e.response?.body ?? ''];
+        const attached = e.response?.body ?? '';
+        // The attached body also as a reader or a parser would decode it.
+        const views = [e.message, String(e), JSON.stringify(e), inspect(e, { depth: 10 }), attached, decodedXML(attached), decodedJSON(attached)];
         for (const view of views) {
           for (const secret of [SECRET, TOKEN, decodeURIComponent(TOKEN), encodeURIComponent(`${SECRET}/x`)]) expect(view).to.not.include(secret);
         }
@@ -444,6 +472,20 @@ describe('errors: redactCredentials', () => {
       'oauth_token=[redacted]&oauth_callback_confirmed=false&user_id=2244994945&screen_name=XDevelopers',
     );
     expect(JSON.parse(redactCredentials('{"data":{"id":"1","access_token":"a1","n":7}}'))).to.deep.equal({ data: { id: '1', access_token: '[redacted]', n: 7 } });
+  });
+
+  it('redactedAnswer scrubs what was sent when X escapes it: JSON \\u escapes, XML character references, CDATA sections', () => {
+    const sent = 'sent-access-token-0123456789';
+    const bodies = [
+      `{"data":{"id":"1","username":"${escapedEvery(sent, (c) => `\\u${c.toString(16).padStart(4, '0')}`)}"}}`,
+      `<?xml version="1.0"?><user><name>${escapedEvery(sent, (c) => `&#${c};`)}</name></user>`,
+      `<user><name><![CDATA[${sent.slice(0, 6)}]]><![CDATA[${sent.slice(6)}]]></name></user>`,
+    ];
+    for (const b of bodies) {
+      const attached = redactedAnswer({ status: 200, headers: new Headers(), body: b }, [sent]).body;
+      for (const view of [attached, decodedXML(attached), decodedJSON(attached)]) expect(view, b).to.not.include(sent);
+      expect(attached).to.include('[redacted]');
+    }
   });
 
   it('redactedAnswer also scrubs every spelling of what was sent', () => {
