@@ -146,7 +146,8 @@ export class XPkceSessionStore implements XPkceStateStore {
     const result = takePending(session, this.key, typeof providedState === 'string' ? providedState : '', this.limits, bindingOf(meta, 'oauth2'));
     if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'state', this.limits.ttlMs));
     const codeVerifier = result.entry.secret;
-    if (typeof codeVerifier !== 'string') return callback(null, false, pendingMissInfo('unknown', 'state'));
+    // An empty one too (a session written by hand): the strategy would take the callback's third argument, the app state, for its refusal.
+    if (typeof codeVerifier !== 'string' || codeVerifier === '') return callback(null, false, pendingMissInfo('unknown', 'state'));
     callback(null, codeVerifier, result.entry.state);
   }
 

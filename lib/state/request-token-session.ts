@@ -86,7 +86,8 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
     const result = takePending(session, this.key, token, this.limits, bindingOf(meta, 'oauth1'));
     if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'request token', this.limits.ttlMs));
     const secret = result.entry.secret;
-    if (typeof secret !== 'string') return callback(null, false, pendingMissInfo('unknown', 'request token'));
+    // An empty one too (a session written by hand): the strategy would take the callback's third argument, the app state, for its refusal.
+    if (typeof secret !== 'string' || secret === '') return callback(null, false, pendingMissInfo('unknown', 'request token'));
     callback(null, secret, result.entry.state);
   }
 

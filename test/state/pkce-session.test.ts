@@ -163,6 +163,18 @@ describe('PKCE session store', () => {
     expect(failureHint(res.info, CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
   });
 
+  it('takes an entry with an empty verifier (a session written by hand) for a state not issued here, never answering its app state', async () => {
+    const s = new XPkceSessionStore();
+    const appState = { returnTo: '/x' };
+    for (const stored of [{ handle: 'h', createdAt: Date.now(), secret: '', state: appState }, `${Date.now().toString(36)}  h `]) {
+      const r = req({ 'oauth2:x': [stored] });
+      const res = await verify(s, r, 'h');
+      expect(res.verifier).to.equal(false);
+      expect(res.info).not.to.equal(appState);
+      expect(failureHint(res.info, CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+    }
+  });
+
   describe('binding to the strategy that started the sign-in', () => {
     const A: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-a', 'client-a', 'http://127.0.0.1/a') };
     const B: XPkceStateMeta = { ...META, binding: pendingBinding('oauth2', 'x-b', 'client-b', 'http://127.0.0.1/b') };

@@ -109,6 +109,17 @@ describe('request-token session store', () => {
     expect(failureHint((await get(store, r, 'x')).info, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/no sign-in started/);
   });
 
+  it('takes an entry with an empty secret (a session written by hand) for a token not issued here, never answering its app state', async () => {
+    const store = new XRequestTokenSessionStore();
+    const appState = { returnTo: '/x' };
+    for (const stored of [{ handle: 'tok', createdAt: Date.now(), secret: '', state: appState }, `${Date.now().toString(36)}  tok `]) {
+      const res = await get(store, req({ 'oauth:x': [stored] }), 'tok');
+      expect(res.secret).to.equal(false);
+      expect(res.info).not.to.equal(appState);
+      expect(failureHint(res.info, XFailureCode.CALLBACK_UNKNOWN)).to.match(/not issued to this session/);
+    }
+  });
+
   it('compares in constant time without false matches', () => {
     expect(safeEqual('abc', 'abc')).to.equal(true);
     expect(safeEqual('abc', 'abd')).to.equal(false);
