@@ -175,6 +175,11 @@ function reviveTokenSet(value: unknown, from: 'store' | 'app' = 'store'): XToken
 // X's words for a refresh token it no longer takes: "Value passed for the token was invalid." (x-protocol.md).
 const DEAD_TOKEN_TEXT = /token was invalid/i;
 
+/** Whether two sets hold the same tokens: a refresh changes the access token, and the refresh token unless X's answer keeps it (RFC 6749 section 6). */
+function sameTokens(a: XTokenSet, b: XTokenSet): boolean {
+  return a.accessToken === b.accessToken && a.refreshToken === b.refreshToken;
+}
+
 /**
  * Whether X's refusal means the refresh token itself is dead (used, revoked, expired): RFC 6749
  * section 5.2 says `invalid_grant`; X answers 400 `invalid_request` "Value passed for the token was
@@ -793,9 +798,8 @@ export class XTokenManager {
       if (this.#isFresh(restored)) return restored;
       current = restored;
     } else {
-      // Another process (or an earlier holder here) refreshed while this one waited: use its set. The
-      // access token tells too: X's answer may keep the refresh token (RFC 6749 section 6).
-      if ((current.accessToken !== seen.accessToken || current.refreshToken !== seen.refreshToken) && this.#isFresh(current)) return current;
+      // Another process (or an earlier holder here) refreshed while this one waited: use its set.
+      if (!sameTokens(current, seen) && this.#isFresh(current)) return current;
       if (!forced && this.#isFresh(current)) return current;
     }
     if (current.refreshToken === undefined) {
@@ -846,7 +850,7 @@ export class XTokenManager {
     } else {
       const latest = reviveTokenSet(value);
       const kept = await this.#storeKeptPair(userKey, latest, hold);
-      const other = kept ?? (latest.accessToken !== sent.accessToken || latest.refreshToken !== sent.refreshToken ? latest : undefined);
+      const other = kept ?? (sameTokens(latest, sent) ? undefined : latest);
       if (other !== undefined) {
         if (other.expiresAt === undefined || other.expiresAt.getTime() > Date.now()) return other;
         throw refusal;
