@@ -706,10 +706,9 @@ export function redactCredentials(body: string): string {
  * redacted in every spelling: how a 2xx answer is attached to an error.
  */
 export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedactable> = []): XRawResponse {
-  const spellings = spellingsOf(secrets);
   // Each field named: an answer of sendToX makes its `headers` when read (a getter no spread copies).
-  // Redacted again last: redactCredentials writes a JSON answer out anew, its `\u` escapes undone.
-  return { status: raw.status, headers: raw.headers, body: redactSpellings(redactCredentials(redactedBody(raw.body, spellings)), spellings) };
+  // redactedBody has checked the decoded form that redactCredentials writes out for a JSON answer.
+  return { status: raw.status, headers: raw.headers, body: redactCredentials(redactedBody(raw.body, spellingsOf(secrets))) };
 }
 
 /**

@@ -176,7 +176,7 @@ describe('MemoryReplayGuard', () => {
       expect(await guard.claim('again', 10), `claim ${i}`).to.equal(true);
       c.advance(10);
     }
-    const internals = guard as unknown as { keys: unknown[]; expiries: number[]; head: number };
+    const internals = guard as unknown as { keys: unknown[]; expiries: number[] };
     expect(internals.keys.length, 'queued claims: the long one and the last').to.equal(2);
     expect(internals.expiries.length, 'one expiry per queued key').to.equal(internals.keys.length);
     expect(guard.size).to.equal(2);
