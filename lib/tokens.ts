@@ -351,6 +351,8 @@ export class XTokenManager {
   readonly #refreshBeforeMs: number;
   readonly #lockTtlMs: number;
   readonly #flights = new Map<string, Flight>();
+  /** Forced refreshes (`refresh()`) started in this manager, of any user: a read that saw this change may hold a token one of them replaces. */
+  #forcedStarts = 0;
   /** Rotated pairs the store refused, by user key, oldest first: written before anything else on the next call. */
   readonly #kept = new Map<string, KeptPair>();
   /**
@@ -444,7 +446,15 @@ export class XTokenManager {
     // token) is joined: the stored token, fresh or not, may be the one X refused.
     const forced = this.#flights.get(userKey);
     if (forced?.forced) return forced.promise;
-    const stored = await this.#read(userKey);
+    const startsBefore = this.#forcedStarts;
+    let stored = await this.#read(userKey);
+    if (this.#forcedStarts !== startsBefore) {
+      // A forced refresh started while the store answered: what it gave may be the token that
+      // refresh replaces. Join it while it runs; once it is over, read again (it stored its pair).
+      const started = this.#flights.get(userKey);
+      if (started?.forced) return started.promise;
+      stored = await this.#read(userKey);
+    }
     // A pair this process got from X but could not store is newer than any stored one, fresh or not:
     // the locked path writes it first and answers it (the stored access token may be the very one
     // the app saw X refuse before it called refresh()).
@@ -710,6 +720,7 @@ export class XTokenManager {
 
   #startFlight(userKey: string, seen: XTokenSet, forced: boolean): Flight {
     const promise = this.#underLock(userKey, this.#lockTtlMs, Date.now(), (hold) => this.#rotateOnce(userKey, seen, forced, hold));
+    if (forced) this.#forcedStarts++;
     const flight: Flight = { forced, promise };
     this.#flights.set(userKey, flight);
     const forget = (): void => {

@@ -1045,6 +1045,63 @@ describe('XTokenManager', function () {
       expect(during[1].accessToken).to.equal(rotated.accessToken);
     });
 
+    /** A store whose next get() reads what is stored at once and answers it only when `answer()` is called: a slow read that began first. */
+    function slowNextRead(): { store: XTokenStore; answer: () => void; reading: Promise<void> } {
+      let answer!: () => void;
+      let began!: () => void;
+      const reading = new Promise<void>((resolve) => (began = resolve));
+      const gate = new Promise<void>((resolve) => (answer = resolve));
+      let slow = true;
+      const wrapped: XTokenStore = {
+        get: async (key) => {
+          const value = await store.get(key);
+          if (!slow) return value;
+          slow = false;
+          began();
+          await gate;
+          return value;
+        },
+        set: (key, tokens) => store.set(key, tokens),
+        delete: (key) => store.delete(key),
+      };
+      return { store: wrapped, answer, reading };
+    }
+
+    it('makes a getAccessToken whose store read began before it started join it: the read\'s token is the one it replaces', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const slow = slowNextRead();
+      const m = manager({ store: slow.store });
+      x.failNext('/2/oauth2/token', { delayMs: 200 });
+      const viaGet = m.getAccessToken(USER);
+      await slow.reading; // the read has the signed-in token
+      const forced = m.refresh(USER);
+      while (lock.calls.length === 0) await sleep(1); // the refresh is in flight
+      slow.answer();
+      const rotated = await forced;
+      expect(await viaGet).to.equal(rotated.accessToken).and.not.equal(signedIn.accessToken);
+      expect(requests()).to.equal(1);
+    });
+
+    it('makes a getAccessToken whose store read began before a refresh that ended meanwhile read again: it answers the rotated token, not the replaced one', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      const slow = slowNextRead();
+      const m = manager({ store: slow.store });
+      const viaGet = m.getAccessToken(USER);
+      await slow.reading;
+      const rotated = await m.refresh(USER);
+      store.gets = 0;
+      slow.answer();
+      expect(await viaGet).to.equal(rotated.accessToken).and.not.equal(signedIn.accessToken);
+      expect(store.gets).to.equal(1); // the one read again
+      expect(requests()).to.equal(1);
+      // Without a refresh meanwhile, one read as before.
+      store.gets = 0;
+      expect(await m.getAccessToken(USER)).to.equal(rotated.accessToken);
+      expect(store.gets).to.equal(1);
+    });
+
     it('with rejectedAccessToken, answers a fresh stored token that is another one, sending nothing: one rotation however many requests saw the same 401', async function () {
       await storeExpiringIn(2 * 3600_000);
       const requests = tokenRequests();
