@@ -47,7 +47,9 @@ export interface XAuthRequest {
  * `req.query`: without it, a callback would look like a start, and send the browser back to X.
  */
 export function queryOf(req: XAuthRequest): Record<string, unknown> | undefined {
-  if (req.query !== undefined) return req.query;
+  // Read once: Express 5's `req.query` is a getter that parses the query string again on every read.
+  const parsed = req.query;
+  if (parsed !== undefined) return parsed;
   const url = req.url;
   const at = typeof url === 'string' ? url.indexOf('?') : -1;
   if (at < 0) return undefined;

@@ -456,6 +456,35 @@ describe('XOAuth2PkceStrategy', () => {
       expect(await runStrategy(s, twice)).to.include({ type: 'fail', status: 400 });
     });
 
+    it("reads a getter req.query (Express 5 parses the query string again on every read) once on each leg", async () => {
+      const s = strategy({ skipUserProfile: true });
+      /** A request whose `query` is a getter that counts its reads and parses `url` afresh each time, as Express 5's does. */
+      const counted = (url: string, session: Record<string, unknown>): { req: XAuthRequest; reads: () => number } => {
+        let reads = 0;
+        const req = fakeRequest({ session, headers: HOST, url }) as XAuthRequest;
+        delete req.query;
+        Object.defineProperty(req, 'query', {
+          get: () => {
+            reads += 1;
+            return Object.fromEntries(new URL(url, 'http://127.0.0.1').searchParams);
+          },
+        });
+        return { req, reads: () => reads };
+      };
+      const session: Record<string, unknown> = {};
+      const first = counted('/auth/x', session);
+      const started = await runStrategy(s, first.req);
+      expect(started.type).to.equal('redirect');
+      expect(first.reads()).to.equal(1);
+      const state = new URL(started.url as string).searchParams.get('state') as string;
+      const scope = nock(X).post('/2/oauth2/token').reply(200, TOKEN_ANSWER);
+      const callback = counted(`/auth/x/callback?code=${CODE}&state=${state}`, session);
+      const result = await runStrategy(s, callback.req);
+      scope.done();
+      expect(result.type, result.error?.message).to.equal('success');
+      expect(callback.reads()).to.equal(1);
+    });
+
     it("lets a throw from Passport's fail() in authenticate()'s own tick go up to the framework, once, with no call to error()", () => {
       const thrown = new Error('the app\'s failure callback threw');
       const calls: string[] = [];
