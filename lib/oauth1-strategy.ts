@@ -10,7 +10,7 @@ import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, inRequestTickOf, isCallbackToken, storeError, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { UNRESOLVABLE_CALLBACK_HINT, queryOf, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
@@ -392,7 +392,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private authenticateRequest(req: XAuthRequest, options: XOAuth1AuthenticateOptions): void {
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = queryOf(req) ?? {};
-    const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
+    const param = (name: string): string | undefined => queryParam(query, name);
     if (query.denied !== undefined) {
       const denied = param('denied');
       // X sends one request token: anything else (empty, repeated, not a string, not a token X issues) is not the user's Cancel.

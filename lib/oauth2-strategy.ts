@@ -233,7 +233,7 @@ function unique(values: string[]): string[] {
 }
 
 /** A callback parameter as a single string, from the query or a form-posted body (as passport-oauth2 reads `code` and `state`). */
-function callbackParam(req: XAuthRequest, name: string, query = req.query): string | undefined {
+function callbackParam(req: XAuthRequest, name: string, query: Record<string, unknown> | undefined): string | undefined {
   if (query?.[name] !== undefined) return typeof query[name] === 'string' ? query[name] : undefined;
   const body = req.body;
   if (body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined) {
@@ -243,7 +243,7 @@ function callbackParam(req: XAuthRequest, name: string, query = req.query): stri
   return undefined;
 }
 
-function hasCallbackParam(req: XAuthRequest, name: string, query = req.query): boolean {
+function hasCallbackParam(req: XAuthRequest, name: string, query: Record<string, unknown> | undefined): boolean {
   const body = req.body;
   return query?.[name] !== undefined || (!!body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined);
 }
@@ -567,7 +567,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   private authenticateRequest(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = queryOf(req);
-    if (query?.error !== undefined) return this.authorizationError(req, options);
+    if (query?.error !== undefined) return this.authorizationError(req, options, query);
     if (hasCallbackParam(req, 'code', query)) {
       const code = callbackParam(req, 'code', query);
       const state = callbackParam(req, 'state', query);
@@ -762,9 +762,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
    * `?error=` on the callback: the user pressed Cancel (`access_denied`), or X refused the request.
    * X's error is only believed for a `state` this session issued: anyone can link to the callback
    * with `?error=...`, and it must not become a server error or put a stranger's text in front of users.
+   * `query` is the request's, as {@link queryOf} read it.
    */
-  private authorizationError(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
-    const error = queryParam(req, 'error');
+  private authorizationError(req: XAuthRequest, options: XOAuth2AuthenticateOptions, query: Record<string, unknown>): void {
+    const error = queryParam(query, 'error');
     if (error === undefined || error === '') {
       return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries a malformed `error` parameter (empty, repeated or not a string): it did not come from X.');
     }
@@ -774,9 +775,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const believed = (): void => {
       if (error === 'access_denied') return cancelled();
       const code = boundedText(error, MAX_ERROR_CODE_LENGTH);
-      const description = optionalBoundedText(queryParam(req, 'error_description'), MAX_ERROR_DESCRIPTION_LENGTH);
+      const description = optionalBoundedText(queryParam(query, 'error_description'), MAX_ERROR_DESCRIPTION_LENGTH);
       // A link is kept whole or not at all: a cut URL would point somewhere else.
-      const rawURI = queryParam(req, 'error_uri');
+      const rawURI = queryParam(query, 'error_uri');
       const uri = rawURI !== undefined && rawURI.length <= MAX_ERROR_URI_LENGTH ? httpsURL(rawURI) : undefined;
       const said = `${callbackText(code)}${description ? ` (${callbackText(description)})` : ''}`;
       if (!Object.hasOwn(CALLBACK_ERROR_HINTS, error)) {
@@ -795,11 +796,11 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
       }
       this.failed(new XOAuthError(`X did not authorize the sign-in and sent the user back with the error ${said}. ${CALLBACK_ERROR_HINTS[error]}`, { error: code, description, uri, userMessage: oauthUserMessage(error, description) }));
     };
-    const state = queryParam(req, 'state');
+    const state = queryParam(query, 'state');
     const store = this.stateStore;
     if (!state) {
       // Only a callback without any state may still be the user's Cancel: an empty or repeated one is not X's.
-      if (error === 'access_denied' && req.query?.state === undefined) return cancelled();
+      if (error === 'access_denied' && query.state === undefined) return cancelled();
       return this.failWith(XFailureCode.CALLBACK_MALFORMED, 'The X sign-in callback carries an error but no state (or an empty or repeated one), so it cannot be matched to a sign-in of this session: X always sends the state back (RFC 6749 section 4.1.2.1).');
     }
     // Relative callbackURL and a host that cannot form a URL: already refused.

@@ -58,9 +58,9 @@ export function queryOf(req: XAuthRequest): Record<string, unknown> | undefined 
   return query;
 }
 
-/** A query or body parameter as a single string, or `undefined` (arrays and objects are refused). */
-export function queryParam(req: XAuthRequest, name: string): string | undefined {
-  const value = req.query?.[name];
+/** A parameter of a query from {@link queryOf} as a single string, or `undefined` (arrays and objects are refused). */
+export function queryParam(query: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = query?.[name];
   return typeof value === 'string' ? value : undefined;
 }
 

@@ -456,7 +456,7 @@ describe('XOAuth2PkceStrategy', () => {
       expect(await runStrategy(s, twice)).to.include({ type: 'fail', status: 400 });
     });
 
-    it("reads a getter req.query (Express 5 parses the query string again on every read) once on each leg", async () => {
+    it("reads a getter req.query (Express 5 parses the query string again on every read) once on each leg, and on a Cancel", async () => {
       const s = strategy({ skipUserProfile: true });
       /** A request whose `query` is a getter that counts its reads and parses `url` afresh each time, as Express 5's does. */
       const counted = (url: string, session: Record<string, unknown>): { req: XAuthRequest; reads: () => number } => {
@@ -483,6 +483,14 @@ describe('XOAuth2PkceStrategy', () => {
       scope.done();
       expect(result.type, result.error?.message).to.equal('success');
       expect(callback.reads()).to.equal(1);
+      // The user's Cancel on X: the error path reads the same parsed query.
+      const again = await runStrategy(s, counted('/auth/x', session).req);
+      const pending = new URL(again.url as string).searchParams.get('state') as string;
+      const cancel = counted(`/auth/x/callback?error=access_denied&state=${pending}`, session);
+      const cancelled = await runStrategy(s, cancel.req);
+      expect(cancelled).to.include({ type: 'fail', status: 403 });
+      expect(cancelled.challenge).to.include({ code: XFailureCode.ACCESS_DENIED });
+      expect(cancel.reads()).to.equal(1);
     });
 
     it("lets a throw from Passport's fail() in authenticate()'s own tick go up to the framework, once, with no call to error()", () => {
