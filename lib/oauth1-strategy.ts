@@ -392,9 +392,8 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
   private authenticateRequest(req: XAuthRequest, options: XOAuth1AuthenticateOptions): void {
     // Read once: Express 5 parses the query string again on every read of req.query.
     const query = queryOf(req) ?? {};
-    const param = (name: string): string | undefined => queryParam(query, name);
     if (query.denied !== undefined) {
-      const denied = param('denied');
+      const denied = queryParam(query, 'denied');
       // X sends one request token: anything else (empty, repeated, not a string, not a token X issues) is not the user's Cancel.
       if (!denied || !isCallbackToken(denied)) {
         return this.failWith(
@@ -427,7 +426,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     }
     if (query.oauth_token !== undefined) {
       // Empty counts as missing: passport-oauth1 would take an empty oauth_token for a new sign-in.
-      if (!param('oauth_token') || !param('oauth_verifier')) {
+      if (!queryParam(query, 'oauth_token') || !queryParam(query, 'oauth_verifier')) {
         return this.failWith(
           XFailureCode.CALLBACK_MALFORMED,
           'The X sign-in callback is missing its oauth_token or oauth_verifier parameter, or repeats one. X always sends one of each: this request did not come from X, or something in between dropped the query string.',

@@ -234,13 +234,9 @@ function unique(values: string[]): string[] {
 
 /** A callback parameter as a single string, from the query or a form-posted body (as passport-oauth2 reads `code` and `state`). */
 function callbackParam(req: XAuthRequest, name: string, query: Record<string, unknown> | undefined): string | undefined {
-  if (query?.[name] !== undefined) return typeof query[name] === 'string' ? query[name] : undefined;
+  if (query?.[name] !== undefined) return queryParam(query, name);
   const body = req.body;
-  if (body && typeof body === 'object' && (body as Record<string, unknown>)[name] !== undefined) {
-    const value = (body as Record<string, unknown>)[name];
-    return typeof value === 'string' ? value : undefined;
-  }
-  return undefined;
+  return body && typeof body === 'object' ? queryParam(body as Record<string, unknown>, name) : undefined;
 }
 
 function hasCallbackParam(req: XAuthRequest, name: string, query: Record<string, unknown> | undefined): boolean {

@@ -58,7 +58,7 @@ export function queryOf(req: XAuthRequest): Record<string, unknown> | undefined 
   return query;
 }
 
-/** A parameter of a query from {@link queryOf} as a single string, or `undefined` (arrays and objects are refused). */
+/** A parameter of a query from {@link queryOf} (or of a parsed form body) as a single string, or `undefined` (arrays and objects are refused). */
 export function queryParam(query: Record<string, unknown> | undefined, name: string): string | undefined {
   const value = query?.[name];
   return typeof value === 'string' ? value : undefined;
