@@ -61,7 +61,7 @@ export const DEFAULT_MAX_REPLAY_CLAIMS = 10_000;
 
 /** Options of {@link MemoryReplayGuard}. */
 export interface MemoryReplayGuardOptions {
-  /** How many claims it keeps at most (default {@link DEFAULT_MAX_REPLAY_CLAIMS}); beyond that the ones nearest their expiry go first. */
+  /** How many claims it keeps at most (default {@link DEFAULT_MAX_REPLAY_CLAIMS}); at that bound the held ones nearest their expiry make room for a new claim. */
   maxEntries?: number | undefined;
   /** Clock, ms since the epoch (tests). */
   now?: (() => number) | undefined;
@@ -69,8 +69,8 @@ export interface MemoryReplayGuardOptions {
 
 /**
  * The in-process replay guard, and each strategy's default: claims in a `Map`, each expiring
- * after its `ttlMs`, at most `maxEntries` of them (expired claims go first, then the live ones
- * nearest their expiry). No timer runs: expired claims are pruned as new ones come, O(log n) per
+ * after its `ttlMs`, at most `maxEntries` of them (at the bound, expired claims go first, then the
+ * live ones nearest their expiry, never the claim being made). No timer runs: expired claims are pruned as new ones come, O(log n) per
  * claim, whatever their TTLs, so the guard never keeps a process alive. It keeps a 53-bit fingerprint of each key, not the key
  * (two keys that share one count as one: refused, never let through twice). Right for one process;
  * several instances need a shared guard (`RedisReplayGuard`).
@@ -107,7 +107,7 @@ export class MemoryReplayGuard implements XReplayGuard {
    * The claims ordered by expiry, soonest first: a binary min-heap over three parallel arrays (key,
    * expiry, claim order), no object per claim. Expired claims leave from its top whatever their TTL
    * (one guard may serve strategies whose claims last 11 minutes and others whose last an hour), and
-   * beyond `maxEntries` the live claim nearest its expiry goes first, the oldest among equals. Every
+   * at `maxEntries` the live claim nearest its expiry makes room for a new one, the oldest among equals. Every
    * expired claim is pruned before a key is looked up, so no key is ever queued twice: the heap holds
    * exactly the claims of the `Map`.
    */
@@ -145,11 +145,13 @@ export class MemoryReplayGuard implements XReplayGuard {
     const fingerprint = keyFingerprint(key);
     // Pruned above: a claim still in the Map is live.
     if (this.claims.has(fingerprint)) return false;
+    // At the bound, the live claim nearest its expiry makes room (the expired ones went first, above),
+    // before this one is added: never this claim itself, though it may expire before all the others
+    // (a guard full of longer claims), or every copy of its callback would be let through.
+    while (this.claims.size >= this.maxEntries) this.claims.delete(this.pop());
     const expiry = now + ttlMs;
     this.claims.set(fingerprint, expiry);
     this.push(fingerprint, expiry);
-    // The bound wins: the live claim nearest its expiry goes (the expired ones went first, above).
-    while (this.claims.size > this.maxEntries) this.claims.delete(this.pop());
     return true;
   }
 

@@ -216,6 +216,27 @@ describe('MemoryReplayGuard', () => {
     expect(guard.claimNow('short-a', 11 * 60_000), 'the claim nearest its expiry was dropped').to.equal(true);
   });
 
+  it('at its bound, never drops the claim it is making, even one that expires before all the others', () => {
+    const c = clock();
+    const guard = new MemoryReplayGuard({ now: c.now, maxEntries: 3 });
+    // Full of claims of a store that keeps sign-ins for an hour (or someone filled it with them).
+    for (const key of ['long-a', 'long-b', 'long-c']) expect(guard.claimNow(key, 61 * 60_000)).to.equal(true);
+    // Five copies of one callback of a strategy whose claims last 11 minutes: only the first goes on.
+    const answers = Array.from({ length: 5 }, () => guard.claimNow('short', 11 * 60_000));
+    expect(answers).to.deep.equal([true, false, false, false, false]);
+    expect(guard.size).to.equal(3);
+    expect(guard.claimNow('long-a', 61 * 60_000), 'the long claim nearest its expiry made room').to.equal(true);
+    expect(guard.claimNow('short', 11 * 60_000), 'the short claim made room for long-a, after its copies were refused').to.equal(true);
+  });
+
+  it('at its bound, refuses every concurrent copy of a callback through claim() as well', async () => {
+    const guard = new MemoryReplayGuard({ maxEntries: 2 });
+    expect(await guard.claim('long-a', 61 * 60_000)).to.equal(true);
+    expect(await guard.claim('long-b', 61 * 60_000)).to.equal(true);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => guard.claim('short', 11 * 60_000)));
+    expect(answers.filter(Boolean)).to.have.length(1);
+  });
+
   it('at the default bound, keeps a long claim through an hour of short claims at 3 a second', () => {
     const c = clock();
     const guard = new MemoryReplayGuard({ now: c.now });
