@@ -332,7 +332,8 @@ export function pendingMissMessage(miss: PendingMiss, what: string, ttlMs: numbe
       );
     case 'unknown':
       return (
-        `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, a sign-in started in another browser, or one started by another strategy sharing this session: another name, client or callback URL). ` +
+        `This X sign-in callback carries a ${what} that was not issued to this session, or was already used (a replayed or forged callback, a sign-in started in another browser, or one started by another strategy sharing this session: another name, client or callback URL), ` +
+        'or its sign-in started at the same moment as another in this session (two tabs at once): the session middleware saves each request\'s copy of the session whole, so the later save kept only its own pending sign-in. ' +
         'If every sign-in ends here, the browser is likely sending another session\'s cookie with the callback: the sign-in started on another host than the callback URL (e.g. localhost and 127.0.0.1) and this host still holds an earlier sign-in\'s session, or the session was not saved before the redirect to X, or the instances do not share a session store. Sign in again.'
       );
     case 'expired':
