@@ -1,5 +1,5 @@
 /**
- * The example app on Koa 2: koa-session, @koa/router and koa-passport, with both passport-x
+ * The example app on Koa 3: koa-session, @koa/router and koa-passport, with both passport-x
  * strategies, unchanged. The same pages, routes and texts as the Express app (app.ts); it reuses
  * its configuration, strategies, users, messages and views.
  *
