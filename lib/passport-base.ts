@@ -200,14 +200,39 @@ export function withAppState(info: unknown, appState: unknown): unknown {
   return info ? { message: String(info), state: appState } : { state: appState };
 }
 
+/** Where each required option comes from, for the error of a missing one. */
+const OPTION_SOURCES: Record<string, string> = {
+  consumerKey: 'the API Key, in the X developer portal under your app\'s "Keys and tokens" (Consumer Keys)',
+  consumerSecret: 'the API Key Secret, in the X developer portal under your app\'s "Keys and tokens" (Consumer Keys)',
+  clientID: 'the OAuth 2.0 Client ID, in the X developer portal under your app\'s "Keys and tokens" (OAuth 2.0 Client ID and Client Secret)',
+  callbackURL:
+    'the absolute URL of your app\'s callback route (e.g. http://127.0.0.1:3000/auth/x/callback), listed exactly as a Callback URI in the X developer portal under your app\'s "User authentication settings"',
+};
+
+/** The other protocol's credentials, which a strategy given them instead of its own names. */
+const OTHER_PROTOCOL: Record<string, { names: readonly string[]; hint: string }> = {
+  XOAuth1Strategy: {
+    names: ['clientID', 'clientSecret'],
+    hint: '`clientID` and `clientSecret` are OAuth 2.0 credentials: use XOAuth2PkceStrategy with them, or give XOAuth1Strategy the API Key and Secret as `consumerKey` and `consumerSecret`.',
+  },
+  XOAuth2PkceStrategy: {
+    names: ['consumerKey', 'consumerSecret'],
+    hint: '`consumerKey` and `consumerSecret` are OAuth 1.0a credentials (the API Key and Secret): use XOAuth1Strategy with them, or give XOAuth2PkceStrategy the OAuth 2.0 Client ID (and Client Secret) as `clientID` (and `clientSecret`).',
+  },
+};
+
 /**
- * Checks that a required string option is there, throwing a TypeError that names it and where
- * to find it. Shared by both strategies' constructors.
+ * Checks that a required string option is there, throwing a TypeError that names it, says where
+ * it comes from, and, when the options hold the other protocol's credentials instead, which
+ * strategy takes those. Never quotes a value. Shared by both strategies' constructors.
  */
 export function requireStringOption(options: Record<string, unknown>, name: string, strategy: string): void {
   const value = options[name];
   if (typeof value !== 'string' || value === '') {
-    throw new TypeError(`${strategy} requires the \`${name}\` option (a non-empty string); find it in the X developer portal under your app's "Keys and tokens" / "User authentication settings".`);
+    const source = OPTION_SOURCES[name];
+    const other = OTHER_PROTOCOL[strategy];
+    const mixUp = other !== undefined && name !== 'callbackURL' && other.names.some((n) => options[n] !== undefined) ? ` ${other.hint}` : '';
+    throw new TypeError(`${strategy} requires the \`${name}\` option (a non-empty string)${source ? `: ${source}` : ''}.${mixUp}`);
   }
   refuseControlCharacters(value, name, strategy);
 }

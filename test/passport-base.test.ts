@@ -33,6 +33,40 @@ describe('passport-base: the glue both strategies share with Passport', () => {
       }
     });
 
+    it('says where each required option comes from: the portal for keys, the app for callbackURL', () => {
+      const message = (name: string, strategy: string, options: Record<string, unknown> = {}): string => {
+        try {
+          requireStringOption(options, name, strategy);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        throw new Error('no error');
+      };
+      expect(message('consumerKey', 'XOAuth1Strategy')).to.include('the API Key').and.include('"Keys and tokens"');
+      expect(message('consumerSecret', 'XOAuth1Strategy')).to.include('the API Key Secret');
+      expect(message('clientID', 'XOAuth2PkceStrategy')).to.include('the OAuth 2.0 Client ID');
+      const callback = message('callbackURL', 'XOAuth2PkceStrategy');
+      expect(callback).to.include('absolute URL of your app\'s callback route').and.include('Callback URI').and.include('"User authentication settings"');
+      expect(callback, 'the callback URL is not something to copy from "Keys and tokens"').to.not.include('Keys and tokens');
+    });
+
+    it('names the other strategy when given the other protocol\'s credentials, never quoting them', () => {
+      const oauth2Credentials = { clientID: 'client-id-4321', clientSecret: 'client-secret-8765', callbackURL: 'http://127.0.0.1:3000/cb' };
+      expect(() => requireStringOption(oauth2Credentials, 'consumerKey', 'XOAuth1Strategy'))
+        .to.throw(TypeError, /XOAuth1Strategy requires the `consumerKey` option.*OAuth 2\.0 credentials: use XOAuth2PkceStrategy/)
+        .with.property('message')
+        .that.does.not.include('client-secret-8765')
+        .and.does.not.include('client-id-4321');
+      const oauth1Credentials = { consumerKey: 'api-key-1234', consumerSecret: 'api-secret-5678' };
+      expect(() => requireStringOption(oauth1Credentials, 'clientID', 'XOAuth2PkceStrategy'))
+        .to.throw(TypeError, /OAuth 1\.0a credentials \(the API Key and Secret\): use XOAuth1Strategy/)
+        .with.property('message')
+        .that.does.not.include('api-secret-5678');
+      // Its own credentials given, only the callback URL missing: nothing about the other protocol.
+      expect(() => requireStringOption({ clientID: 'c', consumerKey: 'k' }, 'callbackURL', 'XOAuth2PkceStrategy')).to.throw(TypeError).with.property('message').that.does.not.include('XOAuth1Strategy');
+      expect(() => requireStringOption({}, 'consumerKey', 'XOAuth1Strategy')).to.throw(TypeError).with.property('message').that.does.not.include('XOAuth2PkceStrategy');
+    });
+
     it('throws a TypeError naming an option with a control character, never quoting the value', () => {
       expect(() => requireStringOption({ consumerSecret: 'secret-9876\r\n' }, 'consumerSecret', 'XOAuth1Strategy'))
         .to.throw(TypeError, /`consumerSecret` option contains a control character/)
