@@ -89,9 +89,9 @@ export function resolveTimeout(timeoutMs: number | undefined, name = 'timeoutMs'
     throw new TypeError(`passport-x: \`${name}\` must be a positive number of milliseconds`);
   }
   if (!Number.isInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS) {
-    const err = new RangeError(
-      `passport-x: \`${name}\` must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); Node's timers cannot wait longer and would fire after 1 ms.`,
-    );
+    // Only the too-large case has the timers' reason: a fraction is refused as the unit's.
+    const why = timeoutMs > MAX_TIMEOUT_MS ? "Node's timers cannot wait longer and would fire after 1 ms" : 'timers count whole milliseconds';
+    const err = new RangeError(`passport-x: \`${name}\` must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); ${why}.`);
     Object.defineProperty(err, 'code', { value: 'ERR_OUT_OF_RANGE', enumerable: true });
     throw err;
   }
