@@ -652,7 +652,9 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
 }
 
 function redactJSON(value: unknown, depth = 0): unknown {
-  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than parseJSONText lets through: nothing kept of it (never unredacted).
+  if (depth >= MAX_JSON_NESTING) return '[redacted]';
   if (Array.isArray(value)) return value.map((v) => redactJSON(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -674,11 +676,9 @@ function redactJSON(value: unknown, depth = 0): unknown {
 export function redactCredentials(body: string): string {
   const trimmed = body.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      return JSON.stringify(redactJSON(JSON.parse(trimmed)));
-    } catch {
-      /* not JSON: redact it as text */
-    }
+    // Not JSON, or nested deeper than X's answers ever are: redacted as text.
+    const parsed = parseJSONText(trimmed);
+    if (parsed !== undefined) return JSON.stringify(redactJSON(parsed));
   }
   if (/^[^\s<{]*=/.test(trimmed)) {
     // Form-encoded: the values of credential fields, and any value long enough to be a token.
@@ -706,9 +706,11 @@ export function redactCredentials(body: string): string {
  * redacted in every spelling: how a 2xx answer is attached to an error.
  */
 export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedactable> = []): XRawResponse {
+  const spellings = spellingsOf(secrets);
   // Each field named: an answer of sendToX makes its `headers` when read (a getter no spread copies).
   // redactedBody has checked the decoded form that redactCredentials writes out for a JSON answer.
-  return { status: raw.status, headers: raw.headers, body: redactCredentials(redactedBody(raw.body, spellingsOf(secrets))) };
+  // The headers as errorFromResponse scrubs them: something in X's place may echo the request's.
+  return { status: raw.status, headers: redactedHeaders(raw.headers, spellings), body: redactCredentials(redactedBody(raw.body, spellings)) };
 }
 
 /**
@@ -720,8 +722,9 @@ export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedact
 function redactedBody(body: string, spellings: readonly string[]): string {
   const text = redactSpellings(body, spellings);
   if (spellings.length === 0) return text;
-  const parsed = tryParseJSON(text);
-  const decoded = parsed !== undefined ? JSON.stringify(parsed) : decodeXMLText(text);
+  const parsed = parseJSONText(text);
+  // Text no JSON parser reads here (cut short, or nested too deep) may still hide a secret behind JSON's escapes.
+  const decoded = parsed !== undefined ? JSON.stringify(parsed) : decodeJSONEscapes(decodeXMLText(text));
   const redacted = redactSpellings(decoded, spellings);
   return redacted === decoded ? text : redacted;
 }
@@ -889,7 +892,33 @@ function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function tryParseJSON(body: string): unknown {
+/**
+ * How deeply a JSON answer read for an error may nest: X's nest three or four levels. Deeper JSON
+ * is read as text: JSON.stringify and the redaction walk recurse, and some thousands of levels (a
+ * 10 kB answer) overflow the stack, which would turn X's refusal into an untyped RangeError.
+ */
+const MAX_JSON_NESTING = 32;
+
+/** Whether `text` nests its arrays and objects at most `max` deep (strings skipped; linear, no recursion). */
+function jsonNestsWithin(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return false;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return true;
+}
+
+/** `body` parsed as JSON, or undefined when it is not JSON or nests deeper than {@link MAX_JSON_NESTING}. */
+function parseJSONText(body: string): unknown {
+  if (!jsonNestsWithin(body, MAX_JSON_NESTING)) return undefined;
   try {
     return JSON.parse(body);
   } catch {
@@ -897,9 +926,21 @@ function tryParseJSON(body: string): unknown {
   }
 }
 
+/** `text` with JSON's string escapes (`\u0041`, `\/`, `\"`...) decoded in one pass, as a parser reads them in strings. */
+function decodeJSONEscapes(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))/g, (_m, hex: string | undefined, c: string | undefined) => {
+    if (hex !== undefined) return String.fromCharCode(parseInt(hex, 16));
+    return JSON_ESCAPES[c as string] as string;
+  });
+}
+const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
 function redactStrings(value: unknown, spellings: readonly string[], depth = 0): unknown {
   if (typeof value === 'string') return redactSpellings(value, spellings);
-  if (depth > 32 || value === null || typeof value !== 'object' || spellings.length === 0) return value;
+  if (value === null || typeof value !== 'object' || spellings.length === 0) return value;
+  // Deeper than parseJSONText lets through: nothing kept of it (never unredacted).
+  if (depth >= MAX_JSON_NESTING) return '[redacted]';
   if (Array.isArray(value)) return value.map((v) => redactStrings(v, spellings, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) setOwn(out, k, redactStrings(v, spellings, depth + 1));
@@ -1052,7 +1093,7 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   // Parsed from X's own text, then redacted value by value (JSON escapes such as `\/` cannot hide a
   // spelling from that): a secret the caller chose (a callback's `code` of "error") that is a piece of
   // X's answer must not change how the answer is read, only what of it is shown.
-  const parsed = tryParseJSON(response.body);
+  const parsed = parseJSONText(response.body);
   const json = redactStrings(parsed, spellings);
   const contentType = headers.get('content-type') ?? '';
   const prefix = `X refused to ${operation} (HTTP ${status})`;
@@ -1096,7 +1137,9 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
       errors.push(entry);
     }
   }
-  const xml = json === undefined ? xmlErrors(body, contentType, spellings) : undefined;
+  // From X's own text, as the JSON above, each message redacted: a secret the caller chose (a callback's
+  // verifier of `code="89"`) must not change how the answer is read.
+  const xml = json === undefined ? xmlErrors(response.body, contentType, spellings) : undefined;
   if (xml) errors.push(...xml);
   const first = errors[0];
   const xCode = first?.code;
@@ -1106,10 +1149,11 @@ export function errorFromResponse(response: XRawResponse, operation: string, sec
   if (xMessage !== undefined) {
     // X's messages often end in a period, and the message adds its own.
     what = `${xCode !== undefined ? `code ${xCode}: ` : ''}${shortText(xMessage).replace(/\.+$/, '')}`;
-  } else if (body.trim() === '') {
+  } else if (response.body.trim() === '') {
     what = 'with an empty body';
     // X labels its OAuth 1.0a answers text/html even when they are plain text: only markup is a page.
-  } else if (/^\s*</.test(body) || (/html/i.test(contentType) && /<[a-z!/]/i.test(body))) {
+    // Told from X's own text, as the rest: never from what the redaction of a secret left of it.
+  } else if (/^\s*</.test(response.body) || (/html/i.test(contentType) && /<[a-z!/]/i.test(response.body))) {
     what = 'with an HTML page, most likely from a proxy or load balancer between this server and X';
   } else {
     what = shortText(body);

@@ -434,6 +434,51 @@ describe('errors', () => {
   });
 });
 
+describe('errors: answers nested deeper than X\'s', () => {
+  // Some thousands of levels (a 10 kB answer) overflow a recursive JSON.stringify or walk.
+  const SENT = 'client-secret-0123456789';
+  const deep = (inner: string, levels = 5000): string => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`;
+
+  it('turns a refusal whose JSON nests thousands deep into the typed error of its status, not a RangeError', () => {
+    for (const status of [400, 401, 503]) {
+      const err = errorFromResponse(answer(status, deep('"x"'), JSON_TYPE), 'refresh the access token', [SENT]);
+      expect(err, String(status)).to.be.instanceOf(XAPIError).and.include({ status, code: XErrorCode.API_ERROR });
+    }
+  });
+
+  it('attaches such a 2xx answer to an error without a RangeError, and without a secret hidden behind JSON escapes', () => {
+    const escaped = escapedEvery(SENT, (c) => `\\u${c.toString(16).padStart(4, '0')}`);
+    for (const body of [deep('"x"'), deep(`{"echo":"${escaped}"}`), deep(`{"echo":"${SENT}"}`, 40)]) {
+      const attached = redactedAnswer({ status: 200, headers: new Headers(), body }, [SENT]);
+      const shown = attached.body.replace(/\\u([0-9a-f]{4})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      expect(shown).to.not.include(SENT);
+      expect(shown).to.not.include(SENT.slice(0, 12));
+    }
+  });
+
+  it('still reads X\'s JSON a few levels deep', () => {
+    const err = errorFromResponse(answer(400, JSON.stringify({ error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }), JSON_TYPE), 'x', [SENT]);
+    expect(err).to.be.instanceOf(XOAuthError).and.include({ error: 'invalid_request' });
+  });
+});
+
+describe('errors: redactedAnswer scrubs the headers', () => {
+  it('scrubs request credentials echoed in the headers of a 2xx answer, as of a refusal', () => {
+    const client = { id: 'client-id-4321', secret: 'client-secret-0123456789' };
+    const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
+    const verifier = 'VERIFIER-SECRET-4242';
+    const raw = answer(200, 'not json', { 'x-echo': basic, 'x-echo-oauth': `OAuth oauth_verifier="${verifier}"`, 'x-kept': 'plain' });
+    const attached = redactedAnswer(raw, [client, verifier]);
+    const echoed = attached.headers.get('x-echo') ?? '';
+    expect(echoed).to.not.include(basic.slice(6));
+    expect(attached.headers.get('x-echo-oauth')).to.not.include(verifier);
+    expect(attached.headers.get('x-kept')).to.equal('plain');
+    // The same answer as a refusal is scrubbed the same way.
+    const refused = errorFromResponse({ ...raw, status: 400 }, 'x', [client, verifier]) as XAPIError;
+    expect(refused.response?.headers.get('x-echo')).to.equal(echoed);
+  });
+});
+
 describe('errors: redactCredentials', () => {
   it('redacts the credential fields of a form-encoded answer and keeps the rest', () => {
     expect(redactCredentials('oauth_token=t1&oauth_token_secret=s1&oauth_callback_confirmed=false&user_id=42')).to.equal(
@@ -458,6 +503,8 @@ describe('errors: redactCredentials', () => {
     ['text', `Your token is ${LIVE[0]} and the refresh token: ${LIVE[1]}`],
     ['HTML', `<html><body><input name="access_token" value="${LIVE[0]}"><p>${LIVE[1]}</p></body></html>`],
     ['bytes no parser reads', `\u0000\u00ff${LIVE[0]}\ufffd${LIVE[1]}`],
+    ['JSON nested deeper than X\'s answers', `${'{"a":'.repeat(40)}{"access_token":"${LIVE[0]}","refresh_token":"${LIVE[1]}"}${'}'.repeat(40)}`],
+    ['JSON nested thousands deep', `${'['.repeat(5000)}{"access_token":"${LIVE[0]}","refresh_token":"${LIVE[1]}"}${']'.repeat(5000)}`],
   ];
   for (const [shape, body] of unreadable) {
     it(`leaves no live token in ${shape}`, () => {

@@ -903,6 +903,20 @@ describe('XOAuth1Strategy', () => {
         expectNoSecrets(result.challenge, SECRETS);
       });
 
+      it('reads X\'s XML refusal the same whatever the verifier spells (a verifier of `code="89"`)', async () => {
+        const xml = '<?xml version="1.0" encoding="UTF-8"?><errors><error code="89">Invalid or expired token.</error></errors>';
+        for (const verifier of ['ordinary-verifier', 'code="89"', '<error>', 'errors']) {
+          const s = strategy();
+          const { session } = await start(s);
+          const scope = nock(X).post('/oauth/access_token').reply(403, xml, { 'content-type': 'application/xml' });
+          const result = await runStrategy(s, callbackRequest(session, { oauth_token: REQUEST_TOKEN, oauth_verifier: verifier }));
+          scope.done();
+          expect(result, verifier).to.include({ type: 'fail', status: 401 });
+          expect(failureHint(result.challenge, XFailureCode.GRANT_REFUSED), verifier).to.include('code 89: "Invalid or expired token."');
+          expectNoSecrets(result.challenge, [...SECRETS, ...(verifier.length > 8 ? [verifier] : [])]);
+        }
+      });
+
       it('fails (401, X_GRANT_REFUSED) on code 89 sent with 403, as one of X\'s tables of codes gives it', async () => {
         const s = strategy();
         const { session } = await start(s);
