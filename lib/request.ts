@@ -64,9 +64,16 @@ export function queryParam(query: Record<string, unknown> | undefined, name: str
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * A request header's value as a string (the first of a repeated one), or undefined. Node's parser
+ * gives strings; a framework or adapter that builds `headers` itself may put anything there, and a
+ * value that is no string is as good as none (never a TypeError out of authenticate()).
+ */
 function headerValue(req: XAuthRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+  const value = (req.headers as Record<string, unknown> | undefined)?.[name];
+  if (typeof value === 'string') return value;
+  const first: unknown = Array.isArray(value) ? value[0] : undefined;
+  return typeof first === 'string' ? first : undefined;
 }
 
 /** The host name the browser used for this request (from the `Host` header), lower-cased, without port. */

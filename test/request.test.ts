@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import passport from 'passport';
 import { XOAuth2PkceStrategy, type XOAuth2StrategyOptions } from '../lib/oauth2-strategy';
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
-import { resolveCallbackURL, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest } from '../lib/request';
+import { resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest } from '../lib/request';
+import { fakeRequest, runStrategy } from './support/passport-harness';
 
 // passport-oauth2's own resolution (passport-oauth1's is the same code): the reference for every valid host.
 const { originalURL } = require('passport-oauth2/lib/utils') as { originalURL(req: object, options: { proxy?: boolean }): string };
@@ -221,5 +222,52 @@ describe('warnOnInsecureSessionCookie', () => {
       },
       true,
     );
+  });
+});
+
+// Node's parser gives header values as strings; a framework or adapter that builds `headers` itself
+// may put anything there. A value that is no string counts as no header: never a TypeError thrown out
+// of authenticate() (an untyped 500), at either leg, with either store.
+describe('request headers that are no strings', () => {
+  const NOT_STRINGS: unknown[] = [42, {}, null, [42], [], true];
+  const hostile = (headers: Record<string, unknown>): XAuthRequest => ({ headers, url: '/auth/x' }) as XAuthRequest;
+
+  it('warnOnHostMismatch ignores such a Host or X-Forwarded-Host', () => {
+    for (const value of NOT_STRINGS) {
+      const state: HostWarningState = { warnedHosts: new Set() };
+      expect(warnOnHostMismatch(hostile({ host: value }), 'https://app.example/cb', 'x', state), String(value)).to.equal(false);
+      expect(warnOnHostMismatch(hostile({ host: 'other.example', 'x-forwarded-host': value }), 'https://app.example/cb', 'x', state, true)).to.equal(true);
+    }
+  });
+
+  it('resolveCallbackURL answers undefined for such a Host, and falls back to Host for such an X-Forwarded-Host', () => {
+    for (const value of NOT_STRINGS) {
+      expect(resolveCallbackURL(hostile({ host: value }), '/cb', false), String(value)).to.equal(undefined);
+      expect(resolveCallbackURL(hostile({ host: 'app.example', 'x-forwarded-host': value, 'x-forwarded-proto': value }), '/cb', true)).to.equal('http://app.example/cb');
+    }
+    expect(resolveCallbackURL({ url: '/auth/x' } as unknown as XAuthRequest, '/cb', false), 'no headers object at all').to.equal(undefined);
+  });
+
+  it('XOAuth2PkceStrategy starts and completes no worse: a redirect, or a 400 for a relative callbackURL it cannot form', async () => {
+    const absolute = new XOAuth2PkceStrategy({ clientID: 'cid', callbackURL: 'https://app.example/cb' }, (_a, _r, p, done) => done(null, p));
+    const relative = new XOAuth2PkceStrategy({ clientID: 'cid', callbackURL: '/cb', proxy: true }, (_a, _r, p, done) => done(null, p));
+    for (const value of NOT_STRINGS) {
+      const headers = { host: value, 'x-forwarded-host': value, cookie: value } as unknown as Record<string, string>;
+      const started = await runStrategy(absolute, fakeRequest({ session: {}, headers }));
+      expect(started.type, String(value)).to.equal('redirect');
+      const callback = await runStrategy(relative, fakeRequest({ session: {}, headers, query: { code: 'c0de', state: 's1' } }));
+      expect(callback, String(value)).to.include({ type: 'fail', status: 400 });
+    }
+  });
+
+  it('EncryptedCookieStateStore reads such a Cookie header as no cookie: the callback finds no pending sign-in (403)', async () => {
+    const store = new EncryptedCookieStateStore({ secret: 'a-32-byte-secret-for-the-cookies!' });
+    const s = new XOAuth2PkceStrategy({ clientID: 'cid', callbackURL: 'https://app.example/cb', store }, (_a, _r, p, done) => done(null, p));
+    for (const value of [42, {}, [42], []]) {
+      const headers = { host: 'app.example', cookie: value } as unknown as Record<string, string>;
+      const req = Object.assign(fakeRequest({ headers, query: { code: 'c0de', state: 's1' } }), { res: { setHeader() {}, getHeader() {} } });
+      const result = await runStrategy(s, req);
+      expect(result, String(value)).to.include({ type: 'fail', status: 403 });
+    }
   });
 });

@@ -120,9 +120,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
+/** A request header as a string (a repeated one joined), or undefined: a value that is no string (an adapter's own `headers`) counts as none. */
 function headerValue(req: XAuthRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join('; ') : value;
+  const value = (req.headers as Record<string, unknown> | undefined)?.[name];
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) return undefined;
+  const strings = value.filter((v): v is string => typeof v === 'string');
+  return strings.length > 0 ? strings.join('; ') : undefined;
 }
 
 /**
