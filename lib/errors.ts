@@ -723,8 +723,16 @@ function redactedBody(body: string, spellings: readonly string[]): string {
   const text = redactSpellings(body, spellings);
   if (spellings.length === 0) return text;
   const parsed = parseJSONText(text);
-  // Text no JSON parser reads here (cut short, or nested too deep) may still hide a secret behind JSON's escapes.
-  const decoded = parsed !== undefined ? JSON.stringify(parsed) : decodeJSONEscapes(decodeXMLText(text));
+  if (parsed !== undefined) return decodedIfItShows(text, JSON.stringify(parsed), spellings);
+  // Text no JSON parser reads here (XML, text, JSON cut short or nested too deep): XML's decoding,
+  // then JSON's escapes, each checked on its own. Chained unchecked, the second could undo what the
+  // first showed (a secret with `\n` in it, its backslash written `&#92;`).
+  const shownXML = decodedIfItShows(text, decodeXMLText(text), spellings);
+  return decodedIfItShows(shownXML, decodeJSONEscapes(shownXML), spellings);
+}
+
+/** `decoded` (a decoding of `text`) with `spellings` redacted, when it shows one of them; else `text` as it is. */
+function decodedIfItShows(text: string, decoded: string, spellings: readonly string[]): string {
   const redacted = redactSpellings(decoded, spellings);
   return redacted === decoded ? text : redacted;
 }
@@ -996,15 +1004,23 @@ function withoutCDATAMarkup(text: string): string {
 function xmlErrors(body: string, contentType: string, spellings: readonly string[]): XAPIErrorDetail[] | undefined {
   const text = body.trim();
   if (!/xml/i.test(contentType) && !/^<\?xml\b/i.test(text) && !/^<(hash|errors)\s*>/i.test(text)) return undefined;
+  const scanned = text.slice(0, MAX_XML_SCANNED);
+  const matches = [...scanned.matchAll(XML_ERROR)];
+  const decoded = matches.map((match) => decodeXMLText(match[2] ?? ''));
+  // Read from X's own text, each message redacted on its own. A secret the answer echoes outside any
+  // single message (across an element's end: a callback's verifier with `</error><error>` in it, which
+  // X never issues) could show in pieces, one per message: then no message is shown, only the codes.
+  const whole = spellings.length > 0 ? decodeXMLText(scanned) : '';
+  const spanned = spellings.some((spelling) => whole.includes(spelling) && !decoded.some((message) => message.includes(spelling)));
   const out: XAPIErrorDetail[] = [];
-  for (const match of text.slice(0, MAX_XML_SCANNED).matchAll(XML_ERROR)) {
-    const message = redactSpellings(decodeXMLText(match[2] ?? ''), spellings).trim();
+  matches.forEach((match, i) => {
+    const message = spanned ? '[redacted]' : redactSpellings(decoded[i] as string, spellings).trim();
     const entry: XAPIErrorDetail = { message: message === '' ? 'unknown error' : message };
     if (match[1] !== undefined) entry.code = Number(match[1]);
     // The `<hash>` form has no code: its refusal of a callback URL is X's code 415, read as such.
     else if (CALLBACK_NOT_APPROVED_TEXT.test(message)) entry.code = 415;
     out.push(entry);
-  }
+  });
   return out.length > 0 ? out : undefined;
 }
 

@@ -462,6 +462,34 @@ describe('errors: answers nested deeper than X\'s', () => {
   });
 });
 
+describe('errors: secrets a caller chose, with markup or escapes in them', () => {
+  it('redacts a secret with a backslash escape that the answer hides behind an XML reference or a CDATA split', () => {
+    const verifier = 'verifier\\nABCD1234';
+    for (const body of ['Invalid verifier: verifier&#92;nABCD1234', 'Invalid verifier: verifier<![CDATA[\\]]>nABCD1234']) {
+      const err = errorFromResponse(answer(400, body, { 'content-type': 'text/plain' }), 'get an access token', [verifier]) as XAPIError;
+      expect(err.message, body).to.include('[redacted]').and.not.include('ABCD1234');
+      expect(err.response?.body, body).to.not.include('ABCD1234');
+      const attached = redactedAnswer(answer(200, body), [verifier]);
+      expect(attached.body, body).to.not.include('ABCD1234');
+    }
+  });
+
+  it('shows no piece of a secret echoed across XML error elements, and keeps X\'s code', () => {
+    const verifier = 'PART1-abcdefgh</error><error>PART2-ijklmnop';
+    const body = `<?xml version="1.0"?><errors><error code="89">Invalid verifier ${verifier}</error></errors>`;
+    const err = errorFromResponse(answer(403, body, { 'content-type': 'application/xml' }), 'get an access token', [verifier]) as XAPIError;
+    expect(err).to.include({ xCode: 89 });
+    for (const piece of ['PART1-abcdefgh', 'PART2-ijklmnop']) {
+      expect(err.message).to.not.include(piece);
+      expect(JSON.stringify(err.errors)).to.not.include(piece);
+      expect(err.response?.body).to.not.include(piece);
+    }
+    // A secret inside one message is redacted there, and X's words around it stay.
+    const plain = errorFromResponse(answer(403, '<errors><error code="89">Invalid verifier v-1234-abcd</error></errors>', { 'content-type': 'application/xml' }), 'x', ['v-1234-abcd']) as XAPIError;
+    expect(plain.xMessage).to.equal('Invalid verifier [redacted]');
+  });
+});
+
 describe('errors: redactedAnswer scrubs the headers', () => {
   it('scrubs request credentials echoed in the headers of a 2xx answer, as of a refusal', () => {
     const client = { id: 'client-id-4321', secret: 'client-secret-0123456789' };
