@@ -1010,10 +1010,11 @@ function xmlErrors(body: string, contentType: string, spellings: readonly string
   // Read from X's own text, each message redacted on its own. A secret the answer echoes outside any
   // single message (across an element's end: a callback's verifier with `</error><error>` in it, which
   // X never issues) could show in pieces, one per message: then no message is shown, only the codes.
-  const whole = spellings.length > 0 ? decodeXMLText(scanned) : '';
   // Only a secret with markup in it can span elements: one without (a verifier of `code="89"`) may
-  // coincide with X's own markup, which must not hide X's messages.
-  const spanned = spellings.some((spelling) => spelling.includes('<') && whole.includes(spelling) && !decoded.some((message) => message.includes(spelling)));
+  // coincide with X's own markup, which must not hide X's messages. The whole text is decoded only for such a secret.
+  const withMarkup = spellings.filter((spelling) => spelling.includes('<'));
+  const whole = withMarkup.length > 0 ? decodeXMLText(scanned) : '';
+  const spanned = withMarkup.some((spelling) => whole.includes(spelling) && !decoded.some((message) => message.includes(spelling)));
   const out: XAPIErrorDetail[] = [];
   matches.forEach((match, i) => {
     const message = spanned ? '[redacted]' : redactSpellings(decoded[i] as string, spellings).trim();
