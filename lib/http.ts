@@ -13,6 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { urlToHttpOptions } from 'node:url';
 import { XError, XErrorCode, XRequestError, errorFromResponse, redactError, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
 
@@ -140,6 +141,14 @@ async function readCapped(response: Response, aborted: Promise<never>): Promise<
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Internal: an answer node:http hands over as an upgrade (101 Switching Protocols), which X never sends. */
+class UnexpectedUpgrade extends Error {
+  constructor(status: number | undefined) {
+    super(`${status ?? 101} Switching Protocols: a switch to another protocol, not an HTTP answer`);
+    this.name = 'UnexpectedUpgrade';
+  }
+}
+
 /** Internal: the answer passed {@link MAX_RESPONSE_BYTES}. */
 class AnswerTooLarge extends RangeError {
   constructor(readonly status: number | undefined) {
@@ -262,6 +271,8 @@ function targetOf(url: string): Target {
 /** The request in flight and, once the deadline passed or the caller aborted, why it was cut. */
 interface InFlight {
   req: http.ClientRequest | undefined;
+  /** The exchange of `req`, to end it when node:http will tell it nothing more (see {@link cut}). */
+  exchange: NodeExchange | undefined;
   cut: unknown;
   /** fetch's controller (with the `fetch` option), else undefined. */
   controller: AbortController | undefined;
@@ -276,7 +287,7 @@ interface InFlight {
 
 /** A request not yet in flight; `controller` for fetch. One shape for every request. */
 function inFlight(controller: AbortController | undefined): InFlight {
-  return { req: undefined, cut: undefined, controller, timedOut: false, timer: undefined, signal: undefined, onAbort: undefined };
+  return { req: undefined, exchange: undefined, cut: undefined, controller, timedOut: false, timer: undefined, signal: undefined, onAbort: undefined };
 }
 
 /**
@@ -302,10 +313,19 @@ function disarm(flight: InFlight): void {
   if (flight.onAbort) flight.signal?.removeEventListener('abort', flight.onAbort);
 }
 
-/** Cuts the request in flight (and any retry of it) with `reason`. */
+/**
+ * Cuts the request in flight (and any retry of it) with `reason`. Destroying a request makes
+ * node:http emit its 'error', which ends the exchange; a request node:http has already destroyed
+ * without a word (it does so with an answer it cannot hand over) emits nothing more, so its exchange
+ * is ended here: the deadline and the caller's signal bound every exchange, whatever its answer did.
+ */
 function cut(flight: InFlight, reason: unknown): void {
   flight.cut ??= reason;
-  flight.req?.destroy(reason instanceof Error ? reason : new Error('aborted', { cause: reason }));
+  const req = flight.req;
+  if (req === undefined) return;
+  const err = reason instanceof Error ? reason : new Error('aborted', { cause: reason });
+  if (req.destroyed) flight.exchange?.requestFailed(err);
+  else req.destroy(err);
 }
 
 /** How an exchange ends: with an error, or with X's answer. */
@@ -328,7 +348,11 @@ function exchange(url: Target, method: string, headers: string[], body: string |
   // Each listener only passes on to a method of the exchange (see NodeExchange).
   const req = url.secure ? https.request(options, (res) => x.answered(res)) : http.request(options, (res) => x.answered(res));
   flight.req = req;
+  flight.exchange = x;
   req.on('error', (err: NodeJS.ErrnoException) => x.requestFailed(err));
+  // 101 Switching Protocols with an Upgrade header: without this listener node:http destroys the
+  // socket and emits neither 'response' nor 'error', and the exchange would wait for its deadline.
+  req.on('upgrade', (res: http.IncomingMessage, socket: Duplex) => x.upgraded(res, socket));
   req.end(body);
 }
 
@@ -407,6 +431,13 @@ class NodeExchange {
   private ended(res: http.IncomingMessage): void {
     const text = this.chunks ? Buffer.concat(this.chunks).toString('utf8') : this.first ? this.first.toString('utf8') : '';
     this.end(null, new NodeAnswer(res.statusCode ?? 0, res.rawHeaders, text));
+  }
+
+  /** X's answer was 101 Switching Protocols, an upgrade to another protocol: X never sends it. */
+  upgraded(res: http.IncomingMessage, socket: Duplex): void {
+    this.hasAnswer = true;
+    socket.destroy();
+    this.end(new UnexpectedUpgrade(res.statusCode));
   }
 
   requestFailed(err: NodeJS.ErrnoException): void {
@@ -694,6 +725,7 @@ function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFligh
  */
 function malformedAnswerOf(err: unknown): Error | undefined {
   if (!(err instanceof Error)) return undefined;
+  if (err instanceof UnexpectedUpgrade) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (typeof code !== 'string' || !code.startsWith('HPE_')) return undefined;
   const copy = new Error(err.message);

@@ -433,6 +433,7 @@ describe('http: sendToX', () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     });
+
   });
 
   describe('size cap', () => {
@@ -1030,6 +1031,73 @@ describe('http: sendToXThen', () => {
       expect(ours).to.have.length(1);
       expect(ours[0]!.message).to.include('the error path threw');
     } finally {
+      await x.stop();
+    }
+  });
+});
+
+describe('http: an answer node:http hands over as an upgrade (101 Switching Protocols)', () => {
+  // Node's own node:http, as in an app: nock's interceptor handles an upgrade its own way.
+  withoutNock();
+
+  /** A server on 127.0.0.1 that answers every request with 101 Switching Protocols and an Upgrade header, then `after`. */
+  async function switchingProtocols(after: 'stay open' | 'close'): Promise<{ url: string; stop: () => Promise<void> }> {
+    const sockets = new Set<import('node:net').Socket>();
+    const server = netServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+        if (after === 'close') socket.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      stop: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  for (const after of ['stay open', 'close'] as const) {
+    for (const method of ['GET', 'POST'] as const) {
+      it(`fails a ${method} answered 101 Switching Protocols (the connection left to ${after}) at once with X_INVALID_RESPONSE, not at its deadline`, async () => {
+        const x = await switchingProtocols(after);
+        try {
+          const started = Date.now();
+          const request: XHttpRequest = method === 'GET' ? { method, url: `${x.url}/2/users/me`, operation: 'load the profile', headers: { authorization: 'Bearer access-token-of-101' } } : post('', { url: `${x.url}/2/oauth2/token`, body: 'refresh_token=refresh-token-of-101' });
+          const err = await rejectionOf(sendToX(request, { timeoutMs: 30_000 }));
+          expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE, status: undefined });
+          expect(err.message).to.include('was not valid HTTP (101 Switching Protocols').and.include('may be used up');
+          expect(Date.now() - started, 'failed at once').to.be.below(5_000);
+          expectNoSecrets(err, ['access-token-of-101', 'refresh-token-of-101']);
+        } finally {
+          await x.stop();
+        }
+      });
+    }
+  }
+
+  it('ends an exchange at its deadline even when node:http destroyed the request without an event', async () => {
+    // Without its 'upgrade' listener, node:http answers a 101 by destroying the request silently:
+    // no 'response', no 'error'. The deadline must still end the exchange, and so must an abort.
+    const x = await switchingProtocols('stay open');
+    const ClientRequest = (await import('node:http')).ClientRequest;
+    const realOn = ClientRequest.prototype.on;
+    ClientRequest.prototype.on = function (this: InstanceType<typeof ClientRequest>, event: string | symbol, listener: (...args: unknown[]) => void) {
+      return event === 'upgrade' ? this : realOn.call(this, event, listener);
+    } as typeof realOn;
+    try {
+      const timedOut = await rejectionOf(sendToX({ method: 'GET', url: `${x.url}/2/users/me`, operation: 'load the profile' }, { timeoutMs: 200 }));
+      expect(timedOut).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.TIMEOUT });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const aborted = await rejectionOf(sendToX({ method: 'GET', url: `${x.url}/2/users/me`, operation: 'load the profile' }, { timeoutMs: 30_000, signal: controller.signal }));
+      expect(aborted).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.ABORTED });
+    } finally {
+      ClientRequest.prototype.on = realOn;
       await x.stop();
     }
   });
