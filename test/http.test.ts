@@ -1084,11 +1084,21 @@ describe('http: an answer node:http hands over as an upgrade (101 Switching Prot
     // Without its 'upgrade' listener, node:http answers a 101 by destroying the request silently:
     // no 'response', no 'error'. The deadline must still end the exchange, and so must an abort.
     const x = await switchingProtocols('stay open');
-    const ClientRequest = (await import('node:http')).ClientRequest;
-    const realOn = ClientRequest.prototype.on;
-    ClientRequest.prototype.on = function (this: InstanceType<typeof ClientRequest>, event: string | symbol, listener: (...args: unknown[]) => void) {
-      return event === 'upgrade' ? this : realOn.call(this, event, listener);
-    } as typeof realOn;
+    // Each request node:http makes, as the exchange gets it, ignores an 'upgrade' listener. Patched on
+    // the instance: whatever class a test library left as `http.ClientRequest`, this is the request sent.
+    const httpModule = require('node:http') as typeof import('node:http');
+    const realRequest = httpModule.request;
+    let silenced = 0;
+    httpModule.request = function (this: unknown, ...args: unknown[]) {
+      const req = (realRequest as (...a: unknown[]) => import('node:http').ClientRequest).apply(this, args);
+      const realOn = req.on;
+      req.on = function (this: import('node:http').ClientRequest, event: string | symbol, listener: (...a: unknown[]) => void) {
+        if (event !== 'upgrade') return realOn.call(this, event, listener);
+        silenced += 1;
+        return this;
+      } as typeof realOn;
+      return req;
+    } as typeof realRequest;
     try {
       const timedOut = await rejectionOf(sendToX({ method: 'GET', url: `${x.url}/2/users/me`, operation: 'load the profile' }, { timeoutMs: 200 }));
       expect(timedOut).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.TIMEOUT });
@@ -1096,8 +1106,9 @@ describe('http: an answer node:http hands over as an upgrade (101 Switching Prot
       setTimeout(() => controller.abort(), 100);
       const aborted = await rejectionOf(sendToX({ method: 'GET', url: `${x.url}/2/users/me`, operation: 'load the profile' }, { timeoutMs: 30_000, signal: controller.signal }));
       expect(aborted).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.ABORTED });
+      expect(silenced, 'both requests went without their upgrade listener').to.equal(2);
     } finally {
-      ClientRequest.prototype.on = realOn;
+      httpModule.request = realRequest;
       await x.stop();
     }
   });
