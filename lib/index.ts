@@ -39,6 +39,7 @@ export type { XVerifyCallback, XAuthenticateOptions, XPassportOptions } from './
 export type { XStrategyAuthenticateOptions } from './passport-augmentation';
 export { XRequestTokenSessionStore } from './state/request-token-session';
 export type { XRequestTokenStore, XRequestTokenSessionStoreOptions, RequestTokenLoaded } from './state/request-token-session';
+export type { PendingDropped } from './state/pending';
 export { EncryptedCookieStateStore, DEFAULT_COOKIE_STATE_PREFIX, DEFAULT_COOKIE_STATE_MAX_AGE_MS, MIN_COOKIE_SECRET_LENGTH } from './state/encrypted-cookie';
 export type { EncryptedCookieStateStoreOptions } from './state/encrypted-cookie';
 export { MemoryReplayGuard, DEFAULT_MAX_REPLAY_CLAIMS, REPLAY_GUARD_KEY_PREFIX } from './state/replay-guard';

@@ -14,8 +14,8 @@ import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, wa
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
-import { PendingBindingCache, pendingMissInfo, requireSession } from './state/pending';
-import { XFailureCode, failureOf, failureWithOwnLog, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
+import { PendingBindingCache, pendingMissInfo, requireSession, type PendingDropped } from './state/pending';
+import { XFailureCode, failureOf, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { XAPIError, XCreditsDepletedError, XErrorCode, XRequestError, XUsageCapError, hasControlCharacter, hasLoneSurrogate } from './errors';
 
 const OAuthStrategy: OAuth1StrategyConstructor = require('passport-oauth1').Strategy;
@@ -406,11 +406,11 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       if (this.tokenStore.drop) {
         let answered = false;
         try {
-          const dropped = (err?: Error | null, found?: boolean): void => {
+          const dropped: PendingDropped = (err, found, info) => {
             answered = true;
             if (err) return this.failed(err);
             // A request token this session never had: not the user's Cancel, a forged or replayed callback.
-            if (found === false) return this.refuse(pendingMissInfo('unknown', 'request token'));
+            if (found === false) return this.refuse(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'request token'));
             failDenied();
           };
           const { drop } = this.tokenStore;

@@ -17,7 +17,7 @@ import type { XScope, XUserField } from './scopes';
 import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
-import { PendingBindingCache, pendingMissInfo } from './state/pending';
+import { PendingBindingCache, pendingMissInfo, type PendingDropped } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 
@@ -195,7 +195,7 @@ export interface XOAuth2AuthenticateOptions extends XAuthenticateOptions {
 }
 
 /** A store's drop() that takes passport-oauth2's `meta` (arity 4), as {@link XPkceSessionStore}'s does. */
-type DropWithMeta = (req: XAuthRequest, state: string, meta: XPkceStateMeta, callback: (err?: Error | null, found?: boolean) => void) => void;
+type DropWithMeta = (req: XAuthRequest, state: string, meta: XPkceStateMeta, callback: PendingDropped) => void;
 
 /** The token request parameters the strategy owns; `tokenParams()` cannot override them (nor send a client secret in the body). */
 const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'code', 'redirect_uri', 'code_verifier', 'client_id', 'client_secret']);
@@ -806,11 +806,11 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     try {
       if (store.drop) {
         // The sign-in is over either way: forget its verifier now rather than at expiry.
-        const dropped = (err?: Error | null, found?: boolean): void => {
+        const dropped: PendingDropped = (err, found, info) => {
           answered = true;
           if (err) return this.failed(err);
           if (found === true) return believed();
-          if (found === false) return this.refuse(pendingMissInfo('unknown', 'state'));
+          if (found === false) return this.refuse(isXFailureInfo(info) ? info : pendingMissInfo('unknown', 'state'));
           // A drop() that does not say whether the state was pending cannot vouch for X's error text.
           if (error === 'access_denied') return cancelled();
           this.failWith(

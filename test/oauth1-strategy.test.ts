@@ -686,6 +686,17 @@ describe('XOAuth1Strategy', () => {
       expect(failureHint(result.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/expired/);
     });
 
+    it('fails a Cancel (?denied=) on a sign-in older than 10 minutes as expired (401), not as a stranger\'s token', async () => {
+      let now = Date.now();
+      const s = strategy({ store: new XRequestTokenSessionStore({ now: () => now }) });
+      const { session } = await start(s);
+      now += PENDING_TTL_MS + 1;
+      const late = await runStrategy(s, fakeRequest({ session, query: { denied: REQUEST_TOKEN }, headers: {} }));
+      expect(late).to.include({ type: 'fail', status: 401 });
+      expect(failureHint(late.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and has expired/);
+      expect(JSON.stringify(session)).to.not.include(REQUEST_TOKEN);
+    });
+
     it('fails with "You cancelled the sign-in with X." (403) on ?denied= and drops that pending token', async () => {
       const s = strategy();
       const { session } = await start(s);

@@ -868,6 +868,21 @@ describe('XOAuth2PkceStrategy', () => {
         expect(failureHint(result.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and has expired/);
       });
 
+      it('fails a Cancel (?error=access_denied) on a sign-in older than 10 minutes as expired (401), not as a stranger\'s state', async () => {
+        let now = Date.now();
+        const counting = countingFetch();
+        const s = strategy({ fetch: counting.fetch, store: new XPkceSessionStore({ now: () => now }) });
+        const { session, state } = await start(s);
+        now += PENDING_TTL_MS;
+        const late = await refused(s, counting, callback(session, { error: 'access_denied', state }));
+        expect(late).to.include({ type: 'fail', status: 401 });
+        expect(failureHint(late.challenge, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and has expired/);
+        // Dropped on the way: the same Cancel again finds no sign-in in progress (a reload).
+        const again = await refused(s, counting, callback(session, { error: 'access_denied', state }));
+        expect(again).to.include({ type: 'fail', status: 403 });
+        failureHint(again.challenge, XFailureCode.NO_PENDING_SIGN_IN);
+      });
+
       it('errors with what to add when the callback has no session', async () => {
         const counting = countingFetch();
         const result = await refused(strategy({ fetch: counting.fetch }), counting, callback(null, { code: CODE, state: 'some-state' }));

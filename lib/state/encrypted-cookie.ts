@@ -13,7 +13,7 @@ import { XSessionError } from '../errors';
 import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
 import { frameworkSaysSecure, type XAuthRequest } from '../request';
 import { createState } from '../pkce';
-import { MAX_CLOCK_SKEW_MS, bindingAccepts, bindingOf, futureMissMessage, safeEqual, metaAndCallback } from './pending';
+import { MAX_CLOCK_SKEW_MS, bindingAccepts, bindingOf, futureMissMessage, safeEqual, metaAndCallback, type PendingDropped } from './pending';
 import type { PkceStateStored, PkceStateVerified, XPkceStateMeta, XPkceStateStore } from './pkce-session';
 import type { RequestTokenLoaded, XRequestTokenStore } from './request-token-session';
 
@@ -466,36 +466,49 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
    * it), only a cookie sealed for the same strategy counts, and is cleared: another strategy's
    * sign-in sharing this store is left for its own callback, as the session stores do.
    */
-  drop(req: XAuthRequest, handle: string, callback: (err?: Error | null, found?: boolean) => void): void;
-  drop(req: XAuthRequest, handle: string, meta: object, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(req: XAuthRequest, handle: string, callback: PendingDropped): void;
+  drop(req: XAuthRequest, handle: string, meta: object, callback: PendingDropped): void;
   drop(
     req: XAuthRequest,
     handle: string,
-    metaOrCallback: object | ((err?: Error | null, found?: boolean) => void),
-    maybeCallback?: (err?: Error | null, found?: boolean) => void,
+    metaOrCallback: object | PendingDropped,
+    maybeCallback?: PendingDropped,
   ): void {
     const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
     let found = false;
+    // Why nothing was found, when the store can tell: no cookie for this handle at all (the browser
+    // deleted it once expired, or never sent it), or a genuine one past its life. Else the strategy's own refusal.
+    let miss: Miss | undefined;
+    let what = 'state or request token';
     try {
       if (typeof handle !== 'string' || handle === '') return callback(null, false);
       const jar = prefixedCookies(req, this.prefix);
       const sink = cookieSink(req);
+      let named = false;
       for (const keys of this.keys) {
         const name = this.cookieName(keys, handle);
         const value = jar.get(name);
         if (value === undefined) continue;
+        named = true;
         const payload = this.open(keys, name, value);
         // Not ours (tampered, another secret's, another handle's): nothing this sign-in started.
         if (!payload || !safeEqual(payload.handle, handle)) continue;
         if (!bindingAccepts(payload.binding, bindingOf(meta, payload.kind))) continue;
         sink.append(this.clearingCookie(name, req));
         // An expired sign-in is nothing pending: X's `?error=` text for it is not trusted.
-        if (this.lifeMiss(payload, this.now()) === undefined) found = true;
+        const life = this.lifeMiss(payload, this.now());
+        if (life === undefined) found = true;
+        else {
+          miss ??= life;
+          what = payload.kind === 'oauth2' ? 'state' : 'request token';
+        }
       }
+      if (!named) miss = 'none';
     } catch (err) {
       return callback(err as Error);
     }
-    callback(null, found);
+    if (found || miss === undefined) return callback(null, found);
+    callback(null, false, missInfo(miss, what, this.prefix, this.maxAgeMs));
   }
 
   // --- passport-oauth2's PKCE state store ----------------------------------------------

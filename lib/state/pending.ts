@@ -254,11 +254,23 @@ function boundTo(e: PendingEntry, binding: string | undefined): boolean {
   return bindingAccepts(e.binding, binding);
 }
 
+/**
+ * The callback of a store's `drop()`, which forgets the pending sign-in of a callback the user
+ * cancelled on X (or that X answered with an error): whether it was a sign-in this session started
+ * and may still finish (`found`), and, when it was not, optionally why, as the failure the strategy
+ * ends the callback with (for example `X_SIGN_IN_EXPIRED`, for one started too long ago). A
+ * `found: false` without `info` is `X_CALLBACK_UNKNOWN`.
+ */
+export type PendingDropped = (err?: Error | null, found?: boolean, info?: XFailureInfo) => void;
+
 /** Why a callback matched no pending entry. */
 export type PendingMiss = 'none' | 'unknown' | 'expired' | 'future';
 
 /** The outcome of {@link takePending}. */
 export type TakeResult = { entry: PendingEntry } | { miss: PendingMiss };
+
+/** What {@link takePending} answers for a request without a session: nothing pending. */
+export const NOTHING_PENDING: TakeResult = Object.freeze({ miss: 'none' as const });
 
 /**
  * Finds the entry whose handle equals `handle` (every entry compared in constant time),
@@ -295,28 +307,6 @@ function lifeMissOf(entry: PendingEntry, now: number, limits: PendingLimits): 'e
   // Dated in the future: it would live past the callback's claim (see MAX_CLOCK_SKEW_MS).
   if (entry.createdAt - now > MAX_CLOCK_SKEW_MS) return 'future';
   return undefined;
-}
-
-/**
- * Removes the entry with this handle, if any (e.g. when the user denied access), and says whether
- * it was pending: an expired one is removed too, but is nothing pending, so X's `?error=` text for
- * it is not trusted.
- */
-export function dropPending(session: Record<string, unknown>, key: string, handle: string, binding?: string, limits: PendingLimits = DEFAULT_PENDING_LIMITS): boolean {
-  const all = listOf(session, key);
-  let found = false;
-  const now = limits.now();
-  const rest = all.filter((e) => {
-    if (!(safeEqual(e.entry.handle, handle) && boundTo(e.entry, binding))) return true;
-    if (lifeMissOf(e.entry, now, limits) === undefined) found = true;
-    return false;
-  });
-  save(
-    session,
-    key,
-    rest.map((e) => e.stored),
-  );
-  return found;
 }
 
 /** What went wrong, the likely cause and the fix: the failure message for each miss. */

@@ -4,7 +4,7 @@
  */
 import { createState } from '../pkce';
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, metaAndCallback, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, pendingMissInfo, requireSession, takePending, metaAndCallback, NOTHING_PENDING, type PendingDropped, type PendingLimits } from './pending';
 
 /** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
 export interface XPkceStateMeta {
@@ -48,7 +48,7 @@ export interface XPkceStateStore {
    * Forgets a `state` the user refused on X, or that X answered with an error, and says whether
    * it was pending (`found`): an error callback with a state this session never issued is not trusted.
    */
-  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop?(req: XAuthRequest, providedState: string, callback: PendingDropped): void;
   /**
    * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
    * long (10 minutes when a store does not say), and a minute more for clocks that disagree,
@@ -67,7 +67,7 @@ export interface XPkceStateStoreWithMeta {
    * Forgets a `state` the user refused on X, or that X answered with an error, and says whether
    * it was pending (`found`): an error callback with a state this session never issued is not trusted.
    */
-  drop?(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop?(req: XAuthRequest, providedState: string, callback: PendingDropped): void;
   /**
    * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
    * long (10 minutes when a store does not say), and a minute more for clocks that disagree,
@@ -152,17 +152,22 @@ export class XPkceSessionStore implements XPkceStateStore {
   }
 
   /** Forgets a pending `state` (the user pressed Cancel); with `meta`, only one started by the same strategy. */
-  drop(req: XAuthRequest, providedState: string, callback: (err?: Error | null, found?: boolean) => void): void;
-  drop(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop(req: XAuthRequest, providedState: string, callback: PendingDropped): void;
+  drop(req: XAuthRequest, providedState: string, meta: XPkceStateMeta, callback: PendingDropped): void;
   drop(
     req: XAuthRequest,
     providedState: string,
-    metaOrCallback: XPkceStateMeta | ((err?: Error | null, found?: boolean) => void),
-    maybeCallback?: (err?: Error | null, found?: boolean) => void,
+    metaOrCallback: XPkceStateMeta | PendingDropped,
+    maybeCallback?: PendingDropped,
   ): void {
     const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
-    // No session is nothing to drop, not an error: the user only pressed Cancel.
-    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session as Record<string, unknown>, this.key, providedState, bindingOf(meta, 'oauth2'), this.limits);
-    callback(null, found);
+    // No session is nothing to drop, not an error: the user only pressed Cancel. Taken as a callback
+    // with a code would be, so a Cancel says why it found nothing as that callback would (expired, none).
+    const result =
+      req.session && typeof req.session === 'object'
+        ? takePending(req.session as Record<string, unknown>, this.key, typeof providedState === 'string' ? providedState : '', this.limits, bindingOf(meta, 'oauth2'))
+        : NOTHING_PENDING;
+    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'state', this.limits.ttlMs));
+    callback(null, true);
   }
 }

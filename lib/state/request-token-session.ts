@@ -2,7 +2,7 @@
  * The default OAuth 1.0a request-token store: pending request tokens in the server session.
  */
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingEntry, pendingLimits, dropPending, pendingMissInfo, requireSession, takePending, metaAndCallback, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, pendingMissInfo, requireSession, takePending, metaAndCallback, NOTHING_PENDING, type PendingDropped, type PendingLimits } from './pending';
 
 /**
  * Callback of {@link XRequestTokenStore.get}: the token secret and the app state given when the
@@ -25,7 +25,7 @@ export interface XRequestTokenStore {
   /** Forgets a request token once used. */
   destroy(req: XAuthRequest, token: string, callback: (err?: Error | null) => void): void;
   /** Forgets a request token the user refused on X, and says whether it was pending (`found`). */
-  drop?(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void;
+  drop?(req: XAuthRequest, token: string, callback: PendingDropped): void;
   /**
    * How long a pending sign-in lives, in ms. The strategy's replay claim on a callback lasts as
    * long (10 minutes when a store does not say), and a minute more for clocks that disagree,
@@ -113,11 +113,16 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
   }
 
   /** Forgets a request token the user refused on X; with `meta`, only one started by the same strategy. */
-  drop(req: XAuthRequest, token: string, callback: (err?: Error | null, found?: boolean) => void): void;
-  drop(req: XAuthRequest, token: string, meta: object, callback: (err?: Error | null, found?: boolean) => void): void;
-  drop(req: XAuthRequest, token: string, metaOrCallback: object | ((err?: Error | null, found?: boolean) => void), maybeCallback?: (err?: Error | null, found?: boolean) => void): void {
+  drop(req: XAuthRequest, token: string, callback: PendingDropped): void;
+  drop(req: XAuthRequest, token: string, meta: object, callback: PendingDropped): void;
+  drop(req: XAuthRequest, token: string, metaOrCallback: object | PendingDropped, maybeCallback?: PendingDropped): void {
     const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
-    const found = !!req.session && typeof req.session === 'object' && dropPending(req.session, this.key, token, bindingOf(meta, 'oauth1'), this.limits);
-    callback(null, found);
+    // Taken as a callback with a verifier would be, so a Cancel says why it found nothing as that callback would (expired, none).
+    const result =
+      req.session && typeof req.session === 'object'
+        ? takePending(req.session, this.key, typeof token === 'string' ? token : '', this.limits, bindingOf(meta, 'oauth1'))
+        : NOTHING_PENDING;
+    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'request token', this.limits.ttlMs));
+    callback(null, true);
   }
 }

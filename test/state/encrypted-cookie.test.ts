@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { failureHint } from '../support/assertions';
 import { XFailureCode, X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
 import { MAX_CLOCK_SKEW_MS, pendingBinding } from '../../lib/state/pending';
 import type { XPkceStateMeta } from '../../lib/state/pkce-session';
@@ -94,9 +95,14 @@ function verifyWith(store: EncryptedCookieStateStore, req: XAuthRequest, handle:
   return new Promise((resolve) => store.verify(req, handle, meta, (err, value, info) => resolve({ err, value: value as string | false | undefined, info })));
 }
 
-/** `drop`'s whole answer: the error, and whether the handle was a pending sign-in. */
+/** `drop`'s answer: the error, and whether the handle was a pending sign-in (`found`); its `info`, when not, in {@link dropInfo}. */
 function dropFound(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string): Promise<{ err: Error | null | undefined; found: boolean | undefined }> {
   return new Promise((resolve) => store.drop(req, handle, (err, found) => resolve({ err, found })));
+}
+
+/** `drop`'s whole answer, its `info` (why nothing was found) included. */
+function dropInfo(store: EncryptedCookieStateStore, req: XAuthRequest, handle: string): Promise<{ err: Error | null | undefined; found: boolean | undefined; info: XFailureInfo | undefined }> {
+  return new Promise((resolve) => store.drop(req, handle, (err, found, info) => resolve({ err, found, info })));
 }
 
 /**
@@ -219,8 +225,19 @@ describe('encrypted cookie state store', () => {
       expect((await get(store, request(jar), 'other-token')).value).to.equal(TOKEN_SECRET);
       // nothing to clear for an unknown token
       const unknown = request(jar);
-      expect(await dropFound(store, unknown, 'never-issued')).to.deep.equal({ err: null, found: false });
+      const none = await dropInfo(store, unknown, 'never-issued');
+      expect(none).to.deep.include({ err: null, found: false });
+      // No cookie for it at all: the cookie store's own diagnosis (a cookie the browser deleted once expired, another host...).
+      expect(failureHint(none.info, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/found no sign-in cookie .* deleted the expired cookie/);
       expect(setCookiesOf(unknown.res)).to.have.length(0);
+    });
+
+    it('says nothing of why for a cookie of this handle it cannot vouch for (tampered): the strategy refuses it as unknown', async () => {
+      const store = new EncryptedCookieStateStore({ secret: SECRET });
+      const jar = new Jar();
+      await started(store, jar, 'denied-token');
+      for (const [name, value] of jar.cookies) jar.cookies.set(name, `${value.slice(0, -4)}AAAA`);
+      expect(await dropInfo(store, request(jar), 'denied-token')).to.deep.equal({ err: null, found: false, info: undefined });
     });
 
     it('clears an expired sign-in\'s cookie on cancel, but does not call it pending (X\'s ?error= for it is not trusted)', async () => {
@@ -230,7 +247,10 @@ describe('encrypted cookie state store', () => {
       await started(store, jar, 'late-token');
       now += DEFAULT_COOKIE_STATE_MAX_AGE_MS;
       const denied = request(jar);
-      expect(await dropFound(store, denied, 'late-token')).to.deep.equal({ err: null, found: false });
+      const late = await dropInfo(store, denied, 'late-token');
+      expect(late).to.deep.include({ err: null, found: false });
+      // Why: it expired, as the callback with a verifier would have been told.
+      expect(failureHint(late.info, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and its cookie has expired/);
       expect(setCookiesOf(denied.res).map((c) => c.attributes['max-age'])).to.deep.equal(['0']);
     });
   });

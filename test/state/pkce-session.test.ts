@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { XFailureCode } from '../../lib/failure';
+import { XFailureCode, type XFailureInfo } from '../../lib/failure';
 import { failureHint } from '../support/assertions';
 import { XSessionError } from '../../lib/errors';
 import type { XAuthRequest } from '../../lib/request';
@@ -153,6 +153,25 @@ describe('PKCE session store', () => {
     expect((await verify(s, r, b.handle!)).verifier).to.equal(VERIFIER_B);
     // and tolerates a request without a session
     await new Promise<void>((resolve) => s.drop(req(null), 'x', () => resolve()));
+  });
+
+  it('says why a cancelled state was not pending, as verify() would: expired, unknown, or nothing pending at all', async () => {
+    let now = 1_700_000_000_000;
+    const s = new XPkceSessionStore({ now: () => now });
+    const r = req();
+    const a = await store(s, r, VERIFIER_A);
+    now += 5 * 60 * 1000;
+    const b = await store(s, r, VERIFIER_B);
+    now += 5 * 60 * 1000;
+    const dropped = (request: XAuthRequest, handle: string) =>
+      new Promise<{ err: Error | null | undefined; found: boolean | undefined; info: XFailureInfo | undefined }>((resolve) => s.drop(request, handle, (err, found, info) => resolve({ err, found, info })));
+    const late = await dropped(r, a.handle!);
+    expect(late).to.deep.include({ err: null, found: false });
+    expect(failureHint(late.info, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and has expired/);
+    failureHint((await dropped(r, a.handle!)).info, XFailureCode.CALLBACK_UNKNOWN);
+    expect(await dropped(r, b.handle!)).to.deep.equal({ err: null, found: true, info: undefined });
+    failureHint((await dropped(r, b.handle!)).info, XFailureCode.NO_PENDING_SIGN_IN);
+    failureHint((await dropped(req(null), b.handle!)).info, XFailureCode.NO_PENDING_SIGN_IN);
   });
 
   it('ignores garbage left in the session slot and entries without a verifier', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { XFailureCode } from '../../lib/failure';
+import { XFailureCode, type XFailureInfo } from '../../lib/failure';
 import { failureHint } from '../support/assertions';
 import { XSessionError } from '../../lib/errors';
 import { MAX_PENDING, PENDING_TTL_MS, pendingBinding, safeEqual } from '../../lib/state/pending';
@@ -151,9 +151,19 @@ describe('request-token session store', () => {
     await set(store, r, 'late', 's');
     await set(store, r, 'fresh', 's2');
     now = 10 * 60 * 1000;
-    const late = await new Promise<boolean | undefined>((resolve) => store.drop(r, 'late', (_err, found) => resolve(found)));
-    expect(late).to.equal(false);
+    const late = await new Promise<{ found: boolean | undefined; info: XFailureInfo | undefined }>((resolve) => store.drop(r, 'late', (_err, found, info) => resolve({ found, info })));
+    expect(late.found).to.equal(false);
+    // Why, as a callback with a verifier for it would be told: expired, not a stranger's token.
+    expect(failureHint(late.info, XFailureCode.SIGN_IN_EXPIRED)).to.match(/more than 10 minutes ago and has expired/);
     expect(JSON.stringify(r.session)).to.not.include('late');
+    const dropInfo = (request: XAuthRequest): Promise<XFailureInfo | undefined> => new Promise((resolve) => store.drop(request, 'late', (_err, _found, info) => resolve(info)));
+    // Then nothing is pending ('fresh' expired too, and went on the way): the classic causes, as for a callback with a verifier.
+    failureHint(await dropInfo(r), XFailureCode.NO_PENDING_SIGN_IN);
+    // With another sign-in pending: a token this session does not hold (a stranger's, or a used one).
+    await set(store, r, 'newer', 's3');
+    failureHint(await dropInfo(r), XFailureCode.CALLBACK_UNKNOWN);
+    const noSession = await new Promise<XFailureInfo | undefined>((resolve) => store.drop(req(null), 'late', (_err, _found, info) => resolve(info)));
+    failureHint(noSession, XFailureCode.NO_PENDING_SIGN_IN);
   });
 
   it('says how old an expired sign-in is with the ttlMs it was given', async () => {
