@@ -244,6 +244,9 @@ function refusedRelativeCallbackHint(callbackURL: string): string {
  */
 export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase {
   private readonly xOptions: Readonly<Omit<XOAuth1StrategyOptionsBase, 'consumerSecret'>>;
+  // A getter (set in the constructor): the consumer secret stays out of JSON and util.inspect(strategy),
+  // showHidden included, which prints a getter as [Getter]. Not a #private field: Passport calls
+  // authenticate() on an Object.create() copy of the strategy per request, which has none.
   declare private readonly consumer: OAuth1Consumer;
   private readonly http: XHttpOptions;
   /** verify_credentials with its query, fixed at construction. */
@@ -327,11 +330,12 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     this.loggedFailures = loggedFailures;
     // The sign-in in its own cookie: a Secure session cookie on http loses only the login session.
     this.pendingInSession = !(store instanceof EncryptedCookieStateStore);
-    // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy):
-    // non-enumerable here, and not copied into xOptions.
+    // The consumer secret is kept out of util.inspect(strategy) and JSON.stringify(strategy): behind a
+    // getter, and not copied into xOptions.
     const { consumerSecret: _secret, ...rest } = options;
     this.xOptions = rest;
-    Object.defineProperty(this, 'consumer', { value: { consumerKey: options.consumerKey, consumerSecret: options.consumerSecret }, enumerable: false });
+    const consumer: OAuth1Consumer = { consumerKey: options.consumerKey, consumerSecret: options.consumerSecret };
+    Object.defineProperty(this, 'consumer', { get: () => consumer, enumerable: false });
     this.http = { timeoutMs, fetch: options.fetch };
     const profileURL = new URL(options.userProfileURL ? normalizeBaseURL(options.userProfileURL, 'userProfileURL') : urls.verifyCredentials);
     profileURL.searchParams.set('include_email', options.includeEmail ? 'true' : 'false');
@@ -348,8 +352,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
 
     // passport-oauth1 calls these two methods of its `oauth` client; route them through passport-x's client.
     const client = (this as unknown as { _oauth: OAuthClientLike })._oauth;
-    // The `oauth` client keeps its own copy of the secret: hide it too (it never signs anything now).
-    Object.defineProperty(client, '_consumerSecret', { enumerable: false });
+    // The `oauth` client keeps its own copy of the secret (it signs nothing of passport-x's, but an app
+    // may call its get() or post()): a getter, which util.inspect shows as [Getter] without calling it.
+    const consumerSecret = options.consumerSecret;
+    Object.defineProperty(client, '_consumerSecret', { get: () => consumerSecret, enumerable: false, configurable: true });
     client.getOAuthRequestToken = (params, cb) => {
       const { oauth_callback: callbackURL, ...extra } = params;
       fetchRequestTokenThen(

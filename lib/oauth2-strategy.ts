@@ -377,7 +377,9 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   readonly clientType: XOAuth2ClientType;
   private readonly callbackURL: string;
   private readonly trustProxy: boolean | undefined;
-  // Non-enumerable (set in the constructor): the client secret stays out of util.inspect(strategy) and JSON.
+  // A getter (set in the constructor): the client secret stays out of JSON and util.inspect(strategy),
+  // showHidden included, which prints a getter as [Getter]. Not a #private field: Passport calls
+  // authenticate() on an Object.create() copy of the strategy per request, which has none.
   declare private readonly client: OAuth2Client;
   private readonly http: XHttpOptions;
   private readonly authorizationEndpoint: string;
@@ -483,7 +485,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     this.callbackURL = options.callbackURL;
     this.trustProxy = options.proxy;
     const client: OAuth2Client = { clientID: options.clientID, clientSecret: clientType === 'confidential' ? secret : undefined };
-    Object.defineProperty(this, 'client', { value: client, enumerable: false });
+    Object.defineProperty(this, 'client', { get: () => client, enumerable: false });
     this.http = { timeoutMs, fetch: options.fetch };
     this.authorizationEndpoint = authorizationURL;
     this.tokenEndpoint = tokenURL;

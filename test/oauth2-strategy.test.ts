@@ -4,7 +4,8 @@ import { XFailureCode, type XFailureInfo } from '../lib/failure';
 import nock from 'nock';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { inspect } from 'node:util';
+import { format, inspect } from 'node:util';
+import passport from 'passport';
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import { XAPIError, XOAuthError, XRateLimitError, XRequestError, XSessionError } from '../lib/errors';
 import {
@@ -167,10 +168,17 @@ describe('XOAuth2PkceStrategy', () => {
       expect(() => strategy({ timeoutMs: 1.5 })).to.throw(RangeError, /`timeoutMs`/).with.property('code', 'ERR_OUT_OF_RANGE');
     });
 
-    it('keeps the client secret out of util.inspect and JSON of the strategy', () => {
-      const s = strategy();
-      expect(inspect(s, { depth: 10 })).to.not.include(CLIENT_SECRET);
-      expect(JSON.stringify(s)).to.not.include(CLIENT_SECRET);
+    it('keeps the client secret and a cookie store\'s keys out of util.inspect and JSON of the strategy, hidden properties included', () => {
+      const cookieSecret = 'a-cookie-secret-of-at-least-32-characters!';
+      const s = strategy({ store: new EncryptedCookieStateStore({ secret: cookieSecret }) });
+      const app = new passport.Passport().use(s);
+      // showHidden (console.log('%o'), console.dir with showHidden) prints non-enumerable properties too.
+      const views = [JSON.stringify(s), inspect(s, { depth: 10 }), inspect(s, { depth: Infinity, showHidden: true }), format('%o', s), inspect(app, { depth: Infinity, showHidden: true })];
+      for (const text of views) {
+        expect(text).to.not.include(CLIENT_SECRET);
+        expect(text).to.not.include(cookieSecret);
+        expect(text).to.not.match(/<Buffer|Uint8Array/);
+      }
     });
 
     it('does not mutate the options object', () => {

@@ -362,6 +362,9 @@ export function cookieAcceptedFor(req: object): number | undefined {
  * ```
  */
 export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceStateStore {
+  // A getter (set in the constructor), not a value: util.inspect shows a getter as [Getter] without
+  // calling it, even with showHidden; a non-enumerable value it prints. (A #private field would not do:
+  // passport-x and Passport call methods on Object.create() copies, which have no private fields.)
   declare private readonly keys: readonly CookieKeys[];
   private readonly prefix: string;
   private readonly maxAgeMs: number;
@@ -412,7 +415,8 @@ export class EncryptedCookieStateStore implements XRequestTokenStore, XPkceState
     if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('EncryptedCookieStateStore: `now` must be a function returning ms since the epoch.');
 
     // Non-enumerable: the keys stay out of util.inspect and JSON of the store and of any strategy holding it.
-    Object.defineProperty(this, 'keys', { value: secrets.map(deriveKeys), enumerable: false });
+    const keys = secrets.map(deriveKeys);
+    Object.defineProperty(this, 'keys', { get: () => keys, enumerable: false });
     this.prefix = prefix;
     this.maxAgeMs = maxAgeMs;
     this.secure = securePrefix ? true : options.secure;
