@@ -722,13 +722,34 @@ export function redactedAnswer(raw: XRawResponse, secrets: ReadonlyArray<XRedact
 function redactedBody(body: string, spellings: readonly string[]): string {
   const text = redactSpellings(body, spellings);
   if (spellings.length === 0) return text;
+  // JSON, its escapes decoded (each string as its parser reads it); then, JSON or not, the decodings
+  // of decodedForms (character references in a JSON string too).
   const parsed = parseJSONText(text);
-  if (parsed !== undefined) return decodedIfItShows(text, JSON.stringify(parsed), spellings);
-  // Text no JSON parser reads here (XML, text, JSON cut short or nested too deep): XML's decoding,
-  // then JSON's escapes, each checked on its own. Chained unchecked, the second could undo what the
-  // first showed (a secret with `\n` in it, its backslash written `&#92;`).
-  const shownXML = decodedIfItShows(text, decodeXMLText(text), spellings);
-  return decodedIfItShows(shownXML, decodeJSONEscapes(shownXML), spellings);
+  return decodedForms(parsed === undefined ? text : decodedIfItShows(text, JSON.stringify(parsed), spellings), spellings);
+}
+
+/**
+ * `text` (already redacted as it is) with every decoding a secret could hide behind checked in
+ * turn: XML's character references, JSON's escapes, percent-encoding (every octet, RFC 3986 section
+ * 2.4). Each is checked on its own: chained unchecked, a later one could undo what an earlier one
+ * showed (a secret with `\n` in it, its backslash written `&#92;`). A decoding is kept only where it
+ * shows a secret, so X's text is otherwise shown as it came.
+ */
+function decodedForms(text: string, spellings: readonly string[]): string {
+  const shownXML = text.includes('&') || text.includes('<![CDATA[') ? decodedIfItShows(text, decodeXMLText(text), spellings) : text;
+  const shownJSON = decodedIfItShows(shownXML, decodeJSONEscapes(shownXML), spellings);
+  return shownJSON.includes('%') ? decodedIfItShows(shownJSON, decodePercent(shownJSON), spellings) : shownJSON;
+}
+
+/** Every run of `%XX` octets decoded: as UTF-8 where it is, else each octet as one character. */
+function decodePercent(text: string): string {
+  return text.replace(/(?:%[0-9a-f]{2})+/gi, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    }
+  });
 }
 
 /** `decoded` (a decoding of `text`) with `spellings` redacted, when it shows one of them; else `text` as it is. */
@@ -945,7 +966,7 @@ function decodeJSONEscapes(text: string): string {
 const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 function redactStrings(value: unknown, spellings: readonly string[], depth = 0): unknown {
-  if (typeof value === 'string') return redactSpellings(value, spellings);
+  if (typeof value === 'string') return spellings.length === 0 ? value : decodedForms(redactSpellings(value, spellings), spellings);
   if (value === null || typeof value !== 'object' || spellings.length === 0) return value;
   // Deeper than parseJSONText lets through: nothing kept of it (never unredacted).
   if (depth >= MAX_JSON_NESTING) return '[redacted]';
@@ -1017,7 +1038,7 @@ function xmlErrors(body: string, contentType: string, spellings: readonly string
   const spanned = withMarkup.some((spelling) => whole.includes(spelling) && !decoded.some((message) => message.includes(spelling)));
   const out: XAPIErrorDetail[] = [];
   matches.forEach((match, i) => {
-    const message = spanned ? '[redacted]' : redactSpellings(decoded[i] as string, spellings).trim();
+    const message = spanned ? '[redacted]' : decodedForms(redactSpellings(decoded[i] as string, spellings), spellings).trim();
     const entry: XAPIErrorDetail = { message: message === '' ? 'unknown error' : message };
     if (match[1] !== undefined) entry.code = Number(match[1]);
     // The `<hash>` form has no code: its refusal of a callback URL is X's code 415, read as such.

@@ -32,6 +32,11 @@ function escapedEvery(text: string, escape: (code: number) => string): string {
   return [...text].map((ch) => escape(ch.codePointAt(0)!)).join('');
 }
 
+/** `text` with every `%XX` octet decoded, as a reader of a URL would. */
+function decodedPercent(text: string): string {
+  return text.replace(/%([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 /** `text` with XML's character references and CDATA sections decoded, as a reader would. */
 function decodedXML(text: string): string {
   return text
@@ -249,13 +254,21 @@ describe('errors', () => {
       ['a secret in XML character references', 401, `<?xml version="1.0" encoding="UTF-8"?><hash><error>Invalid oauth_verifier ${escapedEvery(SECRET, (c) => `&#${c};`)}</error></hash>`],
       ['a secret in XML hex character references', 401, `<hash><error>Invalid oauth_verifier ${escapedEvery(SECRET, (c) => `&#x${c.toString(16)};`)}</error></hash>`],
       ['a secret split over two CDATA sections', 401, `<hash><error>Invalid oauth_verifier <![CDATA[${SECRET.slice(0, 8)}]]><![CDATA[${SECRET.slice(8)}]]></error></hash>`],
+      // Character references inside JSON strings: a JSON parser leaves them, a reader (or an HTML page showing the error) decodes them.
+      ['XML character references in an OAuth error description', 400, JSON.stringify({ error: 'invalid_request', error_description: `Value passed for the token ${escapedEvery(SECRET, (c) => `&#${c};`)} was invalid.` })],
+      ['XML hex character references in a v1.1 error message', 401, JSON.stringify({ errors: [{ code: 32, message: `Bad token ${escapedEvery(SECRET, (c) => `&#x${c.toString(16)};`)}` }] })],
+      ['XML character references in a v2 problem detail', 400, JSON.stringify({ title: 'Bad Request', type: 'about:blank', detail: `Bad token ${escapedEvery(SECRET, (c) => `&#${c};`)}` })],
+      // Every octet percent-encoded (RFC 3986 section 2.4: the same string), in text and in JSON.
+      ['plain text with every octet percent-encoded', 400, `Bad token ${escapedEvery(SECRET, (c) => `%${c.toString(16).toUpperCase()}`)}`],
+      ['an OAuth error description with every octet percent-encoded', 400, JSON.stringify({ error: 'invalid_request', error_description: `token ${escapedEvery(SECRET, (c) => `%${c.toString(16)}`)}` })],
     ];
     for (const [where, status, body] of bodies) {
       it(`keeps secrets out of the message, String(), JSON and inspect when X echoes them in ${where}`, () => {
         const e = errorFromResponse(answer(status, body, JSON_TYPE), 'x', [SECRET, TOKEN, `${SECRET}/x`]);
         const attached = e.response?.body ?? '';
         // The attached body also as a reader or a parser would decode it.
-        const views = [e.message, String(e), JSON.stringify(e), inspect(e, { depth: 10 }), attached, decodedXML(attached), decodedJSON(attached)];
+        const shown = [e.message, String(e), JSON.stringify(e), inspect(e, { depth: 10 }), inspect(e, { depth: Infinity, showHidden: true }), attached];
+        const views = shown.flatMap((view) => [view, decodedXML(view), decodedJSON(view), decodedPercent(view)]);
         for (const view of views) {
           for (const secret of [SECRET, TOKEN, decodeURIComponent(TOKEN), encodeURIComponent(`${SECRET}/x`)]) expect(view).to.not.include(secret);
         }
