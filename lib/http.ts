@@ -149,6 +149,22 @@ class UnexpectedUpgrade extends Error {
   }
 }
 
+/**
+ * Internal: X's status line and headers arrived, then the exchange failed before the body ended
+ * (the connection closed, the deadline passed, the caller aborted). `answer` is what arrived: the
+ * status and the headers, no body (what came of it may end in the middle of a secret X echoed,
+ * which redaction would not recognise). X did answer, so the request reached it.
+ */
+class AnswerCutShort extends Error {
+  constructor(
+    readonly answer: XRawResponse,
+    readonly reason: unknown,
+  ) {
+    super('the answer ended before its body did');
+    this.name = 'AnswerCutShort';
+  }
+}
+
 /** Internal: the answer passed {@link MAX_RESPONSE_BYTES}. */
 class AnswerTooLarge extends RangeError {
   constructor(readonly status: number | undefined) {
@@ -371,8 +387,8 @@ class NodeExchange {
   private readonly flight: InFlight;
   private readonly retry: Retry;
   private readonly done: Exchanged;
-  /** Whether X's answer (its status line and headers) arrived. */
-  private hasAnswer: boolean;
+  /** X's answer, once its status line and headers arrived. */
+  private answer: http.IncomingMessage | undefined;
   /** Whether `done` was called. */
   private over: boolean;
   // X's sign-in answers come in one chunk: kept without an array.
@@ -388,23 +404,27 @@ class NodeExchange {
     this.flight = flight;
     this.retry = retry;
     this.done = done;
-    this.hasAnswer = false;
+    this.answer = undefined;
     this.over = false;
     this.first = undefined;
     this.chunks = undefined;
     this.size = 0;
   }
 
-  /** Calls back once: the first outcome wins. */
+  /** Calls back once: the first outcome wins. A failure after X's answer arrived carries what arrived of it. */
   private end(err: unknown, raw?: NodeAnswer): void {
     if (this.over) return;
     this.over = true;
+    const res = this.answer;
+    if (err !== null && res !== undefined && !(err instanceof AnswerTooLarge) && !(err instanceof UnexpectedUpgrade)) {
+      err = new AnswerCutShort(new NodeAnswer(res.statusCode ?? 0, res.rawHeaders, ''), err);
+    }
     this.done(err, raw);
   }
 
   /** X's status line and headers: refuses an answer declared too large, else reads its body. */
   answered(res: http.IncomingMessage): void {
-    this.hasAnswer = true;
+    this.answer = res;
     const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
     if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
       this.end(new AnswerTooLarge(res.statusCode));
@@ -435,7 +455,7 @@ class NodeExchange {
 
   /** X's answer was 101 Switching Protocols, an upgrade to another protocol: X never sends it. */
   upgraded(res: http.IncomingMessage, socket: Duplex): void {
-    this.hasAnswer = true;
+    this.answer = res;
     socket.destroy();
     this.end(new UnexpectedUpgrade(res.statusCode));
   }
@@ -445,7 +465,7 @@ class NodeExchange {
     // fresh one, as Node's docs advise. GET only: a POST (a code exchange, a refresh) may have
     // reached X before the reset, and sending it twice could burn a single-use code or token.
     // While this exchange is not over, the flight's request is its own: a retry replaces it only after.
-    if (this.retry !== false && this.method === 'GET' && !this.hasAnswer && !this.over && this.flight.req?.reusedSocket && err.code === 'ECONNRESET' && this.flight.cut === undefined) {
+    if (this.retry !== false && this.method === 'GET' && this.answer === undefined && !this.over && this.flight.req?.reusedSocket && err.code === 'ECONNRESET' && this.flight.cut === undefined) {
       let headers = this.headers;
       if (this.retry !== true) {
         try {
@@ -626,7 +646,8 @@ async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFet
       raw = { status: response.status, headers: response.headers, body: await readCapped(response, aborted) };
     } catch (err) {
       if (err instanceof RangeError) throw tooLarge(request, response.status);
-      throw failureOf(request, options, flight, timeoutMs, secrets, err);
+      // X answered: its status and headers are what it said (the body so far is not kept by readCapped).
+      throw failureOf(request, options, flight, timeoutMs, secrets, new AnswerCutShort({ status: response.status, headers: response.headers, body: '' }, err));
     }
   } finally {
     disarm(flight);
@@ -677,12 +698,18 @@ function abortFlight(flight: InFlight, reason: unknown): void {
   else cut(flight, reason);
 }
 
-/** The error of an exchange that got no answer: aborted by the caller, timed out, or a network failure, its cause redacted. */
-function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFlight, timeoutMs: number, secrets: ReadonlyArray<XRedactable>, err: unknown): XRequestError {
+/**
+ * The error of an exchange that got no whole answer: aborted by the caller, timed out, or a network
+ * failure, its cause redacted. When X's status and headers had arrived ({@link AnswerCutShort}), a
+ * refusal (4xx, 5xx) is the typed error of what X said, as {@link errorFromResponse} makes it (a 429
+ * a rate limit, with its reset time); a 2xx says that X answered.
+ */
+function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFlight, timeoutMs: number, secrets: ReadonlyArray<XRedactable>, err: unknown): XError {
   const where = whereOf(request);
   if (options.signal?.aborted) {
     return new XRequestError(XErrorCode.ABORTED, `The request to ${where} to ${request.operation} was aborted by the caller.`, { cause: redactError(options.signal.reason, secrets) });
   }
+  if (err instanceof AnswerCutShort) return cutShortFailure(request, flight, timeoutMs, secrets, err);
   if (flight.timedOut) {
     return new XRequestError(
       XErrorCode.TIMEOUT,
@@ -746,6 +773,27 @@ function refusedBeforeSending(err: unknown): boolean {
   if (typeof code === 'string' && REFUSED_CODES.has(code)) return true;
   // fetch (undici) refuses a header value outside Latin-1 with a TypeError about a ByteString.
   return err instanceof TypeError && /ByteString/.test(err.message);
+}
+
+/** {@link failureOf} for an answer whose status and headers arrived, but not all of its body. */
+function cutShortFailure(request: XHttpRequest, flight: InFlight, timeoutMs: number, secrets: ReadonlyArray<XRedactable>, cut: AnswerCutShort): XError {
+  const { answer } = cut;
+  const reason = flight.timedOut ? ((flight.controller ? flight.controller.signal.reason : flight.cut) ?? cut.reason) : cut.reason;
+  const how = flight.timedOut ? `its body did not arrive in full within ${timeoutMs} ms` : 'the connection closed before its body ended';
+  if (answer.status < 200 || answer.status > 299) {
+    // What X said is the cause, whatever became of the body: its status and rate-limit headers. In
+    // place of the body, what became of it, which the message then quotes.
+    const refused = errorFromResponse({ status: answer.status, headers: answer.headers, body: `[${how}]` }, request.operation, secrets);
+    Object.defineProperty(refused, 'cause', { value: redactError(reason, secrets), configurable: true, writable: true });
+    return refused;
+  }
+  const where = whereOf(request);
+  return new XRequestError(
+    flight.timedOut ? XErrorCode.TIMEOUT : XErrorCode.INVALID_RESPONSE,
+    `X answered the request to ${where} to ${request.operation} with HTTP ${answer.status}, but ${how}. The request did reach X: a code or refresh token it carried may be used up, and what X issued for it is lost. ` +
+      'X may be slow, or a proxy between this server and X cut the answer; retry, or sign in again.',
+    { status: answer.status, cause: redactError(reason, secrets) },
+  );
 }
 
 function tooLarge(request: XHttpRequest, status: number | undefined): XRequestError {

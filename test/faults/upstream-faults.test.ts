@@ -66,8 +66,12 @@ const FAULTS: Record<FaultId, FaultCase> = {
   // node:http does not inflate (passport-x asks for no encoding), so it reads the compressed bytes and
   // refuses them as not JSON; fetch inflates, and passport-x stops reading at its cap.
   'gzip-bomb': { title: 'a gzip bomb (256 MiB of zeros in 260 KB)', code: { 'node:http': XErrorCode.INVALID_RESPONSE, fetch: XErrorCode.RESPONSE_TOO_LARGE } },
-  'slow-drip': { title: 'a slow drip of the body past timeoutMs', code: XErrorCode.TIMEOUT },
-  'reset-mid-body': { title: 'a TCP reset in the middle of the body', code: XErrorCode.NETWORK_ERROR },
+  // X answered (its status line came): the error says so, with the status, never "could not reach X".
+  'slow-drip': { title: 'a slow drip of the body past timeoutMs', code: XErrorCode.TIMEOUT, status: 200 },
+  'reset-mid-body': { title: 'a TCP reset in the middle of the body', code: XErrorCode.INVALID_RESPONSE, status: 200 },
+  // A refusal whose body never ends is what X said: its status and rate-limit headers, whatever the body did.
+  'unavailable-503-reset-mid-body': { title: '503, then a TCP reset in the middle of the body', code: XErrorCode.API_ERROR, status: 503 },
+  'rate-limited-slow-drip': { title: '429 with x-rate-limit-reset, then a slow drip of the body past timeoutMs', code: XErrorCode.RATE_LIMITED, status: 429 },
   'redirect-302-other-host': { title: '302 to another host', code: XErrorCode.API_ERROR, status: 302 },
   'redirect-307-other-host': { title: '307 (method and body kept) to another host', code: XErrorCode.API_ERROR, status: 307 },
 };
@@ -82,7 +86,7 @@ function expectedCode(fault: FaultId, client: Client): string {
  * legs before the faulty endpoint take on a loaded machine; generous otherwise.
  */
 function timeoutFor(fault: FaultId): number {
-  return fault === 'slow-drip' ? 750 : 15_000;
+  return fault === 'slow-drip' || fault === 'rate-limited-slow-drip' ? 750 : 15_000;
 }
 
 // ---------------------------------------------------------------- the credentials
@@ -346,7 +350,10 @@ async function runCase(endpoint: (typeof ENDPOINTS)[number], fault: FaultId, cli
     expect(err.code, `(${where}) the error's code; message: ${err.message}`).to.equal(expected);
     const status = FAULTS[fault].status;
     if (status !== undefined) expect(err.status, `(${where}) the error's status`).to.equal(status);
-    if (fault === 'rate-limited-with-reset') expect((err as XRateLimitError).resetAt?.getTime(), `(${where}) resetAt`).to.equal(RATE_LIMIT_RESET * 1000);
+    if (fault === 'slow-drip' || fault === 'reset-mid-body') {
+      expect(err.message, `(${where}) the message says X answered`).to.match(/^X answered the request to .* with HTTP 200, but .*The request did reach X/).and.not.match(/Could not reach X/);
+    }
+    if (fault === 'rate-limited-with-reset' || fault === 'rate-limited-slow-drip') expect((err as XRateLimitError).resetAt?.getTime(), `(${where}) resetAt`).to.equal(RATE_LIMIT_RESET * 1000);
     if (fault === 'rate-limited-without-reset') expect((err as XRateLimitError).resetAt, `(${where}) resetAt`).to.equal(undefined);
     if (fault === 'gzip-bomb' && client === 'fetch') {
       expect(ctx.fetched.bytes, `(${where}) bytes inflated and read from the gzip bomb`).to.be.below(MAX_RESPONSE_BYTES + 4 * 1024 * 1024);
@@ -374,7 +381,7 @@ describe('Upstream fault matrix: every endpoint passport-x calls, against every 
 
   it('covers every endpoint passport-x calls and every fault of the matrix', () => {
     expect(ENDPOINTS.map((e) => e.id)).to.have.members(Object.keys(ENDPOINT_PATHS));
-    expect(ENDPOINTS.length * Object.keys(FAULTS).length, 'cases').to.equal(11 * 19);
+    expect(ENDPOINTS.length * Object.keys(FAULTS).length, 'cases').to.equal(11 * 21);
   });
 
   for (const endpoint of ENDPOINTS) {

@@ -169,6 +169,8 @@ export type FaultId =
   | 'gzip-bomb'
   | 'slow-drip'
   | 'reset-mid-body'
+  | 'unavailable-503-reset-mid-body'
+  | 'rate-limited-slow-drip'
   | 'redirect-302-other-host'
   | 'redirect-307-other-host';
 
@@ -242,8 +244,10 @@ function misbehave(fault: FaultId, endpoint: EndpointId, res: ServerResponse, ec
       // No content-length: the size is found only by reading, as passport-x must.
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       return void res.end(gzipBomb());
-    case 'slow-drip': {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' });
+    case 'slow-drip':
+    case 'rate-limited-slow-drip': {
+      const refused = fault === 'rate-limited-slow-drip';
+      res.writeHead(refused ? 429 : 200, { 'content-type': 'application/json', 'content-length': '100000', ...(refused ? { 'x-rate-limit-reset': String(RATE_LIMIT_RESET) } : {}) });
       res.write('{');
       let left = 200;
       const timer = setInterval(() => {
@@ -258,8 +262,9 @@ function misbehave(fault: FaultId, endpoint: EndpointId, res: ServerResponse, ec
       live.add(timer);
       return;
     }
-    case 'reset-mid-body': {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+    case 'reset-mid-body':
+    case 'unavailable-503-reset-mid-body': {
+      res.writeHead(fault === 'reset-mid-body' ? 200 : 503, { 'content-type': 'application/json', 'content-length': '4096' });
       res.write(`{"access_token":"${CREDENTIALS.oauth2AccessToken}","padding":"${'x'.repeat(900)}`);
       // A TCP reset once the partial body is on its way.
       setImmediate(() => res.socket?.resetAndDestroy());
