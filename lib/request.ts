@@ -111,6 +111,8 @@ export interface HostWarningState {
   secureCookieWarned?: boolean;
   /** Whether {@link warnOnInsecureSessionCookie} has warned of a SameSite=Strict session cookie. */
   strictCookieWarned?: boolean;
+  /** Whether {@link warnOnUnrestoredLogin} has warned. */
+  unrestoredLoginWarned?: boolean;
 }
 
 /**
@@ -223,6 +225,30 @@ export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: str
 }
 
 /** The first of a header's comma-separated values (a proxy chain appends its own), trimmed. */
+/**
+ * Warns once (`PASSPORT_X_SESSION_NOT_RESTORED`) when a sign-in starts in a session that holds a
+ * signed-in user Passport did not restore: `req.session.passport.user` is set (a sign-in saved it),
+ * yet Passport, which did run (`req.isAuthenticated` exists), says no one is signed in. With
+ * `passport.session()` in place that cannot be: it restores the user, or deletes one
+ * `deserializeUser` no longer finds. So `passport.session()` is missing, or runs before the session
+ * middleware, and every sign-in "succeeds" into a signed-out app with no failure to read. Returns
+ * whether it warned.
+ */
+export function warnOnUnrestoredLogin(req: XAuthRequest, strategyName: string, state: HostWarningState): boolean {
+  if (state.unrestoredLoginWarned === true) return false;
+  const login = (req.session as { passport?: { user?: unknown } } | null | undefined)?.passport;
+  if (typeof login !== 'object' || login === null || login.user === undefined || login.user === null) return false;
+  if (typeof req.isAuthenticated !== 'function' || (req.isAuthenticated as () => unknown).call(req) === true) return false;
+  state.unrestoredLoginWarned = true;
+  process.emitWarning(
+    `passport-x (${strategyName}): this sign-in starts in a session where a user already signed in (req.session.passport.user is set), yet Passport did not restore that user on this request (req.isAuthenticated() is false): ` +
+      'sign-ins succeed, and the next request comes back signed out, with no failure to show. Likely cause: app.use(passport.session()) is missing, or runs before the session middleware. ' +
+      'Fix: app.use(session(...)), then app.use(passport.initialize()), then app.use(passport.session()), in that order, before the routes.',
+    { code: 'PASSPORT_X_SESSION_NOT_RESTORED' },
+  );
+  return true;
+}
+
 function firstHeaderValue(req: XAuthRequest, name: string): string | undefined {
   const value = headerValue(req, name);
   if (value === undefined) return undefined;

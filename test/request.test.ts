@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import passport from 'passport';
 import { XOAuth2PkceStrategy, type XOAuth2StrategyOptions } from '../lib/oauth2-strategy';
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
-import { resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, type HostWarningState, type XAuthRequest } from '../lib/request';
+import { resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, warnOnUnrestoredLogin, type HostWarningState, type XAuthRequest } from '../lib/request';
 import { fakeRequest, runStrategy } from './support/passport-harness';
 
 // passport-oauth2's own resolution (passport-oauth1's is the same code): the reference for every valid host.
@@ -228,6 +228,39 @@ describe('warnOnInsecureSessionCookie', () => {
 // Node's parser gives header values as strings; a framework or adapter that builds `headers` itself
 // may put anything there. A value that is no string counts as no header: never a TypeError thrown out
 // of authenticate() (an untyped 500), at either leg, with either store.
+describe('warnOnUnrestoredLogin', () => {
+  const signedOut = (): boolean => false;
+  const signedIn = (): boolean => true;
+
+  it('warns once per strategy instance when the session holds a user Passport did not restore', async () => {
+    const state: HostWarningState = { warnedHosts: new Set() };
+    const seen: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error): void => void seen.push(w);
+    process.on('warning', onWarning);
+    try {
+      const req = { headers: {}, session: { passport: { user: 'u1' } }, isAuthenticated: signedOut };
+      expect(warnOnUnrestoredLogin(req, 'x-oauth2', state)).to.equal(true);
+      expect(warnOnUnrestoredLogin(req, 'x-oauth2', state)).to.equal(false);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    const warnings = seen.filter((w) => w.code === 'PASSPORT_X_SESSION_NOT_RESTORED');
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]!.message).to.include('x-oauth2').and.include('req.isAuthenticated() is false').and.include('app.use(passport.session())');
+  });
+
+  it('stays quiet where Passport restored the user, where nothing was saved, and where Passport did not run', () => {
+    const quiet = (req: XAuthRequest): void => void expect(warnOnUnrestoredLogin(req, 'x', { warnedHosts: new Set() }), JSON.stringify(req)).to.equal(false);
+    quiet({ headers: {}, session: { passport: { user: 'u1' } }, isAuthenticated: signedIn });
+    for (const session of [undefined, null, {}, { passport: null }, { passport: {} }, { passport: { user: null } }, { passport: 'junk' }]) {
+      quiet({ headers: {}, session: session as XAuthRequest['session'], isAuthenticated: signedOut });
+    }
+    // No isAuthenticated(): Passport's initialize() did not run on this request (another framework's adapter).
+    quiet({ headers: {}, session: { passport: { user: 'u1' } } });
+  });
+});
+
 describe('request headers that are no strings', () => {
   const NOT_STRINGS: unknown[] = [42, {}, null, [42], [], true];
   const hostile = (headers: Record<string, unknown>): XAuthRequest => ({ headers, url: '/auth/x' }) as XAuthRequest;

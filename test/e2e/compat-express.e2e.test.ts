@@ -6,7 +6,7 @@ import express5, { type Express, type NextFunction, type Request, type Response 
 import session from 'express-session';
 import { Passport } from 'passport';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
-import { serveOnLoopback, type LoopbackServer } from '../support/browserless';
+import { Browser, answerConsent, serveOnLoopback, type LoopbackServer } from '../support/browserless';
 import { COMPAT_ROUTES, compatStrategies, expectReplayRefused, expectSignIn, expectSingleUseAfterFailedExchange, isCompatUser } from './compat-shared';
 
 // Express 4 is installed under the alias `express4` (npm:express@4), next to Express 5. Typed as
@@ -15,7 +15,7 @@ import { COMPAT_ROUTES, compatStrategies, expectReplayRefused, expectSignIn, exp
 const express4 = require('express4') as () => Express;
 
 /** The minimal app on `express`, with its strategies' callbacks at `origin`. */
-function minimalApp(express: () => Express, x: XEmulator, origin: string): Express {
+function minimalApp(express: () => Express, x: XEmulator, origin: string, passportSession = true): Express {
   const passport = new Passport();
   const strategies = compatStrategies(x, origin);
   passport.use(strategies.oauth2);
@@ -26,7 +26,7 @@ function minimalApp(express: () => Express, x: XEmulator, origin: string): Expre
   const app = express();
   app.use(session({ secret: 'compat-express-session-secret-32-chars+', resave: false, saveUninitialized: false, cookie: { sameSite: 'lax' } }));
   app.use(passport.initialize());
-  app.use(passport.session());
+  if (passportSession) app.use(passport.session());
   const after = { successRedirect: COMPAT_ROUTES.me, failureRedirect: COMPAT_ROUTES.failed };
   app.get(COMPAT_ROUTES.oauth2Start, passport.authenticate('x-oauth2'));
   app.get(COMPAT_ROUTES.oauth2Callback, passport.authenticate('x-oauth2', after));
@@ -86,3 +86,43 @@ for (const version of VERSIONS) {
     });
   });
 }
+
+describe('compatibility: Express 5 without passport.session()', function () {
+  let x: XEmulator;
+  let server: LoopbackServer;
+
+  before(async function () {
+    x = await startXEmulator();
+    server = await serveOnLoopback();
+    server.server.on('request', minimalApp(express5, x, server.origin, false));
+  });
+
+  after(async function () {
+    await server?.close();
+    await x?.close();
+  });
+
+  it('warns once per strategy, with the fix, when the next sign-in starts in a session Passport did not restore', async function () {
+    const seen: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error): void => void seen.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (const protocol of ['oauth2', 'oauth1'] as const) {
+        const start = `${server.origin}${protocol === 'oauth2' ? COMPAT_ROUTES.oauth2Start : COMPAT_ROUTES.oauth1Start}`;
+        const browser = new Browser();
+        // The sign-in itself succeeds (the user is saved in the session), and the app then shows no one signed in.
+        const page = await answerConsent(browser, await browser.open(start), { userId: x.users[0].id });
+        expect(page.url).to.equal(`${server.origin}${COMPAT_ROUTES.me}`);
+        expect(JSON.parse(page.body)).to.deep.equal({ user: null });
+        // The user tries again, twice: one warning for this strategy.
+        for (let i = 0; i < 2; i++) expect((await browser.open(start)).url.startsWith(`${x.url}/`)).to.equal(true);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    const warnings = seen.filter((w) => w.code === 'PASSPORT_X_SESSION_NOT_RESTORED');
+    expect(warnings.map((w) => w.message.slice(0, 24))).to.deep.equal(['passport-x (x-oauth2): t', 'passport-x (x-oauth1): t']);
+    for (const w of warnings) expect(w.message).to.include('app.use(passport.session()) is missing').and.include('Fix:');
+  });
+});
