@@ -79,11 +79,11 @@ export interface MemoryReplayGuardOptions {
  * ```ts
  * import { MemoryReplayGuard, XOAuth2PkceStrategy } from 'passport-x';
  *
- * // Two strategy objects for one X app in one process (each with its own name): give them one guard.
+ * // Two strategy objects for one X app in one process (each with its own name and callback route): give them one guard.
  * const replayGuard = new MemoryReplayGuard();
- * const options = { clientID: process.env.X_CLIENT_ID!, callbackURL: 'https://example.com/auth/x/callback', replayGuard };
- * export const signIn = new XOAuth2PkceStrategy({ ...options, name: 'x-sign-in' }, (accessToken, refreshToken, profile, done) => done(null, profile));
- * export const connect = new XOAuth2PkceStrategy({ ...options, name: 'x-connect' }, (accessToken, refreshToken, profile, done) => done(null, profile));
+ * const options = { clientID: process.env.X_CLIENT_ID!, replayGuard };
+ * export const signIn = new XOAuth2PkceStrategy({ ...options, name: 'x-sign-in', callbackURL: 'https://example.com/auth/x/callback' }, (accessToken, refreshToken, profile, done) => done(null, profile));
+ * export const connect = new XOAuth2PkceStrategy({ ...options, name: 'x-connect', callbackURL: 'https://example.com/connect/x/callback' }, (accessToken, refreshToken, profile, done) => done(null, profile));
  * ```
  */
 export class MemoryReplayGuard implements XReplayGuard {
