@@ -778,13 +778,20 @@ function refusedBeforeSending(err: unknown): boolean {
 /** {@link failureOf} for an answer whose status and headers arrived, but not all of its body. */
 function cutShortFailure(request: XHttpRequest, flight: InFlight, timeoutMs: number, secrets: ReadonlyArray<XRedactable>, cut: AnswerCutShort): XError {
   const { answer } = cut;
+  // A body Node's parser refused (a bad chunk): its error without the raw bytes, which may hold what X just issued.
+  const malformed = flight.timedOut ? undefined : malformedAnswerOf(cut.reason);
   const reason = flight.timedOut ? ((flight.controller ? flight.controller.signal.reason : flight.cut) ?? cut.reason) : cut.reason;
-  const how = flight.timedOut ? `its body did not arrive in full within ${timeoutMs} ms` : 'the connection closed before its body ended';
+  const cause = malformed ?? redactError(reason, secrets);
+  const how = flight.timedOut
+    ? `its body did not arrive in full within ${timeoutMs} ms`
+    : malformed !== undefined
+      ? `its body was not valid HTTP (${malformed.message})`
+      : 'the connection closed before its body ended';
   if (answer.status < 200 || answer.status > 299) {
     // What X said is the cause, whatever became of the body: its status and rate-limit headers. In
     // place of the body, what became of it, which the message then quotes.
     const refused = errorFromResponse({ status: answer.status, headers: answer.headers, body: `[${how}]` }, request.operation, secrets);
-    Object.defineProperty(refused, 'cause', { value: redactError(reason, secrets), configurable: true, writable: true });
+    Object.defineProperty(refused, 'cause', { value: cause, configurable: true, writable: true });
     return refused;
   }
   const where = whereOf(request);
@@ -792,7 +799,7 @@ function cutShortFailure(request: XHttpRequest, flight: InFlight, timeoutMs: num
     flight.timedOut ? XErrorCode.TIMEOUT : XErrorCode.INVALID_RESPONSE,
     `X answered the request to ${where} to ${request.operation} with HTTP ${answer.status}, but ${how}. The request did reach X: a code or refresh token it carried may be used up, and what X issued for it is lost. ` +
       'X may be slow, or a proxy between this server and X cut the answer; retry, or sign in again.',
-    { status: answer.status, cause: redactError(reason, secrets) },
+    { status: answer.status, cause },
   );
 }
 

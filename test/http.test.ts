@@ -434,6 +434,28 @@ describe('http: sendToX', () => {
       }
     });
 
+    it('reject a body that is not valid HTTP after a 200 status line (a bad chunk) with X_INVALID_RESPONSE and its status, never with its bytes in the cause', async () => {
+      const issued = 'fresh-refresh-token-from-a-garbled-chunk-0001';
+      const part = `{"token_type":"bearer","refresh_token":"${issued}"`;
+      const server = netServer((socket) => {
+        socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${part.length.toString(16)}\r\n${part}\r\nZZ\r\n}\r\n0\r\n\r\n`));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/2/oauth2/token`;
+        const err = await rejectionOf(sendToX({ method: 'POST', url, body: 'grant_type=refresh_token', operation: 'refresh the token' }));
+        expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE, status: 200 });
+        expect(err.message).to.include('with HTTP 200, but its body was not valid HTTP (Parse Error:').and.include('did reach X').and.not.include('Could not reach X');
+        const cause = err.cause as NodeJS.ErrnoException & { rawPacket?: unknown };
+        expect(cause.code).to.match(/^HPE_/);
+        expect(cause, 'no raw bytes kept').not.to.have.property('rawPacket');
+        expectNoSecrets(err, [issued]);
+        expect(JSON.stringify({ err, cause: { ...cause } })).not.to.include(issued);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
   });
 
   describe('size cap', () => {
