@@ -714,8 +714,7 @@ function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFligh
     return new XRequestError(
       XErrorCode.TIMEOUT,
       `X did not answer the request to ${where} to ${request.operation} within ${timeoutMs} ms. X may be slow or unreachable from this server; retry, or raise \`timeoutMs\`.`,
-      // The time-out's own TimeoutError: what fetch rejects with on abort differs between fetch implementations.
-      { cause: redactError((flight.controller ? flight.controller.signal.reason : flight.cut) ?? err, secrets) },
+      { cause: redactError(timeoutReason(flight, err), secrets) },
     );
   }
   const malformed = malformedAnswerOf(err);
@@ -775,12 +774,17 @@ function refusedBeforeSending(err: unknown): boolean {
   return err instanceof TypeError && /ByteString/.test(err.message);
 }
 
+/** The time-out's own TimeoutError, else `err`: what fetch rejects with on abort differs between fetch implementations. */
+function timeoutReason(flight: InFlight, err: unknown): unknown {
+  return (flight.controller ? flight.controller.signal.reason : flight.cut) ?? err;
+}
+
 /** {@link failureOf} for an answer whose status and headers arrived, but not all of its body. */
 function cutShortFailure(request: XHttpRequest, flight: InFlight, timeoutMs: number, secrets: ReadonlyArray<XRedactable>, cut: AnswerCutShort): XError {
   const { answer } = cut;
   // A body Node's parser refused (a bad chunk): its error without the raw bytes, which may hold what X just issued.
   const malformed = flight.timedOut ? undefined : malformedAnswerOf(cut.reason);
-  const reason = flight.timedOut ? ((flight.controller ? flight.controller.signal.reason : flight.cut) ?? cut.reason) : cut.reason;
+  const reason = flight.timedOut ? timeoutReason(flight, cut.reason) : cut.reason;
   const cause = malformed ?? redactError(reason, secrets);
   const how = flight.timedOut
     ? `its body did not arrive in full within ${timeoutMs} ms`

@@ -10,7 +10,7 @@ import { fetchAccessTokenThen, fetchRequestTokenThen, fetchVerifyCredentialsThen
 import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, inRequestTickOf, isCallbackToken, storeError, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
-import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, warnOnUnrestoredLogin, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnStart, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
@@ -448,9 +448,7 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
       }
       return this.completeSignIn(req, token, verifier);
     }
-    warnOnHostMismatch(req, options.callbackURL || this.xOptions.callbackURL, this.name, this.hostWarning, (this as unknown as PassportOAuth1Internals)._trustProxy);
-    warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession, options.session !== false);
-    if (options.session !== false) warnOnUnrestoredLogin(req, this.name, this.hostWarning);
+    warnOnStart(req, options.callbackURL || this.xOptions.callbackURL, this.name, this.hostWarning, (this as unknown as PassportOAuth1Internals)._trustProxy, this.pendingInSession, options.session !== false);
     this.startSignIn(req, options);
   }
 

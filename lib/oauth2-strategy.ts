@@ -14,7 +14,7 @@ import { failSignIn, inRequestTickOf, storeError, isCallbackToken, refuseSignIn,
 import { CODE_CHALLENGE_METHOD, createCodeVerifier, s256 } from './pkce';
 import { profileFromV2User, type XProfile } from './profile';
 import type { XScope, XUserField } from './scopes';
-import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, warnOnUnrestoredLogin, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
+import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnStart, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
 import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore, type XPkceStateStoreWithMeta } from './state/pkce-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo, type PendingDropped } from './state/pending';
@@ -687,9 +687,7 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
   }
 
   private startAuthorization(req: XAuthRequest, options: XOAuth2AuthenticateOptions): void {
-    warnOnHostMismatch(req, options.callbackURL || this.callbackURL, this.name, this.hostWarning, this.trustProxy);
-    warnOnInsecureSessionCookie(req, this.name, this.hostWarning, this.pendingInSession, options.session !== false);
-    if (options.session !== false) warnOnUnrestoredLogin(req, this.name, this.hostWarning);
+    warnOnStart(req, options.callbackURL || this.callbackURL, this.name, this.hostWarning, this.trustProxy, this.pendingInSession, options.session !== false);
     const callbackURL = this.resolvedCallbackURL(req, options.callbackURL || this.callbackURL);
     if (callbackURL === undefined) return;
 

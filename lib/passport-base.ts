@@ -5,7 +5,7 @@
  */
 import { hasControlCharacter, hasLoneSurrogate, redactError, shortText, XError } from './errors';
 import { XFailureCode, failureStatus, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureInfo } from './failure';
-import type { XIncomingRequest } from './request';
+import { isSignedIn, type XIncomingRequest } from './request';
 import { warnCallbackThrew } from './http';
 
 /** What a verify callback reports: the user, or `false` and a failure info. */
@@ -344,16 +344,10 @@ const USED_CALLBACK_CODES: ReadonlySet<string> = new Set([XFailureCode.NO_PENDIN
  */
 export function refusalForSignedIn(req: object, challenge: unknown): unknown {
   if (!isXFailureInfo(challenge) || !USED_CALLBACK_CODES.has(challenge.code)) return challenge;
-  if (!isSignedIn(req as { user?: unknown; isAuthenticated?: unknown })) return challenge;
+  if (!isSignedIn(req)) return challenge;
   const hint = `${challenge.hint} This session is signed in already: if this was a reload or Back of the callback it signed in with, there is nothing to fix; otherwise the causes above apply.`;
   // The store's info as it was (its message, its state, fields of a custom store's), with the hint and a log key of its own.
   return Object.assign(failureWithOwnLog(challenge.code, hint, 'signed-in session'), { ...challenge, hint });
-}
-
-/** Whether Passport has a user on this request: its own `isAuthenticated()` (which honours `userProperty`), else `req.user`. */
-function isSignedIn(req: { user?: unknown; isAuthenticated?: unknown }): boolean {
-  if (typeof req.isAuthenticated === 'function') return (req.isAuthenticated as () => unknown).call(req) === true;
-  return req.user !== undefined && req.user !== null && req.user !== false;
 }
 
 /** Ends a sign-in with an error (Passport's 500 path), unless `refusal` recognises it as X's normal refusal of a grant: then it is {@link refuseSignIn}'s failure. */

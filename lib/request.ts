@@ -225,6 +225,24 @@ export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: str
 }
 
 /** The first of a header's comma-separated values (a proxy chain appends its own), trimmed. */
+/** Whether Passport has a user on this request: its own `isAuthenticated()` (which honours `userProperty`), else `req.user`. */
+export function isSignedIn(req: object): boolean {
+  const r = req as { user?: unknown; isAuthenticated?: unknown };
+  if (typeof r.isAuthenticated === 'function') return (r.isAuthenticated as () => unknown).call(req) === true;
+  return r.user !== undefined && r.user !== null && r.user !== false;
+}
+
+/**
+ * The checks of a sign-in's start leg that warn of a set-up that will lose it, each once:
+ * {@link warnOnHostMismatch}, {@link warnOnInsecureSessionCookie} and, when the sign-in opens a
+ * login session, {@link warnOnUnrestoredLogin}. Both strategies run them before sending the browser to X.
+ */
+export function warnOnStart(req: XAuthRequest, callbackURL: string, strategyName: string, state: HostWarningState, proxy: boolean | undefined, pendingInSession: boolean, loginSession: boolean): void {
+  warnOnHostMismatch(req, callbackURL, strategyName, state, proxy);
+  warnOnInsecureSessionCookie(req, strategyName, state, pendingInSession, loginSession);
+  if (loginSession) warnOnUnrestoredLogin(req, strategyName, state);
+}
+
 /**
  * Warns once (`PASSPORT_X_SESSION_NOT_RESTORED`) when a sign-in starts in a session that holds a
  * signed-in user Passport did not restore: `req.session.passport.user` is set (a sign-in saved it),
@@ -238,7 +256,7 @@ export function warnOnUnrestoredLogin(req: XAuthRequest, strategyName: string, s
   if (state.unrestoredLoginWarned === true) return false;
   const login = (req.session as { passport?: { user?: unknown } } | null | undefined)?.passport;
   if (typeof login !== 'object' || login === null || login.user === undefined || login.user === null) return false;
-  if (typeof req.isAuthenticated !== 'function' || (req.isAuthenticated as () => unknown).call(req) === true) return false;
+  if (typeof req.isAuthenticated !== 'function' || isSignedIn(req)) return false;
   state.unrestoredLoginWarned = true;
   process.emitWarning(
     `passport-x (${strategyName}): this sign-in starts in a session where a user already signed in (req.session.passport.user is set), yet Passport did not restore that user on this request (req.isAuthenticated() is false): ` +

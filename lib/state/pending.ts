@@ -269,9 +269,6 @@ export type PendingMiss = 'none' | 'unknown' | 'expired' | 'future';
 /** The outcome of {@link takePending}. */
 export type TakeResult = { entry: PendingEntry } | { miss: PendingMiss };
 
-/** What {@link takePending} answers for a request without a session: nothing pending. */
-export const NOTHING_PENDING: TakeResult = Object.freeze({ miss: 'none' as const });
-
 /**
  * Finds the entry whose handle equals `handle` (every entry compared in constant time),
  * removes it (single use) and returns it. Expired entries are removed on the way.
@@ -299,6 +296,19 @@ export function takePending(
   if (!found) return { miss: live.length === 0 ? 'none' : 'unknown' };
   const miss = lifeMissOf(found, now, limits);
   return miss === undefined ? { entry: found } : { miss };
+}
+
+/**
+ * A session store's `drop()`: the entry of `handle` taken as its callback would take it (single use,
+ * expired ones removed), answered as `found`, or `false` with why not ({@link pendingMissInfo}: none
+ * pending, not this session's, expired). No session is nothing pending, not an error: the user only
+ * pressed Cancel. `what` names the handle for the message ("state", "request token").
+ */
+export function dropPending(req: XAuthRequest, key: string, handle: unknown, limits: PendingLimits, binding: string | undefined, what: string, callback: PendingDropped): void {
+  const session = req.session;
+  const result: TakeResult = session && typeof session === 'object' ? takePending(session, key, typeof handle === 'string' ? handle : '', limits, binding) : { miss: 'none' };
+  if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, what, limits.ttlMs));
+  callback(null, true);
 }
 
 /** Why `entry` is no longer pending at `now`: older than `ttlMs`, or dated in the future; undefined while it lives. */

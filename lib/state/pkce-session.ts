@@ -4,7 +4,7 @@
  */
 import { createState } from '../pkce';
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingEntry, pendingLimits, pendingMissInfo, requireSession, takePending, metaAndCallback, NOTHING_PENDING, type PendingDropped, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, pendingMissInfo, requireSession, takePending, metaAndCallback, dropPending, type PendingDropped, type PendingLimits } from './pending';
 
 /** What passport-oauth2 hands a state store along with the request: where the sign-in goes. */
 export interface XPkceStateMeta {
@@ -161,13 +161,6 @@ export class XPkceSessionStore implements XPkceStateStore {
     maybeCallback?: PendingDropped,
   ): void {
     const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
-    // No session is nothing to drop, not an error: the user only pressed Cancel. Taken as a callback
-    // with a code would be, so a Cancel says why it found nothing as that callback would (expired, none).
-    const result =
-      req.session && typeof req.session === 'object'
-        ? takePending(req.session as Record<string, unknown>, this.key, typeof providedState === 'string' ? providedState : '', this.limits, bindingOf(meta, 'oauth2'))
-        : NOTHING_PENDING;
-    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'state', this.limits.ttlMs));
-    callback(null, true);
+    dropPending(req, this.key, providedState, this.limits, bindingOf(meta, 'oauth2'), 'state', callback);
   }
 }

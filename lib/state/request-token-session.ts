@@ -2,7 +2,7 @@
  * The default OAuth 1.0a request-token store: pending request tokens in the server session.
  */
 import type { XAuthRequest } from '../request';
-import { addPending, bindingOf, pendingEntry, pendingLimits, pendingMissInfo, requireSession, takePending, metaAndCallback, NOTHING_PENDING, type PendingDropped, type PendingLimits } from './pending';
+import { addPending, bindingOf, pendingEntry, pendingLimits, pendingMissInfo, requireSession, takePending, metaAndCallback, dropPending, type PendingDropped, type PendingLimits } from './pending';
 
 /**
  * Callback of {@link XRequestTokenStore.get}: the token secret and the app state given when the
@@ -117,12 +117,6 @@ export class XRequestTokenSessionStore implements XRequestTokenStore {
   drop(req: XAuthRequest, token: string, meta: object, callback: PendingDropped): void;
   drop(req: XAuthRequest, token: string, metaOrCallback: object | PendingDropped, maybeCallback?: PendingDropped): void {
     const [meta, callback] = metaAndCallback(metaOrCallback, maybeCallback);
-    // Taken as a callback with a verifier would be, so a Cancel says why it found nothing as that callback would (expired, none).
-    const result =
-      req.session && typeof req.session === 'object'
-        ? takePending(req.session, this.key, typeof token === 'string' ? token : '', this.limits, bindingOf(meta, 'oauth1'))
-        : NOTHING_PENDING;
-    if ('miss' in result) return callback(null, false, pendingMissInfo(result.miss, 'request token', this.limits.ttlMs));
-    callback(null, true);
+    dropPending(req, this.key, token, this.limits, bindingOf(meta, 'oauth1'), 'request token', callback);
   }
 }
