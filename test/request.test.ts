@@ -83,21 +83,21 @@ describe('resolveCallbackURL', () => {
   });
 });
 
-describe('warnOnInsecureSessionCookie', () => {
-  /** Runs `fn` and answers the PASSPORT_X_SECURE_COOKIE_ON_HTTP warnings it emitted. */
-  async function warningsOf(fn: () => void | Promise<void>): Promise<string[]> {
-    const seen: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error): void => void seen.push(w);
-    process.on('warning', onWarning);
-    try {
-      await fn();
-      await new Promise((r) => setImmediate(r));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    return seen.filter((w) => w.code === 'PASSPORT_X_SECURE_COOKIE_ON_HTTP').map((w) => w.message);
+/** Runs `fn` and answers the messages of the warnings with `code` it emitted (by default PASSPORT_X_SECURE_COOKIE_ON_HTTP). */
+async function warningsOf(fn: () => void | Promise<void>, code = 'PASSPORT_X_SECURE_COOKIE_ON_HTTP'): Promise<string[]> {
+  const seen: Array<Error & { code?: string }> = [];
+  const onWarning = (w: Error): void => void seen.push(w);
+  process.on('warning', onWarning);
+  try {
+    await fn();
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', onWarning);
   }
+  return seen.filter((w) => w.code === code).map((w) => w.message);
+}
 
+describe('warnOnInsecureSessionCookie', () => {
   const secureCookie = { cookie: { secure: true } };
 
   it('warns once per strategy instance when a Secure session cookie meets a plain-http start, saying the fix', async () => {
@@ -123,23 +123,16 @@ describe('warnOnInsecureSessionCookie', () => {
   });
 
   it('warns once per strategy instance of a SameSite=Strict session cookie (express-session\'s `sameSite: true` is Strict) that holds the pending sign-in', async () => {
-    const seen: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error): void => void seen.push(w);
-    process.on('warning', onWarning);
-    try {
+    const strict = await warningsOf(() => {
       const state: HostWarningState = { warnedHosts: new Set() };
       for (const sameSite of ['strict', true, 'strict']) warnOnInsecureSessionCookie({ headers: {}, session: { cookie: { sameSite } }, secure: true }, 'x-oauth2', state);
       // Lax and None reach the callback; a pending sign-in in its own cookie (EncryptedCookieStateStore) is not in the session.
       const quiet: HostWarningState = { warnedHosts: new Set() };
       for (const sameSite of ['lax', 'none', false, undefined]) warnOnInsecureSessionCookie({ headers: {}, session: { cookie: { sameSite } }, secure: true }, 'x-oauth2', quiet);
       warnOnInsecureSessionCookie({ headers: {}, session: { cookie: { sameSite: 'strict' } }, secure: true }, 'x-oauth2', quiet, false);
-      await new Promise((r) => setImmediate(r));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    const strict = seen.filter((w) => w.code === 'PASSPORT_X_STRICT_SESSION_COOKIE');
+    }, 'PASSPORT_X_STRICT_SESSION_COOKIE');
     expect(strict).to.have.length(1);
-    expect(strict[0]!.message).to.include('x-oauth2').and.include('SameSite=Strict').and.include("sameSite: 'lax'");
+    expect(strict[0]!).to.include('x-oauth2').and.include('SameSite=Strict').and.include("sameSite: 'lax'");
   });
 
   it('stays quiet when nothing is wrong or nothing can be told', () =>
@@ -234,20 +227,13 @@ describe('warnOnUnrestoredLogin', () => {
 
   it('warns once per strategy instance when the session holds a user Passport did not restore', async () => {
     const state: HostWarningState = { warnedHosts: new Set() };
-    const seen: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error): void => void seen.push(w);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsOf(() => {
       const req = { headers: {}, session: { passport: { user: 'u1' } }, isAuthenticated: signedOut };
       expect(warnOnUnrestoredLogin(req, 'x-oauth2', state)).to.equal(true);
       expect(warnOnUnrestoredLogin(req, 'x-oauth2', state)).to.equal(false);
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    const warnings = seen.filter((w) => w.code === 'PASSPORT_X_SESSION_NOT_RESTORED');
+    }, 'PASSPORT_X_SESSION_NOT_RESTORED');
     expect(warnings).to.have.length(1);
-    expect(warnings[0]!.message).to.include('x-oauth2').and.include('req.isAuthenticated() is false').and.include('app.use(passport.session())');
+    expect(warnings[0]!).to.include('x-oauth2').and.include('req.isAuthenticated() is false').and.include('app.use(passport.session())');
   });
 
   it('stays quiet where Passport restored the user, where nothing was saved, and where Passport did not run', () => {

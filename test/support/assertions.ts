@@ -1,6 +1,7 @@
 // Assertions shared by the unit tests.
 import { expect } from 'chai';
-import { inspect } from 'node:util';
+import { format, inspect } from 'node:util';
+import passport from 'passport';
 import { wellFormed } from '../../lib/errors';
 import { X_FAILURE_MESSAGES, type XFailureCodeValue, type XFailureInfo } from '../../lib/failure';
 
@@ -168,4 +169,18 @@ export function failureHint(info: unknown, code: XFailureCodeValue): string {
   expect(failure.message).to.equal(X_FAILURE_MESSAGES[code]);
   expect(failure.hint).to.be.a('string').and.not.equal('');
   return failure.hint;
+}
+
+/**
+ * Checks that a strategy keeps `secrets` out of every way an app may print it: JSON, `util.inspect`
+ * with and without hidden properties (`console.dir` with `showHidden`), `console.log('%o')`, and a
+ * Passport instance holding it; nor any Buffer (a key derived from a secret, as a cookie store's).
+ */
+export function expectSecretsOutOfPrint(strategy: passport.Strategy, secrets: readonly string[]): void {
+  const app = new passport.Passport().use(strategy);
+  const views = [JSON.stringify(strategy), inspect(strategy, { depth: 10 }), inspect(strategy, { depth: Infinity, showHidden: true }), format('%o', strategy), inspect(app, { depth: Infinity, showHidden: true })];
+  for (const text of views) {
+    for (const secret of secrets) expect(text).to.not.include(secret);
+    expect(text).to.not.match(/<Buffer|Uint8Array/);
+  }
 }
