@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import * as passportX from '../../lib/index';
 import { blocksOf } from './check-snippets';
 
 const root = join(__dirname, '..', '..');
@@ -51,6 +52,58 @@ describe('README.md and the guides', () => {
   it('use 127.0.0.1 in every code block, never localhost', () => {
     const offending = markdownFiles().flatMap(({ file, text }) => codeBlocks(text).filter((code) => /localhost/.test(code)).map(() => file));
     expect(offending).to.deep.equal([]);
+  });
+});
+
+describe('docs/reference.md', () => {
+  const reference = readFileSync(join(root, 'docs', 'reference.md'), 'utf8');
+  const exported = passportX as unknown as Record<string, unknown>;
+  /** The section of the page under the heading `title`, up to the next heading. */
+  const section = (title: string): string => {
+    const start = reference.indexOf(`\n## ${title}\n`);
+    expect(start, title).to.be.greaterThan(-1);
+    const end = reference.indexOf('\n## ', start + 1);
+    return reference.slice(start, end < 0 ? undefined : end);
+  };
+  /** The rows of the first table of `text`, cells trimmed, header and rule left out. */
+  const rows = (text: string): string[][] =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith('| '))
+      .slice(1)
+      .map((line) => line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+  const unquote = (cell: string): string => /^`(.*)`$/.exec(cell)?.[1] ?? cell;
+
+  it('gives the value of every exported constant that is a number or a string, as the package has it', () => {
+    const table = rows(section('Defaults and limits'));
+    const documented = Object.fromEntries(table.map(([name, value]) => [unquote(name ?? ''), JSON.parse(unquote(value ?? '')) as unknown]));
+    const constants = Object.fromEntries(Object.entries(exported).filter(([, value]) => typeof value === 'number' || typeof value === 'string'));
+    expect(Object.keys(constants).length).to.be.greaterThan(10);
+    expect(documented).to.deep.equal(constants);
+  });
+
+  it('lists the scopes and user fields as the package has them', () => {
+    const text = section('Scopes and user fields');
+    const items = text.split('\n- ').slice(1);
+    const listed = (name: string): string[] => {
+      const item = items.find((i) => i.startsWith(`\`${name}\``));
+      expect(item, name).to.be.a('string');
+      const list = (item as string).slice((item as string).indexOf(':'));
+      return [...list.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string).filter((word) => !/[A-Z(]/.test(word));
+    };
+    expect(listed('X_OAUTH2_DEFAULT_SCOPES')).to.deep.equal([...passportX.X_OAUTH2_DEFAULT_SCOPES]);
+    expect(listed('X_OAUTH2_DEFAULT_USER_FIELDS')).to.deep.equal([...passportX.X_OAUTH2_DEFAULT_USER_FIELDS]);
+    expect(listed('X_OAUTH2_SCOPES')).to.deep.equal([...passportX.X_OAUTH2_SCOPES]);
+    expect(listed('X_USER_FIELDS')).to.deep.equal([...passportX.X_USER_FIELDS]);
+    const [field, scope] = listed('X_USER_FIELD_SCOPES');
+    expect({ [field as string]: scope }).to.deep.equal(passportX.X_USER_FIELD_SCOPES);
+  });
+
+  it("gives every failure's sentence for the person signing in, word for word", () => {
+    const table = rows(section('What the person signing in reads'));
+    const documented = Object.fromEntries(table.map(([code, message]) => [unquote(code ?? ''), message]));
+    expect(documented).to.deep.equal(passportX.X_FAILURE_MESSAGES);
+    expect(Object.keys(documented).sort()).to.deep.equal(Object.values(passportX.XFailureCode).sort());
   });
 });
 
