@@ -399,8 +399,8 @@ export interface XLockTimeoutErrorOptions extends XErrorOptions {
 
 /**
  * A caller waited for a lock (`XTokenLock.withLock`) longer than the lock's bound
- * (`acquireTimeoutMs`) while another holder kept it, or Redis did not answer the take. Nothing was
- * run. Or `XTokenManager` held the lock with too little time left (its `XLockLease`) for a request to
+ * (`acquireTimeoutMs`) while another holder kept it, or Redis did not answer the take, or answered
+ * it with an error (then the `cause`). Nothing was run. Or `XTokenManager` held the lock with too little time left (its `XLockLease`) for a request to
  * X and the store call after it (a refresh, a revocation), or for a store call (`store()`'s read or
  * write, a delete): that request or call was not made (`attempts` 1).
  * Retry later; if this happens often, the work under the lock is slower than the lock's TTL and

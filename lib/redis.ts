@@ -327,7 +327,8 @@ export class RedisTokenLock implements XTokenLock {
    * client queuing commands while it reconnects) leaves `fn` that much less time.
    *
    * @throws XLockTimeoutError when the lock stayed taken for `acquireTimeoutMs` or Redis did not answer the take within `ttlMs` (`fn` did not run)
-   * @throws whatever `fn` throws (the lock is released first), or the Redis client's error while taking the lock (never the release's)
+   * @throws XLockTimeoutError as well when Redis answered the take with an error (its `cause`; the lock is released, should the take have reached Redis)
+   * @throws whatever `fn` throws (the lock is released first); never the release's error
    */
   async withLock<T>(key: string, ttlMs: number, fn: (lease?: XLockLease) => Promise<T>): Promise<T> {
     checkWithLockArguments('RedisTokenLock', key, ttlMs, fn);
@@ -360,8 +361,18 @@ export class RedisTokenLock implements XTokenLock {
       const taken = await answeredWithin(taking, ttlMs, () => {
         void this.#release(redisKey, value, ttlMs);
       }).catch((err: unknown) => {
-        if (err !== NO_ANSWER) throw err;
         const waited = Date.now() - started;
+        if (err !== NO_ANSWER) {
+          // The SET may have reached Redis before the error (a connection dropped before its answer):
+          // released, quietly (this error says it all), so the lock is not left taken for its TTL.
+          void this.#release(redisKey, value, ttlMs, true);
+          const said = err instanceof Error ? err.message : String(err);
+          throw new XLockTimeoutError(
+            `RedisTokenLock: Redis answered the command that takes the lock with an error (${said}) after ${waited} ms in all (${attempts(attempt)}); gave up. ` +
+              'Check the Redis server and the connection to it (a memory limit with noeviction, a read-only replica after a failover, missing permissions, a dropped connection); retry later.',
+            { waitedMs: waited, attempts: attempt, cause: err },
+          );
+        }
         throw new XLockTimeoutError(
           `RedisTokenLock: Redis did not answer the command that takes the lock within the lock's TTL (${ttlMs} ms), after ${waited} ms in all (${attempts(attempt)}); gave up. ` +
             'Check that the Redis server is up and reachable from this instance (a stopped server, a network partition, or a client that queues commands while it reconnects).',
@@ -386,13 +397,14 @@ export class RedisTokenLock implements XTokenLock {
    * Releases this holder's lock, if it still holds it. Never throws and waits the lock's TTL at
    * most (by then the key has expired anyway): a Redis that fails or hangs now costs the other
    * holders a wait until the TTL, said in a process warning once per instance, and nothing more.
+   * `quiet`: no warning (a release after a take that failed, whose error says it all).
    */
-  async #release(redisKey: string, value: string, ttlMs: number): Promise<void> {
+  async #release(redisKey: string, value: string, ttlMs: number, quiet = false): Promise<void> {
     try {
       // A release that finds the key gone or someone else's (fn outlived ttlMs) deletes nothing.
       await answeredWithin(this.#commands.evalOneKey(RELEASE_SCRIPT, redisKey, [value]), ttlMs);
     } catch (err) {
-      if (this.#releaseWarned) return;
+      if (quiet || this.#releaseWarned) return;
       this.#releaseWarned = true;
       const why = err === NO_ANSWER ? `Redis did not answer within the lock's TTL (${ttlMs} ms)` : `Redis answered an error (${err instanceof Error ? err.message : String(err)})`;
       process.emitWarning(

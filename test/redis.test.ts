@@ -351,7 +351,7 @@ describe('Redis adapters', function () {
     });
   });
 
-  describe('a reply lost with the connection, the command resent by ioredis', function () {
+  describe('a reply lost with the connection (the command resent by ioredis, not by node-redis)', function () {
     /**
      * A loopback proxy to the test's Redis that, once, forwards the first command naming `marker`
      * and then drops both connections when Redis answers it, so the client never gets that reply.
@@ -415,6 +415,31 @@ describe('Redis adapters', function () {
       expect(await inspector.keys('*')).to.have.length(1);
     });
 
+    it('RedisTokenLock over node-redis, which does not resend: the take fails with XLockTimeoutError, and the lock its SET took is released at once, not left for its TTL', async function () {
+      const proxy = await replyDroppingProxy(':lock:');
+      const client = createClient({ url: `redis://127.0.0.1:${proxy.port}`, socket: { reconnectStrategy: () => 20 } });
+      client.on('error', () => undefined);
+      await client.connect();
+      let ran = false;
+      let caught: unknown;
+      try {
+        await new RedisTokenLock({ client }).withLock('user-of-a-lost-reply', 30_000, async () => {
+          ran = true;
+        }).catch((err: unknown) => (caught = err));
+        expect(proxy.dropped(), 'the proxy dropped the reply').to.equal(true);
+        expect(caught).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
+        expect((caught as Error).message).to.include('Redis answered the command that takes the lock with an error').and.include('a dropped connection');
+        expect(ran).to.equal(false);
+        // The SET reached Redis: the release (sent once node-redis reconnected) deletes it long before its 30 s TTL.
+        const started = Date.now();
+        while ((await inspector.keys('*')).length > 0 && Date.now() - started < 5000) await sleep(10);
+        expect(await inspector.keys('*'), 'released').to.deep.equal([]);
+      } finally {
+        await client.disconnect().catch(() => undefined);
+        proxy.close();
+      }
+    });
+
     it('RedisTokenLock: the holder whose SET Redis applied runs at once, never waiting for its own lock', async function () {
       // acquireTimeoutMs 0: a holder that took its own lock for someone else's gives up at once (XLockTimeoutError).
       const ran = await throughProxy(':lock:', (client) => new RedisTokenLock({ client, acquireTimeoutMs: 0 }).withLock('user-of-a-lost-reply', 30_000, async () => 'ran'));
@@ -436,9 +461,39 @@ describe('Redis adapters', function () {
       await new RedisTokenLock({ client: closed }).withLock('k', 1000, async () => {
         ran = true;
       }).catch((err: unknown) => (caught = err));
-      expect(caught).to.be.instanceOf(Error);
+      // The lock's is typed (retry later, as for a Redis that does not answer), the client's error its cause.
+      expect(caught).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
+      expect((caught as Error).cause).to.be.instanceOf(Error).with.property('message').that.matches(/closed/i);
       expect(ran).to.equal(false);
     });
+
+    for (const which of ['node-redis', 'ioredis'] as const) {
+      it(`RedisTokenLock over ${which}: a take Redis refuses (a memory limit under noeviction) fails with XLockTimeoutError, its cause Redis's error, nothing run and nothing warned`, async function () {
+        const client = which === 'node-redis' ? nodeRedis : ioredis;
+        let ran = false;
+        let caught: unknown;
+        await inspector.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
+        const warnings: Error[] = [];
+        const onWarning = (w: Error): void => void warnings.push(w);
+        process.on('warning', onWarning);
+        try {
+          await new RedisTokenLock({ client }).withLock('user-1', 1000, async () => {
+            ran = true;
+          }).catch((err: unknown) => (caught = err));
+          await sleep(20);
+        } finally {
+          process.off('warning', onWarning);
+          await inspector.configSet({ maxmemory: '0' });
+        }
+        expect(caught).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
+        const message = (caught as Error).message;
+        expect(message).to.include('Redis answered the command that takes the lock with an error (OOM command not allowed').and.include('a memory limit with noeviction').and.include('retry later');
+        expect((caught as Error).cause).to.be.instanceOf(Error).with.property('message').that.matches(/^OOM command not allowed/);
+        expect(ran).to.equal(false);
+        expect(warnings.filter((w) => (w as { code?: string }).code === 'PASSPORT_X_LOCK_RELEASE_FAILED'), 'the failed take is the error, not a release warning').to.deep.equal([]);
+        expect(await inspector.keys('*')).to.deep.equal([]);
+      });
+    }
 
     for (const which of ['node-redis', 'ioredis'] as const) {
       it(`RedisTokenLock over ${which}: a Redis that does not answer fails the call within the lock's TTL, and a lock its late answer took is released`, async function () {
