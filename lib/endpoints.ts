@@ -577,12 +577,13 @@ function oauth2TokenAnswer(raw: XRawResponse, operation: string, rotated = false
   return { tokens, params: json };
 }
 
-/** The repairs of a kept refresh answer already warned about, once each per process. */
+/** The repairs of a kept refresh answer (and the odd revocation answers) already warned about, once each per process. */
 const warnedRepairs = new Set<string>();
 
 /**
- * Forgets which repairs of refresh answers were warned about, so the next of each kind warns again
- * (for tests: the warning is once per process). Not part of the package's exports.
+ * Forgets which repairs of refresh answers and which odd revocation answers were warned about, so
+ * the next of each kind warns again (for tests: the warning is once per process). Not part of the
+ * package's exports.
  *
  * @internal
  */
@@ -603,8 +604,10 @@ function warnKeptRotation(operation: string, repaired: readonly string[]): void 
 }
 
 /**
- * `POST /2/oauth2/revoke` (RFC 7009). Resolves on a 200 that says `{"revoked":true}`,
- * `{"revoked":false}` (section 2.2: the token was invalid or already revoked) or nothing.
+ * `POST /2/oauth2/revoke` (RFC 7009). Resolves on X's 2xx, whatever its body: section 2.2 says the
+ * status tells it all ("The content of the response body is ignored by the client"). X answers
+ * `{"revoked":true}`, or `{"revoked":false}` for a token that was invalid or already revoked; any
+ * other body is said in a warning, once per process, naming what is odd about it, never its text.
  */
 export async function revokeOAuth2Token(
   url: string,
@@ -622,14 +625,33 @@ export async function revokeOAuth2Token(
     { method: 'POST', url, operation, headers: auth.headers, body: encodeForm({ ...params, ...auth.params }), secrets: [...clientSecrets(client), token] },
     http,
   );
-  // X answers {"revoked":true}; RFC 7009 allows an empty 200. Section 2.2 answers 200 for a token
-  // that is invalid or already revoked too: `{"revoked":false}` says that, and either way the token
-  // no longer works, which is what the caller asked for.
-  if (raw.body.trim() !== '') {
-    const json = parseJSONObject(raw, operation);
-    // Only a boolean `revoked` says either: `"false"`, a missing field or one hidden under `__proto__` says neither.
-    if (json.revoked !== true && json.revoked !== false) throw invalidResponse(raw, operation, 'a body that says neither `"revoked": true` nor `"revoked": false`');
+  // The 2xx is the answer (RFC 7009 section 2.2): the token no longer works, whether it was revoked
+  // now or was invalid already. A body X does not send (not `{"revoked": true|false}`) changes
+  // nothing; refusing it would keep a revoked user's tokens stored for good (XTokenManager.revoke).
+  const odd = oddRevocationBody(raw.body);
+  if (odd !== undefined && !warnedRepairs.has(`revoke: ${odd}`)) {
+    warnedRepairs.add(`revoke: ${odd}`);
+    process.emitWarning(
+      `passport-x: X's ${raw.status} answer to "${operation}" had ${odd}, where X answers {"revoked": true} or {"revoked": false}. ` +
+        'The token was taken as revoked, as RFC 7009 section 2.2 says of a 200. X does not answer this way: if it repeats, check what sits between the app and X (`baseURL`, a proxy, the `fetch` option).',
+      { code: 'PASSPORT_X_REVOKE_ANSWER_UNEXPECTED' },
+    );
   }
+}
+
+/** What is odd about a revocation answer's body (X's is `{"revoked": true|false}`; empty is RFC 7009's), or undefined. */
+function oddRevocationBody(body: string): string | undefined {
+  if (body.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return 'a body that is not JSON';
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return 'a JSON body that is not an object';
+  // Only a boolean `revoked` is X's: `"false"`, a missing field or one hidden under `__proto__` is not.
+  const revoked = Object.hasOwn(json, 'revoked') ? (json as { revoked?: unknown }).revoked : undefined;
+  return revoked === true || revoked === false ? undefined : 'a JSON body without a boolean `revoked`';
 }
 
 /**

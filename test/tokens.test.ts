@@ -1276,6 +1276,16 @@ describe('XTokenManager', function () {
       expect(store.data.has(USER)).to.equal(false);
     });
 
+    it('counts any 2xx as revoked, whatever its body (RFC 7009 section 2.2: the client ignores it), and deletes the tokens', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      x.failNext('/2/oauth2/revoke', { status: 200, body: {} });
+      x.failNext('/2/oauth2/revoke', { status: 200, body: 'OK' });
+      const before = x.requests.length;
+      expect(await manager().revoke(USER)).to.equal(true);
+      expect(x.requests.slice(before).map((r) => `${r.path} ${r.status}`)).to.deep.equal(Array(2).fill('/2/oauth2/revoke 200'));
+      expect(store.data.has(USER)).to.equal(false);
+    });
+
     it('when both revocations fail, rejects with the first and carries the second in otherFailures, and keeps the tokens', async function () {
       await storeExpiringIn(2 * 3600_000);
       x.failNext('/2/oauth2/revoke', { status: 503 });
