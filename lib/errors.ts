@@ -856,7 +856,9 @@ export function parseRateLimit(headers: Headers): XRateLimit | undefined {
 const X_CODE_HINTS: Record<number, string> = {
   32: 'Check the consumer key and secret (or client ID and secret), and that this server\'s clock is right.',
   89: 'The token is invalid, expired or revoked: sign the user in again.',
-  99: 'The app-only credentials were refused: check the consumer key and secret (X also answers this to invalidating a bearer token that is unknown or already invalidated).',
+  99:
+    'X refused the app-only credentials: check the consumer key and secret. X also answers this when the bearer token is asked for too often (X doc "POST oauth2/token": "Tokens received by this method should be cached"): ' +
+    'keep the token getBearerToken gave (X gives the same one until it is invalidated) and retry later; and to invalidating a bearer token that is unknown or already invalidated.',
   130: 'X is over capacity: retry later, with a back-off.',
   131: 'X failed internally: retry later, with a back-off.',
   135: 'This server\'s clock is too far from X\'s: synchronise it (NTP).',

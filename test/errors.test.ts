@@ -113,7 +113,7 @@ describe('errors', () => {
     const table: Array<[number, number, string, RegExp]> = [
       [401, 32, 'Could not authenticate you.', /consumer key and secret/],
       [401, 89, 'Invalid or expired token.', /sign the user in again/],
-      [403, 99, 'Unable to verify your credentials', /app-only credentials were refused/],
+      [403, 99, 'Unable to verify your credentials', /refused the app-only credentials: check the consumer key and secret\. X also answers this when the bearer token is asked for too often .*keep the token getBearerToken gave/],
       [401, 135, 'Timestamp out of bounds.', /clock/],
       [400, 215, 'Bad Authentication data.', /not signed as X expects/],
     ];
