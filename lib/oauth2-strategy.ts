@@ -334,7 +334,7 @@ function codeRefusedInfo(err: Error): XFailureInfo | undefined {
   return failureOf(
     XFailureCode.GRANT_REFUSED,
     `X's token endpoint refused the authorization code (HTTP ${err.status} ${xWords(err.error) ?? ''}${words ? `: "${words}"` : ''}). ` +
-      'X\'s codes live 30 seconds and work once: the user took longer than that on the consent page, or the callback was used twice (a reload, the back button, a double click). ' +
+      'X\'s codes live 30 seconds from the moment the user authorizes, and work once: something held the callback up for longer than that between X\'s redirect and this request to X (a slow proxy, a debugger paused, a callback link opened again later), or the callback was used twice (a reload, the back button, a double click). ' +
       'The strategy lets one copy of a callback through per replay guard: if the app runs as several instances, each with its own (the default), a copy reaching another instance is sent to X too; ' +
       'X then refuses it and revokes the tokens of the first (whose next request gets a 401). Give every instance one shared guard: replayGuard: new RedisReplayGuard({ client }). ' +
       'If every sign-in fails this way, check that `callbackURL` is exactly the redirect_uri of the consent page and that the client ID and type match the app in the X developer portal.',

@@ -1376,7 +1376,9 @@ describe('XOAuth2PkceStrategy', () => {
           const info = result.challenge as XFailureInfo;
           expect(info.message).to.equal('This sign-in took too long or was already used. Sign in again.');
           const hint = failureHint(info, XFailureCode.GRANT_REFUSED);
-          expect(hint).to.include(`HTTP ${status} ${answer.error}`).and.match(/30 seconds/);
+          expect(hint).to.include(`HTTP ${status} ${answer.error}`).and.match(/30 seconds from the moment the user authorizes/);
+          // A code is issued when the user authorizes: time on the consent page does not age it, a delayed callback does.
+          expect(hint).to.include('held the callback up').and.not.include('on the consent page');
           if ('error_description' in answer) expect(hint).to.include(answer.error_description);
         });
       }

@@ -328,7 +328,7 @@ export function pendingMissMessage(miss: PendingMiss, what: string, ttlMs: numbe
         'If this callback was already used (a reload or the back button), simply sign in again. Otherwise, likely causes: the sign-in started on another host than the callback URL (e.g. localhost and 127.0.0.1), so the browser did not send the session cookie; ' +
         'the session was not saved before the redirect to X; several app instances without a shared session store; ' +
         'or a Secure session cookie on plain http; or a SameSite=Strict session cookie, which the browser does not send on the way back from X\'s site; or a sign-in finished in another tab of this browser, and signing in regenerated the session (Passport 0.6 and later do), dropping this tab\'s pending sign-in. ' +
-        'Fix: browse the app on the callback URL\'s host, use a shared session store, mark the cookie Secure only behind https and SameSite=Lax, and pass keepSessionInfo: true to passport.authenticate on the callback route (or to req.logIn in a custom callback) to keep other tabs\' sign-ins. Then sign in again.'
+        'Fix: browse the app on the callback URL\'s host, make sure the session store saves before the redirect (it reports its errors, and says it saved only once it did; nothing regenerates or destroys the session between the start and the callback), use a shared session store, mark the cookie Secure only behind https and SameSite=Lax, and pass keepSessionInfo: true to passport.authenticate on the callback route (or to req.logIn in a custom callback) to keep other tabs\' sign-ins. Then sign in again.'
       );
     case 'unknown':
       return (

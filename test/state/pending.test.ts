@@ -89,6 +89,8 @@ describe('pending: how a session keeps its pending sign-ins', () => {
 
   it('names SameSite=Strict among the causes of "none pending", and the cookie and host causes in "unknown"', () => {
     expect(pendingMissMessage('none', 'state')).to.include('SameSite=Strict').and.include('SameSite=Lax');
+    // Each cause it names has its fix: an unsaved session's too.
+    expect(pendingMissMessage('none', 'state')).to.include('the session was not saved before the redirect to X').and.include('make sure the session store saves before the redirect');
     expect(pendingMissMessage('unknown', 'state')).to.include('localhost and 127.0.0.1').and.include('another session\'s cookie');
     // Two sign-ins started at the same moment in one session: the later save of the session keeps only its own.
     expect(pendingMissMessage('unknown', 'request token')).to.include('two tabs at once').and.include('the later save kept only its own pending sign-in');
