@@ -102,8 +102,10 @@ export function showOAuth2Consent(request: EmulatorRequest, context: EmulatorCon
   const codeChallengeMethod = query.get('code_challenge_method');
   if (codeChallengeMethod !== 'S256' && codeChallengeMethod !== 'plain') return back('invalid_request', 'code_challenge_method must be S256 or plain');
   if (codeChallengeMethod === 'S256' && !/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) return back('invalid_request', 'code_challenge is not an S256 challenge (43 base64url characters)');
-  // RFC 7636 section 4.2: with plain, the challenge is the verifier itself.
-  if (codeChallengeMethod === 'plain' && !CODE_VERIFIER.test(codeChallenge)) return back('invalid_request', 'code_challenge is not a plain challenge (43 to 128 unreserved characters)');
+  // RFC 7636 section 4.2: with plain, the challenge is the verifier itself. X's own examples send a
+  // shorter one than RFC 7636's 43 characters (`code_challenge=challenge`, docs "OAuth 2.0
+  // Authorization Code Flow with PKCE"; `"test"` in its TypeScript SDK's plain example), which X takes.
+  if (codeChallengeMethod === 'plain' && !PLAIN_VERIFIER.test(codeChallenge)) return back('invalid_request', 'code_challenge is not a plain challenge (1 to 128 unreserved characters)');
 
   const pending = context.store.startAuthorization({ clientID, redirectURI, scopes, state, codeChallenge, codeChallengeMethod });
   return page(
@@ -202,6 +204,8 @@ function tokenAnswer(access: OAuth2AccessTokenRecord, refresh: RefreshTokenRecor
 
 /** RFC 7636 section 4.1: 43 to 128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+/** A plain challenge and its verifier, as X takes them: shorter than RFC 7636 allows (see the authorization request). */
+const PLAIN_VERIFIER = /^[A-Za-z0-9\-._~]{1,128}$/;
 
 function authorizationCodeGrant(form: URLSearchParams, client: Readonly<XEmulatorOAuth2Client>, context: EmulatorContext): Answer {
   const code = form.get('code');
@@ -223,7 +227,7 @@ function authorizationCodeGrant(form: URLSearchParams, client: Readonly<XEmulato
     return oauth2Error(400, 'invalid_request', 'Value passed for the redirect uri did not match the uri of the authorization code.', 'redirect_uri differs from the authorized one');
   }
   const expected = record.codeChallengeMethod === 'plain' ? codeVerifier : s256Challenge(codeVerifier);
-  if (!CODE_VERIFIER.test(codeVerifier) || !safeEqual(expected, record.codeChallenge)) {
+  if (!(record.codeChallengeMethod === 'plain' ? PLAIN_VERIFIER : CODE_VERIFIER).test(codeVerifier) || !safeEqual(expected, record.codeChallenge)) {
     return oauth2Error(400, 'invalid_request', 'Value passed for the code verifier did not match the code challenge.', `code_verifier does not match the ${record.codeChallengeMethod} code_challenge`);
   }
   const { access, refresh } = context.store.exchangeCode(record);

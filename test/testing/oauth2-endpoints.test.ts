@@ -204,7 +204,8 @@ describe('emulator: OAuth 2.0', () => {
       expect((await redirectedError({ code_challenge: undefined })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ code_challenge_method: 'S512' })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ code_challenge_method: undefined })).get('error')).to.equal('invalid_request');
-      expect((await redirectedError({ code_challenge_method: 'plain', code_challenge: 'too-short' })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ code_challenge_method: 'plain', code_challenge: 'x'.repeat(129) })).get('error')).to.equal('invalid_request');
+      expect((await redirectedError({ code_challenge_method: 'plain', code_challenge: 'not/unreserved' })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ code_challenge: 'too-short' })).get('error')).to.equal('invalid_request');
       expect((await redirectedError({ state: 'x'.repeat(501) })).get('error')).to.equal('invalid_request');
       const noState = await redirectedError({ state: undefined });
@@ -672,6 +673,9 @@ describe('emulator: OAuth 2.0', () => {
       expect(x.requests.at(-1)?.reason).to.equal('code_verifier does not match the plain code_challenge');
       const again = await authorize({ code_challenge_method: 'plain', code_challenge: verifier });
       expect((await exchange(confidential, again, { code_verifier: verifier })).tokens.accessToken).to.be.a('string');
+      // X's own example (docs "OAuth 2.0 Authorization Code Flow with PKCE"): code_challenge=challenge, code_verifier=challenge.
+      const documented = await authorize({ code_challenge_method: 'plain', code_challenge: 'challenge' });
+      expect((await exchange(confidential, documented, { code_verifier: 'challenge' })).tokens.accessToken).to.be.a('string');
       // S256 still checks the hash: the plain verifier of an S256 challenge is refused.
       const s256 = await authorize();
       await oauthError(exchange(confidential, s256, { code_verifier: RFC7636_CHALLENGE }), 400, 'invalid_request');
