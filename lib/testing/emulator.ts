@@ -381,15 +381,21 @@ function checkFault(path: unknown, fault: unknown): { path: string; fault: Queue
  * (an absolute-form `http://[/`).
  */
 function requestURL(target: string, host: string | undefined, ownURL: string): URL | undefined {
+  // A path (origin-form, RFC 9112 section 3.2.1) is appended to the origin, never resolved against
+  // it: resolved, `//evil.example/2/users/me` would name a host and be served as `/2/users/me`.
+  const at = (origin: string): URL => (target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin));
   if (host) {
     try {
-      return new URL(target, `http://${host}`);
+      // Only a host and port: a `Host` with user info, a path, a query or a fragment names no host.
+      const named = new URL(`http://${host}`);
+      if (named.username || named.password || named.href !== `${named.origin}/`) throw new TypeError('not a host');
+      return at(named.origin);
     } catch {
       // Not a host: the emulator's own below.
     }
   }
   try {
-    return new URL(target, ownURL);
+    return at(new URL(ownURL).origin);
   } catch {
     return undefined;
   }
@@ -588,7 +594,12 @@ class EmulatorServer implements XEmulator {
       try {
         body = await readBody(req);
       } catch (err) {
-        if (!(err instanceof TooLarge)) throw err;
+        if (!(err instanceof TooLarge)) {
+          // The request never arrived in full (the client hung up mid-body): X acts on nothing, and
+          // its answer, a 400 as to any incomplete request, cannot be sent. The emulator did not fail.
+          const answer = text(400, 'Bad Request');
+          return this.send(res, method, path, { ...answer, reason: `the request's body did not arrive in full (${err instanceof Error ? err.message : String(err)}): nothing was done` });
+        }
         // The rest of the body is never read: close the connection once the answer is out.
         res.once('finish', () => req.socket.destroy());
         const answer = text(413, 'Request body too large');

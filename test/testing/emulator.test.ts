@@ -205,7 +205,8 @@ describe('emulator', () => {
     });
 
     it('serves a request whose Host header names no valid host as addressed to itself, never with a 500', async () => {
-      for (const host of ['a b', '', '127.0.0.1:99999']) {
+      // Each of the last three parses as a URL, but with user info, a query or a path after the host.
+      for (const host of ['a b', '', '127.0.0.1:99999', 'user@127.0.0.1', '127.0.0.1?x', '127.0.0.1/x']) {
         const answer = await rawRequest(x, `GET /2/users/me HTTP/1.1\r\nHost: ${host}\r\nConnection: close`);
         expect(answer.status, host).to.equal(401);
         expect(JSON.parse(answer.body), host).to.include({ title: 'Unauthorized', status: 401 });
@@ -214,7 +215,35 @@ describe('emulator', () => {
       const requestToken = await rawRequest(x, 'POST /oauth/request_token HTTP/1.1\r\nHost: a b\r\nConnection: close\r\nContent-Length: 0');
       expect(requestToken.status).to.equal(400);
       expect(JSON.parse(requestToken.body)).to.deep.equal({ errors: [{ code: 215, message: 'Bad Authentication data.' }] });
-      expect(x.requests.map((r) => r.status)).to.deep.equal([401, 401, 401, 400]);
+      expect(x.requests.map((r) => r.status)).to.deep.equal([401, 401, 401, 401, 401, 401, 400]);
+    });
+
+    it('reads a path that starts with // as a path, never as a host: no endpoint is served under another name', async () => {
+      for (const target of ['//evil.example/2/users/me', '//2/users/me', '//127.0.0.1/2/users/me']) {
+        const answer = await rawRequest(x, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close`);
+        expect(answer.status, target).to.equal(404);
+        expect(JSON.parse(answer.body), target).to.deep.equal({ errors: [{ code: 34, message: 'Sorry, that page does not exist.' }] });
+      }
+      expect(x.requests.map((r) => r.path)).to.deep.equal(['//evil.example/2/users/me', '//2/users/me', '//127.0.0.1/2/users/me']);
+    });
+
+    it('logs a client that hangs up before its body ended as a 400 that did nothing, not as a failure of the emulator', async () => {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(new URL(x.url).port), '127.0.0.1', () => {
+          socket.write('POST /2/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 50\r\n\r\ngrant_type=');
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 50);
+        });
+        socket.on('error', reject);
+      });
+      const started = Date.now();
+      while (x.requests.length === 0 && Date.now() - started < 2000) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(x.requests).to.have.length(1);
+      expect(x.requests[0]).to.include({ method: 'POST', path: '/2/oauth2/token', status: 400 });
+      expect(x.requests[0]!.reason).to.match(/^the request's body did not arrive in full \(aborted\): nothing was done; the client left before the answer, which was not sent$/);
+      expect(x.serverErrors).to.deep.equal([]);
     });
 
     it('answers a request target that is no URL with 404 code 34 (X: "the URI requested is invalid")', async () => {
