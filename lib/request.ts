@@ -224,7 +224,6 @@ export function warnOnInsecureSessionCookie(req: XAuthRequest, strategyName: str
   return true;
 }
 
-/** The first of a header's comma-separated values (a proxy chain appends its own), trimmed. */
 /** Whether Passport has a user on this request: its own `isAuthenticated()` (which honours `userProperty`), else `req.user`. */
 export function isSignedIn(req: object): boolean {
   const r = req as { user?: unknown; isAuthenticated?: unknown };
@@ -267,6 +266,7 @@ export function warnOnUnrestoredLogin(req: XAuthRequest, strategyName: string, s
   return true;
 }
 
+/** The first of a header's comma-separated values (a proxy chain appends its own), trimmed. */
 function firstHeaderValue(req: XAuthRequest, name: string): string | undefined {
   const value = headerValue(req, name);
   if (value === undefined) return undefined;
