@@ -274,8 +274,12 @@ function firstHeaderValue(req: XAuthRequest, name: string): string | undefined {
   return (comma < 0 ? value : value.slice(0, comma)).trim();
 }
 
-// What a Host header may hold: a name or address and a port, nothing that would end the authority.
-const BAD_IN_HOST = /[\s/?#@\\\p{Cc}]/u;
+/**
+ * What a Host header may not hold: anything that would end the authority or add user info (`/ ? # @ \`),
+ * whitespace or a control character. Left only a name or address and a port. Internal (the emulator
+ * reads its requests' Host by the same rule).
+ */
+export const BAD_IN_HOST = /[\s/?#@\\\p{Cc}]/u;
 // The longest host name DNS allows (RFC 1035), and an IPv6 literal fits in it.
 const MAX_HOST_NAME_LENGTH = 253;
 // A host name (lower case, as requestHostname gives it: dot-separated labels of letters, digits,

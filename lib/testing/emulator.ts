@@ -5,6 +5,7 @@
  */
 import { createServer, validateHeaderName, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BAD_IN_HOST } from '../request';
 import { bearerToken, invalidateBearerToken } from './app-only-endpoints';
 import { page, text, xError, X_ERRORS, type Answer } from './answers';
 import { renderErrorPage } from './consent-page';
@@ -384,12 +385,11 @@ function requestURL(target: string, host: string | undefined, ownURL: string): U
   // A path (origin-form, RFC 9112 section 3.2.1) is appended to the origin, never resolved against
   // it: resolved, `//evil.example/2/users/me` would name a host and be served as `/2/users/me`.
   const at = (origin: string): URL => (target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin));
-  if (host) {
+  // Only a host and port, by the strategies' own rule: a `Host` with user info (even empty: `@x`), a
+  // path, a backslash, a query or a fragment names no host.
+  if (host && !BAD_IN_HOST.test(host)) {
     try {
-      // Only a host and port: a `Host` with user info, a path, a query or a fragment names no host.
-      const named = new URL(`http://${host}`);
-      if (named.username || named.password || named.href !== `${named.origin}/`) throw new TypeError('not a host');
-      return at(named.origin);
+      return at(new URL(`http://${host}`).origin);
     } catch {
       // Not a host: the emulator's own below.
     }

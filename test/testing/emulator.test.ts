@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { ServerResponse, request, type Server } from 'node:http';
 import { fetchUsersMe, requestOAuth2Token, xEndpoints } from '../../lib/endpoints';
 import { XErrorCode, XRateLimitError, XRequestError } from '../../lib/errors';
+import { oauth1AuthorizationHeader } from '../../lib/oauth1-signature';
 import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
 import { TokenStore } from '../../lib/testing/token-store';
 import { authorizeURL, CALLBACK, consent, expectXError, rawRequest, RFC7636_VERIFIER, signedFetch } from './emulator-client';
@@ -216,6 +217,19 @@ describe('emulator', () => {
       expect(requestToken.status).to.equal(400);
       expect(JSON.parse(requestToken.body)).to.deep.equal({ errors: [{ code: 215, message: 'Bad Authentication data.' }] });
       expect(x.requests.map((r) => r.status)).to.deep.equal([401, 401, 401, 401, 401, 401, 400]);
+    });
+
+    it('takes a Host with anything but a name and a port for no host: a request signed for the name in it is refused', async () => {
+      // Signed for evil.example: were the Host read as naming it, the signature would check out.
+      const signedFor = (url: string): string =>
+        oauth1AuthorizationHeader({ method: 'POST', url, params: { oauth_callback: CALLBACK }, consumerKey: x.apps.oauth1.consumerKey, consumerSecret: x.apps.oauth1.consumerSecret });
+      for (const host of ['@evil.example', ':@evil.example', 'user@evil.example', 'evil.example\\', 'evil.example/x', 'evil.example?x', 'evil.example#x']) {
+        const answer = await rawRequest(x, `POST /oauth/request_token HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${signedFor('http://evil.example/oauth/request_token')}\r\nConnection: close\r\nContent-Length: 0`);
+        expect(answer.status, host).to.equal(401);
+      }
+      // The same request with a Host that is only the name is taken as addressed to it: the signature holds.
+      const named = await rawRequest(x, `POST /oauth/request_token HTTP/1.1\r\nHost: evil.example\r\nAuthorization: ${signedFor('http://evil.example/oauth/request_token')}\r\nConnection: close\r\nContent-Length: 0`);
+      expect(named.status).to.equal(200);
     });
 
     it('reads a path that starts with // as a path, never as a host: no endpoint is served under another name', async () => {
