@@ -604,8 +604,9 @@ function warnKeptRotation(operation: string, repaired: readonly string[]): void 
 }
 
 /**
- * `POST /2/oauth2/revoke` (RFC 7009). Resolves on X's 2xx, whatever its body: section 2.2 says the
- * status tells it all ("The content of the response body is ignored by the client"). X answers
+ * `POST /2/oauth2/revoke` (RFC 7009). Resolves on X's 2xx, whatever its body says (the body must
+ * still arrive whole, within the size cap, as for every request): section 2.2 says the status
+ * tells it all ("The content of the response body is ignored by the client"). X answers
  * `{"revoked":true}`, or `{"revoked":false}` for a token that was invalid or already revoked; any
  * other body is said in a warning, once per process, naming what is odd about it, never its text.
  */
