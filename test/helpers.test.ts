@@ -314,6 +314,24 @@ for (const helper of helpers) {
   });
 }
 
+/**
+ * The process warnings of `code` that `run` causes, with the once-per-process-and-kind warnings of
+ * endpoints.ts forgotten first: whichever test of the run met a kind first had its warning.
+ */
+async function onceWarningsDuring(code: string, run: () => Promise<void>): Promise<Error[]> {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error & { code?: string }): void => void (w.code === code && warnings.push(w));
+  process.on('warning', onWarning);
+  forgetWarnedRepairs();
+  try {
+    await run();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.removeListener('warning', onWarning);
+  }
+  return warnings;
+}
+
 // ---------------------------------------------------------------- control characters
 
 describe('every helper, given a credential with a control character', () => {
@@ -650,12 +668,7 @@ describe('refreshAccessToken', () => {
   }
 
   it('keeps a rotation X made though a field of its answer is malformed (refusing it would lose the grant), and warns once per kind, naming no token', async () => {
-    const warnings: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error & { code?: string }): void => void (w.code === 'PASSPORT_X_REFRESH_ANSWER_REPAIRED' && warnings.push(w));
-    process.on('warning', onWarning);
-    // Once per kind and process: whichever test of the run met a kind first had its warning.
-    forgetWarnedRepairs();
-    try {
+    const warnings = await onceWarningsDuring('PASSPORT_X_REFRESH_ANSWER_REPAIRED', async () => {
       for (const [what, field, , kept] of malformed) {
         const scope = nock(BASE).post('/2/oauth2/token').reply(200, { ...ANSWER, ...field });
         const before = Date.now();
@@ -664,10 +677,7 @@ describe('refreshAccessToken', () => {
         expect(tokens, what).to.deep.include({ accessToken: 'new-access-token', refreshToken: 'new-refresh-token', ...kept });
         if ('expiresIn' in kept) expect(tokens.expiresAt!.getTime(), what).to.be.within(before + 7_200_000, Date.now() + 7_200_000);
       }
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.removeListener('warning', onWarning);
-    }
+    });
     // Three kinds of repair, each said once: the token type, the lifetime, the scopes.
     expect(warnings.map((w) => /carried (a `token_type`|an invalid `expires_in`|an invalid `scope`)/.exec(w.message)?.[1])).to.have.members(['a `token_type`', 'an invalid `expires_in`', 'an invalid `scope`']);
     for (const w of warnings) {
@@ -770,11 +780,7 @@ describe('revokeToken', () => {
     ['"revoked" only under __proto__', '{"__proto__":{"revoked":true}}', 'a JSON body without a boolean `revoked`'],
   ];
   it('resolves on every 2xx whatever its body (RFC 7009 section 2.2), and warns once per kind of body X does not send, never quoting it', async () => {
-    const warnings: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error & { code?: string }): void => void (w.code === 'PASSPORT_X_REVOKE_ANSWER_UNEXPECTED' && warnings.push(w));
-    process.on('warning', onWarning);
-    forgetWarnedRepairs();
-    try {
+    const warnings = await onceWarningsDuring('PASSPORT_X_REVOKE_ANSWER_UNEXPECTED', async () => {
       for (const [what, body] of [...odd, ...odd]) {
         const scope = nock(BASE).post('/2/oauth2/revoke').reply(200, body);
         await revokeToken({ clientID: CLIENT_ID, token: ACCESS_TOKEN }).catch((err: unknown) => expect.fail(`${what}: ${String(err)}`));
@@ -786,10 +792,7 @@ describe('revokeToken', () => {
         await revokeToken({ clientID: CLIENT_ID, token: ACCESS_TOKEN });
         scope.done();
       }
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.removeListener('warning', onWarning);
-    }
+    });
     // Three kinds, each said once, though each body came twice.
     expect(warnings.map((w) => /had (.*), where X answers/.exec(w.message)?.[1])).to.have.members([...new Set(odd.map(([, , kind]) => kind))]);
     for (const w of warnings) {
