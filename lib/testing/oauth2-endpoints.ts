@@ -226,8 +226,9 @@ function authorizationCodeGrant(form: URLSearchParams, client: Readonly<XEmulato
   if (redirectURI !== record.redirectURI) {
     return oauth2Error(400, 'invalid_request', 'Value passed for the redirect uri did not match the uri of the authorization code.', 'redirect_uri differs from the authorized one');
   }
-  const expected = record.codeChallengeMethod === 'plain' ? codeVerifier : s256Challenge(codeVerifier);
-  if (!(record.codeChallengeMethod === 'plain' ? PLAIN_VERIFIER : CODE_VERIFIER).test(codeVerifier) || !safeEqual(expected, record.codeChallenge)) {
+  const plain = record.codeChallengeMethod === 'plain';
+  const expected = plain ? codeVerifier : s256Challenge(codeVerifier);
+  if (!(plain ? PLAIN_VERIFIER : CODE_VERIFIER).test(codeVerifier) || !safeEqual(expected, record.codeChallenge)) {
     return oauth2Error(400, 'invalid_request', 'Value passed for the code verifier did not match the code challenge.', `code_verifier does not match the ${record.codeChallengeMethod} code_challenge`);
   }
   const { access, refresh } = context.store.exchangeCode(record);
