@@ -17,6 +17,7 @@ import { forgetWarnedRepairs } from '../lib/endpoints';
 import { oauth1AuthorizationHeader as signerHeader } from '../lib/oauth1-signature';
 import { verifyOAuth1Request } from '../lib/testing/oauth1-verifier';
 import { signedReply, type SignedRequestRecord } from './support/oauth1-nock';
+import { warningsDuring } from './support/warnings';
 
 const BASE = 'https://api.x.com';
 const CONSUMER_KEY = 'test-consumer-key';
@@ -319,17 +320,8 @@ for (const helper of helpers) {
  * endpoints.ts forgotten first: whichever test of the run met a kind first had its warning.
  */
 async function onceWarningsDuring(code: string, run: () => Promise<void>): Promise<Error[]> {
-  const warnings: Error[] = [];
-  const onWarning = (w: Error & { code?: string }): void => void (w.code === code && warnings.push(w));
-  process.on('warning', onWarning);
   forgetWarnedRepairs();
-  try {
-    await run();
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.removeListener('warning', onWarning);
-  }
-  return warnings;
+  return warningsDuring(run, { code });
 }
 
 // ---------------------------------------------------------------- control characters

@@ -14,6 +14,7 @@ import { PENDING_TTL_MS } from '../lib/state/pending';
 import { XRequestTokenSessionStore } from '../lib/state/request-token-session';
 import { fakeRequest, runStrategy, throwingActionsCopy } from './support/passport-harness';
 import { signedReply, type SignedRequestRecord } from './support/oauth1-nock';
+import { warningsDuring, withWarnings } from './support/warnings';
 
 const X = 'https://api.x.com';
 const CONSUMER_KEY = 'ck-test-1234';
@@ -213,25 +214,20 @@ describe('XOAuth1Strategy', () => {
     it("fails (400 X_CALLBACK_MALFORMED, not a 500) when X refuses (code 415) a callback URL resolved from a foreign Host, and keeps X's 415 an error for an absolute callbackURL", async () => {
       const refusal = { errors: [{ code: 415, message: 'Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings' }] };
       const relative = strategy({ callbackURL: '/auth/x/callback' });
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      let foreign: Awaited<ReturnType<typeof runStrategy>>;
-      try {
+      const { value: foreign, warnings } = await withWarnings(async () => {
         // A stray malformed callback first: its code's diagnosis is logged, and must not hide the 415's.
         expect(await runStrategy(relative, callbackRequest({}, { oauth_token: REQUEST_TOKEN }))).to.include({ type: 'fail', status: 400 });
+        const outcomes: Array<Awaited<ReturnType<typeof runStrategy>>> = [];
         for (let i = 0; i < 2; i++) {
           nock(X).post('/oauth/request_token').reply(403, refusal);
-          foreign = await runStrategy(relative, fakeRequest({ session: {}, headers: { host: 'evil.example' } }));
+          outcomes.push(await runStrategy(relative, fakeRequest({ session: {}, headers: { host: 'evil.example' } })));
         }
-        await new Promise((resolve) => setImmediate(resolve));
-      } finally {
-        process.off('warning', onWarning);
-      }
-      expect(foreign!).to.include({ type: 'fail', status: 400 });
-      const hint = failureHint(foreign!.challenge, XFailureCode.CALLBACK_MALFORMED);
+        return outcomes[1]!;
+      }, { code: 'PASSPORT_X_CALLBACK_MALFORMED' });
+      expect(foreign).to.include({ type: 'fail', status: 400 });
+      const hint = failureHint(foreign.challenge, XFailureCode.CALLBACK_MALFORMED);
       expect(hint).to.include('X refused the callback URL http://evil.example/auth/x/callback (code 415').and.include("resolved from the request's Host header").and.include('absolute `callbackURL`').and.include('`proxy: true`');
-      const logged = warnings.filter((w) => (w as { code?: string }).code === 'PASSPORT_X_CALLBACK_MALFORMED').map((w) => w.message);
+      const logged = warnings.map((w) => w.message);
       expect(logged, 'the stray callback and the 415, each once').to.have.length(2);
       expect(logged[1]).to.include('code 415');
       // X's XML form of the same refusal, which names no code, is the same failure.
@@ -328,30 +324,20 @@ describe('XOAuth1Strategy', () => {
     });
 
     it('warns once when the sign-in starts on another host than callbackURL', async () => {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
+      const ours = await warningsDuring(async () => {
         const s = strategy();
         for (let i = 0; i < 2; i++) {
           const scope = requestTokenScope();
           await runStrategy(s, fakeRequest({ session: {}, headers: { host: '127.0.0.1:3000' } }));
           scope.done();
         }
-        await new Promise((r) => setImmediate(r));
-        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_HOST_MISMATCH');
-        expect(ours).to.have.length(1);
-        expect(ours[0]!.message).to.include('"127.0.0.1"').and.include('"localhost"');
-      } finally {
-        process.off('warning', onWarning);
-      }
+      }, { code: 'PASSPORT_X_HOST_MISMATCH' });
+      expect(ours).to.have.length(1);
+      expect(ours[0]!.message).to.include('"127.0.0.1"').and.include('"localhost"');
     });
 
     it('warns once per request host, for at most 8 hosts, and never for a Host that is not a host name: one stray Host cannot use up the warning', async () => {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
+      const warnings = await warningsDuring(async () => {
         const s = strategy();
         const hosts = ['h'.repeat(300), 'a"b<script>', '%41.example', '\u00e9vil', 'a..b', '[zz]:1', 'evil.example', 'evil.example', '127.0.0.1:3000', ...Array.from({ length: 10 }, (_, i) => `scan${i}.example`)];
         for (const host of hosts) {
@@ -359,15 +345,12 @@ describe('XOAuth1Strategy', () => {
           await runStrategy(s, fakeRequest({ session: {}, headers: { host } }));
           scope.done();
         }
-        await new Promise((r) => setImmediate(r));
-        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_HOST_MISMATCH').map((w) => w.message);
-        expect(ours).to.have.length(8);
-        expect(ours[0]).to.include('"evil.example"');
-        expect(ours[1], 'the real misconfiguration is still warned about').to.include('"127.0.0.1"');
-        expect(ours.some((m) => /hhhh|<script>|%41|\u00e9vil|a\.\.b|zz/.test(m)), 'no malformed Host warned about').to.equal(false);
-      } finally {
-        process.off('warning', onWarning);
-      }
+      }, { code: 'PASSPORT_X_HOST_MISMATCH' });
+      const ours = warnings.map((w) => w.message);
+      expect(ours).to.have.length(8);
+      expect(ours[0]).to.include('"evil.example"');
+      expect(ours[1], 'the real misconfiguration is still warned about').to.include('"127.0.0.1"');
+      expect(ours.some((m) => /hhhh|<script>|%41|\u00e9vil|a\.\.b|zz/.test(m)), 'no malformed Host warned about').to.equal(false);
     });
   });
 
@@ -1047,19 +1030,6 @@ describe('XOAuth1Strategy: profileFallback', () => {
     return result;
   }
 
-  async function collectWarnings<T>(run: () => Promise<T>): Promise<{ value: T; codes: string[] }> {
-    const warnings: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error): void => void warnings.push(w);
-    process.on('warning', onWarning);
-    try {
-      const value = await run();
-      await new Promise((resolve) => setImmediate(resolve));
-      return { value, codes: warnings.map((w) => w.code ?? '') };
-    } finally {
-      process.off('warning', onWarning);
-    }
-  }
-
   it('is off by default: a 402 from verify_credentials errors with an XCreditsDepletedError that tells the person and the developer', async () => {
     const result = await signInWithProfileAnswer(strategy(), CREDITS);
     expect(result.type).to.equal('error');
@@ -1074,7 +1044,7 @@ describe('XOAuth1Strategy: profileFallback', () => {
     // Two sign-ins with the same request token on one instance: a guard that grants every claim, so
     // the second is not refused as a replay before it reaches verify_credentials.
     const s = strategy({ profileFallback: 'token', replayGuard: { claim: async () => true } });
-    const { value: results, codes } = await collectWarnings(async () => [await signInWithProfileAnswer(s, CREDITS), await signInWithProfileAnswer(s, CREDITS)]);
+    const { value: results, warnings } = await withWarnings(async () => [await signInWithProfileAnswer(s, CREDITS), await signInWithProfileAnswer(s, CREDITS)], { code: 'PASSPORT_X_PROFILE_FALLBACK' });
     for (const result of results) {
       expect(result.type).to.equal('success');
       const user = result.user as { token: string; profile: XProfile };
@@ -1083,7 +1053,7 @@ describe('XOAuth1Strategy: profileFallback', () => {
       expect(user.profile._json).to.deep.equal({ user_id: USER.id_str, screen_name: 'xdev' });
       expect(user.profile).to.not.have.any.keys('photos', 'emails', '_accessLevel');
     }
-    expect(codes.filter((c) => c === 'PASSPORT_X_PROFILE_FALLBACK')).to.have.length(1);
+    expect(warnings).to.have.length(1);
   });
 
   it("with 'token', signs the user in on a usage cap too", async () => {

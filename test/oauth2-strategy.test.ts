@@ -20,6 +20,7 @@ import type { XAuthRequest } from '../lib/request';
 import { PENDING_TTL_MS, pendingBinding } from '../lib/state/pending';
 import { XPkceSessionStore, type PkceStateStored, type PkceStateVerified, type XPkceStateMeta, type XPkceStateStore } from '../lib/state/pkce-session';
 import { fakeRequest, runStrategy, throwingActionsCopy, type StrategyOutcome } from './support/passport-harness';
+import { warningsDuring, withWarnings } from './support/warnings';
 
 const X = 'https://api.x.com';
 const AUTHORIZE = 'https://x.com/i/oauth2/authorize';
@@ -360,10 +361,7 @@ describe('XOAuth2PkceStrategy', () => {
     });
 
     it('refuses (400 X_CALLBACK_MALFORMED), never throws, when a relative callbackURL meets a Host that cannot form a URL; the code is in no error or warning', async () => {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
+      const warnings = await warningsDuring(async () => {
         for (const headers of [{ host: '[::1' }, { host: 'a.com:443, b.com:8080' }, { host: 'app.example', 'x-forwarded-host': 'a.com:443 b.com' }]) {
           const s = strategy({ callbackURL: '/auth/x/callback', proxy: true });
           const started = await runStrategy(s, fakeRequest({ session: {}, headers }));
@@ -377,11 +375,8 @@ describe('XOAuth2PkceStrategy', () => {
             expect(info.hint).to.include('absolute `callbackURL`').and.not.include(CODE);
           }
         }
-        await new Promise((resolve) => setImmediate(resolve));
-        for (const w of warnings) expect(`${w.name} ${w.message}`).not.to.include(CODE).and.not.include('DEP0170');
-      } finally {
-        process.off('warning', onWarning);
-      }
+      });
+      for (const w of warnings) expect(`${w.name} ${w.message}`).not.to.include(CODE).and.not.include('DEP0170');
     });
 
     it('errors with a message that says what to add when there is no session', async () => {
@@ -392,47 +387,34 @@ describe('XOAuth2PkceStrategy', () => {
     });
 
     it('warns once when the sign-in starts on another host than callbackURL', async () => {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
+      const ours = await warningsDuring(async () => {
         const s = strategy();
         for (let i = 0; i < 3; i++) await start(s, {}, {}, { host: 'localhost:3000' });
         await start(s); // same host: no warning anyway
-        await new Promise((r) => setImmediate(r));
-        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_HOST_MISMATCH');
-        expect(ours).to.have.length(1);
-        expect(ours[0]!.message).to.include('"localhost"').and.include('"127.0.0.1"').and.include('x-oauth2');
-      } finally {
-        process.off('warning', onWarning);
-      }
+      }, { code: 'PASSPORT_X_HOST_MISMATCH' });
+      expect(ours).to.have.length(1);
+      expect(ours[0]!.message).to.include('"localhost"').and.include('"127.0.0.1"').and.include('x-oauth2');
     });
 
     it('reads the browser\'s host from a trusted proxy\'s X-Forwarded-Host: no warning when it is the callback\'s, one (with the callback\'s scheme) when it is not', async () => {
-      const warnings: Array<Error & { code?: string }> = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
-        const behindProxy = { host: '127.0.0.1:3000', 'x-forwarded-host': 'app.example.com', 'x-forwarded-proto': 'https' };
+      const behindProxy = { host: '127.0.0.1:3000', 'x-forwarded-host': 'app.example.com', 'x-forwarded-proto': 'https' };
+      const quiet = await warningsDuring(async () => {
         // nginx's default proxy_pass: Host is the upstream's; the browser is on app.example.com.
         await start(strategy({ callbackURL: 'https://app.example.com/auth/x/callback', proxy: true }), {}, {}, behindProxy);
         const app = { get: (setting: string) => (setting === 'trust proxy' ? true : undefined) };
         const trusted = await runStrategy(strategy({ callbackURL: 'https://app.example.com/auth/x/callback' }), Object.assign(fakeRequest({ session: {}, headers: behindProxy }), { app }));
         expect(trusted.type).to.equal('redirect');
-        await new Promise((r) => setImmediate(r));
-        expect(warnings.filter((w) => w.code === 'PASSPORT_X_HOST_MISMATCH')).to.deep.equal([]);
+      }, { code: 'PASSPORT_X_HOST_MISMATCH' });
+      expect(quiet).to.deep.equal([]);
+      const said = await warningsDuring(async () => {
         // The browser on another host than the callback's: said, with the callback's scheme.
         await start(strategy({ callbackURL: 'https://app.example.com/auth/x/callback', proxy: true }), {}, {}, { ...behindProxy, 'x-forwarded-host': 'www.example.com' });
         // Not trusted: the Host counts, as for the callback URL.
         await start(strategy({ callbackURL: 'https://app.example.com/auth/x/callback' }), {}, {}, behindProxy);
-        await new Promise((r) => setImmediate(r));
-        const said = warnings.filter((w) => w.code === 'PASSPORT_X_HOST_MISMATCH').map((w) => w.message);
-        expect(said).to.have.length(2);
-        expect(said[0]).to.include('started on host "www.example.com"').and.include('https://app.example.com...');
-        expect(said[1]).to.include('started on host "127.0.0.1"');
-      } finally {
-        process.off('warning', onWarning);
-      }
+      }, { code: 'PASSPORT_X_HOST_MISMATCH' });
+      expect(said).to.have.length(2);
+      expect(said[0]!.message).to.include('started on host "www.example.com"').and.include('https://app.example.com...');
+      expect(said[1]!.message).to.include('started on host "127.0.0.1"');
     });
 
     it('falls back to the strategy\'s callbackURL when passport.authenticate gives an empty one, on both legs', async () => {
@@ -962,10 +944,7 @@ describe('XOAuth2PkceStrategy', () => {
       });
 
       it('logs the developer\'s hint once per strategy instance and code, never a secret, and tells the person only the short message', async () => {
-        const warnings: Array<Error & { code?: string }> = [];
-        const onWarning = (w: Error): void => void warnings.push(w);
-        process.on('warning', onWarning);
-        try {
+        const warnings = await warningsDuring(async () => {
           const counting = countingFetch();
           const a = strategy({ fetch: counting.fetch, name: 'x-a' });
           const b = strategy({ fetch: counting.fetch, name: 'x-b' });
@@ -974,10 +953,7 @@ describe('XOAuth2PkceStrategy', () => {
             expect((result.challenge as XFailureInfo).message).to.equal('This browser has no sign-in in progress. Sign in again.');
           }
           await refused(a, counting, callback({}, { code: CODE }));
-          await new Promise((resolve) => setImmediate(resolve));
-        } finally {
-          process.off('warning', onWarning);
-        }
+        });
         const ours = warnings.filter((w) => w.code?.startsWith('PASSPORT_X_') && w.code !== 'PASSPORT_X_HOST_MISMATCH');
         expect(ours.map((w) => `${w.code} ${w.message.slice(0, 20)}`)).to.deep.equal([
           'PASSPORT_X_NO_PENDING_SIGN_IN passport-x (x-a): Th',
@@ -989,24 +965,17 @@ describe('XOAuth2PkceStrategy', () => {
       });
 
       it('logs a used callback of a signed-in session (a reload after signing in) apart, so the warning a real miss needs still comes', async () => {
-        const warnings: Array<Error & { code?: string }> = [];
-        const onWarning = (w: Error): void => void warnings.push(w);
-        process.on('warning', onWarning);
-        let signedIn: StrategyOutcome;
-        try {
+        const { value: signedIn, warnings: ours } = await withWarnings(async () => {
           const counting = countingFetch();
           const s = strategy({ fetch: counting.fetch, name: 'x-reload' });
           // passport.session() put the signed-in user on the request.
-          signedIn = await refused(s, counting, Object.assign(callback({}, { code: CODE, state: 'used-already' }), { user: { id: '1' } }));
+          const outcome = await refused(s, counting, Object.assign(callback({}, { code: CODE, state: 'used-already' }), { user: { id: '1' } }));
           await refused(s, counting, callback({}, { code: CODE, state: 'never-issued' }));
-          await new Promise((resolve) => setImmediate(resolve));
-        } finally {
-          process.off('warning', onWarning);
-        }
+          return outcome;
+        }, { code: 'PASSPORT_X_NO_PENDING_SIGN_IN' });
         expect(signedIn).to.include({ type: 'fail', status: 403 });
         expect(failureHint(signedIn.challenge, XFailureCode.NO_PENDING_SIGN_IN)).to.match(/signed in already: if this was a reload.*nothing to fix; otherwise the causes above apply/);
         expect((signedIn.challenge as XFailureInfo).message).to.equal('This browser has no sign-in in progress. Sign in again.');
-        const ours = warnings.filter((w) => w.code === 'PASSPORT_X_NO_PENDING_SIGN_IN');
         expect(ours).to.have.length(2);
         expect(ours[0]!.message).to.match(/signed in already/);
         expect(ours[1]!.message).to.match(/no pending state/).and.not.match(/signed in already/);

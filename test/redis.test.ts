@@ -11,6 +11,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { DEFAULT_REDIS_PREFIX, RedisReplayGuard, RedisTokenLock, detectRedisClient, lockRetryWait, nextLockRetryDelay, type XRedisClient } from '../lib/redis';
 import { XError, XLockTimeoutError } from '../lib/errors';
 import { startRedisServer, type RedisServer } from './support/redis';
+import { warningsDuring, type ProcessWarning } from './support/warnings';
 
 type NodeRedis = ReturnType<typeof createClient>;
 
@@ -458,13 +459,13 @@ describe('Redis adapters', function () {
       expect(caught).to.be.instanceOf(Error);
       caught = undefined;
       let ran = false;
-      const warnings = await warningsDuring(async () => {
+      const warnings = await warningsSettled(async () => {
         await new RedisTokenLock({ client: closed }).withLock('k', 1000, async () => {
           ran = true;
         }).catch((err: unknown) => (caught = err));
       });
       // The release after the failed take fails too (the client is closed), and says nothing: the error says it all.
-      expect(warnings.filter((w) => (w as { code?: string }).code === 'PASSPORT_X_LOCK_RELEASE_FAILED')).to.deep.equal([]);
+      expect(warnings.filter((w) => w.code === 'PASSPORT_X_LOCK_RELEASE_FAILED')).to.deep.equal([]);
       // The lock's is typed (retry later, as for a Redis that does not answer), the client's error its cause.
       expect(caught).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
       expect((caught as Error).cause).to.be.instanceOf(Error).with.property('message').that.matches(/closed/i);
@@ -479,7 +480,7 @@ describe('Redis adapters', function () {
         await inspector.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
         let warnings: Error[];
         try {
-          warnings = await warningsDuring(async () => {
+          warnings = await warningsSettled(async () => {
             await new RedisTokenLock({ client }).withLock('user-1', 1000, async () => {
               ran = true;
             }).catch((err: unknown) => (caught = err));
@@ -559,23 +560,15 @@ describe('Redis adapters', function () {
       return { set: async () => 'OK', eval: release, sendCommand: async () => undefined } as unknown as XRedisClient;
     }
 
-    async function warningsDuring(run: () => Promise<void>): Promise<Error[]> {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
-        await run();
-        await sleep(10);
-      } finally {
-        process.off('warning', onWarning);
-      }
-      return warnings;
+    /** The warnings `run` causes, listening 10 ms longer: the lock is released after fn's value is known. */
+    function warningsSettled(run: () => Promise<void>): Promise<ProcessWarning[]> {
+      return warningsDuring(run, { settleMs: 10 });
     }
 
     it("RedisTokenLock: a release Redis refuses after fn succeeded returns fn's value, and warns once per lock instance, whatever the key", async function () {
       const lock = new RedisTokenLock({ client: releaseFailing(async () => Promise.reject(new Error('Socket closed unexpectedly'))) });
       const results: string[] = [];
-      const warnings = await warningsDuring(async () => {
+      const warnings = await warningsSettled(async () => {
         results.push(await lock.withLock('user-1', 5000, async () => 'refreshed'));
         results.push(await lock.withLock('user-2', 5000, async () => 'refreshed again'));
         // fn's own error still wins over the release's.
@@ -592,7 +585,7 @@ describe('Redis adapters', function () {
       const lock = new RedisTokenLock({ client: releaseFailing(() => new Promise(() => undefined)) });
       let value: string | undefined;
       const started = Date.now();
-      const warnings = await warningsDuring(async () => {
+      const warnings = await warningsSettled(async () => {
         value = await lock.withLock('user-1', 200, async () => 'refreshed');
       });
       expect(value).to.equal('refreshed');

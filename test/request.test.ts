@@ -12,6 +12,7 @@ import { XOAuth2PkceStrategy, type XOAuth2StrategyOptions } from '../lib/oauth2-
 import { EncryptedCookieStateStore } from '../lib/state/encrypted-cookie';
 import { resolveCallbackURL, warnOnHostMismatch, warnOnInsecureSessionCookie, warnOnUnrestoredLogin, type HostWarningState, type XAuthRequest } from '../lib/request';
 import { fakeRequest, runStrategy } from './support/passport-harness';
+import { warningsDuring } from './support/warnings';
 
 // passport-oauth2's own resolution (passport-oauth1's is the same code): the reference for every valid host.
 const { originalURL } = require('passport-oauth2/lib/utils') as { originalURL(req: object, options: { proxy?: boolean }): string };
@@ -85,16 +86,7 @@ describe('resolveCallbackURL', () => {
 
 /** Runs `fn` and answers the messages of the warnings with `code` it emitted (by default PASSPORT_X_SECURE_COOKIE_ON_HTTP). */
 async function warningsOf(fn: () => void | Promise<void>, code = 'PASSPORT_X_SECURE_COOKIE_ON_HTTP'): Promise<string[]> {
-  const seen: Array<Error & { code?: string }> = [];
-  const onWarning = (w: Error): void => void seen.push(w);
-  process.on('warning', onWarning);
-  try {
-    await fn();
-    await new Promise((r) => setImmediate(r));
-  } finally {
-    process.off('warning', onWarning);
-  }
-  return seen.filter((w) => w.code === code).map((w) => w.message);
+  return (await warningsDuring(fn, { code })).map((w) => w.message);
 }
 
 describe('warnOnInsecureSessionCookie', () => {

@@ -7,6 +7,7 @@ import session from 'express-session';
 import { Passport } from 'passport';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { Browser, answerConsent, serveOnLoopback, type LoopbackServer } from '../support/browserless';
+import { warningsDuring } from '../support/warnings';
 import { COMPAT_ROUTES, compatStrategies, expectReplayRefused, expectSignIn, expectSingleUseAfterFailedExchange, isCompatUser } from './compat-shared';
 
 // Express 4 is installed under the alias `express4` (npm:express@4), next to Express 5. Typed as
@@ -103,10 +104,7 @@ describe('compatibility: Express 5 without passport.session()', function () {
   });
 
   it('warns once per strategy, with the fix, when the next sign-in starts in a session Passport did not restore', async function () {
-    const seen: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error): void => void seen.push(w);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsDuring(async () => {
       for (const protocol of ['oauth2', 'oauth1'] as const) {
         const start = `${server.origin}${protocol === 'oauth2' ? COMPAT_ROUTES.oauth2Start : COMPAT_ROUTES.oauth1Start}`;
         const browser = new Browser();
@@ -116,12 +114,8 @@ describe('compatibility: Express 5 without passport.session()', function () {
         expect(JSON.parse(page.body)).to.deep.equal({ user: null });
         // The user tries again, twice: one warning for this strategy.
         for (let i = 0; i < 2; i++) expect((await browser.open(start)).url.startsWith(`${x.url}/`)).to.equal(true);
-        await new Promise((resolve) => setImmediate(resolve));
       }
-    } finally {
-      process.off('warning', onWarning);
-    }
-    const warnings = seen.filter((w) => w.code === 'PASSPORT_X_SESSION_NOT_RESTORED');
+    }, { code: 'PASSPORT_X_SESSION_NOT_RESTORED' });
     expect(warnings.map((w) => w.message.slice(0, 24))).to.deep.equal(['passport-x (x-oauth2): t', 'passport-x (x-oauth1): t']);
     for (const w of warnings) expect(w.message).to.include('app.use(passport.session()) is missing').and.include('Fix:');
   });

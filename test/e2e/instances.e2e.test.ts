@@ -23,6 +23,7 @@ import { ROUTES } from '../../example-app/views';
 import { RedisTokenLock } from '../../lib/redis';
 import { Browser, answerConsent, linkURL, serveOnLoopback, textOf, type LoopbackServer, type Page } from '../support/browserless';
 import { startRedisServer, type RedisServer } from '../support/redis';
+import { warningsDuring } from '../support/warnings';
 
 /** Every instance signs the session cookie with the same secret (the README's SESSION_SECRET). */
 const SESSION_SECRET = 'instances-e2e-shared-session-secret-32+chars';
@@ -215,10 +216,7 @@ describe('several instances of the example app sharing a Redis session store', f
     const a = await startInstance('A', { sharedStore: false });
     const b = await startInstance('B', { sharedStore: false });
     // The person reads a short message; the diagnosis goes to the developer, logged once per strategy and code.
-    const warnings: Error[] = [];
-    const onWarning = (w: Error): void => void warnings.push(w);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsDuring(async () => {
       for (const flow of FLOWS) {
         // Sticky from the callback on: the failure message is in B's session, which only B knows.
         let callbackSeen = false;
@@ -234,11 +232,8 @@ describe('several instances of the example app sharing a Redis session store', f
         expect(textOf(landed.body), flow.protocol).to.contain('This browser has no sign-in in progress. Sign in again.');
         expect(requestsTo(x, flow.exchange, from), flow.protocol).to.deep.equal([]);
       }
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    const hints = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_NO_PENDING_SIGN_IN').map((w) => w.message);
+    }, { code: 'PASSPORT_X_NO_PENDING_SIGN_IN' });
+    const hints = warnings.map((w) => w.message);
     expect(hints).to.have.length(FLOWS.length);
     for (const hint of hints) expect(hint).to.contain('several app instances without a shared session store');
   });

@@ -28,6 +28,7 @@ import {
 } from '../support/fuzz-faulty-x';
 import { fakeRequest, runStrategy, type StrategyOutcome } from '../support/passport-harness';
 import { withoutNock } from '../support/setup';
+import { withWarnings } from '../support/warnings';
 
 // ---------------------------------------------------------------- the expected outcomes
 
@@ -417,18 +418,9 @@ describe('Upstream fault matrix: every endpoint passport-x calls, against every 
           const stores: Array<StoreKind | undefined> = endpoint.strategy ? ['session', 'cookie'] : [undefined];
           const runs = clients.flatMap((client) => stores.map((store) => ({ client, store })));
           const warned = clients.some((client) => resolves(endpoint.id, fault, client));
-          const warnings: Error[] = [];
-          const onWarning = (w: Error & { code?: string }): void => void (w.code === 'PASSPORT_X_REVOKE_ANSWER_UNEXPECTED' && warnings.push(w));
           // Once per process and kind: forgotten first, so that this case's kind warns again.
           if (warned) forgetWarnedRepairs();
-          process.on('warning', onWarning);
-          let results: Array<PromiseSettledResult<void>>;
-          try {
-            results = await Promise.allSettled(runs.map(({ client, store }) => runCase(endpoint, fault, client, store)));
-            await new Promise((resolve) => setImmediate(resolve));
-          } finally {
-            process.off('warning', onWarning);
-          }
+          const { value: results, warnings } = await withWarnings(() => Promise.allSettled(runs.map(({ client, store }) => runCase(endpoint, fault, client, store))), { code: 'PASSPORT_X_REVOKE_ANSWER_UNEXPECTED' });
           if (warned) {
             expect(warnings, 'the odd answer is said once').to.have.length(1);
             expect(warnings[0]!.message).to.include('The token was taken as revoked, as RFC 7009 section 2.2 says of a 200.');

@@ -11,6 +11,7 @@ import type { XProfile } from '../../lib/profile';
 import { startXEmulator, type XEmulator } from '../../lib/testing';
 import { CookieJar, isSecureCookieOrigin } from '../../lib/testing/consent-client';
 import { serveOnLoopback, type LoopbackServer } from '../support/browserless';
+import { warningsDuring } from '../support/warnings';
 import { authorizeURL, CALLBACK, RFC7636_VERIFIER, signedFetch } from './emulator-client';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -211,20 +212,14 @@ describe('testing kit: x.signIn() through an Express app', () => {
   it('sends no cookie to a callback on another host than the start, as a browser does, so the app refuses it', async () => {
     // The app's callbackURL names localhost; the sign-in starts at 127.0.0.1.
     app.server.on('request', serve(app.origin.replace('127.0.0.1', 'localhost')));
-    const warnings: Array<Error & { code?: string }> = [];
-    const onWarning = (w: Error): void => void warnings.push(w);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsDuring(async () => {
       const { response, callbackURL, cookie } = await x.signIn(`${app.origin}/auth/x`);
       expect(new URL(callbackURL).hostname).to.equal('localhost');
       expect(cookie).to.equal('');
       expect(response.headers.get('location')).to.match(/^\/failed/);
-      await new Promise((r) => setImmediate(r));
-      // The strategy told the developer why, at the start.
-      expect(warnings.map((w) => w.code)).to.include('PASSPORT_X_HOST_MISMATCH');
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
+    // The strategy told the developer why, at the start.
+    expect(warnings.map((w) => w.code)).to.include('PASSPORT_X_HOST_MISMATCH');
   });
 
   it('keeps a SameSite=Strict session cookie back on the callback, which comes from X\'s site, as a browser does: the app refuses it', async () => {

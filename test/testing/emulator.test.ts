@@ -10,6 +10,7 @@ import { oauth1AuthorizationHeader } from '../../lib/oauth1-signature';
 import { DEFAULT_CALLBACK_URLS, presetFault, startXEmulator, X_EMULATOR_FAULT_PRESETS, type XEmulator, type XEmulatorFaultPreset, type XEmulatorOptions } from '../../lib/testing';
 import { TokenStore } from '../../lib/testing/token-store';
 import { authorizeURL, CALLBACK, consent, expectXError, rawRequest, RFC7636_VERIFIER, signedFetch } from './emulator-client';
+import { warningsDuring } from '../support/warnings';
 
 describe('emulator', () => {
   let x: XEmulator;
@@ -92,29 +93,23 @@ describe('emulator', () => {
     });
 
     it('listens on any loopback address, and elsewhere with allowNonLoopback, warning then', async () => {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
+      const loopback = await warningsDuring(async () => {
         for (const host of ['127.0.0.1', 'localhost', '127.0.0.2']) {
           const started = await startXEmulator({ host });
           await started.close();
         }
-        await new Promise((resolve) => setImmediate(resolve));
-        expect(warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_EMULATOR_NOT_LOOPBACK')).to.deep.equal([]);
+      }, { code: 'PASSPORT_X_EMULATOR_NOT_LOOPBACK' });
+      expect(loopback).to.deep.equal([]);
+      const ours = await warningsDuring(async () => {
         const exposed = await startXEmulator({ host: '0.0.0.0', allowNonLoopback: true });
         try {
           expect(exposed.url).to.match(/^http:\/\/0\.0\.0\.0:\d+$/);
         } finally {
           await exposed.close();
         }
-        await new Promise((resolve) => setImmediate(resolve));
-        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_EMULATOR_NOT_LOOPBACK');
-        expect(ours).to.have.length(1);
-        expect(ours[0]!.message).to.include('0.0.0.0').and.include('public');
-      } finally {
-        process.off('warning', onWarning);
-      }
+      }, { code: 'PASSPORT_X_EMULATOR_NOT_LOOPBACK' });
+      expect(ours).to.have.length(1);
+      expect(ours[0]!.message).to.include('0.0.0.0').and.include('public');
     });
 
     it('refuses a loopback name that resolves to another address, checking the address it bound', async () => {
@@ -483,23 +478,14 @@ describe('emulator', () => {
 
   describe('server errors', () => {
     it('records an error the server emits after listening, warns, and keeps serving', async () => {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error): void => void warnings.push(w);
-      process.on('warning', onWarning);
-      try {
-        const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
-        // What net.Server emits when accept() fails; without a listener, emit would throw it.
-        (x as unknown as { server: Server }).server.emit('error', emfile);
-        await new Promise((resolve) => setImmediate(resolve));
-        expect(x.serverErrors).to.deep.equal([emfile]);
-        const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'PASSPORT_X_EMULATOR_SERVER_ERROR');
-        expect(ours.map((w) => w.message)).to.deep.equal([`passport-x/testing: the X emulator at ${x.url} had a server error and keeps serving: accept EMFILE`]);
-        await expectXError(await fetch(`${x.url}/nowhere`), 404, 34);
-        (x.serverErrors as Error[]).pop();
-        expect(x.serverErrors, 'a copy').to.have.length(1);
-      } finally {
-        process.off('warning', onWarning);
-      }
+      const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+      // What net.Server emits when accept() fails; without a listener, emit would throw it.
+      const ours = await warningsDuring(() => (x as unknown as { server: Server }).server.emit('error', emfile), { code: 'PASSPORT_X_EMULATOR_SERVER_ERROR' });
+      expect(x.serverErrors).to.deep.equal([emfile]);
+      expect(ours.map((w) => w.message)).to.deep.equal([`passport-x/testing: the X emulator at ${x.url} had a server error and keeps serving: accept EMFILE`]);
+      await expectXError(await fetch(`${x.url}/nowhere`), 404, 34);
+      (x.serverErrors as Error[]).pop();
+      expect(x.serverErrors, 'a copy').to.have.length(1);
     });
   });
 
