@@ -584,8 +584,9 @@ class NodeSend {
 
 /**
  * The request's headers as node:http writes them: `Host`, the defaults unless the request names its
- * own, the request's, a form's `content-type` and `content-length`, and the URL's user info as Basic
- * credentials when the request has no `authorization` (node:http's rule for `auth`).
+ * own, the request's, a form's `content-type` and `content-length` (0 for a POST without a body), and
+ * the URL's user info as Basic credentials when the request has no `authorization` (node:http's rule
+ * for `auth`).
  */
 function headerListOf(request: XHttpRequest, target: Target): string[] {
   const own = request.headers;
@@ -611,6 +612,11 @@ function headerListOf(request: XHttpRequest, target: Target): string[] {
   if (request.body !== undefined) {
     if ((named & 4) === 0) list.push('content-type', FORM);
     list.push('content-length', String(Buffer.byteLength(request.body)));
+  } else if (request.method === 'POST') {
+    // An empty POST (an OAuth 1.0a request or access token, its parameters in the Authorization
+    // header) says so, as fetch and every other client do (RFC 9110 section 8.6): given a list of
+    // headers without one, node:http would send it chunked.
+    list.push('content-length', '0');
   }
   return list;
 }

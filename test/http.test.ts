@@ -596,6 +596,28 @@ describe('http: connections to X', () => {
     }
   });
 
+  it('sends an empty POST (an OAuth 1.0a request or access token) with content-length 0, as fetch does, never chunked; a GET with neither', async () => {
+    const seen: Array<Record<string, string | undefined>> = [];
+    const server = createServer((req, res) => {
+      seen.push({ method: req.method, 'content-length': req.headers['content-length'], 'transfer-encoding': req.headers['transfer-encoding'] });
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/request_token`;
+    try {
+      for (const client of [{}, { fetch }]) {
+        await sendToX({ method: 'POST', url, operation: 'get a request token', headers: { authorization: 'OAuth oauth_consumer_key="k"' } }, client);
+        await sendToX({ method: 'GET', url, operation: 'x' }, client);
+      }
+      const post = { method: 'POST', 'content-length': '0', 'transfer-encoding': undefined };
+      const get = { method: 'GET', 'content-length': undefined, 'transfer-encoding': undefined };
+      expect(seen, 'node:http, then fetch').to.deep.equal([post, get, post, get]);
+    } finally {
+      await close(server);
+    }
+  });
+
   it('rejects, never throws into node:http\'s events, when making the error of an answer fails', async () => {
     const { server, url } = await listen((res) => {
       res.statusCode = 400;
