@@ -32,7 +32,8 @@ export interface XHttpOptions {
   /**
    * Send requests with this `fetch` implementation instead of passport-x's kept-alive `node:http`
    * client. `timeoutMs` and `signal` still end each request when it ignores its signal, or answers
-   * a body stream no signal reaches.
+   * a body stream no signal reaches. A URL with user info is sent without it, its credentials as
+   * Basic unless the request carries its own `Authorization`, as over `node:http`.
    */
   fetch?: typeof fetch | undefined;
 }
@@ -621,10 +622,28 @@ function headerListOf(request: XHttpRequest, target: Target): string[] {
   return list;
 }
 
+/**
+ * The URL fetch is given and the Basic credentials of its user info: a URL with user info
+ * (`https://user:pass@host`) goes without it, its credentials as Basic unless the request carries
+ * its own `authorization`, as over node:http. fetch refuses such a URL, quoting it whole in its error.
+ */
+function fetchURLOf(request: XHttpRequest): { url: string; basic: string | undefined } {
+  // No user info without an "@"; a URL fetch cannot parse is left for fetch to refuse.
+  if (!request.url.includes('@') || !URL.canParse(request.url)) return { url: request.url, basic: undefined };
+  const url = new URL(request.url);
+  if (url.username === '' && url.password === '') return { url: request.url, basic: undefined };
+  const { basic } = targetOf(request.url);
+  url.username = '';
+  url.password = '';
+  return { url: url.href, basic };
+}
+
 /** {@link sendToX} with a `fetch` implementation. */
 async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFetch: typeof fetch, timeoutMs: number): Promise<XRawResponse> {
   const headers: Record<string, string> = { ...DEFAULT_HEADERS, ...request.headers };
   if (request.body !== undefined) headers['content-type'] ??= FORM;
+  const { url, basic } = fetchURLOf(request);
+  if (basic !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) headers.authorization = basic;
   // fetch needs a signal: an AbortController, aborted by the deadline timer or the caller's signal.
   const controller = new AbortController();
   const flight = inFlight(controller);
@@ -641,7 +660,7 @@ async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFet
     const aborted = abortion(controller.signal);
     let response: Response;
     try {
-      const answer = doFetch(request.url, init);
+      const answer = doFetch(url, init);
       // Given up before it answered: an answer that still comes is let go, its body unread.
       aborted.catch(() => answer.then((late) => late.body?.cancel().catch(() => undefined), () => undefined));
       response = await Promise.race([answer, aborted]);

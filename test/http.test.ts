@@ -543,7 +543,7 @@ describe('http: connections to X', () => {
     }
   });
 
-  it('sends what the URL names (host, port, path with its query, and its user info as Basic credentials when no authorization is given)', async () => {
+  it('sends what the URL names (host, port, path with its query, and its user info as Basic credentials when no authorization is given), over both clients', async () => {
     const seen: Array<{ url: string | undefined; host: string | undefined; authorization: string | undefined }> = [];
     const server = createServer((req, res) => {
       seen.push({ url: req.url, host: req.headers.host, authorization: req.headers.authorization });
@@ -553,16 +553,36 @@ describe('http: connections to X', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      await sendToX({ method: 'GET', url: `http://u%20ser:p%40ss@127.0.0.1:${port}/2/users/me?user.fields=id`, operation: 'x' });
-      await sendToX({ method: 'GET', url: `http://u:p@127.0.0.1:${port}/y`, operation: 'x', headers: { authorization: 'Bearer own' } });
-      await sendToX({ method: 'GET', url: `http://127.0.0.1:${port}/z`, operation: 'x' });
-      expect(seen).to.deep.equal([
+      // fetch refuses a URL with user info, quoting it whole: it is sent without it, as over node:http.
+      for (const client of [{}, { fetch }]) {
+        await sendToX({ method: 'GET', url: `http://u%20ser:p%40ss@127.0.0.1:${port}/2/users/me?user.fields=id`, operation: 'x' }, client);
+        await sendToX({ method: 'GET', url: `http://u:p@127.0.0.1:${port}/y`, operation: 'x', headers: { Authorization: 'Bearer own' } }, client);
+        await sendToX({ method: 'GET', url: `http://127.0.0.1:${port}/z?at=a@b`, operation: 'x' }, client);
+        await sendToX({ method: 'POST', url: `http://client:s3cret@127.0.0.1:${port}/2/oauth2/token`, operation: 'x', body: 'a=1' }, client);
+      }
+      const once = [
         { url: '/2/users/me?user.fields=id', host: `127.0.0.1:${port}`, authorization: `Basic ${Buffer.from('u ser:p@ss').toString('base64')}` },
         { url: '/y', host: `127.0.0.1:${port}`, authorization: 'Bearer own' },
-        { url: '/z', host: `127.0.0.1:${port}`, authorization: undefined },
-      ]);
+        { url: '/z?at=a@b', host: `127.0.0.1:${port}`, authorization: undefined },
+        { url: '/2/oauth2/token', host: `127.0.0.1:${port}`, authorization: `Basic ${Buffer.from('client:s3cret').toString('base64')}` },
+      ];
+      expect(seen, 'node:http, then fetch').to.deep.equal([...once, ...once]);
     } finally {
       await close(server);
+    }
+  });
+
+  it('never puts the user info of a URL in an error, over either client', async () => {
+    // A port nothing listens on any more: the connection is refused.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await close(closed);
+    for (const client of [{}, { fetch }]) {
+      const err = await rejectionOf(sendToX({ method: 'POST', url: `http://proxyuser:s3cret-pass@127.0.0.1:${port}/2/oauth2/token`, operation: 'refresh a token', body: 'a=1' }, client));
+      expect(err).to.be.instanceOf(XRequestError).and.include({ code: 'X_NETWORK_ERROR' });
+      expect(err.message).to.include(`Could not reach X at http://127.0.0.1:${port}/2/oauth2/token`);
+      expectNoSecrets(err, ['s3cret-pass']);
     }
   });
 
