@@ -628,11 +628,17 @@ function headerListOf(request: XHttpRequest, target: Target): string[] {
  * its own `authorization`, as over node:http. fetch refuses such a URL, quoting it whole in its error.
  */
 function fetchURLOf(request: XHttpRequest): { url: string; basic: string | undefined } {
-  // No user info without an "@"; a URL fetch cannot parse is left for fetch to refuse.
-  if (!request.url.includes('@') || !URL.canParse(request.url)) return { url: request.url, basic: undefined };
+  // No user info without an "@"; a URL that cannot be parsed is left for fetch to refuse.
+  if (!request.url.includes('@')) return { url: request.url, basic: undefined };
+  let basic: string | undefined;
+  try {
+    // node:http's rule, as the node:http client reads it.
+    basic = targetOf(request.url).basic;
+  } catch {
+    return { url: request.url, basic: undefined };
+  }
+  if (basic === undefined) return { url: request.url, basic: undefined };
   const url = new URL(request.url);
-  if (url.username === '' && url.password === '') return { url: request.url, basic: undefined };
-  const { basic } = targetOf(request.url);
   url.username = '';
   url.password = '';
   return { url: url.href, basic };

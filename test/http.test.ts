@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { createServer, get, type Server, type ServerResponse } from 'node:http';
+import { createServer, get, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as netServer, type AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,8 +19,8 @@ function post(path: string, extra: Partial<XHttpRequest> = {}): XHttpRequest {
 }
 
 /** Starts a server on 127.0.0.1, port 0; the caller closes it. */
-async function listen(handler: (res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => handler(res));
+async function listen(handler: (res: ServerResponse, req: IncomingMessage) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => handler(res, req));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { server, url: `http://127.0.0.1:${port}` };
@@ -574,10 +574,9 @@ describe('http: connections to X', () => {
 
   it('never puts the user info of a URL in an error, over either client', async () => {
     // A port nothing listens on any more: the connection is refused.
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await close(closed);
+    const { server, url } = await listen(() => undefined);
+    await close(server);
+    const { port } = new URL(url);
     for (const client of [{}, { fetch }]) {
       const err = await rejectionOf(sendToX({ method: 'POST', url: `http://proxyuser:s3cret-pass@127.0.0.1:${port}/2/oauth2/token`, operation: 'refresh a token', body: 'a=1' }, client));
       expect(err).to.be.instanceOf(XRequestError).and.include({ code: 'X_NETWORK_ERROR' });
@@ -618,13 +617,12 @@ describe('http: connections to X', () => {
 
   it('sends an empty POST (an OAuth 1.0a request or access token) with content-length 0, as fetch does, never chunked; a GET with neither', async () => {
     const seen: Array<Record<string, string | undefined>> = [];
-    const server = createServer((req, res) => {
+    const { server, url: origin } = await listen((res, req) => {
       seen.push({ method: req.method, 'content-length': req.headers['content-length'], 'transfer-encoding': req.headers['transfer-encoding'] });
       req.resume();
       req.on('end', () => res.end('{}'));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/request_token`;
+    const url = `${origin}/oauth/request_token`;
     try {
       for (const client of [{}, { fetch }]) {
         await sendToX({ method: 'POST', url, operation: 'get a request token', headers: { authorization: 'OAuth oauth_consumer_key="k"' } }, client);
