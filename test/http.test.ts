@@ -545,13 +545,12 @@ describe('http: connections to X', () => {
 
   it('sends what the URL names (host, port, path with its query, and its user info as Basic credentials when no authorization is given), over both clients', async () => {
     const seen: Array<{ url: string | undefined; host: string | undefined; authorization: string | undefined }> = [];
-    const server = createServer((req, res) => {
+    const { server, url: origin } = await listen((res, req) => {
       seen.push({ url: req.url, host: req.headers.host, authorization: req.headers.authorization });
       req.resume();
       req.on('end', () => res.end('{}'));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const { port } = new URL(origin);
     try {
       // fetch refuses a URL with user info, quoting it whole: it is sent without it, as over node:http.
       for (const client of [{}, { fetch }]) {
@@ -587,13 +586,12 @@ describe('http: connections to X', () => {
 
   it('sends each header once: the request\'s own Host, accept, user-agent and content-type replace the defaults, whatever their case', async () => {
     const seen: string[][] = [];
-    const server = createServer((req, res) => {
+    const { server, url: origin } = await listen((res, req) => {
       seen.push(req.rawHeaders);
       req.resume();
       req.on('end', () => res.end('{}'));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/t`;
+    const url = `${origin}/t`;
     const names = (raw: string[]): string[] => raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     const value = (raw: string[], name: string): string | undefined => raw[raw.findIndex((n, i) => i % 2 === 0 && n.toLowerCase() === name) + 1];
     try {
