@@ -26,6 +26,17 @@ async function listen(handler: (res: ServerResponse, req: IncomingMessage) => vo
   return { server, url: `http://127.0.0.1:${port}` };
 }
 
+/** A server on 127.0.0.1 that answers `{}` to every request once its body is read, keeping `pick(req)` of each in `seen`; the caller closes it. */
+async function recording<T>(pick: (req: IncomingMessage) => T): Promise<{ server: Server; url: string; seen: T[] }> {
+  const seen: T[] = [];
+  const { server, url } = await listen((res, req) => {
+    seen.push(pick(req));
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  return { server, url, seen };
+}
+
 async function close(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -544,12 +555,7 @@ describe('http: connections to X', () => {
   });
 
   it('sends what the URL names (host, port, path with its query, and its user info as Basic credentials when no authorization is given), over both clients', async () => {
-    const seen: Array<{ url: string | undefined; host: string | undefined; authorization: string | undefined }> = [];
-    const { server, url: origin } = await listen((res, req) => {
-      seen.push({ url: req.url, host: req.headers.host, authorization: req.headers.authorization });
-      req.resume();
-      req.on('end', () => res.end('{}'));
-    });
+    const { server, url: origin, seen } = await recording((req) => ({ url: req.url, host: req.headers.host, authorization: req.headers.authorization }));
     const { port } = new URL(origin);
     try {
       // fetch refuses a URL with user info, quoting it whole: it is sent without it, as over node:http.
@@ -585,12 +591,7 @@ describe('http: connections to X', () => {
   });
 
   it('sends each header once: the request\'s own Host, accept, user-agent and content-type replace the defaults, whatever their case', async () => {
-    const seen: string[][] = [];
-    const { server, url: origin } = await listen((res, req) => {
-      seen.push(req.rawHeaders);
-      req.resume();
-      req.on('end', () => res.end('{}'));
-    });
+    const { server, url: origin, seen } = await recording((req) => req.rawHeaders);
     const url = `${origin}/t`;
     const names = (raw: string[]): string[] => raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     const value = (raw: string[], name: string): string | undefined => raw[raw.findIndex((n, i) => i % 2 === 0 && n.toLowerCase() === name) + 1];
@@ -614,12 +615,7 @@ describe('http: connections to X', () => {
   });
 
   it('sends an empty POST (an OAuth 1.0a request or access token) with content-length 0, as fetch does, never chunked; a GET with neither', async () => {
-    const seen: Array<Record<string, string | undefined>> = [];
-    const { server, url: origin } = await listen((res, req) => {
-      seen.push({ method: req.method, 'content-length': req.headers['content-length'], 'transfer-encoding': req.headers['transfer-encoding'] });
-      req.resume();
-      req.on('end', () => res.end('{}'));
-    });
+    const { server, url: origin, seen } = await recording((req) => ({ method: req.method, 'content-length': req.headers['content-length'], 'transfer-encoding': req.headers['transfer-encoding'] }));
     const url = `${origin}/oauth/request_token`;
     try {
       for (const client of [{}, { fetch }]) {
