@@ -646,10 +646,14 @@ function fetchURLOf(request: XHttpRequest): { url: string; basic: string | undef
 
 /** {@link sendToX} with a `fetch` implementation. */
 async function sendWithFetch(request: XHttpRequest, options: XHttpOptions, doFetch: typeof fetch, timeoutMs: number): Promise<XRawResponse> {
-  const headers: Record<string, string> = { ...DEFAULT_HEADERS, ...request.headers };
+  // The request's own headers replace the defaults whatever their case, as in headerListOf: fetch
+  // would send a mixed-case name beside its lowercase default, both values joined.
+  const headers: Record<string, string> = { ...DEFAULT_HEADERS };
+  const own = request.headers;
+  if (own !== undefined) for (const name in own) headers[name.toLowerCase()] = own[name] as string;
   if (request.body !== undefined) headers['content-type'] ??= FORM;
   const { url, basic } = fetchURLOf(request);
-  if (basic !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) headers.authorization = basic;
+  if (basic !== undefined) headers.authorization ??= basic;
   // fetch needs a signal: an AbortController, aborted by the deadline timer or the caller's signal.
   const controller = new AbortController();
   const flight = inFlight(controller);

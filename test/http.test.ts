@@ -590,7 +590,7 @@ describe('http: connections to X', () => {
     }
   });
 
-  it('sends each header once: the request\'s own Host, accept, user-agent and content-type replace the defaults, whatever their case', async () => {
+  it('sends each header once: the request\'s own Host, accept, user-agent and content-type replace the defaults, whatever their case, over both clients', async () => {
     const { server, url: origin, seen } = await recording((req) => req.rawHeaders);
     const url = `${origin}/t`;
     const names = (raw: string[]): string[] => raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
@@ -598,7 +598,9 @@ describe('http: connections to X', () => {
     try {
       await sendToX({ method: 'POST', url, operation: 'x', body: 'é=1', headers: { Host: 'api.x.com', Accept: 'text/plain', 'User-Agent': 'mine/1', 'Content-Type': 'application/json' } });
       await sendToX({ method: 'POST', url, operation: 'x', body: 'é=1' });
-      const [own, defaults] = seen as [string[], string[]];
+      // fetch too (it sets Host itself): the request's own names, in any case, replace the defaults.
+      await sendToX({ method: 'POST', url, operation: 'x', body: 'é=1', headers: { Accept: 'text/plain', 'User-Agent': 'mine/1', 'Content-Type': 'application/json' } }, { fetch });
+      const [own, defaults, fetched] = seen as [string[], string[], string[]];
       for (const raw of seen) expect(new Set(names(raw)).size, `no header twice in ${raw.join(' ')}`).to.equal(names(raw).length);
       expect(value(own, 'host')).to.equal('api.x.com');
       expect(value(own, 'accept')).to.equal('text/plain');
@@ -609,6 +611,7 @@ describe('http: connections to X', () => {
       expect(value(defaults, 'accept')).to.equal('application/json');
       expect(value(defaults, 'user-agent')).to.equal('passport-x');
       expect(value(defaults, 'content-type')).to.equal('application/x-www-form-urlencoded');
+      expect([value(fetched, 'accept'), value(fetched, 'user-agent'), value(fetched, 'content-type'), value(fetched, 'content-length')]).to.deep.equal(['text/plain', 'mine/1', 'application/json', '4']);
     } finally {
       await close(server);
     }
