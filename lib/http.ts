@@ -13,6 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { urlToHttpOptions } from 'node:url';
 import { XError, XErrorCode, XRequestError, errorFromResponse, redactError, redactedAnswer, type XRawResponse, type XRedactable } from './errors';
@@ -173,11 +174,59 @@ class AnswerTooLarge extends RangeError {
   }
 }
 
+/**
+ * The `Keep-Alive: timeout=<seconds>` of the last answer on a connection, when X sent one, for
+ * {@link keepConnection}. A WeakMap, not a property on Node's socket: the connection leaves with it.
+ */
+const keepAliveHints = new WeakMap<Duplex, number>();
+
+/** How often a kept-alive connection is probed by TCP while idle: Node's default. */
+const KEEP_ALIVE_MSECS = 1000;
+
+/**
+ * What Node 20's `Agent.prototype.keepSocketAlive` does with a connection whose answer ended, for
+ * an agent without a `timeout` option (ours): keep it (TCP keep-alive on, unref'd, no idle
+ * time-out), unless the answer's `Keep-Alive` announced a time-out of 1 s or less, which leaves no
+ * safe time to reuse it. Node reads that hint from `res.headers`, which node:http makes on the
+ * first read: an object of every header of X's answer (some twenty, with its rate-limit headers),
+ * made for each answer only to read one of them. The hint is read here from the raw list instead
+ * (see {@link NodeExchange.answered}), which spared a sign-in about 3.6 kB of garbage and a tenth
+ * of what passport-x adds to a sign-in (docs/performance-method.md).
+ */
+function keepConnection(socket: Duplex): boolean {
+  const connection = socket as Socket;
+  connection.setKeepAlive(true, KEEP_ALIVE_MSECS);
+  connection.unref();
+  const hint = keepAliveHints.get(socket);
+  if (hint !== undefined) {
+    keepAliveHints.delete(socket);
+    // Node's margin: the hint less a second, and no reuse when nothing is left.
+    if (hint * 1000 - 1000 <= 0) return false;
+  }
+  if (connection.timeout !== 0) connection.setTimeout(0);
+  return true;
+}
+
+class XHttpAgent extends http.Agent {
+  override keepSocketAlive(socket: Duplex): boolean {
+    return keepConnection(socket);
+  }
+}
+
+class XHttpsAgent extends https.Agent {
+  override keepSocketAlive(socket: Duplex): boolean {
+    return keepConnection(socket);
+  }
+}
+
 // Kept-alive connections to X, shared by every strategy and helper in the process.
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
-  'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  'http:': new XHttpAgent({ keepAlive: true, keepAliveMsecs: KEEP_ALIVE_MSECS, scheduling: 'lifo' }),
+  'https:': new XHttpsAgent({ keepAlive: true, keepAliveMsecs: KEEP_ALIVE_MSECS, scheduling: 'lifo' }),
 };
+
+/** The seconds of a `Keep-Alive` header's leading `timeout=<seconds>`, as Node's agent reads it. */
+const KEEP_ALIVE_TIMEOUT = /^timeout=(\d+)/;
 
 /** The first value of header `name` (lower case) in Node's `rawHeaders`, as `IncomingMessage.headers` would give it. */
 function rawHeader(raw: readonly string[], name: string): string | undefined {
@@ -426,6 +475,12 @@ class NodeExchange {
   /** X's status line and headers: refuses an answer declared too large, else reads its body. */
   answered(res: http.IncomingMessage): void {
     this.answer = res;
+    // For keepConnection, once the answer ends: X's Keep-Alive hint, if it sent one.
+    const keepAlive = rawHeader(res.rawHeaders, 'keep-alive');
+    if (keepAlive !== undefined) {
+      const seconds = KEEP_ALIVE_TIMEOUT.exec(keepAlive)?.[1];
+      if (seconds !== undefined && res.socket) keepAliveHints.set(res.socket, Number.parseInt(seconds, 10));
+    }
     const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
     if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
       this.end(new AnswerTooLarge(res.statusCode));

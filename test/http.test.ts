@@ -43,7 +43,7 @@ async function close(server: Server): Promise<void> {
 }
 
 /** A server on 127.0.0.1 that answers `status` and `body` to every request, counting its connections. */
-async function answering(status: number, body: string): Promise<{ url: string; connections: () => number; stop: () => Promise<void> }> {
+async function answering(status: number, body: string, keepAliveTimeoutMs?: number): Promise<{ url: string; connections: () => number; stop: () => Promise<void> }> {
   let connections = 0;
   const server = createServer((req, res) => {
     req.resume();
@@ -55,6 +55,8 @@ async function answering(status: number, body: string): Promise<{ url: string; c
   server.on('connection', () => {
     connections += 1;
   });
+  // Node's server announces it in each answer, `Keep-Alive: timeout=<seconds>` (5 by default).
+  if (keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = keepAliveTimeoutMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, connections: () => connections, stop: () => close(server) };
 }
@@ -551,6 +553,21 @@ describe('http: connections to X', () => {
       expect(x.connections()).to.equal(1);
     } finally {
       await x.stop();
+    }
+  });
+
+  it('reads X\'s Keep-Alive hint as Node\'s agent does: a connection announced to close within 1 s is not reused, one with 2 s or more is', async () => {
+    for (const [keepAliveTimeoutMs, connections] of [
+      [1000, 3],
+      [2000, 1],
+    ] as const) {
+      const x = await answering(200, '{}', keepAliveTimeoutMs);
+      try {
+        for (let i = 0; i < 3; i++) await sendToX({ method: 'GET', url: x.url, operation: 'x' });
+        expect(x.connections(), `Keep-Alive: timeout=${keepAliveTimeoutMs / 1000}`).to.equal(connections);
+      } finally {
+        await x.stop();
+      }
     }
   });
 
