@@ -180,7 +180,10 @@ class AnswerTooLarge extends RangeError {
  */
 const keepAliveHints = new WeakMap<Duplex, number>();
 
-/** How often a kept-alive connection is probed by TCP while idle: Node's default. */
+/**
+ * The initial delay of TCP keep-alive probes on an idle connection: Node's default `keepAliveMsecs`,
+ * which the agents keep (not passed as an option: the agent copies its options into every request's).
+ */
 const KEEP_ALIVE_MSECS = 1000;
 
 /**
@@ -221,8 +224,8 @@ class XHttpsAgent extends https.Agent {
 
 // Kept-alive connections to X, shared by every strategy and helper in the process.
 const agents = {
-  'http:': new XHttpAgent({ keepAlive: true, keepAliveMsecs: KEEP_ALIVE_MSECS, scheduling: 'lifo' }),
-  'https:': new XHttpsAgent({ keepAlive: true, keepAliveMsecs: KEEP_ALIVE_MSECS, scheduling: 'lifo' }),
+  'http:': new XHttpAgent({ keepAlive: true, scheduling: 'lifo' }),
+  'https:': new XHttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
 };
 
 /** The seconds of a `Keep-Alive` header's leading `timeout=<seconds>`, as Node's agent reads it. */
