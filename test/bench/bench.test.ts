@@ -29,7 +29,7 @@ const isNumber = (value: unknown): boolean => typeof value === 'number' && Numbe
 /** The parts of the bench's JSON this test reads. */
 interface BenchJSON {
   machine: object;
-  settings: { smoke: boolean; rounds: number; processes: number };
+  settings: { smoke: boolean; rounds: number };
   http: Section;
   https: Section & { skipped?: string };
   memory: { scenarios: Array<Record<string, unknown> & { id: string }> };
@@ -69,10 +69,10 @@ describe('npm run bench (smoke run)', function () {
           expect(isNumber(c[field]), `${section.transport} ${c.id} ${field}`).to.equal(true);
         }
         expect(c.rounds).to.have.length(results.settings.rounds);
-        // Each round on the next of the candidate's processes.
-        expect((c.rounds as Array<{ process: number }>).map((round) => round.process), `${section.transport} ${c.id}`).to.deep.equal(
-          Array.from({ length: results.settings.rounds }, (_, r) => r % results.settings.processes),
-        );
+        // Each round on a new process of its own, warmed up right before it.
+        const rounds = c.rounds as Array<{ process: number; pid: number }>;
+        expect(rounds.map((round) => round.process), `${section.transport} ${c.id}`).to.deep.equal(Array.from({ length: results.settings.rounds }, (_, r) => r));
+        expect(new Set(rounds.map((round) => round.pid)).size, `${section.transport} ${c.id}: a process per round`).to.equal(results.settings.rounds);
       }
       // Each flow's A/A control: the floor against itself, with the lowest and highest round.
       expect(section.noise.map((n) => n.flow)).to.deep.equal(['oauth1', 'oauth2']);

@@ -4,24 +4,25 @@
 //   sign-in speed (HTTP, then HTTPS): the same Express 5 app (express-session's MemoryStore,
 //     passport), in processes of its own for each candidate; the same driver (this process)
 //     signing users in 8 at a time over kept-alive loopback HTTP; the same canned X in its own
-//     process. Each candidate runs in as many app processes as there are rounds (--processes,
-//     by default --rounds), each round on the next of them: identical code can run up to twice as slow in one process as
-//     in another for as long as that process lives, so a figure from a single process is partly its
-//     luck; the median over rounds, each from a process of its own, is not. Rounds of 400 sign-ins per candidate, the candidates interleaved within each
-//     round (slices of 50 sign-ins in turn, in Williams' orders), medians of 5 rounds, each app
-//     process warmed up with 5,000 sign-ins (all processes in turns) and re-warmed with 1,000 right before its round. Each flow's
+//     process. Each round runs on new app processes, one per candidate, started together, warmed
+//     up together with 5,000 sign-ins each (in turns), measured right after and then stopped:
+//     identical code can run up to twice as slow in one process as in another for as long as that
+//     process lives, so a figure from a single process is partly its luck; the median over rounds,
+//     each from processes of its own, is not. Rounds of 400 sign-ins per candidate, the candidates
+//     interleaved within each round (slices of 50 sign-ins in turn, in Williams' orders), medians
+//     of 5 rounds. Each flow's
 //     floor is also measured a second time, in other processes, as a candidate (the A/A control):
 //     its ratio to the floor, 1.00 on a quiet machine, is printed as the run's noise next to the
 //     table and the targets, which are judged as they are. Per candidate: sign-ins/s, CPU of its
 //     app processes per sign-in, the ratio to its flow's floor (per round, then the median), new connections to X per sign-in
-//     (counted at the canned X), TLS handshakes per sign-in, heap after GC at the end.
+//     (counted at the canned X), TLS handshakes per sign-in, heap after GC at the end of each round.
 //   memory: 100,000 abandoned sign-ins over 10,000 sessions (see memory.ts).
 //   cold start and footprint: require() time in a fresh process, installed size (startup.ts).
 //
 // Writes every figure as JSON (`--json <path>`, default <tmpdir>/passport-x-bench.json) and
 // exits non-zero when a target is missed (targets are not judged with `--smoke`), with 2 when a
 // section threw (the others still run and reach the JSON).
-// Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --rewarm N --processes N --memory-sign-ins N
+// Options: --rounds N --sign-ins N --slice N --concurrency N --warmup N --memory-sign-ins N
 //   --memory-sessions N --cold-runs N --only http,https,memory,startup,extra
 //   --profile <id,id,...> (a CPU profile of each of these candidates' app processes, in a subdirectory per candidate)
 //   --profile-interval <us> (sampling interval of --profile, default 1000)
@@ -59,10 +60,6 @@ const settings = {
   concurrency: num('concurrency', 8, 4),
   slice: num('slice', 50, 8),
   warmup: num('warmup', 5000, 4),
-  rewarm: num('rewarm', 1000, 4),
-  // One process per round by default: each round's figure then carries a different process's luck
-  // (with 3 processes for 5 rounds, the first two each decided two of the five).
-  processes: num('processes', rounds, rounds),
   memorySignIns: num('memory-sign-ins', 100_000, 40),
   memorySessions: num('memory-sessions', 10_000, 8),
   coldRuns: num('cold-runs', 15, 1),
@@ -83,8 +80,10 @@ interface RoundFigures {
   ratioToFloor: number;
   /** The same against the peer (passport-x only). */
   ratioToPeer?: number;
-  /** Which of the candidate's processes ran this round (0-based). */
+  /** Which of the candidate's processes ran this round (0-based): a new one each round. */
   process: number;
+  /** That process's pid. */
+  pid: number;
   /** CPU per sign-in of each slice, us. */
   sliceCpuUsPerSignIn: number[];
   /** ... of which user time (the rest is the kernel's: sockets, loopback). */
@@ -170,11 +169,6 @@ async function startX(tls?: { cert: string; key: string }): Promise<BenchChild &
   return x;
 }
 
-/** Stops (SIGSTOP) or resumes (SIGCONT) an app process that is not measured in this round. */
-function pause(app: BenchChild, stopped: boolean): void {
-  if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill(stopped ? 'SIGSTOP' : 'SIGCONT');
-}
-
 async function xStats(x: BenchChild): Promise<FakeXStats> {
   return (await x.ask<{ stats: FakeXStats }>({ cmd: 'stats' }, 'stats')).stats;
 }
@@ -218,25 +212,16 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
   const x = await startX(tls);
   const baseURL = `${transport}://127.0.0.1:${x.port}`;
   const profileDir = settings.profile ? mkdtempSync(join(tmpdir(), 'passport-x-bench-prof-')) : undefined;
-  // Each candidate's app processes (settings.processes of them), one measured per round (see the rounds).
-  const apps = new Map<string, Array<BenchChild & { port: number; agent: http.Agent }>>();
+  // The app processes of the round under way, one per candidate, each with its own keep-alive agent on the driver's side.
+  let apps = new Map<string, BenchChild & { port: number; agent: http.Agent }>();
+  const stopApps = async (): Promise<void> => {
+    for (const app of apps.values()) {
+      app.agent.destroy();
+      await app.stop();
+    }
+    apps = new Map();
+  };
   try {
-    // Started together (they are idle until driven), each with its own keep-alive agent on the driver's side.
-    await Promise.all(
-      RUN.flatMap((c) => Array.from({ length: settings.processes }, () => c)).map(async (c) => {
-        const env: NodeJS.ProcessEnv = { ...process.env };
-        // Every candidate trusts the canned X's self-signed certificate the same way: Node's own
-        // NODE_EXTRA_CA_CERTS, read at start-up, so each verifies the certificate as it would X's.
-        if (tls) env.NODE_EXTRA_CA_CERTS = tls.cert;
-        else delete env.NODE_EXTRA_CA_CERTS;
-        const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, c.id)}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
-        const app = await forkBench('app.ts', [c.id, baseURL], { env, execArgv });
-        pin(app.child.pid!, APP_CPU);
-        const list = apps.get(c.id) ?? [];
-        apps.set(c.id, list);
-        list.push({ ...app, agent: new http.Agent({ keepAlive: true, maxSockets: 2 * settings.concurrency }) });
-      }),
-    );
     const run = async (c: Candidate, app: BenchChild & { port: number; agent: http.Agent }, count: number): Promise<Slice> => {
       const before = await xStats(x);
       const cpuBefore = await cpuOf(app);
@@ -252,53 +237,61 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         resumedHandshakes: after.resumedHandshakes - before.resumedHandshakes,
       };
     };
-    // Warm-up (JIT, connection pools), not counted, for every process: 5,000 sign-ins by default.
-    // V8 goes on compiling an Express app's hot functions for thousands of sign-ins (node
-    // --trace-opt, per 1,000 sign-ins of XOAuth2PkceStrategy's app: 1,071 ms, 453, 141, 64, 21,
-    // then 0 to 30; the floor's and superface's the same shape, each at its own pace), and that
-    // compiling is CPU of the app process: after a short warm-up a round measures how fast each
-    // candidate's code gets optimised, not what a sign-in costs a running server. The first
-    // sign-ins of the warm-up, and again those right before each round, run twice as many at a
-    // time, so each client's pool of connections to X reaches the most the round will ask of it: a
-    // request issued as another's socket is being released, or a few callbacks bunched by load,
-    // would otherwise still open one in the round.
-    // The warm-up is taken in turns by every process of every candidate (slices of --slice, the order
-    // alternating), not one process after another: a process warmed up early then sat idle while
-    // the others warmed up, and paid for it for thousands of sign-ins. Four OAuth 2.0 apps warmed up
-    // one after another, then measured in turns over 3,000 sign-ins each: 9.5, 9.5, 6.2 and 2.0 minor
-    // page faults per sign-in and 1,456, 1,697, 1,149 and 914 us of CPU, in the order they warmed
-    // up, whichever candidate was where (the same four in the opposite order: 9.5, 8.8, 6.3, 2.8);
-    // warmed up in turns, 4.5, 2.2, 2.7 and 4.3 faults.
-    const burst = Math.min(settings.warmup, 16 * settings.concurrency);
-    const everyApp = RUN.flatMap((c) => apps.get(c.id)!.map((app) => ({ c, app })));
-    for (const { c, app } of everyApp) await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
-    for (const [s, count] of sliceCounts(settings.warmup - burst || 1).entries()) {
-      for (const { c, app } of s % 2 === 1 ? [...everyApp].reverse() : everyApp) await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
-    }
     const rounds = new Map<string, RoundFigures[]>(RUN.map((c) => [c.id, []]));
+    const heaps = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
     for (let r = 0; r < settings.rounds; r++) {
-      // Each round on the next of every candidate's processes, the others stopped (SIGSTOP) for the
-      // round: an idle Node process still wakes now and then after a burst of work (up to a fifth of
-      // a CPU for seconds, V8 shrinking its heap), on the CPU the measured apps share. Stopped, they
-      // leave each round the conditions of one process per candidate.
-      const turn = r % settings.processes;
-      for (const list of apps.values()) list.forEach((app, i) => pause(app, i !== turn));
+      // Each round on new app processes, one per candidate, started together (they are idle until
+      // driven), warmed up together and measured right after, then stopped: no app ever waits
+      // between its warm-up and its round. Until run 89 every process of the run was started and
+      // warmed up first, and each then waited, stopped (SIGSTOP), until its round, re-warmed with
+      // 1,000 sign-ins. After a wait of 90 s, the kernel's reclaim (DAMON) had unmapped its memory,
+      // and it took about 3,000 sign-ins, not 1,000, to come back: the sign-ins 1,000 to 1,500 after
+      // the wait cost the OAuth 2.0 floor 17% more than before it and XOAuth2PkceStrategy 26% more,
+      // so the later rounds, whose processes had waited longest, measured each candidate partly on
+      // how fast it came back (the first round, whose processes never waited, measured passport-x
+      // lower than the others in most runs).
+      // A new process per round also keeps one process's luck (identical code can cost up to twice
+      // as much in one process as in another, for as long as it lives) from deciding more than one round.
+      await Promise.all(
+        RUN.map(async (c) => {
+          const env: NodeJS.ProcessEnv = { ...process.env };
+          // Every candidate trusts the canned X's self-signed certificate the same way: Node's own
+          // NODE_EXTRA_CA_CERTS, read at start-up, so each verifies the certificate as it would X's.
+          if (tls) env.NODE_EXTRA_CA_CERTS = tls.cert;
+          else delete env.NODE_EXTRA_CA_CERTS;
+          const execArgv = settings.profile?.split(',').includes(c.id) && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, c.id)}`, `--cpu-prof-interval=${settings.profileIntervalUs}`] : [];
+          const app = await forkBench('app.ts', [c.id, baseURL], { env, execArgv });
+          pin(app.child.pid!, APP_CPU);
+          apps.set(c.id, { ...app, agent: new http.Agent({ keepAlive: true, maxSockets: 2 * settings.concurrency }) });
+        }),
+      );
+      // Warm-up (JIT, connection pools), not counted: 5,000 sign-ins per process by default.
+      // V8 goes on compiling an Express app's hot functions for thousands of sign-ins (node
+      // --trace-opt, per 1,000 sign-ins of XOAuth2PkceStrategy's app: 1,071 ms, 453, 141, 64, 21,
+      // then 0 to 30; the floor's and superface's the same shape, each at its own pace), and that
+      // compiling is CPU of the app process: after a short warm-up a round measures how fast each
+      // candidate's code gets optimised, not what a sign-in costs a running server. The first
+      // sign-ins of the warm-up run twice as many at a time, so each client's pool of connections
+      // to X reaches the most the round will ask of it: a request issued as another's socket is
+      // being released, or a few callbacks bunched by load, would otherwise still open one in the round.
+      // The rest is taken in turns by the round's processes (slices of --slice, the order
+      // alternating), not one process after another: a process warmed up early then sat idle while
+      // the others warmed up, and paid for it for thousands of sign-ins. Four OAuth 2.0 apps warmed
+      // up one after another, then measured in turns over 3,000 sign-ins each: 9.5, 9.5, 6.2 and 2.0
+      // minor page faults per sign-in and 1,456, 1,697, 1,149 and 914 us of CPU, in the order they
+      // warmed up, whichever candidate was where (the same four in the opposite order: 9.5, 8.8, 6.3,
+      // 2.8); warmed up in turns, 4.5, 2.2, 2.7 and 4.3 faults.
+      const burst = Math.min(settings.warmup, 16 * settings.concurrency);
       for (const c of RUN) {
-        const app = apps.get(c.id)![turn]!;
+        const app = apps.get(c.id)!;
         await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
       }
-      // Then a re-warm, not counted: `--rewarm` sign-ins per candidate (default 1,000), in slices
-      // taken in turns as the measured ones are, so that no app of the round sits idle for more than
-      // a second from there to its last measured slice. A process that sat stopped or idle for a
-      // minute (its wait between rounds, or behind the other warm-ups) finds its memory unmapped by
-      // the machine's kernel (DAMON's reclaim runs on these machines): after 60 s stopped, the next
-      // 200 sign-ins took 8,000 to 13,000 minor page faults and 4 to 6 times the CPU, and it took
-      // about 1,000 sign-ins to come back. The 128 above alone left that cost, unequal between
-      // candidates (it depends on how long each waited), in the first slices of every round.
-      await inTurns(settings.rewarm, async (c, count) => {
-        const app = apps.get(c.id)![turn]!;
-        await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
-      });
+      for (const [s, count] of sliceCounts(settings.warmup - burst || 1).entries()) {
+        for (const c of s % 2 === 1 ? [...RUN].reverse() : RUN) {
+          const app = apps.get(c.id)!;
+          await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
+        }
+      }
       // Within a round, the candidates take turns in slices of a few dozen sign-ins, in the orders
       // of inTurns: on a shared machine the load changes by the second, and this way it hits every
       // candidate of the round alike.
@@ -306,7 +299,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
       const perSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
       const userPerSlice = new Map<string, number[]>(RUN.map((c) => [c.id, []]));
       await inTurns(settings.signInsPerRound, async (c, count) => {
-        const figures = await run(c, apps.get(c.id)![turn]!, count);
+        const figures = await run(c, apps.get(c.id)!, count);
         perSlice.get(c.id)!.push(figures.cpuUs / count);
         userPerSlice.get(c.id)!.push(figures.userUs / count);
         const sum = sums.get(c.id)!;
@@ -331,24 +324,25 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
           newConnections: sum.newConnections,
           handshakes: sum.handshakes,
           resumedHandshakes: sum.resumedHandshakes,
-          process: turn,
+          process: r,
+          pid: apps.get(c.id)!.child.pid!,
           sliceCpuUsPerSignIn: perSlice.get(c.id)!.map((x) => Math.round(x)),
           sliceUserUsPerSignIn: userPerSlice.get(c.id)!.map((x) => Math.round(x)),
           userUsPerSignIn: sum.userUs / settings.signInsPerRound,
         };
         if (peer && perSlice.has(peer)) figures.ratioToPeer = pairedRatio(c.id, peer);
         rounds.get(c.id)!.push(figures);
+        // Heap after GC, at the end of the process's round.
+        heaps.get(c.id)!.push((await apps.get(c.id)!.ask<{ heapUsed: number }>({ cmd: 'heap' }, 'heapUsed')).heapUsed);
       }
+      await stopApps();
       process.stderr.write(`bench: ${transport} round ${r + 1}/${settings.rounds} done\n`);
     }
     const results: CandidateResult[] = [];
     for (const c of RUN) {
       const mine = rounds.get(c.id)!;
       const total = settings.rounds * settings.signInsPerRound;
-      for (const app of apps.get(c.id)!) pause(app, false);
-      const heaps: number[] = [];
-      for (const app of apps.get(c.id)!) heaps.push((await app.ask<{ heapUsed: number }>({ cmd: 'heap' }, 'heapUsed')).heapUsed);
-      const heapUsed = median(heaps);
+      const heapUsed = median(heaps.get(c.id)!);
       const result: CandidateResult = {
         id: c.id,
         label: c.label,
@@ -386,11 +380,7 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
     }
     return section;
   } finally {
-    for (const app of [...apps.values()].flat()) {
-      pause(app, false);
-      app.agent.destroy();
-      await app.stop();
-    }
+    await stopApps();
     await x.stop();
     if (profileDir) process.stderr.write(`bench: CPU profile of ${settings.profile} (${transport}) in ${profileDir}\n`);
   }
