@@ -273,7 +273,9 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
       // candidate's code gets optimised, not what a sign-in costs a running server. The first
       // sign-ins of the warm-up run twice as many at a time, so each client's pool of connections
       // to X reaches the most the round will ask of it: a request issued as another's socket is
-      // being released, or a few callbacks bunched by load, would otherwise still open one in the round.
+      // being released, or a few callbacks bunched by load, would otherwise still open one in the
+      // round. The last ones too (see below): a cold app's first sign-ins overlap their requests to
+      // X less than a warm one's, so its pool may not yet have grown to what the round asks of it.
       // The rest is taken in turns by the round's processes (slices of --slice, the order
       // alternating), not one process after another: a process warmed up early then sat idle while
       // the others warmed up, and paid for it for thousands of sign-ins. Four OAuth 2.0 apps warmed
@@ -286,11 +288,22 @@ async function compare(transport: 'http' | 'https', tls?: { cert: string; key: s
         const app = apps.get(c.id)!;
         await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
       }
-      for (const [s, count] of sliceCounts(settings.warmup - burst || 1).entries()) {
+      for (const [s, count] of sliceCounts(Math.max(settings.warmup - 2 * burst, 1)).entries()) {
         for (const c of s % 2 === 1 ? [...RUN].reverse() : RUN) {
           const app = apps.get(c.id)!;
           await signIns(app.agent, app.port, c.id, c.flow, count, settings.concurrency);
         }
+      }
+      // The pool at its peak again, now that the app is warm (one run without this opened a
+      // connection in the round for two candidates over HTTPS, the OAuth 1.0a floor's A/A control
+      // among them), then one slice each in turns, so that no app starts the round from a burst.
+      for (const c of RUN) {
+        const app = apps.get(c.id)!;
+        await signIns(app.agent, app.port, c.id, c.flow, burst, 2 * settings.concurrency);
+      }
+      for (const c of RUN) {
+        const app = apps.get(c.id)!;
+        await signIns(app.agent, app.port, c.id, c.flow, settings.slice, settings.concurrency);
       }
       // Within a round, the candidates take turns in slices of a few dozen sign-ins, in the orders
       // of inTurns: on a shared machine the load changes by the second, and this way it hits every
