@@ -193,8 +193,8 @@ const KEEP_ALIVE_MSECS = 1000;
  * safe time to reuse it. Node reads that hint from `res.headers`, which node:http makes on the
  * first read: an object of every header of X's answer (some twenty, with its rate-limit headers),
  * made for each answer only to read one of them. The hint is read here from the raw list instead
- * (see {@link NodeExchange.answered}), which spared a sign-in about 3.6 kB of garbage and a tenth
- * of what passport-x adds to a sign-in (docs/performance-method.md).
+ * (see {@link NodeExchange.answered}), which spared an OAuth 2.0 sign-in about 3.6 kB of garbage
+ * and a quarter of what passport-x added to it alone (docs/performance-method.md).
  */
 function keepConnection(socket: Duplex): boolean {
   const connection = socket as Socket;

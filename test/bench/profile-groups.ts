@@ -1,14 +1,16 @@
 // Splits the CPU profiles of `npm run bench -- --profile <id,id,...>` by whose code ran: each module
 // of passport-x's dist/, the floor's floor.ts, each npm package (a peer's among them), Node.js, the
 // garbage collector; and a row for the own code of passport-x or the floor, their groups summed. Self time, as a share of the process's CPU
-// (idle left out) in a window of each process's life: by default its second half, after the
-// warm-up, where the bench measures. One column per candidate, the processes of each summed.
+// (idle left out) in a window of each process's life: by default its second half, the warm-up's
+// last 2,500 or so sign-ins (warm code: V8 compiles little past the first 2,000) and the round the
+// bench measures. One column per candidate, the processes of each summed.
 //   npx tsx test/bench/profile-groups.ts <dir the bench printed> [--from 0.5] [--max-gap 10000] [--top 25]
-// The bench writes each candidate's profiles into a subdirectory named by its id. The bench stops
-// (SIGSTOP) each app process between its turns, and its profiler with it: the first sample after a
-// stop spans the whole stop, credited to whatever ran then (the garbage collector, `(program)`, a
-// timer), so a sample spanning more than 10 ms (--max-gap, in µs) is left out. The lines per
-// process under the table show any process that still stands out.
+// The bench writes each candidate's profiles into a subdirectory named by its id, one per round. A
+// sample spanning more than 10 ms (--max-gap, in µs) is left out: until run 88 the bench stopped
+// (SIGSTOP) each app process between its rounds, and its profiler with it, so that the first sample
+// after a stop spanned the whole stop, credited to whatever ran then (the garbage collector,
+// `(program)`, a timer); a profile of an app the machine stalled still has such samples. The lines
+// per process under the table show any process that still stands out.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
