@@ -11,7 +11,7 @@ import { resolveTimeout, responseHeader, type XHttpOptions } from './http';
 import { failSignIn, inRequestTickOf, isCallbackToken, storeError, refuseSignIn, refusalForSignedIn, runVerify, oauthErrorOf, requireStringOption, xWords, type OAuth1StrategyBase, type OAuth1StrategyConstructor, type XAuthenticateOptions, type XVerifyCallback } from './passport-base';
 import { profileFromAccessTokenParams, profileFromV1User, type XProfile } from './profile';
 import { UNRESOLVABLE_CALLBACK_HINT, queryOf, queryParam, resolveCallbackURL, warnOnStart, type HostWarningState, type XAuthRequest, type XIncomingRequest } from './request';
-import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimGuard, claimingStore, claimTtlOf, type XReplayGuard } from './state/replay-guard';
 import { XRequestTokenSessionStore, type RequestTokenLoaded, type XRequestTokenStore } from './state/request-token-session';
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo, requireSession, type PendingDropped } from './state/pending';
@@ -303,11 +303,10 @@ export class XOAuth1Strategy extends OAuthStrategy implements OAuth1StrategyBase
     const loggedFailures: LoggedFailures = new Set();
     // passport-oauth1 reads the callback's request token through this view of the store, which then claims it: one request per token goes on to X.
     const claiming = claimingStore(store, 'get', ['set', 'destroy'], {
-      guard: replayGuardOption(options.replayGuard, 'XOAuth1Strategy'),
+      ...callbackClaimGuard(options.replayGuard, 'XOAuth1Strategy', { protocol: 'oauth1', strategy: name, client: options.consumerKey }),
       ttlMs: claimTtlOf(store),
       timeoutMs,
       what: 'request token',
-      key: callbackClaimKeys({ protocol: 'oauth1', strategy: name, client: options.consumerKey }),
       onLost: (info) => logFailureOnce(loggedFailures, name, info),
     });
 

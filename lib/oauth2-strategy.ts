@@ -19,7 +19,7 @@ import { XPkceSessionStore, type PkceStateVerified, type XPkceStateMeta, type XP
 import { EncryptedCookieStateStore } from './state/encrypted-cookie';
 import { PendingBindingCache, pendingMissInfo, type PendingDropped } from './state/pending';
 import { XFailureCode, failureOf, failureWithOwnLog, isXFailureInfo, logFailureOnce, type LoggedFailures, type XFailureCodeValue, type XFailureInfo } from './failure';
-import { callbackClaimKeys, claimingStore, claimTtlOf, replayGuardOption, type XReplayGuard } from './state/replay-guard';
+import { callbackClaimGuard, claimingStore, claimTtlOf, type XReplayGuard } from './state/replay-guard';
 
 const OAuth2Strategy: OAuth2StrategyConstructor = require('passport-oauth2').Strategy;
 
@@ -455,11 +455,10 @@ export class XOAuth2PkceStrategy extends OAuth2Strategy implements OAuth2Strateg
     const loggedFailures: LoggedFailures = new Set();
     // passport-oauth2 verifies the callback's state through this view of the store, which then claims it: one request per state goes on to X.
     const claiming = claimingStore(store, 'verify', ['store'], {
-      guard: replayGuardOption(options.replayGuard, 'XOAuth2PkceStrategy'),
+      ...callbackClaimGuard(options.replayGuard, 'XOAuth2PkceStrategy', { protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL }),
       ttlMs: claimTtlOf(store),
       timeoutMs,
       what: 'state',
-      key: callbackClaimKeys({ protocol: 'oauth2', strategy: name, client: options.clientID, redirectURI: options.callbackURL }),
       onLost: (info) => logFailureOnce(loggedFailures, name, info),
     });
 

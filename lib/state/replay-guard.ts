@@ -300,6 +300,23 @@ export function claimTtlOf(store: object): number {
   return Math.ceil(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : PENDING_TTL_MS) + MAX_CLOCK_SKEW_MS;
 }
 
+/**
+ * A strategy's replay guard and the key of each callback's claim in it. A guard the app gives may
+ * be shared (by several strategies, or by every instance through Redis): it gets
+ * {@link callbackClaimKeys}' keys, a hash of the strategy, the client and the handle. The default
+ * guard is the strategy's own, which nothing else reaches, and keeps a {@link keyFingerprint} of
+ * each key, never the key: its key is the handle itself, which spares a SHA-256 per callback.
+ */
+export function callbackClaimGuard(option: unknown, strategy: string, claim: Omit<CallbackClaim, 'handle'>): { guard: XReplayGuard; key: (handle: string) => string } {
+  if (option === undefined) return { guard: new MemoryReplayGuard(), key: ownGuardKey };
+  return { guard: replayGuardOption(option, strategy), key: callbackClaimKeys(claim) };
+}
+
+/** The key of a claim in a strategy's own guard: the handle (see {@link callbackClaimGuard}). */
+function ownGuardKey(handle: string): string {
+  return handle;
+}
+
 /** Checks a strategy's `replayGuard` option, or makes the default in-process guard. */
 export function replayGuardOption(guard: unknown, strategy: string): XReplayGuard {
   if (guard === undefined) return new MemoryReplayGuard();

@@ -1,5 +1,5 @@
-// The replay claim's cost: the CPU one callback's claim adds (hash the key, claim it in the default
-// in-process MemoryReplayGuard, bound it with a timer, call back), next to the CPU of a whole
+// The replay claim's cost: the CPU one callback's claim adds (claim the handle in the strategy's
+// default in-process MemoryReplayGuard, which keeps a fingerprint of it, and call back), next to the CPU of a whole
 // sign-in. The bar: under 2% of a sign-in.
 //
 //   1. The claim alone: the callback leg with X stubbed out (no I/O, so no noise from it), once

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_REPLAY_CLAIMS,
   MemoryReplayGuard,
   REPLAY_GUARD_KEY_PREFIX,
+  callbackClaimGuard,
   callbackClaimKey,
   callbackClaimKeys,
   claimCallback,
@@ -319,6 +320,31 @@ describe('callbackClaimKeys', () => {
     }
     const oauth1 = callbackClaimKeys({ protocol: 'oauth1', strategy: 'x-oauth1', client: CLIENT_ID });
     expect(oauth1('request-token')).to.equal(expected(['oauth1', 'x-oauth1', CLIENT_ID, '', 'request-token']));
+  });
+});
+
+describe('callbackClaimGuard', () => {
+  const fixed = { protocol: 'oauth2' as const, strategy: 'x-oauth2', client: CLIENT_ID, redirectURI: CALLBACK };
+
+  it('gives a strategy without a replayGuard option its own MemoryReplayGuard, keyed by the handle itself (no hash)', async () => {
+    const own = callbackClaimGuard(undefined, 'XOAuth2PkceStrategy', fixed);
+    const other = callbackClaimGuard(undefined, 'XOAuth2PkceStrategy', fixed);
+    expect(own.guard).to.be.instanceOf(MemoryReplayGuard);
+    expect(own.guard).to.not.equal(other.guard);
+    expect(own.key('state-value-1')).to.equal('state-value-1');
+    expect(await own.guard.claim(own.key('state-value-1'), 60_000)).to.equal(true);
+    expect(await own.guard.claim(own.key('state-value-1'), 60_000)).to.equal(false);
+    expect(await own.guard.claim(own.key('state-value-2'), 60_000)).to.equal(true);
+  });
+
+  it('keys the claims in a guard the app gives (shared, or Redis) as callbackClaimKeys does, and refuses what is no guard', () => {
+    const guard = new MemoryReplayGuard();
+    const given = callbackClaimGuard(guard, 'XOAuth2PkceStrategy', fixed);
+    expect(given.guard).to.equal(guard);
+    expect(given.key('state-value-1')).to.equal(callbackClaimKeys(fixed)('state-value-1'));
+    expect(given.key('state-value-1').startsWith(REPLAY_GUARD_KEY_PREFIX)).to.equal(true);
+    expect(() => callbackClaimGuard({}, 'XOAuth2PkceStrategy', fixed)).to.throw(TypeError, /XOAuth2PkceStrategy: `replayGuard` must be an object with a claim/);
+    expect(() => callbackClaimGuard(null, 'XOAuth1Strategy', fixed)).to.throw(TypeError, /XOAuth1Strategy: `replayGuard`/);
   });
 });
 
