@@ -5,7 +5,6 @@
  * Unlike passport-oauth1/oauth2's stores, which keep one pending sign-in per session, this keeps
  * a few (two tabs both succeed), expires them, finds them in constant time, and deletes each on use.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { s256 } from '../pkce';
 import { XSessionError } from '../errors';
 import { XFailureCode, failureOf, type XFailureCodeValue, type XFailureInfo } from '../failure';
@@ -54,13 +53,16 @@ export interface PendingLimits {
 export const DEFAULT_PENDING_LIMITS: PendingLimits = { ttlMs: PENDING_TTL_MS, max: MAX_PENDING, now: () => Date.now() };
 
 /**
- * Constant-time string comparison. Only the length may leak, and X's tokens and our
- * states have a fixed, public length.
+ * Constant-time string comparison: every UTF-16 code unit of both is compared, whatever differs, with
+ * no branch on the values. Only the length may leak, and X's tokens and our states have a fixed,
+ * public length. (No `crypto.timingSafeEqual`: it needs two buffers per comparison, made from the
+ * strings, and it compares their UTF-8, in which two different lone surrogates are the same bytes.)
  */
 export function safeEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a, 'utf8');
-  const bb = Buffer.from(b, 'utf8');
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** The session, or an {@link XSessionError} that says what to add. */
@@ -174,6 +176,11 @@ export function pendingEntry(handle: string, secret: string, createdAt: number, 
 
 /** Adds an entry, dropping expired ones and the oldest beyond `max`. */
 export function addPending(session: Record<string, unknown>, key: string, entry: PendingEntry, limits: PendingLimits = DEFAULT_PENDING_LIMITS): void {
+  // Nothing pending yet, as for most sign-ins: no list to read.
+  if (session[key] === undefined) {
+    session[key] = [encodeEntry(entry)];
+    return;
+  }
   const now = limits.now();
   const stored: unknown[] = [];
   for (const e of listOf(session, key)) if (now - e.entry.createdAt < limits.ttlMs) stored.push(e.stored);
@@ -281,6 +288,12 @@ export function takePending(
   binding?: string,
 ): TakeResult {
   const now = limits.now();
+  const slot = session[key];
+  // One sign-in pending, as most callbacks find: the same outcome as the loop below, without its lists.
+  if (Array.isArray(slot) && slot.length === 1) {
+    const only = decodeEntry(slot[0]);
+    if (only !== undefined) return takeOnly(session, key, only, handle, now, limits, binding);
+  }
   const all = listOf(session, key);
   if (all.length === 0) return { miss: 'none' };
   let found: PendingEntry | undefined;
@@ -296,6 +309,18 @@ export function takePending(
   if (!found) return { miss: live.length === 0 ? 'none' : 'unknown' };
   const miss = lifeMissOf(found, now, limits);
   return miss === undefined ? { entry: found } : { miss };
+}
+
+/** {@link takePending} of a session whose one pending sign-in is `only`: taken when it matches, dropped when it expired, else left. */
+function takeOnly(session: Record<string, unknown>, key: string, only: PendingEntry, handle: string, now: number, limits: PendingLimits, binding: string | undefined): TakeResult {
+  if (safeEqual(only.handle, handle) && boundTo(only, binding)) {
+    save(session, key, []);
+    const miss = lifeMissOf(only, now, limits);
+    return miss === undefined ? { entry: only } : { miss };
+  }
+  if (now - only.createdAt < limits.ttlMs) return { miss: 'unknown' };
+  save(session, key, []);
+  return { miss: 'none' };
 }
 
 /**

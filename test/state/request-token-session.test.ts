@@ -124,6 +124,14 @@ describe('request-token session store', () => {
     expect(safeEqual('abc', 'abc')).to.equal(true);
     expect(safeEqual('abc', 'abd')).to.equal(false);
     expect(safeEqual('abc', 'abcd')).to.equal(false);
+    expect(safeEqual('', '')).to.equal(true);
+    expect(safeEqual('abc', '')).to.equal(false);
+    // A difference in any position, and in the high bits of a code unit.
+    expect(safeEqual('xbc', 'abc')).to.equal(false);
+    expect(safeEqual('ab\u0163', 'abc')).to.equal(false);
+    expect(safeEqual('caf\u00e9', 'caf\u00e9')).to.equal(true);
+    // Two different lone surrogates: the same bytes in UTF-8 (U+FFFD), different strings.
+    expect(safeEqual('a\ud800', 'a\udc00')).to.equal(false);
   });
 
   it('refuses bad limits with a TypeError naming the option', () => {
