@@ -246,6 +246,43 @@ describe('http: sendToX', () => {
       }
     });
 
+    it('cuts each of several requests in flight at its own deadline, those with one time-out and those with others, and leaves no timer behind', async () => {
+      const { server, url } = await listen((res, req) => {
+        if (req.url === '/fast') res.end('{}');
+      });
+      const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+      const before = timers();
+      const settled = (timeoutMs: number, path = '/hang'): Promise<{ err: unknown; ms: number }> => {
+        const started = performance.now();
+        return sendToX({ method: 'GET', url: `${url}${path}`, operation: 'x' }, { timeoutMs }).then(
+          () => ({ err: undefined, ms: performance.now() - started }),
+          (err: unknown) => ({ err, ms: performance.now() - started }),
+        );
+      };
+      try {
+        // A request that ends before its deadline takes its timer with it.
+        expect((await settled(5000, '/fast')).err).to.equal(undefined);
+        expect(timers()).to.equal(before);
+        const first = settled(150);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        // Started 60 ms later with the same time-out: cut 150 ms after its own start, not at the first one's deadline.
+        const second = settled(150);
+        const fast = await settled(150, '/fast');
+        // Shorter, and longer, time-outs at the same time; more time-outs than the lists kept when empty.
+        const others = [80, 400, ...Array.from({ length: 10 }, (_, i) => 100 + i)].map((timeoutMs) => settled(timeoutMs).then((r) => ({ ...r, timeoutMs })));
+        const results = [{ ...(await first), timeoutMs: 150 }, { ...(await second), timeoutMs: 150 }, ...(await Promise.all(others))];
+        expect(fast.err).to.equal(undefined);
+        for (const [i, { err, ms, timeoutMs }] of results.entries()) {
+          expect(err, `request ${i}`).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.TIMEOUT });
+          expect((err as Error).message).to.include(`within ${timeoutMs} ms`);
+          expect(ms, `request ${i} (time-out ${timeoutMs} ms)`).to.be.within(timeoutMs - 5, timeoutMs + 400);
+        }
+        expect(timers()).to.equal(before);
+      } finally {
+        await close(server);
+      }
+    });
+
     const bad: unknown[] = [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '1000', null];
     for (const timeoutMs of bad) {
       it(`refuses timeoutMs ${String(timeoutMs)} with a TypeError before fetching`, async () => {
