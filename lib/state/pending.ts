@@ -125,17 +125,11 @@ function encodeEntry(entry: PendingEntry): unknown {
   return compact ? `${entry.createdAt.toString(36)} ${binding ?? ''} ${handle} ${secret}` : entry;
 }
 
-/** The pending sign-ins of a session, each as stored and decoded. */
-function listOf(session: Record<string, unknown>, key: string): Array<{ stored: unknown; entry: PendingEntry }> {
+/** The stored elements of a session's pending sign-ins (this format's array, or the older `{ pending }`), each to {@link decodeEntry}; `[]` when there are none. */
+function elementsOf(session: Record<string, unknown>, key: string): readonly unknown[] {
   const slot = session[key];
-  const elements = Array.isArray(slot) ? (slot as unknown[]) : slot && typeof slot === 'object' && Array.isArray((slot as { pending?: unknown }).pending) ? ((slot as { pending: unknown[] }).pending) : undefined;
-  const list: Array<{ stored: unknown; entry: PendingEntry }> = [];
-  if (elements === undefined) return list;
-  for (const stored of elements) {
-    const entry = decodeEntry(stored);
-    if (entry !== undefined) list.push({ stored, entry });
-  }
-  return list;
+  if (Array.isArray(slot)) return slot as unknown[];
+  return slot && typeof slot === 'object' && Array.isArray((slot as { pending?: unknown }).pending) ? (slot as { pending: unknown[] }).pending : [];
 }
 
 function save(session: Record<string, unknown>, key: string, stored: unknown[]): void {
@@ -176,14 +170,12 @@ export function pendingEntry(handle: string, secret: string, createdAt: number, 
 
 /** Adds an entry, dropping expired ones and the oldest beyond `max`. */
 export function addPending(session: Record<string, unknown>, key: string, entry: PendingEntry, limits: PendingLimits = DEFAULT_PENDING_LIMITS): void {
-  // Nothing pending yet, as for most sign-ins: no list to read.
-  if (session[key] === undefined) {
-    session[key] = [encodeEntry(entry)];
-    return;
-  }
   const now = limits.now();
   const stored: unknown[] = [];
-  for (const e of listOf(session, key)) if (now - e.entry.createdAt < limits.ttlMs) stored.push(e.stored);
+  for (const element of elementsOf(session, key)) {
+    const e = decodeEntry(element);
+    if (e !== undefined && now - e.createdAt < limits.ttlMs) stored.push(element);
+  }
   stored.push(encodeEntry(entry));
   save(session, key, stored.length > limits.max ? stored.slice(-limits.max) : stored);
 }
@@ -288,39 +280,25 @@ export function takePending(
   binding?: string,
 ): TakeResult {
   const now = limits.now();
-  const slot = session[key];
-  // One sign-in pending, as most callbacks find: the same outcome as the loop below, without its lists.
-  if (Array.isArray(slot) && slot.length === 1) {
-    const only = decodeEntry(slot[0]);
-    if (only !== undefined) return takeOnly(session, key, only, handle, now, limits, binding);
-  }
-  const all = listOf(session, key);
-  if (all.length === 0) return { miss: 'none' };
   let found: PendingEntry | undefined;
+  let pending = false;
   const live: unknown[] = [];
   // One pass: every entry is compared (constant time), the match and the expired ones left out.
   // Another strategy's entry is left alone: its own callback must still find it.
-  for (const { stored, entry: e } of all) {
+  for (const stored of elementsOf(session, key)) {
+    const e = decodeEntry(stored);
+    if (e === undefined) continue;
+    pending = true;
     if (safeEqual(e.handle, handle) && boundTo(e, binding) && !found) found = e;
     else if (now - e.createdAt < limits.ttlMs) live.push(stored);
   }
+  // Nothing in the session is a pending sign-in: left as it is.
+  if (!pending) return { miss: 'none' };
   save(session, key, live);
   // Nothing but expired entries: as good as none pending (the classic causes), not a stranger's handle.
   if (!found) return { miss: live.length === 0 ? 'none' : 'unknown' };
   const miss = lifeMissOf(found, now, limits);
   return miss === undefined ? { entry: found } : { miss };
-}
-
-/** {@link takePending} of a session whose one pending sign-in is `only`: taken when it matches, dropped when it expired, else left. */
-function takeOnly(session: Record<string, unknown>, key: string, only: PendingEntry, handle: string, now: number, limits: PendingLimits, binding: string | undefined): TakeResult {
-  if (safeEqual(only.handle, handle) && boundTo(only, binding)) {
-    save(session, key, []);
-    const miss = lifeMissOf(only, now, limits);
-    return miss === undefined ? { entry: only } : { miss };
-  }
-  if (now - only.createdAt < limits.ttlMs) return { miss: 'unknown' };
-  save(session, key, []);
-  return { miss: 'none' };
 }
 
 /**

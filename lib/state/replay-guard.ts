@@ -309,21 +309,15 @@ export function claimTtlOf(store: object): number {
  */
 export function callbackClaimGuard(option: unknown, strategy: string, claim: Omit<CallbackClaim, 'handle'>): { guard: XReplayGuard; key: (handle: string) => string } {
   if (option === undefined) return { guard: new MemoryReplayGuard(), key: ownGuardKey };
-  return { guard: replayGuardOption(option, strategy), key: callbackClaimKeys(claim) };
+  if (typeof option !== 'object' || option === null || typeof (option as XReplayGuard).claim !== 'function') {
+    throw new TypeError(`${strategy}: \`replayGuard\` must be an object with a claim(key, ttlMs) method answering a Promise<boolean> (e.g. new RedisReplayGuard({ client })).`);
+  }
+  return { guard: option as XReplayGuard, key: callbackClaimKeys(claim) };
 }
 
 /** The key of a claim in a strategy's own guard: the handle (see {@link callbackClaimGuard}). */
 function ownGuardKey(handle: string): string {
   return handle;
-}
-
-/** Checks a strategy's `replayGuard` option, or makes the default in-process guard. */
-export function replayGuardOption(guard: unknown, strategy: string): XReplayGuard {
-  if (guard === undefined) return new MemoryReplayGuard();
-  if (typeof guard !== 'object' || guard === null || typeof (guard as XReplayGuard).claim !== 'function') {
-    throw new TypeError(`${strategy}: \`replayGuard\` must be an object with a claim(key, ttlMs) method answering a Promise<boolean> (e.g. new RedisReplayGuard({ client })).`);
-  }
-  return guard as XReplayGuard;
 }
 
 /**

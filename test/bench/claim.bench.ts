@@ -1,6 +1,6 @@
 // The replay claim's cost: the CPU one callback's claim adds (claim the handle in the strategy's
-// default in-process MemoryReplayGuard, which keeps a fingerprint of it, and call back), next to the CPU of a whole
-// sign-in. The bar: under 2% of a sign-in.
+// default in-process MemoryReplayGuard, which keeps a fingerprint of it, and call back), next to
+// the CPU of a whole sign-in. The bar: under 2% of a sign-in.
 //
 //   1. The claim alone: the callback leg with X stubbed out (no I/O, so no noise from it), once
 //      through the strategy as shipped and once with its callback leg handed the raw store (no
