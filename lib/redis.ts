@@ -324,7 +324,9 @@ export class RedisTokenLock implements XTokenLock {
    * Runs `fn` holding the lock on `key` (taken for `ttlMs`), then releases it. `fn` gets the lease
    * `{ expiresAt }`: when the SET that took the key was sent, plus `ttlMs`. Redis counts the TTL from
    * when it applies the SET, later, so the lock lasts at least that long; a take answered late (a
-   * client queuing commands while it reconnects) leaves `fn` that much less time.
+   * client queuing commands while it reconnects) leaves `fn` that much less time. The time is
+   * measured on the monotonic clock and given as the wall clock's when `fn` starts: a step of the
+   * wall clock while the take was on its way (NTP, a resumed VM) does not lengthen the lease.
    *
    * @throws XLockTimeoutError when the lock stayed taken for `acquireTimeoutMs` or Redis did not answer the take within `ttlMs` (`fn` did not run)
    * @throws XLockTimeoutError as well when Redis answered the take with an error (its `cause`; the lock is released, should the take have reached Redis)
@@ -338,7 +340,8 @@ export class RedisTokenLock implements XTokenLock {
     const sentAt = await this.#acquire(redisKey, value, ttlMs);
     let result: T;
     try {
-      result = await fn({ expiresAt: sentAt + ttlMs });
+      // What is left of the lease, by the monotonic clock, as a time on the wall clock of now.
+      result = await fn({ expiresAt: Date.now() + (sentAt + ttlMs - performance.now()) });
     } catch (err) {
       // Release, then rethrow fn's error: it says more than a failed release would.
       await this.#release(redisKey, value, ttlMs);
@@ -349,19 +352,23 @@ export class RedisTokenLock implements XTokenLock {
     return result;
   }
 
-  /** Takes the lock; resolves to when the SET that took it was sent (ms since the epoch). */
+  /**
+   * Takes the lock; resolves to when the SET that took it was sent, on the monotonic clock
+   * (`performance.now()`), as every wait here is measured: a step of the wall clock neither
+   * lengthens the lease nor the wait before giving up.
+   */
   async #acquire(redisKey: string, value: string, ttlMs: number): Promise<number> {
-    const started = Date.now();
+    const started = performance.now();
     const bound = this.#acquireTimeoutMs ?? 2 * ttlMs;
     let delay = this.#retryDelayMs;
     for (let attempt = 1; ; attempt++) {
-      const sentAt = Date.now();
+      const sentAt = performance.now();
       // A SET answered after the attempt gave up may have taken the key: released at once, not left for its TTL.
       const taking = takeKey(this.#commands, redisKey, value, ttlMs);
       const taken = await answeredWithin(taking, ttlMs, () => {
         void this.#release(redisKey, value, ttlMs);
       }).catch((err: unknown) => {
-        const waited = Date.now() - started;
+        const waited = Math.floor(performance.now() - started);
         if (err !== NO_ANSWER) {
           // The SET may have reached Redis before the error (a connection dropped before its answer):
           // released, quietly (this error says it all), so the lock is not left taken for its TTL.
@@ -380,7 +387,7 @@ export class RedisTokenLock implements XTokenLock {
         );
       });
       if (taken) return sentAt;
-      const waited = Date.now() - started;
+      const waited = Math.floor(performance.now() - started);
       if (waited >= bound) {
         throw new XLockTimeoutError(
           `RedisTokenLock: the lock stayed taken by another holder for ${waited} ms (${attempts(attempt)}); gave up after acquireTimeoutMs = ${bound} ms. ` +

@@ -269,9 +269,16 @@ interface KeptPair {
   replaced: string;
 }
 
-/** The lock a flight holds: when it asked for it, and when it may expire (ms since the epoch). */
+/**
+ * The lock a flight holds, its times on the monotonic clock (`performance.now()`), never the wall
+ * clock: a clock stepped back (NTP, a resumed VM) while a refresh holds the lock must not make the
+ * lease look longer than Redis keeps the key, or the holder would send a refresh the next holder
+ * sends too.
+ */
 interface LockHold {
+  /** When the caller asked for the lock, for the errors' `waitedMs`. */
   askedAt: number;
+  /** When the lock may have expired. */
   deadline: number;
 }
 
@@ -574,7 +581,7 @@ export class XTokenManager {
     await this.#flights.get(userKey)?.promise.catch(() => undefined);
     // Two requests to X under the lock.
     const ttlMs = this.#lockTtlMs + Math.ceil(this.#timeoutMs);
-    return this.#underLock(userKey, ttlMs, Date.now(), async (hold) => {
+    return this.#underLock(userKey, ttlMs, performance.now(), async (hold) => {
       const value = await this.#get(userKey);
       const stored = value === undefined || value === null ? undefined : reviveTokenSet(value);
       // A rotated pair the store refused (kept in this process) is live at X too.
@@ -677,7 +684,7 @@ export class XTokenManager {
    */
   #underLock<T>(userKey: string, ttlMs: number, askedAt: number | undefined, fn: (hold: LockHold) => Promise<T>, refuseWhileUnsettled = true): Promise<T> {
     return this.#lock.withLock(userKey, ttlMs, async (lease?: XLockLease) => {
-      const hold: LockHold = { askedAt: askedAt ?? Date.now(), deadline: this.#lockDeadline(lease, ttlMs) };
+      const hold: LockHold = { askedAt: askedAt ?? performance.now(), deadline: this.#lockDeadline(lease, ttlMs) };
       const earlier = await this.#stillUnsettled(userKey, this.#leaseLeftMs(hold));
       if (earlier !== undefined && refuseWhileUnsettled) {
         throw new XTokenStoreError(
@@ -719,7 +726,7 @@ export class XTokenManager {
   }
 
   #startFlight(userKey: string, seen: XTokenSet, forced: boolean): Flight {
-    const promise = this.#underLock(userKey, this.#lockTtlMs, Date.now(), (hold) => this.#rotateOnce(userKey, seen, forced, hold));
+    const promise = this.#underLock(userKey, this.#lockTtlMs, performance.now(), (hold) => this.#rotateOnce(userKey, seen, forced, hold));
     if (forced) this.#forcedStarts++;
     const flight: Flight = { forced, promise };
     this.#flights.set(userKey, flight);
@@ -731,12 +738,15 @@ export class XTokenManager {
   }
 
   /**
-   * When the lock this call holds may expire: its lease's `expiresAt`, or, from a lock that gives
-   * none, `lockTtlMs` from now (the moment `fn` starts: the latest the lock can have been taken).
+   * When the lock this call holds may expire, on the monotonic clock: what its lease's `expiresAt`
+   * (the wall clock's) leaves, counted from the moment `fn` starts, or, from a lock that gives none,
+   * `lockTtlMs` from then (the latest the lock can have been taken). From then on the wall clock is
+   * not read again, so a step of it changes nothing.
    */
   #lockDeadline(lease: XLockLease | undefined, ttlMs = this.#lockTtlMs): number {
     const expiresAt: unknown = (lease as Partial<XLockLease> | undefined)?.expiresAt;
-    return typeof expiresAt === 'number' && !Number.isNaN(expiresAt) ? expiresAt : Date.now() + ttlMs;
+    const now = performance.now();
+    return typeof expiresAt === 'number' && !Number.isNaN(expiresAt) ? now + (expiresAt - Date.now()) : now + ttlMs;
   }
 
   /**
@@ -751,13 +761,13 @@ export class XTokenManager {
    * @throws XLockTimeoutError when the lock has too little time left
    */
   #requestTimeoutMs(hold: LockHold, what: string): number {
-    const left = hold.deadline - Date.now();
+    const left = hold.deadline - performance.now();
     // What the store call after X's answer may take, within the margin lockTtlMs leaves over timeoutMs.
     const reserve = Math.min(STORE_WRITE_RESERVE_MS, this.#lockTtlMs - this.#timeoutMs);
     const budget = Math.floor(Math.min(this.#timeoutMs, left - reserve));
     const least = Math.min(MIN_REFRESH_TIMEOUT_MS, Math.ceil(this.#timeoutMs / 2));
     if (budget >= least) return budget;
-    const waitedMs = Date.now() - hold.askedAt;
+    const waitedMs = Math.floor(performance.now() - hold.askedAt);
     throw new XLockTimeoutError(
       `XTokenManager: the lock had too little time left (${Math.max(0, Math.floor(left))} ms) for ${what} (at least ${least} ms for the request), after ${waitedMs} ms: that request was not sent to X, and the stored tokens are unchanged. ` +
         'Retry. If this recurs, the lock is taken late (a slow or reconnecting Redis) or the store is slow: raise lockTtlMs.',
@@ -767,12 +777,12 @@ export class XTokenManager {
 
   /** What the lock has left now, at most `lockTtlMs` (a lock whose lease never ends gives Infinity). */
   #heldLeftMs(hold: LockHold): number {
-    return Math.min(this.#lockTtlMs, Math.floor(hold.deadline - Date.now()));
+    return Math.min(this.#lockTtlMs, Math.floor(hold.deadline - performance.now()));
   }
 
   /** `timeoutMs`, cut to what the lock has left now (0 or less once it has run out). */
   #leaseLeftMs(hold: LockHold): number {
-    return Math.min(this.#timeoutMs, Math.floor(hold.deadline - Date.now()));
+    return Math.min(this.#timeoutMs, Math.floor(hold.deadline - performance.now()));
   }
 
   /**
@@ -786,7 +796,7 @@ export class XTokenManager {
   #leaseLimitMs(hold: LockHold, what: string, consequence: string): number {
     const limitMs = this.#leaseLeftMs(hold);
     if (limitMs > 0) return limitMs;
-    const waitedMs = Date.now() - hold.askedAt;
+    const waitedMs = Math.floor(performance.now() - hold.askedAt);
     throw new XLockTimeoutError(`XTokenManager: the lock had no time left for ${what}, after ${waitedMs} ms: ${consequence} If this recurs, the store or X is slow: raise lockTtlMs.`, {
       waitedMs,
       attempts: 1,
@@ -889,7 +899,7 @@ export class XTokenManager {
     let attempts = 0;
     for (const wait of [0, ...STORE_RETRY_DELAYS_MS]) {
       if (wait > 0) {
-        if (hold.deadline - Date.now() - wait <= 0) break;
+        if (hold.deadline - performance.now() - wait <= 0) break;
         await sleep(wait);
         // An attempt that did not settle in time may still land: none is made before it has.
         if ((await this.#stillUnsettled(userKey, this.#heldLeftMs(hold))) !== undefined) break;

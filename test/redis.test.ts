@@ -178,7 +178,8 @@ describe('Redis adapters', function () {
         const lock = new RedisTokenLock({ client: client() });
         const before = Date.now();
         const lease = await lock.withLock('user-1', 5000, async (l) => l);
-        expect(lease!.expiresAt).to.be.within(before + 5000, Date.now() + 5000);
+        // Counted on the monotonic clock and given on the wall clock's whole milliseconds: within 1 ms of them.
+        expect(lease!.expiresAt).to.be.within(before + 5000 - 1, Date.now() + 5000);
         // A client that sends the SET 300 ms late (queuing while it reconnects): the lease counts from the call.
         const late = new Proxy(client() as object, {
           get(target, prop, receiver) {
@@ -200,6 +201,47 @@ describe('Redis adapters', function () {
         });
         expect(seen!.leftByLease).to.be.at.most(5000 - 290);
         expect(seen!.pttl, 'Redis keeps the key longer than the lease says').to.be.greaterThan(seen!.leftByLease);
+      });
+
+      it('counts the lease and the wait on the monotonic clock: a wall clock stepped back during the take lengthens neither', async function () {
+        // A client whose SET is answered after the wall clock stepped back 10 s (NTP, a resumed VM).
+        const realNow = Date.now;
+        const steppingBack = new Proxy(client() as object, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (prop === 'set' && typeof value === 'function') {
+              return async (...args: unknown[]) => {
+                const answer = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+                if (Date.now === realNow) Date.now = () => realNow() - 10_000;
+                return answer;
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }) as XRedisClient;
+        try {
+          let leftByLease = 0;
+          await new RedisTokenLock({ client: steppingBack }).withLock('user-3', 5000, async (l) => {
+            leftByLease = l!.expiresAt - Date.now();
+          });
+          expect(Date.now, 'the clock stepped back').not.to.equal(realNow);
+          expect(leftByLease, 'no more than the TTL, not the TTL plus the step').to.be.within(4000, 5000);
+        } finally {
+          Date.now = realNow;
+        }
+        // A waiter: the other holder keeps the key; the clock steps back after the first attempt.
+        const waiter = new RedisTokenLock({ client: steppingBack, acquireTimeoutMs: 150, retryDelayMs: 10, maxRetryDelayMs: 40 });
+        await inspector.set(waiter.redisKey('held-2'), 'another-holder', { PX: 10_000 });
+        const started = performance.now();
+        let caught: unknown;
+        try {
+          await waiter.withLock('held-2', 1000, async () => undefined).catch((err: unknown) => (caught = err));
+        } finally {
+          Date.now = realNow;
+        }
+        expect(caught).to.be.instanceOf(XLockTimeoutError);
+        expect((caught as XLockTimeoutError).waitedMs).to.be.within(150, 1000);
+        expect(performance.now() - started, 'gave up after acquireTimeoutMs, not 10 s later').to.be.below(1000);
       });
 
       it('releases the key when fn throws, and rethrows fn\'s error', async function () {

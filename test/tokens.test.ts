@@ -66,6 +66,19 @@ function leasing(leftMs: number): XTokenLock & { calls: number } {
   return lock;
 }
 
+/** Moves both clocks, the wall clock (`Date.now`) and the monotonic one (`performance.now`), `ms` ahead, as for a process paused that long; returns what undoes it. */
+function shiftClocks(ms: number): () => void {
+  const realNow = Date.now;
+  const realMonotonic = performance.now.bind(performance);
+  Date.now = () => realNow() + ms;
+  performance.now = () => realMonotonic() + ms;
+  return () => {
+    Date.now = realNow;
+    // The own property goes, and the prototype's now answers again.
+    delete (performance as { now?: unknown }).now;
+  };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => expect.fail('expected a rejection'),
@@ -872,19 +885,19 @@ describe('XTokenManager', function () {
       await storeExpiringIn(5_000);
       const requests = tokenRequests();
       x.failNext('/2/oauth2/token', { delayMs: 300 });
-      const realNow = Date.now;
       const m = manager({ lock: leasing(3_500) });
       const refreshing = rejection(m.getAccessToken(USER));
       // While X holds the answer, the clock moves past the lease (as it does for a process paused that long):
       // once the read under the lock (the second) is done, the request is on its way.
       while (store.gets < 2) await sleep(1);
       await sleep(50);
-      Date.now = () => realNow() + 10_000;
+      // Both clocks: the lease is counted on the monotonic one, and a paused process's moves too.
+      const restore = shiftClocks(10_000);
       let err: XTokenStoreError;
       try {
         err = (await refreshing) as XTokenStoreError;
       } finally {
-        Date.now = realNow;
+        restore();
       }
       expect(err).to.be.instanceOf(XTokenStoreError).and.include({ operation: 'set', reason: 'timeout', rotatedPairKept: true });
       expect(err.message).to.match(/the lock had no time left to store the new pair/);
@@ -895,6 +908,39 @@ describe('XTokenManager', function () {
       expect(requests()).to.equal(1);
       expect(store.peek(USER)!.accessToken).to.equal(token);
       expect(await isValidAtX(token)).to.equal(true);
+    });
+
+    it('counts the lease on the monotonic clock: a wall clock stepped back while the lock is held gives no more time, and nothing is sent to X', async function () {
+      await storeExpiringIn(5_000);
+      const requests = tokenRequests();
+      // The wall clock steps back 10 s (NTP, a resumed VM) during the read under the lock (the second):
+      // by the wall clock alone, the 500 ms lease would then seem to have 10.5 s left.
+      let restore: (() => void) | undefined;
+      const steppingBack = {
+        get: async (key: string) => {
+          const value = await store.get(key);
+          if (store.gets === 2) {
+            const realNow = Date.now;
+            Date.now = () => realNow() - 10_000;
+            restore = () => (Date.now = realNow);
+          }
+          return value;
+        },
+        set: store.set.bind(store),
+        delete: store.delete.bind(store),
+      };
+      let err: unknown;
+      try {
+        err = await rejection(manager({ store: steppingBack, lock: leasing(500) }).getAccessToken(USER));
+      } finally {
+        restore?.();
+      }
+      expect(store.gets, 'the read under the lock took place').to.equal(2);
+      expect(err).to.be.instanceOf(XLockTimeoutError).and.include({ code: 'X_LOCK_TIMEOUT', attempts: 1 });
+      expect((err as Error).message).to.match(/the lock had too little time left \(\d{1,3} ms\)/).and.match(/that request was not sent to X/);
+      expect(requests(), 'nothing reached X').to.equal(0);
+      expect(store.sets + store.deletes).to.equal(0);
+      expect(x.isRefreshTokenValid(signedIn.refreshToken!)).to.equal(true);
     });
 
     it('gives the refresh its full timeoutMs under an InProcessTokenLock (its lease: Infinity), and counts lockTtlMs from fn\'s start under a lock that gives no lease', async function () {
