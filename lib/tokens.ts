@@ -360,6 +360,12 @@ export class XTokenManager {
   readonly #flights = new Map<string, Flight>();
   /** Forced refreshes (`refresh()`) started in this manager, of any user: a read that saw this change may hold a token one of them replaces. */
   #forcedStarts = 0;
+  /**
+   * `refresh()` calls waiting for the store's read, by user key, and the forced refresh of that user
+   * started meanwhile, if any: it began after those calls did, so it is theirs to share. An entry
+   * lives while its reads do.
+   */
+  readonly #refreshReads = new Map<string, { readers: number; forced?: Promise<XTokenSet> }>();
   /** Rotated pairs the store refused, by user key, oldest first: written before anything else on the next call. */
   readonly #kept = new Map<string, KeptPair>();
   /**
@@ -492,9 +498,14 @@ export class XTokenManager {
         await running.promise.catch(() => undefined);
         continue;
       }
-      const stored = await this.#read(userKey);
+      const read = await this.#readForRefresh(userKey);
+      // A forced refresh of this user started while the store answered: it began after this call,
+      // so it is this call's too, even when it is over by now and what the store gave is its pair
+      // (with a store whose reads can answer out of order, a pool or a replica): not a second one.
+      if ('joined' in read) return read.joined;
       // Another caller started a refresh while this one read: join or wait for it instead.
       if (this.#flights.has(userKey)) continue;
+      const { stored } = read;
       // Renewed already since the caller saw X refuse its token: nothing to rotate (a kept pair comes first, through the lock).
       if (rejected !== undefined && stored.accessToken !== rejected && this.#answerable(userKey, stored)) return stored;
       return this.#startFlight(userKey, stored, true).promise;
@@ -725,9 +736,31 @@ export class XTokenManager {
     return tokens.expiresAt === undefined || tokens.expiresAt.getTime() - Date.now() > this.#refreshBeforeMs;
   }
 
+  /**
+   * `refresh()`'s read of the stored set (`{ stored }`); or, when a forced refresh of `userKey`
+   * started while the store answered, that refresh (`{ joined }`).
+   */
+  async #readForRefresh(userKey: string): Promise<{ stored: XTokenSet } | { joined: Promise<XTokenSet> }> {
+    let reading = this.#refreshReads.get(userKey);
+    if (reading === undefined) this.#refreshReads.set(userKey, (reading = { readers: 0 }));
+    reading.readers++;
+    // Only what starts from here on counts for this read.
+    const before = reading.forced;
+    try {
+      const stored = await this.#read(userKey);
+      return reading.forced !== before && reading.forced !== undefined ? { joined: reading.forced } : { stored };
+    } finally {
+      if (--reading.readers === 0 && this.#refreshReads.get(userKey) === reading) this.#refreshReads.delete(userKey);
+    }
+  }
+
   #startFlight(userKey: string, seen: XTokenSet, forced: boolean): Flight {
     const promise = this.#underLock(userKey, this.#lockTtlMs, performance.now(), (hold) => this.#rotateOnce(userKey, seen, forced, hold));
-    if (forced) this.#forcedStarts++;
+    if (forced) {
+      this.#forcedStarts++;
+      const reading = this.#refreshReads.get(userKey);
+      if (reading !== undefined) reading.forced = promise;
+    }
     const flight: Flight = { forced, promise };
     this.#flights.set(userKey, flight);
     const forget = (): void => {

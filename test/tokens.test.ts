@@ -1077,6 +1077,31 @@ describe('XTokenManager', function () {
       expect(new Set(results.map((r) => r.accessToken)).size).to.equal(1);
     });
 
+    it('is shared by concurrent calls whose reads answer out of order (a pool, a replica): a read that answers after the refresh ended joins it, not a second one', async function () {
+      await storeExpiringIn(2 * 3600_000);
+      const requests = tokenRequests();
+      // The third call's read answers last, after the refresh the first one started has stored its pair.
+      let reads = 0;
+      const outOfOrder: XTokenStore = {
+        get: async (key) => {
+          if (++reads === 3) await sleep(300);
+          return store.get(key);
+        },
+        set: (key, tokens) => store.set(key, tokens),
+        delete: (key) => store.delete(key),
+      };
+      const m = manager({ store: outOfOrder });
+      const results = await Promise.all([m.refresh(USER), m.refresh(USER), m.refresh(USER)]);
+      expect(requests(), 'one refresh reached X').to.equal(1);
+      expect(new Set(results.map((r) => r.accessToken)).size).to.equal(1);
+      expect(results[0]!.accessToken).not.to.equal(signedIn.accessToken);
+      expect(store.peek(USER)!.refreshToken).to.equal(results[0]!.refreshToken);
+      // A call after they all ended rotates again, as it should.
+      const later = await m.refresh(USER);
+      expect(requests()).to.equal(2);
+      expect(later.accessToken).not.to.equal(results[0]!.accessToken);
+    });
+
     it('makes getAccessToken callers arriving while it runs wait for it: they never get the token it replaces', async function () {
       await storeExpiringIn(2 * 3600_000);
       const requests = tokenRequests();
