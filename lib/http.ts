@@ -836,22 +836,28 @@ function failureOf(request: XHttpRequest, options: XHttpOptions, flight: InFligh
 }
 
 /**
- * Node's HTTP parser's error for an answer it could not parse (code `HPE_...`), copied without its
- * `rawPacket`: the raw bytes of the answer, which may hold the credentials X just issued. Those
- * are no secret this request sent, so redaction cannot find them, and a logger that writes the
- * cause as JSON would write them all. The message is llhttp's fixed reason ("Parse Error: Invalid
- * header value char"). `undefined` for any other error.
+ * An HTTP parser's error for an answer it could not parse (code `HPE_...`), copied without the raw
+ * bytes of the answer it keeps (node:http's `rawPacket`, undici's `data`), which may hold the
+ * credentials X just issued. Those are no secret this request sent, so redaction cannot find them,
+ * and a logger that writes the cause as JSON or with `util.inspect` would write them all. The
+ * message is the parser's fixed reason ("Parse Error: Invalid header value char"; undici's
+ * "Response does not match the HTTP/1.1 protocol (...)"). The global `fetch` (undici) wraps it in
+ * its own `TypeError` ("fetch failed", "terminated"): the error is looked for down the cause
+ * chain, a few links deep, and the wrapper dropped. `undefined` for any other error.
  */
 function malformedAnswerOf(err: unknown): Error | undefined {
-  if (!(err instanceof Error)) return undefined;
   if (err instanceof UnexpectedUpgrade) return err;
-  const code = (err as NodeJS.ErrnoException).code;
-  if (typeof code !== 'string' || !code.startsWith('HPE_')) return undefined;
-  const copy = new Error(err.message);
-  copy.name = err.name;
-  if (err.stack !== undefined) copy.stack = err.stack;
-  Object.defineProperty(copy, 'code', { value: code, enumerable: true });
-  return copy;
+  let link: unknown = err;
+  for (let depth = 0; depth < 4 && link instanceof Error; depth++, link = link.cause) {
+    const code = (link as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string' || !code.startsWith('HPE_')) continue;
+    const copy = new Error(link.message);
+    copy.name = link.name;
+    if (link.stack !== undefined) copy.stack = link.stack;
+    Object.defineProperty(copy, 'code', { value: code, enumerable: true });
+    return copy;
+  }
+  return undefined;
 }
 
 // What node:http throws when it refuses to send a request as given (a character a header or the path

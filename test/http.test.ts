@@ -532,6 +532,36 @@ describe('http: sendToX', () => {
       }
     });
 
+    // The global fetch (undici) wraps its parser's error, which keeps the answer's bytes in `data`,
+    // in a TypeError ("fetch failed" for the head, "terminated" for the body).
+    for (const [what, answerOf] of [
+      ['a header', (body: string) => `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Bad: a\x01b\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+      ['a chunk size', (body: string) => `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n${body}\r\n0\r\n\r\n`],
+    ] as const) {
+      it(`with the \`fetch\` option too: an answer whose ${what} is not valid HTTP is X_INVALID_RESPONSE, the parser's error found under fetch's TypeError and kept without its bytes`, async () => {
+        const issued = 'fresh-refresh-token-from-a-garbled-fetch-0001';
+        const body = JSON.stringify({ token_type: 'bearer', access_token: 'fresh-access-token-fetch-0001', refresh_token: issued, expires_in: 7200 });
+        const server = netServer((socket) => {
+          socket.once('data', () => socket.end(answerOf(body)));
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+          const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/2/oauth2/token`;
+          const err = await rejectionOf(sendToX({ method: 'POST', url, body: 'grant_type=refresh_token', operation: 'refresh the token' }, { fetch: globalThis.fetch }));
+          expect(err).to.be.instanceOf(XRequestError).and.include({ code: XErrorCode.INVALID_RESPONSE });
+          expect(err.message).to.match(/not valid HTTP \(Response does not match the HTTP\/1\.1 protocol/).and.include('did reach').and.not.include('Could not reach X');
+          const cause = err.cause as NodeJS.ErrnoException & { data?: unknown };
+          expect(cause.code).to.match(/^HPE_/);
+          expect(cause, 'no raw bytes kept').not.to.have.property('data');
+          expect(cause.cause, "fetch's wrapper dropped").to.equal(undefined);
+          // Every view of the error and its causes: message, stack, JSON, util.inspect (as console.error prints it).
+          expectNoSecrets(err, ['fresh-access-token-fetch-0001', issued]);
+        } finally {
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+      });
+    }
+
   });
 
   describe('size cap', () => {
