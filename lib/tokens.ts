@@ -358,14 +358,12 @@ export class XTokenManager {
   readonly #refreshBeforeMs: number;
   readonly #lockTtlMs: number;
   readonly #flights = new Map<string, Flight>();
-  /** Forced refreshes (`refresh()`) started in this manager, of any user: a read that saw this change may hold a token one of them replaces. */
-  #forcedStarts = 0;
   /**
-   * `refresh()` calls waiting for the store's read, by user key, and the forced refresh of that user
-   * started meanwhile, if any: it began after those calls did, so it is theirs to share. An entry
-   * lives while its reads do.
+   * Reads of the store in flight (`getAccessToken`, `refresh()`), by user key, and the last forced
+   * refresh (`refresh()`) of that user started meanwhile: a read it overlapped may hold the token
+   * it replaces. An entry lives while its reads do.
    */
-  readonly #refreshReads = new Map<string, { readers: number; forced?: Promise<XTokenSet> }>();
+  readonly #reads = new Map<string, { readers: number; forced?: Promise<XTokenSet> }>();
   /** Rotated pairs the store refused, by user key, oldest first: written before anything else on the next call. */
   readonly #kept = new Map<string, KeptPair>();
   /**
@@ -459,9 +457,9 @@ export class XTokenManager {
     // token) is joined: the stored token, fresh or not, may be the one X refused.
     const forced = this.#flights.get(userKey);
     if (forced?.forced) return forced.promise;
-    const startsBefore = this.#forcedStarts;
-    let stored = await this.#read(userKey);
-    if (this.#forcedStarts !== startsBefore) {
+    const read = await this.#readWatchingForced(userKey);
+    let stored = read.stored;
+    if (read.forcedMeanwhile !== undefined) {
       // A forced refresh started while the store answered: what it gave may be the token that
       // refresh replaces. Join it while it runs; once it is over, read again (it stored its pair).
       const started = this.#flights.get(userKey);
@@ -498,14 +496,13 @@ export class XTokenManager {
         await running.promise.catch(() => undefined);
         continue;
       }
-      const read = await this.#readForRefresh(userKey);
+      const { stored, forcedMeanwhile } = await this.#readWatchingForced(userKey);
       // A forced refresh of this user started while the store answered: it began after this call,
       // so it is this call's too, even when it is over by now and what the store gave is its pair
       // (with a store whose reads can answer out of order, a pool or a replica): not a second one.
-      if ('joined' in read) return read.joined;
+      if (forcedMeanwhile !== undefined) return forcedMeanwhile;
       // Another caller started a refresh while this one read: join or wait for it instead.
       if (this.#flights.has(userKey)) continue;
-      const { stored } = read;
       // Renewed already since the caller saw X refuse its token: nothing to rotate (a kept pair comes first, through the lock).
       if (rejected !== undefined && stored.accessToken !== rejected && this.#answerable(userKey, stored)) return stored;
       return this.#startFlight(userKey, stored, true).promise;
@@ -737,30 +734,28 @@ export class XTokenManager {
   }
 
   /**
-   * `refresh()`'s read of the stored set (`{ stored }`); or, when a forced refresh of `userKey`
-   * started while the store answered, that refresh (`{ joined }`).
+   * The stored set of `userKey` (see {@link #read}), and the forced refresh of that user that started
+   * while the store answered, if one did (the last one, should there be several).
    */
-  async #readForRefresh(userKey: string): Promise<{ stored: XTokenSet } | { joined: Promise<XTokenSet> }> {
-    let reading = this.#refreshReads.get(userKey);
-    if (reading === undefined) this.#refreshReads.set(userKey, (reading = { readers: 0 }));
+  async #readWatchingForced(userKey: string): Promise<{ stored: XTokenSet; forcedMeanwhile: Promise<XTokenSet> | undefined }> {
+    let reading = this.#reads.get(userKey);
+    if (reading === undefined) this.#reads.set(userKey, (reading = { readers: 0 }));
     reading.readers++;
     // Only what starts from here on counts for this read.
     const before = reading.forced;
     try {
       const stored = await this.#read(userKey);
-      return reading.forced !== before && reading.forced !== undefined ? { joined: reading.forced } : { stored };
+      return { stored, forcedMeanwhile: reading.forced !== before ? reading.forced : undefined };
     } finally {
-      if (--reading.readers === 0 && this.#refreshReads.get(userKey) === reading) this.#refreshReads.delete(userKey);
+      if (--reading.readers === 0 && this.#reads.get(userKey) === reading) this.#reads.delete(userKey);
     }
   }
 
   #startFlight(userKey: string, seen: XTokenSet, forced: boolean): Flight {
     const promise = this.#underLock(userKey, this.#lockTtlMs, performance.now(), (hold) => this.#rotateOnce(userKey, seen, forced, hold));
-    if (forced) {
-      this.#forcedStarts++;
-      const reading = this.#refreshReads.get(userKey);
-      if (reading !== undefined) reading.forced = promise;
-    }
+    // The reads of this user in flight may hold the token this refresh replaces.
+    const reading = forced ? this.#reads.get(userKey) : undefined;
+    if (reading !== undefined) reading.forced = promise;
     const flight: Flight = { forced, promise };
     this.#flights.set(userKey, flight);
     const forget = (): void => {
